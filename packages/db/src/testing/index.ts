@@ -1,0 +1,3 @@
+export * from './cluster-info.js';
+export * from './use-test-database.js';
+export * from './pg-error.js';
