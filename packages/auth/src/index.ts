@@ -1,1 +1,2 @@
 export * from './crypto/index.js';
+export * from './errors.js';

@@ -130,7 +130,12 @@ function run(command: string, args: string[], runAs: RunAs | null, onLog: (line:
 async function prepareDataDir(options: EmbeddedPostgresOptions, bins: Binaries, runAs: RunAs | null, log: (l: string) => void): Promise<void> {
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   if (runAs) {
-    if (!(await reachableByOthers(path.dirname(options.dataDir)))) {
+    // The data folder's own parent (TESSERA_HOME) only needs search permission for "others";
+    // it holds secrets.json at 0600, so 0711 lists nothing and reveals nothing.
+    const parent = path.dirname(options.dataDir);
+    const parentMode = (await fs.stat(parent)).mode;
+    if ((parentMode & fsConstants.S_IXOTH) === 0) await fs.chmod(parent, (parentMode & 0o777) | 0o011);
+    if (!(await reachableByOthers(parent))) {
       throw new Error(`The embedded PostgreSQL runs as the OS user "postgres" when started as root, and it cannot reach ${options.dataDir}: a parent folder is not traversable. Set TESSERA_HOME to a folder under a world-traversable path (for example /var/lib/tessera).`);
     }
     await fs.chown(options.dataDir, runAs.uid, runAs.gid);

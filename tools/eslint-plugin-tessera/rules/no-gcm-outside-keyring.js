@@ -9,7 +9,8 @@ export default {
   meta: {
     type: 'problem',
     docs: {
-      description: "Keep createCipheriv/createDecipheriv('aes-256-gcm', ...) inside crypto/keyring.ts.",
+      description:
+        "Keep createCipheriv/createDecipheriv('aes-256-gcm', ...) inside crypto/keyring.ts.",
     },
     schema: [],
     messages: {

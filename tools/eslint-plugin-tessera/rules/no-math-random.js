@@ -5,7 +5,8 @@ export default {
   meta: {
     type: 'problem',
     docs: {
-      description: 'Ban Math.random (not a CSPRNG) in security code; scope it with `files` in eslint.config.js.',
+      description:
+        'Ban Math.random (not a CSPRNG) in security code; scope it with `files` in eslint.config.js.',
     },
     schema: [],
     messages: {
@@ -30,7 +31,9 @@ export default {
         for (const property of node.id.properties) {
           if (
             property.type === 'Property' &&
-            ((!property.computed && property.key.type === 'Identifier' && property.key.name === 'random') ||
+            ((!property.computed &&
+              property.key.type === 'Identifier' &&
+              property.key.name === 'random') ||
               (property.key.type === 'Literal' && property.key.value === 'random'))
           ) {
             context.report({ node: property, messageId: 'mathRandom' });

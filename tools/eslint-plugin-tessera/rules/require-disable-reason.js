@@ -1,4 +1,7 @@
-const DIRECTIVE = /^\s*eslint-disable(?:-next-line|-line)?\s+([^\n]*)$/s;
+// Matches `eslint-disable`, `eslint-disable-line` and `eslint-disable-next-line` directives
+// (not `eslint-enable`), with or without a rule list. Limitation: a directive that disables every
+// rule on its own line (`/* eslint-disable */`, `// eslint-disable-line`) also silences this report.
+const DIRECTIVE = /^\s*eslint-disable(?:-next-line|-line)?(?:\s+(.*))?$/s;
 
 /** @type {import('eslint').Rule.RuleModule} */
 export default {
@@ -6,12 +9,12 @@ export default {
     type: 'suggestion',
     docs: {
       description:
-        'Every eslint-disable comment that turns off a tessera/* rule must say why, after `--`.',
+        'Every eslint-disable comment names its rules and says why after `--` (the Semgrep-list exceptions must be justified in place).',
     },
     schema: [],
     messages: {
       missingReason:
-        'Disabling a tessera/* rule needs a reason: `// eslint-disable-next-line tessera/<rule> -- <why this is safe>`.',
+        'An eslint-disable comment needs a reason: `// eslint-disable-next-line <rule> -- <why this is safe>`.',
     },
   },
   create(context) {
@@ -20,9 +23,8 @@ export default {
         for (const comment of context.sourceCode.getAllComments()) {
           const match = DIRECTIVE.exec(comment.value);
           if (!match) continue;
-          const [rules, reason] = match[1].split(/\s--\s?/, 2);
-          if (!rules.includes('tessera/')) continue;
-          if (!reason || reason.trim() === '') {
+          const [, reason] = (match[1] ?? '').split(/(?:^|\s)--(?:\s|$)/, 2);
+          if (reason === undefined || reason.trim() === '') {
             context.report({ loc: comment.loc, messageId: 'missingReason' });
           }
         }

@@ -1,0 +1,144 @@
+/**
+ * The only module that reads process.env (STYLE convention 10). `loadConfig(env)` is pure apart
+ * from reading NAME_FILE secrets through the injected reader; it validates everything once and
+ * returns a frozen Config. Errors name the variables, never their values.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variables: readonly string[], detail: string) {
+    super(`Invalid configuration: ${detail}`);
+  }
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** `v2:base64,v1:base64`, each key 32 bytes (DESIGN "Secrets"). */
+const keyRing = z.string().refine((value) => {
+  const entries = value.split(',').map((e) => e.trim());
+  const versions = new Set<string>();
+  return entries.length > 0 && entries.every((entry) => {
+    const match = /^(v[1-9]\d*):([A-Za-z0-9+/]+={0,2})$/.exec(entry);
+    if (!match?.[1] || !match[2] || versions.has(match[1])) return false;
+    versions.add(match[1]);
+    return Buffer.from(match[2], 'base64').length === 32;
+  });
+}, 'must be a key ring "v2:<base64 32 bytes>,v1:<base64 32 bytes>"');
+
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// URL');
+const origin = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TESSERA_HOME: z.string().min(1).optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  APP_DATABASE_URL: postgresUrl.optional(),
+  PUBLIC_URL: origin.optional(),
+  CORS_ORIGINS: z.string().default('').transform((v, ctx) => {
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const item of list) if (!origin.safeParse(item).success) ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of http(s) origins' });
+    return list;
+  }),
+  DATA_ENCRYPTION_KEYS: keyRing.optional(),
+  SESSION_SECRET: keyRing.optional(),
+  API_KEY_PEPPERS: keyRing.optional(),
+  AUDIT_SIGNING_KEY: z.string().min(1).optional(),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  SMTP_URL: z.string().refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL').optional(),
+  REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').optional(),
+  TRUST_PROXY: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_MAX: int(1, 10_000_000).default(300),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  TENANT_SIGNUP: z.enum(['open', 'closed']).default('open'),
+});
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  home: string;
+  /** Absent: start the embedded PostgreSQL under `home`. */
+  database: { ownerUrl: string; appUrl: string } | null;
+  publicUrl: string;
+  corsOrigins: readonly string[];
+  trustProxy: boolean | number | string;
+  logLevel: string;
+  rateLimit: { max: number; windowMs: number };
+  tenantSignup: 'open' | 'closed';
+  /** Absent secrets are generated under `home` in development (never in production). */
+  secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
+}
+
+/** Resolves NAME_FILE over NAME for every secret; both set is an error (which one wins is unclear). */
+function resolveFileSecrets(env: Env, readFile: (file: string) => string): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  const errors: string[] = [];
+  for (const name of SECRET_NAMES) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') errors.push(`${name} and ${name}_FILE`);
+    try {
+      out[name] = readFile(file).trim();
+    } catch {
+      throw new ConfigError([`${name}_FILE`], `${name}_FILE: cannot read the file it names`);
+    }
+  }
+  if (errors.length) throw new ConfigError(errors, `set only one of ${errors.join('; ')}`);
+  for (const [key, value] of Object.entries(out)) if (value === '') out[key] = undefined;
+  return out;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // comma-separated addresses or CIDRs, as Fastify's trustProxy accepts
+}
+
+export function loadConfig(env: Env, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): Config {
+  const parsed = schema.safeParse(resolveFileSecrets(env, readFile));
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))];
+    const detail = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')} ${i.message}`).join('; ');
+    throw new ConfigError(names, detail);
+  }
+  const e = parsed.data;
+  if ((e.DATABASE_URL === undefined) !== (e.APP_DATABASE_URL === undefined)) {
+    throw new ConfigError(['DATABASE_URL', 'APP_DATABASE_URL'], 'DATABASE_URL (owner, for migrations) and APP_DATABASE_URL (runtime role) are set together or not at all');
+  }
+  if (e.NODE_ENV === 'production') {
+    const required = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS'] as const;
+    const missing = required.filter((name) => e[name] === undefined);
+    if (missing.length) throw new ConfigError(missing, `production refuses generated secrets and the embedded database; set ${missing.join(', ')}`);
+  }
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    home: path.resolve(e.TESSERA_HOME ?? path.join(REPO_ROOT, '.tessera')),
+    database: e.DATABASE_URL && e.APP_DATABASE_URL ? { ownerUrl: e.DATABASE_URL, appUrl: e.APP_DATABASE_URL } : null,
+    publicUrl: new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).origin,
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL,
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    tenantSignup: e.TENANT_SIGNUP,
+    secrets: Object.fromEntries(
+      SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),
+    ),
+  };
+  return Object.freeze(config);
+}

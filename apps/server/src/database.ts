@@ -1,0 +1,46 @@
+import * as path from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@tessera/db/embedded';
+import pg from 'pg';
+import type { Config } from './config.js';
+import type { DevSecrets } from './dev-secrets.js';
+
+export interface DatabaseUrls {
+  ownerUrl: string;
+  appUrl: string;
+  embedded: EmbeddedPostgres | null;
+}
+
+const EMBEDDED_DATABASE = 'tessera';
+const EMBEDDED_RUNTIME_USER = 'tessera_runtime';
+
+/** External database from config, or the embedded one under TESSERA_HOME/pgdata. */
+export async function resolveDatabase(config: Config, dev: DevSecrets | null, log: (line: string) => void): Promise<DatabaseUrls> {
+  if (config.database) return { ...config.database, embedded: null };
+  if (!dev) throw new Error('embedded database needs development secrets');
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(config.home, 'pgdata'),
+    superuserPassword: dev.postgresPassword,
+    settings: { max_connections: '200' },
+    onLog: (line) => {
+      if (/FATAL|PANIC|ERROR/.test(line)) log(line.trim());
+    },
+  });
+  const admin = new pg.Client({ connectionString: embedded.url('postgres') });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE]);
+    if (!exists.rowCount) await admin.query(`CREATE DATABASE ${EMBEDDED_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    ownerUrl: embedded.url(EMBEDDED_DATABASE),
+    appUrl: embedded.url(EMBEDDED_DATABASE, EMBEDDED_RUNTIME_USER, dev.runtimePassword),
+    embedded,
+  };
+}
+
+export function runtimeRoleFromUrl(url: string): { user: string; password: string } {
+  const parsed = new URL(url);
+  return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+}

@@ -1,0 +1,2 @@
+// Zod input schemas per namespace; the console imports them for forms (STYLE convention 8).
+export {};

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { Database } from '@tessera/db';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ApiConfig } from './config.js';
+import { loggerOptions } from './logger.js';
+import { healthPlugin } from './plugins/health.js';
+import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
+import { trpcPlugin } from './plugins/trpc.js';
+
+export interface ServerDeps {
+  database: Database;
+  now?: () => Date;
+  /** Extra log destination (tests). */
+  logStream?: NodeJS.WritableStream;
+  resolvers?: readonly PrincipalResolver[];
+}
+
+/** Builds the API without listening (STYLE convention 9); only apps/server/src/main.ts listens. */
+export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions({ level: config.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) }),
+    ...trustProxyOption(config.trustProxy),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false, // never trust a client-chosen id
+    bodyLimit: 1024 * 1024,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Plugins in a fixed order: headers, CORS, cookies, rate limit, principal, routes.
+  const https = new URL(config.publicUrl).protocol === 'https:';
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: https ? [] : null,
+      },
+    },
+    hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  const trusted = new Set([new URL(config.publicUrl).origin, ...config.corsOrigins.map((o) => new URL(o).origin)]);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && trusted.has(origin)),
+    credentials: true,
+    methods: ['GET', 'POST'],
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    keyGenerator: (request) => request.ip,
+  });
+  await app.register(principalPlugin, { resolvers: deps.resolvers ?? [] });
+  await app.register(healthPlugin, { database: deps.database });
+  await app.register(trpcPlugin, { database: deps.database, ...(deps.now ? { now: deps.now } : {}) });
+
+  // One error handler hides every 5xx message (DESIGN rule 5); 4xx keep Fastify's safe text.
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({ error: 'Internal Server Error', message: 'Something went wrong.', requestId: request.id });
+    }
+    return reply.code(status).send({ error: error.message, statusCode: status, requestId: request.id });
+  });
+  return app;
+}
+
+function trustProxyOption(value: ApiConfig['trustProxy']): { trustProxy?: boolean | string } {
+  if (value === false) return {};
+  return { trustProxy: typeof value === 'number' ? String(value) : value };
+}

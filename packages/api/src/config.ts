@@ -1,0 +1,24 @@
+/** What `buildServer` needs; apps/server builds it from the environment (STYLE convention 10). */
+export interface ApiConfig {
+  /** The console's own origin, e.g. http://localhost:3000. Trusted for CORS and CSRF checks. */
+  publicUrl: string;
+  corsOrigins: readonly string[];
+  /** Fastify `trustProxy`: false (socket address), true, a hop count, or a CIDR list. */
+  trustProxy: boolean | number | string;
+  logLevel: string;
+  rateLimit: {
+    /** Global per-IP requests per window (every tRPC call counts). */
+    max: number;
+    windowMs: number;
+  };
+  nodeEnv: 'development' | 'production' | 'test';
+}
+
+export const defaultApiConfig: ApiConfig = {
+  publicUrl: 'http://localhost:3000',
+  corsOrigins: [],
+  trustProxy: false,
+  logLevel: 'info',
+  rateLimit: { max: 300, windowMs: 60_000 },
+  nodeEnv: 'development',
+};

@@ -1,0 +1,4 @@
+export { buildServer, type ServerDeps } from './build-server.js';
+export { defaultApiConfig, type ApiConfig } from './config.js';
+export { loggerOptions, REDACTED_KEYS } from './logger.js';
+export type { PrincipalResolver } from './plugins/principal.js';
