@@ -108,6 +108,11 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return value; // comma-separated addresses or CIDRs, as Fastify's trustProxy accepts
 }
 
+/** The process's own configuration: the one read of process.env. */
+export function loadConfigFromProcess(): Config {
+  return loadConfig(process.env);
+}
+
 export function loadConfig(env: Env, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): Config {
   const parsed = schema.safeParse(resolveFileSecrets(env, readFile));
   if (!parsed.success) {

@@ -29,6 +29,7 @@ export async function resolveDatabase(config: Config, dev: DevSecrets | null, lo
   await admin.connect();
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE]);
+    // eslint-disable-next-line tessera/no-raw-sql-interpolation -- database names cannot be bind parameters; this one is a constant
     if (!exists.rowCount) await admin.query(`CREATE DATABASE ${EMBEDDED_DATABASE}`);
   } finally {
     await admin.end();

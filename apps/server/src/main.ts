@@ -1,12 +1,12 @@
 import closeWithGrace from 'close-with-grace';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfigFromProcess } from './config.js';
 import { start } from './start.js';
 
 // Start-up messages go to stderr before the pino logger exists; everything after is pino.
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 try {
-  const config = loadConfig(process.env);
+  const config = loadConfigFromProcess();
   const running = await start(config, log);
   running.app.log.info({ url: running.url }, `Tessera is listening on ${running.url}`);
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

@@ -1,4 +1,4 @@
-import type { Database, TenantTx } from '@tessera/db';
+import type { Database } from '@tessera/db';
 
 export type Role = 'owner' | 'admin' | 'compliance' | 'member';
 

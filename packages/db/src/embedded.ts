@@ -114,7 +114,7 @@ export async function freePort(): Promise<number> {
 
 function run(command: string, args: string[], runAs: RunAs | null, onLog: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...(runAs ?? {}), env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const collect = (chunk: Buffer): void => {
       output += chunk.toString();
@@ -157,7 +157,7 @@ function startServer(bins: Binaries, options: EmbeddedPostgresOptions, port: num
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
   const args = ['-D', options.dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   return new Promise((resolve, reject) => {
-    const child = spawn(bins.postgres, args, { ...(runAs ?? {}), env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bins.postgres, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let ready = false;
     child.stderr.on('data', (chunk: Buffer) => {

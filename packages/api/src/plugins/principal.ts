@@ -1,5 +1,5 @@
 import type { Principal } from '@tessera/api-contract';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-export type PrincipalResolver = (request: import('fastify').FastifyRequest) => Promise<Principal | null>;
+export type PrincipalResolver = (request: FastifyRequest) => Promise<Principal | null>;
 
 export interface PrincipalOptions {
   resolvers: readonly PrincipalResolver[];

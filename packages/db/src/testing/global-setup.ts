@@ -27,6 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   const admin = new pg.Client({ connectionString: cluster.url('postgres') });
   await admin.connect();
+  // eslint-disable-next-line tessera/no-raw-sql-interpolation -- database names cannot be bind parameters; this one is a constant
   await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
   await admin.end();
   const runtime = { user: 'tessera_test_runtime', password: randomBytes(18).toString('base64url') };

@@ -37,6 +37,7 @@ async function createFromTemplate(info: TestClusterInfo, name: string): Promise<
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
+        // eslint-disable-next-line tessera/no-raw-sql-interpolation -- database names cannot be bind parameters; this one is generated here ([a-z0-9_] only)
         await admin.query(`CREATE DATABASE ${name} TEMPLATE ${info.template} STRATEGY FILE_COPY`);
         return;
       } catch (error) {
@@ -53,6 +54,7 @@ async function createFromTemplate(info: TestClusterInfo, name: string): Promise<
 async function dropDatabase(info: TestClusterInfo, name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: clusterUrl(info, 'postgres', 'owner') });
   await admin.connect();
+  // eslint-disable-next-line tessera/no-raw-sql-interpolation -- database names cannot be bind parameters; this one is generated here ([a-z0-9_] only)
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => admin.end());
 }
 
