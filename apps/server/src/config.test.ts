@@ -49,7 +49,7 @@ describe('loadConfig', () => {
 
   test('production refuses to start without explicit secrets and database', () => {
     const error = refusal({ NODE_ENV: 'production' });
-    expect(error.variables).toEqual(expect.arrayContaining(['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS']));
+    expect(error.variables).toEqual(expect.arrayContaining(['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'SMTP_URL']));
   });
 
   test('production starts with every secret given', () => {
@@ -61,6 +61,7 @@ describe('loadConfig', () => {
       SESSION_SECRET: ring(),
       API_KEY_PEPPERS: ring(),
       PUBLIC_URL: 'https://auth.example.com/',
+      SMTP_URL: 'smtps://mailer:pw@smtp.example.com',
     });
     expect(config.database).toEqual({ ownerUrl: 'postgres://owner:pw@db/tessera', appUrl: 'postgres://app:pw@db/tessera' });
     expect(config.publicUrl).toBe('https://auth.example.com');

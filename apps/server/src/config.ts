@@ -125,7 +125,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     throw new ConfigError(['DATABASE_URL', 'APP_DATABASE_URL'], 'DATABASE_URL (owner, for migrations) and APP_DATABASE_URL (runtime role) are set together or not at all');
   }
   if (e.NODE_ENV === 'production') {
-    const required = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS'] as const;
+    const required = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'SMTP_URL'] as const;
     const missing = required.filter((name) => e[name] === undefined);
     if (missing.length) throw new ConfigError(missing, `production refuses generated secrets and the embedded database; set ${missing.join(', ')}`);
   }

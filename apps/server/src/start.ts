@@ -1,4 +1,4 @@
-import { buildServer, type ApiConfig } from '@tessera/api';
+import { buildServer, createServices, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -22,9 +22,16 @@ export function apiConfigOf(config: Config): ApiConfig {
   };
 }
 
+function requireSecret(secrets: Config['secrets'], name: keyof Config['secrets']): string {
+  const value = secrets[name];
+  if (!value) throw new Error(`${name} is not configured`);
+  return value;
+}
+
 /** Compose: secrets, database (embedded or external), migrate, role check, server, listen. */
 export async function start(config: Config, log: (line: string) => void): Promise<Running> {
-  const needsDev = config.database === null || Object.keys(config.secrets).length < 3;
+  const rings = ['DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY'] as const;
+  const needsDev = config.nodeEnv !== 'production' && (config.database === null || rings.some((name) => !config.secrets[name]));
   const dev = needsDev ? await loadOrCreateDevSecrets(config.home) : null;
   if (dev) {
     log(`WARNING: development mode: secrets ${dev.created ? 'generated' : 'read'} from ${config.home}/secrets.json. Never use these in production.`);
@@ -38,8 +45,8 @@ export async function start(config: Config, log: (line: string) => void): Promis
       await database.close();
       throw error;
     });
-    const app = await buildServer(apiConfigOf(config), { database });
-    void secrets; // consumed by features as they land (keyring, sessions, API keys)
+    const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open', callLimit: config.rateLimit });
+    const app = await buildServer(apiConfigOf(config), { database, services });
     const url = await app.listen({ port: config.port, host: config.host });
     return {
       app,

@@ -1,3 +1,4 @@
+import type { AccountDeps } from '@tessera/auth/accounts';
 import type { Database } from '@tessera/db';
 
 export type Role = 'owner' | 'admin' | 'compliance' | 'member';
@@ -16,6 +17,9 @@ export interface SessionPrincipal {
   role: Role;
   sessionId: string;
   aal: 1 | 2;
+  mfaVerifiedAt: Date | null;
+  enrollmentOnly: boolean;
+  expiresAt: Date;
 }
 
 export interface ApiKeyPrincipal {
@@ -28,10 +32,26 @@ export interface ApiKeyPrincipal {
 
 export type Principal = SessionPrincipal | ApiKeyPrincipal;
 
+/** Sets and clears the session cookie on the response; the transport decides name and flags. */
+export interface SessionCookieJar {
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
+
+export interface Services {
+  accounts: AccountDeps;
+  /** TENANT_SIGNUP=open */
+  signupOpen: boolean;
+  /** Global per-IP budget; every tRPC call counts, so batching gains nothing (DESIGN "Requests"). */
+  callLimit: { max: number; windowMs: number };
+}
+
 /** What `api` must build per request (createContext). Procedures never read Fastify objects. */
 export interface Context {
   db: Database;
   meta: RequestMeta;
   principal: Principal | null;
+  services: Services;
+  cookies: SessionCookieJar;
   now(): Date;
 }

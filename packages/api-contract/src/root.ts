@@ -1,8 +1,16 @@
+import { authRouter } from './routers/auth.js';
 import { healthRouter } from './routers/health.js';
+import { sessionsRouter } from './routers/sessions.js';
+import { tenantRouter } from './routers/tenant.js';
+import { usersRouter } from './routers/users.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
   health: healthRouter,
+  auth: authRouter,
+  sessions: sessionsRouter,
+  tenant: tenantRouter,
+  users: usersRouter,
 });
 
 export type AppRouter = typeof appRouter;

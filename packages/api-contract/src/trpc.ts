@@ -20,6 +20,8 @@ export type Access =
 
 export interface Meta {
   access: Access;
+  /** May an enrollment-only session (MFA required, not yet enrolled) call it? (DESIGN "MFA") */
+  allowEnrollmentOnly?: boolean;
 }
 
 const INTERNAL_MESSAGE = 'Something went wrong. Try again later.';
@@ -74,13 +76,22 @@ function allowed(access: Access, principal: Principal | null): boolean {
 
 const authorize = t.middleware(({ meta, ctx, next }) => {
   if (!meta) throw new TypeError('every procedure must declare meta({ access })');
+  if (ctx.principal?.kind === 'session' && ctx.principal.enrollmentOnly && !meta.allowEnrollmentOnly) {
+    throw new AuthError('mfa_enrollment_required');
+  }
   if (!allowed(meta.access, ctx.principal)) {
     throw new AuthError(ctx.principal ? (ctx.principal.kind === 'api_key' ? 'api_key_forbidden' : 'forbidden') : 'unauthenticated');
   }
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(authorize);
+const limitCalls = t.middleware(async ({ ctx, next }) => {
+  const result = await ctx.services.accounts.limiter.hit(`call:ip:${ctx.meta.ip}`, ctx.services.callLimit, ctx.now().getTime());
+  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(limitCalls).use(authorize);
 
 /** A signed-in principal (session or API key); `ctx.withTenant` is bound to its tenant. */
 export const tenantProcedure = publicProcedure.use(({ ctx, next }) => {
@@ -100,5 +111,15 @@ export const sessionProcedure = tenantProcedure.use(({ ctx, next }) => {
   if (ctx.principal.kind !== 'session') throw new AuthError('forbidden');
   return next({ ctx: { principal: ctx.principal } });
 });
+
+/** Counts one call against a per-IP bucket (each tRPC call counts, not each HTTP request). */
+export async function limitPerIp(ctx: Context, bucket: string, rule: { max: number; windowMs: number }): Promise<void> {
+  const result = await ctx.services.accounts.limiter.hit(`${bucket}:ip:${ctx.meta.ip}`, rule, ctx.now().getTime());
+  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
+}
+
+export function requestOf(ctx: Context): { ip: string; userAgent: string | null } {
+  return { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
+}
 
 export { TRPCError };

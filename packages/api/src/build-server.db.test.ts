@@ -1,3 +1,4 @@
+import { testServices } from '@tessera/api-contract/testing';
 import { createDatabase } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -9,7 +10,7 @@ const db = useTestDatabase();
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app });
+  app = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services: testServices() });
 });
 afterAll(async () => app.close());
 
@@ -29,7 +30,7 @@ describe('health and readiness', () => {
 
   test('/readyz answers 503 when the database is unreachable', async () => {
     const dead = createDatabase('postgres://nobody:nothing@127.0.0.1:1/none', { connectionTimeoutMs: 500 });
-    const down = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: dead });
+    const down = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: dead, services: testServices() });
     try {
       const res = await down.inject({ url: '/readyz' });
       expect(res.statusCode).toBe(503);
@@ -79,14 +80,18 @@ describe('HTTP hardening', () => {
     expect(res.body).not.toContain('stack');
   });
 
-  test('the global per-IP rate limit answers 429 with Retry-After', async () => {
-    const limited = await buildServer({ ...defaultApiConfig, logLevel: 'silent', rateLimit: { max: 3, windowMs: 60_000 } }, { database: db.app });
+  test('the global per-IP limit counts each tRPC call and answers 429 with Retry-After', async () => {
+    const limited = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services: testServices({ callLimit: { max: 3, windowMs: 60_000 } }) });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 4; i += 1) codes.push((await limited.inject({ url: '/trpc/health.check' })).statusCode);
       expect(codes).toEqual([200, 200, 200, 429]);
       const res = await limited.inject({ url: '/trpc/health.check' });
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      const other = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services: testServices({ callLimit: { max: 3, windowMs: 60_000 } }) });
+      const batch = await other.inject({ url: `/trpc/health.check,health.check,health.check,health.check?batch=1&input=${encodeURIComponent('{}')}` });
+      expect(batch.json().map((r: { error?: { data?: { code?: string } } }) => r.error?.data?.code ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'TOO_MANY_REQUESTS']);
+      await other.close();
     } finally {
       await limited.close();
     }

@@ -3,16 +3,20 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import type { Services } from '@tessera/api-contract';
 import type { Database } from '@tessera/db';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { healthPlugin } from './plugins/health.js';
 import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
+import { csrfPlugin } from './plugins/csrf.js';
+import { sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
 import { trpcPlugin } from './plugins/trpc.js';
 
 export interface ServerDeps {
   database: Database;
+  services: Services;
   now?: () => Date;
   /** Extra log destination (tests). */
   logStream?: NodeJS.WritableStream;
@@ -27,6 +31,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     genReqId: () => randomUUID(),
     requestIdHeader: false, // never trust a client-chosen id
     bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: 2048 }, // tRPC batch paths join procedure names with commas
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -60,10 +65,15 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     keyGenerator: (request) => request.ip,
+    // tRPC calls are counted one by one inside the router (a batch of 10 counts 10).
+    allowList: (request) => request.url.startsWith('/trpc/'),
   });
-  await app.register(principalPlugin, { resolvers: deps.resolvers ?? [] });
+  await app.register(csrfPlugin, { trustedOrigins: trusted, prefix: '/trpc' });
+  const now = deps.now ?? ((): Date => new Date());
+  const cookieName = sessionCookieName(config.publicUrl);
+  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, now), ...(deps.resolvers ?? [])] });
   await app.register(healthPlugin, { database: deps.database });
-  await app.register(trpcPlugin, { database: deps.database, ...(deps.now ? { now: deps.now } : {}) });
+  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now });
 
   // One error handler hides every 5xx message (DESIGN rule 5); 4xx keep Fastify's safe text.
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {

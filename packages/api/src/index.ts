@@ -2,3 +2,4 @@ export { buildServer, type ServerDeps } from './build-server.js';
 export { defaultApiConfig, type ApiConfig } from './config.js';
 export { loggerOptions, REDACTED_KEYS } from './logger.js';
 export type { PrincipalResolver } from './plugins/principal.js';
+export { createServices, type ServicesConfig } from './services.js';

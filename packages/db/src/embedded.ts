@@ -72,14 +72,22 @@ async function reachableByOthers(target: string): Promise<boolean> {
 async function binariesForPostgresUser(bins: Binaries): Promise<Binaries> {
   const nativeDir = path.dirname(path.dirname(bins.postgres));
   if (await reachableByOthers(bins.postgres)) return bins;
-  const version = path.basename(path.dirname(nativeDir)).replace(/[^A-Za-z0-9.+-]/g, '_');
-  const cache = path.join(os.tmpdir(), `tessera-embedded-pg-${version}-${process.arch}`);
+  const pkg = JSON.parse(await fs.readFile(path.join(path.dirname(nativeDir), 'package.json'), 'utf8')) as { version?: string };
+  const version = (pkg.version ?? 'unknown').replace(/[^A-Za-z0-9.+-]/g, '_');
+  const cache = path.join(os.tmpdir(), `tessera-embedded-pg-${version}-${process.platform}-${process.arch}`);
   const marker = path.join(cache, '.complete');
   const exists = await fs.access(marker).then(() => true, () => false);
-  if (!exists) {
+  if (exists) {
+    // The temp folder is shared: a cache another user created first could hold their binaries,
+    // which we would then run as "postgres". Trust it only if root owns it and nobody else can write.
+    const stat = await fs.lstat(cache);
+    if (!stat.isDirectory() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
+      throw new Error(`Refusing the PostgreSQL binary cache ${cache}: it is not a root-owned folder writable only by root. Remove it and start again.`);
+    }
+  } else {
     const staging = `${cache}.${randomBytes(4).toString('hex')}`;
     await fs.cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
-    execFileSync('chmod', ['-R', 'a+rX', staging]);
+    execFileSync('chmod', ['-R', 'a+rX,go-w', staging]);
     await fs.writeFile(path.join(staging, '.complete'), '');
     await fs.rename(staging, cache).catch(async () => fs.rm(staging, { recursive: true, force: true }));
     await fs.chmod(cache, 0o755);

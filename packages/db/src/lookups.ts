@@ -11,3 +11,47 @@ export async function lookupTenantBySlug(pool: pg.Pool | pg.PoolClient, slug: st
   const { rows } = await pool.query<TenantRef>('SELECT id, slug, name FROM public.lookup_tenant_by_slug($1)', [slug]);
   return rows[0] ?? null;
 }
+
+export interface ResolvedSession {
+  tenantId: string;
+  sessionId: string;
+  userId: string;
+  role: 'owner' | 'admin' | 'compliance' | 'member';
+  aal: 1 | 2;
+  mfaVerifiedAt: Date | null;
+  enrollmentOnly: boolean;
+  expiresAt: Date;
+}
+
+/** Resolves a session cookie's hash (revocation, disabled user and timeouts applied in SQL). */
+export async function resolveSession(pool: pg.Pool, tokenHash: Buffer, now: Date): Promise<ResolvedSession | null> {
+  const { rows } = await pool.query<{
+    tenant_id: string; session_id: string; user_id: string; role: ResolvedSession['role']; aal: number;
+    mfa_verified_at: Date | null; enrollment_only: boolean; expires_at: Date;
+  }>('SELECT * FROM public.resolve_session($1, $2)', [tokenHash, now]);
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    tenantId: row.tenant_id,
+    sessionId: row.session_id,
+    userId: row.user_id,
+    role: row.role,
+    aal: row.aal === 2 ? 2 : 1,
+    mfaVerifiedAt: row.mfa_verified_at,
+    enrollmentOnly: row.enrollment_only,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** Finds a single-use token (invite, reset, verification) by its exact hash. */
+export async function lookupUserToken(pool: pg.Pool, kind: 'invite' | 'password_reset' | 'email_verification', tokenHash: Buffer): Promise<{ tenantId: string; tokenId: string } | null> {
+  const { rows } = await pool.query<{ tenant_id: string; token_id: string }>('SELECT * FROM public.lookup_user_token($1, $2)', [kind, tokenHash]);
+  const row = rows[0];
+  return row ? { tenantId: row.tenant_id, tokenId: row.token_id } : null;
+}
+
+/** Cross-tenant worker listing: (tenant_id, id) of outbox mail due for delivery. */
+export async function listDueOutbox(pool: pg.Pool, now: Date, limit: number): Promise<{ tenantId: string; id: string }[]> {
+  const { rows } = await pool.query<{ tenant_id: string; id: string }>('SELECT * FROM public.list_due_outbox($1, $2)', [now, limit]);
+  return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
+}

@@ -62,8 +62,12 @@ export async function migrate(options: MigrateOptions): Promise<{ applied: strin
     for (const row of (await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM public.schema_migrations')).rows) {
       done.set(row.version, row.checksum);
     }
+    const newest = Math.max(0, ...done.keys());
     for (const migration of listMigrations(options.dir)) {
       const known = done.get(migration.version);
+      if (known === undefined && migration.version < newest) {
+        throw new MigrationError(`${migration.name} is older than the newest applied migration (${newest}); migrations apply in order only`);
+      }
       if (known !== undefined) {
         if (known !== migration.checksum) throw new MigrationError(`${migration.name} changed after it was applied; add a new migration instead`);
         continue;
@@ -95,7 +99,8 @@ async function applyOne(client: pg.Client, migration: Migration): Promise<void> 
 
 /** Creates the login role when missing; an existing role keeps its password. Never grants more than tessera_app. */
 async function ensureRuntimeRole(client: pg.Client, role: RuntimeRole): Promise<void> {
-  const exists = await client.query('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [role.user]);
+  const exists = await client.query<{ unsafe: boolean }>('SELECT rolsuper OR rolbypassrls AS unsafe FROM pg_catalog.pg_roles WHERE rolname = $1', [role.user]);
+  if (exists.rows[0]?.unsafe) throw new MigrationError(`the runtime role ${role.user} is a superuser or has BYPASSRLS; refusing to make it a member of tessera_app`);
   // format() quotes the name (%I) and password (%L) server-side: DDL cannot take bind parameters.
   const statement = exists.rowCount
     ? await client.query<{ sql: string }>("SELECT format('GRANT tessera_app TO %I', $1::text) AS sql", [role.user])

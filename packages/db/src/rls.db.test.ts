@@ -24,7 +24,7 @@ test('every table with a tenant_id column has RLS enabled and forced and at leas
 
 test('every policy reads app.tenant_id through the fail-closed nullif sub-select', async () => {
   const { rows } = await db.owner.pool.query<{ name: string; qual: string | null; check: string | null }>(
-    `SELECT policyname AS name, qual, with_check AS check FROM pg_policies WHERE schemaname = 'public'`,
+    `SELECT policyname AS name, qual, with_check AS check FROM pg_policies WHERE schemaname = 'public' AND policyname NOT LIKE '%\\_owner\\_definer'`,
   );
   expect(rows.length).toBeGreaterThan(0);
   for (const row of rows) {
@@ -32,6 +32,18 @@ test('every policy reads app.tenant_id through the fail-closed nullif sub-select
       expect(expr, row.name).toMatch(/\( SELECT \(NULLIF\(current_setting\('app\.tenant_id'::text, true\), ''::text\)\)::uuid AS "nullif"\)/);
     }
   }
+});
+
+test('the only other policy per table is the owner-only one that SECURITY DEFINER lookups need', async () => {
+  const { rows } = await db.owner.pool.query<{ table: string; roles: string[]; owner: string }>(`
+    SELECT p.tablename AS table, p.roles::text[] AS roles, pg_get_userbyid(c.relowner) AS owner
+    FROM pg_policies p JOIN pg_class c ON c.relname = p.tablename AND c.relnamespace = 'public'::regnamespace
+    WHERE p.schemaname = 'public' AND p.policyname LIKE '%\\_owner\\_definer'`);
+  const { rows: tables } = await db.owner.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relrowsecurity`,
+  );
+  expect(rows).toHaveLength(tables[0]?.n ?? -1);
+  for (const row of rows) expect(row.roles, row.table).toEqual([row.owner]);
 });
 
 test('every tenant_id column leads an index', async () => {

@@ -1,7 +1,7 @@
 /**
  * Start-up refusal (DESIGN rule 1): the runtime role must not be able to bypass RLS. Refuses a
- * superuser, BYPASSRLS, a role that owns (or is a member of the owner of) any table, function or
- * schema of ours, or one that holds TRUNCATE.
+ * superuser, BYPASSRLS, a role that owns (or is a member of the owner of) any table or view in
+ * `public`, one that holds TRUNCATE, or one that is not a member of tessera_app.
  */
 import type pg from 'pg';
 

@@ -1,2 +1,3 @@
 // Zod input schemas per namespace; the console imports them for forms (STYLE convention 8).
-export {};
+export * from './auth.js';
+export * from './users.js';

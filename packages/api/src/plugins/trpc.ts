@@ -1,25 +1,41 @@
-import { appRouter, type Context } from '@tessera/api-contract';
+import { appRouter, type AppRouter, type Context, type Services } from '@tessera/api-contract';
 import type { Database } from '@tessera/db';
 import { fastifyTRPCPlugin, type CreateFastifyContextOptions, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import type { AppRouter } from '@tessera/api-contract';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 
 export interface TrpcOptions {
   database: Database;
+  services: Services;
+  cookieName: string;
   now?: () => Date;
 }
 
 /** Batches are capped (DESIGN "Requests"): a batch of 20 sign-ins must not slip past per-call limits. */
 export const MAX_BATCH_SIZE = 10;
 
+function retryAfterOf(errors: readonly { cause?: unknown }[]): number | undefined {
+  let max: number | undefined;
+  for (const error of errors) {
+    const seconds = (error.cause as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof seconds === 'number') max = Math.max(max ?? 0, seconds);
+  }
+  return max;
+}
+
 export const trpcPlugin = fp<TrpcOptions>(
   async (app: FastifyInstance, options) => {
     const now = options.now ?? ((): Date => new Date());
-    const createContext = ({ req }: CreateFastifyContextOptions): Context => ({
+    const createContext = ({ req, res }: CreateFastifyContextOptions): Context => ({
       db: options.database,
       meta: { ip: req.ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, requestId: req.id },
       principal: req.principal,
+      services: options.services,
+      cookies: {
+        set: (token, expiresAt) => setSessionCookie(res, options.cookieName, token, expiresAt),
+        clear: () => clearSessionCookie(res, options.cookieName),
+      },
       now,
     });
     const pluginOptions: FastifyTRPCPluginOptions<AppRouter> = {
@@ -28,6 +44,10 @@ export const trpcPlugin = fp<TrpcOptions>(
         router: appRouter,
         createContext,
         maxBatchSize: MAX_BATCH_SIZE,
+        responseMeta({ errors }) {
+          const retryAfter = retryAfterOf(errors);
+          return retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } };
+        },
         onError({ error, path, req }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
         },

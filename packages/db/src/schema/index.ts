@@ -1,2 +1,4 @@
 export * from './tenants.js';
 export * from './users.js';
+export * from './identity.js';
+export * from './audit.js';

@@ -1,6 +1,6 @@
 import { jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
-/** Mirrors migrations/0002_tenants_users.sql; schema.db.test.ts compares the two. */
+/** Mirrors migrations/0002_tenants_users.sql; migrate.db.test.ts compares the two. */
 export const tenants = pgTable('tenants', {
   id: uuid('id').primaryKey().defaultRandom(),
   slug: text('slug').notNull(),

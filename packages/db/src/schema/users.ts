@@ -4,7 +4,7 @@ import { tenants } from './tenants.js';
 export const userRoles = ['owner', 'admin', 'compliance', 'member'] as const;
 export type UserRole = (typeof userRoles)[number];
 
-/** Mirrors migrations/0002_tenants_users.sql; schema.db.test.ts compares the two. */
+/** Mirrors migrations/0002_tenants_users.sql; migrate.db.test.ts compares the two. */
 export const users = pgTable(
   'users',
   {

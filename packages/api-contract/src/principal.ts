@@ -1,0 +1,16 @@
+import type { ResolvedSession } from '@tessera/db';
+import type { SessionPrincipal } from './context.js';
+
+export function sessionPrincipal(session: ResolvedSession): SessionPrincipal {
+  return {
+    kind: 'session',
+    tenantId: session.tenantId,
+    userId: session.userId,
+    role: session.role,
+    sessionId: session.sessionId,
+    aal: session.aal,
+    mfaVerifiedAt: session.mfaVerifiedAt,
+    enrollmentOnly: session.enrollmentOnly,
+    expiresAt: session.expiresAt,
+  };
+}

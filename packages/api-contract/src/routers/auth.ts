@@ -1,0 +1,58 @@
+import { AuthError } from '@tessera/auth';
+import { acceptInvite, changePassword, loadMe, requestPasswordReset, resetPassword, signIn, signOut, signUp } from '@tessera/auth/accounts';
+import {
+  acceptInviteInput, changePasswordInput, passwordStrengthInput, requestPasswordResetInput, resetPasswordInput, signInInput, signUpInput,
+} from '../inputs/auth.js';
+import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+
+const anyone = { access: 'public' } as const;
+const signedIn = { access: {}, allowEnrollmentOnly: true } as const;
+
+export const authRouter = router({
+  signUp: publicProcedure.meta(anyone).input(signUpInput).mutation(async ({ ctx, input }) => {
+    if (!ctx.services.signupOpen) throw new AuthError('forbidden', { detail: 'Sign-up is closed; ask for an invite.' });
+    await limitPerIp(ctx, 'sign_up', { max: 10, windowMs: 3_600_000 });
+    const { user, tenant, session } = await signUp(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+    ctx.cookies.set(session.token, session.expiresAt);
+    return { user, tenant };
+  }),
+  signIn: publicProcedure.meta(anyone).input(signInInput).mutation(async ({ ctx, input }) => {
+    const result = await signIn(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+    ctx.cookies.set(result.session.token, result.session.expiresAt);
+    return { status: result.status, user: result.user };
+  }),
+  signOut: sessionProcedure.meta(signedIn).mutation(async ({ ctx }) => {
+    await signOut(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    ctx.cookies.clear();
+    return { ok: true as const };
+  }),
+  me: sessionProcedure.meta(signedIn).query(async ({ ctx }) => {
+    const { user, tenant } = await loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId);
+    const { sessionId, aal, expiresAt } = ctx.principal;
+    return { user, tenant, session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() } };
+  }),
+  changePassword: sessionProcedure.meta({ access: {} }).input(changePasswordInput).mutation(async ({ ctx, input }) => {
+    await changePassword(ctx.db, ctx.services.accounts, ctx.principal, input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  requestPasswordReset: publicProcedure.meta(anyone).input(requestPasswordResetInput).mutation(async ({ ctx, input }) => {
+    await requestPasswordReset(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  resetPassword: publicProcedure.meta(anyone).input(resetPasswordInput).mutation(async ({ ctx, input }) => {
+    await limitPerIp(ctx, 'reset_password', { max: 20, windowMs: 3_600_000 });
+    await resetPassword(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  passwordStrength: publicProcedure.meta(anyone).input(passwordStrengthInput).mutation(async ({ ctx, input }) => {
+    await limitPerIp(ctx, 'password_strength', { max: 60, windowMs: 60_000 });
+    const context = { minLength: 15, ...(input.email ? { email: input.email } : {}), ...(input.tenantSlug ? { tenantSlug: input.tenantSlug } : {}) };
+    return ctx.services.accounts.passwords.strength(input.password, context);
+  }),
+  acceptInvite: publicProcedure.meta(anyone).input(acceptInviteInput).mutation(async ({ ctx, input }) => {
+    await limitPerIp(ctx, 'accept_invite', { max: 20, windowMs: 3_600_000 });
+    const result = await acceptInvite(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+    ctx.cookies.set(result.session.token, result.session.expiresAt);
+    return { user: result.user };
+  }),
+});

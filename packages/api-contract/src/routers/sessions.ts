@@ -1,0 +1,20 @@
+import { getTenant, listSessions, revokeOtherSessions, revokeOwnSession } from '@tessera/auth/accounts';
+import { revokeSessionInput } from '../inputs/users.js';
+import { requestOf, router, sessionProcedure } from '../trpc.js';
+
+const own = { access: {}, allowEnrollmentOnly: true } as const;
+
+export const sessionsRouter = router({
+  list: sessionProcedure.meta(own).query(async ({ ctx }) => {
+    const { securityPolicy } = await getTenant(ctx.db, ctx.principal.tenantId);
+    return ctx.withTenant((tx) => listSessions(tx, securityPolicy, ctx.principal.userId, ctx.principal.sessionId, ctx.now()), { readOnly: true });
+  }),
+  revoke: sessionProcedure.meta(own).input(revokeSessionInput).mutation(async ({ ctx, input }) => {
+    await revokeOwnSession(ctx.db, ctx.principal, input.sessionId, requestOf(ctx), ctx.now());
+    if (input.sessionId === ctx.principal.sessionId) ctx.cookies.clear();
+    return { ok: true as const };
+  }),
+  revokeOthers: sessionProcedure.meta({ access: {} }).mutation(async ({ ctx }) => ({
+    revoked: await revokeOtherSessions(ctx.db, ctx.principal, requestOf(ctx), ctx.now()),
+  })),
+});

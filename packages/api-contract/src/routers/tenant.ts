@@ -1,0 +1,16 @@
+import { getTenant, updateSecurityPolicy } from '@tessera/auth/accounts';
+import { updateSecurityPolicyInput } from '../inputs/users.js';
+import { requestOf, router, sessionProcedure } from '../trpc.js';
+
+export const tenantRouter = router({
+  get: sessionProcedure.meta({ access: {} }).query(({ ctx }) => getTenant(ctx.db, ctx.principal.tenantId)),
+  updateSecurityPolicy: sessionProcedure
+    .meta({ access: { roles: ['owner', 'admin'] } })
+    .input(updateSecurityPolicyInput)
+    .mutation(async ({ ctx, input }) => {
+      const { principal: p } = ctx;
+      const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+      const securityPolicy = await updateSecurityPolicy(ctx.db, { tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId }, patch, requestOf(ctx), ctx.now());
+      return { securityPolicy };
+    }),
+});

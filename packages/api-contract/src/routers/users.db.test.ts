@@ -1,0 +1,99 @@
+import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
+import { useTestDatabase } from '@tessera/db/testing';
+import { describe, expect, test } from 'vitest';
+import type { Services } from '../context.js';
+import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, OTHER_STRONG_PASSWORD } from '../testing/index.js';
+
+const db = useTestDatabase();
+
+/** Reads the newest mail to `address` as the outbox sender would, and pulls the link token out. */
+async function tokenMailedTo(services: Services, tenantId: string, address: string): Promise<string> {
+  const { rows } = await db.owner.pool.query<{ id: string; body: string }>('SELECT id, body FROM email_outbox WHERE tenant_id = $1 AND to_address = $2 ORDER BY created_at DESC LIMIT 1', [tenantId, address]);
+  const row = rows[0];
+  if (!row) throw new Error(`no mail to ${address}`);
+  const body = services.accounts.keyring.decryptString(row.body, { purpose: OUTBOX_PURPOSE, tenantId, rowId: row.id });
+  const match = /#token=([A-Za-z0-9_-]{43})/.exec(body);
+  if (!match?.[1]) throw new Error('no token in mail');
+  return match[1];
+}
+
+describe('invites', () => {
+  test('an invited user accepts once, gets a session, and the link cannot be replayed', async () => {
+    const owner = await signUpOwner(db.app);
+    const asOwner = await callerFor(db.app, owner.token, { services: owner.services });
+    const { userId } = await asOwner.users.invite({ email: 'New.Hire@example.com', role: 'admin' });
+    const token = await tokenMailedTo(owner.services, owner.tenant.id, 'new.hire@example.com');
+    const ctx = createTestContext(db.app, { services: owner.services });
+    const accepted = await createCaller(ctx).auth.acceptInvite({ token, password: OTHER_STRONG_PASSWORD, displayName: 'New Hire' });
+    expect(accepted.user).toMatchObject({ id: userId, role: 'admin', email: 'new.hire@example.com' });
+    expect(await principalFromToken(db.app, ctx.cookies.token ?? '')).toMatchObject({ role: 'admin' });
+    await expect(createCaller(createTestContext(db.app, { services: owner.services })).auth.acceptInvite({ token, password: OTHER_STRONG_PASSWORD })).rejects.toMatchObject({ code: 'BAD_REQUEST', cause: { code: 'token_invalid' } });
+  });
+
+  test('the outbox stores mail bodies encrypted, never the token in clear', async () => {
+    const owner = await signUpOwner(db.app);
+    await (await callerFor(db.app, owner.token, { services: owner.services })).users.invite({ email: 'sealed@example.com', role: 'member' });
+    const token = await tokenMailedTo(owner.services, owner.tenant.id, 'sealed@example.com');
+    const { rows } = await db.owner.pool.query("SELECT 1 FROM email_outbox WHERE body LIKE '%' || $1 || '%'", [token]);
+    expect(rows).toEqual([]);
+  });
+
+  test('a member cannot invite or list users', async () => {
+    const owner = await signUpOwner(db.app);
+    const asOwner = await callerFor(db.app, owner.token, { services: owner.services });
+    await asOwner.users.invite({ email: 'm@example.com', role: 'member' });
+    const token = await tokenMailedTo(owner.services, owner.tenant.id, 'm@example.com');
+    const ctx = createTestContext(db.app, { services: owner.services });
+    await createCaller(ctx).auth.acceptInvite({ token, password: OTHER_STRONG_PASSWORD });
+    const asMember = await callerFor(db.app, ctx.cookies.token ?? '');
+    await expect(asMember.users.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(asMember.users.invite({ email: 'x@example.com', role: 'member' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
+
+describe('roles and the last owner', () => {
+  test('the last owner cannot be demoted or disabled', async () => {
+    const owner = await signUpOwner(db.app);
+    const caller = await callerFor(db.app, owner.token);
+    await expect(caller.users.setRole({ userId: owner.user.id, role: 'admin' })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'last_owner' } });
+    await expect(caller.users.disable({ userId: owner.user.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  test('an admin cannot change an owner; a role change ends the target sessions', async () => {
+    const owner = await signUpOwner(db.app);
+    const asOwner = await callerFor(db.app, owner.token, { services: owner.services });
+    await asOwner.users.invite({ email: 'adm@example.com', role: 'admin' });
+    const ctx = createTestContext(db.app, { services: owner.services });
+    const { user: admin } = await createCaller(ctx).auth.acceptInvite({ token: await tokenMailedTo(owner.services, owner.tenant.id, 'adm@example.com'), password: OTHER_STRONG_PASSWORD });
+    const asAdmin = await callerFor(db.app, ctx.cookies.token ?? '');
+    await expect(asAdmin.users.setRole({ userId: owner.user.id, role: 'member' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(asAdmin.users.setRole({ userId: admin.id, role: 'owner' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await asOwner.users.setRole({ userId: admin.id, role: 'member' });
+    expect(await principalFromToken(db.app, ctx.cookies.token ?? '')).toBeNull();
+  });
+});
+
+describe('password reset', () => {
+  test('reset answers ok for unknown accounts, and a real reset revokes every session', async () => {
+    const owner = await signUpOwner(db.app);
+    const anon = createCaller(createTestContext(db.app, { services: owner.services }));
+    await expect(anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: 'nobody@example.com' })).resolves.toEqual({ ok: true });
+    await expect(anon.auth.requestPasswordReset({ tenantSlug: 'no-such-tenant', email: owner.user.email })).resolves.toEqual({ ok: true });
+    await anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: owner.user.email.toUpperCase() });
+    const token = await tokenMailedTo(owner.services, owner.tenant.id, owner.user.email);
+    await anon.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD });
+    expect(await principalFromToken(db.app, owner.token)).toBeNull();
+    await expect(anon.auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(anon.auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: OTHER_STRONG_PASSWORD })).resolves.toMatchObject({ status: 'signed_in' });
+    await expect(anon.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
+  });
+
+  test('a reset link is refused after 30 minutes', async () => {
+    const owner = await signUpOwner(db.app);
+    const t0 = new Date();
+    await createCaller(createTestContext(db.app, { services: owner.services, now: () => t0 })).auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: owner.user.email });
+    const token = await tokenMailedTo(owner.services, owner.tenant.id, owner.user.email);
+    const late = createCaller(createTestContext(db.app, { services: owner.services, now: () => new Date(t0.getTime() + 31 * 60_000) }));
+    await expect(late.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
+  });
+});

@@ -1,0 +1,29 @@
+import { disableUser, inviteUser, listUsers, setUserRole, unlockUser } from '@tessera/auth/accounts';
+import { inviteUserInput, listUsersInput, setRoleInput, userIdInput } from '../inputs/users.js';
+import type { SessionPrincipal } from '../context.js';
+import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
+
+const admins = { roles: ['owner', 'admin'] } as const;
+const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
+
+export const usersRouter = router({
+  list: tenantProcedure
+    .meta({ access: { ...admins, scope: 'users:read' } })
+    .input(listUsersInput)
+    .query(({ ctx, input }) => ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true })),
+  invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) =>
+    inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now()),
+  ),
+  setRole: sessionProcedure.meta({ access: admins }).input(setRoleInput).mutation(async ({ ctx, input }) => {
+    await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  disable: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
+    await disableUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  unlock: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
+    await unlockUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+});

@@ -1,0 +1,88 @@
+/**
+ * In-process callers for procedure tests (STYLE convention 13): real database, real services,
+ * cheap Argon2id parameters, a cookie jar that records what the transport would send.
+ */
+import { hashSessionToken } from '@tessera/auth/accounts';
+import { createRateLimiter, type AccountDeps } from '@tessera/auth/accounts';
+import { parseKeyring, generateKeyringSpec } from '@tessera/auth';
+import { createPasswordService, TEST_PARAMS } from '@tessera/auth/passwords';
+import { resolveSession, type Database } from '@tessera/db';
+import type { Context, Principal, Services } from '../context.js';
+import { sessionPrincipal } from '../principal.js';
+import { createCaller } from '../root.js';
+
+export interface RecordingJar {
+  token: string | null;
+  expiresAt: Date | null;
+  cleared: boolean;
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
+
+export function recordingJar(): RecordingJar {
+  const jar: RecordingJar = {
+    token: null,
+    expiresAt: null,
+    cleared: false,
+    set(token, expiresAt) {
+      jar.token = token;
+      jar.expiresAt = expiresAt;
+    },
+    clear() {
+      jar.token = null;
+      jar.cleared = true;
+    },
+  };
+  return jar;
+}
+
+export function testAccountDeps(overrides: Partial<AccountDeps> = {}): AccountDeps {
+  return {
+    passwords: createPasswordService({ params: TEST_PARAMS }),
+    limiter: createRateLimiter(),
+    keyring: parseKeyring(generateKeyringSpec()),
+    publicUrl: 'http://localhost:3000',
+    ...overrides,
+  };
+}
+
+export function testServices(overrides: Partial<Services> = {}): Services {
+  return { accounts: testAccountDeps(), signupOpen: true, callLimit: { max: 100_000, windowMs: 60_000 }, ...overrides };
+}
+
+export interface TestContextOptions {
+  principal?: Principal | null;
+  services?: Services;
+  ip?: string;
+  userAgent?: string;
+  now?: () => Date;
+}
+
+export function createTestContext(db: Database, options: TestContextOptions = {}): Context & { cookies: RecordingJar } {
+  return {
+    db,
+    meta: { ip: options.ip ?? '203.0.113.7', userAgent: options.userAgent ?? 'vitest', requestId: 'test' },
+    principal: options.principal ?? null,
+    services: options.services ?? testServices(),
+    cookies: recordingJar(),
+    now: options.now ?? (() => new Date()),
+  };
+}
+
+/** Resolves a session token exactly as the transport does. */
+export async function principalFromToken(db: Database, token: string, now = new Date()): Promise<Principal | null> {
+  const session = await resolveSession(db.pool, hashSessionToken(token), now);
+  return session ? sessionPrincipal(session) : null;
+}
+
+export type Caller = ReturnType<typeof createCaller>;
+
+/** A caller acting with the session behind `token`. */
+export async function callerFor(db: Database, token: string, options: Omit<TestContextOptions, 'principal'> = {}): Promise<Caller> {
+  const principal = await principalFromToken(db, token, options.now?.());
+  if (!principal) throw new Error('token does not resolve to a live session');
+  return createCaller(createTestContext(db, { ...options, principal }));
+}
+
+export { createCaller };
+export * from './seed.js';

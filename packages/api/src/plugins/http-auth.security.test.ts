@@ -1,0 +1,102 @@
+// Attacks over HTTP: cross-site request forgery of cookie-authenticated mutations and of sign-in
+// itself (login CSRF), session cookies without the right flags, secrets in logs, and per-call
+// limits dodged by batching. DESIGN "Requests", rule 4; ASVS V3.4, V4.2.2, V7.1.1.
+import { Writable } from 'node:stream';
+import { signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
+import { useTestDatabase } from '@tessera/db/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildServer } from '../build-server.js';
+import { defaultApiConfig } from '../config.js';
+
+const db = useTestDatabase();
+const logLines: string[] = [];
+let app: FastifyInstance;
+const services = testServices();
+
+beforeAll(async () => {
+  const stream = new Writable({ write(chunk: Buffer, _enc, done) { logLines.push(chunk.toString()); done(); } });
+  app = await buildServer({ ...defaultApiConfig, logLevel: 'info' }, { database: db.app, services, logStream: stream });
+});
+afterAll(async () => app.close());
+
+const json = { 'content-type': 'application/json' };
+
+async function signIn(slug: string, email: string, headers: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: { ...json, ...headers }, payload: { tenantSlug: slug, email, password: STRONG_PASSWORD } });
+}
+
+describe('session cookie', () => {
+  test('sign-in over HTTP sets an httpOnly, Secure, SameSite=Lax cookie on Path=/', async () => {
+    const owner = await signUpOwner(db.app, { services });
+    const res = await signIn(owner.tenant.slug, owner.user.email, { origin: 'http://localhost:3000' });
+    expect(res.statusCode).toBe(200);
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/^tessera_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('Secure');
+    expect(cookie).toContain('SameSite=Lax');
+    expect(cookie).toContain('Path=/');
+    const token = /tessera_session=([^;]+)/.exec(cookie)?.[1] ?? '';
+    const me = await app.inject({ url: '/trpc/auth.me', cookies: { tessera_session: token } });
+    expect(me.json()).toMatchObject({ result: { data: { user: { id: owner.user.id } } } });
+    const asBearer = await app.inject({ url: '/trpc/auth.me', headers: { authorization: `Bearer ${token}` } });
+    expect(asBearer.statusCode).toBe(401);
+  });
+});
+
+describe('cross-site requests', () => {
+  test('a cross-site sign-in (login CSRF) is refused; same-origin is accepted', async () => {
+    const owner = await signUpOwner(db.app, { services });
+    expect((await signIn(owner.tenant.slug, owner.user.email, { 'sec-fetch-site': 'cross-site' })).statusCode).toBe(403);
+    expect((await signIn(owner.tenant.slug, owner.user.email, { origin: 'https://evil.example' })).statusCode).toBe(403);
+    expect((await signIn(owner.tenant.slug, owner.user.email, { origin: 'null' })).statusCode).toBe(403);
+    expect((await signIn(owner.tenant.slug, owner.user.email, { origin: 'http://localhost:3000', 'sec-fetch-site': 'same-origin' })).statusCode).toBe(200);
+    expect((await signIn(owner.tenant.slug, owner.user.email)).statusCode).toBe(200); // non-browser client
+  });
+
+  test('a cross-site sign-out without input is refused, and a form-encoded mutation too', async () => {
+    const owner = await signUpOwner(db.app, { services });
+    const cookies = { tessera_session: owner.token };
+    const crossSite = await app.inject({ method: 'POST', url: '/trpc/auth.signOut', cookies, headers: { ...json, origin: 'https://evil.example' } });
+    expect(crossSite.statusCode).toBe(403);
+    expect(crossSite.json()).toMatchObject({ error: { data: { reason: 'csrf_rejected' } } });
+    const form = await app.inject({ method: 'POST', url: '/trpc/auth.signOut', cookies, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
+    expect(form.statusCode).toBe(403);
+    const me = await app.inject({ url: '/trpc/auth.me', cookies });
+    expect(me.statusCode).toBe(200);
+    const same = await app.inject({ method: 'POST', url: '/trpc/auth.signOut', cookies, headers: { ...json, origin: 'http://localhost:3000' } });
+    expect(same.statusCode).toBe(200);
+    expect((await app.inject({ url: '/trpc/auth.me', cookies })).statusCode).toBe(401);
+  });
+});
+
+describe('limits and logs', () => {
+  test('a locked account answers 429 with Retry-After', async () => {
+    const owner = await signUpOwner(db.app, { services });
+    let last;
+    for (let i = 0; i < 5; i += 1) {
+      last = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: json, payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: 'not-the-password-at-all' } });
+    }
+    expect(last?.statusCode).toBe(429);
+    expect(last?.headers['retry-after']).toBe('30');
+    expect(last?.json()).toMatchObject({ error: { data: { reason: 'account_locked', retryAfterSeconds: 30 } } });
+  });
+
+  test('a batch of more than 10 calls is refused', async () => {
+    const paths = Array.from({ length: 11 }, () => 'health.check').join(',');
+    const res = await app.inject({ url: `/trpc/${paths}?batch=1&input=${encodeURIComponent('{}')}` });
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+  });
+
+  test('a failed sign-in never writes the password, cookie or token to the log', async () => {
+    const owner = await signUpOwner(db.app, { services });
+    const secret = 'Sup3r-Secret-Passw0rd-Nobody-Should-See';
+    await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: json, payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: secret } });
+    await app.inject({ url: '/trpc/auth.me', cookies: { tessera_session: owner.token } });
+    const all = logLines.join('\n');
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(all).not.toContain(secret);
+    expect(all).not.toContain(owner.token);
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * The session cookie (DESIGN "Public contract"): `tessera_session` on http://localhost,
+ * `__Host-tessera_session` elsewhere; httpOnly, Secure, SameSite=Lax, Path=/. The session is
+ * accepted from that cookie only, and its lookup goes through the SECURITY DEFINER resolver.
+ */
+import { hashSessionToken, isWellFormedSessionToken } from '@tessera/auth/accounts';
+import { sessionPrincipal, type Principal } from '@tessera/api-contract';
+import { resolveSession, type Database } from '@tessera/db';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export function sessionCookieName(publicUrl: string): string {
+  const url = new URL(publicUrl);
+  const local = url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
+  return local ? 'tessera_session' : '__Host-tessera_session';
+}
+
+export function setSessionCookie(reply: FastifyReply, name: string, token: string, expiresAt: Date): void {
+  reply.setCookie(name, token, { httpOnly: true, secure: true, sameSite: 'lax', path: '/', expires: expiresAt });
+}
+
+export function clearSessionCookie(reply: FastifyReply, name: string): void {
+  reply.clearCookie(name, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+}
+
+export function sessionResolver(database: Database, cookieName: string, now: () => Date) {
+  return async (request: FastifyRequest): Promise<Principal | null> => {
+    const token = request.cookies[cookieName];
+    if (!token || !isWellFormedSessionToken(token)) return null;
+    const session = await resolveSession(database.pool, hashSessionToken(token), now());
+    return session ? sessionPrincipal(session) : null;
+  };
+}

@@ -1,0 +1,27 @@
+import type { Services } from '@tessera/api-contract';
+import { parseKeyring } from '@tessera/auth';
+import { createRateLimiter, MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/accounts';
+import { createPasswordService, OWASP_PARAMS, type PasswordHashingParams } from '@tessera/auth/passwords';
+
+export interface ServicesConfig {
+  dataEncryptionKeys: string;
+  publicUrl: string;
+  signupOpen: boolean;
+  passwordParams?: PasswordHashingParams;
+  rateLimitStore?: RateLimitStore;
+  callLimit: { max: number; windowMs: number };
+}
+
+/** The domain services every request shares, built once from configuration. */
+export function createServices(config: ServicesConfig): Services {
+  return {
+    accounts: {
+      passwords: createPasswordService({ params: config.passwordParams ?? OWASP_PARAMS }),
+      limiter: createRateLimiter(config.rateLimitStore ?? new MemoryRateLimitStore()),
+      keyring: parseKeyring(config.dataEncryptionKeys),
+      publicUrl: config.publicUrl,
+    },
+    signupOpen: config.signupOpen,
+    callLimit: config.callLimit,
+  };
+}

@@ -1,0 +1,9 @@
+import type { UserRole } from '@tessera/db';
+
+/** A signed-in user acting inside their tenant. */
+export interface Actor {
+  tenantId: string;
+  userId: string;
+  role: UserRole;
+  sessionId: string | null;
+}

@@ -1,0 +1,86 @@
+import { eq } from 'drizzle-orm';
+import { lookupTenantBySlug, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
+import { recordAuditEvent } from '../audit/index.js';
+import { AuthError } from '../errors.js';
+import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
+import type { AccountDeps, RequestContext } from './deps.js';
+import { normalizeEmail } from './normalize-email.js';
+import { completeSignIn, type SignedIn } from './complete-sign-in.js';
+import { clearFailures, readThrottle, recordFailure } from './throttle.js';
+
+export interface SignInInput {
+  tenantSlug: string;
+  email: string;
+  password: string;
+}
+
+export const SIGN_IN_LIMITS = {
+  perIp: { max: 30, windowMs: 60_000 },
+  perAccount: { max: 10, windowMs: 60_000 },
+} as const;
+
+interface Attempt {
+  tenantId: string;
+  tenantName: string;
+  policy: SecurityPolicy;
+  user: UserRow | null;
+  lockedUntil: Date | null;
+}
+
+async function loadAttempt(db: Database, tenantId: string, email: string): Promise<Attempt> {
+  return withTenant(db, tenantId, async (tx) => {
+    const [tenant] = await tx.select().from(tenants);
+    const [user] = await tx.select().from(users).where(eq(users.email, email));
+    const { lockedUntil } = await readThrottle(tx, email);
+    return { tenantId, tenantName: tenant?.name ?? '', policy: parseSecurityPolicy(tenant?.securityPolicy), user: user ?? null, lockedUntil };
+  }, { readOnly: true });
+}
+
+async function limit(deps: AccountDeps, key: string, rule: { max: number; windowMs: number }, now: Date): Promise<void> {
+  const result = await deps.limiter.hit(key, rule, now.getTime());
+  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
+}
+
+/**
+ * Password sign-in. Unknown tenant, unknown e-mail, wrong password and disabled user give the
+ * same error after the same Argon2id work. A refusal is recorded and committed before it leaves.
+ */
+export async function signIn(db: Database, deps: AccountDeps, input: SignInInput, request: RequestContext, now: Date): Promise<SignedIn> {
+  const email = normalizeEmail(input.email);
+  await limit(deps, `sign_in:ip:${request.ip}`, SIGN_IN_LIMITS.perIp, now);
+  await limit(deps, `sign_in:account:${input.tenantSlug}:${email}`, SIGN_IN_LIMITS.perAccount, now);
+  const tenant = await lookupTenantBySlug(db.pool, input.tenantSlug);
+  if (!tenant) {
+    await deps.passwords.verify(null, input.password);
+    throw new AuthError('invalid_credentials');
+  }
+  const attempt = await loadAttempt(db, tenant.id, email);
+  if (attempt.lockedUntil && attempt.lockedUntil > now) {
+    await recordRefusal(db, attempt, email, request, now, 'locked');
+    throw new AuthError('account_locked', { retryAfterSeconds: Math.ceil((attempt.lockedUntil.getTime() - now.getTime()) / 1000) });
+  }
+  const user = attempt.user;
+  const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
+  const { ok, needsRehash } = await deps.passwords.verify(stored, input.password);
+  if (!ok || !user || user.disabledAt) {
+    const outcome = await recordRefusal(db, attempt, email, request, now, user?.disabledAt ? 'disabled' : 'bad_credentials');
+    if (outcome?.locked) throw new AuthError('account_locked', { retryAfterSeconds: Math.ceil(((outcome.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 1000) });
+    throw new AuthError('invalid_credentials');
+  }
+  const newHash = needsRehash ? await deps.passwords.hash(input.password) : null;
+  return completeSignIn(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, newHash, email, via: 'password' }, request, now, clearFailures);
+}
+
+/** Commits the failure count, the lock and their audit events, whatever the caller throws next. */
+async function recordRefusal(db: Database, attempt: Attempt, email: string, request: RequestContext, now: Date, reason: 'locked' | 'disabled' | 'bad_credentials') {
+  return withTenant(db, attempt.tenantId, async (tx) => {
+    const outcome = reason === 'locked' ? null : await recordFailure(tx, attempt.policy, email, now);
+    const actor = { type: 'user' as const, id: attempt.user?.id ?? null };
+    const base = { actor, target: { type: 'user', id: attempt.user?.id ?? null }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+    await recordAuditEvent(tx, { ...base, action: reason === 'locked' ? 'auth.sign_in.refused_locked' : 'auth.sign_in.failed', metadata: { reason, failures: outcome?.failures ?? null } });
+    if (outcome?.locked) {
+      await recordAuditEvent(tx, { ...base, action: 'auth.account.locked', metadata: { lockedUntil: outcome.lockedUntil?.toISOString() ?? null } });
+    }
+    return outcome;
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Reads the chain in seq order, in batches (keyset pagination on the (tenant_id, seq) primary key),
+ * in exactly the representation the export and the third-party verifier use: hex hashes and
+ * ISO-8601 UTC timestamps with milliseconds. RLS scopes every read to the transaction's tenant.
+ */
+import type { TenantTx } from '@tessera/db';
+import type { ChainFields, JsonValue } from './canonical.js';
+
+/** One audit row as exported (one JSON line) and verified. */
+export interface ChainRow {
+  tenantId: string;
+  seq: number;
+  occurredAt: string;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  ipDigest: string | null;
+  userAgentDigest: string | null;
+  before: JsonValue;
+  after: JsonValue;
+  metadata: JsonValue;
+  riskScore: number;
+  piiSalt: string | null;
+  pii: Record<string, string> | null;
+  redactedAt: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+export const CHAIN_ROW_KEYS = [
+  'tenantId', 'seq', 'occurredAt', 'actorType', 'actorId', 'action', 'targetType', 'targetId', 'ip', 'userAgent',
+  'ipDigest', 'userAgentDigest', 'before', 'after', 'metadata', 'riskScore', 'piiSalt', 'pii', 'redactedAt',
+  'prevHash', 'hash',
+] as const satisfies readonly (keyof ChainRow)[];
+
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const SELECT_ROWS = `
+  SELECT tenant_id::text AS "tenantId", seq::text AS seq,
+         pg_catalog.to_char(occurred_at AT TIME ZONE 'UTC', ${ISO}) AS "occurredAt",
+         actor_type AS "actorType", actor_id AS "actorId", action, target_type AS "targetType", target_id AS "targetId",
+         ip, user_agent AS "userAgent", pg_catalog.encode(ip_digest, 'hex') AS "ipDigest",
+         pg_catalog.encode(user_agent_digest, 'hex') AS "userAgentDigest", before, after, metadata,
+         risk_score AS "riskScore", pg_catalog.encode(pii_salt, 'hex') AS "piiSalt", pii,
+         pg_catalog.to_char(redacted_at AT TIME ZONE 'UTC', ${ISO}) AS "redactedAt",
+         pg_catalog.encode(prev_hash, 'hex') AS "prevHash", pg_catalog.encode(hash, 'hex') AS hash
+  FROM public.audit_logs
+  WHERE seq > $1 AND seq <= $2
+  ORDER BY seq
+  LIMIT $3`;
+
+export interface ChainRange {
+  /** Rows with seq greater than this (default 0). */
+  afterSeq?: number;
+  /** Rows with seq up to and including this (default: all). */
+  throughSeq?: number;
+  batchSize?: number;
+}
+
+/** Streams the tenant's rows in seq order without loading the chain into memory. */
+export async function* readChainRows(tx: TenantTx, range: ChainRange = {}): AsyncGenerator<ChainRow> {
+  const batchSize = range.batchSize ?? 2000;
+  const through = range.throughSeq ?? Number.MAX_SAFE_INTEGER;
+  let after = range.afterSeq ?? 0;
+  for (;;) {
+    const { rows } = await tx.client.query<ChainRow & { seq: string }>({
+      name: 'tessera_audit_read_chain',
+      text: SELECT_ROWS,
+      values: [after, through, batchSize],
+    });
+    for (const row of rows) {
+      const chainRow: ChainRow = { ...row, seq: Number(row.seq) };
+      yield chainRow;
+      after = chainRow.seq;
+    }
+    if (rows.length < batchSize) return;
+  }
+}
+
+/** The chain-covered fields of a row, as canonical() takes them. */
+export function chainFieldsOf(row: ChainRow): ChainFields {
+  return {
+    tenantId: row.tenantId,
+    seq: row.seq,
+    occurredAt: row.occurredAt,
+    actorType: row.actorType,
+    actorId: row.actorId,
+    action: row.action,
+    targetType: row.targetType,
+    targetId: row.targetId,
+    ipDigest: row.ipDigest,
+    userAgentDigest: row.userAgentDigest,
+    before: row.before,
+    after: row.after,
+    metadata: row.metadata,
+    riskScore: row.riskScore,
+  };
+}

@@ -1,0 +1,43 @@
+export { recordAuditEvent, lockChainHead } from './record-audit-event.js';
+export type { AuditActor, AuditEventInput, RecordedAuditEvent } from './record-audit-event.js';
+export { verifyAuditChain, personalDataMatches } from './verify-audit-chain.js';
+export type { AuditChainVerification, VerifyAuditChainOptions } from './verify-audit-chain.js';
+export { listAuditEvents, MAX_AUDIT_PAGE } from './list-audit-events.js';
+export type { AuditEventView, ListAuditEventsFilter } from './list-audit-events.js';
+export { auditExportChunks, jsonLine, AUDIT_EXPORT_CONTENT_TYPES } from './export-audit-log.js';
+export type { AuditExportFormat, AuditExportOptions } from './export-audit-log.js';
+export { readChainRows, chainFieldsOf, CHAIN_ROW_KEYS } from './audit-rows.js';
+export type { ChainRange, ChainRow } from './audit-rows.js';
+export {
+  auditKeyId,
+  auditPublicKeyOf,
+  checkpointMessage,
+  checkpointSignatureValid,
+  loadCheckpoints,
+  parseAuditSigningKey,
+  signAuditCheckpoint,
+  signDueAuditCheckpoints,
+} from './checkpoints.js';
+export type { AuditCheckpoint, AuditCheckpointKind, AuditPublicKey, AuditSigningKey } from './checkpoints.js';
+export { redactAuditPersonalData } from './redact-audit-personal-data.js';
+export type { RedactAuditOptions } from './redact-audit-personal-data.js';
+export {
+  AuditChainBrokenError,
+  findAuditRetention,
+  MAX_RETENTION_DAYS,
+  MIN_RETENTION_DAYS,
+  pruneAuditLog,
+  runAuditRetention,
+  setAuditRetention,
+} from './retention.js';
+export type { PruneAuditOptions } from './retention.js';
+export {
+  AUDIT_ACTION_RISK,
+  defaultRiskScore,
+  isUnusualSignInHour,
+  SIGN_IN_RISK_WEIGHTS,
+  signInRiskScore,
+} from './risk-score.js';
+export type { SignInRiskInput } from './risk-score.js';
+export { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH, personalDigest, piiToken } from './canonical.js';
+export type { ChainFields, JsonValue } from './canonical.js';

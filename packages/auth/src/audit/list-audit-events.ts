@@ -1,0 +1,89 @@
+/**
+ * Pages through a tenant's audit log, newest first, by seq (a stable order: seq is unique and
+ * never reused). Personal data is shown in the clear until it is erased; after erasure the
+ * pseudonym token (`pii:<digest>`) stays in its place.
+ */
+import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { auditLogs, type AuditActorType, type TenantTx } from '@tessera/db';
+import type { JsonValue } from './canonical.js';
+
+export const MAX_AUDIT_PAGE = 100;
+
+export interface ListAuditEventsFilter {
+  /** 1..100, default 50. */
+  limit?: number | undefined;
+  /** Return events with seq below this (the previous page's nextCursor). */
+  cursor?: number | undefined;
+  action?: string | undefined;
+  actorId?: string | undefined;
+  /** occurredAt >= since */
+  since?: Date | undefined;
+  /** occurredAt < until */
+  until?: Date | undefined;
+}
+
+export interface AuditEventView {
+  seq: number;
+  occurredAt: string;
+  actor: { type: AuditActorType; id: string | null };
+  action: string;
+  target: { type: string | null; id: string | null } | null;
+  ip: string | null;
+  userAgent: string | null;
+  before: JsonValue;
+  after: JsonValue;
+  metadata: JsonValue;
+  riskScore: number;
+  hash: string;
+  redactedAt: string | null;
+}
+
+export async function listAuditEvents(
+  tx: TenantTx,
+  filter: ListAuditEventsFilter = {},
+): Promise<{ items: AuditEventView[]; nextCursor: number | null }> {
+  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), MAX_AUDIT_PAGE);
+  const conditions: SQL[] = [];
+  if (filter.cursor !== undefined) conditions.push(lt(auditLogs.seq, filter.cursor));
+  if (filter.action !== undefined) conditions.push(eq(auditLogs.action, filter.action));
+  if (filter.actorId !== undefined) conditions.push(eq(auditLogs.actorId, filter.actorId));
+  if (filter.since !== undefined) conditions.push(gte(auditLogs.occurredAt, filter.since));
+  if (filter.until !== undefined) conditions.push(lt(auditLogs.occurredAt, filter.until));
+  // No tenant_id filter: RLS scopes the query to tx's tenant (DESIGN rule 1).
+  const rows = await tx
+    .select()
+    .from(auditLogs)
+    .where(and(...conditions))
+    .orderBy(desc(auditLogs.seq))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(toView), nextCursor: rows.length > limit && last ? last.seq : null };
+}
+
+function toView(row: typeof auditLogs.$inferSelect): AuditEventView {
+  const pii = row.pii ?? {};
+  return {
+    seq: row.seq,
+    occurredAt: row.occurredAt.toISOString(),
+    actor: { type: row.actorType, id: row.actorId },
+    action: row.action,
+    target: row.targetType === null && row.targetId === null ? null : { type: row.targetType, id: reveal(row.targetId, pii) },
+    ip: row.ip,
+    userAgent: row.userAgent,
+    before: reveal((row.before ?? null) as JsonValue, pii),
+    after: reveal((row.after ?? null) as JsonValue, pii),
+    metadata: reveal(row.metadata as JsonValue, pii),
+    riskScore: row.riskScore,
+    hash: row.hash.toString('hex'),
+    redactedAt: row.redactedAt?.toISOString() ?? null,
+  };
+}
+
+/** Puts clear values back in place of their tokens, where the row still holds them. */
+export function reveal<T extends JsonValue>(value: T, pii: Readonly<Record<string, string>>): T {
+  if (typeof value === 'string') return (Object.hasOwn(pii, value) ? pii[value] : value) as T;
+  if (Array.isArray(value)) return value.map((item) => reveal(item, pii)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, reveal(item, pii)])) as T;
+}

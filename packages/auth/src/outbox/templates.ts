@@ -1,0 +1,39 @@
+/**
+ * Security notifications (issue 4). Each tells the user what happened and what to do if it was
+ * not them. Bodies are plain text; values are inserted verbatim, never as markup.
+ */
+export type EmailTemplate =
+  | { name: 'invite'; tenantName: string; link: string; role: string }
+  | { name: 'password_reset'; tenantName: string; link: string }
+  | { name: 'password_changed'; tenantName: string }
+  | { name: 'password_reset_done'; tenantName: string }
+  | { name: 'new_sign_in'; tenantName: string; ip: string; userAgent: string; at: string }
+  | { name: 'account_locked'; tenantName: string; minutes: number }
+  | { name: 'mfa_enabled'; tenantName: string }
+  | { name: 'mfa_disabled'; tenantName: string }
+  | { name: 'api_key_created'; tenantName: string; keyName: string; prefix: string };
+
+const NOT_YOU = 'If this was not you, reset your password now and contact your administrator.';
+
+export function renderEmail(t: EmailTemplate): { subject: string; body: string } {
+  switch (t.name) {
+    case 'invite':
+      return { subject: `You are invited to ${t.tenantName}`, body: `You have been invited to ${t.tenantName} as ${t.role}.\n\nAccept within 7 days: ${t.link}\n\nIf you did not expect this, ignore this message.` };
+    case 'password_reset':
+      return { subject: `Reset your ${t.tenantName} password`, body: `Someone asked to reset your password. The link works once, for 30 minutes:\n\n${t.link}\n\nIf this was not you, ignore this message; your password is unchanged.` };
+    case 'password_changed':
+      return { subject: 'Your password was changed', body: `Your ${t.tenantName} password was changed and your other sessions were signed out.\n\n${NOT_YOU}` };
+    case 'password_reset_done':
+      return { subject: 'Your password was reset', body: `Your ${t.tenantName} password was reset and every session was signed out.\n\n${NOT_YOU}` };
+    case 'new_sign_in':
+      return { subject: 'New sign-in to your account', body: `A new sign-in to ${t.tenantName} at ${t.at} from ${t.ip} (${t.userAgent}).\n\n${NOT_YOU}` };
+    case 'account_locked':
+      return { subject: 'Your account was locked', body: `After repeated failed sign-ins, your ${t.tenantName} account is locked for ${t.minutes} minutes.\n\nIf this was not you, someone may be guessing your password: reset it and enable two-factor authentication.` };
+    case 'mfa_enabled':
+      return { subject: 'Two-factor authentication enabled', body: `Two-factor authentication was enabled on your ${t.tenantName} account.\n\n${NOT_YOU}` };
+    case 'mfa_disabled':
+      return { subject: 'Two-factor authentication disabled', body: `Two-factor authentication was disabled on your ${t.tenantName} account.\n\n${NOT_YOU}` };
+    case 'api_key_created':
+      return { subject: 'A new API key was created', body: `The API key "${t.keyName}" (${t.prefix}...) was created in ${t.tenantName}.\n\nIf you did not expect this, revoke it in the console.` };
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, test } from 'vitest';
+import { createHashQueue } from './hash-queue.js';
+import { TEST_PARAMS } from './hashing-params.js';
+import { createPasswordService } from './password-service.js';
+import type { StrengthEstimator } from './strength-estimator.js';
+
+const estimator: StrengthEstimator = async () => ({ score: 4, warning: null, suggestions: [] });
+const STRONG = 'violet tractor umbrella minus';
+
+describe('the password service used by account flows', () => {
+  test('a hash it makes verifies, and an unknown user gets the dummy verify', async () => {
+    const service = createPasswordService({ params: TEST_PARAMS, estimator });
+    const hash = await service.hash(STRONG);
+    expect(await service.verify({ hash, algorithm: 'argon2id' }, STRONG)).toEqual({
+      ok: true,
+      needsRehash: false,
+    });
+    expect(await service.verify(null, STRONG)).toEqual({ ok: false, needsRehash: false });
+  });
+
+  test('hashing work beyond its queue is refused with rate_limited', async () => {
+    const queue = createHashQueue({ concurrency: 1, maxQueued: 0 });
+    const service = createPasswordService({ params: TEST_PARAMS, queue, estimator });
+    const results = await Promise.allSettled([service.hash(STRONG), service.verify(null, STRONG)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(results[1]).toMatchObject({ reason: { code: 'rate_limited' } });
+  });
+
+  test('strength and assertAcceptable give the same verdict, breach check included', async () => {
+    const breachCheck = async (password: string): Promise<boolean> => password === STRONG;
+    const service = createPasswordService({ params: TEST_PARAMS, estimator, breachCheck });
+    const context = { minLength: 15, tenantSlug: 'acme-rockets' };
+    expect(await service.strength(STRONG, context)).toMatchObject({ reason: 'breached' });
+    await expect(service.assertAcceptable(STRONG, context)).rejects.toMatchObject({
+      code: 'weak_password',
+    });
+    await expect(service.assertAcceptable(`${STRONG} again`, context)).resolves.toBeUndefined();
+  });
+});

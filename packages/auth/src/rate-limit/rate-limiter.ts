@@ -1,0 +1,59 @@
+/**
+ * Fixed-window counters for per-call limits (each tRPC call counts, DESIGN "Requests"). The store
+ * is an interface so several API processes can share counters through Redis (issue 10); the
+ * in-memory store is the single-process default.
+ */
+export interface RateLimitResult {
+  allowed: boolean;
+  remaining: number;
+  retryAfterSeconds: number;
+}
+
+export interface RateLimitStore {
+  /** Adds one hit to `key` in its current window and returns the count and the window's end. */
+  increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
+}
+
+export interface RateLimitRule {
+  max: number;
+  windowMs: number;
+}
+
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly #windows = new Map<string, { count: number; resetAt: number }>();
+  #lastSweep = 0;
+
+  constructor(private readonly maxKeys = 100_000) {}
+
+  async increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+    this.#sweep(now);
+    let entry = this.#windows.get(key);
+    if (!entry || entry.resetAt <= now) {
+      if (this.#windows.size >= this.maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
+      entry = { count: 0, resetAt: now + windowMs };
+      this.#windows.set(key, entry);
+    }
+    entry.count += 1;
+    return { count: entry.count, resetAt: entry.resetAt };
+  }
+
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < 10_000) return;
+    this.#lastSweep = now;
+    for (const [key, entry] of this.#windows) if (entry.resetAt <= now) this.#windows.delete(key);
+  }
+}
+
+export interface RateLimiter {
+  hit(key: string, rule: RateLimitRule, now?: number): Promise<RateLimitResult>;
+}
+
+export function createRateLimiter(store: RateLimitStore = new MemoryRateLimitStore()): RateLimiter {
+  return {
+    async hit(key, rule, now = Date.now()) {
+      const { count, resetAt } = await store.increment(key, rule.windowMs, now);
+      const allowed = count <= rule.max;
+      return { allowed, remaining: Math.max(0, rule.max - count), retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((resetAt - now) / 1000)) };
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/** A tenant's security policy (tenants.security_policy), with defaults and bounds in one place. */
+export type MfaRequirement = 'off' | 'admins' | 'all';
+
+export interface SecurityPolicy {
+  mfaRequired: MfaRequirement;
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  maxSessionsPerUser: number;
+  passwordMinLength: number;
+  lockoutThreshold: number;
+  lockoutBaseSeconds: number;
+}
+
+export const DEFAULT_SECURITY_POLICY: Readonly<SecurityPolicy> = Object.freeze({
+  mfaRequired: 'off',
+  sessionIdleMinutes: 30,
+  sessionMaxHours: 8,
+  maxSessionsPerUser: 5,
+  passwordMinLength: 15,
+  lockoutThreshold: 5,
+  lockoutBaseSeconds: 30,
+});
+
+/** Lock durations double per lockout and stop here, so a victim is never locked out for long. */
+export const MAX_LOCK_SECONDS = 15 * 60;
+
+export const POLICY_BOUNDS = {
+  sessionIdleMinutes: [5, 1440],
+  sessionMaxHours: [1, 720],
+  maxSessionsPerUser: [1, 100],
+  passwordMinLength: [8, 256],
+  lockoutThreshold: [3, 50],
+  lockoutBaseSeconds: [1, 3600],
+} as const satisfies Record<string, readonly [number, number]>;
+
+function bounded(value: unknown, key: keyof typeof POLICY_BOUNDS): number {
+  const [min, max] = POLICY_BOUNDS[key];
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : DEFAULT_SECURITY_POLICY[key];
+}
+
+/** Reads a stored policy; unknown or out-of-range values fall back to the defaults. */
+export function parseSecurityPolicy(stored: Record<string, unknown> | null | undefined): SecurityPolicy {
+  const raw = stored ?? {};
+  const mfa = raw['mfaRequired'];
+  const policy: SecurityPolicy = {
+    mfaRequired: mfa === 'admins' || mfa === 'all' ? mfa : 'off',
+    sessionIdleMinutes: bounded(raw['sessionIdleMinutes'], 'sessionIdleMinutes'),
+    sessionMaxHours: bounded(raw['sessionMaxHours'], 'sessionMaxHours'),
+    maxSessionsPerUser: bounded(raw['maxSessionsPerUser'], 'maxSessionsPerUser'),
+    passwordMinLength: bounded(raw['passwordMinLength'], 'passwordMinLength'),
+    lockoutThreshold: bounded(raw['lockoutThreshold'], 'lockoutThreshold'),
+    lockoutBaseSeconds: bounded(raw['lockoutBaseSeconds'], 'lockoutBaseSeconds'),
+  };
+  return { ...policy, passwordMinLength: effectiveMinLength(policy) };
+}
+
+/** NIST SP 800-63B rev 4: 15 when the password may be the only factor; 8 only when MFA is enforced for all. */
+export function effectiveMinLength(policy: Pick<SecurityPolicy, 'mfaRequired' | 'passwordMinLength'>): number {
+  const floor = policy.mfaRequired === 'all' ? 8 : 15;
+  return Math.max(floor, policy.passwordMinLength);
+}
+
+/** Exponential backoff: base * 2^(lockouts-1), capped. */
+export function lockSeconds(policy: SecurityPolicy, lockouts: number): number {
+  return Math.min(MAX_LOCK_SECONDS, policy.lockoutBaseSeconds * 2 ** Math.max(0, lockouts - 1));
+}

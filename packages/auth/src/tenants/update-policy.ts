@@ -1,0 +1,40 @@
+import { eq } from 'drizzle-orm';
+import { tenants, withTenant, type Database } from '@tessera/db';
+import type { Actor } from '../accounts/actor.js';
+import type { RequestContext } from '../accounts/deps.js';
+import { recordAuditEvent } from '../audit/index.js';
+import { AuthError } from '../errors.js';
+import { parseSecurityPolicy, POLICY_BOUNDS, type SecurityPolicy } from './security-policy.js';
+
+export type SecurityPolicyPatch = Partial<Omit<SecurityPolicy, 'lockoutBaseSeconds'>> & { lockoutBaseSeconds?: number };
+
+function validate(next: SecurityPolicy): void {
+  for (const [key, [min, max]] of Object.entries(POLICY_BOUNDS) as [keyof typeof POLICY_BOUNDS, readonly [number, number]][]) {
+    const value = next[key];
+    if (!Number.isInteger(value) || value < min || value > max) throw new AuthError('invalid_input', { detail: `${key} must be between ${min} and ${max}.`, field: key });
+  }
+  if (next.passwordMinLength < 15 && next.mfaRequired !== 'all') {
+    throw new AuthError('invalid_input', { detail: 'Passwords shorter than 15 characters are allowed only when MFA is required for everyone.', field: 'passwordMinLength' });
+  }
+}
+
+export async function getTenant(db: Database, tenantId: string): Promise<{ id: string; slug: string; name: string; securityPolicy: SecurityPolicy }> {
+  return withTenant(db, tenantId, async (tx) => {
+    const [tenant] = await tx.select().from(tenants);
+    if (!tenant) throw new AuthError('not_found');
+    return { id: tenant.id, slug: tenant.slug, name: tenant.name, securityPolicy: parseSecurityPolicy(tenant.securityPolicy) };
+  }, { readOnly: true });
+}
+
+export async function updateSecurityPolicy(db: Database, actor: Actor, patch: SecurityPolicyPatch, request: RequestContext, now: Date): Promise<SecurityPolicy> {
+  return withTenant(db, actor.tenantId, async (tx) => {
+    const [tenant] = await tx.select().from(tenants).for('update');
+    if (!tenant) throw new AuthError('not_found');
+    const before = parseSecurityPolicy(tenant.securityPolicy);
+    const next: SecurityPolicy = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
+    validate(next);
+    await tx.update(tenants).set({ securityPolicy: { ...next }, updatedAt: now }).where(eq(tenants.id, tenant.id));
+    await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'tenant.security_policy_updated', target: { type: 'tenant', id: tenant.id }, ip: request.ip, userAgent: request.userAgent, before: { ...before }, after: { ...next }, occurredAt: now });
+    return next;
+  });
+}
