@@ -15,3 +15,17 @@ export const updateSecurityPolicyInput = z.strictObject({
   lockoutThreshold: z.number().int().min(3).max(50).optional(),
   lockoutBaseSeconds: z.number().int().min(1).max(3600).optional(),
 });
+
+export const importLegacyInput = z.strictObject({
+  users: z
+    .array(
+      z.strictObject({
+        email: z.string().trim().min(3).max(254),
+        role: z.enum(['owner', 'admin', 'compliance', 'member']).default('member'),
+        passwordHash: z.string().min(1).max(100),
+        displayName: z.string().trim().max(100).nullish(),
+      }),
+    )
+    .min(1)
+    .max(1000),
+});

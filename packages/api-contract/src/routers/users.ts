@@ -1,5 +1,5 @@
-import { disableUser, inviteUser, listUsers, setUserRole, unlockUser } from '@tessera/auth/accounts';
-import { inviteUserInput, listUsersInput, setRoleInput, userIdInput } from '../inputs/users.js';
+import { disableUser, importLegacyUsers, inviteUser, listUsers, setUserRole, unlockUser } from '@tessera/auth/accounts';
+import { importLegacyInput, inviteUserInput, listUsersInput, setRoleInput, userIdInput } from '../inputs/users.js';
 import type { SessionPrincipal } from '../context.js';
 import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
 
@@ -22,6 +22,9 @@ export const usersRouter = router({
     await disableUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
+  importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).input(importLegacyInput).mutation(({ ctx, input }) =>
+    importLegacyUsers(ctx.db, ctx.principal.tenantId, { type: 'user', id: ctx.principal.userId, isOwner: true }, input.users, ctx.now()),
+  ),
   unlock: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
     await unlockUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
     return { ok: true as const };

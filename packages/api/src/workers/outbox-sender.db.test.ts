@@ -128,6 +128,31 @@ describe('delivery', () => {
     });
   });
 
+  test('after the tenth failure a message is no longer retried, and the log says so', async () => {
+    const tenant = await db.seedTenant();
+    const id = await enqueueReset(
+      tenant.id,
+      'dead@example.test',
+      'https://tessera.test/r#tok-dead',
+    );
+    await db.withTenant(tenant.id, (tx) =>
+      tx.client.query('UPDATE public.email_outbox SET attempts = 9 WHERE id = $1', [id]),
+    );
+    const logger = recordingLogger();
+    const failing: MailTransport = { send: () => Promise.reject(new Error('550 rejected')) };
+    expect(await sender({ transport: failing, logger }).sendDue()).toEqual({ sent: 0, failed: 1 });
+    expect(logger.lines.map((l) => l.msg)).toContain(
+      'outbox mail not delivered; giving up (runbook: email-delivery)',
+    );
+    const muchLater = new Date(T0.getTime() + 86_400_000);
+    const transport = recordingTransport();
+    expect(await sender({ transport, now: () => muchLater }).sendDue()).toEqual({
+      sent: 0,
+      failed: 0,
+    });
+    expect(await readRow(tenant.id, id)).toMatchObject({ attempts: 10, sentAt: null });
+  });
+
   test('backoff doubles from 30 seconds and stops growing at one hour', () => {
     expect([1, 2, 3, 4].map(outboxBackoffMs)).toEqual([30_000, 60_000, 120_000, 240_000]);
     expect(outboxBackoffMs(8)).toBe(3_600_000);
@@ -249,7 +274,11 @@ describe('file transport (development without SMTP_URL)', () => {
 });
 
 /** A local SMTP fake (STYLE 13: what crosses the process boundary gets a local fake). */
-async function fakeSmtpServer(): Promise<{ url: string; messages: string[]; close(): Promise<void> }> {
+async function fakeSmtpServer(): Promise<{
+  url: string;
+  messages: string[];
+  close(): Promise<void>;
+}> {
   const messages: string[] = [];
   const server = createServer((socket) => {
     let buffer = '';
@@ -261,11 +290,20 @@ async function fakeSmtpServer(): Promise<{ url: string; messages: string[]; clos
       for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
         const line = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        if (data !== null && line !== '.') data += `${line}\n`;
-        else if (data !== null) [data] = [null, messages.push(data), socket.write('250 queued\r\n')];
-        else if (/^DATA/i.test(line)) [data] = ['', socket.write('354 go on\r\n')];
-        else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
-        else socket.write('250 ok\r\n');
+        if (data !== null && line !== '.') {
+          data += `${line}\n`;
+        } else if (data !== null) {
+          messages.push(data);
+          data = null;
+          socket.write('250 queued\r\n');
+        } else if (/^DATA/i.test(line)) {
+          data = '';
+          socket.write('354 go on\r\n');
+        } else if (/^QUIT/i.test(line)) {
+          socket.end('221 bye\r\n');
+        } else {
+          socket.write('250 ok\r\n'); // EHLO (no STARTTLS offered), MAIL FROM, RCPT TO
+        }
       }
     });
   });
@@ -282,8 +320,16 @@ describe('SMTP transport', () => {
   test('hands the message to the SMTP server named by the URL, from the default sender', async () => {
     const smtp = await fakeSmtpServer();
     try {
-      await smtpTransport(smtp.url).send({ to: 'ada@example.test', subject: 'Hello', text: 'Plain body' });
-      await smtpTransport(smtp.url, { from: 'Acme <security@acme.test>' }).send({ to: 'b@example.test', subject: 'Two', text: 'x' });
+      await smtpTransport(smtp.url).send({
+        to: 'ada@example.test',
+        subject: 'Hello',
+        text: 'Plain body',
+      });
+      await smtpTransport(smtp.url, { from: 'Acme <security@acme.test>' }).send({
+        to: 'b@example.test',
+        subject: 'Two',
+        text: 'x',
+      });
     } finally {
       await smtp.close();
     }

@@ -12,8 +12,9 @@
  * Delivery is at-least-once: if the process dies or the commit fails after the SMTP server
  * accepted a message, the row is still unsent and is delivered again on the next run.
  *
- * Callers must not: pass an owner (RLS-bypassing) database, log message bodies, or run `sendDue`
- * and `start` on one sender at the same time. Pinned by outbox-sender.db.test.ts.
+ * Any number of senders (and manual `sendDue` calls) may run at once against one database.
+ * Callers must not: pass an owner (RLS-bypassing) database, or log message bodies anywhere but
+ * `fileTransport`. Pinned by outbox-sender.db.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -63,6 +64,8 @@ export const DEFAULT_FROM = 'Tessera <no-reply@localhost>';
 const BACKOFF_BASE_MS = 30_000;
 const BACKOFF_CAP_MS = 3_600_000;
 const MAX_ERROR_LENGTH = 500;
+/** `list_due_outbox` (migrations/0004_identity.sql) stops listing a row after this many failures. */
+const MAX_ATTEMPTS = 10;
 
 /** Delay before the next try after the `attempts`-th failure: 30 s, 60 s, 120 s, ... capped at 1 h. */
 export function outboxBackoffMs(attempts: number): number {
@@ -142,53 +145,27 @@ const MARK_FAILED = `UPDATE public.email_outbox SET attempts = $2, last_error = 
   WHERE id = $1`;
 
 export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
-  const now = deps.now ?? ((): Date => new Date());
+  const resolved = { ...deps, now: deps.now ?? ((): Date => new Date()) };
   const batchSize = deps.batchSize ?? 50;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
     throw new TypeError('batchSize must be an integer from 1 to 1000');
   }
 
-  async function deliver(tx: TenantTx, id: string): Promise<Outcome> {
-    const at = now();
-    const { rows } = await tx.client.query<LockedRow>(LOCK_ROW, [id, at]);
-    const row = rows[0];
-    // Locked by another sender, already sent, or pushed back since it was listed.
-    if (row === undefined) return 'skipped';
-    try {
-      if (row.body === null) throw new Error('message body is missing');
-      const context = { purpose: OUTBOX_PURPOSE, tenantId: tx.tenantId, rowId: id };
-      const text = deps.keyring.decryptString(row.body, context);
-      await deps.transport.send({ to: row.to_address, subject: row.subject, text });
-    } catch (error) {
-      const attempts = row.attempts + 1;
-      const retryAt = new Date(at.getTime() + outboxBackoffMs(attempts));
-      const message = errorMessage(error);
-      await tx.client.query(MARK_FAILED, [id, attempts, message, retryAt]);
-      deps.logger.warn(
-        { tenantId: tx.tenantId, outboxId: id, attempts, retryAt, error: message },
-        'outbox mail not delivered',
-      );
-      return 'failed';
-    }
-    // At-least-once: a crash between the SMTP server's acceptance and this commit resends.
-    await tx.client.query(MARK_SENT, [id, now()]);
-    return 'sent';
-  }
-
   async function sendDue(): Promise<{ sent: number; failed: number }> {
-    const due = await listDueOutbox(deps.database.pool, now(), batchSize);
+    const due = await listDueOutbox(deps.database.pool, resolved.now(), batchSize);
     const result = { sent: 0, failed: 0 };
-    for (const item of due) {
+    for (const { tenantId, id } of due) {
       try {
-        const outcome = await withTenant(deps.database, item.tenantId, (tx) =>
-          deliver(tx, item.id),
+        // Each row in its own tenant's transaction: RLS and the decryption context both bind it.
+        const outcome = await withTenant(deps.database, tenantId, (tx) =>
+          deliver(tx, id, resolved),
         );
         if (outcome !== 'skipped') result[outcome] += 1;
       } catch (error) {
         // The database failed (the attempt was not recorded); the row stays due for the next run.
         result.failed += 1;
         deps.logger.warn(
-          { tenantId: item.tenantId, outboxId: item.id, error: errorMessage(error) },
+          { tenantId, outboxId: id, error: errorMessage(error) },
           'outbox delivery aborted',
         );
       }
@@ -198,6 +175,38 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   }
 
   return { sendDue, ...createLoop(sendDue, deps.logger, batchSize) };
+}
+
+type ResolvedDeps = OutboxSenderDeps & { now: () => Date };
+
+async function deliver(tx: TenantTx, id: string, deps: ResolvedDeps): Promise<Outcome> {
+  const at = deps.now();
+  const { rows } = await tx.client.query<LockedRow>(LOCK_ROW, [id, at]);
+  const row = rows[0];
+  // Locked by another sender, already sent, or pushed back since it was listed.
+  if (row === undefined) return 'skipped';
+  try {
+    if (row.body === null) throw new Error('message body is missing');
+    const context = { purpose: OUTBOX_PURPOSE, tenantId: tx.tenantId, rowId: id };
+    const text = deps.keyring.decryptString(row.body, context);
+    await deps.transport.send({ to: row.to_address, subject: row.subject, text });
+  } catch (error) {
+    // Committed with the transaction (DESIGN "Failure bookkeeping"); the message, never the body.
+    const attempts = row.attempts + 1;
+    const retryAt = new Date(at.getTime() + outboxBackoffMs(attempts));
+    const message = errorMessage(error);
+    await tx.client.query(MARK_FAILED, [id, attempts, message, retryAt]);
+    deps.logger.warn(
+      { tenantId: tx.tenantId, outboxId: id, attempts, retryAt, error: message },
+      attempts >= MAX_ATTEMPTS
+        ? 'outbox mail not delivered; giving up (runbook: email-delivery)'
+        : 'outbox mail not delivered; will retry',
+    );
+    return 'failed';
+  }
+  // At-least-once: a crash or failed commit after the SMTP server accepted the mail resends it.
+  await tx.client.query(MARK_SENT, [id, deps.now()]);
+  return 'sent';
 }
 
 /** Sequential timer loop: the next run is scheduled only after the previous one settled. */

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
-import { knownDevices, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import { eq } from 'drizzle-orm';
+import { knownDevices, loginThrottles, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from './deps.js';
+import { deviceNovelty, signInRisk, userAgentHash } from './sign-in-risk.js';
 import { toUserView, type UserView } from './user-view.js';
 
 export interface SignedIn {
@@ -28,18 +28,13 @@ export interface CompleteSignIn {
 
 /** Remembers (ip, user agent) per user; true when this pair was never seen before. */
 async function rememberDevice(tx: TenantTx, userId: string, request: RequestContext, now: Date): Promise<boolean> {
-  const uaHash = createHash('sha256').update(request.userAgent ?? '').digest();
+  const uaHash = userAgentHash(request.userAgent);
   const inserted = await tx
     .insert(knownDevices)
     .values({ tenantId: tx.tenantId, userId, ipAddress: request.ip, userAgentHash: uaHash, firstSeenAt: now, lastSeenAt: now })
     .onConflictDoUpdate({ target: [knownDevices.tenantId, knownDevices.userId, knownDevices.ipAddress, knownDevices.userAgentHash], set: { lastSeenAt: now } })
     .returning({ first: knownDevices.firstSeenAt });
   return inserted[0]?.first.getTime() === now.getTime();
-}
-
-async function hasAnyDevice(tx: TenantTx, userId: string): Promise<boolean> {
-  const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(knownDevices).where(and(eq(knownDevices.userId, userId)));
-  return (row?.n ?? 0) > 0;
 }
 
 /** The successful end of every sign-in path: one transaction for session, rehash, bookkeeping and audit. */
@@ -52,14 +47,16 @@ export async function completeSignIn(
   clearFailures: (tx: TenantTx, email: string) => Promise<void>,
 ): Promise<SignedIn> {
   return withTenant(db, input.tenantId, async (tx) => {
-    const seenBefore = await hasAnyDevice(tx, input.user.id);
+    const [throttle] = await tx.select({ failures: loginThrottles.failures }).from(loginThrottles).where(eq(loginThrottles.email, input.email));
+    const riskScore = await signInRisk(tx, input.user.id, request, now, throttle?.failures ?? 0, false);
+    const { anyDevice: seenBefore } = await deviceNovelty(tx, input.user.id, request);
     const newDevice = await rememberDevice(tx, input.user.id, request, now);
     const upgrade = input.newHash ? { passwordHash: input.newHash, passwordAlgorithm: 'argon2id' as const } : {};
     await tx.update(users).set({ ...upgrade, lastLoginAt: now, lastLoginIp: request.ip, updatedAt: now }).where(eq(users.id, input.user.id));
     await clearFailures(tx, input.email);
     const session = await createSession(tx, input.policy, { userId: input.user.id, aal: input.aal ?? 1, mfaVerifiedAt: input.aal === 2 ? now : null, ip: request.ip, userAgent: request.userAgent }, now);
     const base = { actor: { type: 'user' as const, id: input.user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
-    await recordAuditEvent(tx, { ...base, action: 'auth.sign_in.succeeded', target: { type: 'session', id: session.sessionId }, metadata: { via: input.via, newDevice } });
+    await recordAuditEvent(tx, { ...base, action: 'auth.sign_in.succeeded', target: { type: 'session', id: session.sessionId }, metadata: { via: input.via, newDevice }, riskScore });
     if (input.newHash) {
       await recordAuditEvent(tx, { ...base, action: 'auth.password.rehashed', target: { type: 'user', id: input.user.id }, metadata: { from: input.user.passwordAlgorithm } });
     }

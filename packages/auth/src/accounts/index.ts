@@ -21,3 +21,4 @@ export * from '../rate-limit/rate-limiter.js';
 export * from '../outbox/enqueue-email.js';
 export * from '../outbox/templates.js';
 export * from '../sessions/manage-own-sessions.js';
+export * from './import-legacy.js';

@@ -55,7 +55,7 @@ export async function setUserRole(db: Database, actor: Actor, input: { userId: s
     await tx.update(users).set({ role: input.role, updatedAt: now }).where(eq(users.id, target.id));
     // A privilege change gets new sessions: the user signs in again under the new role.
     await revokeUserSessions(tx, target.id, 'role_changed', now);
-    await audit(tx, actor, request, now, 'user.role_changed', target.id, { role: target.role }, { role: input.role });
+    await audit(tx, actor, request, now, 'user.role.changed', target.id, { role: target.role }, { role: input.role });
   });
 }
 

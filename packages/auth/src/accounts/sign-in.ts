@@ -1,7 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { lookupTenantBySlug, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
+import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
+import { enqueueEmail } from '../outbox/enqueue-email.js';
+import { signInRisk } from './sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
@@ -56,14 +59,14 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   }
   const attempt = await loadAttempt(db, tenant.id, email);
   if (attempt.lockedUntil && attempt.lockedUntil > now) {
-    await recordRefusal(db, attempt, email, request, now, 'locked');
+    await recordRefusal(db, deps.keyring, attempt, email, request, now, 'locked');
     throw new AuthError('account_locked', { retryAfterSeconds: Math.ceil((attempt.lockedUntil.getTime() - now.getTime()) / 1000) });
   }
   const user = attempt.user;
   const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
   const { ok, needsRehash } = await deps.passwords.verify(stored, input.password);
   if (!ok || !user || user.disabledAt) {
-    const outcome = await recordRefusal(db, attempt, email, request, now, user?.disabledAt ? 'disabled' : 'bad_credentials');
+    const outcome = await recordRefusal(db, deps.keyring, attempt, email, request, now, user?.disabledAt ? 'disabled' : 'bad_credentials');
     if (outcome?.locked) throw new AuthError('account_locked', { retryAfterSeconds: Math.ceil(((outcome.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 1000) });
     throw new AuthError('invalid_credentials');
   }
@@ -72,14 +75,20 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
 }
 
 /** Commits the failure count, the lock and their audit events, whatever the caller throws next. */
-async function recordRefusal(db: Database, attempt: Attempt, email: string, request: RequestContext, now: Date, reason: 'locked' | 'disabled' | 'bad_credentials') {
+async function recordRefusal(db: Database, keyring: Keyring, attempt: Attempt, email: string, request: RequestContext, now: Date, reason: 'locked' | 'disabled' | 'bad_credentials') {
   return withTenant(db, attempt.tenantId, async (tx) => {
     const outcome = reason === 'locked' ? null : await recordFailure(tx, attempt.policy, email, now);
-    const actor = { type: 'user' as const, id: attempt.user?.id ?? null };
-    const base = { actor, target: { type: 'user', id: attempt.user?.id ?? null }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
-    await recordAuditEvent(tx, { ...base, action: reason === 'locked' ? 'auth.sign_in.refused_locked' : 'auth.sign_in.failed', metadata: { reason, failures: outcome?.failures ?? null } });
+    const userId = attempt.user?.id ?? null;
+    const locked = reason === 'locked' || Boolean(outcome?.locked);
+    const riskScore = await signInRisk(tx, userId, request, now, outcome?.failures ?? attempt.policy.lockoutThreshold, locked);
+    const base = { actor: { type: 'user' as const, id: userId }, target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+    await recordAuditEvent(tx, { ...base, action: reason === 'locked' ? 'auth.sign_in.refused' : 'auth.sign_in.failed', metadata: { reason, failures: outcome?.failures ?? null }, riskScore });
     if (outcome?.locked) {
       await recordAuditEvent(tx, { ...base, action: 'auth.account.locked', metadata: { lockedUntil: outcome.lockedUntil?.toISOString() ?? null } });
+      if (attempt.user && !attempt.user.disabledAt) {
+        const minutes = Math.ceil(((outcome.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 60_000);
+        await enqueueEmail(tx, keyring, { userId: attempt.user.id, address: attempt.user.email }, { name: 'account_locked', tenantName: attempt.tenantName, minutes }, now);
+      }
     }
     return outcome;
   });

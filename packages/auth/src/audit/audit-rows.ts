@@ -47,9 +47,9 @@ const SELECT_ROWS = `
          risk_score AS "riskScore", pg_catalog.encode(pii_salt, 'hex') AS "piiSalt", pii,
          pg_catalog.to_char(redacted_at AT TIME ZONE 'UTC', ${ISO}) AS "redactedAt",
          pg_catalog.encode(prev_hash, 'hex') AS "prevHash", pg_catalog.encode(hash, 'hex') AS hash
-  FROM public.audit_logs
-  WHERE seq > $1 AND seq <= $2
-  ORDER BY seq
+  FROM public.audit_logs l
+  WHERE l.seq > $1 AND l.seq <= $2
+  ORDER BY l.seq
   LIMIT $3`;
 
 export interface ChainRange {

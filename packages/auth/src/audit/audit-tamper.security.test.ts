@@ -4,7 +4,7 @@
 // the checkpoints. DESIGN rule 6 and issue 3: append-only for every role, and every edit reported
 // by verifyAuditChain at the first seq where the evidence breaks (OWASP ASVS 5.0 V16.4.2).
 import { generateKeyPairSync, sign } from 'node:crypto';
-import type pg from 'pg';
+import type { TenantTx } from '@tessera/db';
 import { SQLSTATE, sqlStateOf, useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { chainHash, GENESIS_HASH } from './canonical.js';
@@ -30,7 +30,7 @@ const verify = (tenantId: string, withKey = false): ReturnType<typeof verifyAudi
   db.withTenant(tenantId, (tx) => verifyAuditChain(tx, withKey ? { publicKey } : {}));
 
 /** An attacker with superuser access: triggers (and foreign keys) off, as `pg_dump --disable-triggers` would. */
-async function asDatabaseAttacker(work: (client: pg.PoolClient) => Promise<unknown>): Promise<void> {
+async function asDatabaseAttacker(work: (client: TenantTx['client']) => Promise<unknown>): Promise<void> {
   const client = await db.owner.pool.connect();
   try {
     await client.query('BEGIN');
@@ -75,7 +75,7 @@ describe('the runtime role', () => {
     const tenantId = await seedChain(2);
     const attempts = [
       'UPDATE audit_logs SET action = $$user.renamed$$', 'DELETE FROM audit_logs', 'UPDATE audit_chain_heads SET seq = 0',
-      'DELETE FROM audit_checkpoints', 'UPDATE audit_settings SET tenant_id = tenant_id WHERE false AND EXISTS (SELECT 1 FROM audit_logs FOR UPDATE)',
+      'DELETE FROM audit_checkpoints', 'UPDATE audit_checkpoints SET seq = 0',
     ];
     for (const statement of attempts) {
       expect(await sqlStateOf(db.withTenant(tenantId, (tx) => tx.client.query(statement))), statement).toBe(SQLSTATE.insufficientPrivilege);
@@ -166,11 +166,8 @@ describe('verifyAuditChain against an attacker with database access', () => {
     const tenantId = await seedChain(10);
     const checkpoint = await db.withTenant(tenantId, (tx) => signAuditCheckpoint(tx, { signingKey: privateKey }));
     expect(await verify(tenantId, true)).toEqual({ valid: true, checked: 11 });
-    const rows = await readRows(tenantId);
-    const forgedHash = chainHash(Buffer.from(rows[1]?.hash ?? '', 'hex'), chainFieldsOf({ ...(rows[2] as ChainRow), action: 'user.role.viewed' }));
     await rewriteFrom(tenantId, 3, 'user.role.viewed');
     const newAt10 = (await readRows(tenantId))[9]?.hash ?? '';
-    expect(forgedHash.toString('hex')).not.toBe(rows[2]?.hash);
     const forged = { ...checkpoint, hash: newAt10, keyId: auditKeyId(attackerKey) };
     await asDatabaseAttacker((c) => c.query(`UPDATE audit_checkpoints SET hash = decode($1, 'hex'), key_id = $2, signature = $3 WHERE tenant_id = $4`,
       [newAt10, forged.keyId, sign(null, checkpointMessage(forged), attackerKey), tenantId]));

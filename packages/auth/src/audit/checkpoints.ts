@@ -125,7 +125,7 @@ export async function loadCheckpoints(tx: TenantTx, fromSeq = 0): Promise<AuditC
     `SELECT tenant_id::text AS "tenantId", seq::text AS seq, pg_catalog.encode(hash, 'hex') AS hash, kind,
             pg_catalog.to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "signedAt",
             key_id AS "keyId", pg_catalog.encode(signature, 'base64') AS signature
-     FROM public.audit_checkpoints WHERE seq >= $1 ORDER BY seq, id`,
+     FROM public.audit_checkpoints c WHERE c.seq >= $1 ORDER BY c.seq, c.id`,
     [fromSeq],
   );
   return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
@@ -134,7 +134,7 @@ export async function loadCheckpoints(tx: TenantTx, fromSeq = 0): Promise<AuditC
 /** The latest prune checkpoint: where the retained chain starts. */
 export async function findPruneAnchor(tx: TenantTx): Promise<AuditCheckpoint | null> {
   const { rows } = await tx.client.query<{ seq: string }>(
-    `SELECT seq::text AS seq FROM public.audit_checkpoints WHERE kind = 'prune' ORDER BY seq DESC, id DESC LIMIT 1`,
+    `SELECT c.seq::text AS seq FROM public.audit_checkpoints c WHERE c.kind = 'prune' ORDER BY c.seq DESC, c.id DESC LIMIT 1`,
   );
   const seq = rows[0]?.seq;
   if (seq === undefined) return null;

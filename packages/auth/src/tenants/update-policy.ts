@@ -34,7 +34,7 @@ export async function updateSecurityPolicy(db: Database, actor: Actor, patch: Se
     const next: SecurityPolicy = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
     validate(next);
     await tx.update(tenants).set({ securityPolicy: { ...next }, updatedAt: now }).where(eq(tenants.id, tenant.id));
-    await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'tenant.security_policy_updated', target: { type: 'tenant', id: tenant.id }, ip: request.ip, userAgent: request.userAgent, before: { ...before }, after: { ...next }, occurredAt: now });
+    await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'tenant.security_policy.updated', target: { type: 'tenant', id: tenant.id }, ip: request.ip, userAgent: request.userAgent, before: { ...before }, after: { ...next }, occurredAt: now });
     return next;
   });
 }

@@ -1,0 +1,60 @@
+/**
+ * Legacy import (issue 4): users migrating from an older system keep their bcrypt hashes, which
+ * are verified once at sign-in and replaced by Argon2id in the same transaction.
+ */
+import { users, withTenant, type Database, type UserRole } from '@tessera/db';
+import { recordAuditEvent, type AuditActor } from '../audit/index.js';
+import { AuthError } from '../errors.js';
+import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
+
+export interface LegacyUser {
+  email: string;
+  role: UserRole;
+  passwordHash: string;
+  displayName?: string | null | undefined;
+}
+
+export interface ImportResult {
+  imported: number;
+  skipped: { email: string; reason: 'exists' | 'duplicate_in_file' }[];
+}
+
+const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+export const MAX_IMPORT_ROWS = 1000;
+
+/** Validates every row first: a bad row refuses the whole import and nothing is written. */
+function validate(rows: readonly LegacyUser[], actorIsOwner: boolean): void {
+  if (rows.length > MAX_IMPORT_ROWS) throw new AuthError('invalid_input', { detail: `At most ${MAX_IMPORT_ROWS} users per import.` });
+  rows.forEach((row, index) => {
+    const where = `row ${index + 1}`;
+    if (!isPlausibleEmail(normalizeEmail(row.email))) throw new AuthError('invalid_input', { detail: `${where}: the e-mail address is not valid.`, field: `users.${index}.email` });
+    if (!BCRYPT.test(row.passwordHash)) throw new AuthError('invalid_input', { detail: `${where}: the password hash is not a bcrypt hash ($2a$, $2b$ or $2y$).`, field: `users.${index}.passwordHash` });
+    if (row.role === 'owner' && !actorIsOwner) throw new AuthError('forbidden', { detail: `${where}: only owners can import owners.` });
+  });
+}
+
+export async function importLegacyUsers(db: Database, tenantId: string, actor: AuditActor & { isOwner: boolean }, rows: readonly LegacyUser[], now: Date): Promise<ImportResult> {
+  validate(rows, actor.isOwner);
+  return withTenant(db, tenantId, async (tx) => {
+    const seen = new Set<string>();
+    const skipped: ImportResult['skipped'] = [];
+    let imported = 0;
+    for (const row of rows) {
+      const email = normalizeEmail(row.email);
+      if (seen.has(email)) {
+        skipped.push({ email, reason: 'duplicate_in_file' });
+        continue;
+      }
+      seen.add(email);
+      const inserted = await tx
+        .insert(users)
+        .values({ tenantId, email, role: row.role, displayName: row.displayName ?? null, passwordHash: row.passwordHash, passwordAlgorithm: 'bcrypt', createdAt: now, updatedAt: now })
+        .onConflictDoNothing()
+        .returning({ id: users.id });
+      if (inserted.length === 0) skipped.push({ email, reason: 'exists' });
+      else imported += 1;
+    }
+    await recordAuditEvent(tx, { actor: { type: actor.type, id: actor.id }, action: 'user.imported', target: { type: 'tenant', id: tenantId }, metadata: { imported, skipped: skipped.length }, occurredAt: now });
+    return { imported, skipped };
+  });
+}

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { knownDevices, type TenantTx } from '@tessera/db';
+import { isUnusualSignInHour, signInRiskScore } from '../audit/index.js';
+import type { RequestContext } from './deps.js';
+
+export const userAgentHash = (userAgent: string | null): Buffer => createHash('sha256').update(userAgent ?? '').digest();
+
+/** Whether this user has signed in before from this IP, and with this user agent (read before remembering). */
+export async function deviceNovelty(tx: TenantTx, userId: string | null, request: RequestContext): Promise<{ newIp: boolean; newUserAgent: boolean; anyDevice: boolean }> {
+  if (!userId) return { newIp: true, newUserAgent: true, anyDevice: false };
+  const [row] = await tx
+    .select({
+      any: sql<number>`count(*)::int`,
+      ip: sql<number>`count(*) FILTER (WHERE ${knownDevices.ipAddress} = ${request.ip}::inet)::int`,
+      ua: sql<number>`count(*) FILTER (WHERE ${knownDevices.userAgentHash} = ${userAgentHash(request.userAgent)})::int`,
+    })
+    .from(knownDevices)
+    .where(and(eq(knownDevices.userId, userId)));
+  return { newIp: (row?.ip ?? 0) === 0, newUserAgent: (row?.ua ?? 0) === 0, anyDevice: (row?.any ?? 0) > 0 };
+}
+
+/** The documented deterministic sign-in risk model (docs/audit-log.md), for success and refusal events. */
+export async function signInRisk(tx: TenantTx, userId: string | null, request: RequestContext, now: Date, failures: number, locked: boolean): Promise<number> {
+  const novelty = await deviceNovelty(tx, userId, request);
+  const unusualHour = await isUnusualSignInHour(tx, now);
+  return signInRiskScore({ newIp: novelty.newIp, newUserAgent: novelty.newUserAgent, recentFailures: failures, locked, unusualHour });
+}

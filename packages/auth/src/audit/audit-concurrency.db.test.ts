@@ -1,0 +1,52 @@
+import { useTestDatabase } from '@tessera/db/testing';
+import { expect, test } from 'vitest';
+import { recordAuditEvent, type AuditEventInput } from './record-audit-event.js';
+import { verifyAuditChain } from './verify-audit-chain.js';
+
+const db = useTestDatabase({ poolSize: 10 });
+const event = (metadata: Record<string, unknown>): AuditEventInput => ({ actor: { type: 'system', id: null }, action: 'user.role.changed', metadata });
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  for (const start = Date.now(); !(await condition()); ) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('8 concurrent writers x 500 events into one tenant produce a gapless, valid chain', async () => {
+  const tenant = await db.seedTenant();
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, writer) => {
+      for (let i = 0; i < 500; i += 1) await db.withTenant(tenant.id, (tx) => recordAuditEvent(tx, event({ writer, i })));
+    }),
+  );
+  const { rows } = await db.owner.pool.query('SELECT count(*)::int AS n, min(seq)::int AS lo, max(seq)::int AS hi FROM audit_logs WHERE tenant_id = $1', [tenant.id]);
+  expect(rows[0]).toEqual({ n: 4000, lo: 1, hi: 4000 });
+  // An odd batch size makes the keyset pagination cross batch boundaries mid-chain.
+  expect(await db.withTenant(tenant.id, (tx) => verifyAuditChain(tx, { batchSize: 701 }))).toEqual({ valid: true, checked: 4000 });
+});
+
+test("a writer holding one tenant's chain head blocks that tenant's writers only", async () => {
+  const a = await db.seedTenant();
+  const b = await db.seedTenant();
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let signalLocked = (): void => undefined;
+  const locked = new Promise<void>((resolve) => (signalLocked = resolve));
+  const slow = db.withTenant(a.id, async (tx) => {
+    await recordAuditEvent(tx, event({ slow: true }));
+    signalLocked();
+    await held;
+  });
+  await locked;
+  expect((await db.withTenant(b.id, (tx) => recordAuditEvent(tx, event({ other: true })))).seq).toBe(1);
+  const queued = db.withTenant(a.id, (tx) => recordAuditEvent(tx, event({ queued: true })));
+  await waitUntil(async () => {
+    const { rows } = await db.owner.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    return rows[0]?.n === 1;
+  });
+  release();
+  await slow;
+  expect((await queued).seq).toBe(2);
+});
