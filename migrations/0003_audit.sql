@@ -107,6 +107,36 @@ BEGIN
 END
 $$;
 
+-- The writer's one round trip under the head lock: takes the canonical text around seq from the
+-- writer (canonical = head || seq || tail, docs/audit-log.md), locks the head, computes
+-- hash = SHA-256(prev_hash || canonical) and inserts. SECURITY INVOKER: the insert runs as the
+-- caller, under its grants and RLS; audit_logs_link still checks the row extends the head.
+CREATE FUNCTION public.audit_append(
+    p_occurred_at timestamptz, p_actor_type text, p_actor_id text, p_action text, p_target_type text,
+    p_target_id text, p_ip text, p_user_agent text, p_pii jsonb, p_pii_salt bytea, p_ip_digest bytea,
+    p_user_agent_digest bytea, p_before jsonb, p_after jsonb, p_metadata jsonb, p_risk_score smallint,
+    p_canonical_head text, p_canonical_tail text)
+  RETURNS TABLE (new_seq bigint, new_prev_hash bytea, new_hash bytea)
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  head record;
+  s bigint;
+  h bytea;
+BEGIN
+  SELECT l.head_seq, l.head_hash INTO head FROM public.audit_lock_head() l;
+  s := head.head_seq + 1;
+  h := pg_catalog.sha256(head.head_hash || pg_catalog.convert_to(p_canonical_head || s::text || p_canonical_tail, 'UTF8'));
+  INSERT INTO public.audit_logs (tenant_id, seq, occurred_at, actor_type, actor_id, action, target_type, target_id,
+      ip, user_agent, pii, pii_salt, ip_digest, user_agent_digest, before, after, metadata, risk_score, prev_hash, hash)
+    VALUES (nullif(pg_catalog.current_setting('app.tenant_id', true), '')::uuid, s, p_occurred_at, p_actor_type,
+      p_actor_id, p_action, p_target_type, p_target_id, p_ip, p_user_agent, p_pii, p_pii_salt, p_ip_digest,
+      p_user_agent_digest, p_before, p_after, p_metadata, p_risk_score, head.head_hash, h);
+  RETURN QUERY SELECT s, head.head_hash, h;
+END
+$$;
+
 -- BEFORE INSERT: a row must extend the head exactly (seq + 1, prev_hash = head hash); the head
 -- then moves to it. A second chain, a gap or a fork cannot be inserted by anyone.
 CREATE FUNCTION public.audit_logs_link() RETURNS trigger
@@ -273,11 +303,13 @@ DECLARE f text;
 BEGIN
   FOREACH f IN ARRAY ARRAY['public.audit_lock_head()', 'public.redact_audit_personal_data(text, text[])',
       'public.prune_audit_logs(bigint)', 'public.audit_checkpoints_due()', 'public.audit_retention_due(timestamptz)',
+      'public.audit_append(timestamptz, text, text, text, text, text, text, text, jsonb, bytea, bytea, bytea, jsonb, jsonb, jsonb, smallint, text, text)',
       'public.audit_logs_link()', 'public.audit_logs_guard()', 'public.audit_refuse()', 'public.audit_checkpoints_check()'] LOOP
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
   END LOOP;
   FOREACH f IN ARRAY ARRAY['public.audit_lock_head()', 'public.redact_audit_personal_data(text, text[])',
-      'public.prune_audit_logs(bigint)', 'public.audit_checkpoints_due()', 'public.audit_retention_due(timestamptz)'] LOOP
+      'public.prune_audit_logs(bigint)', 'public.audit_checkpoints_due()', 'public.audit_retention_due(timestamptz)',
+      'public.audit_append(timestamptz, text, text, text, text, text, text, text, jsonb, bytea, bytea, bytea, jsonb, jsonb, jsonb, smallint, text, text)'] LOOP
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO tessera_app', f);
   END LOOP;
 END

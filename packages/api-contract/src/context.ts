@@ -18,6 +18,8 @@ export interface SessionPrincipal {
   sessionId: string;
   aal: 1 | 2;
   mfaVerifiedAt: Date | null;
+  /** The user has an active second factor (step-up applies). */
+  mfaEnabled: boolean;
   enrollmentOnly: boolean;
   expiresAt: Date;
 }
@@ -53,5 +55,7 @@ export interface Context {
   principal: Principal | null;
   services: Services;
   cookies: SessionCookieJar;
+  /** The short-lived httpOnly challenge cookie set after an SSO callback (DESIGN "MFA"). */
+  mfaChallengeCookie?: string | undefined;
   now(): Date;
 }

@@ -8,3 +8,4 @@ export type { Access, Meta } from './trpc.js';
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export { sessionPrincipal } from './principal.js';
+export { router, publicProcedure, tenantProcedure, sessionProcedure } from './trpc.js';

@@ -10,6 +10,7 @@ export function sessionPrincipal(session: ResolvedSession): SessionPrincipal {
     sessionId: session.sessionId,
     aal: session.aal,
     mfaVerifiedAt: session.mfaVerifiedAt,
+    mfaEnabled: session.mfaEnabled,
     enrollmentOnly: session.enrollmentOnly,
     expiresAt: session.expiresAt,
   };

@@ -1,5 +1,6 @@
 import { authRouter } from './routers/auth.js';
 import { healthRouter } from './routers/health.js';
+import { mfaRouter } from './routers/mfa.js';
 import { sessionsRouter } from './routers/sessions.js';
 import { tenantRouter } from './routers/tenant.js';
 import { usersRouter } from './routers/users.js';
@@ -8,6 +9,7 @@ import { createCallerFactory, router } from './trpc.js';
 export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
+  mfa: mfaRouter,
   sessions: sessionsRouter,
   tenant: tenantRouter,
   users: usersRouter,

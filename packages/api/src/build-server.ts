@@ -4,6 +4,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { Services } from '@tessera/api-contract';
+import type { AnyRouter } from '@trpc/server';
 import type { Database } from '@tessera/db';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.js';
@@ -17,6 +18,8 @@ import { trpcPlugin } from './plugins/trpc.js';
 export interface ServerDeps {
   database: Database;
   services: Services;
+  /** Bench only: a router with the same context and procedures as the contract. */
+  router?: AnyRouter;
   now?: () => Date;
   /** Extra log destination (tests). */
   logStream?: NodeJS.WritableStream;
@@ -73,7 +76,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   const cookieName = sessionCookieName(config.publicUrl);
   await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, now), ...(deps.resolvers ?? [])] });
   await app.register(healthPlugin, { database: deps.database });
-  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now });
+  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, ...(deps.router ? { router: deps.router } : {}) });
 
   // One error handler hides every 5xx message (DESIGN rule 5); 4xx keep Fastify's safe text.
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {

@@ -19,6 +19,7 @@ export interface ResolvedSession {
   role: 'owner' | 'admin' | 'compliance' | 'member';
   aal: 1 | 2;
   mfaVerifiedAt: Date | null;
+  mfaEnabled: boolean;
   enrollmentOnly: boolean;
   expiresAt: Date;
 }
@@ -27,7 +28,7 @@ export interface ResolvedSession {
 export async function resolveSession(pool: pg.Pool, tokenHash: Buffer, now: Date): Promise<ResolvedSession | null> {
   const { rows } = await pool.query<{
     tenant_id: string; session_id: string; user_id: string; role: ResolvedSession['role']; aal: number;
-    mfa_verified_at: Date | null; enrollment_only: boolean; expires_at: Date;
+    mfa_verified_at: Date | null; mfa_enabled?: boolean; enrollment_only: boolean; expires_at: Date;
   }>('SELECT * FROM public.resolve_session($1, $2)', [tokenHash, now]);
   const row = rows[0];
   if (!row) return null;
@@ -38,6 +39,7 @@ export async function resolveSession(pool: pg.Pool, tokenHash: Buffer, now: Date
     role: row.role,
     aal: row.aal === 2 ? 2 : 1,
     mfaVerifiedAt: row.mfa_verified_at,
+    mfaEnabled: row.mfa_enabled === true,
     enrollmentOnly: row.enrollment_only,
     expiresAt: row.expires_at,
   };
@@ -54,4 +56,11 @@ export async function lookupUserToken(pool: pg.Pool, kind: 'invite' | 'password_
 export async function listDueOutbox(pool: pg.Pool, now: Date, limit: number): Promise<{ tenantId: string; id: string }[]> {
   const { rows } = await pool.query<{ tenant_id: string; id: string }>('SELECT * FROM public.list_due_outbox($1, $2)', [now, limit]);
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
+}
+
+/** Finds a sign-in MFA challenge by its exact hash (DESIGN rule 3). */
+export async function lookupMfaChallenge(pool: pg.Pool, tokenHash: Buffer): Promise<{ tenantId: string; challengeId: string } | null> {
+  const { rows } = await pool.query<{ tenant_id: string; challenge_id: string }>('SELECT * FROM public.lookup_mfa_challenge($1)', [tokenHash]);
+  const row = rows[0];
+  return row ? { tenantId: row.tenant_id, challengeId: row.challenge_id } : null;
 }

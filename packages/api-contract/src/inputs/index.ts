@@ -1,3 +1,4 @@
 // Zod input schemas per namespace; the console imports them for forms (STYLE convention 8).
 export * from './auth.js';
 export * from './users.js';
+export * from './mfa.js';

@@ -1,5 +1,7 @@
 import { AuthError } from '@tessera/auth';
+import { verifyMfaChallenge } from '@tessera/auth/mfa';
 import { acceptInvite, changePassword, loadMe, requestPasswordReset, resetPassword, signIn, signOut, signUp } from '@tessera/auth/accounts';
+import { verifyMfaInput } from '../inputs/mfa.js';
 import {
   acceptInviteInput, changePasswordInput, passwordStrengthInput, requestPasswordResetInput, resetPasswordInput, signInInput, signUpInput,
 } from '../inputs/auth.js';
@@ -18,6 +20,13 @@ export const authRouter = router({
   }),
   signIn: publicProcedure.meta(anyone).input(signInInput).mutation(async ({ ctx, input }) => {
     const result = await signIn(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+    if (result.status === 'mfa_required') return result; // no cookie until the second step
+    ctx.cookies.set(result.session.token, result.session.expiresAt);
+    return { status: result.status, user: result.user };
+  }),
+  verifyMfa: publicProcedure.meta(anyone).input(verifyMfaInput).mutation(async ({ ctx, input }) => {
+    const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
+    const result = await verifyMfaChallenge(ctx.db, ctx.services.accounts, { challengeToken, code: input.code }, requestOf(ctx), ctx.now());
     ctx.cookies.set(result.session.token, result.session.expiresAt);
     return { status: result.status, user: result.user };
   }),

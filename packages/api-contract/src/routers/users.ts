@@ -2,6 +2,8 @@ import { disableUser, importLegacyUsers, inviteUser, listUsers, setUserRole, unl
 import { importLegacyInput, inviteUserInput, listUsersInput, setRoleInput, userIdInput } from '../inputs/users.js';
 import type { SessionPrincipal } from '../context.js';
 import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
+import { resetUserMfa } from '@tessera/auth/mfa';
+import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 
 const admins = { roles: ['owner', 'admin'] } as const;
 const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
@@ -15,6 +17,7 @@ export const usersRouter = router({
     inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now()),
   ),
   setRole: sessionProcedure.meta({ access: admins }).input(setRoleInput).mutation(async ({ ctx, input }) => {
+    assertRecentMfa(ctx.principal, ctx.now());
     await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
@@ -25,6 +28,11 @@ export const usersRouter = router({
   importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).input(importLegacyInput).mutation(({ ctx, input }) =>
     importLegacyUsers(ctx.db, ctx.principal.tenantId, { type: 'user', id: ctx.principal.userId, isOwner: true }, input.users, ctx.now()),
   ),
+  resetMfa: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
+    assertRecentMfa(ctx.principal, ctx.now());
+    await resetUserMfa(ctx.db, ctx.principal, input.userId, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
   unlock: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
     await unlockUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
     return { ok: true as const };

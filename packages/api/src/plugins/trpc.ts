@@ -1,4 +1,5 @@
-import { appRouter, type AppRouter, type Context, type Services } from '@tessera/api-contract';
+import { appRouter, type Context, type Services } from '@tessera/api-contract';
+import type { AnyRouter } from '@trpc/server';
 import type { Database } from '@tessera/db';
 import { fastifyTRPCPlugin, type CreateFastifyContextOptions, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +8,8 @@ import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 
 export interface TrpcOptions {
   database: Database;
+  /** Defaults to the public contract; the bench mounts a variant router built from the same procedures. */
+  router?: AnyRouter;
   services: Services;
   cookieName: string;
   now?: () => Date;
@@ -32,16 +35,17 @@ export const trpcPlugin = fp<TrpcOptions>(
       meta: { ip: req.ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, requestId: req.id },
       principal: req.principal,
       services: options.services,
+      mfaChallengeCookie: req.cookies['tessera_mfa_challenge'],
       cookies: {
         set: (token, expiresAt) => setSessionCookie(res, options.cookieName, token, expiresAt),
         clear: () => clearSessionCookie(res, options.cookieName),
       },
       now,
     });
-    const pluginOptions: FastifyTRPCPluginOptions<AppRouter> = {
+    const pluginOptions: FastifyTRPCPluginOptions<AnyRouter> = {
       prefix: '/trpc',
       trpcOptions: {
-        router: appRouter,
+        router: options.router ?? appRouter,
         createContext,
         maxBatchSize: MAX_BATCH_SIZE,
         responseMeta({ errors }) {

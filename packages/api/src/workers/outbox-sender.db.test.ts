@@ -57,15 +57,9 @@ function sender(overrides: Partial<OutboxSenderDeps> = {}): ReturnType<typeof cr
 }
 
 async function enqueueReset(tenantId: string, address: string, link: string): Promise<string> {
-  return db.withTenant(tenantId, (tx) =>
-    enqueueEmail(
-      tx,
-      keyring,
-      { userId: null, address },
-      { name: 'password_reset', tenantName: 'Acme', link },
-      T0,
-    ),
-  );
+  const template = { name: 'password_reset', tenantName: 'Acme', link } as const;
+  const to = { userId: null, address };
+  return db.withTenant(tenantId, (tx) => enqueueEmail(tx, keyring, to, template, T0));
 }
 
 async function readRow(tenantId: string, id: string): Promise<typeof emailOutbox.$inferSelect> {
@@ -274,11 +268,9 @@ describe('file transport (development without SMTP_URL)', () => {
 });
 
 /** A local SMTP fake (STYLE 13: what crosses the process boundary gets a local fake). */
-async function fakeSmtpServer(): Promise<{
-  url: string;
-  messages: string[];
-  close(): Promise<void>;
-}> {
+type FakeSmtp = { url: string; messages: string[]; close(): Promise<void> };
+
+async function fakeSmtpServer(): Promise<FakeSmtp> {
   const messages: string[] = [];
   const server = createServer((socket) => {
     let buffer = '';
@@ -320,16 +312,9 @@ describe('SMTP transport', () => {
   test('hands the message to the SMTP server named by the URL, from the default sender', async () => {
     const smtp = await fakeSmtpServer();
     try {
-      await smtpTransport(smtp.url).send({
-        to: 'ada@example.test',
-        subject: 'Hello',
-        text: 'Plain body',
-      });
-      await smtpTransport(smtp.url, { from: 'Acme <security@acme.test>' }).send({
-        to: 'b@example.test',
-        subject: 'Two',
-        text: 'x',
-      });
+      const mail = { to: 'ada@example.test', subject: 'Hello', text: 'Plain body' };
+      await smtpTransport(smtp.url).send(mail);
+      await smtpTransport(smtp.url, { from: 'Acme <security@acme.test>' }).send(mail);
     } finally {
       await smtp.close();
     }
@@ -382,12 +367,8 @@ describe('loop', () => {
 
   test('runs never overlap, even with a slow transport and a short interval', async () => {
     const tenant = await db.seedTenant();
-    for (let i = 0; i < 4; i += 1) {
-      await enqueueReset(
-        tenant.id,
-        'slow@example.test',
-        `https://tessera.test/reset#tok-slow-${i}`,
-      );
+    for (const i of [0, 1, 2, 3]) {
+      await enqueueReset(tenant.id, 'slow@example.test', `https://tessera.test/r#tok-slow-${i}`);
     }
     let inFlight = 0;
     let maxInFlight = 0;

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { knownDevices, loginThrottles, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import { knownDevices, loginThrottles, mfaTotp, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
@@ -37,6 +37,11 @@ async function rememberDevice(tx: TenantTx, userId: string, request: RequestCont
   return inserted[0]?.first.getTime() === now.getTime();
 }
 
+/** Tenant policy (DESIGN "MFA"): must this user have a second factor? */
+export function mfaRequiredFor(policy: SecurityPolicy, role: UserRow['role']): boolean {
+  return policy.mfaRequired === 'all' || (policy.mfaRequired === 'admins' && (role === 'owner' || role === 'admin'));
+}
+
 /** The successful end of every sign-in path: one transaction for session, rehash, bookkeeping and audit. */
 export async function completeSignIn(
   db: Database,
@@ -54,9 +59,11 @@ export async function completeSignIn(
     const upgrade = input.newHash ? { passwordHash: input.newHash, passwordAlgorithm: 'argon2id' as const } : {};
     await tx.update(users).set({ ...upgrade, lastLoginAt: now, lastLoginIp: request.ip, updatedAt: now }).where(eq(users.id, input.user.id));
     await clearFailures(tx, input.email);
-    const session = await createSession(tx, input.policy, { userId: input.user.id, aal: input.aal ?? 1, mfaVerifiedAt: input.aal === 2 ? now : null, ip: request.ip, userAgent: request.userAgent }, now);
+    const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, input.user.id));
+    const enrollmentOnly = !factor?.enabledAt && mfaRequiredFor(input.policy, input.user.role);
+    const session = await createSession(tx, input.policy, { userId: input.user.id, aal: input.aal ?? 1, mfaVerifiedAt: input.aal === 2 ? now : null, enrollmentOnly, ip: request.ip, userAgent: request.userAgent }, now);
     const base = { actor: { type: 'user' as const, id: input.user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
-    await recordAuditEvent(tx, { ...base, action: 'auth.sign_in.succeeded', target: { type: 'session', id: session.sessionId }, metadata: { via: input.via, newDevice }, riskScore });
+    await recordAuditEvent(tx, { ...base, action: 'auth.sign_in.succeeded', target: { type: 'session', id: session.sessionId }, metadata: { via: input.via, newDevice, enrollmentOnly }, riskScore });
     if (input.newHash) {
       await recordAuditEvent(tx, { ...base, action: 'auth.password.rehashed', target: { type: 'user', id: input.user.id }, metadata: { from: input.user.passwordAlgorithm } });
     }
@@ -64,6 +71,6 @@ export async function completeSignIn(
       const template = { name: 'new_sign_in' as const, tenantName: input.tenantName, ip: request.ip, userAgent: request.userAgent ?? 'unknown', at: now.toISOString() };
       await enqueueEmail(tx, deps.keyring, { userId: input.user.id, address: input.user.email }, template, now);
     }
-    return { status: 'signed_in' as const, user: toUserView(input.user), session };
+    return { status: 'signed_in' as const, user: toUserView(input.user, Boolean(factor?.enabledAt)), session };
   });
 }

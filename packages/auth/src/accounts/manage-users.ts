@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
-import { users, withTenant, type Database, type TenantTx, type UserRole } from '@tessera/db';
+import { mfaTotp, users, withTenant, type Database, type TenantTx, type UserRole } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
@@ -20,11 +20,17 @@ export interface UserListItem {
 /** Keyset pagination by id: stable under concurrent inserts. */
 export async function listUsers(tx: TenantTx, input: { cursor?: string | undefined; limit?: number | undefined }): Promise<{ items: UserListItem[]; nextCursor: string | null }> {
   const limit = Math.min(input.limit ?? 50, 100);
-  const rows = await tx.select().from(users).where(input.cursor ? gt(users.id, input.cursor) : undefined).orderBy(asc(users.id)).limit(limit + 1);
+  const rows = await tx
+    .select({ u: users, mfaEnabledAt: mfaTotp.enabledAt })
+    .from(users)
+    .leftJoin(mfaTotp, and(eq(mfaTotp.tenantId, users.tenantId), eq(mfaTotp.userId, users.id)))
+    .where(input.cursor ? gt(users.id, input.cursor) : undefined)
+    .orderBy(asc(users.id))
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   return {
-    items: page.map((u) => ({ id: u.id, email: u.email, displayName: u.displayName, role: u.role, mfaEnabled: false, disabled: u.disabledAt !== null, lastLoginAt: u.lastLoginAt?.toISOString() ?? null })),
-    nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+    items: page.map(({ u, mfaEnabledAt }) => ({ id: u.id, email: u.email, displayName: u.displayName, role: u.role, mfaEnabled: mfaEnabledAt !== null, disabled: u.disabledAt !== null, lastLoginAt: u.lastLoginAt?.toISOString() ?? null })),
+    nextCursor: rows.length > limit ? (page.at(-1)?.u.id ?? null) : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { tenants, users, withTenant, type Database } from '@tessera/db';
+import { mfaTotp, tenants, users, withTenant, type Database } from '@tessera/db';
 import { AuthError } from '../errors.js';
 import { toTenantView, toUserView, type TenantView, type UserView } from './user-view.js';
 
@@ -8,6 +8,7 @@ export async function loadMe(db: Database, tenantId: string, userId: string): Pr
     const [user] = await tx.select().from(users).where(eq(users.id, userId));
     const [tenant] = await tx.select().from(tenants);
     if (!user || !tenant) throw new AuthError('unauthenticated');
-    return { user: toUserView(user), tenant: toTenantView(tenant) };
+    const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, userId));
+    return { user: toUserView(user, Boolean(factor?.enabledAt)), tenant: toTenantView(tenant) };
   }, { readOnly: true });
 }

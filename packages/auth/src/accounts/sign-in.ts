@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
-import { lookupTenantBySlug, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
+import { lookupTenantBySlug, mfaTotp, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
+import { createMfaChallenge } from '../mfa/challenge.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
@@ -48,7 +49,9 @@ async function limit(deps: AccountDeps, key: string, rule: { max: number; window
  * Password sign-in. Unknown tenant, unknown e-mail, wrong password and disabled user give the
  * same error after the same Argon2id work. A refusal is recorded and committed before it leaves.
  */
-export async function signIn(db: Database, deps: AccountDeps, input: SignInInput, request: RequestContext, now: Date): Promise<SignedIn> {
+export type SignInResult = SignedIn | { status: 'mfa_required'; challengeToken: string };
+
+export async function signIn(db: Database, deps: AccountDeps, input: SignInInput, request: RequestContext, now: Date): Promise<SignInResult> {
   const email = normalizeEmail(input.email);
   await limit(deps, `sign_in:ip:${request.ip}`, SIGN_IN_LIMITS.perIp, now);
   await limit(deps, `sign_in:account:${input.tenantSlug}:${email}`, SIGN_IN_LIMITS.perAccount, now);
@@ -71,6 +74,8 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
     throw new AuthError('invalid_credentials');
   }
   const newHash = needsRehash ? await deps.passwords.hash(input.password) : null;
+  const challenge = await challengeIfEnrolled(db, attempt.tenantId, user, email, newHash, request, now);
+  if (challenge) return { status: 'mfa_required', challengeToken: challenge };
   return completeSignIn(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, newHash, email, via: 'password' }, request, now, clearFailures);
 }
 
@@ -91,5 +96,21 @@ async function recordRefusal(db: Database, keyring: Keyring, attempt: Attempt, e
       }
     }
     return outcome;
+  });
+}
+
+/**
+ * Password right and a factor enrolled: commit the password step (rehash, failures cleared,
+ * audit) and hand out a challenge instead of a session. Returns null when the user has no factor.
+ */
+async function challengeIfEnrolled(db: Database, tenantId: string, user: UserRow, email: string, newHash: string | null, request: RequestContext, now: Date): Promise<string | null> {
+  return withTenant(db, tenantId, async (tx) => {
+    const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, user.id));
+    if (!factor?.enabledAt) return null;
+    if (newHash) await tx.update(users).set({ passwordHash: newHash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id));
+    await clearFailures(tx, email);
+    const token = await createMfaChallenge(tx, user.id, now);
+    await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.sign_in.mfa_required', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    return token;
   });
 }

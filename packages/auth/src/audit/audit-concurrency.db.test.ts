@@ -13,11 +13,23 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): 
   }
 }
 
-test('8 concurrent writers x 500 events into one tenant produce a gapless, valid chain', async () => {
+test('8 concurrent writers x 500 events into one tenant produce a gapless, valid chain, rollbacks included', async () => {
   const tenant = await db.seedTenant();
+  // Each writer commits its 500 events in transactions of 5 (interleaving with the other writers
+  // on every commit) and also rolls back one transaction in ten: rolled-back events leave no gap.
   await Promise.all(
     Array.from({ length: 8 }, async (_, writer) => {
-      for (let i = 0; i < 500; i += 1) await db.withTenant(tenant.id, (tx) => recordAuditEvent(tx, event({ writer, i })));
+      for (let batch = 0; batch < 100; batch += 1) {
+        await db.withTenant(tenant.id, async (tx) => {
+          for (let i = 0; i < 5; i += 1) await recordAuditEvent(tx, event({ writer, batch, i }));
+        });
+        if (batch % 10 === 3) {
+          await db.withTenant(tenant.id, async (tx) => {
+            await recordAuditEvent(tx, event({ writer, batch, rolledBack: true }));
+            throw new Error('roll back');
+          }).catch(() => undefined);
+        }
+      }
     }),
   );
   const { rows } = await db.owner.pool.query('SELECT count(*)::int AS n, min(seq)::int AS lo, max(seq)::int AS hi FROM audit_logs WHERE tenant_id = $1', [tenant.id]);

@@ -39,7 +39,7 @@ export const CHAIN_ROW_KEYS = [
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const SELECT_ROWS = `
-  SELECT tenant_id::text AS "tenantId", seq::text AS seq,
+  SELECT tenant_id::text AS "tenantId", seq::float8 AS seq,
          pg_catalog.to_char(occurred_at AT TIME ZONE 'UTC', ${ISO}) AS "occurredAt",
          actor_type AS "actorType", actor_id AS "actorId", action, target_type AS "targetType", target_id AS "targetId",
          ip, user_agent AS "userAgent", pg_catalog.encode(ip_digest, 'hex') AS "ipDigest",
@@ -60,23 +60,25 @@ export interface ChainRange {
   batchSize?: number;
 }
 
-/** Streams the tenant's rows in seq order without loading the chain into memory. */
+/**
+ * Streams the tenant's rows in seq order without loading the chain into memory. The next batch is
+ * requested before the current one is handed out, so the database works while the caller hashes.
+ */
 export async function* readChainRows(tx: TenantTx, range: ChainRange = {}): AsyncGenerator<ChainRow> {
   const batchSize = range.batchSize ?? 2000;
   const through = range.throughSeq ?? Number.MAX_SAFE_INTEGER;
-  let after = range.afterSeq ?? 0;
-  for (;;) {
-    const { rows } = await tx.client.query<ChainRow & { seq: string }>({
-      name: 'tessera_audit_read_chain',
-      text: SELECT_ROWS,
-      values: [after, through, batchSize],
-    });
-    for (const row of rows) {
-      const chainRow: ChainRow = { ...row, seq: Number(row.seq) };
-      yield chainRow;
-      after = chainRow.seq;
-    }
-    if (rows.length < batchSize) return;
+  const fetch = async (after: number): Promise<ChainRow[]> => {
+    // seq comes as float8 (exact below 2^53) so rows need no per-row rewriting.
+    const { rows } = await tx.client.query<ChainRow>({ name: 'tessera_audit_read_chain', text: SELECT_ROWS, values: [after, through, batchSize] });
+    return rows;
+  };
+  let pending: Promise<ChainRow[]> | null = fetch(range.afterSeq ?? 0);
+  while (pending !== null) {
+    const rows: ChainRow[] = await pending;
+    const last = rows.at(-1);
+    pending = rows.length === batchSize && last ? fetch(last.seq) : null;
+    pending?.catch(() => undefined); // awaited on the next turn; never an unhandled rejection if the caller stops early
+    yield* rows;
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH, personalDigest, piiToken, type ChainFields } from './canonical.js';
+import { canonicalAroundSeq, canonicalEvent, canonicalJson, chainHash, GENESIS_HASH, personalDigest, piiToken, type ChainFields } from './canonical.js';
 import { defaultRiskScore, signInRiskScore } from './risk-score.js';
 import { preparePayload, REDACTED, toJsonValue } from './sanitize.js';
 
@@ -31,6 +31,12 @@ describe('canonical form', () => {
       '["tessera.audit.v1","0b6c3f2e-7f43-4a53-9a51-3f1f8c0f6b11",1,"2026-03-01T12:00:00.000Z","user","u1",' +
         '"user.role.changed","user","u2",null,null,{"role":"member"},{"role":"admin"},{"a":[true,null],"b":1},60]',
     );
+  });
+
+  test('the text around seq that the database completes is exactly the canonical form', () => {
+    const { head, tail } = canonicalAroundSeq(fields);
+    expect(`${head}1${tail}`).toBe(canonicalEvent(fields));
+    expect(`${head}123456789${tail}`).toBe(canonicalEvent({ ...fields, seq: 123_456_789 }));
   });
 
   test('hash = SHA-256(prev_hash || canonical(event)), starting from 32 zero bytes', () => {

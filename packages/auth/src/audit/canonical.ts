@@ -3,7 +3,7 @@
  * A third party re-implements exactly this in docs/audit-verify-example.mjs; change neither
  * without bumping CANONICAL_VERSION and the document.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const CANONICAL_VERSION = 'tessera.audit.v1';
 /** prev_hash of seq 1: 32 zero bytes. */
@@ -39,21 +39,31 @@ export interface ChainFields {
  * numbers and strings the way JCS prescribes.
  */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  // Plain loops and string concatenation: this runs once per row during verification.
+  let out = '';
+  if (Array.isArray(value)) {
+    for (const item of value) out += `,${canonicalJson(item)}`;
+    return `[${out.slice(1)}]`;
   }
-  return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record).sort()) out += `,${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  return `{${out.slice(1)}}`;
 }
 
 /** canonical(event): the fixed-order array below, as canonical JSON. */
 export function canonicalEvent(fields: ChainFields): string {
-  return canonicalJson([
-    CANONICAL_VERSION,
-    fields.tenantId,
-    fields.seq,
+  const { head, tail } = canonicalAroundSeq(fields);
+  return `${head}${canonicalJson(fields.seq)}${tail}`;
+}
+
+/**
+ * The canonical text before and after seq, so that canonical = head + seq + tail. The writer sends
+ * these to audit_append(), which fills in the seq it allocates under the chain-head lock.
+ */
+export function canonicalAroundSeq(fields: Omit<ChainFields, 'seq'>): { head: string; tail: string } {
+  const head = canonicalJson([CANONICAL_VERSION, fields.tenantId]);
+  const tail = canonicalJson([
     fields.occurredAt,
     fields.actorType,
     fields.actorId,
@@ -67,6 +77,7 @@ export function canonicalEvent(fields: ChainFields): string {
     fields.metadata,
     fields.riskScore,
   ]);
+  return { head: `${head.slice(0, -1)},`, tail: `,${tail.slice(1)}` };
 }
 
 /** hash = SHA-256(prev_hash || UTF-8(canonical(event))). */
@@ -76,7 +87,8 @@ export function chainHash(prevHash: Uint8Array, fields: ChainFields): Buffer {
 
 /** Salted digest that stands in the chain for a personal value: SHA-256(salt || UTF-8(value)). */
 export function personalDigest(salt: Uint8Array, value: string): Buffer {
-  return createHash('sha256').update(salt).update(value, 'utf8').digest();
+  // One-shot hash: cheaper than a Hash object for these short inputs (verification runs it per row).
+  return hash('sha256', Buffer.concat([salt, Buffer.from(value, 'utf8')]), 'buffer');
 }
 
 /** The pseudonym that replaces a personal value inside before/after/metadata/target id. */

@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TenantTx } from '@tessera/db';
-import { canonicalJson, chainHash, personalDigest, piiToken, type ChainFields, type JsonValue } from './canonical.js';
+import { canonicalAroundSeq, canonicalJson, chainHash, personalDigest, piiToken, type ChainFields, type JsonValue } from './canonical.js';
 import { defaultRiskScore } from './risk-score.js';
 import { cleanString, looksLikeEmail, preparePayload } from './sanitize.js';
 
@@ -63,24 +63,26 @@ interface PreparedEvent {
 }
 
 export async function recordAuditEvent(tx: TenantTx, event: AuditEventInput): Promise<RecordedAuditEvent> {
-  const prepared = prepareEvent(tx.tenantId, event);
-  const head = await lockChainHead(tx);
-  const fields: ChainFields = { ...prepared.fields, seq: head.seq + 1 };
-  const hash = chainHash(head.hash, fields);
-  await tx.client.query({
-    name: 'tessera_audit_insert',
-    text: `INSERT INTO public.audit_logs (tenant_id, seq, occurred_at, actor_type, actor_id, action, target_type,
-             target_id, ip, user_agent, pii, pii_salt, ip_digest, user_agent_digest, before, after, metadata,
-             risk_score, prev_hash, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+  const { fields, ip, userAgent, pii, salt } = prepareEvent(tx.tenantId, event);
+  const { head, tail } = canonicalAroundSeq(fields);
+  // One round trip under the head lock: audit_append locks the head, allocates seq and hashes.
+  const { rows } = await tx.client.query<{ new_seq: string; new_prev_hash: Buffer; new_hash: Buffer }>({
+    name: 'tessera_audit_append',
+    text: 'SELECT new_seq, new_prev_hash, new_hash FROM public.audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)',
     values: [
-      fields.tenantId, fields.seq, fields.occurredAt, fields.actorType, fields.actorId, fields.action,
-      fields.targetType, fields.targetId, prepared.ip, prepared.userAgent, jsonParam(prepared.pii), prepared.salt,
-      hexParam(fields.ipDigest), hexParam(fields.userAgentDigest), jsonParam(fields.before), jsonParam(fields.after),
-      jsonParam(fields.metadata), fields.riskScore, head.hash, hash,
+      fields.occurredAt, fields.actorType, fields.actorId, fields.action, fields.targetType, fields.targetId, ip,
+      userAgent, jsonParam(pii), salt, hexParam(fields.ipDigest), hexParam(fields.userAgentDigest),
+      jsonParam(fields.before), jsonParam(fields.after), jsonParam(fields.metadata), fields.riskScore, head, tail,
     ],
   });
-  return { seq: fields.seq, hash: hash.toString('hex') };
+  const row = rows[0];
+  if (!row) throw new Error('audit_append returned no row');
+  const seq = Number(row.new_seq);
+  // The database hashed the text we sent; hashing the fields here too catches any encoding drift
+  // between the two before it can commit (verification would only find it later).
+  const expected = chainHash(row.new_prev_hash, { ...fields, seq });
+  if (!expected.equals(row.new_hash)) throw new Error('audit hash mismatch between writer and database');
+  return { seq, hash: expected.toString('hex') };
 }
 
 /** Locks the tenant's chain head until the transaction ends and returns it. */

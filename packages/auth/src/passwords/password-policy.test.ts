@@ -29,9 +29,12 @@ describe('length', () => {
     expect(eight.reason).not.toBe('too_short');
   });
 
-  test('a minimum below 8 passed by a caller is raised to 8', async () => {
-    const result = await checkPassword('Wg8!nQ2', { minLength: 4, estimator: spyEstimator() });
-    expect(result).toMatchObject({ acceptable: false, reason: 'too_short' });
+  test('a minimum below 8 passed by a caller is raised to 8, and junk means 15', async () => {
+    const estimator = spyEstimator();
+    const raised = await checkPassword('Wg8!nQ2', { minLength: 4, estimator });
+    expect(raised).toMatchObject({ acceptable: false, reason: 'too_short' });
+    const junk = await checkPassword('k9$Tm4&wZp#Lq2', { minLength: Number.NaN, estimator });
+    expect(junk).toMatchObject({ acceptable: false, reason: 'too_short' });
   });
 
   test('overlong input is refused without calling the estimator', async () => {

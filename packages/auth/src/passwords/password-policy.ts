@@ -11,11 +11,15 @@ import type { BreachCheck } from './breached-password.js';
 import { isCommonPassword } from './common-passwords.js';
 import { containsContextTerm, contextTerms } from './context-terms.js';
 import type { PasswordContext } from './context-terms.js';
-import { MULTI_FACTOR_MIN_LENGTH } from './minimum-length.js';
+import { MULTI_FACTOR_MIN_LENGTH, SINGLE_FACTOR_MIN_LENGTH } from './minimum-length.js';
 import { feedbackFor } from './policy-feedback.js';
 import type { PasswordRefusal } from './policy-feedback.js';
-import { codePointLength, firstCodePoints, isOverlongPassword } from './password-text.js';
-import { normalizePassword } from './password-text.js';
+import {
+  codePointLength,
+  firstCodePoints,
+  isOverlongPassword,
+  normalizePassword,
+} from './password-text.js';
 import type { StrengthEstimate, StrengthEstimator, StrengthScore } from './strength-estimator.js';
 import { defaultStrengthEstimator } from './worker-strength-estimator.js';
 
@@ -24,7 +28,7 @@ export const ESTIMATOR_MAX_CODE_POINTS = 100;
 const MIN_ACCEPTABLE_SCORE = 3;
 
 export interface PasswordCheckOptions extends PasswordContext {
-  /** From `minimumLengthFor(policy)`; anything below 8 is raised to 8. */
+  /** From `minimumLengthFor(policy)`; below 8 is raised to 8, a non-integer means 15. */
   minLength: number;
   breachCheck?: BreachCheck | undefined;
   /** Defaults to zxcvbn in a worker thread; tests inject a spy. */
@@ -46,6 +50,12 @@ function refusal(
   return { score, acceptable: false, feedback, reason };
 }
 
+/** Never below 8; a value that is not a whole number falls back to the single-factor 15. */
+function effectiveMinLength(requested: number): number {
+  if (!Number.isSafeInteger(requested)) return SINGLE_FACTOR_MIN_LENGTH;
+  return Math.max(requested, MULTI_FACTOR_MIN_LENGTH);
+}
+
 function ruleRefusal(
   password: string,
   minLength: number,
@@ -64,9 +74,10 @@ export async function checkPassword(
   password: string,
   options: PasswordCheckOptions,
 ): Promise<PasswordCheckResult> {
-  const minLength = Math.max(options.minLength, MULTI_FACTOR_MIN_LENGTH);
-  if (isOverlongPassword(password))
+  const minLength = effectiveMinLength(options.minLength);
+  if (isOverlongPassword(password)) {
     return refusal('too_long', 0, feedbackFor('too_long', minLength, null));
+  }
   const normalized = normalizePassword(password);
   const terms = contextTerms(options);
   const estimate = await (options.estimator ?? defaultStrengthEstimator())(

@@ -2,3 +2,4 @@ export * from './tenants.js';
 export * from './users.js';
 export * from './identity.js';
 export * from './audit.js';
+export * from './mfa.js';

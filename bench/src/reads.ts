@@ -1,0 +1,82 @@
+/**
+ * The request benchmarks (issue 2): (a) health.check, (b) a tenant-scoped page through tRPC
+ * with RLS and session-cookie auth, (c) the same procedure without RLS or transaction, and
+ * (d) a bare Fastify route, measured one after another with the same load.
+ */
+import { withTenant, type Database } from '@tessera/db';
+import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-router.js';
+import { CONNECTIONS, DURATION_SECONDS, WARMUP_SECONDS, assertAllOk, runLoad, type Measurement } from './load.js';
+import type { LoadRequest } from './load-types.js';
+import type { ReadSession } from './seed.js';
+import { SESSION_COOKIE } from './servers.js';
+
+export type ReadKey = 'd' | 'a' | 'b' | 'c' | 'bDrizzle';
+
+export interface ReadScenario {
+  key: ReadKey;
+  label: string;
+  url: string;
+  requests: LoadRequest[];
+}
+
+const cookieFor = (session: ReadSession): Record<string, string> => ({ cookie: `${SESSION_COOKIE}=${session.token}` });
+
+/** Every authenticated scenario rotates through the same 50 tenants' sessions. */
+function sessionGets(path: string, sessions: readonly ReadSession[]): LoadRequest[] {
+  return sessions.map((session) => ({ method: 'GET', path, headers: cookieFor(session) }));
+}
+
+export function readScenarios(apiUrl: string, bareUrl: string, sessions: readonly ReadSession[]): ReadScenario[] {
+  return [
+    { key: 'd', label: '(d) bare Fastify, constant', url: bareUrl, requests: [{ method: 'GET', path: '/constant', headers: {} }] },
+    { key: 'a', label: '(a) GET /trpc/health.check', url: apiUrl, requests: [{ method: 'GET', path: '/trpc/health.check', headers: {} }] },
+    { key: 'b', label: '(b) bench.rls: withTenant + RLS, session', url: apiUrl, requests: sessionGets('/trpc/bench.rls', sessions) },
+    { key: 'c', label: '(c) bench.plain: owner pool, tenant_id = $1, session', url: apiUrl, requests: sessionGets('/trpc/bench.plain', sessions) },
+    { key: 'bDrizzle', label: "(b') bench.rlsDrizzle: as (b), drizzle query builder", url: apiUrl, requests: sessionGets('/trpc/bench.rlsDrizzle', sessions) },
+  ];
+}
+
+export async function measureRead(scenario: ReadScenario): Promise<Measurement> {
+  const m = await runLoad({
+    url: scenario.url,
+    connections: CONNECTIONS,
+    warmupSeconds: WARMUP_SECONDS,
+    durationSeconds: DURATION_SECONDS,
+    requests: scenario.requests,
+  });
+  assertAllOk(scenario.label, m);
+  return m;
+}
+
+async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, body: await response.json() };
+}
+
+const idsOf = (body: unknown): string[] => ((body as { result?: { data?: PageRow[] } }).result?.data ?? []).map((row) => row.id);
+
+/** One request per procedure before measuring: each answers what it should, (b) and (c) alike. */
+export async function checkReads(apiUrl: string, sessions: readonly ReadSession[]): Promise<void> {
+  const session = sessions[0];
+  if (!session) throw new Error('no read sessions seeded');
+  const health = await getJson(`${apiUrl}/trpc/health.check`);
+  if (health.status !== 200) throw new Error(`health.check answered ${health.status}: ${JSON.stringify(health.body)}`);
+  const anonymous = await getJson(`${apiUrl}/trpc/bench.rls`);
+  if (anonymous.status !== 401) throw new Error(`bench.rls without a session answered ${anonymous.status}, expected 401`);
+  const pages = await Promise.all(['rls', 'rlsDrizzle', 'plain'].map((name) => getJson(`${apiUrl}/trpc/bench.${name}`, cookieFor(session))));
+  const [rls, drizzle, plain] = pages.map((page) => idsOf(page.body));
+  if (pages.some((page) => page.status !== 200) || rls?.length !== PAGE_SIZE) {
+    throw new Error(`bench procedures failed: ${pages.map((page) => `${page.status} ${JSON.stringify(page.body).slice(0, 300)}`).join(' | ')}`);
+  }
+  if (JSON.stringify(rls) !== JSON.stringify(plain) || JSON.stringify(rls) !== JSON.stringify(drizzle)) {
+    throw new Error('bench.rls, bench.rlsDrizzle and bench.plain returned different pages');
+  }
+}
+
+/** The plans of (b) as the runtime role inside a tenant transaction and of (c) as the owner. */
+export async function explainReads(app: Database, owner: Database, tenantId: string): Promise<{ rls: string; plain: string }> {
+  const plan = (rows: { 'QUERY PLAN': string }[]): string => rows.map((row) => row['QUERY PLAN']).join('\n');
+  const rls = await withTenant(app, tenantId, async (tx) => plan((await tx.client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${RLS_PAGE_SQL}`, [PAGE_SIZE])).rows), { readOnly: true });
+  const plain = plan((await owner.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${PLAIN_PAGE_SQL}`, [tenantId, PAGE_SIZE])).rows);
+  return { rls, plain };
+}

@@ -1,0 +1,143 @@
+/** Renders docs/benchmarks.md and the console summary from one run's figures. */
+import type { RawVerify } from './sign-in.js';
+import type { Measurement } from './load.js';
+import type { ReadKey } from './reads.js';
+
+export interface Environment {
+  date: string;
+  nproc: number;
+  cpu: string;
+  memoryGiB: number;
+  node: string;
+  postgres: string;
+}
+
+export interface Results {
+  env: Environment;
+  seedSeconds: number;
+  reads: Record<ReadKey, Measurement & { label: string }>;
+  plans: { rls: string; plain: string };
+  rawVerify: RawVerify;
+  signIn: Measurement;
+  /** Markdown of the audit bench, or why it is missing. */
+  audit: string;
+  logLines: number;
+  runSeconds: number;
+}
+
+export interface Check {
+  name: string;
+  value: string;
+  target: string;
+  pass: boolean | null;
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ms = (n: number): string => (n < 10 ? n.toFixed(1) : String(Math.round(n)));
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+export function checks(r: Results): Check[] {
+  const rps = (key: ReadKey): number => r.reads[key].requestsPerSecond;
+  const bc = ratio(rps('b'), rps('c'));
+  const signIn = ratio(r.signIn.requestsPerSecond, r.rawVerify.perSecond);
+  return [
+    { name: '(b) / (c): RLS read vs same read without RLS or transaction', value: bc.toFixed(2), target: '>= 0.70', pass: bc >= 0.7 },
+    { name: "(b') / (c): the same with drizzle's query builder", value: ratio(rps('bDrizzle'), rps('c')).toFixed(2), target: '(reference)', pass: null },
+    { name: '(b) / (a): RLS read vs health.check', value: ratio(rps('b'), rps('a')).toFixed(2), target: '(reference)', pass: null },
+    { name: '(c) / (d): plain read through tRPC vs bare Fastify', value: ratio(rps('c'), rps('d')).toFixed(2), target: '(reference)', pass: null },
+    { name: '(a) / (d): health.check through tRPC vs bare Fastify', value: ratio(rps('a'), rps('d')).toFixed(2), target: '(reference)', pass: null },
+    { name: 'sign-in / raw Argon2id verify', value: signIn.toFixed(2), target: '>= 0.90', pass: signIn >= 0.9 },
+    { name: 'event-loop p99 during 50 concurrent sign-ins', value: `${ms(r.signIn.eventLoopP99Ms)} ms`, target: '< 20 ms', pass: r.signIn.eventLoopP99Ms < 20 },
+    { name: '(b) vs 3x Better Auth get-session (~580 req/s, DESIGN)', value: `${int(rps('b'))} req/s`, target: '>= 1,740 req/s', pass: rps('b') >= 1740 },
+    { name: 'sign-in vs 4x Better Auth sign-in (~15 req/s, DESIGN)', value: `${r.signIn.requestsPerSecond.toFixed(1)} req/s`, target: '>= 60 req/s', pass: r.signIn.requestsPerSecond >= 60 },
+  ];
+}
+
+const verdict = (c: Check): string => (c.pass === null ? '' : c.pass ? 'pass' : '**FAIL**');
+
+function readTable(r: Results): string[] {
+  const rows = (['d', 'a', 'b', 'c', 'bDrizzle'] as const).map((key) => {
+    const m = r.reads[key];
+    return `| ${m.label} | ${int(m.requestsPerSecond)} | ${ms(m.latencyP50)} | ${ms(m.latencyP99)} | ${int(m.ok)} | ${ms(m.eventLoopP99Ms)} |`;
+  });
+  return ['| scenario | req/s | p50 ms | p99 ms | requests (all 2xx) | server event-loop p99 ms |', '|---|---:|---:|---:|---:|---:|', ...rows];
+}
+
+function signInTable(r: Results): string[] {
+  const s = r.signIn;
+  return [
+    '| measurement | per second | p50 ms | p99 ms | notes |',
+    '|---|---:|---:|---:|---|',
+    `| raw Argon2id verify (m=19456, t=2, p=1), ${4} in flight on the libuv pool | ${r.rawVerify.perSecond.toFixed(1)} | | | ${int(r.rawVerify.verifies)} verifies, mean ${ms(r.rawVerify.meanMs)} ms each |`,
+    `| \`auth.signIn\` over HTTP, 50 connections, 200 distinct accounts | ${s.requestsPerSecond.toFixed(1)} | ${int(s.latencyP50)} | ${int(s.latencyP99)} | ${int(s.ok)} sign-ins, all 200; event-loop p99 ${ms(s.eventLoopP99Ms)} ms, max ${ms(s.eventLoopMaxMs)} ms |`,
+  ];
+}
+
+export const AUDIT_BEGIN = '<!-- audit-bench:begin -->';
+export const AUDIT_END = '<!-- audit-bench:end -->';
+
+export function renderMarkdown(r: Results, notes: readonly string[]): string {
+  const e = r.env;
+  return [
+    '# Benchmarks',
+    '',
+    'Written by `pnpm bench` (bench/src/run.ts); rerun it to refresh every figure below. Throughput',
+    'is measured, never asserted by tests (DESIGN "Performance budget").',
+    '',
+    `- Date: ${e.date}`,
+    `- Machine: ${e.nproc} cores (\`nproc\`), ${e.cpu}, ${e.memoryGiB} GiB RAM; Node ${e.node}; PostgreSQL ${e.postgres} (embedded)`,
+    `- Data: 1,000 tenants x 1,000 users (seeded in ${r.seedSeconds.toFixed(1)} s); whole run ${Math.round(r.runSeconds)} s after the build`,
+    '- Load: autocannon, 50 connections, 2 s warm-up then 10 s measured per scenario, on a worker thread of the',
+    '  same process, so the load generator shares the 2 cores with the server and PostgreSQL.',
+    '',
+    '## Targets',
+    '',
+    '| check | value | target | result |',
+    '|---|---:|---|---|',
+    ...checks(r).map((c) => `| ${c.name} | ${c.value} | ${c.target} | ${verdict(c)} |`),
+    '',
+    '## Requests (issue 2)',
+    '',
+    ...readTable(r),
+    '',
+    '## Sign-in (issue 4)',
+    '',
+    ...signInTable(r),
+    '',
+    '## Notes',
+    '',
+    ...notes.map((note) => `- ${note}`),
+    '',
+    '## Query plans',
+    '',
+    '(b) as the runtime role inside `withTenant` (RLS adds the tenant condition):',
+    '',
+    '```',
+    r.plans.rls,
+    '```',
+    '',
+    '(c) as the owner with the explicit filter:',
+    '',
+    '```',
+    r.plans.plain,
+    '```',
+    '',
+    '## Audit log (issue 3)',
+    '',
+    AUDIT_BEGIN,
+    r.audit,
+    AUDIT_END,
+    '',
+  ].join('\n');
+}
+
+export function renderConsole(r: Results): string {
+  const lines = (['d', 'a', 'b', 'c', 'bDrizzle'] as const).map((key) => {
+    const m = r.reads[key];
+    return `  ${m.label.padEnd(58)} ${int(m.requestsPerSecond).padStart(7)} req/s  p50 ${ms(m.latencyP50).padStart(5)} ms  p99 ${ms(m.latencyP99).padStart(5)} ms`;
+  });
+  lines.push(`  raw Argon2id verify x${4}`.padEnd(61) + `${r.rawVerify.perSecond.toFixed(1).padStart(7)} /s`);
+  lines.push(`  auth.signIn over HTTP, 50 connections`.padEnd(61) + `${r.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.signIn.latencyP50)} ms  p99 ${int(r.signIn.latencyP99)} ms`);
+  lines.push('', ...checks(r).map((c) => `  ${c.pass === null ? '    ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value} (target ${c.target})`));
+  return lines.join('\n');
+}

@@ -1,0 +1,65 @@
+/**
+ * Issue 4's bench: sign-in throughput over HTTP against the raw Argon2id verify throughput of
+ * this machine, and the server's event-loop p99 while 50 sign-ins run at once.
+ */
+import { verifyPassword } from '@tessera/auth/passwords';
+import { CONNECTIONS, DURATION_SECONDS, WARMUP_SECONDS, assertAllOk, runLoad, type Measurement } from './load.js';
+import type { LoadRequest } from './load-types.js';
+import { BENCH_PASSWORD, type SignInAccount } from './seed.js';
+
+/** libuv's default threadpool size, and the password service's queue concurrency. */
+export const VERIFY_CONCURRENCY = 4;
+const VERIFY_SECONDS = 8;
+
+export interface RawVerify {
+  perSecond: number;
+  verifies: number;
+  /** Mean wall time of one verify while VERIFY_CONCURRENCY run at once. */
+  meanMs: number;
+}
+
+async function verifyFor(hash: string, seconds: number): Promise<{ count: number; elapsedMs: number }> {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let count = 0;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const { ok } = await verifyPassword({ hash, algorithm: 'argon2id' }, BENCH_PASSWORD);
+      if (!ok) throw new Error('raw verify refused the bench password');
+      count += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: VERIFY_CONCURRENCY }, lane));
+  return { count, elapsedMs: performance.now() - started };
+}
+
+/** Argon2id verifies per second with VERIFY_CONCURRENCY in flight on the libuv threadpool. */
+export async function rawVerifyThroughput(hash: string): Promise<RawVerify> {
+  await verifyFor(hash, 1); // warm-up: threadpool started, memory touched
+  const { count, elapsedMs } = await verifyFor(hash, VERIFY_SECONDS);
+  return { perSecond: (count * 1000) / elapsedMs, verifies: count, meanMs: (elapsedMs * VERIFY_CONCURRENCY) / count };
+}
+
+/** POST auth.signIn as a browser's same-origin fetch would: JSON, no Origin from another site. */
+function signInRequests(accounts: readonly SignInAccount[]): LoadRequest[] {
+  return accounts.map((account) => ({
+    method: 'POST',
+    path: '/trpc/auth.signIn',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tenantSlug: account.tenantSlug, email: account.email, password: BENCH_PASSWORD }),
+  }));
+}
+
+/** 50 connections, each request a different account (one shared cursor), for ~10 s. */
+export async function signInThroughput(url: string, accounts: readonly SignInAccount[]): Promise<Measurement> {
+  const measurement = await runLoad({
+    url,
+    connections: CONNECTIONS,
+    warmupSeconds: WARMUP_SECONDS,
+    durationSeconds: DURATION_SECONDS,
+    requests: signInRequests(accounts),
+    rotate: 'global',
+  });
+  assertAllOk('sign-in', measurement);
+  return measurement;
+}

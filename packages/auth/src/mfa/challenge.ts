@@ -1,0 +1,69 @@
+/** Two-step sign-in: a random, hashed, single-use, 5-minute challenge bound to tenant and user. */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { lookupMfaChallenge, mfaChallenges, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
+import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { clearFailures } from '../accounts/throttle.js';
+import { recordAuditEvent } from '../audit/index.js';
+import { AuthError } from '../errors.js';
+import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { checkSecondFactor, recordFactorFailure, type FactorCheck } from './verify-second-factor.js';
+
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+export const CHALLENGE_MAX_ATTEMPTS = 5;
+export const VERIFY_MFA_LIMIT = { max: 30, windowMs: 60_000 } as const;
+
+const hashToken = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+export async function createMfaChallenge(tx: TenantTx, userId: string, now: Date): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await tx.insert(mfaChallenges).values({ tenantId: tx.tenantId, userId, tokenHash: hashToken(token), createdAt: now, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) });
+  return token;
+}
+
+type Outcome = { check: FactorCheck; userId: string } | { expired: true };
+
+/** Checks the code; every attempt (and its failure count) commits before any error leaves. */
+async function attempt(db: Database, deps: AccountDeps, tenantId: string, challengeId: string, code: string, request: RequestContext, now: Date): Promise<Outcome> {
+  return withTenant(db, tenantId, async (tx) => {
+    const [challenge] = await tx.select().from(mfaChallenges).where(eq(mfaChallenges.id, challengeId)).for('update');
+    if (!challenge || challenge.usedAt || challenge.expiresAt <= now) return { expired: true as const };
+    await tx.update(mfaChallenges).set({ attempts: sql`${mfaChallenges.attempts} + 1` }).where(eq(mfaChallenges.id, challengeId));
+    // The sixth code on a challenge is refused even when right.
+    const check: FactorCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS ? { ok: false, reason: 'locked' } : await checkSecondFactor(tx, deps.keyring, challenge.userId, code, now);
+    const base = { actor: { type: 'user' as const, id: challenge.userId }, target: { type: 'user', id: challenge.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+    if (check.ok) {
+      await tx.update(mfaChallenges).set({ usedAt: now }).where(and(eq(mfaChallenges.id, challengeId)));
+      await recordAuditEvent(tx, { ...base, action: 'auth.mfa.verified', metadata: { method: check.method } });
+    } else {
+      const userLocked = check.reason === 'invalid' ? await recordFactorFailure(tx, challenge.userId, now) : false;
+      await recordAuditEvent(tx, { ...base, action: 'auth.mfa.failed', metadata: { reason: check.reason, attempt: challenge.attempts + 1, userLocked } });
+    }
+    return { check, userId: challenge.userId };
+  });
+}
+
+export function throwForFailedCheck(check: FactorCheck & { ok: false }): never {
+  if (check.reason === 'replayed') throw new AuthError('mfa_code_replayed');
+  if (check.reason === 'locked') throw new AuthError('rate_limited', { detail: 'Too many wrong codes. Try again later.' });
+  throw new AuthError('mfa_code_invalid');
+}
+
+export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input: { challengeToken: string; code: string }, request: RequestContext, now: Date): Promise<SignedIn> {
+  const limited = await deps.limiter.hit(`verify_mfa:ip:${request.ip}`, VERIFY_MFA_LIMIT, now.getTime());
+  if (!limited.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: limited.retryAfterSeconds });
+  const located = /^[A-Za-z0-9_-]{43}$/.test(input.challengeToken) ? await lookupMfaChallenge(db.pool, hashToken(input.challengeToken)) : null;
+  if (!located) throw new AuthError('token_invalid');
+  const outcome = await attempt(db, deps, located.tenantId, located.challengeId, input.code, request, now);
+  if ('expired' in outcome) throw new AuthError('token_invalid');
+  if (!outcome.check.ok) throwForFailedCheck(outcome.check);
+  const context = await withTenant(db, located.tenantId, async (tx) => {
+    const [tenant] = await tx.select().from(tenants);
+    const [user] = await tx.select().from(users).where(eq(users.id, outcome.userId));
+    return { tenant, user };
+  }, { readOnly: true });
+  if (!context.tenant || !context.user || context.user.disabledAt) throw new AuthError('invalid_credentials');
+  const policy = parseSecurityPolicy(context.tenant.securityPolicy);
+  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2 }, request, now, clearFailures);
+}

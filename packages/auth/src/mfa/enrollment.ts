@@ -1,0 +1,138 @@
+/** Enrollment, status, backup codes, step-up, disable and admin reset of the TOTP factor. */
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import QRCode from 'qrcode';
+import { mfaBackupCodes, mfaTotp, sessions, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
+import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { recordAuditEvent } from '../audit/index.js';
+import { AuthError } from '../errors.js';
+import { enqueueEmail } from '../outbox/enqueue-email.js';
+import { createSession, type CreatedSession } from '../sessions/create-session.js';
+import { revokeSession } from '../sessions/revoke-sessions.js';
+import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { BACKUP_CODE_COUNT, hashBackupCode, newBackupCode } from './backup-codes.js';
+import { throwForFailedCheck } from './challenge.js';
+import { matchTotpStep, newTotpSecret, totpUri } from './totp.js';
+import { checkSecondFactor, recordFactorFailure, totpContext } from './verify-second-factor.js';
+
+export interface MfaSubject {
+  tenantId: string;
+  userId: string;
+  sessionId: string;
+}
+
+const PENDING_PURPOSE = 'mfa_totp.pending';
+const PENDING_TTL_MS = 15 * 60_000;
+const pendingContext = (s: MfaSubject) => ({ purpose: PENDING_PURPOSE, tenantId: s.tenantId, rowId: s.userId });
+
+export async function mfaStatus(tx: TenantTx, userId: string): Promise<{ enabled: boolean; enabledAt: string | null; backupCodesRemaining: number }> {
+  const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, userId));
+  const [codes] = await tx.select({ n: sql<number>`count(*)::int` }).from(mfaBackupCodes).where(and(eq(mfaBackupCodes.userId, userId), isNull(mfaBackupCodes.usedAt)));
+  return { enabled: Boolean(factor?.enabledAt), enabledAt: factor?.enabledAt?.toISOString() ?? null, backupCodesRemaining: factor?.enabledAt ? (codes?.n ?? 0) : 0 };
+}
+
+export async function beginEnrollment(db: Database, deps: AccountDeps, who: MfaSubject, now: Date): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
+  const secret = newTotpSecret();
+  const { uri } = await withTenant(db, who.tenantId, async (tx) => {
+    const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, who.userId));
+    if (factor?.enabledAt) throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
+    const [tenant] = await tx.select().from(tenants);
+    const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
+    const pending = deps.keyring.encrypt(secret, pendingContext(who));
+    await tx.insert(mfaTotp).values({ tenantId: who.tenantId, userId: who.userId, pendingCiphertext: pending, pendingCreatedAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: [mfaTotp.tenantId, mfaTotp.userId], set: { pendingCiphertext: pending, pendingCreatedAt: now, updatedAt: now } });
+    return { uri: totpUri(secret, tenant?.name ?? 'Tessera', user?.email ?? '') };
+  });
+  return { secret, otpauthUri: uri, qrCodeDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2 }) };
+}
+
+async function replaceBackupCodes(tx: TenantTx, userId: string, now: Date): Promise<string[]> {
+  const codes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
+  const hashes = await Promise.all(codes.map(hashBackupCode));
+  await tx.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId));
+  await tx.insert(mfaBackupCodes).values(hashes.map((codeHash) => ({ tenantId: tx.tenantId, userId, codeHash, createdAt: now })));
+  return codes;
+}
+
+/** Activates the pending secret after a valid code; returns backup codes and a fresh AAL2 session. */
+export async function confirmEnrollment(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date): Promise<{ backupCodes: string[]; session: CreatedSession }> {
+  return withTenant(db, who.tenantId, async (tx) => {
+    const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, who.userId)).for('update');
+    if (factor?.enabledAt) throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
+    if (!factor?.pendingCiphertext || !factor.pendingCreatedAt || now.getTime() - factor.pendingCreatedAt.getTime() > PENDING_TTL_MS) throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
+    const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
+    const step = matchTotpStep(secret, code, now);
+    if (step === null) throw new AuthError('mfa_code_invalid', { field: 'code' });
+    await tx.update(mfaTotp).set({ secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)), pendingCiphertext: null, pendingCreatedAt: null, enabledAt: now, lastUsedStep: step, failedAttempts: 0, lockedUntil: null, updatedAt: now }).where(eq(mfaTotp.userId, who.userId));
+    const backupCodes = await replaceBackupCodes(tx, who.userId, now);
+    // A privilege change gets a new token: the enrollment-only (or AAL1) session is replaced.
+    await revokeSession(tx, who.userId, who.sessionId, 'revoked', now);
+    const [tenant] = await tx.select().from(tenants);
+    const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
+    const session = await createSession(tx, parseSecurityPolicy(tenant?.securityPolicy), { userId: who.userId, aal: 2, mfaVerifiedAt: now, ip: request.ip, userAgent: request.userAgent }, now);
+    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.enabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_enabled', tenantName: tenant?.name ?? '' }, now);
+    return { backupCodes, session };
+  });
+}
+
+/**
+ * Verifies a code for a signed-in user and renews the session's step-up window (10 minutes).
+ * A wrong code is counted and committed before the error leaves.
+ */
+export async function verifyCodeForSession(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date, action: string): Promise<void> {
+  const check = await withTenant(db, who.tenantId, async (tx) => {
+    const result = await checkSecondFactor(tx, deps.keyring, who.userId, code, now);
+    const base = { actor: { type: 'user' as const, id: who.userId }, target: { type: 'session', id: who.sessionId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+    if (result.ok) {
+      await tx.update(sessions).set({ aal: 2, mfaVerifiedAt: now }).where(eq(sessions.id, who.sessionId));
+      await recordAuditEvent(tx, { ...base, action, metadata: { method: result.method } });
+    } else {
+      if (result.reason === 'invalid') await recordFactorFailure(tx, who.userId, now);
+      await recordAuditEvent(tx, { ...base, action: 'mfa.verification.failed', metadata: { reason: result.reason, for: action } });
+    }
+    return result;
+  });
+  if (!check.ok) {
+    if (check.reason === 'not_enrolled') throw new AuthError('forbidden', { detail: 'Two-factor authentication is not enabled.' });
+    throwForFailedCheck(check);
+  }
+}
+
+export async function regenerateBackupCodes(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date): Promise<string[]> {
+  await verifyCodeForSession(db, deps, who, code, request, now, 'mfa.step_up');
+  return withTenant(db, who.tenantId, async (tx) => {
+    const codes = await replaceBackupCodes(tx, who.userId, now);
+    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.backup_codes.regenerated', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    return codes;
+  });
+}
+
+async function removeFactors(tx: TenantTx, userId: string): Promise<void> {
+  await tx.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId));
+  await tx.delete(mfaTotp).where(eq(mfaTotp.userId, userId));
+}
+
+export async function disableMfa(db: Database, deps: AccountDeps, who: MfaSubject, input: { password: string; code: string }, request: RequestContext, now: Date): Promise<void> {
+  const user = await withTenant(db, who.tenantId, async (tx) => (await tx.select().from(users).where(eq(users.id, who.userId)))[0], { readOnly: true });
+  const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
+  if (!(await deps.passwords.verify(stored, input.password)).ok) throw new AuthError('invalid_credentials', { detail: 'The password is incorrect.', field: 'password' });
+  await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
+  await withTenant(db, who.tenantId, async (tx) => {
+    await removeFactors(tx, who.userId);
+    const [tenant] = await tx.select().from(tenants);
+    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.disabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_disabled', tenantName: tenant?.name ?? '' }, now);
+  });
+}
+
+/** Owners and admins clear a user's factors and sessions (only owners reset owners). */
+export async function resetUserMfa(db: Database, actor: { tenantId: string; userId: string; role: string }, targetUserId: string, request: RequestContext, now: Date): Promise<void> {
+  await withTenant(db, actor.tenantId, async (tx) => {
+    const [target] = await tx.select().from(users).where(eq(users.id, targetUserId));
+    if (!target) throw new AuthError('not_found');
+    if (target.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
+    await removeFactors(tx, target.id);
+    await tx.update(sessions).set({ revokedAt: now, revokedReason: 'mfa_reset' }).where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
+    await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'mfa.reset', target: { type: 'user', id: target.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+  });
+}

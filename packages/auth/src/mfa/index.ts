@@ -1,0 +1,5 @@
+export * from './backup-codes.js';
+export * from './challenge.js';
+export * from './enrollment.js';
+export * from './totp.js';
+export * from './verify-second-factor.js';
