@@ -35,14 +35,13 @@ function requestsOf(spec: LoadSpec): autocannon.Request[] {
   ];
 }
 
+/** Off the main thread autocannon returns raw histograms; its own aggregateResult decodes them. */
+const aggregate = (autocannon as unknown as { aggregateResult(results: unknown[], opts: object): autocannon.Result }).aggregateResult;
+
 async function run(spec: LoadSpec, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: spec.url,
-    connections: spec.connections,
-    duration: seconds,
-    requests: requestsOf(spec),
-    timeout: 30,
-  });
+  const options = { url: spec.url, connections: spec.connections, duration: seconds, timeout: 30 };
+  const raw = await autocannon({ ...options, requests: requestsOf(spec) });
+  return aggregate([raw], options);
 }
 
 function summarise(result: autocannon.Result): LoadSummary {

@@ -1,5 +1,5 @@
 /** Renders docs/benchmarks.md and the console summary from one run's figures. */
-import type { RawVerify } from './sign-in.js';
+import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
 import type { Measurement } from './load.js';
 import type { ReadKey } from './reads.js';
 
@@ -68,7 +68,7 @@ function signInTable(r: Results): string[] {
   return [
     '| measurement | per second | p50 ms | p99 ms | notes |',
     '|---|---:|---:|---:|---|',
-    `| raw Argon2id verify (m=19456, t=2, p=1), ${4} in flight on the libuv pool | ${r.rawVerify.perSecond.toFixed(1)} | | | ${int(r.rawVerify.verifies)} verifies, mean ${ms(r.rawVerify.meanMs)} ms each |`,
+    `| raw Argon2id verify (m=19456, t=2, p=1), ${VERIFY_CONCURRENCY} in flight on the libuv pool | ${r.rawVerify.perSecond.toFixed(1)} | | | ${int(r.rawVerify.verifies)} verifies, mean ${ms(r.rawVerify.meanMs)} ms each |`,
     `| \`auth.signIn\` over HTTP, 50 connections, 200 distinct accounts | ${s.requestsPerSecond.toFixed(1)} | ${int(s.latencyP50)} | ${int(s.latencyP99)} | ${int(s.ok)} sign-ins, all 200; event-loop p99 ${ms(s.eventLoopP99Ms)} ms, max ${ms(s.eventLoopMaxMs)} ms |`,
   ];
 }
@@ -136,7 +136,7 @@ export function renderConsole(r: Results): string {
     const m = r.reads[key];
     return `  ${m.label.padEnd(58)} ${int(m.requestsPerSecond).padStart(7)} req/s  p50 ${ms(m.latencyP50).padStart(5)} ms  p99 ${ms(m.latencyP99).padStart(5)} ms`;
   });
-  lines.push(`  raw Argon2id verify x${4}`.padEnd(61) + `${r.rawVerify.perSecond.toFixed(1).padStart(7)} /s`);
+  lines.push(`  raw Argon2id verify x${VERIFY_CONCURRENCY}`.padEnd(61) + `${r.rawVerify.perSecond.toFixed(1).padStart(7)} /s`);
   lines.push(`  auth.signIn over HTTP, 50 connections`.padEnd(61) + `${r.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.signIn.latencyP50)} ms  p99 ${int(r.signIn.latencyP99)} ms`);
   lines.push('', ...checks(r).map((c) => `  ${c.pass === null ? '    ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value} (target ${c.target})`));
   return lines.join('\n');

@@ -1,4 +1,5 @@
-import { buildServer, createServices, type ApiConfig } from '@tessera/api';
+import * as path from 'node:path';
+import { buildServer, createOutboxSender, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -47,11 +48,16 @@ export async function start(config: Config, log: (line: string) => void): Promis
     });
     const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open', callLimit: config.rateLimit });
     const app = await buildServer(apiConfigOf(config), { database, services });
+    const transport = secrets.SMTP_URL ? smtpTransport(secrets.SMTP_URL) : fileTransport(path.join(config.home, 'mail'), app.log);
+    if (!secrets.SMTP_URL) app.log.warn('SMTP_URL is not set: mail is written to TESSERA_HOME/mail and logged (development only)');
+    const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });
     const url = await app.listen({ port: config.port, host: config.host });
+    outbox.start();
     return {
       app,
       url,
       stop: async () => {
+        await outbox.stop();
         await app.close();
         await database.close();
         await urls.embedded?.stop();

@@ -3,3 +3,4 @@ export { defaultApiConfig, type ApiConfig } from './config.js';
 export { loggerOptions, REDACTED_KEYS } from './logger.js';
 export type { PrincipalResolver } from './plugins/principal.js';
 export { createServices, type ServicesConfig } from './services.js';
+export { createOutboxSender, fileTransport, smtpTransport, type MailTransport } from './workers/outbox-sender.js';

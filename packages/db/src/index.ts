@@ -5,3 +5,4 @@ export * from './migrate.js';
 export * from './role-check.js';
 export * as schema from './schema/index.js';
 export * from './schema/index.js';
+export * from './api-key-lookups.js';
