@@ -103,3 +103,18 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION public.resolve_session(bytea, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.resolve_session(bytea, timestamptz) TO tessera_app;
+
+-- Key rotation (DESIGN "Secrets"): list every row holding keyring ciphertext as (kind, tenant, id)
+-- only; the CLI re-encrypts each inside its tenant's context.
+CREATE FUNCTION public.list_encrypted_rows()
+  RETURNS TABLE (kind text, tenant_id uuid, id uuid)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT 'mfa_totp', m.tenant_id, m.user_id FROM public.mfa_totp m
+     WHERE m.secret_ciphertext IS NOT NULL OR m.pending_ciphertext IS NOT NULL
+    UNION ALL
+    SELECT 'email_outbox', o.tenant_id, o.id FROM public.email_outbox o WHERE o.body IS NOT NULL
+  $$;
+REVOKE EXECUTE ON FUNCTION public.list_encrypted_rows() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.list_encrypted_rows() TO tessera_app;

@@ -61,6 +61,8 @@ const schema = z.object({
   RATE_LIMIT_MAX: int(1, 10_000_000).default(300),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   TENANT_SIGNUP: z.enum(['open', 'closed']).default('open'),
+  PASSWORD_BREACH_CHECK: z.enum(['off', 'on']).default('off'),
+  PASSWORD_BREACH_CHECK_URL: origin.optional(),
 });
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +80,8 @@ export interface Config {
   logLevel: string;
   rateLimit: { max: number; windowMs: number };
   tenantSignup: 'open' | 'closed';
+  /** Have I Been Pwned range check (k-anonymity); off by default, fails open on timeout. */
+  breachCheck: { enabled: boolean; baseUrl: string | undefined };
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -141,6 +145,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     logLevel: e.LOG_LEVEL,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
     tenantSignup: e.TENANT_SIGNUP,
+    breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),
     ),

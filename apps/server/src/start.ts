@@ -46,7 +46,10 @@ export async function start(config: Config, log: (line: string) => void): Promis
       await database.close();
       throw error;
     });
-    const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open', callLimit: config.rateLimit });
+    const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
+      callLimit: config.rateLimit,
+      breachCheck: config.breachCheck.enabled ? { baseUrl: config.breachCheck.baseUrl, onError: (reason) => log(`breached-password check failed open: ${JSON.stringify(reason)}`) } : undefined,
+    });
     const app = await buildServer(apiConfigOf(config), { database, services });
     const transport = secrets.SMTP_URL ? smtpTransport(secrets.SMTP_URL) : fileTransport(path.join(config.home, 'mail'), app.log);
     if (!secrets.SMTP_URL) app.log.warn('SMTP_URL is not set: mail is written to TESSERA_HOME/mail and logged (development only)');

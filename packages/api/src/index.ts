@@ -4,3 +4,6 @@ export { loggerOptions, REDACTED_KEYS } from './logger.js';
 export type { PrincipalResolver } from './plugins/principal.js';
 export { createServices, type ServicesConfig } from './services.js';
 export { createOutboxSender, fileTransport, smtpTransport, type MailTransport } from './workers/outbox-sender.js';
+export { reencryptAllSecrets } from '@tessera/auth/mfa';
+export { parseKeyring } from '@tessera/auth';
+export { importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';

@@ -1,7 +1,7 @@
 import type { Services } from '@tessera/api-contract';
 import { parseKeyring } from '@tessera/auth';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/accounts';
-import { createPasswordService, OWASP_PARAMS, type PasswordHashingParams } from '@tessera/auth/passwords';
+import { createBreachedPasswordChecker, createPasswordService, OWASP_PARAMS, type PasswordHashingParams } from '@tessera/auth/passwords';
 
 export interface ServicesConfig {
   dataEncryptionKeys: string;
@@ -10,13 +10,19 @@ export interface ServicesConfig {
   passwordParams?: PasswordHashingParams;
   rateLimitStore?: RateLimitStore;
   callLimit: { max: number; windowMs: number };
+  breachCheck?: { baseUrl?: string | undefined; onError: (reason: unknown) => void } | undefined;
 }
 
 /** The domain services every request shares, built once from configuration. */
 export function createServices(config: ServicesConfig): Services {
   return {
     accounts: {
-      passwords: createPasswordService({ params: config.passwordParams ?? OWASP_PARAMS }),
+      passwords: createPasswordService({
+        params: config.passwordParams ?? OWASP_PARAMS,
+        breachCheck: config.breachCheck
+          ? createBreachedPasswordChecker({ onError: config.breachCheck.onError, ...(config.breachCheck.baseUrl ? { baseUrl: config.breachCheck.baseUrl } : {}) })
+          : undefined,
+      }),
       limiter: createRateLimiter(config.rateLimitStore ?? new MemoryRateLimitStore()),
       keyring: parseKeyring(config.dataEncryptionKeys),
       publicUrl: config.publicUrl,

@@ -8,7 +8,7 @@ import ipaddr from 'ipaddr.js';
 import { AuthError } from '../errors.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
-export type CidrList = readonly (readonly [Address, number])[];
+export type CidrList = readonly [Address, number][];
 export const MAX_ALLOWED_CIDRS = 100;
 
 /** Validates and canonicalises user input; refuses host bits, zone ids and odd IPv4 notations. */

@@ -20,7 +20,7 @@ export interface MfaSubject {
   sessionId: string;
 }
 
-const PENDING_PURPOSE = 'mfa_totp.pending';
+export const PENDING_PURPOSE = 'mfa_totp.pending';
 const PENDING_TTL_MS = 15 * 60_000;
 const pendingContext = (s: MfaSubject) => ({ purpose: PENDING_PURPOSE, tenantId: s.tenantId, rowId: s.userId });
 

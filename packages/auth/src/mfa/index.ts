@@ -3,3 +3,4 @@ export * from './challenge.js';
 export * from './enrollment.js';
 export * from './totp.js';
 export * from './verify-second-factor.js';
+export * from '../maintenance/rotate-secrets.js';

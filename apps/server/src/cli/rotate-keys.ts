@@ -1,0 +1,25 @@
+/**
+ * `pnpm rotate-keys`: re-encrypts every stored secret (TOTP secrets, pending mail bodies) under the
+ * first key of DATA_ENCRYPTION_KEYS. Run after prepending a new key and restarting; older keys
+ * keep decrypting until this finishes, then can be retired (docs/runbooks/key-rotation.md).
+ */
+import { parseKeyring, reencryptAllSecrets } from '@tessera/api';
+import { createDatabase } from '@tessera/db';
+import { ConfigError, loadConfigFromProcess } from '../config.js';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+try {
+  const config = loadConfigFromProcess();
+  if (!config.database || !config.secrets.DATA_ENCRYPTION_KEYS) throw new ConfigError(['APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS'], 'rotate-keys needs APP_DATABASE_URL and DATA_ENCRYPTION_KEYS');
+  const database = createDatabase(config.database.appUrl, { max: 2, applicationName: 'tessera-rotate-keys' });
+  try {
+    const report = await reencryptAllSecrets(database, parseKeyring(config.secrets.DATA_ENCRYPTION_KEYS));
+    log(`checked ${report.checked} encrypted row(s), re-encrypted ${report.reencrypted}`);
+  } finally {
+    await database.close();
+  }
+} catch (error) {
+  log(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+}

@@ -1,0 +1,51 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { apiKeys, type TenantTx } from '@tessera/db';
+import { recordAuditEvent } from '../audit/index.js';
+import { AuthError } from '../errors.js';
+import { auditActorOf, auditOriginOf, type ApiKeyActor } from './actor.js';
+import { assertScopesWithin, insertApiKey, type ApiKeyDeps, type MintedApiKey, type MintOptions } from './create-api-key.js';
+
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Replaces a key with a new one of the same settings. The new key works at once; the old one
+ * until `graceSeconds` have passed (its expiry moves to now + grace, never later than it was), or
+ * is revoked at once when the grace is 0. A key actor needs every scope of the key it rotates.
+ */
+export async function rotateApiKey(tx: TenantTx, actor: ApiKeyActor, input: { id: string; graceSeconds: number }, deps: ApiKeyDeps, now: Date, options: MintOptions = {}): Promise<MintedApiKey> {
+  if (!Number.isInteger(input.graceSeconds) || input.graceSeconds < 0 || input.graceSeconds > MAX_GRACE_SECONDS) {
+    throw new AuthError('invalid_input', { field: 'graceSeconds', detail: `The grace period is 0 to ${MAX_GRACE_SECONDS} seconds.` });
+  }
+  const [old] = await tx.select(specColumns).from(apiKeys).where(and(eq(apiKeys.id, input.id), isNull(apiKeys.revokedAt))).for('update');
+  if (!old || (old.expiresAt !== null && old.expiresAt.getTime() <= now.getTime())) throw new AuthError('api_key_not_found');
+  if (old.type === 'secret') options.assertMayMintSecret?.();
+  assertScopesWithin(actor, old.scopes);
+  const { id, prefix, ...spec } = old;
+  const minted = await insertApiKey(tx, actor, { ...spec, rotatedFromId: id }, deps, now);
+  const graceEndsAt = new Date(now.getTime() + input.graceSeconds * 1000);
+  const endsAt = old.expiresAt !== null && old.expiresAt < graceEndsAt ? old.expiresAt : graceEndsAt;
+  await tx.update(apiKeys).set(input.graceSeconds === 0 ? { revokedAt: now } : { expiresAt: endsAt }).where(eq(apiKeys.id, id));
+  await recordAuditEvent(tx, {
+    actor: auditActorOf(actor), ...auditOriginOf(actor), action: 'api_key.rotated', occurredAt: now,
+    target: { type: 'api_key', id },
+    after: { keyPrefix: prefix, newKeyId: minted.apiKey.id, newKeyPrefix: minted.apiKey.prefix, graceEndsAt: endsAt.toISOString() },
+  });
+  return minted;
+}
+
+const specColumns = {
+  id: apiKeys.id,
+  prefix: apiKeys.prefix,
+  name: apiKeys.name,
+  type: apiKeys.type,
+  environment: apiKeys.environment,
+  scopes: apiKeys.scopes,
+  allowedCidrs: apiKeys.allowedCidrs,
+  rateLimitMax: apiKeys.rateLimitMax,
+  rateLimitWindowSeconds: apiKeys.rateLimitWindowSeconds,
+  quotaRemaining: apiKeys.quotaRemaining,
+  quotaRefillAmount: apiKeys.quotaRefillAmount,
+  quotaRefillSeconds: apiKeys.quotaRefillSeconds,
+  quotaRefilledAt: apiKeys.quotaRefilledAt,
+  expiresAt: apiKeys.expiresAt,
+};
