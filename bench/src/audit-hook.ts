@@ -33,12 +33,14 @@ export async function runAuditHook(context: AuditBenchContext): Promise<string> 
   const url = new URL('./audit.js', import.meta.url);
   const exists = await access(fileURLToPath(url)).then(() => true, () => false);
   if (!exists) return NOT_WIRED;
-  const mod = (await import(url.href)) as { runAuditBench?: unknown; default?: unknown };
-  const run = typeof mod.runAuditBench === 'function' ? mod.runAuditBench : mod.default;
-  if (typeof run !== 'function') return 'bench/src/audit.ts exports neither `runAuditBench` nor a default function; nothing was measured.';
   try {
+    const mod = (await import(url.href)) as { runAuditBench?: unknown; default?: unknown };
+    const run = typeof mod.runAuditBench === 'function' ? mod.runAuditBench : mod.default;
+    if (typeof run !== 'function') return 'bench/src/audit.ts exports neither `runAuditBench` nor a default function; nothing was measured.';
     return toMarkdown(await (run as (context: AuditBenchContext) => Promise<unknown>)(context));
   } catch (error) {
-    return `The audit bench failed: ${error instanceof Error ? error.message : String(error)}`;
+    // The request and sign-in figures stand on their own; report the failure instead of losing them.
+    context.log(`audit bench failed: ${error instanceof Error ? error.message : String(error)}`);
+    return `The audit bench failed in this run: ${error instanceof Error ? error.message : String(error)}`;
   }
 }

@@ -20,6 +20,8 @@ export interface BenchCluster {
   ownerUrl: string;
   /** The runtime role request traffic uses (RLS applies). */
   appUrl: string;
+  /** For CPU accounting (cpu.ts); null when it cannot be read. */
+  postmasterPid: number | null;
   stop(): Promise<void>;
 }
 
@@ -51,8 +53,11 @@ export async function startBenchCluster(): Promise<BenchCluster> {
   }
   const runtime: RuntimeRole = { user: 'tessera_bench_runtime', password: randomBytes(18).toString('base64url') };
   await migrate({ ownerUrl: cluster.url(BENCH_DATABASE), runtimeRole: runtime });
+  const pidFile = await fs.readFile(path.join(root, 'pgdata', 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(pidFile.split('\n')[0]);
   return {
     cluster,
+    postmasterPid: Number.isInteger(pid) && pid > 0 ? pid : null,
     ownerUrl: cluster.url(BENCH_DATABASE),
     appUrl: cluster.url(BENCH_DATABASE, runtime.user, runtime.password),
     stop: async () => {

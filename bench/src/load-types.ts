@@ -15,17 +15,8 @@ export interface LoadSpec {
   rotate?: 'per-connection' | 'global';
 }
 
-export interface LoadSummary {
-  requestsPerSecond: number;
-  total: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  latencyP50: number;
-  latencyP99: number;
-  latencyAverage: number;
-  durationSeconds: number;
-}
-
-export type LoadMessage = { type: 'measuring' } | { type: 'done'; summary: LoadSummary };
+/**
+ * `raw` is autocannon's unaggregated result (encoded histograms), as its own worker mode posts
+ * it; the parent aggregates several slices with `autocannon.aggregateResult`.
+ */
+export type LoadMessage = { type: 'measuring' } | { type: 'done'; raw: unknown; seconds: number };

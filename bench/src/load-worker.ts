@@ -1,11 +1,12 @@
 /**
  * The load generator, on its own thread: autocannon in the server's event loop would steal the
  * very time it measures. Runs a warm-up, tells the parent that measuring starts (so it can
- * start its event-loop monitor), runs the measured interval and posts a summary.
+ * start its event-loop monitor and CPU accounting), runs the measured interval and posts autocannon's
+ * raw result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import type { LoadMessage, LoadRequest, LoadSpec, LoadSummary } from './load-types.js';
+import type { LoadMessage, LoadRequest, LoadSpec } from './load-types.js';
 
 function toAutocannon(request: LoadRequest): autocannon.Request {
   return {
@@ -35,28 +36,10 @@ function requestsOf(spec: LoadSpec): autocannon.Request[] {
   ];
 }
 
-/** Off the main thread autocannon returns raw histograms; its own aggregateResult decodes them. */
-const aggregate = (autocannon as unknown as { aggregateResult(results: unknown[], opts: object): autocannon.Result }).aggregateResult;
-
-async function run(spec: LoadSpec, seconds: number): Promise<autocannon.Result> {
-  const options = { url: spec.url, connections: spec.connections, duration: seconds, timeout: 30 };
-  const raw = await autocannon({ ...options, requests: requestsOf(spec) });
-  return aggregate([raw], options);
-}
-
-function summarise(result: autocannon.Result): LoadSummary {
-  return {
-    requestsPerSecond: result.requests.average,
-    total: result['2xx'] + result.non2xx,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    latencyP50: result.latency.p50,
-    latencyP99: result.latency.p99,
-    latencyAverage: result.latency.average,
-    durationSeconds: result.duration,
-  };
+async function run(spec: LoadSpec, seconds: number): Promise<{ duration: number }> {
+  const options = { url: spec.url, connections: spec.connections, duration: seconds, timeout: 30, requests: requestsOf(spec) };
+  // Off the main thread autocannon skips aggregation and returns its raw, encoded result.
+  return (await autocannon(options)) as unknown as { duration: number };
 }
 
 const spec = workerData as LoadSpec;
@@ -64,5 +47,5 @@ const port = parentPort;
 if (!port) throw new Error('load-worker must run as a worker thread');
 if (spec.warmupSeconds > 0) await run(spec, spec.warmupSeconds);
 port.postMessage({ type: 'measuring' } satisfies LoadMessage);
-const result = await run(spec, spec.durationSeconds);
-port.postMessage({ type: 'done', summary: summarise(result) } satisfies LoadMessage);
+const raw = await run(spec, spec.durationSeconds);
+port.postMessage({ type: 'done', raw, seconds: raw.duration } satisfies LoadMessage);

@@ -1,31 +1,73 @@
-/** Runs one autocannon measurement on a worker thread and watches this thread's event loop meanwhile. */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+/**
+ * Runs autocannon on a worker thread and watches this thread's event loop and the machine's CPU
+ * meanwhile. Scenarios are measured in interleaved slices (forward, then backward order), so a
+ * change in background load during the run hits every scenario alike instead of one of them.
+ */
+import * as os from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { LoadMessage, LoadSpec, LoadSummary } from './load-types.js';
-
-export interface Measurement extends LoadSummary {
-  /** p99 delay of the server's event loop (this thread) during the measured interval, in ms. */
-  eventLoopP99Ms: number;
-  eventLoopMaxMs: number;
-}
+import autocannon from 'autocannon';
+import { CpuAccumulator, cpuSnapshot, type CpuShare, type CpuSnapshot } from './cpu.js';
+import type { LoadMessage, LoadSpec } from './load-types.js';
 
 export const CONNECTIONS = 50;
 export const WARMUP_SECONDS = 2;
 export const DURATION_SECONDS = 10;
+/** Interleaved scenarios: ROUNDS slices of SLICE_SECONDS each (DURATION_SECONDS in total). */
+const ROUNDS = 2;
+const SLICE_SECONDS = DURATION_SECONDS / ROUNDS;
+/** Every slice opens new connections; one second lets them settle before counting. */
+const SLICE_WARMUP_SECONDS = 1;
 
-export function runLoad(spec: LoadSpec): Promise<Measurement> {
+export interface Measurement {
+  requestsPerSecond: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  latencyP50: number;
+  latencyP99: number;
+  seconds: number;
+  /** p99 and max delay of the server's event loop (this thread) while measuring, in ms. */
+  eventLoopP99Ms: number;
+  eventLoopMaxMs: number;
+  /** CPU use while measuring, null off Linux. */
+  cpu: CpuShare | null;
+}
+
+export type LoadTarget = Omit<LoadSpec, 'warmupSeconds' | 'durationSeconds'>;
+
+let postmasterPid: number | null = null;
+/** The bench's PostgreSQL, whose processes count as "postgres" in the CPU shares. */
+export function setPostmasterPid(pid: number | null): void {
+  postmasterPid = pid;
+}
+export const benchPostmasterPid = (): number | null => postmasterPid;
+
+class Accumulated {
+  readonly raws: unknown[] = [];
+  seconds = 0;
+  readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  readonly cpu = new CpuAccumulator();
+}
+
+function runSlice(spec: LoadSpec, into: Accumulated): Promise<void> {
   const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: spec });
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  return new Promise<Measurement>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
+    let from: CpuSnapshot | null = null;
     let settled = false;
     worker.on('message', (message: LoadMessage) => {
       if (message.type === 'measuring') {
-        loop.enable();
+        from = cpuSnapshot(postmasterPid);
+        into.loop.enable();
         return;
       }
-      loop.disable();
+      into.loop.disable();
+      into.cpu.add(from, cpuSnapshot(postmasterPid));
+      into.raws.push(message.raw);
+      into.seconds += message.seconds;
       settled = true;
-      resolve({ ...message.summary, eventLoopP99Ms: loop.percentile(99) / 1e6, eventLoopMaxMs: loop.max / 1e6 });
+      resolve();
     });
     worker.on('error', (error) => {
       settled = true;
@@ -37,9 +79,60 @@ export function runLoad(spec: LoadSpec): Promise<Measurement> {
   });
 }
 
+/** autocannon's own aggregation of several runs (the one its worker mode uses). */
+const aggregate = (autocannon as unknown as { aggregateResult(results: unknown[], opts: object): autocannon.Result }).aggregateResult;
+
+function finish(target: LoadTarget, acc: Accumulated): Measurement {
+  const result = aggregate(acc.raws, { url: target.url, connections: target.connections });
+  return {
+    requestsPerSecond: acc.seconds > 0 ? result.requests.total / acc.seconds : 0,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99,
+    seconds: acc.seconds,
+    eventLoopP99Ms: acc.loop.percentile(99) / 1e6,
+    eventLoopMaxMs: acc.loop.max / 1e6,
+    cpu: acc.cpu.share(),
+  };
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Measures every target for DURATION_SECONDS in ROUNDS slices, in the order A B C ... C B A.
+ * `onSlice` reports progress.
+ */
+export async function measureInterleaved<K extends string>(targets: ReadonlyMap<K, LoadTarget>, onSlice?: (key: K, round: number) => void): Promise<Map<K, Measurement>> {
+  const keys = [...targets.keys()];
+  const acc = new Map(keys.map((key) => [key, new Accumulated()] as const));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const key of round % 2 === 0 ? keys : [...keys].reverse()) {
+      onSlice?.(key, round);
+      const target = targets.get(key) as LoadTarget;
+      const warmupSeconds = round === 0 ? WARMUP_SECONDS : SLICE_WARMUP_SECONDS;
+      await runSlice({ ...target, warmupSeconds, durationSeconds: SLICE_SECONDS }, acc.get(key) as Accumulated);
+      await pause(500); // requests cut off at the end of a slice drain before the next one
+    }
+  }
+  return new Map(keys.map((key) => [key, finish(targets.get(key) as LoadTarget, acc.get(key) as Accumulated)]));
+}
+
+/** One target, one uninterrupted DURATION_SECONDS after WARMUP_SECONDS. */
+export async function measureOnce(target: LoadTarget): Promise<Measurement> {
+  const acc = new Accumulated();
+  await runSlice({ ...target, warmupSeconds: WARMUP_SECONDS, durationSeconds: DURATION_SECONDS }, acc);
+  return finish(target, acc);
+}
+
 /** A run whose answers were not all 2xx measured something else; stop instead of reporting it. */
 export function assertAllOk(name: string, m: Measurement): void {
   if (m.non2xx > 0 || m.errors > 0 || m.ok === 0) {
     throw new Error(`${name}: ${m.ok} ok, ${m.non2xx} non-2xx, ${m.errors} errors (${m.timeouts} timeouts); the figures would be meaningless`);
   }
 }
+
+/** 1-minute load average, for the report header. */
+export const loadAverage = (): number => os.loadavg()[0] ?? 0;

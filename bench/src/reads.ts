@@ -5,7 +5,7 @@
  */
 import { withTenant, type Database } from '@tessera/db';
 import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-router.js';
-import { CONNECTIONS, DURATION_SECONDS, WARMUP_SECONDS, assertAllOk, runLoad, type Measurement } from './load.js';
+import { CONNECTIONS, assertAllOk, measureInterleaved, type LoadTarget, type Measurement } from './load.js';
 import type { LoadRequest } from './load-types.js';
 import type { ReadSession } from './seed.js';
 import { SESSION_COOKIE } from './servers.js';
@@ -36,16 +36,13 @@ export function readScenarios(apiUrl: string, bareUrl: string, sessions: readonl
   ];
 }
 
-export async function measureRead(scenario: ReadScenario): Promise<Measurement> {
-  const m = await runLoad({
-    url: scenario.url,
-    connections: CONNECTIONS,
-    warmupSeconds: WARMUP_SECONDS,
-    durationSeconds: DURATION_SECONDS,
-    requests: scenario.requests,
-  });
-  assertAllOk(scenario.label, m);
-  return m;
+/** All scenarios, interleaved (load.ts), each checked to have answered only 2xx. */
+export async function measureReads(scenarios: readonly ReadScenario[], onSlice: (label: string, round: number) => void): Promise<Map<ReadKey, Measurement>> {
+  const targets = new Map<ReadKey, LoadTarget>(scenarios.map((s) => [s.key, { url: s.url, connections: CONNECTIONS, requests: s.requests }]));
+  const labels = new Map(scenarios.map((s) => [s.key, s.label]));
+  const measured = await measureInterleaved(targets, (key, round) => onSlice(labels.get(key) ?? key, round));
+  for (const [key, m] of measured) assertAllOk(labels.get(key) ?? key, m);
+  return measured;
 }
 
 async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {

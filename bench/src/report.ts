@@ -1,5 +1,6 @@
 /** Renders docs/benchmarks.md and the console summary from one run's figures. */
 import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
+import type { CpuShare } from './cpu.js';
 import type { Measurement } from './load.js';
 import type { ReadKey } from './reads.js';
 
@@ -53,23 +54,36 @@ export function checks(r: Results): Check[] {
   ];
 }
 
+const cpuCell = (cpu: CpuShare | null): string =>
+  cpu ? `${Math.round(cpu.bench)} / ${Math.round(cpu.postgres)} / ${Math.round(cpu.foreign)} / ${Math.round(cpu.idle)}` : 'n/a';
+
+/** Largest share of the machine that processes outside the bench used during any measurement. */
+export function maxForeignCpu(r: Results): number {
+  const shares = [...Object.values(r.reads).map((m) => m.cpu), r.rawVerify.cpu, r.signIn.cpu];
+  return Math.max(0, ...shares.map((cpu) => cpu?.foreign ?? 0));
+}
+
 const verdict = (c: Check): string => (c.pass === null ? '' : c.pass ? 'pass' : '**FAIL**');
 
 function readTable(r: Results): string[] {
   const rows = (['d', 'a', 'b', 'c', 'bDrizzle'] as const).map((key) => {
     const m = r.reads[key];
-    return `| ${m.label} | ${int(m.requestsPerSecond)} | ${ms(m.latencyP50)} | ${ms(m.latencyP99)} | ${int(m.ok)} | ${ms(m.eventLoopP99Ms)} |`;
+    return `| ${m.label} | ${int(m.requestsPerSecond)} | ${ms(m.latencyP50)} | ${ms(m.latencyP99)} | ${int(m.ok)} | ${ms(m.eventLoopP99Ms)} | ${cpuCell(m.cpu)} |`;
   });
-  return ['| scenario | req/s | p50 ms | p99 ms | requests (all 2xx) | server event-loop p99 ms |', '|---|---:|---:|---:|---:|---:|', ...rows];
+  return [
+    '| scenario | req/s | p50 ms | p99 ms | requests (all 2xx) | server event-loop p99 ms | CPU % bench / postgres / other / idle |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ];
 }
 
 function signInTable(r: Results): string[] {
   const s = r.signIn;
   return [
-    '| measurement | per second | p50 ms | p99 ms | notes |',
-    '|---|---:|---:|---:|---|',
-    `| raw Argon2id verify (m=19456, t=2, p=1), ${VERIFY_CONCURRENCY} in flight on the libuv pool | ${r.rawVerify.perSecond.toFixed(1)} | | | ${int(r.rawVerify.verifies)} verifies, mean ${ms(r.rawVerify.meanMs)} ms each |`,
-    `| \`auth.signIn\` over HTTP, 50 connections, 200 distinct accounts | ${s.requestsPerSecond.toFixed(1)} | ${int(s.latencyP50)} | ${int(s.latencyP99)} | ${int(s.ok)} sign-ins, all 200; event-loop p99 ${ms(s.eventLoopP99Ms)} ms, max ${ms(s.eventLoopMaxMs)} ms |`,
+    '| measurement | per second | p50 ms | p99 ms | CPU % bench / postgres / other / idle | notes |',
+    '|---|---:|---:|---:|---:|---|',
+    `| raw Argon2id verify (m=19456, t=2, p=1), ${VERIFY_CONCURRENCY} in flight on the libuv pool | ${r.rawVerify.perSecond.toFixed(1)} | | | ${cpuCell(r.rawVerify.cpu)} | ${int(r.rawVerify.verifies)} verifies, mean ${ms(r.rawVerify.meanMs)} ms each |`,
+    `| \`auth.signIn\` over HTTP, 50 connections, 200 distinct accounts | ${s.requestsPerSecond.toFixed(1)} | ${int(s.latencyP50)} | ${int(s.latencyP99)} | ${cpuCell(s.cpu)} | ${int(s.ok)} sign-ins, all 200; event-loop p99 ${ms(s.eventLoopP99Ms)} ms, max ${ms(s.eventLoopMaxMs)} ms |`,
   ];
 }
 
@@ -89,6 +103,8 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     `- Data: 1,000 tenants x 1,000 users (seeded in ${r.seedSeconds.toFixed(1)} s); whole run ${Math.round(r.runSeconds)} s after the build`,
     '- Load: autocannon, 50 connections, 2 s warm-up then 10 s measured per scenario, on a worker thread of the',
     '  same process, so the load generator shares the 2 cores with the server and PostgreSQL.',
+    `- Other processes on the machine used up to ${Math.round(maxForeignCpu(r))}% of its CPU during a measurement (column "other" below).`,
+    ...(maxForeignCpu(r) > 10 ? ['  **The machine was not quiet: absolute figures are depressed and ratios are noisier than usual.**'] : []),
     '',
     '## Targets',
     '',

@@ -12,12 +12,12 @@ import { hashPassword, OWASP_PARAMS } from '@tessera/auth/passwords';
 import { runAuditHook } from './audit-hook.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { notesFor } from './notes.js';
-import { checkReads, explainReads, measureRead, readScenarios, type ReadKey } from './reads.js';
+import { checkReads, explainReads, measureReads, readScenarios } from './reads.js';
 import { renderConsole, renderMarkdown, type Environment, type Results } from './report.js';
 import { BENCH_PASSWORD, seed, type Seeded } from './seed.js';
 import { benchServices, LogSink, startApi, startBareFastify, type RunningServer } from './servers.js';
 import { rawVerifyThroughput, signInThroughput } from './sign-in.js';
-import type { Measurement } from './load.js';
+import { setPostmasterPid, type Measurement } from './load.js';
 
 const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 const POOL_SIZE = 20; // apps/server/src/start.ts
@@ -25,7 +25,6 @@ const POOL_SIZE = 20; // apps/server/src/start.ts
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function environment(owner: Database): Promise<Environment> {
   const { rows } = await owner.pool.query<{ server_version: string }>('SHOW server_version');
@@ -64,14 +63,15 @@ async function stopStack(stack: Stack): Promise<void> {
   await stack.owner.close();
 }
 
-async function measureReads(stack: Stack, seeded: Seeded): Promise<Results['reads']> {
+async function measureAllReads(stack: Stack, seeded: Seeded): Promise<Results['reads']> {
+  const scenarios = readScenarios(stack.api.url, stack.bare.url, seeded.readSessions);
+  log(`measuring ${scenarios.length} request scenarios, interleaved: 2 rounds of 5 s each ...`);
+  const measured = await measureReads(scenarios, (label, round) => log(`  round ${round + 1}: ${label}`));
   const reads = {} as Results['reads'];
-  for (const scenario of readScenarios(stack.api.url, stack.bare.url, seeded.readSessions)) {
-    log(`measuring ${scenario.label} ...`);
-    const m: Measurement = await measureRead(scenario);
-    reads[scenario.key satisfies ReadKey] = { ...m, label: scenario.label };
-    log(`  ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.latencyP50} ms, p99 ${m.latencyP99} ms`);
-    await pause(1000); // let requests cut off at the end drain before the next scenario
+  for (const scenario of scenarios) {
+    const m = measured.get(scenario.key) as Measurement;
+    reads[scenario.key] = { ...m, label: scenario.label };
+    log(`  ${scenario.label}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.latencyP50} ms, p99 ${m.latencyP99} ms, other processes ${Math.round(m.cpu?.foreign ?? 0)}% CPU`);
   }
   return reads;
 }
@@ -84,7 +84,7 @@ async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): 
     const first = seeded.readSessions[0];
     if (!first) throw new Error('no read sessions');
     const plans = await explainReads(stack.app, stack.owner, first.tenantId);
-    const reads = await measureReads(stack, seeded);
+    const reads = await measureAllReads(stack, seeded);
     log('measuring raw Argon2id verify ...');
     const rawVerify = await rawVerifyThroughput(passwordHash);
     log(`  ${rawVerify.perSecond.toFixed(1)} verifies/s`);
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   log('tessera bench: starting an embedded PostgreSQL in a temporary folder ...');
   const passwordHash = await hashPassword(BENCH_PASSWORD, OWASP_PARAMS);
   const pg = await startBenchCluster();
+  setPostmasterPid(pg.postmasterPid);
   const stopOnSignal = (): void => {
     void pg.stop().finally(() => process.exit(130));
   };

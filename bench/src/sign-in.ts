@@ -3,7 +3,8 @@
  * this machine, and the server's event-loop p99 while 50 sign-ins run at once.
  */
 import { verifyPassword } from '@tessera/auth/passwords';
-import { CONNECTIONS, DURATION_SECONDS, WARMUP_SECONDS, assertAllOk, runLoad, type Measurement } from './load.js';
+import { cpuShare, cpuSnapshot, type CpuShare } from './cpu.js';
+import { CONNECTIONS, assertAllOk, benchPostmasterPid, measureOnce, type Measurement } from './load.js';
 import type { LoadRequest } from './load-types.js';
 import { BENCH_PASSWORD, type SignInAccount } from './seed.js';
 
@@ -16,6 +17,7 @@ export interface RawVerify {
   verifies: number;
   /** Mean wall time of one verify while VERIFY_CONCURRENCY run at once. */
   meanMs: number;
+  cpu: CpuShare | null;
 }
 
 async function verifyFor(hash: string, seconds: number): Promise<{ count: number; elapsedMs: number }> {
@@ -36,8 +38,10 @@ async function verifyFor(hash: string, seconds: number): Promise<{ count: number
 /** Argon2id verifies per second with VERIFY_CONCURRENCY in flight on the libuv threadpool. */
 export async function rawVerifyThroughput(hash: string): Promise<RawVerify> {
   await verifyFor(hash, 1); // warm-up: threadpool started, memory touched
+  const from = cpuSnapshot(benchPostmasterPid());
   const { count, elapsedMs } = await verifyFor(hash, VERIFY_SECONDS);
-  return { perSecond: (count * 1000) / elapsedMs, verifies: count, meanMs: (elapsedMs * VERIFY_CONCURRENCY) / count };
+  const cpu = cpuShare(from, cpuSnapshot(benchPostmasterPid()));
+  return { perSecond: (count * 1000) / elapsedMs, verifies: count, meanMs: (elapsedMs * VERIFY_CONCURRENCY) / count, cpu };
 }
 
 /** POST auth.signIn as a browser's same-origin fetch would: JSON, no Origin from another site. */
@@ -52,14 +56,7 @@ function signInRequests(accounts: readonly SignInAccount[]): LoadRequest[] {
 
 /** 50 connections, each request a different account (one shared cursor), for ~10 s. */
 export async function signInThroughput(url: string, accounts: readonly SignInAccount[]): Promise<Measurement> {
-  const measurement = await runLoad({
-    url,
-    connections: CONNECTIONS,
-    warmupSeconds: WARMUP_SECONDS,
-    durationSeconds: DURATION_SECONDS,
-    requests: signInRequests(accounts),
-    rotate: 'global',
-  });
+  const measurement = await measureOnce({ url, connections: CONNECTIONS, requests: signInRequests(accounts), rotate: 'global' });
   assertAllOk('sign-in', measurement);
   return measurement;
 }

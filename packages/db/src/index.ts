@@ -6,3 +6,5 @@ export * from './role-check.js';
 export * as schema from './schema/index.js';
 export * from './schema/index.js';
 export * from './api-key-lookups.js';
+export * from './sso-lookups.js';
+export * from './privacy-lookups.js';

@@ -1,0 +1,149 @@
+/** Shell: header, navigation by role, routes, focus and title on navigation. */
+import { useEffect, useRef, type JSX, type ReactNode } from 'react';
+import { Loading, ErrorMessage } from './components/states';
+import { AdminPage } from './features/admin/admin-page';
+import { AcceptInvitePage } from './features/auth/accept-invite';
+import { ResetPasswordPage } from './features/auth/reset-password';
+import { SignInPage } from './features/auth/sign-in';
+import { SignUpPage } from './features/auth/sign-up';
+import { AuditPage } from './features/audit/audit-page';
+import { CompliancePage } from './features/compliance/compliance-page';
+import { HomePage } from './features/home-page';
+import { PrivacyPage } from './features/privacy/privacy-page';
+import { SecurityPage } from './features/security/security-page';
+import { useEnrollmentRequired } from './lib/enrollment';
+import { Link, navigate, Redirect, useLocation } from './lib/router';
+import { hasRole, refreshSession, useMe, type Me, type Role } from './lib/session';
+import { api } from './lib/trpc';
+
+interface Page {
+  title: string;
+  roles?: readonly Role[];
+  render: (me: Me) => ReactNode;
+}
+
+const PAGES: Record<string, Page> = {
+  '/': { title: 'Overview', render: (me) => <HomePage me={me} /> },
+  '/security': { title: 'Security', render: (me) => <SecurityPage me={me} /> },
+  '/privacy': { title: 'My data', render: () => <PrivacyPage /> },
+  '/admin': { title: 'Administration', roles: ['owner', 'admin'], render: (me) => <AdminPage me={me} /> },
+  '/audit': { title: 'Audit log', roles: ['owner', 'admin', 'compliance'], render: () => <AuditPage /> },
+  '/compliance': { title: 'Compliance', roles: ['owner', 'compliance'], render: () => <CompliancePage /> },
+};
+
+const PUBLIC: Record<string, { title: string; render: () => ReactNode }> = {
+  '/sign-in': { title: 'Sign in', render: () => <SignInPage /> },
+  '/sign-up': { title: 'Create your organisation', render: () => <SignUpPage /> },
+  '/accept-invite': { title: 'Accept invitation', render: () => <AcceptInvitePage /> },
+  '/reset-password': { title: 'Reset password', render: () => <ResetPasswordPage /> },
+};
+
+export function App(): JSX.Element {
+  const { path } = useLocation();
+  const { me, loading, error } = useMe();
+  const main = useRef<HTMLElement>(null);
+  const publicPage = PUBLIC[path];
+  const page = PAGES[path];
+  const title = publicPage?.title ?? page?.title ?? 'Not found';
+
+  useEffect(() => {
+    document.title = `${title} · Tessera`;
+    // Move focus to the new content so screen readers announce the page change.
+    main.current?.focus({ preventScroll: true });
+  }, [path, title]);
+
+  let content: ReactNode;
+  if (loading) content = <Loading />;
+  else if (error) content = <ErrorMessage error={error} />;
+  else if (publicPage) content = me && (path === '/sign-in' || path === '/sign-up') ? <Redirect to="/" /> : publicPage.render();
+  else if (!me) content = <Redirect to={`/sign-in${path === '/' ? '' : `?next=${encodeURIComponent(path)}`}`} />;
+  else if (!page) content = <NotFound />;
+  else if (page.roles && !hasRole(me, page.roles)) content = <Forbidden />;
+  else content = page.render(me);
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header me={me} path={path} />
+      <main id="main" ref={main} tabIndex={-1}>
+        {me ? <EnrollmentBanner path={path} /> : null}
+        {content}
+      </main>
+    </>
+  );
+}
+
+function Header({ me, path }: { me: Me | null; path: string }): JSX.Element {
+  const signOut = async (): Promise<void> => {
+    try {
+      await api.auth.signOut.mutate();
+    } finally {
+      await refreshSession();
+      navigate('/sign-in', { replace: true });
+    }
+  };
+  const links = Object.entries(PAGES).filter(([, p]) => !p.roles || hasRole(me, p.roles));
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <Link to="/">Tessera</Link>
+        {me ? <span className="tenant">{me.tenant.name}</span> : null}
+      </div>
+      {me ? (
+        <>
+          <nav aria-label="Main">
+            <ul>
+              {links.map(([to, p]) => (
+                <li key={to}>
+                  <Link to={to} aria-current={path === to ? 'page' : undefined}>
+                    {p.title}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="account">
+            <span>
+              {me.user.email} <span className="badge">{me.user.role}</span>
+            </span>
+            <button type="button" className="secondary small" onClick={signOut}>
+              Sign out
+            </button>
+          </div>
+        </>
+      ) : null}
+    </header>
+  );
+}
+
+function EnrollmentBanner({ path }: { path: string }): JSX.Element | null {
+  const required = useEnrollmentRequired();
+  if (!required || path === '/security') return null;
+  return (
+    <div className="alert info" role="status">
+      Your organisation requires two-factor authentication. <Link to="/security">Set it up on the Security page</Link> to continue.
+    </div>
+  );
+}
+
+function NotFound(): JSX.Element {
+  return (
+    <section className="card">
+      <h1>Page not found</h1>
+      <p>
+        <Link to="/">Go to the overview</Link>
+      </p>
+    </section>
+  );
+}
+
+function Forbidden(): JSX.Element {
+  return (
+    <section className="card">
+      <h1>No access</h1>
+      <p>Your role does not include this page. Ask an owner or administrator if you need it.</p>
+    </section>
+  );
+}

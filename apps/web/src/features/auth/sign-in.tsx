@@ -1,0 +1,80 @@
+/**
+ * Sign-in in two steps: password (auth.signIn), then, when the answer is `mfa_required`, a TOTP
+ * or backup code (auth.verifyMfa with the challenge token, held in memory only).
+ */
+import { signInInput, verifyMfaInput } from '@tessera/api-contract/inputs';
+import { useState, type FormEvent, type JSX } from 'react';
+import { FormAlert, SubmitButton, TextField } from '../../components/fields';
+import { formValues, useForm } from '../../lib/forms';
+import { Link, navigate, useLocation } from '../../lib/router';
+import { refreshSession, safeNext } from '../../lib/session';
+import { api } from '../../lib/trpc';
+
+export function SignInPage(): JSX.Element {
+  const { search } = useLocation();
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const password = useForm(['tenantSlug', 'email', 'password']);
+  const second = useForm(['code']);
+  const next = safeNext(search.get('next'));
+
+  const done = async (): Promise<void> => {
+    await refreshSession();
+    navigate(next, { replace: true });
+  };
+
+  const submitPassword = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    const result = await password.run(formValues(event.currentTarget), (input) => api.auth.signIn.mutate(input), signInInput);
+    if (!result) return;
+    if (result.status === 'mfa_required') setChallenge(result.challengeToken);
+    else await done();
+  };
+
+  const submitCode = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    const values = { ...formValues(event.currentTarget), challengeToken: challenge ?? undefined };
+    const result = await second.run(values, (input) => api.auth.verifyMfa.mutate(input), verifyMfaInput);
+    if (result) await done();
+  };
+
+  if (challenge) {
+    return (
+      <section className="card narrow" aria-labelledby="mfa-title">
+        <h1 id="mfa-title">Two-factor authentication</h1>
+        <p>Enter the 6-digit code from your authenticator app. Lost your device? Use one of your backup codes instead.</p>
+        <form onSubmit={submitCode} noValidate>
+          <FormAlert message={second.formError} />
+          <TextField label="Authentication code or backup code" name="code" autoComplete="one-time-code" autoFocus required maxLength={32} error={second.errors['code']} />
+          <div className="actions">
+            <SubmitButton pending={second.pending} pendingText="Verifying…">
+              Verify
+            </SubmitButton>
+            <button type="button" className="secondary" onClick={() => setChallenge(null)}>
+              Start over
+            </button>
+          </div>
+        </form>
+      </section>
+    );
+  }
+
+  return (
+    <section className="card narrow" aria-labelledby="sign-in-title">
+      <h1 id="sign-in-title">Sign in</h1>
+      <form onSubmit={submitPassword} noValidate>
+        <FormAlert message={password.formError} />
+        <TextField label="Organisation" name="tenantSlug" autoComplete="organization" required defaultValue={search.get('tenant') ?? ''} hint="The short name of your organisation, e.g. acme." error={password.errors['tenantSlug']} />
+        <TextField label="Email" name="email" type="email" autoComplete="username" required error={password.errors['email']} />
+        <TextField label="Password" name="password" type="password" autoComplete="current-password" required error={password.errors['password']} />
+        <div className="actions">
+          <SubmitButton pending={password.pending} pendingText="Signing in…">
+            Sign in
+          </SubmitButton>
+        </div>
+      </form>
+      <p className="links">
+        <Link to="/reset-password">Forgot your password?</Link> · <Link to="/sign-up">Create an organisation</Link>
+      </p>
+    </section>
+  );
+}

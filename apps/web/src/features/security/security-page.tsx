@@ -1,0 +1,20 @@
+import type { JSX } from 'react';
+import { Notice } from '../../components/fields';
+import { useLocation } from '../../lib/router';
+import type { Me } from '../../lib/session';
+import { ChangePasswordSection } from './change-password';
+import { MfaSection } from './mfa-section';
+import { SessionsSection } from './sessions-section';
+
+export function SecurityPage({ me }: { me: Me }): JSX.Element {
+  const { search } = useLocation();
+  return (
+    <>
+      <h1>Security</h1>
+      {search.get('welcome') ? <Notice>Welcome! Protect your account: turn on two-factor authentication below.</Notice> : null}
+      <MfaSection />
+      <SessionsSection />
+      <ChangePasswordSection email={me.user.email} />
+    </>
+  );
+}

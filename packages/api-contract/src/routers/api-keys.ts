@@ -1,0 +1,53 @@
+// WIRING: the '../../../auth/dist/api-keys/index.js' import below becomes '@tessera/auth/api-keys'
+// once packages/auth/package.json exports "./api-keys" (see docs/api-keys.md, "Wiring").
+import {
+  API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, revokeOwnApiKey, rotateApiKey,
+  type ApiKeyActor, type ApiKeyDeps,
+} from '../../../auth/dist/api-keys/index.js';
+import type { Context, Principal } from '../context.js';
+import { apiKeyIdInput, apiKeyScope, createApiKeyInput, rotateApiKeyInput } from '../inputs/api-keys.js';
+import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
+import { requestOf, router, tenantProcedure } from '../trpc.js';
+
+const manageKeys = { roles: ['owner', 'admin'], scope: 'api_keys:write' } as const;
+const readKeys = { roles: ['owner', 'admin'], scope: 'api_keys:read' } as const;
+
+// The wire enum and the domain list must not drift: each fails to compile without the other.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const scopesAgree: Same<(typeof apiKeyScope.options)[number], (typeof API_KEY_SCOPES)[number]> = true;
+void scopesAgree;
+
+/** Services.apiKeys (the pepper ring), read structurally until context.ts declares it (wiring). */
+function keyDeps(ctx: Pick<Context, 'services'>): ApiKeyDeps {
+  const deps = (ctx.services as { apiKeys?: ApiKeyDeps }).apiKeys;
+  if (deps === undefined) throw new TypeError('Services.apiKeys is not configured');
+  return deps;
+}
+
+function actorOf(ctx: Pick<Context, 'meta'> & { principal: Principal }): ApiKeyActor {
+  const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
+  const p = ctx.principal;
+  return p.kind === 'session' ? { type: 'user', id: p.userId, origin } : { type: 'api_key', id: p.keyId, scopes: p.scopes, origin };
+}
+
+export const apiKeysRouter = router({
+  // Minting a secret key is step-up territory for users who have MFA (no-op for keys and for users without MFA).
+  create: tenantProcedure.meta({ access: manageKeys }).input(createApiKeyInput).mutation(({ ctx, input }) =>
+    ctx.withTenant((tx) => createApiKey(tx, actorOf(ctx), input, keyDeps(ctx), ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) })),
+  ),
+  list: tenantProcedure.meta({ access: readKeys }).query(({ ctx }) => ctx.withTenant((tx) => listApiKeys(tx), { readOnly: true })),
+  revoke: tenantProcedure.meta({ access: manageKeys }).input(apiKeyIdInput).mutation(async ({ ctx, input }) => {
+    await ctx.withTenant((tx) => revokeApiKey(tx, actorOf(ctx), input.id, ctx.now()));
+    return { ok: true as const };
+  }),
+  rotate: tenantProcedure.meta({ access: manageKeys }).input(rotateApiKeyInput).mutation(({ ctx, input }) =>
+    ctx.withTenant((tx) => rotateApiKey(tx, actorOf(ctx), input, keyDeps(ctx), ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) })),
+  ),
+  // Any presented secret key may revoke itself, so a holder or a scanner can kill a leaked key.
+  revokeSelf: tenantProcedure.meta({ access: { apiKeyOnly: true } }).mutation(async ({ ctx }) => {
+    const p = ctx.principal;
+    if (p.kind !== 'api_key') throw new TypeError('apiKeyOnly procedure reached without a key');
+    await ctx.withTenant((tx) => revokeOwnApiKey(tx, { id: p.keyId, type: p.keyType }, requestOf(ctx), ctx.now()));
+    return { revoked: true as const };
+  }),
+});

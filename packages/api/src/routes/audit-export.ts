@@ -1,0 +1,102 @@
+/**
+ * GET /audit/export?format=jsonl|csv&afterSeq=N: streams the caller's tenant audit log, e.g. into a
+ * SIEM. JSON lines are the form docs/audit-verify-example.mjs verifies; CSV is for spreadsheets.
+ *
+ * Who: owner, admin and compliance sessions (not enrollment-only ones) and secret API keys with
+ * `audit:read`, the same rule as audit.list. The export reads personal data, so it is audited
+ * (DESIGN "Privacy"): `audit.log.exported` is committed before the first byte leaves. Rows are
+ * streamed from one read-only tenant transaction with backpressure; nothing is buffered whole.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import type { Principal } from '@tessera/api-contract';
+import { AUDIT_EXPORT_CONTENT_TYPES, auditExportChunks, recordAuditEvent, type AuditActor, type AuditExportFormat } from '@tessera/auth/audit';
+import { withTenant, type Database } from '@tessera/db';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+export interface AuditExportPluginOptions {
+  database: Database;
+  now?: () => Date;
+}
+
+interface ExportQuery {
+  format?: AuditExportFormat;
+  afterSeq?: number;
+}
+
+const READ_ROLES: ReadonlySet<string> = new Set(['owner', 'admin', 'compliance']);
+
+/** owner/admin/compliance sessions past MFA enrollment, or secret keys holding audit:read. */
+export function mayReadAuditLog(principal: Principal): boolean {
+  if (principal.kind === 'session') return !principal.enrollmentOnly && READ_ROLES.has(principal.role);
+  return principal.keyType === 'secret' && principal.scopes.includes('audit:read');
+}
+
+export function auditActorOf(principal: Principal): AuditActor {
+  return principal.kind === 'session' ? { type: 'user', id: principal.userId } : { type: 'api_key', id: principal.keyId };
+}
+
+export const auditExportPlugin = fp<AuditExportPluginOptions>(
+  async (app: FastifyInstance, options) => {
+    const now = options.now ?? ((): Date => new Date());
+    const querystring = {
+      type: 'object',
+      additionalProperties: false,
+      properties: { format: { type: 'string', enum: ['jsonl', 'csv'] }, afterSeq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+    } as const;
+    app.get<{ Querystring: ExportQuery }>('/audit/export', { schema: { querystring } }, async (request, reply) => {
+      const principal = request.principal;
+      if (!principal) return reply.code(401).send({ error: 'Unauthorized', message: 'Sign in first.', statusCode: 401 });
+      if (!mayReadAuditLog(principal)) return reply.code(403).send({ error: 'Forbidden', message: 'You are not allowed to do this.', statusCode: 403 });
+      const format = request.query.format ?? 'jsonl';
+      const afterSeq = request.query.afterSeq ?? 0;
+      const at = now();
+      await withTenant(options.database, principal.tenantId, (tx) =>
+        recordAuditEvent(tx, {
+          actor: auditActorOf(principal), action: 'audit.log.exported', occurredAt: at,
+          ip: request.ip, userAgent: request.headers['user-agent'] ?? null, metadata: { format, afterSeq },
+        }),
+      );
+      const day = at.toISOString().slice(0, 10);
+      return reply
+        .header('content-type', AUDIT_EXPORT_CONTENT_TYPES[format])
+        .header('content-disposition', `attachment; filename="audit-${day}.${format}"`)
+        .header('cache-control', 'no-store')
+        .send(streamExport(options.database, principal.tenantId, { format, afterSeq }, request.log));
+    });
+  },
+  { name: 'tessera-audit-export', fastify: '5.x', dependencies: ['tessera-principal'] },
+);
+
+function streamExport(database: Database, tenantId: string, query: Required<ExportQuery>, log: FastifyBaseLogger): Readable {
+  const out = new PassThrough();
+  const work = withTenant(database, tenantId, async (tx) => {
+    for await (const chunk of auditExportChunks(tx, query)) {
+      if (!out.write(chunk)) await drained(out);
+    }
+  }, { readOnly: true });
+  void work.then(
+    () => out.end(),
+    (error: unknown) => {
+      if (out.destroyed) return; // the client went away; the transaction is already rolled back
+      log.error({ err: error }, 'audit export failed mid-stream');
+      out.destroy(error instanceof Error ? error : new Error('audit export failed'));
+    },
+  );
+  return out;
+}
+
+/** Waits for the consumer; rejects when the response is torn down, which ends the transaction. */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => settle(resolve);
+    const onClose = (): void => settle(() => reject(new Error('audit export consumer closed')));
+    const settle = (done: () => void): void => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      done();
+    };
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Typed calls to the SECURITY DEFINER functions of migrations/0008_privacy.sql. The download link
+ * is found by the exact hash of its token before the tenant is known (DESIGN rule 3); background
+ * work lists only (tenant_id, id) across tenants and then works inside withTenant.
+ */
+import type pg from 'pg';
+import type { PrivacyRequestType } from './schema/privacy.js';
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export interface TenantRowRef {
+  tenantId: string;
+  id: string;
+}
+
+/** NOTIFY channel announcing that a request became pending (payload: its type). */
+export const PRIVACY_REQUESTS_CHANNEL = 'tessera_privacy_requests';
+
+async function refs(pool: Queryable, text: string, values: unknown[]): Promise<TenantRowRef[]> {
+  const { rows } = await pool.query<{ tenant_id: string; id: string }>(text, values);
+  return rows.map((row) => ({ tenantId: row.tenant_id, id: row.id }));
+}
+
+/** The download link whose token hashes to `tokenHash` (SHA-256), or null. */
+export async function lookupPrivacyDownload(pool: Queryable, tokenHash: Buffer): Promise<TenantRowRef | null> {
+  return (await refs(pool, 'SELECT tenant_id, id FROM public.lookup_privacy_download($1)', [tokenHash]))[0] ?? null;
+}
+
+/** Open (pending or processing) requests of one type, oldest first, at most 1000. */
+export function listDuePrivacyRequests(pool: Queryable, type: PrivacyRequestType, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_requests_due($1, $2)', [type, limit]);
+}
+
+/** Requests whose export file expired at or before `now` and still has chunks. */
+export function listExpiredPrivacyExports(pool: Queryable, now: Date, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_exports_expired($1, $2)', [now, limit]);
+}
+
+/** Download links that expired at or before `now`. */
+export function listExpiredPrivacyDownloadTokens(pool: Queryable, now: Date, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_download_tokens_expired($1, $2)', [now, limit]);
+}
+
+/** Open requests due at or before `dueBefore` whose compliance reminder has not gone out yet. */
+export function listPrivacyRemindersDue(pool: Queryable, dueBefore: Date, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_reminders_due($1, $2)', [dueBefore, limit]);
+}
+
+/** Every erasure on record as (tenant, request id), oldest first: replayed after a restore. */
+export function listErasureLedger(pool: Queryable): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_erasure_ledger_entries()', []);
+}
