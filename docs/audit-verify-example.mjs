@@ -25,5 +25,5 @@ for (const e of text.split('\n').filter((line) => line.trim()).map((line) => JSO
   if (e.prevHash !== prev || sha256(Buffer.from(prev, 'hex'), canonical) !== e.hash || !personal || !signed) { bad = signed ? e.seq : Math.min(e.seq, m.seq); break; }
   hashes.set(e.seq, e.hash); prev = e.hash; next = e.seq + 1; checked += 1;
 }
-console.log(JSON.stringify(bad === null ? { valid: true, checked } : { valid: false, checked, firstInvalidSeq: bad }));
+process.stdout.write(`${JSON.stringify(bad === null ? { valid: true, checked } : { valid: false, checked, firstInvalidSeq: bad })}\n`);
 process.exitCode = bad === null ? 0 : 1;

@@ -176,6 +176,16 @@ CREATE FUNCTION public.privacy_reminders_due(p_due_before timestamptz, p_limit i
         WHERE r.status IN ('pending', 'processing', 'blocked') AND r.reminded_at IS NULL AND r.due_at <= p_due_before
         ORDER BY r.due_at LIMIT least(p_limit, 1000) $$;
 
+-- Erasure confirmations go to the address captured at request time; once delivered (the sender
+-- scrubs the body) the row, which still names that address, is deleted by the maintenance job.
+CREATE FUNCTION public.privacy_confirmations_sent(p_limit integer)
+  RETURNS TABLE (tenant_id uuid, id uuid)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT o.tenant_id, o.id FROM public.email_outbox o
+        WHERE o.template = 'privacy_erasure_completed' AND o.sent_at IS NOT NULL
+        ORDER BY o.sent_at LIMIT least(p_limit, 1000) $$;
+
 CREATE FUNCTION public.privacy_erasure_ledger_entries()
   RETURNS TABLE (tenant_id uuid, id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER
@@ -189,6 +199,7 @@ BEGIN
                            'public.privacy_exports_expired(timestamptz, integer)',
                            'public.privacy_download_tokens_expired(timestamptz, integer)',
                            'public.privacy_reminders_due(timestamptz, integer)',
+                           'public.privacy_confirmations_sent(integer)',
                            'public.privacy_erasure_ledger_entries()'] LOOP
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO tessera_app', f);

@@ -25,7 +25,7 @@ function toMarkdown(result: unknown): string {
   if (result && typeof result === 'object' && typeof (result as { markdown?: unknown }).markdown === 'string') {
     return (result as { markdown: string }).markdown;
   }
-  const entries = result && typeof result === 'object' ? Object.entries(result) : [['result', result]];
+  const entries: [string, unknown][] = result && typeof result === 'object' ? Object.entries(result) : [['result', result]];
   return ['| figure | value |', '|---|---:|', ...entries.map(([key, value]) => `| ${key} | ${JSON.stringify(value)} |`)].join('\n');
 }
 

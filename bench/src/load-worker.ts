@@ -39,7 +39,7 @@ function requestsOf(spec: LoadSpec): autocannon.Request[] {
 async function run(spec: LoadSpec, seconds: number): Promise<{ duration: number }> {
   const options = { url: spec.url, connections: spec.connections, duration: seconds, timeout: 30, requests: requestsOf(spec) };
   // Off the main thread autocannon skips aggregation and returns its raw, encoded result.
-  return (await autocannon(options)) as unknown as { duration: number };
+  return autocannon(options);
 }
 
 const spec = workerData as LoadSpec;

@@ -80,7 +80,7 @@ function runSlice(spec: LoadSpec, into: Accumulated): Promise<void> {
 }
 
 /** autocannon's own aggregation of several runs (the one its worker mode uses). */
-const aggregate = (autocannon as unknown as { aggregateResult(results: unknown[], opts: object): autocannon.Result }).aggregateResult;
+const aggregate = (autocannon as unknown as { aggregateResult(this: void, results: unknown[], opts: object): autocannon.Result }).aggregateResult;
 
 function finish(target: LoadTarget, acc: Accumulated): Measurement {
   const result = aggregate(acc.raws, { url: target.url, connections: target.connections });

@@ -70,10 +70,13 @@ export async function checkReads(apiUrl: string, sessions: readonly ReadSession[
   }
 }
 
+const EXPLAIN_RLS = `EXPLAIN (COSTS OFF) ${RLS_PAGE_SQL}`;
+const EXPLAIN_PLAIN = `EXPLAIN (COSTS OFF) ${PLAIN_PAGE_SQL}`;
+
 /** The plans of (b) as the runtime role inside a tenant transaction and of (c) as the owner. */
 export async function explainReads(app: Database, owner: Database, tenantId: string): Promise<{ rls: string; plain: string }> {
   const plan = (rows: { 'QUERY PLAN': string }[]): string => rows.map((row) => row['QUERY PLAN']).join('\n');
-  const rls = await withTenant(app, tenantId, async (tx) => plan((await tx.client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${RLS_PAGE_SQL}`, [PAGE_SIZE])).rows), { readOnly: true });
-  const plain = plan((await owner.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${PLAIN_PAGE_SQL}`, [tenantId, PAGE_SIZE])).rows);
+  const rls = await withTenant(app, tenantId, async (tx) => plan((await tx.client.query<{ 'QUERY PLAN': string }>(EXPLAIN_RLS, [PAGE_SIZE])).rows), { readOnly: true });
+  const plain = plan((await owner.pool.query<{ 'QUERY PLAN': string }>(EXPLAIN_PLAIN, [tenantId, PAGE_SIZE])).rows);
   return { rls, plain };
 }

@@ -1,6 +1,7 @@
 /** Renders docs/benchmarks.md and the console summary from one run's figures. */
 import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
 import type { CpuShare } from './cpu.js';
+import { ROUND_TRIPS } from './doc-sections.js';
 import type { Measurement } from './load.js';
 import type { ReadKey } from './reads.js';
 
@@ -22,6 +23,8 @@ export interface Results {
   signIn: Measurement;
   /** Markdown of the audit bench, or why it is missing. */
   audit: string;
+  /** The round-trip study's section as round-trips.ts last wrote it (kept across runs). */
+  roundTrips: string | null;
   logLines: number;
   runSeconds: number;
 }
@@ -137,6 +140,12 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     '```',
     r.plans.plain,
     '```',
+    '',
+    '## Round trips of a tenant transaction',
+    '',
+    ROUND_TRIPS.begin,
+    r.roundTrips ?? 'Not measured yet: run `node bench/dist/round-trips.js` after `pnpm bench` (about 2 minutes); it writes its figures here and `pnpm bench` keeps them.',
+    ROUND_TRIPS.end,
     '',
     '## Audit log (issue 3)',
     '',

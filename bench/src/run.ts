@@ -6,10 +6,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { assertRuntimeRoleSafe, createDatabase, type Database } from '@tessera/db';
 import { hashPassword, OWASP_PARAMS } from '@tessera/auth/passwords';
 import { runAuditHook } from './audit-hook.js';
+import { DOC_PATH, ROUND_TRIPS, readDoc, sectionOf } from './doc-sections.js';
+import { benchRouter } from './bench-router.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { notesFor } from './notes.js';
 import { checkReads, explainReads, measureReads, readScenarios } from './reads.js';
@@ -19,7 +20,6 @@ import { benchServices, LogSink, startApi, startBareFastify, type RunningServer 
 import { rawVerifyThroughput, signInThroughput } from './sign-in.js';
 import { setPostmasterPid, type Measurement } from './load.js';
 
-const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 const POOL_SIZE = 20; // apps/server/src/start.ts
 
 const log = (line: string): void => {
@@ -51,7 +51,7 @@ async function startStack(pg: BenchCluster): Promise<Stack> {
   const owner = createDatabase(pg.ownerUrl, { max: POOL_SIZE, applicationName: 'tessera-bench-owner' });
   await assertRuntimeRoleSafe(app.pool); // the server's own start-up refusal
   const sink = new LogSink();
-  const api = await startApi(app, owner, benchServices(), sink);
+  const api = await startApi(app, benchRouter(owner), benchServices(), sink);
   const bare = await startBareFastify();
   return { app, owner, api, bare, sink };
 }
@@ -76,7 +76,7 @@ async function measureAllReads(stack: Stack, seeded: Seeded): Promise<Results['r
   return reads;
 }
 
-async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds'>> {
+async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips'>> {
   const stack = await startStack(pg);
   try {
     const env = await environment(stack.owner);
@@ -116,12 +116,13 @@ async function main(): Promise<void> {
     const seeded = await seed(pg.ownerUrl, passwordHash);
     log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
     const measured = await measure(pg, seeded, passwordHash);
-    results = { ...measured, seedSeconds: seeded.seconds, runSeconds: (performance.now() - started) / 1000 };
+    const roundTrips = sectionOf(await readDoc(), ROUND_TRIPS);
+    results = { ...measured, roundTrips, seedSeconds: seeded.seconds, runSeconds: (performance.now() - started) / 1000 };
   } finally {
     await pg.stop();
   }
-  await writeFile(DOC, renderMarkdown(results, notesFor(results)));
-  log(`\n${renderConsole(results)}\n\nwrote ${DOC} (${Math.round(results.runSeconds)} s)`);
+  await writeFile(DOC_PATH, renderMarkdown(results, notesFor(results)));
+  log(`\n${renderConsole(results)}\n\nwrote ${DOC_PATH} (${Math.round(results.runSeconds)} s)`);
 }
 
 main().catch((error: unknown) => {

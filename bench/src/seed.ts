@@ -37,12 +37,12 @@ export interface Seeded {
 const slugOf = (i: number): string => `bench-${String(i).padStart(4, '0')}`;
 const OWNER_EMAIL = 'user1@bench.example';
 
-async function seedTenants(client: pg.Client): Promise<void> {
+async function seedTenants(client: pg.Client, tenants: number): Promise<void> {
   await client.query(
     `INSERT INTO public.tenants (id, slug, name, security_policy)
      SELECT gen_random_uuid(), 'bench-' || lpad(i::text, 4, '0'), 'Bench tenant ' || i, $2::jsonb
        FROM generate_series(1, $1::int) AS i`,
-    [TENANTS, JSON.stringify(DEFAULT_SECURITY_POLICY)],
+    [tenants, JSON.stringify(DEFAULT_SECURITY_POLICY)],
   );
 }
 
@@ -72,12 +72,12 @@ const connect = async (url: string): Promise<pg.Client> => {
  * The embedded binaries are built with -Os and insert about 30k users/s per backend here, so
  * the 1M rows go in through one connection per core.
  */
-async function seedTenantsAndUsers(client: pg.Client, ownerUrl: string): Promise<void> {
-  await seedTenants(client);
+async function seedTenantsAndUsers(client: pg.Client, ownerUrl: string, tenants: number): Promise<void> {
+  await seedTenants(client, tenants);
   const other = await connect(ownerUrl);
   try {
-    const half = TENANTS / 2;
-    await Promise.all([seedUsers(client, 1, half), seedUsers(other, half + 1, TENANTS)]);
+    const half = Math.floor(tenants / 2);
+    await Promise.all([seedUsers(client, 1, half), seedUsers(other, half + 1, tenants)]);
   } finally {
     await other.end();
   }
@@ -85,8 +85,8 @@ async function seedTenantsAndUsers(client: pg.Client, ownerUrl: string): Promise
   await client.query('VACUUM (ANALYZE) public.tenants, public.users');
 }
 
-async function seedSessions(client: pg.Client): Promise<ReadSession[]> {
-  const slugs = Array.from({ length: READ_TENANTS }, (_, i) => slugOf(i + 1));
+async function seedSessions(client: pg.Client, count: number): Promise<ReadSession[]> {
+  const slugs = Array.from({ length: count }, (_, i) => slugOf(i + 1));
   const tokens = slugs.map(() => randomBytes(32).toString('base64url'));
   const hashes = tokens.map((token) => createHash('sha256').update(token, 'utf8').digest());
   await client.query(
@@ -124,11 +124,24 @@ export async function seed(ownerUrl: string, passwordHash: string): Promise<Seed
   const started = performance.now();
   const client = await connect(ownerUrl);
   try {
-    await seedTenantsAndUsers(client, ownerUrl);
-    const readSessions = await seedSessions(client);
+    await seedTenantsAndUsers(client, ownerUrl, TENANTS);
+    const readSessions = await seedSessions(client, READ_TENANTS);
     const signInAccounts = await seedPasswords(client, passwordHash);
     await client.query('ANALYZE public.sessions');
     return { readSessions, signInAccounts, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await client.end();
+  }
+}
+
+/** A smaller directory with read sessions only, for the round-trip study (round-trips.ts). */
+export async function seedForReads(ownerUrl: string, tenants: number, sessions: number): Promise<ReadSession[]> {
+  const client = await connect(ownerUrl);
+  try {
+    await seedTenantsAndUsers(client, ownerUrl, tenants);
+    const readSessions = await seedSessions(client, sessions);
+    await client.query('ANALYZE public.sessions');
+    return readSessions;
   } finally {
     await client.end();
   }

@@ -5,12 +5,12 @@
  */
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AnyRouter } from '@trpc/server';
 import { buildServer, createServices, defaultApiConfig, type ApiConfig } from '@tessera/api';
 import type { Services } from '@tessera/api-contract';
 import { generateKeyringSpec } from '@tessera/auth';
 import type { RateLimiter } from '@tessera/auth/accounts';
 import type { Database } from '@tessera/db';
-import { benchRouter } from './bench-router.js';
 
 /** Replaces every limit (global per-IP, per-call, sign-in per IP and per account). */
 export const RAISED_LIMIT = 1_000_000_000;
@@ -59,7 +59,7 @@ async function listen(app: FastifyInstance): Promise<RunningServer> {
   return { app, url: `http://127.0.0.1:${address.port}` };
 }
 
-export async function startApi(database: Database, owner: Database, services: Services, sink: LogSink): Promise<RunningServer> {
+export async function startApi(database: Database, router: AnyRouter, services: Services, sink: LogSink): Promise<RunningServer> {
   const config: ApiConfig = {
     ...defaultApiConfig,
     publicUrl: PUBLIC_URL,
@@ -67,7 +67,7 @@ export async function startApi(database: Database, owner: Database, services: Se
     rateLimit: { max: RAISED_LIMIT, windowMs: 60_000 },
     nodeEnv: 'production',
   };
-  const app = await buildServer(config, { database, services, router: benchRouter(owner), logStream: sink });
+  const app = await buildServer(config, { database, services, router, logStream: sink });
   return listen(app);
 }
 

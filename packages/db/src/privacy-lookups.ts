@@ -50,3 +50,8 @@ export function listPrivacyRemindersDue(pool: Queryable, dueBefore: Date, limit:
 export function listErasureLedger(pool: Queryable): Promise<TenantRowRef[]> {
   return refs(pool, 'SELECT tenant_id, id FROM public.privacy_erasure_ledger_entries()', []);
 }
+
+/** Delivered erasure confirmations (their rows still name the erased subject's address). */
+export function listSentErasureConfirmations(pool: Queryable, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_confirmations_sent($1)', [limit]);
+}

@@ -65,6 +65,16 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * Domain errors that name no `field` but can only concern one input: shown next to it. (Sign-in
+ * failures stay form-level on purpose: they must not say whether the e-mail or the password was wrong.)
+ */
+const REASON_FIELDS: Record<string, readonly string[]> = {
+  mfa_code_invalid: ['code'],
+  mfa_code_replayed: ['code'],
+  weak_password: ['password', 'newPassword'],
+};
+
+/**
  * Errors per form field: zod's `fieldErrors` (first segment of the path) plus a domain error's
  * `field`. What belongs to no known field is returned as `form`.
  */
@@ -79,7 +89,8 @@ export function fieldErrorsFrom(error: unknown, fields: readonly string[]): { fi
     if (fields.includes(key)) out[key] ??= message;
     else leftovers.push(message);
   }
-  if (e.field !== undefined && fields.includes(e.field)) out[e.field] ??= e.message;
+  const field = e.field ?? REASON_FIELDS[e.reason ?? '']?.find((name) => fields.includes(name));
+  if (field !== undefined && fields.includes(field)) out[field] ??= describe(e);
   const claimed = Object.keys(out).length > 0;
   let form: string | null = null;
   if (leftovers.length > 0) form = leftovers.join(' ');

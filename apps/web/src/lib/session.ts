@@ -24,9 +24,14 @@ export function useMe(): { me: Me | null; loading: boolean; error: unknown } {
   return { me: query.data ?? null, loading: query.isPending, error: query.error };
 }
 
-/** After sign-in, sign-out or MFA changes: forget every cached answer and ask again. */
+/** After sign-in or sign-out: forget every cached answer (another user's data) and ask again. */
 export async function refreshSession(): Promise<void> {
   await queryClient.resetQueries();
+}
+
+/** After a change to the same user's session (MFA on/off): refetch, keeping what is on screen. */
+export async function reloadSession(): Promise<void> {
+  await queryClient.invalidateQueries();
 }
 
 export function hasRole(me: Me | null, roles: readonly Role[]): boolean {

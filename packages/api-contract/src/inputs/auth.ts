@@ -28,3 +28,4 @@ export const requestPasswordResetInput = z.strictObject({ tenantSlug: z.string()
 export const resetPasswordInput = z.strictObject({ token, newPassword: password });
 export const passwordStrengthInput = z.strictObject({ password, email: z.string().max(254).optional(), tenantSlug: z.string().max(40).optional() });
 export const acceptInviteInput = z.strictObject({ token, password, displayName: z.string().trim().min(1).max(100).optional() });
+export const verifyEmailInput = z.strictObject({ token });

@@ -1,9 +1,9 @@
 import { AuthError } from '@tessera/auth';
 import { verifyMfaChallenge } from '@tessera/auth/mfa';
-import { acceptInvite, changePassword, loadMe, requestPasswordReset, resetPassword, signIn, signOut, signUp } from '@tessera/auth/accounts';
+import { acceptInvite, changePassword, loadMe, requestEmailVerification, requestPasswordReset, resetPassword, signIn, signOut, signUp, verifyEmail } from '@tessera/auth/accounts';
 import { verifyMfaInput } from '../inputs/mfa.js';
 import {
-  acceptInviteInput, changePasswordInput, passwordStrengthInput, requestPasswordResetInput, resetPasswordInput, signInInput, signUpInput,
+  acceptInviteInput, changePasswordInput, verifyEmailInput, passwordStrengthInput, requestPasswordResetInput, resetPasswordInput, signInInput, signUpInput,
 } from '../inputs/auth.js';
 import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
@@ -57,6 +57,14 @@ export const authRouter = router({
     await limitPerIp(ctx, 'password_strength', { max: 60, windowMs: 60_000 });
     const context = { minLength: 15, ...(input.email ? { email: input.email } : {}), ...(input.tenantSlug ? { tenantSlug: input.tenantSlug } : {}) };
     return ctx.services.accounts.passwords.strength(input.password, context);
+  }),
+  requestEmailVerification: sessionProcedure.meta(signedIn).mutation(({ ctx }) =>
+    requestEmailVerification(ctx.db, ctx.services.accounts, ctx.principal, requestOf(ctx), ctx.now()),
+  ),
+  verifyEmail: publicProcedure.meta(anyone).input(verifyEmailInput).mutation(async ({ ctx, input }) => {
+    await limitPerIp(ctx, 'verify_email', { max: 20, windowMs: 3_600_000 });
+    await verifyEmail(ctx.db, input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
   }),
   acceptInvite: publicProcedure.meta(anyone).input(acceptInviteInput).mutation(async ({ ctx, input }) => {
     await limitPerIp(ctx, 'accept_invite', { max: 20, windowMs: 3_600_000 });

@@ -97,3 +97,18 @@ describe('password reset', () => {
     await expect(late.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
   });
 });
+
+describe('e-mail verification', () => {
+  test('a mailed link verifies the address once', async () => {
+    const owner = await signUpOwner(db.app);
+    const caller = await callerFor(db.app, owner.token, { services: owner.services });
+    await expect(caller.auth.requestEmailVerification()).resolves.toEqual({ alreadyVerified: false });
+    const token = await tokenMailedTo(owner.services, owner.tenant.id, owner.user.email);
+    const anon = createCaller(createTestContext(db.app, { services: owner.services }));
+    await anon.auth.verifyEmail({ token });
+    const { rows } = await db.owner.pool.query('SELECT email_verified_at FROM users WHERE id = $1', [owner.user.id]);
+    expect(rows[0]?.email_verified_at).toBeInstanceOf(Date);
+    await expect(anon.auth.verifyEmail({ token })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
+    await expect(caller.auth.requestEmailVerification()).resolves.toEqual({ alreadyVerified: true });
+  });
+});

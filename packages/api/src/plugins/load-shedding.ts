@@ -53,8 +53,28 @@ export function poolPressure(pools: readonly PoolStats[], maxWaiting: number): n
   return null;
 }
 
+type PressureHandler = (request: FastifyRequest, reply: FastifyReply, type: string) => void;
+
+/**
+ * under-pressure sends what the handler returns and then stops the hook chain; returning nothing
+ * lets the request through (exempt paths). Its typings say `void`, hence the one cast.
+ */
+function pressureHandler(isExempt: (request: FastifyRequest) => boolean, shed: (reply: FastifyReply, reason: ShedReason) => ShedBody): PressureHandler {
+  const handler = (request: FastifyRequest, reply: FastifyReply, type: string): ShedBody | undefined => {
+    if (isExempt(request)) return undefined;
+    const reason = TYPE_TO_REASON[type] ?? 'event_loop_delay';
+    request.log.warn({ reason }, 'shedding load');
+    return shed(reply, reason);
+  };
+  return handler as PressureHandler;
+}
+
 export const loadSheddingPlugin = fp<LoadSheddingOptions>(
   async (app: FastifyInstance, options) => {
+    const sampleIntervalMs = options.sampleIntervalMs ?? 1000;
+    // under-pressure samples the loop every 10 ms; an interval too short to hold samples reads as
+    // an infinite delay and would shed everything.
+    if (options.maxEventLoopDelayMs > 0 && sampleIntervalMs < 100) throw new TypeError('sampleIntervalMs must be at least 100 when maxEventLoopDelayMs is set');
     const retryAfterSeconds = options.retryAfterSeconds ?? 5;
     const exempt = new Set(options.exemptPaths ?? ['/healthz', '/metrics']);
     const isExempt = (request: FastifyRequest): boolean => exempt.has(request.url.split('?')[0] ?? '');
@@ -70,10 +90,12 @@ export const loadSheddingPlugin = fp<LoadSheddingOptions>(
     const pools = options.pools ?? [];
     const maxWaiting = options.maxPoolWaiting ?? 0;
     if (pools.length > 0) {
-      app.addHook('onRequest', async (request, reply) => {
-        if (isExempt(request) || poolPressure(pools, maxWaiting) === null) return;
+      // Callback style on purpose: not calling done() ends the hook chain even while async
+      // onSend hooks are still writing the 503 (an async hook would let later hooks run).
+      app.addHook('onRequest', (request, reply, done) => {
+        if (isExempt(request) || poolPressure(pools, maxWaiting) === null) return done();
         request.log.warn({ reason: 'database_pool' }, 'shedding load');
-        return reply.send(shed(reply, 'database_pool'));
+        void reply.send(shed(reply, 'database_pool'));
       });
     }
 
@@ -81,15 +103,9 @@ export const loadSheddingPlugin = fp<LoadSheddingOptions>(
       maxEventLoopDelay: options.maxEventLoopDelayMs,
       ...(options.maxEventLoopUtilization !== undefined ? { maxEventLoopUtilization: options.maxEventLoopUtilization } : {}),
       ...(options.maxHeapUsedBytes !== undefined ? { maxHeapUsedBytes: options.maxHeapUsedBytes } : {}),
-      sampleInterval: options.sampleIntervalMs ?? 1000,
+      sampleInterval: sampleIntervalMs,
       retryAfter: retryAfterSeconds,
-      // under-pressure: returning nothing lets the request through; returning a value sends it.
-      pressureHandler: (request, reply, type) => {
-        if (isExempt(request)) return undefined;
-        const reason = TYPE_TO_REASON[type] ?? 'event_loop_delay';
-        request.log.warn({ reason }, 'shedding load');
-        return shed(reply, reason);
-      },
+      pressureHandler: pressureHandler(isExempt, shed),
     });
   },
   { name: 'tessera-load-shedding', fastify: '5.x' },

@@ -22,3 +22,4 @@ export * from '../outbox/enqueue-email.js';
 export * from '../outbox/templates.js';
 export * from '../sessions/manage-own-sessions.js';
 export * from './import-legacy.js';
+export * from './email-verification.js';

@@ -48,11 +48,18 @@ export function displayPrefixOf(key: string): string {
 
 /** CRC-32 (zlib, IEEE) of the text before the checksum, in base62. */
 export function checksumOf(head: string): string {
-  return base62(crc32(head), CHECKSUM_CHARS);
+  // Number arithmetic (a CRC fits 32 bits): this runs on every presented key, BigInt is slower.
+  let n = crc32(head) >>> 0;
+  let out = '';
+  for (let i = 0; i < CHECKSUM_CHARS; i += 1) {
+    out = ALPHABET.charAt(n % 62) + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
 }
 
-function base62(value: Uint8Array | number, width: number): string {
-  let n = typeof value === 'number' ? BigInt(value >>> 0) : BigInt(`0x${Buffer.from(value).toString('hex') || '0'}`);
+function base62(value: Uint8Array, width: number): string {
+  let n = BigInt(`0x${Buffer.from(value).toString('hex') || '0'}`);
   let out = '';
   while (n > 0n) {
     out = ALPHABET.charAt(Number(n % 62n)) + out;

@@ -13,6 +13,7 @@
  * before refusing a request that also carries a session cookie (never both).
  * Pinned by verify-api-key.db.test.ts, api-key-cache.security.test.ts and the plugin's tests.
  */
+import { hash } from 'node:crypto';
 import { consumeApiKeyQuota, lookupApiKey, type ApiKeyEnvironment, type ApiKeyLookup, type ApiKeyType } from '@tessera/db';
 import type pg from 'pg';
 import { AuthError } from '../errors.js';
@@ -130,7 +131,8 @@ class Verifier implements ApiKeyVerifier {
   }
 
   async #find(raw: string): Promise<KnownKey | null> {
-    const cacheKey = this.#peppers.hashCurrent(raw).toString('base64');
+    // In-memory identifier only (never stored): a one-shot SHA-256 costs a fraction of an HMAC.
+    const cacheKey = hash('sha256', raw, 'base64');
     const cached = this.#cache?.get(cacheKey);
     if (cached !== undefined) return cached;
     const generation = this.#cache?.generation ?? 0;

@@ -80,8 +80,8 @@ describe('the runtime role', () => {
     for (const statement of attempts) {
       expect(await sqlStateOf(db.withTenant(tenantId, (tx) => tx.client.query(statement))), statement).toBe(SQLSTATE.insufficientPrivilege);
     }
-    for (const table of ['audit_logs', 'audit_checkpoints', 'audit_chain_heads']) {
-      expect(await sqlStateOf(db.app.pool.query(`TRUNCATE ${table}`)), table).toBe(SQLSTATE.insufficientPrivilege);
+    for (const statement of ['TRUNCATE audit_logs', 'TRUNCATE audit_checkpoints', 'TRUNCATE audit_chain_heads']) {
+      expect(await sqlStateOf(db.app.pool.query(statement)), statement).toBe(SQLSTATE.insufficientPrivilege);
     }
     expect(await verify(tenantId)).toEqual({ valid: true, checked: 2 });
   });
@@ -109,9 +109,16 @@ describe('the table owner, with triggers enabled', () => {
     expect(await sqlStateOf(owner.query(`UPDATE audit_logs SET action = 'user.renamed' WHERE tenant_id = $1`, [tenantId]))).toBe(SQLSTATE.raiseException);
     expect(await sqlStateOf(owner.query('DELETE FROM audit_logs WHERE tenant_id = $1', [tenantId]))).toBe(SQLSTATE.raiseException);
     expect(await sqlStateOf(owner.query('TRUNCATE audit_logs, audit_checkpoints'))).toBe(SQLSTATE.raiseException);
-    const viaRedaction = owner.query(`SELECT set_config('tessera.audit_path', 'redact', false);
-      UPDATE audit_logs SET ip = NULL, user_agent = NULL, pii = NULL, pii_salt = NULL, redacted_at = now(), risk_score = 0 WHERE tenant_id = '${tenantId}'`);
-    expect(await sqlStateOf(viaRedaction)).toBe(SQLSTATE.raiseException);
+    const client = await owner.connect();
+    try {
+      await client.query("BEGIN; SELECT set_config('tessera.audit_path', 'redact', true)");
+      const viaRedaction = client.query(
+        'UPDATE audit_logs SET ip = NULL, user_agent = NULL, pii = NULL, pii_salt = NULL, redacted_at = now(), risk_score = 0 WHERE tenant_id = $1', [tenantId]);
+      expect(await sqlStateOf(viaRedaction)).toBe(SQLSTATE.raiseException);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
     expect(await verify(tenantId)).toEqual({ valid: true, checked: 2 });
   });
 });

@@ -23,7 +23,7 @@ const PERSONAL_KEYS = new Set([
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
 /** A whole secret API key (a short prefix is an identifier, not a secret) or a bearer credential. */
 const SECRET_VALUE = /^(?:sk_(?:live|test)_[A-Za-z0-9]{40,}|bearer\s.+)$/is;
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function wordsOf(key: string): string[] {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
@@ -46,7 +46,7 @@ export function looksLikeEmail(value: string): boolean {
 
 /** Postgres text and jsonb refuse NUL and lone surrogates; replace both with U+FFFD. */
 export function cleanString(value: string): string {
-  return value.replace(UNSTORABLE, '\uFFFD');
+  return value.replace(LONE_SURROGATE, '\uFFFD').replaceAll('\u0000', '\uFFFD');
 }
 
 /** JSON semantics (Dates to ISO strings, undefined dropped, non-finite numbers to null). */

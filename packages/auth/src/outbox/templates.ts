@@ -5,6 +5,7 @@
 export type EmailTemplate =
   | { name: 'invite'; tenantName: string; link: string; role: string }
   | { name: 'password_reset'; tenantName: string; link: string }
+  | { name: 'verify_email'; tenantName: string; link: string }
   | { name: 'password_changed'; tenantName: string }
   | { name: 'password_reset_done'; tenantName: string }
   | { name: 'new_sign_in'; tenantName: string; ip: string; userAgent: string; at: string }
@@ -21,6 +22,8 @@ export function renderEmail(t: EmailTemplate): { subject: string; body: string }
       return { subject: `You are invited to ${t.tenantName}`, body: `You have been invited to ${t.tenantName} as ${t.role}.\n\nAccept within 7 days: ${t.link}\n\nIf you did not expect this, ignore this message.` };
     case 'password_reset':
       return { subject: `Reset your ${t.tenantName} password`, body: `Someone asked to reset your password. The link works once, for 30 minutes:\n\n${t.link}\n\nIf this was not you, ignore this message; your password is unchanged.` };
+    case 'verify_email':
+      return { subject: `Confirm your e-mail address for ${t.tenantName}`, body: `Confirm this address within 24 hours: ${t.link}\n\nIf you did not ask for this, ignore this message.` };
     case 'password_changed':
       return { subject: 'Your password was changed', body: `Your ${t.tenantName} password was changed and your other sessions were signed out.\n\n${NOT_YOU}` };
     case 'password_reset_done':

@@ -101,7 +101,7 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * hands the addresses to the socket: what is checked is what is connected to.
  */
 export function guardedLookup(policy: OutboundPolicy) {
-  return (hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback): void => {
+  return (hostname: string, options: { all?: boolean | undefined; family?: number | string | undefined }, callback: LookupCallback): void => {
     dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => {
       if (error) return callback(error, []);
       try {

@@ -9,7 +9,7 @@ import { FormAlert, Notice, SubmitButton, TextField } from '../../components/fie
 import { QueryView, Time } from '../../components/states';
 import { clearEnrollmentRequired } from '../../lib/enrollment';
 import { formValues, useForm } from '../../lib/forms';
-import { refreshSession } from '../../lib/session';
+import { reloadSession } from '../../lib/session';
 import { api, type Outputs } from '../../lib/trpc';
 import { BackupCodes } from './backup-codes';
 
@@ -49,7 +49,7 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
     if (!result) return;
     clearEnrollmentRequired();
     onCodes(result.backupCodes);
-    await refreshSession(); // the server issued an AAL2 session cookie
+    await reloadSession(); // the server issued an AAL2 session cookie
   };
   if (!enrollment) {
     return (
@@ -105,7 +105,7 @@ function Enabled({ status, onCodes }: { status: Outputs['mfa']['status']; onCode
     const result = await disable.run(formValues(event.currentTarget), (input) => api.mfa.disable.mutate(input), disableMfaInput);
     if (!result) return;
     setDisabled(true);
-    await refreshSession();
+    await reloadSession();
   };
   if (disabled) return <Notice>Two-factor authentication is off.</Notice>;
   return (

@@ -1,0 +1,146 @@
+/**
+ * `node bench/dist/round-trips.js` (after `pnpm bench` built it): where the time of (b) goes.
+ * Measures the tenant transaction in five shapes at the database level, then the two pipelined
+ * shapes end to end through the real server next to today's (b) and (c), and writes the
+ * "Round trips" section of docs/benchmarks.md (which `pnpm bench` keeps).
+ *
+ * A scratch study for a proposed change to packages/db/src/tenant-context.ts; 200 tenants x
+ * 1,000 users are enough here (the plans are the same as with 1,000 tenants).
+ */
+import pg from 'pg';
+import { router, tenantProcedure } from '@tessera/api-contract';
+import { createDatabase, type Database } from '@tessera/db';
+import { PAGE_SIZE, RLS_PAGE_SQL, benchRouter, type PageRow } from './bench-router.js';
+import { startBenchCluster } from './cluster.js';
+import { CpuAccumulator, cpuSnapshot } from './cpu.js';
+import { ROUND_TRIPS, writeSection } from './doc-sections.js';
+import { CONNECTIONS, assertAllOk, measureInterleaved, setPostmasterPid, type LoadTarget, type Measurement } from './load.js';
+import { drive, pipelinedOneTrip, pipelinedTwoTrips, pipelinePool, shapes, type Shape, type ShapeResult } from './round-trips-db.js';
+import { seedForReads, type ReadSession } from './seed.js';
+import { benchServices, LogSink, SESSION_COOKIE, startApi } from './servers.js';
+
+const TENANTS = 200;
+const SESSIONS = 50;
+const POOL_SIZE = 20;
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+interface DbFigures {
+  shape: Shape;
+  concurrent: ShapeResult;
+  single: ShapeResult;
+}
+
+/** Each shape at 50 in flight (two 3 s slices, forward then backward order) and alone (latency). */
+async function dbStudy(all: readonly Shape[], tenants: readonly string[]): Promise<{ figures: DbFigures[]; foreign: number }> {
+  const cpu = new CpuAccumulator();
+  const from = cpuSnapshot(null);
+  for (const shape of all) await drive(shape, tenants, CONNECTIONS, 1); // warm-up
+  const sums = new Map<Shape, number>(all.map((s) => [s, 0]));
+  for (const order of [all, [...all].reverse()]) {
+    for (const shape of order) sums.set(shape, (sums.get(shape) ?? 0) + (await drive(shape, tenants, CONNECTIONS, 3)).perSecond / 2);
+  }
+  const figures: DbFigures[] = [];
+  for (const shape of all) {
+    const single = await drive(shape, tenants, 1, 2);
+    figures.push({ shape, concurrent: { perSecond: sums.get(shape) ?? 0, meanLatencyMs: 0 }, single });
+    log(`  ${shape.name}: ${Math.round(sums.get(shape) ?? 0)}/s at ${CONNECTIONS} in flight, ${single.meanLatencyMs.toFixed(2)} ms alone`);
+  }
+  cpu.add(from, cpuSnapshot(null));
+  return { figures, foreign: cpu.share()?.foreign ?? 0 };
+}
+
+function studyRouter(owner: Database, piped: pg.Pool): ReturnType<typeof router> {
+  const signedIn = { access: {} } as const;
+  return router({
+    main: benchRouter(owner),
+    scratch: router({
+      pipelined2: tenantProcedure.meta(signedIn).query(({ ctx }) =>
+        pipelinedTwoTrips(piped, ctx.principal.tenantId, async (client) => (await client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows),
+      ),
+      pipelined1: tenantProcedure.meta(signedIn).query(({ ctx }) => pipelinedOneTrip(piped, ctx.principal.tenantId, RLS_PAGE_SQL, [PAGE_SIZE])),
+    }),
+  });
+}
+
+const HTTP_PATHS = {
+  c: ['(c) plain, owner pool', '/trpc/main.bench.plain'],
+  b: ['(b) withTenant today (3 RT)', '/trpc/main.bench.rls'],
+  p2: ['(b) pipelined withTenant (2 RT)', '/trpc/scratch.pipelined2'],
+  p1: ['(b) pipelined single query (1 RT)', '/trpc/scratch.pipelined1'],
+} as const;
+type HttpKey = keyof typeof HTTP_PATHS;
+
+async function httpStudy(app: Database, owner: Database, piped: pg.Pool, sessions: readonly ReadSession[]): Promise<Map<HttpKey, Measurement>> {
+  const server = await startApi(app, studyRouter(owner, piped), benchServices(), new LogSink());
+  try {
+    const targets = new Map<HttpKey, LoadTarget>();
+    for (const [key, [, path]] of Object.entries(HTTP_PATHS) as [HttpKey, readonly [string, string]][]) {
+      const requests = sessions.map((s) => ({ method: 'GET' as const, path, headers: { cookie: `${SESSION_COOKIE}=${s.token}` } }));
+      const probe = await fetch(`${server.url}${path}`, { headers: requests[0]?.headers ?? {} });
+      if (probe.status !== 200) throw new Error(`${path} answered ${probe.status}: ${await probe.text()}`);
+      targets.set(key, { url: server.url, connections: CONNECTIONS, requests });
+    }
+    const measured = await measureInterleaved(targets, (key, round) => log(`  round ${round + 1}: ${HTTP_PATHS[key][0]}`));
+    for (const [key, m] of measured) assertAllOk(HTTP_PATHS[key][0], m);
+    return measured;
+  } finally {
+    await server.app.close();
+  }
+}
+
+function render(db: { figures: DbFigures[]; foreign: number }, http: Map<HttpKey, Measurement>): string {
+  const plainDb = db.figures[0]?.concurrent.perSecond ?? 0;
+  const c = http.get('c')?.requestsPerSecond ?? 0;
+  const foreignHttp = Math.max(...[...http.values()].map((m) => m.cpu?.foreign ?? 0));
+  return [
+    `Written by \`node bench/dist/round-trips.js\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (${TENANTS} tenants x 1,000 users; pools of ${POOL_SIZE}; other processes used up to ${Math.round(Math.max(db.foreign, foreignHttp))}% of the CPU).`,
+    '',
+    `Database level, no HTTP: the page read in each shape, ${CONNECTIONS} in flight (two 3 s slices each, interleaved) and one at a time (mean latency).`,
+    '',
+    '| shape | round trips | reads/s, 50 in flight | vs plain | ms, one at a time |',
+    '|---|---:|---:|---:|---:|',
+    ...db.figures.map((f) => `| ${f.shape.name} | ${f.shape.roundTrips} | ${Math.round(f.concurrent.perSecond).toLocaleString('en-US')} | ${(f.concurrent.perSecond / plainDb).toFixed(2)} | ${f.single.meanLatencyMs.toFixed(2)} |`),
+    '',
+    'End to end through the server (same procedure, same session cookie; each request also resolves the session: one more round trip), interleaved 2 x 5 s:',
+    '',
+    '| procedure | req/s | vs (c) | p50 ms | p99 ms |',
+    '|---|---:|---:|---:|---:|',
+    ...(Object.keys(HTTP_PATHS) as HttpKey[]).map((key) => {
+      const m = http.get(key);
+      return `| ${HTTP_PATHS[key][0]} | ${Math.round(m?.requestsPerSecond ?? 0).toLocaleString('en-US')} | ${((m?.requestsPerSecond ?? 0) / c).toFixed(2)} | ${m?.latencyP50 ?? 0} | ${m?.latencyP99 ?? 0} |`;
+    }),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  log('round-trip study: starting an embedded PostgreSQL ...');
+  const cluster = await startBenchCluster();
+  setPostmasterPid(cluster.postmasterPid);
+  let body: string;
+  try {
+    const sessions = await seedForReads(cluster.ownerUrl, TENANTS, SESSIONS);
+    const app = createDatabase(cluster.appUrl, { max: POOL_SIZE });
+    const owner = createDatabase(cluster.ownerUrl, { max: POOL_SIZE });
+    const naive = new pg.Pool({ connectionString: cluster.appUrl, max: POOL_SIZE });
+    const piped = pipelinePool(cluster.appUrl, POOL_SIZE);
+    try {
+      log('database level ...');
+      const db = await dbStudy(shapes(app, owner, naive, piped), sessions.map((s) => s.tenantId));
+      log('through the server ...');
+      body = render(db, await httpStudy(app, owner, piped, sessions));
+    } finally {
+      await Promise.all([app.close(), owner.close(), naive.end(), piped.end()]);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  await writeSection(ROUND_TRIPS, '## Round trips of a tenant transaction', body);
+  log(`\n${body}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`round-trip study failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,200 @@
+/**
+ * Single sign-on routes (issue 8; docs/sso.md). @auth/core's `Auth()` runs the protocol
+ * (authorization code + PKCE, state, nonce, token exchange, ID-token and userinfo validation);
+ * this plugin only converts between Fastify and Web Request/Response, builds the Auth.js config
+ * per request from the tenant's row, and turns the validated assertion into a Tessera session.
+ *
+ *   GET /auth/sso/:tenantSlug/start[?provider=<platform id>]  -> 302 to the identity provider
+ *   GET /auth/callback/tenant-<slug> | /auth/callback/<platform id>  -> 302 to the console
+ *
+ * Decisions: the Web Request is built on PUBLIC_URL, never on the Host header, so `trustHost:
+ * true` trusts only configuration. `skipCSRFCheck`: Auth.js's CSRF token guards its POST actions;
+ * the only one reached is sign-in start, which this plugin synthesises itself behind a GET, and a
+ * forced start can only sign a browser in as whoever authenticates at the provider in that same
+ * browser (state, PKCE and nonce cookies bind the callback to it). Auth.js never issues its own
+ * session: `signIn` always answers with a redirect, and only its state/PKCE/nonce cookies are
+ * forwarded. Every outbound call goes through the guarded fetch (DESIGN outbound URL rule).
+ * Refusals land on the console as `/sign-in?sso_error=<code>`, never with details.
+ */
+import { Auth, customFetch, skipCSRFCheck, type AuthConfig } from '@auth/core';
+import type { Account, Profile } from '@auth/core/types';
+import type { Services } from '@tessera/api-contract';
+import {
+  completeSsoSignIn, createGuardedFetch, loadSsoConnection, parseSessionSecretRing, PROVIDER_ID, TENANT_PROVIDER, tenantProviderId,
+  type OutboundPolicy, type PlatformProvider, type SsoAssertion, type SsoConnection, type SsoSignInResult,
+} from '@tessera/auth/sso';
+import { lookupTenantBySlug, type Database } from '@tessera/db';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { setSessionCookie } from './session-cookie.js';
+
+export interface SsoPluginOptions {
+  database: Database;
+  services: Services;
+  /** PUBLIC_URL: the origin of the console and of these routes. */
+  publicUrl: string;
+  /** The session cookie's name (sessionCookieName(publicUrl)). */
+  cookieName: string;
+  /** SESSION_SECRET ring `v2:base64,v1:base64`. */
+  sessionSecret: string;
+  platformProviders: readonly PlatformProvider[];
+  /** `production` unless NODE_ENV is development or test. */
+  outbound: OutboundPolicy;
+  now?: () => Date;
+}
+
+export const MFA_CHALLENGE_COOKIE = 'tessera_mfa_challenge';
+export const SSO_LIMIT = { max: 30, windowMs: 60_000 } as const;
+const FLOW_TTL_MS = 15 * 60_000; // as long as Auth.js's own state/PKCE/nonce cookies
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
+const AUTHJS_CHECK_COOKIE = /^(?:__Secure-|__Host-)?authjs\.(?:state|pkce\.code_verifier|nonce|callback-url|csrf-token)=/;
+
+type ErrorCode = 'sso_unavailable' | 'sso_failed' | 'sso_no_account' | 'rate_limited';
+
+/** Claims of an ID token that oauth4webapi has already validated (signature via TLS, iss, aud, exp, nonce). */
+function idTokenClaims(idToken: unknown): Record<string, unknown> {
+  if (typeof idToken !== 'string') return {};
+  try {
+    return JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+export function assertionOf(account: Account | null | undefined, profile: Profile | undefined): SsoAssertion | null {
+  const claims = { ...idTokenClaims(account?.id_token), ...(profile ?? {}) };
+  const subject = account?.providerAccountId;
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 255) return null;
+  const verified: unknown = claims['email_verified'];
+  const amr = idTokenClaims(account?.id_token)['amr'];
+  return {
+    subject,
+    email: typeof claims['email'] === 'string' ? claims['email'] : null,
+    emailVerified: verified === true || verified === 'true', // some IdPs send the string
+    name: typeof claims['name'] === 'string' ? claims['name'] : null,
+    amr: Array.isArray(amr) ? amr.filter((v): v is string => typeof v === 'string') : [],
+  };
+}
+
+export const ssoPlugin = fp<SsoPluginOptions>(
+  async (app: FastifyInstance, options) => {
+    const now = options.now ?? ((): Date => new Date());
+    const origin = new URL(options.publicUrl).origin;
+    const secure = origin.startsWith('https:');
+    const ring = parseSessionSecretRing(options.sessionSecret);
+    const guardedFetch = createGuardedFetch(options.outbound);
+    const flowCookie = secure ? '__Host-tessera_sso_flow' : 'tessera_sso_flow';
+    const deps = options.services.accounts;
+
+    const toConsole = (reply: FastifyReply, path: string) => reply.header('cache-control', 'no-store').redirect(`${origin}${path}`, 302);
+    const refuse = (reply: FastifyReply, code: ErrorCode) => {
+      reply.clearCookie(flowCookie, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' });
+      return toConsole(reply, `/sign-in?sso_error=${code}`);
+    };
+    const limited = async (request: FastifyRequest, bucket: string) => !(await deps.limiter.hit(`${bucket}:ip:${request.ip}`, SSO_LIMIT, now().getTime())).allowed;
+
+    function authConfig(connection: SsoConnection, providerId: string, onAssertion: (a: SsoAssertion | null) => Promise<void>, request: FastifyRequest): AuthConfig {
+      return {
+        basePath: '/auth',
+        secret: [...ring.authSecrets],
+        trustHost: true,
+        skipCSRFCheck,
+        useSecureCookies: secure,
+        pages: { error: '/auth/sso/error', signIn: '/auth/sso/error' },
+        logger: {
+          error: (error) => request.log.warn({ ssoError: error.name, type: (error as { type?: string }).type }, 'sso: auth.js refused the flow'),
+          warn: (code) => request.log.warn({ code }, 'sso: auth.js warning'),
+          debug: () => undefined, // debug output holds cookies and tokens
+        },
+        providers: [{
+          id: providerId, name: connection.name, type: 'oidc', issuer: connection.issuer,
+          clientId: connection.clientId, clientSecret: connection.clientSecret,
+          checks: ['pkce', 'state', 'nonce'],
+          idToken: false, // profile from userinfo (subject checked against the ID token); amr from the ID token
+          authorization: { params: { scope: 'openid email profile' } },
+          profile: (p: Profile) => ({ id: String(p.sub ?? ''), email: p.email ?? null, name: p.name ?? null }),
+          [customFetch]: guardedFetch as typeof fetch,
+        }],
+        callbacks: {
+          signIn: async ({ account, profile }) => {
+            await onAssertion(assertionOf(account, profile));
+            return `${origin}/`; // always a redirect: Auth.js never creates a session of its own
+          },
+          redirect: ({ url }) => (url.startsWith(`${origin}/`) ? url : `${origin}/`),
+        },
+      };
+    }
+
+    async function runAuth(request: FastifyRequest, reply: FastifyReply, webRequest: Request, config: AuthConfig): Promise<string | null> {
+      const response = await Auth(webRequest, config);
+      const forwarded = response.headers.getSetCookie().filter((c) => AUTHJS_CHECK_COOKIE.test(c));
+      if (forwarded.length) reply.header('set-cookie', forwarded);
+      return response.status === 302 ? response.headers.get('location') : null;
+    }
+
+    app.get<{ Params: { tenantSlug: string }; Querystring: { provider?: string } }>('/auth/sso/:tenantSlug/start', async (request, reply) => {
+      if (await limited(request, 'sso_start')) return refuse(reply, 'rate_limited');
+      const provider = request.query.provider ?? TENANT_PROVIDER;
+      const slug = request.params.tenantSlug;
+      if (!SLUG.test(slug) || !PROVIDER_ID.test(provider)) return refuse(reply, 'sso_unavailable');
+      const tenant = await lookupTenantBySlug(options.database.pool, slug);
+      const connection = tenant ? await loadSsoConnection(options.database, deps.keyring, options.platformProviders, tenant.id, provider) : null;
+      if (!tenant || !connection) return refuse(reply, 'sso_unavailable');
+      const providerId = provider === TENANT_PROVIDER ? tenantProviderId(slug) : provider;
+      const webRequest = new Request(`${origin}/auth/signin/${providerId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: request.headers.cookie ?? '' },
+        body: new URLSearchParams({ callbackUrl: `${origin}/` }),
+      });
+      const location = await runAuth(request, reply, webRequest, authConfig(connection, providerId, async () => undefined, request));
+      // Success is a redirect off our origin (the provider's authorization endpoint).
+      if (!location || location.startsWith(`${origin}/`)) return refuse(reply, 'sso_failed');
+      const flow = ring.signFlow({ tenantId: tenant.id, provider, expiresAt: new Date(now().getTime() + FLOW_TTL_MS) });
+      reply.setCookie(flowCookie, flow, { httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge: FLOW_TTL_MS / 1000 });
+      return reply.header('cache-control', 'no-store').redirect(location, 302);
+    });
+
+    app.get<{ Params: { providerId: string } }>('/auth/callback/:providerId', async (request, reply) => {
+      if (await limited(request, 'sso_callback')) return refuse(reply, 'rate_limited');
+      const { providerId } = request.params;
+      const tenantSlug = providerId.startsWith('tenant-') ? providerId.slice('tenant-'.length) : null;
+      const provider = tenantSlug === null ? providerId : TENANT_PROVIDER;
+      const flow = ring.verifyFlow(request.cookies[flowCookie] ?? '', now());
+      // The flow started at one tenant and one provider; a callback for anything else is refused
+      // before any token exchange (provider configured for tenant A used to enter tenant B).
+      if (!flow || flow.provider !== provider || !PROVIDER_ID.test(providerId)) return refuse(reply, 'sso_failed');
+      const tenant = tenantSlug === null ? { id: flow.tenantId } : SLUG.test(tenantSlug) ? await lookupTenantBySlug(options.database.pool, tenantSlug) : null;
+      if (!tenant || tenant.id !== flow.tenantId) return refuse(reply, 'sso_failed');
+      const connection = await loadSsoConnection(options.database, deps.keyring, options.platformProviders, tenant.id, provider);
+      if (!connection) return refuse(reply, 'sso_unavailable');
+      let outcome: SsoSignInResult | null = null;
+      const onAssertion = async (assertion: SsoAssertion | null): Promise<void> => {
+        if (!assertion) return;
+        const context = { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512) ?? null };
+        outcome = await completeSsoSignIn(options.database, deps, { tenantId: tenant.id, connection, assertion }, context, now());
+      };
+      const webRequest = new Request(`${origin}${request.url}`, { method: 'GET', headers: { cookie: request.headers.cookie ?? '' } });
+      try {
+        await runAuth(request, reply, webRequest, authConfig(connection, providerId, onAssertion, request));
+      } catch (error) {
+        request.log.error({ err: error }, 'sso: callback failed');
+        return refuse(reply, 'sso_failed');
+      }
+      return finish(reply, outcome);
+    });
+
+    function finish(reply: FastifyReply, outcome: SsoSignInResult | null): FastifyReply {
+      if (!outcome) return refuse(reply, 'sso_failed');
+      if (outcome.status === 'refused') return refuse(reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
+      reply.clearCookie(flowCookie, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' });
+      if (outcome.status === 'mfa_required') {
+        // DESIGN "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
+        reply.setCookie(MFA_CHALLENGE_COOKIE, outcome.challengeToken, { httpOnly: true, secure: true, sameSite: 'strict', path: '/trpc', maxAge: 5 * 60 });
+        return toConsole(reply, '/sign-in?sso=mfa_required');
+      }
+      setSessionCookie(reply, options.cookieName, outcome.session.token, outcome.session.expiresAt);
+      return toConsole(reply, '/');
+    }
+  },
+  { name: 'tessera-sso', fastify: '5.x', dependencies: ['@fastify/cookie'] },
+);

@@ -1,0 +1,76 @@
+/**
+ * Erasure (GDPR Art. 17; DESIGN "Privacy"). In one tenant transaction: every registered source
+ * erases the subject's direct identifiers, the user row is deleted (cascading what hangs on it,
+ * clearing `created_by` on the tenant's API keys), the audit log keeps the user id as a pseudonym
+ * through its redaction path, the erasure ledger gets (request id, user id), the request is
+ * completed and the confirmation goes to the address captured at request time. A crash anywhere
+ * rolls all of it back; a rerun does it once. Refused while a legal hold stands.
+ */
+import { eq } from 'drizzle-orm';
+import { privacyErasureLedger, privacyRequests, users, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
+import { recordAuditEvent } from '../audit/record-audit-event.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { availableSources } from './collect-user-data.js';
+import { hasActiveLegalHold } from './legal-holds.js';
+import { enqueuePrivacyEmail } from './notifications.js';
+import { blockPrivacyRequest, failPrivacyRequest } from './processing.js';
+import { lockSubject, tenantNameOf } from './requests.js';
+import { personalDataSources, type PersonalDataSource, type PrivacySubject } from './sources/index.js';
+
+export interface ErasureDeps {
+  keyring: Keyring;
+  now: Date;
+  sources?: readonly PersonalDataSource[];
+  /** Test hook: called after each source's step, inside the transaction ("killed halfway"). */
+  afterStep?: (source: string) => Promise<void> | void;
+}
+
+export type ErasureOutcome = 'completed' | 'blocked' | 'failed' | 'skipped';
+
+/** Erases every registered source for one subject and deletes the user row; returns rows touched per source. */
+export async function eraseSubjectData(tx: TenantTx, subject: PrivacySubject, deps: ErasureDeps): Promise<Record<string, number>> {
+  const touched: Record<string, number> = {};
+  for (const source of await availableSources(tx, deps.sources ?? personalDataSources)) {
+    touched[source.name] = await source.erase(tx, subject, { now: deps.now });
+    await deps.afterStep?.(source.name);
+  }
+  const removed = await tx.delete(users).where(eq(users.id, subject.userId)).returning({ id: users.id });
+  touched['profile'] = (touched['profile'] ?? 0) + removed.length;
+  return touched;
+}
+
+/** Runs a claimed deletion request to its end state. */
+export async function processDeletionRequest(tx: TenantTx, requestId: string, deps: ErasureDeps): Promise<ErasureOutcome> {
+  const [request] = await tx.select().from(privacyRequests).where(eq(privacyRequests.id, requestId)).for('update');
+  if (!request || request.type !== 'deletion' || request.status !== 'processing') return 'skipped';
+  const user = await lockSubject(tx, request.userId);
+  if (await hasActiveLegalHold(tx, request.userId)) {
+    await blockPrivacyRequest(tx, request, deps.now);
+    return 'blocked';
+  }
+  if (user?.role === 'owner' && !(await hasOtherOwner(tx, user.id))) {
+    await failPrivacyRequest(tx, request, 'last_owner: move ownership before erasing the last owner', deps.now);
+    return 'failed';
+  }
+  const subject: PrivacySubject = { userId: request.userId, email: user?.email ?? request.contactEmail };
+  const touched = await eraseSubjectData(tx, subject, deps);
+  await finishErasure(tx, request, touched, deps);
+  return 'completed';
+}
+
+async function hasOtherOwner(tx: TenantTx, userId: string): Promise<boolean> {
+  const owners = await tx.select({ id: users.id, disabledAt: users.disabledAt }).from(users).where(eq(users.role, 'owner'));
+  return owners.some((owner) => owner.id !== userId && owner.disabledAt === null);
+}
+
+async function finishErasure(tx: TenantTx, request: PrivacyRequestRow, touched: Record<string, number>, deps: ErasureDeps): Promise<void> {
+  await tx.insert(privacyErasureLedger).values({ tenantId: tx.tenantId, requestId: request.id, userId: request.userId, erasedAt: deps.now }).onConflictDoNothing();
+  await tx.update(privacyRequests).set({ status: 'completed', completedAt: deps.now, contactEmail: null, updatedAt: deps.now }).where(eq(privacyRequests.id, request.id));
+  if (request.contactEmail) {
+    await enqueuePrivacyEmail(tx, deps.keyring, { userId: null, address: request.contactEmail }, await tenantNameOf(tx), { name: 'privacy_erasure_completed' }, deps.now);
+  }
+  await recordAuditEvent(tx, {
+    actor: { type: 'system', id: null }, action: 'privacy.erasure.completed', target: { type: 'user', id: request.userId },
+    metadata: { requestId: request.id, erased: Object.entries(touched).map(([source, rows]) => ({ source, rows })) }, occurredAt: deps.now,
+  });
+}

@@ -1,0 +1,23 @@
+import { auditSource } from './audit-source.js';
+import { identitySources } from './identity-sources.js';
+import { apiKeysSource, emailOutboxSource, linkedIdentitiesSource, mfaSource } from './module-sources.js';
+import type { PersonalDataSource } from './personal-data-source.js';
+import { legalHoldsSource, privacyRequestsSource } from './privacy-sources.js';
+
+export * from './personal-data-source.js';
+
+/**
+ * Every source, in erasure order: dependants before the user row (which eraseUserData deletes
+ * last), the audit log after the rows whose changes it records. A module adding a table that
+ * references users adds its source here (the registry test names the table until it does).
+ */
+export const personalDataSources: readonly PersonalDataSource[] = Object.freeze([
+  ...identitySources,
+  mfaSource,
+  apiKeysSource,
+  linkedIdentitiesSource,
+  emailOutboxSource,
+  privacyRequestsSource,
+  legalHoldsSource,
+  auditSource,
+]);

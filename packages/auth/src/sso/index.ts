@@ -1,0 +1,10 @@
+// Single sign-on (issue 8; docs/sso.md): settings, identities, the end of an SSO sign-in, the
+// outbound URL rule and the SESSION_SECRET ring. The protocol itself is @auth/core's, in api.
+export * from './guarded-fetch.js';
+export * from './identities.js';
+export * from './outbound-url.js';
+export * from './platform-providers.js';
+export * from './rotate.js';
+export * from './secret-ring.js';
+export * from './settings.js';
+export * from './sign-in.js';

@@ -1,0 +1,24 @@
+/**
+ * Key rotation for SSO client secrets (DESIGN "Secrets"): rows are listed as (tenant, id) through
+ * a SECURITY DEFINER function and re-encrypted under the newest key inside their tenant's
+ * transaction. Idempotent, like reencryptAllSecrets; the rotate-keys CLI runs both.
+ */
+import { eq } from 'drizzle-orm';
+import { listSsoEncryptedRows, ssoSettings, withTenant, type Database } from '@tessera/db';
+import type { Keyring } from '../crypto/keyring.js';
+import { CLIENT_SECRET_PURPOSE } from './settings.js';
+
+export async function reencryptSsoSecrets(db: Database, keyring: Keyring): Promise<{ checked: number; reencrypted: number }> {
+  const rows = await listSsoEncryptedRows(db.pool);
+  let reencrypted = 0;
+  for (const { tenantId, id } of rows) {
+    reencrypted += await withTenant(db, tenantId, async (tx) => {
+      const [row] = await tx.select({ secret: ssoSettings.clientSecretCiphertext }).from(ssoSettings).where(eq(ssoSettings.id, id)).for('update');
+      if (!row?.secret || !keyring.needsRotation(row.secret)) return 0;
+      const secret = keyring.reencrypt(row.secret, { purpose: CLIENT_SECRET_PURPOSE, tenantId, rowId: id });
+      await tx.update(ssoSettings).set({ clientSecretCiphertext: secret }).where(eq(ssoSettings.id, id));
+      return 1;
+    });
+  }
+  return { checked: rows.length, reencrypted };
+}

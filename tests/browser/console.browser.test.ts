@@ -1,0 +1,171 @@
+/**
+ * The console in real Chromium against the real server (issue 9): sign up, enrol MFA from the
+ * secret shown on the page, sign out, sign in with a TOTP code and then with a backup code; pages
+ * whose routers are not merged yet must say "not available yet" instead of breaking. Screenshots
+ * go to tests/browser/output/ (git-ignored). CSP violations in the page fail the test.
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { totpCodeAt } from '@tessera/auth/mfa';
+import { useTestDatabase } from '@tessera/db/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { chromiumAvailable, launchChromium } from './chromium.js';
+import { hasProcedure, startConsoleServer, type ConsoleServer } from './server.js';
+
+const OUTPUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'output');
+const PASSWORD = 'granite-otter-sings-at-dawn-42';
+const run = chromiumAvailable();
+
+describe.skipIf(!run)('web console in Chromium', () => {
+  const db = useTestDatabase();
+  let server: ConsoleServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+  const account = { slug: `b-${Date.now().toString(36)}`, email: 'owner@browser.example', secret: '', backupCodes: [] as string[] };
+
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage: true });
+  };
+  const go = (to: string) => page.goto(`${server.origin}${to}`);
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    server = await startConsoleServer(db.app);
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  }, 60_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await shot(`failed-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('the console is served with a strict CSP, and client routes survive a reload', async () => {
+    const res = await fetch(`${server.origin}/security`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await res.text()).toContain('<div id="root">');
+    const api404 = await fetch(`${server.origin}/nothing-here`, { headers: { accept: 'application/json' } });
+    expect(api404.status).toBe(404);
+    await go('/');
+    await expect.poll(() => page.url()).toContain('/sign-in');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot('01-sign-in');
+  });
+
+  test('sign up with a live strength meter', async () => {
+    await go('/sign-up');
+    await page.getByLabel('Organisation name').fill('Browser Test Co');
+    await page.getByLabel('Organisation short name').fill(account.slug);
+    await page.getByLabel('Email').fill(account.email);
+    await page.getByLabel('Password', { exact: true }).fill('password');
+    await page.getByText('not accepted yet').waitFor();
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByText('good enough').waitFor();
+    await shot('02-sign-up');
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/security');
+  }, 30_000);
+
+  test('enrol MFA with the QR code and the secret shown on the page', async () => {
+    await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+    const qr = page.getByRole('img', { name: /QR code/ });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    account.secret = (await page.locator('code.secret').innerText()).replace(/\s+/g, '');
+    expect(account.secret).toMatch(/^[A-Z2-7]{16,}$/);
+    await shot('03-mfa-enrol');
+    await page.getByLabel('Code from the app').fill(totpCodeAt(account.secret, new Date()));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    const codes = page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem');
+    await expect.poll(() => codes.count()).toBe(10);
+    account.backupCodes = await codes.allInnerTexts();
+    await shot('04-backup-codes');
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByText('Backup codes left:').waitFor();
+  }, 30_000);
+
+  test('sign out, then sign in with a TOTP code', async () => {
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signInWithPassword();
+    await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+    await shot('05-mfa-step');
+    // The enrolment used this step's code (replay-blocked); RFC 6238 allows one step of drift.
+    await page.getByLabel('Authentication code or backup code').fill(totpCodeAt(account.secret, new Date(Date.now() + 30_000)));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
+    await shot('06-overview');
+  }, 30_000);
+
+  test('a wrong code is shown next to the field; a backup code signs in', async () => {
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await signInWithPassword();
+    const code = page.getByLabel('Authentication code or backup code');
+    await code.fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('.field-error', { hasText: 'The code is not valid.' }).waitFor();
+    expect(await code.getAttribute('aria-invalid')).toBe('true');
+    await code.fill(account.backupCodes[0] ?? '');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
+  }, 30_000);
+
+  test('security page lists this session; admin shows members and the policy', async () => {
+    await page.getByRole('link', { name: 'Security' }).first().click();
+    await page.getByRole('table').getByText('This session').waitFor();
+    await shot('07-security');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('cell', { name: `${account.email} You` }).waitFor();
+    await page.getByLabel('Sign out after inactivity (minutes)').waitFor();
+    await shot('08-admin');
+  }, 30_000);
+
+  test('pages of routers not merged yet say so; merged ones work', async () => {
+    const checks: [string, string, string][] = [
+      ['apiKeys.list', '/admin', 'API keys: not available yet.'],
+      ['audit.list', '/audit', 'Audit log: not available yet.'],
+      ['privacy.myRequests', '/privacy', 'Privacy requests: not available yet.'],
+      ['compliance.listRequests', '/compliance', 'Compliance queue: not available yet.'],
+    ];
+    for (const [procedure, to, missing] of checks) {
+      await go(to);
+      if (await hasProcedure(server.origin, procedure)) {
+        await expect.poll(() => page.getByText(missing).count(), { timeout: 3000 }).toBe(0);
+      } else {
+        await page.getByText(missing).waitFor();
+      }
+    }
+    await go('/audit');
+    if (await hasProcedure(server.origin, 'audit.verify')) await page.getByText(/events checked/).waitFor();
+    await shot('09-audit');
+    await go('/privacy');
+    await shot('10-privacy');
+  }, 30_000);
+
+  test('no CSP violation or script error happened', () => {
+    expect(problems).toEqual([]);
+  });
+
+  async function signInWithPassword(): Promise<void> {
+    await page.getByLabel('Organisation').fill(account.slug);
+    await page.getByLabel('Email').fill(account.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+});
