@@ -145,12 +145,15 @@ CREATE FUNCTION public.lookup_privacy_download(p_token_hash bytea)
 
 -- Cross-tenant worker listings (DESIGN "Decisions"): (tenant_id, id) only; the work itself runs
 -- in withTenant of each tenant.
-CREATE FUNCTION public.privacy_requests_due(p_type text, p_limit integer)
+-- Pending requests, and processing ones that made no progress since p_stale_before (their worker
+-- died); a processing request that is merely retrying keeps the queue's backoff.
+CREATE FUNCTION public.privacy_requests_due(p_type text, p_stale_before timestamptz, p_limit integer)
   RETURNS TABLE (tenant_id uuid, id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$ SELECT r.tenant_id, r.id FROM public.privacy_requests r
         WHERE r.type = p_type AND r.status IN ('pending', 'processing')
+          AND (r.status = 'pending' OR r.updated_at < p_stale_before)
         ORDER BY r.requested_at LIMIT least(p_limit, 1000) $$;
 
 CREATE FUNCTION public.privacy_exports_expired(p_now timestamptz, p_limit integer)
@@ -195,7 +198,7 @@ CREATE FUNCTION public.privacy_erasure_ledger_entries()
 DO $$
 DECLARE f text;
 BEGIN
-  FOREACH f IN ARRAY ARRAY['public.lookup_privacy_download(bytea)', 'public.privacy_requests_due(text, integer)',
+  FOREACH f IN ARRAY ARRAY['public.lookup_privacy_download(bytea)', 'public.privacy_requests_due(text, timestamptz, integer)',
                            'public.privacy_exports_expired(timestamptz, integer)',
                            'public.privacy_download_tokens_expired(timestamptz, integer)',
                            'public.privacy_reminders_due(timestamptz, integer)',

@@ -40,18 +40,26 @@ const sample: AuditEventInput = {
 
 async function createTenant(database: Database): Promise<string> {
   const id = randomUUID();
-  await withTenant(database, id, (tx) => tx.insert(tenants).values({ id, slug: `bench-${id.slice(0, 8)}`, name: 'Audit bench' }));
+  await withTenant(database, id, (tx) =>
+    tx.insert(tenants).values({ id, slug: `bench-${id.slice(0, 8)}`, name: 'Audit bench' }),
+  );
   return id;
 }
 
 /** `writers` loops, writer i writing into tenantFor(i), one event per transaction; events/s. */
-async function writeConcurrently(database: Database, total: number, writers: number, tenantFor: (writer: number) => string): Promise<number> {
+async function writeConcurrently(
+  database: Database,
+  total: number,
+  writers: number,
+  tenantFor: (writer: number) => string,
+): Promise<number> {
   const perWriter = Math.ceil(total / writers);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {
       const tenantId = tenantFor(writer);
-      for (let i = 0; i < perWriter; i += 1) await withTenant(database, tenantId, (tx) => recordAuditEvent(tx, sample));
+      for (let i = 0; i < perWriter; i += 1)
+        await withTenant(database, tenantId, (tx) => recordAuditEvent(tx, sample));
     }),
   );
   return Math.round((perWriter * writers) / ((performance.now() - started) / 1000));
@@ -62,41 +70,70 @@ async function verifiedPerSecond(database: Database, length: number): Promise<nu
   for (let written = 0; written < length; written += 500) {
     // Setup only: 500 events per transaction to build the chain quickly.
     await withTenant(database, tenantId, async (tx) => {
-      for (let i = 0; i < Math.min(500, length - written); i += 1) await recordAuditEvent(tx, sample);
+      for (let i = 0; i < Math.min(500, length - written); i += 1)
+        await recordAuditEvent(tx, sample);
     });
   }
   const started = performance.now();
-  const result = await withTenant(database, tenantId, (tx) => verifyAuditChain(tx), { readOnly: true });
-  if (!result.valid || result.checked !== length) throw new Error(`bench chain did not verify: ${JSON.stringify(result)}`);
+  const result = await withTenant(database, tenantId, (tx) => verifyAuditChain(tx), {
+    readOnly: true,
+  });
+  if (!result.valid || result.checked !== length)
+    throw new Error(`bench chain did not verify: ${JSON.stringify(result)}`);
   return Math.round(length / ((performance.now() - started) / 1000));
 }
 
-export async function benchAudit(database: Database, options: AuditBenchOptions = {}): Promise<AuditBenchFigures> {
+export async function benchAudit(
+  database: Database,
+  options: AuditBenchOptions = {},
+): Promise<AuditBenchFigures> {
   const events = options.events ?? 4_000;
   const writers = options.writers ?? 8;
   const verifyEvents = options.verifyEvents ?? 20_000;
   const warmTenant = await createTenant(database);
   await writeConcurrently(database, writers * 25, writers, () => warmTenant); // warm pool, plans, JIT
   const oneTenant = await createTenant(database);
-  const oneTenantEventsPerSecond = await writeConcurrently(database, events, writers, () => oneTenant);
+  const oneTenantEventsPerSecond = await writeConcurrently(
+    database,
+    events,
+    writers,
+    () => oneTenant,
+  );
   const many = await Promise.all(Array.from({ length: writers }, () => createTenant(database)));
-  const acrossTenantsEventsPerSecond = await writeConcurrently(database, events, writers, (writer) => many[writer] ?? oneTenant);
+  const acrossTenantsEventsPerSecond = await writeConcurrently(
+    database,
+    events,
+    writers,
+    (writer) => many[writer] ?? oneTenant,
+  );
   const verifiedEventsPerSecond = await verifiedPerSecond(database, verifyEvents);
-  return { oneTenantEventsPerSecond, acrossTenantsEventsPerSecond, verifiedEventsPerSecond, events, writers, verifyEvents };
+  return {
+    oneTenantEventsPerSecond,
+    acrossTenantsEventsPerSecond,
+    verifiedEventsPerSecond,
+    events,
+    writers,
+    verifyEvents,
+  };
 }
 
 /** Entry point for `pnpm bench` (audit-hook.ts): the figures as a Markdown table with the targets. */
 export async function runAuditBench(context: AuditBenchContext): Promise<string> {
   context.log('audit: writing into one tenant, across tenants, then verifying');
   const f = await benchAudit(context.database);
-  const row = (name: string, value: number, target: string): string => `| ${name} | ${value.toLocaleString('en-US')} | ${target} |`;
+  const row = (name: string, value: number, target: string): string =>
+    `| ${name} | ${value.toLocaleString('en-US')} | ${target} |`;
   return [
     `${f.writers} concurrent writers, one event per transaction (${f.events.toLocaleString('en-US')} events per run); verification streams a ${f.verifyEvents.toLocaleString('en-US')}-event chain.`,
     '',
     '| figure | events/s | target |',
     '|---|---:|---:|',
     row('audit writes into one tenant', f.oneTenantEventsPerSecond, '>= 2,000'),
-    row(`audit writes across ${f.writers} tenants`, f.acrossTenantsEventsPerSecond, 'more than one tenant'),
+    row(
+      `audit writes across ${f.writers} tenants`,
+      f.acrossTenantsEventsPerSecond,
+      'more than one tenant',
+    ),
     row('audit chain verification', f.verifiedEventsPerSecond, '>= 50,000'),
   ].join('\n');
 }

@@ -9,13 +9,14 @@
  */
 import pg from 'pg';
 import { router, tenantProcedure } from '@tessera/api-contract';
-import { createDatabase, type Database } from '@tessera/db';
+import { asc } from 'drizzle-orm';
+import { createDatabase, users, type Database } from '@tessera/db';
 import { PAGE_SIZE, RLS_PAGE_SQL, benchRouter, type PageRow } from './bench-router.js';
 import { startBenchCluster } from './cluster.js';
 import { CpuAccumulator, cpuSnapshot } from './cpu.js';
 import { ROUND_TRIPS, writeSection } from './doc-sections.js';
 import { CONNECTIONS, assertAllOk, measureInterleaved, setPostmasterPid, type LoadTarget, type Measurement } from './load.js';
-import { drive, pipelinedOneTrip, pipelinedTwoTrips, pipelinePool, shapes, type Shape, type ShapeResult } from './round-trips-db.js';
+import { drive, pipelinedOneTrip, pipelinedTwoTrips, pipelinePool, shapes, withTenantCachedDrizzle, type Shape, type ShapeResult } from './round-trips-db.js';
 import { seedForReads, type ReadSession } from './seed.js';
 import { benchServices, LogSink, SESSION_COOKIE, startApi } from './servers.js';
 
@@ -56,6 +57,12 @@ function studyRouter(owner: Database, piped: pg.Pool): ReturnType<typeof router>
   return router({
     main: benchRouter(owner),
     scratch: router({
+      cachedDrizzle: tenantProcedure.meta(signedIn).query(({ ctx }) =>
+        withTenantCachedDrizzle(ctx.db, ctx.principal.tenantId, async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows),
+      ),
+      cachedDrizzleBuilder: tenantProcedure.meta(signedIn).query(({ ctx }) =>
+        withTenantCachedDrizzle(ctx.db, ctx.principal.tenantId, (tx) => tx.select({ id: users.id }).from(users).orderBy(asc(users.id)).limit(PAGE_SIZE)),
+      ),
       pipelined2: tenantProcedure.meta(signedIn).query(({ ctx }) =>
         pipelinedTwoTrips(piped, ctx.principal.tenantId, async (client) => (await client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows),
       ),
@@ -67,6 +74,7 @@ function studyRouter(owner: Database, piped: pg.Pool): ReturnType<typeof router>
 const HTTP_PATHS = {
   c: ['(c) plain, owner pool', '/trpc/main.bench.plain'],
   b: ['(b) withTenant today (3 RT)', '/trpc/main.bench.rls'],
+  bc: ['(b) withTenant, drizzle cached per connection (3 RT)', '/trpc/scratch.cachedDrizzle'],
   p2: ['(b) pipelined withTenant (2 RT)', '/trpc/scratch.pipelined2'],
   p1: ['(b) pipelined single query (1 RT)', '/trpc/scratch.pipelined1'],
 } as const;
@@ -82,6 +90,8 @@ async function httpStudy(app: Database, owner: Database, piped: pg.Pool, session
       if (probe.status !== 200) throw new Error(`${path} answered ${probe.status}: ${await probe.text()}`);
       targets.set(key, { url: server.url, connections: CONNECTIONS, requests });
     }
+    const builder = await fetch(`${server.url}/trpc/scratch.cachedDrizzleBuilder`, { headers: targets.get('c')?.requests[0]?.headers ?? {} });
+    if (builder.status !== 200) throw new Error(`a cached drizzle instance failed the query builder: ${await builder.text()}`);
     const measured = await measureInterleaved(targets, (key, round) => log(`  round ${round + 1}: ${HTTP_PATHS[key][0]}`));
     for (const [key, m] of measured) assertAllOk(HTTP_PATHS[key][0], m);
     return measured;

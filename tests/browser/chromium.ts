@@ -10,7 +10,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
   const hint = 'skipped: install chromium (apt-get install chromium)';
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; CI must install it (.ci/apt-packages). ${hint}`);
+  if (process.env.CI === 'true')
+    throw new Error(`${CHROMIUM} is missing; CI must install it (.ci/apt-packages). ${hint}`);
   process.stdout.write(`${hint}\n`);
   return false;
 }

@@ -25,7 +25,12 @@ describe.skipIf(!run)('web console in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
-  const account = { slug: `b-${Date.now().toString(36)}`, email: 'owner@browser.example', secret: '', backupCodes: [] as string[] };
+  const account = {
+    slug: `b-${Date.now().toString(36)}`,
+    email: 'owner@browser.example',
+    secret: '',
+    backupCodes: [] as string[],
+  };
 
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage: true });
@@ -40,13 +45,15 @@ describe.skipIf(!run)('web console in Chromium', () => {
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
     page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
+      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+        problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   }, 60_000);
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) await shot(`failed-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`);
+    if (ctx.task.result?.state === 'fail' && page)
+      await shot(`failed-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`);
   });
 
   afterAll(async () => {
@@ -59,7 +66,9 @@ describe.skipIf(!run)('web console in Chromium', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await res.text()).toContain('<div id="root">');
-    const api404 = await fetch(`${server.origin}/nothing-here`, { headers: { accept: 'application/json' } });
+    const api404 = await fetch(`${server.origin}/nothing-here`, {
+      headers: { accept: 'application/json' },
+    });
     expect(api404.status).toBe(404);
     await go('/');
     await expect.poll(() => page.url()).toContain('/sign-in');
@@ -107,7 +116,9 @@ describe.skipIf(!run)('web console in Chromium', () => {
     await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
     await shot('05-mfa-step');
     // The enrolment used this step's code (replay-blocked); RFC 6238 allows one step of drift.
-    await page.getByLabel('Authentication code or backup code').fill(totpCodeAt(account.secret, new Date(Date.now() + 30_000)));
+    await page
+      .getByLabel('Authentication code or backup code')
+      .fill(totpCodeAt(account.secret, new Date(Date.now() + 30_000)));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
     await shot('06-overview');
@@ -130,7 +141,10 @@ describe.skipIf(!run)('web console in Chromium', () => {
     await page.getByRole('link', { name: 'Security' }).first().click();
     await page.getByRole('table').getByText('This session').waitFor();
     await shot('07-security');
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administration' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Administration' })
+      .click();
     await page.getByRole('cell', { name: `${account.email} You` }).waitFor();
     await page.getByLabel('Sign out after inactivity (minutes)').waitFor();
     await shot('08-admin');
@@ -152,7 +166,8 @@ describe.skipIf(!run)('web console in Chromium', () => {
       }
     }
     await go('/audit');
-    if (await hasProcedure(server.origin, 'audit.verify')) await page.getByText(/events checked/).waitFor();
+    if (await hasProcedure(server.origin, 'audit.verify'))
+      await page.getByText(/events checked/).waitFor();
     await shot('09-audit');
     await go('/privacy');
     await shot('10-privacy');

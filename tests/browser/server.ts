@@ -14,7 +14,10 @@ import type { FastifyInstance } from 'fastify';
 // Until packages/api exports it (see docs/console.md, "Wiring"), the built plugin is loaded by path.
 import { consolePlugin } from '../../packages/api/dist/plugins/console.js';
 
-export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../apps/web/dist');
+export const WEB_DIST = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../apps/web/dist',
+);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -22,7 +25,11 @@ async function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -35,12 +42,22 @@ export interface ConsoleServer {
 
 export async function startConsoleServer(database: Database): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
-    throw new Error(`The console is not built (${WEB_DIST}): run the build first (pnpm build, or pnpm --filter @tessera/web build).`);
+    throw new Error(
+      `The console is not built (${WEB_DIST}): run the build first (pnpm build, or pnpm --filter @tessera/web build).`,
+    );
   }
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const services = testServices({ accounts: testAccountDeps({ publicUrl: origin }) });
-  const app = await buildServer({ ...defaultApiConfig, publicUrl: origin, logLevel: 'warn', rateLimit: { max: 10_000, windowMs: 60_000 } }, { database, services });
+  const app = await buildServer(
+    {
+      ...defaultApiConfig,
+      publicUrl: origin,
+      logLevel: 'warn',
+      rateLimit: { max: 10_000, windowMs: 60_000 },
+    },
+    { database, services },
+  );
   await app.register(consolePlugin, { root: WEB_DIST });
   await app.listen({ host: '127.0.0.1', port });
   return { app, origin, close: () => app.close() };

@@ -26,9 +26,21 @@ const PAGES: Record<string, Page> = {
   '/': { title: 'Overview', render: (me) => <HomePage me={me} /> },
   '/security': { title: 'Security', render: (me) => <SecurityPage me={me} /> },
   '/privacy': { title: 'My data', render: () => <PrivacyPage /> },
-  '/admin': { title: 'Administration', roles: ['owner', 'admin'], render: (me) => <AdminPage me={me} /> },
-  '/audit': { title: 'Audit log', roles: ['owner', 'admin', 'compliance'], render: () => <AuditPage /> },
-  '/compliance': { title: 'Compliance', roles: ['owner', 'compliance'], render: () => <CompliancePage /> },
+  '/admin': {
+    title: 'Administration',
+    roles: ['owner', 'admin'],
+    render: (me) => <AdminPage me={me} />,
+  },
+  '/audit': {
+    title: 'Audit log',
+    roles: ['owner', 'admin', 'compliance'],
+    render: () => <AuditPage />,
+  },
+  '/compliance': {
+    title: 'Compliance',
+    roles: ['owner', 'compliance'],
+    render: () => <CompliancePage />,
+  },
 };
 
 const PUBLIC: Record<string, { title: string; render: () => ReactNode }> = {
@@ -55,8 +67,17 @@ export function App(): JSX.Element {
   let content: ReactNode;
   if (loading) content = <Loading />;
   else if (error) content = <ErrorMessage error={error} />;
-  else if (publicPage) content = me && (path === '/sign-in' || path === '/sign-up') ? <Redirect to="/" /> : publicPage.render();
-  else if (!me) content = <Redirect to={`/sign-in${path === '/' ? '' : `?next=${encodeURIComponent(path)}`}`} />;
+  else if (publicPage)
+    content =
+      me && (path === '/sign-in' || path === '/sign-up') ? (
+        <Redirect to="/" />
+      ) : (
+        publicPage.render()
+      );
+  else if (!me)
+    content = (
+      <Redirect to={`/sign-in${path === '/' ? '' : `?next=${encodeURIComponent(path)}`}`} />
+    );
   else if (!page) content = <NotFound />;
   else if (page.roles && !hasRole(me, page.roles)) content = <Forbidden />;
   else content = page.render(me);
@@ -123,7 +144,8 @@ function EnrollmentBanner({ path }: { path: string }): JSX.Element | null {
   if (!required || path === '/security') return null;
   return (
     <div className="alert info" role="status">
-      Your organisation requires two-factor authentication. <Link to="/security">Set it up on the Security page</Link> to continue.
+      Your organisation requires two-factor authentication.{' '}
+      <Link to="/security">Set it up on the Security page</Link> to continue.
     </div>
   );
 }

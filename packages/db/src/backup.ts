@@ -48,7 +48,7 @@ export interface RestoreOptions {
   migrationsDir?: string;
   /** Apply migrations newer than the dump after loading it (default true). */
   migrateToLatest?: boolean;
-  /** Called after COMMIT when a table named erasure_ledger exists; returns entries applied. */
+  /** Called after COMMIT when a table named `*erasure_ledger` exists; returns entries applied. */
   replayErasureLedger?: (context: { ownerUrl: string }) => Promise<number>;
   log?: (line: string) => void;
 }
@@ -268,14 +268,29 @@ async function copyTableIn(client: pg.ClientBase, reader: BackupReader, table: C
   const stream = client.query(copyFrom(`COPY ${table.quoted} (${columns}) FROM STDIN`));
   const done = finished(stream);
   done.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-  for await (const chunk of reader.rows()) if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
-  stream.end();
+  try {
+    for await (const chunk of reader.rows()) if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+    stream.end();
+  } catch (error) {
+    stream.destroy(error instanceof Error ? error : new Error(String(error))); // sends CopyFail, frees the connection
+    await done.catch(() => undefined);
+    throw error;
+  }
   await done;
   return Number(stream.rowCount);
 }
 
-async function setTriggers(client: pg.ClientBase, tables: CatalogTable[], action: 'DISABLE' | 'ENABLE'): Promise<void> {
-  const { rows } = await client.query<{ sql: string | null }>("SELECT string_agg(format('ALTER TABLE %I.%I ' || $3 || ' TRIGGER USER', s, n), '; ') AS sql FROM unnest($1::text[], $2::text[]) AS t(s, n)", [tables.map((t) => t.schema), tables.map((t) => t.name), action]);
+const OVER_TABLES = 'AS sql FROM unnest($1::text[], $2::text[]) AS t(s, n)';
+const TABLE_STATEMENTS = {
+  disableTriggers: `SELECT string_agg(format('ALTER TABLE %I.%I DISABLE TRIGGER USER', s, n), '; ') ${OVER_TABLES}`,
+  enableTriggers: `SELECT string_agg(format('ALTER TABLE %I.%I ENABLE TRIGGER USER', s, n), '; ') ${OVER_TABLES}`,
+  // Migrations seed some rows (the job queue's version and queues); the dump holds them too.
+  truncate: `SELECT 'TRUNCATE ' || string_agg(format('%I.%I', s, n), ', ') ${OVER_TABLES}`,
+} as const;
+
+/** Runs one statement over all `tables`, built by the server so every name is quoted by it. */
+async function forTables(client: pg.ClientBase, tables: CatalogTable[], statement: keyof typeof TABLE_STATEMENTS): Promise<void> {
+  const { rows } = await client.query<{ sql: string | null }>(TABLE_STATEMENTS[statement], [tables.map((t) => t.schema), tables.map((t) => t.name)]);
   if (rows[0]?.sql) await client.query(rows[0].sql);
 }
 
@@ -284,7 +299,8 @@ async function loadData(client: pg.ClientBase, reader: BackupReader, header: Bac
   await client.query('BEGIN');
   try {
     await client.query(`${SESSION}; SET CONSTRAINTS ALL DEFERRED`);
-    await setTriggers(client, plan.map((p) => p.table), 'DISABLE');
+    await forTables(client, plan.map((p) => p.table), 'disableTriggers');
+    await forTables(client, plan.map((p) => p.table), 'truncate');
     const counts: { name: string; rows: number }[] = [];
     for (const { table, columns } of plan) counts.push({ name: table.key, rows: await copyTableIn(client, reader, table, columns) });
     const sequences = await reader.line();
@@ -296,7 +312,7 @@ async function loadData(client: pg.ClientBase, reader: BackupReader, header: Bac
     for (const s of JSON.parse(sequences.text.slice(10)) as BackupSequence[]) {
       await client.query("SELECT pg_catalog.setval(format('%I.%I', $1::text, $2::text)::regclass, $3::bigint, true)", [s.schema, s.name, s.lastValue]);
     }
-    await setTriggers(client, plan.map((p) => p.table), 'ENABLE');
+    await forTables(client, plan.map((p) => p.table), 'enableTriggers');
     await client.query('COMMIT');
     return counts;
   } catch (error) {
@@ -319,7 +335,7 @@ export async function restoreDatabase(ownerUrl: string, input: AsyncIterable<Uin
     const tables = await loadData(client, reader, header);
     options.log?.(`restored ${tables.reduce((n, t) => n + t.rows, 0)} rows in ${tables.length} tables at schema version ${header.schemaVersion}`);
     if (options.migrateToLatest !== false) await migrate({ ownerUrl, dir: migrationsDir, ...(options.runtimeRole ? { runtimeRole: options.runtimeRole } : {}), ...(options.log ? { log: options.log } : {}) });
-    const ledger = await client.query("SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'erasure_ledger' AND relkind IN ('r', 'p')");
+    const ledger = await client.query("SELECT 1 FROM pg_catalog.pg_class WHERE relname ~ 'erasure_ledger$' AND relkind IN ('r', 'p')");
     const erasureLedger = ledger.rowCount === 0 ? 'absent' : options.replayErasureLedger ? { replayed: await options.replayErasureLedger({ ownerUrl }) } : 'not_replayed';
     return { schemaVersion: header.schemaVersion, tables, bytes: reader.bytes, erasureLedger };
   } finally {

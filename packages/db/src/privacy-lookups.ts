@@ -26,9 +26,9 @@ export async function lookupPrivacyDownload(pool: Queryable, tokenHash: Buffer):
   return (await refs(pool, 'SELECT tenant_id, id FROM public.lookup_privacy_download($1)', [tokenHash]))[0] ?? null;
 }
 
-/** Open (pending or processing) requests of one type, oldest first, at most 1000. */
-export function listDuePrivacyRequests(pool: Queryable, type: PrivacyRequestType, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_requests_due($1, $2)', [type, limit]);
+/** Pending requests of one type, and processing ones untouched since `staleBefore`, oldest first (max 1000). */
+export function listDuePrivacyRequests(pool: Queryable, type: PrivacyRequestType, staleBefore: Date, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_requests_due($1, $2, $3)', [type, staleBefore, limit]);
 }
 
 /** Requests whose export file expired at or before `now` and still has chunks. */

@@ -1,5 +1,13 @@
 /** Labelled inputs whose errors sit next to them (`aria-invalid` + `aria-describedby`). */
-import { useId, type ChangeEvent, type InputHTMLAttributes, type JSX, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import {
+  useId,
+  type ChangeEvent,
+  type InputHTMLAttributes,
+  type JSX,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react';
 
 interface Described {
   label: string;
@@ -14,7 +22,15 @@ function describedBy(id: string, hint: unknown, error: unknown): string | undefi
   return ids.length > 0 ? ids.join(' ') : undefined;
 }
 
-function Messages({ id, hint, error }: { id: string; hint?: ReactNode; error?: string | undefined }): JSX.Element {
+function Messages({
+  id,
+  hint,
+  error,
+}: {
+  id: string;
+  hint?: ReactNode;
+  error?: string | undefined;
+}): JSX.Element {
   return (
     <>
       {hint ? (
@@ -31,50 +47,91 @@ function Messages({ id, hint, error }: { id: string; hint?: ReactNode; error?: s
   );
 }
 
-type TextFieldProps = Described & Omit<InputHTMLAttributes<HTMLInputElement>, 'id'> & { name: string; children?: ReactNode };
+type TextFieldProps = Described &
+  Omit<InputHTMLAttributes<HTMLInputElement>, 'id'> & { name: string; children?: ReactNode };
 
-export function TextField({ label, error, hint, hideLabel, children, ...input }: TextFieldProps): JSX.Element {
+export function TextField({
+  label,
+  error,
+  hint,
+  hideLabel,
+  children,
+  ...input
+}: TextFieldProps): JSX.Element {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id} className={hideLabel ? 'visually-hidden' : undefined}>
         {label}
       </label>
-      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...input} />
+      <input
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...input}
+      />
       {children}
       <Messages id={id} hint={hint} error={error} />
     </div>
   );
 }
 
-type TextAreaProps = Described & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id'> & { name: string };
+type TextAreaProps = Described &
+  Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id'> & { name: string };
 
-export function TextAreaField({ label, error, hint, hideLabel, ...input }: TextAreaProps): JSX.Element {
+export function TextAreaField({
+  label,
+  error,
+  hint,
+  hideLabel,
+  ...input
+}: TextAreaProps): JSX.Element {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id} className={hideLabel ? 'visually-hidden' : undefined}>
         {label}
       </label>
-      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...input} />
+      <textarea
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...input}
+      />
       <Messages id={id} hint={hint} error={error} />
     </div>
   );
 }
 
 type SelectProps = Described &
-  Omit<SelectHTMLAttributes<HTMLSelectElement>, 'id'> & { name: string; options: readonly (string | { value: string; label: string })[] };
+  Omit<SelectHTMLAttributes<HTMLSelectElement>, 'id'> & {
+    name: string;
+    options: readonly (string | { value: string; label: string })[];
+  };
 
-export function SelectField({ label, error, hint, hideLabel, options, ...select }: SelectProps): JSX.Element {
+export function SelectField({
+  label,
+  error,
+  hint,
+  hideLabel,
+  options,
+  ...select
+}: SelectProps): JSX.Element {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id} className={hideLabel ? 'visually-hidden' : undefined}>
         {label}
       </label>
-      <select id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...select}>
+      <select
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...select}
+      >
         {options.map((option) => {
-          const { value, label: text } = typeof option === 'string' ? { value: option, label: option } : option;
+          const { value, label: text } =
+            typeof option === 'string' ? { value: option, label: option } : option;
           return (
             <option key={value} value={value}>
               {text}
@@ -106,11 +163,22 @@ export function ChoiceGroup(props: {
     onChange(new FormData(form).getAll(name).filter((v): v is string => typeof v === 'string'));
   };
   return (
-    <fieldset className="choices" aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)}>
+    <fieldset
+      className="choices"
+      aria-invalid={error ? true : undefined}
+      aria-describedby={describedBy(id, hint, error)}
+    >
       <legend>{legend}</legend>
       {options.map((option) => (
         <label key={option.value} className="choice">
-          <input type={type} name={name} value={option.value} defaultChecked={defaultValue.includes(option.value)} onChange={changed} /> {option.label}
+          <input
+            type={type}
+            name={name}
+            value={option.value}
+            defaultChecked={defaultValue.includes(option.value)}
+            onChange={changed}
+          />{' '}
+          {option.label}
         </label>
       ))}
       <Messages id={id} hint={hint} error={error} />
@@ -135,7 +203,15 @@ export function Notice({ children }: { children: ReactNode }): JSX.Element {
   );
 }
 
-export function SubmitButton({ pending, children, pendingText = 'Working…' }: { pending: boolean; children: ReactNode; pendingText?: string }): JSX.Element {
+export function SubmitButton({
+  pending,
+  children,
+  pendingText = 'Working…',
+}: {
+  pending: boolean;
+  children: ReactNode;
+  pendingText?: string;
+}): JSX.Element {
   return (
     <button type="submit" disabled={pending} aria-busy={pending || undefined}>
       {pending ? pendingText : children}

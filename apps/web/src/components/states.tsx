@@ -18,8 +18,8 @@ export function Empty({ children }: { children: ReactNode }): JSX.Element {
 export function NotAvailable({ feature }: { feature: string }): JSX.Element {
   return (
     <div className="alert info" role="status">
-      <strong>{feature}: not available yet.</strong> This server does not offer it yet; the page will work as soon as it
-      does.
+      <strong>{feature}: not available yet.</strong> This server does not offer it yet; the page
+      will work as soon as it does.
     </div>
   );
 }
@@ -33,9 +33,22 @@ export function ErrorMessage({ error }: { error: unknown }): JSX.Element {
 }
 
 /** Renders a query's loading, missing-procedure and error states, else `children(data)`. */
-export function QueryView<T>({ query, feature, children }: { query: UseQueryResult<T>; feature: string; children: (data: T) => ReactNode }): JSX.Element {
+export function QueryView<T>({
+  query,
+  feature,
+  children,
+}: {
+  query: UseQueryResult<T>;
+  feature: string;
+  children: (data: T) => ReactNode;
+}): JSX.Element {
   if (query.isPending) return <Loading label={`Loading ${feature.toLowerCase()}…`} />;
-  if (query.isError) return isMissingProcedure(query.error) ? <NotAvailable feature={feature} /> : <ErrorMessage error={query.error} />;
+  if (query.isError)
+    return isMissingProcedure(query.error) ? (
+      <NotAvailable feature={feature} />
+    ) : (
+      <ErrorMessage error={query.error} />
+    );
   return <>{children(query.data)}</>;
 }
 
@@ -48,7 +61,13 @@ export function formatDate(value: string | null | undefined, withTime = true): s
   return Number.isNaN(date.getTime()) ? value : (withTime ? dateTime : dateOnly).format(date);
 }
 
-export function Time({ value, withTime = true }: { value: string | null | undefined; withTime?: boolean }): JSX.Element {
+export function Time({
+  value,
+  withTime = true,
+}: {
+  value: string | null | undefined;
+  withTime?: boolean;
+}): JSX.Element {
   if (!value) return <span aria-label="none">—</span>;
   return <time dateTime={value}>{formatDate(value, withTime)}</time>;
 }

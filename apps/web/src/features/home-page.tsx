@@ -22,7 +22,10 @@ export function HomePage({ me }: { me: Me }): JSX.Element {
           <dt>Role</dt>
           <dd>{me.user.role}</dd>
           <dt>Two-factor authentication</dt>
-          <dd>{mfa.data ? (mfa.data.enabled ? 'On' : 'Off') : me.user.mfaEnabled ? 'On' : 'Off'} · <Link to="/security">Manage</Link></dd>
+          <dd>
+            {mfa.data ? (mfa.data.enabled ? 'On' : 'Off') : me.user.mfaEnabled ? 'On' : 'Off'} ·{' '}
+            <Link to="/security">Manage</Link>
+          </dd>
           <dt>This session ends</dt>
           <dd>
             <Time value={me.session.expiresAt} /> (after inactivity)
@@ -33,7 +36,8 @@ export function HomePage({ me }: { me: Me }): JSX.Element {
         <h2 id="todo-heading">What you can do</h2>
         <ul>
           <li>
-            <Link to="/security">Security</Link>: two-factor authentication, backup codes, sessions, password.
+            <Link to="/security">Security</Link>: two-factor authentication, backup codes, sessions,
+            password.
           </li>
           <li>
             <Link to="/privacy">My data</Link>: export or delete your personal data.

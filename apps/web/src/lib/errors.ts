@@ -25,7 +25,8 @@ const num = (value: unknown): number | undefined => (typeof value === 'number' ?
 function fieldErrorsOf(value: unknown): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [key, messages] of Object.entries(record(value))) {
-    if (Array.isArray(messages)) out[key] = messages.filter((m): m is string => typeof m === 'string');
+    if (Array.isArray(messages))
+      out[key] = messages.filter((m): m is string => typeof m === 'string');
   }
   return out;
 }
@@ -44,13 +45,23 @@ export function toApiError(error: unknown): ApiError {
     };
   }
   const message = error instanceof Error ? error.message : 'Something went wrong.';
-  return { message, code: undefined, httpStatus: undefined, reason: undefined, field: undefined, fieldErrors: {}, retryAfterSeconds: undefined };
+  return {
+    message,
+    code: undefined,
+    httpStatus: undefined,
+    reason: undefined,
+    field: undefined,
+    fieldErrors: {},
+    retryAfterSeconds: undefined,
+  };
 }
 
 /** tRPC's answer for a path the router does not have: the procedure is not merged yet. */
 export function isMissingProcedure(error: unknown): boolean {
   const e = toApiError(error);
-  return e.code === 'NOT_FOUND' && e.reason === undefined && e.message.startsWith('No procedure found');
+  return (
+    e.code === 'NOT_FOUND' && e.reason === undefined && e.message.startsWith('No procedure found')
+  );
 }
 
 export function isUnauthenticated(error: unknown): boolean {
@@ -78,7 +89,10 @@ const REASON_FIELDS: Record<string, readonly string[]> = {
  * Errors per form field: zod's `fieldErrors` (first segment of the path) plus a domain error's
  * `field`. What belongs to no known field is returned as `form`.
  */
-export function fieldErrorsFrom(error: unknown, fields: readonly string[]): { fields: Record<string, string>; form: string | null } {
+export function fieldErrorsFrom(
+  error: unknown,
+  fields: readonly string[],
+): { fields: Record<string, string>; form: string | null } {
   const e = toApiError(error);
   const out: Record<string, string> = {};
   const leftovers: string[] = [];
@@ -100,8 +114,10 @@ export function fieldErrorsFrom(error: unknown, fields: readonly string[]): { fi
 
 /** A sentence for a person, with the wait time when the server gave one. */
 export function describe(e: ApiError): string {
-  if (e.retryAfterSeconds !== undefined) return `${e.message} Wait ${formatWait(e.retryAfterSeconds)}.`;
-  if (e.code === undefined && e.httpStatus === undefined && e.message.includes('fetch')) return 'The server cannot be reached. Check your connection and try again.';
+  if (e.retryAfterSeconds !== undefined)
+    return `${e.message} Wait ${formatWait(e.retryAfterSeconds)}.`;
+  if (e.code === undefined && e.httpStatus === undefined && e.message.includes('fetch'))
+    return 'The server cannot be reached. Check your connection and try again.';
   return e.message;
 }
 

@@ -11,7 +11,10 @@ import { useStepUp } from './step-up';
 export interface Schema<T> {
   safeParse(value: unknown):
     | { success: true; data: T }
-    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+    | {
+        success: false;
+        error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+      };
 }
 
 export function formValues(form: HTMLFormElement): Record<string, string> {
@@ -22,7 +25,9 @@ export function formValues(form: HTMLFormElement): Record<string, string> {
 
 /** Empty optional text fields are left out rather than sent as "". */
 export function compact<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '' && v !== undefined)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== '' && v !== undefined),
+  ) as Partial<T>;
 }
 
 export interface FormState {
@@ -30,7 +35,11 @@ export interface FormState {
   formError: string | null;
   pending: boolean;
   /** Validates `values` with `schema` (if any), runs `action`, maps failures onto fields. */
-  run<T, R>(values: unknown, action: (data: T) => Promise<R>, schema?: Schema<T>): Promise<R | undefined>;
+  run<T, R>(
+    values: unknown,
+    action: (data: T) => Promise<R>,
+    schema?: Schema<T>,
+  ): Promise<R | undefined>;
   clear(): void;
   /** Shows errors found before calling the server (checks no contract schema covers). */
   fail(errors: Record<string, string>): void;
@@ -44,7 +53,11 @@ export function useForm(fields: readonly string[]): FormState {
   const key = fields.join(',');
 
   const run = useCallback(
-    async <T, R>(values: unknown, action: (data: T) => Promise<R>, schema?: Schema<T>): Promise<R | undefined> => {
+    async <T, R>(
+      values: unknown,
+      action: (data: T) => Promise<R>,
+      schema?: Schema<T>,
+    ): Promise<R | undefined> => {
       const names = key.split(',');
       setFormError(null);
       if (schema) {
@@ -93,7 +106,11 @@ export function useForm(fields: readonly string[]): FormState {
 }
 
 /** For one-click actions (revoke, disable): runs with step-up and returns an error text. */
-export function useAction(): { pending: string | null; error: string | null; act: (id: string, fn: () => Promise<unknown>) => Promise<boolean> } {
+export function useAction(): {
+  pending: string | null;
+  error: string | null;
+  act: (id: string, fn: () => Promise<unknown>) => Promise<boolean>;
+} {
   const [pending, setPending] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const withStepUp = useStepUp();

@@ -13,7 +13,8 @@ import { untypedApi } from './trpc';
 
 type Role = 'owner' | 'admin' | 'compliance' | 'member';
 export type RequestType = 'export' | 'deletion';
-export type RequestStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'rejected' | 'blocked';
+export type RequestStatus =
+  'pending' | 'processing' | 'completed' | 'failed' | 'rejected' | 'blocked';
 export type ExportFormat = 'json' | 'csv' | 'pdf';
 
 export interface ApiKeyItem {
@@ -71,39 +72,67 @@ interface Pending {
     };
     output: { key: string; apiKey: ApiKeyItem };
   };
-  'apiKeys.rotate': { input: { id: string; graceSeconds: number }; output: { key: string; apiKey: ApiKeyItem } };
+  'apiKeys.rotate': {
+    input: { id: string; graceSeconds: number };
+    output: { key: string; apiKey: ApiKeyItem };
+  };
   'apiKeys.revoke': { input: { id: string }; output: unknown };
   'audit.list': {
-    input: { limit?: number; cursor?: number; action?: string; actorId?: string; since?: string; until?: string } | undefined;
+    input:
+      | {
+          limit?: number;
+          cursor?: number;
+          action?: string;
+          actorId?: string;
+          since?: string;
+          until?: string;
+        }
+      | undefined;
     output: { items: AuditItem[]; nextCursor: number | null };
   };
-  'audit.verify': { input: undefined; output: { valid: boolean; checked: number; firstInvalidSeq?: number } };
+  'audit.verify': {
+    input: undefined;
+    output: { valid: boolean; checked: number; firstInvalidSeq?: number };
+  };
   'privacy.requestExport': { input: { format: ExportFormat }; output: { request: PrivacyRequest } };
   'privacy.requestDeletion': { input: undefined; output: { request: PrivacyRequest } };
   'privacy.myRequests': { input: undefined; output: PrivacyRequest[] };
-  'privacy.exportDownload': { input: { requestId: string }; output: { url: string; expiresAt: string } };
+  'privacy.exportDownload': {
+    input: { requestId: string };
+    output: { url: string; expiresAt: string };
+  };
   'compliance.listRequests': {
     input: { status?: RequestStatus; type?: RequestType; cursor?: string } | undefined;
     output: { items: QueueItem[]; nextCursor: string | null };
   };
-  'compliance.createRequest': { input: { userId: string; type: RequestType; format?: ExportFormat }; output: unknown };
-  'compliance.placeLegalHold': { input: { userId: string; reason: string }; output: { holdId: string } };
+  'compliance.createRequest': {
+    input: { userId: string; type: RequestType; format?: ExportFormat };
+    output: unknown;
+  };
+  'compliance.placeLegalHold': {
+    input: { userId: string; reason: string };
+    output: { holdId: string };
+  };
   'compliance.releaseLegalHold': { input: { holdId: string }; output: unknown };
   'compliance.rejectRequest': { input: { id: string; reason: string }; output: unknown };
-  'compliance.extendDeadline': { input: { id: string; months: number; reason: string }; output: unknown };
+  'compliance.extendDeadline': {
+    input: { id: string; months: number; reason: string };
+    output: unknown;
+  };
 }
 
 export type PendingPath = keyof Pending;
 export type { Role };
 
 type Split<P> = P extends `${infer N}.${infer F}` ? [N, F] : never;
-type FromRouter<Table, P> = Split<P> extends [infer N, infer F]
-  ? N extends keyof Table
-    ? F extends keyof Table[N]
-      ? { value: Table[N][F] }
+type FromRouter<Table, P> =
+  Split<P> extends [infer N, infer F]
+    ? N extends keyof Table
+      ? F extends keyof Table[N]
+        ? { value: Table[N][F] }
+        : never
       : never
-    : never
-  : never;
+    : never;
 
 /** The contract's type when the router is merged, else DESIGN's shape from `Pending`. */
 export type Out<P extends PendingPath> = [FromRouter<RouterOutputs, P>] extends [never]
@@ -113,10 +142,15 @@ export type In<P extends PendingPath> = [FromRouter<RouterInputs, P>] extends [n
   ? Pending[P]['input']
   : FromRouter<RouterInputs, P>['value'];
 
-export function pendingQuery<P extends PendingPath>(path: P, input?: In<P>): Promise<Out<P>> {
-  return untypedApi.query(path, input) as Promise<Out<P>>;
+export async function pendingQuery<P extends PendingPath>(path: P, input?: In<P>): Promise<Out<P>> {
+  const result: unknown = await untypedApi.query(path, input);
+  return result;
 }
 
-export function pendingMutation<P extends PendingPath>(path: P, input?: In<P>): Promise<Out<P>> {
-  return untypedApi.mutation(path, input) as Promise<Out<P>>;
+export async function pendingMutation<P extends PendingPath>(
+  path: P,
+  input?: In<P>,
+): Promise<Out<P>> {
+  const result: unknown = await untypedApi.mutation(path, input);
+  return result;
 }

@@ -2,7 +2,14 @@
  * A small history-API router: the server answers every non-API path with index.html
  * (packages/api/src/plugins/console.ts), so paths like /security survive a reload.
  */
-import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type JSX, type MouseEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useSyncExternalStore,
+  type AnchorHTMLAttributes,
+  type JSX,
+  type MouseEvent,
+  type ReactNode,
+} from 'react';
 
 const listeners = new Set<() => void>();
 
@@ -52,7 +59,15 @@ type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { to: string; childre
 export function Link({ to, children, onClick, ...rest }: LinkProps): JSX.Element {
   const handle = (event: MouseEvent<HTMLAnchorElement>): void => {
     onClick?.(event);
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
+      return;
     event.preventDefault();
     navigate(to);
   };

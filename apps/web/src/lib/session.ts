@@ -40,5 +40,7 @@ export function hasRole(me: Me | null, roles: readonly Role[]): boolean {
 
 /** Only same-site paths are followed after sign-in (no open redirect through `?next=`). */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
+    ? next
+    : '/';
 }

@@ -4,7 +4,18 @@
  * calls `mfa.stepUp`, and retries the original call once.
  */
 import { mfaCodeInput } from '@tessera/api-contract/inputs';
-import { createContext, useCallback, useContext, useEffect, useId, useRef, useState, type FormEvent, type JSX, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type FormEvent,
+  type JSX,
+  type ReactNode,
+} from 'react';
 import { fieldErrorsFrom, toApiError } from './errors';
 import { api } from './trpc';
 
@@ -53,7 +64,8 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }): JSX.Elemen
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const parsed = mfaCodeInput.safeParse({ code: new FormData(event.currentTarget).get('code') });
-    if (!parsed.success) return setError('Enter the 6-digit code from your authenticator app, or a backup code.');
+    if (!parsed.success)
+      return setError('Enter the 6-digit code from your authenticator app, or a backup code.');
     setBusy(true);
     try {
       await api.mfa.stepUp.mutate(parsed.data);
@@ -73,7 +85,14 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }): JSX.Elemen
         <p>This action needs a fresh code from your authenticator app.</p>
         <div className="field">
           <label htmlFor={codeId}>Authentication code</label>
-          <input id={codeId} name="code" autoComplete="one-time-code" required aria-invalid={error ? true : undefined} aria-describedby={error ? `${codeId}-error` : undefined} />
+          <input
+            id={codeId}
+            name="code"
+            autoComplete="one-time-code"
+            required
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? `${codeId}-error` : undefined}
+          />
           {error ? (
             <p id={`${codeId}-error`} className="field-error">
               {error}
@@ -84,7 +103,14 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }): JSX.Elemen
           <button type="submit" disabled={busy}>
             {busy ? 'Checking…' : 'Confirm'}
           </button>
-          <button type="button" className="secondary" onClick={() => { ref.current?.close(); onDone(false); }}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              ref.current?.close();
+              onDone(false);
+            }}
+          >
             Cancel
           </button>
         </div>

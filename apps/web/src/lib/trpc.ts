@@ -8,7 +8,12 @@
  */
 import type { AppRouter, RouterInputs, RouterOutputs } from '@tessera/api-contract';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, createTRPCUntypedClient, httpBatchLink, type TRPCLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createTRPCUntypedClient,
+  httpBatchLink,
+  type TRPCLink,
+} from '@trpc/client';
 import { isRetryable } from './errors';
 import { noteError } from './enrollment';
 

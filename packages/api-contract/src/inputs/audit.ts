@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** Dotted snake_case audit action, e.g. `auth.sign_in.failed` (the writer's own rule). */
-export const auditAction = z.string().max(100).regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/);
+export const auditAction = z
+  .string()
+  .max(100)
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/);
 
 export const listAuditEventsInput = z
   .strictObject({
@@ -16,10 +19,13 @@ export const listAuditEventsInput = z
     /** Exclusive upper bound on occurredAt. */
     until: z.iso.datetime({ offset: true }).optional(),
   })
-  .refine((input) => !input.since || !input.until || Date.parse(input.since) < Date.parse(input.until), {
-    message: 'since must be before until',
-    path: ['until'],
-  })
+  .refine(
+    (input) => !input.since || !input.until || Date.parse(input.since) < Date.parse(input.until),
+    {
+      message: 'since must be before until',
+      path: ['until'],
+    },
+  )
   .optional();
 export type ListAuditEventsInput = z.infer<typeof listAuditEventsInput>;
 

@@ -1,11 +1,11 @@
 // WIRING: the '../../../auth/dist/api-keys/index.js' import below becomes '@tessera/auth/api-keys'
 // once packages/auth/package.json exports "./api-keys" (see docs/api-keys.md, "Wiring").
 import {
-  API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, revokeOwnApiKey, rotateApiKey,
-  type ApiKeyActor, type ApiKeyDeps,
+  createApiKey, listApiKeys, revokeApiKey, revokeOwnApiKey, rotateApiKey,
+  type API_KEY_SCOPES, type ApiKeyActor, type ApiKeyDeps,
 } from '../../../auth/dist/api-keys/index.js';
 import type { Context, Principal } from '../context.js';
-import { apiKeyIdInput, apiKeyScope, createApiKeyInput, rotateApiKeyInput } from '../inputs/api-keys.js';
+import { apiKeyIdInput, createApiKeyInput, rotateApiKeyInput, type apiKeyScope } from '../inputs/api-keys.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, tenantProcedure } from '../trpc.js';
 

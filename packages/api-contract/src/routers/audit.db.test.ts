@@ -13,11 +13,23 @@ const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 
 function session(tenantId: string, role: Role): Principal {
   return {
-    kind: 'session', tenantId, role, userId: '00000000-0000-4000-8000-0000000000a1', sessionId: 's-1', aal: 1,
-    mfaVerifiedAt: null, mfaEnabled: false, enrollmentOnly: false, expiresAt: new Date(Date.now() + 3_600_000),
+    kind: 'session',
+    tenantId,
+    role,
+    userId: '00000000-0000-4000-8000-0000000000a1',
+    sessionId: 's-1',
+    aal: 1,
+    mfaVerifiedAt: null,
+    mfaEnabled: false,
+    enrollmentOnly: false,
+    expiresAt: new Date(Date.now() + 3_600_000),
   };
 }
-const apiKey = (tenantId: string, scopes: string[], keyType: 'secret' | 'publishable' = 'secret'): Principal => ({ kind: 'api_key', tenantId, keyId: 'k-1', keyType, scopes });
+const apiKey = (
+  tenantId: string,
+  scopes: string[],
+  keyType: 'secret' | 'publishable' = 'secret',
+): Principal => ({ kind: 'api_key', tenantId, keyId: 'k-1', keyType, scopes });
 const as = (principal: Principal, extra: { auditPublicKey?: typeof publicKey } = {}) =>
   callerOf({ ...createTestContext(db.app, { principal }), ...extra });
 
@@ -26,8 +38,11 @@ async function tenantWithEvents(count: number): Promise<string> {
   await db.withTenant(tenant.id, async (tx) => {
     for (let i = 1; i <= count; i += 1) {
       await recordAuditEvent(tx, {
-        actor: { type: 'user', id: i % 2 ? 'alice' : 'bob' }, action: i % 3 ? 'user.role.changed' : 'auth.sign_in.failed',
-        occurredAt: new Date(Date.UTC(2026, 0, i)), ip: '203.0.113.8', after: { email: `user${i}@example.com` },
+        actor: { type: 'user', id: i % 2 ? 'alice' : 'bob' },
+        action: i % 3 ? 'user.role.changed' : 'auth.sign_in.failed',
+        occurredAt: new Date(Date.UTC(2026, 0, i)),
+        ip: '203.0.113.8',
+        after: { email: `user${i}@example.com` },
       });
     }
   });
@@ -37,7 +52,12 @@ async function tenantWithEvents(count: number): Promise<string> {
 describe('who may read the audit log', () => {
   test('owners, admins, compliance and secret keys with audit:read may list and verify', async () => {
     const tenantId = await tenantWithEvents(2);
-    for (const principal of [session(tenantId, 'owner'), session(tenantId, 'admin'), session(tenantId, 'compliance'), apiKey(tenantId, ['audit:read'])]) {
+    for (const principal of [
+      session(tenantId, 'owner'),
+      session(tenantId, 'admin'),
+      session(tenantId, 'compliance'),
+      apiKey(tenantId, ['audit:read']),
+    ]) {
       expect((await as(principal).audit.list()).items).toHaveLength(2);
       expect(await as(principal).audit.verify()).toEqual({ valid: true, checked: 2 });
     }
@@ -45,10 +65,18 @@ describe('who may read the audit log', () => {
 
   test('members, keys without audit:read, publishable keys and anonymous callers may not', async () => {
     const tenantId = await tenantWithEvents(1);
-    await expect(as(session(tenantId, 'member')).audit.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(as(apiKey(tenantId, ['users:read'])).audit.verify()).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(as(apiKey(tenantId, ['audit:read'], 'publishable')).audit.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(callerOf(createTestContext(db.app)).audit.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(as(session(tenantId, 'member')).audit.list()).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(as(apiKey(tenantId, ['users:read'])).audit.verify()).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(
+      as(apiKey(tenantId, ['audit:read'], 'publishable')).audit.list(),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(callerOf(createTestContext(db.app)).audit.list()).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
   });
 });
 
@@ -69,18 +97,33 @@ describe('audit.list', () => {
   test('filters by action, actor and time range, and shows personal data in the clear', async () => {
     const tenantId = await tenantWithEvents(6);
     const caller = as(session(tenantId, 'admin'));
-    expect((await caller.audit.list({ action: 'auth.sign_in.failed' })).items.map((i) => i.seq)).toEqual([6, 3]);
-    expect((await caller.audit.list({ actorId: 'bob' })).items.map((i) => i.seq)).toEqual([6, 4, 2]);
-    const range = await caller.audit.list({ since: '2026-01-02T00:00:00Z', until: '2026-01-04T00:00:00+00:00' });
+    expect(
+      (await caller.audit.list({ action: 'auth.sign_in.failed' })).items.map((i) => i.seq),
+    ).toEqual([6, 3]);
+    expect((await caller.audit.list({ actorId: 'bob' })).items.map((i) => i.seq)).toEqual([
+      6, 4, 2,
+    ]);
+    const range = await caller.audit.list({
+      since: '2026-01-02T00:00:00Z',
+      until: '2026-01-04T00:00:00+00:00',
+    });
     expect(range.items.map((i) => i.seq)).toEqual([3, 2]);
-    expect(range.items[0]).toMatchObject({ ip: '203.0.113.8', after: { email: 'user3@example.com' }, actor: { type: 'user', id: 'alice' } });
+    expect(range.items[0]).toMatchObject({
+      ip: '203.0.113.8',
+      after: { email: 'user3@example.com' },
+      actor: { type: 'user', id: 'alice' },
+    });
   });
 
   test('more than 100 per page, unknown fields and reversed ranges are refused', async () => {
     const caller = as(session((await db.seedTenant()).id, 'owner'));
     await expect(caller.audit.list({ limit: 101 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.audit.list({ tenantId: 'x' } as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.audit.list({ since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(caller.audit.list({ tenantId: 'x' } as never)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(
+      caller.audit.list({ since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
 
@@ -93,7 +136,10 @@ describe('audit.verify', () => {
     const client = await db.owner.pool.connect();
     try {
       await client.query('BEGIN; SET LOCAL session_replication_role = replica');
-      await client.query(`UPDATE audit_logs SET action = 'user.role.viewed' WHERE tenant_id = $1 AND seq = 2`, [tenantId]);
+      await client.query(
+        `UPDATE audit_logs SET action = 'user.role.viewed' WHERE tenant_id = $1 AND seq = 2`,
+        [tenantId],
+      );
       await client.query('COMMIT');
     } finally {
       client.release();

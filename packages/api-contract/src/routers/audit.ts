@@ -40,5 +40,9 @@ export const auditRouter = router({
     ),
   verify: tenantProcedure
     .meta({ access: readAudit })
-    .query(({ ctx }) => ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), { readOnly: true })),
+    .query(({ ctx }) =>
+      ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), {
+        readOnly: true,
+      }),
+    ),
 });

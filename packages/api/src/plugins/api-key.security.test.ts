@@ -140,7 +140,7 @@ describe('isolation, propagation and logs', () => {
     const b = await seedKey();
     const res = await get(app, '/trpc/users.list', bearer(a.key));
     expect(res.statusCode).toBe(200);
-    expect((res.json() as { result: { data: { items: { id: string }[] } } }).result.data.items.map((u) => u.id)).toEqual([a.userId]);
+    expect(res.json<{ result: { data: { items: { id: string }[] } } }>().result.data.items.map((u) => u.id)).toEqual([a.userId]);
     expect(res.body).not.toContain(b.userId);
     const unscoped = await seedKey({ scopes: ['audit:read'] });
     expect((await get(app, '/trpc/users.list', bearer(unscoped.key))).statusCode).toBe(403);

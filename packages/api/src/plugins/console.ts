@@ -39,7 +39,10 @@ export const consolePlugin = fp<ConsoleOptions>(
     const root = path.resolve(options.root);
     const indexFile = path.join(root, 'index.html');
     if (!existsSync(indexFile)) {
-      app.log.warn({ root }, 'web console not built: serving the API only (run the build to get the console at /)');
+      app.log.warn(
+        { root },
+        'web console not built: serving the API only (run the build to get the console at /)',
+      );
       return;
     }
     const indexHtml = readFileSync(indexFile);
@@ -61,11 +64,22 @@ export const consolePlugin = fp<ConsoleOptions>(
 
     app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
       const pathname = request.url.split('?')[0] ?? '/';
-      const navigation = (request.method === 'GET' || request.method === 'HEAD') && wantsHtml(request);
+      const navigation =
+        (request.method === 'GET' || request.method === 'HEAD') && wantsHtml(request);
       if (navigation && !path.posix.extname(pathname) && !underPrefix(pathname, prefixes)) {
-        return reply.code(200).header('cache-control', REVALIDATE).type('text/html; charset=utf-8').send(indexHtml);
+        return reply
+          .code(200)
+          .header('cache-control', REVALIDATE)
+          .type('text/html; charset=utf-8')
+          .send(indexHtml);
       }
-      return reply.code(404).send({ message: `Route ${request.method}:${pathname} not found`, error: 'Not Found', statusCode: 404 });
+      return reply
+        .code(404)
+        .send({
+          message: `Route ${request.method}:${pathname} not found`,
+          error: 'Not Found',
+          statusCode: 404,
+        });
     });
     app.log.info({ root }, 'web console served at /');
   },

@@ -47,7 +47,7 @@ export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> 
   const provider = new Provider(issuer, {
     clients,
     cookies: { keys: ['test-only-cookie-key-0123456789abcdef'] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { acr: null, amr: null, sid: null, auth_time: null, iss: null, openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: false } },
     findAccount: (_ctx, sub) => {
       const account = accounts.get(sub);

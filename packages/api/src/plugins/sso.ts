@@ -170,6 +170,7 @@ export const ssoPlugin = fp<SsoPluginOptions>(
       let outcome: SsoSignInResult | null = null;
       const onAssertion = async (assertion: SsoAssertion | null): Promise<void> => {
         if (!assertion) return;
+        console.log('ASSERT', JSON.stringify(assertion), JSON.stringify(connection.trustProviderMfa));
         const context = { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512) ?? null };
         outcome = await completeSsoSignIn(options.database, deps, { tenantId: tenant.id, connection, assertion }, context, now());
       };

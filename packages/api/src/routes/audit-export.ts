@@ -9,9 +9,15 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import type { Principal } from '@tessera/api-contract';
-import { AUDIT_EXPORT_CONTENT_TYPES, auditExportChunks, recordAuditEvent, type AuditActor, type AuditExportFormat } from '@tessera/auth/audit';
+import {
+  AUDIT_EXPORT_CONTENT_TYPES,
+  auditExportChunks,
+  recordAuditEvent,
+  type AuditActor,
+  type AuditExportFormat,
+} from '@tessera/auth/audit';
 import { withTenant, type Database } from '@tessera/db';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 export interface AuditExportPluginOptions {
@@ -28,53 +34,100 @@ const READ_ROLES: ReadonlySet<string> = new Set(['owner', 'admin', 'compliance']
 
 /** owner/admin/compliance sessions past MFA enrollment, or secret keys holding audit:read. */
 export function mayReadAuditLog(principal: Principal): boolean {
-  if (principal.kind === 'session') return !principal.enrollmentOnly && READ_ROLES.has(principal.role);
+  if (principal.kind === 'session')
+    return !principal.enrollmentOnly && READ_ROLES.has(principal.role);
   return principal.keyType === 'secret' && principal.scopes.includes('audit:read');
 }
 
 export function auditActorOf(principal: Principal): AuditActor {
-  return principal.kind === 'session' ? { type: 'user', id: principal.userId } : { type: 'api_key', id: principal.keyId };
+  return principal.kind === 'session'
+    ? { type: 'user', id: principal.userId }
+    : { type: 'api_key', id: principal.keyId };
 }
+
+const QUERYSTRING = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    format: { type: 'string', enum: ['jsonl', 'csv'] },
+    afterSeq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  },
+} as const;
+
+const UNAUTHORIZED = { error: 'Unauthorized', message: 'Sign in first.', statusCode: 401 };
+const FORBIDDEN = {
+  error: 'Forbidden',
+  message: 'You are not allowed to do this.',
+  statusCode: 403,
+};
 
 export const auditExportPlugin = fp<AuditExportPluginOptions>(
   async (app: FastifyInstance, options) => {
     const now = options.now ?? ((): Date => new Date());
-    const querystring = {
-      type: 'object',
-      additionalProperties: false,
-      properties: { format: { type: 'string', enum: ['jsonl', 'csv'] }, afterSeq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
-    } as const;
-    app.get<{ Querystring: ExportQuery }>('/audit/export', { schema: { querystring } }, async (request, reply) => {
-      const principal = request.principal;
-      if (!principal) return reply.code(401).send({ error: 'Unauthorized', message: 'Sign in first.', statusCode: 401 });
-      if (!mayReadAuditLog(principal)) return reply.code(403).send({ error: 'Forbidden', message: 'You are not allowed to do this.', statusCode: 403 });
-      const format = request.query.format ?? 'jsonl';
-      const afterSeq = request.query.afterSeq ?? 0;
-      const at = now();
-      await withTenant(options.database, principal.tenantId, (tx) =>
-        recordAuditEvent(tx, {
-          actor: auditActorOf(principal), action: 'audit.log.exported', occurredAt: at,
-          ip: request.ip, userAgent: request.headers['user-agent'] ?? null, metadata: { format, afterSeq },
-        }),
-      );
-      const day = at.toISOString().slice(0, 10);
-      return reply
-        .header('content-type', AUDIT_EXPORT_CONTENT_TYPES[format])
-        .header('content-disposition', `attachment; filename="audit-${day}.${format}"`)
-        .header('cache-control', 'no-store')
-        .send(streamExport(options.database, principal.tenantId, { format, afterSeq }, request.log));
-    });
+    app.get<{ Querystring: ExportQuery }>(
+      '/audit/export',
+      { schema: { querystring: QUERYSTRING } },
+      async (request, reply) => {
+        const principal = request.principal;
+        if (!principal) return reply.code(401).send(UNAUTHORIZED);
+        if (!mayReadAuditLog(principal)) return reply.code(403).send(FORBIDDEN);
+        const query = {
+          format: request.query.format ?? 'jsonl',
+          afterSeq: request.query.afterSeq ?? 0,
+        };
+        const at = now();
+        await recordExport(options.database, principal, query, request, at);
+        return reply
+          .header('content-type', AUDIT_EXPORT_CONTENT_TYPES[query.format])
+          .header(
+            'content-disposition',
+            `attachment; filename="audit-${at.toISOString().slice(0, 10)}.${query.format}"`,
+          )
+          .header('cache-control', 'no-store')
+          .send(streamExport(options.database, principal.tenantId, query, request.log));
+      },
+    );
   },
   { name: 'tessera-audit-export', fastify: '5.x', dependencies: ['tessera-principal'] },
 );
 
-function streamExport(database: Database, tenantId: string, query: Required<ExportQuery>, log: FastifyBaseLogger): Readable {
+/** Committed before the first byte: a read of personal data leaves its trace even if the stream dies. */
+async function recordExport(
+  database: Database,
+  principal: Principal,
+  query: Required<ExportQuery>,
+  request: FastifyRequest,
+  at: Date,
+): Promise<void> {
+  await withTenant(database, principal.tenantId, (tx) =>
+    recordAuditEvent(tx, {
+      actor: auditActorOf(principal),
+      action: 'audit.log.exported',
+      occurredAt: at,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+      metadata: { ...query },
+    }),
+  );
+}
+
+function streamExport(
+  database: Database,
+  tenantId: string,
+  query: Required<ExportQuery>,
+  log: FastifyBaseLogger,
+): Readable {
   const out = new PassThrough();
-  const work = withTenant(database, tenantId, async (tx) => {
-    for await (const chunk of auditExportChunks(tx, query)) {
-      if (!out.write(chunk)) await drained(out);
-    }
-  }, { readOnly: true });
+  const work = withTenant(
+    database,
+    tenantId,
+    async (tx) => {
+      for await (const chunk of auditExportChunks(tx, query)) {
+        if (!out.write(chunk)) await drained(out);
+      }
+    },
+    { readOnly: true },
+  );
   void work.then(
     () => out.end(),
     (error: unknown) => {

@@ -16,3 +16,4 @@ export type { ApiKeyScope } from './scopes.js';
 export { createApiKeyVerifier } from './verify-api-key.js';
 export type { ApiKeyVerifier, ApiKeyVerifierOptions, VerifiedApiKey, VerifyContext } from './verify-api-key.js';
 export type { KeyCacheOptions } from './verified-key-cache.js';
+export type { LookupThrottleRule } from './lookup-throttle.js';

@@ -61,6 +61,24 @@ describe('unknown, malformed, revoked and expired keys', () => {
     spy.mockRestore();
   });
 
+  test('an address that keeps presenting unknown keys is braked before the database (429), others are not', async () => {
+    const braking = createApiKeyVerifier({ pool, peppers, cache: false, failedLookupLimit: { max: 2, windowSeconds: 60 } });
+    const unknown = async () => {
+      const { key } = await seedKey();
+      await db.owner.pool.query('DELETE FROM api_keys WHERE prefix = $1', [key.slice(0, 12)]);
+      return key;
+    };
+    for (let i = 0; i < 2; i += 1) expect(await braking.verify(await unknown(), { ip: '192.0.2.66', now })).toBeNull();
+    const next = await unknown();
+    const spy = vi.spyOn(pool, 'query');
+    await expect(braking.verify(next, { ip: '192.0.2.66', now: at(15) })).rejects.toMatchObject({ code: 'api_key_rate_limited', retryAfterSeconds: 45 });
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    expect(await braking.verify(next, { ip: '192.0.2.67', now })).toBeNull();
+    expect(await braking.verify(next, { ip: '192.0.2.66', now: at(60) })).toBeNull(); // window over
+    await braking.close();
+  });
+
   test('a live key verifies to its tenant, type and scopes', async () => {
     const { key, apiKey, tenantId } = await seedKey();
     expect(await verifier.verify(key, { ip: '203.0.113.7', now })).toEqual({ id: apiKey.id, tenantId, type: 'secret', environment: 'live', prefix: apiKey.prefix, scopes: ['users:read'] });

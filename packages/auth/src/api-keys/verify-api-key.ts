@@ -20,6 +20,7 @@ import { AuthError } from '../errors.js';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from '../rate-limit/rate-limiter.js';
 import { compileCidrs, ipAllowed, type CidrList } from './cidr.js';
 import { parseApiKey } from './key-format.js';
+import { LookupThrottle, type LookupThrottleRule } from './lookup-throttle.js';
 import type { PepperRing } from './pepper-ring.js';
 import { RefusalAuditor, type ApiKeyRefusalReason } from './refusal-audit.js';
 import { UsageRecorder } from './usage-recorder.js';
@@ -34,6 +35,8 @@ export interface ApiKeyVerifierOptions {
   defaultRateLimit?: { max: number; windowSeconds: number };
   /** Cache of looked-up keys, invalidated by LISTEN/NOTIFY; `false` looks up every time. */
   cache?: false | KeyCacheOptions;
+  /** Failed lookups per IP before cache misses from it are refused (default 100 a minute). */
+  failedLookupLimit?: LookupThrottleRule;
   /** One refusal audit event per key and reason per interval (default 10 s). */
   refusalAuditIntervalMs?: number;
   /** Background failures (listener, usage writes). Never carries a key. */
@@ -85,6 +88,7 @@ class Verifier implements ApiKeyVerifier {
   readonly #cache: VerifiedKeyCache<KnownKey> | null;
   readonly #refusals: RefusalAuditor;
   readonly #usage: UsageRecorder;
+  readonly #throttle: LookupThrottle;
 
   constructor(options: ApiKeyVerifierOptions) {
     const onError = options.onBackgroundError ?? (() => undefined);
@@ -95,12 +99,16 @@ class Verifier implements ApiKeyVerifier {
     this.#cache = options.cache === false ? null : new VerifiedKeyCache(options.pool.options, { onError, ...options.cache });
     this.#refusals = new RefusalAuditor(options.pool, options.refusalAuditIntervalMs ?? 10_000);
     this.#usage = new UsageRecorder(options.pool, onError);
+    this.#throttle = new LookupThrottle(options.failedLookupLimit ?? { max: 100, windowSeconds: 60 });
   }
 
   async verify(raw: string, context: VerifyContext): Promise<VerifiedApiKey | null> {
     if (parseApiKey(raw) === null) return null; // typo or junk: no round trip
-    const key = await this.#find(raw);
-    if (key === null) return null;
+    const key = await this.#find(raw, context);
+    if (key === null) {
+      this.#throttle.recordFailure(context.ip, context.now.getTime());
+      return null;
+    }
     const { lookup } = key;
     const calls = Math.min(Math.max(Math.trunc(context.calls ?? 1), 1), 100);
     if (lookup.revoked || (lookup.expiresAt !== null && lookup.expiresAt.getTime() <= context.now.getTime())) {
@@ -130,11 +138,13 @@ class Verifier implements ApiKeyVerifier {
     await this.#usage.flush();
   }
 
-  async #find(raw: string): Promise<KnownKey | null> {
+  async #find(raw: string, context: VerifyContext): Promise<KnownKey | null> {
     // In-memory identifier only (never stored): a one-shot SHA-256 costs a fraction of an HMAC.
     const cacheKey = hash('sha256', raw, 'base64');
     const cached = this.#cache?.get(cacheKey);
     if (cached !== undefined) return cached;
+    const braked = this.#throttle.retryAfterSeconds(context.ip, context.now.getTime());
+    if (braked > 0) throw new AuthError('api_key_rate_limited', { retryAfterSeconds: braked });
     const generation = this.#cache?.generation ?? 0;
     const hashes = this.#peppers.hashAll(raw);
     const lookup = await lookupApiKey(this.#pool, hashes.map((h) => h.hash));

@@ -32,9 +32,27 @@ export interface ChainRow {
 }
 
 export const CHAIN_ROW_KEYS = [
-  'tenantId', 'seq', 'occurredAt', 'actorType', 'actorId', 'action', 'targetType', 'targetId', 'ip', 'userAgent',
-  'ipDigest', 'userAgentDigest', 'before', 'after', 'metadata', 'riskScore', 'piiSalt', 'pii', 'redactedAt',
-  'prevHash', 'hash',
+  'tenantId',
+  'seq',
+  'occurredAt',
+  'actorType',
+  'actorId',
+  'action',
+  'targetType',
+  'targetId',
+  'ip',
+  'userAgent',
+  'ipDigest',
+  'userAgentDigest',
+  'before',
+  'after',
+  'metadata',
+  'riskScore',
+  'piiSalt',
+  'pii',
+  'redactedAt',
+  'prevHash',
+  'hash',
 ] as const satisfies readonly (keyof ChainRow)[];
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
@@ -64,12 +82,19 @@ export interface ChainRange {
  * Streams the tenant's rows in seq order without loading the chain into memory. The next batch is
  * requested before the current one is handed out, so the database works while the caller hashes.
  */
-export async function* readChainRows(tx: TenantTx, range: ChainRange = {}): AsyncGenerator<ChainRow> {
+export async function* readChainRows(
+  tx: TenantTx,
+  range: ChainRange = {},
+): AsyncGenerator<ChainRow> {
   const batchSize = range.batchSize ?? 2000;
   const through = range.throughSeq ?? Number.MAX_SAFE_INTEGER;
   const fetch = async (after: number): Promise<ChainRow[]> => {
     // seq comes as float8 (exact below 2^53) so rows need no per-row rewriting.
-    const { rows } = await tx.client.query<ChainRow>({ name: 'tessera_audit_read_chain', text: SELECT_ROWS, values: [after, through, batchSize] });
+    const { rows } = await tx.client.query<ChainRow>({
+      name: 'tessera_audit_read_chain',
+      text: SELECT_ROWS,
+      values: [after, through, batchSize],
+    });
     return rows;
   };
   let pending: Promise<ChainRow[]> | null = fetch(range.afterSeq ?? 0);

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { canonicalAroundSeq, canonicalEvent, canonicalJson, chainHash, GENESIS_HASH, personalDigest, piiToken, type ChainFields } from './canonical.js';
+import {
+  canonicalAroundSeq,
+  canonicalEvent,
+  canonicalJson,
+  chainHash,
+  GENESIS_HASH,
+  personalDigest,
+  piiToken,
+  type ChainFields,
+} from './canonical.js';
 import { defaultRiskScore, signInRiskScore } from './risk-score.js';
 import { preparePayload, REDACTED, toJsonValue } from './sanitize.js';
 
@@ -23,7 +32,9 @@ const fields: ChainFields = {
 
 describe('canonical form', () => {
   test('object keys are sorted at every depth and there is no whitespace', () => {
-    expect(canonicalJson({ b: { d: 1, c: 2 }, a: [{ z: 1, y: 'é' }] })).toBe('{"a":[{"y":"é","z":1}],"b":{"c":2,"d":1}}');
+    expect(canonicalJson({ b: { d: 1, c: 2 }, a: [{ z: 1, y: 'é' }] })).toBe(
+      '{"a":[{"y":"é","z":1}],"b":{"c":2,"d":1}}',
+    );
   });
 
   test('canonical(event) is the documented fixed-order array', () => {
@@ -40,7 +51,10 @@ describe('canonical form', () => {
   });
 
   test('hash = SHA-256(prev_hash || canonical(event)), starting from 32 zero bytes', () => {
-    const expected = createHash('sha256').update(Buffer.alloc(32)).update(canonicalEvent(fields)).digest('hex');
+    const expected = createHash('sha256')
+      .update(Buffer.alloc(32))
+      .update(canonicalEvent(fields))
+      .digest('hex');
     expect(chainHash(GENESIS_HASH, fields).toString('hex')).toBe(expected);
   });
 
@@ -57,36 +71,85 @@ describe('payload sanitising', () => {
 
   test('secret keys and whole API keys are redacted wherever they appear, ids and prefixes are kept', () => {
     const out = preparePayload(
-      { password: 'p', newPassword: 'p', token_hash: 'h', apiKey: 'k', backupCodes: ['1'], nested: [{ totpSecret: 's' }], keyId: 'id', keyPrefix: 'sk_live_ab', role: 'admin', pasted: `sk_test_${'a'.repeat(49)}` },
+      {
+        password: 'p',
+        newPassword: 'p',
+        token_hash: 'h',
+        apiKey: 'k',
+        backupCodes: ['1'],
+        nested: [{ totpSecret: 's' }],
+        keyId: 'id',
+        keyPrefix: 'sk_live_ab',
+        role: 'admin',
+        pasted: `sk_test_${'a'.repeat(49)}`,
+      },
       mask,
     );
     expect(out).toEqual({
-      password: REDACTED, newPassword: REDACTED, token_hash: REDACTED, apiKey: REDACTED, backupCodes: REDACTED,
-      nested: [{ totpSecret: REDACTED }], keyId: 'id', keyPrefix: 'sk_live_ab', role: 'admin', pasted: REDACTED,
+      password: REDACTED,
+      newPassword: REDACTED,
+      token_hash: REDACTED,
+      apiKey: REDACTED,
+      backupCodes: REDACTED,
+      nested: [{ totpSecret: REDACTED }],
+      keyId: 'id',
+      keyPrefix: 'sk_live_ab',
+      role: 'admin',
+      pasted: REDACTED,
     });
   });
 
   test('e-mail addresses anywhere and name or phone values are masked', () => {
-    const out = preparePayload({ email: 'a@b.co', note: 'x', invited: ['c@d.io'], displayName: 'Alice', phoneNumber: '+1 555' }, mask);
-    expect(out).toEqual({ email: 'pii:6', note: 'x', invited: ['pii:6'], displayName: 'pii:5', phoneNumber: 'pii:6' });
+    const out = preparePayload(
+      {
+        email: 'a@b.co',
+        note: 'x',
+        invited: ['c@d.io'],
+        displayName: 'Alice',
+        phoneNumber: '+1 555',
+      },
+      mask,
+    );
+    expect(out).toEqual({
+      email: 'pii:6',
+      note: 'x',
+      invited: ['pii:6'],
+      displayName: 'pii:5',
+      phoneNumber: 'pii:6',
+    });
   });
 
   test('values become what jsonb stores: dates as ISO strings, no undefined, no NUL or lone surrogates', () => {
     const when = new Date('2026-03-01T12:00:00Z');
-    expect(toJsonValue({ when, gone: undefined, n: Number.NaN, z: -0, s: 'a\u0000b\uD800', big: 10n })).toEqual({
-      when: '2026-03-01T12:00:00.000Z', n: null, z: 0, s: 'a\uFFFDb\uFFFD', big: '10',
+    expect(
+      toJsonValue({ when, gone: undefined, n: Number.NaN, z: -0, s: 'a\u0000b\uD800', big: 10n }),
+    ).toEqual({
+      when: '2026-03-01T12:00:00.000Z',
+      n: null,
+      z: 0,
+      s: 'a\uFFFDb\uFFFD',
+      big: '10',
     });
   });
 
   test('a __proto__ key stays data and never becomes a prototype', () => {
-    const out = preparePayload(JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>, mask) as Record<string, unknown>;
+    const out = preparePayload(
+      JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>,
+      mask,
+    ) as Record<string, unknown>;
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(Object.keys(out)).toEqual(['__proto__']);
   });
 });
 
 describe('risk score', () => {
-  const calm = { newIp: false, newUserAgent: false, recentFailures: 0, locked: false, unusualHour: false };
+  const calm = {
+    newIp: false,
+    newUserAgent: false,
+    recentFailures: 0,
+    locked: false,
+    unusualHour: false,
+  };
 
   test('a sign-in from a known device at a usual hour scores 0', () => {
     expect(signInRiskScore(calm)).toBe(0);
@@ -101,7 +164,15 @@ describe('risk score', () => {
   });
 
   test('the score never exceeds 100', () => {
-    expect(signInRiskScore({ newIp: true, newUserAgent: true, recentFailures: 5, locked: true, unusualHour: true })).toBe(100);
+    expect(
+      signInRiskScore({
+        newIp: true,
+        newUserAgent: true,
+        recentFailures: 5,
+        locked: true,
+        unusualHour: true,
+      }),
+    ).toBe(100);
   });
 
   test('other actions carry a fixed score per action, refusals 40 and the rest 10 by default', () => {

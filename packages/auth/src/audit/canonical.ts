@@ -11,7 +11,8 @@ export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 export const PII_TOKEN_PREFIX = 'pii:';
 
 /** A JSON value as stored in jsonb (no undefined, no non-finite numbers). */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** The chain-covered fields of one event, in their canonical representation. */
 export interface ChainFields {
@@ -47,7 +48,8 @@ export function canonicalJson(value: unknown): string {
     return `[${out.slice(1)}]`;
   }
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record).sort()) out += `,${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  for (const key of Object.keys(record).sort())
+    out += `,${JSON.stringify(key)}:${canonicalJson(record[key])}`;
   return `{${out.slice(1)}}`;
 }
 
@@ -61,7 +63,10 @@ export function canonicalEvent(fields: ChainFields): string {
  * The canonical text before and after seq, so that canonical = head + seq + tail. The writer sends
  * these to audit_append(), which fills in the seq it allocates under the chain-head lock.
  */
-export function canonicalAroundSeq(fields: Omit<ChainFields, 'seq'>): { head: string; tail: string } {
+export function canonicalAroundSeq(fields: Omit<ChainFields, 'seq'>): {
+  head: string;
+  tail: string;
+} {
   const head = canonicalJson([CANONICAL_VERSION, fields.tenantId]);
   const tail = canonicalJson([
     fields.occurredAt,

@@ -5,7 +5,14 @@
  * SIEM that received the export holds a copy. Anyone who rewrites the whole tail, or truncates it,
  * after a checkpoint cannot produce a matching signed statement (docs/audit-log.md, "Anchoring").
  */
-import { createHash, createPrivateKey, createPublicKey, KeyObject, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { withTenant, type Database, type TenantTx } from '@tessera/db';
 import { canonicalJson } from './canonical.js';
 import { lockChainHead, recordAuditEvent } from './record-audit-event.js';
@@ -33,7 +40,8 @@ export interface AuditCheckpoint {
 function asKeyObject(input: KeyObject | string, kind: 'private' | 'public'): KeyObject {
   if (input instanceof KeyObject) return input;
   const text = input.trim();
-  if (text.startsWith('-----BEGIN')) return kind === 'private' ? createPrivateKey(text) : createPublicKey(text);
+  if (text.startsWith('-----BEGIN'))
+    return kind === 'private' ? createPrivateKey(text) : createPublicKey(text);
   const der = Buffer.from(text, 'base64');
   if (kind === 'private') return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   try {
@@ -51,7 +59,8 @@ export function parseAuditSigningKey(input: AuditSigningKey): KeyObject {
   } catch {
     throw new TypeError('AUDIT_SIGNING_KEY is not a PKCS#8 private key');
   }
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') throw new TypeError('AUDIT_SIGNING_KEY must be an Ed25519 private key');
+  if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519')
+    throw new TypeError('AUDIT_SIGNING_KEY must be an Ed25519 private key');
   return key;
 }
 
@@ -76,13 +85,29 @@ export function auditKeyId(key: AuditSigningKey | AuditPublicKey): string {
 
 /** The signed bytes: canonical JSON of a fixed-order array (docs/audit-log.md). */
 export function checkpointMessage(cp: Omit<AuditCheckpoint, 'keyId' | 'signature'>): Buffer {
-  return Buffer.from(canonicalJson(['tessera.audit.checkpoint.v1', cp.tenantId, cp.kind, cp.seq, cp.hash, cp.signedAt]), 'utf8');
+  return Buffer.from(
+    canonicalJson([
+      'tessera.audit.checkpoint.v1',
+      cp.tenantId,
+      cp.kind,
+      cp.seq,
+      cp.hash,
+      cp.signedAt,
+    ]),
+    'utf8',
+  );
 }
 
 /** True when the checkpoint is signed by the trusted key its key id names (keys by auditKeyId). */
-export function checkpointSignatureValid(cp: AuditCheckpoint, keysById: ReadonlyMap<string, KeyObject>): boolean {
+export function checkpointSignatureValid(
+  cp: AuditCheckpoint,
+  keysById: ReadonlyMap<string, KeyObject>,
+): boolean {
   const key = keysById.get(cp.keyId);
-  return key !== undefined && verify(null, checkpointMessage(cp), key, Buffer.from(cp.signature, 'base64'));
+  return (
+    key !== undefined &&
+    verify(null, checkpointMessage(cp), key, Buffer.from(cp.signature, 'base64'))
+  );
 }
 
 /**
@@ -96,27 +121,50 @@ export async function createCheckpoint(
   now: Date,
 ): Promise<AuditCheckpoint> {
   const key = parseAuditSigningKey(signingKey);
-  const unsigned = { tenantId: tx.tenantId, seq: at.seq, hash: at.hash, kind: at.kind, signedAt: now.toISOString() };
+  const unsigned = {
+    tenantId: tx.tenantId,
+    seq: at.seq,
+    hash: at.hash,
+    kind: at.kind,
+    signedAt: now.toISOString(),
+  };
   const checkpoint: AuditCheckpoint = {
     ...unsigned,
     keyId: auditKeyId(key),
     signature: sign(null, checkpointMessage(unsigned), key).toString('base64'),
   };
-  await tx.client.query(
-    `INSERT INTO public.audit_checkpoints (tenant_id, seq, hash, kind, signed_at, key_id, signature)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [checkpoint.tenantId, checkpoint.seq, Buffer.from(checkpoint.hash, 'hex'), checkpoint.kind, checkpoint.signedAt,
-      checkpoint.keyId, Buffer.from(checkpoint.signature, 'base64')],
-  );
+  await insertCheckpoint(tx, checkpoint);
   const { tenantId: _tenant, hash, ...rest } = checkpoint;
-  await recordAuditEvent(tx, { actor: { type: 'system', id: null }, action: 'audit.checkpoint.signed', occurredAt: now, metadata: { ...rest, sha256: hash } });
+  await recordAuditEvent(tx, {
+    actor: { type: 'system', id: null },
+    action: 'audit.checkpoint.signed',
+    occurredAt: now,
+    metadata: { ...rest, sha256: hash },
+  });
   return checkpoint;
 }
 
+async function insertCheckpoint(tx: TenantTx, cp: AuditCheckpoint): Promise<void> {
+  await tx.client.query(
+    `INSERT INTO public.audit_checkpoints (tenant_id, seq, hash, kind, signed_at, key_id, signature)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    // prettier-ignore
+    [cp.tenantId, cp.seq, Buffer.from(cp.hash, 'hex'), cp.kind, cp.signedAt, cp.keyId, Buffer.from(cp.signature, 'base64')],
+  );
+}
+
 /** Signs the tenant's current chain head (on demand, or from signDueAuditCheckpoints). */
-export async function signAuditCheckpoint(tx: TenantTx, options: { signingKey: AuditSigningKey; now?: Date }): Promise<AuditCheckpoint> {
+export async function signAuditCheckpoint(
+  tx: TenantTx,
+  options: { signingKey: AuditSigningKey; now?: Date },
+): Promise<AuditCheckpoint> {
   const head = await lockChainHead(tx); // writers wait, so the head cannot move while we sign it
-  return createCheckpoint(tx, { seq: head.seq, hash: head.hash.toString('hex'), kind: 'head' }, options.signingKey, options.now ?? new Date());
+  return createCheckpoint(
+    tx,
+    { seq: head.seq, hash: head.hash.toString('hex'), kind: 'head' },
+    options.signingKey,
+    options.now ?? new Date(),
+  );
 }
 
 /** The tenant's checkpoints at or after `fromSeq`, in seq order. */
@@ -138,7 +186,11 @@ export async function findPruneAnchor(tx: TenantTx): Promise<AuditCheckpoint | n
   );
   const seq = rows[0]?.seq;
   if (seq === undefined) return null;
-  return (await loadCheckpoints(tx, Number(seq))).find((cp) => cp.kind === 'prune' && cp.seq === Number(seq)) ?? null;
+  return (
+    (await loadCheckpoints(tx, Number(seq))).find(
+      (cp) => cp.kind === 'prune' && cp.seq === Number(seq),
+    ) ?? null
+  );
 }
 
 /** Periodic job: signs the head of every tenant whose chain moved since its last checkpoint. */
@@ -146,12 +198,19 @@ export async function signDueAuditCheckpoints(
   database: Pick<Database, 'pool'>,
   options: { signingKey: AuditSigningKey; now?: () => Date },
 ): Promise<{ signed: number; failedTenantIds: string[] }> {
-  const { rows } = await database.pool.query<{ tenant_id: string }>('SELECT tenant_id FROM public.audit_checkpoints_due()');
+  const { rows } = await database.pool.query<{ tenant_id: string }>(
+    'SELECT tenant_id FROM public.audit_checkpoints_due()',
+  );
   const failedTenantIds: string[] = [];
   let signed = 0;
   for (const { tenant_id: tenantId } of rows) {
     try {
-      await withTenant(database, tenantId, (tx) => signAuditCheckpoint(tx, { signingKey: options.signingKey, now: options.now?.() ?? new Date() }));
+      await withTenant(database, tenantId, (tx) =>
+        signAuditCheckpoint(tx, {
+          signingKey: options.signingKey,
+          now: options.now?.() ?? new Date(),
+        }),
+      );
       signed += 1;
     } catch {
       failedTenantIds.push(tenantId); // one tenant's failure must not starve the others

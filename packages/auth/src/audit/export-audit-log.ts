@@ -18,7 +18,10 @@ export const AUDIT_EXPORT_CONTENT_TYPES: Readonly<Record<AuditExportFormat, stri
   csv: 'text/csv; charset=utf-8',
 };
 
-export async function* auditExportChunks(tx: TenantTx, options: AuditExportOptions): AsyncGenerator<string> {
+export async function* auditExportChunks(
+  tx: TenantTx,
+  options: AuditExportOptions,
+): AsyncGenerator<string> {
   const batchSize = options.batchSize ?? 1000;
   const line = options.format === 'csv' ? csvLine : jsonLine;
   if (options.format === 'csv') yield `${CHAIN_ROW_KEYS.join(',')}\r\n`;

@@ -18,7 +18,12 @@ export {
   signAuditCheckpoint,
   signDueAuditCheckpoints,
 } from './checkpoints.js';
-export type { AuditCheckpoint, AuditCheckpointKind, AuditPublicKey, AuditSigningKey } from './checkpoints.js';
+export type {
+  AuditCheckpoint,
+  AuditCheckpointKind,
+  AuditPublicKey,
+  AuditSigningKey,
+} from './checkpoints.js';
 export { redactAuditPersonalData } from './redact-audit-personal-data.js';
 export type { RedactAuditOptions } from './redact-audit-personal-data.js';
 export {
@@ -39,5 +44,12 @@ export {
   signInRiskScore,
 } from './risk-score.js';
 export type { SignInRiskInput } from './risk-score.js';
-export { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH, personalDigest, piiToken } from './canonical.js';
+export {
+  canonicalEvent,
+  canonicalJson,
+  chainHash,
+  GENESIS_HASH,
+  personalDigest,
+  piiToken,
+} from './canonical.js';
 export type { ChainFields, JsonValue } from './canonical.js';

@@ -68,7 +68,10 @@ function toView(row: typeof auditLogs.$inferSelect): AuditEventView {
     occurredAt: row.occurredAt.toISOString(),
     actor: { type: row.actorType, id: row.actorId },
     action: row.action,
-    target: row.targetType === null && row.targetId === null ? null : { type: row.targetType, id: reveal(row.targetId, pii) },
+    target:
+      row.targetType === null && row.targetId === null
+        ? null
+        : { type: row.targetType, id: reveal(row.targetId, pii) },
     ip: row.ip,
     userAgent: row.userAgent,
     before: reveal((row.before ?? null) as JsonValue, pii),
@@ -85,5 +88,7 @@ export function reveal<T extends JsonValue>(value: T, pii: Readonly<Record<strin
   if (typeof value === 'string') return (Object.hasOwn(pii, value) ? pii[value] : value) as T;
   if (Array.isArray(value)) return value.map((item) => reveal(item, pii)) as T;
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, reveal(item, pii)])) as T;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, reveal(item, pii)]),
+  ) as T;
 }

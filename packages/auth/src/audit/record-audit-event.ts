@@ -17,7 +17,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TenantTx } from '@tessera/db';
-import { canonicalAroundSeq, canonicalJson, chainHash, personalDigest, piiToken, type ChainFields, type JsonValue } from './canonical.js';
+import {
+  canonicalAroundSeq,
+  canonicalJson,
+  chainHash,
+  personalDigest,
+  piiToken,
+  type ChainFields,
+  type JsonValue,
+} from './canonical.js';
 import { defaultRiskScore } from './risk-score.js';
 import { cleanString, looksLikeEmail, preparePayload } from './sanitize.js';
 
@@ -62,27 +70,46 @@ interface PreparedEvent {
   salt: Buffer | null;
 }
 
-export async function recordAuditEvent(tx: TenantTx, event: AuditEventInput): Promise<RecordedAuditEvent> {
-  const { fields, ip, userAgent, pii, salt } = prepareEvent(tx.tenantId, event);
+export async function recordAuditEvent(
+  tx: TenantTx,
+  event: AuditEventInput,
+): Promise<RecordedAuditEvent> {
+  const prepared = prepareEvent(tx.tenantId, event);
+  const row = await appendRow(tx, prepared);
+  const seq = Number(row.new_seq);
+  // The database hashed the text we sent; hashing the fields here too catches any encoding drift
+  // between the two before it can commit (verification would only find it later).
+  const expected = chainHash(row.new_prev_hash, { ...prepared.fields, seq });
+  if (!expected.equals(row.new_hash)) {
+    throw new Error('audit hash mismatch between writer and database');
+  }
+  return { seq, hash: expected.toString('hex') };
+}
+
+interface AppendedRow {
+  new_seq: string;
+  new_prev_hash: Buffer;
+  new_hash: Buffer;
+}
+
+/** One round trip under the head lock: audit_append locks the head, allocates seq and hashes. */
+async function appendRow(tx: TenantTx, prepared: PreparedEvent): Promise<AppendedRow> {
+  const { fields, ip, userAgent, pii, salt } = prepared;
   const { head, tail } = canonicalAroundSeq(fields);
-  // One round trip under the head lock: audit_append locks the head, allocates seq and hashes.
-  const { rows } = await tx.client.query<{ new_seq: string; new_prev_hash: Buffer; new_hash: Buffer }>({
+  const { rows } = await tx.client.query<AppendedRow>({
     name: 'tessera_audit_append',
-    text: 'SELECT new_seq, new_prev_hash, new_hash FROM public.audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)',
+    text: `SELECT new_seq, new_prev_hash, new_hash
+           FROM public.audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    // prettier-ignore
     values: [
-      fields.occurredAt, fields.actorType, fields.actorId, fields.action, fields.targetType, fields.targetId, ip,
-      userAgent, jsonParam(pii), salt, hexParam(fields.ipDigest), hexParam(fields.userAgentDigest),
+      fields.occurredAt, fields.actorType, fields.actorId, fields.action, fields.targetType, fields.targetId,
+      ip, userAgent, jsonParam(pii), salt, hexParam(fields.ipDigest), hexParam(fields.userAgentDigest),
       jsonParam(fields.before), jsonParam(fields.after), jsonParam(fields.metadata), fields.riskScore, head, tail,
     ],
   });
   const row = rows[0];
   if (!row) throw new Error('audit_append returned no row');
-  const seq = Number(row.new_seq);
-  // The database hashed the text we sent; hashing the fields here too catches any encoding drift
-  // between the two before it can commit (verification would only find it later).
-  const expected = chainHash(row.new_prev_hash, { ...fields, seq });
-  if (!expected.equals(row.new_hash)) throw new Error('audit hash mismatch between writer and database');
-  return { seq, hash: expected.toString('hex') };
+  return row;
 }
 
 /** Locks the tenant's chain head until the transaction ends and returns it. */
@@ -99,8 +126,45 @@ export async function lockChainHead(tx: TenantTx): Promise<{ seq: number; hash: 
 function prepareEvent(tenantId: string, event: AuditEventInput): PreparedEvent {
   const actor = checkActor(event.actor);
   const action = checkAction(event.action);
-  const occurredAt = checkDate(event.occurredAt ?? new Date());
-  const riskScore = checkRiskScore(event.riskScore ?? defaultRiskScore(action));
+  const personal = personalDataOf(event);
+  const { mask, salt } = personal;
+  const before = preparePayload(event.before, mask);
+  const after = preparePayload(event.after, mask);
+  const metadata = preparePayload(event.metadata ?? {}, mask);
+  if (canonicalJson([before, after, metadata]).length > MAX_PAYLOAD_CHARS) {
+    throw new TypeError('audit before/after/metadata exceed 64 KiB');
+  }
+  const targetId = optionalText(event.target?.id, 'target.id', 200);
+  const fields: Omit<ChainFields, 'seq'> = {
+    tenantId,
+    occurredAt: checkDate(event.occurredAt ?? new Date()),
+    actorType: actor.type,
+    actorId: actor.id,
+    action,
+    targetType: optionalText(event.target?.type, 'target.type', 100),
+    // An id that is an e-mail address (a sign-in for an unknown account) is personal data too.
+    targetId: targetId !== null && looksLikeEmail(targetId) ? mask(targetId) : targetId,
+    ipDigest: personal.ip === null ? null : personalDigest(salt, personal.ip).toString('hex'),
+    userAgentDigest:
+      personal.userAgent === null ? null : personalDigest(salt, personal.userAgent).toString('hex'),
+    before,
+    after,
+    metadata,
+    riskScore: checkRiskScore(event.riskScore ?? defaultRiskScore(action)),
+  };
+  const pii = Object.keys(personal.pii).length > 0 ? personal.pii : null;
+  const any = personal.ip !== null || personal.userAgent !== null || pii !== null;
+  return { fields, ip: personal.ip, userAgent: personal.userAgent, pii, salt: any ? salt : null };
+}
+
+/** A fresh per-event salt, the clear ip and user agent, and a `mask` that tokenises other values. */
+function personalDataOf(event: AuditEventInput): {
+  salt: Buffer;
+  ip: string | null;
+  userAgent: string | null;
+  pii: Record<string, string>;
+  mask: (clear: string) => string;
+} {
   const salt = randomBytes(16);
   const pii: Record<string, string> = {};
   const mask = (clear: string): string => {
@@ -110,31 +174,12 @@ function prepareEvent(tenantId: string, event: AuditEventInput): PreparedEvent {
   };
   const ip = optionalText(event.ip, 'ip', 64);
   const userAgent = event.userAgent ? cleanString(event.userAgent).slice(0, MAX_USER_AGENT) : null;
-  const targetId = optionalText(event.target?.id, 'target.id', 200);
-  const before = preparePayload(event.before, mask);
-  const after = preparePayload(event.after, mask);
-  const metadata = preparePayload(event.metadata ?? {}, mask);
-  const size = canonicalJson([before, after, metadata]).length;
-  if (size > MAX_PAYLOAD_CHARS) throw new TypeError('audit before/after/metadata exceed 64 KiB');
-  const personal = ip !== null || userAgent !== null || Object.keys(pii).length > 0;
-  return {
-    fields: {
-      tenantId, occurredAt, riskScore, action, before, after, metadata,
-      actorType: actor.type, actorId: actor.id,
-      targetType: optionalText(event.target?.type, 'target.type', 100),
-      // An id that is an e-mail address (a sign-in for an unknown account) is personal data too.
-      targetId: targetId !== null && looksLikeEmail(targetId) ? mask(targetId) : targetId,
-      ipDigest: ip === null ? null : personalDigest(salt, ip).toString('hex'),
-      userAgentDigest: userAgent === null ? null : personalDigest(salt, userAgent).toString('hex'),
-    },
-    ip, userAgent,
-    pii: Object.keys(pii).length > 0 ? pii : null,
-    salt: personal ? salt : null,
-  };
+  return { salt, ip, userAgent, pii, mask };
 }
 
 function checkActor(actor: AuditActor): AuditActor {
-  if (!actor || !ACTOR_TYPES.has(actor.type)) throw new TypeError('audit actor.type must be user, api_key or system');
+  if (!actor || !ACTOR_TYPES.has(actor.type))
+    throw new TypeError('audit actor.type must be user, api_key or system');
   return { type: actor.type, id: optionalText(actor.id, 'actor.id', 200) };
 }
 
@@ -147,18 +192,21 @@ function checkAction(action: string): string {
 
 function checkDate(date: Date): string {
   const year = date instanceof Date ? date.getUTCFullYear() : Number.NaN;
-  if (!(year >= FIRST_YEAR && year <= LAST_YEAR)) throw new TypeError('audit occurredAt must be a valid date');
+  if (!(year >= FIRST_YEAR && year <= LAST_YEAR))
+    throw new TypeError('audit occurredAt must be a valid date');
   return date.toISOString();
 }
 
 function checkRiskScore(score: number): number {
-  if (!Number.isInteger(score) || score < 0 || score > 100) throw new TypeError('audit riskScore must be an integer 0..100');
+  if (!Number.isInteger(score) || score < 0 || score > 100)
+    throw new TypeError('audit riskScore must be an integer 0..100');
   return score;
 }
 
 function optionalText(value: string | null | undefined, name: string, max: number): string | null {
   if (value === null || value === undefined || value === '') return null;
-  if (typeof value !== 'string' || value.length > max) throw new TypeError(`audit ${name} must be a string of at most ${max} characters`);
+  if (typeof value !== 'string' || value.length > max)
+    throw new TypeError(`audit ${name} must be a string of at most ${max} characters`);
   return cleanString(value);
 }
 

@@ -21,10 +21,17 @@ export interface RedactAuditOptions {
   now?: Date;
 }
 
-export async function redactAuditPersonalData(tx: TenantTx, userId: string, options: RedactAuditOptions = {}): Promise<{ redacted: number }> {
+export async function redactAuditPersonalData(
+  tx: TenantTx,
+  userId: string,
+  options: RedactAuditOptions = {},
+): Promise<{ redacted: number }> {
   if (typeof userId !== 'string' || userId === '') throw new TypeError('userId is required');
   const emails = (options.emails ?? []).map((email) => email.trim().toLowerCase()).filter(Boolean);
-  const { rows } = await tx.client.query<{ n: string }>('SELECT public.redact_audit_personal_data($1, $2::text[])::text AS n', [userId, emails]);
+  const { rows } = await tx.client.query<{ n: string }>(
+    'SELECT public.redact_audit_personal_data($1, $2::text[])::text AS n',
+    [userId, emails],
+  );
   const redacted = Number(rows[0]?.n ?? 0);
   await recordAuditEvent(tx, {
     actor: options.actor ?? { type: 'system', id: null },

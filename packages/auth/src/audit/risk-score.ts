@@ -30,7 +30,10 @@ export const SIGN_IN_RISK_WEIGHTS = {
 /** Sum of the weights of the signals present, failures capped at 3, the total capped at 100. */
 export function signInRiskScore(input: SignInRiskInput): number {
   const w = SIGN_IN_RISK_WEIGHTS;
-  const failures = Math.min(Math.max(0, Math.trunc(input.recentFailures) || 0), w.maxRecentFailures);
+  const failures = Math.min(
+    Math.max(0, Math.trunc(input.recentFailures) || 0),
+    w.maxRecentFailures,
+  );
   const score =
     (input.newIp ? w.newIp : 0) +
     (input.newUserAgent ? w.newUserAgent : 0) +

@@ -11,14 +11,44 @@ const MAX_DEPTH = 16;
 
 /** A key is secret when its last word is one of these (`newPassword`, `token_hash`, `apiKey`). */
 const SECRET_WORDS = new Set([
-  'password', 'passwords', 'passcode', 'passphrase', 'pwd', 'pin', 'token', 'tokens', 'secret', 'secrets',
-  'code', 'codes', 'hash', 'hashes', 'key', 'keys', 'salt', 'pepper', 'otp', 'totp', 'cookie', 'cookies',
-  'authorization', 'credential', 'credentials', 'verifier',
+  'password',
+  'passwords',
+  'passcode',
+  'passphrase',
+  'pwd',
+  'pin',
+  'token',
+  'tokens',
+  'secret',
+  'secrets',
+  'code',
+  'codes',
+  'hash',
+  'hashes',
+  'key',
+  'keys',
+  'salt',
+  'pepper',
+  'otp',
+  'totp',
+  'cookie',
+  'cookies',
+  'authorization',
+  'credential',
+  'credentials',
+  'verifier',
 ]);
 /** Personal data by key: the last word, or the whole key (case- and separator-insensitive). */
 const PERSONAL_WORDS = new Set(['email', 'emails', 'phone', 'mobile']);
 const PERSONAL_KEYS = new Set([
-  'displayname', 'fullname', 'firstname', 'lastname', 'givenname', 'familyname', 'phonenumber', 'username',
+  'displayname',
+  'fullname',
+  'firstname',
+  'lastname',
+  'givenname',
+  'familyname',
+  'phonenumber',
+  'username',
 ]);
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
 /** A whole secret API key (a short prefix is an identifier, not a secret) or a bearer credential. */
@@ -26,7 +56,11 @@ const SECRET_VALUE = /^(?:sk_(?:live|test)_[A-Za-z0-9]{40,}|bearer\s.+)$/is;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function wordsOf(key: string): string[] {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 export function isSecretKey(key: string): boolean {
@@ -71,7 +105,9 @@ export function toJsonValue(value: unknown, depth = 0): JsonValue {
   if (Array.isArray(value)) return value.map((item) => toJsonValue(item, depth + 1));
   const withToJson = value as { toJSON?: () => unknown };
   if (typeof withToJson.toJSON === 'function') return toJsonValue(withToJson.toJSON(), depth + 1);
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
+  const entries = Object.entries(value).filter(
+    ([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol',
+  );
   // fromEntries defines own properties, so a "__proto__" key stays data instead of a prototype.
   return Object.fromEntries(entries.map(([k, v]) => [cleanString(k), toJsonValue(v, depth + 1)]));
 }
@@ -80,7 +116,11 @@ export function toJsonValue(value: unknown, depth = 0): JsonValue {
  * Redacts secrets and masks personal data in a JSON value. `mask` returns the pseudonym token
  * for a clear value (and remembers the pair for the row's `pii` column).
  */
-export function protectJson(value: JsonValue, mask: (clear: string) => string, personal = false): JsonValue {
+export function protectJson(
+  value: JsonValue,
+  mask: (clear: string) => string,
+  personal = false,
+): JsonValue {
   if (typeof value === 'string') {
     if (SECRET_VALUE.test(value)) return REDACTED;
     return personal || looksLikeEmail(value) ? mask(value) : value;
@@ -96,8 +136,12 @@ export function protectJson(value: JsonValue, mask: (clear: string) => string, p
 }
 
 /** toJsonValue + protectJson for one optional payload field. */
-export function preparePayload(value: Record<string, unknown> | null | undefined, mask: (clear: string) => string): JsonValue {
+export function preparePayload(
+  value: Record<string, unknown> | null | undefined,
+  mask: (clear: string) => string,
+): JsonValue {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError('audit before/after/metadata must be objects');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new TypeError('audit before/after/metadata must be objects');
   return protectJson(toJsonValue(value), mask);
 }

@@ -39,18 +39,25 @@ export interface AuditChainVerification {
   firstInvalidSeq?: number;
 }
 
-export async function verifyAuditChain(tx: TenantTx, options: VerifyAuditChainOptions = {}): Promise<AuditChainVerification> {
+export async function verifyAuditChain(
+  tx: TenantTx,
+  options: VerifyAuditChainOptions = {},
+): Promise<AuditChainVerification> {
   const anchor = await findPruneAnchor(tx);
   const start = anchor?.seq ?? 0;
   const checkpoints = await loadCheckpoints(tx, start);
   const forgedAt = firstForgedCheckpoint(checkpoints, trustedKeys(options.publicKey));
   const expectedBySeq = new Map<number, string[]>();
-  for (const cp of checkpoints) expectedBySeq.set(cp.seq, [...(expectedBySeq.get(cp.seq) ?? []), cp.hash]);
+  for (const cp of checkpoints)
+    expectedBySeq.set(cp.seq, [...(expectedBySeq.get(cp.seq) ?? []), cp.hash]);
 
   let prev = anchor?.hash ?? GENESIS_HASH.toString('hex');
   let next = start + 1;
   let checked = 0;
-  for await (const row of readChainRows(tx, { afterSeq: start, batchSize: options.batchSize ?? 2000 })) {
+  for await (const row of readChainRows(tx, {
+    afterSeq: start,
+    batchSize: options.batchSize ?? 2000,
+  })) {
     if (forgedAt !== null && row.seq >= forgedAt) break;
     const badAt = rowFailure(row, next, prev, expectedBySeq.get(row.seq));
     if (badAt !== null) return invalid(checked, Math.min(badAt, forgedAt ?? badAt));
@@ -61,7 +68,9 @@ export async function verifyAuditChain(tx: TenantTx, options: VerifyAuditChainOp
   const reach = Math.max(await headSeq(tx), ...checkpoints.map((cp) => cp.seq));
   const cutAt = reach >= next ? next : null; // the head or a checkpoint lies beyond the last row
   const firstInvalidSeq = Math.min(cutAt ?? Infinity, forgedAt ?? Infinity);
-  return Number.isFinite(firstInvalidSeq) ? invalid(checked, firstInvalidSeq) : { valid: true, checked };
+  return Number.isFinite(firstInvalidSeq)
+    ? invalid(checked, firstInvalidSeq)
+    : { valid: true, checked };
 }
 
 function invalid(checked: number, firstInvalidSeq: number): AuditChainVerification {
@@ -72,7 +81,12 @@ function invalid(checked: number, firstInvalidSeq: number): AuditChainVerificati
  * The seq at which this row breaks the chain, or null. Chain hashes are public (they are in every
  * export), so plain string comparison is fine here; timing reveals nothing secret.
  */
-function rowFailure(row: ChainRow, next: number, prev: string, checkpointHashes: string[] | undefined): number | null {
+function rowFailure(
+  row: ChainRow,
+  next: number,
+  prev: string,
+  checkpointHashes: string[] | undefined,
+): number | null {
   if (row.seq !== next) return next;
   // eslint-disable-next-line tessera/no-plain-compare-secret -- public chain hash, not a secret
   if (row.prevHash !== prev) return row.seq;
@@ -84,14 +98,22 @@ function rowFailure(row: ChainRow, next: number, prev: string, checkpointHashes:
 }
 
 /** Clear values still present must be the ones the chain covers through their salted digests. */
-export function personalDataMatches(row: Pick<ChainRow, 'ip' | 'ipDigest' | 'userAgent' | 'userAgentDigest' | 'pii' | 'piiSalt'>): boolean {
+export function personalDataMatches(
+  row: Pick<ChainRow, 'ip' | 'ipDigest' | 'userAgent' | 'userAgentDigest' | 'pii' | 'piiSalt'>,
+): boolean {
   const salt = row.piiSalt === null ? null : Buffer.from(row.piiSalt, 'hex');
-  const clear: [string | null, string | null][] = [[row.ip, row.ipDigest], [row.userAgent, row.userAgentDigest]];
+  const clear: [string | null, string | null][] = [
+    [row.ip, row.ipDigest],
+    [row.userAgent, row.userAgentDigest],
+  ];
   for (const [value, digest] of clear) {
     if (value === null) continue;
-    if (salt === null || digest === null || personalDigest(salt, value).toString('hex') !== digest) return false;
+    if (salt === null || digest === null || personalDigest(salt, value).toString('hex') !== digest)
+      return false;
   }
-  return Object.entries(row.pii ?? {}).every(([token, value]) => salt !== null && token === piiToken(salt, value));
+  return Object.entries(row.pii ?? {}).every(
+    ([token, value]) => salt !== null && token === piiToken(salt, value),
+  );
 }
 
 function trustedKeys(input: VerifyAuditChainOptions['publicKey']): Map<string, KeyObject> | null {
@@ -100,13 +122,18 @@ function trustedKeys(input: VerifyAuditChainOptions['publicKey']): Map<string, K
   return new Map(list.map((key) => [auditKeyId(key), auditPublicKeyOf(key)]));
 }
 
-function firstForgedCheckpoint(checkpoints: readonly AuditCheckpoint[], keys: Map<string, KeyObject> | null): number | null {
+function firstForgedCheckpoint(
+  checkpoints: readonly AuditCheckpoint[],
+  keys: Map<string, KeyObject> | null,
+): number | null {
   if (keys === null) return null;
   const forged = checkpoints.find((cp) => !checkpointSignatureValid(cp, keys));
   return forged?.seq ?? null;
 }
 
 async function headSeq(tx: TenantTx): Promise<number> {
-  const { rows } = await tx.client.query<{ seq: string }>('SELECT seq::text AS seq FROM public.audit_chain_heads');
+  const { rows } = await tx.client.query<{ seq: string }>(
+    'SELECT seq::text AS seq FROM public.audit_chain_heads',
+  );
   return Number(rows[0]?.seq ?? 0);
 }

@@ -13,6 +13,7 @@ import { actsForOthers, auditActorOf, requestMeta, type PrivacyActor } from './a
 import { privacyDueDate } from './deadlines.js';
 import { hasActiveLegalHold } from './legal-holds.js';
 import { enqueuePrivacyEmail } from './notifications.js';
+import type { PrivacySubject } from './sources/index.js';
 
 export const OPEN_STATUSES = ['pending', 'processing', 'blocked'] as const;
 
@@ -82,4 +83,10 @@ export async function lockOpenRequest(tx: TenantTx, id: string): Promise<Privacy
   if (!row) throw new AuthError('not_found');
   if (!(OPEN_STATUSES as readonly string[]).includes(row.status)) throw new AuthError('conflict', { detail: `The request is already ${row.status}.` });
   return row;
+}
+
+/** The subject as the sources take it, without locking; null once the user row is gone. */
+export async function findPrivacySubject(tx: TenantTx, userId: string): Promise<PrivacySubject | null> {
+  const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId));
+  return user ? { userId, email: user.email } : null;
 }

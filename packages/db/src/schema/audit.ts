@@ -1,4 +1,15 @@
-import { bigint, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
 
@@ -14,7 +25,9 @@ export type AuditCheckpointKind = 'head' | 'prune';
 export const auditLogs = pgTable(
   'audit_logs',
   {
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     occurredAt: tz('occurred_at').notNull(),
     actorType: text('actor_type').$type<AuditActorType>().notNull(),
@@ -45,7 +58,9 @@ export const auditLogs = pgTable(
 );
 
 export const auditChainHeads = pgTable('audit_chain_heads', {
-  tenantId: uuid('tenant_id').primaryKey().references(() => tenants.id),
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
   seq: bigint('seq', { mode: 'number' }).notNull(),
   hash: bytea('hash').notNull(),
   updatedAt: tz('updated_at').notNull().defaultNow(),
@@ -54,7 +69,9 @@ export const auditChainHeads = pgTable('audit_chain_heads', {
 export const auditCheckpoints = pgTable(
   'audit_checkpoints',
   {
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     hash: bytea('hash').notNull(),
@@ -63,11 +80,16 @@ export const auditCheckpoints = pgTable(
     keyId: text('key_id').notNull(),
     signature: bytea('signature').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('audit_checkpoints_tenant_seq_idx').on(t.tenantId, t.seq)],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index('audit_checkpoints_tenant_seq_idx').on(t.tenantId, t.seq),
+  ],
 );
 
 export const auditSettings = pgTable('audit_settings', {
-  tenantId: uuid('tenant_id').primaryKey().references(() => tenants.id, { onDelete: 'cascade' }),
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
   retentionDays: integer('retention_days'),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });

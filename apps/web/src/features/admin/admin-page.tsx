@@ -9,7 +9,8 @@ export function AdminPage({ me }: { me: Me }): JSX.Element {
     <>
       <h1>Administration</h1>
       <nav aria-label="Administration sections" className="subnav">
-        <a href="#members-heading">Members</a> <a href="#keys-heading">API keys</a> <a href="#policy-heading">Security policy</a>
+        <a href="#members-heading">Members</a> <a href="#keys-heading">API keys</a>{' '}
+        <a href="#policy-heading">Security policy</a>
       </nav>
       <MembersSection me={me} />
       <ApiKeysSection />

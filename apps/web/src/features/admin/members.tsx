@@ -15,7 +15,8 @@ const ROLES = ['member', 'admin', 'compliance', 'owner'] as const;
 export function MembersSection({ me }: { me: Me }): JSX.Element {
   const members = useInfiniteQuery({
     queryKey: ['users.list'],
-    queryFn: ({ pageParam }) => api.users.list.query(pageParam ? { cursor: pageParam, limit: 50 } : { limit: 50 }),
+    queryFn: ({ pageParam }) =>
+      api.users.list.query(pageParam ? { cursor: pageParam, limit: 50 } : { limit: 50 }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor ?? null,
   });
@@ -59,7 +60,12 @@ export function MembersSection({ me }: { me: Me }): JSX.Element {
         </table>
       ) : null}
       {members.hasNextPage ? (
-        <button type="button" className="secondary" onClick={() => void members.fetchNextPage()} disabled={members.isFetchingNextPage}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => void members.fetchNextPage()}
+          disabled={members.isFetchingNextPage}
+        >
           {members.isFetchingNextPage ? 'Loading…' : 'Load more members'}
         </button>
       ) : null}
@@ -67,7 +73,12 @@ export function MembersSection({ me }: { me: Me }): JSX.Element {
   );
 }
 
-function MemberRow(props: { member: Member; me: Me; pending: string | null; run: (key: string, fn: () => Promise<unknown>, done: string) => Promise<void> }): JSX.Element {
+function MemberRow(props: {
+  member: Member;
+  me: Me;
+  pending: string | null;
+  run: (key: string, fn: () => Promise<unknown>, done: string) => Promise<void>;
+}): JSX.Element {
   const { member: m, me, pending, run } = props;
   const [role, setRole] = useState<string>(m.role);
   const [roleError, setRoleError] = useState<string | undefined>(undefined);
@@ -77,42 +88,103 @@ function MemberRow(props: { member: Member; me: Me; pending: string | null; run:
     const parsed = setRoleInput.safeParse({ userId: m.id, role });
     if (!parsed.success) return setRoleError('Choose a role.');
     setRoleError(undefined);
-    void run(`role:${m.id}`, () => api.users.setRole.mutate(parsed.data), `${m.email} is now ${role}.`);
+    void run(
+      `role:${m.id}`,
+      () => api.users.setRole.mutate(parsed.data),
+      `${m.email} is now ${role}.`,
+    );
   };
-  const confirmThen = (question: string, key: string, fn: () => Promise<unknown>, done: string): void => {
+  const confirmThen = (
+    question: string,
+    key: string,
+    fn: () => Promise<unknown>,
+    done: string,
+  ): void => {
     if (window.confirm(question)) void run(key, fn, done);
   };
   return (
     <tr>
       <td>
-        {who} {self ? <span className="badge">You</span> : null} {m.disabled ? <span className="badge warn">Disabled</span> : null}
+        {who} {self ? <span className="badge">You</span> : null}{' '}
+        {m.disabled ? <span className="badge warn">Disabled</span> : null}
       </td>
       <td>
         <div className="inline">
-          <SelectField label={`Role of ${m.email}`} name="role" options={ROLES} value={role} onChange={(e) => setRole(e.target.value)} error={roleError} hideLabel />
-          <button type="button" className="small" disabled={role === m.role || pending === `role:${m.id}`} onClick={saveRole}>
+          <SelectField
+            label={`Role of ${m.email}`}
+            name="role"
+            options={ROLES}
+            value={role}
+            onChange={(e) => setRole(e.target.value)}
+            error={roleError}
+            hideLabel
+          />
+          <button
+            type="button"
+            className="small"
+            disabled={role === m.role || pending === `role:${m.id}`}
+            onClick={saveRole}
+          >
             Save<span className="visually-hidden"> role of {m.email}</span>
           </button>
         </div>
       </td>
-      <td>{m.mfaEnabled ? <span className="badge ok">On</span> : <span className="badge">Off</span>}</td>
+      <td>
+        {m.mfaEnabled ? <span className="badge ok">On</span> : <span className="badge">Off</span>}
+      </td>
       <td>
         <Time value={m.lastLoginAt} />
       </td>
-      <td className="row-actions">
-        {!m.disabled && !self ? (
-          <button type="button" className="secondary small" onClick={() => confirmThen(`Disable ${m.email}? Their sessions end now.`, `disable:${m.id}`, () => api.users.disable.mutate({ userId: m.id }), `${m.email} was disabled.`)}>
-            Disable<span className="visually-hidden"> {m.email}</span>
-          </button>
-        ) : null}
-        <button type="button" className="secondary small" onClick={() => void run(`unlock:${m.id}`, () => api.users.unlock.mutate({ userId: m.id }), `${m.email} can sign in again.`)}>
-          Unlock<span className="visually-hidden"> {m.email}</span>
-        </button>
-        {m.mfaEnabled ? (
-          <button type="button" className="secondary small" onClick={() => confirmThen(`Reset two-factor authentication for ${m.email}? Their factors and sessions are removed.`, `mfa:${m.id}`, () => api.users.resetMfa.mutate({ userId: m.id }), `Two-factor authentication of ${m.email} was reset.`)}>
-            Reset 2FA<span className="visually-hidden"> of {m.email}</span>
-          </button>
-        ) : null}
+      <td>
+        <div className="row-actions">
+          {!m.disabled && !self ? (
+            <button
+              type="button"
+              className="secondary small"
+              onClick={() =>
+                confirmThen(
+                  `Disable ${m.email}? Their sessions end now.`,
+                  `disable:${m.id}`,
+                  () => api.users.disable.mutate({ userId: m.id }),
+                  `${m.email} was disabled.`,
+                )
+              }
+            >
+              Disable<span className="visually-hidden"> {m.email}</span>
+            </button>
+          ) : null}
+          {self ? null : (
+            <button
+              type="button"
+              className="secondary small"
+              onClick={() =>
+                void run(
+                  `unlock:${m.id}`,
+                  () => api.users.unlock.mutate({ userId: m.id }),
+                  `${m.email} can sign in again.`,
+                )
+              }
+            >
+              Unlock<span className="visually-hidden"> {m.email}</span>
+            </button>
+          )}
+          {m.mfaEnabled && !self ? (
+            <button
+              type="button"
+              className="secondary small"
+              onClick={() =>
+                confirmThen(
+                  `Reset two-factor authentication for ${m.email}? Their factors and sessions are removed.`,
+                  `mfa:${m.id}`,
+                  () => api.users.resetMfa.mutate({ userId: m.id }),
+                  `Two-factor authentication of ${m.email} was reset.`,
+                )
+              }
+            >
+              Reset 2FA<span className="visually-hidden"> of {m.email}</span>
+            </button>
+          ) : null}
+        </div>
       </td>
     </tr>
   );
@@ -126,7 +198,11 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: () => Promise<void> 
     event.preventDefault();
     const target = event.currentTarget;
     const values = formValues(target);
-    const result = await form.run(values, (input) => api.users.invite.mutate(input), inviteUserInput);
+    const result = await form.run(
+      values,
+      (input) => api.users.invite.mutate(input),
+      inviteUserInput,
+    );
     if (!result) return;
     setSent(`Invitation sent to ${values['email'] ?? ''}.`);
     target.reset();
@@ -136,8 +212,21 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: () => Promise<void> 
     <form onSubmit={submit} noValidate className="inline-form" aria-label="Invite a member">
       <FormAlert message={form.formError} />
       {sent ? <Notice>{sent}</Notice> : null}
-      <TextField label="Email to invite" name="email" type="email" autoComplete="off" required error={form.errors['email']} />
-      <SelectField label="Role" name="role" options={roles} defaultValue="member" error={form.errors['role']} />
+      <TextField
+        label="Email to invite"
+        name="email"
+        type="email"
+        autoComplete="off"
+        required
+        error={form.errors['email']}
+      />
+      <SelectField
+        label="Role"
+        name="role"
+        options={roles}
+        defaultValue="member"
+        error={form.errors['role']}
+      />
       <SubmitButton pending={form.pending} pendingText="Inviting…">
         Invite
       </SubmitButton>

@@ -46,7 +46,11 @@ function PolicyForm({ policy }: { policy: Policy }): JSX.Element {
       const number = value.trim() === '' ? Number.NaN : Number(value);
       if (number !== policy[name]) patch[name] = Number.isFinite(number) ? number : value;
     }
-    const result = await form.run(patch, (input) => api.tenant.updateSecurityPolicy.mutate(input), updateSecurityPolicyInput);
+    const result = await form.run(
+      patch,
+      (input) => api.tenant.updateSecurityPolicy.mutate(input),
+      updateSecurityPolicyInput,
+    );
     if (!result) return;
     setSaved(true);
     await queryClient.invalidateQueries({ queryKey: ['tenant.get'] });
@@ -67,7 +71,19 @@ function PolicyForm({ policy }: { policy: Policy }): JSX.Element {
         error={form.errors['mfaRequired']}
       />
       {NUMBERS.map(([name, label, min, max]) => (
-        <TextField key={name} label={label} name={name} type="number" inputMode="numeric" min={min} max={max} step={1} defaultValue={policy[name]} hint={`${min} to ${max}`} error={form.errors[name]} />
+        <TextField
+          key={name}
+          label={label}
+          name={name}
+          type="number"
+          inputMode="numeric"
+          min={min}
+          max={max}
+          step={1}
+          defaultValue={policy[name]}
+          hint={`${min} to ${max}`}
+          error={form.errors[name]}
+        />
       ))}
       <div className="actions">
         <SubmitButton pending={form.pending} pendingText="Saving…">

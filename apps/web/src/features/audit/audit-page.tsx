@@ -5,7 +5,14 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
 import { FormAlert, SubmitButton, TextField } from '../../components/fields';
-import { Empty, ErrorMessage, Loading, NotAvailable, QueryView, Time } from '../../components/states';
+import {
+  Empty,
+  ErrorMessage,
+  Loading,
+  NotAvailable,
+  QueryView,
+  Time,
+} from '../../components/states';
 import { fieldErrorsFrom, isMissingProcedure } from '../../lib/errors';
 import { formValues } from '../../lib/forms';
 import { pendingQuery, type In } from '../../lib/pending';
@@ -27,10 +34,25 @@ export function AuditPage(): JSX.Element {
   const [filters, setFilters] = useState<Filters>({});
   const [cursors, setCursors] = useState<number[]>([]);
   const cursor = cursors.at(-1);
-  const input = { limit: PAGE, ...filters, ...(cursor === undefined ? {} : { cursor }) } as In<'audit.list'>;
-  const page = useQuery({ queryKey: ['audit.list', input], queryFn: () => pendingQuery('audit.list', input), placeholderData: keepPreviousData });
-  const verify = useQuery({ queryKey: ['audit.verify'], queryFn: () => pendingQuery('audit.verify'), staleTime: 60_000 });
-  const filterErrors = page.isError && !isMissingProcedure(page.error) ? fieldErrorsFrom(page.error, ['action', 'actorId', 'since', 'until']) : null;
+  const input = {
+    limit: PAGE,
+    ...filters,
+    ...(cursor === undefined ? {} : { cursor }),
+  } as In<'audit.list'>;
+  const page = useQuery({
+    queryKey: ['audit.list', input],
+    queryFn: () => pendingQuery('audit.list', input),
+    placeholderData: keepPreviousData,
+  });
+  const verify = useQuery({
+    queryKey: ['audit.verify'],
+    queryFn: () => pendingQuery('audit.verify'),
+    staleTime: 60_000,
+  });
+  const filterErrors =
+    page.isError && !isMissingProcedure(page.error)
+      ? fieldErrorsFrom(page.error, ['action', 'actorId', 'since', 'until'])
+      : null;
 
   const apply = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
@@ -56,26 +78,49 @@ export function AuditPage(): JSX.Element {
           {(v) =>
             v.valid ? (
               <p className="status-line">
-                <span className="badge ok">Intact</span> {v.checked} events checked; no record was changed or removed.
+                <span className="badge ok">Intact</span> {v.checked} events checked; no record was
+                changed or removed.
               </p>
             ) : (
               <p className="status-line" role="alert">
-                <span className="badge warn">Broken</span> The chain fails at event #{v.firstInvalidSeq ?? '?'} after {v.checked} events. Someone changed the log: report this.
+                <span className="badge warn">Broken</span> The chain fails at event #
+                {v.firstInvalidSeq ?? '?'} after {v.checked} events. Someone changed the log: report
+                this.
               </p>
             )
           }
         </QueryView>
-        <button type="button" className="secondary small" onClick={() => void verify.refetch()} disabled={verify.isFetching}>
+        <button
+          type="button"
+          className="secondary small"
+          onClick={() => void verify.refetch()}
+          disabled={verify.isFetching}
+        >
           {verify.isFetching ? 'Verifying…' : 'Verify again'}
         </button>
       </section>
       <section className="card" aria-labelledby="events-heading">
         <h2 id="events-heading">Events</h2>
         <form onSubmit={apply} className="inline-form" aria-label="Filter events" noValidate>
-          <TextField label="Action" name="action" placeholder="auth.sign_in.failed" error={filterErrors?.fields['action']} />
+          <TextField
+            label="Action"
+            name="action"
+            placeholder="auth.sign_in.failed"
+            error={filterErrors?.fields['action']}
+          />
           <TextField label="Actor id" name="actorId" error={filterErrors?.fields['actorId']} />
-          <TextField label="From" name="since" type="datetime-local" error={filterErrors?.fields['since']} />
-          <TextField label="Until" name="until" type="datetime-local" error={filterErrors?.fields['until']} />
+          <TextField
+            label="From"
+            name="since"
+            type="datetime-local"
+            error={filterErrors?.fields['since']}
+          />
+          <TextField
+            label="Until"
+            name="until"
+            type="datetime-local"
+            error={filterErrors?.fields['until']}
+          />
           <SubmitButton pending={page.isFetching}>Apply filters</SubmitButton>
         </form>
         {filterErrors ? <FormAlert message={filterErrors.form} /> : null}
@@ -117,7 +162,12 @@ export function AuditPage(): JSX.Element {
           </table>
         ) : null}
         <nav aria-label="Audit pages" className="pager">
-          <button type="button" className="secondary" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+          <button
+            type="button"
+            className="secondary"
+            disabled={cursors.length === 0}
+            onClick={() => setCursors((c) => c.slice(0, -1))}
+          >
             Newer
           </button>
           <button

@@ -17,7 +17,8 @@ export function AcceptInvitePage(): JSX.Element {
       <section className="card narrow" aria-labelledby="invite-title">
         <h1 id="invite-title">Accept invitation</h1>
         <div role="alert" className="alert error">
-          This page needs the link from your invitation e-mail. Open the link again, or ask your administrator for a new invitation.
+          This page needs the link from your invitation e-mail. Open the link again, or ask your
+          administrator for a new invitation.
         </div>
         <p className="links">
           <Link to="/sign-in">Sign in</Link>
@@ -29,7 +30,11 @@ export function AcceptInvitePage(): JSX.Element {
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const values = { ...compact(formValues(event.currentTarget)), token };
-    const result = await form.run(values, (input) => api.auth.acceptInvite.mutate(input), acceptInviteInput);
+    const result = await form.run(
+      values,
+      (input) => api.auth.acceptInvite.mutate(input),
+      acceptInviteInput,
+    );
     if (!result) return;
     await refreshSession();
     navigate('/security?welcome=1', { replace: true });
@@ -41,7 +46,13 @@ export function AcceptInvitePage(): JSX.Element {
       <p>Choose a password to finish setting up your account.</p>
       <form onSubmit={submit} noValidate>
         <FormAlert message={form.formError ?? form.errors['token'] ?? null} />
-        <TextField label="Your name (optional)" name="displayName" autoComplete="name" maxLength={100} error={form.errors['displayName']} />
+        <TextField
+          label="Your name (optional)"
+          name="displayName"
+          autoComplete="name"
+          maxLength={100}
+          error={form.errors['displayName']}
+        />
         <NewPasswordField error={form.errors['password']} />
         <div className="actions">
           <SubmitButton pending={form.pending} pendingText="Joining…">

@@ -11,7 +11,10 @@ type Strength = Outputs['auth']['passwordStrength'];
 const LABELS = ['Very weak', 'Weak', 'Fair', 'Good', 'Strong'] as const;
 const DEBOUNCE_MS = 350;
 
-export function usePasswordStrength(password: string, context: { email?: string | undefined; tenantSlug?: string | undefined }): { strength: Strength | null; checking: boolean } {
+export function usePasswordStrength(
+  password: string,
+  context: { email?: string | undefined; tenantSlug?: string | undefined },
+): { strength: Strength | null; checking: boolean } {
   const [strength, setStrength] = useState<Strength | null>(null);
   const [checking, setChecking] = useState(false);
   const latest = useRef(0);
@@ -25,7 +28,11 @@ export function usePasswordStrength(password: string, context: { email?: string 
     }
     setChecking(true);
     const timer = window.setTimeout(() => {
-      const input = { password, ...(email ? { email } : {}), ...(tenantSlug ? { tenantSlug } : {}) };
+      const input = {
+        password,
+        ...(email ? { email } : {}),
+        ...(tenantSlug ? { tenantSlug } : {}),
+      };
       api.auth.passwordStrength
         .mutate(input)
         .then((result) => {
@@ -43,12 +50,27 @@ export function usePasswordStrength(password: string, context: { email?: string 
   return { strength, checking };
 }
 
-export function StrengthMeter({ strength, checking }: { strength: Strength | null; checking: boolean }): JSX.Element {
+export function StrengthMeter({
+  strength,
+  checking,
+}: {
+  strength: Strength | null;
+  checking: boolean;
+}): JSX.Element {
   const id = useId();
   const label = strength ? LABELS[strength.score] : null;
   return (
     <div className="strength" aria-live="polite">
-      <meter id={id} min={0} max={4} low={2} high={3} optimum={4} value={strength?.score ?? 0} aria-label="Password strength" />
+      <meter
+        id={id}
+        min={0}
+        max={4}
+        low={2}
+        high={3}
+        optimum={4}
+        value={strength?.score ?? 0}
+        aria-label="Password strength"
+      />
       <p className="hint">
         {checking && !strength ? 'Checking strength…' : null}
         {strength ? (
@@ -77,7 +99,10 @@ export function NewPasswordField(props: {
   tenantSlug?: string | undefined;
 }): JSX.Element {
   const [value, setValue] = useState('');
-  const { strength, checking } = usePasswordStrength(value, { email: props.email, tenantSlug: props.tenantSlug });
+  const { strength, checking } = usePasswordStrength(value, {
+    email: props.email,
+    tenantSlug: props.tenantSlug,
+  });
   return (
     <TextField
       label={props.label ?? 'Password'}

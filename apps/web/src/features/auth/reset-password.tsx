@@ -20,19 +20,39 @@ function RequestLink(): JSX.Element {
   const [sent, setSent] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    const result = await form.run(formValues(event.currentTarget), (input) => api.auth.requestPasswordReset.mutate(input), requestPasswordResetInput);
+    const result = await form.run(
+      formValues(event.currentTarget),
+      (input) => api.auth.requestPasswordReset.mutate(input),
+      requestPasswordResetInput,
+    );
     if (result) setSent(true);
   };
   return (
     <section className="card narrow" aria-labelledby="reset-title">
       <h1 id="reset-title">Reset your password</h1>
       {sent ? (
-        <Notice>If an account exists for that address, we have sent a link to reset its password. The link works once and expires soon.</Notice>
+        <Notice>
+          If an account exists for that address, we have sent a link to reset its password. The link
+          works once and expires soon.
+        </Notice>
       ) : (
         <form onSubmit={submit} noValidate>
           <FormAlert message={form.formError} />
-          <TextField label="Organisation" name="tenantSlug" autoComplete="organization" required error={form.errors['tenantSlug']} />
-          <TextField label="Email" name="email" type="email" autoComplete="email" required error={form.errors['email']} />
+          <TextField
+            label="Organisation"
+            name="tenantSlug"
+            autoComplete="organization"
+            required
+            error={form.errors['tenantSlug']}
+          />
+          <TextField
+            label="Email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            required
+            error={form.errors['email']}
+          />
           <div className="actions">
             <SubmitButton pending={form.pending} pendingText="Sending…">
               Send reset link
@@ -53,7 +73,11 @@ function ChooseNewPassword({ token }: { token: string }): JSX.Element {
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const values = { ...formValues(event.currentTarget), token };
-    const result = await form.run(values, (input) => api.auth.resetPassword.mutate(input), resetPasswordInput);
+    const result = await form.run(
+      values,
+      (input) => api.auth.resetPassword.mutate(input),
+      resetPasswordInput,
+    );
     if (result) setDone(true);
   };
   return (
@@ -69,7 +93,11 @@ function ChooseNewPassword({ token }: { token: string }): JSX.Element {
       ) : (
         <form onSubmit={submit} noValidate>
           <FormAlert message={form.formError ?? form.errors['token'] ?? null} />
-          <NewPasswordField label="New password" name="newPassword" error={form.errors['newPassword']} />
+          <NewPasswordField
+            label="New password"
+            name="newPassword"
+            error={form.errors['newPassword']}
+          />
           <div className="actions">
             <SubmitButton pending={form.pending} pendingText="Saving…">
               Set new password

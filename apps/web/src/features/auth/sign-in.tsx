@@ -24,7 +24,11 @@ export function SignInPage(): JSX.Element {
 
   const submitPassword = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    const result = await password.run(formValues(event.currentTarget), (input) => api.auth.signIn.mutate(input), signInInput);
+    const result = await password.run(
+      formValues(event.currentTarget),
+      (input) => api.auth.signIn.mutate(input),
+      signInInput,
+    );
     if (!result) return;
     if (result.status === 'mfa_required') setChallenge(result.challengeToken);
     else await done();
@@ -33,7 +37,11 @@ export function SignInPage(): JSX.Element {
   const submitCode = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const values = { ...formValues(event.currentTarget), challengeToken: challenge ?? undefined };
-    const result = await second.run(values, (input) => api.auth.verifyMfa.mutate(input), verifyMfaInput);
+    const result = await second.run(
+      values,
+      (input) => api.auth.verifyMfa.mutate(input),
+      verifyMfaInput,
+    );
     if (result) await done();
   };
 
@@ -41,10 +49,21 @@ export function SignInPage(): JSX.Element {
     return (
       <section className="card narrow" aria-labelledby="mfa-title">
         <h1 id="mfa-title">Two-factor authentication</h1>
-        <p>Enter the 6-digit code from your authenticator app. Lost your device? Use one of your backup codes instead.</p>
+        <p>
+          Enter the 6-digit code from your authenticator app. Lost your device? Use one of your
+          backup codes instead.
+        </p>
         <form onSubmit={submitCode} noValidate>
           <FormAlert message={second.formError} />
-          <TextField label="Authentication code or backup code" name="code" autoComplete="one-time-code" autoFocus required maxLength={32} error={second.errors['code']} />
+          <TextField
+            label="Authentication code or backup code"
+            name="code"
+            autoComplete="one-time-code"
+            autoFocus
+            required
+            maxLength={32}
+            error={second.errors['code']}
+          />
           <div className="actions">
             <SubmitButton pending={second.pending} pendingText="Verifying…">
               Verify
@@ -63,9 +82,31 @@ export function SignInPage(): JSX.Element {
       <h1 id="sign-in-title">Sign in</h1>
       <form onSubmit={submitPassword} noValidate>
         <FormAlert message={password.formError} />
-        <TextField label="Organisation" name="tenantSlug" autoComplete="organization" required defaultValue={search.get('tenant') ?? ''} hint="The short name of your organisation, e.g. acme." error={password.errors['tenantSlug']} />
-        <TextField label="Email" name="email" type="email" autoComplete="username" required error={password.errors['email']} />
-        <TextField label="Password" name="password" type="password" autoComplete="current-password" required error={password.errors['password']} />
+        <TextField
+          label="Organisation"
+          name="tenantSlug"
+          autoComplete="organization"
+          required
+          defaultValue={search.get('tenant') ?? ''}
+          hint="The short name of your organisation, e.g. acme."
+          error={password.errors['tenantSlug']}
+        />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          error={password.errors['email']}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={password.errors['password']}
+        />
         <div className="actions">
           <SubmitButton pending={password.pending} pendingText="Signing in…">
             Sign in
@@ -73,7 +114,8 @@ export function SignInPage(): JSX.Element {
         </div>
       </form>
       <p className="links">
-        <Link to="/reset-password">Forgot your password?</Link> · <Link to="/sign-up">Create an organisation</Link>
+        <Link to="/reset-password">Forgot your password?</Link> ·{' '}
+        <Link to="/sign-up">Create an organisation</Link>
       </p>
     </section>
   );

@@ -25,7 +25,11 @@ export function SignUpPage(): JSX.Element {
 
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    const result = await form.run(compact(formValues(event.currentTarget)), (input) => api.auth.signUp.mutate(input), signUpInput);
+    const result = await form.run(
+      compact(formValues(event.currentTarget)),
+      (input) => api.auth.signUp.mutate(input),
+      signUpInput,
+    );
     if (!result) return;
     await refreshSession();
     navigate('/security?welcome=1', { replace: true });
@@ -60,8 +64,23 @@ export function SignUpPage(): JSX.Element {
           hint="Lowercase letters, digits and hyphens. People type it when they sign in."
           error={form.errors['tenantSlug']}
         />
-        <TextField label="Your name (optional)" name="displayName" autoComplete="name" maxLength={100} error={form.errors['displayName']} />
-        <TextField label="Email" name="email" type="email" autoComplete="email" required value={email} onChange={(event) => setEmail(event.target.value)} error={form.errors['email']} />
+        <TextField
+          label="Your name (optional)"
+          name="displayName"
+          autoComplete="name"
+          maxLength={100}
+          error={form.errors['displayName']}
+        />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(event) => setEmail(event.target.value)}
+          error={form.errors['email']}
+        />
         <NewPasswordField error={form.errors['password']} email={email} tenantSlug={slug} />
         <div className="actions">
           <SubmitButton pending={form.pending} pendingText="Creating…">

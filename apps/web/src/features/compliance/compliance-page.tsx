@@ -8,20 +8,35 @@ import { FormAlert, SelectField, SubmitButton } from '../../components/fields';
 import { Empty, ErrorMessage, Loading, NotAvailable, Time } from '../../components/states';
 import { isMissingProcedure } from '../../lib/errors';
 import { formValues, useAction } from '../../lib/forms';
-import { pendingMutation, pendingQuery, type In, type Out, type RequestStatus, type RequestType } from '../../lib/pending';
+import {
+  pendingMutation,
+  pendingQuery,
+  type Out,
+  type RequestStatus,
+  type RequestType,
+} from '../../lib/pending';
 import { queryClient } from '../../lib/trpc';
 import { StatusBadge } from '../privacy/status-badge';
 import { CreateOnBehalfForm, LegalHolds } from './holds';
 
 type Item = Out<'compliance.listRequests'>['items'][number];
-const STATUSES = ['', 'pending', 'processing', 'blocked', 'completed', 'failed', 'rejected'] as const;
+const STATUSES = [
+  '',
+  'pending',
+  'processing',
+  'blocked',
+  'completed',
+  'failed',
+  'rejected',
+] as const;
 const DAY = 86_400_000;
 
 function dueTone(item: Item, now: number): { label: string; tone: string } | null {
   if (item.status === 'completed' || item.status === 'rejected') return null;
   const left = Date.parse(item.dueAt) - now;
   if (left < 0) return { label: 'Overdue', tone: 'warn' };
-  if (left < 7 * DAY) return { label: `Due in ${Math.max(1, Math.ceil(left / DAY))} d`, tone: 'warn' };
+  if (left < 7 * DAY)
+    return { label: `Due in ${Math.max(1, Math.ceil(left / DAY))} d`, tone: 'warn' };
   return null;
 }
 
@@ -29,15 +44,23 @@ export function CompliancePage(): JSX.Element {
   const [filters, setFilters] = useState<{ status?: RequestStatus; type?: RequestType }>({});
   const queue = useInfiniteQuery({
     queryKey: ['compliance.listRequests', filters],
-    queryFn: ({ pageParam }) => pendingQuery('compliance.listRequests', { ...filters, ...(pageParam ? { cursor: pageParam } : {}) } as In<'compliance.listRequests'>),
+    queryFn: ({ pageParam }) =>
+      pendingQuery('compliance.listRequests', {
+        ...filters,
+        ...(pageParam ? { cursor: pageParam } : {}),
+      }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor ?? null,
   });
-  const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: ['compliance.listRequests'] });
+  const reload = (): Promise<void> =>
+    queryClient.invalidateQueries({ queryKey: ['compliance.listRequests'] });
   const apply = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
     const raw = formValues(event.currentTarget);
-    setFilters({ ...(raw['status'] ? { status: raw['status'] as RequestStatus } : {}), ...(raw['type'] ? { type: raw['type'] as RequestType } : {}) });
+    setFilters({
+      ...(raw['status'] ? { status: raw['status'] as RequestStatus } : {}),
+      ...(raw['type'] ? { type: raw['type'] as RequestType } : {}),
+    });
   };
   if (queue.isError && isMissingProcedure(queue.error)) {
     return (
@@ -55,8 +78,22 @@ export function CompliancePage(): JSX.Element {
       <section className="card" aria-labelledby="queue-heading">
         <h2 id="queue-heading">Request queue</h2>
         <form onSubmit={apply} className="inline-form" aria-label="Filter requests" noValidate>
-          <SelectField label="Status" name="status" options={STATUSES.map((s) => ({ value: s, label: s || 'Any' }))} defaultValue="" />
-          <SelectField label="Type" name="type" options={[{ value: '', label: 'Any' }, { value: 'export', label: 'Export' }, { value: 'deletion', label: 'Deletion' }]} defaultValue="" />
+          <SelectField
+            label="Status"
+            name="status"
+            options={STATUSES.map((s) => ({ value: s, label: s || 'Any' }))}
+            defaultValue=""
+          />
+          <SelectField
+            label="Type"
+            name="type"
+            options={[
+              { value: '', label: 'Any' },
+              { value: 'export', label: 'Export' },
+              { value: 'deletion', label: 'Deletion' },
+            ]}
+            defaultValue=""
+          />
           <SubmitButton pending={queue.isFetching}>Apply filters</SubmitButton>
         </form>
         {queue.isPending ? <Loading label="Loading requests…" /> : null}
@@ -64,7 +101,12 @@ export function CompliancePage(): JSX.Element {
         {queue.isSuccess && items.length === 0 ? <Empty>No requests match.</Empty> : null}
         {items.length > 0 ? <QueueTable items={items} onChanged={reload} /> : null}
         {queue.hasNextPage ? (
-          <button type="button" className="secondary" onClick={() => void queue.fetchNextPage()} disabled={queue.isFetchingNextPage}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void queue.fetchNextPage()}
+            disabled={queue.isFetchingNextPage}
+          >
             Load more
           </button>
         ) : null}
@@ -75,18 +117,40 @@ export function CompliancePage(): JSX.Element {
   );
 }
 
-function QueueTable({ items, onChanged }: { items: readonly Item[]; onChanged: () => Promise<void> }): JSX.Element {
+function QueueTable({
+  items,
+  onChanged,
+}: {
+  items: readonly Item[];
+  onChanged: () => Promise<void>;
+}): JSX.Element {
   const action = useAction();
   const now = Date.now();
   const reject = async (item: Item): Promise<void> => {
     const reason = window.prompt('Why is this request rejected? The subject is told.');
     if (!reason?.trim()) return;
-    if (await action.act(`reject:${item.id}`, () => pendingMutation('compliance.rejectRequest', { id: item.id, reason: reason.trim() }))) await onChanged();
+    if (
+      await action.act(`reject:${item.id}`, () =>
+        pendingMutation('compliance.rejectRequest', { id: item.id, reason: reason.trim() }),
+      )
+    )
+      await onChanged();
   };
   const extend = async (item: Item): Promise<void> => {
-    const reason = window.prompt('Extend by one month (at most two in all). Reason, as told to the subject:');
+    const reason = window.prompt(
+      'Extend by one month (at most two in all). Reason, as told to the subject:',
+    );
     if (!reason?.trim()) return;
-    if (await action.act(`extend:${item.id}`, () => pendingMutation('compliance.extendDeadline', { id: item.id, months: 1, reason: reason.trim() }))) await onChanged();
+    if (
+      await action.act(`extend:${item.id}`, () =>
+        pendingMutation('compliance.extendDeadline', {
+          id: item.id,
+          months: 1,
+          reason: reason.trim(),
+        }),
+      )
+    )
+      await onChanged();
   };
   return (
     <>
@@ -106,7 +170,8 @@ function QueueTable({ items, onChanged }: { items: readonly Item[]; onChanged: (
         <tbody>
           {items.map((item) => {
             const due = dueTone(item, now);
-            const open = item.status !== 'completed' && item.status !== 'rejected' && item.status !== 'failed';
+            const open =
+              item.status !== 'completed' && item.status !== 'rejected' && item.status !== 'failed';
             return (
               <tr key={item.id}>
                 <td>{item.subjectEmail ?? item.userId ?? '—'}</td>
@@ -118,19 +183,33 @@ function QueueTable({ items, onChanged }: { items: readonly Item[]; onChanged: (
                   <Time value={item.requestedAt} />
                 </td>
                 <td>
-                  <Time value={item.dueAt} withTime={false} /> {due ? <span className={`badge ${due.tone}`}>{due.label}</span> : null}
+                  <Time value={item.dueAt} withTime={false} />{' '}
+                  {due ? <span className={`badge ${due.tone}`}>{due.label}</span> : null}
                 </td>
-                <td className="row-actions">
-                  {open ? (
-                    <>
-                      <button type="button" className="secondary small" disabled={action.pending === `extend:${item.id}`} onClick={() => extend(item)}>
-                        Extend<span className="visually-hidden"> deadline of request {item.id}</span>
-                      </button>
-                      <button type="button" className="secondary small" disabled={action.pending === `reject:${item.id}`} onClick={() => reject(item)}>
-                        Reject<span className="visually-hidden"> request {item.id}</span>
-                      </button>
-                    </>
-                  ) : null}
+                <td>
+                  <div className="row-actions">
+                    {open ? (
+                      <>
+                        <button
+                          type="button"
+                          className="secondary small"
+                          disabled={action.pending === `extend:${item.id}`}
+                          onClick={() => extend(item)}
+                        >
+                          Extend
+                          <span className="visually-hidden"> deadline of request {item.id}</span>
+                        </button>
+                        <button
+                          type="button"
+                          className="secondary small"
+                          disabled={action.pending === `reject:${item.id}`}
+                          onClick={() => reject(item)}
+                        >
+                          Reject<span className="visually-hidden"> request {item.id}</span>
+                        </button>
+                      </>
+                    ) : null}
+                  </div>
                 </td>
               </tr>
             );

@@ -1,6 +1,13 @@
 /** Legal holds and requests created on a subject's behalf (compliance staff only). */
 import { useState, type FormEvent, type JSX } from 'react';
-import { FormAlert, Notice, SelectField, SubmitButton, TextAreaField, TextField } from '../../components/fields';
+import {
+  FormAlert,
+  Notice,
+  SelectField,
+  SubmitButton,
+  TextAreaField,
+  TextField,
+} from '../../components/fields';
 import { NotAvailable } from '../../components/states';
 import { isMissingProcedure } from '../../lib/errors';
 import { formValues, useAction, useForm } from '../../lib/forms';
@@ -17,9 +24,18 @@ export function CreateOnBehalfForm({ onCreated }: { onCreated: () => Promise<voi
     const target = event.currentTarget;
     const raw = formValues(target);
     const userId = (raw['userId'] ?? '').trim();
-    if (!UUID.test(userId)) return form.fail({ userId: 'Enter the subject’s user id (a UUID, as shown in the audit log).' });
-    const input = { userId, type: raw['type'], ...(raw['type'] === 'export' ? { format: raw['format'] } : {}) } as In<'compliance.createRequest'>;
-    const result = await form.run(input, (data: In<'compliance.createRequest'>) => pendingMutation('compliance.createRequest', data));
+    if (!UUID.test(userId))
+      return form.fail({
+        userId: 'Enter the subject’s user id (a UUID, as shown in the audit log).',
+      });
+    const input = {
+      userId,
+      type: raw['type'],
+      ...(raw['type'] === 'export' ? { format: raw['format'] } : {}),
+    } as In<'compliance.createRequest'>;
+    const result = await form.run(input, (data: In<'compliance.createRequest'>) =>
+      pendingMutation('compliance.createRequest', data),
+    );
     if (result === undefined) return;
     setDone('Request created.');
     target.reset();
@@ -32,8 +48,21 @@ export function CreateOnBehalfForm({ onCreated }: { onCreated: () => Promise<voi
         <FormAlert message={form.formError} />
         {done ? <Notice>{done}</Notice> : null}
         <TextField label="Subject user id" name="userId" required error={form.errors['userId']} />
-        <SelectField label="Type" name="type" options={[{ value: 'export', label: 'Export' }, { value: 'deletion', label: 'Deletion' }]} error={form.errors['type']} />
-        <SelectField label="Format (exports)" name="format" options={['json', 'csv', 'pdf']} error={form.errors['format']} />
+        <SelectField
+          label="Type"
+          name="type"
+          options={[
+            { value: 'export', label: 'Export' },
+            { value: 'deletion', label: 'Deletion' },
+          ]}
+          error={form.errors['type']}
+        />
+        <SelectField
+          label="Format (exports)"
+          name="format"
+          options={['json', 'csv', 'pdf']}
+          error={form.errors['format']}
+        />
         <SubmitButton pending={form.pending}>Create request</SubmitButton>
       </form>
     </section>
@@ -43,7 +72,9 @@ export function CreateOnBehalfForm({ onCreated }: { onCreated: () => Promise<voi
 export function LegalHolds(): JSX.Element {
   const form = useForm(['userId', 'reason']);
   const release = useAction();
-  const [holds, setHolds] = useState<{ holdId: string; userId: string; reason: string; released: boolean }[]>([]);
+  const [holds, setHolds] = useState<
+    { holdId: string; userId: string; reason: string; released: boolean }[]
+  >([]);
   const [missing, setMissing] = useState(false);
   const place = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
@@ -55,21 +86,26 @@ export function LegalHolds(): JSX.Element {
     if (!UUID.test(userId)) errors['userId'] = 'Enter the subject’s user id (a UUID).';
     if (!reason) errors['reason'] = 'Say why the data must be kept (case, authority).';
     if (Object.keys(errors).length > 0) return form.fail(errors);
-    const result = await form.run({ userId, reason }, async (input: In<'compliance.placeLegalHold'>) => {
-      try {
-        return await pendingMutation('compliance.placeLegalHold', input);
-      } catch (error) {
-        if (isMissingProcedure(error)) setMissing(true);
-        throw error;
-      }
-    });
+    const result = await form.run(
+      { userId, reason },
+      async (input: In<'compliance.placeLegalHold'>) => {
+        try {
+          return await pendingMutation('compliance.placeLegalHold', input);
+        } catch (error) {
+          if (isMissingProcedure(error)) setMissing(true);
+          throw error;
+        }
+      },
+    );
     if (!result) return;
     setHolds((list) => [{ holdId: result.holdId, userId, reason, released: false }, ...list]);
     target.reset();
   };
   const releaseHold = async (holdId: string): Promise<void> => {
     if (!window.confirm('Release this legal hold? A blocked deletion resumes.')) return;
-    if (await release.act(holdId, () => pendingMutation('compliance.releaseLegalHold', { holdId }))) {
+    if (
+      await release.act(holdId, () => pendingMutation('compliance.releaseLegalHold', { holdId }))
+    ) {
       setHolds((list) => list.map((h) => (h.holdId === holdId ? { ...h, released: true } : h)));
     }
   };
@@ -77,11 +113,21 @@ export function LegalHolds(): JSX.Element {
     <section className="card" aria-labelledby="holds-heading">
       <h2 id="holds-heading">Legal holds</h2>
       {missing ? <NotAvailable feature="Legal holds" /> : null}
-      <p>A hold keeps a subject’s data: their deletion requests wait (“On legal hold”) until it is released.</p>
+      <p>
+        A hold keeps a subject’s data: their deletion requests wait (“On legal hold”) until it is
+        released.
+      </p>
       <form onSubmit={place} noValidate aria-label="Place a legal hold">
         <FormAlert message={missing ? null : form.formError} />
         <TextField label="Subject user id" name="userId" required error={form.errors['userId']} />
-        <TextAreaField label="Reason" name="reason" rows={2} required maxLength={1000} error={form.errors['reason']} />
+        <TextAreaField
+          label="Reason"
+          name="reason"
+          rows={2}
+          required
+          maxLength={1000}
+          error={form.errors['reason']}
+        />
         <SubmitButton pending={form.pending}>Place hold</SubmitButton>
       </form>
       <FormAlert message={release.error} />
@@ -95,7 +141,12 @@ export function LegalHolds(): JSX.Element {
               {h.released ? (
                 <span className="badge">Released</span>
               ) : (
-                <button type="button" className="secondary small" disabled={release.pending === h.holdId} onClick={() => releaseHold(h.holdId)}>
+                <button
+                  type="button"
+                  className="secondary small"
+                  disabled={release.pending === h.holdId}
+                  onClick={() => releaseHold(h.holdId)}
+                >
                   Release<span className="visually-hidden"> hold {h.holdId}</span>
                 </button>
               )}

@@ -23,7 +23,8 @@ export function PrivacyPage(): JSX.Element {
     queryKey: KEY,
     queryFn: () => pendingQuery('privacy.myRequests'),
     // Exports run in the background: poll while one is on its way.
-    refetchInterval: (q) => (q.state.data?.some((r) => r.status === 'pending' || r.status === 'processing') ? 3000 : false),
+    refetchInterval: (q) =>
+      q.state.data?.some((r) => r.status === 'pending' || r.status === 'processing') ? 3000 : false,
   });
   const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: KEY });
   return (
@@ -54,7 +55,9 @@ function ExportForm({ onDone }: { onDone: () => Promise<void> }): JSX.Element {
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const format = (formValues(event.currentTarget)['format'] ?? 'json') as ExportFormat;
-    const result = await form.run({ format }, (input: { format: ExportFormat }) => pendingMutation('privacy.requestExport', input));
+    const result = await form.run({ format }, (input: { format: ExportFormat }) =>
+      pendingMutation('privacy.requestExport', input),
+    );
     if (!result) return;
     setSent(true);
     await onDone();
@@ -62,7 +65,13 @@ function ExportForm({ onDone }: { onDone: () => Promise<void> }): JSX.Element {
   return (
     <form onSubmit={submit} className="inline-form" aria-label="Request an export" noValidate>
       <FormAlert message={form.formError} />
-      <SelectField label="Export format" name="format" options={FORMATS} defaultValue="json" error={form.errors['format']} />
+      <SelectField
+        label="Export format"
+        name="format"
+        options={FORMATS}
+        defaultValue="json"
+        error={form.errors['format']}
+      />
       <SubmitButton pending={form.pending} pendingText="Requesting…">
         Request export
       </SubmitButton>
@@ -76,7 +85,10 @@ function DeletionForm({ onDone }: { onDone: () => Promise<void> }): JSX.Element 
   const [sent, setSent] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    if (!window.confirm('Delete your account and personal data? This cannot be undone once it runs.')) return;
+    if (
+      !window.confirm('Delete your account and personal data? This cannot be undone once it runs.')
+    )
+      return;
     const result = await form.run({}, () => pendingMutation('privacy.requestDeletion'));
     if (!result) return;
     setSent(true);
@@ -84,7 +96,10 @@ function DeletionForm({ onDone }: { onDone: () => Promise<void> }): JSX.Element 
   };
   return (
     <form onSubmit={submit} aria-label="Request deletion" noValidate>
-      <p>Deleting erases your profile, sessions and factors, and removes your name and addresses from the audit log.</p>
+      <p>
+        Deleting erases your profile, sessions and factors, and removes your name and addresses from
+        the audit log.
+      </p>
       <FormAlert message={form.formError} />
       <button type="submit" className="danger" disabled={form.pending}>
         {form.pending ? 'Requesting…' : 'Request deletion of my data'}
@@ -121,7 +136,9 @@ function RequestTable({ list }: { list: Out<'privacy.myRequests'> }): JSX.Elemen
         <tbody>
           {list.map((r) => (
             <tr key={r.id}>
-              <td>{r.type === 'export' ? `Export (${r.format?.toUpperCase() ?? 'JSON'})` : 'Deletion'}</td>
+              <td>
+                {r.type === 'export' ? `Export (${r.format?.toUpperCase() ?? 'JSON'})` : 'Deletion'}
+              </td>
               <td>
                 <StatusBadge status={r.status} />
               </td>
@@ -136,7 +153,12 @@ function RequestTable({ list }: { list: Out<'privacy.myRequests'> }): JSX.Elemen
               </td>
               <td>
                 {r.type === 'export' && r.status === 'completed' ? (
-                  <button type="button" className="small" disabled={action.pending === r.id} onClick={() => download(r.id)}>
+                  <button
+                    type="button"
+                    className="small"
+                    disabled={action.pending === r.id}
+                    onClick={() => download(r.id)}
+                  >
                     Download<span className="visually-hidden"> export {r.format ?? ''}</span>
                   </button>
                 ) : (

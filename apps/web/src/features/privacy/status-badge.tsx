@@ -1,6 +1,11 @@
 import type { JSX } from 'react';
 
-const TONE: Record<string, string> = { completed: 'ok', failed: 'warn', rejected: 'warn', blocked: 'warn' };
+const TONE: Record<string, string> = {
+  completed: 'ok',
+  failed: 'warn',
+  rejected: 'warn',
+  blocked: 'warn',
+};
 const LABEL: Record<string, string> = {
   pending: 'Received',
   processing: 'In progress',

@@ -1,7 +1,13 @@
 /** Backup codes are shown once: copy them, download them as a text file, or print them. */
 import { useState, type JSX } from 'react';
 
-export function BackupCodes({ codes, onDone }: { codes: readonly string[]; onDone: () => void }): JSX.Element {
+export function BackupCodes({
+  codes,
+  onDone,
+}: {
+  codes: readonly string[];
+  onDone: () => void;
+}): JSX.Element {
   const [copied, setCopied] = useState<string | null>(null);
   const text = `Tessera backup codes (each works once)\n\n${codes.join('\n')}\n`;
   const copy = async (): Promise<void> => {
@@ -25,7 +31,8 @@ export function BackupCodes({ codes, onDone }: { codes: readonly string[]; onDon
     <div className="backup-codes" role="region" aria-labelledby="backup-title">
       <h3 id="backup-title">Your backup codes</h3>
       <p>
-        Keep these somewhere safe. Each code signs you in once if you lose your authenticator. <strong>They will not be shown again.</strong>
+        Keep these somewhere safe. Each code signs you in once if you lose your authenticator.{' '}
+        <strong>They will not be shown again.</strong>
       </p>
       <ol className="codes" aria-label="Backup codes">
         {codes.map((code) => (

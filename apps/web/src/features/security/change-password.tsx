@@ -12,7 +12,11 @@ export function ChangePasswordSection({ email }: { email: string }): JSX.Element
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const target = event.currentTarget;
-    const result = await form.run(formValues(target), (input) => api.auth.changePassword.mutate(input), changePasswordInput);
+    const result = await form.run(
+      formValues(target),
+      (input) => api.auth.changePassword.mutate(input),
+      changePasswordInput,
+    );
     if (!result) return;
     target.reset();
     setDone((n) => n + 1);
@@ -24,8 +28,20 @@ export function ChangePasswordSection({ email }: { email: string }): JSX.Element
       {done > 0 ? <Notice>Password changed. Your other sessions were signed out.</Notice> : null}
       <form onSubmit={submit} noValidate key={done}>
         <FormAlert message={form.formError} />
-        <TextField label="Current password" name="currentPassword" type="password" autoComplete="current-password" required error={form.errors['currentPassword']} />
-        <NewPasswordField label="New password" name="newPassword" email={email} error={form.errors['newPassword']} />
+        <TextField
+          label="Current password"
+          name="currentPassword"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={form.errors['currentPassword']}
+        />
+        <NewPasswordField
+          label="New password"
+          name="newPassword"
+          email={email}
+          error={form.errors['newPassword']}
+        />
         <SubmitButton pending={form.pending} pendingText="Saving…">
           Change password
         </SubmitButton>

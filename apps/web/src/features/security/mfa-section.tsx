@@ -28,7 +28,9 @@ export function MfaSection(): JSX.Element {
         <BackupCodes codes={codes} onDone={() => setCodes(null)} />
       ) : (
         <QueryView query={status} feature="Two-factor status">
-          {(s) => (s.enabled ? <Enabled status={s} onCodes={setCodes} /> : <Enroll onCodes={setCodes} />)}
+          {(s) =>
+            s.enabled ? <Enabled status={s} onCodes={setCodes} /> : <Enroll onCodes={setCodes} />
+          }
         </QueryView>
       )}
     </section>
@@ -45,7 +47,11 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
   };
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    const result = await confirm.run(formValues(event.currentTarget), (input) => api.mfa.confirmEnrollment.mutate(input), mfaCodeInput);
+    const result = await confirm.run(
+      formValues(event.currentTarget),
+      (input) => api.mfa.confirmEnrollment.mutate(input),
+      mfaCodeInput,
+    );
     if (!result) return;
     clearEnrollmentRequired();
     onCodes(result.backupCodes);
@@ -54,7 +60,10 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
   if (!enrollment) {
     return (
       <>
-        <p>Two-factor authentication is off. Turn it on to protect your account with an authenticator app.</p>
+        <p>
+          Two-factor authentication is off. Turn it on to protect your account with an authenticator
+          app.
+        </p>
         <FormAlert message={start.formError} />
         <button type="button" onClick={begin} disabled={start.pending}>
           {start.pending ? 'Preparing…' : 'Set up two-factor authentication'}
@@ -67,7 +76,13 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
       <ol className="steps">
         <li>
           <p>Scan this QR code with your authenticator app.</p>
-          <img className="qr" src={enrollment.qrCodeDataUrl} alt="QR code to add this account to an authenticator app" width={200} height={200} />
+          <img
+            className="qr"
+            src={enrollment.qrCodeDataUrl}
+            alt="QR code to add this account to an authenticator app"
+            width={200}
+            height={200}
+          />
         </li>
         <li>
           <p id="secret-label">Or type this setup key into the app:</p>
@@ -80,7 +95,15 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
         <li>
           <form onSubmit={submit} noValidate>
             <FormAlert message={confirm.formError} />
-            <TextField label="Code from the app" name="code" autoComplete="one-time-code" inputMode="numeric" required maxLength={32} error={confirm.errors['code']} />
+            <TextField
+              label="Code from the app"
+              name="code"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              required
+              maxLength={32}
+              error={confirm.errors['code']}
+            />
             <SubmitButton pending={confirm.pending} pendingText="Checking…">
               Turn on
             </SubmitButton>
@@ -91,18 +114,32 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
   );
 }
 
-function Enabled({ status, onCodes }: { status: Outputs['mfa']['status']; onCodes: (codes: string[]) => void }): JSX.Element {
+function Enabled({
+  status,
+  onCodes,
+}: {
+  status: Outputs['mfa']['status'];
+  onCodes: (codes: string[]) => void;
+}): JSX.Element {
   const regen = useForm(['code']);
   const disable = useForm(['password', 'code']);
   const [disabled, setDisabled] = useState(false);
   const regenerate = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    const result = await regen.run(formValues(event.currentTarget), (input) => api.mfa.regenerateBackupCodes.mutate(input), mfaCodeInput);
+    const result = await regen.run(
+      formValues(event.currentTarget),
+      (input) => api.mfa.regenerateBackupCodes.mutate(input),
+      mfaCodeInput,
+    );
     if (result) onCodes(result.backupCodes);
   };
   const turnOff = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    const result = await disable.run(formValues(event.currentTarget), (input) => api.mfa.disable.mutate(input), disableMfaInput);
+    const result = await disable.run(
+      formValues(event.currentTarget),
+      (input) => api.mfa.disable.mutate(input),
+      disableMfaInput,
+    );
     if (!result) return;
     setDisabled(true);
     await reloadSession();
@@ -111,14 +148,22 @@ function Enabled({ status, onCodes }: { status: Outputs['mfa']['status']; onCode
   return (
     <>
       <p className="status-line">
-        <span className="badge ok">On</span> since <Time value={status.enabledAt} />. Backup codes left: <strong>{status.backupCodesRemaining}</strong>.
+        <span className="badge ok">On</span> since <Time value={status.enabledAt} />. Backup codes
+        left: <strong>{status.backupCodesRemaining}</strong>.
       </p>
       <details>
         <summary>New backup codes</summary>
         <form onSubmit={regenerate} noValidate>
           <p>Your old backup codes stop working.</p>
           <FormAlert message={regen.formError} />
-          <TextField label="Code from your authenticator app" name="code" autoComplete="one-time-code" required maxLength={32} error={regen.errors['code']} />
+          <TextField
+            label="Code from your authenticator app"
+            name="code"
+            autoComplete="one-time-code"
+            required
+            maxLength={32}
+            error={regen.errors['code']}
+          />
           <SubmitButton pending={regen.pending}>Make new backup codes</SubmitButton>
         </form>
       </details>
@@ -126,8 +171,22 @@ function Enabled({ status, onCodes }: { status: Outputs['mfa']['status']; onCode
         <summary>Turn off two-factor authentication</summary>
         <form onSubmit={turnOff} noValidate>
           <FormAlert message={disable.formError} />
-          <TextField label="Current password" name="password" type="password" autoComplete="current-password" required error={disable.errors['password']} />
-          <TextField label="Code from your authenticator app" name="code" autoComplete="one-time-code" required maxLength={32} error={disable.errors['code']} />
+          <TextField
+            label="Current password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            error={disable.errors['password']}
+          />
+          <TextField
+            label="Code from your authenticator app"
+            name="code"
+            autoComplete="one-time-code"
+            required
+            maxLength={32}
+            error={disable.errors['code']}
+          />
           <SubmitButton pending={disable.pending}>Turn off</SubmitButton>
         </form>
       </details>

@@ -11,7 +11,9 @@ export function SecurityPage({ me }: { me: Me }): JSX.Element {
   return (
     <>
       <h1>Security</h1>
-      {search.get('welcome') ? <Notice>Welcome! Protect your account: turn on two-factor authentication below.</Notice> : null}
+      {search.get('welcome') ? (
+        <Notice>Welcome! Protect your account: turn on two-factor authentication below.</Notice>
+      ) : null}
       <MfaSection />
       <SessionsSection />
       <ChangePasswordSection email={me.user.email} />

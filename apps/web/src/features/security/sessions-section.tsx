@@ -10,15 +10,20 @@ import { api, queryClient } from '../../lib/trpc';
 
 function device(userAgent: string | null): string {
   if (!userAgent) return 'Unknown device';
-  const browser = /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0] ?? userAgent.slice(0, 40);
+  const browser =
+    /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0] ?? userAgent.slice(0, 40);
   const os = /(Windows|Mac OS X|Android|iPhone|Linux)/.exec(userAgent)?.[0];
   return os ? `${browser} on ${os}` : browser;
 }
 
 export function SessionsSection(): JSX.Element {
-  const sessions = useQuery({ queryKey: ['sessions.list'], queryFn: () => api.sessions.list.query() });
+  const sessions = useQuery({
+    queryKey: ['sessions.list'],
+    queryFn: () => api.sessions.list.query(),
+  });
   const action = useAction();
-  const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: ['sessions.list'] });
+  const reload = (): Promise<void> =>
+    queryClient.invalidateQueries({ queryKey: ['sessions.list'] });
   const revoke = async (id: string, current: boolean): Promise<void> => {
     if (!(await action.act(id, () => api.sessions.revoke.mutate({ sessionId: id })))) return;
     if (current) {
@@ -57,7 +62,8 @@ export function SessionsSection(): JSX.Element {
                   {list.map((s) => (
                     <tr key={s.id}>
                       <td>
-                        {device(s.userAgent)} {s.current ? <span className="badge">This session</span> : null}
+                        {device(s.userAgent)}{' '}
+                        {s.current ? <span className="badge">This session</span> : null}
                         {s.aal === 2 ? <span className="badge ok">2FA</span> : null}
                       </td>
                       <td>{s.ipAddress ?? '—'}</td>
@@ -71,7 +77,12 @@ export function SessionsSection(): JSX.Element {
                         <Time value={s.expiresAt} />
                       </td>
                       <td>
-                        <button type="button" className="secondary small" disabled={action.pending === s.id} onClick={() => revoke(s.id, s.current)}>
+                        <button
+                          type="button"
+                          className="secondary small"
+                          disabled={action.pending === s.id}
+                          onClick={() => revoke(s.id, s.current)}
+                        >
                           {s.current ? 'Sign out' : 'Revoke'}
                           <span className="visually-hidden"> session {device(s.userAgent)}</span>
                         </button>
@@ -81,7 +92,12 @@ export function SessionsSection(): JSX.Element {
                 </tbody>
               </table>
               {list.length > 1 ? (
-                <button type="button" className="secondary" onClick={revokeOthers} disabled={action.pending === 'others'}>
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={revokeOthers}
+                  disabled={action.pending === 'others'}
+                >
                   Sign out all other sessions
                 </button>
               ) : null}

@@ -1,0 +1,152 @@
+/**
+ * The GDPR workers on pg-boss 10 (docs/privacy.md "Queue"): the only module that knows the queue
+ * library (STYLE convention 16). Any number of processes may run them against one database:
+ * pg-boss hands each job to one worker (SKIP LOCKED) and completes it once, retries failures with
+ * exponential backoff, and survives restarts (jobs are rows); the handlers' advisory locks and
+ * idempotent steps cover what the queue cannot (no heartbeat, see gdpr-job-lock.ts).
+ *
+ * Requests are the source of truth, jobs only wake workers: a dispatcher lists due requests
+ * through a SECURITY DEFINER function (tenant id and request id only) and sends one job per
+ * request and minute (singletonKey), when a request becomes pending (LISTEN on the channel the
+ * database NOTIFYs) and every `dispatchIntervalMs`. A processing request whose worker died is
+ * dispatched again once it has been untouched for STALE_AFTER_MS.
+ *
+ * The queue schema `tessera_jobs` is installed by the migrator (migrations/0008_privacy.sql);
+ * pg-boss starts with `migrate: false` and refuses a schema version it does not know.
+ */
+import type { Keyring } from '@tessera/auth';
+import { listDuePrivacyRequests, PRIVACY_REQUESTS_CHANNEL, type Database, type PrivacyRequestType } from '@tessera/db';
+import type pg from 'pg';
+import PgBoss from 'pg-boss';
+import { handleDeletionJob } from './gdpr-deletion.js';
+import { handleExportJob } from './gdpr-export.js';
+import type { GdprJobData, GdprLogger } from './gdpr-job-data.js';
+import { handleMaintenanceJob } from './gdpr-maintenance.js';
+
+export const JOBS_SCHEMA = 'tessera_jobs';
+export const GDPR_QUEUES = { export: 'gdpr-export', deletion: 'gdpr-deletion', maintenance: 'gdpr-maintenance' } as const;
+const STALE_AFTER_MS = 15 * 60_000;
+
+export interface PrivacyWorkerOptions {
+  /** Runtime role (RLS applies); the queue shares its pool. */
+  database: Database;
+  keyring: Keyring;
+  consoleUrl: string;
+  logger: GdprLogger;
+  now?: () => Date;
+  /** Concurrent jobs per queue in this process (default 2). */
+  concurrency?: number;
+  /** How often an idle worker polls the queue (seconds, default 2). */
+  pollingIntervalSeconds?: number;
+  /** Safety-net dispatch interval (default 10 s); new requests are dispatched at once via NOTIFY. */
+  dispatchIntervalMs?: number;
+  /** Cron for the maintenance job (default every 5 minutes). */
+  maintenanceCron?: string;
+}
+
+export interface PrivacyWorkers {
+  /** Sends a job for every due request now; returns how many were queued. */
+  dispatch(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promise<PrivacyWorkers> {
+  const { database, logger } = options;
+  const now = options.now ?? ((): Date => new Date());
+  const db: PgBoss.Db = { executeSql: (text, values) => database.pool.query(text, values) };
+  const boss = new PgBoss({ db, schema: JOBS_SCHEMA, migrate: false, supervise: true, schedule: true, monitorStateIntervalSeconds: 0 });
+  boss.on('error', (error: Error) => logger.warn({ error: error.message }, 'gdpr queue error'));
+  await boss.start();
+
+  const deps = { database, keyring: options.keyring, consoleUrl: options.consoleUrl, logger, now };
+  const work = { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
+  for (let i = 0; i < (options.concurrency ?? 2); i += 1) {
+    await boss.work<GdprJobData>(GDPR_QUEUES.export, work, async ([job]) => (job ? handleExportJob(job, deps) : null));
+    await boss.work<GdprJobData>(GDPR_QUEUES.deletion, work, async ([job]) => (job ? handleDeletionJob(job, deps) : null));
+  }
+  await boss.work(GDPR_QUEUES.maintenance, work, async () => handleMaintenanceJob(deps));
+  await boss.schedule(GDPR_QUEUES.maintenance, options.maintenanceCron ?? '*/5 * * * *');
+
+  const dispatch = async (): Promise<number> => {
+    let sent = 0;
+    const staleBefore = new Date(now().getTime() - STALE_AFTER_MS);
+    for (const type of ['export', 'deletion'] as const satisfies readonly PrivacyRequestType[]) {
+      for (const ref of await listDuePrivacyRequests(database.pool, type, staleBefore, 100)) {
+        const data: GdprJobData = { tenantId: ref.tenantId, requestId: ref.id };
+        if (await boss.send(GDPR_QUEUES[type], data, { singletonKey: ref.id, singletonSeconds: 60 })) sent += 1;
+      }
+    }
+    return sent;
+  };
+  const loop = createDispatchLoop(dispatch, logger, options.dispatchIntervalMs ?? 10_000);
+  const listener = await listenForRequests(database, () => loop.kick(), logger);
+  loop.kick();
+
+  return {
+    dispatch,
+    stop: async () => {
+      await listener.close();
+      await loop.stop();
+      await boss.stop({ graceful: true, wait: true, close: false, timeout: 30_000 });
+    },
+  };
+}
+
+/** Runs `dispatch` every `intervalMs` and on kick(), never two at once. */
+function createDispatchLoop(dispatch: () => Promise<number>, logger: GdprLogger, intervalMs: number): { kick(): void; stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+  const run = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = dispatch()
+      .then(() => undefined, (error: unknown) => logger.warn({ error: error instanceof Error ? error.message : 'unknown' }, 'gdpr dispatch failed'))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          run();
+        }
+      });
+  };
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return {
+    kick: run,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** LISTEN on a dedicated pooled connection; on failure the interval loop still dispatches. */
+async function listenForRequests(database: Database, onNotify: () => void, logger: GdprLogger): Promise<{ close(): Promise<void> }> {
+  let client: pg.PoolClient | null = null;
+  try {
+    client = await database.pool.connect();
+    client.on('notification', (message) => {
+      if (message.channel === PRIVACY_REQUESTS_CHANNEL) onNotify();
+    });
+    client.on('error', (error) => logger.warn({ error: error.message }, 'gdpr listener lost its connection; polling only'));
+    await client.query('LISTEN tessera_privacy_requests'); // = PRIVACY_REQUESTS_CHANNEL
+  } catch (error) {
+    logger.warn({ error: error instanceof Error ? error.message : 'unknown' }, 'gdpr listener unavailable; polling only');
+    client?.release(true);
+    client = null;
+  }
+  return {
+    close: async () => {
+      if (!client) return;
+      const held = client;
+      client = null;
+      await held.query('UNLISTEN tessera_privacy_requests').catch(() => undefined);
+      held.release(true); // never hand a LISTENing session back to the pool
+    },
+  };
+}
