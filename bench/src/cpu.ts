@@ -21,6 +21,9 @@ export interface CpuShare {
   postgres: number;
   foreign: number;
   idle: number;
+  /** CPU seconds used by this process (all threads) and by the bench's PostgreSQL. */
+  benchSeconds: number;
+  postgresSeconds: number;
 }
 
 function machineBusyTicks(): number {
@@ -60,6 +63,15 @@ export function cpuSnapshot(postmasterPid: number | null): CpuSnapshot | null {
   };
 }
 
+/**
+ * CPU milliseconds the bench (server, load generator) and its PostgreSQL spent per completed
+ * request: unlike req/s, this hardly moves when other processes compete for the cores.
+ */
+export function cpuMsPer(cpu: CpuShare | null, completed: number): number | null {
+  if (!cpu || completed <= 0) return null;
+  return ((cpu.benchSeconds + cpu.postgresSeconds) * 1000) / completed;
+}
+
 /** Sums several measured intervals (the slices of one scenario) into one share. */
 export class CpuAccumulator {
   #capacity = 0; // core-seconds
@@ -87,6 +99,8 @@ export class CpuAccumulator {
       postgres: pct(this.#postgres),
       foreign: pct(this.#busy - this.#bench - this.#postgres),
       idle: pct(this.#capacity - this.#busy),
+      benchSeconds: this.#bench,
+      postgresSeconds: this.#postgres,
     };
   }
 }

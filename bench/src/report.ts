@@ -1,6 +1,6 @@
 /** Renders docs/benchmarks.md and the console summary from one run's figures. */
 import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
-import type { CpuShare } from './cpu.js';
+import { cpuMsPer, type CpuShare } from './cpu.js';
 import { ROUND_TRIPS } from './doc-sections.js';
 import type { Measurement } from './load.js';
 import type { ReadKey } from './reads.js';
@@ -40,17 +40,23 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => (n < 10 ? n.toFixed(1) : String(Math.round(n)));
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
 
+const cpuMs = (m: Measurement): number | null => cpuMsPer(m.cpu, m.ok);
+/** a's throughput relative to b's, judged by CPU cost per request (b's cost / a's cost). */
+const cpuRatio = (a: number | null, b: number | null): string => (a && b ? (b / a).toFixed(2) : 'n/a');
+
 export function checks(r: Results): Check[] {
   const rps = (key: ReadKey): number => r.reads[key].requestsPerSecond;
   const bc = ratio(rps('b'), rps('c'));
   const signIn = ratio(r.signIn.requestsPerSecond, r.rawVerify.perSecond);
   return [
     { name: '(b) / (c): RLS read vs same read without RLS or transaction', value: bc.toFixed(2), target: '>= 0.70', pass: bc >= 0.7 },
+    { name: '(b) / (c) by CPU cost per request (less sensitive to other load)', value: cpuRatio(cpuMs(r.reads.b), cpuMs(r.reads.c)), target: '(reference)', pass: null },
     { name: "(b') / (c): the same with drizzle's query builder", value: ratio(rps('bDrizzle'), rps('c')).toFixed(2), target: '(reference)', pass: null },
     { name: '(b) / (a): RLS read vs health.check', value: ratio(rps('b'), rps('a')).toFixed(2), target: '(reference)', pass: null },
     { name: '(c) / (d): plain read through tRPC vs bare Fastify', value: ratio(rps('c'), rps('d')).toFixed(2), target: '(reference)', pass: null },
     { name: '(a) / (d): health.check through tRPC vs bare Fastify', value: ratio(rps('a'), rps('d')).toFixed(2), target: '(reference)', pass: null },
     { name: 'sign-in / raw Argon2id verify', value: signIn.toFixed(2), target: '>= 0.90', pass: signIn >= 0.9 },
+    { name: 'sign-in / raw verify by CPU cost per operation', value: cpuRatio(cpuMs(r.signIn), cpuMsPer(r.rawVerify.cpu, r.rawVerify.verifies)), target: '(reference)', pass: null },
     { name: 'event-loop p99 during 50 concurrent sign-ins', value: `${ms(r.signIn.eventLoopP99Ms)} ms`, target: '< 20 ms', pass: r.signIn.eventLoopP99Ms < 20 },
     { name: '(b) vs 3x Better Auth get-session (~580 req/s, DESIGN)', value: `${int(rps('b'))} req/s`, target: '>= 1,740 req/s', pass: rps('b') >= 1740 },
     { name: 'sign-in vs 4x Better Auth sign-in (~15 req/s, DESIGN)', value: `${r.signIn.requestsPerSecond.toFixed(1)} req/s`, target: '>= 60 req/s', pass: r.signIn.requestsPerSecond >= 60 },
@@ -71,11 +77,12 @@ const verdict = (c: Check): string => (c.pass === null ? '' : c.pass ? 'pass' : 
 function readTable(r: Results): string[] {
   const rows = (['d', 'a', 'b', 'c', 'bDrizzle'] as const).map((key) => {
     const m = r.reads[key];
-    return `| ${m.label} | ${int(m.requestsPerSecond)} | ${ms(m.latencyP50)} | ${ms(m.latencyP99)} | ${int(m.ok)} | ${ms(m.eventLoopP99Ms)} | ${cpuCell(m.cpu)} |`;
+    const cost = cpuMs(m);
+    return `| ${m.label} | ${int(m.requestsPerSecond)} | ${ms(m.latencyP50)} | ${ms(m.latencyP99)} | ${int(m.ok)} | ${ms(m.eventLoopP99Ms)} | ${cost === null ? 'n/a' : cost.toFixed(2)} | ${cpuCell(m.cpu)} |`;
   });
   return [
-    '| scenario | req/s | p50 ms | p99 ms | requests (all 2xx) | server event-loop p99 ms | CPU % bench / postgres / other / idle |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | req/s | p50 ms | p99 ms | requests (all 2xx) | server event-loop p99 ms | CPU ms per request | CPU % bench / postgres / other / idle |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ];
 }
@@ -104,8 +111,9 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     `- Date: ${e.date}`,
     `- Machine: ${e.nproc} cores (\`nproc\`), ${e.cpu}, ${e.memoryGiB} GiB RAM; Node ${e.node}; PostgreSQL ${e.postgres} (embedded)`,
     `- Data: 1,000 tenants x 1,000 users (seeded in ${r.seedSeconds.toFixed(1)} s); whole run ${Math.round(r.runSeconds)} s after the build`,
-    '- Load: autocannon, 50 connections, 2 s warm-up then 10 s measured per scenario, on a worker thread of the',
-    '  same process, so the load generator shares the 2 cores with the server and PostgreSQL.',
+    '- Load: autocannon, 50 connections, 10 s measured per scenario ((a)-(d) in two interleaved 5 s slices, sign-in',
+    '  in one after a 2 s warm-up), on a worker thread of the same process: the load generator shares the 2 cores',
+    '  with the server and PostgreSQL.',
     `- Other processes on the machine used up to ${Math.round(maxForeignCpu(r))}% of its CPU during a measurement (column "other" below).`,
     ...(maxForeignCpu(r) > 10 ? ['  **The machine was not quiet: absolute figures are depressed and ratios are noisier than usual.**'] : []),
     '',

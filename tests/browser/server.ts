@@ -40,7 +40,10 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export async function startConsoleServer(database: Database): Promise<ConsoleServer> {
+export async function startConsoleServer(
+  database: Database,
+  options: { now?: () => Date } = {},
+): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
     throw new Error(
       `The console is not built (${WEB_DIST}): run the build first (pnpm build, or pnpm --filter @tessera/web build).`,
@@ -56,7 +59,7 @@ export async function startConsoleServer(database: Database): Promise<ConsoleSer
       logLevel: 'warn',
       rateLimit: { max: 10_000, windowMs: 60_000 },
     },
-    { database, services },
+    { database, services, ...(options.now ? { now: options.now } : {}) },
   );
   await app.register(consolePlugin, { root: WEB_DIST });
   await app.listen({ host: '127.0.0.1', port });

@@ -61,13 +61,19 @@ async function query<T extends pg.QueryResultRow>(url: string, text: string, val
 
 /** A fingerprint of every user table's rows (schema_migrations aside: applied_at differs). */
 async function fingerprint(url: string): Promise<Record<string, string>> {
-  const tables = await query<{ t: string }>(url, "SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename <> 'schema_migrations' ORDER BY 1");
-  const out: Record<string, string> = {};
-  for (const { t } of tables) {
-    // eslint-disable-next-line tessera/no-raw-sql-interpolation -- the name is quoted by the server (format %I) in the query above
-    out[t] = (await query<{ h: string | null }>(url, `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x`))[0]?.h ?? '';
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = await client.query<{ t: string }>("SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename <> 'schema_migrations' ORDER BY 1");
+    const out: Record<string, string> = {};
+    for (const { t } of tables.rows) {
+      // eslint-disable-next-line tessera/no-raw-sql-interpolation -- the name is quoted by the server (format %I) in the query above
+      out[t] = (await client.query<{ h: string }>(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x`)).rows[0]?.h ?? '';
+    }
+    return out;
+  } finally {
+    await client.end();
   }
-  return out;
 }
 
 const awkward = ['tab\there', 'line\nbreak', 'back\\slash', '\\.', '\\', 'ünïcødé ✓', 'carriage\rreturn'];
@@ -128,8 +134,9 @@ describe('refusals', () => {
   const seededDump = async (): Promise<Buffer> => Buffer.from(await (seeded ??= seed().then(() => dump(db.ownerUrl))));
 
   test('a database that is not empty is refused and left untouched', async () => {
+    const file = await seededDump();
     const before = await fingerprint(db.ownerUrl);
-    await expect(restoreDatabase(db.ownerUrl, Readable.from([await seededDump()]))).rejects.toThrow(/not empty/);
+    await expect(restoreDatabase(db.ownerUrl, Readable.from([file]))).rejects.toThrow(/not empty/);
     expect(await fingerprint(db.ownerUrl)).toEqual(before);
   });
 

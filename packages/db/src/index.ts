@@ -8,3 +8,4 @@ export * from './schema/index.js';
 export * from './api-key-lookups.js';
 export * from './sso-lookups.js';
 export * from './privacy-lookups.js';
+export * from './backup.js';

@@ -44,9 +44,10 @@ export interface PrivacyRequest {
 }
 
 export interface QueueItem extends PrivacyRequest {
-  userId?: string | null;
-  subjectEmail?: string | null;
-  reason?: string | null;
+  userId: string;
+  extendedMonths: number;
+  rejectionReason: string | null;
+  exportAvailable: boolean;
 }
 
 export interface AuditItem {

@@ -38,11 +38,9 @@ export const auditRouter = router({
         { readOnly: true },
       ),
     ),
-  verify: tenantProcedure
-    .meta({ access: readAudit })
-    .query(({ ctx }) =>
-      ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), {
-        readOnly: true,
-      }),
-    ),
+  verify: tenantProcedure.meta({ access: readAudit }).query(({ ctx }) =>
+    ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), {
+      readOnly: true,
+    }),
+  ),
 });

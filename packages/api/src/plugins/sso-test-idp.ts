@@ -48,7 +48,8 @@ export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> 
     clients,
     cookies: { keys: ['test-only-cookie-key-0123456789abcdef'] },
     claims: { acr: null, amr: null, sid: null, auth_time: null, iss: null, openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-    features: { devInteractions: { enabled: false } },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
+    features: { devInteractions: { enabled: false }, claimsParameter: { enabled: true } },
     findAccount: (_ctx, sub) => {
       const account = accounts.get(sub);
       if (!account) return undefined;
@@ -108,6 +109,11 @@ export class CookieJar {
       if (expired || value === '') jar.delete(name);
       else jar.set(name, value);
     }
+  }
+
+  set(host: string, name: string, value: string): void {
+    const jar = this.#cookies.get(host) ?? new Map<string, string>();
+    this.#cookies.set(host, jar.set(name, value));
   }
 
   get(host: string, name: string): string | undefined {

@@ -145,7 +145,6 @@ describe('MFA after SSO', () => {
     const pwdOnly = await ssoSignIn(h, 'sso-amr', login, { amr: 'pwd' });
     expect(pwdOnly.url).toBe(`${h.origin}/sign-in?sso=mfa_required`);
     const trusted = await ssoSignIn(h, 'sso-amr', login, { amr: 'pwd,mfa' });
-    console.log('DEBUG', trusted.url, JSON.stringify(trusted.hops));
     expect(await principalFromToken(db.app, sessionToken(trusted.jar) ?? '')).toMatchObject({ tenantId, userId, aal: 2 });
   });
 

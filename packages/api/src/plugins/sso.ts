@@ -45,6 +45,7 @@ export interface SsoPluginOptions {
 
 export const MFA_CHALLENGE_COOKIE = 'tessera_mfa_challenge';
 export const SSO_LIMIT = { max: 30, windowMs: 60_000 } as const;
+const AMR_CLAIMS_REQUEST = { id_token: { amr: null } }; // Auth.js JSON-encodes `claims`
 const FLOW_TTL_MS = 15 * 60_000; // as long as Auth.js's own state/PKCE/nonce cookies
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 const AUTHJS_CHECK_COOKIE = /^(?:__Secure-|__Host-)?authjs\.(?:state|pkce\.code_verifier|nonce|callback-url|csrf-token)=/;
@@ -111,7 +112,8 @@ export const ssoPlugin = fp<SsoPluginOptions>(
           clientId: connection.clientId, clientSecret: connection.clientSecret,
           checks: ['pkce', 'state', 'nonce'],
           idToken: false, // profile from userinfo (subject checked against the ID token); amr from the ID token
-          authorization: { params: { scope: 'openid email profile' } },
+          // OIDC Core §5.5: ask for amr explicitly, and only when the tenant will read it (docs/sso.md).
+          authorization: { params: { scope: 'openid email profile', ...(connection.trustProviderMfa ? { claims: AMR_CLAIMS_REQUEST } : {}) } },
           profile: (p: Profile) => ({ id: String(p.sub ?? ''), email: p.email ?? null, name: p.name ?? null }),
           [customFetch]: guardedFetch as typeof fetch,
         }],
@@ -170,7 +172,6 @@ export const ssoPlugin = fp<SsoPluginOptions>(
       let outcome: SsoSignInResult | null = null;
       const onAssertion = async (assertion: SsoAssertion | null): Promise<void> => {
         if (!assertion) return;
-        console.log('ASSERT', JSON.stringify(assertion), JSON.stringify(connection.trustProviderMfa));
         const context = { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512) ?? null };
         outcome = await completeSsoSignIn(options.database, deps, { tenantId: tenant.id, connection, assertion }, context, now());
       };

@@ -16,7 +16,6 @@
  */
 import type { Keyring } from '@tessera/auth';
 import { listDuePrivacyRequests, PRIVACY_REQUESTS_CHANNEL, type Database, type PrivacyRequestType } from '@tessera/db';
-import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { handleDeletionJob } from './gdpr-deletion.js';
 import { handleExportJob } from './gdpr-export.js';
@@ -125,11 +124,13 @@ function createDispatchLoop(dispatch: () => Promise<number>, logger: GdprLogger,
   };
 }
 
+const connectClient = (database: Database) => database.pool.connect();
+
 /** LISTEN on a dedicated pooled connection; on failure the interval loop still dispatches. */
 async function listenForRequests(database: Database, onNotify: () => void, logger: GdprLogger): Promise<{ close(): Promise<void> }> {
-  let client: pg.PoolClient | null = null;
+  let client: Awaited<ReturnType<typeof connectClient>> | null = null;
   try {
-    client = await database.pool.connect();
+    client = await connectClient(database);
     client.on('notification', (message) => {
       if (message.channel === PRIVACY_REQUESTS_CHANNEL) onNotify();
     });

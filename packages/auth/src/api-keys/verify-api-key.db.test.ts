@@ -96,6 +96,19 @@ describe('unknown, malformed, revoked and expired keys', () => {
     const { rows } = await db.owner.pool.query<{ row: string }>('SELECT a::text AS row FROM audit_logs a');
     for (const { row } of rows) for (const key of [revoked.key, expiring.key]) expect(row).not.toContain(key.slice(12));
   });
+
+  test('a flood of refusals of one key writes one audit event per interval, counting the ones it summarises', async () => {
+    const throttled = createApiKeyVerifier({ pool, peppers, cache: false, refusalAuditIntervalMs: 60_000 });
+    const revoked = await seedKey();
+    await db.withTenant(revoked.tenantId, (tx) => revokeApiKey(tx, revoked.owner, revoked.apiKey.id, now));
+    for (let i = 0; i < 5; i += 1) expect(await throttled.verify(revoked.key, { ip: '203.0.113.7', now: at(i) })).toBeNull();
+    expect(await throttled.verify(revoked.key, { ip: '203.0.113.7', now: at(60) })).toBeNull();
+    expect((await refusals(revoked.tenantId)).map((r) => r.metadata)).toEqual([
+      expect.objectContaining({ reason: 'revoked', refusalsSinceLastEvent: 0 }),
+      expect.objectContaining({ reason: 'revoked', refusalsSinceLastEvent: 4 }),
+    ]);
+    await throttled.close();
+  });
 });
 
 describe('IP allowlists', () => {

@@ -1,4 +1,4 @@
-import { foreignKey, index, inet, integer, jsonb, pgTable, text, timestamp, unique, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { foreignKey, index, inet, integer, jsonb, pgTable, text, timestamp, unique, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
@@ -43,7 +43,7 @@ export const apiKeys = pgTable(
   },
   (t) => [
     unique('api_keys_tenant_id_id_key').on(t.tenantId, t.id),
-    unique('api_keys_key_hash_key').on(t.keyHash),
+    uniqueIndex('api_keys_key_hash_key').on(t.keyHash),
     index('api_keys_tenant_created_idx').on(t.tenantId, t.createdAt),
     // ON DELETE SET NULL (column) in SQL: only the named column is cleared, never tenant_id.
     foreignKey({ name: 'api_keys_created_by_fk', columns: [t.tenantId, t.createdBy], foreignColumns: [users.tenantId, users.id] }),

@@ -106,6 +106,7 @@ export function AuditPage(): JSX.Element {
             label="Action"
             name="action"
             placeholder="auth.sign_in.failed"
+            hint="Exact action name: lowercase words joined by dots."
             error={filterErrors?.fields['action']}
           />
           <TextField label="Actor id" name="actorId" error={filterErrors?.fields['actorId']} />

@@ -152,6 +152,13 @@ function QueueTable({
     )
       await onChanged();
   };
+  const download = async (item: Item): Promise<void> => {
+    // Reading a subject's export is audited by the server; the link lives a few minutes.
+    await action.act(`download:${item.id}`, async () => {
+      const link = await pendingQuery('privacy.exportDownload', { requestId: item.id });
+      window.location.assign(link.url);
+    });
+  };
   return (
     <>
       <FormAlert message={action.error} />
@@ -174,31 +181,41 @@ function QueueTable({
               item.status !== 'completed' && item.status !== 'rejected' && item.status !== 'failed';
             return (
               <tr key={item.id}>
-                <td>{item.subjectEmail ?? item.userId ?? '—'}</td>
+                <td>
+                  <code>{item.userId}</code>
+                </td>
                 <td>{item.type === 'export' ? `Export (${item.format ?? 'json'})` : 'Deletion'}</td>
                 <td>
                   <StatusBadge status={item.status} />
+                  {item.rejectionReason ? (
+                    <span className="hint"> {item.rejectionReason}</span>
+                  ) : null}
                 </td>
                 <td>
                   <Time value={item.requestedAt} />
                 </td>
                 <td>
                   <Time value={item.dueAt} withTime={false} />{' '}
+                  {item.extendedMonths > 0 ? (
+                    <span className="badge">+{item.extendedMonths} mo</span>
+                  ) : null}{' '}
                   {due ? <span className={`badge ${due.tone}`}>{due.label}</span> : null}
                 </td>
                 <td>
                   <div className="row-actions">
                     {open ? (
                       <>
-                        <button
-                          type="button"
-                          className="secondary small"
-                          disabled={action.pending === `extend:${item.id}`}
-                          onClick={() => extend(item)}
-                        >
-                          Extend
-                          <span className="visually-hidden"> deadline of request {item.id}</span>
-                        </button>
+                        {item.extendedMonths < 2 ? (
+                          <button
+                            type="button"
+                            className="secondary small"
+                            disabled={action.pending === `extend:${item.id}`}
+                            onClick={() => extend(item)}
+                          >
+                            Extend
+                            <span className="visually-hidden"> deadline of request {item.id}</span>
+                          </button>
+                        ) : null}
                         <button
                           type="button"
                           className="secondary small"
@@ -208,6 +225,16 @@ function QueueTable({
                           Reject<span className="visually-hidden"> request {item.id}</span>
                         </button>
                       </>
+                    ) : null}
+                    {item.exportAvailable ? (
+                      <button
+                        type="button"
+                        className="small"
+                        disabled={action.pending === `download:${item.id}`}
+                        onClick={() => download(item)}
+                      >
+                        Download<span className="visually-hidden"> export {item.id}</span>
+                      </button>
                     ) : null}
                   </div>
                 </td>

@@ -1,0 +1,102 @@
+/**
+ * `pnpm backup <file|->`: a consistent logical dump of the database (packages/db/src/backup.ts;
+ * docs/runbooks/backup-restore.md). Connects as the owner in DATABASE_URL, or, with the embedded
+ * default, to the cluster under TESSERA_HOME (the running one, or started for the backup). The
+ * file is created 0600 under a temporary name and renamed when complete, so a file with the final
+ * name is always a whole backup; an existing file is never overwritten. `-` writes to stdout, to
+ * pipe into an encryption tool (dumps hold personal data: encrypt them).
+ */
+import { createWriteStream } from 'node:fs';
+import { access, readFile, rename, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { backupDatabase, type BackupSummary } from '@tessera/db';
+import { ConfigError, loadConfigFromProcess, type Config } from '../config.js';
+import { resolveDatabase } from '../database.js';
+import type { DevSecrets } from '../dev-secrets.js';
+
+export interface OwnerConnection {
+  ownerUrl: string;
+  /** Runtime role URL; null for a running embedded cluster (restore refuses that case). */
+  appUrl: string | null;
+  /** The development secrets of an embedded home, else null. */
+  dev: DevSecrets | null;
+  stop(): Promise<void>;
+}
+
+const EMBEDDED_DATABASE = 'tessera'; // as apps/server/src/database.ts names it
+
+/** The port of a live embedded postmaster (postmaster.pid line 4), or null. */
+async function runningEmbeddedPort(dataDir: string): Promise<number | null> {
+  const content = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  const [pid, , , port] = content?.split('\n') ?? [];
+  if (!pid || !port) return null;
+  try {
+    process.kill(Number(pid), 0);
+    return Number(port);
+  } catch {
+    return null;
+  }
+}
+
+async function readDevSecrets(home: string): Promise<DevSecrets> {
+  const file = path.join(home, 'secrets.json');
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as DevSecrets;
+  } catch {
+    throw new ConfigError(['DATABASE_URL', 'TESSERA_HOME'], `no DATABASE_URL and no embedded database secrets at ${file}; for a restore into a new home, copy secrets.json of the instance that wrote the backup there first (its DATA_ENCRYPTION_KEYS decrypt the restored data)`);
+  }
+}
+
+/** Owner access to the configured database; `stop()` stops an embedded cluster this call started. */
+export async function connectAsOwner(config: Config, log: (line: string) => void): Promise<OwnerConnection> {
+  if (config.database) return { ...config.database, dev: null, stop: async () => undefined };
+  const dev = await readDevSecrets(config.home);
+  const port = await runningEmbeddedPort(path.join(config.home, 'pgdata'));
+  if (port !== null) {
+    const ownerUrl = `postgres://postgres:${encodeURIComponent(dev.postgresPassword)}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+    return { ownerUrl, appUrl: null, dev, stop: async () => undefined };
+  }
+  const urls = await resolveDatabase(config, dev, log);
+  return { ownerUrl: urls.ownerUrl, appUrl: urls.appUrl, dev, stop: async () => urls.embedded?.stop() };
+}
+
+/** Writes a whole backup to `file` (mode 0600) or nothing: temporary name, then rename. */
+export async function backupToFile(ownerUrl: string, file: string): Promise<BackupSummary> {
+  if (await access(file).then(() => true, () => false)) throw new Error(`${file} exists; choose a new file name`);
+  const partial = `${file}.partial-${process.pid}`;
+  const output = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+  try {
+    const summary = await backupDatabase(ownerUrl, output);
+    output.end();
+    await finished(output);
+    await rename(partial, file);
+    return summary;
+  } catch (error) {
+    output.destroy();
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+async function main(args: readonly string[], log: (line: string) => void): Promise<void> {
+  const [file] = args;
+  if (!file || args.length !== 1) throw new Error('usage: pnpm backup <file> (or - for stdout)');
+  const connection = await connectAsOwner(loadConfigFromProcess(), log);
+  try {
+    const summary = file === '-' ? await backupDatabase(connection.ownerUrl, process.stdout) : await backupToFile(connection.ownerUrl, path.resolve(file));
+    const rows = summary.tables.reduce((n, t) => n + t.rows, 0);
+    log(`backup complete: schema version ${summary.schemaVersion}, ${summary.tables.length} tables, ${rows} rows, ${summary.bytes} bytes${file === '-' ? '' : ` -> ${path.resolve(file)}`}`);
+  } finally {
+    await connection.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  await main(process.argv.slice(2), log).catch((error: unknown) => {
+    log(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * `pnpm restore <file|-> [--erasure-ledger <entries.json>]`: restores a `pnpm backup` file into
+ * the EMPTY database named by DATABASE_URL (or a fresh embedded home holding the old
+ * secrets.json), migrates it, and replays the erasure ledger before anything serves it
+ * (DESIGN "Privacy": people erased after the backup must stay erased). Steps and checks:
+ * docs/runbooks/backup-restore.md. Exit codes: 0 done, 1 failed (nothing loaded), 3 restored but
+ * the erasure ledger was not replayed (do not start the server until it is).
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as api from '@tessera/api';
+import { createDatabase, restoreDatabase, type Database, type RestoreSummary } from '@tessera/db';
+import { ConfigError, loadConfigFromProcess } from '../config.js';
+import { runtimeRoleFromUrl } from '../database.js';
+import { connectAsOwner } from './backup.js';
+
+export interface ErasureLedgerEntry {
+  tenantId: string;
+  requestId: string;
+  userId: string;
+  erasedAt: string;
+}
+
+type Keyring = ReturnType<typeof api.parseKeyring>;
+type ReplayLedger = (database: Pick<Database, 'pool'>, deps: { keyring: Keyring; now: Date }, entries?: readonly ErasureLedgerEntry[]) => Promise<{ replayed: number; resurrected: number }>;
+
+/**
+ * The privacy package's replay (`replayErasureLedger` in @tessera/auth/privacy), once @tessera/api
+ * re-exports it; until then restores report the ledger as not replayed (exit code 3).
+ */
+const replayLedger = (api as unknown as { replayErasureLedger?: ReplayLedger }).replayErasureLedger;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function readLedgerFile(file: string): Promise<ErasureLedgerEntry[]> {
+  const entries = JSON.parse(await readFile(file, 'utf8')) as unknown;
+  const valid = Array.isArray(entries) && entries.every((e: Partial<ErasureLedgerEntry>) =>
+    UUID.test(e.tenantId ?? '') && UUID.test(e.requestId ?? '') && UUID.test(e.userId ?? '') && !Number.isNaN(Date.parse(e.erasedAt ?? '')));
+  if (!valid) throw new Error(`${file}: expected a JSON array of { tenantId, requestId, userId, erasedAt }`);
+  return entries as ErasureLedgerEntry[];
+}
+
+export interface RestoreFileOptions {
+  ownerUrl: string;
+  appUrl: string;
+  keyring: Keyring;
+  /** Ledger entries saved outside the backup (erasures after it was taken). */
+  ledger?: readonly ErasureLedgerEntry[];
+  replay?: ReplayLedger | undefined;
+  log: (line: string) => void;
+}
+
+/** Restores, then replays the restored database's own ledger and the saved entries as the runtime role. */
+export async function restoreFromStream(input: AsyncIterable<Uint8Array | string>, options: RestoreFileOptions): Promise<RestoreSummary> {
+  const replay = options.replay;
+  return restoreDatabase(options.ownerUrl, input, {
+    runtimeRole: runtimeRoleFromUrl(options.appUrl),
+    log: options.log,
+    ...(replay
+      ? {
+          replayErasureLedger: async () => {
+            const database = createDatabase(options.appUrl, { max: 2, applicationName: 'tessera-restore' });
+            try {
+              const deps = { keyring: options.keyring, now: new Date() };
+              const own = await replay(database, deps);
+              const saved = options.ledger?.length ? await replay(database, deps, options.ledger) : { replayed: 0, resurrected: 0 };
+              options.log(`erasure ledger: ${own.replayed + saved.replayed} entries replayed, ${own.resurrected + saved.resurrected} subjects erased again`);
+              return own.replayed + saved.replayed;
+            } finally {
+              await database.close();
+            }
+          },
+        }
+      : {}),
+  });
+}
+
+function parseArgs(args: readonly string[]): { file: string; ledgerFile: string | undefined } {
+  const [file, flag, ledgerFile, ...rest] = args;
+  if (!file || rest.length > 0 || (flag !== undefined && (flag !== '--erasure-ledger' || !ledgerFile))) {
+    throw new Error('usage: pnpm restore <file|-> [--erasure-ledger <entries.json>]');
+  }
+  return { file, ledgerFile };
+}
+
+async function main(args: readonly string[], log: (line: string) => void): Promise<void> {
+  const { file, ledgerFile } = parseArgs(args);
+  const ledger = ledgerFile ? await readLedgerFile(ledgerFile) : [];
+  const config = loadConfigFromProcess();
+  const connection = await connectAsOwner(config, log);
+  try {
+    if (!connection.appUrl) throw new Error('the embedded database is in use by a running server; stop it and restore into a new TESSERA_HOME');
+    const keys = config.secrets.DATA_ENCRYPTION_KEYS ?? connection.dev?.DATA_ENCRYPTION_KEYS;
+    if (!keys) throw new ConfigError(['DATA_ENCRYPTION_KEYS'], 'restore needs DATA_ENCRYPTION_KEYS (the keys the backup was written under) to replay erasures');
+    const input = file === '-' ? process.stdin : createReadStream(path.resolve(file));
+    const summary = await restoreFromStream(input, { ownerUrl: connection.ownerUrl, appUrl: connection.appUrl, keyring: api.parseKeyring(keys), ledger, replay: replayLedger, log });
+    if (summary.erasureLedger === 'not_replayed') {
+      log('WARNING: the erasure ledger was NOT replayed (this build cannot). Do not serve this database until it is: docs/runbooks/backup-restore.md');
+      process.exitCode = 3;
+    }
+  } finally {
+    await connection.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  await main(process.argv.slice(2), log).catch((error: unknown) => {
+    log(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  });
+}
