@@ -1,12 +1,14 @@
 -- Tamper-evident audit log (issue 3; docs/audit-log.md). One hash chain per tenant:
 --   hash = SHA-256(prev_hash || canonical(event)), computed by the writer in packages/auth.
--- The database enforces the parts it can: rows only ever extend the tenant's chain head
--- (audit_logs_link), nobody updates or deletes rows except two narrow SECURITY DEFINER paths
+-- The database enforces the parts it can: rows are appended only through audit_append(), which
+-- extends the tenant's chain head; nobody updates or deletes rows except two narrow definer paths
 -- (GDPR redaction of clear personal data; retention prune behind a prune checkpoint), and
 -- checkpoints are insert-only. Same RLS pattern as 0002: ENABLE + FORCE, fail-closed policy.
 
 CREATE TABLE public.audit_logs (
-  tenant_id         uuid NOT NULL REFERENCES public.tenants (id), -- no cascade: history outlives nothing by accident
+  -- No foreign key: audit_append() only writes for a tenant whose head row exists, and the head
+  -- row references tenants. (A per-event FK check would also share-lock the tenant row.)
+  tenant_id         uuid NOT NULL,
   seq               bigint NOT NULL CHECK (seq >= 1),
   occurred_at       timestamptz NOT NULL,
   actor_type        text NOT NULL CHECK (actor_type IN ('user', 'api_key', 'system')),
@@ -82,8 +84,9 @@ BEGIN
   END LOOP;
 END
 $$;
--- The runtime role appends and reads; it never updates, deletes or truncates history.
-GRANT SELECT, INSERT ON public.audit_logs TO tessera_app;
+-- The runtime role reads, and appends only through audit_append(); it never inserts rows of its
+-- choosing, and never updates, deletes or truncates history.
+GRANT SELECT ON public.audit_logs TO tessera_app;
 GRANT SELECT, INSERT ON public.audit_checkpoints TO tessera_app;
 GRANT SELECT ON public.audit_chain_heads TO tessera_app;
 GRANT SELECT, INSERT, UPDATE ON public.audit_settings TO tessera_app;
@@ -108,55 +111,39 @@ END
 $$;
 
 -- The writer's one round trip under the head lock: takes the canonical text around seq from the
--- writer (canonical = head || seq || tail, docs/audit-log.md), locks the head, computes
--- hash = SHA-256(prev_hash || canonical) and inserts. SECURITY INVOKER: the insert runs as the
--- caller, under its grants and RLS; audit_logs_link still checks the row extends the head.
+-- writer (canonical = head || seq || tail, docs/audit-log.md), locks the tenant's head row,
+-- computes hash = SHA-256(prev_hash || canonical), inserts the row and moves the head. The only
+-- way the runtime role can add audit rows, so every row extends the chain by exactly one.
 CREATE FUNCTION public.audit_append(
     p_occurred_at timestamptz, p_actor_type text, p_actor_id text, p_action text, p_target_type text,
     p_target_id text, p_ip text, p_user_agent text, p_pii jsonb, p_pii_salt bytea, p_ip_digest bytea,
     p_user_agent_digest bytea, p_before jsonb, p_after jsonb, p_metadata jsonb, p_risk_score smallint,
     p_canonical_head text, p_canonical_tail text)
   RETURNS TABLE (new_seq bigint, new_prev_hash bytea, new_hash bytea)
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
 DECLARE
+  t uuid := nullif(pg_catalog.current_setting('app.tenant_id', true), '')::uuid;
   head record;
   s bigint;
   h bytea;
 BEGIN
-  SELECT l.head_seq, l.head_hash INTO head FROM public.audit_lock_head() l;
-  s := head.head_seq + 1;
-  h := pg_catalog.sha256(head.head_hash || pg_catalog.convert_to(p_canonical_head || s::text || p_canonical_tail, 'UTF8'));
+  IF t IS NULL THEN RAISE EXCEPTION 'no tenant in context' USING ERRCODE = '42501'; END IF;
+  SELECT c.seq, c.hash INTO head FROM public.audit_chain_heads c WHERE c.tenant_id = t FOR UPDATE;
+  IF NOT FOUND THEN -- first event of the tenant: create the head at seq 0
+    SELECT l.head_seq AS seq, l.head_hash AS hash INTO head FROM public.audit_lock_head() l;
+  END IF;
+  s := head.seq + 1;
+  h := pg_catalog.sha256(head.hash || pg_catalog.convert_to(p_canonical_head || s::text || p_canonical_tail, 'UTF8'));
   INSERT INTO public.audit_logs (tenant_id, seq, occurred_at, actor_type, actor_id, action, target_type, target_id,
       ip, user_agent, pii, pii_salt, ip_digest, user_agent_digest, before, after, metadata, risk_score, prev_hash, hash)
-    VALUES (nullif(pg_catalog.current_setting('app.tenant_id', true), '')::uuid, s, p_occurred_at, p_actor_type,
-      p_actor_id, p_action, p_target_type, p_target_id, p_ip, p_user_agent, p_pii, p_pii_salt, p_ip_digest,
-      p_user_agent_digest, p_before, p_after, p_metadata, p_risk_score, head.head_hash, h);
-  RETURN QUERY SELECT s, head.head_hash, h;
+    VALUES (t, s, p_occurred_at, p_actor_type, p_actor_id, p_action, p_target_type, p_target_id, p_ip, p_user_agent,
+      p_pii, p_pii_salt, p_ip_digest, p_user_agent_digest, p_before, p_after, p_metadata, p_risk_score, head.hash, h);
+  UPDATE public.audit_chain_heads c SET seq = s, hash = h, updated_at = pg_catalog.now() WHERE c.tenant_id = t;
+  RETURN QUERY SELECT s, head.hash, h;
 END
 $$;
-
--- BEFORE INSERT: a row must extend the head exactly (seq + 1, prev_hash = head hash); the head
--- then moves to it. A second chain, a gap or a fork cannot be inserted by anyone.
-CREATE FUNCTION public.audit_logs_link() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp
-  AS $$
-BEGIN
-  IF NEW.tenant_id IS DISTINCT FROM nullif(pg_catalog.current_setting('app.tenant_id', true), '')::uuid THEN
-    RAISE EXCEPTION 'audit rows are written in their own tenant context' USING ERRCODE = '42501';
-  END IF;
-  -- Check and move in one statement; the row lock it takes serialises writers of this tenant.
-  UPDATE public.audit_chain_heads h SET seq = NEW.seq, hash = NEW.hash, updated_at = pg_catalog.now()
-    WHERE h.tenant_id = NEW.tenant_id AND h.seq = NEW.seq - 1 AND h.hash = NEW.prev_hash;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit row does not extend the chain head' USING ERRCODE = '23514';
-  END IF;
-  RETURN NEW;
-END
-$$;
-CREATE TRIGGER audit_logs_link BEFORE INSERT ON public.audit_logs FOR EACH ROW EXECUTE FUNCTION public.audit_logs_link();
 
 -- UPDATE/DELETE are refused for every role. Two exceptions, each entered only through its
 -- definer function below (which sets tessera.audit_path): redaction may null the clear personal
@@ -302,7 +289,7 @@ BEGIN
   FOREACH f IN ARRAY ARRAY['public.audit_lock_head()', 'public.redact_audit_personal_data(text, text[])',
       'public.prune_audit_logs(bigint)', 'public.audit_checkpoints_due()', 'public.audit_retention_due(timestamptz)',
       'public.audit_append(timestamptz, text, text, text, text, text, text, text, jsonb, bytea, bytea, bytea, jsonb, jsonb, jsonb, smallint, text, text)',
-      'public.audit_logs_link()', 'public.audit_logs_guard()', 'public.audit_refuse()', 'public.audit_checkpoints_check()'] LOOP
+      'public.audit_logs_guard()', 'public.audit_refuse()', 'public.audit_checkpoints_check()'] LOOP
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
   END LOOP;
   FOREACH f IN ARRAY ARRAY['public.audit_lock_head()', 'public.redact_audit_personal_data(text, text[])',

@@ -7,7 +7,9 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { backupDatabase, BackupError, dependencyOrder, restoreDatabase, type RestoreOptions } from './backup.js';
+import { createDatabase } from './client.js';
 import { listMigrations, migrate, MIGRATIONS_DIR } from './migrate.js';
+import { withTenant } from './tenant-context.js';
 import { clusterUrl, useTestDatabase } from './testing/index.js';
 
 const db = useTestDatabase();
@@ -114,17 +116,12 @@ describe('round trip', () => {
     await expect(query(target, "UPDATE audit_logs SET action = 'x'")).rejects.toThrow(/append-only/);
     const disabled = await query(target, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O'");
     expect(disabled).toEqual([]);
-    const appUrl = clusterUrl(db.info, new URL(target).pathname.slice(1), 'runtime');
-    const client = new pg.Client({ connectionString: appUrl });
-    await client.connect();
+    const app = createDatabase(clusterUrl(db.info, new URL(target).pathname.slice(1), 'runtime'), { max: 1 });
     try {
-      await client.query('BEGIN');
-      await client.query("SELECT pg_catalog.set_config('app.' || 'tenant_id', $1, true)", [tenantId]); // eslint-disable-line tessera/no-set-app-setting -- test: tenant context on a restored copy without the db package's pool
-      const { rows } = await client.query<{ new_seq: string }>("SELECT new_seq FROM audit_append(now(), 'system', NULL, 'test.after_restore', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}'::jsonb, 0::smallint, 'h', 't')");
-      await client.query('COMMIT');
-      expect(Number(rows[0]?.new_seq)).toBeGreaterThan(3);
+      const result = await withTenant(app, tenantId, (tx) => tx.execute<{ new_seq: string }>(sql`SELECT new_seq FROM audit_append(now(), 'system', NULL, 'test.after_restore', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}'::jsonb, 0::smallint, 'h', 't')`));
+      expect(Number(result.rows[0]?.new_seq)).toBeGreaterThan(3);
     } finally {
-      await client.end();
+      await app.close();
     }
   });
 });

@@ -60,6 +60,7 @@ export class BackupError extends Error {
 interface CatalogTable extends BackupTable { key: string; quoted: string; quotedColumns: Map<string, string>; parents: string[] }
 
 const SESSION = "SET LOCAL row_security = off; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3";
+const RESTORE_SESSION = `${SESSION}; SET CONSTRAINTS ALL DEFERRED`;
 
 /** User tables (not extension-owned, not schema_migrations), identifiers quoted by the server. */
 async function readCatalog(client: pg.ClientBase): Promise<CatalogTable[]> {
@@ -298,7 +299,7 @@ async function loadData(client: pg.ClientBase, reader: BackupReader, header: Bac
   const plan = planTables(header, await readCatalog(client));
   await client.query('BEGIN');
   try {
-    await client.query(`${SESSION}; SET CONSTRAINTS ALL DEFERRED`);
+    await client.query(RESTORE_SESSION);
     await forTables(client, plan.map((p) => p.table), 'disableTriggers');
     await forTables(client, plan.map((p) => p.table), 'truncate');
     const counts: { name: string; rows: number }[] = [];

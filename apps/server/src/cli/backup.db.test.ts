@@ -44,13 +44,11 @@ async function rows(database: Database, text: string): Promise<unknown[]> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tessera-backup-'));
-  // eslint-disable-next-line tessera/no-raw-sql-interpolation -- database names cannot be bind parameters; this one is generated here ([a-z0-9_] only)
-  await admin(`CREATE DATABASE ${target}`);
+  await admin(`CREATE DATABASE ${target}`); // a generated name ([a-z0-9_] only): names cannot be bind parameters
 });
 
 afterAll(async () => {
   await restored?.close();
-  // eslint-disable-next-line tessera/no-raw-sql-interpolation -- generated name ([a-z0-9_] only)
   await admin(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
   await rm(dir, { recursive: true, force: true });
 });

@@ -96,9 +96,19 @@ async function* csvZipExport(context: ExportContext): AsyncGenerator<Buffer> {
     ...context.sources.map((s) => `${s.name}.csv: ${s.description}`)].join('\r\n');
   zip.addBuffer(Buffer.from(`${readme}\r\n`, 'utf8'), 'README.txt', { mtime });
   // Readable.from(generator) is lazy, and yazl pumps one entry at a time: one source is read at once.
-  for (const source of context.sources) zip.addReadStream(Readable.from(csvRows(context, source)), `${source.name}.csv`, { mtime });
+  const entries = context.sources.map((source) => {
+    const entry = Readable.from(csvRows(context, source));
+    entry.on('error', (error) => (zip.outputStream as Readable).destroy(error)); // surfaces in the loop below
+    zip.addReadStream(entry, `${source.name}.csv`, { mtime });
+    return entry;
+  });
   zip.end();
-  for await (const chunk of zip.outputStream) yield chunk as Buffer;
+  try {
+    for await (const chunk of zip.outputStream) yield chunk as Buffer;
+  } finally {
+    // The consumer stopped early (its transaction failed): stop reading rows from its cursor.
+    for (const entry of entries) entry.destroy();
+  }
 }
 
 async function* pdfExport(context: ExportContext): AsyncGenerator<Buffer> {

@@ -3,6 +3,8 @@
 // other users, chunks are bound to their index, a run killed halfway leaves nothing behind, and
 // two workers never run one request at once.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
 import { recordAuditEvent } from '@tessera/auth/audit';
 import { createPrivacyRequest, readExportChunks } from '@tessera/auth/privacy';
@@ -18,13 +20,15 @@ const keyring = parseKeyring(generateKeyringSpec());
 const now = new Date('2026-03-01T12:00:00Z');
 const deps = (): GdprJobDeps => ({ database: db.app, keyring, consoleUrl: 'http://localhost:3000', now: () => now, batchSize: 7 });
 
-async function subjectWithRequest(format: 'json' | 'csv' | 'pdf', auditEvents = 3): Promise<{ tenantId: string; userId: string; email: string; requestId: string }> {
+async function subjectWithRequest(format: 'json' | 'csv' | 'pdf', auditEvents = 3, extraSessions = 0): Promise<{ tenantId: string; userId: string; email: string; requestId: string }> {
   const { id: tenantId } = await db.seedTenant();
   const [userId, otherId] = [randomUUID(), randomUUID()];
   const email = `ada-${randomBytes(3).toString('hex')}@example.com`;
   const requestId = await db.withTenant(tenantId, async (tx) => {
     await tx.client.query(`INSERT INTO users (id, tenant_id, email, role, display_name, password_hash, password_algorithm) VALUES ($1, $2, $3, 'member', '=Ada Lovelace', '$argon2id$hash-must-not-leak', 'argon2id'), ($4, $2, 'bob@example.com', 'member', 'Bob', NULL, NULL)`, [userId, tenantId, email, otherId]);
     await tx.client.query(`INSERT INTO sessions (tenant_id, user_id, token_hash, ip_address, user_agent) VALUES ($1, $2, $3, '198.51.100.7', 'AdaBrowser/1.0')`, [tenantId, userId, randomBytes(32)]);
+    await tx.client.query(`INSERT INTO sessions (tenant_id, user_id, token_hash, ip_address, user_agent)
+      SELECT $1, $2, sha256(gen_random_uuid()::text::bytea), '198.51.100.8', repeat('LongAgent/', 50) || n FROM generate_series(1, $3::int) n`, [tenantId, userId, extraSessions]);
     for (let i = 0; i < auditEvents; i += 1) await recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action: 'auth.sign_in.succeeded', ip: '198.51.100.7', occurredAt: now });
     await recordAuditEvent(tx, { actor: { type: 'user', id: otherId }, action: 'auth.sign_in.succeeded', ip: '203.0.113.50', occurredAt: now });
     return (await createPrivacyRequest(tx, { type: 'user', id: userId }, { userId, type: 'export', format }, { keyring, now })).request.id;
@@ -55,7 +59,8 @@ function unzip(file: Buffer): Promise<Record<string, string>> {
 }
 
 async function pdfText(file: Buffer): Promise<string> {
-  const pdf = await getDocument({ data: new Uint8Array(file), useSystemFonts: false }).promise;
+  const standardFontDataUrl = path.join(path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts/');
+  const pdf = await getDocument({ data: new Uint8Array(file), standardFontDataUrl }).promise;
   const pages: string[] = [];
   for (let n = 1; n <= pdf.numPages; n += 1) pages.push((await (await pdf.getPage(n)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' '));
   return pages.join('\n');
@@ -88,7 +93,7 @@ describe('formats', () => {
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.txt', 'profile.csv', 'sessions.csv', 'audit_events.csv', 'mfa.csv', 'api_keys.csv']));
     const profile = parseCsv(files['profile.csv'] ?? '', { columns: true }) as Record<string, string>[];
     expect(profile).toEqual([expect.objectContaining({ email: s.email, id: s.userId, displayName: "'=Ada Lovelace" })]); // CSV injection escaped
-    expect(parseCsv(files['audit_events.csv'] ?? '', { columns: true })).toHaveLength(9);
+    expect(parseCsv(files['audit_events.csv'] ?? '', { columns: true })).toHaveLength(10); // 9 sign-ins + the request itself
     expect(Object.values(files).join('\n')).not.toContain('hash-must-not-leak');
   });
 
@@ -106,7 +111,7 @@ describe('formats', () => {
 
 describe('robustness', () => {
   test('chunks are bound to their index: swapping two fails to decrypt', async () => {
-    const s = await subjectWithRequest('json', 400);
+    const s = await subjectWithRequest('json', 1, 300);
     await handleExportJob({ data: { tenantId: s.tenantId, requestId: s.requestId } }, deps());
     await db.owner.pool.query(`UPDATE privacy_export_chunks c SET ciphertext = o.ciphertext FROM privacy_export_chunks o
       WHERE c.request_id = $1 AND o.request_id = $1 AND c.chunk_index = 0 AND o.chunk_index = 1`, [s.requestId]);
@@ -114,7 +119,7 @@ describe('robustness', () => {
   });
 
   test('a run killed halfway leaves no chunk; the rerun writes the file, the event and the mail once', async () => {
-    const s = await subjectWithRequest('csv', 40);
+    const s = await subjectWithRequest('csv', 1, 300);
     const crash = { ...deps(), afterChunk: (i: number) => { if (i === 3) throw new Error('simulated crash'); } };
     await expect(handleExportJob({ data: { tenantId: s.tenantId, requestId: s.requestId } }, crash)).rejects.toThrow('simulated crash');
     expect(await counts(s.tenantId, s.requestId)).toMatchObject({ chunks: 0, completed: 0, mails: 0, status: 'processing' });

@@ -53,7 +53,7 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
   const { database, logger } = options;
   const now = options.now ?? ((): Date => new Date());
   const db: PgBoss.Db = { executeSql: (text, values) => database.pool.query(text, values) };
-  const boss = new PgBoss({ db, schema: JOBS_SCHEMA, migrate: false, supervise: true, schedule: true, monitorStateIntervalSeconds: 0 });
+  const boss = new PgBoss({ db, schema: JOBS_SCHEMA, migrate: false, supervise: true, schedule: true });
   boss.on('error', (error: Error) => logger.warn({ error: error.message }, 'gdpr queue error'));
   await boss.start();
 

@@ -3,7 +3,7 @@
  * (43 characters) + a CRC-32 of everything before it in base62 (6 characters). The checksum lets
  * typos and junk fail without a database round trip and lets secret scanners recognise keys; it
  * proves nothing (anyone can compute it): authenticity comes from the hash lookup alone.
- * Pinned by key-format.test.ts and the "no round trip" test in verify-api-key.db.test.ts.
+ * Pinned by key-format.test.ts and the "no round trip" test in verify-api-key.security.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';

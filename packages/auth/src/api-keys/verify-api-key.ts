@@ -11,7 +11,7 @@
  *
  * Callers must not: treat the result as permission for a scope (authorize does that), or verify
  * before refusing a request that also carries a session cookie (never both).
- * Pinned by verify-api-key.db.test.ts, api-key-cache.security.test.ts and the plugin's tests.
+ * Pinned by verify-api-key.security.test.ts, api-key-cache.security.test.ts and the plugin's tests.
  */
 import { hash } from 'node:crypto';
 import { consumeApiKeyQuota, lookupApiKey, type ApiKeyEnvironment, type ApiKeyLookup, type ApiKeyType } from '@tessera/db';

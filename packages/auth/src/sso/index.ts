@@ -8,3 +8,4 @@ export * from './rotate.js';
 export * from './secret-ring.js';
 export * from './settings.js';
 export * from './sign-in.js';
+export * from './sign-in-options.js';

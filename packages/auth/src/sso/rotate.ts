@@ -5,12 +5,20 @@
  */
 import { eq } from 'drizzle-orm';
 import { listSsoEncryptedRows, ssoSettings, withTenant, type Database } from '@tessera/db';
-import type { Keyring } from '../crypto/keyring.js';
+import { DecryptionError, type Keyring } from '../crypto/keyring.js';
 import { CLIENT_SECRET_PURPOSE } from './settings.js';
 
-export async function reencryptSsoSecrets(db: Database, keyring: Keyring): Promise<{ checked: number; reencrypted: number }> {
+export interface SsoRotationReport {
+  checked: number;
+  reencrypted: number;
+  /** Rows whose ciphertext does not decrypt in its own context (tampering or a lost key): left as they are. */
+  failed: { tenantId: string; id: string }[];
+}
+
+export async function reencryptSsoSecrets(db: Database, keyring: Keyring): Promise<SsoRotationReport> {
   const rows = await listSsoEncryptedRows(db.pool);
   let reencrypted = 0;
+  const failed: SsoRotationReport['failed'] = [];
   for (const { tenantId, id } of rows) {
     reencrypted += await withTenant(db, tenantId, async (tx) => {
       const [row] = await tx.select({ secret: ssoSettings.clientSecretCiphertext }).from(ssoSettings).where(eq(ssoSettings.id, id)).for('update');
@@ -18,7 +26,11 @@ export async function reencryptSsoSecrets(db: Database, keyring: Keyring): Promi
       const secret = keyring.reencrypt(row.secret, { purpose: CLIENT_SECRET_PURPOSE, tenantId, rowId: id });
       await tx.update(ssoSettings).set({ clientSecretCiphertext: secret }).where(eq(ssoSettings.id, id));
       return 1;
+    }).catch((error: unknown) => {
+      if (!(error instanceof DecryptionError)) throw error;
+      failed.push({ tenantId, id }); // one bad row must not stop the rotation of all the others
+      return 0;
     });
   }
-  return { checked: rows.length, reencrypted };
+  return { checked: rows.length, reencrypted, failed };
 }

@@ -1,0 +1,235 @@
+/**
+ * `node apps/server/dist/cli/audit.js <command>`: the audit log from an operator's shell
+ * (docs/audit-log.md). Runs as the runtime role (APP_DATABASE_URL), so RLS applies; <tenant> is a
+ * slug or a tenant id.
+ *
+ *   verify <tenant> [--public-key B64]...  chain, checkpoints and (with AUDIT_SIGNING_KEY's public key
+ *                                          and any extra keys) their signatures; exit 1 when invalid
+ *   export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE]
+ *                                          streams the log; audited as audit.log.exported
+ *   checkpoint <tenant> | --all            signs the chain head(s) now with AUDIT_SIGNING_KEY
+ *   retention --archive-dir DIR            archives, then prunes, every tenant past its retention
+ */
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import {
+  auditExportChunks,
+  auditPublicKeyOf,
+  recordAuditEvent,
+  runAuditRetention,
+  signAuditCheckpoint,
+  signDueAuditCheckpoints,
+  verifyAuditChain,
+  type AuditExportFormat,
+} from '@tessera/api';
+import {
+  createDatabase,
+  lookupTenantBySlug,
+  withTenant,
+  type Database,
+  type TenantTx,
+} from '@tessera/db';
+import { ConfigError, loadConfigFromProcess, type Config } from '../config.js';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const USAGE =
+  'usage: audit verify <tenant> [--public-key B64] | export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE] | checkpoint <tenant>|--all | retention --archive-dir DIR';
+
+type Options = ReturnType<typeof parseCommandLine>['values'];
+
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'jsonl' },
+      'after-seq': { type: 'string' },
+      out: { type: 'string' },
+      'public-key': { type: 'string', multiple: true },
+      all: { type: 'boolean', default: false },
+      'archive-dir': { type: 'string' },
+    },
+  });
+}
+
+async function resolveTenant(database: Database, ref: string | undefined): Promise<string> {
+  if (!ref) throw new Error(USAGE);
+  if (UUID.test(ref)) return ref.toLowerCase();
+  const tenant = await lookupTenantBySlug(database.pool, ref);
+  if (!tenant) throw new Error(`no tenant with slug "${ref}"`);
+  return tenant.id;
+}
+
+function signingKeyOf(config: Config): string {
+  const key = config.secrets.AUDIT_SIGNING_KEY;
+  if (!key)
+    throw new ConfigError(
+      ['AUDIT_SIGNING_KEY'],
+      'this command needs AUDIT_SIGNING_KEY (Ed25519, PKCS#8 DER base64)',
+    );
+  return key;
+}
+
+async function verify(
+  database: Database,
+  config: Config,
+  tenantRef: string | undefined,
+  options: Options,
+): Promise<boolean> {
+  const tenantId = await resolveTenant(database, tenantRef);
+  const keys = [
+    ...(config.secrets.AUDIT_SIGNING_KEY ? [config.secrets.AUDIT_SIGNING_KEY] : []),
+    ...(options['public-key'] ?? []),
+  ].map((k) => auditPublicKeyOf(k));
+  if (keys.length === 0)
+    log('warning: no AUDIT_SIGNING_KEY or --public-key: checkpoint signatures are not checked');
+  const result = await withTenant(
+    database,
+    tenantId,
+    (tx) => verifyAuditChain(tx, keys.length ? { publicKey: keys } : {}),
+    { readOnly: true },
+  );
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return result.valid;
+}
+
+async function writeChunk(out: Writable, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+function exportQueryOf(options: Options): { format: AuditExportFormat; afterSeq: number } {
+  const format = options.format;
+  if (format !== 'jsonl' && format !== 'csv') throw new Error('--format must be jsonl or csv');
+  const afterSeq = options['after-seq'] === undefined ? 0 : Number(options['after-seq']);
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+    throw new Error('--after-seq must be a non-negative integer');
+  }
+  return { format, afterSeq };
+}
+
+async function exportLog(
+  database: Database,
+  tenantRef: string | undefined,
+  options: Options,
+): Promise<void> {
+  const tenantId = await resolveTenant(database, tenantRef);
+  const query = exportQueryOf(options);
+  // Reading the log reads personal data: the export is itself an audit event (DESIGN "Privacy").
+  await withTenant(database, tenantId, (tx) =>
+    recordAuditEvent(tx, {
+      actor: { type: 'system', id: null },
+      action: 'audit.log.exported',
+      metadata: { ...query, via: 'cli' },
+    }),
+  );
+  const out: Writable = options.out
+    ? createWriteStream(options.out, { flags: 'wx', mode: 0o600 })
+    : process.stdout;
+  const stream = async (tx: TenantTx): Promise<void> => {
+    for await (const chunk of auditExportChunks(tx, query)) await writeChunk(out, chunk);
+  };
+  await withTenant(database, tenantId, stream, { readOnly: true });
+  if (out !== process.stdout) {
+    out.end();
+    await once(out, 'finish');
+    log(`wrote ${options.out}`);
+  }
+}
+
+async function checkpoint(
+  database: Database,
+  config: Config,
+  tenantRef: string | undefined,
+  options: Options,
+): Promise<void> {
+  const signingKey = signingKeyOf(config);
+  if (options.all) {
+    const { signed, failedTenantIds } = await signDueAuditCheckpoints(database, { signingKey });
+    log(
+      `signed ${signed} checkpoint(s)${failedTenantIds.length ? `; failed for ${failedTenantIds.join(', ')}` : ''}`,
+    );
+    return;
+  }
+  const tenantId = await resolveTenant(database, tenantRef);
+  const cp = await withTenant(database, tenantId, (tx) => signAuditCheckpoint(tx, { signingKey }));
+  process.stdout.write(`${JSON.stringify(cp)}\n`);
+}
+
+/** Archives go to DIR/<tenant id>-<time>.jsonl (created exclusively, 0600) before anything is pruned. */
+async function archiveToFile(
+  dir: string,
+  tenantId: string,
+  chunks: AsyncIterable<string>,
+): Promise<void> {
+  const file = path.join(
+    dir,
+    `${tenantId}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`,
+  );
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  for await (const chunk of chunks) await writeChunk(out, chunk);
+  out.end();
+  await once(out, 'finish');
+  log(`archived ${tenantId} to ${file}`);
+}
+
+async function retention(database: Database, config: Config, options: Options): Promise<boolean> {
+  const dir = options['archive-dir'];
+  if (!dir)
+    throw new Error('retention needs --archive-dir DIR: nothing is pruned without an archive');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const signingKey = signingKeyOf(config);
+  const result = await runAuditRetention(database, {
+    signingKey,
+    publicKey: auditPublicKeyOf(signingKey),
+    archive: (tenantId, chunks) => archiveToFile(dir, tenantId, chunks),
+  });
+  for (const [tenantId, pruned] of Object.entries(result.pruned))
+    log(`pruned ${pruned} row(s) of ${tenantId}`);
+  for (const tenantId of result.failedTenantIds)
+    log(`retention failed for ${tenantId} (chain broken or archive failed); nothing pruned there`);
+  return result.failedTenantIds.length === 0;
+}
+
+async function run(argv: string[]): Promise<boolean> {
+  const { positionals, values } = parseCommandLine(argv);
+  const [command, tenantRef] = positionals;
+  const config = loadConfigFromProcess();
+  if (!config.database)
+    throw new ConfigError(
+      ['DATABASE_URL', 'APP_DATABASE_URL'],
+      'the audit CLI needs DATABASE_URL and APP_DATABASE_URL',
+    );
+  const database = createDatabase(config.database.appUrl, {
+    max: 2,
+    applicationName: 'tessera-audit-cli',
+  });
+  try {
+    switch (command) {
+      case 'verify':
+        return await verify(database, config, tenantRef, values);
+      case 'export':
+        await exportLog(database, tenantRef, values);
+        return true;
+      case 'checkpoint':
+        await checkpoint(database, config, tenantRef, values);
+        return true;
+      case 'retention':
+        return await retention(database, config, values);
+      default:
+        throw new Error(USAGE);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+try {
+  if (!(await run(process.argv.slice(2)))) process.exitCode = 1;
+} catch (error) {
+  log(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+}

@@ -1,0 +1,42 @@
+/**
+ * `pnpm worker`: standalone GDPR workers for scale-out (issue 7). The server runs the same
+ * workers in-process; any number of these may run beside it against one database (pg-boss shares
+ * the queue, advisory locks keep one run per request). Needs an external database
+ * (DATABASE_URL + APP_DATABASE_URL): the embedded one lives inside the server process. Refuses
+ * to start with an unsafe runtime role or pending migrations (run `pnpm migrate` first). Reads
+ * its configuration only through config.ts.
+ */
+import closeWithGrace from 'close-with-grace';
+import { parseKeyring } from '@tessera/api';
+import { startPrivacyWorkers } from '@tessera/api/workers';
+import { assertRuntimeRoleSafe, createDatabase, latestMigrationVersion } from '@tessera/db';
+import { ConfigError, loadConfigFromProcess } from './config.js';
+import { loadOrCreateDevSecrets } from './dev-secrets.js';
+
+const write = (level: string, obj: object, msg: string): void =>
+  void process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...obj })}\n`);
+const logger = { info: (obj: object, msg: string): void => write('info', obj, msg), warn: (obj: object, msg: string): void => write('warn', obj, msg) };
+
+try {
+  const config = loadConfigFromProcess();
+  if (!config.database) {
+    throw new ConfigError(['DATABASE_URL', 'APP_DATABASE_URL'], 'pnpm worker needs DATABASE_URL and APP_DATABASE_URL; with the embedded database the server runs the workers itself');
+  }
+  const keys = config.secrets.DATA_ENCRYPTION_KEYS ?? (config.nodeEnv === 'production' ? undefined : (await loadOrCreateDevSecrets(config.home)).secrets.DATA_ENCRYPTION_KEYS);
+  if (!keys) throw new ConfigError(['DATA_ENCRYPTION_KEYS'], 'DATA_ENCRYPTION_KEYS is required');
+  const database = createDatabase(config.database.appUrl, { max: 10, applicationName: 'tessera-worker' });
+  await assertRuntimeRoleSafe(database.pool);
+  const { rows } = await database.pool.query<{ version: number | null }>('SELECT max(version) AS version FROM public.schema_migrations');
+  if ((rows[0]?.version ?? 0) < latestMigrationVersion()) throw new Error('the database has pending migrations; run pnpm migrate first');
+  const workers = await startPrivacyWorkers({ database, keyring: parseKeyring(keys), consoleUrl: config.publicUrl, logger });
+  logger.info({}, 'Tessera GDPR workers started');
+  closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
+    if (err) write('error', { error: err.message }, 'shutting down after an error');
+    else logger.info({ signal }, 'shutting down');
+    await workers.stop();
+    await database.close();
+  });
+} catch (error) {
+  write('error', {}, error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+}

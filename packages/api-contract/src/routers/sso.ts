@@ -1,0 +1,51 @@
+/**
+ * Single sign-on settings and linked identities (issue 8; docs/sso.md). Mounted as `tenant.sso`:
+ * `tenant.sso.get`, `tenant.sso.update` (owners and admins; connection fields owner-only, audited),
+ * `tenant.sso.signInOptions` (public: the buttons of a tenant's sign-in page), and
+ * `tenant.sso.identities.list` / `.unlink` for the signed-in user (also exported on its own).
+ */
+import { getSsoSettings, listIdentities, listSignInOptions, unlinkIdentity, updateSsoSettings, type OutboundPolicy, type PlatformProviderInfo, type SsoDeps } from '@tessera/auth/sso';
+import type { Context, SessionPrincipal } from '../context.js';
+import { ssoSignInOptionsInput, unlinkIdentityInput, updateSsoSettingsInput } from '../inputs/sso.js';
+import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+
+/** What the SSO procedures need beyond the account services (Services.sso once wired). */
+export interface SsoServices {
+  outbound: OutboundPolicy;
+  platformProviders: readonly PlatformProviderInfo[];
+}
+
+/** Until Services declares `sso`, fail safe: the production outbound rule and no platform providers. */
+export function ssoServicesOf(ctx: Pick<Context, 'services'>): SsoServices {
+  return (ctx.services as { sso?: SsoServices }).sso ?? { outbound: { mode: 'production' }, platformProviders: [] };
+}
+
+function depsOf(ctx: Context): SsoDeps {
+  const sso = ssoServicesOf(ctx);
+  return { keyring: ctx.services.accounts.keyring, publicUrl: ctx.services.accounts.publicUrl, outbound: sso.outbound, platformProviders: sso.platformProviders };
+}
+
+const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
+const manage = { access: { roles: ['owner', 'admin'] } } as const;
+const own = { access: {} } as const;
+
+export const identitiesRouter = router({
+  list: sessionProcedure.meta(own).query(({ ctx }) => listIdentities(ctx.db, actorOf(ctx.principal), ssoServicesOf(ctx).platformProviders)),
+  unlink: sessionProcedure.meta(own).input(unlinkIdentityInput).mutation(async ({ ctx, input }) => {
+    await unlinkIdentity(ctx.db, actorOf(ctx.principal), input.identityId, ssoServicesOf(ctx).platformProviders, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+});
+
+export const ssoRouter = router({
+  get: sessionProcedure.meta(manage).query(({ ctx }) => getSsoSettings(ctx.db, depsOf(ctx), ctx.principal.tenantId)),
+  update: sessionProcedure
+    .meta(manage)
+    .input(updateSsoSettingsInput)
+    .mutation(({ ctx, input }) => updateSsoSettings(ctx.db, depsOf(ctx), actorOf(ctx.principal), input, requestOf(ctx), ctx.now())),
+  signInOptions: publicProcedure
+    .meta({ access: 'public' })
+    .input(ssoSignInOptionsInput)
+    .query(({ ctx, input }) => listSignInOptions(ctx.db, ssoServicesOf(ctx).platformProviders, ctx.services.accounts.publicUrl, input.tenantSlug)),
+  identities: identitiesRouter,
+});
