@@ -176,13 +176,8 @@ END
 $$;
 CREATE TRIGGER audit_logs_guard BEFORE UPDATE OR DELETE ON public.audit_logs FOR EACH ROW EXECUTE FUNCTION public.audit_logs_guard();
 
-CREATE FUNCTION public.audit_refuse() RETURNS trigger
-  LANGUAGE plpgsql
-  SET search_path = pg_catalog, pg_temp
-  AS $$
-BEGIN
-  RAISE EXCEPTION 'audit history is append-only: % on % refused', TG_OP, TG_TABLE_NAME USING ERRCODE = 'P0001';
-END
+CREATE FUNCTION public.audit_refuse() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN RAISE EXCEPTION 'audit history is append-only: % on % refused', TG_OP, TG_TABLE_NAME USING ERRCODE = 'P0001'; END
 $$;
 CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON public.audit_logs FOR EACH STATEMENT EXECUTE FUNCTION public.audit_refuse();
 CREATE TRIGGER audit_checkpoints_immutable BEFORE UPDATE OR DELETE ON public.audit_checkpoints FOR EACH ROW EXECUTE FUNCTION public.audit_refuse();

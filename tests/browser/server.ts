@@ -11,8 +11,6 @@ import { buildServer, defaultApiConfig } from '@tessera/api';
 import { testAccountDeps, testServices } from '@tessera/api-contract/testing';
 import type { Database } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
-// Until packages/api exports it (see docs/console.md, "Wiring"), the built plugin is loaded by path.
-import { consolePlugin } from '../../packages/api/dist/plugins/console.js';
 
 export const WEB_DIST = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -59,9 +57,8 @@ export async function startConsoleServer(
       logLevel: 'warn',
       rateLimit: { max: 10_000, windowMs: 60_000 },
     },
-    { database, services, ...(options.now ? { now: options.now } : {}) },
+    { database, services, consoleRoot: WEB_DIST, ...(options.now ? { now: options.now } : {}) },
   );
-  await app.register(consolePlugin, { root: WEB_DIST });
   await app.listen({ host: '127.0.0.1', port });
   return { app, origin, close: () => app.close() };
 }

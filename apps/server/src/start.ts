@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildServer, createOutboxSender, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
@@ -50,7 +51,8 @@ export async function start(config: Config, log: (line: string) => void): Promis
       callLimit: config.rateLimit,
       breachCheck: config.breachCheck.enabled ? { baseUrl: config.breachCheck.baseUrl, onError: (reason) => log(`breached-password check failed open: ${JSON.stringify(reason)}`) } : undefined,
     });
-    const app = await buildServer(apiConfigOf(config), { database, services });
+    const consoleRoot = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+    const app = await buildServer(apiConfigOf(config), { database, services, consoleRoot });
     const transport = secrets.SMTP_URL ? smtpTransport(secrets.SMTP_URL) : fileTransport(path.join(config.home, 'mail'), app.log);
     if (!secrets.SMTP_URL) app.log.warn('SMTP_URL is not set: mail is written to TESSERA_HOME/mail and logged (development only)');
     const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });

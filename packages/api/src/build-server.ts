@@ -11,6 +11,7 @@ import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { healthPlugin } from './plugins/health.js';
 import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
+import { consolePlugin } from './plugins/console.js';
 import { csrfPlugin } from './plugins/csrf.js';
 import { sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
 import { trpcPlugin } from './plugins/trpc.js';
@@ -18,6 +19,8 @@ import { trpcPlugin } from './plugins/trpc.js';
 export interface ServerDeps {
   database: Database;
   services: Services;
+  /** Built console (apps/web/dist) served at `/`; omitted: the API only. */
+  consoleRoot?: string;
   /** Bench only: a router with the same context and procedures as the contract. */
   router?: AnyRouter;
   now?: () => Date;
@@ -77,6 +80,9 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, now), ...(deps.resolvers ?? [])] });
   await app.register(healthPlugin, { database: deps.database });
   await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, ...(deps.router ? { router: deps.router } : {}) });
+
+  // The console owns the root not-found handler: register it after every API route.
+  if (deps.consoleRoot) await app.register(consolePlugin, { root: deps.consoleRoot });
 
   // One error handler hides every 5xx message (DESIGN rule 5); 4xx keep Fastify's safe text.
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {

@@ -7,3 +7,4 @@ export { createOutboxSender, fileTransport, smtpTransport, type MailTransport } 
 export { reencryptAllSecrets } from '@tessera/auth/mfa';
 export { parseKeyring } from '@tessera/auth';
 export { importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';
+export { consolePlugin, type ConsoleOptions } from './plugins/console.js';

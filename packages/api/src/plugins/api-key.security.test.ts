@@ -13,7 +13,7 @@ import { useTestDatabase } from '@tessera/db/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 // WIRING: becomes '@tessera/auth/api-keys' once packages/auth/package.json exports it.
-import { createApiKey, createApiKeyVerifier, parsePepperRing, revokeApiKey, type CreateApiKeyParams } from '../../../auth/dist/api-keys/index.js';
+import { createApiKey, createApiKeyVerifier, generateApiKey, parsePepperRing, revokeApiKey, type CreateApiKeyParams } from '../../../auth/dist/api-keys/index.js';
 import { loggerOptions } from '../logger.js';
 import { apiKeyPlugin } from './api-key.js';
 import { principalPlugin } from './principal.js';
@@ -55,13 +55,19 @@ afterAll(async () => {
   }
 });
 
-async function seedKey(params: Partial<CreateApiKeyParams> = {}) {
+async function seedTenantWithOwner() {
   const tenant = await db.seedTenant();
   const userId = randomUUID();
   await db.withTenant(tenant.id, (tx) => tx.insert(users).values({ id: userId, tenantId: tenant.id, email: `o-${userId.slice(0, 8)}@example.com`, role: 'owner' }));
-  const owner = { type: 'user', id: userId } as const;
-  const minted = await db.withTenant(tenant.id, (tx) => createApiKey(tx, owner, { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'], ...params }, { peppers }, clock));
-  return { tenantId: tenant.id, userId, owner, ...minted };
+  return { tenantId: tenant.id, userId, owner: { type: 'user', id: userId } as const };
+}
+let shared: Awaited<ReturnType<typeof seedTenantWithOwner>> | undefined;
+
+/** Keys share one tenant unless a test needs its own (isolation): fewer round trips. */
+async function seedKey(params: Partial<CreateApiKeyParams> = {}, ownTenant = false) {
+  const tenant = ownTenant ? await seedTenantWithOwner() : (shared ??= await seedTenantWithOwner());
+  const minted = await db.withTenant(tenant.tenantId, (tx) => createApiKey(tx, tenant.owner, { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'], ...params }, { peppers }, clock));
+  return { ...tenant, ...minted };
 }
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -75,8 +81,7 @@ describe('refusals', () => {
     const expired = await seedKey({ expiresAt: new Date(now.getTime() + 1000) });
     const live = await seedKey();
     const typo = live.key.slice(0, -1) + (live.key.endsWith('a') ? 'b' : 'a');
-    const unknown = (await seedKey()).key;
-    await db.owner.pool.query('DELETE FROM api_keys WHERE prefix = $1', [unknown.slice(0, 12)]);
+    const unknown = generateApiKey('secret', 'live').key; // well-formed, never stored
     clock = new Date(now.getTime() + 1000);
     const answers = [];
     for (const key of [revoked.key, expired.key, typo, unknown, 'sk_live_short', `${live.key} extra`]) {
@@ -136,8 +141,8 @@ describe('refusals', () => {
 describe('isolation, propagation and logs', () => {
   test("a key of tenant A reads only tenant A's users; a key without the scope is forbidden by the procedure", async () => {
     clock = now;
-    const a = await seedKey();
-    const b = await seedKey();
+    const a = await seedKey({}, true);
+    const b = await seedKey({}, true);
     const res = await get(app, '/trpc/users.list', bearer(a.key));
     expect(res.statusCode).toBe(200);
     expect(res.json<{ result: { data: { items: { id: string }[] } } }>().result.data.items.map((u) => u.id)).toEqual([a.userId]);

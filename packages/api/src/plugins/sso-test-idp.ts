@@ -82,7 +82,7 @@ export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> 
       });
       return;
     }
-    oidc(req, res);
+    void oidc(req, res);
   };
   return { issuer, accounts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

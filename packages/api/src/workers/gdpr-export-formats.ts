@@ -71,8 +71,9 @@ async function* jsonExport(context: ExportContext): AsyncGenerator<string> {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return value.toString();
+  return JSON.stringify(value);
 }
 
 async function* csvRows(context: ExportContext, source: PersonalDataSource): AsyncGenerator<string> {

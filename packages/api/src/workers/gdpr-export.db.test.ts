@@ -91,7 +91,7 @@ describe('formats', () => {
     await handleExportJob({ data: { tenantId: s.tenantId, requestId: s.requestId } }, deps());
     const files = await unzip(await fileOf(s.tenantId, s.requestId));
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.txt', 'profile.csv', 'sessions.csv', 'audit_events.csv', 'mfa.csv', 'api_keys.csv']));
-    const profile = parseCsv(files['profile.csv'] ?? '', { columns: true }) as Record<string, string>[];
+    const profile = parseCsv<Record<string, string>>(files['profile.csv'] ?? '', { columns: true });
     expect(profile).toEqual([expect.objectContaining({ email: s.email, id: s.userId, displayName: "'=Ada Lovelace" })]); // CSV injection escaped
     expect(parseCsv(files['audit_events.csv'] ?? '', { columns: true })).toHaveLength(10); // 9 sign-ins + the request itself
     expect(Object.values(files).join('\n')).not.toContain('hash-must-not-leak');

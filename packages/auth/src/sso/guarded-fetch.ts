@@ -40,7 +40,7 @@ export function createGuardedFetch(policy: OutboundPolicy, options: GuardedFetch
       await response.body?.cancel();
       throw new OutboundUrlError('redirects are not followed');
     }
-    return response as unknown as Response;
+    return response;
   };
 }
 
