@@ -25,6 +25,7 @@ function raisedLimiter(inner: RateLimiter): RateLimiter {
 export function benchServices(): Services {
   const base = createServices({
     dataEncryptionKeys: generateKeyringSpec(),
+    apiKeyPeppers: generateKeyringSpec(),
     publicUrl: PUBLIC_URL,
     signupOpen: true,
     callLimit: { max: RAISED_LIMIT, windowMs: 60_000 },

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildServer, createOutboxSender, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
+import { auditPublicKeyOf, buildServer, createOutboxSender, signDueAuditCheckpoints, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -47,21 +47,30 @@ export async function start(config: Config, log: (line: string) => void): Promis
       await database.close();
       throw error;
     });
-    const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
+    const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'),
+      apiKeyPeppers: requireSecret(secrets, 'API_KEY_PEPPERS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
       callLimit: config.rateLimit,
       breachCheck: config.breachCheck.enabled ? { baseUrl: config.breachCheck.baseUrl, onError: (reason) => log(`breached-password check failed open: ${JSON.stringify(reason)}`) } : undefined,
     });
     const consoleRoot = fileURLToPath(new URL('../../web/dist/', import.meta.url));
-    const app = await buildServer(apiConfigOf(config), { database, services, consoleRoot });
+    const signingKey = secrets.AUDIT_SIGNING_KEY;
+    const auditPublicKey = signingKey ? auditPublicKeyOf(signingKey) : undefined;
+    const app = await buildServer(apiConfigOf(config), { database, services, consoleRoot, ...(auditPublicKey ? { auditPublicKey } : {}) });
     const transport = secrets.SMTP_URL ? smtpTransport(secrets.SMTP_URL) : fileTransport(path.join(config.home, 'mail'), app.log);
     if (!secrets.SMTP_URL) app.log.warn('SMTP_URL is not set: mail is written to TESSERA_HOME/mail and logged (development only)');
     const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });
     const url = await app.listen({ port: config.port, host: config.host });
     outbox.start();
+    // Anchor every tenant's audit chain head every 10 minutes (docs/audit-log.md "Checkpoints").
+    const checkpoints = signingKey
+      ? setInterval(() => void signDueAuditCheckpoints(database, { signingKey }).catch((err: unknown) => app.log.error({ err }, 'audit checkpoint signing failed')), 10 * 60_000)
+      : undefined;
+    checkpoints?.unref();
     return {
       app,
       url,
       stop: async () => {
+        clearInterval(checkpoints);
         await outbox.stop();
         await app.close();
         await database.close();

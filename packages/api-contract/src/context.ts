@@ -1,4 +1,6 @@
 import type { AccountDeps } from '@tessera/auth/accounts';
+import type { ApiKeyDeps } from '@tessera/auth/api-keys';
+import type { KeyObject } from 'node:crypto';
 import type { Database } from '@tessera/db';
 
 export type Role = 'owner' | 'admin' | 'compliance' | 'member';
@@ -42,6 +44,7 @@ export interface SessionCookieJar {
 
 export interface Services {
   accounts: AccountDeps;
+  apiKeys: ApiKeyDeps;
   /** TENANT_SIGNUP=open */
   signupOpen: boolean;
   /** Global per-IP budget; every tRPC call counts, so batching gains nothing (DESIGN "Requests"). */
@@ -57,5 +60,10 @@ export interface Context {
   cookies: SessionCookieJar;
   /** The short-lived httpOnly challenge cookie set after an SSO callback (DESIGN "MFA"). */
   mfaChallengeCookie?: string | undefined;
+  /**
+   * Trusted Ed25519 public key(s) of AUDIT_SIGNING_KEY: audit.verify then also checks every
+   * checkpoint signature. Absent, it checks hashes and checkpoint hashes only.
+   */
+  auditPublicKey?: KeyObject | readonly KeyObject[] | undefined;
   now(): Date;
 }

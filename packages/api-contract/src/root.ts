@@ -1,3 +1,5 @@
+import { apiKeysRouter } from './routers/api-keys.js';
+import { auditRouter } from './routers/audit.js';
 import { authRouter } from './routers/auth.js';
 import { healthRouter } from './routers/health.js';
 import { mfaRouter } from './routers/mfa.js';
@@ -9,6 +11,8 @@ import { createCallerFactory, router } from './trpc.js';
 export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
+  apiKeys: apiKeysRouter,
+  audit: auditRouter,
   mfa: mfaRouter,
   sessions: sessionsRouter,
   tenant: tenantRouter,

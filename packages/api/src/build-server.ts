@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -11,7 +11,10 @@ import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { healthPlugin } from './plugins/health.js';
 import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
+import { createApiKeyVerifier } from '@tessera/auth/api-keys';
+import { apiKeyPlugin } from './plugins/api-key.js';
 import { consolePlugin } from './plugins/console.js';
+import { auditExportPlugin } from './routes/audit-export.js';
 import { csrfPlugin } from './plugins/csrf.js';
 import { sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
 import { trpcPlugin } from './plugins/trpc.js';
@@ -19,6 +22,8 @@ import { trpcPlugin } from './plugins/trpc.js';
 export interface ServerDeps {
   database: Database;
   services: Services;
+  /** Public half of AUDIT_SIGNING_KEY, so audit.verify checks checkpoint signatures. */
+  auditPublicKey?: KeyObject;
   /** Built console (apps/web/dist) served at `/`; omitted: the API only. */
   consoleRoot?: string;
   /** Bench only: a router with the same context and procedures as the contract. */
@@ -78,8 +83,15 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   const now = deps.now ?? ((): Date => new Date());
   const cookieName = sessionCookieName(config.publicUrl);
   await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, now), ...(deps.resolvers ?? [])] });
+  const verifier = createApiKeyVerifier({
+    pool: deps.database.pool,
+    peppers: deps.services.apiKeys.peppers,
+    onBackgroundError: (error) => app.log.warn({ err: error }, 'api key background task failed'),
+  });
+  await app.register(apiKeyPlugin, { verifier, cookieName, now });
+  await app.register(auditExportPlugin, { database: deps.database, now });
   await app.register(healthPlugin, { database: deps.database });
-  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, ...(deps.router ? { router: deps.router } : {}) });
+  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, ...(deps.router ? { router: deps.router } : {}) });
 
   // The console owns the root not-found handler: register it after every API route.
   if (deps.consoleRoot) await app.register(consolePlugin, { root: deps.consoleRoot });

@@ -8,3 +8,8 @@ export { reencryptAllSecrets } from '@tessera/auth/mfa';
 export { parseKeyring } from '@tessera/auth';
 export { importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';
 export { consolePlugin, type ConsoleOptions } from './plugins/console.js';
+export { auditExportPlugin, type AuditExportPluginOptions } from './routes/audit-export.js';
+export {
+  auditExportChunks, auditPublicKeyOf, recordAuditEvent, runAuditRetention, signAuditCheckpoint,
+  signDueAuditCheckpoints, verifyAuditChain, type AuditEventInput, type AuditExportFormat,
+} from '@tessera/auth/audit';

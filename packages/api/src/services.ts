@@ -1,10 +1,12 @@
 import type { Services } from '@tessera/api-contract';
 import { parseKeyring } from '@tessera/auth';
+import { parsePepperRing } from '@tessera/auth/api-keys';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/accounts';
 import { createBreachedPasswordChecker, createPasswordService, OWASP_PARAMS, type PasswordHashingParams } from '@tessera/auth/passwords';
 
 export interface ServicesConfig {
   dataEncryptionKeys: string;
+  apiKeyPeppers: string;
   publicUrl: string;
   signupOpen: boolean;
   passwordParams?: PasswordHashingParams;
@@ -27,6 +29,7 @@ export function createServices(config: ServicesConfig): Services {
       keyring: parseKeyring(config.dataEncryptionKeys),
       publicUrl: config.publicUrl,
     },
+    apiKeys: { peppers: parsePepperRing(config.apiKeyPeppers) },
     signupOpen: config.signupOpen,
     callLimit: config.callLimit,
   };

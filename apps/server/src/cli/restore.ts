@@ -14,14 +14,7 @@ import * as api from '@tessera/api';
 import { createDatabase, restoreDatabase, type Database, type RestoreSummary } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess } from '../config.js';
 import { runtimeRoleFromUrl } from '../database.js';
-import { connectAsOwner } from './backup.js';
-
-export interface ErasureLedgerEntry {
-  tenantId: string;
-  requestId: string;
-  userId: string;
-  erasedAt: string;
-}
+import { connectAsOwner, type ErasureLedgerEntry } from './backup.js';
 
 type Keyring = ReturnType<typeof api.parseKeyring>;
 type ReplayLedger = (database: Pick<Database, 'pool'>, deps: { keyring: Keyring; now: Date }, entries?: readonly ErasureLedgerEntry[]) => Promise<{ replayed: number; resurrected: number }>;
@@ -91,7 +84,7 @@ async function main(args: readonly string[], log: (line: string) => void): Promi
   const config = loadConfigFromProcess();
   const connection = await connectAsOwner(config, log);
   try {
-    if (!connection.appUrl) throw new Error('the embedded database is in use by a running server; stop it and restore into a new TESSERA_HOME');
+    if (connection.inUse) throw new Error('the embedded database is in use by a running server; stop it and restore into a new TESSERA_HOME');
     const keys = config.secrets.DATA_ENCRYPTION_KEYS ?? connection.dev?.DATA_ENCRYPTION_KEYS;
     if (!keys) throw new ConfigError(['DATA_ENCRYPTION_KEYS'], 'restore needs DATA_ENCRYPTION_KEYS (the keys the backup was written under) to replay erasures');
     const input = file === '-' ? process.stdin : createReadStream(path.resolve(file));

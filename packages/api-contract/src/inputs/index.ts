@@ -2,3 +2,5 @@
 export * from './auth.js';
 export * from './users.js';
 export * from './mfa.js';
+export * from './api-keys.js';
+export * from './audit.js';

@@ -4,7 +4,7 @@ import { users } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 // WIRING: becomes '@tessera/auth/api-keys' once packages/auth/package.json exports it.
-import { createApiKeyVerifier, parsePepperRing } from '../../../auth/dist/api-keys/index.js';
+import { createApiKeyVerifier, parsePepperRing } from '@tessera/auth/api-keys';
 import type { ApiKeyPrincipal, Principal, SessionPrincipal } from '../context.js';
 import type { CreateApiKeyInput } from '../inputs/api-keys.js';
 import { createTestContext, testServices } from '../testing/index.js';

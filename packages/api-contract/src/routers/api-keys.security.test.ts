@@ -8,7 +8,7 @@ import { users } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
 // WIRING: becomes '@tessera/auth/api-keys' once packages/auth/package.json exports it.
-import { createApiKeyVerifier, parsePepperRing } from '../../../auth/dist/api-keys/index.js';
+import { createApiKeyVerifier, parsePepperRing } from '@tessera/auth/api-keys';
 import type { Principal } from '../context.js';
 import { createTestContext, testServices } from '../testing/index.js';
 import { createCallerFactory, router } from '../trpc.js';

@@ -1,9 +1,9 @@
-// WIRING: the '../../../auth/dist/api-keys/index.js' import below becomes '@tessera/auth/api-keys'
+// WIRING: the '@tessera/auth/api-keys' import below becomes '@tessera/auth/api-keys'
 // once packages/auth/package.json exports "./api-keys" (see docs/api-keys.md, "Wiring").
 import {
   createApiKey, listApiKeys, revokeApiKey, revokeOwnApiKey, rotateApiKey,
   type API_KEY_SCOPES, type ApiKeyActor, type ApiKeyDeps,
-} from '../../../auth/dist/api-keys/index.js';
+} from '@tessera/auth/api-keys';
 import type { Context, Principal } from '../context.js';
 import { apiKeyIdInput, createApiKeyInput, rotateApiKeyInput, type apiKeyScope } from '../inputs/api-keys.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
@@ -17,11 +17,8 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const scopesAgree: Same<(typeof apiKeyScope.options)[number], (typeof API_KEY_SCOPES)[number]> = true;
 void scopesAgree;
 
-/** Services.apiKeys (the pepper ring), read structurally until context.ts declares it (wiring). */
 function keyDeps(ctx: Pick<Context, 'services'>): ApiKeyDeps {
-  const deps = (ctx.services as { apiKeys?: ApiKeyDeps }).apiKeys;
-  if (deps === undefined) throw new TypeError('Services.apiKeys is not configured');
-  return deps;
+  return ctx.services.apiKeys;
 }
 
 function actorOf(ctx: Pick<Context, 'meta'> & { principal: Principal }): ApiKeyActor {

@@ -3,20 +3,9 @@
  * (RLS through ctx.withTenant), in read-only transactions. The streamed export is an HTTP route
  * (packages/api/src/routes/audit-export.ts), since a tRPC response cannot stream a whole log.
  */
-import type { KeyObject } from 'node:crypto';
 import { listAuditEvents, verifyAuditChain } from '@tessera/auth/audit';
 import { listAuditEventsInput } from '../inputs/audit.js';
 import { router, tenantProcedure } from '../trpc.js';
-
-declare module '../context.js' {
-  interface Context {
-    /**
-     * Trusted Ed25519 public key(s) of AUDIT_SIGNING_KEY: audit.verify then also checks every
-     * checkpoint signature. Absent, it checks hashes and checkpoint hashes only.
-     */
-    auditPublicKey?: KeyObject | readonly KeyObject[] | undefined;
-  }
-}
 
 const readAudit = { roles: ['owner', 'admin', 'compliance'], scope: 'audit:read' } as const;
 

@@ -6,6 +6,7 @@ import { hashSessionToken } from '@tessera/auth/accounts';
 import { createRateLimiter, type AccountDeps } from '@tessera/auth/accounts';
 import { parseKeyring, generateKeyringSpec } from '@tessera/auth';
 import { createPasswordService, TEST_PARAMS } from '@tessera/auth/passwords';
+import { parsePepperRing } from '@tessera/auth/api-keys';
 import { resolveSession, type Database } from '@tessera/db';
 import type { Context, Principal, Services } from '../context.js';
 import { sessionPrincipal } from '../principal.js';
@@ -47,7 +48,7 @@ export function testAccountDeps(overrides: Partial<AccountDeps> = {}): AccountDe
 }
 
 export function testServices(overrides: Partial<Services> = {}): Services {
-  return { accounts: testAccountDeps(), signupOpen: true, callLimit: { max: 100_000, windowMs: 60_000 }, ...overrides };
+  return { accounts: testAccountDeps(), apiKeys: { peppers: parsePepperRing(generateKeyringSpec()) }, signupOpen: true, callLimit: { max: 100_000, windowMs: 60_000 }, ...overrides };
 }
 
 export interface TestContextOptions {

@@ -13,7 +13,7 @@ import { useTestDatabase } from '@tessera/db/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 // WIRING: becomes '@tessera/auth/api-keys' once packages/auth/package.json exports it.
-import { createApiKey, createApiKeyVerifier, generateApiKey, parsePepperRing, revokeApiKey, type CreateApiKeyParams } from '../../../auth/dist/api-keys/index.js';
+import { createApiKey, createApiKeyVerifier, generateApiKey, parsePepperRing, revokeApiKey, type CreateApiKeyParams } from '@tessera/auth/api-keys';
 import { loggerOptions } from '../logger.js';
 import { apiKeyPlugin } from './api-key.js';
 import { principalPlugin } from './principal.js';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, test } from 'vitest';
-import { callsFromTrpcResponse, metricsPlugin, procedurePathsOf, type MetricsOptions, type PoolStats } from './metrics.js';
+import { apiKeyRefusalReasonOf, callsFromTrpcResponse, metricsPlugin, procedurePathsOf, type MetricsOptions, type PoolStats } from './metrics.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const apps: FastifyInstance[] = [];
@@ -152,4 +152,10 @@ test('procedure paths come from the path only, never the query string', () => {
   expect(procedurePathsOf('/trpc/%E0%A4%A', '/trpc')).toEqual(['unknown']);
   expect(procedurePathsOf('/other/a.b', '/trpc')).toEqual([]);
   expect(procedurePathsOf(`/trpc/${Array.from({ length: 21 }, () => 'a.b').join(',')}`, '/trpc')).toEqual(['unknown']);
+});
+
+test('API-key wire reasons map to refusal labels; other codes do not', () => {
+  expect(apiKeyRefusalReasonOf('api_key_quota_exhausted')).toBe('quota_exhausted');
+  expect(apiKeyRefusalReasonOf('invalid_credentials')).toBeNull();
+  expect(apiKeyRefusalReasonOf('toString')).toBeNull();
 });

@@ -127,6 +127,11 @@ const API_KEY_REASONS: Readonly<Record<string, ApiKeyRefusalReason>> = {
   api_key_quota_exhausted: 'quota_exhausted',
 };
 
+/** The label for a refused key's wire reason (`api_key_*`), or null for any other code. */
+export function apiKeyRefusalReasonOf(code: string): ApiKeyRefusalReason | null {
+  return Object.hasOwn(API_KEY_REASONS, code) ? (API_KEY_REASONS[code] ?? null) : null;
+}
+
 function signInOutcomeOf(call: ProcedureCall): SignInOutcome {
   if (call.ok) return (call.output as { status?: unknown } | undefined)?.status === 'mfa_required' ? 'mfa_required' : 'signed_in';
   return call.reason !== undefined && SIGN_IN_FAILURES.has(call.reason) ? (call.reason as SignInOutcome) : 'error';
@@ -187,7 +192,7 @@ function createMetrics(options: MetricsOptions, address: () => AddressInfo | nul
       for (const call of calls) {
         if (call.path === 'auth.signIn') metrics.signIn(signInOutcomeOf(call));
         if (call.reason === 'mfa_code_invalid' || call.reason === 'mfa_code_replayed') metrics.mfaFailure(call.reason);
-        const keyReason = call.reason === undefined ? undefined : API_KEY_REASONS[call.reason];
+        const keyReason = call.reason === undefined ? null : apiKeyRefusalReasonOf(call.reason);
         if (keyReason) metrics.apiKeyRefused(keyReason);
       }
     },

@@ -36,6 +36,20 @@ async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** The login form's submission: login and consent in one step, with the `amr` the test chose. */
+async function submitLogin(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const form = await formBody(req);
+  const details = await provider.interactionDetails(req, res);
+  const accountId = form.get('login') ?? '';
+  const grant = new provider.Grant({ accountId, clientId: String(details.params['client_id']) });
+  grant.addOIDCScope(String(details.params['scope']));
+  const amr = form.get('amr')?.split(',').filter(Boolean);
+  await provider.interactionFinished(req, res, {
+    login: { accountId, ...(amr?.length ? { amr } : {}) },
+    consent: { grantId: await grant.save() },
+  }, { mergeWithLastSubmission: false });
+}
+
 export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> {
   const accounts = new Map<string, IdpAccount>();
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
@@ -58,31 +72,17 @@ export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> 
   });
   const oidc = provider.callback();
   handler = (req, res) => {
-    const login = /^\/interaction\/([\w-]+)\/login$/.exec(req.url ?? '');
     if (/^\/interaction\/[\w-]+$/.test(req.url ?? '')) {
       res.setHeader('content-type', 'text/html');
       res.end('<form method="post" action="login"><input name="login"><input name="amr"></form>');
-      return;
-    }
-    if (login && req.method === 'POST') {
-      void (async () => {
-        const form = await formBody(req);
-        const details = await provider.interactionDetails(req, res);
-        const accountId = form.get('login') ?? '';
-        const grant = new provider.Grant({ accountId, clientId: String(details.params['client_id']) });
-        grant.addOIDCScope(String(details.params['scope']));
-        const amr = form.get('amr')?.split(',').filter(Boolean);
-        await provider.interactionFinished(req, res, {
-          login: { accountId, ...(amr?.length ? { amr } : {}) },
-          consent: { grantId: await grant.save() },
-        }, { mergeWithLastSubmission: false });
-      })().catch(() => {
+    } else if (/^\/interaction\/[\w-]+\/login$/.test(req.url ?? '') && req.method === 'POST') {
+      submitLogin(provider, req, res).catch(() => {
         res.statusCode = 500;
         res.end();
       });
-      return;
+    } else {
+      void oidc(req, res);
     }
-    void oidc(req, res);
   };
   return { issuer, accounts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -21,7 +21,7 @@ import type { Account, Profile } from '@auth/core/types';
 import type { Services } from '@tessera/api-contract';
 import {
   completeSsoSignIn, createGuardedFetch, loadSsoConnection, parseSessionSecretRing, PROVIDER_ID, TENANT_PROVIDER, tenantProviderId,
-  type OutboundPolicy, type PlatformProvider, type SsoAssertion, type SsoConnection, type SsoSignInResult,
+  type FetchLike, type OutboundPolicy, type PlatformProvider, type SessionSecretRing, type SsoAssertion, type SsoConnection, type SsoSignInResult,
 } from '@tessera/auth/sso';
 import { lookupTenantBySlug, type Database } from '@tessera/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -77,126 +77,175 @@ export function assertionOf(account: Account | null | undefined, profile: Profil
   };
 }
 
+/** Per-instance state shared by the two routes. */
+interface Rig {
+  options: SsoPluginOptions;
+  origin: string;
+  secure: boolean;
+  ring: SessionSecretRing;
+  guardedFetch: FetchLike;
+  flowCookie: string;
+  now: () => Date;
+}
+
+const FLOW_COOKIE_OPTIONS = { path: '/', httpOnly: true, secure: true, sameSite: 'lax' } as const;
+
+function toConsole(rig: Rig, reply: FastifyReply, path: string): FastifyReply {
+  return reply.header('cache-control', 'no-store').redirect(`${rig.origin}${path}`, 302);
+}
+
+function refuse(rig: Rig, reply: FastifyReply, code: ErrorCode): FastifyReply {
+  reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
+  return toConsole(rig, reply, `/sign-in?sso_error=${code}`);
+}
+
+async function limited(rig: Rig, request: FastifyRequest, bucket: string): Promise<boolean> {
+  const result = await rig.options.services.accounts.limiter.hit(`${bucket}:ip:${request.ip}`, SSO_LIMIT, rig.now().getTime());
+  return !result.allowed;
+}
+
+function connectionFor(rig: Rig, request: FastifyRequest, tenantId: string, provider: string): Promise<SsoConnection | null> {
+  const { database, services, platformProviders } = rig.options;
+  return loadSsoConnection(database, services.accounts.keyring, platformProviders, tenantId, provider).catch((error: unknown) => {
+    request.log.error({ err: error }, 'sso: loading the connection failed'); // e.g. a secret that no longer decrypts
+    return null;
+  });
+}
+
+function authConfig(rig: Rig, request: FastifyRequest, connection: SsoConnection, providerId: string, onAssertion: (a: SsoAssertion | null) => Promise<void>): AuthConfig {
+  return {
+    basePath: '/auth',
+    secret: [...rig.ring.authSecrets],
+    trustHost: true, // the Request is built on PUBLIC_URL, never on Host (header comment)
+    skipCSRFCheck,
+    useSecureCookies: rig.secure,
+    pages: { error: '/auth/sso/error', signIn: '/auth/sso/error' },
+    logger: {
+      error: (error) => request.log.warn({ ssoError: error.name, type: (error as { type?: string }).type }, 'sso: auth.js refused the flow'),
+      warn: (code) => request.log.warn({ code }, 'sso: auth.js warning'),
+      debug: () => undefined, // debug output holds cookies and tokens
+    },
+    providers: [{
+      id: providerId, name: connection.name, type: 'oidc', issuer: connection.issuer,
+      clientId: connection.clientId, clientSecret: connection.clientSecret,
+      checks: ['pkce', 'state', 'nonce'],
+      idToken: false, // profile from userinfo (subject checked against the ID token); amr from the ID token
+      // OIDC Core §5.5: ask for amr explicitly, and only when the tenant will read it (docs/sso.md).
+      authorization: { params: { scope: 'openid email profile', ...(connection.trustProviderMfa ? { claims: AMR_CLAIMS_REQUEST } : {}) } },
+      profile: (p: Profile) => ({ id: String(p.sub ?? ''), email: p.email ?? null, name: p.name ?? null }),
+      [customFetch]: rig.guardedFetch as typeof fetch,
+    }],
+    callbacks: {
+      signIn: async ({ account, profile }) => {
+        await onAssertion(assertionOf(account, profile));
+        return `${rig.origin}/`; // always a redirect: Auth.js never creates a session of its own
+      },
+      redirect: ({ url }) => (url.startsWith(`${rig.origin}/`) ? url : `${rig.origin}/`),
+    },
+  };
+}
+
+/** Web Request in, Web Response out; only Auth.js's check cookies reach the browser. */
+async function runAuth(reply: FastifyReply, webRequest: Request, config: AuthConfig): Promise<string | null> {
+  const response = await Auth(webRequest, config);
+  const forwarded = response.headers.getSetCookie().filter((c) => AUTHJS_CHECK_COOKIE.test(c));
+  if (forwarded.length) reply.header('set-cookie', forwarded);
+  return response.status === 302 ? response.headers.get('location') : null;
+}
+
+type StartRequest = FastifyRequest<{ Params: { tenantSlug: string }; Querystring: { provider?: string } }>;
+
+async function start(rig: Rig, request: StartRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (await limited(rig, request, 'sso_start')) return refuse(rig, reply, 'rate_limited');
+  const provider = request.query.provider ?? TENANT_PROVIDER;
+  const slug = request.params.tenantSlug;
+  if (!SLUG.test(slug) || !PROVIDER_ID.test(provider)) return refuse(rig, reply, 'sso_unavailable');
+  const tenant = await lookupTenantBySlug(rig.options.database.pool, slug);
+  const connection = tenant ? await connectionFor(rig, request, tenant.id, provider) : null;
+  if (!tenant || !connection) return refuse(rig, reply, 'sso_unavailable');
+  const providerId = provider === TENANT_PROVIDER ? tenantProviderId(slug) : provider;
+  const webRequest = new Request(`${rig.origin}/auth/signin/${providerId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: request.headers.cookie ?? '' },
+    body: new URLSearchParams({ callbackUrl: `${rig.origin}/` }),
+  });
+  const location = await runAuth(reply, webRequest, authConfig(rig, request, connection, providerId, async () => undefined)).catch((error: unknown) => {
+    request.log.error({ err: error }, 'sso: start failed');
+    return null;
+  });
+  // Success is a redirect off our origin (the provider's authorization endpoint).
+  if (!location || location.startsWith(`${rig.origin}/`)) return refuse(rig, reply, 'sso_failed');
+  const flow = rig.ring.signFlow({ tenantId: tenant.id, provider, expiresAt: new Date(rig.now().getTime() + FLOW_TTL_MS) });
+  reply.setCookie(rig.flowCookie, flow, { ...FLOW_COOKIE_OPTIONS, maxAge: FLOW_TTL_MS / 1000 });
+  return reply.header('cache-control', 'no-store').redirect(location, 302);
+}
+
+/**
+ * The flow started at one tenant and one provider; a callback for anything else is refused before
+ * any token exchange (a provider configured for tenant A used to enter tenant B).
+ */
+async function flowTenant(rig: Rig, request: FastifyRequest, providerId: string): Promise<{ tenantId: string; provider: string } | null> {
+  const tenantSlug = providerId.startsWith('tenant-') ? providerId.slice('tenant-'.length) : null;
+  const provider = tenantSlug === null ? providerId : TENANT_PROVIDER;
+  const flow = rig.ring.verifyFlow(request.cookies[rig.flowCookie] ?? '', rig.now());
+  if (!flow || flow.provider !== provider || !PROVIDER_ID.test(providerId)) return null;
+  if (tenantSlug === null) return { tenantId: flow.tenantId, provider };
+  const tenant = SLUG.test(tenantSlug) ? await lookupTenantBySlug(rig.options.database.pool, tenantSlug) : null;
+  return tenant && tenant.id === flow.tenantId ? { tenantId: tenant.id, provider } : null;
+}
+
+async function callback(rig: Rig, request: FastifyRequest<{ Params: { providerId: string } }>, reply: FastifyReply): Promise<FastifyReply> {
+  if (await limited(rig, request, 'sso_callback')) return refuse(rig, reply, 'rate_limited');
+  const bound = await flowTenant(rig, request, request.params.providerId);
+  if (!bound) return refuse(rig, reply, 'sso_failed');
+  const connection = await connectionFor(rig, request, bound.tenantId, bound.provider);
+  if (!connection) return refuse(rig, reply, 'sso_unavailable');
+  let outcome: SsoSignInResult | null = null;
+  const onAssertion = async (assertion: SsoAssertion | null): Promise<void> => {
+    if (!assertion) return;
+    const context = { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512) ?? null };
+    const input = { tenantId: bound.tenantId, connection, assertion };
+    outcome = await completeSsoSignIn(rig.options.database, rig.options.services.accounts, input, context, rig.now()).catch((error: unknown) => {
+      request.log.error({ err: error }, 'sso: completing the sign-in failed');
+      throw error; // Auth.js turns it into AccessDenied; no outcome means sso_failed
+    });
+  };
+  const webRequest = new Request(`${rig.origin}${request.url}`, { method: 'GET', headers: { cookie: request.headers.cookie ?? '' } });
+  try {
+    await runAuth(reply, webRequest, authConfig(rig, request, connection, request.params.providerId, onAssertion));
+  } catch (error) {
+    request.log.error({ err: error }, 'sso: callback failed');
+    return refuse(rig, reply, 'sso_failed');
+  }
+  return finish(rig, reply, outcome);
+}
+
+function finish(rig: Rig, reply: FastifyReply, outcome: SsoSignInResult | null): FastifyReply {
+  if (!outcome) return refuse(rig, reply, 'sso_failed');
+  if (outcome.status === 'refused') return refuse(rig, reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
+  reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
+  if (outcome.status === 'mfa_required') {
+    // DESIGN "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
+    reply.setCookie(MFA_CHALLENGE_COOKIE, outcome.challengeToken, { httpOnly: true, secure: true, sameSite: 'strict', path: '/trpc', maxAge: 5 * 60 });
+    return toConsole(rig, reply, '/sign-in?sso=mfa_required');
+  }
+  setSessionCookie(reply, rig.options.cookieName, outcome.session.token, outcome.session.expiresAt);
+  return toConsole(rig, reply, '/');
+}
+
 export const ssoPlugin = fp<SsoPluginOptions>(
   async (app: FastifyInstance, options) => {
-    const now = options.now ?? ((): Date => new Date());
     const origin = new URL(options.publicUrl).origin;
     const secure = origin.startsWith('https:');
-    const ring = parseSessionSecretRing(options.sessionSecret);
-    const guardedFetch = createGuardedFetch(options.outbound);
-    const flowCookie = secure ? '__Host-tessera_sso_flow' : 'tessera_sso_flow';
-    const deps = options.services.accounts;
-
-    const toConsole = (reply: FastifyReply, path: string) => reply.header('cache-control', 'no-store').redirect(`${origin}${path}`, 302);
-    const refuse = (reply: FastifyReply, code: ErrorCode) => {
-      reply.clearCookie(flowCookie, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' });
-      return toConsole(reply, `/sign-in?sso_error=${code}`);
+    const rig: Rig = {
+      options, origin, secure,
+      ring: parseSessionSecretRing(options.sessionSecret),
+      guardedFetch: createGuardedFetch(options.outbound),
+      flowCookie: secure ? '__Host-tessera_sso_flow' : 'tessera_sso_flow',
+      now: options.now ?? ((): Date => new Date()),
     };
-    const limited = async (request: FastifyRequest, bucket: string) => !(await deps.limiter.hit(`${bucket}:ip:${request.ip}`, SSO_LIMIT, now().getTime())).allowed;
-
-    function authConfig(connection: SsoConnection, providerId: string, onAssertion: (a: SsoAssertion | null) => Promise<void>, request: FastifyRequest): AuthConfig {
-      return {
-        basePath: '/auth',
-        secret: [...ring.authSecrets],
-        trustHost: true,
-        skipCSRFCheck,
-        useSecureCookies: secure,
-        pages: { error: '/auth/sso/error', signIn: '/auth/sso/error' },
-        logger: {
-          error: (error) => request.log.warn({ ssoError: error.name, type: (error as { type?: string }).type }, 'sso: auth.js refused the flow'),
-          warn: (code) => request.log.warn({ code }, 'sso: auth.js warning'),
-          debug: () => undefined, // debug output holds cookies and tokens
-        },
-        providers: [{
-          id: providerId, name: connection.name, type: 'oidc', issuer: connection.issuer,
-          clientId: connection.clientId, clientSecret: connection.clientSecret,
-          checks: ['pkce', 'state', 'nonce'],
-          idToken: false, // profile from userinfo (subject checked against the ID token); amr from the ID token
-          // OIDC Core §5.5: ask for amr explicitly, and only when the tenant will read it (docs/sso.md).
-          authorization: { params: { scope: 'openid email profile', ...(connection.trustProviderMfa ? { claims: AMR_CLAIMS_REQUEST } : {}) } },
-          profile: (p: Profile) => ({ id: String(p.sub ?? ''), email: p.email ?? null, name: p.name ?? null }),
-          [customFetch]: guardedFetch as typeof fetch,
-        }],
-        callbacks: {
-          signIn: async ({ account, profile }) => {
-            await onAssertion(assertionOf(account, profile));
-            return `${origin}/`; // always a redirect: Auth.js never creates a session of its own
-          },
-          redirect: ({ url }) => (url.startsWith(`${origin}/`) ? url : `${origin}/`),
-        },
-      };
-    }
-
-    async function runAuth(request: FastifyRequest, reply: FastifyReply, webRequest: Request, config: AuthConfig): Promise<string | null> {
-      const response = await Auth(webRequest, config);
-      const forwarded = response.headers.getSetCookie().filter((c) => AUTHJS_CHECK_COOKIE.test(c));
-      if (forwarded.length) reply.header('set-cookie', forwarded);
-      return response.status === 302 ? response.headers.get('location') : null;
-    }
-
-    app.get<{ Params: { tenantSlug: string }; Querystring: { provider?: string } }>('/auth/sso/:tenantSlug/start', async (request, reply) => {
-      if (await limited(request, 'sso_start')) return refuse(reply, 'rate_limited');
-      const provider = request.query.provider ?? TENANT_PROVIDER;
-      const slug = request.params.tenantSlug;
-      if (!SLUG.test(slug) || !PROVIDER_ID.test(provider)) return refuse(reply, 'sso_unavailable');
-      const tenant = await lookupTenantBySlug(options.database.pool, slug);
-      const connection = tenant ? await loadSsoConnection(options.database, deps.keyring, options.platformProviders, tenant.id, provider) : null;
-      if (!tenant || !connection) return refuse(reply, 'sso_unavailable');
-      const providerId = provider === TENANT_PROVIDER ? tenantProviderId(slug) : provider;
-      const webRequest = new Request(`${origin}/auth/signin/${providerId}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: request.headers.cookie ?? '' },
-        body: new URLSearchParams({ callbackUrl: `${origin}/` }),
-      });
-      const location = await runAuth(request, reply, webRequest, authConfig(connection, providerId, async () => undefined, request));
-      // Success is a redirect off our origin (the provider's authorization endpoint).
-      if (!location || location.startsWith(`${origin}/`)) return refuse(reply, 'sso_failed');
-      const flow = ring.signFlow({ tenantId: tenant.id, provider, expiresAt: new Date(now().getTime() + FLOW_TTL_MS) });
-      reply.setCookie(flowCookie, flow, { httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge: FLOW_TTL_MS / 1000 });
-      return reply.header('cache-control', 'no-store').redirect(location, 302);
-    });
-
-    app.get<{ Params: { providerId: string } }>('/auth/callback/:providerId', async (request, reply) => {
-      if (await limited(request, 'sso_callback')) return refuse(reply, 'rate_limited');
-      const { providerId } = request.params;
-      const tenantSlug = providerId.startsWith('tenant-') ? providerId.slice('tenant-'.length) : null;
-      const provider = tenantSlug === null ? providerId : TENANT_PROVIDER;
-      const flow = ring.verifyFlow(request.cookies[flowCookie] ?? '', now());
-      // The flow started at one tenant and one provider; a callback for anything else is refused
-      // before any token exchange (provider configured for tenant A used to enter tenant B).
-      if (!flow || flow.provider !== provider || !PROVIDER_ID.test(providerId)) return refuse(reply, 'sso_failed');
-      const tenant = tenantSlug === null ? { id: flow.tenantId } : SLUG.test(tenantSlug) ? await lookupTenantBySlug(options.database.pool, tenantSlug) : null;
-      if (!tenant || tenant.id !== flow.tenantId) return refuse(reply, 'sso_failed');
-      const connection = await loadSsoConnection(options.database, deps.keyring, options.platformProviders, tenant.id, provider);
-      if (!connection) return refuse(reply, 'sso_unavailable');
-      let outcome: SsoSignInResult | null = null;
-      const onAssertion = async (assertion: SsoAssertion | null): Promise<void> => {
-        if (!assertion) return;
-        const context = { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512) ?? null };
-        outcome = await completeSsoSignIn(options.database, deps, { tenantId: tenant.id, connection, assertion }, context, now());
-      };
-      const webRequest = new Request(`${origin}${request.url}`, { method: 'GET', headers: { cookie: request.headers.cookie ?? '' } });
-      try {
-        await runAuth(request, reply, webRequest, authConfig(connection, providerId, onAssertion, request));
-      } catch (error) {
-        request.log.error({ err: error }, 'sso: callback failed');
-        return refuse(reply, 'sso_failed');
-      }
-      return finish(reply, outcome);
-    });
-
-    function finish(reply: FastifyReply, outcome: SsoSignInResult | null): FastifyReply {
-      if (!outcome) return refuse(reply, 'sso_failed');
-      if (outcome.status === 'refused') return refuse(reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
-      reply.clearCookie(flowCookie, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' });
-      if (outcome.status === 'mfa_required') {
-        // DESIGN "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
-        reply.setCookie(MFA_CHALLENGE_COOKIE, outcome.challengeToken, { httpOnly: true, secure: true, sameSite: 'strict', path: '/trpc', maxAge: 5 * 60 });
-        return toConsole(reply, '/sign-in?sso=mfa_required');
-      }
-      setSessionCookie(reply, options.cookieName, outcome.session.token, outcome.session.expiresAt);
-      return toConsole(reply, '/');
-    }
+    app.get<{ Params: { tenantSlug: string }; Querystring: { provider?: string } }>('/auth/sso/:tenantSlug/start', (request, reply) => start(rig, request, reply));
+    app.get<{ Params: { providerId: string } }>('/auth/callback/:providerId', (request, reply) => callback(rig, request, reply));
   },
   { name: 'tessera-sso', fastify: '5.x', dependencies: ['@fastify/cookie'] },
 );

@@ -4,6 +4,7 @@ import type { Database } from '@tessera/db';
 import { fastifyTRPCPlugin, type CreateFastifyContextOptions, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { KeyObject } from 'node:crypto';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 
 export interface TrpcOptions {
@@ -12,6 +13,8 @@ export interface TrpcOptions {
   router?: AnyRouter;
   services: Services;
   cookieName: string;
+  /** Ed25519 public key of AUDIT_SIGNING_KEY: audit.verify then checks checkpoint signatures. */
+  auditPublicKey?: KeyObject | undefined;
   now?: () => Date;
 }
 
@@ -36,6 +39,7 @@ export const trpcPlugin = fp<TrpcOptions>(
       principal: req.principal,
       services: options.services,
       mfaChallengeCookie: req.cookies['tessera_mfa_challenge'],
+      auditPublicKey: options.auditPublicKey,
       cookies: {
         set: (token, expiresAt) => setSessionCookie(res, options.cookieName, token, expiresAt),
         clear: () => clearSessionCookie(res, options.cookieName),

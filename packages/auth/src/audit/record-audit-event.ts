@@ -3,9 +3,9 @@
  *
  * Guarantees: the event is inserted in the caller's tenant transaction, so it commits or rolls
  * back with the change it records (an audit failure throws and rolls the change back). It
- * extends the tenant's hash chain at head.seq + 1: writers of one tenant queue on that tenant's
- * chain-head row lock (audit_lock_head), so seq is gapless and the chain linear, while other
- * tenants never wait; the database refuses any row that does not extend the head. Secrets in
+ * extends the tenant's hash chain at head.seq + 1 through audit_append(), the runtime role's only
+ * way to add audit rows: writers of one tenant queue on that tenant's chain-head row lock, so seq
+ * is gapless and the chain linear, while other tenants never wait. Secrets in
  * before/after/metadata are redacted; ip, user agent and e-mail addresses enter the chain only
  * as salted digests (docs/audit-log.md).
  *

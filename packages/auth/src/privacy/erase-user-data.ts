@@ -43,7 +43,7 @@ export async function eraseSubjectData(tx: TenantTx, subject: PrivacySubject, de
 export async function processDeletionRequest(tx: TenantTx, requestId: string, deps: ErasureDeps): Promise<ErasureOutcome> {
   const [request] = await tx.select().from(privacyRequests).where(eq(privacyRequests.id, requestId)).for('update');
   if (!request || request.type !== 'deletion' || request.status !== 'processing') return 'skipped';
-  const user = await lockSubject(tx, request.userId);
+  const user = await lockSubject(tx, request.userId, 'update');
   if (await hasActiveLegalHold(tx, request.userId)) {
     await blockPrivacyRequest(tx, request, deps.now);
     return 'blocked';

@@ -17,7 +17,7 @@ export async function hasActiveLegalHold(tx: TenantTx, userId: string): Promise<
 }
 
 export async function placeLegalHold(tx: TenantTx, actor: PrivacyActor, input: { userId: string; reason: string }, now: Date): Promise<{ holdId: string; blockedRequests: number }> {
-  const [subject] = await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for('update');
+  const [subject] = await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for('no key update');
   if (!subject) throw new AuthError('not_found');
   const [hold] = await tx.insert(privacyLegalHolds)
     .values({ tenantId: tx.tenantId, userId: subject.id, reason: input.reason, placedBy: actor.id, placedAt: now })
@@ -36,7 +36,7 @@ export async function placeLegalHold(tx: TenantTx, actor: PrivacyActor, input: {
 export async function releaseLegalHold(tx: TenantTx, actor: PrivacyActor, input: { holdId: string }, now: Date): Promise<{ resumedRequests: number }> {
   const [hold] = await tx.select().from(privacyLegalHolds).where(eq(privacyLegalHolds.id, input.holdId));
   if (!hold) throw new AuthError('not_found');
-  await tx.select({ id: users.id }).from(users).where(eq(users.id, hold.userId)).for('update');
+  await tx.select({ id: users.id }).from(users).where(eq(users.id, hold.userId)).for('no key update');
   const [released] = await tx.update(privacyLegalHolds).set({ releasedAt: now, releasedBy: actor.id })
     .where(and(eq(privacyLegalHolds.id, hold.id), isNull(privacyLegalHolds.releasedAt))).returning({ id: privacyLegalHolds.id });
   if (!released) throw new AuthError('conflict', { detail: 'The hold was already released.' });

@@ -33,9 +33,14 @@ export async function tenantNameOf(tx: TenantTx): Promise<string> {
   return tenant?.name ?? '';
 }
 
-/** The subject's user row, locked until the transaction ends; null when there is none. */
-export async function lockSubject(tx: TenantTx, userId: string): Promise<{ id: string; email: string; role: string; disabledAt: Date | null } | null> {
-  const [user] = await tx.select({ id: users.id, email: users.email, role: users.role, disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId)).for('update');
+/**
+ * The subject's user row, locked until the transaction ends; null when there is none. Requests and
+ * holds take NO KEY UPDATE (they serialise with each other, not with a running export's KEY
+ * SHARE); erasure takes UPDATE first thing, so it waits for a running export before touching
+ * anything (no lock-order deadlock with it).
+ */
+export async function lockSubject(tx: TenantTx, userId: string, strength: 'no key update' | 'update' = 'no key update'): Promise<{ id: string; email: string; role: string; disabledAt: Date | null } | null> {
+  const [user] = await tx.select({ id: users.id, email: users.email, role: users.role, disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId)).for(strength);
   return user ?? null;
 }
 
@@ -85,8 +90,12 @@ export async function lockOpenRequest(tx: TenantTx, id: string): Promise<Privacy
   return row;
 }
 
-/** The subject as the sources take it, without locking; null once the user row is gone. */
+/**
+ * The subject as the sources take it; null once the user row is gone. The export holds FOR KEY
+ * SHARE until it commits: an erasure (which deletes the row) waits for it and then deletes the
+ * file, while the subject's ordinary updates (a sign-in) do not wait.
+ */
 export async function findPrivacySubject(tx: TenantTx, userId: string): Promise<PrivacySubject | null> {
-  const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId));
+  const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId)).for('key share');
   return user ? { userId, email: user.email } : null;
 }

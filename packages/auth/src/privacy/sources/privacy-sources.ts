@@ -1,6 +1,7 @@
 /**
  * This module's own tables. Requests and holds stay as history with the user id as a pseudonym;
- * erasure removes their free text, the subject's export files and download links. A legal hold's
+ * erasure removes their free text, the subject's export files and download links, and fails their
+ * open exports (an export running meanwhile holds the user row, so erasure waits for it). A legal hold's
  * reason is compliance's record and is not exported (Art. 23 restrictions may apply); its
  * existence and dates are.
  */
@@ -21,6 +22,8 @@ export const privacyRequestsSource: PersonalDataSource = {
                           WHERE d.request_id = r.id AND (r.user_id = $1::uuid OR d.created_by = $1::uuid)`, [subject.userId])) +
     (await affected(tx, `DELETE FROM public.privacy_export_chunks c USING public.privacy_requests r
                           WHERE c.request_id = r.id AND r.user_id = $1::uuid`, [subject.userId])) +
+    (await affected(tx, `UPDATE public.privacy_requests SET status = 'failed', failure_reason = 'subject erased', completed_at = now(), updated_at = now()
+                          WHERE user_id = $1::uuid AND type = 'export' AND status IN ('pending', 'processing', 'blocked')`, [subject.userId])) +
     (await affected(tx, `UPDATE public.privacy_requests SET extension_reason = NULL, rejection_reason = NULL,
                             export_chunks = NULL, export_bytes = NULL, export_file_name = NULL, updated_at = now()
                           WHERE user_id = $1::uuid AND (extension_reason IS NOT NULL OR rejection_reason IS NOT NULL
