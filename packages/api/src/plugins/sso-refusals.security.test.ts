@@ -116,6 +116,17 @@ describe('linking by e-mail', () => {
     expect(url).toBe(failed('sso_no_account'));
     expect(await count('SELECT count(*) AS n FROM user_identities WHERE user_id = $1', [pending])).toBe(0);
   });
+
+  test('a disabled user is refused even through an identity linked before, with the same answer as no account', async () => {
+    const [tenant] = (await db.owner.pool.query<{ id: string }>("SELECT id FROM tenants WHERE slug = 'rf-unverified'")).rows;
+    const userId = await tesseraUser(tenant?.id ?? '', 'leaver@example.com', true);
+    const login = idpAccount('leaver@example.com');
+    expect((await ssoSignIn(h, 'rf-unverified', login)).url).toBe(`${h.origin}/`);
+    await db.withTenant(tenant?.id ?? '', (tx) => tx.client.query('UPDATE users SET disabled_at = now() WHERE id = $1', [userId]));
+    const { url, jar } = await ssoSignIn(h, 'rf-unverified', login);
+    expect(url).toBe(failed('sso_no_account'));
+    expect(sessionOf(jar)).toBeUndefined();
+  });
 });
 
 describe('tenants without SSO and cross-tenant use', () => {
