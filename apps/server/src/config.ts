@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parsePlatformProviders, PlatformProviderConfigError, type PlatformProvider } from '@tessera/api';
 import { z } from 'zod';
 
 export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL'] as const;
@@ -82,6 +83,8 @@ export interface Config {
   tenantSignup: 'open' | 'closed';
   /** Have I Been Pwned range check (k-anonymity); off by default, fails open on timeout. */
   breachCheck: { enabled: boolean; baseUrl: string | undefined };
+  /** Platform-wide OIDC providers (SSO_PROVIDERS=google,entra; SSO_<ID>_ISSUER, _CLIENT_ID, _CLIENT_SECRET[_FILE], _NAME). */
+  ssoProviders: readonly PlatformProvider[];
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -133,6 +136,13 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     const missing = required.filter((name) => e[name] === undefined);
     if (missing.length) throw new ConfigError(missing, `production refuses generated secrets and the embedded database; set ${missing.join(', ')}`);
   }
+  let ssoProviders: PlatformProvider[];
+  try {
+    ssoProviders = parsePlatformProviders(env, e.NODE_ENV === 'production' ? 'production' : 'development', readFile);
+  } catch (error) {
+    if (error instanceof PlatformProviderConfigError) throw new ConfigError(error.variables, error.message);
+    throw error;
+  }
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -145,6 +155,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     logLevel: e.LOG_LEVEL,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
     tenantSignup: e.TENANT_SIGNUP,
+    ssoProviders,
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),

@@ -50,12 +50,13 @@ export async function start(config: Config, log: (line: string) => void): Promis
     const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'),
       apiKeyPeppers: requireSecret(secrets, 'API_KEY_PEPPERS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
       callLimit: config.rateLimit,
+      sso: { mode: config.nodeEnv === 'production' ? 'production' : 'development', platformProviders: config.ssoProviders, onLoopback: (host) => log(`WARNING: SSO issuer ${host} is loopback (allowed outside production only)`) },
       breachCheck: config.breachCheck.enabled ? { baseUrl: config.breachCheck.baseUrl, onError: (reason) => log(`breached-password check failed open: ${JSON.stringify(reason)}`) } : undefined,
     });
     const consoleRoot = fileURLToPath(new URL('../../web/dist/', import.meta.url));
     const signingKey = secrets.AUDIT_SIGNING_KEY;
     const auditPublicKey = signingKey ? auditPublicKeyOf(signingKey) : undefined;
-    const app = await buildServer(apiConfigOf(config), { database, services, consoleRoot, ...(auditPublicKey ? { auditPublicKey } : {}) });
+    const app = await buildServer(apiConfigOf(config), { database, services, consoleRoot, sso: { sessionSecret: requireSecret(secrets, 'SESSION_SECRET'), platformProviders: config.ssoProviders }, ...(auditPublicKey ? { auditPublicKey } : {}) });
     const transport = secrets.SMTP_URL ? smtpTransport(secrets.SMTP_URL) : fileTransport(path.join(config.home, 'mail'), app.log);
     if (!secrets.SMTP_URL) app.log.warn('SMTP_URL is not set: mail is written to TESSERA_HOME/mail and logged (development only)');
     const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });

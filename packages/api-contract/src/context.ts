@@ -1,5 +1,6 @@
 import type { AccountDeps } from '@tessera/auth/accounts';
 import type { ApiKeyDeps } from '@tessera/auth/api-keys';
+import type { OutboundPolicy, PlatformProviderInfo } from '@tessera/auth/sso';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '@tessera/db';
 
@@ -45,6 +46,7 @@ export interface SessionCookieJar {
 export interface Services {
   accounts: AccountDeps;
   apiKeys: ApiKeyDeps;
+  sso?: { outbound: OutboundPolicy; platformProviders: readonly PlatformProviderInfo[] };
   /** TENANT_SIGNUP=open */
   signupOpen: boolean;
   /** Global per-IP budget; every tRPC call counts, so batching gains nothing (DESIGN "Requests"). */

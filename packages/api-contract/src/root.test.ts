@@ -25,7 +25,7 @@ function keysOf(schema: unknown, prefix = ''): string[] {
 
 test('the router has the contract procedures', () => {
   const names = procedures.map(([name]) => name);
-  for (const required of ['health.check', 'auth.signUp', 'auth.signIn', 'auth.signOut', 'auth.me', 'auth.changePassword', 'auth.requestPasswordReset', 'auth.resetPassword', 'auth.passwordStrength', 'auth.acceptInvite', 'sessions.list', 'sessions.revoke', 'sessions.revokeOthers', 'tenant.get', 'tenant.updateSecurityPolicy', 'users.list', 'users.invite', 'users.setRole', 'users.disable', 'users.unlock', 'audit.list', 'audit.verify', 'apiKeys.create', 'apiKeys.list', 'apiKeys.revoke', 'apiKeys.rotate', 'apiKeys.revokeSelf', 'mfa.status', 'mfa.beginEnrollment', 'mfa.confirmEnrollment', 'mfa.regenerateBackupCodes', 'mfa.disable', 'mfa.stepUp', 'auth.verifyMfa']) {
+  for (const required of ['health.check', 'auth.signUp', 'auth.signIn', 'auth.signOut', 'auth.me', 'auth.changePassword', 'auth.requestPasswordReset', 'auth.resetPassword', 'auth.passwordStrength', 'auth.acceptInvite', 'sessions.list', 'sessions.revoke', 'sessions.revokeOthers', 'tenant.get', 'tenant.updateSecurityPolicy', 'users.list', 'users.invite', 'users.setRole', 'users.disable', 'users.unlock', 'audit.list', 'audit.verify', 'apiKeys.create', 'apiKeys.list', 'apiKeys.revoke', 'apiKeys.rotate', 'apiKeys.revokeSelf', 'mfa.status', 'mfa.beginEnrollment', 'mfa.confirmEnrollment', 'mfa.regenerateBackupCodes', 'mfa.disable', 'mfa.stepUp', 'auth.verifyMfa', 'tenant.sso.get', 'tenant.sso.update']) {
     expect(names).toContain(required);
   }
 });

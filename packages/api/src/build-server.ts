@@ -13,7 +13,9 @@ import { healthPlugin } from './plugins/health.js';
 import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
 import { createApiKeyVerifier } from '@tessera/auth/api-keys';
 import { apiKeyPlugin } from './plugins/api-key.js';
+import type { PlatformProvider } from '@tessera/auth/sso';
 import { consolePlugin } from './plugins/console.js';
+import { ssoPlugin } from './plugins/sso.js';
 import { auditExportPlugin } from './routes/audit-export.js';
 import { csrfPlugin } from './plugins/csrf.js';
 import { sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
@@ -24,6 +26,8 @@ export interface ServerDeps {
   services: Services;
   /** Public half of AUDIT_SIGNING_KEY, so audit.verify checks checkpoint signatures. */
   auditPublicKey?: KeyObject;
+  /** OIDC sign-in (issue 8): the Auth.js secret ring and platform-wide providers. */
+  sso?: { sessionSecret: string; platformProviders: readonly PlatformProvider[] };
   /** Built console (apps/web/dist) served at `/`; omitted: the API only. */
   consoleRoot?: string;
   /** Bench only: a router with the same context and procedures as the contract. */
@@ -92,6 +96,15 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(auditExportPlugin, { database: deps.database, now });
   await app.register(healthPlugin, { database: deps.database });
   await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, ...(deps.router ? { router: deps.router } : {}) });
+
+  if (deps.sso) {
+    await app.register(ssoPlugin, {
+      database: deps.database, services: deps.services, publicUrl: config.publicUrl, cookieName, now,
+      sessionSecret: deps.sso.sessionSecret, platformProviders: deps.sso.platformProviders,
+      outbound: { mode: config.nodeEnv === 'production' ? 'production' : 'development',
+                  onLoopback: (host) => app.log.warn({ host }, 'sso: loopback identity provider allowed outside production') },
+    });
+  }
 
   // The console owns the root not-found handler: register it after every API route.
   if (deps.consoleRoot) await app.register(consolePlugin, { root: deps.consoleRoot });

@@ -13,3 +13,4 @@ export {
   auditExportChunks, auditPublicKeyOf, recordAuditEvent, runAuditRetention, signAuditCheckpoint,
   signDueAuditCheckpoints, verifyAuditChain, type AuditEventInput, type AuditExportFormat,
 } from '@tessera/auth/audit';
+export { parsePlatformProviders, PlatformProviderConfigError, reencryptSsoSecrets, type PlatformProvider } from '@tessera/auth/sso';

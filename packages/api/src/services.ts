@@ -1,12 +1,14 @@
 import type { Services } from '@tessera/api-contract';
 import { parseKeyring } from '@tessera/auth';
 import { parsePepperRing } from '@tessera/auth/api-keys';
+import { platformProviderInfo, type OutboundMode, type PlatformProvider } from '@tessera/auth/sso';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/accounts';
 import { createBreachedPasswordChecker, createPasswordService, OWASP_PARAMS, type PasswordHashingParams } from '@tessera/auth/passwords';
 
 export interface ServicesConfig {
   dataEncryptionKeys: string;
   apiKeyPeppers: string;
+  sso?: { mode: OutboundMode; platformProviders: readonly PlatformProvider[]; onLoopback?: (host: string) => void };
   publicUrl: string;
   signupOpen: boolean;
   passwordParams?: PasswordHashingParams;
@@ -31,6 +33,7 @@ export function createServices(config: ServicesConfig): Services {
     },
     apiKeys: { peppers: parsePepperRing(config.apiKeyPeppers) },
     signupOpen: config.signupOpen,
+    ...(config.sso ? { sso: { outbound: { mode: config.sso.mode, ...(config.sso.onLoopback ? { onLoopback: config.sso.onLoopback } : {}) }, platformProviders: platformProviderInfo(config.sso.platformProviders) } } : {}),
     callLimit: config.callLimit,
   };
 }

@@ -3,7 +3,7 @@
  * first key of DATA_ENCRYPTION_KEYS. Run after prepending a new key and restarting; older keys
  * keep decrypting until this finishes, then can be retired (docs/runbooks/key-rotation.md).
  */
-import { parseKeyring, reencryptAllSecrets } from '@tessera/api';
+import { parseKeyring, reencryptAllSecrets, reencryptSsoSecrets } from '@tessera/api';
 import { createDatabase } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess } from '../config.js';
 
@@ -14,8 +14,11 @@ try {
   if (!config.database || !config.secrets.DATA_ENCRYPTION_KEYS) throw new ConfigError(['APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS'], 'rotate-keys needs APP_DATABASE_URL and DATA_ENCRYPTION_KEYS');
   const database = createDatabase(config.database.appUrl, { max: 2, applicationName: 'tessera-rotate-keys' });
   try {
-    const report = await reencryptAllSecrets(database, parseKeyring(config.secrets.DATA_ENCRYPTION_KEYS));
+    const keyring = parseKeyring(config.secrets.DATA_ENCRYPTION_KEYS);
+    const report = await reencryptAllSecrets(database, keyring);
     log(`checked ${report.checked} encrypted row(s), re-encrypted ${report.reencrypted}`);
+    const sso = await reencryptSsoSecrets(database, keyring);
+    log(`checked ${sso.checked} SSO client secret(s), re-encrypted ${sso.reencrypted}${sso.failed.length ? `, ${sso.failed.length} did not decrypt (left as they are)` : ''}`);
   } finally {
     await database.close();
   }

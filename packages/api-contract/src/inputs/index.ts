@@ -4,3 +4,4 @@ export * from './users.js';
 export * from './mfa.js';
 export * from './api-keys.js';
 export * from './audit.js';
+export * from './sso.js';

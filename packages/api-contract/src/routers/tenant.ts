@@ -1,8 +1,10 @@
 import { getTenant, updateSecurityPolicy } from '@tessera/auth/accounts';
 import { updateSecurityPolicyInput } from '../inputs/users.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { ssoRouter } from './sso.js';
 
 export const tenantRouter = router({
+  sso: ssoRouter,
   get: sessionProcedure.meta({ access: {} }).query(({ ctx }) => getTenant(ctx.db, ctx.principal.tenantId)),
   updateSecurityPolicy: sessionProcedure
     .meta({ access: { roles: ['owner', 'admin'] } })
