@@ -58,6 +58,7 @@ const schema = z.object({
   SMTP_URL: z.string().refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL').optional(),
   REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').optional(),
   TRUST_PROXY: z.string().optional(),
+  METRICS_PORT: int(1, 65_535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_MAX: int(1, 10_000_000).default(300),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
@@ -85,6 +86,8 @@ export interface Config {
   breachCheck: { enabled: boolean; baseUrl: string | undefined };
   /** Platform-wide OIDC providers (SSO_PROVIDERS=google,entra; SSO_<ID>_ISSUER, _CLIENT_ID, _CLIENT_SECRET[_FILE], _NAME). */
   ssoProviders: readonly PlatformProvider[];
+  /** /metrics on its own port (METRICS_PORT) or on the API port behind METRICS_TOKEN. */
+  metricsPort: number | undefined;
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -156,6 +159,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
     tenantSignup: e.TENANT_SIGNUP,
     ssoProviders,
+    metricsPort: e.METRICS_PORT,
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { auditPublicKeyOf, buildServer, createOutboxSender, signDueAuditCheckpoints, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
+import { auditPublicKeyOf, buildServer, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -47,7 +47,10 @@ export async function start(config: Config, log: (line: string) => void): Promis
       await database.close();
       throw error;
     });
-    const services = createServices({ dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'),
+    const redis = secrets.REDIS_URL ? createRedisClient(secrets.REDIS_URL) : null;
+    const rateLimitStore = redis ? new RedisRateLimitStore(redis, { onError: (e) => log(`redis rate-limit store failed, counting per process: ${String(e)}`) }) : undefined;
+    const services = createServices({
+      ...(rateLimitStore ? { rateLimitStore } : {}), dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'),
       apiKeyPeppers: requireSecret(secrets, 'API_KEY_PEPPERS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
       callLimit: config.rateLimit,
       sso: { mode: config.nodeEnv === 'production' ? 'production' : 'development', platformProviders: config.ssoProviders, onLoopback: (host) => log(`WARNING: SSO issuer ${host} is loopback (allowed outside production only)`) },
@@ -56,7 +59,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
     const consoleRoot = fileURLToPath(new URL('../../web/dist/', import.meta.url));
     const signingKey = secrets.AUDIT_SIGNING_KEY;
     const auditPublicKey = signingKey ? auditPublicKeyOf(signingKey) : undefined;
-    const app = await buildServer(apiConfigOf(config), { database, services, consoleRoot, sso: { sessionSecret: requireSecret(secrets, 'SESSION_SECRET'), platformProviders: config.ssoProviders }, ...(auditPublicKey ? { auditPublicKey } : {}) });
+    const app = await buildServer(apiConfigOf(config), { database, services, consoleRoot, metrics: { token: secrets.METRICS_TOKEN, port: config.metricsPort }, ...(redis ? { redis } : {}), ...(rateLimitStore ? { rateLimitStore } : {}), sso: { sessionSecret: requireSecret(secrets, 'SESSION_SECRET'), platformProviders: config.ssoProviders }, ...(auditPublicKey ? { auditPublicKey } : {}) });
     const transport = secrets.SMTP_URL ? smtpTransport(secrets.SMTP_URL) : fileTransport(path.join(config.home, 'mail'), app.log);
     if (!secrets.SMTP_URL) app.log.warn('SMTP_URL is not set: mail is written to TESSERA_HOME/mail and logged (development only)');
     const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });
@@ -75,6 +78,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
         await outbox.stop();
         await app.close();
         await database.close();
+        redis?.disconnect();
         await urls.embedded?.stop();
       },
     };

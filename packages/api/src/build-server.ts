@@ -15,6 +15,11 @@ import { createApiKeyVerifier } from '@tessera/auth/api-keys';
 import { apiKeyPlugin } from './plugins/api-key.js';
 import type { PlatformProvider } from '@tessera/auth/sso';
 import { consolePlugin } from './plugins/console.js';
+import { loadSheddingPlugin } from './plugins/load-shedding.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import type { Redis } from 'ioredis';
+import type { RateLimitStore } from '@tessera/auth/accounts';
+import { appRouter } from '@tessera/api-contract';
 import { ssoPlugin } from './plugins/sso.js';
 import { auditExportPlugin } from './routes/audit-export.js';
 import { csrfPlugin } from './plugins/csrf.js';
@@ -28,6 +33,11 @@ export interface ServerDeps {
   auditPublicKey?: KeyObject;
   /** OIDC sign-in (issue 8): the Auth.js secret ring and platform-wide providers. */
   sso?: { sessionSecret: string; platformProviders: readonly PlatformProvider[] };
+  /** Prometheus /metrics: bearer token, or a separate port. */
+  metrics?: { token?: string | undefined; port?: number | undefined };
+  /** Shared counters for several API processes (REDIS_URL). */
+  redis?: Redis;
+  rateLimitStore?: RateLimitStore;
   /** Built console (apps/web/dist) served at `/`; omitted: the API only. */
   consoleRoot?: string;
   /** Bench only: a router with the same context and procedures as the contract. */
@@ -52,7 +62,15 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     reply.header('x-request-id', request.id);
   });
 
-  // Plugins in a fixed order: headers, CORS, cookies, rate limit, principal, routes.
+  // Plugins in a fixed order: metrics, headers, CORS, load shedding, cookies, rate limit, principal, routes.
+  if (deps.metrics) {
+    await app.register(metricsPlugin, {
+      token: deps.metrics.token,
+      listen: deps.metrics.port ? { port: deps.metrics.port } : undefined,
+      procedures: Object.keys(appRouter._def.procedures),
+      pools: { app: deps.database.pool },
+    });
+  }
   const https = new URL(config.publicUrl).protocol === 'https:';
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -74,6 +92,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     credentials: true,
     methods: ['GET', 'POST'],
   });
+  await app.register(loadSheddingPlugin, { maxEventLoopDelayMs: 500, pools: [deps.database.pool], maxPoolWaiting: 20 });
   await app.register(cookie);
   await app.register(rateLimit, {
     global: true,
@@ -82,6 +101,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     keyGenerator: (request) => request.ip,
     // tRPC calls are counted one by one inside the router (a batch of 10 counts 10).
     allowList: (request) => request.url.startsWith('/trpc/'),
+    ...(deps.redis ? { redis: deps.redis, nameSpace: 'tessera:http-rl:', skipOnError: true } : {}),
   });
   await app.register(csrfPlugin, { trustedOrigins: trusted, prefix: '/trpc' });
   const now = deps.now ?? ((): Date => new Date());
@@ -90,6 +110,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   const verifier = createApiKeyVerifier({
     pool: deps.database.pool,
     peppers: deps.services.apiKeys.peppers,
+    ...(deps.rateLimitStore ? { rateLimitStore: deps.rateLimitStore } : {}),
     onBackgroundError: (error) => app.log.warn({ err: error }, 'api key background task failed'),
   });
   await app.register(apiKeyPlugin, { verifier, cookieName, now });

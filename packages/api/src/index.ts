@@ -14,3 +14,7 @@ export {
   signDueAuditCheckpoints, verifyAuditChain, type AuditEventInput, type AuditExportFormat,
 } from '@tessera/auth/audit';
 export { parsePlatformProviders, PlatformProviderConfigError, reencryptSsoSecrets, type PlatformProvider } from '@tessera/auth/sso';
+export { metricsPlugin, callsFromTrpcResponse, apiKeyRefusalReasonOf, type TesseraMetrics } from './plugins/metrics.js';
+export { loadSheddingPlugin } from './plugins/load-shedding.js';
+export { createRedisClient, RedisRateLimitStore } from './redis-rate-limit-store.js';
+export { withSpan, traceProcedure, traceTransaction, traceJob } from './tracing.js';
