@@ -28,6 +28,8 @@ export interface Measurement {
   latencyP50: number;
   latencyP99: number;
   seconds: number;
+  /** Responses per HTTP status. */
+  statuses: Record<string, number>;
   /** p99 and max delay of the server's event loop (this thread) while measuring, in ms. */
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
@@ -93,6 +95,7 @@ function finish(target: LoadTarget, acc: Accumulated): Measurement {
     latencyP50: result.latency.p50,
     latencyP99: result.latency.p99,
     seconds: acc.seconds,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0])),
     eventLoopP99Ms: acc.loop.percentile(99) / 1e6,
     eventLoopMaxMs: acc.loop.max / 1e6,
     cpu: acc.cpu.share(),
@@ -130,7 +133,7 @@ export async function measureOnce(target: LoadTarget): Promise<Measurement> {
 /** A run whose answers were not all 2xx measured something else; stop instead of reporting it. */
 export function assertAllOk(name: string, m: Measurement): void {
   if (m.non2xx > 0 || m.errors > 0) {
-    throw new Error(`${name}: ${m.ok} ok, ${m.non2xx} non-2xx, ${m.errors} errors (${m.timeouts} timeouts); the figures would be meaningless`);
+    throw new Error(`${name}: ${m.ok} ok, ${m.non2xx} non-2xx ${JSON.stringify(m.statuses)}, ${m.errors} errors (${m.timeouts} timeouts); the figures would be meaningless`);
   }
 }
 

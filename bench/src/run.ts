@@ -92,9 +92,9 @@ async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): 
     const signIn = await signInThroughput(stack.api.url, seeded.signInAccounts);
     log(`  ${signIn.requestsPerSecond.toFixed(1)} sign-ins/s, event-loop p99 ${signIn.eventLoopP99Ms.toFixed(1)} ms`);
     const audit = await runAuditHook({ database: stack.app, owner: stack.owner, ownerUrl: pg.ownerUrl, appUrl: pg.appUrl, log });
-    if (stack.sink.errors.length > 0) log(`server logged errors:\n${stack.sink.errors.join('\n')}`);
     return { env, reads, plans, rawVerify, signIn, audit, logLines: stack.sink.lines };
   } finally {
+    if (stack.sink.errors.length > 0) log(`server logged errors (first ${stack.sink.errors.length}):\n${stack.sink.errors.join('\n')}`);
     await stopStack(stack);
   }
 }

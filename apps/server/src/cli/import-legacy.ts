@@ -13,7 +13,10 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 type Row = Record<string, unknown>;
 
 function toLegacyUser(row: Row): LegacyUser {
-  const text = (...keys: string[]): string => String(keys.map((k) => row[k]).find((v) => v !== undefined && v !== '') ?? '');
+  const text = (...keys: string[]): string => {
+    const value = keys.map((k) => row[k]).find((v) => v !== undefined && v !== '');
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  };
   const role = text('role') || 'member';
   if (!['owner', 'admin', 'compliance', 'member'].includes(role)) throw new Error(`unknown role "${role}" for ${text('email')}`);
   return { email: text('email'), role: role as LegacyUser['role'], passwordHash: text('password_hash', 'passwordHash'), displayName: text('display_name', 'displayName') || null };
@@ -21,7 +24,7 @@ function toLegacyUser(row: Row): LegacyUser {
 
 export function readLegacyFile(file: string): LegacyUser[] {
   const content = readFileSync(file, 'utf8');
-  const rows = file.endsWith('.json') ? (JSON.parse(content) as Row[]) : (parse(content, { columns: true, skip_empty_lines: true, trim: true }) as Row[]);
+  const rows = file.endsWith('.json') ? (JSON.parse(content) as Row[]) : parse<Row>(content, { columns: true, skip_empty_lines: true, trim: true });
   if (!Array.isArray(rows)) throw new Error('the JSON file must hold an array of users');
   return rows.map(toLegacyUser);
 }

@@ -11,7 +11,7 @@ import { callerFor, createCaller, createTestContext, principalFromToken, signUpO
 
 const db = useTestDatabase();
 // jsqr is CommonJS with a default export: the function sits on .default under Node's interop.
-const jsQR = (typeof jsqrModule === 'function' ? jsqrModule : jsqrModule.default) as typeof jsqrModule.default;
+const jsQR = (typeof jsqrModule === 'function' ? jsqrModule : jsqrModule.default);
 const T0 = new Date(Math.floor(Date.now() / 30_000) * 30_000 + 5_000); // early in a step
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 

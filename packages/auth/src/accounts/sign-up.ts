@@ -32,7 +32,7 @@ function isUniqueViolation(error: unknown): boolean {
 /** Creates the tenant and its owner in one transaction, then signs the owner in. */
 export async function signUp(db: Database, deps: AccountDeps, input: SignUpInput, request: RequestContext, now: Date): Promise<SignUpResult> {
   const email = normalizeEmail(input.email);
-  const policy = parseSecurityPolicy(DEFAULT_SECURITY_POLICY as unknown as Record<string, unknown>);
+  const policy = parseSecurityPolicy(DEFAULT_SECURITY_POLICY);
   await deps.passwords.assertAcceptable(input.password, { minLength: policy.passwordMinLength, email, tenantName: input.tenantName, tenantSlug: input.tenantSlug });
   const passwordHash = await deps.passwords.hash(input.password);
   const tenantId = randomUUID();

@@ -11,7 +11,7 @@ export const TOTP_DIGITS = 6;
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 
 export function newTotpSecret(): string {
-  return new Secret({ buffer: randomBytes(20).buffer as ArrayBuffer }).base32;
+  return new Secret({ buffer: randomBytes(20).buffer }).base32;
 }
 
 export function totpUri(secretBase32: string, issuer: string, label: string): string {

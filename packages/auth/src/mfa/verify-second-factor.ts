@@ -19,7 +19,7 @@ export const TOTP_PURPOSE = 'mfa_totp.secret';
 
 export type FactorCheck = { ok: true; method: 'totp' | 'backup_code' } | { ok: false; reason: 'invalid' | 'replayed' | 'locked' | 'not_enrolled' };
 
-export function totpContext(tenantId: string, userId: string) {
+export function totpContext(tenantId: string, userId: string): { purpose: string; tenantId: string; rowId: string } {
   return { purpose: TOTP_PURPOSE, tenantId, rowId: userId };
 }
 
