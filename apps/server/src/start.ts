@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { startPrivacyWorkers } from '@tessera/api/workers';
 import { fileURLToPath } from 'node:url';
 import { auditPublicKeyOf, buildServer, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
@@ -65,6 +66,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
     const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });
     const url = await app.listen({ port: config.port, host: config.host });
     outbox.start();
+    const privacyWorkers = await startPrivacyWorkers({ database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log });
     // Anchor every tenant's audit chain head every 10 minutes (docs/audit-log.md "Checkpoints").
     const checkpoints = signingKey
       ? setInterval(() => void signDueAuditCheckpoints(database, { signingKey }).catch((err: unknown) => app.log.error({ err }, 'audit checkpoint signing failed')), 10 * 60_000)
@@ -74,6 +76,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
       app,
       url,
       stop: async () => {
+        await privacyWorkers.stop();
         clearInterval(checkpoints);
         await outbox.stop();
         await app.close();

@@ -1,6 +1,8 @@
 import { apiKeysRouter } from './routers/api-keys.js';
 import { auditRouter } from './routers/audit.js';
 import { authRouter } from './routers/auth.js';
+import { complianceRouter } from './routers/compliance.js';
+import { privacyRouter } from './routers/privacy.js';
 import { healthRouter } from './routers/health.js';
 import { mfaRouter } from './routers/mfa.js';
 import { sessionsRouter } from './routers/sessions.js';
@@ -13,6 +15,8 @@ export const appRouter = router({
   auth: authRouter,
   apiKeys: apiKeysRouter,
   audit: auditRouter,
+  privacy: privacyRouter,
+  compliance: complianceRouter,
   mfa: mfaRouter,
   sessions: sessionsRouter,
   tenant: tenantRouter,

@@ -15,6 +15,7 @@ import { createApiKeyVerifier } from '@tessera/auth/api-keys';
 import { apiKeyPlugin } from './plugins/api-key.js';
 import type { PlatformProvider } from '@tessera/auth/sso';
 import { consolePlugin } from './plugins/console.js';
+import { privacyDownloadPlugin } from './plugins/privacy-download.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import type { Redis } from 'ioredis';
@@ -116,6 +117,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(apiKeyPlugin, { verifier, cookieName, now });
   await app.register(auditExportPlugin, { database: deps.database, now });
   await app.register(healthPlugin, { database: deps.database });
+  await app.register(privacyDownloadPlugin, { database: deps.database, keyring: deps.services.accounts.keyring, now });
   await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, ...(deps.router ? { router: deps.router } : {}) });
 
   if (deps.sso) {

@@ -5,3 +5,4 @@ export * from './mfa.js';
 export * from './api-keys.js';
 export * from './audit.js';
 export * from './sso.js';
+export * from './privacy.js';
