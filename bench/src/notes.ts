@@ -1,5 +1,5 @@
 /** The caveats printed with every run's figures, so nobody reads more into them than they hold. */
-import { RAISED_LIMIT } from './servers.js';
+import { POOL_SIZE, RAISED_LIMIT } from './servers.js';
 import type { Results } from './report.js';
 
 export function notesFor(r: Results): string[] {
@@ -7,7 +7,8 @@ export function notesFor(r: Results): string[] {
   return [
     `Limits raised, not removed: ApiConfig.rateLimit.max (global @fastify/rate-limit) and Services.callLimit are ${limit}, and the services' limiter raises every rule (including sign-in per IP and per account) to ${limit}; each call still does the limiter's counting work. All load comes from one IP, which the default limits (300 calls/min, 30 sign-ins/min) would refuse within a second.`,
     'The load generator (autocannon) runs on a worker thread of the bench process; the server runs on the main thread and PostgreSQL in its own processes. All three share the same 2 cores, so every figure is lower than it would be with the client elsewhere, and the ratios are the meaningful part.',
-    "(c) is what \"without RLS\" can mean here: the runtime role with no tenant set sees no rows (RLS fails closed), so (c) runs on a second pool connected as the owner, a superuser that bypasses RLS, with an explicit `tenant_id = $1` and no transaction. It is a baseline for cost only; request traffic never runs as the owner (DESIGN rule 1). Both pools hold 20 connections, as the server's does.",
+    '(c) is what "without RLS" can mean here: the runtime role with no tenant set sees no rows (RLS fails closed), so (c) runs on a second pool connected as the owner, a superuser that bypasses RLS, with an explicit `tenant_id = $1` and no transaction. It is a baseline for cost only; request traffic never runs as the owner (DESIGN rule 1).',
+    `Both pools hold ${POOL_SIZE} connections (apps/server uses 20): buildServer's load shedding answers 503 while more than 20 requests wait for an app-pool connection, a threshold the bench cannot raise yet, and with 50 connections in flight it would shed only (b). With ${POOL_SIZE} connections no request waits for one.`,
     '(b) and (c) are the same tRPC procedure shape (`tenantProcedure`: error mapping, per-call limit, authorize) with the same session cookie, resolved by `resolve_session` (one round trip). (b) then opens `withTenant` (read-only): `BEGIN; set_config(...); SET TRANSACTION READ ONLY` in one message, the query, `COMMIT`: three round trips. (c) runs the query alone: one. Both send the page size as a bind parameter, so both use the extended protocol.',
     "(b') is (b) with the query written in drizzle's query builder, as procedures are; the difference to (b) is drizzle's own cost.",
     'Requests rotate through 50 tenants\' owner sessions. The session rows were inserted by the seed with `token_hash = sha256(token)`, as `createSession` stores them; the cookie is `tessera_session` (http://localhost PUBLIC_URL). The page is 20 users in primary-key order of a tenant with 1,000.',

@@ -16,9 +16,9 @@ import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-r
 // eslint-disable-next-line tessera/no-set-app-setting -- measurement scratch for a proposed tenant-context.ts change (parameterised, no string building); never used by request traffic
 const SET_TENANT = "SELECT pg_catalog.set_config('app.tenant_id', $1, true)";
 
-/** A pool whose clients pipeline (pg >= 8.23); the option is not in @types/pg yet. */
+/** A pool whose clients pipeline (pg >= 8.23). */
 export function pipelinePool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'tessera-bench-pipeline', pipeline: true } as pg.PoolConfig);
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'tessera-bench-pipeline', pipeline: true });
   pool.on('error', () => undefined);
   return pool;
 }
@@ -69,6 +69,7 @@ export async function withTenantCachedDrizzle<T>(database: Pick<Database, 'pool'
   const begin = beginTenantSql(tenantId);
   const client = await database.pool.connect();
   try {
+    // eslint-disable-next-line tessera/no-raw-sql-interpolation -- tenant-context.ts's documented exception, reproduced verbatim: beginTenantSql's output (a parsed UUID) plus a constant
     await client.query(`${begin}; SET TRANSACTION READ ONLY`);
     let base = drizzleByClient.get(client);
     if (!base) {

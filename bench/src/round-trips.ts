@@ -18,11 +18,10 @@ import { ROUND_TRIPS, writeSection } from './doc-sections.js';
 import { CONNECTIONS, assertAllOk, measureInterleaved, setPostmasterPid, type LoadTarget, type Measurement } from './load.js';
 import { drive, pipelinedOneTrip, pipelinedTwoTrips, pipelinePool, shapes, withTenantCachedDrizzle, type Shape, type ShapeResult } from './round-trips-db.js';
 import { seedForReads, type ReadSession } from './seed.js';
-import { benchServices, LogSink, SESSION_COOKIE, startApi } from './servers.js';
+import { benchServices, LogSink, POOL_SIZE, SESSION_COOKIE, startApi } from './servers.js';
 
 const TENANTS = 200;
 const SESSIONS = 50;
-const POOL_SIZE = 20;
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };

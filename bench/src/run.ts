@@ -16,11 +16,10 @@ import { notesFor } from './notes.js';
 import { checkReads, explainReads, measureReads, readScenarios } from './reads.js';
 import { renderConsole, renderMarkdown, type Environment, type Results } from './report.js';
 import { BENCH_PASSWORD, seed, type Seeded } from './seed.js';
-import { benchServices, LogSink, startApi, startBareFastify, type RunningServer } from './servers.js';
+import { benchServices, LogSink, POOL_SIZE, startApi, startBareFastify, type RunningServer } from './servers.js';
 import { rawVerifyThroughput, signInThroughput } from './sign-in.js';
 import { setPostmasterPid, type Measurement } from './load.js';
 
-const POOL_SIZE = 20; // apps/server/src/start.ts
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
