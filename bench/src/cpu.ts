@@ -12,7 +12,8 @@ export interface CpuSnapshot {
   at: number;
   machineBusyTicks: number;
   ownMicros: number;
-  postgresTicks: number;
+  /** utime + stime per PostgreSQL process. */
+  postgresTicks: ReadonlyMap<number, number>;
 }
 
 export interface CpuShare {
@@ -33,9 +34,9 @@ function machineBusyTicks(): number {
   return user + nice + system + irq + softirq + steal;
 }
 
-/** utime + stime of the postmaster and its direct children (backends, background workers). */
-function postgresTicks(postmasterPid: number): number {
-  let total = 0;
+/** utime + stime of the postmaster and of each direct child (backends, background workers). */
+function postgresTicks(postmasterPid: number): Map<number, number> {
+  const ticks = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -47,8 +48,18 @@ function postgresTicks(postmasterPid: number): number {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
     const ppid = Number(fields[1]);
     if (Number(entry) !== postmasterPid && ppid !== postmasterPid) continue;
-    total += Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime
+    ticks.set(Number(entry), Number(fields[11]) + Number(fields[12])); // #14 utime, #15 stime
   }
+  return ticks;
+}
+
+/**
+ * Ticks used between two snapshots, per process: a process that exited meanwhile (an autovacuum
+ * worker) is left out instead of making the sum shrink; one that started counts in full.
+ */
+function postgresDelta(from: ReadonlyMap<number, number>, to: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const [pid, ticks] of to) total += Math.max(0, ticks - (from.get(pid) ?? 0));
   return total;
 }
 
@@ -59,7 +70,7 @@ export function cpuSnapshot(postmasterPid: number | null): CpuSnapshot | null {
     at: performance.now(),
     machineBusyTicks: machineBusyTicks(),
     ownMicros: usage.user + usage.system,
-    postgresTicks: postmasterPid === null ? 0 : postgresTicks(postmasterPid),
+    postgresTicks: postmasterPid === null ? new Map() : postgresTicks(postmasterPid),
   };
 }
 
@@ -88,7 +99,7 @@ export class CpuAccumulator {
     this.#capacity += ((to.at - from.at) / 1000) * os.availableParallelism();
     this.#busy += (to.machineBusyTicks - from.machineBusyTicks) / TICKS_PER_SECOND;
     this.#bench += (to.ownMicros - from.ownMicros) / 1e6;
-    this.#postgres += (to.postgresTicks - from.postgresTicks) / TICKS_PER_SECOND;
+    this.#postgres += postgresDelta(from.postgresTicks, to.postgresTicks) / TICKS_PER_SECOND;
   }
 
   share(): CpuShare | null {
