@@ -8,6 +8,7 @@ import type { Context, Principal } from '../context.js';
 import { apiKeyIdInput, createApiKeyInput, rotateApiKeyInput, type apiKeyScope } from '../inputs/api-keys.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, tenantProcedure } from '../trpc.js';
+import { notifyApiKeyCreated } from '@tessera/auth/accounts';
 
 const manageKeys = { roles: ['owner', 'admin'], scope: 'api_keys:write' } as const;
 const readKeys = { roles: ['owner', 'admin'], scope: 'api_keys:read' } as const;
@@ -30,7 +31,11 @@ function actorOf(ctx: Pick<Context, 'meta'> & { principal: Principal }): ApiKeyA
 export const apiKeysRouter = router({
   // Minting a secret key is step-up territory for users who have MFA (no-op for keys and for users without MFA).
   create: tenantProcedure.meta({ access: manageKeys }).input(createApiKeyInput).mutation(({ ctx, input }) =>
-    ctx.withTenant((tx) => createApiKey(tx, actorOf(ctx), input, keyDeps(ctx), ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) })),
+    ctx.withTenant(async (tx) => {
+      const minted = await createApiKey(tx, actorOf(ctx), input, keyDeps(ctx), ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) });
+      if (ctx.principal.kind === 'session') await notifyApiKeyCreated(tx, ctx.services.accounts.keyring, ctx.principal.userId, minted.apiKey, ctx.now());
+      return minted;
+    }),
   ),
   list: tenantProcedure.meta({ access: readKeys }).query(({ ctx }) => ctx.withTenant((tx) => listApiKeys(tx), { readOnly: true })),
   revoke: tenantProcedure.meta({ access: manageKeys }).input(apiKeyIdInput).mutation(async ({ ctx, input }) => {

@@ -1,0 +1,12 @@
+import { eq } from 'drizzle-orm';
+import { tenants, users, type TenantTx } from '@tessera/db';
+import type { Keyring } from '../crypto/keyring.js';
+import { enqueueEmail } from './enqueue-email.js';
+
+/** Security notification (issue 4): the user who created a key is told, in the creating transaction. */
+export async function notifyApiKeyCreated(tx: TenantTx, keyring: Keyring, userId: string, key: { name: string; prefix: string }, now: Date): Promise<void> {
+  const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId));
+  const [tenant] = await tx.select({ name: tenants.name }).from(tenants);
+  if (!user) return;
+  await enqueueEmail(tx, keyring, { userId, address: user.email }, { name: 'api_key_created', tenantName: tenant?.name ?? '', keyName: key.name, prefix: key.prefix }, now);
+}
