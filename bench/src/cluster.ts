@@ -37,7 +37,7 @@ export async function startBenchCluster(): Promise<BenchCluster> {
       // Durability stays at the defaults (fsync and synchronous_commit on) so sign-in commits
       // cost what they cost in production; a larger max_wal_size keeps the 1M-row seed from
       // triggering a checkpoint in the middle of a measurement.
-      settings: { max_connections: '200', shared_buffers: '256MB', max_wal_size: '4GB' },
+      settings: { max_connections: '300', shared_buffers: '256MB', max_wal_size: '4GB' },
     });
   } catch (error) {
     await fs.rm(root, { recursive: true, force: true });
