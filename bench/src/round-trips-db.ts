@@ -12,6 +12,8 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { beginTenantSql, canonicalUuid, schema, withTenant, type Database, type Drizzle, type TenantTx } from '@tessera/db';
 import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-router.js';
+import { cpuMsPer, cpuShare, cpuSnapshot } from './cpu.js';
+import { benchPostmasterPid } from './load.js';
 
 // eslint-disable-next-line tessera/no-set-app-setting -- measurement scratch for a proposed tenant-context.ts change (parameterised, no string building); never used by request traffic
 const SET_TENANT = "SELECT pg_catalog.set_config('app.tenant_id', $1, true)";
@@ -126,6 +128,8 @@ export function shapes(app: Database, owner: Database, naivePool: pg.Pool, pipel
 export interface ShapeResult {
   perSecond: number;
   meanLatencyMs: number;
+  /** CPU ms (this process and the bench's PostgreSQL) per read. */
+  cpuMs: number | null;
 }
 
 /** `concurrency` loops calling `shape.run` for `seconds`, rotating tenants. */
@@ -143,6 +147,8 @@ export async function drive(shape: Shape, tenants: readonly string[], concurrenc
       done += 1;
     }
   };
+  const from = cpuSnapshot(benchPostmasterPid());
   await Promise.all(Array.from({ length: concurrency }, (_, i) => loop(i)));
-  return { perSecond: (done * 1000) / (performance.now() - started), meanLatencyMs: latency / done };
+  const cpuMs = cpuMsPer(cpuShare(from, cpuSnapshot(benchPostmasterPid())), done);
+  return { perSecond: (done * 1000) / (performance.now() - started), meanLatencyMs: latency / done, cpuMs };
 }

@@ -13,7 +13,7 @@ import { asc } from 'drizzle-orm';
 import { createDatabase, users, type Database } from '@tessera/db';
 import { PAGE_SIZE, RLS_PAGE_SQL, benchRouter, type PageRow } from './bench-router.js';
 import { startBenchCluster } from './cluster.js';
-import { CpuAccumulator, cpuSnapshot } from './cpu.js';
+import { CpuAccumulator, cpuMsPer, cpuSnapshot } from './cpu.js';
 import { ROUND_TRIPS, writeSection } from './doc-sections.js';
 import { CONNECTIONS, assertAllOk, measureInterleaved, setPostmasterPid, type LoadTarget, type Measurement } from './load.js';
 import { drive, pipelinedOneTrip, pipelinedTwoTrips, pipelinePool, shapes, withTenantCachedDrizzle, type Shape, type ShapeResult } from './round-trips-db.js';
@@ -34,18 +34,24 @@ interface DbFigures {
 
 /** Each shape at 50 in flight (two 3 s slices, forward then backward order) and alone (latency). */
 async function dbStudy(all: readonly Shape[], tenants: readonly string[]): Promise<{ figures: DbFigures[]; foreign: number }> {
+  log('database level ...');
   const cpu = new CpuAccumulator();
   const from = cpuSnapshot(null);
   for (const shape of all) await drive(shape, tenants, CONNECTIONS, 1); // warm-up
-  const sums = new Map<Shape, number>(all.map((s) => [s, 0]));
+  const sums = new Map<Shape, { perSecond: number; cpuMs: number }>(all.map((s) => [s, { perSecond: 0, cpuMs: 0 }]));
   for (const order of [all, [...all].reverse()]) {
-    for (const shape of order) sums.set(shape, (sums.get(shape) ?? 0) + (await drive(shape, tenants, CONNECTIONS, 3)).perSecond / 2);
+    for (const shape of order) {
+      const r = await drive(shape, tenants, CONNECTIONS, 3);
+      const sum = sums.get(shape) as { perSecond: number; cpuMs: number };
+      sums.set(shape, { perSecond: sum.perSecond + r.perSecond / 2, cpuMs: sum.cpuMs + (r.cpuMs ?? 0) / 2 });
+    }
   }
   const figures: DbFigures[] = [];
   for (const shape of all) {
     const single = await drive(shape, tenants, 1, 2);
-    figures.push({ shape, concurrent: { perSecond: sums.get(shape) ?? 0, meanLatencyMs: 0 }, single });
-    log(`  ${shape.name}: ${Math.round(sums.get(shape) ?? 0)}/s at ${CONNECTIONS} in flight, ${single.meanLatencyMs.toFixed(2)} ms alone`);
+    const { perSecond, cpuMs } = sums.get(shape) as { perSecond: number; cpuMs: number };
+    figures.push({ shape, concurrent: { perSecond, meanLatencyMs: 0, cpuMs }, single });
+    log(`  ${shape.name}: ${Math.round(perSecond)}/s at ${CONNECTIONS} in flight (${cpuMs.toFixed(2)} CPU ms each), ${single.meanLatencyMs.toFixed(2)} ms alone`);
   }
   cpu.add(from, cpuSnapshot(null));
   return { figures, foreign: cpu.share()?.foreign ?? 0 };
@@ -80,6 +86,7 @@ const HTTP_PATHS = {
 type HttpKey = keyof typeof HTTP_PATHS;
 
 async function httpStudy(app: Database, owner: Database, piped: pg.Pool, sessions: readonly ReadSession[]): Promise<Map<HttpKey, Measurement>> {
+  log('through the server ...');
   const server = await startApi(app, studyRouter(owner, piped), benchServices(), new LogSink());
   try {
     const targets = new Map<HttpKey, LoadTarget>();
@@ -102,23 +109,27 @@ async function httpStudy(app: Database, owner: Database, piped: pg.Pool, session
 function render(db: { figures: DbFigures[]; foreign: number }, http: Map<HttpKey, Measurement>): string {
   const plainDb = db.figures[0]?.concurrent.perSecond ?? 0;
   const c = http.get('c')?.requestsPerSecond ?? 0;
+  const cMeasurement = http.get('c');
+  const cCost = cMeasurement ? cpuMsPer(cMeasurement.cpu, cMeasurement.ok) : null;
   const foreignHttp = Math.max(...[...http.values()].map((m) => m.cpu?.foreign ?? 0));
   return [
     `Written by \`node bench/dist/round-trips.js\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (${TENANTS} tenants x 1,000 users; pools of ${POOL_SIZE}; other processes used up to ${Math.round(Math.max(db.foreign, foreignHttp))}% of the CPU).`,
     '',
     `Database level, no HTTP: the page read in each shape, ${CONNECTIONS} in flight (two 3 s slices each, interleaved) and one at a time (mean latency).`,
     '',
-    '| shape | round trips | reads/s, 50 in flight | vs plain | ms, one at a time |',
-    '|---|---:|---:|---:|---:|',
-    ...db.figures.map((f) => `| ${f.shape.name} | ${f.shape.roundTrips} | ${Math.round(f.concurrent.perSecond).toLocaleString('en-US')} | ${(f.concurrent.perSecond / plainDb).toFixed(2)} | ${f.single.meanLatencyMs.toFixed(2)} |`),
+    '| shape | round trips | reads/s, 50 in flight | vs plain | CPU ms per read | ms, one at a time |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...db.figures.map((f) => `| ${f.shape.name} | ${f.shape.roundTrips} | ${Math.round(f.concurrent.perSecond).toLocaleString('en-US')} | ${(f.concurrent.perSecond / plainDb).toFixed(2)} | ${f.concurrent.cpuMs?.toFixed(2) ?? 'n/a'} | ${f.single.meanLatencyMs.toFixed(2)} |`),
     '',
     'End to end through the server (same procedure, same session cookie; each request also resolves the session: one more round trip), interleaved 2 x 5 s:',
     '',
-    '| procedure | req/s | vs (c) | p50 ms | p99 ms |',
-    '|---|---:|---:|---:|---:|',
+    '| procedure | req/s | vs (c) | p50 ms | p99 ms | CPU ms per request | vs (c) by CPU cost | other processes, % CPU |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...(Object.keys(HTTP_PATHS) as HttpKey[]).map((key) => {
       const m = http.get(key);
-      return `| ${HTTP_PATHS[key][0]} | ${Math.round(m?.requestsPerSecond ?? 0).toLocaleString('en-US')} | ${((m?.requestsPerSecond ?? 0) / c).toFixed(2)} | ${m?.latencyP50 ?? 0} | ${m?.latencyP99 ?? 0} |`;
+      const cost = m ? cpuMsPer(m.cpu, m.ok) : null;
+      const byCost = cost && cCost ? (cCost / cost).toFixed(2) : 'n/a';
+      return `| ${HTTP_PATHS[key][0]} | ${Math.round(m?.requestsPerSecond ?? 0).toLocaleString('en-US')} | ${((m?.requestsPerSecond ?? 0) / c).toFixed(2)} | ${m?.latencyP50 ?? 0} | ${m?.latencyP99 ?? 0} | ${cost?.toFixed(2) ?? 'n/a'} | ${byCost} | ${Math.round(m?.cpu?.foreign ?? 0)} |`;
     }),
   ].join('\n');
 }
@@ -135,10 +146,11 @@ async function main(): Promise<void> {
     const naive = new pg.Pool({ connectionString: cluster.appUrl, max: POOL_SIZE });
     const piped = pipelinePool(cluster.appUrl, POOL_SIZE);
     try {
-      log('database level ...');
-      const db = await dbStudy(shapes(app, owner, naive, piped), sessions.map((s) => s.tenantId));
-      log('through the server ...');
-      body = render(db, await httpStudy(app, owner, piped, sessions));
+      // `--http-only` / `--db-only`: one half, to check that one does not disturb the other.
+      const only = process.argv[2];
+      const db = only === '--http-only' ? { figures: [], foreign: 0 } : await dbStudy(shapes(app, owner, naive, piped), sessions.map((s) => s.tenantId));
+      const http = only === '--db-only' ? new Map<HttpKey, Measurement>() : await httpStudy(app, owner, piped, sessions);
+      body = render(db, http);
     } finally {
       await Promise.all([app.close(), owner.close(), naive.end(), piped.end()]);
     }
