@@ -104,19 +104,29 @@ function finish(target: LoadTarget, acc: Accumulated): Measurement {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Runs a target without measuring it (JIT, pools, plans, caches). */
+async function warm(target: LoadTarget, seconds: number): Promise<void> {
+  await runSlice({ ...target, warmupSeconds: 0, durationSeconds: seconds }, new Accumulated());
+}
+
 /**
- * Measures every target for DURATION_SECONDS in ROUNDS slices, in the order A B C ... C B A.
- * `onSlice` reports progress.
+ * Measures every target for DURATION_SECONDS in ROUNDS slices, in the order A B C ... C B A, after
+ * one unmeasured pass over all of them: whichever target came first would otherwise pay for the
+ * process's JIT warm-up. `onSlice` reports progress.
  */
 export async function measureInterleaved<K extends string>(targets: ReadonlyMap<K, LoadTarget>, onSlice?: (key: K, round: number) => void): Promise<Map<K, Measurement>> {
   const keys = [...targets.keys()];
+  for (const key of keys) {
+    onSlice?.(key, -1);
+    await warm(targets.get(key) as LoadTarget, WARMUP_SECONDS);
+    await pause(500);
+  }
   const acc = new Map(keys.map((key) => [key, new Accumulated()] as const));
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const key of round % 2 === 0 ? keys : [...keys].reverse()) {
       onSlice?.(key, round);
       const target = targets.get(key) as LoadTarget;
-      const warmupSeconds = round === 0 ? WARMUP_SECONDS : SLICE_WARMUP_SECONDS;
-      await runSlice({ ...target, warmupSeconds, durationSeconds: SLICE_SECONDS }, acc.get(key) as Accumulated);
+      await runSlice({ ...target, warmupSeconds: SLICE_WARMUP_SECONDS, durationSeconds: SLICE_SECONDS }, acc.get(key) as Accumulated);
       await pause(500); // requests cut off at the end of a slice drain before the next one
     }
   }

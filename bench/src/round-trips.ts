@@ -20,7 +20,7 @@ import { drive, pipelinedOneTrip, pipelinedTwoTrips, pipelinePool, shapes, withT
 import { seedForReads, type ReadSession } from './seed.js';
 import { benchServices, LogSink, POOL_SIZE, SESSION_COOKIE, startApi } from './servers.js';
 
-const TENANTS = 200;
+const TENANTS = 1_000;
 const SESSIONS = 50;
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -98,7 +98,7 @@ async function httpStudy(app: Database, owner: Database, piped: pg.Pool, session
     }
     const builder = await fetch(`${server.url}/trpc/scratch.cachedDrizzleBuilder`, { headers: targets.get('c')?.requests[0]?.headers ?? {} });
     if (builder.status !== 200) throw new Error(`a cached drizzle instance failed the query builder: ${await builder.text()}`);
-    const measured = await measureInterleaved(targets, (key, round) => log(`  round ${round + 1}: ${HTTP_PATHS[key][0]}`));
+    const measured = await measureInterleaved(targets, (key, round) => log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${HTTP_PATHS[key][0]}`));
     for (const [key, m] of measured) assertAllOk(HTTP_PATHS[key][0], m);
     return measured;
   } finally {

@@ -65,7 +65,7 @@ async function stopStack(stack: Stack): Promise<void> {
 async function measureAllReads(stack: Stack, seeded: Seeded): Promise<Results['reads']> {
   const scenarios = readScenarios(stack.api.url, stack.bare.url, seeded.readSessions);
   log(`measuring ${scenarios.length} request scenarios, interleaved: 2 rounds of 5 s each ...`);
-  const measured = await measureReads(scenarios, (label, round) => log(`  round ${round + 1}: ${label}`));
+  const measured = await measureReads(scenarios, (label, round) => log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${label}`));
   const reads = {} as Results['reads'];
   for (const scenario of scenarios) {
     const m = measured.get(scenario.key) as Measurement;
