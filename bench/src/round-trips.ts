@@ -1,11 +1,11 @@
 /**
  * `node bench/dist/round-trips.js` (after `pnpm bench` built it): where the time of (b) goes.
- * Measures the tenant transaction in five shapes at the database level, then the two pipelined
- * shapes end to end through the real server next to today's (b) and (c), and writes the
- * "Round trips" section of docs/benchmarks.md (which `pnpm bench` keeps).
+ * Measures the tenant transaction in six shapes at the database level, then three of them end
+ * to end through the real server next to today's (b) and (c), on the same data as `pnpm bench`,
+ * and writes the "Round trips" section of docs/benchmarks.md (which `pnpm bench` keeps).
+ * `--db-only` / `--http-only` run one half.
  *
- * A scratch study for a proposed change to packages/db/src/tenant-context.ts; 200 tenants x
- * 1,000 users are enough here (the plans are the same as with 1,000 tenants).
+ * A scratch study for a proposed change to packages/db/src/tenant-context.ts.
  */
 import pg from 'pg';
 import { router, tenantProcedure } from '@tessera/api-contract';
@@ -113,7 +113,7 @@ function render(db: { figures: DbFigures[]; foreign: number }, http: Map<HttpKey
   const cCost = cMeasurement ? cpuMsPer(cMeasurement.cpu, cMeasurement.ok) : null;
   const foreignHttp = Math.max(...[...http.values()].map((m) => m.cpu?.foreign ?? 0));
   return [
-    `Written by \`node bench/dist/round-trips.js\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (${TENANTS} tenants x 1,000 users; pools of ${POOL_SIZE}; other processes used up to ${Math.round(Math.max(db.foreign, foreignHttp))}% of the CPU).`,
+    `Written by \`node bench/dist/round-trips.js\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (${TENANTS.toLocaleString('en-US')} tenants x 1,000 users; pools of ${POOL_SIZE}; other processes used up to ${Math.round(Math.max(db.foreign, foreignHttp))}% of the CPU).`,
     '',
     `Database level, no HTTP: the page read in each shape, ${CONNECTIONS} in flight (two 3 s slices each, interleaved) and one at a time (mean latency).`,
     '',
@@ -121,7 +121,7 @@ function render(db: { figures: DbFigures[]; foreign: number }, http: Map<HttpKey
     '|---|---:|---:|---:|---:|---:|',
     ...db.figures.map((f) => `| ${f.shape.name} | ${f.shape.roundTrips} | ${Math.round(f.concurrent.perSecond).toLocaleString('en-US')} | ${(f.concurrent.perSecond / plainDb).toFixed(2)} | ${f.concurrent.cpuMs?.toFixed(2) ?? 'n/a'} | ${f.single.meanLatencyMs.toFixed(2)} |`),
     '',
-    'End to end through the server (same procedure, same session cookie; each request also resolves the session: one more round trip), interleaved 2 x 5 s:',
+    'End to end through the server (same procedure, same session cookie; each request also resolves the session: one more round trip), interleaved 4 x 2.5 s:',
     '',
     '| procedure | req/s | vs (c) | p50 ms | p99 ms | CPU ms per request | vs (c) by CPU cost | other processes, % CPU |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -131,6 +131,8 @@ function render(db: { figures: DbFigures[]; foreign: number }, http: Map<HttpKey
       const byCost = cost && cCost ? (cCost / cost).toFixed(2) : 'n/a';
       return `| ${HTTP_PATHS[key][0]} | ${Math.round(m?.requestsPerSecond ?? 0).toLocaleString('en-US')} | ${((m?.requestsPerSecond ?? 0) / c).toFixed(2)} | ${m?.latencyP50 ?? 0} | ${m?.latencyP99 ?? 0} | ${cost?.toFixed(2) ?? 'n/a'} | ${byCost} | ${Math.round(m?.cpu?.foreign ?? 0)} |`;
     }),
+    '',
+    'How to read it. "withTenant today" builds a drizzle instance with the whole schema for every transaction (`drizzle({ client, schema })` extracts the relational config of every table each time); caching one per pooled connection removes that CPU without changing the SQL. The pipelined shapes use node-postgres\'s `pipeline: true` client option (pg 8.23): statements issued without awaiting are written together, each with its own Sync, and answered in order, so BEGIN, a parameterised `set_config($1)` and the query share one round trip, and a single-query read can send COMMIT in the same flight. The tenant id stays a bind parameter (no string building), the setting stays transaction-local, and a failed statement aborts the transaction (COMMIT then answers ROLLBACK). Code: bench/src/round-trips-db.ts.',
   ].join('\n');
 }
 

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { assertRuntimeRoleSafe, createDatabase, type Database } from '@tessera/db';
 import { hashPassword, OWASP_PARAMS } from '@tessera/auth/passwords';
 import { runAuditHook } from './audit-hook.js';
-import { DOC_PATH, ROUND_TRIPS, readDoc, sectionOf } from './doc-sections.js';
+import { DOC_PATH, ROUND_TRIPS, SIGN_IN_PRIORITY, readDoc, sectionOf } from './doc-sections.js';
 import { benchRouter } from './bench-router.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { notesFor } from './notes.js';
@@ -18,11 +18,13 @@ import { renderConsole, renderMarkdown, type Environment, type Results } from '.
 import { BENCH_PASSWORD, seed, type Seeded } from './seed.js';
 import { benchServices, LogSink, POOL_SIZE, startApi, startBareFastify, type RunningServer } from './servers.js';
 import { rawVerifyThroughput, signInThroughput } from './sign-in.js';
-import { setPostmasterPid, type Measurement } from './load.js';
+import { ROUNDS, SLICE_SECONDS, setPostmasterPid, type Measurement } from './load.js';
 
-
+const started = performance.now();
+/** Progress lines carry the elapsed time, so the run's budget (about 4 minutes) stays visible. */
 const log = (line: string): void => {
-  process.stdout.write(`${line}\n`);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  process.stdout.write(line.startsWith('\n') ? `${line}\n` : `[${String(seconds).padStart(3)} s] ${line}\n`);
 };
 
 async function environment(owner: Database): Promise<Environment> {
@@ -64,7 +66,7 @@ async function stopStack(stack: Stack): Promise<void> {
 
 async function measureAllReads(stack: Stack, seeded: Seeded): Promise<Results['reads']> {
   const scenarios = readScenarios(stack.api.url, stack.bare.url, seeded.readSessions);
-  log(`measuring ${scenarios.length} request scenarios, interleaved: 2 rounds of 5 s each ...`);
+  log(`measuring ${scenarios.length} request scenarios, interleaved: ${ROUNDS} rounds of ${SLICE_SECONDS} s each ...`);
   const measured = await measureReads(scenarios, (label, round) => log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${label}`));
   const reads = {} as Results['reads'];
   for (const scenario of scenarios) {
@@ -75,7 +77,7 @@ async function measureAllReads(stack: Stack, seeded: Seeded): Promise<Results['r
   return reads;
 }
 
-async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips'>> {
+async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips' | 'signInPriority'>> {
   const stack = await startStack(pg);
   try {
     const env = await environment(stack.owner);
@@ -99,7 +101,6 @@ async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): 
 }
 
 async function main(): Promise<void> {
-  const started = performance.now();
   log('tessera bench: starting an embedded PostgreSQL in a temporary folder ...');
   const passwordHash = await hashPassword(BENCH_PASSWORD, OWASP_PARAMS);
   const pg = await startBenchCluster();
@@ -115,8 +116,9 @@ async function main(): Promise<void> {
     const seeded = await seed(pg.ownerUrl, passwordHash);
     log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
     const measured = await measure(pg, seeded, passwordHash);
-    const roundTrips = sectionOf(await readDoc(), ROUND_TRIPS);
-    results = { ...measured, roundTrips, seedSeconds: seeded.seconds, runSeconds: (performance.now() - started) / 1000 };
+    const doc = await readDoc();
+    const studies = { roundTrips: sectionOf(doc, ROUND_TRIPS), signInPriority: sectionOf(doc, SIGN_IN_PRIORITY) };
+    results = { ...measured, ...studies, seedSeconds: seeded.seconds, runSeconds: (performance.now() - started) / 1000 };
   } finally {
     await pg.stop();
   }

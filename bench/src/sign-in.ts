@@ -11,6 +11,7 @@ import { BENCH_PASSWORD, type SignInAccount } from './seed.js';
 /** libuv's default threadpool size, and the password service's queue concurrency. */
 export const VERIFY_CONCURRENCY = 4;
 const VERIFY_SECONDS = 8;
+const WARMUP_SIGN_INS = 24;
 
 export interface RawVerify {
   perSecond: number;
@@ -70,8 +71,6 @@ async function warmUp(url: string, requests: readonly LoadRequest[]): Promise<vo
   };
   await Promise.all(Array.from({ length: VERIFY_CONCURRENCY }, lane));
 }
-
-const WARMUP_SIGN_INS = 24;
 
 /** 50 connections, each request a different account (one shared cursor), for 10 s. */
 export async function signInThroughput(url: string, accounts: readonly SignInAccount[]): Promise<Measurement> {
