@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { knownDevices, type TenantTx } from '@tessera/db';
+import { sha256 } from '../crypto/tokens.js';
 import { isUnusualSignInHour, signInRiskScore } from '../audit/index.js';
 import type { RequestContext } from './deps.js';
 
-export const userAgentHash = (userAgent: string | null): Buffer => createHash('sha256').update(userAgent ?? '').digest();
+export const userAgentHash = (userAgent: string | null): Buffer => sha256(userAgent ?? '');
 
 /** Whether this user has signed in before from this IP, and with this user agent (read before remembering). */
 export async function deviceNovelty(tx: TenantTx, userId: string | null, request: RequestContext): Promise<{ newIp: boolean; newUserAgent: boolean; anyDevice: boolean }> {

@@ -1,6 +1,6 @@
 /** Single-use tokens (invite 7 days, reset 30 minutes): random, only the SHA-256 stored, used once. */
-import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
+import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
 import { lookupUserToken, userTokens, type Database, type TenantTx, type UserTokenKind } from '@tessera/db';
 
 export const TOKEN_LIFETIME_MS: Record<UserTokenKind, number> = {
@@ -9,20 +9,19 @@ export const TOKEN_LIFETIME_MS: Record<UserTokenKind, number> = {
   email_verification: 24 * 3_600_000,
 };
 
-const hashToken = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
 export async function issueUserToken(tx: TenantTx, kind: UserTokenKind, userId: string, createdBy: string | null, now: Date): Promise<string> {
   // One live token per user and kind: a new one invalidates the previous link.
   await tx.update(userTokens).set({ usedAt: now }).where(and(eq(userTokens.userId, userId), eq(userTokens.kind, kind), isNull(userTokens.usedAt)));
-  const token = randomBytes(32).toString('base64url');
-  await tx.insert(userTokens).values({ tenantId: tx.tenantId, kind, userId, tokenHash: hashToken(token), createdBy, createdAt: now, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]) });
+  const token = randomToken();
+  await tx.insert(userTokens).values({ tenantId: tx.tenantId, kind, userId, tokenHash: sha256(token), createdBy, createdAt: now, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]) });
   return token;
 }
 
 /** Finds the tenant of a presented token before any tenant context exists (DESIGN rule 3). */
 export async function locateUserToken(db: Database, kind: UserTokenKind, token: string): Promise<{ tenantId: string; tokenId: string } | null> {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-  return lookupUserToken(db.pool, kind, hashToken(token));
+  if (!isWellFormedToken(token)) return null;
+  return lookupUserToken(db.pool, kind, sha256(token));
 }
 
 /**

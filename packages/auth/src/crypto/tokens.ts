@@ -19,6 +19,13 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+const DEFAULT_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Shape check for a default `randomToken()` (32 bytes, base64url), before any database round trip. */
+export function isWellFormedToken(token: string): boolean {
+  return DEFAULT_TOKEN.test(token);
+}
+
 /** SHA-256 digest; strings are hashed as UTF-8. */
 export function sha256(input: string | Uint8Array): Buffer {
   return createHash('sha256').update(input).digest();

@@ -1,5 +1,5 @@
 /** Two-step sign-in: a random, hashed, single-use, 5-minute challenge bound to tenant and user. */
-import { createHash, randomBytes } from 'node:crypto';
+import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { lookupMfaChallenge, mfaChallenges, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
@@ -14,11 +14,9 @@ export const CHALLENGE_TTL_MS = 5 * 60_000;
 export const CHALLENGE_MAX_ATTEMPTS = 5;
 export const VERIFY_MFA_LIMIT = { max: 30, windowMs: 60_000 } as const;
 
-const hashToken = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
-
 export async function createMfaChallenge(tx: TenantTx, userId: string, now: Date): Promise<string> {
-  const token = randomBytes(32).toString('base64url');
-  await tx.insert(mfaChallenges).values({ tenantId: tx.tenantId, userId, tokenHash: hashToken(token), createdAt: now, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) });
+  const token = randomToken();
+  await tx.insert(mfaChallenges).values({ tenantId: tx.tenantId, userId, tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) });
   return token;
 }
 
@@ -53,7 +51,7 @@ export function throwForFailedCheck(check: FactorCheck & { ok: false }): never {
 export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input: { challengeToken: string; code: string }, request: RequestContext, now: Date): Promise<SignedIn> {
   const limited = await deps.limiter.hit(`verify_mfa:ip:${request.ip}`, VERIFY_MFA_LIMIT, now.getTime());
   if (!limited.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: limited.retryAfterSeconds });
-  const located = /^[A-Za-z0-9_-]{43}$/.test(input.challengeToken) ? await lookupMfaChallenge(db.pool, hashToken(input.challengeToken)) : null;
+  const located = isWellFormedToken(input.challengeToken) ? await lookupMfaChallenge(db.pool, sha256(input.challengeToken)) : null;
   if (!located) throw new AuthError('token_invalid');
   const outcome = await attempt(db, deps, located.tenantId, located.challengeId, input.code, request, now);
   if ('expired' in outcome) throw new AuthError('token_invalid');

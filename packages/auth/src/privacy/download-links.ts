@@ -8,13 +8,12 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { lookupPrivacyDownload, privacyDownloadTokens, privacyRequests, withTenant, type Database, type PrivacyExportFormat, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
-import { randomToken, sha256 } from '../crypto/tokens.js';
+import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import { actsForOthers, auditActorOf, requestMeta, type PrivacyActor } from './actor.js';
 
 export const DOWNLOAD_LINK_TTL_MS = 5 * 60_000;
 export const DOWNLOAD_PATH = '/privacy/downloads/';
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export async function createExportDownloadLink(tx: TenantTx, actor: PrivacyActor, requestId: string, options: { now: Date; publicUrl: string }): Promise<{ url: string; expiresAt: string }> {
   const [request] = await tx.select().from(privacyRequests).where(eq(privacyRequests.id, requestId));
@@ -42,7 +41,7 @@ export type RedeemedDownload =
 
 /** Consumes a link: null-like `invalid` for unknown, used or expired tokens; `expired` when the file is gone. */
 export async function redeemExportDownload(database: Pick<Database, 'pool'>, token: string, request: { now: Date; ip?: string | null; userAgent?: string | null }): Promise<RedeemedDownload> {
-  if (!TOKEN_PATTERN.test(token)) return { status: 'invalid' }; // malformed: no database round trip
+  if (!isWellFormedToken(token)) return { status: 'invalid' }; // malformed: no database round trip
   const found = await lookupPrivacyDownload(database.pool, sha256(token));
   if (!found) return { status: 'invalid' };
   return withTenant(database, found.tenantId, async (tx) => {
