@@ -3,6 +3,7 @@ import { withTenant } from '@tessera/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { AuthError } from '@tessera/auth';
+import { enforceLimit } from '@tessera/auth/accounts';
 import type { Context, Principal, Role } from './context.js';
 import { toWireError, type WireErrorData } from './errors.js';
 
@@ -86,8 +87,7 @@ const authorize = t.middleware(({ meta, ctx, next }) => {
 });
 
 const limitCalls = t.middleware(async ({ ctx, next }) => {
-  const result = await ctx.services.accounts.limiter.hit(`call:ip:${ctx.meta.ip}`, ctx.services.callLimit, ctx.now().getTime());
-  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
+  await enforceLimit(ctx.services.accounts.limiter, `call:ip:${ctx.meta.ip}`, ctx.services.callLimit, ctx.now());
   return next();
 });
 
@@ -114,8 +114,7 @@ export const sessionProcedure = tenantProcedure.use(({ ctx, next }) => {
 
 /** Counts one call against a per-IP bucket (each tRPC call counts, not each HTTP request). */
 export async function limitPerIp(ctx: Context, bucket: string, rule: { max: number; windowMs: number }): Promise<void> {
-  const result = await ctx.services.accounts.limiter.hit(`${bucket}:ip:${ctx.meta.ip}`, rule, ctx.now().getTime());
-  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
+  await enforceLimit(ctx.services.accounts.limiter, `${bucket}:ip:${ctx.meta.ip}`, rule, ctx.now());
 }
 
 export function requestOf(ctx: Context): { ip: string; userAgent: string | null } {

@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { tenants, users, withTenant, type Database } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens.js';
@@ -13,8 +14,7 @@ import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens
 export const EMAIL_VERIFICATION_LIMIT = { max: 5, windowMs: 3_600_000 } as const;
 
 export async function requestEmailVerification(db: Database, deps: AccountDeps, who: { tenantId: string; userId: string }, request: RequestContext, now: Date): Promise<{ alreadyVerified: boolean }> {
-  const limited = await deps.limiter.hit(`verify_email:user:${who.userId}`, EMAIL_VERIFICATION_LIMIT, now.getTime());
-  if (!limited.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: limited.retryAfterSeconds });
+  await enforceLimit(deps.limiter, `verify_email:user:${who.userId}`, EMAIL_VERIFICATION_LIMIT, now);
   return withTenant(db, who.tenantId, async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
     if (!user) throw new AuthError('unauthenticated');

@@ -2,6 +2,7 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import { lookupTenantBySlug, tenants, userTokens, users, withTenant, type Database, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
@@ -41,10 +42,8 @@ export async function changePassword(db: Database, deps: AccountDeps, who: { ten
 /** Always answers the same; mails a 30-minute single-use link only when the account exists. */
 export async function requestPasswordReset(db: Database, deps: AccountDeps, input: { tenantSlug: string; email: string }, request: RequestContext, now: Date): Promise<void> {
   const email = normalizeEmail(input.email);
-  for (const [key, rule] of [[`reset:ip:${request.ip}`, RESET_LIMITS.perIp], [`reset:account:${input.tenantSlug}:${email}`, RESET_LIMITS.perAccount]] as const) {
-    const result = await deps.limiter.hit(key, rule, now.getTime());
-    if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
-  }
+  await enforceLimit(deps.limiter, `reset:ip:${request.ip}`, RESET_LIMITS.perIp, now);
+  await enforceLimit(deps.limiter, `reset:account:${input.tenantSlug}:${email}`, RESET_LIMITS.perAccount, now);
   const tenantRef = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenantRef) return;
   await withTenant(db, tenantRef.id, async (tx) => {

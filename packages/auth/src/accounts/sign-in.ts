@@ -4,6 +4,7 @@ import { createMfaChallenge } from '../mfa/challenge.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
+import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { signInRisk } from './sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
@@ -40,11 +41,6 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
   }, { readOnly: true });
 }
 
-async function limit(deps: AccountDeps, key: string, rule: { max: number; windowMs: number }, now: Date): Promise<void> {
-  const result = await deps.limiter.hit(key, rule, now.getTime());
-  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
-}
-
 /**
  * Password sign-in. Unknown tenant, unknown e-mail, wrong password and disabled user give the
  * same error after the same Argon2id work. A refusal is recorded and committed before it leaves.
@@ -53,8 +49,8 @@ export type SignInResult = SignedIn | { status: 'mfa_required'; challengeToken: 
 
 export async function signIn(db: Database, deps: AccountDeps, input: SignInInput, request: RequestContext, now: Date): Promise<SignInResult> {
   const email = normalizeEmail(input.email);
-  await limit(deps, `sign_in:ip:${request.ip}`, SIGN_IN_LIMITS.perIp, now);
-  await limit(deps, `sign_in:account:${input.tenantSlug}:${email}`, SIGN_IN_LIMITS.perAccount, now);
+  await enforceLimit(deps.limiter, `sign_in:ip:${request.ip}`, SIGN_IN_LIMITS.perIp, now);
+  await enforceLimit(deps.limiter, `sign_in:account:${input.tenantSlug}:${email}`, SIGN_IN_LIMITS.perAccount, now);
   const tenant = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenant) {
     await deps.passwords.verify(null, input.password);

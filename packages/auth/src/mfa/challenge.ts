@@ -7,6 +7,7 @@ import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { clearFailures } from '../accounts/throttle.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { checkSecondFactor, recordFactorFailure, type FactorCheck } from './verify-second-factor.js';
 
@@ -49,8 +50,7 @@ export function throwForFailedCheck(check: FactorCheck & { ok: false }): never {
 }
 
 export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input: { challengeToken: string; code: string }, request: RequestContext, now: Date): Promise<SignedIn> {
-  const limited = await deps.limiter.hit(`verify_mfa:ip:${request.ip}`, VERIFY_MFA_LIMIT, now.getTime());
-  if (!limited.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: limited.retryAfterSeconds });
+  await enforceLimit(deps.limiter, `verify_mfa:ip:${request.ip}`, VERIFY_MFA_LIMIT, now);
   const located = isWellFormedToken(input.challengeToken) ? await lookupMfaChallenge(db.pool, sha256(input.challengeToken)) : null;
   if (!located) throw new AuthError('token_invalid');
   const outcome = await attempt(db, deps, located.tenantId, located.challengeId, input.code, request, now);

@@ -3,6 +3,8 @@
  * is an interface so several API processes can share counters through Redis (issue 10); the
  * in-memory store is the single-process default.
  */
+import { AuthError } from '../errors.js';
+
 export interface RateLimitResult {
   allowed: boolean;
   remaining: number;
@@ -56,4 +58,10 @@ export function createRateLimiter(store: RateLimitStore = new MemoryRateLimitSto
       return { allowed, remaining: Math.max(0, rule.max - count), retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((resetAt - now) / 1000)) };
     },
   };
+}
+
+/** Counts one hit and refuses with `rate_limited` (and its Retry-After) when over the rule. */
+export async function enforceLimit(limiter: RateLimiter, key: string, rule: RateLimitRule, now: Date): Promise<void> {
+  const result = await limiter.hit(key, rule, now.getTime());
+  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
 }
