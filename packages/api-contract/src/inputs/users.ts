@@ -14,6 +14,10 @@ export const updateSecurityPolicyInput = z.strictObject({
   passwordMinLength: z.number().int().min(8).max(256).optional(),
   lockoutThreshold: z.number().int().min(3).max(50).optional(),
   lockoutBaseSeconds: z.number().int().min(1).max(3600).optional(),
+  rememberDeviceDays: z.number().int().min(0).max(365).optional(),
+  passkeyPasswordless: z.boolean().optional(),
+  smsCodesAllowed: z.boolean().optional(),
+  emailCodesAllowed: z.boolean().optional(),
 });
 
 export const importLegacyInput = z.strictObject({

@@ -9,6 +9,14 @@ export interface SecurityPolicy {
   passwordMinLength: number;
   lockoutThreshold: number;
   lockoutBaseSeconds: number;
+  /** Days a device stays trusted after a second factor (0 disables remembered devices). */
+  rememberDeviceDays: number;
+  /** A passkey with user verification may sign in without a password (AAL2). */
+  passkeyPasswordless: boolean;
+  /** SMS codes count as a (restricted, NIST SP 800-63B) second factor. */
+  smsCodesAllowed: boolean;
+  /** E-mail one-time codes may be used where the tenant allows them; never as a second factor. */
+  emailCodesAllowed: boolean;
 }
 
 export const DEFAULT_SECURITY_POLICY: Readonly<SecurityPolicy> = Object.freeze({
@@ -19,6 +27,10 @@ export const DEFAULT_SECURITY_POLICY: Readonly<SecurityPolicy> = Object.freeze({
   passwordMinLength: 15,
   lockoutThreshold: 5,
   lockoutBaseSeconds: 30,
+  rememberDeviceDays: 30,
+  passkeyPasswordless: false,
+  smsCodesAllowed: false,
+  emailCodesAllowed: false,
 });
 
 /** Lock durations double per lockout and stop here, so a victim is never locked out for long. */
@@ -31,6 +43,7 @@ export const POLICY_BOUNDS = {
   passwordMinLength: [8, 256],
   lockoutThreshold: [3, 50],
   lockoutBaseSeconds: [1, 3600],
+  rememberDeviceDays: [0, 365],
 } as const satisfies Record<string, readonly [number, number]>;
 
 function bounded(value: unknown, key: keyof typeof POLICY_BOUNDS): number {
@@ -50,6 +63,10 @@ export function parseSecurityPolicy(stored: Record<string, unknown> | null | und
     passwordMinLength: bounded(raw['passwordMinLength'], 'passwordMinLength'),
     lockoutThreshold: bounded(raw['lockoutThreshold'], 'lockoutThreshold'),
     lockoutBaseSeconds: bounded(raw['lockoutBaseSeconds'], 'lockoutBaseSeconds'),
+    rememberDeviceDays: bounded(raw['rememberDeviceDays'], 'rememberDeviceDays'),
+    passkeyPasswordless: raw['passkeyPasswordless'] === true,
+    smsCodesAllowed: raw['smsCodesAllowed'] === true,
+    emailCodesAllowed: raw['emailCodesAllowed'] === true,
   };
   return { ...policy, passwordMinLength: effectiveMinLength(policy) };
 }
