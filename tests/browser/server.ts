@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { buildServer, defaultApiConfig } from '@tessera/api';
+import { buildServer, defaultApiConfig, startPrivacyWorkers } from '@tessera/api';
+import type { Services } from '@tessera/api-contract';
 import { testAccountDeps, testServices } from '@tessera/api-contract/testing';
 import type { Database } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
@@ -35,12 +36,16 @@ async function freePort(): Promise<number> {
 export interface ConsoleServer {
   app: FastifyInstance;
   origin: string;
+  /** The services the server runs with (its keyring reads the outbox in tests). */
+  services: Services;
   close(): Promise<void>;
 }
 
+const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
 export async function startConsoleServer(
   database: Database,
-  options: { now?: () => Date } = {},
+  options: { now?: () => Date; privacyWorkers?: boolean } = {},
 ): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
     throw new Error(
@@ -60,13 +65,25 @@ export async function startConsoleServer(
     { database, services, consoleRoot: WEB_DIST, ...(options.now ? { now: options.now } : {}) },
   );
   await app.listen({ host: '127.0.0.1', port });
-  return { app, origin, close: () => app.close() };
-}
-
-/** Does the running server have this procedure yet? (Pages for unmerged routers say "not available yet".) */
-export async function hasProcedure(origin: string, name: string): Promise<boolean> {
-  const res = await fetch(`${origin}/trpc/${name}`);
-  if (res.status !== 404) return true;
-  const body = (await res.json()) as { error?: { message?: string } };
-  return !body.error?.message?.startsWith('No procedure found');
+  // The GDPR workers as `pnpm start` runs them in-process, polling briskly for the test.
+  const workers = options.privacyWorkers
+    ? await startPrivacyWorkers({
+        database,
+        keyring: services.accounts.keyring,
+        consoleUrl: origin,
+        logger: quietLogger,
+        pollingIntervalSeconds: 0.5,
+        dispatchIntervalMs: 1_000,
+        ...(options.now ? { now: options.now } : {}),
+      })
+    : null;
+  return {
+    app,
+    origin,
+    services,
+    close: async () => {
+      await workers?.stop();
+      await app.close();
+    },
+  };
 }
