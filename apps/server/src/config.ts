@@ -65,6 +65,13 @@ const schema = z.object({
   TENANT_SIGNUP: z.enum(['open', 'closed']).default('open'),
   PASSWORD_BREACH_CHECK: z.enum(['off', 'on']).default('off'),
   PASSWORD_BREACH_CHECK_URL: origin.optional(),
+  IN_PROCESS_WORKERS: z.enum(['on', 'off']).default('on'),
+  GDPR_DISPATCH_INTERVAL_SECONDS: int(1, 3600).default(10),
+  GDPR_STALE_AFTER_SECONDS: int(1, 86_400).default(900),
+  LOAD_SHED_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(500),
+  LOAD_SHED_EVENT_LOOP_UTILIZATION: z.coerce.number().gt(0).max(1).optional(),
+  LOAD_SHED_POOL_WAITING: int(0, 100_000).default(20),
+  LOAD_SHED_RETRY_AFTER_SECONDS: int(1, 3600).default(5),
 });
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -88,6 +95,14 @@ export interface Config {
   ssoProviders: readonly PlatformProvider[];
   /** /metrics on its own port (METRICS_PORT) or on the API port behind METRICS_TOKEN. */
   metricsPort: number | undefined;
+  /**
+   * GDPR workers: `inProcess` false (IN_PROCESS_WORKERS=off) leaves them to `pnpm worker`
+   * processes; a processing request untouched for `staleAfterMs` is dispatched again (its
+   * advisory lock keeps a live run single), and due requests are swept every `dispatchIntervalMs`.
+   */
+  workers: { inProcess: boolean; dispatchIntervalMs: number; staleAfterMs: number };
+  /** Load-shedding thresholds (defaults: 500 ms loop delay, 20 queued pool clients, Retry-After 5). */
+  loadShedding: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number | undefined; maxPoolWaiting: number; retryAfterSeconds: number };
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -160,6 +175,13 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     tenantSignup: e.TENANT_SIGNUP,
     ssoProviders,
     metricsPort: e.METRICS_PORT,
+    workers: { inProcess: e.IN_PROCESS_WORKERS === 'on', dispatchIntervalMs: e.GDPR_DISPATCH_INTERVAL_SECONDS * 1000, staleAfterMs: e.GDPR_STALE_AFTER_SECONDS * 1000 },
+    loadShedding: {
+      maxEventLoopDelayMs: e.LOAD_SHED_EVENT_LOOP_DELAY_MS,
+      maxEventLoopUtilization: e.LOAD_SHED_EVENT_LOOP_UTILIZATION,
+      maxPoolWaiting: e.LOAD_SHED_POOL_WAITING,
+      retryAfterSeconds: e.LOAD_SHED_RETRY_AFTER_SECONDS,
+    },
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),

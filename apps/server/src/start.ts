@@ -22,6 +22,7 @@ export function apiConfigOf(config: Config): ApiConfig {
     logLevel: config.logLevel,
     rateLimit: config.rateLimit,
     nodeEnv: config.nodeEnv,
+    loadShedding: config.loadShedding,
   };
 }
 
@@ -66,7 +67,16 @@ export async function start(config: Config, log: (line: string) => void): Promis
     const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });
     const url = await app.listen({ port: config.port, host: config.host });
     outbox.start();
-    const privacyWorkers = await startPrivacyWorkers({ database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log });
+    // IN_PROCESS_WORKERS=off: the GDPR queue is left to `pnpm worker` processes (scale-out).
+    const metrics = app.hasDecorator('tesseraMetrics') ? app.tesseraMetrics : null;
+    const privacyWorkers = config.workers.inProcess
+      ? await startPrivacyWorkers({
+          database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log,
+          dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
+          ...(metrics ? { onJobFinished: (queue: string, outcome: string, seconds: number) => metrics.jobFinished(queue, outcome, seconds) } : {}),
+        })
+      : null;
+    if (privacyWorkers && metrics) metrics.watchQueues(() => privacyWorkers.queueDepth());
     // Anchor every tenant's audit chain head every 10 minutes (docs/audit-log.md "Checkpoints").
     const checkpoints = signingKey
       ? setInterval(() => void signDueAuditCheckpoints(database, { signingKey }).catch((err: unknown) => app.log.error({ err }, 'audit checkpoint signing failed')), 10 * 60_000)
@@ -76,7 +86,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
       app,
       url,
       stop: async () => {
-        await privacyWorkers.stop();
+        await privacyWorkers?.stop();
         clearInterval(checkpoints);
         await outbox.stop();
         await app.close();

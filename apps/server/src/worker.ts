@@ -28,7 +28,10 @@ try {
   await assertRuntimeRoleSafe(database.pool);
   const { rows } = await database.pool.query<{ version: number | null }>('SELECT max(version) AS version FROM public.schema_migrations');
   if ((rows[0]?.version ?? 0) < latestMigrationVersion()) throw new Error('the database has pending migrations; run pnpm migrate first');
-  const workers = await startPrivacyWorkers({ database, keyring: parseKeyring(keys), consoleUrl: config.publicUrl, logger });
+  const workers = await startPrivacyWorkers({
+    database, keyring: parseKeyring(keys), consoleUrl: config.publicUrl, logger,
+    dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
+  });
   logger.info({}, 'Tessera GDPR workers started');
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
     if (err) write('error', { error: err.message }, 'shutting down after an error');

@@ -1,5 +1,5 @@
 import type { TenantTx } from '@tessera/db';
-import { withTenant } from '@tessera/db';
+import { markSpanFailed, traceProcedure, withTenant } from '@tessera/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { AuthError } from '@tessera/auth';
@@ -91,7 +91,16 @@ const limitCalls = t.middleware(async ({ ctx, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(limitCalls).use(authorize);
+/** One `trpc <path>` span per call (a no-op without an OpenTelemetry SDK); transactions nest under it. */
+const traceCalls = t.middleware(({ path, type, next }) =>
+  traceProcedure(path, type, async (span) => {
+    const result = await next();
+    if (!result.ok) markSpanFailed(span, result.error);
+    return result;
+  }),
+);
+
+export const publicProcedure = t.procedure.use(traceCalls).use(mapErrors).use(limitCalls).use(authorize);
 
 /** A signed-in principal (session or API key); `ctx.withTenant` is bound to its tenant. */
 export const tenantProcedure = publicProcedure.use(({ ctx, next }) => {

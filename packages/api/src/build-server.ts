@@ -16,7 +16,7 @@ import { apiKeyPlugin } from './plugins/api-key.js';
 import type { PlatformProvider } from '@tessera/auth/sso';
 import { consolePlugin } from './plugins/console.js';
 import { privacyDownloadPlugin } from './plugins/privacy-download.js';
-import { loadSheddingPlugin } from './plugins/load-shedding.js';
+import { loadSheddingOptionsOf, loadSheddingPlugin } from './plugins/load-shedding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import type { Redis } from 'ioredis';
 import type { RateLimitStore } from '@tessera/auth/accounts';
@@ -93,7 +93,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     credentials: true,
     methods: ['GET', 'POST'],
   });
-  await app.register(loadSheddingPlugin, { maxEventLoopDelayMs: 500, pools: [deps.database.pool], maxPoolWaiting: 20 });
+  await app.register(loadSheddingPlugin, loadSheddingOptionsOf(config.loadShedding, [deps.database.pool]));
   await app.register(cookie);
   await app.register(rateLimit, {
     global: true,

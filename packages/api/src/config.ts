@@ -12,7 +12,25 @@ export interface ApiConfig {
     windowMs: number;
   };
   nodeEnv: 'development' | 'production' | 'test';
+  /** Load-shedding thresholds (plugins/load-shedding.ts); omitted: `defaultLoadShedding`. */
+  loadShedding?: LoadSheddingThresholds;
 }
+
+export interface LoadSheddingThresholds {
+  /** Mean event-loop delay (ms) above which requests get 503; 0 disables. */
+  maxEventLoopDelayMs: number;
+  /** Event-loop utilisation (0..1) above which requests get 503; undefined disables. */
+  maxEventLoopUtilization?: number | undefined;
+  /** Clients queued for a database connection above which requests get 503. */
+  maxPoolWaiting: number;
+  retryAfterSeconds: number;
+}
+
+export const defaultLoadShedding: LoadSheddingThresholds = {
+  maxEventLoopDelayMs: 500,
+  maxPoolWaiting: 20,
+  retryAfterSeconds: 5,
+};
 
 export const defaultApiConfig: ApiConfig = {
   publicUrl: 'http://localhost:3000',

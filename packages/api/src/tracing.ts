@@ -1,60 +1,6 @@
 /**
- * OpenTelemetry spans around procedures, database transactions and jobs (issue 10), through the
- * OpenTelemetry API only. With no SDK registered the API's tracer is a no-op, so these helpers
- * cost a function call; registering a NodeSDK with an exporter before the server starts turns
- * them on (docs/deployment.md "Tracing"). The helpers take no request object and no tRPC types,
- * so a tRPC middleware, a Fastify hook or a worker can call them alike.
- *
- * Attributes are names, ids and counts chosen by the caller, never request input: no e-mail,
- * IP, token or free text (DESIGN rule 4). Pinned by tracing.test.ts.
+ * OpenTelemetry span helpers (issue 10). One implementation, in @tessera/db (src/tracing.ts), so
+ * `withTenant`, the tRPC base procedure and the workers share it; re-exported here for the API's
+ * own callers. Wiring an exporter: docs/deployment.md "Tracing". Pinned by tracing.test.ts.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-
-export const TRACER_NAME = '@tessera/api';
-
-/** Safe attribute values only: strings, numbers and booleans (no objects that could carry input). */
-export type SpanAttributes = Readonly<Record<string, string | number | boolean | undefined>>;
-
-function clean(attributes: SpanAttributes): Attributes {
-  const out: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) out[key] = value;
-  return out;
-}
-
-/**
- * Runs `fn` inside a span that is current for its duration (child spans nest under it when a
- * context manager is registered, as NodeSDK does). A thrown error marks the span as failed with
- * the error's name only (messages may carry input), then propagates unchanged.
- */
-export async function withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
-  const tracer = trace.getTracer(TRACER_NAME);
-  const span = tracer.startSpan(name, { kind, attributes: clean(attributes) });
-  try {
-    const result = await context.with(trace.setSpan(context.active(), span), () => fn(span));
-    span.setStatus({ code: SpanStatusCode.OK });
-    return result;
-  } catch (error) {
-    const errorName = error instanceof Error ? error.name : 'Error';
-    const reason = (error as { code?: unknown }).code;
-    span.setAttributes({ 'error.type': typeof reason === 'string' ? reason : errorName });
-    span.setStatus({ code: SpanStatusCode.ERROR, message: errorName });
-    throw error;
-  } finally {
-    span.end();
-  }
-}
-
-/** A tRPC (or any RPC) call: `trpc auth.signIn`. Call from a middleware around `next()`. */
-export function traceProcedure<T>(path: string, type: 'query' | 'mutation' | 'subscription', fn: (span: Span) => Promise<T>): Promise<T> {
-  return withSpan(`trpc ${path}`, { 'rpc.system': 'trpc', 'rpc.method': path, 'tessera.procedure.type': type }, fn, SpanKind.SERVER);
-}
-
-/** A database transaction, e.g. around `withTenant`; the tenant id is a UUID, not personal data. */
-export function traceTransaction<T>(name: string, attributes: { tenantId?: string | undefined }, fn: (span: Span) => Promise<T>): Promise<T> {
-  return withSpan(`db.transaction ${name}`, { 'db.system': 'postgresql', 'tessera.tenant_id': attributes.tenantId }, fn, SpanKind.CLIENT);
-}
-
-/** One background job run: `job gdpr-export`. */
-export function traceJob<T>(queue: string, jobId: string, fn: (span: Span) => Promise<T>): Promise<T> {
-  return withSpan(`job ${queue}`, { 'messaging.destination.name': queue, 'messaging.message.id': jobId }, fn, SpanKind.CONSUMER);
-}
+export { markSpanFailed, TRACER_NAME, traceJob, traceProcedure, traceTransaction, withSpan, type SpanAttributes } from '@tessera/db';

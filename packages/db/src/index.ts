@@ -1,5 +1,6 @@
 export * from './client.js';
 export * from './tenant-context.js';
+export * from './tracing.js';
 export * from './lookups.js';
 export * from './migrate.js';
 export * from './role-check.js';

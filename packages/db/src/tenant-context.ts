@@ -18,6 +18,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import type { Database, Drizzle } from './client.js';
 import * as schema from './schema/index.js';
+import { traceTransaction } from './tracing.js';
 
 export type TenantTx = Drizzle & {
   readonly tenantId: string;
@@ -56,7 +57,11 @@ export async function withTenant<T>(
   fn: (tx: TenantTx) => Promise<T>,
   options: WithTenantOptions = {},
 ): Promise<T> {
-  const begin = beginTenantSql(tenantId);
+  const begin = beginTenantSql(tenantId); // throws before any span or SQL for a non-UUID
+  return traceTransaction('tenant', { tenantId: canonicalUuid(tenantId), readOnly: options.readOnly }, () => runTenantTransaction(database, tenantId, begin, fn, options));
+}
+
+async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, begin: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {
   const client = await database.pool.connect();
   let released = false;
   try {

@@ -11,6 +11,7 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { defaultLoadShedding, type LoadSheddingThresholds } from '../config.js';
 import type { PoolStats } from './metrics.js';
 
 export interface LoadSheddingOptions {
@@ -46,6 +47,18 @@ const TYPE_TO_REASON: Readonly<Record<string, ShedReason>> = {
   rssBytes: 'heap',
   healthCheck: 'database_pool',
 };
+
+/** Plugin options from the configured thresholds (ApiConfig.loadShedding; defaults unchanged). */
+export function loadSheddingOptionsOf(thresholds: LoadSheddingThresholds | undefined, pools: readonly PoolStats[]): LoadSheddingOptions {
+  const t = thresholds ?? defaultLoadShedding;
+  return {
+    maxEventLoopDelayMs: t.maxEventLoopDelayMs,
+    ...(t.maxEventLoopUtilization !== undefined ? { maxEventLoopUtilization: t.maxEventLoopUtilization } : {}),
+    pools,
+    maxPoolWaiting: t.maxPoolWaiting,
+    retryAfterSeconds: t.retryAfterSeconds,
+  };
+}
 
 /** The first saturated pool's waiting count, or null; pure so the test pins the threshold. */
 export function poolPressure(pools: readonly PoolStats[], maxWaiting: number): number | null {

@@ -13,12 +13,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { onAuditEvent } from '@tessera/auth/audit';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type SignInOutcome = 'signed_in' | 'mfa_required' | 'invalid_credentials' | 'account_locked' | 'account_disabled' | 'rate_limited' | 'error';
 export type MfaFailureReason = 'mfa_code_invalid' | 'mfa_code_replayed';
 export type ApiKeyRefusalReason = 'malformed' | 'invalid' | 'revoked' | 'expired' | 'ip_not_allowed' | 'forbidden' | 'rate_limited' | 'quota_exhausted';
-export type JobOutcome = 'completed' | 'failed' | 'retried';
+/** A GDPR handler's own status, or `error` when it threw (the queue retries it). */
+export type JobOutcome = 'completed' | 'failed' | 'retried' | 'blocked' | 'skipped' | 'locked' | 'error';
+const JOB_OUTCOMES: ReadonlySet<string> = new Set<JobOutcome>(['completed', 'failed', 'retried', 'blocked', 'skipped', 'locked', 'error']);
+const QUEUE_PATTERN = /^[a-z][a-z0-9-]{0,40}$/;
 
 /** What a pg.Pool exposes about itself; a structural type so tests can pass a plain object. */
 export interface PoolStats {
@@ -42,7 +46,10 @@ export interface TesseraMetrics {
   lockout(): void;
   mfaFailure(reason: MfaFailureReason): void;
   apiKeyRefused(reason: ApiKeyRefusalReason): void;
-  jobFinished(queue: string, outcome: JobOutcome, durationSeconds: number): void;
+  /** Unknown outcomes count as `other`; queue names must be short kebab-case constants. */
+  jobFinished(queue: string, outcome: JobOutcome | (string & {}), durationSeconds: number): void;
+  /** Reads `tessera_queue_depth` from `source` from now on (the workers start after the server). */
+  watchQueues(source: () => Promise<Readonly<Record<string, number>>>): void;
   /** Derives sign-in outcomes, MFA failures and API-key refusals from finished tRPC calls. */
   observeCalls(calls: readonly ProcedureCall[]): void;
   /** The separate listener's address once listening (METRICS_PORT), else null. */
@@ -150,7 +157,7 @@ function createSeries(registry: Registry) {
   };
 }
 
-function registerCallbackGauges(registry: Registry, options: MetricsOptions): void {
+function registerCallbackGauges(registry: Registry, options: MetricsOptions, queueDepth: () => MetricsOptions['queueDepth']): void {
   const registers = [registry];
   const pools = Object.entries(options.pools ?? {});
   if (pools.length > 0) {
@@ -160,14 +167,14 @@ function registerCallbackGauges(registry: Registry, options: MetricsOptions): vo
         collect() { for (const [name, pool] of pools) this.set({ pool: name }, pool[key]); } });
     }
   }
-  const { queueDepth, auditCheckpointAgeSeconds } = options;
-  if (queueDepth) {
-    new Gauge({ name: 'tessera_queue_depth', help: 'Jobs waiting per queue.', labelNames: ['queue'] as const, registers,
-      async collect() {
-        this.reset();
-        for (const [queue, depth] of Object.entries(await queueDepth().catch(() => ({})))) this.set({ queue }, depth);
-      } });
-  }
+  const { auditCheckpointAgeSeconds } = options;
+  new Gauge({ name: 'tessera_queue_depth', help: 'Jobs waiting per queue.', labelNames: ['queue'] as const, registers,
+    async collect() {
+      this.reset();
+      const source = queueDepth();
+      if (!source) return;
+      for (const [queue, depth] of Object.entries(await source().catch(() => ({})))) if (QUEUE_PATTERN.test(queue)) this.set({ queue }, depth);
+    } });
   if (auditCheckpointAgeSeconds) {
     new Gauge({ name: 'tessera_audit_checkpoint_age_seconds', help: 'Age of the oldest tenant head checkpoint; NaN when unknown.', registers,
       async collect() { this.set((await auditCheckpointAgeSeconds().catch(() => null)) ?? Number.NaN); } });
@@ -180,14 +187,17 @@ function createMetrics(options: MetricsOptions, address: () => AddressInfo | nul
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const series = createSeries(registry);
-  registerCallbackGauges(registry, options);
+  let queueDepth = options.queueDepth;
+  registerCallbackGauges(registry, options, () => queueDepth);
   const metrics: TesseraMetrics = {
     registry,
     signIn: (outcome) => series.signIns.inc({ outcome }),
     lockout: () => series.lockouts.inc(),
     mfaFailure: (reason) => series.mfaFailures.inc({ reason }),
     apiKeyRefused: (reason) => series.apiKeyRefusals.inc({ reason }),
-    jobFinished: (queue, outcome, seconds) => series.jobDuration.observe({ queue, outcome }, seconds),
+    jobFinished: (queue, outcome, seconds) =>
+      series.jobDuration.observe({ queue: QUEUE_PATTERN.test(queue) ? queue : 'other', outcome: JOB_OUTCOMES.has(outcome) ? outcome : 'other' }, seconds),
+    watchQueues: (source) => void (queueDepth = source),
     observeCalls(calls) {
       for (const call of calls) {
         if (call.path === 'auth.signIn') metrics.signIn(signInOutcomeOf(call));
@@ -234,6 +244,38 @@ function recordHttp(app: FastifyInstance, series: Series, options: MetricsOption
   });
 }
 
+/**
+ * A key refused by the api-key plugin is answered from its onRequest hook, before any handler and
+ * so before tRPC sees it: count it from the answer's `error.data.reason`. Answers from a handler
+ * (preHandler ran) are left to `observeCalls`, so nothing counts twice. Revoked, expired and
+ * unknown keys share one wire reason (`invalid`) on purpose (no oracle); the audit log keeps the
+ * finer reason per key (`api_key.refused`).
+ */
+function recordApiKeyRefusals(app: FastifyInstance, metrics: TesseraMetrics): void {
+  const handled = new WeakSet<FastifyRequest>();
+  app.addHook('preHandler', async (request) => void handled.add(request));
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (handled.has(request) || reply.statusCode < 400 || reply.statusCode >= 500) return payload;
+    if (!/^bearer\b/i.test(request.headers.authorization ?? '') || typeof payload !== 'string' || payload.length > 16_384) return payload;
+    const reason = wireReasonOf(payload);
+    const label = reason === null ? null : apiKeyRefusalReasonOf(reason);
+    if (label) metrics.apiKeyRefused(label);
+    return payload;
+  });
+}
+
+/** `error.data.reason` of a tRPC-shaped error body (or the first of a batch), else null. */
+function wireReasonOf(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const first = (Array.isArray(parsed) ? parsed[0] : parsed) as { error?: { data?: { reason?: unknown } } } | undefined;
+    const reason = first?.error?.data?.reason;
+    return typeof reason === 'string' ? reason : null;
+  } catch {
+    return null;
+  }
+}
+
 async function startListener(app: FastifyInstance, registry: Registry, options: MetricsOptions & { listen: { port: number; host?: string } }): Promise<() => AddressInfo | null> {
   const server = Fastify({ logger: false });
   server.get('/metrics', metricsHandler(registry, options.token));
@@ -257,6 +299,14 @@ export const metricsPlugin = fp<MetricsOptions>(
     if (options.listen) address = await startListener(app, metrics.registry, { ...options, listen: options.listen });
     else app.get('/metrics', { logLevel: 'warn' }, metricsHandler(metrics.registry, options.token));
     recordHttp(app, series, options);
+    recordApiKeyRefusals(app, metrics);
+    // Lockouts are audited where they happen (auth accounts); the audit writer's observer seam
+    // reports them without the metrics reaching into the domain code. Process-wide: two servers
+    // in one process both count an event.
+    const unsubscribe = onAuditEvent((notice) => {
+      if (notice.action === 'auth.account.locked') metrics.lockout();
+    });
+    app.addHook('onClose', async () => unsubscribe());
     app.decorate('tesseraMetrics', metrics);
   },
   { name: 'tessera-metrics', fastify: '5.x' },

@@ -5,6 +5,7 @@ import { fastifyTRPCPlugin, type CreateFastifyContextOptions, type FastifyTRPCPl
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyObject } from 'node:crypto';
+import { callsFromTrpcResponse } from './metrics.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 
 export interface TrpcOptions {
@@ -33,6 +34,9 @@ function retryAfterOf(errors: readonly { cause?: unknown }[]): number | undefine
 export const trpcPlugin = fp<TrpcOptions>(
   async (app: FastifyInstance, options) => {
     const now = options.now ?? ((): Date => new Date());
+    // Sign-in outcomes, MFA failures and in-procedure key refusals come from the answers' wire
+    // reasons (the closed AuthErrorCode list), so the domain code needs no metrics calls.
+    const metrics = app.hasDecorator('tesseraMetrics') ? app.tesseraMetrics : null;
     const createContext = ({ req, res }: CreateFastifyContextOptions): Context => ({
       db: options.database,
       meta: { ip: req.ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, requestId: req.id },
@@ -52,7 +56,8 @@ export const trpcPlugin = fp<TrpcOptions>(
         router: options.router ?? appRouter,
         createContext,
         maxBatchSize: MAX_BATCH_SIZE,
-        responseMeta({ errors }) {
+        responseMeta({ errors, paths, data }) {
+          metrics?.observeCalls(callsFromTrpcResponse(paths, data));
           const retryAfter = retryAfterOf(errors);
           return retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } };
         },

@@ -15,12 +15,15 @@
  * pg-boss starts with `migrate: false` and refuses a schema version it does not know.
  */
 import type { Keyring } from '@tessera/auth';
+import type { OutboundPolicy } from '@tessera/auth/sso';
 import { listDuePrivacyRequests, PRIVACY_REQUESTS_CHANNEL, type Database, type PrivacyRequestType } from '@tessera/db';
 import PgBoss from 'pg-boss';
 import { handleDeletionJob } from './gdpr-deletion.js';
 import { handleExportJob } from './gdpr-export.js';
 import type { GdprJobData, GdprLogger } from './gdpr-job-data.js';
 import { handleMaintenanceJob } from './gdpr-maintenance.js';
+import { dispatchWebhookDeliveries, handleWebhookDeliveryJob, WEBHOOK_CHANNEL, WEBHOOK_QUEUE, type WebhookJobData } from './privacy-webhook-delivery.js';
+import { traceJob } from '../tracing.js';
 
 export const JOBS_SCHEMA = 'tessera_jobs';
 export const GDPR_QUEUES = { export: 'gdpr-export', deletion: 'gdpr-deletion', maintenance: 'gdpr-maintenance' } as const;
@@ -41,11 +44,19 @@ export interface PrivacyWorkerOptions {
   dispatchIntervalMs?: number;
   /** Cron for the maintenance job (default every 5 minutes). */
   maintenanceCron?: string;
+  /** Privacy webhooks (Art. 19): the outbound URL rule for deliveries (default: production). */
+  webhooks?: { outbound: OutboundPolicy; timeoutMs?: number };
+  /** A processing request untouched this long is dispatched again (default 15 minutes; its advisory lock keeps a live run single). */
+  staleAfterMs?: number;
+  /** Each job run's queue, outcome (the handler's status, `error` when it threw) and duration, e.g. for the metrics histogram. */
+  onJobFinished?: (queue: string, outcome: string, durationSeconds: number) => void;
 }
 
 export interface PrivacyWorkers {
   /** Sends a job for every due request now; returns how many were queued. */
   dispatch(): Promise<number>;
+  /** Jobs waiting (created or retry) per GDPR queue, for the queue-depth gauge. */
+  queueDepth(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -60,21 +71,26 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
   const deps = { database, keyring: options.keyring, consoleUrl: options.consoleUrl, logger, now };
   const work = { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
   for (let i = 0; i < (options.concurrency ?? 2); i += 1) {
-    await boss.work<GdprJobData>(GDPR_QUEUES.export, work, async ([job]) => (job ? handleExportJob(job, deps) : null));
-    await boss.work<GdprJobData>(GDPR_QUEUES.deletion, work, async ([job]) => (job ? handleDeletionJob(job, deps) : null));
+    await boss.work<GdprJobData>(GDPR_QUEUES.export, work, async ([job]) => (job ? observeJob(GDPR_QUEUES.export, job.id, options, () => handleExportJob(job, deps)) : null));
+    await boss.work<GdprJobData>(GDPR_QUEUES.deletion, work, async ([job]) => (job ? observeJob(GDPR_QUEUES.deletion, job.id, options, () => handleDeletionJob(job, deps)) : null));
+    await boss.work<WebhookJobData>(WEBHOOK_QUEUE, work, async ([job]) => (job ? handleWebhookDeliveryJob(job, { ...deps, ...options.webhooks }) : null));
   }
-  await boss.work(GDPR_QUEUES.maintenance, work, async () => handleMaintenanceJob(deps));
+  await boss.work(GDPR_QUEUES.maintenance, work, async ([job]) => observeJob(GDPR_QUEUES.maintenance, job?.id ?? '', options, () => handleMaintenanceJob(deps)));
   await boss.schedule(GDPR_QUEUES.maintenance, options.maintenanceCron ?? '*/5 * * * *');
 
+  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
+  // One job per request per slot; a slot longer than the stale window would delay a re-dispatch.
+  const singletonSeconds = Math.max(1, Math.min(60, Math.floor(staleAfterMs / 1000)));
   const dispatch = async (): Promise<number> => {
     let sent = 0;
-    const staleBefore = new Date(now().getTime() - STALE_AFTER_MS);
+    const staleBefore = new Date(now().getTime() - staleAfterMs);
     for (const type of ['export', 'deletion'] as const satisfies readonly PrivacyRequestType[]) {
       for (const ref of await listDuePrivacyRequests(database.pool, type, staleBefore, 100)) {
         const data: GdprJobData = { tenantId: ref.tenantId, requestId: ref.id };
-        if (await boss.send(GDPR_QUEUES[type], data, { singletonKey: ref.id, singletonSeconds: 60 })) sent += 1;
+        if (await boss.send(GDPR_QUEUES[type], data, { singletonKey: ref.id, singletonSeconds })) sent += 1;
       }
     }
+    sent += await dispatchWebhookDeliveries((queue, data, sendOptions) => boss.send(queue, data, sendOptions), database, now());
     return sent;
   };
   const loop = createDispatchLoop(dispatch, logger, options.dispatchIntervalMs ?? 10_000);
@@ -83,12 +99,27 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
 
   return {
     dispatch,
+    queueDepth: async () => Object.fromEntries(await Promise.all(Object.values(GDPR_QUEUES).map(async (queue) => [queue, await boss.getQueueSize(queue)] as const))),
     stop: async () => {
       await listener.close();
       await loop.stop();
       await boss.stop({ graceful: true, wait: true, close: false, timeout: 30_000 });
     },
   };
+}
+
+/** Runs one job inside a `job <queue>` span and reports its outcome and duration. */
+async function observeJob<T>(queue: string, jobId: string, options: Pick<PrivacyWorkerOptions, 'onJobFinished'>, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  let outcome = 'error';
+  try {
+    const result = await traceJob(queue, jobId, run);
+    const status = (result as { status?: unknown } | null)?.status;
+    outcome = typeof status === 'string' ? status : 'completed';
+    return result;
+  } finally {
+    options.onJobFinished?.(queue, outcome, (performance.now() - started) / 1000);
+  }
 }
 
 /** Runs `dispatch` every `intervalMs` and on kick(), never two at once. */
@@ -132,10 +163,11 @@ async function listenForRequests(database: Database, onNotify: () => void, logge
   try {
     client = await connectClient(database);
     client.on('notification', (message) => {
-      if (message.channel === PRIVACY_REQUESTS_CHANNEL) onNotify();
+      if (message.channel === PRIVACY_REQUESTS_CHANNEL || message.channel === WEBHOOK_CHANNEL) onNotify();
     });
     client.on('error', (error) => logger.warn({ error: error.message }, 'gdpr listener lost its connection; polling only'));
     await client.query('LISTEN tessera_privacy_requests'); // = PRIVACY_REQUESTS_CHANNEL
+    await client.query('LISTEN tessera_privacy_webhooks'); // = WEBHOOK_CHANNEL (deliveries queued)
   } catch (error) {
     logger.warn({ error: error instanceof Error ? error.message : 'unknown' }, 'gdpr listener unavailable; polling only');
     client?.release(true);
@@ -146,7 +178,7 @@ async function listenForRequests(database: Database, onNotify: () => void, logge
       if (!client) return;
       const held = client;
       client = null;
-      await held.query('UNLISTEN tessera_privacy_requests').catch(() => undefined);
+      await held.query('UNLISTEN *').catch(() => undefined);
       held.release(true); // never hand a LISTENing session back to the pool
     },
   };
