@@ -261,6 +261,14 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
     expect(left.rowCount).toBe(0);
   }, 120_000);
 
+  test('no page kept anything in localStorage or sessionStorage (no secret at rest in the browser)', async () => {
+    for (const page of Object.values(pages)) {
+      if (!page) continue;
+      const stored = await page.evaluate(() => [localStorage.length, sessionStorage.length]);
+      expect(stored).toEqual([0, 0]);
+    }
+  });
+
   test('no CSP violation or script error happened', () => {
     expect(problems).toEqual([]);
   });
