@@ -2,26 +2,19 @@
  * privacy.* (DESIGN public contract): a signed-in subject asks for an export or the erasure of
  * their data and follows their requests; the subject or compliance staff get a short-lived
  * download link for a finished export. Logic lives in @tessera/auth/privacy; bodies only bind
- * the caller and its tenant transaction.
+ * the caller and its tenant transaction. `privacy.webhooks.*` (Art. 19 propagation) lives in
+ * privacy-webhooks.ts.
  */
-import {
-  createExportDownloadLink, createPrivacyRequest, listOwnPrivacyRequests, requestView, type PrivacyActor,
-} from '@tessera/auth/privacy';
-import type { Keyring } from '@tessera/auth';
-import type { Context, Principal } from '../context.js';
+import { createExportDownloadLink, createPrivacyRequest, listOwnPrivacyRequests, requestView } from '@tessera/auth/privacy';
 import { exportDownloadInput, requestExportInput } from '../inputs/privacy.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { router, sessionProcedure, tenantProcedure } from '../trpc.js';
+import { privacyActorOf, privacyDepsOf } from './privacy-actor.js';
+import { privacyWebhooksRouter } from './privacy-webhooks.js';
 
-/** The principal as the privacy service sees it (also used by the compliance router). */
-export function privacyActorOf(principal: Principal, ctx: Pick<Context, 'meta'>): PrivacyActor {
-  const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
-  return principal.kind === 'session' ? { type: 'user', id: principal.userId, role: principal.role, ...origin } : { type: 'api_key', id: principal.keyId, ...origin };
-}
-
-export function privacyDepsOf(ctx: Pick<Context, 'services' | 'now'>): { keyring: Keyring; now: Date } {
-  return { keyring: ctx.services.accounts.keyring, now: ctx.now() };
-}
+// Shared with the compliance and webhook routers; kept in its own module so that nesting the
+// webhook router here makes no import cycle.
+export { privacyActorOf, privacyDepsOf } from './privacy-actor.js';
 
 const signedIn = {} as const;
 
@@ -44,4 +37,5 @@ export const privacyRouter = router({
   // or compliance staff; keys need privacy:read. Creating a link is audited.
   exportDownload: tenantProcedure.meta({ access: { scope: 'privacy:read' } }).input(exportDownloadInput).query(({ ctx, input }) =>
     ctx.withTenant((tx) => createExportDownloadLink(tx, privacyActorOf(ctx.principal, ctx), input.requestId, { now: ctx.now(), publicUrl: ctx.services.accounts.publicUrl }))),
+  webhooks: privacyWebhooksRouter,
 });

@@ -4,7 +4,9 @@
  * committed first; then processDeletionRequest erases every registered source, deletes the user
  * row, writes the erasure ledger, completes the request and queues the confirmation in one tenant
  * transaction, or records `blocked` when a legal hold stands (release resumes it). Killed halfway,
- * nothing is half-erased; the rerun erases once. Pinned by gdpr-deletion.db.test.ts.
+ * nothing is half-erased; the rerun erases once. With webhook endpoints that asked for
+ * acknowledgements the run stops after queuing `privacy.erasure.started` until they acknowledge
+ * (docs/privacy.md "Webhooks"). Pinned by gdpr-deletion.db.test.ts and privacy-webhooks.db.test.ts.
  */
 import { claimPrivacyRequest, processDeletionRequest, type ErasureDeps } from '@tessera/auth/privacy';
 import { withTenant } from '@tessera/db';
@@ -26,7 +28,9 @@ export async function handleDeletionJob(job: GdprJob, deps: GdprDeletionDeps): P
     if (claim.request.type !== 'deletion') return { status: 'skipped', reason: 'not a deletion' };
     const outcome = await withTenant(deps.database, tenantId, (tx) =>
       processDeletionRequest(tx, requestId, { keyring: deps.keyring, now: now(), ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) }));
-    return { status: outcome };
+    // Waiting for webhook acknowledgements (Art. 19): the request stays processing and is put
+    // back to pending by the last acknowledgement; reported to the queue like a hold.
+    return outcome === 'awaiting_ack' ? { status: 'blocked', reason: 'awaiting_acknowledgement' } : { status: outcome };
   });
   const outcome = result ?? { status: 'locked' as const };
   deps.logger?.info({ tenantId, requestId, status: outcome.status }, 'gdpr deletion job finished');

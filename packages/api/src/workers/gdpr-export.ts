@@ -7,10 +7,13 @@
  * as a stream straight into encrypted chunks and the request completed, audited and the subject
  * told, all in one tenant transaction, so a worker killed halfway leaves no chunk behind and the
  * rerun writes the file once. An error is rethrown for the queue to retry with backoff; after
- * MAX_PROCESSING_ATTEMPTS claims the request is failed. Pinned by gdpr-export.db.test.ts.
+ * MAX_PROCESSING_ATTEMPTS claims the request is failed. The claim queues `privacy.export.started`
+ * and the completion `privacy.export.completed` for the tenant's webhooks, each in its own
+ * transaction and at most once per endpoint (docs/privacy.md "Webhooks"). Pinned by
+ * gdpr-export.db.test.ts and privacy-webhooks.db.test.ts.
  */
 import {
-  availableSources, claimPrivacyRequest, completeExport, deleteExportChunks, failPrivacyRequest, findPrivacySubject, tenantNameOf, writeExportChunks,
+  availableSources, claimExportRequest, completeExport, deleteExportChunks, failPrivacyRequest, findPrivacySubject, tenantNameOf, writeExportChunks,
 } from '@tessera/auth/privacy';
 import type { Keyring } from '@tessera/auth';
 import { withTenant, type Database, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
@@ -36,7 +39,7 @@ export async function handleExportJob(job: GdprJob, deps: GdprJobDeps): Promise<
   const { tenantId, requestId } = parseGdprJobData(job.data);
   const now = deps.now ?? ((): Date => new Date());
   const result = await withGdprJobLock(deps.database, requestId, async (): Promise<GdprJobResult> => {
-    const claim = await withTenant(deps.database, tenantId, (tx) => claimPrivacyRequest(tx, requestId, now()));
+    const claim = await withTenant(deps.database, tenantId, (tx) => claimExportRequest(tx, requestId, now()));
     if (claim.status !== 'claimed') return claim.status === 'failed' ? { status: 'failed', reason: 'too many attempts' } : { status: 'skipped', reason: claim.reason };
     if (claim.request.type !== 'export' || claim.request.format === null) return { status: 'skipped', reason: 'not an export' };
     return withTenant(deps.database, tenantId, (tx) => exportRequest(tx, claim.request, deps, now));

@@ -5,6 +5,11 @@
  * through its redaction path, the erasure ledger gets (request id, user id), the request is
  * completed and the confirmation goes to the address captured at request time. A crash anywhere
  * rolls all of it back; a rerun does it once. Refused while a legal hold stands.
+ *
+ * Art. 19 (docs/privacy.md "Webhooks"): once no hold or owner rule stops it, `privacy.erasure.started`
+ * is queued for the tenant's webhooks; while an endpoint that asked for acknowledgements has not
+ * acknowledged it, the request stays `processing` and nothing is erased (`awaiting_ack`); the last
+ * acknowledgement puts it back to `pending`. `privacy.erasure.completed` is queued with the completion.
  */
 import { eq } from 'drizzle-orm';
 import { privacyErasureLedger, privacyRequests, users, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
@@ -16,6 +21,7 @@ import { enqueuePrivacyEmail } from './notifications.js';
 import { blockPrivacyRequest, failPrivacyRequest } from './processing.js';
 import { lockSubject, tenantNameOf } from './requests.js';
 import { personalDataSources, type PersonalDataSource, type PrivacySubject } from './sources/index.js';
+import { outstandingAcknowledgements, recordPrivacyWebhookEvent } from './webhook-events.js';
 
 export interface ErasureDeps {
   keyring: Keyring;
@@ -25,7 +31,7 @@ export interface ErasureDeps {
   afterStep?: (source: string) => Promise<void> | void;
 }
 
-export type ErasureOutcome = 'completed' | 'blocked' | 'failed' | 'skipped';
+export type ErasureOutcome = 'completed' | 'blocked' | 'failed' | 'skipped' | 'awaiting_ack';
 
 /** Erases every registered source for one subject and deletes the user row; returns rows touched per source. */
 export async function eraseSubjectData(tx: TenantTx, subject: PrivacySubject, deps: ErasureDeps): Promise<Record<string, number>> {
@@ -52,6 +58,8 @@ export async function processDeletionRequest(tx: TenantTx, requestId: string, de
     await failPrivacyRequest(tx, request, 'last_owner: move ownership before erasing the last owner', deps.now);
     return 'failed';
   }
+  await recordPrivacyWebhookEvent(tx, request, 'privacy.erasure.started', deps.now);
+  if ((await outstandingAcknowledgements(tx, request.id)) > 0) return 'awaiting_ack';
   const subject: PrivacySubject = { userId: request.userId, email: user?.email ?? request.contactEmail };
   const touched = await eraseSubjectData(tx, subject, deps);
   await finishErasure(tx, request, touched, deps);
@@ -73,4 +81,5 @@ async function finishErasure(tx: TenantTx, request: PrivacyRequestRow, touched: 
     actor: { type: 'system', id: null }, action: 'privacy.erasure.completed', target: { type: 'user', id: request.userId },
     metadata: { requestId: request.id, erased: Object.entries(touched).map(([source, rows]) => ({ source, rows })) }, occurredAt: deps.now,
   });
+  await recordPrivacyWebhookEvent(tx, request, 'privacy.erasure.completed', deps.now);
 }

@@ -14,3 +14,8 @@ export * from './processing.js';
 export * from './request-view.js';
 export * from './requests.js';
 export * from './sources/index.js';
+export * from './webhook-delivery.js';
+export * from './webhook-endpoints.js';
+export * from './webhook-events.js';
+export * from './webhook-log.js';
+export * from './webhook-signature.js';

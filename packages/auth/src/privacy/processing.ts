@@ -12,6 +12,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { deleteExportChunks } from './export-store.js';
 import { enqueuePrivacyEmail } from './notifications.js';
 import { tenantNameOf } from './requests.js';
+import { recordPrivacyWebhookEvent } from './webhook-events.js';
 import { users } from '@tessera/db';
 
 /** Attempts (claims that got the job lock) before a request is marked failed. */
@@ -66,7 +67,17 @@ export interface CompletedExport {
   chunks: number;
 }
 
-/** Marks an export complete in the transaction that wrote its last chunk; mails the subject. */
+/**
+ * The claim of an export, with `privacy.export.started` queued for the tenant's webhooks in the
+ * same transaction (a rerun queues nothing twice; Art. 19, docs/privacy.md "Webhooks").
+ */
+export async function claimExportRequest(tx: TenantTx, requestId: string, now: Date): Promise<ClaimOutcome> {
+  const claim = await claimPrivacyRequest(tx, requestId, now);
+  if (claim.status === 'claimed' && claim.request.type === 'export') await recordPrivacyWebhookEvent(tx, claim.request, 'privacy.export.started', now);
+  return claim;
+}
+
+/** Marks an export complete in the transaction that wrote its last chunk; mails the subject and queues `privacy.export.completed`. */
 export async function completeExport(tx: TenantTx, request: PrivacyRequestRow, file: CompletedExport, deps: { keyring: Keyring; now: Date; consoleUrl: string }): Promise<void> {
   const expiresAt = new Date(deps.now.getTime() + EXPORT_RETENTION_MS);
   await tx.update(privacyRequests).set({
@@ -81,4 +92,5 @@ export async function completeExport(tx: TenantTx, request: PrivacyRequestRow, f
     actor: { type: 'system', id: null }, action: 'privacy.export.completed', target: { type: 'privacy_request', id: request.id },
     metadata: { subjectId: request.userId, format: request.format, bytes: file.bytes, chunks: file.chunks, expiresAt: expiresAt.toISOString() }, occurredAt: deps.now,
   });
+  await recordPrivacyWebhookEvent(tx, request, 'privacy.export.completed', deps.now);
 }

@@ -1,8 +1,11 @@
 import { auditSource } from './audit-source.js';
 import { identitySources } from './identity-sources.js';
 import { apiKeysSource, emailOutboxSource, linkedIdentitiesSource, mfaSource } from './module-sources.js';
+import { passkeysSource } from './passkeys-source.js';
+import { otpSources } from './otp-sources.js';
 import type { PersonalDataSource } from './personal-data-source.js';
 import { legalHoldsSource, privacyRequestsSource } from './privacy-sources.js';
+import { privacyWebhooksSource } from './webhook-source.js';
 
 export * from './personal-data-source.js';
 
@@ -14,10 +17,13 @@ export * from './personal-data-source.js';
 export const personalDataSources: readonly PersonalDataSource[] = Object.freeze([
   ...identitySources,
   mfaSource,
+  ...otpSources,
+  passkeysSource,
   apiKeysSource,
   linkedIdentitiesSource,
   emailOutboxSource,
   privacyRequestsSource,
   legalHoldsSource,
+  privacyWebhooksSource,
   auditSource,
 ]);

@@ -1,0 +1,48 @@
+/**
+ * privacy.webhooks.* (issue 7, GDPR Art. 19; docs/privacy.md "Webhooks"): a tenant's endpoints
+ * that receive signed events when an export or an erasure starts and completes. Owners and admins
+ * manage them (the signing secret is returned once, by create and rotateSecret); compliance staff
+ * and privacy:read keys read the endpoints and the delivery log; an erasure waiting for an
+ * endpoint can be acknowledged explicitly (compliance, owners, admins, privacy:write keys). URLs
+ * pass the platform's outbound rule (the one SSO issuers use). Every call runs in the caller's
+ * tenant (RLS): another tenant's ids are "not found".
+ */
+import {
+  acknowledgeWebhookDelivery, createWebhookEndpoint, deleteWebhookEndpoint, listWebhookDeliveries, listWebhookEndpoints, rotateWebhookSecret,
+  updateWebhookEndpoint, type WebhookDeps,
+} from '@tessera/auth/privacy';
+import type { Context } from '../context.js';
+import {
+  acknowledgePrivacyWebhookInput, createPrivacyWebhookInput, listPrivacyWebhookDeliveriesInput, privacyWebhookIdInput, rotatePrivacyWebhookSecretInput,
+  updatePrivacyWebhookInput,
+} from '../inputs/privacy.js';
+import { router, sessionProcedure, tenantProcedure } from '../trpc.js';
+import { privacyActorOf } from './privacy-actor.js';
+import { ssoServicesOf } from './sso.js';
+
+const manage = { roles: ['owner', 'admin'] } as const;
+const read = { roles: ['owner', 'admin', 'compliance'], scope: 'privacy:read' } as const;
+const acknowledge = { roles: ['owner', 'admin', 'compliance'], scope: 'privacy:write' } as const;
+
+function depsOf(ctx: Pick<Context, 'services' | 'now'>): WebhookDeps {
+  return { keyring: ctx.services.accounts.keyring, outbound: ssoServicesOf(ctx).outbound, now: ctx.now() };
+}
+
+export const privacyWebhooksRouter = router({
+  create: sessionProcedure.meta({ access: manage }).input(createPrivacyWebhookInput).mutation(({ ctx, input }) =>
+    ctx.withTenant((tx) => createWebhookEndpoint(tx, privacyActorOf(ctx.principal, ctx), input, depsOf(ctx)))),
+  list: tenantProcedure.meta({ access: read }).query(({ ctx }) => ctx.withTenant((tx) => listWebhookEndpoints(tx), { readOnly: true })),
+  update: sessionProcedure.meta({ access: manage }).input(updatePrivacyWebhookInput).mutation(({ ctx, input }) =>
+    ctx.withTenant(async (tx) => ({ endpoint: await updateWebhookEndpoint(tx, privacyActorOf(ctx.principal, ctx), input, depsOf(ctx)) }))),
+  delete: sessionProcedure.meta({ access: manage }).input(privacyWebhookIdInput).mutation(({ ctx, input }) =>
+    ctx.withTenant(async (tx) => {
+      await deleteWebhookEndpoint(tx, privacyActorOf(ctx.principal, ctx), input.id, ctx.now());
+      return { ok: true as const };
+    })),
+  rotateSecret: sessionProcedure.meta({ access: manage }).input(rotatePrivacyWebhookSecretInput).mutation(({ ctx, input }) =>
+    ctx.withTenant((tx) => rotateWebhookSecret(tx, privacyActorOf(ctx.principal, ctx), input, depsOf(ctx)))),
+  deliveries: tenantProcedure.meta({ access: read }).input(listPrivacyWebhookDeliveriesInput).query(({ ctx, input }) =>
+    ctx.withTenant((tx) => listWebhookDeliveries(tx, input ?? {}), { readOnly: true })),
+  acknowledge: tenantProcedure.meta({ access: acknowledge }).input(acknowledgePrivacyWebhookInput).mutation(({ ctx, input }) =>
+    ctx.withTenant((tx) => acknowledgeWebhookDelivery(tx, privacyActorOf(ctx.principal, ctx), input.deliveryId, ctx.now()))),
+});
