@@ -59,7 +59,11 @@ export async function processDeletionRequest(tx: TenantTx, requestId: string, de
     return 'failed';
   }
   await recordPrivacyWebhookEvent(tx, request, 'privacy.erasure.started', deps.now);
-  if ((await outstandingAcknowledgements(tx, request.id)) > 0) return 'awaiting_ack';
+  if ((await outstandingAcknowledgements(tx, request.id)) > 0) {
+    // Waiting is not a failed attempt: give the claim's attempt back.
+    await tx.update(privacyRequests).set({ attempts: Math.max(request.attempts - 1, 0), updatedAt: deps.now }).where(eq(privacyRequests.id, request.id));
+    return 'awaiting_ack';
+  }
   const subject: PrivacySubject = { userId: request.userId, email: user?.email ?? request.contactEmail };
   const touched = await eraseSubjectData(tx, subject, deps);
   await finishErasure(tx, request, touched, deps);

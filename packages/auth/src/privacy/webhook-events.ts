@@ -61,8 +61,8 @@ export async function outstandingAcknowledgements(tx: TenantTx, requestId: strin
 }
 
 /**
- * Puts erasures that waited on acknowledgements back to `pending` once nothing holds them; the
- * claim that stopped to wait is not counted as a failed attempt. A request a job is processing
+ * Puts erasures that waited on acknowledgements back to `pending` once nothing holds them (the
+ * claim that stopped to wait gave its attempt back already). A request a job is processing
  * right now is locked by that job; this update waits for it and then finds it no longer processing.
  */
 export async function resumeAcknowledgedErasures(tx: TenantTx, requestIds: readonly string[], now: Date): Promise<string[]> {
@@ -73,7 +73,7 @@ export async function resumeAcknowledgedErasures(tx: TenantTx, requestIds: reado
   // UPDATE, a new statement, sees the first.
   await tx.client.query('SELECT id FROM public.privacy_requests WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
   const { rows } = await tx.client.query<{ id: string }>(
-    `UPDATE public.privacy_requests r SET status = 'pending', attempts = greatest(r.attempts - 1, 0), updated_at = $2
+    `UPDATE public.privacy_requests r SET status = 'pending', updated_at = $2
      WHERE r.id = ANY ($1::uuid[]) AND r.type = 'deletion' AND r.status = 'processing'
        AND NOT EXISTS (SELECT 1 FROM public.privacy_webhook_deliveries d WHERE d.request_id = r.id AND d.requires_ack
                        AND d.status NOT IN ('acknowledged', 'cancelled'))
