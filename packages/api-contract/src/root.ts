@@ -5,6 +5,7 @@ import { complianceRouter } from './routers/compliance.js';
 import { privacyRouter } from './routers/privacy.js';
 import { healthRouter } from './routers/health.js';
 import { mfaRouter } from './routers/mfa.js';
+import { passkeysRouter } from './routers/passkeys.js';
 import { sessionsRouter } from './routers/sessions.js';
 import { tenantRouter } from './routers/tenant.js';
 import { usersRouter } from './routers/users.js';
@@ -18,6 +19,7 @@ export const appRouter = router({
   privacy: privacyRouter,
   compliance: complianceRouter,
   mfa: mfaRouter,
+  passkeys: passkeysRouter,
   sessions: sessionsRouter,
   tenant: tenantRouter,
   users: usersRouter,

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { knownDevices, loginThrottles, mfaTotp, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import { knownDevices, loginThrottles, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
+import { hasSecondFactor } from '../passkeys/factors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
@@ -22,7 +23,7 @@ export interface CompleteSignIn {
   /** A fresh Argon2id hash replacing a legacy or weaker one, in the same transaction. */
   newHash: string | null;
   email: string;
-  via: 'password' | 'invite' | 'password_reset' | 'mfa' | 'sso';
+  via: 'password' | 'invite' | 'password_reset' | 'mfa' | 'sso' | 'passkey';
   aal?: 1 | 2;
 }
 
@@ -59,8 +60,8 @@ export async function completeSignIn(
     const upgrade = input.newHash ? { passwordHash: input.newHash, passwordAlgorithm: 'argon2id' as const } : {};
     await tx.update(users).set({ ...upgrade, lastLoginAt: now, lastLoginIp: request.ip, updatedAt: now }).where(eq(users.id, input.user.id));
     await clearFailures(tx, input.email);
-    const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, input.user.id));
-    const enrollmentOnly = !factor?.enabledAt && mfaRequiredFor(input.policy, input.user.role);
+    const hasFactor = await hasSecondFactor(tx, input.user.id); // TOTP or a passkey
+    const enrollmentOnly = !hasFactor && mfaRequiredFor(input.policy, input.user.role);
     const session = await createSession(tx, input.policy, { userId: input.user.id, aal: input.aal ?? 1, mfaVerifiedAt: input.aal === 2 ? now : null, enrollmentOnly, ip: request.ip, userAgent: request.userAgent }, now);
     const base = { actor: { type: 'user' as const, id: input.user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
     await recordAuditEvent(tx, { ...base, action: 'auth.sign_in.succeeded', target: { type: 'session', id: session.sessionId }, metadata: { via: input.via, newDevice, enrollmentOnly }, riskScore });
@@ -71,6 +72,6 @@ export async function completeSignIn(
       const template = { name: 'new_sign_in' as const, tenantName: input.tenantName, ip: request.ip, userAgent: request.userAgent ?? 'unknown', at: now.toISOString() };
       await enqueueEmail(tx, deps.keyring, { userId: input.user.id, address: input.user.email }, template, now);
     }
-    return { status: 'signed_in' as const, user: toUserView(input.user, Boolean(factor?.enabledAt)), session };
+    return { status: 'signed_in' as const, user: toUserView(input.user, hasFactor), session };
   });
 }

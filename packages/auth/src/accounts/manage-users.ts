@@ -21,7 +21,7 @@ export interface UserListItem {
 export async function listUsers(tx: TenantTx, input: { cursor?: string | undefined; limit?: number | undefined }): Promise<{ items: UserListItem[]; nextCursor: string | null }> {
   const limit = Math.min(input.limit ?? 50, 100);
   const rows = await tx
-    .select({ u: users, mfaEnabledAt: mfaTotp.enabledAt })
+    .select({ u: users, mfaEnabledAt: mfaTotp.enabledAt, hasPasskey: sql<boolean>`exists (select 1 from public.webauthn_credentials w where w.user_id = ${users.id})` })
     .from(users)
     .leftJoin(mfaTotp, and(eq(mfaTotp.tenantId, users.tenantId), eq(mfaTotp.userId, users.id)))
     .where(input.cursor ? gt(users.id, input.cursor) : undefined)
@@ -29,7 +29,7 @@ export async function listUsers(tx: TenantTx, input: { cursor?: string | undefin
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   return {
-    items: page.map(({ u, mfaEnabledAt }) => ({ id: u.id, email: u.email, displayName: u.displayName, role: u.role, mfaEnabled: mfaEnabledAt !== null, disabled: u.disabledAt !== null, lastLoginAt: u.lastLoginAt?.toISOString() ?? null })),
+    items: page.map(({ u, mfaEnabledAt, hasPasskey }) => ({ id: u.id, email: u.email, displayName: u.displayName, role: u.role, mfaEnabled: mfaEnabledAt !== null || hasPasskey, disabled: u.disabledAt !== null, lastLoginAt: u.lastLoginAt?.toISOString() ?? null })),
     nextCursor: rows.length > limit ? (page.at(-1)?.u.id ?? null) : null,
   };
 }

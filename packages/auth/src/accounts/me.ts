@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { mfaTotp, tenants, users, withTenant, type Database } from '@tessera/db';
+import { tenants, users, withTenant, type Database } from '@tessera/db';
 import { AuthError } from '../errors.js';
+import { hasSecondFactor } from '../passkeys/factors.js';
 import { toTenantView, toUserView, type TenantView, type UserView } from './user-view.js';
 
 export async function loadMe(db: Database, tenantId: string, userId: string): Promise<{ user: UserView; tenant: TenantView }> {
@@ -8,7 +9,6 @@ export async function loadMe(db: Database, tenantId: string, userId: string): Pr
     const [user] = await tx.select().from(users).where(eq(users.id, userId));
     const [tenant] = await tx.select().from(tenants);
     if (!user || !tenant) throw new AuthError('unauthenticated');
-    const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, userId));
-    return { user: toUserView(user, Boolean(factor?.enabledAt)), tenant: toTenantView(tenant) };
+    return { user: toUserView(user, await hasSecondFactor(tx, userId)), tenant: toTenantView(tenant) };
   }, { readOnly: true });
 }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { lookupTenantBySlug, mfaTotp, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
+import { lookupTenantBySlug, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
 import { createMfaChallenge } from '../mfa/challenge.js';
+import { hasSecondFactor } from '../passkeys/factors.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
@@ -101,8 +102,7 @@ async function recordRefusal(db: Database, keyring: Keyring, attempt: Attempt, e
  */
 async function challengeIfEnrolled(db: Database, tenantId: string, user: UserRow, email: string, newHash: string | null, request: RequestContext, now: Date): Promise<string | null> {
   return withTenant(db, tenantId, async (tx) => {
-    const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, user.id));
-    if (!factor?.enabledAt) return null;
+    if (!(await hasSecondFactor(tx, user.id))) return null; // TOTP or a passkey
     if (newHash) await tx.update(users).set({ passwordHash: newHash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id));
     await clearFailures(tx, email);
     const token = await createMfaChallenge(tx, user.id, now);

@@ -1,7 +1,7 @@
 /** Enrollment, status, backup codes, step-up, disable and admin reset of the TOTP factor. */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
-import { mfaBackupCodes, mfaTotp, sessions, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
+import { mfaBackupCodes, mfaTotp, sessions, tenants, users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
@@ -132,6 +132,7 @@ export async function resetUserMfa(db: Database, actor: { tenantId: string; user
     if (!target) throw new AuthError('not_found');
     if (target.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
     await removeFactors(tx, target.id);
+    await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
     await tx.update(sessions).set({ revokedAt: now, revokedReason: 'mfa_reset' }).where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
     await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'mfa.reset', target: { type: 'user', id: target.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
   });

@@ -14,12 +14,13 @@
  * Pinned by sign-in.db.test.ts and packages/api/src/plugins/sso*.security.test.ts.
  */
 import { and, eq } from 'drizzle-orm';
-import { mfaTotp, tenants, userIdentities, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import { tenants, userIdentities, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { isPlausibleEmail, normalizeEmail } from '../accounts/normalize-email.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { createMfaChallenge } from '../mfa/challenge.js';
+import { hasSecondFactor } from '../passkeys/factors.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import type { SsoConnection } from './settings.js';
 
@@ -110,9 +111,9 @@ async function resolveUser(db: Database, input: Input, request: RequestContext, 
       return { kind: 'refused' as const, reason: refused.refused };
     }
     const [tenant] = await tx.select().from(tenants);
-    const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, user.id));
+    const hasFactor = await hasSecondFactor(tx, user.id); // TOTP or a passkey
     const providerMfa = providerMfaSatisfied(input.connection, input.assertion.amr);
-    if (factor?.enabledAt && !providerMfa) {
+    if (hasFactor && !providerMfa) {
       const token = await createMfaChallenge(tx, user.id, now);
       await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.sign_in.mfa_required', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now, metadata: { via: 'sso', provider: input.connection.provider } });
       return { kind: 'challenge' as const, token };

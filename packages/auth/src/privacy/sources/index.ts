@@ -3,6 +3,7 @@ import { identitySources } from './identity-sources.js';
 import { apiKeysSource, emailOutboxSource, linkedIdentitiesSource, mfaSource } from './module-sources.js';
 import { passkeysSource } from './passkeys-source.js';
 import { otpSources } from './otp-sources.js';
+import { passkeysSource } from './passkeys-source.js';
 import type { PersonalDataSource } from './personal-data-source.js';
 import { legalHoldsSource, privacyRequestsSource } from './privacy-sources.js';
 import { privacyWebhooksSource } from './webhook-source.js';
@@ -17,6 +18,7 @@ export * from './personal-data-source.js';
 export const personalDataSources: readonly PersonalDataSource[] = Object.freeze([
   ...identitySources,
   mfaSource,
+  passkeysSource,
   ...otpSources,
   passkeysSource,
   apiKeysSource,
