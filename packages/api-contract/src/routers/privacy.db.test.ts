@@ -43,7 +43,9 @@ async function finishExport(tenantId: string, requestId: string): Promise<void> 
 test('every privacy and compliance procedure declares its access, and none takes a secret', () => {
   const procedures = Object.entries(router({ privacy: privacyRouter, compliance: complianceRouter })._def.procedures as unknown as Record<string, { _def: { meta?: { access?: unknown } } }>);
   expect(procedures.map(([name]) => name).sort()).toEqual(['compliance.createRequest', 'compliance.extendDeadline', 'compliance.listRequests', 'compliance.placeLegalHold',
-    'compliance.rejectRequest', 'compliance.releaseLegalHold', 'privacy.exportDownload', 'privacy.myRequests', 'privacy.requestDeletion', 'privacy.requestExport']);
+    'compliance.rejectRequest', 'compliance.releaseLegalHold', 'privacy.exportDownload', 'privacy.myRequests', 'privacy.requestDeletion', 'privacy.requestExport',
+    'privacy.webhooks.acknowledge', 'privacy.webhooks.create', 'privacy.webhooks.delete', 'privacy.webhooks.deliveries', 'privacy.webhooks.list',
+    'privacy.webhooks.rotateSecret', 'privacy.webhooks.update']);
   for (const [name, procedure] of procedures) expect(procedure._def.meta?.access, name).toBeDefined();
 });
 
