@@ -4,7 +4,7 @@ CREATE TABLE public.webauthn_credentials (
   id            uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
   tenant_id     uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
   user_id       uuid NOT NULL,
-  credential_id text NOT NULL CHECK (credential_id ~ '^[A-Za-z0-9_-]{1,1366}$'), -- base64url, as the browser sends it
+  credential_id text NOT NULL CHECK (char_length(credential_id) BETWEEN 1 AND 1366 AND credential_id ~ '^[A-Za-z0-9_-]+$'), -- base64url, as the browser sends it
   public_key    bytea NOT NULL,            -- COSE_Key; public, but a credential: never exported
   counter       bigint NOT NULL DEFAULT 0 CHECK (counter >= 0), -- WebAuthn §6.1.1 signature counter
   transports    jsonb NOT NULL DEFAULT '[]'::jsonb,
