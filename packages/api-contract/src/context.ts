@@ -1,5 +1,6 @@
 import type { AccountDeps } from '@tessera/auth/accounts';
 import type { ApiKeyDeps } from '@tessera/auth/api-keys';
+import type { SmsGateway } from '@tessera/auth/mfa';
 import type { OutboundPolicy, PlatformProviderInfo } from '@tessera/auth/sso';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '@tessera/db';
@@ -41,12 +42,24 @@ export type Principal = SessionPrincipal | ApiKeyPrincipal;
 export interface SessionCookieJar {
   set(token: string, expiresAt: Date): void;
   clear(): void;
+  /** The remembered-device cookie (docs/mfa-factors.md); absent where the transport has none. */
+  device?: DeviceCookieJar;
+}
+
+/** `tessera_device` / `__Host-tessera_device`: httpOnly, Secure, SameSite=Lax, Path=/. */
+export interface DeviceCookieJar {
+  /** The token the request carried, if any. */
+  readonly token: string | undefined;
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
 }
 
 export interface Services {
   accounts: AccountDeps;
   apiKeys: ApiKeyDeps;
   sso?: { outbound: OutboundPolicy; platformProviders: readonly PlatformProviderInfo[] };
+  /** SMS one-time codes; absent when no provider is configured (production without Twilio). */
+  sms?: SmsGateway;
   /** TENANT_SIGNUP=open */
   signupOpen: boolean;
   /** Global per-IP budget; every tRPC call counts, so batching gains nothing (DESIGN "Requests"). */

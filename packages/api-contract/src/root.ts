@@ -5,6 +5,8 @@ import { complianceRouter } from './routers/compliance.js';
 import { privacyRouter } from './routers/privacy.js';
 import { healthRouter } from './routers/health.js';
 import { mfaRouter } from './routers/mfa.js';
+import { devicesRouter } from './routers/devices.js';
+import { otpRouter } from './routers/otp.js';
 import { passkeysRouter } from './routers/passkeys.js';
 import { sessionsRouter } from './routers/sessions.js';
 import { tenantRouter } from './routers/tenant.js';
@@ -19,6 +21,8 @@ export const appRouter = router({
   privacy: privacyRouter,
   compliance: complianceRouter,
   mfa: mfaRouter,
+  otp: otpRouter,
+  devices: devicesRouter,
   passkeys: passkeysRouter,
   sessions: sessionsRouter,
   tenant: tenantRouter,

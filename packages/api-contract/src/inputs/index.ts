@@ -2,6 +2,7 @@
 export * from './auth.js';
 export * from './users.js';
 export * from './mfa.js';
+export * from './otp.js';
 export * from './passkeys.js';
 export * from './api-keys.js';
 export * from './audit.js';

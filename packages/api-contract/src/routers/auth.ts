@@ -1,5 +1,5 @@
 import { AuthError } from '@tessera/auth';
-import { verifyMfaChallenge } from '@tessera/auth/mfa';
+import { signInWithRememberedDevice, verifyMfaChallenge } from '@tessera/auth/mfa';
 import { acceptInvite, changePassword, loadMe, requestEmailVerification, requestPasswordReset, resetPassword, signIn, signOut, signUp, verifyEmail } from '@tessera/auth/accounts';
 import { verifyMfaInput } from '../inputs/mfa.js';
 import {
@@ -20,14 +20,17 @@ export const authRouter = router({
   }),
   signIn: publicProcedure.meta(anyone).input(signInInput).mutation(async ({ ctx, input }) => {
     const result = await signIn(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
-    if (result.status === 'mfa_required') return result; // no cookie until the second step
-    ctx.cookies.set(result.session.token, result.session.expiresAt);
-    return { status: result.status, user: result.user };
+    // A remembered device of this user spares the second step (docs/mfa-factors.md).
+    const signedIn = result.status === 'mfa_required' ? await signInWithRememberedDevice(ctx.db, ctx.services.accounts, result.challengeToken, ctx.cookies.device?.token, requestOf(ctx), ctx.now()) : result;
+    if (!signedIn) return result; // no cookie until the second step
+    ctx.cookies.set(signedIn.session.token, signedIn.session.expiresAt);
+    return { status: signedIn.status, user: signedIn.user };
   }),
   verifyMfa: publicProcedure.meta(anyone).input(verifyMfaInput).mutation(async ({ ctx, input }) => {
     const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
-    const result = await verifyMfaChallenge(ctx.db, ctx.services.accounts, { challengeToken, code: input.code }, requestOf(ctx), ctx.now());
+    const result = await verifyMfaChallenge(ctx.db, ctx.services.accounts, { challengeToken, code: input.code, rememberDevice: input.rememberDevice }, requestOf(ctx), ctx.now());
     ctx.cookies.set(result.session.token, result.session.expiresAt);
+    if (result.device) ctx.cookies.device?.set(result.device.token, result.device.expiresAt);
     return { status: result.status, user: result.user };
   }),
   signOut: sessionProcedure.meta(signedIn).mutation(async ({ ctx }) => {

@@ -1,4 +1,5 @@
 import { getTenant, listSessions, revokeOtherSessions, revokeOwnSession } from '@tessera/auth/accounts';
+import { revokeAllRememberedDevices } from '@tessera/auth/mfa';
 import { revokeSessionInput } from '../inputs/users.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 
@@ -14,7 +15,10 @@ export const sessionsRouter = router({
     if (input.sessionId === ctx.principal.sessionId) ctx.cookies.clear();
     return { ok: true as const };
   }),
-  revokeOthers: sessionProcedure.meta({ access: {} }).mutation(async ({ ctx }) => ({
-    revoked: await revokeOtherSessions(ctx.db, ctx.principal, requestOf(ctx), ctx.now()),
-  })),
+  // "Sign out everywhere" also forgets every remembered device (docs/mfa-factors.md).
+  revokeOthers: sessionProcedure.meta({ access: {} }).mutation(async ({ ctx }) => {
+    const revoked = await revokeOtherSessions(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    await revokeAllRememberedDevices(ctx.db, ctx.principal, 'revoked_others', requestOf(ctx), ctx.now());
+    return { revoked };
+  }),
 });

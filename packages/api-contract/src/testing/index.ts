@@ -18,9 +18,24 @@ export interface RecordingJar {
   cleared: boolean;
   set(token: string, expiresAt: Date): void;
   clear(): void;
+  /** The remembered-device cookie: `token` starts as the one the request carried. */
+  device: { token: string | undefined; expiresAt: Date | null; cleared: boolean; set(token: string, expiresAt: Date): void; clear(): void };
 }
 
-export function recordingJar(): RecordingJar {
+export function recordingJar(deviceToken?: string): RecordingJar {
+  const device: RecordingJar['device'] = {
+    token: deviceToken,
+    expiresAt: null,
+    cleared: false,
+    set(token, expiresAt) {
+      device.token = token;
+      device.expiresAt = expiresAt;
+    },
+    clear() {
+      device.token = undefined;
+      device.cleared = true;
+    },
+  };
   const jar: RecordingJar = {
     token: null,
     expiresAt: null,
@@ -33,6 +48,7 @@ export function recordingJar(): RecordingJar {
       jar.token = null;
       jar.cleared = true;
     },
+    device,
   };
   return jar;
 }
@@ -57,6 +73,8 @@ export interface TestContextOptions {
   ip?: string;
   userAgent?: string;
   now?: () => Date;
+  /** The remembered-device cookie the request carries. */
+  deviceToken?: string;
 }
 
 export function createTestContext(db: Database, options: TestContextOptions = {}): Context & { cookies: RecordingJar } {
@@ -65,7 +83,7 @@ export function createTestContext(db: Database, options: TestContextOptions = {}
     meta: { ip: options.ip ?? '203.0.113.7', userAgent: options.userAgent ?? 'vitest', requestId: 'test' },
     principal: options.principal ?? null,
     services: options.services ?? testServices(),
-    cookies: recordingJar(),
+    cookies: recordingJar(options.deviceToken),
     now: options.now ?? (() => new Date()),
   };
 }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { knownDevices, loginThrottles, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
+import { rememberDevice as issueDeviceToken, type RememberedDeviceToken } from '../mfa/remembered-devices.js';
 import { hasSecondFactor } from '../passkeys/factors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
@@ -13,6 +14,8 @@ export interface SignedIn {
   status: 'signed_in';
   user: UserView;
   session: CreatedSession;
+  /** Set when the user asked to remember this device after a second factor (and the tenant allows it). */
+  device?: RememberedDeviceToken;
 }
 
 export interface CompleteSignIn {
@@ -23,8 +26,10 @@ export interface CompleteSignIn {
   /** A fresh Argon2id hash replacing a legacy or weaker one, in the same transaction. */
   newHash: string | null;
   email: string;
-  via: 'password' | 'invite' | 'password_reset' | 'mfa' | 'sso' | 'passkey';
+  via: 'password' | 'invite' | 'password_reset' | 'mfa' | 'sso' | 'remembered_device' | 'passkey';
   aal?: 1 | 2;
+  /** After a second factor only: issue a remembered-device token (policy `rememberDeviceDays`). */
+  rememberDevice?: boolean;
 }
 
 /** Remembers (ip, user agent) per user; true when this pair was never seen before. */
@@ -72,6 +77,7 @@ export async function completeSignIn(
       const template = { name: 'new_sign_in' as const, tenantName: input.tenantName, ip: request.ip, userAgent: request.userAgent ?? 'unknown', at: now.toISOString() };
       await enqueueEmail(tx, deps.keyring, { userId: input.user.id, address: input.user.email }, template, now);
     }
-    return { status: 'signed_in' as const, user: toUserView(input.user, hasFactor), session };
+    const device = input.rememberDevice && input.aal === 2 ? await issueDeviceToken(tx, input.policy, input.user.id, request, now) : null;
+    return { status: 'signed_in' as const, ...(device ? { device } : {}), user: toUserView(input.user, hasFactor), session };
   });
 }

@@ -4,6 +4,7 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
+import { revokeUserDevices } from '../mfa/remembered-devices.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from './deps.js';
@@ -34,6 +35,7 @@ export async function changePassword(db: Database, deps: AccountDeps, who: { ten
   await withTenant(db, who.tenantId, async (tx) => {
     await tx.update(users).set({ passwordHash: hash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, who.userId));
     const revoked = await revokeUserSessions(tx, who.userId, 'password_changed', now, who.sessionId);
+    await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'password_changed', request, now);
     await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'auth.password.changed', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, metadata: { sessionsRevoked: revoked }, occurredAt: now });
     await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'password_changed', tenantName: tenant.name }, now);
   });
@@ -75,6 +77,7 @@ export async function resetPassword(db: Database, deps: AccountDeps, input: { to
     await tx.update(users).set({ passwordHash: hash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id));
     await clearFailures(tx, user.email);
     const revoked = await revokeUserSessions(tx, user.id, 'password_reset', now);
+    await revokeUserDevices(tx, { userId: user.id }, user.id, 'password_reset', request, now);
     await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.password.reset', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, metadata: { sessionsRevoked: revoked }, occurredAt: now });
     await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'password_reset_done', tenantName: tenant.name }, now);
   });

@@ -9,7 +9,8 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
-import { checkSecondFactor, recordFactorFailure, type FactorCheck } from './verify-second-factor.js';
+import { checkChallengeFactor } from './oob-codes-challenge.js';
+import { recordFactorFailure, type FactorCheck } from './verify-second-factor.js';
 
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 export const CHALLENGE_MAX_ATTEMPTS = 5;
@@ -30,7 +31,7 @@ async function attempt(db: Database, deps: AccountDeps, tenantId: string, challe
     if (!challenge || challenge.usedAt || challenge.expiresAt <= now) return { expired: true as const };
     await tx.update(mfaChallenges).set({ attempts: sql`${mfaChallenges.attempts} + 1` }).where(eq(mfaChallenges.id, challengeId));
     // The sixth code on a challenge is refused even when right.
-    const check: FactorCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS ? { ok: false, reason: 'locked' } : await checkSecondFactor(tx, deps.keyring, challenge.userId, code, now);
+    const check: FactorCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS ? { ok: false, reason: 'locked' } : await checkChallengeFactor(tx, deps.keyring, challenge, code, now);
     const base = { actor: { type: 'user' as const, id: challenge.userId }, target: { type: 'user', id: challenge.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
     if (check.ok) {
       await tx.update(mfaChallenges).set({ usedAt: now }).where(and(eq(mfaChallenges.id, challengeId)));
@@ -49,7 +50,7 @@ export function throwForFailedCheck(check: FactorCheck & { ok: false }): never {
   throw new AuthError('mfa_code_invalid');
 }
 
-export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input: { challengeToken: string; code: string }, request: RequestContext, now: Date): Promise<SignedIn> {
+export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input: { challengeToken: string; code: string; rememberDevice?: boolean | undefined }, request: RequestContext, now: Date): Promise<SignedIn> {
   await enforceLimit(deps.limiter, `verify_mfa:ip:${request.ip}`, VERIFY_MFA_LIMIT, now);
   const located = isWellFormedToken(input.challengeToken) ? await lookupMfaChallenge(db.pool, sha256(input.challengeToken)) : null;
   if (!located) throw new AuthError('token_invalid');
@@ -63,5 +64,5 @@ export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input:
   }, { readOnly: true });
   if (!context.tenant || !context.user || context.user.disabledAt) throw new AuthError('invalid_credentials');
   const policy = parseSecurityPolicy(context.tenant.securityPolicy);
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2 }, request, now, clearFailures);
+  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2, rememberDevice: input.rememberDevice === true }, request, now, clearFailures);
 }

@@ -10,6 +10,8 @@ import { createSession, type CreatedSession } from '../sessions/create-session.j
 import { revokeSession } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { BACKUP_CODE_COUNT, hashBackupCode, newBackupCode } from './backup-codes.js';
+import { removeSmsFactor } from './oob-codes-sms.js';
+import { revokeUserDevices } from './remembered-devices.js';
 import { throwForFailedCheck } from './challenge.js';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp.js';
 import { checkSecondFactor, recordFactorFailure, totpContext } from './verify-second-factor.js';
@@ -110,6 +112,7 @@ export async function regenerateBackupCodes(db: Database, deps: AccountDeps, who
 async function removeFactors(tx: TenantTx, userId: string): Promise<void> {
   await tx.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId));
   await tx.delete(mfaTotp).where(eq(mfaTotp.userId, userId));
+  await removeSmsFactor(tx, userId);
 }
 
 export async function disableMfa(db: Database, deps: AccountDeps, who: MfaSubject, input: { password: string; code: string }, request: RequestContext, now: Date): Promise<void> {
@@ -119,6 +122,7 @@ export async function disableMfa(db: Database, deps: AccountDeps, who: MfaSubjec
   await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);
+    await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'mfa_disabled', request, now);
     const [tenant] = await tx.select().from(tenants);
     await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.disabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
     if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_disabled', tenantName: tenant?.name ?? '' }, now);
@@ -132,6 +136,7 @@ export async function resetUserMfa(db: Database, actor: { tenantId: string; user
     if (!target) throw new AuthError('not_found');
     if (target.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
     await removeFactors(tx, target.id);
+    await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
     await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
     await tx.update(sessions).set({ revokedAt: now, revokedReason: 'mfa_reset' }).where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
     await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'mfa.reset', target: { type: 'user', id: target.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });

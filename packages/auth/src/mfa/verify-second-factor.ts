@@ -17,7 +17,7 @@ export const USER_LOCK_THRESHOLD = 10;
 export const USER_LOCK_MS = 15 * 60_000;
 export const TOTP_PURPOSE = 'mfa_totp.secret';
 
-export type FactorCheck = { ok: true; method: 'totp' | 'backup_code' } | { ok: false; reason: 'invalid' | 'replayed' | 'locked' | 'not_enrolled' };
+export type FactorCheck = { ok: true; method: 'totp' | 'backup_code' | 'sms' } | { ok: false; reason: 'invalid' | 'replayed' | 'locked' | 'not_enrolled' };
 
 export function totpContext(tenantId: string, userId: string): { purpose: string; tenantId: string; rowId: string } {
   return { purpose: TOTP_PURPOSE, tenantId, rowId: userId };

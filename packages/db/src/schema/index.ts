@@ -7,3 +7,4 @@ export * from './passkeys.js';
 export * from './api-keys.js';
 export * from './sso.js';
 export * from './privacy.js';
+export * from './otp-devices.js';

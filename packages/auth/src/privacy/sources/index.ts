@@ -4,6 +4,7 @@ import { apiKeysSource, emailOutboxSource, linkedIdentitiesSource, mfaSource } f
 import { passkeysSource } from './passkeys-source.js';
 import { otpSources } from './otp-sources.js';
 import { passkeysSource } from './passkeys-source.js';
+import { otpSources } from './otp-sources.js';
 import type { PersonalDataSource } from './personal-data-source.js';
 import { legalHoldsSource, privacyRequestsSource } from './privacy-sources.js';
 import { privacyWebhooksSource } from './webhook-source.js';
@@ -18,6 +19,7 @@ export * from './personal-data-source.js';
 export const personalDataSources: readonly PersonalDataSource[] = Object.freeze([
   ...identitySources,
   mfaSource,
+  ...otpSources,
   passkeysSource,
   ...otpSources,
   passkeysSource,

@@ -1,0 +1,33 @@
+import { AuthError } from '@tessera/auth';
+import { beginSmsEnrollment, confirmSmsEnrollment, disableSms, otpStatus, sendSignInCode } from '@tessera/auth/mfa';
+import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
+import { beginSmsEnrollmentInput, oneTimeCodeInput, sendCodeInput } from '../inputs/otp.js';
+import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+
+const own = { access: {} } as const;
+
+/** Out-of-band one-time codes (docs/mfa-factors.md): SMS as a restricted second factor. */
+export const otpRouter = router({
+  status: sessionProcedure.meta(own).query(({ ctx }) => ctx.withTenant((tx) => otpStatus(tx, ctx.principal.userId, ctx.services.sms), { readOnly: true })),
+  beginSmsEnrollment: sessionProcedure.meta(own).input(beginSmsEnrollmentInput).mutation(async ({ ctx, input }) => {
+    assertRecentMfa(ctx.principal, ctx.now());
+    const sent = await beginSmsEnrollment(ctx.db, ctx.services.accounts, ctx.services.sms, ctx.principal, input.phone, requestOf(ctx), ctx.now());
+    return { phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
+  }),
+  confirmSmsEnrollment: sessionProcedure.meta(own).input(oneTimeCodeInput).mutation(async ({ ctx, input }) => {
+    await confirmSmsEnrollment(ctx.db, ctx.services.accounts, ctx.principal, input.code, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  disableSms: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
+    assertRecentMfa(ctx.principal, ctx.now());
+    await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  /** Texts a code for a pending sign-in challenge; e-mail codes never serve as a second factor (DESIGN "MFA"). */
+  sendCode: publicProcedure.meta({ access: 'public' }).input(sendCodeInput).mutation(async ({ ctx, input }) => {
+    if (input.channel === 'email') throw new AuthError('forbidden', { detail: 'E-mail codes cannot be used as a second factor.' });
+    const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
+    const sent = await sendSignInCode(ctx.db, ctx.services.accounts, ctx.services.sms, challengeToken, requestOf(ctx), ctx.now());
+    return { channel: 'sms' as const, phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
+  }),
+});
