@@ -3,8 +3,6 @@ import { identitySources } from './identity-sources.js';
 import { apiKeysSource, emailOutboxSource, linkedIdentitiesSource, mfaSource } from './module-sources.js';
 import { passkeysSource } from './passkeys-source.js';
 import { otpSources } from './otp-sources.js';
-import { passkeysSource } from './passkeys-source.js';
-import { otpSources } from './otp-sources.js';
 import type { PersonalDataSource } from './personal-data-source.js';
 import { legalHoldsSource, privacyRequestsSource } from './privacy-sources.js';
 import { privacyWebhooksSource } from './webhook-source.js';
@@ -19,8 +17,6 @@ export * from './personal-data-source.js';
 export const personalDataSources: readonly PersonalDataSource[] = Object.freeze([
   ...identitySources,
   mfaSource,
-  ...otpSources,
-  passkeysSource,
   ...otpSources,
   passkeysSource,
   apiKeysSource,
