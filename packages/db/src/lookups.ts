@@ -1,5 +1,6 @@
 /** Typed calls to the SECURITY DEFINER lookups made before the tenant is known (DESIGN rule 3). */
 import type pg from 'pg';
+import type { UserTokenKind } from './schema/identity.js';
 
 export interface TenantRef {
   id: string;
@@ -46,7 +47,7 @@ export async function resolveSession(pool: pg.Pool, tokenHash: Buffer, now: Date
 }
 
 /** Finds a single-use token (invite, reset, verification) by its exact hash. */
-export async function lookupUserToken(pool: pg.Pool, kind: 'invite' | 'password_reset' | 'email_verification', tokenHash: Buffer): Promise<{ tenantId: string; tokenId: string } | null> {
+export async function lookupUserToken(pool: pg.Pool, kind: UserTokenKind, tokenHash: Buffer): Promise<{ tenantId: string; tokenId: string } | null> {
   const { rows } = await pool.query<{ tenant_id: string; token_id: string }>('SELECT * FROM public.lookup_user_token($1, $2)', [kind, tokenHash]);
   const row = rows[0];
   return row ? { tenantId: row.tenant_id, tokenId: row.token_id } : null;

@@ -29,3 +29,5 @@ export const resetPasswordInput = z.strictObject({ token, newPassword: password 
 export const passwordStrengthInput = z.strictObject({ password, email: z.string().max(254).optional(), tenantSlug: z.string().max(40).optional() });
 export const acceptInviteInput = z.strictObject({ token, password, displayName: z.string().trim().min(1).max(100).optional() });
 export const verifyEmailInput = z.strictObject({ token });
+export const requestEmailChangeInput = z.strictObject({ newEmail: z.string().trim().min(3).max(254), password });
+export const confirmEmailChangeInput = z.strictObject({ token });

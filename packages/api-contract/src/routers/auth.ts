@@ -1,9 +1,9 @@
 import { AuthError } from '@tessera/auth';
 import { signInWithRememberedDevice, verifyMfaChallenge } from '@tessera/auth/mfa';
-import { acceptInvite, changePassword, loadMe, requestEmailVerification, requestPasswordReset, resetPassword, signIn, signOut, signUp, verifyEmail } from '@tessera/auth/accounts';
+import { acceptInvite, changePassword, confirmEmailChange, loadMe, requestEmailChange, requestEmailVerification, requestPasswordReset, resetPassword, signIn, signOut, signUp, verifyEmail } from '@tessera/auth/accounts';
 import { verifyMfaInput } from '../inputs/mfa.js';
 import {
-  acceptInviteInput, changePasswordInput, verifyEmailInput, passwordStrengthInput, requestPasswordResetInput, resetPasswordInput, signInInput, signUpInput,
+  acceptInviteInput, changePasswordInput, confirmEmailChangeInput, requestEmailChangeInput, verifyEmailInput, passwordStrengthInput, requestPasswordResetInput, resetPasswordInput, signInInput, signUpInput,
 } from '../inputs/auth.js';
 import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
@@ -67,6 +67,15 @@ export const authRouter = router({
   verifyEmail: publicProcedure.meta(anyone).input(verifyEmailInput).mutation(async ({ ctx, input }) => {
     await limitPerIp(ctx, 'verify_email', { max: 20, windowMs: 3_600_000 });
     await verifyEmail(ctx.db, input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  requestEmailChange: sessionProcedure.meta({ access: {} }).input(requestEmailChangeInput).mutation(async ({ ctx, input }) => {
+    await requestEmailChange(ctx.db, ctx.services.accounts, ctx.principal, input, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  confirmEmailChange: publicProcedure.meta(anyone).input(confirmEmailChangeInput).mutation(async ({ ctx, input }) => {
+    await limitPerIp(ctx, 'confirm_email_change', { max: 20, windowMs: 3_600_000 });
+    await confirmEmailChange(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
   acceptInvite: publicProcedure.meta(anyone).input(acceptInviteInput).mutation(async ({ ctx, input }) => {

@@ -22,7 +22,8 @@ export interface SignUpResult {
   session: CreatedSession;
 }
 
-function isUniqueViolation(error: unknown): boolean {
+/** A Postgres unique violation (23505), also when wrapped by drizzle as the cause. */
+export function isUniqueViolation(error: unknown): boolean {
   for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
     if ((e as { code?: unknown }).code === '23505') return true;
   }

@@ -1,5 +1,5 @@
 /** Single-use tokens (invite 7 days, reset 30 minutes): random, only the SHA-256 stored, used once. */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
 import { lookupUserToken, userTokens, type Database, type TenantTx, type UserTokenKind } from '@tessera/db';
 
@@ -7,14 +7,14 @@ export const TOKEN_LIFETIME_MS: Record<UserTokenKind, number> = {
   invite: 7 * 24 * 3_600_000,
   password_reset: 30 * 60_000,
   email_verification: 24 * 3_600_000,
+  email_change: 24 * 3_600_000,
 };
 
-
-export async function issueUserToken(tx: TenantTx, kind: UserTokenKind, userId: string, createdBy: string | null, now: Date): Promise<string> {
+export async function issueUserToken(tx: TenantTx, kind: UserTokenKind, userId: string, createdBy: string | null, now: Date, newEmail: string | null = null): Promise<string> {
   // One live token per user and kind: a new one invalidates the previous link.
   await tx.update(userTokens).set({ usedAt: now }).where(and(eq(userTokens.userId, userId), eq(userTokens.kind, kind), isNull(userTokens.usedAt)));
   const token = randomToken();
-  await tx.insert(userTokens).values({ tenantId: tx.tenantId, kind, userId, tokenHash: sha256(token), createdBy, createdAt: now, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]) });
+  await tx.insert(userTokens).values({ tenantId: tx.tenantId, kind, userId, tokenHash: sha256(token), createdBy, createdAt: now, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]), newEmail });
   return token;
 }
 
@@ -36,4 +36,9 @@ export async function consumeUserToken(tx: TenantTx, tokenId: string, kind: User
     .returning({ userId: userTokens.userId, expiresAt: userTokens.expiresAt });
   if (!row || row.expiresAt <= now) return null;
   return row.userId;
+}
+
+/** Kills every live token of these kinds for a user (e.g. reset links mailed to a replaced address). */
+export async function invalidateUserTokens(tx: TenantTx, userId: string, kinds: readonly UserTokenKind[], now: Date): Promise<void> {
+  await tx.update(userTokens).set({ usedAt: now }).where(and(eq(userTokens.userId, userId), inArray(userTokens.kind, [...kinds]), isNull(userTokens.usedAt)));
 }

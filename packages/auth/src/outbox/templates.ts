@@ -12,7 +12,10 @@ export type EmailTemplate =
   | { name: 'account_locked'; tenantName: string; minutes: number }
   | { name: 'mfa_enabled'; tenantName: string }
   | { name: 'mfa_disabled'; tenantName: string }
-  | { name: 'api_key_created'; tenantName: string; keyName: string; prefix: string };
+  | { name: 'api_key_created'; tenantName: string; keyName: string; prefix: string }
+  | { name: 'confirm_email_change'; tenantName: string; link: string }
+  | { name: 'email_change_requested'; tenantName: string; newAddress: string }
+  | { name: 'email_changed'; tenantName: string; newAddress: string };
 
 const NOT_YOU = 'If this was not you, reset your password now and contact your administrator.';
 
@@ -36,6 +39,12 @@ export function renderEmail(t: EmailTemplate): { subject: string; body: string }
       return { subject: 'Two-factor authentication enabled', body: `Two-factor authentication was enabled on your ${t.tenantName} account.\n\n${NOT_YOU}` };
     case 'mfa_disabled':
       return { subject: 'Two-factor authentication disabled', body: `Two-factor authentication was disabled on your ${t.tenantName} account.\n\n${NOT_YOU}` };
+    case 'confirm_email_change':
+      return { subject: `Confirm your new e-mail address for ${t.tenantName}`, body: `Someone asked to use this address for their ${t.tenantName} account. Confirm within 24 hours: ${t.link}\n\nIf you did not ask for this, ignore this message; nothing changes.` };
+    case 'email_change_requested':
+      return { subject: 'A change of your e-mail address was requested', body: `Someone signed in to your ${t.tenantName} account asked to change its address to ${t.newAddress}. It changes only when that address confirms.\n\n${NOT_YOU}` };
+    case 'email_changed':
+      return { subject: 'Your e-mail address was changed', body: `Your ${t.tenantName} account now uses ${t.newAddress}; this address no longer signs in or receives its mail.\n\n${NOT_YOU}` };
     case 'api_key_created':
       return { subject: 'A new API key was created', body: `The API key "${t.keyName}" (${t.prefix}...) was created in ${t.tenantName}.\n\nIf you did not expect this, revoke it in the console.` };
   }

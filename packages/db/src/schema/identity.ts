@@ -43,7 +43,7 @@ export const loginThrottles = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.email] })],
 );
 
-export type UserTokenKind = 'invite' | 'password_reset' | 'email_verification';
+export type UserTokenKind = 'invite' | 'password_reset' | 'email_verification' | 'email_change';
 
 export const userTokens = pgTable(
   'user_tokens',
@@ -57,6 +57,8 @@ export const userTokens = pgTable(
     createdAt: tz('created_at').notNull().defaultNow(),
     expiresAt: tz('expires_at').notNull(),
     usedAt: tz('used_at'),
+    /** email_change only: the normalised address waiting for confirmation (migration 0013). */
+    newEmail: text('new_email'),
   },
   (t) => [
     unique('user_tokens_tenant_id_id_key').on(t.tenantId, t.id),

@@ -58,10 +58,11 @@ export const loginThrottlesSource: PersonalDataSource = {
 
 export const userTokensSource: PersonalDataSource = {
   name: 'user_tokens',
-  description: 'Invitations, password resets and e-mail verifications for you or sent by you (never the tokens).',
+  description: 'Invitations, password resets, e-mail verifications and address changes for you or sent by you (never the tokens).',
   tables: ['user_tokens'],
-  columns: ['id', 'kind', 'relation', 'createdAt', 'expiresAt', 'usedAt'],
+  columns: ['id', 'kind', 'relation', 'newEmail', 'createdAt', 'expiresAt', 'usedAt'],
   query: `SELECT id::text AS "id", kind AS "kind", CASE WHEN user_id = $1::uuid THEN 'for_you' ELSE 'sent_by_you' END AS "relation",
+            CASE WHEN user_id = $1::uuid THEN new_email END AS "newEmail",
             ${ISO('created_at', 'createdAt')}, ${ISO('expires_at', 'expiresAt')}, ${ISO('used_at', 'usedAt')}
           FROM public.user_tokens WHERE (user_id = $1::uuid OR created_by = $1::uuid)
           ORDER BY created_at, id`,
