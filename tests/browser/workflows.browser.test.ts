@@ -61,7 +61,7 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
     return page;
   }
 
-  /** The invite link's token, read from the outbox as the mail sender would. */
+  /** The newest link token mailed to `address`, read from the outbox as the mail sender would. */
   async function inviteTokenFor(address: string): Promise<string> {
     const { rows } = await db.owner.pool.query<{ id: string; body: string }>(
       'SELECT id, body FROM email_outbox WHERE tenant_id = $1 AND to_address = $2 ORDER BY created_at DESC LIMIT 1',
@@ -75,7 +75,7 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
       rowId: row.id,
     });
     const match = /#token=([A-Za-z0-9_-]{43})/.exec(body);
-    if (!match?.[1]) throw new Error('no token in the invite mail');
+    if (!match?.[1]) throw new Error(`no token in the newest mail to ${address}`);
     return match[1];
   }
 
@@ -260,6 +260,22 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
     ]);
     expect(left.rowCount).toBe(0);
   }, 120_000);
+
+  test('change the e-mail address from the Security page; the link mailed to it confirms', async () => {
+    const page = pageOf('owner');
+    await page.goto(`${server.origin}/security`);
+    await page.getByLabel('New e-mail address').fill('owner.new@workflow.example');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Change address' }).click();
+    await page.getByText(/owner\.new@workflow\.example can be used/).waitFor();
+    const token = await inviteTokenFor('owner.new@workflow.example');
+    await page.goto(`${server.origin}/confirm-email-change#token=${token}`);
+    expect(page.url()).not.toContain(token); // the fragment is captured and dropped
+    await page.getByRole('button', { name: 'Use this address' }).click();
+    await page.getByText('Your account now uses this address.').waitFor();
+    await page.goto(`${server.origin}/security`);
+    await page.getByText('You sign in as owner.new@workflow.example').waitFor();
+  }, 45_000);
 
   test('no page kept anything in localStorage or sessionStorage (no secret at rest in the browser)', async () => {
     for (const page of Object.values(pages)) {

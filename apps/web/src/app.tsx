@@ -4,6 +4,7 @@ import { Loading, ErrorMessage } from './components/states';
 import { AdminPage } from './features/admin/admin-page';
 import { AcceptInvitePage } from './features/auth/accept-invite';
 import { ResetPasswordPage } from './features/auth/reset-password';
+import { ConfirmLinkPage } from './features/auth/confirm-link';
 import { SignInPage } from './features/auth/sign-in';
 import { SignUpPage } from './features/auth/sign-up';
 import { AuditPage } from './features/audit/audit-page';
@@ -48,6 +49,11 @@ const PUBLIC: Record<string, { title: string; render: () => ReactNode }> = {
   '/sign-up': { title: 'Create your organisation', render: () => <SignUpPage /> },
   '/accept-invite': { title: 'Accept invitation', render: () => <AcceptInvitePage /> },
   '/reset-password': { title: 'Reset password', render: () => <ResetPasswordPage /> },
+  '/verify-email': { title: 'Confirm e-mail', render: () => <ConfirmLinkPage kind="verify-email" /> },
+  '/confirm-email-change': {
+    title: 'Confirm new e-mail',
+    render: () => <ConfirmLinkPage kind="email-change" />,
+  },
 };
 
 export function App(): JSX.Element {
