@@ -4,18 +4,20 @@
 // private addresses in production (DESIGN "Outbound URLs"), and that one tenant can neither see
 // nor touch another tenant's endpoints or delivery log (RLS; DESIGN rule 1).
 import { randomUUID } from 'node:crypto';
-import { createPrivacyRequest, recordPrivacyWebhookEvent, webhookSecretContext } from '@tessera/auth/privacy';
+import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
+import { createPrivacyRequest, recordPrivacyWebhookEvent, reencryptWebhookSecrets, webhookSecretContext } from '@tessera/auth/privacy';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import type { Principal, Role, Services } from '../context.js';
-import { createTestContext, testServices } from '../testing/index.js';
+import { createTestContext, testAccountDeps, testServices } from '../testing/index.js';
 import { createCallerFactory, router } from '../trpc.js';
 import { privacyRouter } from './privacy.js';
 
 const db = useTestDatabase();
 const callerOf = createCallerFactory(router({ privacy: privacyRouter }));
 const loopbacks: string[] = [];
-const dev = testServices({ sso: { outbound: { mode: 'development', onLoopback: (host) => loopbacks.push(host) }, platformProviders: [] } });
+const keySpec = generateKeyringSpec(1);
+const dev = testServices({ accounts: testAccountDeps({ keyring: parseKeyring(keySpec) }), sso: { outbound: { mode: 'development', onLoopback: (host) => loopbacks.push(host) }, platformProviders: [] } });
 const prod: Services = { ...dev, sso: { outbound: { mode: 'production' }, platformProviders: [] } };
 const T0 = new Date('2026-05-31T08:00:00Z');
 const URL_OK = 'http://127.0.0.1:9/hooks';
@@ -133,4 +135,16 @@ describe('outbound URL rule', () => {
     await as(t.owner, dev).update({ id: endpoint.id, url: 'http://127.0.0.1:8080/x' });
     expect(loopbacks).toEqual(['127.0.0.1']);
   });
+});
+
+test('key rotation re-encrypts endpoint secrets under the new first key, once', async () => {
+  const t = await tenant();
+  const { endpoint, secret } = await as(t.owner).create({ url: URL_OK });
+  const ring = parseKeyring(`${generateKeyringSpec(2)},${keySpec}`);
+  const first = await reencryptWebhookSecrets(db.app, ring);
+  expect(first.reencrypted).toBe(first.checked);
+  expect(await reencryptWebhookSecrets(db.app, ring)).toEqual({ checked: first.checked, reencrypted: 0 });
+  const { rows } = await db.owner.pool.query<{ secret_ciphertext: string }>('SELECT secret_ciphertext FROM privacy_webhook_endpoints WHERE id = $1', [endpoint.id]);
+  expect(ring.needsRotation(rows[0]?.secret_ciphertext ?? '')).toBe(false);
+  expect(ring.decryptString(rows[0]?.secret_ciphertext ?? '', webhookSecretContext(t.id, endpoint.id))).toBe(secret);
 });

@@ -43,21 +43,27 @@ export function webhookRetryDelayMs(attempts: number): number {
 
 interface DueRow {
   id: string; status: WebhookDeliveryStatus; next_attempt_at: Date | null; payload: string; event_id: string; event_type: PrivacyWebhookEvent;
-  endpoint_id: string | null; url: string | null; disabled_at: Date | null; secret_ciphertext: string | null;
+  request_status: string; endpoint_id: string | null; url: string | null; disabled_at: Date | null; secret_ciphertext: string | null;
   previous_secret_ciphertext: string | null; previous_secret_expires_at: Date | null;
 }
 
 /** Loads a due delivery with its endpoint's secret(s); cancels one whose endpoint is gone or disabled. */
 export async function prepareWebhookDelivery(tx: TenantTx, deliveryId: string, keyring: Keyring, now: Date): Promise<PreparedDelivery> {
   const { rows } = await tx.client.query<DueRow>(
-    `SELECT d.id, d.status, d.next_attempt_at, d.payload, d.event_id, d.event_type, d.endpoint_id, e.url, e.disabled_at, e.secret_ciphertext,
-            e.previous_secret_ciphertext, e.previous_secret_expires_at
-     FROM public.privacy_webhook_deliveries d LEFT JOIN public.privacy_webhook_endpoints e ON e.id = d.endpoint_id
+    `SELECT d.id, d.status, d.next_attempt_at, d.payload, d.event_id, d.event_type, r.status AS request_status, d.endpoint_id, e.url, e.disabled_at,
+            e.secret_ciphertext, e.previous_secret_ciphertext, e.previous_secret_expires_at
+     FROM public.privacy_webhook_deliveries d JOIN public.privacy_requests r ON r.id = d.request_id
+     LEFT JOIN public.privacy_webhook_endpoints e ON e.id = d.endpoint_id
      WHERE d.id = $1`, [deliveryId]);
   const row = rows[0];
   if (!row) return { status: 'skip', reason: 'not_found' };
   if (row.status !== 'pending') return { status: 'skip', reason: row.status };
   if (row.next_attempt_at && row.next_attempt_at > now) return { status: 'skip', reason: 'not_due' };
+  if (row.event_type === 'privacy.erasure.started' && (row.request_status === 'failed' || row.request_status === 'rejected')) {
+    // Tessera will not erase: do not tell the tenant's systems to start.
+    await tx.client.query(`UPDATE public.privacy_webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL, last_error = 'request no longer open', updated_at = $2 WHERE id = $1`, [row.id, now]);
+    return { status: 'skip', reason: 'request_closed' };
+  }
   if (!row.endpoint_id || !row.url || !row.secret_ciphertext || row.disabled_at) {
     if (row.endpoint_id) await releaseEndpointDeliveries(tx, row.endpoint_id, 'cancel', now);
     else await tx.client.query(`UPDATE public.privacy_webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = $2 WHERE id = $1`, [row.id, now]);
