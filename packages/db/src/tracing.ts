@@ -23,11 +23,15 @@ function clean(attributes: SpanAttributes): Attributes {
   return out;
 }
 
+/** Spans a caller marked failed without throwing (a tRPC result `{ ok: false }`): never set OK. */
+const failed = new WeakSet<Span>();
+
 /**
  * Marks a span as failed with the error's code (a domain code such as `invalid_credentials`,
  * looked up on the error and its cause) or its name; never the message, which may carry input.
  */
 export function markSpanFailed(span: Span, error: unknown): void {
+  failed.add(span);
   const errorName = error instanceof Error ? error.name : 'Error';
   const codeOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined);
   const causeCode = codeOf((error as { cause?: unknown } | null)?.cause);
@@ -46,7 +50,7 @@ export async function withSpan<T>(name: string, attributes: SpanAttributes, fn: 
   const span = tracer.startSpan(name, { kind, attributes: clean(attributes) });
   try {
     const result = await context.with(trace.setSpan(context.active(), span), () => fn(span));
-    span.setStatus({ code: SpanStatusCode.OK });
+    if (!failed.has(span)) span.setStatus({ code: SpanStatusCode.OK });
     return result;
   } catch (error) {
     markSpanFailed(span, error);
