@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
 import {
-  acknowledgeWebhookDelivery, createPrivacyRequest, createWebhookEndpoint, listDueWebhookDeliveries, MAX_WEBHOOK_ATTEMPTS, verifyWebhookSignature,
+  acknowledgeWebhookDelivery, createPrivacyRequest, createWebhookEndpoint, updateWebhookEndpoint, listDueWebhookDeliveries, MAX_WEBHOOK_ATTEMPTS, verifyWebhookSignature,
   type PrivacyActor,
 } from '@tessera/auth/privacy';
 import type { OutboundPolicy } from '@tessera/auth/sso';
@@ -175,6 +175,19 @@ describe('erasure waiting for acknowledgements', () => {
     expect(await statusOf(id)).toBe('pending');
     expect(await handleDeletionJob({ data: { tenantId: t.tenantId, requestId: id } }, jobDeps())).toEqual({ status: 'completed' });
   });
+});
+
+test('disabling the endpoint an erasure waits for cancels its deliveries and lets the erasure run', async () => {
+  const t = await tenant();
+  const hook = await endpoint(t, { requireAck: true });
+  const id = await request(t, 'deletion');
+  expect(await handleDeletionJob({ data: { tenantId: t.tenantId, requestId: id } }, jobDeps())).toMatchObject({ reason: 'awaiting_acknowledgement' });
+  await db.withTenant(t.tenantId, (tx) => updateWebhookEndpoint(tx, t.owner, { id: hook.id, enabled: false }, { keyring, outbound, now: new Date() }));
+  expect(await statusOf(id)).toBe('pending');
+  expect((await deliveries(t.tenantId)).map((d) => d.status)).toEqual(['cancelled']);
+  expect(await handleDeletionJob({ data: { tenantId: t.tenantId, requestId: id } }, jobDeps())).toEqual({ status: 'completed' });
+  expect(await deliver(t.tenantId)).toEqual([]);
+  expect(received.get(t.path)).toBeUndefined();
 });
 
 test('through pg-boss: the registered workers deliver the events of an export', async () => {
