@@ -3,7 +3,7 @@
  * so `account_locked` reveals nothing (DESIGN "Identity"). Each call commits on its own
  * transaction before the caller throws (DESIGN "Failure bookkeeping").
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { loginThrottles, users, type TenantTx } from '@tessera/db';
 import { lockSeconds, type SecurityPolicy } from '../tenants/security-policy.js';
 
@@ -42,6 +42,6 @@ export async function recordFailure(tx: TenantTx, policy: SecurityPolicy, email:
 
 /** After a success: failures forgotten; the lockout count decays only through successes. */
 export async function clearFailures(tx: TenantTx, email: string): Promise<void> {
-  await tx.update(loginThrottles).set({ failures: 0, lockouts: 0, lockedUntil: null }).where(and(eq(loginThrottles.email, email)));
+  await tx.update(loginThrottles).set({ failures: 0, lockouts: 0, lockedUntil: null }).where(eq(loginThrottles.email, email));
   await tx.update(users).set({ failedLoginAttempts: 0, lockedUntil: null }).where(eq(users.email, email));
 }

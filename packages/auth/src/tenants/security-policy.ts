@@ -1,4 +1,5 @@
 /** A tenant's security policy (tenants.security_policy), with defaults and bounds in one place. */
+import { minimumLengthFor } from '../passwords/minimum-length.js';
 export type MfaRequirement = 'off' | 'admins' | 'all';
 
 export interface SecurityPolicy {
@@ -73,8 +74,7 @@ export function parseSecurityPolicy(stored: Record<string, unknown> | null | und
 
 /** NIST SP 800-63B rev 4: 15 when the password may be the only factor; 8 only when MFA is enforced for all. */
 export function effectiveMinLength(policy: Pick<SecurityPolicy, 'mfaRequired' | 'passwordMinLength'>): number {
-  const floor = policy.mfaRequired === 'all' ? 8 : 15;
-  return Math.max(floor, policy.passwordMinLength);
+  return minimumLengthFor(policy);
 }
 
 /** Exponential backoff: base * 2^(lockouts-1), capped. */
