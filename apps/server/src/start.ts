@@ -73,6 +73,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
       ? await startPrivacyWorkers({
           database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log,
           dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
+          webhooks: { outbound: { mode: config.nodeEnv === 'production' ? 'production' : 'development', onLoopback: (host: string) => log(`WARNING: privacy webhook ${host} is loopback (allowed outside production only)`) } },
           ...(metrics ? { onJobFinished: (queue: string, outcome: string, seconds: number) => metrics.jobFinished(queue, outcome, seconds) } : {}),
         })
       : null;

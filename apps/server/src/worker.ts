@@ -31,6 +31,7 @@ try {
   const workers = await startPrivacyWorkers({
     database, keyring: parseKeyring(keys), consoleUrl: config.publicUrl, logger,
     dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
+    webhooks: { outbound: { mode: config.nodeEnv === 'production' ? 'production' : 'development', onLoopback: (host: string) => logger.warn({ host }, 'privacy webhook is loopback (allowed outside production only)') } },
   });
   logger.info({}, 'Tessera GDPR workers started');
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {

@@ -4,6 +4,7 @@
  * keep decrypting until this finishes, then can be retired (docs/runbooks/key-rotation.md).
  */
 import { parseKeyring, reencryptAllSecrets, reencryptSsoSecrets } from '@tessera/api';
+import { reencryptWebhookSecrets } from '@tessera/auth/privacy';
 import { createDatabase } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess } from '../config.js';
 
@@ -19,6 +20,8 @@ try {
     log(`checked ${report.checked} encrypted row(s), re-encrypted ${report.reencrypted}`);
     const sso = await reencryptSsoSecrets(database, keyring);
     log(`checked ${sso.checked} SSO client secret(s), re-encrypted ${sso.reencrypted}${sso.failed.length ? `, ${sso.failed.length} did not decrypt (left as they are)` : ''}`);
+    const webhooks = await reencryptWebhookSecrets(database, keyring);
+    log(`checked ${webhooks.checked} privacy webhook secret(s), re-encrypted ${webhooks.reencrypted}`);
   } finally {
     await database.close();
   }
