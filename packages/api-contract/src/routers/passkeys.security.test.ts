@@ -159,10 +159,10 @@ describe('whose credential', () => {
 describe('passwordless policy', () => {
   test('refused while the tenant has not allowed it, for known and unknown organisations alike', async () => {
     const owner = await enrolled();
-    const known = anon(owner).passkeys.authenticationOptions({ tenantSlug: owner.tenant.slug });
-    await expect(known).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const known = await anon(owner).passkeys.authenticationOptions({ tenantSlug: owner.tenant.slug }).catch((e: unknown) => e);
     const unknown = await anon(owner).passkeys.authenticationOptions({ tenantSlug: 'no-such-org' }).catch((e: unknown) => e);
-    expect(unknown).toMatchObject({ code: 'FORBIDDEN', message: (await known.catch((e: { message: string }) => e)).message });
+    expect(known).toMatchObject({ code: 'FORBIDDEN' });
+    expect(unknown).toMatchObject({ code: 'FORBIDDEN', message: (known as Error).message });
   });
 
   test('switched off between options and assertion: refused and audited', async () => {

@@ -62,6 +62,20 @@ export interface SoftAuthenticatorOptions {
   counterStep?: number;
 }
 
+interface SoftCredential {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  clientExtensionResults: Record<string, never>;
+  authenticatorAttachment: 'platform';
+}
+export interface SoftRegistration extends SoftCredential {
+  response: { clientDataJSON: string; attestationObject: string; transports: 'internal'[] };
+}
+export interface SoftAssertion extends SoftCredential {
+  response: { clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string };
+}
+
 export class SoftAuthenticator {
   readonly credentialId: Buffer;
   counter = 0;
@@ -100,7 +114,7 @@ export class SoftAuthenticator {
   }
 
   /** navigator.credentials.create() as @simplewebauthn/browser's startRegistration returns it. */
-  register(options: { challenge: string; user: { id: string } }, o: Overrides = {}) {
+  register(options: { challenge: string; user: { id: string } }, o: Overrides = {}): SoftRegistration {
     this.userHandle = options.user.id;
     const cose = encodeCbor(new Map<Cbor, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, this.x], [-3, this.y]]));
     const idLength = Buffer.alloc(2);
@@ -119,7 +133,7 @@ export class SoftAuthenticator {
   }
 
   /** navigator.credentials.get() as startAuthentication returns it. */
-  authenticate(options: { challenge: string }, o: Overrides = {}) {
+  authenticate(options: { challenge: string }, o: Overrides = {}): SoftAssertion {
     const counter = o.counter ?? this.counter + (this.options.counterStep ?? 1);
     if (o.counter === undefined) this.counter = counter;
     const authData = this.authData(o, counter, null);

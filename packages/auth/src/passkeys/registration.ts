@@ -6,8 +6,8 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
-import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { toLibraryRegistration, type RegistrationResponseInput } from './wire.js';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { toLibraryRegistration, type PasskeyCreationOptionsJSON, type RegistrationResponseInput } from './wire.js';
 import { tenants, users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -36,7 +36,7 @@ export function userHandleOf(userId: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(Buffer.from(userId.replace(/-/g, ''), 'hex'));
 }
 
-export async function passkeyRegistrationOptions(db: Database, deps: AccountDeps, who: PasskeySubject, now: Date): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function passkeyRegistrationOptions(db: Database, deps: AccountDeps, who: PasskeySubject, now: Date): Promise<PasskeyCreationOptionsJSON> {
   const rp = relyingPartyFor(deps.publicUrl);
   return withTenant(db, who.tenantId, async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));

@@ -9,7 +9,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
-import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { lookupMfaChallenge, lookupTenantBySlug, mfaChallenges, tenants, users, webauthnCredentials, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
@@ -25,7 +25,7 @@ import { PASSKEY_CHALLENGE_TTL_MS, storeChallenge } from './challenges.js';
 import { refusalError } from './refusals.js';
 import { relyingPartyFor } from './relying-party.js';
 import { userHandleOf } from './registration.js';
-import { toLibraryAuthentication, type AuthenticationResponseInput } from './wire.js';
+import { toLibraryAuthentication, type AuthenticationResponseInput, type PasskeyRequestOptionsJSON } from './wire.js';
 
 export const PASSKEY_OPTIONS_LIMIT = { max: 30, windowMs: 60_000 } as const;
 export const PASSWORDLESS_OFF = 'Passkey sign-in without a password is not turned on for this organisation.';
@@ -38,7 +38,7 @@ async function locateMfaChallenge(db: Database, token: string): Promise<{ tenant
   return located;
 }
 
-export async function passkeySignInOptions(db: Database, deps: AccountDeps, target: PasskeySignInTarget, request: RequestContext, now: Date): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function passkeySignInOptions(db: Database, deps: AccountDeps, target: PasskeySignInTarget, request: RequestContext, now: Date): Promise<PasskeyRequestOptionsJSON> {
   await enforceLimit(deps.limiter, `passkey_options:ip:${request.ip}`, PASSKEY_OPTIONS_LIMIT, now);
   const rp = relyingPartyFor(deps.publicUrl);
   if ('challengeToken' in target) {

@@ -4,8 +4,8 @@
  */
 import { eq } from 'drizzle-orm';
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
-import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { toLibraryAuthentication, type AuthenticationResponseInput } from './wire.js';
+
+import { toLibraryAuthentication, type AuthenticationResponseInput, type PasskeyRequestOptionsJSON } from './wire.js';
 import { sessions, webauthnCredentials, withTenant, type Database } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -16,7 +16,7 @@ import type { PasskeySubject } from './registration.js';
 import { refusalError } from './refusals.js';
 import { relyingPartyFor } from './relying-party.js';
 
-export async function passkeyStepUpOptions(db: Database, deps: AccountDeps, who: PasskeySubject, now: Date): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function passkeyStepUpOptions(db: Database, deps: AccountDeps, who: PasskeySubject, now: Date): Promise<PasskeyRequestOptionsJSON> {
   const rp = relyingPartyFor(deps.publicUrl);
   return withTenant(db, who.tenantId, async (tx) => {
     const credentials = await tx.select().from(webauthnCredentials).where(eq(webauthnCredentials.userId, who.userId));

@@ -37,3 +37,37 @@ export function toLibraryRegistration(input: RegistrationResponseInput): Registr
 export function toLibraryAuthentication(input: AuthenticationResponseInput): AuthenticationResponseJSON {
   return JSON.parse(JSON.stringify(input)) as AuthenticationResponseJSON;
 }
+
+interface CredentialDescriptor {
+  id: string;
+  type: string;
+  transports?: string[];
+}
+
+/**
+ * The options handed to the browser (WebAuthn Level 3 JSON), declared here so the contract's
+ * types do not reach into @simplewebauthn/server (the console cannot resolve it).
+ */
+export interface PasskeyCreationOptionsJSON {
+  rp: { id?: string; name: string };
+  user: { id: string; name: string; displayName: string };
+  challenge: string;
+  pubKeyCredParams: { alg: number; type: string }[];
+  timeout?: number;
+  excludeCredentials?: CredentialDescriptor[];
+  authenticatorSelection?: { authenticatorAttachment?: string; residentKey?: string; requireResidentKey?: boolean; userVerification?: string };
+  hints?: string[];
+  attestation?: string;
+  attestationFormats?: string[];
+  extensions?: object;
+}
+
+export interface PasskeyRequestOptionsJSON {
+  challenge: string;
+  timeout?: number;
+  rpId?: string;
+  allowCredentials?: CredentialDescriptor[];
+  userVerification?: string;
+  hints?: string[];
+  extensions?: object;
+}

@@ -6,6 +6,7 @@ import { signInInput, verifyMfaInput } from '@tessera/api-contract/inputs';
 import { useState, type FormEvent, type JSX } from 'react';
 import { FormAlert, SubmitButton, TextField } from '../../components/fields';
 import { formValues, useForm } from '../../lib/forms';
+import { passkeyPasswordless, passkeySecondFactor } from '../../lib/passkeys';
 import { Link, navigate, useLocation } from '../../lib/router';
 import { refreshSession, safeNext } from '../../lib/session';
 import { api } from '../../lib/trpc';
@@ -15,6 +16,7 @@ export function SignInPage(): JSX.Element {
   const [challenge, setChallenge] = useState<string | null>(null);
   const password = useForm(['tenantSlug', 'email', 'password']);
   const second = useForm(['code']);
+  const passkey = useForm(['tenantSlug']);
   const next = safeNext(search.get('next'));
 
   const done = async (): Promise<void> => {
@@ -45,6 +47,18 @@ export function SignInPage(): JSX.Element {
     if (result) await done();
   };
 
+  const usePasskey = async (): Promise<void> => {
+    if (challenge && (await second.run({}, () => passkeySecondFactor(challenge))) !== undefined)
+      await done();
+  };
+
+  /** Passwordless: only the organisation is needed; the authenticator offers its passkeys. */
+  const passwordless = async (form: HTMLFormElement | null): Promise<void> => {
+    const tenantSlug = (form ? formValues(form)['tenantSlug'] : '')?.trim() ?? '';
+    if (!tenantSlug) return passkey.fail({ tenantSlug: 'Enter your organisation first.' });
+    if ((await passkey.run({}, () => passkeyPasswordless(tenantSlug))) !== undefined) await done();
+  };
+
   if (challenge) {
     return (
       <section className="card narrow" aria-labelledby="mfa-title">
@@ -68,6 +82,14 @@ export function SignInPage(): JSX.Element {
             <SubmitButton pending={second.pending} pendingText="Verifying…">
               Verify
             </SubmitButton>
+            <button
+              type="button"
+              className="secondary"
+              onClick={usePasskey}
+              disabled={second.pending}
+            >
+              Use a passkey
+            </button>
             <button type="button" className="secondary" onClick={() => setChallenge(null)}>
               Start over
             </button>
@@ -89,7 +111,7 @@ export function SignInPage(): JSX.Element {
           required
           defaultValue={search.get('tenant') ?? ''}
           hint="The short name of your organisation, e.g. acme."
-          error={password.errors['tenantSlug']}
+          error={password.errors['tenantSlug'] ?? passkey.errors['tenantSlug']}
         />
         <TextField
           label="Email"
@@ -111,7 +133,16 @@ export function SignInPage(): JSX.Element {
           <SubmitButton pending={password.pending} pendingText="Signing in…">
             Sign in
           </SubmitButton>
+          <button
+            type="button"
+            className="secondary"
+            disabled={passkey.pending}
+            onClick={(event) => passwordless(event.currentTarget.form)}
+          >
+            {passkey.pending ? 'Waiting for your device…' : 'Sign in with a passkey'}
+          </button>
         </div>
+        <FormAlert message={passkey.formError} />
       </form>
       <p className="links">
         <Link to="/reset-password">Forgot your password?</Link> ·{' '}

@@ -4,6 +4,7 @@ import { useLocation } from '../../lib/router';
 import type { Me } from '../../lib/session';
 import { ChangePasswordSection } from './change-password';
 import { MfaSection } from './mfa-section';
+import { PasskeysSection } from './passkeys-section';
 import { SessionsSection } from './sessions-section';
 
 export function SecurityPage({ me }: { me: Me }): JSX.Element {
@@ -15,6 +16,7 @@ export function SecurityPage({ me }: { me: Me }): JSX.Element {
         <Notice>Welcome! Protect your account: turn on two-factor authentication below.</Notice>
       ) : null}
       <MfaSection />
+      <PasskeysSection />
       <SessionsSection />
       <ChangePasswordSection email={me.user.email} />
     </>
