@@ -100,6 +100,7 @@ describe.skipIf(!redisBinary)('two API processes and two workers on one PostgreS
     const worker = (name: string): Promise<NodeChild> =>
       startNodeChild(name, path.join(dist, 'worker.js'), { ...shared, TESSERA_HOME: path.join(home, name) }, /Tessera GDPR workers started/);
     // All at once: the database is migrated already, and the migrator is serialised by an advisory lock.
+    const startedAt = performance.now();
     const started = await Promise.allSettled([api('api-a', { REDIS_URL: redis.url }), api('api-b', { REDIS_URL: redis.url }), api('api-solo', {}), worker('worker-1'), worker('worker-2')]);
     const ready = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -108,6 +109,7 @@ describe.skipIf(!redisBinary)('two API processes and two workers on one PostgreS
       throw failure?.reason ?? new Error('a process did not start');
     }
     [a, b, solo, w1, w2] = ready as [NodeChild, NodeChild, NodeChild, NodeChild, NodeChild];
+    process.stdout.write(`cluster: 3 API processes and 2 workers ready after ${Math.round(performance.now() - startedAt)} ms\n`);
   }, 90_000);
 
   afterAll(async () => {
