@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parsePlatformProviders, PlatformProviderConfigError, type PlatformProvider } from '@tessera/api';
 import { z } from 'zod';
 
-export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL'] as const;
+export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL', 'TWILIO_AUTH_TOKEN'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 export class ConfigError extends Error {
@@ -57,6 +57,10 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16).optional(),
   SMTP_URL: z.string().refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL').optional(),
   REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').optional(),
+  // SMS one-time codes (docs/mfa-factors.md): all three or none; without them production has no SMS.
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC...)').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  TWILIO_FROM: z.string().regex(/^(\+[1-9][0-9]{7,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number or a Messaging Service SID (MG...)').optional(),
   TRUST_PROXY: z.string().optional(),
   METRICS_PORT: int(1, 65_535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -93,6 +97,8 @@ export interface Config {
   breachCheck: { enabled: boolean; baseUrl: string | undefined };
   /** Platform-wide OIDC providers (SSO_PROVIDERS=google,entra; SSO_<ID>_ISSUER, _CLIENT_ID, _CLIENT_SECRET[_FILE], _NAME). */
   ssoProviders: readonly PlatformProvider[];
+  /** Twilio for SMS codes (TWILIO_ACCOUNT_SID, TWILIO_FROM; the token is in `secrets`); null: none. */
+  twilio: { accountSid: string; from: string } | null;
   /** /metrics on its own port (METRICS_PORT) or on the API port behind METRICS_TOKEN. */
   metricsPort: number | undefined;
   /**
@@ -154,6 +160,9 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     const missing = required.filter((name) => e[name] === undefined);
     if (missing.length) throw new ConfigError(missing, `production refuses generated secrets and the embedded database; set ${missing.join(', ')}`);
   }
+  const twilioVars = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const;
+  const twilioSet = twilioVars.filter((name) => e[name] !== undefined);
+  if (twilioSet.length > 0 && twilioSet.length < twilioVars.length) throw new ConfigError(twilioVars.filter((name) => e[name] === undefined), 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM are set together or not at all');
   let ssoProviders: PlatformProvider[];
   try {
     ssoProviders = parsePlatformProviders(env, e.NODE_ENV === 'production' ? 'production' : 'development', readFile);
@@ -174,6 +183,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
     tenantSignup: e.TENANT_SIGNUP,
     ssoProviders,
+    twilio: e.TWILIO_ACCOUNT_SID && e.TWILIO_FROM ? { accountSid: e.TWILIO_ACCOUNT_SID, from: e.TWILIO_FROM } : null,
     metricsPort: e.METRICS_PORT,
     workers: { inProcess: e.IN_PROCESS_WORKERS === 'on', dispatchIntervalMs: e.GDPR_DISPATCH_INTERVAL_SECONDS * 1000, staleAfterMs: e.GDPR_STALE_AFTER_SECONDS * 1000 },
     loadShedding: {

@@ -1,5 +1,6 @@
 import type { Services } from '@tessera/api-contract';
 import { parseKeyring } from '@tessera/auth';
+import { createSmsGateway, developmentSmsProvider, twilioSmsProvider, type SmsProvider, type TwilioSmsOptions } from '@tessera/auth/mfa';
 import { parsePepperRing } from '@tessera/auth/api-keys';
 import { platformProviderInfo, type OutboundMode, type PlatformProvider } from '@tessera/auth/sso';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/accounts';
@@ -15,6 +16,17 @@ export interface ServicesConfig {
   rateLimitStore?: RateLimitStore;
   callLimit: { max: number; windowMs: number };
   breachCheck?: { baseUrl?: string | undefined; onError: (reason: unknown) => void } | undefined;
+  /** SMS one-time codes; absent: SMS is unavailable (see selectSmsProvider). */
+  sms?: SmsProvider | undefined;
+}
+
+/**
+ * Twilio when configured; in development without it, a provider that only logs (the log line holds
+ * the code, as development mail files hold links); in production without Twilio, none.
+ */
+export function selectSmsProvider(options: { production: boolean; twilio: TwilioSmsOptions | null; log: (line: string) => void }): SmsProvider | undefined {
+  if (options.twilio) return twilioSmsProvider(options.twilio);
+  return options.production ? undefined : developmentSmsProvider(options.log);
 }
 
 /** The domain services every request shares, built once from configuration. */
@@ -35,5 +47,7 @@ export function createServices(config: ServicesConfig): Services {
     signupOpen: config.signupOpen,
     ...(config.sso ? { sso: { outbound: { mode: config.sso.mode, ...(config.sso.onLoopback ? { onLoopback: config.sso.onLoopback } : {}) }, platformProviders: platformProviderInfo(config.sso.platformProviders) } } : {}),
     callLimit: config.callLimit,
+    // The per-number rate-limit key is derived from the data keyring: no extra secret to manage.
+    ...(config.sms ? { sms: createSmsGateway(config.sms, config.dataEncryptionKeys) } : {}),
   };
 }

@@ -10,6 +10,7 @@ export const beginSmsEnrollmentInput = z.strictObject({ phone: phoneNumber });
 export const oneTimeCodeInput = z.strictObject({ code: z.string().trim().min(6).max(16) });
 /** E-mail is accepted by the schema so the refusal is a clear domain error, not a validation one. */
 export const sendCodeInput = z.strictObject({ challengeToken: z.string().min(1).max(200).optional(), channel: z.enum(['sms', 'email']) });
+export const challengeOptionsInput = z.strictObject({ challengeToken: z.string().min(1).max(200).optional() });
 export const deviceIdInput = z.strictObject({ id: z.string().uuid() });
 
 export type BeginSmsEnrollmentInput = z.infer<typeof beginSmsEnrollmentInput>;

@@ -120,6 +120,7 @@ describe('sign-in with an SMS code', () => {
   test('a texted code completes the challenge once; replayed on a new challenge it is refused', async () => {
     const user = await withSms(await owner());
     const token = await challenge(user, at(60));
+    expect(await anonymous(user, at(60)).otp.challengeOptions({ challengeToken: token })).toEqual({ smsAvailable: true, phoneHint: '••23', rememberDeviceDays: 30 });
     expect(await anonymous(user, at(60)).otp.sendCode({ challengeToken: token, channel: 'sms' })).toMatchObject({ channel: 'sms', phoneHint: '••23' });
     const code = lastCode(user);
     expect(user.sent.at(-1)?.body).toMatch(/@localhost:3000 #[0-9]{6}$/);

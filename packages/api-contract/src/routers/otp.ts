@@ -1,7 +1,7 @@
 import { AuthError } from '@tessera/auth';
-import { beginSmsEnrollment, confirmSmsEnrollment, disableSms, otpStatus, sendSignInCode } from '@tessera/auth/mfa';
+import { beginSmsEnrollment, challengeOptions, confirmSmsEnrollment, disableSms, otpStatus, sendSignInCode } from '@tessera/auth/mfa';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
-import { beginSmsEnrollmentInput, oneTimeCodeInput, sendCodeInput } from '../inputs/otp.js';
+import { beginSmsEnrollmentInput, challengeOptionsInput, oneTimeCodeInput, sendCodeInput } from '../inputs/otp.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
 const own = { access: {} } as const;
@@ -23,6 +23,10 @@ export const otpRouter = router({
     await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
+  /** What the second sign-in step may offer (a mutation: its input is a secret token). */
+  challengeOptions: publicProcedure.meta({ access: 'public' }).input(challengeOptionsInput).mutation(({ ctx, input }) =>
+    challengeOptions(ctx.db, ctx.services.accounts, ctx.services.sms, input.challengeToken ?? ctx.mfaChallengeCookie ?? '', requestOf(ctx), ctx.now()),
+  ),
   /** Texts a code for a pending sign-in challenge; e-mail codes never serve as a second factor (DESIGN "MFA"). */
   sendCode: publicProcedure.meta({ access: 'public' }).input(sendCodeInput).mutation(async ({ ctx, input }) => {
     if (input.channel === 'email') throw new AuthError('forbidden', { detail: 'E-mail codes cannot be used as a second factor.' });

@@ -4,7 +4,7 @@
  * accepted from that cookie only, and its lookup goes through the SECURITY DEFINER resolver.
  */
 import { hashSessionToken, isWellFormedSessionToken } from '@tessera/auth/accounts';
-import { sessionPrincipal, type Principal } from '@tessera/api-contract';
+import { sessionPrincipal, type DeviceCookieJar, type Principal } from '@tessera/api-contract';
 import { resolveSession, type Database } from '@tessera/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -20,6 +20,24 @@ export function setSessionCookie(reply: FastifyReply, name: string, token: strin
 
 export function clearSessionCookie(reply: FastifyReply, name: string): void {
   reply.clearCookie(name, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+}
+
+/**
+ * The remembered-device cookie (docs/mfa-factors.md): named like the session cookie
+ * (`tessera_device` on http://localhost, `__Host-tessera_device` elsewhere), same flags, its own
+ * long expiry. Only the server reads it: at password sign-in and to mark the current device.
+ */
+export function deviceCookieName(sessionCookie: string): string {
+  return sessionCookie.replace(/session$/, 'device');
+}
+
+export function deviceCookieJar(request: FastifyRequest, reply: FastifyReply, sessionCookie: string): DeviceCookieJar {
+  const name = deviceCookieName(sessionCookie);
+  return {
+    token: request.cookies[name],
+    set: (token, expiresAt) => setSessionCookie(reply, name, token, expiresAt),
+    clear: () => clearSessionCookie(reply, name),
+  };
 }
 
 export function sessionResolver(database: Database, cookieName: string, now: () => Date) {

@@ -203,3 +203,26 @@ export async function sendSignInCode(db: Database, deps: AccountDeps, sms: SmsGa
   await sms.provider.send({ to: target.e164, body: smsBody(target.tenantName, issued.code, deps.publicUrl) });
   return { phoneHint: hint, expiresAt: issued.expiresAt };
 }
+
+export interface ChallengeOptions {
+  /** "Text me a code" can be offered for this challenge. */
+  smsAvailable: boolean;
+  phoneHint: string | null;
+  /** 0: do not offer "remember this device". */
+  rememberDeviceDays: number;
+}
+
+/** What the second step of this sign-in may offer; the caller holds a live challenge (password verified). */
+export async function challengeOptions(db: Database, deps: AccountDeps, sms: SmsGateway | undefined, challengeToken: string, request: RequestContext, now: Date): Promise<ChallengeOptions> {
+  await enforceLimit(deps.limiter, `challenge_options:ip:${request.ip}`, { max: 60, windowMs: 60_000 }, now);
+  const located = isWellFormedToken(challengeToken) ? await lookupMfaChallenge(db.pool, sha256(challengeToken)) : null;
+  if (!located) throw new AuthError('token_invalid');
+  return withTenant(db, located.tenantId, async (tx) => {
+    const [challenge] = await tx.select().from(mfaChallenges).where(and(eq(mfaChallenges.id, located.challengeId), isNull(mfaChallenges.usedAt), gt(mfaChallenges.expiresAt, now)));
+    if (!challenge) throw new AuthError('token_invalid');
+    const { policy } = await policyOf(tx);
+    const [phone] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, challenge.userId));
+    const smsAvailable = sms !== undefined && policy.smsCodesAllowed && Boolean(phone?.verifiedAt) && (await authenticatorEnabled(tx, challenge.userId));
+    return { smsAvailable, phoneHint: smsAvailable ? (phone?.phoneHint ?? null) : null, rememberDeviceDays: policy.rememberDeviceDays };
+  }, { readOnly: true });
+}

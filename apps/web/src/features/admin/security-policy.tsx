@@ -16,6 +16,26 @@ const NUMBERS = [
   ['passwordMinLength', 'Minimum password length', 8, 256],
   ['lockoutThreshold', 'Failed sign-ins before a lockout', 3, 50],
   ['lockoutBaseSeconds', 'First lockout (seconds, doubles each time)', 1, 3600],
+  ['rememberDeviceDays', 'Remember a device after two-factor sign-in (days, 0 = never)', 0, 365],
+] as const;
+
+/** On/off switches (docs/mfa-factors.md); SMS is labelled as the restricted authenticator it is. */
+const SWITCHES = [
+  {
+    name: 'passkeyPasswordless',
+    label: 'Allow sign-in with a passkey alone (no password)',
+    hint: 'A passkey with user verification (PIN or biometrics) is two factors in one (AAL2).',
+  },
+  {
+    name: 'smsCodesAllowed',
+    label: 'Allow codes by text message (SMS)',
+    hint: 'Restricted authenticator (NIST SP 800-63B): SIM swap and number porting can redirect codes. Users can add SMS only next to an authenticator app. Turning this off stops texts and codes already sent.',
+  },
+  {
+    name: 'emailCodesAllowed',
+    label: 'Allow one-time codes by e-mail',
+    hint: 'Never a second factor (NIST SP 800-63B rev 4): e-mail codes can only confirm an address, never satisfy two-factor authentication. No feature sends them yet.',
+  },
 ] as const;
 
 export function SecurityPolicySection(): JSX.Element {
@@ -31,7 +51,7 @@ export function SecurityPolicySection(): JSX.Element {
 }
 
 function PolicyForm({ policy }: { policy: Policy }): JSX.Element {
-  const fields = ['mfaRequired', ...NUMBERS.map(([name]) => name)];
+  const fields = ['mfaRequired', ...NUMBERS.map(([name]) => name), ...SWITCHES.map((s) => s.name)];
   const form = useForm(fields);
   const [saved, setSaved] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
@@ -45,6 +65,10 @@ function PolicyForm({ policy }: { policy: Policy }): JSX.Element {
       const value = raw[name] ?? '';
       const number = value.trim() === '' ? Number.NaN : Number(value);
       if (number !== policy[name]) patch[name] = Number.isFinite(number) ? number : value;
+    }
+    for (const { name } of SWITCHES) {
+      const on = raw[name] === 'on';
+      if (on !== policy[name]) patch[name] = on;
     }
     const result = await form.run(
       patch,
@@ -85,6 +109,29 @@ function PolicyForm({ policy }: { policy: Policy }): JSX.Element {
           error={form.errors[name]}
         />
       ))}
+      <fieldset>
+        <legend>Sign-in methods</legend>
+        {SWITCHES.map(({ name, label, hint }) => (
+          <div className="field checkbox" key={name}>
+            <label>
+              <input
+                type="checkbox"
+                name={name}
+                defaultChecked={policy[name]}
+                aria-describedby={`${name}-hint`}
+              />{' '}
+              {label}
+              {name === 'smsCodesAllowed' ? (
+                <span className="badge warn">restricted authenticator (NIST SP 800-63B)</span>
+              ) : null}
+            </label>
+            <p id={`${name}-hint`} className="hint">
+              {hint}
+            </p>
+            {form.errors[name] ? <p className="field-error">{form.errors[name]}</p> : null}
+          </div>
+        ))}
+      </fieldset>
       <div className="actions">
         <SubmitButton pending={form.pending} pendingText="Saving…">
           Save policy

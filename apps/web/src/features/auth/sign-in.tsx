@@ -8,6 +8,7 @@ import { FormAlert, SubmitButton, TextField } from '../../components/fields';
 import { formValues, useForm } from '../../lib/forms';
 import { passkeyPasswordless, passkeySecondFactor } from '../../lib/passkeys';
 import { Link, navigate, useLocation } from '../../lib/router';
+import { MfaExtras } from './sign-in-mfa-extras';
 import { refreshSession, safeNext } from '../../lib/session';
 import { api } from '../../lib/trpc';
 
@@ -38,7 +39,12 @@ export function SignInPage(): JSX.Element {
 
   const submitCode = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    const values = { ...formValues(event.currentTarget), challengeToken: challenge ?? undefined };
+    const { rememberDevice, ...fields } = formValues(event.currentTarget);
+    const values = {
+      ...fields,
+      challengeToken: challenge ?? undefined,
+      ...(rememberDevice ? { rememberDevice: true } : {}),
+    };
     const result = await second.run(
       values,
       (input) => api.auth.verifyMfa.mutate(input),
@@ -78,6 +84,7 @@ export function SignInPage(): JSX.Element {
             maxLength={32}
             error={second.errors['code']}
           />
+          <MfaExtras challengeToken={challenge} />
           <div className="actions">
             <SubmitButton pending={second.pending} pendingText="Verifying…">
               Verify

@@ -3,9 +3,11 @@ import { Notice } from '../../components/fields';
 import { useLocation } from '../../lib/router';
 import type { Me } from '../../lib/session';
 import { ChangePasswordSection } from './change-password';
+import { DevicesSection } from './devices-section';
 import { MfaSection } from './mfa-section';
 import { PasskeysSection } from './passkeys-section';
 import { SessionsSection } from './sessions-section';
+import { SmsSection } from './sms-section';
 
 export function SecurityPage({ me }: { me: Me }): JSX.Element {
   const { search } = useLocation();
@@ -17,7 +19,9 @@ export function SecurityPage({ me }: { me: Me }): JSX.Element {
       ) : null}
       <MfaSection />
       <PasskeysSection />
+      <SmsSection />
       <SessionsSection />
+      <DevicesSection />
       <ChangePasswordSection email={me.user.email} />
     </>
   );

@@ -1,0 +1,103 @@
+/**
+ * Remembered devices (docs/mfa-factors.md): browsers where the user chose "remember this device"
+ * after a second factor. They skip the code at sign-in only; listed next to sessions, revocable one
+ * by one or all at once.
+ */
+import { useQuery } from '@tanstack/react-query';
+import type { JSX } from 'react';
+import { FormAlert } from '../../components/fields';
+import { Empty, QueryView, Time } from '../../components/states';
+import { useAction } from '../../lib/forms';
+import { api, queryClient } from '../../lib/trpc';
+
+function browser(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown browser';
+  const name =
+    /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0] ?? userAgent.slice(0, 40);
+  const os = /(Windows|Mac OS X|Android|iPhone|Linux)/.exec(userAgent)?.[0];
+  return os ? `${name} on ${os}` : name;
+}
+
+export function DevicesSection(): JSX.Element {
+  const devices = useQuery({ queryKey: ['devices.list'], queryFn: () => api.devices.list.query() });
+  const action = useAction();
+  const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: ['devices.list'] });
+  const revoke = async (id: string): Promise<void> => {
+    if (await action.act(id, () => api.devices.revoke.mutate({ id }))) await reload();
+  };
+  const revokeAll = async (): Promise<void> => {
+    if (await action.act('all', () => api.devices.revokeAll.mutate())) await reload();
+  };
+  return (
+    <section className="card" aria-labelledby="devices-heading">
+      <h2 id="devices-heading">Remembered devices</h2>
+      <p className="hint">
+        These browsers skip the two-factor code when you sign in with your password. Sensitive
+        actions still ask for a code. Changing your password or signing out everywhere forgets them
+        all.
+      </p>
+      <FormAlert message={action.error} />
+      <QueryView query={devices} feature="Remembered devices">
+        {(list) =>
+          list.length === 0 ? (
+            <Empty>No remembered devices.</Empty>
+          ) : (
+            <>
+              <table>
+                <caption className="visually-hidden">Your remembered devices</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Browser</th>
+                    <th scope="col">IP address</th>
+                    <th scope="col">Remembered</th>
+                    <th scope="col">Last used</th>
+                    <th scope="col">Until</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map((d) => (
+                    <tr key={d.id}>
+                      <td>
+                        {browser(d.userAgent)}{' '}
+                        {d.current ? <span className="badge">This browser</span> : null}
+                      </td>
+                      <td>{d.ipAddress ?? '—'}</td>
+                      <td>
+                        <Time value={d.createdAt} />
+                      </td>
+                      <td>{d.lastUsedAt ? <Time value={d.lastUsedAt} /> : 'never'}</td>
+                      <td>
+                        <Time value={d.expiresAt} />
+                      </td>
+                      <td>
+                        <button
+                          type="button"
+                          className="secondary small"
+                          disabled={action.pending === d.id}
+                          onClick={() => revoke(d.id)}
+                        >
+                          Forget<span className="visually-hidden"> {browser(d.userAgent)}</span>
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <button
+                type="button"
+                className="secondary"
+                onClick={revokeAll}
+                disabled={action.pending === 'all'}
+              >
+                Forget all devices
+              </button>
+            </>
+          )
+        }
+      </QueryView>
+    </section>
+  );
+}
