@@ -45,7 +45,12 @@ const quietLogger = { info: () => undefined, warn: () => undefined, error: () =>
 
 export async function startConsoleServer(
   database: Database,
-  options: { now?: () => Date; privacyWorkers?: boolean } = {},
+  options: {
+    now?: () => Date;
+    privacyWorkers?: boolean;
+    /** 'localhost' for WebAuthn, whose RP ID must be a domain name, not an IP address. */
+    hostname?: 'localhost' | '127.0.0.1';
+  } = {},
 ): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
     throw new Error(
@@ -53,7 +58,7 @@ export async function startConsoleServer(
     );
   }
   const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   const services = testServices({ accounts: testAccountDeps({ publicUrl: origin }) });
   const app = await buildServer(
     {

@@ -5,7 +5,9 @@
  */
 import { startAuthentication, startRegistration, WebAuthnError } from '@simplewebauthn/browser';
 import { toApiError } from './errors';
-import { api } from './trpc';
+import { api, type Outputs } from './trpc';
+
+type SignedIn = Outputs['passkeys']['verifyAuthentication'];
 
 type RequestOptions = Parameters<typeof startAuthentication>[0]['optionsJSON'];
 type CreationOptions = Parameters<typeof startRegistration>[0]['optionsJSON'];
@@ -48,17 +50,17 @@ export async function createPasskey(name: string): Promise<{ id: string; name: s
 }
 
 /** Second factor after the password step (the challenge token is kept in memory only). */
-export async function passkeySecondFactor(challengeToken: string): Promise<void> {
+export async function passkeySecondFactor(challengeToken: string): Promise<SignedIn> {
   const options = await api.passkeys.authenticationOptions.mutate({ challengeToken });
   const response = await authenticate(options);
-  await api.passkeys.verifyAuthentication.mutate({ challengeToken, response });
+  return api.passkeys.verifyAuthentication.mutate({ challengeToken, response });
 }
 
 /** Passwordless, where the organisation allows it: the authenticator offers its passkeys. */
-export async function passkeyPasswordless(tenantSlug: string): Promise<void> {
+export async function passkeyPasswordless(tenantSlug: string): Promise<SignedIn> {
   const options = await api.passkeys.authenticationOptions.mutate({ tenantSlug });
   const response = await authenticate(options);
-  await api.passkeys.verifyAuthentication.mutate({ tenantSlug, response });
+  return api.passkeys.verifyAuthentication.mutate({ tenantSlug, response });
 }
 
 export async function passkeyStepUp(): Promise<void> {

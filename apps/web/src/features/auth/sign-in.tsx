@@ -146,7 +146,7 @@ export function SignInPage(): JSX.Element {
             disabled={passkey.pending}
             onClick={(event) => passwordless(event.currentTarget.form)}
           >
-            {passkey.pending ? 'Waiting for your device…' : 'Sign in with a passkey'}
+            {passkey.pending ? 'Waiting for your device…' : 'Continue with a passkey'}
           </button>
         </div>
         <FormAlert message={passkey.formError} />
