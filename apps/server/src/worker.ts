@@ -7,7 +7,8 @@
  * its configuration only through config.ts.
  */
 import closeWithGrace from 'close-with-grace';
-import { parseKeyring } from '@tessera/api';
+import { metricsPlugin, parseKeyring } from '@tessera/api';
+import Fastify from 'fastify';
 import { startPrivacyWorkers } from '@tessera/api/workers';
 import { assertRuntimeRoleSafe, createDatabase, latestMigrationVersion } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess } from './config.js';
@@ -28,16 +29,27 @@ try {
   await assertRuntimeRoleSafe(database.pool);
   const { rows } = await database.pool.query<{ version: number | null }>('SELECT max(version) AS version FROM public.schema_migrations');
   if ((rows[0]?.version ?? 0) < latestMigrationVersion()) throw new Error('the database has pending migrations; run pnpm migrate first');
+  // METRICS_PORT: job durations and queue depth on a private listener of this worker's own.
+  const metricsServer = config.metricsPort ? Fastify({ logger: false }) : null;
+  if (metricsServer) await metricsServer.register(metricsPlugin, { listen: { port: config.metricsPort ?? 0 }, token: config.secrets.METRICS_TOKEN, pools: { worker: database.pool } });
+  const metrics = metricsServer?.tesseraMetrics;
   const workers = await startPrivacyWorkers({
     database, keyring: parseKeyring(keys), consoleUrl: config.publicUrl, logger,
+    ...(metrics ? { onJobFinished: (queue: string, outcome: string, seconds: number) => metrics.jobFinished(queue, outcome, seconds) } : {}),
     dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
     webhooks: { outbound: { mode: config.nodeEnv === 'production' ? 'production' : 'development', onLoopback: (host: string) => logger.warn({ host }, 'privacy webhook is loopback (allowed outside production only)') } },
   });
+  if (metricsServer && metrics) {
+    metrics.watchQueues(() => workers.queueDepth());
+    await metricsServer.ready();
+    logger.info({ port: metrics.listenerAddress()?.port }, 'metrics listening');
+  }
   logger.info({}, 'Tessera GDPR workers started');
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
     if (err) write('error', { error: err.message }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
     await workers.stop();
+    await metricsServer?.close();
     await database.close();
   });
 } catch (error) {

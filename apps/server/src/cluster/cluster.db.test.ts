@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { findExecutable, startRedisServer, type RedisServer } from './debian-tools.js';
+import { findExecutable, freePort, startRedisServer, type RedisServer } from './debian-tools.js';
 import { pidOwningLocalPort, startNodeChild, type NodeChild } from './node-processes.js';
 
 const db = useTestDatabase({ poolSize: 3 });
@@ -77,6 +77,8 @@ describe.skipIf(!redisBinary)('two API processes and two workers on one PostgreS
   let redis: RedisServer;
   let a: NodeChild, b: NodeChild, solo: NodeChild, w1: NodeChild, w2: NodeChild;
   const url = (api: NodeChild): string => api.ready[1] ?? '';
+  const workerMetricsPorts = new Map<string, number>();
+  let metricsToken = '';
   const children = (): NodeChild[] => [a, b, solo, w1, w2].filter((c): c is NodeChild => c !== undefined);
 
   beforeAll(async () => {
@@ -97,8 +99,12 @@ describe.skipIf(!redisBinary)('two API processes and two workers on one PostgreS
     };
     const api = (name: string, extra: Record<string, string>): Promise<NodeChild> =>
       startNodeChild(name, path.join(dist, 'main.js'), { ...shared, TESSERA_HOME: path.join(home, name), IN_PROCESS_WORKERS: 'off', ...extra }, /Tessera is listening on (http:\/\/[^"\s]+)/);
-    const worker = (name: string): Promise<NodeChild> =>
-      startNodeChild(name, path.join(dist, 'worker.js'), { ...shared, TESSERA_HOME: path.join(home, name) }, /Tessera GDPR workers started/);
+    metricsToken = shared.METRICS_TOKEN;
+    const worker = async (name: string): Promise<NodeChild> => {
+      const port = await freePort();
+      workerMetricsPorts.set(name, port);
+      return startNodeChild(name, path.join(dist, 'worker.js'), { ...shared, TESSERA_HOME: path.join(home, name), METRICS_PORT: String(port) }, /Tessera GDPR workers started/);
+    };
     // All at once: the database is migrated already, and the migrator is serialised by an advisory lock.
     const startedAt = performance.now();
     const started = await Promise.allSettled([api('api-a', { REDIS_URL: redis.url }), api('api-b', { REDIS_URL: redis.url }), api('api-solo', {}), worker('worker-1'), worker('worker-2')]);
@@ -230,6 +236,9 @@ describe.skipIf(!redisBinary)('two API processes and two workers on one PostgreS
               (SELECT count(*)::int FROM public.email_outbox WHERE tenant_id = r.tenant_id AND template = 'privacy_export_ready') AS mails
          FROM public.privacy_requests r WHERE r.id = $1`, [requestId]);
     expect(rows[0]).toEqual({ status: 'completed', attempts: 2, consistent: true, completions: 1, mails: 1 });
+    // The survivor's own /metrics (METRICS_PORT) saw the completed run.
+    const scrape = await fetch(`http://127.0.0.1:${workerMetricsPorts.get(survivor.name) ?? 0}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+    expect(await scrape.text()).toMatch(/^tessera_job_duration_seconds_count\{queue="gdpr-export",outcome="completed"\} 1$/m);
     process.stdout.write(`cluster: export completed by the surviving worker ${Math.round(doneAfterMs ?? -1)} ms after the kill\n`);
   });
 });
