@@ -78,3 +78,22 @@ BEGIN
   END LOOP;
 END
 $$;
+
+-- Key rotation (0006) also lists phone-number ciphertexts, which live as long as the number is
+-- registered. One-time-code keys live 10 minutes and are not listed: an old key stays in the ring
+-- longer than that anyway. NOTE for later migrations: CREATE OR REPLACE this function with every
+-- branch, these included.
+CREATE OR REPLACE FUNCTION public.list_encrypted_rows()
+  RETURNS TABLE (kind text, tenant_id uuid, id uuid)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT 'mfa_totp', m.tenant_id, m.user_id FROM public.mfa_totp m
+     WHERE m.secret_ciphertext IS NOT NULL OR m.pending_ciphertext IS NOT NULL
+    UNION ALL
+    SELECT 'email_outbox', o.tenant_id, o.id FROM public.email_outbox o WHERE o.body IS NOT NULL
+    UNION ALL
+    SELECT 'mfa_phone_numbers', p.tenant_id, p.user_id FROM public.mfa_phone_numbers p
+  $$;
+REVOKE EXECUTE ON FUNCTION public.list_encrypted_rows() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.list_encrypted_rows() TO tessera_app;

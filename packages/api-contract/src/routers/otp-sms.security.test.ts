@@ -3,11 +3,12 @@
 // limits), using SMS where the tenant forbids this restricted authenticator, passing an e-mail code
 // off as a second factor, and reading phone numbers or codes from a database dump.
 // NIST SP 800-63B §5.1.3.3 (restricted), §5.2.2 (rate limiting); ASVS V2.7; DESIGN "MFA".
-import { createSmsGateway, totpCodeAt, type SmsMessage } from '@tessera/auth/mfa';
+import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
+import { createSmsGateway, reencryptPhoneNumber, totpCodeAt, type SmsMessage } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import type { Services } from '../context.js';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, testServices, type SeededOwner } from '../testing/index.js';
+import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, testAccountDeps, testServices, type SeededOwner } from '../testing/index.js';
 
 const db = useTestDatabase();
 const T0 = new Date(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
@@ -20,10 +21,11 @@ interface SmsUser extends SeededOwner {
   sent: SmsMessage[];
 }
 
-function smsServices(): { services: Services; sent: SmsMessage[] } {
+function smsServices(keyringSpec?: string): { services: Services; sent: SmsMessage[] } {
   const sent: SmsMessage[] = [];
   const provider = { name: 'test', send: (message: SmsMessage) => { sent.push(message); return Promise.resolve(); } };
-  return { services: testServices({ sms: createSmsGateway(provider, 'test-number-key') }), sent };
+  const accounts = keyringSpec ? { accounts: testAccountDeps({ keyring: parseKeyring(keyringSpec) }) } : {};
+  return { services: testServices({ sms: createSmsGateway(provider, 'test-number-key'), ...accounts }), sent };
 }
 
 /** A tenant owner with TOTP, in a tenant that allows SMS (unless told otherwise). */
@@ -113,6 +115,20 @@ describe('enrollment', () => {
     await caller.otp.disableSms();
     expect(await caller.otp.status()).toMatchObject({ smsEnabled: false, phoneHint: null, authenticatorEnabled: true });
     expect(await caller.mfa.status()).toMatchObject({ enabled: true, backupCodesRemaining: 10 });
+  });
+
+  test('key rotation re-encrypts the number; texts still reach it under the new key alone', async () => {
+    const v1 = generateKeyringSpec(1);
+    const v2 = generateKeyringSpec(2);
+    const user = await withSms(await owner(smsServices(v1)));
+    const { rows } = await db.app.pool.query<{ kind: string; id: string }>('SELECT kind, id FROM public.list_encrypted_rows()');
+    expect(rows).toContainEqual({ kind: 'mfa_phone_numbers', id: user.user.id });
+    const rotating = parseKeyring(`${v2},${v1}`);
+    expect(await reencryptPhoneNumber(db.app, rotating, user.tenant.id, user.user.id)).toBe(1);
+    expect(await reencryptPhoneNumber(db.app, rotating, user.tenant.id, user.user.id)).toBe(0);
+    const rotated = { ...user, services: { ...user.services, accounts: { ...user.services.accounts, keyring: parseKeyring(v2) } } };
+    await anonymous(rotated, at(60)).otp.sendCode({ challengeToken: await challenge(rotated, at(60)), channel: 'sms' });
+    expect(user.sent.at(-1)?.to).toBe('+447700900123');
   });
 });
 

@@ -226,3 +226,13 @@ export async function challengeOptions(db: Database, deps: AccountDeps, sms: Sms
     return { smsAvailable, phoneHint: smsAvailable ? (phone?.phoneHint ?? null) : null, rememberDeviceDays: policy.rememberDeviceDays };
   }, { readOnly: true });
 }
+
+/** Key rotation: re-encrypts one phone number under the ring's first key (kind `mfa_phone_numbers`). */
+export async function reencryptPhoneNumber(db: Database, keyring: AccountDeps['keyring'], tenantId: string, userId: string): Promise<number> {
+  return withTenant(db, tenantId, async (tx) => {
+    const [row] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, userId)).for('update');
+    if (!row || !keyring.needsRotation(row.phoneCiphertext)) return 0;
+    await tx.update(mfaPhoneNumbers).set({ phoneCiphertext: keyring.reencrypt(row.phoneCiphertext, phoneContext(tenantId, userId)) }).where(eq(mfaPhoneNumbers.userId, userId));
+    return 1;
+  });
+}
