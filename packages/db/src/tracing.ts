@@ -14,6 +14,9 @@ import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } 
 
 export const TRACER_NAME = '@tessera/api';
 
+// A proxy: it finds the provider registered later (NodeSDK.start()) on first use.
+const tracer = trace.getTracer(TRACER_NAME);
+
 /** Safe attribute values only: strings, numbers and booleans (no objects that could carry input). */
 export type SpanAttributes = Readonly<Record<string, string | number | boolean | undefined>>;
 
@@ -46,7 +49,6 @@ export function markSpanFailed(span: Span, error: unknown): void {
  * (markSpanFailed), then propagates unchanged.
  */
 export async function withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
-  const tracer = trace.getTracer(TRACER_NAME);
   const span = tracer.startSpan(name, { kind, attributes: clean(attributes) });
   try {
     const result = await context.with(trace.setSpan(context.active(), span), () => fn(span));
