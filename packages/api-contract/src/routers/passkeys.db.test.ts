@@ -2,6 +2,7 @@
 // software authenticator (passkeys.soft-authenticator.ts) producing the registration and
 // assertion responses: register several, name and remove them, sign in as a second factor and
 // without a password, step up. Attacks on the ceremonies are in passkeys.security.test.ts.
+import { personalDataSources } from '@tessera/auth/privacy';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';
@@ -158,5 +159,28 @@ describe('step-up and removal', () => {
     expect(await principalFromToken(db.app, ctx.cookies.token ?? '', at(1))).toMatchObject({ enrollmentOnly: true });
     const { token } = await register(owner, ctx.cookies.token ?? '', authenticator(), 'Laptop', at(1));
     expect(await principalFromToken(db.app, token, at(1))).toMatchObject({ enrollmentOnly: false, aal: 2 });
+  });
+});
+
+describe('personal data and admin reset', () => {
+  test('the export shows passkey metadata only, never the public key or the credential id', async () => {
+    const owner = await signUpOwner(db.app, { now: () => T0 });
+    const device = authenticator();
+    await register(owner, owner.token, device, 'Laptop');
+    const source = personalDataSources.find((s) => s.name === 'passkeys');
+    if (!source) throw new Error('passkeys source missing');
+    const { rows } = await db.withTenant(owner.tenant.id, (tx) => tx.client.query<Record<string, unknown>>(source.query, [owner.user.id]));
+    expect(rows).toEqual([expect.objectContaining({ name: 'Laptop', deviceType: 'singleDevice', backedUp: false })]);
+    expect(Object.keys(rows[0] ?? {})).toEqual([...source.columns]);
+    expect(JSON.stringify(rows)).not.toContain(device.id);
+  });
+
+  test('users.resetMfa clears passkeys with the other factors', async () => {
+    const owner = await signUpOwner(db.app, { now: () => T0 });
+    const { token } = await register(owner, owner.token, authenticator(), 'Laptop');
+    await (await callerFor(db.app, token, { services: owner.services, now: () => at(1) })).users.resetMfa({ userId: owner.user.id });
+    const { rows } = await db.owner.pool.query('SELECT 1 FROM webauthn_credentials WHERE user_id = $1', [owner.user.id]);
+    expect(rows).toHaveLength(0);
+    expect((await auditActions(owner.tenant.id)).map((e) => e.action)).toContain('mfa.reset');
   });
 });
