@@ -50,6 +50,8 @@ export function markSpanFailed(span: Span, error: unknown): void {
  */
 export async function withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
   const span = tracer.startSpan(name, { kind, attributes: clean(attributes) });
+  // No SDK registered: the no-op span has an invalid context, nothing to record or propagate.
+  if (!span.isRecording() && !trace.isSpanContextValid(span.spanContext())) return fn(span);
   try {
     const result = await context.with(trace.setSpan(context.active(), span), () => fn(span));
     if (!failed.has(span)) span.setStatus({ code: SpanStatusCode.OK });
