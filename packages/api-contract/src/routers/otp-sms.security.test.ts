@@ -117,6 +117,15 @@ describe('enrollment', () => {
     expect(await caller.mfa.status()).toMatchObject({ enabled: true, backupCodesRemaining: 10 });
   });
 
+  test('with MFA required, the authenticator app cannot be turned off as the last factor', async () => {
+    const user = await withSms(await owner());
+    const caller = await as(user, at(30));
+    await caller.tenant.updateSecurityPolicy({ mfaRequired: 'all' });
+    await expect(caller.mfa.disable({ password: STRONG_PASSWORD, code: totpCodeAt(user.secret, at(30)) })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await caller.mfa.status()).toMatchObject({ enabled: true });
+    expect(await caller.otp.status()).toMatchObject({ smsEnabled: true });
+  });
+
   test('key rotation re-encrypts the number; texts still reach it under the new key alone', async () => {
     const v1 = generateKeyringSpec(1);
     const v2 = generateKeyringSpec(2);

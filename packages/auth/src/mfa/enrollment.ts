@@ -9,6 +9,8 @@ import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
 import { revokeSession } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
+import { hasPasskey } from '../passkeys/factors.js';
 import { BACKUP_CODE_COUNT, hashBackupCode, newBackupCode } from './backup-codes.js';
 import { removeSmsFactor } from './oob-codes-sms.js';
 import { revokeUserDevices } from './remembered-devices.js';
@@ -116,7 +118,13 @@ async function removeFactors(tx: TenantTx, userId: string): Promise<void> {
 }
 
 export async function disableMfa(db: Database, deps: AccountDeps, who: MfaSubject, input: { password: string; code: string }, request: RequestContext, now: Date): Promise<void> {
-  const user = await withTenant(db, who.tenantId, async (tx) => (await tx.select().from(users).where(eq(users.id, who.userId)))[0], { readOnly: true });
+  const { user, lastRequired } = await withTenant(db, who.tenantId, async (tx) => {
+    const [row] = await tx.select().from(users).where(eq(users.id, who.userId));
+    const [tenant] = await tx.select().from(tenants);
+    // The last factor stays while the tenant requires MFA (docs/mfa-factors.md); SMS never counts alone.
+    return { user: row, lastRequired: Boolean(row) && mfaRequiredFor(parseSecurityPolicy(tenant?.securityPolicy), row?.role ?? 'member') && !(await hasPasskey(tx, who.userId)) };
+  }, { readOnly: true });
+  if (lastRequired) throw new AuthError('forbidden', { detail: 'Your organisation requires two-factor authentication: add a passkey before turning the authenticator app off, or ask an admin to reset it.' });
   const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
   if (!(await deps.passwords.verify(stored, input.password)).ok) throw new AuthError('invalid_credentials', { detail: 'The password is incorrect.', field: 'password' });
   await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
