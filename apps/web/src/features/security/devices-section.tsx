@@ -7,6 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { JSX } from 'react';
 import { FormAlert } from '../../components/fields';
 import { Empty, QueryView, Time } from '../../components/states';
+import { useEnrollmentRequired } from '../../lib/enrollment';
 import { useAction } from '../../lib/forms';
 import { api, queryClient } from '../../lib/trpc';
 
@@ -18,8 +19,13 @@ function browser(userAgent: string | null): string {
   return os ? `${name} on ${os}` : name;
 }
 
-export function DevicesSection(): JSX.Element {
-  const devices = useQuery({ queryKey: ['devices.list'], queryFn: () => api.devices.list.query() });
+export function DevicesSection(): JSX.Element | null {
+  const enrolling = useEnrollmentRequired(); // enrollment-only sessions: no devices.* (DESIGN "MFA")
+  const devices = useQuery({
+    queryKey: ['devices.list'],
+    queryFn: () => api.devices.list.query(),
+    enabled: !enrolling,
+  });
   const action = useAction();
   const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: ['devices.list'] });
   const revoke = async (id: string): Promise<void> => {
@@ -28,6 +34,7 @@ export function DevicesSection(): JSX.Element {
   const revokeAll = async (): Promise<void> => {
     if (await action.act('all', () => api.devices.revokeAll.mutate())) await reload();
   };
+  if (enrolling) return null;
   return (
     <section className="card" aria-labelledby="devices-heading">
       <h2 id="devices-heading">Remembered devices</h2>

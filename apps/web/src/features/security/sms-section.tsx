@@ -8,6 +8,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
 import { FormAlert, Notice, SubmitButton, TextField } from '../../components/fields';
 import { QueryView, Time } from '../../components/states';
+import { useEnrollmentRequired } from '../../lib/enrollment';
 import { formValues, useAction, useForm } from '../../lib/forms';
 import { api, queryClient, type Outputs } from '../../lib/trpc';
 
@@ -16,7 +17,14 @@ type Status = Outputs['otp']['status'];
 const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: ['otp.status'] });
 
 export function SmsSection(): JSX.Element | null {
-  const status = useQuery({ queryKey: ['otp.status'], queryFn: () => api.otp.status.query() });
+  // Enrollment-only sessions may call only the enrollment procedures (DESIGN "MFA").
+  const enrolling = useEnrollmentRequired();
+  const status = useQuery({
+    queryKey: ['otp.status'],
+    queryFn: () => api.otp.status.query(),
+    enabled: !enrolling,
+  });
+  if (enrolling) return null;
   // Hidden where the tenant does not allow SMS and the user has no number left over.
   if (status.data && !status.data.smsAllowedByTenant && !status.data.phoneHint) return null;
   return (
