@@ -48,10 +48,14 @@ export const verifyPasskeyRegistrationInput = z.strictObject({ response: registr
 export const renamePasskeyInput = z.strictObject({ id: passkeyId, name: passkeyName });
 export const removePasskeyInput = z.strictObject({ id: passkeyId });
 const tenantSlug = z.string().trim().min(1).max(40); // as in signInInput
-/** Second factor (the password step's challenge) or passwordless (the organisation only: no e-mail, no account hint). */
+/**
+ * Second factor (the password step's challenge; `{}` = the SSO challenge cookie) or passwordless
+ * (the organisation only: no e-mail, no account hint).
+ */
 export const passkeyOptionsInput = z.union([
   z.strictObject({ challengeToken: z.string().min(1).max(200) }),
   z.strictObject({ tenantSlug }),
+  z.strictObject({}),
 ]);
 /** challengeToken absent and no tenantSlug: the SSO challenge cookie is used (DESIGN "MFA"). */
 export const verifyPasskeySignInInput = z.strictObject({

@@ -105,6 +105,17 @@ describe('sign-in', () => {
     expect(actions).toEqual(expect.arrayContaining(['auth.mfa.verified', 'passkey.sign_in', 'auth.sign_in.succeeded']));
   });
 
+  test('after an SSO callback, the challenge cookie stands in for the token', async () => {
+    const owner = await signUpOwner(db.app, { now: () => T0 });
+    const device = authenticator();
+    await register(owner, owner.token, device, 'Laptop');
+    const challengeToken = await passwordStep(owner, at(1)); // the same kind of challenge the SSO callback sets as a cookie
+    const ctx = { ...createTestContext(db.app, { services: owner.services, now: () => at(1) }), mfaChallengeCookie: challengeToken };
+    const options = await createCaller(ctx).passkeys.authenticationOptions({});
+    await expect(createCaller(ctx).passkeys.verifyAuthentication({ response: device.authenticate(options) })).resolves.toMatchObject({ status: 'signed_in' });
+    expect(ctx.cookies.token).toBeTruthy();
+  });
+
   test('passwordless: with the policy on, a user-verified passkey alone signs in at AAL2', async () => {
     const owner = await signUpOwner(db.app, { now: () => T0 });
     const device = authenticator({ backupEligible: true, backedUp: true, counterStep: 0 }); // a synced passkey

@@ -39,9 +39,11 @@ export const passkeysRouter = router({
     await ctx.withTenant((tx) => removePasskey(tx, ctx.principal, input.id, requestOf(ctx), ctx.now()));
     return { ok: true as const };
   }),
-  authenticationOptions: publicProcedure.meta(anyone).input(passkeyOptionsInput).mutation(({ ctx, input }) =>
-    passkeySignInOptions(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now()),
-  ),
+  authenticationOptions: publicProcedure.meta(anyone).input(passkeyOptionsInput).mutation(({ ctx, input }) => {
+    const { tenantSlug, challengeToken } = input as { tenantSlug?: string; challengeToken?: string };
+    const target = tenantSlug !== undefined ? { tenantSlug } : { challengeToken: challengeToken ?? ctx.mfaChallengeCookie ?? '' };
+    return passkeySignInOptions(ctx.db, ctx.services.accounts, target, requestOf(ctx), ctx.now());
+  }),
   verifyAuthentication: publicProcedure.meta(anyone).input(verifyPasskeySignInInput).mutation(async ({ ctx, input }) => {
     const challengeToken = input.tenantSlug === undefined ? (input.challengeToken ?? ctx.mfaChallengeCookie ?? '') : undefined;
     const result = await signInWithPasskey(ctx.db, ctx.services.accounts, { ...input, challengeToken }, requestOf(ctx), ctx.now());
