@@ -16,7 +16,8 @@ import {
   type JSX,
   type ReactNode,
 } from 'react';
-import { fieldErrorsFrom, toApiError } from './errors';
+import { describe, fieldErrorsFrom, toApiError } from './errors';
+import { passkeyStepUp } from './passkeys';
 import { api } from './trpc';
 
 type WithStepUp = <R>(fn: () => Promise<R>) => Promise<R>;
@@ -78,11 +79,24 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }): JSX.Elemen
       setBusy(false);
     }
   };
+  const usePasskey = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await passkeyStepUp();
+      ref.current?.close();
+      onDone(true);
+    } catch (e) {
+      setError(describe(toApiError(e)));
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <dialog ref={ref} aria-labelledby={titleId} onCancel={() => onDone(false)} className="dialog">
       <form onSubmit={submit} noValidate>
         <h2 id={titleId}>Confirm it is you</h2>
-        <p>This action needs a fresh code from your authenticator app.</p>
+        <p>This action needs a fresh code from your authenticator app, or your passkey.</p>
         <div className="field">
           <label htmlFor={codeId}>Authentication code</label>
           <input
@@ -102,6 +116,9 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }): JSX.Elemen
         <div className="actions">
           <button type="submit" disabled={busy}>
             {busy ? 'Checking…' : 'Confirm'}
+          </button>
+          <button type="button" className="secondary" disabled={busy} onClick={usePasskey}>
+            Use a passkey
           </button>
           <button
             type="button"
