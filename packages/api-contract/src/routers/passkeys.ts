@@ -36,7 +36,7 @@ export const passkeysRouter = router({
   ),
   remove: sessionProcedure.meta(signedIn).input(removePasskeyInput).mutation(async ({ ctx, input }) => {
     assertRecentMfa(ctx.principal, ctx.now());
-    await ctx.withTenant((tx) => removePasskey(tx, ctx.principal, input.id, requestOf(ctx), ctx.now()));
+    await ctx.withTenant((tx) => removePasskey(tx, ctx.services.accounts.keyring, ctx.principal, input.id, requestOf(ctx), ctx.now()));
     return { ok: true as const };
   }),
   authenticationOptions: publicProcedure.meta(anyone).input(passkeyOptionsInput).mutation(({ ctx, input }) => {

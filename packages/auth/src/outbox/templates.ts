@@ -15,7 +15,9 @@ export type EmailTemplate =
   | { name: 'api_key_created'; tenantName: string; keyName: string; prefix: string }
   | { name: 'confirm_email_change'; tenantName: string; link: string }
   | { name: 'email_change_requested'; tenantName: string; newAddress: string }
-  | { name: 'email_changed'; tenantName: string; newAddress: string };
+  | { name: 'email_changed'; tenantName: string; newAddress: string }
+  | { name: 'passkey_added'; tenantName: string; passkeyName: string }
+  | { name: 'passkey_removed'; tenantName: string; passkeyName: string };
 
 const NOT_YOU = 'If this was not you, reset your password now and contact your administrator.';
 
@@ -45,6 +47,10 @@ export function renderEmail(t: EmailTemplate): { subject: string; body: string }
       return { subject: 'A change of your e-mail address was requested', body: `Someone signed in to your ${t.tenantName} account asked to change its address to ${t.newAddress}. It changes only when that address confirms.\n\n${NOT_YOU}` };
     case 'email_changed':
       return { subject: 'Your e-mail address was changed', body: `Your ${t.tenantName} account now uses ${t.newAddress}; this address no longer signs in or receives its mail.\n\n${NOT_YOU}` };
+    case 'passkey_added':
+      return { subject: 'A passkey was added to your account', body: `The passkey "${t.passkeyName}" can now sign in to your ${t.tenantName} account.\n\n${NOT_YOU}` };
+    case 'passkey_removed':
+      return { subject: 'A passkey was removed from your account', body: `The passkey "${t.passkeyName}" was removed from your ${t.tenantName} account.\n\n${NOT_YOU}` };
     case 'api_key_created':
       return { subject: 'A new API key was created', body: `The API key "${t.keyName}" (${t.prefix}...) was created in ${t.tenantName}.\n\nIf you did not expect this, revoke it in the console.` };
   }

@@ -4,6 +4,8 @@ import { tenants, webauthnCredentials, type TenantTx } from '@tessera/db';
 import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
 import type { RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { notifyUser } from '../outbox/notify-api-key-created.js';
 import { AuthError } from '../errors.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { hasTotp } from './factors.js';
@@ -29,7 +31,7 @@ export async function renamePasskey(tx: TenantTx, owner: PasskeyOwner, input: { 
 }
 
 /** The caller enforces step-up first. The last factor stays while the tenant requires MFA. */
-export async function removePasskey(tx: TenantTx, owner: PasskeyOwner, id: string, request: RequestContext, now: Date): Promise<void> {
+export async function removePasskey(tx: TenantTx, keyring: Keyring, owner: PasskeyOwner, id: string, request: RequestContext, now: Date): Promise<void> {
   const mine = await tx.select().from(webauthnCredentials).where(eq(webauthnCredentials.userId, owner.userId)).for('update');
   const target = mine.find((row) => row.id === id);
   if (!target) throw new AuthError('not_found', { detail: 'Passkey not found.' });
@@ -39,5 +41,6 @@ export async function removePasskey(tx: TenantTx, owner: PasskeyOwner, id: strin
     throw new AuthError('conflict', { detail: 'Your organisation requires two-factor authentication: add another passkey or an authenticator app before removing your last one.' });
   }
   await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.id, target.id));
+  await notifyUser(tx, keyring, owner.userId, { name: 'passkey_removed', passkeyName: target.name }, now);
   await recordAuditEvent(tx, { actor: { type: 'user', id: owner.userId }, action: 'passkey.removed', target: { type: 'passkey', id: target.id }, metadata: { name: target.name, lastFactor }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
 }

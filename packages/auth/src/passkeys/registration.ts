@@ -11,6 +11,7 @@ import { toLibraryRegistration, type PasskeyCreationOptionsJSON, type Registrati
 import { tenants, users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
+import { notifyUser } from '../outbox/notify-api-key-created.js';
 import { AuthError } from '../errors.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
 import { revokeSession } from '../sessions/revoke-sessions.js';
@@ -93,6 +94,7 @@ export async function verifyPasskeyRegistration(db: Database, deps: AccountDeps,
       backedUp: info.credentialBackedUp, name: input.name, createdAt: now,
     }).onConflictDoNothing().returning();
     if (!row) return refuse('duplicate');
+    await notifyUser(tx, deps.keyring, who.userId, { name: 'passkey_added', passkeyName: row.name }, now);
     await recordAuditEvent(tx, { ...base, action: 'passkey.registered', target: { type: 'passkey', id: row.id }, metadata: { name: row.name, deviceType: row.deviceType, backedUp: row.backedUp, userVerified: info.userVerified, firstFactor: !hadFactor } });
     return { passkey: toPasskeyView(row), session: hadFactor ? null : await upgradeSession(tx, who, request, now) };
   });
