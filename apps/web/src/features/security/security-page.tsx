@@ -2,6 +2,7 @@ import type { JSX } from 'react';
 import { Notice } from '../../components/fields';
 import { useLocation } from '../../lib/router';
 import type { Me } from '../../lib/session';
+import { ChangeEmailSection } from './change-email';
 import { ChangePasswordSection } from './change-password';
 import { DevicesSection } from './devices-section';
 import { MfaSection } from './mfa-section';
@@ -23,6 +24,7 @@ export function SecurityPage({ me }: { me: Me }): JSX.Element {
       <SessionsSection />
       <DevicesSection />
       <ChangePasswordSection email={me.user.email} />
+      <ChangeEmailSection email={me.user.email} />
     </>
   );
 }
