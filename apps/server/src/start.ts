@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { startPrivacyWorkers } from '@tessera/api/workers';
 import { fileURLToPath } from 'node:url';
-import { auditPublicKeyOf, buildServer, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, smtpTransport, type ApiConfig } from '@tessera/api';
+import { auditPublicKeyOf, buildServer, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, selectSmsProvider, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -55,6 +55,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
       ...(rateLimitStore ? { rateLimitStore } : {}), dataEncryptionKeys: requireSecret(secrets, 'DATA_ENCRYPTION_KEYS'),
       apiKeyPeppers: requireSecret(secrets, 'API_KEY_PEPPERS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
       callLimit: config.rateLimit,
+      sms: selectSmsProvider({ production: config.nodeEnv === 'production', twilio: config.twilio && secrets.TWILIO_AUTH_TOKEN ? { ...config.twilio, authToken: secrets.TWILIO_AUTH_TOKEN } : null, log }),
       sso: { mode: config.nodeEnv === 'production' ? 'production' : 'development', platformProviders: config.ssoProviders, onLoopback: (host) => log(`WARNING: SSO issuer ${host} is loopback (allowed outside production only)`) },
       breachCheck: config.breachCheck.enabled ? { baseUrl: config.breachCheck.baseUrl, onError: (reason) => log(`breached-password check failed open: ${JSON.stringify(reason)}`) } : undefined,
     });

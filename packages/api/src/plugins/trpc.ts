@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyObject } from 'node:crypto';
 import { callsFromTrpcResponse } from './metrics.js';
-import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { clearSessionCookie, deviceCookieJar, setSessionCookie } from './session-cookie.js';
 
 export interface TrpcOptions {
   database: Database;
@@ -47,6 +47,7 @@ export const trpcPlugin = fp<TrpcOptions>(
       cookies: {
         set: (token, expiresAt) => setSessionCookie(res, options.cookieName, token, expiresAt),
         clear: () => clearSessionCookie(res, options.cookieName),
+        device: deviceCookieJar(req, res, options.cookieName),
       },
       now,
     });

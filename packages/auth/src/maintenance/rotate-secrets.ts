@@ -4,6 +4,7 @@
  * re-encrypted inside its tenant's transaction. Idempotent: rows already under the newest key are
  * skipped, so an interrupted run can simply be started again.
  */
+import { reencryptPhoneNumber } from '../mfa/oob-codes-sms.js';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { emailOutbox, mfaTotp, withTenant, type Database } from '@tessera/db';
 import type { Keyring } from '../crypto/keyring.js';
@@ -44,6 +45,7 @@ export async function reencryptAllSecrets(db: Database, keyring: Keyring): Promi
   for (const row of rows) {
     if (row.kind === 'mfa_totp') reencrypted += await rotateTotp(db, keyring, row.tenant_id, row.id);
     else if (row.kind === 'email_outbox') reencrypted += await rotateOutbox(db, keyring, row.tenant_id, row.id);
+    else if (row.kind === 'mfa_phone_numbers') reencrypted += await reencryptPhoneNumber(db, keyring, row.tenant_id, row.id);
   }
   return { checked: rows.length, reencrypted };
 }
