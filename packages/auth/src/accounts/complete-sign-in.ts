@@ -59,8 +59,9 @@ export async function completeSignIn(
 ): Promise<SignedIn> {
   return withTenant(db, input.tenantId, async (tx) => {
     const [throttle] = await tx.select({ failures: loginThrottles.failures }).from(loginThrottles).where(eq(loginThrottles.email, input.email));
-    const riskScore = await signInRisk(tx, input.user.id, request, now, throttle?.failures ?? 0, false);
-    const { anyDevice: seenBefore } = await deviceNovelty(tx, input.user.id, request);
+    const novelty = await deviceNovelty(tx, input.user.id, request);
+    const riskScore = await signInRisk(tx, novelty, now, throttle?.failures ?? 0, false);
+    const seenBefore = novelty.anyDevice;
     const newDevice = await rememberDevice(tx, input.user.id, request, now);
     const upgrade = input.newHash ? { passwordHash: input.newHash, passwordAlgorithm: 'argon2id' as const } : {};
     await tx.update(users).set({ ...upgrade, lastLoginAt: now, lastLoginIp: request.ip, updatedAt: now }).where(eq(users.id, input.user.id));

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { knownDevices, type TenantTx } from '@tessera/db';
 import { sha256 } from '../crypto/tokens.js';
 import { isUnusualSignInHour, signInRiskScore } from '../audit/index.js';
@@ -16,13 +16,15 @@ export async function deviceNovelty(tx: TenantTx, userId: string | null, request
       ua: sql<number>`count(*) FILTER (WHERE ${knownDevices.userAgentHash} = ${userAgentHash(request.userAgent)})::int`,
     })
     .from(knownDevices)
-    .where(and(eq(knownDevices.userId, userId)));
+    .where(eq(knownDevices.userId, userId));
   return { newIp: (row?.ip ?? 0) === 0, newUserAgent: (row?.ua ?? 0) === 0, anyDevice: (row?.any ?? 0) > 0 };
 }
 
 /** The documented deterministic sign-in risk model (docs/audit-log.md), for success and refusal events. */
-export async function signInRisk(tx: TenantTx, userId: string | null, request: RequestContext, now: Date, failures: number, locked: boolean): Promise<number> {
-  const novelty = await deviceNovelty(tx, userId, request);
+export type DeviceNovelty = Awaited<ReturnType<typeof deviceNovelty>>;
+
+/** The caller reads `deviceNovelty` once and passes it, since a successful sign-in needs it twice. */
+export async function signInRisk(tx: TenantTx, novelty: DeviceNovelty, now: Date, failures: number, locked: boolean): Promise<number> {
   const unusualHour = await isUnusualSignInHour(tx, now);
   return signInRiskScore({ newIp: novelty.newIp, newUserAgent: novelty.newUserAgent, recentFailures: failures, locked, unusualHour });
 }

@@ -7,7 +7,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
-import { signInRisk } from './sign-in-risk.js';
+import { deviceNovelty, signInRisk } from './sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
@@ -82,7 +82,7 @@ async function recordRefusal(db: Database, keyring: Keyring, attempt: Attempt, e
     const outcome = reason === 'locked' ? null : await recordFailure(tx, attempt.policy, email, now);
     const userId = attempt.user?.id ?? null;
     const locked = reason === 'locked' || Boolean(outcome?.locked);
-    const riskScore = await signInRisk(tx, userId, request, now, outcome?.failures ?? attempt.policy.lockoutThreshold, locked);
+    const riskScore = await signInRisk(tx, await deviceNovelty(tx, userId, request), now, outcome?.failures ?? attempt.policy.lockoutThreshold, locked);
     const base = { actor: { type: 'user' as const, id: userId }, target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
     await recordAuditEvent(tx, { ...base, action: reason === 'locked' ? 'auth.sign_in.refused' : 'auth.sign_in.failed', metadata: { reason, failures: outcome?.failures ?? null }, riskScore });
     if (outcome?.locked) {
