@@ -18,6 +18,7 @@ import { consolePlugin } from './plugins/console.js';
 import { privacyDownloadPlugin } from './plugins/privacy-download.js';
 import { loadSheddingOptionsOf, loadSheddingPlugin } from './plugins/load-shedding.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { auditUnanchoredAgeSeconds } from '@tessera/auth/audit';
 import type { Redis } from 'ioredis';
 import type { RateLimitStore } from '@tessera/auth/accounts';
 import { appRouter } from '@tessera/api-contract';
@@ -70,6 +71,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
       listen: deps.metrics.port ? { port: deps.metrics.port } : undefined,
       procedures: Object.keys(appRouter._def.procedures),
       pools: { app: deps.database.pool },
+      auditCheckpointAgeSeconds: () => auditUnanchoredAgeSeconds(deps.database, (deps.now ?? ((): Date => new Date()))()),
     });
   }
   const https = new URL(config.publicUrl).protocol === 'https:';

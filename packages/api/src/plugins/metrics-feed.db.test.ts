@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
 import { totpCodeAt } from '@tessera/auth/mfa';
+import { recordAuditEvent } from '@tessera/auth/audit';
 import { createPrivacyRequest } from '@tessera/auth/privacy';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
@@ -122,8 +123,16 @@ test('a GDPR job run lands in the duration histogram of its queue, and the queue
     await eventually(async () => (await sample('tessera_job_duration_seconds_count', { queue: 'gdpr-export', outcome: 'completed' })) === runs + 1);
     const text = (await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body;
     expect(text).toMatch(/^tessera_queue_depth\{queue="gdpr-export"\} \d+$/m);
+    expect(text).toMatch(/^tessera_queue_depth\{queue="privacy-webhook-delivery"\} \d+$/m);
     expect(text).toMatch(/^tessera_job_duration_seconds_sum\{queue="gdpr-export",outcome="completed"\} [0-9.e-]+$/m);
   } finally {
     await workers.stop();
   }
+});
+
+test('the audit checkpoint age is read from the database at scrape time', async () => {
+  const { id: tenantId } = await db.seedTenant();
+  await db.withTenant(tenantId, (tx) => recordAuditEvent(tx, { actor: { type: 'system', id: 'test' }, action: 'user.role.changed', occurredAt: new Date(Date.now() - 3_600_000) }));
+  // That event has waited an hour for a checkpoint; the gauge reports at least that.
+  expect(await sample('tessera_audit_checkpoint_age_seconds')).toBeGreaterThanOrEqual(3_600);
 });

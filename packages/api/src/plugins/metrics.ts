@@ -67,7 +67,7 @@ export interface MetricsOptions {
   pools?: Readonly<Record<string, PoolStats>>;
   /** Jobs waiting per queue, read at scrape time. */
   queueDepth?: () => Promise<Readonly<Record<string, number>>>;
-  /** Seconds since the newest signed audit checkpoint (oldest across tenants); null if none. */
+  /** Seconds the oldest audit event no signed checkpoint covers has waited, across tenants; null if unknown. */
   auditCheckpointAgeSeconds?: () => Promise<number | null>;
   /** prom-client's process and Node.js series, incl. event-loop lag percentiles. Default true. */
   defaultMetrics?: boolean;
@@ -176,7 +176,7 @@ function registerCallbackGauges(registry: Registry, options: MetricsOptions, que
       for (const [queue, depth] of Object.entries(await source().catch(() => ({})))) if (QUEUE_PATTERN.test(queue)) this.set({ queue }, depth);
     } });
   if (auditCheckpointAgeSeconds) {
-    new Gauge({ name: 'tessera_audit_checkpoint_age_seconds', help: 'Age of the oldest tenant head checkpoint; NaN when unknown.', registers,
+    new Gauge({ name: 'tessera_audit_checkpoint_age_seconds', help: 'Seconds the oldest audit event not yet covered by a signed checkpoint has waited (0: all anchored; NaN: unknown).', registers,
       async collect() { this.set((await auditCheckpointAgeSeconds().catch(() => null)) ?? Number.NaN); } });
   }
 }

@@ -55,7 +55,7 @@ export interface PrivacyWorkerOptions {
 export interface PrivacyWorkers {
   /** Sends a job for every due request now; returns how many were queued. */
   dispatch(): Promise<number>;
-  /** Jobs waiting (created or retry) per GDPR queue, for the queue-depth gauge. */
+  /** Jobs waiting (created or retry) per GDPR and webhook queue, for the queue-depth gauge. */
   queueDepth(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
@@ -73,7 +73,7 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
   for (let i = 0; i < (options.concurrency ?? 2); i += 1) {
     await boss.work<GdprJobData>(GDPR_QUEUES.export, work, async ([job]) => (job ? observeJob(GDPR_QUEUES.export, job.id, options, () => handleExportJob(job, deps)) : null));
     await boss.work<GdprJobData>(GDPR_QUEUES.deletion, work, async ([job]) => (job ? observeJob(GDPR_QUEUES.deletion, job.id, options, () => handleDeletionJob(job, deps)) : null));
-    await boss.work<WebhookJobData>(WEBHOOK_QUEUE, work, async ([job]) => (job ? handleWebhookDeliveryJob(job, { ...deps, ...options.webhooks }) : null));
+    await boss.work<WebhookJobData>(WEBHOOK_QUEUE, work, async ([job]) => (job ? observeJob(WEBHOOK_QUEUE, job.id, options, () => handleWebhookDeliveryJob(job, { ...deps, ...options.webhooks })) : null));
   }
   await boss.work(GDPR_QUEUES.maintenance, work, async ([job]) => observeJob(GDPR_QUEUES.maintenance, job?.id ?? '', options, () => handleMaintenanceJob(deps)));
   await boss.schedule(GDPR_QUEUES.maintenance, options.maintenanceCron ?? '*/5 * * * *');
@@ -99,7 +99,7 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
 
   return {
     dispatch,
-    queueDepth: async () => Object.fromEntries(await Promise.all(Object.values(GDPR_QUEUES).map(async (queue) => [queue, await boss.getQueueSize(queue)] as const))),
+    queueDepth: async () => Object.fromEntries(await Promise.all([...Object.values(GDPR_QUEUES), WEBHOOK_QUEUE].map(async (queue) => [queue, await boss.getQueueSize(queue)] as const))),
     stop: async () => {
       await listener.close();
       await loop.stop();

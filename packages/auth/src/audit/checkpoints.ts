@@ -218,3 +218,12 @@ export async function signDueAuditCheckpoints(
   }
   return { signed, failedTenantIds };
 }
+
+/**
+ * Seconds the oldest audit event not covered by a signed checkpoint has waited, across tenants
+ * (0 when all are anchored): the `tessera_audit_checkpoint_age_seconds` gauge (migration 0014).
+ */
+export async function auditUnanchoredAgeSeconds(database: Pick<Database, 'pool'>, now: Date): Promise<number> {
+  const { rows } = await database.pool.query<{ age: number }>('SELECT public.audit_unanchored_age_seconds($1) AS age', [now]);
+  return rows[0]?.age ?? 0;
+}

@@ -17,6 +17,7 @@ export {
   parseAuditSigningKey,
   signAuditCheckpoint,
   signDueAuditCheckpoints,
+  auditUnanchoredAgeSeconds,
 } from './checkpoints.js';
 export type {
   AuditCheckpoint,
