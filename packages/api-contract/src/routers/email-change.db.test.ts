@@ -99,6 +99,14 @@ describe('e-mail change', () => {
     await expect(anyone.auth.resetPassword({ token: reset, newPassword: 'a-completely-new-passphrase-991' })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
   });
 
+  test('requests are limited to five per user per hour, counted before the password is checked', async () => {
+    const owner = await signUpOwner(db.app);
+    const me = await callerFor(db.app, owner.token, { services: owner.services });
+    for (let i = 0; i < 5; i += 1) await expect(me.auth.requestEmailChange({ newEmail: `try${i}@example.com`, password: 'wrong-password-guess-' + String(i) })).rejects.toMatchObject({ cause: { code: 'invalid_credentials' } });
+    await expect(me.auth.requestEmailChange({ newEmail: 'sixth@example.com', password: STRONG_PASSWORD })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS', cause: { code: 'rate_limited' } });
+    expect(await mailsTo(owner.services, owner.tenant.id, 'sixth@example.com')).toEqual([]);
+  });
+
   test('malformed tokens are refused without a lookup result', async () => {
     const anyone = createCaller(createTestContext(db.app));
     await expect(anyone.auth.confirmEmailChange({ token: 'x'.repeat(43) })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
