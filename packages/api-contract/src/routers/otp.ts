@@ -1,12 +1,12 @@
 import { AuthError } from '@tessera/auth';
-import { beginSmsEnrollment, challengeOptions, confirmSmsEnrollment, disableSms, otpStatus, sendSignInCode } from '@tessera/auth/mfa';
+import { beginSmsEnrollment, challengeOptions, confirmSmsEnrollment, disableEmailCodes, disableSms, enableEmailCodes, otpStatus, sendSignInCode } from '@tessera/auth/mfa';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { beginSmsEnrollmentInput, challengeOptionsInput, oneTimeCodeInput, sendCodeInput } from '../inputs/otp.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
 const own = { access: {} } as const;
 
-/** Out-of-band one-time codes (docs/mfa-factors.md): SMS as a restricted second factor. */
+/** Out-of-band one-time codes (docs/mfa-factors.md): SMS as a restricted second factor; e-mail codes as new-device sign-in verification (not MFA). */
 export const otpRouter = router({
   status: sessionProcedure.meta(own).query(({ ctx }) => ctx.withTenant((tx) => otpStatus(tx, ctx.principal.userId, ctx.services.sms), { readOnly: true })),
   beginSmsEnrollment: sessionProcedure.meta(own).input(beginSmsEnrollmentInput).mutation(async ({ ctx, input }) => {
@@ -21,6 +21,15 @@ export const otpRouter = router({
   disableSms: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
     assertRecentMfa(ctx.principal, ctx.now());
     await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  /** E-mailed codes when signing in from a new device: opt-in, only where the tenant allows them; never MFA. */
+  enableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
+    await enableEmailCodes(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    return { ok: true as const };
+  }),
+  disableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
+    await disableEmailCodes(ctx.db, ctx.services.accounts, ctx.principal, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
   /** What the second sign-in step may offer (a mutation: its input is a secret token). */

@@ -26,7 +26,7 @@ export interface CompleteSignIn {
   /** A fresh Argon2id hash replacing a legacy or weaker one, in the same transaction. */
   newHash: string | null;
   email: string;
-  via: 'password' | 'invite' | 'password_reset' | 'mfa' | 'sso' | 'remembered_device' | 'passkey';
+  via: 'password' | 'invite' | 'password_reset' | 'mfa' | 'sso' | 'remembered_device' | 'passkey' | 'email_code';
   aal?: 1 | 2;
   /** After a second factor only: issue a remembered-device token (policy `rememberDeviceDays`). */
   rememberDevice?: boolean;

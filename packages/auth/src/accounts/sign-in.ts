@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { lookupTenantBySlug, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
 import { createMfaChallenge } from '../mfa/challenge.js';
+import { emailSignInVerification } from '../mfa/email-codes.js';
 import { hasSecondFactor } from '../passkeys/factors.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -73,6 +74,9 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   const newHash = needsRehash ? await deps.passwords.hash(input.password) : null;
   const challenge = await challengeIfEnrolled(db, attempt.tenantId, user, email, newHash, request, now);
   if (challenge) return { status: 'mfa_required', challengeToken: challenge };
+  // No real factor: an opted-in user on a new device confirms with an e-mailed code (not MFA).
+  const verification = await emailSignInVerification(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, email, newHash }, request, now);
+  if (verification) return { status: 'mfa_required', challengeToken: verification };
   return completeSignIn(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, newHash, email, via: 'password' }, request, now, clearFailures);
 }
 

@@ -9,6 +9,7 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { checkEmailSignInCode, type EmailCodeCheck } from './email-codes.js';
 import { checkChallengeFactor } from './oob-codes-challenge.js';
 import { recordFactorFailure, type FactorCheck } from './verify-second-factor.js';
 
@@ -22,7 +23,20 @@ export async function createMfaChallenge(tx: TenantTx, userId: string, now: Date
   return token;
 }
 
-type Outcome = { check: FactorCheck; userId: string } | { expired: true };
+type Outcome = { check: FactorCheck; userId: string; purpose: 'mfa' } | { check: EmailCodeCheck; userId: string; purpose: 'sign_in_verification' } | { expired: true };
+
+/** The e-mailed new-device code (email-codes.ts): its own audit events, never `auth.mfa.*`. */
+async function emailAttempt(tx: TenantTx, deps: AccountDeps, challenge: { id: string; userId: string; attempts: number }, code: string, request: RequestContext, now: Date): Promise<Outcome> {
+  const check: EmailCodeCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS ? { ok: false, reason: 'exhausted' } : await checkEmailSignInCode(tx, deps, challenge, code, now);
+  const base = { actor: { type: 'user' as const, id: challenge.userId }, target: { type: 'user', id: challenge.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+  if (check.ok) {
+    await tx.update(mfaChallenges).set({ usedAt: now }).where(eq(mfaChallenges.id, challenge.id));
+    await recordAuditEvent(tx, { ...base, action: 'auth.email_code.verified', metadata: { purpose: 'sign_in_verification' } });
+  } else {
+    await recordAuditEvent(tx, { ...base, action: 'auth.email_code.refused', metadata: { purpose: 'sign_in_verification', reason: check.reason, attempt: challenge.attempts + 1 } });
+  }
+  return { check, userId: challenge.userId, purpose: 'sign_in_verification' };
+}
 
 /** Checks the code; every attempt (and its failure count) commits before any error leaves. */
 async function attempt(db: Database, deps: AccountDeps, tenantId: string, challengeId: string, code: string, request: RequestContext, now: Date): Promise<Outcome> {
@@ -30,6 +44,7 @@ async function attempt(db: Database, deps: AccountDeps, tenantId: string, challe
     const [challenge] = await tx.select().from(mfaChallenges).where(eq(mfaChallenges.id, challengeId)).for('update');
     if (!challenge || challenge.usedAt || challenge.expiresAt <= now) return { expired: true as const };
     await tx.update(mfaChallenges).set({ attempts: sql`${mfaChallenges.attempts} + 1` }).where(eq(mfaChallenges.id, challengeId));
+    if (challenge.purpose === 'sign_in_verification') return emailAttempt(tx, deps, challenge, code, request, now);
     // The sixth code on a challenge is refused even when right.
     const check: FactorCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS ? { ok: false, reason: 'locked' } : await checkChallengeFactor(tx, deps.keyring, challenge, code, now);
     const base = { actor: { type: 'user' as const, id: challenge.userId }, target: { type: 'user', id: challenge.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
@@ -40,7 +55,7 @@ async function attempt(db: Database, deps: AccountDeps, tenantId: string, challe
       const userLocked = check.reason === 'invalid' ? await recordFactorFailure(tx, challenge.userId, now) : false;
       await recordAuditEvent(tx, { ...base, action: 'auth.mfa.failed', metadata: { reason: check.reason, attempt: challenge.attempts + 1, userLocked } });
     }
-    return { check, userId: challenge.userId };
+    return { check, userId: challenge.userId, purpose: 'mfa' as const };
   });
 }
 
@@ -56,7 +71,12 @@ export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input:
   if (!located) throw new AuthError('token_invalid');
   const outcome = await attempt(db, deps, located.tenantId, located.challengeId, input.code, request, now);
   if ('expired' in outcome) throw new AuthError('token_invalid');
-  if (!outcome.check.ok) throwForFailedCheck(outcome.check);
+  if (outcome.purpose === 'sign_in_verification') {
+    if (!outcome.check.ok) {
+      if (outcome.check.reason === 'not_allowed') throw new AuthError('token_invalid');
+      throw new AuthError('mfa_code_invalid');
+    }
+  } else if (!outcome.check.ok) throwForFailedCheck(outcome.check);
   const context = await withTenant(db, located.tenantId, async (tx) => {
     const [tenant] = await tx.select().from(tenants);
     const [user] = await tx.select().from(users).where(eq(users.id, outcome.userId));
@@ -64,5 +84,9 @@ export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input:
   }, { readOnly: true });
   if (!context.tenant || !context.user || context.user.disabledAt) throw new AuthError('invalid_credentials');
   const policy = parseSecurityPolicy(context.tenant.securityPolicy);
+  if (outcome.purpose === 'sign_in_verification') {
+    // Not MFA: AAL1, no MFA time, no remembered-device token whatever the request asked.
+    return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'email_code', aal: 1 }, request, now, clearFailures);
+  }
   return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2, rememberDevice: input.rememberDevice === true }, request, now, clearFailures);
 }

@@ -6,6 +6,7 @@ export * from './verify-second-factor.js';
 export * from './oob-codes.js';
 export * from './oob-codes-challenge.js';
 export * from './oob-codes-sms.js';
+export * from './email-codes.js';
 export * from './remembered-devices.js';
 export * from './remembered-devices-sign-in.js';
 export * from './sms-provider.js';

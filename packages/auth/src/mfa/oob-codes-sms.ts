@@ -9,7 +9,7 @@
  * in a transaction that commits before the error leaves (DESIGN "Failure bookkeeping").
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { lookupMfaChallenge, mfaChallenges, mfaPhoneNumbers, mfaTotp, tenants, withTenant, type Database, type TenantTx } from '@tessera/db';
+import { lookupMfaChallenge, mfaChallenges, mfaPhoneNumbers, mfaTotp, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
@@ -44,6 +44,8 @@ export interface OtpStatus {
   /** SMS needs an authenticator app first (backup codes stay the recovery path). */
   authenticatorEnabled: boolean;
   emailCodesAllowedByTenant: boolean;
+  /** E-mailed new-device sign-in codes are on (user opted in and the tenant allows them); never MFA. */
+  emailCodesEnabled: boolean;
 }
 
 const phoneContext = (tenantId: string, userId: string) => ({ purpose: PHONE_PURPOSE, tenantId, rowId: userId });
@@ -61,6 +63,7 @@ async function authenticatorEnabled(tx: TenantTx, userId: string): Promise<boole
 export async function otpStatus(tx: TenantTx, userId: string, sms: SmsGateway | undefined): Promise<OtpStatus> {
   const { policy } = await policyOf(tx);
   const [phone] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, userId));
+  const [user] = await tx.select({ emailCodesEnabledAt: users.emailCodesEnabledAt }).from(users).where(eq(users.id, userId));
   return {
     smsAvailable: policy.smsCodesAllowed && sms !== undefined,
     smsAllowedByTenant: policy.smsCodesAllowed,
@@ -70,6 +73,7 @@ export async function otpStatus(tx: TenantTx, userId: string, sms: SmsGateway | 
     smsVerifiedAt: phone?.verifiedAt?.toISOString() ?? null,
     authenticatorEnabled: await authenticatorEnabled(tx, userId),
     emailCodesAllowedByTenant: policy.emailCodesAllowed,
+    emailCodesEnabled: policy.emailCodesAllowed && Boolean(user?.emailCodesEnabledAt),
   };
 }
 
@@ -169,7 +173,7 @@ interface SendTarget {
 /** Reads what a sign-in text needs; null with a reason when SMS may not be used for this challenge. */
 async function signInTarget(tx: TenantTx, keyring: AccountDeps['keyring'], challengeId: string, now: Date): Promise<SendTarget | { refused: 'challenge' | 'not_allowed' | 'not_enrolled'; userId: string | null }> {
   const [challenge] = await tx.select().from(mfaChallenges).where(and(eq(mfaChallenges.id, challengeId), isNull(mfaChallenges.usedAt), gt(mfaChallenges.expiresAt, now)));
-  if (!challenge || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) return { refused: 'challenge', userId: null };
+  if (!challenge || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS || challenge.purpose !== 'mfa') return { refused: 'challenge', userId: null };
   const { tenantName, policy } = await policyOf(tx);
   if (!policy.smsCodesAllowed) return { refused: 'not_allowed', userId: challenge.userId };
   const [phone] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, challenge.userId));
@@ -210,6 +214,12 @@ export interface ChallengeOptions {
   phoneHint: string | null;
   /** 0: do not offer "remember this device". */
   rememberDeviceDays: number;
+  /**
+   * Present only when this step is a new-device sign-in verification: `['email']`, a code was
+   * e-mailed and nothing else is accepted (not MFA). Absent for an MFA challenge, whose factors
+   * are the authenticator app, backup codes, passkeys and (above) SMS.
+   */
+  methods?: ['email'];
 }
 
 /** What the second step of this sign-in may offer; the caller holds a live challenge (password verified). */
@@ -221,6 +231,7 @@ export async function challengeOptions(db: Database, deps: AccountDeps, sms: Sms
     const [challenge] = await tx.select().from(mfaChallenges).where(and(eq(mfaChallenges.id, located.challengeId), isNull(mfaChallenges.usedAt), gt(mfaChallenges.expiresAt, now)));
     if (!challenge) throw new AuthError('token_invalid');
     const { policy } = await policyOf(tx);
+    if (challenge.purpose === 'sign_in_verification') return { smsAvailable: false, phoneHint: null, rememberDeviceDays: 0, methods: ['email'] as ['email'] };
     const [phone] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, challenge.userId));
     const smsAvailable = sms !== undefined && policy.smsCodesAllowed && Boolean(phone?.verifiedAt) && (await authenticatorEnabled(tx, challenge.userId));
     return { smsAvailable, phoneHint: smsAvailable ? (phone?.phoneHint ?? null) : null, rememberDeviceDays: policy.rememberDeviceDays };

@@ -17,7 +17,9 @@ export type EmailTemplate =
   | { name: 'email_change_requested'; tenantName: string; newAddress: string }
   | { name: 'email_changed'; tenantName: string; newAddress: string }
   | { name: 'passkey_added'; tenantName: string; passkeyName: string }
-  | { name: 'passkey_removed'; tenantName: string; passkeyName: string };
+  | { name: 'passkey_removed'; tenantName: string; passkeyName: string }
+  | { name: 'sign_in_code'; tenantName: string; code: string; ip: string; userAgent: string }
+  | { name: 'email_codes_disabled'; tenantName: string };
 
 const NOT_YOU = 'If this was not you, reset your password now and contact your administrator.';
 
@@ -51,6 +53,10 @@ export function renderEmail(t: EmailTemplate): { subject: string; body: string }
       return { subject: 'A passkey was added to your account', body: `The passkey "${t.passkeyName}" can now sign in to your ${t.tenantName} account.\n\n${NOT_YOU}` };
     case 'passkey_removed':
       return { subject: 'A passkey was removed from your account', body: `The passkey "${t.passkeyName}" was removed from your ${t.tenantName} account.\n\n${NOT_YOU}` };
+    case 'sign_in_code':
+      return { subject: `Your ${t.tenantName} sign-in code`, body: `${t.code} is your code to finish signing in to ${t.tenantName} from a new device (${t.ip}, ${t.userAgent}). It expires in 10 minutes. Never share it.\n\nIf this was not you, someone knows your password: reset it now and contact your administrator.` };
+    case 'email_codes_disabled':
+      return { subject: 'Sign-in codes by e-mail turned off', body: `New devices no longer need a code from this address to sign in to your ${t.tenantName} account.\n\n${NOT_YOU}` };
     case 'api_key_created':
       return { subject: 'A new API key was created', body: `The API key "${t.keyName}" (${t.prefix}...) was created in ${t.tenantName}.\n\nIf you did not expect this, revoke it in the console.` };
   }

@@ -40,6 +40,8 @@ export const mfaBackupCodes = pgTable(
   (t) => [unique('mfa_backup_codes_tenant_id_id_key').on(t.tenantId, t.id)],
 );
 
+export type MfaChallengePurpose = 'mfa' | 'sign_in_verification';
+
 export const mfaChallenges = pgTable(
   'mfa_challenges',
   {
@@ -51,6 +53,8 @@ export const mfaChallenges = pgTable(
     expiresAt: tz('expires_at').notNull(),
     attempts: integer('attempts').notNull().default(0),
     usedAt: tz('used_at'),
+    /** 'sign_in_verification': the e-mailed new-device code, never MFA (migration 0015). */
+    purpose: text('purpose').$type<MfaChallengePurpose>().notNull().default('mfa'),
   },
   (t) => [unique('mfa_challenges_tenant_id_id_key').on(t.tenantId, t.id)],
 );

@@ -24,7 +24,7 @@ export const mfaPhoneNumbers = pgTable(
   ],
 );
 
-export type OneTimeCodePurpose = 'mfa_sign_in' | 'sms_enrollment' | 'email_verification';
+export type OneTimeCodePurpose = 'mfa_sign_in' | 'sms_enrollment' | 'email_verification' | 'sign_in_verification';
 export type OneTimeCodeChannel = 'sms' | 'email';
 
 export const oneTimeCodes = pgTable(

@@ -21,6 +21,8 @@ export const users = pgTable(
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
     lastLoginIp: inet('last_login_ip'),
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
+    /** E-mailed sign-in codes on new devices (migration 0015); not a second factor. */
+    emailCodesEnabledAt: timestamp('email_codes_enabled_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -2,6 +2,9 @@
  * The extras of the second sign-in step (docs/mfa-factors.md): "Text me a code" when the tenant
  * allows SMS and the user has a verified number, and "Remember this device for N days" when the
  * tenant allows remembered devices. The texted code goes into the same code field.
+ *
+ * When the step is a new-device sign-in verification (`methods` is `['email']`), a code was
+ * e-mailed instead; that is not two-factor authentication and offers nothing else.
  */
 import { useEffect, useState, type JSX } from 'react';
 import { toApiError } from '../../lib/errors';
@@ -9,11 +12,12 @@ import { api, type Outputs } from '../../lib/trpc';
 
 type Options = Outputs['otp']['challengeOptions'];
 
-export function MfaExtras({ challengeToken }: { challengeToken: string }): JSX.Element | null {
+/** What the pending second step accepts; null while loading, on error, or without a challenge. */
+export function useChallengeOptions(challengeToken: string | null): Options | null {
   const [options, setOptions] = useState<Options | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [sending, setSending] = useState(false);
   useEffect(() => {
+    setOptions(null);
+    if (!challengeToken) return undefined;
     let live = true;
     api.otp.challengeOptions
       .mutate({ challengeToken })
@@ -23,7 +27,23 @@ export function MfaExtras({ challengeToken }: { challengeToken: string }): JSX.E
       live = false;
     };
   }, [challengeToken]);
-  if (!options) return null;
+  return options;
+}
+
+/** True when the step is the e-mailed new-device code (not MFA). */
+export const isEmailVerification = (options: Options | null): boolean =>
+  options?.methods?.length === 1 && options.methods[0] === 'email';
+
+export function MfaExtras({
+  challengeToken,
+  options,
+}: {
+  challengeToken: string;
+  options: Options | null;
+}): JSX.Element | null {
+  const [message, setMessage] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  if (!options || isEmailVerification(options)) return null;
   const text = async (): Promise<void> => {
     setSending(true);
     try {

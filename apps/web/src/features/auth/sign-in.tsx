@@ -1,6 +1,8 @@
 /**
  * Sign-in in two steps: password (auth.signIn), then, when the answer is `mfa_required`, a TOTP
- * or backup code (auth.verifyMfa with the challenge token, held in memory only).
+ * or backup code (auth.verifyMfa with the challenge token, held in memory only). When
+ * `otp.challengeOptions` lists only `email`, the second step is the code e-mailed for a new
+ * device instead (not two-factor authentication; docs/mfa-factors.md).
  */
 import { signInInput, verifyMfaInput } from '@tessera/api-contract/inputs';
 import { useState, type FormEvent, type JSX } from 'react';
@@ -8,7 +10,7 @@ import { FormAlert, SubmitButton, TextField } from '../../components/fields';
 import { formValues, useForm } from '../../lib/forms';
 import { passkeyPasswordless, passkeySecondFactor } from '../../lib/passkeys';
 import { Link, navigate, useLocation } from '../../lib/router';
-import { MfaExtras } from './sign-in-mfa-extras';
+import { isEmailVerification, MfaExtras, useChallengeOptions } from './sign-in-mfa-extras';
 import { refreshSession, safeNext } from '../../lib/session';
 import { api } from '../../lib/trpc';
 
@@ -19,6 +21,7 @@ export function SignInPage(): JSX.Element {
   const second = useForm(['code']);
   const passkey = useForm(['tenantSlug']);
   const next = safeNext(search.get('next'));
+  const options = useChallengeOptions(challenge);
 
   const done = async (): Promise<void> => {
     await refreshSession();
@@ -65,6 +68,40 @@ export function SignInPage(): JSX.Element {
     if ((await passkey.run({}, () => passkeyPasswordless(tenantSlug))) !== undefined) await done();
   };
 
+  if (challenge && isEmailVerification(options)) {
+    return (
+      <section className="card narrow" aria-labelledby="email-code-title">
+        <h1 id="email-code-title">Confirm it is you</h1>
+        <p role="status">
+          We e-mailed you a code because this is a new device. Enter the 6-digit code from that
+          e-mail; it expires in 10 minutes.
+        </p>
+        <form onSubmit={submitCode} noValidate>
+          <FormAlert message={second.formError} />
+          <TextField
+            label="Code from the e-mail"
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            autoFocus
+            required
+            maxLength={32}
+            error={second.errors['code']}
+          />
+          <div className="actions">
+            <SubmitButton pending={second.pending} pendingText="Verifying…">
+              Verify
+            </SubmitButton>
+            <button type="button" className="secondary" onClick={() => setChallenge(null)}>
+              Start over
+            </button>
+          </div>
+        </form>
+        <p className="hint">No e-mail? Check your spam folder, or start over to get a new code.</p>
+      </section>
+    );
+  }
+
   if (challenge) {
     return (
       <section className="card narrow" aria-labelledby="mfa-title">
@@ -84,7 +121,7 @@ export function SignInPage(): JSX.Element {
             maxLength={32}
             error={second.errors['code']}
           />
-          <MfaExtras challengeToken={challenge} />
+          <MfaExtras challengeToken={challenge} options={options} />
           <div className="actions">
             <SubmitButton pending={second.pending} pendingText="Verifying…">
               Verify

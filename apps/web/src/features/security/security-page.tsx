@@ -5,6 +5,7 @@ import type { Me } from '../../lib/session';
 import { ChangeEmailSection } from './change-email';
 import { ChangePasswordSection } from './change-password';
 import { DevicesSection } from './devices-section';
+import { EmailCodesSection } from './email-codes-section';
 import { MfaSection } from './mfa-section';
 import { PasskeysSection } from './passkeys-section';
 import { SessionsSection } from './sessions-section';
@@ -21,6 +22,7 @@ export function SecurityPage({ me }: { me: Me }): JSX.Element {
       <MfaSection />
       <PasskeysSection />
       <SmsSection />
+      <EmailCodesSection />
       <SessionsSection />
       <DevicesSection />
       <ChangePasswordSection email={me.user.email} />
