@@ -15,11 +15,18 @@ const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 const NEW_DEVICE = { ip: '198.51.100.77', userAgent: 'Mozilla/5.0 (attacker laptop)' };
 
 /** An owner (no second factor) who signed in once from the default device, in a tenant that allows e-mail codes, with them enabled. */
-async function emailUser(options: { allow?: boolean; enable?: boolean } = {}): Promise<SeededOwner> {
+async function emailUser(options: { allow?: boolean; enable?: boolean; verify?: boolean } = {}): Promise<SeededOwner> {
   const owner = await signUpOwner(db.app, { now: () => T0 });
   const home = createTestContext(db.app, { services: owner.services, now: () => T0 });
   await createCaller(home).auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD });
   const me = await callerFor(db.app, home.cookies.token ?? '', { services: owner.services, now: () => T0 });
+  if (options.verify !== false) {
+    // The codes go to the address, so it must be confirmed first (the real link flow).
+    await me.auth.requestEmailVerification();
+    const [mail] = await mails({ ...owner, token: '' }, 'verify_email');
+    const token = /#token=([A-Za-z0-9_-]{43})/.exec(mail?.body ?? '')?.[1] ?? '';
+    await createCaller(createTestContext(db.app, { services: owner.services, now: () => T0 })).auth.verifyEmail({ token });
+  }
   if (options.allow !== false) await me.tenant.updateSecurityPolicy({ emailCodesAllowed: true });
   if (options.allow !== false && options.enable !== false) await me.otp.enableEmail();
   return { ...owner, token: home.cookies.token ?? '' };
@@ -204,6 +211,13 @@ describe('new-device sign-in verification', () => {
     const { result, token: session } = await verify(user, at(62), token, totpCodeAt(secret, at(62)));
     expect(result.status).toBe('signed_in');
     expect((await (await callerFor(db.app, session ?? '', { services: user.services, now: () => at(63) })).auth.me()).session.aal).toBe(2);
+  });
+
+  test('cannot be enabled before the address is confirmed (a mistyped address would lock the user out)', async () => {
+    const user = await emailUser({ verify: false, enable: false });
+    const me = await callerFor(db.app, user.token, { services: user.services, now: () => at(10) });
+    await expect(me.otp.enableEmail()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await me.otp.status()).toMatchObject({ emailCodesEnabled: false });
   });
 
   test('cannot be enabled where the tenant does not allow e-mail codes', async () => {

@@ -59,8 +59,10 @@ export async function enableEmailCodes(db: Database, who: { tenantId: string; us
   await withTenant(db, who.tenantId, async (tx) => {
     const { policy } = await policyOf(tx);
     if (!policy.emailCodesAllowed) throw new AuthError('forbidden', { detail: 'Your organisation does not allow sign-in codes by e-mail.' });
-    const [user] = await tx.select({ enabledAt: users.emailCodesEnabledAt }).from(users).where(eq(users.id, who.userId)).for('update');
+    const [user] = await tx.select({ enabledAt: users.emailCodesEnabledAt, verifiedAt: users.emailVerifiedAt }).from(users).where(eq(users.id, who.userId)).for('update');
     if (user?.enabledAt) return;
+    // A mistyped, never-confirmed address would lock the user out of every new device.
+    if (!user?.verifiedAt) throw new AuthError('forbidden', { detail: 'Confirm your e-mail address first: the codes are sent there.' });
     await tx.update(users).set({ emailCodesEnabledAt: now, updatedAt: now }).where(eq(users.id, who.userId));
     await audit(tx, who.userId, 'auth.email_codes.enabled', request, now, {});
   });

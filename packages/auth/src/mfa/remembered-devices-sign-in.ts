@@ -21,7 +21,8 @@ export async function signInWithRememberedDevice(db: Database, deps: AccountDeps
   if (!located) return null;
   const trusted = await withTenant(db, located.tenantId, async (tx) => {
     const [challenge] = await tx.select().from(mfaChallenges).where(and(eq(mfaChallenges.id, located.challengeId), isNull(mfaChallenges.usedAt), gt(mfaChallenges.expiresAt, now))).for('update');
-    if (!challenge) return null;
+    // Only a real MFA challenge may be spent by a device token, never an e-mail verification step.
+    if (!challenge || challenge.purpose !== 'mfa') return null;
     const [tenant] = await tx.select().from(tenants);
     const [user] = await tx.select().from(users).where(eq(users.id, challenge.userId));
     if (!tenant || !user || user.disabledAt) return null;
