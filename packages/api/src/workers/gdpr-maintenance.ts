@@ -1,14 +1,20 @@
 /**
  * The scheduled GDPR upkeep job (every 5 minutes by default): purge exports 7 days after
  * completion, remove used and stale download links and delivered erasure confirmations, remind
- * compliance staff of requests due within 3 days. Each step lists (tenant_id, id) across tenants
+ * compliance staff of requests due within 3 days; and prune spent authentication rows (challenges,
+ * one-time codes, old remembered devices; migration 0016). Each step lists (tenant_id, id) across tenants
  * through a SECURITY DEFINER function and works inside withTenant; every step is idempotent.
  */
+import { pruneSpentAuthArtifacts } from '@tessera/auth/mfa';
 import { runPrivacyMaintenance, type MaintenanceResult } from '@tessera/auth/privacy';
 import type { GdprJobDeps } from './gdpr-export.js';
 
 export async function handleMaintenanceJob(deps: Pick<GdprJobDeps, 'database' | 'keyring' | 'logger' | 'now'>): Promise<MaintenanceResult> {
-  const result = await runPrivacyMaintenance({ database: deps.database, keyring: deps.keyring, now: (deps.now ?? (() => new Date()))() });
+  const now = (deps.now ?? (() => new Date()))();
+  const result = await runPrivacyMaintenance({ database: deps.database, keyring: deps.keyring, now });
   if (Object.values(result).some((n) => n > 0)) deps.logger?.info(result, 'gdpr maintenance finished');
+  // Spent challenges, one-time codes and old remembered devices ride on the same schedule.
+  const pruned = await pruneSpentAuthArtifacts(deps.database, now);
+  if (Object.values(pruned).some((n) => n > 0)) deps.logger?.info(pruned, 'spent authentication rows pruned');
   return result;
 }

@@ -13,3 +13,4 @@ export * from './sms-provider.js';
 export * from './sms-provider-twilio.js';
 export * from '../passkeys/index.js';
 export * from '../maintenance/rotate-secrets.js';
+export * from '../maintenance/prune-auth-artifacts.js';
