@@ -39,6 +39,8 @@ export function MfaSection(): JSX.Element {
 
 function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Element {
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
+  // mfa.status describes the authenticator app; passkeys are a second factor of their own.
+  const passkeys = useQuery({ queryKey: ['passkeys.list'], queryFn: () => api.passkeys.list.query() });
   const start = useForm([]);
   const confirm = useForm(['code']);
   const begin = async (): Promise<void> => {
@@ -61,8 +63,9 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
     return (
       <>
         <p>
-          Two-factor authentication is off. Turn it on to protect your account with an authenticator
-          app.
+          {passkeys.data && passkeys.data.length > 0
+            ? 'Your passkeys already give you two-factor sign-in. An authenticator app adds a second way in, with backup codes for a lost device.'
+            : 'Two-factor authentication is off. Turn it on to protect your account with an authenticator app.'}
         </p>
         <FormAlert message={start.formError} />
         <button type="button" onClick={begin} disabled={start.pending}>
