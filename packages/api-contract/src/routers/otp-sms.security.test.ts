@@ -4,7 +4,7 @@
 // off as a second factor, and reading phone numbers or codes from a database dump.
 // NIST SP 800-63B §5.1.3.3 (restricted), §5.2.2 (rate limiting); ASVS V2.7; DESIGN "MFA".
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
-import { createSmsGateway, reencryptPhoneNumber, totpCodeAt, type SmsMessage } from '@tessera/auth/mfa';
+import { createSmsGateway, reencryptPhoneNumber, SMS_LIMITS, totpCodeAt, type SmsMessage } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import type { Services } from '../context.js';
@@ -197,6 +197,17 @@ describe('send limits', () => {
     expect(rows.map((r) => r.metadata.reason)).toEqual(['rate_limited']);
     // Only the newest text counts: an earlier code no longer completes the challenge.
     await expect(anonymous(user, at(63)).auth.verifyMfa({ challengeToken: token, code: /^([0-9]{6})/.exec(user.sent[1]?.body ?? '')?.[1] ?? '' })).rejects.toBeDefined();
+  });
+
+  test('a tenant has a daily text budget across all its users (SMS pumping)', async () => {
+    const user = await withSms(await owner()); // enrollment sent one text
+    const now = at(60);
+    // The rest of the day's budget was spent by other accounts of the tenant.
+    for (let i = 1; i < SMS_LIMITS.perTenant.max; i += 1) await user.services.accounts.limiter.hit(`sms_send:tenant:${user.tenant.id}`, SMS_LIMITS.perTenant, now.getTime());
+    const token = await challenge(user, now);
+    await expect(anonymous(user, at(61)).otp.sendCode({ challengeToken: token, channel: 'sms' })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    const refused = await db.owner.pool.query("SELECT 1 FROM audit_logs WHERE tenant_id = $1 AND action = 'mfa.sms_code.refused' AND metadata->>'reason' = 'rate_limited'", [user.tenant.id]);
+    expect(refused.rowCount).toBe(1);
   });
 
   test('at most 5 texts per number in an hour, across users and tenants', async () => {

@@ -24,6 +24,8 @@ export const SMS_LIMITS = {
   perUser: { max: 5, windowMs: 15 * 60_000 },
   perNumber: { max: 5, windowMs: 60 * 60_000 },
   perIp: { max: 20, windowMs: 60 * 60_000 },
+  /** A whole tenant's daily budget: caps SMS pumping (toll fraud) spread over many accounts. */
+  perTenant: { max: 500, windowMs: 24 * 60 * 60_000 },
 } as const;
 
 const PHONE_PURPOSE = 'mfa_phone_numbers.phone';
@@ -87,6 +89,7 @@ async function enforceSendLimits(db: Database, deps: AccountDeps, sms: SmsGatewa
   try {
     await enforceLimit(deps.limiter, `sms_send:user:${who.tenantId}:${who.userId}`, SMS_LIMITS.perUser, now);
     await enforceLimit(deps.limiter, `sms_send:number:${phoneRateKey(sms, e164)}`, SMS_LIMITS.perNumber, now);
+    await enforceLimit(deps.limiter, `sms_send:tenant:${who.tenantId}`, SMS_LIMITS.perTenant, now);
   } catch (error) {
     await withTenant(db, who.tenantId, (tx) => auditRefusal(tx, who.userId, purpose, 'rate_limited', request, now));
     throw error;
