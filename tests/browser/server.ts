@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { buildServer, defaultApiConfig, startPrivacyWorkers } from '@tessera/api';
 import type { Services } from '@tessera/api-contract';
+import type { OutboundPolicy } from '@tessera/auth/sso';
 import { testAccountDeps, testServices } from '@tessera/api-contract/testing';
 import type { Database } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
@@ -50,6 +51,11 @@ export async function startConsoleServer(
     privacyWorkers?: boolean;
     /** 'localhost' for WebAuthn, whose RP ID must be a domain name, not an IP address. */
     hostname?: 'localhost' | '127.0.0.1';
+    /**
+     * The outbound URL rule for privacy webhooks (stored URLs and worker deliveries) and SSO.
+     * Unset: production (https, public addresses only), as without `services.sso`.
+     */
+    outbound?: OutboundPolicy;
   } = {},
 ): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
@@ -59,7 +65,10 @@ export async function startConsoleServer(
   }
   const port = await freePort();
   const origin = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
-  const services = testServices({ accounts: testAccountDeps({ publicUrl: origin }) });
+  const services = testServices({
+    accounts: testAccountDeps({ publicUrl: origin }),
+    ...(options.outbound ? { sso: { outbound: options.outbound, platformProviders: [] } } : {}),
+  });
   const app = await buildServer(
     {
       ...defaultApiConfig,
@@ -79,6 +88,7 @@ export async function startConsoleServer(
         logger: quietLogger,
         pollingIntervalSeconds: 0.5,
         dispatchIntervalMs: 1_000,
+        ...(options.outbound ? { webhooks: { outbound: options.outbound } } : {}),
         ...(options.now ? { now: options.now } : {}),
       })
     : null;

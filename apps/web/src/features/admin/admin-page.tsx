@@ -2,6 +2,7 @@ import type { JSX } from 'react';
 import type { Me } from '../../lib/session';
 import { ApiKeysSection } from './api-keys';
 import { MembersSection } from './members';
+import { PrivacyWebhooksSection } from './privacy-webhooks';
 import { SecurityPolicySection } from './security-policy';
 
 export function AdminPage({ me }: { me: Me }): JSX.Element {
@@ -10,10 +11,12 @@ export function AdminPage({ me }: { me: Me }): JSX.Element {
       <h1>Administration</h1>
       <nav aria-label="Administration sections" className="subnav">
         <a href="#members-heading">Members</a> <a href="#keys-heading">API keys</a>{' '}
+        <a href="#webhooks-heading">Privacy webhooks</a>{' '}
         <a href="#policy-heading">Security policy</a>
       </nav>
       <MembersSection me={me} />
       <ApiKeysSection />
+      <PrivacyWebhooksSection />
       <SecurityPolicySection />
     </>
   );
