@@ -56,7 +56,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
       apiKeyPeppers: requireSecret(secrets, 'API_KEY_PEPPERS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
       callLimit: config.rateLimit,
       sms: selectSmsProvider({ production: config.nodeEnv === 'production', twilio: config.twilio && secrets.TWILIO_AUTH_TOKEN ? { ...config.twilio, authToken: secrets.TWILIO_AUTH_TOKEN } : null, log }),
-      sso: { mode: config.nodeEnv === 'production' ? 'production' : 'development', platformProviders: config.ssoProviders, onLoopback: (host) => log(`WARNING: SSO issuer ${host} is loopback (allowed outside production only)`) },
+      sso: { mode: config.nodeEnv === 'production' ? 'production' : 'development', platformProviders: config.ssoProviders, onLoopback: (host) => log(`WARNING: outbound URL host ${host} (SSO issuer or privacy webhook) is loopback (allowed outside production only)`) },
       breachCheck: config.breachCheck.enabled ? { baseUrl: config.breachCheck.baseUrl, onError: (reason) => log(`breached-password check failed open: ${JSON.stringify(reason)}`) } : undefined,
     });
     const consoleRoot = fileURLToPath(new URL('../../web/dist/', import.meta.url));
