@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
 import {
-  acknowledgeWebhookDelivery, createPrivacyRequest, createWebhookEndpoint, updateWebhookEndpoint, listDueWebhookDeliveries, MAX_WEBHOOK_ATTEMPTS, verifyWebhookSignature,
+  acknowledgeWebhookDelivery, createPrivacyRequest, placeLegalHold, releaseLegalHold, createWebhookEndpoint, updateWebhookEndpoint, listDueWebhookDeliveries, MAX_WEBHOOK_ATTEMPTS, verifyWebhookSignature,
   type PrivacyActor,
 } from '@tessera/auth/privacy';
 import type { OutboundPolicy } from '@tessera/auth/sso';
@@ -154,6 +154,37 @@ describe('erasure waiting for acknowledgements', () => {
     expect(rows[0]).toEqual({ attempts: 1 }); // waiting did not use up attempts
   });
 
+  test('a legal hold on an announced erasure is announced as held, its release as resumed; then the erasure completes', async () => {
+    const t = await tenant();
+    await endpoint(t, { requireAck: true });
+    answers.set(t.path, [503]);
+    const id = await request(t, 'deletion');
+    expect(await handleDeletionJob({ data: { tenantId: t.tenantId, requestId: id } }, jobDeps())).toEqual({ status: 'blocked', reason: 'awaiting_acknowledgement' });
+    const { holdId } = await db.withTenant(t.tenantId, (tx) => placeLegalHold(tx, t.owner, { userId: t.subjectId, reason: 'litigation' }, new Date()));
+    expect(await statusOf(id)).toBe('blocked');
+    // started is refused (503) and will be retried; held goes out at once.
+    expect((await deliver(t.tenantId)).sort()).toEqual(['delivered', 'pending']);
+    const events = (path: string) => (received.get(path) ?? []).map((r) => (JSON.parse(r.body) as { type: string }).type);
+    expect(events(t.path)).toContain('privacy.erasure.held');
+    await db.withTenant(t.tenantId, (tx) => releaseLegalHold(tx, t.owner, { holdId }, new Date()));
+    expect(await statusOf(id)).toBe('pending');
+    expect(await deliver(t.tenantId, new Date(Date.now() + 31_000))).toEqual(expect.arrayContaining(['acknowledged', 'delivered']));
+    expect(events(t.path)).toContain('privacy.erasure.resumed');
+    await db.owner.pool.query("UPDATE privacy_requests SET status = 'processing' WHERE id = $1", [id]); // as the dispatcher's claim would
+    expect(await handleDeletionJob({ data: { tenantId: t.tenantId, requestId: id } }, jobDeps())).toEqual({ status: 'completed' });
+    expect((await deliveries(t.tenantId)).map((d) => d.event_type).sort()).toEqual(['privacy.erasure.completed', 'privacy.erasure.held', 'privacy.erasure.resumed', 'privacy.erasure.started']);
+  });
+
+  test('an export or an erasure never announced sends no held or resumed event', async () => {
+    const t = await tenant();
+    await endpoint(t);
+    const { holdId } = await db.withTenant(t.tenantId, (tx) => placeLegalHold(tx, t.owner, { userId: t.subjectId, reason: 'audit' }, new Date()));
+    const id = await request(t, 'deletion');
+    expect(await statusOf(id)).toBe('blocked');
+    await db.withTenant(t.tenantId, (tx) => releaseLegalHold(tx, t.owner, { holdId }, new Date()));
+    expect(await deliveries(t.tenantId)).toEqual([]);
+  });
+
   test('a delivery that fails for good leaves the erasure waiting and audited; an explicit acknowledgement resumes it', async () => {
     const t = await tenant();
     await endpoint(t, { requireAck: true });
@@ -198,11 +229,14 @@ test('through pg-boss: the registered workers deliver the events of an export', 
   try {
     await request(t, 'export');
     const until = Date.now() + 15_000;
-    while ((received.get(t.path) ?? []).length < 2) {
+    // The receiver answers before the worker records the outcome: wait for the recorded state.
+    const settled = async () => (received.get(t.path) ?? []).length >= 2 && (await deliveries(t.tenantId)).every((d) => d.status === 'delivered');
+    while (!(await settled())) {
       if (Date.now() > until) throw new Error('events not delivered in time');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect((await deliveries(t.tenantId)).map((d) => d.status)).toEqual(['delivered', 'delivered']);
+    expect(received.get(t.path)).toHaveLength(2);
   } finally {
     await workers.stop();
   }

@@ -21,7 +21,7 @@ import { enqueuePrivacyEmail } from './notifications.js';
 import { blockPrivacyRequest, failPrivacyRequest } from './processing.js';
 import { lockSubject, tenantNameOf } from './requests.js';
 import { personalDataSources, type PersonalDataSource, type PrivacySubject } from './sources/index.js';
-import { outstandingAcknowledgements, recordPrivacyWebhookEvent } from './webhook-events.js';
+import { outstandingAcknowledgements, recordErasureFollowUp, recordPrivacyWebhookEvent } from './webhook-events.js';
 
 export interface ErasureDeps {
   keyring: Keyring;
@@ -52,6 +52,7 @@ export async function processDeletionRequest(tx: TenantTx, requestId: string, de
   const user = await lockSubject(tx, request.userId, 'update');
   if (await hasActiveLegalHold(tx, request.userId)) {
     await blockPrivacyRequest(tx, request, deps.now);
+    await recordErasureFollowUp(tx, request, 'privacy.erasure.held', deps.now);
     return 'blocked';
   }
   if (user?.role === 'owner' && !(await hasOtherOwner(tx, user.id))) {

@@ -9,6 +9,7 @@ import { privacyLegalHolds, privacyRequests, users, type TenantTx } from '@tesse
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { AuthError } from '../errors.js';
 import { auditActorOf, requestMeta, type PrivacyActor } from './actor.js';
+import { recordErasureFollowUp } from './webhook-events.js';
 
 export async function hasActiveLegalHold(tx: TenantTx, userId: string): Promise<boolean> {
   const [hold] = await tx.select({ id: privacyLegalHolds.id }).from(privacyLegalHolds)
@@ -25,7 +26,9 @@ export async function placeLegalHold(tx: TenantTx, actor: PrivacyActor, input: {
   if (!hold) throw new Error('legal hold insert returned nothing');
   const blocked = await tx.update(privacyRequests).set({ status: 'blocked', updatedAt: now })
     .where(and(eq(privacyRequests.userId, subject.id), eq(privacyRequests.type, 'deletion'), inArray(privacyRequests.status, ['pending', 'processing'])))
-    .returning({ id: privacyRequests.id });
+    .returning({ id: privacyRequests.id, userId: privacyRequests.userId });
+  // An erasure already announced (waiting for acknowledgements) is announced as held (Art. 19).
+  for (const request of blocked) await recordErasureFollowUp(tx, request, 'privacy.erasure.held', now);
   await recordAuditEvent(tx, {
     actor: auditActorOf(actor), action: 'privacy.legal_hold.placed', target: { type: 'user', id: subject.id }, ...requestMeta(actor),
     after: { holdId: hold.id, blockedRequests: blocked.map((r) => r.id) }, metadata: { reason: input.reason }, occurredAt: now,
@@ -40,10 +43,11 @@ export async function releaseLegalHold(tx: TenantTx, actor: PrivacyActor, input:
   const [released] = await tx.update(privacyLegalHolds).set({ releasedAt: now, releasedBy: actor.id })
     .where(and(eq(privacyLegalHolds.id, hold.id), isNull(privacyLegalHolds.releasedAt))).returning({ id: privacyLegalHolds.id });
   if (!released) throw new AuthError('conflict', { detail: 'The hold was already released.' });
-  let resumed: { id: string }[] = [];
+  let resumed: { id: string; userId: string }[] = [];
   if (!(await hasActiveLegalHold(tx, hold.userId))) {
     resumed = await tx.update(privacyRequests).set({ status: 'pending', updatedAt: now })
-      .where(and(eq(privacyRequests.userId, hold.userId), eq(privacyRequests.status, 'blocked'))).returning({ id: privacyRequests.id });
+      .where(and(eq(privacyRequests.userId, hold.userId), eq(privacyRequests.status, 'blocked'))).returning({ id: privacyRequests.id, userId: privacyRequests.userId });
+    for (const request of resumed) await recordErasureFollowUp(tx, request, 'privacy.erasure.resumed', now);
   }
   await recordAuditEvent(tx, {
     actor: auditActorOf(actor), action: 'privacy.legal_hold.released', target: { type: 'user', id: hold.userId }, ...requestMeta(actor),

@@ -16,7 +16,7 @@ import type { Database, TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { FetchLike } from '../sso/guarded-fetch.js';
-import { webhookSecretContext, type PrivacyWebhookEvent } from './webhook-endpoints.js';
+import { webhookSecretContext, type PrivacyWebhookEventType } from './webhook-endpoints.js';
 import { releaseEndpointDeliveries, resumeAcknowledgedErasures, type WebhookDeliveryStatus } from './webhook-events.js';
 import { signWebhookPayload, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_EVENT_TYPE_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature.js';
 
@@ -26,7 +26,7 @@ export const WEBHOOK_RETRY_MAX_MS = 60 * 60_000;
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 
 export type PreparedDelivery =
-  | { status: 'send'; deliveryId: string; url: string; secrets: string[]; body: string; eventId: string; eventType: PrivacyWebhookEvent }
+  | { status: 'send'; deliveryId: string; url: string; secrets: string[]; body: string; eventId: string; eventType: PrivacyWebhookEventType }
   | { status: 'skip'; reason: string };
 
 export interface AttemptResult {
@@ -42,7 +42,7 @@ export function webhookRetryDelayMs(attempts: number): number {
 }
 
 interface DueRow {
-  id: string; status: WebhookDeliveryStatus; next_attempt_at: Date | null; payload: string; event_id: string; event_type: PrivacyWebhookEvent;
+  id: string; status: WebhookDeliveryStatus; next_attempt_at: Date | null; payload: string; event_id: string; event_type: PrivacyWebhookEventType;
   request_status: string; endpoint_id: string | null; url: string | null; disabled_at: Date | null; secret_ciphertext: string | null;
   previous_secret_ciphertext: string | null; previous_secret_expires_at: Date | null;
 }

@@ -18,7 +18,13 @@ import { auditActorOf, requestMeta, type PrivacyActor } from './actor.js';
 import { releaseEndpointDeliveries } from './webhook-events.js';
 
 export const PRIVACY_WEBHOOK_EVENTS = ['privacy.export.started', 'privacy.export.completed', 'privacy.erasure.started', 'privacy.erasure.completed'] as const;
+/** What an endpoint subscribes to. */
 export type PrivacyWebhookEvent = (typeof PRIVACY_WEBHOOK_EVENTS)[number];
+/** Sent to the endpoints that got `privacy.erasure.started`, when a legal hold stops or frees it. */
+export const ERASURE_FOLLOW_UP_EVENTS = ['privacy.erasure.held', 'privacy.erasure.resumed'] as const;
+export type ErasureFollowUpEvent = (typeof ERASURE_FOLLOW_UP_EVENTS)[number];
+/** Every event a delivery may carry. */
+export type PrivacyWebhookEventType = PrivacyWebhookEvent | ErasureFollowUpEvent;
 export const WEBHOOK_SECRET_PURPOSE = 'privacy.webhook_secret';
 export const MAX_WEBHOOK_ENDPOINTS = 20;
 

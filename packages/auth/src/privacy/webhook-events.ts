@@ -16,12 +16,12 @@ import type { TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { AuthError } from '../errors.js';
 import { auditActorOf, requestMeta, type PrivacyActor } from './actor.js';
-import type { PrivacyWebhookEvent } from './webhook-endpoints.js';
+import type { ErasureFollowUpEvent, PrivacyWebhookEvent, PrivacyWebhookEventType } from './webhook-endpoints.js';
 
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'acknowledged' | 'failed' | 'cancelled';
 
 /** The same id for the same (request, event) on every endpoint and every rerun. */
-export function webhookEventId(requestId: string, type: PrivacyWebhookEvent): string {
+export function webhookEventId(requestId: string, type: PrivacyWebhookEventType): string {
   const hex = createHash('sha256').update(`tessera.privacy.webhook:${requestId}:${type}`).digest('hex');
   // Shaped as a UUID (version nibble 5-like, variant 10xx) so receivers can store it as one.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
@@ -29,7 +29,7 @@ export function webhookEventId(requestId: string, type: PrivacyWebhookEvent): st
 
 export interface PrivacyWebhookPayload {
   id: string;
-  type: PrivacyWebhookEvent;
+  type: PrivacyWebhookEventType;
   occurredAt: string;
   tenantId: string;
   requestId: string;
@@ -46,6 +46,28 @@ export async function recordPrivacyWebhookEvent(tx: TenantTx, request: { id: str
        (tenant_id, endpoint_id, request_id, event_id, event_type, payload, requires_ack, status, next_attempt_at, created_at, updated_at)
      SELECT $1::uuid, e.id, $2::uuid, $3::uuid, $4::text, $5::text, e.require_ack AND $4::text = 'privacy.erasure.started', 'pending', $6, $6, $6
      FROM public.privacy_webhook_endpoints e WHERE e.disabled_at IS NULL AND $4::text = ANY (e.events)
+     ON CONFLICT (tenant_id, endpoint_id, request_id, event_type) DO NOTHING`,
+    [tx.tenantId, request.id, eventId, type, JSON.stringify(payload), now],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Tells the endpoints that got `privacy.erasure.started` for this request that a legal hold now
+ * stops the erasure (`held`) or that the last hold was released (`resumed`). Once per request and
+ * endpoint (the delivery key); deliveries are independent jobs, so receivers order by `occurredAt`.
+ */
+export async function recordErasureFollowUp(tx: TenantTx, request: { id: string; userId: string }, type: ErasureFollowUpEvent, now: Date): Promise<number> {
+  const eventId = webhookEventId(request.id, type);
+  const payload: PrivacyWebhookPayload = { id: eventId, type, occurredAt: now.toISOString(), tenantId: tx.tenantId, requestId: request.id, subjectId: request.userId };
+  const result = await tx.client.query(
+    `INSERT INTO public.privacy_webhook_deliveries
+       (tenant_id, endpoint_id, request_id, event_id, event_type, payload, requires_ack, status, next_attempt_at, created_at, updated_at)
+     SELECT $1::uuid, e.id, $2::uuid, $3::uuid, $4::text, $5::text, false, 'pending', $6, $6, $6
+     FROM public.privacy_webhook_deliveries d JOIN public.privacy_webhook_endpoints e ON e.id = d.endpoint_id
+     WHERE d.request_id = $2 AND d.event_type = 'privacy.erasure.started' AND d.status <> 'cancelled' AND e.disabled_at IS NULL
+       AND ($4::text = 'privacy.erasure.held' OR EXISTS (
+         SELECT 1 FROM public.privacy_webhook_deliveries h WHERE h.request_id = $2 AND h.endpoint_id = e.id AND h.event_type = 'privacy.erasure.held'))
      ON CONFLICT (tenant_id, endpoint_id, request_id, event_type) DO NOTHING`,
     [tx.tenantId, request.id, eventId, type, JSON.stringify(payload), now],
   );
