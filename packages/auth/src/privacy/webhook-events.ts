@@ -37,17 +37,22 @@ export interface PrivacyWebhookPayload {
   subjectId: string;
 }
 
+/** The insert parameters shared by both queuing paths: $1 tenant, $2 request, $3 event id, $4 type, $5 body, $6 now. */
+function deliveryParams(tx: TenantTx, request: { id: string; userId: string }, type: PrivacyWebhookEventType, now: Date): unknown[] {
+  const id = webhookEventId(request.id, type);
+  const payload: PrivacyWebhookPayload = { id, type, occurredAt: now.toISOString(), tenantId: tx.tenantId, requestId: request.id, subjectId: request.userId };
+  return [tx.tenantId, request.id, id, type, JSON.stringify(payload), now];
+}
+
 /** Queues `type` for every enabled endpoint subscribed to it; returns how many deliveries were new. */
 export async function recordPrivacyWebhookEvent(tx: TenantTx, request: { id: string; userId: string }, type: PrivacyWebhookEvent, now: Date): Promise<number> {
-  const eventId = webhookEventId(request.id, type);
-  const payload: PrivacyWebhookPayload = { id: eventId, type, occurredAt: now.toISOString(), tenantId: tx.tenantId, requestId: request.id, subjectId: request.userId };
   const result = await tx.client.query(
     `INSERT INTO public.privacy_webhook_deliveries
        (tenant_id, endpoint_id, request_id, event_id, event_type, payload, requires_ack, status, next_attempt_at, created_at, updated_at)
      SELECT $1::uuid, e.id, $2::uuid, $3::uuid, $4::text, $5::text, e.require_ack AND $4::text = 'privacy.erasure.started', 'pending', $6, $6, $6
      FROM public.privacy_webhook_endpoints e WHERE e.disabled_at IS NULL AND $4::text = ANY (e.events)
      ON CONFLICT (tenant_id, endpoint_id, request_id, event_type) DO NOTHING`,
-    [tx.tenantId, request.id, eventId, type, JSON.stringify(payload), now],
+    deliveryParams(tx, request, type, now),
   );
   return result.rowCount ?? 0;
 }
@@ -58,8 +63,6 @@ export async function recordPrivacyWebhookEvent(tx: TenantTx, request: { id: str
  * endpoint (the delivery key); deliveries are independent jobs, so receivers order by `occurredAt`.
  */
 export async function recordErasureFollowUp(tx: TenantTx, request: { id: string; userId: string }, type: ErasureFollowUpEvent, now: Date): Promise<number> {
-  const eventId = webhookEventId(request.id, type);
-  const payload: PrivacyWebhookPayload = { id: eventId, type, occurredAt: now.toISOString(), tenantId: tx.tenantId, requestId: request.id, subjectId: request.userId };
   const result = await tx.client.query(
     `INSERT INTO public.privacy_webhook_deliveries
        (tenant_id, endpoint_id, request_id, event_id, event_type, payload, requires_ack, status, next_attempt_at, created_at, updated_at)
@@ -69,7 +72,7 @@ export async function recordErasureFollowUp(tx: TenantTx, request: { id: string;
        AND ($4::text = 'privacy.erasure.held' OR EXISTS (
          SELECT 1 FROM public.privacy_webhook_deliveries h WHERE h.request_id = $2 AND h.endpoint_id = e.id AND h.event_type = 'privacy.erasure.held'))
      ON CONFLICT (tenant_id, endpoint_id, request_id, event_type) DO NOTHING`,
-    [tx.tenantId, request.id, eventId, type, JSON.stringify(payload), now],
+    deliveryParams(tx, request, type, now),
   );
   return result.rowCount ?? 0;
 }
