@@ -3,7 +3,6 @@
  * file's test database, cheap Argon2 parameters (testServices), and the console plugin on the
  * same instance. PUBLIC_URL is that origin, so the CSRF and CORS checks accept the browser.
  */
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -12,27 +11,13 @@ import type { Services } from '@tessera/api-contract';
 import type { OutboundPolicy } from '@tessera/auth/sso';
 import { testAccountDeps, testServices } from '@tessera/api-contract/testing';
 import type { Database } from '@tessera/db';
+import { freePort } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
 
 export const WEB_DIST = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../apps/web/dist',
 );
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export interface ConsoleServer {
   app: FastifyInstance;

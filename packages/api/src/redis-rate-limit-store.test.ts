@@ -2,55 +2,18 @@
 // two clients stand in for two processes against one real redis-server (Debian's), started here
 // on a free loopback port with persistence off. Without redis-server this file skips locally
 // ("skipped: install redis-server") and fails under CI=true (DESIGN "Tests and CI").
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { join } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import { createRateLimiter } from '@tessera/auth/accounts';
 import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
+import { findExecutable, freePort, startRedisServer, type RedisServer } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRedisClient, RedisRateLimitStore } from './redis-rate-limit-store.js';
 
-function findExecutable(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/usr/sbin'])) {
-    try {
-      accessSync(path.join(dir, name), constants.X_OK);
-      return path.join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function startRedis(binary: string, dir: string): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, process: child };
-}
-
-const binary = findExecutable('redis-server');
+const binary = findExecutable('redis-server', process.env.PATH ?? '');
 if (!binary) {
   if (process.env.CI === 'true') {
     test('redis-server is installed', () => {
@@ -62,7 +25,7 @@ if (!binary) {
 }
 
 describe.skipIf(!binary)('RedisRateLimitStore', () => {
-  let server: { url: string; process: ChildProcess };
+  let server: RedisServer;
   let dir: string;
   const clients: Redis[] = [];
   const client = async (): Promise<Redis> => {
@@ -73,12 +36,12 @@ describe.skipIf(!binary)('RedisRateLimitStore', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'tessera-redis-'));
-    server = await startRedis(binary ?? 'redis-server', dir);
+    dir = await mkdtemp(join(tmpdir(), 'tessera-redis-'));
+    server = await startRedisServer(binary ?? 'redis-server', dir);
   });
   afterAll(async () => {
     for (const redis of clients) redis.disconnect();
-    server?.process.kill('SIGTERM');
+    await server?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -12,9 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useTestDatabase } from '@tessera/db/testing';
+import { findExecutable, freePort, startRedisServer, useTestDatabase, type RedisServer } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { findExecutable, freePort, startRedisServer, type RedisServer } from './debian-tools.js';
 import { pidOwningLocalPort, startNodeChild, type NodeChild } from './node-processes.js';
 
 const db = useTestDatabase({ poolSize: 3 });

@@ -5,7 +5,7 @@
  * test chooses the account and, optionally, the `amr` the provider asserts). No internet.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { freePort } from '@tessera/db/testing';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 
 export interface IdpAccount {
@@ -18,16 +18,6 @@ export interface TestIdp {
   issuer: string;
   accounts: Map<string, IdpAccount>;
   close(): Promise<void>;
-}
-
-/** A port that was free a moment ago (the server must know PUBLIC_URL before it listens). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 async function formBody(req: IncomingMessage): Promise<URLSearchParams> {

@@ -1,12 +1,14 @@
 /**
- * Test helpers for Debian tools the cluster test drives (DESIGN "Tests and CI"): find an
+ * Test helpers for Debian tools the Redis and cluster tests drive (DESIGN "Tests and CI"): find an
  * executable on PATH, pick a free loopback port, start Debian's `redis-server` with persistence
  * off. The caller decides what a missing tool means (skip locally, fail under CI=true).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../embedded.js';
+
+export { freePort };
 
 /** The first executable `name` on `searchPath` (plus /usr/bin and /usr/sbin), else null. */
 export function findExecutable(name: string, searchPath: string): string | null {
@@ -20,15 +22,6 @@ export function findExecutable(name: string, searchPath: string): string | null 
     }
   }
   return null;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface RedisServer {
