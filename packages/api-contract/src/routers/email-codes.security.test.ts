@@ -7,6 +7,7 @@ import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
+import { SoftAuthenticator } from './passkeys.soft-authenticator.js';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';
 
 const db = useTestDatabase();
@@ -211,6 +212,17 @@ describe('new-device sign-in verification', () => {
     const { result, token: session } = await verify(user, at(62), token, totpCodeAt(secret, at(62)));
     expect(result.status).toBe('signed_in');
     expect((await (await callerFor(db.app, session ?? '', { services: user.services, now: () => at(63) })).auth.me()).session.aal).toBe(2);
+  });
+
+  test('an e-mailed-code challenge is not an MFA challenge: a passkey added meanwhile cannot answer it', async () => {
+    const user = await emailUser();
+    const token = await challenge(user, at(60));
+    // The user (on a trusted device) registers a passkey while the code step is open.
+    const device = new SoftAuthenticator({ seed: `email-codes-${Date.now()}`, origin: 'http://localhost:3000', rpId: 'localhost' });
+    const me = createCaller(createTestContext(db.app, { services: user.services, now: () => at(61), principal: await principalFromToken(db.app, user.token, at(61)) }));
+    await me.passkeys.verifyRegistration({ response: device.register(await me.passkeys.registrationOptions()), name: 'Laptop' });
+    const anonymous = createCaller(context(user, at(62)));
+    await expect(anonymous.passkeys.authenticationOptions({ challengeToken: token })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
   });
 
   test('cannot be enabled before the address is confirmed (a mistyped address would lock the user out)', async () => {

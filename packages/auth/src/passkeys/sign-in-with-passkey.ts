@@ -45,7 +45,8 @@ export async function passkeySignInOptions(db: Database, deps: AccountDeps, targ
     const located = await locateMfaChallenge(db, target.challengeToken);
     return withTenant(db, located.tenantId, async (tx) => {
       const [challenge] = await tx.select().from(mfaChallenges).where(eq(mfaChallenges.id, located.challengeId));
-      if (!challenge || challenge.usedAt || challenge.expiresAt <= now || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) throw new AuthError('token_invalid');
+      // Only a password step's MFA challenge: an e-mailed-code verification step is not one.
+      if (!challenge || challenge.purpose !== 'mfa' || challenge.usedAt || challenge.expiresAt <= now || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) throw new AuthError('token_invalid');
       const credentials = await tx.select().from(webauthnCredentials).where(eq(webauthnCredentials.userId, challenge.userId));
       if (credentials.length === 0) throw new AuthError('forbidden', { detail: 'No passkey is registered for this account. Use a code instead.' });
       const options = await generateAuthenticationOptions({
@@ -89,7 +90,7 @@ async function secondFactorAttempt(db: Database, deps: AccountDeps, located: { t
   const rp = relyingPartyFor(deps.publicUrl);
   return withTenant(db, located.tenantId, async (tx) => {
     const [challenge] = await tx.select().from(mfaChallenges).where(eq(mfaChallenges.id, located.challengeId)).for('update');
-    if (!challenge || challenge.usedAt || challenge.expiresAt <= now) return { expired: true as const };
+    if (!challenge || challenge.purpose !== 'mfa' || challenge.usedAt || challenge.expiresAt <= now) return { expired: true as const };
     await tx.update(mfaChallenges).set({ attempts: sql`${mfaChallenges.attempts} + 1` }).where(eq(mfaChallenges.id, challenge.id));
     const check: AssertionCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS
       ? { ok: false, reason: 'too_many_attempts', credential: null }
