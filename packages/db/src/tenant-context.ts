@@ -57,8 +57,9 @@ export async function withTenant<T>(
   fn: (tx: TenantTx) => Promise<T>,
   options: WithTenantOptions = {},
 ): Promise<T> {
-  const begin = beginTenantSql(tenantId); // throws before any span or SQL for a non-UUID
-  return traceTransaction('tenant', { tenantId: canonicalUuid(tenantId), readOnly: options.readOnly }, () => runTenantTransaction(database, tenantId, begin, fn, options));
+  const id = canonicalUuid(tenantId); // throws before any span or SQL for a non-UUID
+  const begin = beginTenantSql(id);
+  return traceTransaction('tenant', { tenantId: id, readOnly: options.readOnly }, () => runTenantTransaction(database, id, begin, fn, options));
 }
 
 /**
@@ -74,7 +75,7 @@ function tenantTxOn(client: pg.PoolClient, tenantId: string): TenantTx {
     base = drizzle({ client, schema });
     handles.set(client, base);
   }
-  return Object.assign(Object.create(base) as Drizzle, { tenantId: canonicalUuid(tenantId), client });
+  return Object.assign(Object.create(base) as Drizzle, { tenantId, client }); // canonical already (withTenant)
 }
 
 async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, begin: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {

@@ -30,6 +30,8 @@ export interface CompleteSignIn {
   aal?: 1 | 2;
   /** After a second factor only: issue a remembered-device token (policy `rememberDeviceDays`). */
   rememberDevice?: boolean;
+  /** Whether the user holds a second factor, when the caller already knows (saves a query). */
+  hasFactor?: boolean;
 }
 
 /** Remembers (ip, user agent) per user; true when this pair was never seen before. */
@@ -66,7 +68,7 @@ export async function completeSignIn(
     const upgrade = input.newHash ? { passwordHash: input.newHash, passwordAlgorithm: 'argon2id' as const } : {};
     await tx.update(users).set({ ...upgrade, lastLoginAt: now, lastLoginIp: request.ip, updatedAt: now }).where(eq(users.id, input.user.id));
     await clearFailures(tx, input.email);
-    const hasFactor = await hasSecondFactor(tx, input.user.id); // TOTP or a passkey
+    const hasFactor = input.hasFactor ?? (await hasSecondFactor(tx, input.user.id)); // TOTP or a passkey
     const enrollmentOnly = !hasFactor && mfaRequiredFor(input.policy, input.user.role);
     const session = await createSession(tx, input.policy, { userId: input.user.id, aal: input.aal ?? 1, mfaVerifiedAt: input.aal === 2 ? now : null, enrollmentOnly, ip: request.ip, userAgent: request.userAgent }, now);
     const base = { actor: { type: 'user' as const, id: input.user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };

@@ -77,7 +77,7 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   // No real factor: an opted-in user on a new device confirms with an e-mailed code (not MFA).
   const verification = await emailSignInVerification(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, email, newHash }, request, now);
   if (verification) return { status: 'mfa_required', challengeToken: verification };
-  return completeSignIn(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, newHash, email, via: 'password' }, request, now, clearFailures);
+  return completeSignIn(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, newHash, email, via: 'password', hasFactor: false }, request, now, clearFailures);
 }
 
 /** Commits the failure count, the lock and their audit events, whatever the caller throws next. */
@@ -109,7 +109,7 @@ async function challengeIfEnrolled(db: Database, tenantId: string, user: UserRow
     if (!(await hasSecondFactor(tx, user.id))) return null; // TOTP or a passkey
     if (newHash) await tx.update(users).set({ passwordHash: newHash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id));
     await clearFailures(tx, email);
-    const token = await createMfaChallenge(tx, user.id, now);
+    const { token } = await createMfaChallenge(tx, user.id, now);
     await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.sign_in.mfa_required', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
     return token;
   });

@@ -17,10 +17,14 @@ export const CHALLENGE_TTL_MS = 5 * 60_000;
 export const CHALLENGE_MAX_ATTEMPTS = 5;
 export const VERIFY_MFA_LIMIT = { max: 30, windowMs: 60_000 } as const;
 
-export async function createMfaChallenge(tx: TenantTx, userId: string, now: Date): Promise<string> {
+/** A challenge token for the step after the password; `sign_in_verification` is the e-mailed-code step. */
+export async function createMfaChallenge(tx: TenantTx, userId: string, now: Date, options: { purpose?: 'mfa' | 'sign_in_verification'; ttlMs?: number } = {}): Promise<{ token: string; id: string }> {
   const token = randomToken();
-  await tx.insert(mfaChallenges).values({ tenantId: tx.tenantId, userId, tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) });
-  return token;
+  const [row] = await tx.insert(mfaChallenges)
+    .values({ tenantId: tx.tenantId, userId, tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + (options.ttlMs ?? CHALLENGE_TTL_MS)), purpose: options.purpose ?? 'mfa' })
+    .returning({ id: mfaChallenges.id });
+  if (!row) throw new Error('challenge not created');
+  return { token, id: row.id };
 }
 
 type Outcome = { check: FactorCheck; userId: string; purpose: 'mfa' } | { check: EmailCodeCheck; userId: string; purpose: 'sign_in_verification' } | { expired: true };
@@ -86,7 +90,7 @@ export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input:
   const policy = parseSecurityPolicy(context.tenant.securityPolicy);
   if (outcome.purpose === 'sign_in_verification') {
     // Not MFA: AAL1, no MFA time, no remembered-device token whatever the request asked.
-    return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'email_code', aal: 1 }, request, now, clearFailures);
+    return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'email_code', aal: 1, hasFactor: false }, request, now, clearFailures);
   }
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2, rememberDevice: input.rememberDevice === true }, request, now, clearFailures);
+  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2, rememberDevice: input.rememberDevice === true, hasFactor: true }, request, now, clearFailures);
 }

@@ -15,18 +15,17 @@
  * for an MFA challenge stays. Refusals are audited and committed before the error leaves.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { knownDevices, mfaChallenges, tenants, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import { knownDevices, tenants, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { userAgentHash } from '../accounts/sign-in-risk.js';
 import { clearFailures } from '../accounts/throttle.js';
 import { recordAuditEvent } from '../audit/index.js';
-import { randomToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
-import { hasSecondFactor } from '../passkeys/factors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import { checkOneTimeCode, deleteUserCodes, issueOneTimeCode, ONE_TIME_CODE_TTL_MS, type CodeCheck } from './oob-codes.js';
+import { createMfaChallenge } from './challenge.js';
 
 export const EMAIL_CODE_LIMITS = {
   /** Sign-in mails per user, like SMS sends. */
@@ -103,7 +102,8 @@ export interface VerificationStep {
  */
 export async function emailSignInVerification(db: Database, deps: AccountDeps, step: VerificationStep, request: RequestContext, now: Date): Promise<string | null> {
   if (!emailCodesActive(step.policy, step.user)) return null;
-  const needed = await withTenant(db, step.tenantId, async (tx) => !(await hasSecondFactor(tx, step.user.id)) && !(await isKnownDevice(tx, step.user.id, request)), { readOnly: true });
+  // The caller (sign-in) asks only after finding no real factor, so only the device is checked.
+  const needed = await withTenant(db, step.tenantId, async (tx) => !(await isKnownDevice(tx, step.user.id, request)), { readOnly: true });
   if (!needed) return null;
   try {
     await enforceLimit(deps.limiter, `email_code_send:user:${step.tenantId}:${step.user.id}`, EMAIL_CODE_LIMITS.perUser, now);
@@ -114,13 +114,9 @@ export async function emailSignInVerification(db: Database, deps: AccountDeps, s
   return withTenant(db, step.tenantId, async (tx) => {
     if (step.newHash) await tx.update(users).set({ passwordHash: step.newHash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, step.user.id));
     await clearFailures(tx, step.email);
-    const token = randomToken();
     // The challenge lives as long as the code (mail can be slow); the code's own expiry decides.
-    const [challenge] = await tx
-      .insert(mfaChallenges)
-      .values({ tenantId: tx.tenantId, userId: step.user.id, tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + ONE_TIME_CODE_TTL_MS), purpose: PURPOSE })
-      .returning({ id: mfaChallenges.id });
-    if (!challenge) throw new Error('challenge not created');
+    const { token, id } = await createMfaChallenge(tx, step.user.id, now, { purpose: PURPOSE, ttlMs: ONE_TIME_CODE_TTL_MS });
+    const challenge = { id };
     const issued = await issueOneTimeCode(tx, deps.keyring, { userId: step.user.id, purpose: PURPOSE, challengeId: challenge.id }, 'email', now);
     await enqueueEmail(tx, deps.keyring, { userId: step.user.id, address: step.user.email }, { name: 'sign_in_code', tenantName: step.tenantName, code: issued.code, ip: request.ip, userAgent: request.userAgent ?? 'unknown' }, now);
     await audit(tx, step.user.id, 'auth.email_code.sent', request, now, { purpose: PURPOSE, channel: 'email' });

@@ -114,7 +114,7 @@ async function resolveUser(db: Database, input: Input, request: RequestContext, 
     const hasFactor = await hasSecondFactor(tx, user.id); // TOTP or a passkey
     const providerMfa = providerMfaSatisfied(input.connection, input.assertion.amr);
     if (hasFactor && !providerMfa) {
-      const token = await createMfaChallenge(tx, user.id, now);
+      const { token } = await createMfaChallenge(tx, user.id, now);
       await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.sign_in.mfa_required', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now, metadata: { via: 'sso', provider: input.connection.provider } });
       return { kind: 'challenge' as const, token };
     }
