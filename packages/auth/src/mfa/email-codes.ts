@@ -15,7 +15,7 @@
  * for an MFA challenge stays. Refusals are audited and committed before the error leaves.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { knownDevices, tenants, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import { knownDevices, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { userAgentHash } from '../accounts/sign-in-risk.js';
 import { clearFailures } from '../accounts/throttle.js';
@@ -23,7 +23,8 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
+import type { SecurityPolicy } from '../tenants/security-policy.js';
+import { tenantPolicyOf } from '../tenants/update-policy.js';
 import { checkOneTimeCode, deleteUserCodes, issueOneTimeCode, ONE_TIME_CODE_TTL_MS, type CodeCheck } from './oob-codes.js';
 import { createMfaChallenge } from './challenge.js';
 
@@ -36,11 +37,6 @@ const PURPOSE = 'sign_in_verification' as const;
 
 function audit(tx: TenantTx, userId: string, action: string, request: RequestContext, now: Date, metadata: Record<string, unknown>): Promise<unknown> {
   return recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action, target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, metadata, occurredAt: now });
-}
-
-async function policyOf(tx: TenantTx): Promise<{ tenantName: string; policy: SecurityPolicy }> {
-  const [tenant] = await tx.select({ name: tenants.name, policy: tenants.securityPolicy }).from(tenants);
-  return { tenantName: tenant?.name ?? 'Tessera', policy: parseSecurityPolicy(tenant?.policy) };
 }
 
 /** Has this user completed a sign-in from exactly this (ip, user agent) pair? */
@@ -56,7 +52,7 @@ export async function isKnownDevice(tx: TenantTx, userId: string, request: Reque
 /** `otp.enableEmail`: only where the tenant allows e-mail codes. */
 export async function enableEmailCodes(db: Database, who: { tenantId: string; userId: string }, request: RequestContext, now: Date): Promise<void> {
   await withTenant(db, who.tenantId, async (tx) => {
-    const { policy } = await policyOf(tx);
+    const { policy } = await tenantPolicyOf(tx);
     if (!policy.emailCodesAllowed) throw new AuthError('forbidden', { detail: 'Your organisation does not allow sign-in codes by e-mail.' });
     const [user] = await tx.select({ enabledAt: users.emailCodesEnabledAt, verifiedAt: users.emailVerifiedAt }).from(users).where(eq(users.id, who.userId)).for('update');
     if (user?.enabledAt) return;
@@ -75,7 +71,7 @@ export async function disableEmailCodes(db: Database, deps: AccountDeps, who: { 
     await tx.update(users).set({ emailCodesEnabledAt: null, updatedAt: now }).where(eq(users.id, who.userId));
     await deleteUserCodes(tx, who.userId, 'email');
     await audit(tx, who.userId, 'auth.email_codes.disabled', request, now, {});
-    const { tenantName } = await policyOf(tx);
+    const { tenantName } = await tenantPolicyOf(tx);
     await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'email_codes_disabled', tenantName }, now);
   });
 }
@@ -132,7 +128,7 @@ export type EmailCodeCheck = { ok: true } | { ok: false; reason: (CodeCheck & { 
  * who switched them off, stops codes already sent.
  */
 export async function checkEmailSignInCode(tx: TenantTx, deps: Pick<AccountDeps, 'keyring'>, challenge: { id: string; userId: string }, code: string, now: Date): Promise<EmailCodeCheck> {
-  const { policy } = await policyOf(tx);
+  const { policy } = await tenantPolicyOf(tx);
   const [user] = await tx.select({ emailCodesEnabledAt: users.emailCodesEnabledAt }).from(users).where(eq(users.id, challenge.userId));
   if (!user || !emailCodesActive(policy, user)) return { ok: false, reason: 'not_allowed' };
   const result = await checkOneTimeCode(tx, deps.keyring, { userId: challenge.userId, purpose: PURPOSE, challengeId: challenge.id }, code, now);

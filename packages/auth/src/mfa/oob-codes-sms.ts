@@ -9,13 +9,14 @@
  * in a transaction that commits before the error leaves (DESIGN "Failure bookkeeping").
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { lookupMfaChallenge, mfaChallenges, mfaPhoneNumbers, mfaTotp, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
+import { lookupMfaChallenge, mfaChallenges, mfaPhoneNumbers, users, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { hasTotp } from '../passkeys/factors.js';
+import { tenantPolicyOf } from '../tenants/update-policy.js';
 import { CHALLENGE_MAX_ATTEMPTS } from './challenge.js';
 import { checkOneTimeCode, deleteUserCodes, issueOneTimeCode, type CodeCheck } from './oob-codes.js';
 import { normalizePhoneNumber, phoneHint, phoneRateKey, type SmsGateway } from './sms-provider.js';
@@ -52,18 +53,8 @@ export interface OtpStatus {
 
 const phoneContext = (tenantId: string, userId: string) => ({ purpose: PHONE_PURPOSE, tenantId, rowId: userId });
 
-async function policyOf(tx: TenantTx) {
-  const [tenant] = await tx.select({ name: tenants.name, policy: tenants.securityPolicy }).from(tenants);
-  return { tenantName: tenant?.name ?? 'Tessera', policy: parseSecurityPolicy(tenant?.policy) };
-}
-
-async function authenticatorEnabled(tx: TenantTx, userId: string): Promise<boolean> {
-  const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, userId));
-  return Boolean(factor?.enabledAt);
-}
-
 export async function otpStatus(tx: TenantTx, userId: string, sms: SmsGateway | undefined): Promise<OtpStatus> {
-  const { policy } = await policyOf(tx);
+  const { policy } = await tenantPolicyOf(tx);
   const [phone] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, userId));
   const [user] = await tx.select({ emailCodesEnabledAt: users.emailCodesEnabledAt }).from(users).where(eq(users.id, userId));
   return {
@@ -73,7 +64,7 @@ export async function otpStatus(tx: TenantTx, userId: string, sms: SmsGateway | 
     smsPending: phone !== undefined && !phone.verifiedAt,
     phoneHint: phone?.phoneHint ?? null,
     smsVerifiedAt: phone?.verifiedAt?.toISOString() ?? null,
-    authenticatorEnabled: await authenticatorEnabled(tx, userId),
+    authenticatorEnabled: await hasTotp(tx, userId),
     emailCodesAllowedByTenant: policy.emailCodesAllowed,
     emailCodesEnabled: policy.emailCodesAllowed && Boolean(user?.emailCodesEnabledAt),
   };
@@ -106,9 +97,9 @@ export async function beginSmsEnrollment(db: Database, deps: AccountDeps, sms: S
   if (!e164) throw new AuthError('invalid_input', { field: 'phone', detail: 'Enter the number in international format, e.g. +44 7700 900123.' });
   if (!sms) throw new AuthError('forbidden', { detail: 'Text messages are not available on this server.' });
   const { tenantName } = await withTenant(db, who.tenantId, async (tx) => {
-    const context = await policyOf(tx);
+    const context = await tenantPolicyOf(tx);
     if (!context.policy.smsCodesAllowed) throw new AuthError('forbidden', { detail: 'Your organisation does not allow codes by text message.' });
-    if (!(await authenticatorEnabled(tx, who.userId))) throw new AuthError('forbidden', { detail: 'Set up an authenticator app first; text messages can only be an additional method.' });
+    if (!(await hasTotp(tx, who.userId))) throw new AuthError('forbidden', { detail: 'Set up an authenticator app first; text messages can only be an additional method.' });
     const [existing] = await tx.select({ verifiedAt: mfaPhoneNumbers.verifiedAt }).from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, who.userId));
     if (existing?.verifiedAt) throw new AuthError('conflict', { detail: 'Remove the current number first.' });
     return context;
@@ -177,10 +168,10 @@ interface SendTarget {
 async function signInTarget(tx: TenantTx, keyring: AccountDeps['keyring'], challengeId: string, now: Date): Promise<SendTarget | { refused: 'challenge' | 'not_allowed' | 'not_enrolled'; userId: string | null }> {
   const [challenge] = await tx.select().from(mfaChallenges).where(and(eq(mfaChallenges.id, challengeId), isNull(mfaChallenges.usedAt), gt(mfaChallenges.expiresAt, now)));
   if (!challenge || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS || challenge.purpose !== 'mfa') return { refused: 'challenge', userId: null };
-  const { tenantName, policy } = await policyOf(tx);
+  const { tenantName, policy } = await tenantPolicyOf(tx);
   if (!policy.smsCodesAllowed) return { refused: 'not_allowed', userId: challenge.userId };
   const [phone] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, challenge.userId));
-  if (!phone?.verifiedAt || !(await authenticatorEnabled(tx, challenge.userId))) return { refused: 'not_enrolled', userId: challenge.userId };
+  if (!phone?.verifiedAt || !(await hasTotp(tx, challenge.userId))) return { refused: 'not_enrolled', userId: challenge.userId };
   return { userId: challenge.userId, challengeId, tenantName, e164: keyring.decryptString(phone.phoneCiphertext, phoneContext(tx.tenantId, challenge.userId)) };
 }
 
@@ -233,10 +224,10 @@ export async function challengeOptions(db: Database, deps: AccountDeps, sms: Sms
   return withTenant(db, located.tenantId, async (tx) => {
     const [challenge] = await tx.select().from(mfaChallenges).where(and(eq(mfaChallenges.id, located.challengeId), isNull(mfaChallenges.usedAt), gt(mfaChallenges.expiresAt, now)));
     if (!challenge) throw new AuthError('token_invalid');
-    const { policy } = await policyOf(tx);
+    const { policy } = await tenantPolicyOf(tx);
     if (challenge.purpose === 'sign_in_verification') return { smsAvailable: false, phoneHint: null, rememberDeviceDays: 0, methods: ['email'] as ['email'] };
     const [phone] = await tx.select().from(mfaPhoneNumbers).where(eq(mfaPhoneNumbers.userId, challenge.userId));
-    const smsAvailable = sms !== undefined && policy.smsCodesAllowed && Boolean(phone?.verifiedAt) && (await authenticatorEnabled(tx, challenge.userId));
+    const smsAvailable = sms !== undefined && policy.smsCodesAllowed && Boolean(phone?.verifiedAt) && (await hasTotp(tx, challenge.userId));
     return { smsAvailable, phoneHint: smsAvailable ? (phone?.phoneHint ?? null) : null, rememberDeviceDays: policy.rememberDeviceDays };
   }, { readOnly: true });
 }

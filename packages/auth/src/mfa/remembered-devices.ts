@@ -20,7 +20,7 @@ import type { SecurityPolicy } from '../tenants/security-policy.js';
 
 const DAY_MS = 86_400_000;
 
-export type DeviceRevokeReason = 'revoked' | 'revoked_all' | 'revoked_others' | 'password_changed' | 'password_reset' | 'mfa_disabled' | 'mfa_reset' | 'sms_disabled';
+export type DeviceRevokeReason = 'revoked' | 'revoked_all' | 'revoked_others' | 'password_changed' | 'password_reset' | 'mfa_disabled' | 'mfa_reset';
 
 export interface RememberedDeviceToken {
   deviceId: string;

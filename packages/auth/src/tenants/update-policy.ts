@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { tenants, withTenant, type Database } from '@tessera/db';
+import { tenants, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { Actor } from '../accounts/actor.js';
 import type { RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -16,6 +16,12 @@ function validate(next: SecurityPolicy): void {
   if (next.passwordMinLength < 15 && next.mfaRequired !== 'all') {
     throw new AuthError('invalid_input', { detail: 'Passwords shorter than 15 characters are allowed only when MFA is required for everyone.', field: 'passwordMinLength' });
   }
+}
+
+/** The current tenant's name and parsed security policy, inside its own transaction. */
+export async function tenantPolicyOf(tx: TenantTx): Promise<{ tenantName: string; policy: SecurityPolicy }> {
+  const [tenant] = await tx.select({ name: tenants.name, policy: tenants.securityPolicy }).from(tenants);
+  return { tenantName: tenant?.name ?? 'Tessera', policy: parseSecurityPolicy(tenant?.policy) };
 }
 
 export async function getTenant(db: Database, tenantId: string): Promise<{ id: string; slug: string; name: string; securityPolicy: SecurityPolicy }> {
