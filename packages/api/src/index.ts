@@ -19,4 +19,4 @@ export { loadSheddingPlugin } from './plugins/load-shedding.js';
 export { createRedisClient, RedisRateLimitStore } from './redis-rate-limit-store.js';
 export { withSpan, traceProcedure, traceTransaction, traceJob } from './tracing.js';
 export { startPrivacyWorkers } from './workers/register-workers.js';
-export { readErasureLedger, replayErasureLedger } from '@tessera/auth/privacy';
+export { readErasureLedger, replayErasureLedger, type ErasureLedgerEntry } from '@tessera/auth/privacy';

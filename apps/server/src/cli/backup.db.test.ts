@@ -9,7 +9,6 @@ import * as path from 'node:path';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '@tessera/api-contract/testing';
 import { verifyAuditChain } from '@tessera/auth/audit';
 import { totpCodeAt } from '@tessera/auth/mfa';
-import { replayErasureLedger } from '@tessera/auth/privacy';
 import { createDatabase, withTenant, type Database } from '@tessera/db';
 import { clusterUrl, useTestDatabase } from '@tessera/db/testing';
 import pg from 'pg';
@@ -65,8 +64,7 @@ test('a backup restored into a fresh database keeps tenants, users, sessions, MF
   const result = await restoreFromStream(createReadStream(file), {
     ownerUrl: clusterUrl(db.info, target, 'owner'),
     appUrl: clusterUrl(db.info, target, 'runtime'),
-    keyring: owner.services.accounts.keyring,
-    replay: replayErasureLedger,
+    keyring: owner.services.accounts.keyring, // replay: the CLI's default (replayErasureLedger)
     log: (line) => log.push(line),
   });
   expect(result.erasureLedger).toEqual({ replayed: 0 });

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import * as api from '@tessera/api';
-import { backupDatabase, createDatabase, type BackupSummary, type Database } from '@tessera/db';
+import { backupDatabase, createDatabase, type BackupSummary } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess, type Config } from '../config.js';
 import { resolveDatabase } from '../database.js';
 import type { DevSecrets } from '../dev-secrets.js';
@@ -34,18 +34,7 @@ export interface OwnerConnection {
 const EMBEDDED_DATABASE = 'tessera';
 const EMBEDDED_RUNTIME_USER = 'tessera_runtime';
 
-export interface ErasureLedgerEntry {
-  tenantId: string;
-  requestId: string;
-  userId: string;
-  erasedAt: string;
-}
-
-/**
- * `readErasureLedger` of @tessera/auth/privacy, once @tessera/api re-exports it (apps/server may
- * import only api and db); until then `--erasure-ledger` reports that this build cannot.
- */
-export const readLedger = (api as unknown as { readErasureLedger?: (database: Pick<Database, 'pool'>) => Promise<ErasureLedgerEntry[]> }).readErasureLedger;
+export type { ErasureLedgerEntry } from '@tessera/api';
 
 /** The port of a live embedded postmaster (postmaster.pid line 4), or null. */
 async function runningEmbeddedPort(dataDir: string): Promise<number | null> {
@@ -102,10 +91,9 @@ export async function backupToFile(ownerUrl: string, file: string): Promise<Back
 
 /** Saves the live database's erasure ledger (ids only), 0600, never over an existing file. */
 export async function exportErasureLedger(appUrl: string, file: string): Promise<number> {
-  if (!readLedger) throw new Error('this build cannot read the erasure ledger (@tessera/api does not export readErasureLedger yet)');
   const database = createDatabase(appUrl, { max: 2, applicationName: 'tessera-backup' });
   try {
-    const entries = await readLedger(database);
+    const entries = await api.readErasureLedger(database);
     await writeFile(file, `${JSON.stringify(entries, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
     return entries.length;
   } finally {

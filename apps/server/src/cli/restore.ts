@@ -3,27 +3,21 @@
  * the EMPTY database named by DATABASE_URL (or a fresh embedded home holding the old
  * secrets.json), migrates it, and replays the erasure ledger before anything serves it
  * (DESIGN "Privacy": people erased after the backup must stay erased). Steps and checks:
- * docs/runbooks/backup-restore.md. Exit codes: 0 done, 1 failed (nothing loaded), 3 restored but
- * the erasure ledger was not replayed (do not start the server until it is).
+ * docs/runbooks/backup-restore.md. Exit codes: 0 done, 1 failed (the ledger replay is part of the
+ * restore: a failure there fails the restore).
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as api from '@tessera/api';
-import { createDatabase, restoreDatabase, type Database, type RestoreSummary } from '@tessera/db';
+import { createDatabase, restoreDatabase, type RestoreSummary } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess } from '../config.js';
 import { runtimeRoleFromUrl } from '../database.js';
 import { connectAsOwner, type ErasureLedgerEntry } from './backup.js';
 
 type Keyring = ReturnType<typeof api.parseKeyring>;
-type ReplayLedger = (database: Pick<Database, 'pool'>, deps: { keyring: Keyring; now: Date }, entries?: readonly ErasureLedgerEntry[]) => Promise<{ replayed: number; resurrected: number }>;
-
-/**
- * The privacy package's replay (`replayErasureLedger` in @tessera/auth/privacy), once @tessera/api
- * re-exports it; until then restores report the ledger as not replayed (exit code 3).
- */
-const replayLedger = (api as unknown as { replayErasureLedger?: ReplayLedger }).replayErasureLedger;
+type ReplayLedger = typeof api.replayErasureLedger;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -41,32 +35,29 @@ export interface RestoreFileOptions {
   keyring: Keyring;
   /** Ledger entries saved outside the backup (erasures after it was taken). */
   ledger?: readonly ErasureLedgerEntry[];
+  /** Defaults to `replayErasureLedger`; tests may wrap it. */
   replay?: ReplayLedger | undefined;
   log: (line: string) => void;
 }
 
 /** Restores, then replays the restored database's own ledger and the saved entries as the runtime role. */
 export async function restoreFromStream(input: AsyncIterable<Uint8Array | string>, options: RestoreFileOptions): Promise<RestoreSummary> {
-  const replay = options.replay;
+  const replay = options.replay ?? api.replayErasureLedger;
   return restoreDatabase(options.ownerUrl, input, {
     runtimeRole: runtimeRoleFromUrl(options.appUrl),
     log: options.log,
-    ...(replay
-      ? {
-          replayErasureLedger: async () => {
-            const database = createDatabase(options.appUrl, { max: 2, applicationName: 'tessera-restore' });
-            try {
-              const deps = { keyring: options.keyring, now: new Date() };
-              const own = await replay(database, deps);
-              const saved = options.ledger?.length ? await replay(database, deps, options.ledger) : { replayed: 0, resurrected: 0 };
-              options.log(`erasure ledger: ${own.replayed + saved.replayed} entries replayed, ${own.resurrected + saved.resurrected} subjects erased again`);
-              return own.replayed + saved.replayed;
-            } finally {
-              await database.close();
-            }
-          },
-        }
-      : {}),
+    replayErasureLedger: async () => {
+      const database = createDatabase(options.appUrl, { max: 2, applicationName: 'tessera-restore' });
+      try {
+        const deps = { keyring: options.keyring, now: new Date() };
+        const own = await replay(database, deps);
+        const saved = options.ledger?.length ? await replay(database, deps, options.ledger) : { replayed: 0, resurrected: 0 };
+        options.log(`erasure ledger: ${own.replayed + saved.replayed} entries replayed, ${own.resurrected + saved.resurrected} subjects erased again`);
+        return own.replayed + saved.replayed;
+      } finally {
+        await database.close();
+      }
+    },
   });
 }
 
@@ -88,11 +79,7 @@ async function main(args: readonly string[], log: (line: string) => void): Promi
     const keys = config.secrets.DATA_ENCRYPTION_KEYS ?? connection.dev?.DATA_ENCRYPTION_KEYS;
     if (!keys) throw new ConfigError(['DATA_ENCRYPTION_KEYS'], 'restore needs DATA_ENCRYPTION_KEYS (the keys the backup was written under) to replay erasures');
     const input = file === '-' ? process.stdin : createReadStream(path.resolve(file));
-    const summary = await restoreFromStream(input, { ownerUrl: connection.ownerUrl, appUrl: connection.appUrl, keyring: api.parseKeyring(keys), ledger, replay: replayLedger, log });
-    if (summary.erasureLedger === 'not_replayed') {
-      log('WARNING: the erasure ledger was NOT replayed (this build cannot). Do not serve this database until it is: docs/runbooks/backup-restore.md');
-      process.exitCode = 3;
-    }
+    await restoreFromStream(input, { ownerUrl: connection.ownerUrl, appUrl: connection.appUrl, keyring: api.parseKeyring(keys), ledger, log });
   } finally {
     await connection.stop();
   }
