@@ -131,6 +131,19 @@ describe('events to a receiver', () => {
   });
 });
 
+test('delivery re-checks the address: a loopback URL stored under the development rule is refused by a production worker', async () => {
+  const t = await tenant();
+  await endpoint(t); // stored with the development rule (loopback allowed)
+  await handleExportJob({ data: { tenantId: t.tenantId, requestId: await request(t, 'export') } }, jobDeps());
+  const due = (await listDueWebhookDeliveries(db.app.pool, new Date(), 100)).filter((ref) => ref.tenantId === t.tenantId);
+  const production: OutboundPolicy = { mode: 'production' };
+  for (const ref of due) await handleWebhookDeliveryJob({ data: { tenantId: t.tenantId, deliveryId: ref.id } }, { database: db.app, keyring, outbound: production, now: () => new Date() });
+  expect(received.get(t.path)).toBeUndefined(); // nothing left the process
+  const { rows } = await db.owner.pool.query<{ last_error: string; status: string }>('SELECT last_error, status FROM privacy_webhook_deliveries WHERE tenant_id = $1', [t.tenantId]);
+  expect(rows).toHaveLength(2);
+  for (const row of rows) expect(row).toMatchObject({ status: 'pending', last_error: expect.stringMatching(/^refused:/) });
+});
+
 describe('erasure waiting for acknowledgements', () => {
   test('waits until the endpoint acknowledges privacy.erasure.started, then completes', async () => {
     const t = await tenant();
