@@ -199,3 +199,8 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
   };
   return Object.freeze(config);
 }
+
+/** The outbound-URL rule's mode (SSO issuers, privacy webhooks): loopback allowed outside production only. */
+export function outboundModeOf(config: Pick<Config, 'nodeEnv'>): 'production' | 'development' {
+  return config.nodeEnv === 'production' ? 'production' : 'development';
+}

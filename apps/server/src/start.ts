@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { auditPublicKeyOf, buildServer, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, selectSmsProvider, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { outboundModeOf, type Config } from './config.js';
 import { resolveDatabase, runtimeRoleFromUrl } from './database.js';
 import { loadOrCreateDevSecrets, withDevSecrets } from './dev-secrets.js';
 
@@ -56,7 +56,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
       apiKeyPeppers: requireSecret(secrets, 'API_KEY_PEPPERS'), publicUrl: config.publicUrl, signupOpen: config.tenantSignup === 'open',
       callLimit: config.rateLimit,
       sms: selectSmsProvider({ production: config.nodeEnv === 'production', twilio: config.twilio && secrets.TWILIO_AUTH_TOKEN ? { ...config.twilio, authToken: secrets.TWILIO_AUTH_TOKEN } : null, log }),
-      sso: { mode: config.nodeEnv === 'production' ? 'production' : 'development', platformProviders: config.ssoProviders, onLoopback: (host) => log(`WARNING: outbound URL host ${host} (SSO issuer or privacy webhook) is loopback (allowed outside production only)`) },
+      sso: { mode: outboundModeOf(config), platformProviders: config.ssoProviders, onLoopback: (host) => log(`WARNING: outbound URL host ${host} (SSO issuer or privacy webhook) is loopback (allowed outside production only)`) },
       breachCheck: config.breachCheck.enabled ? { baseUrl: config.breachCheck.baseUrl, onError: (reason) => log(`breached-password check failed open: ${JSON.stringify(reason)}`) } : undefined,
     });
     const consoleRoot = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -74,7 +74,8 @@ export async function start(config: Config, log: (line: string) => void): Promis
       ? await startPrivacyWorkers({
           database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log,
           dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
-          webhooks: { outbound: { mode: config.nodeEnv === 'production' ? 'production' : 'development', onLoopback: (host: string) => log(`WARNING: privacy webhook ${host} is loopback (allowed outside production only)`) } },
+          // One outbound rule for storing webhook URLs (procedures) and for delivering to them.
+          ...(services.sso ? { webhooks: { outbound: services.sso.outbound } } : {}),
           ...(metrics ? { onJobFinished: (queue: string, outcome: string, seconds: number) => metrics.jobFinished(queue, outcome, seconds) } : {}),
         })
       : null;

@@ -11,7 +11,7 @@ import { metricsPlugin, parseKeyring } from '@tessera/api';
 import Fastify from 'fastify';
 import { startPrivacyWorkers } from '@tessera/api/workers';
 import { assertRuntimeRoleSafe, createDatabase, latestMigrationVersion } from '@tessera/db';
-import { ConfigError, loadConfigFromProcess } from './config.js';
+import { ConfigError, loadConfigFromProcess, outboundModeOf } from './config.js';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
 
 const write = (level: string, obj: object, msg: string): void =>
@@ -37,7 +37,7 @@ try {
     database, keyring: parseKeyring(keys), consoleUrl: config.publicUrl, logger,
     ...(metrics ? { onJobFinished: (queue: string, outcome: string, seconds: number) => metrics.jobFinished(queue, outcome, seconds) } : {}),
     dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
-    webhooks: { outbound: { mode: config.nodeEnv === 'production' ? 'production' : 'development', onLoopback: (host: string) => logger.warn({ host }, 'privacy webhook is loopback (allowed outside production only)') } },
+    webhooks: { outbound: { mode: outboundModeOf(config), onLoopback: (host: string) => logger.warn({ host }, 'privacy webhook is loopback (allowed outside production only)') } },
   });
   if (metricsServer && metrics) {
     metrics.watchQueues(() => workers.queueDepth());

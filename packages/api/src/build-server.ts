@@ -126,7 +126,8 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     await app.register(ssoPlugin, {
       database: deps.database, services: deps.services, publicUrl: config.publicUrl, cookieName, now,
       sessionSecret: deps.sso.sessionSecret, platformProviders: deps.sso.platformProviders,
-      outbound: { mode: config.nodeEnv === 'production' ? 'production' : 'development',
+      // The services' rule (the one procedures check URLs with), else one from NODE_ENV.
+      outbound: deps.services.sso?.outbound ?? { mode: config.nodeEnv === 'production' ? 'production' : 'development',
                   onLoopback: (host) => app.log.warn({ host }, 'sso: loopback identity provider allowed outside production') },
     });
   }
