@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
+import { tokenMailedTo } from '@tessera/api-contract/testing';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -62,22 +62,8 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
   }
 
   /** The newest link token mailed to `address`, read from the outbox as the mail sender would. */
-  async function inviteTokenFor(address: string): Promise<string> {
-    const { rows } = await db.owner.pool.query<{ id: string; body: string }>(
-      'SELECT id, body FROM email_outbox WHERE tenant_id = $1 AND to_address = $2 ORDER BY created_at DESC LIMIT 1',
-      [tenantId, address],
-    );
-    const row = rows[0];
-    if (!row) throw new Error(`no mail to ${address}`);
-    const body = server.services.accounts.keyring.decryptString(row.body, {
-      purpose: OUTBOX_PURPOSE,
-      tenantId,
-      rowId: row.id,
-    });
-    const match = /#token=([A-Za-z0-9_-]{43})/.exec(body);
-    if (!match?.[1]) throw new Error(`no token in the newest mail to ${address}`);
-    return match[1];
-  }
+  const inviteTokenFor = (address: string): Promise<string> =>
+    tokenMailedTo(db.owner, server.services.accounts.keyring, tenantId, address);
 
   async function invite(email: string, role: string): Promise<void> {
     const owner = pageOf('owner');

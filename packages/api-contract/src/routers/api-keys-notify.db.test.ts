@@ -1,6 +1,6 @@
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
-import { callerFor, signUpOwner } from '../testing/index.js';
+import { callerFor, signUpOwner, outboxMails } from '../testing/index.js';
 
 const db = useTestDatabase();
 
@@ -8,9 +8,9 @@ test('creating a key mails the creating user a security notification (prefix onl
   const owner = await signUpOwner(db.app);
   const caller = await callerFor(db.app, owner.token, { services: owner.services });
   const { key, apiKey } = await caller.apiKeys.create({ name: 'Notify me', type: 'publishable', environment: 'test', scopes: [] });
-  const { rows } = await db.owner.pool.query<{ id: string; body: string; template: string }>("SELECT id, body, template FROM email_outbox WHERE tenant_id = $1 AND template = 'api_key_created'", [owner.tenant.id]);
-  expect(rows).toHaveLength(1);
-  const body = owner.services.accounts.keyring.decryptString(rows[0]?.body ?? '', { purpose: 'email_outbox.body', tenantId: owner.tenant.id, rowId: rows[0]?.id ?? '' });
+  const mails = await outboxMails(db.owner, owner.services.accounts.keyring, owner.tenant.id, { template: 'api_key_created' });
+  expect(mails).toHaveLength(1);
+  const body = mails[0]?.body ?? '';
   expect(body).toContain(apiKey.prefix);
   expect(body).not.toContain(key);
 });

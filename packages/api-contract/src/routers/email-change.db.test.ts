@@ -3,18 +3,16 @@
  * address, the old one notified; attacks: wrong password, replayed and expired links, a taken
  * address (no disclosure), reset links mailed to the old address dying with it.
  */
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import type { Services } from '../context.js';
-import { callerFor, createCaller, createTestContext, signUpOwner, STRONG_PASSWORD } from '../testing/index.js';
+import { callerFor, createCaller, createTestContext, signUpOwner, STRONG_PASSWORD, outboxMails } from '../testing/index.js';
 
 const db = useTestDatabase();
 
 /** Every mail queued to `address` in the tenant, decrypted as the outbox sender would. */
 async function mailsTo(services: Services, tenantId: string, address: string): Promise<string[]> {
-  const { rows } = await db.owner.pool.query<{ id: string; body: string }>('SELECT id, body FROM email_outbox WHERE tenant_id = $1 AND to_address = $2 ORDER BY created_at', [tenantId, address]);
-  return rows.map((row) => services.accounts.keyring.decryptString(row.body, { purpose: OUTBOX_PURPOSE, tenantId, rowId: row.id }));
+  return (await outboxMails(db.owner, services.accounts.keyring, tenantId, { to: address })).map((m) => m.body);
 }
 
 function tokenIn(body: string | undefined, path: string): string {

@@ -3,12 +3,11 @@
 // the tenant's switch, mail bombing (per-user send limit), and — the design rule — an e-mail code
 // passing for a second factor (DESIGN "MFA", NIST SP 800-63B rev 4: it never does; the session is
 // AAL1 without MFA time, and users with a real factor never get the e-mail step).
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { SoftAuthenticator } from './passkeys.soft-authenticator.js';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';
+import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner, outboxMails } from '../testing/index.js';
 
 const db = useTestDatabase();
 const T0 = new Date(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
@@ -48,8 +47,7 @@ async function challenge(user: SeededOwner, now: Date): Promise<string> {
 
 /** Mails of one template to the user, decrypted as the outbox sender would. */
 async function mails(user: SeededOwner, template: string): Promise<Array<{ subject: string; body: string }>> {
-  const { rows } = await db.owner.pool.query<{ id: string; subject: string; body: string }>('SELECT id, subject, body FROM email_outbox WHERE tenant_id = $1 AND user_id = $2 AND template = $3 ORDER BY created_at, id', [user.tenant.id, user.user.id, template]);
-  return rows.map((r) => ({ subject: r.subject, body: user.services.accounts.keyring.decryptString(r.body, { purpose: OUTBOX_PURPOSE, tenantId: user.tenant.id, rowId: r.id }) }));
+  return outboxMails(db.owner, user.services.accounts.keyring, user.tenant.id, { userId: user.user.id, template });
 }
 
 async function lastCode(user: SeededOwner): Promise<string> {

@@ -2,11 +2,10 @@
 // software authenticator (passkeys.soft-authenticator.ts) producing the registration and
 // assertion responses: register several, name and remove them, sign in as a second factor and
 // without a password, step up. Attacks on the ceremonies are in passkeys.security.test.ts.
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
 import { personalDataSources } from '@tessera/auth/privacy';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';
+import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner, outboxMails } from '../testing/index.js';
 import { SoftAuthenticator } from './passkeys.soft-authenticator.js';
 
 const db = useTestDatabase();
@@ -151,8 +150,7 @@ describe('step-up and removal', () => {
     expect(actions).toEqual(expect.arrayContaining(['mfa.step_up', 'passkey.removed']));
     expect((await renewed.auth.me()).user.mfaEnabled).toBe(false);
     // The user is told both times, by mail, with the passkey's name.
-    const { rows } = await db.owner.pool.query<{ id: string; body: string }>('SELECT id, body FROM email_outbox WHERE tenant_id = $1 AND to_address = $2 ORDER BY created_at', [owner.tenant.id, owner.user.email]);
-    const bodies = rows.map((r) => owner.services.accounts.keyring.decryptString(r.body, { purpose: OUTBOX_PURPOSE, tenantId: owner.tenant.id, rowId: r.id }));
+    const bodies = (await outboxMails(db.owner, owner.services.accounts.keyring, owner.tenant.id, { to: owner.user.email })).map((m) => m.body);
     expect(bodies.filter((b) => b.includes('"Laptop" can now sign in'))).toHaveLength(1);
     expect(bodies.filter((b) => b.includes('"Laptop" was removed'))).toHaveLength(1);
   });

@@ -5,10 +5,9 @@
 // NIST SP 800-63B §7 (session secrets), ASVS V3.3/V2.8; DESIGN "MFA"; docs/mfa-factors.md.
 import { randomBytes } from 'node:crypto';
 import { totpCodeAt } from '@tessera/auth/mfa';
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';
+import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, type SeededOwner, tokenMailedTo } from '../testing/index.js';
 
 const db = useTestDatabase();
 const T0 = new Date(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
@@ -35,11 +34,7 @@ async function enrolledMember(owner: Enrolled): Promise<Enrolled> {
   const asOwner = await callerFor(db.app, owner.aal2Token, { services: owner.services, now: () => T0 });
   const email = `member-${randomBytes(3).toString('hex')}@example.com`;
   const { userId } = await asOwner.users.invite({ email, role: 'member' });
-  const { rows } = await db.owner.pool.query<{ id: string; body: string }>('SELECT id, body FROM email_outbox WHERE tenant_id = $1 AND to_address = $2', [owner.tenant.id, email]);
-  const mail = rows[0];
-  if (!mail) throw new Error('no invite mail');
-  const body = owner.services.accounts.keyring.decryptString(mail.body, { purpose: OUTBOX_PURPOSE, tenantId: owner.tenant.id, rowId: mail.id });
-  const token = /#token=([A-Za-z0-9_-]{43})/.exec(body)?.[1] ?? '';
+  const token = await tokenMailedTo(db.owner, owner.services.accounts.keyring, owner.tenant.id, email);
   const ctx = createTestContext(db.app, { services: owner.services, now: () => T0 });
   await createCaller(ctx).auth.acceptInvite({ token, password: OTHER_STRONG_PASSWORD });
   return enroll({ tenant: owner.tenant, user: { id: userId, email }, token: ctx.cookies.token ?? '', services: owner.services }, OTHER_STRONG_PASSWORD);

@@ -1,20 +1,13 @@
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import type { Services } from '../context.js';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, OTHER_STRONG_PASSWORD } from '../testing/index.js';
+import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, OTHER_STRONG_PASSWORD, tokenMailedTo as mailedToken } from '../testing/index.js';
 
 const db = useTestDatabase();
 
 /** Reads the newest mail to `address` as the outbox sender would, and pulls the link token out. */
 async function tokenMailedTo(services: Services, tenantId: string, address: string): Promise<string> {
-  const { rows } = await db.owner.pool.query<{ id: string; body: string }>('SELECT id, body FROM email_outbox WHERE tenant_id = $1 AND to_address = $2 ORDER BY created_at DESC LIMIT 1', [tenantId, address]);
-  const row = rows[0];
-  if (!row) throw new Error(`no mail to ${address}`);
-  const body = services.accounts.keyring.decryptString(row.body, { purpose: OUTBOX_PURPOSE, tenantId, rowId: row.id });
-  const match = /#token=([A-Za-z0-9_-]{43})/.exec(body);
-  if (!match?.[1]) throw new Error('no token in mail');
-  return match[1];
+  return mailedToken(db.owner, services.accounts.keyring, tenantId, address);
 }
 
 describe('invites', () => {

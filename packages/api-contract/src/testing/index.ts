@@ -105,3 +105,4 @@ export async function callerFor(db: Database, token: string, options: Omit<TestC
 
 export { createCaller };
 export * from './seed.js';
+export * from './mail.js';
