@@ -6,6 +6,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type JSX } from 'react';
 import { FormAlert } from '../../components/fields';
+import { ShownOnceSecret } from '../../components/shown-once';
 import { Empty, QueryView, Time } from '../../components/states';
 import { useAction } from '../../lib/forms';
 import { pendingMutation, pendingQuery, type Out } from '../../lib/pending';
@@ -32,7 +33,13 @@ export function ApiKeysSection(): JSX.Element {
         {(list) => (
           <>
             {shown ? (
-              <ShownOnce value={shown.key} name={shown.name} onDone={() => setShown(null)} />
+              <ShownOnceSecret
+                title={`New key “${shown.name}”`}
+                secret={shown.key}
+                secretLabel="New API key"
+                copyLabel="Copy key"
+                onDone={() => setShown(null)}
+              />
             ) : null}
             <KeyTable keys={list} onMinted={minted} onChanged={reload} />
             <details className="create-key">
@@ -43,45 +50,6 @@ export function ApiKeysSection(): JSX.Element {
         )}
       </QueryView>
     </section>
-  );
-}
-
-function ShownOnce({
-  value,
-  name,
-  onDone,
-}: {
-  value: string;
-  name: string;
-  onDone: () => void;
-}): JSX.Element {
-  const [copied, setCopied] = useState(false);
-  const copy = async (): Promise<void> => {
-    await navigator.clipboard.writeText(value).then(
-      () => setCopied(true),
-      () => setCopied(false),
-    );
-  };
-  return (
-    <div className="alert success shown-once" role="status" aria-labelledby="new-key-title">
-      <h3 id="new-key-title">New key “{name}”</h3>
-      <p>
-        Copy it now: <strong>it will not be shown again.</strong>
-      </p>
-      <p>
-        <code className="secret" aria-label="New API key">
-          {value}
-        </code>
-      </p>
-      <div className="actions">
-        <button type="button" onClick={copy}>
-          {copied ? 'Copied' : 'Copy key'}
-        </button>
-        <button type="button" className="secondary" onClick={onDone}>
-          Done
-        </button>
-      </div>
-    </div>
   );
 }
 

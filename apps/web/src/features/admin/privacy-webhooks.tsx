@@ -15,6 +15,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Fragment, useId, useState, type FormEvent, type JSX } from 'react';
 import { ChoiceGroup, FormAlert, Notice, SubmitButton, TextField } from '../../components/fields';
 import { Empty, ErrorMessage, Loading, QueryView, Time } from '../../components/states';
+import { ShownOnceSecret } from '../../components/shown-once';
 import { formValues, useAction, useForm } from '../../lib/forms';
 import { api, queryClient, type Inputs, type Outputs } from '../../lib/trpc';
 
@@ -66,7 +67,20 @@ export function PrivacyWebhooksSection(): JSX.Element {
       <QueryView query={endpoints} feature="Privacy webhooks">
         {(list) => (
           <>
-            {shown ? <ShownOnce {...shown} onDone={() => setShown(null)} /> : null}
+            {shown ? (
+              <ShownOnceSecret
+                title={shown.title}
+                secret={shown.secret}
+                secretLabel="New webhook signing secret"
+                copyLabel="Copy secret"
+                onDone={() => setShown(null)}
+              >
+                <p>
+                  Your receiver verifies the <code>Tessera-Signature</code> header with it.
+                </p>
+                {shown.note ? <p>{shown.note}</p> : null}
+              </ShownOnceSecret>
+            ) : null}
             <EndpointTable endpoints={list} onSecret={setShown} onChanged={reload} />
             <details className="create-webhook">
               <summary>Add a webhook endpoint</summary>
@@ -84,41 +98,6 @@ export function PrivacyWebhooksSection(): JSX.Element {
         )}
       </QueryView>
     </section>
-  );
-}
-
-/** The secret, once: same look as the API key box; nothing leaves component state. */
-function ShownOnce({ secret, title, note, onDone }: Shown & { onDone: () => void }): JSX.Element {
-  const titleId = useId();
-  const [copied, setCopied] = useState(false);
-  const copy = async (): Promise<void> => {
-    await navigator.clipboard.writeText(secret).then(
-      () => setCopied(true),
-      () => setCopied(false),
-    );
-  };
-  return (
-    <div className="alert success shown-once" role="status" aria-labelledby={titleId}>
-      <h3 id={titleId}>{title}</h3>
-      <p>
-        Copy it now: <strong>it will not be shown again.</strong> Your receiver verifies the{' '}
-        <code>Tessera-Signature</code> header with it.
-      </p>
-      {note ? <p>{note}</p> : null}
-      <p>
-        <code className="secret" aria-label="New webhook signing secret">
-          {secret}
-        </code>
-      </p>
-      <div className="actions">
-        <button type="button" onClick={copy}>
-          {copied ? 'Copied' : 'Copy secret'}
-        </button>
-        <button type="button" className="secondary" onClick={onDone}>
-          Done
-        </button>
-      </div>
-    </div>
   );
 }
 

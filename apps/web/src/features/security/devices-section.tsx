@@ -10,14 +10,9 @@ import { Empty, QueryView, Time } from '../../components/states';
 import { useEnrollmentRequired } from '../../lib/enrollment';
 import { useAction } from '../../lib/forms';
 import { api, queryClient } from '../../lib/trpc';
+import { describeUserAgent } from '../../lib/user-agent';
 
-function browser(userAgent: string | null): string {
-  if (!userAgent) return 'Unknown browser';
-  const name =
-    /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0] ?? userAgent.slice(0, 40);
-  const os = /(Windows|Mac OS X|Android|iPhone|Linux)/.exec(userAgent)?.[0];
-  return os ? `${name} on ${os}` : name;
-}
+const browser = (userAgent: string | null): string => describeUserAgent(userAgent, 'Unknown browser');
 
 export function DevicesSection(): JSX.Element | null {
   const enrolling = useEnrollmentRequired(); // enrollment-only sessions: no devices.* (DESIGN "MFA")

@@ -7,14 +7,9 @@ import { useAction } from '../../lib/forms';
 import { navigate } from '../../lib/router';
 import { refreshSession } from '../../lib/session';
 import { api, queryClient } from '../../lib/trpc';
+import { describeUserAgent } from '../../lib/user-agent';
 
-function device(userAgent: string | null): string {
-  if (!userAgent) return 'Unknown device';
-  const browser =
-    /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0] ?? userAgent.slice(0, 40);
-  const os = /(Windows|Mac OS X|Android|iPhone|Linux)/.exec(userAgent)?.[0];
-  return os ? `${browser} on ${os}` : browser;
-}
+const device = (userAgent: string | null): string => describeUserAgent(userAgent, 'Unknown device');
 
 export function SessionsSection(): JSX.Element {
   const sessions = useQuery({
