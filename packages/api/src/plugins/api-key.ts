@@ -72,11 +72,19 @@ export function apiKeyResolver(options: ApiKeyPluginOptions): (request: FastifyR
   };
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the API-key resolver leaves this route's Authorization header alone. */
+    apiKey?: boolean;
+  }
+}
+
 export const apiKeyPlugin = fp<ApiKeyPluginOptions>(
   async (app: FastifyInstance, options) => {
     const resolve = apiKeyResolver(options);
     app.addHook('onRequest', async (request, reply) => {
-      if (request.headers.authorization === undefined) return;
+      // A route may carry its own bearer scheme (GET /metrics and METRICS_TOKEN): `config: { apiKey: false }`.
+      if (request.headers.authorization === undefined || request.routeOptions.config.apiKey === false) return;
       try {
         const principal = await resolve(request);
         if (principal) request.principal = principal;

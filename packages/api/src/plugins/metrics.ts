@@ -218,9 +218,9 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return timingSafeEqual(digest(presented), digest(token)) && presented.length > 0;
 }
 
-function metricsHandler(registry: Registry, token: string | undefined, authorizationOf: (request: FastifyRequest) => string | undefined = (r) => r.headers.authorization) {
+function metricsHandler(registry: Registry, token: string | undefined) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
-    if (token !== undefined && !bearerMatches(authorizationOf(request), token)) {
+    if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
       void reply.code(401).header('www-authenticate', 'Bearer realm="metrics"');
       return 'unauthorized\n';
     }
@@ -276,21 +276,6 @@ function wireReasonOf(body: string): string | null {
   }
 }
 
-/**
- * On the API listener, `Authorization: Bearer <METRICS_TOKEN>` is not an API key: take it off a
- * /metrics request before the API-key resolver (registered later, so its onRequest hook runs
- * later) refuses it as an unknown key. Returns the reader for the handler.
- */
-function takeMetricsToken(app: FastifyInstance): (request: FastifyRequest) => string | undefined {
-  const taken = new WeakMap<FastifyRequest, string | undefined>();
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url !== '/metrics') return;
-    taken.set(request, request.headers.authorization);
-    delete request.headers.authorization;
-  });
-  return (request) => taken.get(request);
-}
-
 async function startListener(app: FastifyInstance, registry: Registry, options: MetricsOptions & { listen: { port: number; host?: string } }): Promise<() => AddressInfo | null> {
   const server = Fastify({ logger: false });
   server.get('/metrics', metricsHandler(registry, options.token));
@@ -312,7 +297,8 @@ export const metricsPlugin = fp<MetricsOptions>(
     let address: () => AddressInfo | null = () => null;
     const { metrics, series } = createMetrics(options, () => address());
     if (options.listen) address = await startListener(app, metrics.registry, { ...options, listen: options.listen });
-    else app.get('/metrics', { logLevel: 'warn' }, metricsHandler(metrics.registry, options.token, takeMetricsToken(app)));
+    // Its bearer token is METRICS_TOKEN, not an API key: the API-key resolver skips the route.
+    else app.get('/metrics', { logLevel: 'warn', config: { apiKey: false } }, metricsHandler(metrics.registry, options.token));
     recordHttp(app, series, options);
     recordApiKeyRefusals(app, metrics);
     // Lockouts are audited where they happen (auth accounts); the audit writer's observer seam
