@@ -190,6 +190,24 @@ describe('passwordless policy', () => {
 });
 
 describe('attempt limits', () => {
+  test('a step-up challenge is bound to the session that asked: another session of the same user cannot spend it', async () => {
+    const owner = await enrolled();
+    // Session B: the same user signs in again (password + passkey).
+    const challengeToken = await passwordStep(owner, at(1));
+    const ctx = createTestContext(db.app, { services: owner.services, now: () => at(1) });
+    const options = await createCaller(ctx).passkeys.authenticationOptions({ challengeToken });
+    await createCaller(ctx).passkeys.verifyAuthentication({ challengeToken, response: owner.device.authenticate(options) });
+    const sessionB = await callerFor(db.app, ctx.cookies.token ?? '', { services: owner.services, now: () => at(12) });
+    // Session A asks for step-up options; B presents the assertion made for them.
+    const sessionA = await callerFor(db.app, owner.aal2Token, { services: owner.services, now: () => at(12) });
+    const asked = await sessionA.passkeys.stepUpOptions();
+    await expect(sessionB.passkeys.stepUp({ response: owner.device.authenticate(asked) })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
+    expect(await refusals(owner.tenant.id)).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'challenge_invalid' })]));
+    // B's step-up window was not renewed.
+    const [passkey] = await sessionB.passkeys.list();
+    await expect(sessionB.passkeys.remove({ id: passkey?.id ?? '' })).rejects.toMatchObject({ cause: { code: 'step_up_required' } });
+  });
+
   test('wrong assertions count against the password-step challenge; the sixth is refused even when right', async () => {
     const owner = await enrolled();
     const challengeToken = await passwordStep(owner);
