@@ -1,8 +1,6 @@
-// WIRING: the '@tessera/auth/api-keys' import below becomes '@tessera/auth/api-keys'
-// once packages/auth/package.json exports "./api-keys" (see docs/api-keys.md, "Wiring").
 import {
   createApiKey, listApiKeys, revokeApiKey, revokeOwnApiKey, rotateApiKey,
-  type API_KEY_SCOPES, type ApiKeyActor, type ApiKeyDeps,
+  type API_KEY_SCOPES, type ApiKeyActor,
 } from '@tessera/auth/api-keys';
 import type { Context, Principal } from '../context.js';
 import { apiKeyIdInput, createApiKeyInput, rotateApiKeyInput, type apiKeyScope } from '../inputs/api-keys.js';
@@ -18,10 +16,6 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const scopesAgree: Same<(typeof apiKeyScope.options)[number], (typeof API_KEY_SCOPES)[number]> = true;
 void scopesAgree;
 
-function keyDeps(ctx: Pick<Context, 'services'>): ApiKeyDeps {
-  return ctx.services.apiKeys;
-}
-
 function actorOf(ctx: Pick<Context, 'meta'> & { principal: Principal }): ApiKeyActor {
   const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
   const p = ctx.principal;
@@ -32,7 +26,7 @@ export const apiKeysRouter = router({
   // Minting a secret key is step-up territory for users who have MFA (no-op for keys and for users without MFA).
   create: tenantProcedure.meta({ access: manageKeys }).input(createApiKeyInput).mutation(({ ctx, input }) =>
     ctx.withTenant(async (tx) => {
-      const minted = await createApiKey(tx, actorOf(ctx), input, keyDeps(ctx), ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) });
+      const minted = await createApiKey(tx, actorOf(ctx), input, ctx.services.apiKeys, ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) });
       if (ctx.principal.kind === 'session') await notifyApiKeyCreated(tx, ctx.services.accounts.keyring, ctx.principal.userId, minted.apiKey, ctx.now());
       return minted;
     }),
@@ -43,7 +37,7 @@ export const apiKeysRouter = router({
     return { ok: true as const };
   }),
   rotate: tenantProcedure.meta({ access: manageKeys }).input(rotateApiKeyInput).mutation(({ ctx, input }) =>
-    ctx.withTenant((tx) => rotateApiKey(tx, actorOf(ctx), input, keyDeps(ctx), ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) })),
+    ctx.withTenant((tx) => rotateApiKey(tx, actorOf(ctx), input, ctx.services.apiKeys, ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) })),
   ),
   // Any presented secret key may revoke itself, so a holder or a scanner can kill a leaked key.
   revokeSelf: tenantProcedure.meta({ access: { apiKeyOnly: true } }).mutation(async ({ ctx }) => {

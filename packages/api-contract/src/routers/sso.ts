@@ -4,20 +4,16 @@
  * `tenant.sso.signInOptions` (public: the buttons of a tenant's sign-in page), and
  * `tenant.sso.identities.list` / `.unlink` for the signed-in user (also exported on its own).
  */
-import { getSsoSettings, listIdentities, listSignInOptions, unlinkIdentity, updateSsoSettings, type OutboundPolicy, type PlatformProviderInfo, type SsoDeps } from '@tessera/auth/sso';
-import type { Context, SessionPrincipal } from '../context.js';
+import { getSsoSettings, listIdentities, listSignInOptions, unlinkIdentity, updateSsoSettings, type SsoDeps } from '@tessera/auth/sso';
+import type { Context, Services, SessionPrincipal } from '../context.js';
 import { ssoSignInOptionsInput, unlinkIdentityInput, updateSsoSettingsInput } from '../inputs/sso.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
-/** What the SSO procedures need beyond the account services (Services.sso once wired). */
-export interface SsoServices {
-  outbound: OutboundPolicy;
-  platformProviders: readonly PlatformProviderInfo[];
-}
+export type SsoServices = NonNullable<Services['sso']>;
 
-/** Until Services declares `sso`, fail safe: the production outbound rule and no platform providers. */
+/** Without `services.sso`, fail safe: the production outbound rule and no platform providers. */
 export function ssoServicesOf(ctx: Pick<Context, 'services'>): SsoServices {
-  return (ctx.services as { sso?: SsoServices }).sso ?? { outbound: { mode: 'production' }, platformProviders: [] };
+  return ctx.services.sso ?? { outbound: { mode: 'production' }, platformProviders: [] };
 }
 
 function depsOf(ctx: Context): SsoDeps {

@@ -21,7 +21,6 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-// WIRING: becomes '@tessera/auth/api-keys' once packages/auth/package.json exports it.
 import type { ApiKeyVerifier } from '@tessera/auth/api-keys';
 
 export interface ApiKeyPluginOptions {

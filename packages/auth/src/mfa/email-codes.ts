@@ -40,7 +40,7 @@ function audit(tx: TenantTx, userId: string, action: string, request: RequestCon
 }
 
 /** Has this user completed a sign-in from exactly this (ip, user agent) pair? */
-export async function isKnownDevice(tx: TenantTx, userId: string, request: RequestContext): Promise<boolean> {
+async function isKnownDevice(tx: TenantTx, userId: string, request: RequestContext): Promise<boolean> {
   const rows = await tx
     .select({ userId: knownDevices.userId })
     .from(knownDevices)
@@ -77,7 +77,7 @@ export async function disableEmailCodes(db: Database, deps: AccountDeps, who: { 
 }
 
 /** Whether e-mailed sign-in codes are in force for this user right now (tenant allows, user opted in). */
-export function emailCodesActive(policy: SecurityPolicy, user: Pick<UserRow, 'emailCodesEnabledAt'>): boolean {
+function emailCodesActive(policy: SecurityPolicy, user: Pick<UserRow, 'emailCodesEnabledAt'>): boolean {
   return policy.emailCodesAllowed && user.emailCodesEnabledAt !== null;
 }
 

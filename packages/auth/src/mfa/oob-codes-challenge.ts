@@ -16,7 +16,7 @@ import { checkOneTimeCode, findLiveCode, normalizeOneTimeCode } from './oob-code
 import { checkSecondFactor, type FactorCheck } from './verify-second-factor.js';
 
 /** True when SMS may serve as this user's second factor right now. */
-export async function smsFactorUsable(tx: TenantTx, userId: string): Promise<boolean> {
+async function smsFactorUsable(tx: TenantTx, userId: string): Promise<boolean> {
   const [tenant] = await tx.select({ policy: tenants.securityPolicy }).from(tenants);
   if (!parseSecurityPolicy(tenant?.policy).smsCodesAllowed) return false;
   const [phone] = await tx.select({ userId: mfaPhoneNumbers.userId }).from(mfaPhoneNumbers).where(and(eq(mfaPhoneNumbers.userId, userId), isNotNull(mfaPhoneNumbers.verifiedAt)));

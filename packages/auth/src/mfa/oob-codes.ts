@@ -30,7 +30,7 @@ export interface CodeScope {
 export type CodeCheck = { ok: true; codeId: string } | { ok: false; reason: 'none' | 'expired' | 'exhausted' | 'invalid' };
 
 /** Six decimal digits from the CSPRNG (leading zeros kept). */
-export function newOneTimeCode(): string {
+function newOneTimeCode(): string {
   return randomInt(0, 1_000_000).toString().padStart(6, '0');
 }
 

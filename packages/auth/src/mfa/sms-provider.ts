@@ -29,7 +29,7 @@ export interface SmsGateway {
 }
 
 /** Derives the per-number rate-limit key from secret material the server already holds. */
-export function deriveSmsNumberKey(secret: string | Buffer): Buffer {
+function deriveSmsNumberKey(secret: string | Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'tessera.sms.number-rate-key.v1', 32));
 }
 

@@ -28,7 +28,7 @@ import { userHandleOf } from './registration.js';
 import { toLibraryAuthentication, type AuthenticationResponseInput, type PasskeyRequestOptionsJSON } from './wire.js';
 
 export const PASSKEY_OPTIONS_LIMIT = { max: 30, windowMs: 60_000 } as const;
-export const PASSWORDLESS_OFF = 'Passkey sign-in without a password is not turned on for this organisation.';
+const PASSWORDLESS_OFF = 'Passkey sign-in without a password is not turned on for this organisation.';
 
 export type PasskeySignInTarget = { challengeToken: string } | { tenantSlug: string };
 

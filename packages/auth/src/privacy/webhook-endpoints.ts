@@ -84,7 +84,7 @@ function view(row: EndpointRow): WebhookEndpointView {
 }
 
 /** A new signing secret: `whsec_` + 32 random bytes (base64url). */
-export function newWebhookSecret(): string {
+function newWebhookSecret(): string {
   return `whsec_${randomToken(32)}`;
 }
 

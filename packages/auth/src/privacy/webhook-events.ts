@@ -21,7 +21,7 @@ import type { ErasureFollowUpEvent, PrivacyWebhookEvent, PrivacyWebhookEventType
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'acknowledged' | 'failed' | 'cancelled';
 
 /** The same id for the same (request, event) on every endpoint and every rerun. */
-export function webhookEventId(requestId: string, type: PrivacyWebhookEventType): string {
+function webhookEventId(requestId: string, type: PrivacyWebhookEventType): string {
   const hex = createHash('sha256').update(`tessera.privacy.webhook:${requestId}:${type}`).digest('hex');
   // Shaped as a UUID (version nibble 5-like, variant 10xx) so receivers can store it as one.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
