@@ -17,12 +17,11 @@ export const RAISED_LIMIT = 1_000_000_000;
 export const PUBLIC_URL = 'http://localhost:3000';
 export const SESSION_COOKIE = 'tessera_session'; // the name for an http://localhost PUBLIC_URL
 /**
- * Connections per pool. apps/server uses 20, but buildServer's load shedding answers 503 while
- * more than 20 requests wait for an app-pool connection, and its threshold is not configurable:
- * 50 connections in flight would be shed, and only in (b), whose pool is the app pool. With 50 no
- * request ever waits, for (b) and (c) alike (the owner pool of (c) gets the same size).
+ * Connections per pool: apps/server's default (DATABASE_POOL_MAX=20), for (b) and (c) alike (the
+ * owner pool of (c) gets the same size). Load shedding stays at its shipped default: it sheds a
+ * request only when its estimated wait for a connection exceeds 1 s.
  */
-export const POOL_SIZE = 50;
+export const POOL_SIZE = 20;
 
 /** Same limiter (same counting work per call), thresholds raised for a single load-generating IP. */
 function raisedLimiter(inner: RateLimiter): RateLimiter {

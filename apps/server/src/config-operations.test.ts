@@ -2,23 +2,25 @@ import { describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('operations settings (issue 10)', () => {
-  test('defaults keep the single-process behaviour and the original load-shedding thresholds', () => {
+  test('defaults keep the single-process behaviour, a pool of 20 and the shipped load-shedding thresholds', () => {
     const config = loadConfig({});
     expect(config.workers).toEqual({ inProcess: true, dispatchIntervalMs: 10_000, staleAfterMs: 900_000 });
-    expect(config.loadShedding).toEqual({ maxEventLoopDelayMs: 500, maxEventLoopUtilization: undefined, maxPoolWaiting: 20, retryAfterSeconds: 5 });
+    expect(config.loadShedding).toEqual({ maxEventLoopDelayMs: 500, maxEventLoopUtilization: undefined, maxPoolWaitMs: 1000, retryAfterSeconds: 5 });
+    expect(config.databasePoolMax).toBe(20);
   });
 
   test('scale-out and load-shedding variables are parsed', () => {
     const config = loadConfig({
       IN_PROCESS_WORKERS: 'off', GDPR_DISPATCH_INTERVAL_SECONDS: '2', GDPR_STALE_AFTER_SECONDS: '30',
-      LOAD_SHED_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_EVENT_LOOP_UTILIZATION: '0.95', LOAD_SHED_POOL_WAITING: '40', LOAD_SHED_RETRY_AFTER_SECONDS: '2',
+      LOAD_SHED_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_EVENT_LOOP_UTILIZATION: '0.95', LOAD_SHED_POOL_WAIT_MS: '250', DATABASE_POOL_MAX: '40', LOAD_SHED_RETRY_AFTER_SECONDS: '2',
     });
     expect(config.workers).toEqual({ inProcess: false, dispatchIntervalMs: 2000, staleAfterMs: 30_000 });
-    expect(config.loadShedding).toEqual({ maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0.95, maxPoolWaiting: 40, retryAfterSeconds: 2 });
+    expect(config.loadShedding).toEqual({ maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0.95, maxPoolWaitMs: 250, retryAfterSeconds: 2 });
+    expect(config.databasePoolMax).toBe(40);
   });
 
   test('out-of-range values are refused by name', () => {
-    for (const [name, value] of [['IN_PROCESS_WORKERS', 'maybe'], ['GDPR_STALE_AFTER_SECONDS', '0'], ['LOAD_SHED_EVENT_LOOP_UTILIZATION', '1.5'], ['LOAD_SHED_POOL_WAITING', '-1']] as const) {
+    for (const [name, value] of [['IN_PROCESS_WORKERS', 'maybe'], ['GDPR_STALE_AFTER_SECONDS', '0'], ['LOAD_SHED_EVENT_LOOP_UTILIZATION', '1.5'], ['LOAD_SHED_POOL_WAIT_MS', '0'], ['DATABASE_POOL_MAX', '0']] as const) {
       expect(() => loadConfig({ [name]: value }), name).toThrow(ConfigError);
       try {
         loadConfig({ [name]: value });

@@ -74,7 +74,8 @@ const schema = z.object({
   GDPR_STALE_AFTER_SECONDS: int(1, 86_400).default(900),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(500),
   LOAD_SHED_EVENT_LOOP_UTILIZATION: z.coerce.number().gt(0).max(1).optional(),
-  LOAD_SHED_POOL_WAITING: int(0, 100_000).default(20),
+  LOAD_SHED_POOL_WAIT_MS: int(1, 600_000).default(1000),
+  DATABASE_POOL_MAX: int(1, 1000).default(20),
   LOAD_SHED_RETRY_AFTER_SECONDS: int(1, 3600).default(5),
 });
 
@@ -107,8 +108,10 @@ export interface Config {
    * advisory lock keeps a live run single), and due requests are swept every `dispatchIntervalMs`.
    */
   workers: { inProcess: boolean; dispatchIntervalMs: number; staleAfterMs: number };
-  /** Load-shedding thresholds (defaults: 500 ms loop delay, 20 queued pool clients, Retry-After 5). */
-  loadShedding: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number | undefined; maxPoolWaiting: number; retryAfterSeconds: number };
+  /** Load-shedding thresholds (defaults: 500 ms loop delay, 1 s estimated wait for a connection, Retry-After 5). */
+  loadShedding: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number | undefined; maxPoolWaitMs: number; retryAfterSeconds: number };
+  /** Connections of the API's runtime pool (DATABASE_POOL_MAX). */
+  databasePoolMax: number;
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -189,9 +192,10 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     loadShedding: {
       maxEventLoopDelayMs: e.LOAD_SHED_EVENT_LOOP_DELAY_MS,
       maxEventLoopUtilization: e.LOAD_SHED_EVENT_LOOP_UTILIZATION,
-      maxPoolWaiting: e.LOAD_SHED_POOL_WAITING,
+      maxPoolWaitMs: e.LOAD_SHED_POOL_WAIT_MS,
       retryAfterSeconds: e.LOAD_SHED_RETRY_AFTER_SECONDS,
     },
+    databasePoolMax: e.DATABASE_POOL_MAX,
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),

@@ -44,7 +44,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
   const secrets = dev ? withDevSecrets(config, dev.secrets) : config.secrets;
   try {
     await migrate({ ownerUrl: urls.ownerUrl, runtimeRole: runtimeRoleFromUrl(urls.appUrl), log });
-    const database = createDatabase(urls.appUrl, { max: 20, applicationName: 'tessera-api' });
+    const database = createDatabase(urls.appUrl, { max: config.databasePoolMax, applicationName: 'tessera-api' });
     await assertRuntimeRoleSafe(database.pool).catch(async (error: unknown) => {
       await database.close();
       throw error;

@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { Services } from '@tessera/api-contract';
 import type { AnyRouter } from '@trpc/server';
-import type { Database } from '@tessera/db';
+import { poolWaitEstimator, type Database } from '@tessera/db';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
@@ -95,7 +95,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     credentials: true,
     methods: ['GET', 'POST'],
   });
-  await app.register(loadSheddingPlugin, loadSheddingOptionsOf(config.loadShedding, [deps.database.pool]));
+  await app.register(loadSheddingPlugin, loadSheddingOptionsOf(config.loadShedding, [poolWaitEstimator(deps.database.pool)]));
   await app.register(cookie);
   await app.register(rateLimit, {
     global: true,

@@ -21,14 +21,14 @@ export interface LoadSheddingThresholds {
   maxEventLoopDelayMs: number;
   /** Event-loop utilisation (0..1) above which requests get 503; undefined disables. */
   maxEventLoopUtilization?: number | undefined;
-  /** Clients queued for a database connection above which requests get 503. */
-  maxPoolWaiting: number;
+  /** Milliseconds a request would wait for a database connection above which it gets 503. */
+  maxPoolWaitMs: number;
   retryAfterSeconds: number;
 }
 
 export const defaultLoadShedding: LoadSheddingThresholds = {
   maxEventLoopDelayMs: 500,
-  maxPoolWaiting: 20,
+  maxPoolWaitMs: 1000,
   retryAfterSeconds: 5,
 };
 

@@ -1,4 +1,5 @@
 export * from './client.js';
+export * from './pool-wait.js';
 export * from './tenant-context.js';
 export * from './tracing.js';
 export * from './lookups.js';

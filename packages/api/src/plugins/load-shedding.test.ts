@@ -27,10 +27,15 @@ async function build(options: Partial<LoadSheddingOptions>): Promise<{ app: Fast
   return { app, downstream, shed };
 }
 
-describe('database pool saturation', () => {
-  test('a request arriving while the pool has a queue gets 503, Retry-After and a JSON body, and touches nothing else', async () => {
-    const pool = { totalCount: 20, idleCount: 0, waitingCount: 41 };
-    const { app, downstream, shed } = await build({ pools: [pool], maxPoolWaiting: 40, retryAfterSeconds: 7 });
+/** A pool whose estimated wait the test sets directly. */
+function poolWaiting(ms: number): { wait: number; estimatedWaitMs: () => number } {
+  const pool = { wait: ms, estimatedWaitMs: () => pool.wait };
+  return pool;
+}
+
+describe('database pool: shed by how long a request would wait, not by how many wait', () => {
+  test('a request that would wait longer than the bound gets 503, Retry-After and a JSON body, and touches nothing else', async () => {
+    const { app, downstream, shed } = await build({ pools: [poolWaiting(1500)], maxPoolWaitMs: 1000, retryAfterSeconds: 7 });
     const response = await app.inject({ method: 'GET', url: '/trpc/users.list' });
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('7');
@@ -40,23 +45,23 @@ describe('database pool saturation', () => {
     expect(shed).toEqual(['database_pool']);
   });
 
-  test('requests are served again as soon as the queue is back at the threshold', async () => {
-    const pool = { totalCount: 20, idleCount: 0, waitingCount: 50 };
-    const { app } = await build({ pools: [{ totalCount: 5, idleCount: 5, waitingCount: 0 }, pool], maxPoolWaiting: 40 });
+  test('requests are served again as soon as the estimated wait is back within the bound', async () => {
+    const pool = poolWaiting(2000);
+    const { app } = await build({ pools: [poolWaiting(0), pool], maxPoolWaitMs: 1000 });
     expect((await app.inject({ method: 'GET', url: '/trpc/users.list' })).statusCode).toBe(503);
-    pool.waitingCount = 40;
+    pool.wait = 1000;
     expect((await app.inject({ method: 'GET', url: '/trpc/users.list' })).statusCode).toBe(200);
   });
 
   test('liveness and metrics are never shed', async () => {
-    const { app } = await build({ pools: [{ totalCount: 20, idleCount: 0, waitingCount: 99 }], maxPoolWaiting: 0 });
+    const { app } = await build({ pools: [poolWaiting(60_000)], maxPoolWaitMs: 1 });
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/metrics?x=1' })).statusCode).toBe(200);
   });
 
-  test('the threshold is "more than maxWaiting"', () => {
-    expect(poolPressure([{ totalCount: 1, idleCount: 0, waitingCount: 3 }], 3)).toBeNull();
-    expect(poolPressure([{ totalCount: 1, idleCount: 0, waitingCount: 4 }], 3)).toBe(4);
+  test('the threshold is "longer than maxPoolWaitMs", and the first pool over it is reported', () => {
+    expect(poolPressure([poolWaiting(1000)], 1000)).toBeNull();
+    expect(poolPressure([poolWaiting(0), poolWaiting(1001)], 1000)).toBe(1001);
   });
 });
 
@@ -75,7 +80,7 @@ describe('process pressure (under-pressure)', () => {
   });
 
   test('without pressure every request is served', async () => {
-    const { app } = await build({ pools: [{ totalCount: 2, idleCount: 2, waitingCount: 0 }], maxPoolWaiting: 0 });
+    const { app } = await build({ pools: [poolWaiting(0)], maxPoolWaitMs: 1 });
     expect((await app.inject({ method: 'GET', url: '/trpc/users.list' })).statusCode).toBe(200);
     expect(app.isUnderPressure()).toBe(false);
   });

@@ -1,9 +1,11 @@
 /**
- * Load shedding (issue 10): when the event loop lags or the database pool has a queue, answer
- * 503 at once with `Retry-After` and a small JSON body, instead of letting requests pile up and
- * time out. Event-loop delay, event-loop utilisation and heap come from @fastify/under-pressure
- * (sampled every `sampleIntervalMs`); pool saturation is checked on every request, synchronously,
- * from the pools' own counters, so it reacts without a timer. Liveness (`/healthz`) and
+ * Load shedding: when the event loop lags or a request would wait too long for a database
+ * connection, answer 503 at once with `Retry-After` and a small JSON body, instead of letting
+ * requests pile up and time out. Event-loop delay, event-loop utilisation and heap come from
+ * @fastify/under-pressure (sampled every `sampleIntervalMs`); the database is checked on every
+ * request, synchronously, from each pool's estimated queue wait (@tessera/db pool-wait.ts: the
+ * queue ahead times how long connections are held), so it reacts without a timer and sheds
+ * overload, not load: a long queue that drains in milliseconds is served. Liveness (`/healthz`) and
  * `/metrics` are never shed: a busy process must not be restarted for being busy, and operators
  * must see why it sheds. Password hashing has its own bounded queue (auth hash-queue.ts).
  * Pinned by load-shedding.test.ts.
@@ -12,7 +14,7 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { defaultLoadShedding, type LoadSheddingThresholds } from '../config.js';
-import type { PoolStats } from './metrics.js';
+import type { PoolWaitEstimator } from '@tessera/db';
 
 export interface LoadSheddingOptions {
   /** Mean event-loop delay (ms) over one sample above which requests are shed. 0 disables. */
@@ -20,9 +22,9 @@ export interface LoadSheddingOptions {
   /** Event-loop utilisation (0..1) above which requests are shed; omitted disables. */
   maxEventLoopUtilization?: number;
   maxHeapUsedBytes?: number;
-  /** Pools whose queue is watched; a request is shed while any has more than `maxPoolWaiting` waiting. */
-  pools?: readonly PoolStats[];
-  maxPoolWaiting?: number;
+  /** Pools watched; a request is shed while any would make it wait more than `maxPoolWaitMs`. */
+  pools?: readonly Pick<PoolWaitEstimator, 'estimatedWaitMs'>[];
+  maxPoolWaitMs?: number;
   retryAfterSeconds?: number;
   sampleIntervalMs?: number;
   /** Paths (without query) that are always served. Default: /healthz and /metrics. */
@@ -49,20 +51,23 @@ const TYPE_TO_REASON: Readonly<Record<string, ShedReason>> = {
 };
 
 /** Plugin options from the configured thresholds (ApiConfig.loadShedding; defaults unchanged). */
-export function loadSheddingOptionsOf(thresholds: LoadSheddingThresholds | undefined, pools: readonly PoolStats[]): LoadSheddingOptions {
+export function loadSheddingOptionsOf(thresholds: LoadSheddingThresholds | undefined, pools: readonly Pick<PoolWaitEstimator, 'estimatedWaitMs'>[]): LoadSheddingOptions {
   const t = thresholds ?? defaultLoadShedding;
   return {
     maxEventLoopDelayMs: t.maxEventLoopDelayMs,
     ...(t.maxEventLoopUtilization !== undefined ? { maxEventLoopUtilization: t.maxEventLoopUtilization } : {}),
     pools,
-    maxPoolWaiting: t.maxPoolWaiting,
+    maxPoolWaitMs: t.maxPoolWaitMs,
     retryAfterSeconds: t.retryAfterSeconds,
   };
 }
 
-/** The first saturated pool's waiting count, or null; pure so the test pins the threshold. */
-export function poolPressure(pools: readonly PoolStats[], maxWaiting: number): number | null {
-  for (const pool of pools) if (pool.waitingCount > maxWaiting) return pool.waitingCount;
+/** The first pool's estimated wait above the bound (ms), or null; pure so the test pins the threshold. */
+export function poolPressure(pools: readonly Pick<PoolWaitEstimator, 'estimatedWaitMs'>[], maxWaitMs: number): number | null {
+  for (const pool of pools) {
+    const wait = pool.estimatedWaitMs();
+    if (wait > maxWaitMs) return wait;
+  }
   return null;
 }
 
@@ -102,12 +107,12 @@ export const loadSheddingPlugin = fp<LoadSheddingOptions>(
     // Per request, before anything touches the database (register before cookies, rate limit
     // and principal resolution, which query it).
     const pools = options.pools ?? [];
-    const maxWaiting = options.maxPoolWaiting ?? 0;
+    const maxWaitMs = options.maxPoolWaitMs ?? 1000;
     if (pools.length > 0) {
       // Callback style on purpose: not calling done() ends the hook chain even while async
       // onSend hooks are still writing the 503 (an async hook would let later hooks run).
       app.addHook('onRequest', (request, reply, done) => {
-        if (isExempt(request) || poolPressure(pools, maxWaiting) === null) return done();
+        if (isExempt(request) || poolPressure(pools, maxWaitMs) === null) return done();
         request.log.warn({ reason: 'database_pool' }, 'shedding load');
         void reply.send(shed(reply, 'database_pool'));
       });
