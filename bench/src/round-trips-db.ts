@@ -10,7 +10,7 @@
  */
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { beginTenantSql, canonicalUuid, schema, withTenant, type Database, type Drizzle, type TenantTx } from '@tessera/db';
+import { canonicalUuid, schema, withTenant, type Database, type Drizzle, type TenantTx } from '@tessera/db';
 import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-router.js';
 import { cpuMsPer, cpuShare, cpuSnapshot } from './cpu.js';
 import { benchPostmasterPid } from './load.js';
@@ -68,10 +68,11 @@ const drizzleByClient = new WeakMap<pg.PoolClient, Drizzle>();
  * extracts the relational config of the whole schema on every call.
  */
 export async function withTenantCachedDrizzle<T>(database: Pick<Database, 'pool'>, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
-  const begin = beginTenantSql(tenantId);
+  // eslint-disable-next-line tessera/no-set-app-setting -- the earlier withTenant's shape, measured for comparison only: the tenant id is a parsed UUID (canonicalUuid), never request input
+  const begin = `BEGIN; SELECT pg_catalog.set_config('app.tenant_id', '${canonicalUuid(tenantId)}', true)`;
   const client = await database.pool.connect();
   try {
-    // eslint-disable-next-line tessera/no-raw-sql-interpolation -- tenant-context.ts's documented exception, reproduced verbatim: beginTenantSql's output (a parsed UUID) plus a constant
+    // eslint-disable-next-line tessera/no-raw-sql-interpolation -- the earlier shape above (a parsed UUID) plus a constant; measurement only
     await client.query(`${begin}; SET TRANSACTION READ ONLY`);
     let base = drizzleByClient.get(client);
     if (!base) {

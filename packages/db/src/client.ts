@@ -19,6 +19,13 @@ export interface DatabaseOptions {
   /** Milliseconds a query may run before the server cancels it. */
   statementTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /**
+   * Write statements without waiting for the previous answer (node-postgres `pipeline`), so a
+   * tenant transaction's BEGIN, set_config and first query share one round trip. Default true.
+   * Such connections refuse pg-cursor, pg-query-stream, COPY streams and the `rows` option (SQL
+   * cursors, DECLARE and FETCH, work): code that needs those uses its own pg.Client.
+   */
+  pipeline?: boolean;
 }
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
@@ -27,6 +34,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'tessera',
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    pipeline: options.pipeline ?? true,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener

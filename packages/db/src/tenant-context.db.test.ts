@@ -1,20 +1,65 @@
 // Attack: a tenant id that leaks from one pooled connection to the next request, or SQL smuggled
-// through the one place that embeds a tenant id in SQL text (DESIGN rule 2 and its exception).
+// through the tenant id (DESIGN rule 2: transaction-scoped and parameterised).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { expect, test } from 'vitest';
 import { users } from './schema/index.js';
-import { beginTenantSql, withTenant } from './tenant-context.js';
+import { TenantTransactionAbortedError, withTenant } from './tenant-context.js';
 import { SQLSTATE, sqlStateOf, useTestDatabase } from './testing/index.js';
 
 const db = useTestDatabase({ poolSize: 5 });
 
+/** Records the text and values of every statement sent on the pool's connections while `body` runs. */
+async function recordStatements(body: () => Promise<unknown>): Promise<{ text: string; values: unknown[] }[]> {
+  const seen: { text: string; values: unknown[] }[] = [];
+  const originals = new Map<object, unknown>();
+  const onAcquire = (client: { query: (...args: unknown[]) => unknown }): void => {
+    if (originals.has(client)) return;
+    const original = client.query;
+    originals.set(client, original);
+    client.query = (...args: unknown[]) => {
+      const [config, values] = args;
+      const text = typeof config === 'string' ? config : String((config as { text?: unknown }).text ?? '');
+      const bound = Array.isArray(values) ? values : Array.isArray((config as { values?: unknown }).values) ? ((config as { values: unknown[] }).values) : [];
+      seen.push({ text, values: bound });
+      return original.apply(client, args);
+    };
+  };
+  db.app.pool.on('acquire', onAcquire);
+  try {
+    await body();
+  } finally {
+    db.app.pool.off('acquire', onAcquire);
+    for (const [client, original] of originals) (client as { query: unknown }).query = original;
+  }
+  return seen;
+}
+
 test('refuses a tenant id that is not a UUID before sending any SQL', async () => {
   for (const bad of ["x'; DROP TABLE users; --", '', '00000000-0000-0000-0000-00000000000g', `${randomUUID()} `, `${randomUUID()}'`]) {
-    expect(() => beginTenantSql(bad)).toThrow(TypeError);
-    await expect(db.withTenant(bad, async () => 1)).rejects.toThrow(TypeError);
+    const statements = await recordStatements(() => expect(db.withTenant(bad, async () => 1)).rejects.toThrow(TypeError));
+    expect(statements).toEqual([]);
   }
-  expect(beginTenantSql('3F2504E0-4F89-11D3-9A0C-0305E82C3301')).toContain("'3f2504e0-4f89-11d3-9a0c-0305e82c3301'");
+});
+
+test('the tenant id travels only as a bind parameter, never in SQL text', async () => {
+  const tenant = await db.seedTenant();
+  const upper = tenant.id.toUpperCase();
+  const statements = await recordStatements(() => withTenant(db.app, upper, (tx) => tx.select().from(users), { readOnly: true }));
+  expect(statements.map((s) => s.text)).toEqual(['BEGIN READ ONLY', "SELECT pg_catalog.set_config('app.tenant_id', $1, true)", expect.stringMatching(/^select /), 'COMMIT']);
+  expect(statements[1]?.values).toEqual([tenant.id]); // canonical (lower-case) form
+  for (const statement of statements) expect(statement.text.toLowerCase()).not.toContain(tenant.id);
+});
+
+test('a statement that failed inside the callback, even one it caught, makes withTenant throw and commits nothing', async () => {
+  const tenant = await db.seedTenant();
+  const run = db.withTenant(tenant.id, async (tx) => {
+    await tx.insert(users).values({ tenantId: tenant.id, email: 'kept@example.com' });
+    await tx.execute(sql`SELECT 1/0`).catch(() => undefined); // swallowed by the callback
+    return 'looks fine';
+  });
+  await expect(run).rejects.toBeInstanceOf(TenantTransactionAbortedError);
+  expect(await db.withTenant(tenant.id, (tx) => tx.select().from(users))).toEqual([]);
 });
 
 test('200 concurrent transactions over 10 tenants and 5 connections each see only their own rows', async () => {

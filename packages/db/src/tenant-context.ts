@@ -8,11 +8,11 @@
  * Callers must not: keep `tx` after the callback returns, start their own BEGIN/COMMIT on it, or
  * pass a tenant id taken from user input without authorising it first.
  *
- * The narrow exception of rule 2: BEGIN and set_config travel in one simple-protocol message to
- * save a round trip, so the tenant id is embedded in SQL text. It is embedded only after
- * `canonicalUuid` has parsed it to 36 characters of [0-9a-f-]; anything else throws TypeError
- * before any SQL is sent. Pinned by tenant-context.db.test.ts ("refuses a tenant id that is not a
- * UUID") and the pool-leak test.
+ * Round trips: the pool's connections pipeline (client.ts), so `BEGIN`, the parameterised
+ * `set_config($1)` and the callback's first statement are written together and cost one round
+ * trip; `COMMIT` is the second. The tenant id is always a bind parameter: no SQL text is built
+ * from it (docs/decisions/0007-pipelined-tenant-transaction.md). On a connection that does not
+ * pipeline the same code is correct, at two more round trips.
  */
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
@@ -35,11 +35,15 @@ export function canonicalUuid(value: string): string {
   return lowered;
 }
 
-/** SQL that opens the transaction and sets the tenant. Exported for its test only. */
-export function beginTenantSql(tenantId: string): string {
-  const id = canonicalUuid(tenantId);
-  // eslint-disable-next-line tessera/no-set-app-setting -- the one documented exception (header)
-  return `BEGIN; SELECT pg_catalog.set_config('app.tenant_id', '${id}', true)`;
+// eslint-disable-next-line tessera/no-set-app-setting -- the module that owns the tenant setting (DESIGN rule 2): transaction-local, bound as a parameter
+const SET_TENANT = "SELECT pg_catalog.set_config('app.tenant_id', $1, true)";
+
+/** The callback returned, but a statement inside it had failed, so nothing was committed. */
+export class TenantTransactionAbortedError extends Error {
+  override readonly name = 'TenantTransactionAbortedError';
+  constructor() {
+    super('the tenant transaction was aborted by a failed statement and rolled back');
+  }
 }
 
 export interface WithTenantOptions {
@@ -58,8 +62,7 @@ export async function withTenant<T>(
   options: WithTenantOptions = {},
 ): Promise<T> {
   const id = canonicalUuid(tenantId); // throws before any span or SQL for a non-UUID
-  const begin = beginTenantSql(id);
-  return traceTransaction('tenant', { tenantId: id, readOnly: options.readOnly }, () => runTenantTransaction(database, id, begin, fn, options));
+  return traceTransaction('tenant', { tenantId: id, readOnly: options.readOnly }, () => runTenantTransaction(database, id, fn, options));
 }
 
 /**
@@ -78,14 +81,22 @@ function tenantTxOn(client: pg.PoolClient, tenantId: string): TenantTx {
   return Object.assign(Object.create(base) as Drizzle, { tenantId, client }); // canonical already (withTenant)
 }
 
-async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, begin: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {
+async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {
   const client = await database.pool.connect();
   let released = false;
   try {
-    await client.query(options.readOnly ? `${begin}; SET TRANSACTION READ ONLY` : begin);
+    // Not awaited: on a pipelining connection they travel with the callback's first statement.
+    // Should either fail, that statement runs in an aborted transaction or with no tenant set
+    // (RLS then shows and accepts nothing), and the await below rolls back.
+    const opened = Promise.all([client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'), client.query(SET_TENANT, [tenantId])]);
+    opened.catch(() => undefined); // observed by the await below
     const tx = tenantTxOn(client, tenantId);
     const result = await fn(tx);
-    await client.query('COMMIT');
+    await opened;
+    // A statement that failed inside the callback (even one it caught) aborted the transaction:
+    // COMMIT then answers ROLLBACK, and nothing was written. Never report that as success.
+    const commit = await client.query('COMMIT');
+    if (commit.command !== 'COMMIT') throw new TenantTransactionAbortedError();
     return result;
   } catch (error) {
     try {
