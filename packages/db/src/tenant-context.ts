@@ -35,7 +35,7 @@ export function canonicalUuid(value: string): string {
   return lowered;
 }
 
-// eslint-disable-next-line tessera/no-set-app-setting -- the module that owns the tenant setting (DESIGN rule 2): transaction-local, bound as a parameter
+/** The one place that sets the tenant (DESIGN rule 2): transaction-local, bound as a parameter. */
 const SET_TENANT = "SELECT pg_catalog.set_config('app.tenant_id', $1, true)";
 
 /** The callback returned, but a statement inside it had failed, so nothing was committed. */
