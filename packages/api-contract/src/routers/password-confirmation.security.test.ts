@@ -10,7 +10,9 @@ import { callerFor, createCaller, createTestContext, outboxMails, signUpOwner, S
 const db = useTestDatabase();
 const WRONG = 'not-my-password-at-all';
 
-async function outcome(call: Promise<unknown>): Promise<{ code?: string; reason?: string; retryAfter?: number } | 'ok'> {
+type Outcome = 'ok' | { code: string | undefined; reason: string | undefined; retryAfter?: number };
+
+async function outcome(call: Promise<unknown>): Promise<Outcome> {
   try {
     await call;
     return 'ok';
@@ -101,7 +103,7 @@ describe('rate limit', () => {
     const owner = await signUpOwner(db.app);
     await db.owner.pool.query(`UPDATE tenants SET security_policy = security_policy || '{"lockoutThreshold": 50}'::jsonb WHERE id = $1`, [owner.tenant.id]);
     const me = await callerFor(db.app, owner.token, { services: owner.services });
-    const results = [];
+    const results: Outcome[] = [];
     for (let i = 0; i < 10; i += 1) results.push(await outcome(i % 2 === 0 ? wrongChange(me) : me.auth.requestEmailChange({ newEmail: 'x@example.com', password: WRONG })));
     expect(results.every((r) => r !== 'ok' && r.reason === 'invalid_credentials')).toBe(true);
     const limited = await outcome(me.mfa.disable({ password: STRONG_PASSWORD, code: '000000' }));

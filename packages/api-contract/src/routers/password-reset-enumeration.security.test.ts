@@ -7,18 +7,19 @@ import { expect, test } from 'vitest';
 import { createCaller, createTestContext, outboxMails, signUpOwner } from '../testing/index.js';
 
 const db = useTestDatabase();
-type PoolClient = Awaited<ReturnType<typeof db.app.pool.connect>>;
+type Queryable = { query: (...args: unknown[]) => unknown };
 
 const recording: { statements: string[] | null } = { statements: null };
-const wrapped = new WeakSet<PoolClient>();
+const wrapped = new WeakSet<object>();
 
 /** Records the text of every statement the app pool runs while `recording.statements` is set. */
 function recordStatements(): void {
-  db.app.pool.on('acquire', (client: PoolClient) => {
-    if (wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+  db.app.pool.on('acquire', (acquired: object) => {
+    if (wrapped.has(acquired)) return;
+    wrapped.add(acquired);
+    const client = acquired as Queryable;
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => {
       const [first] = args;
       const text = typeof first === 'string' ? first : (first as { text?: string }).text;
       recording.statements?.push(text ?? '<unknown>');
