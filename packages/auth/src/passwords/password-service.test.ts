@@ -15,7 +15,10 @@ describe('the password service used by account flows', () => {
       ok: true,
       needsRehash: false,
     });
-    expect(await service.verify(null, STRONG, 'tenant-a')).toEqual({ ok: false, needsRehash: false });
+    expect(await service.verify(null, STRONG, 'tenant-a')).toEqual({
+      ok: false,
+      needsRehash: false,
+    });
   });
 
   test('hashing work that would wait beyond the bound is refused with server_busy', async () => {
