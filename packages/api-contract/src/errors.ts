@@ -11,6 +11,7 @@ const wireByCode = {
   account_locked: ['TOO_MANY_REQUESTS', 'Too many attempts. Try again later.'],
   account_disabled: ['UNAUTHORIZED', 'Email or password is incorrect.'],
   rate_limited: ['TOO_MANY_REQUESTS', 'Too many requests. Try again later.'],
+  server_busy: ['SERVICE_UNAVAILABLE', 'The server is busy. Try again shortly.'],
   unauthenticated: ['UNAUTHORIZED', 'Sign in first.'],
   forbidden: ['FORBIDDEN', 'You are not allowed to do this.'],
   not_found: ['NOT_FOUND', 'Not found.'],

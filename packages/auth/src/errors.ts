@@ -4,6 +4,7 @@ export type AuthErrorCode =
   | 'account_locked'
   | 'account_disabled'
   | 'rate_limited'
+  | 'server_busy' // the process cannot start the work soon enough; answered 503 with Retry-After
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'

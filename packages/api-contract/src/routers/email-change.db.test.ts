@@ -99,6 +99,8 @@ describe('e-mail change', () => {
 
   test('requests are limited to five per user per hour, counted before the password is checked', async () => {
     const owner = await signUpOwner(db.app);
+    // Wrong re-entries also count toward the lockout (5 by default): raise it so the limit shows.
+    await db.owner.pool.query(`UPDATE tenants SET security_policy = security_policy || '{"lockoutThreshold": 10}'::jsonb WHERE id = $1`, [owner.tenant.id]);
     const me = await callerFor(db.app, owner.token, { services: owner.services });
     for (let i = 0; i < 5; i += 1) await expect(me.auth.requestEmailChange({ newEmail: `try${i}@example.com`, password: 'wrong-password-guess-' + String(i) })).rejects.toMatchObject({ cause: { code: 'invalid_credentials' } });
     await expect(me.auth.requestEmailChange({ newEmail: 'sixth@example.com', password: STRONG_PASSWORD })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS', cause: { code: 'rate_limited' } });

@@ -36,3 +36,17 @@ test('an import with one malformed hash writes nothing; existing e-mails are ski
   const again = await asOwner.users.importLegacy({ users: [{ email: owner.user.email, role: 'member', passwordHash: hashes['legacy@example.com'] ?? '' }] });
   expect(again).toEqual({ imported: 0, skipped: [{ email: owner.user.email, reason: 'exists' }] });
 });
+
+test('an imported bcrypt cost above 14 is refused for its row, naming the limit, and nothing is written', async () => {
+  const owner = await signUpOwner(db.app);
+  const asOwner = await callerFor(db.app, owner.token, { services: owner.services });
+  const legacy = hashes['legacy@example.com'] ?? '';
+  const costly = legacy.replace('$10$', '$24$'); // ~16,000 times the work of cost 10 per sign-in
+  const refused = await asOwner.users.importLegacy({ users: [{ email: 'fine@example.com', role: 'member', passwordHash: legacy }, { email: 'slow@example.com', role: 'member', passwordHash: costly }] }).catch((e: unknown) => e);
+  expect(refused).toMatchObject({ code: 'BAD_REQUEST', cause: { code: 'invalid_input', field: 'users.1.passwordHash' } });
+  expect((refused as Error).message).toMatch(/row 2.*cost 24.*14/);
+  const { rowCount } = await db.owner.pool.query("SELECT 1 FROM users WHERE tenant_id = $1 AND email IN ('fine@example.com', 'slow@example.com')", [owner.tenant.id]);
+  expect(rowCount).toBe(0);
+  // The limit itself is accepted.
+  await expect(asOwner.users.importLegacy({ users: [{ email: 'edge@example.com', role: 'member', passwordHash: legacy.replace('$10$', '$14$') }] })).resolves.toEqual({ imported: 1, skipped: [] });
+});

@@ -16,11 +16,15 @@ export interface PasswordVerdict {
   feedback: string[];
 }
 
-/** What account flows need from passwords/ (adapter in passwords/password-service.ts). */
+/**
+ * What account flows need from passwords/ (adapter in passwords/password-service.ts). `queueKey`
+ * is the tenant id the work is for (the hash queue shares its slots fairly between tenants), or
+ * NO_TENANT_QUEUE_KEY before any tenant exists.
+ */
 export interface PasswordService {
-  hash(password: string): Promise<string>;
+  hash(password: string, queueKey: string): Promise<string>;
   /** `stored: null` runs the same Argon2id work against a dummy hash and answers not ok. */
-  verify(stored: { hash: string; algorithm: PasswordAlgorithm } | null, password: string): Promise<{ ok: boolean; needsRehash: boolean }>;
+  verify(stored: { hash: string; algorithm: PasswordAlgorithm } | null, password: string, queueKey: string): Promise<{ ok: boolean; needsRehash: boolean }>;
   /** Throws AuthError('weak_password') with a safe reason. */
   assertAcceptable(password: string, context: PasswordContext): Promise<void>;
   strength(password: string, context: PasswordContext): Promise<PasswordVerdict>;

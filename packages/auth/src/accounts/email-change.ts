@@ -10,6 +10,7 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
+import { confirmPassword } from './confirm-password.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
 import { isUniqueViolation } from './sign-up.js';
@@ -27,12 +28,8 @@ export async function requestEmailChange(db: Database, deps: AccountDeps, who: {
   await enforceLimit(deps.limiter, `email_change:user:${who.userId}`, EMAIL_CHANGE_LIMIT, now);
   const newEmail = normalizeEmail(input.newEmail);
   if (!isPlausibleEmail(newEmail)) throw new AuthError('invalid_input', { detail: 'Enter a valid e-mail address.', field: 'newEmail' });
-  const user = await withTenant(db, who.tenantId, async (tx) => (await tx.select().from(users).where(eq(users.id, who.userId)))[0], { readOnly: true });
-  if (!user) throw new AuthError('unauthenticated');
-  // One Argon2id verify whether or not a password exists (SSO-only users change it at their IdP).
-  const stored = user.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
-  const { ok } = await deps.passwords.verify(stored, input.password);
-  if (!ok) throw new AuthError('invalid_credentials', { detail: 'The password is incorrect.', field: 'password' });
+  // SSO-only users have no password to confirm with: they change the address at their IdP.
+  const { user } = await confirmPassword(db, deps, who, { password: input.password, purpose: 'change_email', field: 'password' }, request, now);
   if (newEmail === user.email) throw new AuthError('invalid_input', { detail: 'That is already your address.', field: 'newEmail' });
 
   await withTenant(db, who.tenantId, async (tx) => {

@@ -1,10 +1,13 @@
 /**
- * Legacy import (issue 4): users migrating from an older system keep their bcrypt hashes, which
- * are verified once at sign-in and replaced by Argon2id in the same transaction.
+ * Legacy import: users migrating from an older system keep their bcrypt hashes, which are
+ * verified once at sign-in and replaced by Argon2id in the same transaction. Costs above
+ * BCRYPT_MAX_COST are refused: one such compare would hold a hashing slot for minutes or more,
+ * and a tenant could use them to stall every tenant's sign-ins.
  */
 import { users, withTenant, type Database, type UserRole } from '@tessera/db';
 import { recordAuditEvent, type AuditActor } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { BCRYPT_MAX_COST, bcryptCostOf } from '../passwords/bcrypt-legacy.js';
 import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
 
 export interface LegacyUser {
@@ -19,7 +22,6 @@ export interface ImportResult {
   skipped: { email: string; reason: 'exists' | 'duplicate_in_file' }[];
 }
 
-const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 export const MAX_IMPORT_ROWS = 1000;
 
 /** Validates every row first: a bad row refuses the whole import and nothing is written. */
@@ -28,7 +30,9 @@ function validate(rows: readonly LegacyUser[], actorIsOwner: boolean): void {
   rows.forEach((row, index) => {
     const where = `row ${index + 1}`;
     if (!isPlausibleEmail(normalizeEmail(row.email))) throw new AuthError('invalid_input', { detail: `${where}: the e-mail address is not valid.`, field: `users.${index}.email` });
-    if (!BCRYPT.test(row.passwordHash)) throw new AuthError('invalid_input', { detail: `${where}: the password hash is not a bcrypt hash ($2a$, $2b$ or $2y$).`, field: `users.${index}.passwordHash` });
+    const cost = bcryptCostOf(row.passwordHash);
+    if (cost === null) throw new AuthError('invalid_input', { detail: `${where}: the password hash is not a bcrypt hash ($2a$, $2b$ or $2y$).`, field: `users.${index}.passwordHash` });
+    if (cost > BCRYPT_MAX_COST) throw new AuthError('invalid_input', { detail: `${where}: bcrypt cost ${cost} is above the limit of ${BCRYPT_MAX_COST}; leave this user out and invite them instead.`, field: `users.${index}.passwordHash` });
     if (row.role === 'owner' && !actorIsOwner) throw new AuthError('forbidden', { detail: `${where}: only owners can import owners.` });
   });
 }

@@ -1,5 +1,6 @@
 export * from './actor.js';
 export * from './complete-sign-in.js';
+export * from './confirm-password.js';
 export * from './deps.js';
 export * from './invites.js';
 export * from './manage-users.js';

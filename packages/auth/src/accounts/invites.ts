@@ -39,7 +39,7 @@ export async function acceptInvite(db: Database, deps: AccountDeps, input: { tok
     const [invited] = await tx.select({ email: users.email }).from(userTokens).innerJoin(users, eq(users.id, userTokens.userId)).where(eq(userTokens.id, located.tokenId));
     return { tenantName: tenant?.name ?? '', tenantSlug: tenant?.slug ?? '', email: invited?.email, policy: parseSecurityPolicy(tenant?.securityPolicy) };
   }, { readOnly: true });
-  const hash = await prepareHash(deps, input.password, context);
+  const hash = await prepareHash(deps, input.password, context, located.tenantId);
   const user = await withTenant(db, located.tenantId, async (tx) => {
     const userId = await consumeUserToken(tx, located.tokenId, 'invite', now);
     if (!userId) throw new AuthError('token_invalid');
@@ -50,8 +50,8 @@ export async function acceptInvite(db: Database, deps: AccountDeps, input: { tok
   });
   return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenantName, policy: context.policy, user, newHash: null, email: user.email, via: 'invite' }, request, now, clearFailures);
 
-  async function prepareHash(d: AccountDeps, password: string, ctx: typeof context): Promise<string> {
+  async function prepareHash(d: AccountDeps, password: string, ctx: typeof context, tenantId: string): Promise<string> {
     await d.passwords.assertAcceptable(password, { minLength: ctx.policy.passwordMinLength, tenantName: ctx.tenantName, tenantSlug: ctx.tenantSlug, ...(ctx.email ? { email: ctx.email } : {}) });
-    return d.passwords.hash(password);
+    return d.passwords.hash(password, tenantId);
   }
 }

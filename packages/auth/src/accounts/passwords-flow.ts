@@ -3,14 +3,15 @@ import { lookupTenantBySlug, tenants, userTokens, users, withTenant, type Databa
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { enqueueEmail } from '../outbox/enqueue-email.js';
+import { enqueueEmail, enqueueEmailToActiveUser } from '../outbox/enqueue-email.js';
 import { revokeUserDevices } from '../mfa/remembered-devices.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { confirmPassword } from './confirm-password.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { clearFailures } from './throttle.js';
-import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens.js';
+import { consumeUserToken, issueUserTokenByEmail, locateUserToken } from './user-tokens.js';
 
 export const RESET_LIMITS = { perIp: { max: 10, windowMs: 3_600_000 }, perAccount: { max: 3, windowMs: 3_600_000 } } as const;
 
@@ -20,18 +21,11 @@ async function tenantOf(tx: TenantTx): Promise<{ name: string; slug: string; pol
   return { name: tenant.name, slug: tenant.slug, policy: parseSecurityPolicy(tenant.securityPolicy) };
 }
 
-/** Changes the password after verifying the current one; revokes the user's other sessions. */
+/** Changes the password after confirming the current one; revokes the user's other sessions. */
 export async function changePassword(db: Database, deps: AccountDeps, who: { tenantId: string; userId: string; sessionId: string }, input: { currentPassword: string; newPassword: string }, request: RequestContext, now: Date): Promise<void> {
-  const { user, tenant } = await withTenant(db, who.tenantId, async (tx) => {
-    const [row] = await tx.select().from(users).where(eq(users.id, who.userId));
-    return { user: row, tenant: await tenantOf(tx) };
-  }, { readOnly: true });
-  if (!user) throw new AuthError('unauthenticated');
-  const stored = user.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
-  const { ok } = await deps.passwords.verify(stored, input.currentPassword);
-  if (!ok) throw new AuthError('invalid_credentials', { detail: 'The current password is incorrect.', field: 'currentPassword' });
+  const { user, tenant } = await confirmPassword(db, deps, who, { password: input.currentPassword, purpose: 'change_password', field: 'currentPassword' }, request, now);
   await deps.passwords.assertAcceptable(input.newPassword, { minLength: tenant.policy.passwordMinLength, email: user.email, tenantName: tenant.name, tenantSlug: tenant.slug });
-  const hash = await deps.passwords.hash(input.newPassword);
+  const hash = await deps.passwords.hash(input.newPassword, who.tenantId);
   await withTenant(db, who.tenantId, async (tx) => {
     await tx.update(users).set({ passwordHash: hash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, who.userId));
     const revoked = await revokeUserSessions(tx, who.userId, 'password_changed', now, who.sessionId);
@@ -41,7 +35,12 @@ export async function changePassword(db: Database, deps: AccountDeps, who: { ten
   });
 }
 
-/** Always answers the same; mails a 30-minute single-use link only when the account exists. */
+/**
+ * Always answers the same and mails a 30-minute single-use link only to an active account. Within
+ * a tenant it runs the same statements in the same order for every address (token, mail and audit
+ * touch rows only for a real account), so neither the answer nor its timing reveals whether the
+ * account exists. An unknown tenant slug answers without database work: slugs are not secret.
+ */
 export async function requestPasswordReset(db: Database, deps: AccountDeps, input: { tenantSlug: string; email: string }, request: RequestContext, now: Date): Promise<void> {
   const email = normalizeEmail(input.email);
   await enforceLimit(deps.limiter, `reset:ip:${request.ip}`, RESET_LIMITS.perIp, now);
@@ -49,12 +48,11 @@ export async function requestPasswordReset(db: Database, deps: AccountDeps, inpu
   const tenantRef = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenantRef) return;
   await withTenant(db, tenantRef.id, async (tx) => {
-    const [user] = await tx.select().from(users).where(eq(users.email, email));
-    if (!user || user.disabledAt) return;
-    const token = await issueUserToken(tx, 'password_reset', user.id, null, now);
+    const { token, userId } = await issueUserTokenByEmail(tx, 'password_reset', email, now);
     const link = `${deps.publicUrl}/reset-password#token=${token}`;
-    await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'password_reset', tenantName: tenantRef.name, link }, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.password_reset.requested', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    await enqueueEmailToActiveUser(tx, deps.keyring, email, { name: 'password_reset', tenantName: tenantRef.name, link }, now);
+    // Audited either way: requests for addresses without an account are how enumeration looks.
+    await recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action: 'auth.password_reset.requested', target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
   });
 }
 
@@ -70,7 +68,7 @@ export async function resetPassword(db: Database, deps: AccountDeps, input: { to
   }, { readOnly: true });
   if (!user) throw new AuthError('token_invalid');
   await deps.passwords.assertAcceptable(input.newPassword, { minLength: tenant.policy.passwordMinLength, email: user.email, tenantName: tenant.name, tenantSlug: tenant.slug });
-  const hash = await deps.passwords.hash(input.newPassword);
+  const hash = await deps.passwords.hash(input.newPassword, located.tenantId);
   await withTenant(db, located.tenantId, async (tx) => {
     const userId = await consumeUserToken(tx, located.tokenId, 'password_reset', now);
     if (userId !== user.id) throw new AuthError('token_invalid');

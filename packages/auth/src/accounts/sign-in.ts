@@ -8,6 +8,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
+import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
 import { deviceNovelty, signInRisk } from './sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from './deps.js';
@@ -55,7 +56,7 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   await enforceLimit(deps.limiter, `sign_in:account:${input.tenantSlug}:${email}`, SIGN_IN_LIMITS.perAccount, now);
   const tenant = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenant) {
-    await deps.passwords.verify(null, input.password);
+    await deps.passwords.verify(null, input.password, NO_TENANT_QUEUE_KEY);
     throw new AuthError('invalid_credentials');
   }
   const attempt = await loadAttempt(db, tenant.id, email);
@@ -65,13 +66,14 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   }
   const user = attempt.user;
   const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
-  const { ok, needsRehash } = await deps.passwords.verify(stored, input.password);
+  // Unknown users of a known tenant take the same queue key: equal work, equal waiting.
+  const { ok, needsRehash } = await deps.passwords.verify(stored, input.password, attempt.tenantId);
   if (!ok || !user || user.disabledAt) {
     const outcome = await recordRefusal(db, deps.keyring, attempt, email, request, now, user?.disabledAt ? 'disabled' : 'bad_credentials');
     if (outcome?.locked) throw new AuthError('account_locked', { retryAfterSeconds: Math.ceil(((outcome.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 1000) });
     throw new AuthError('invalid_credentials');
   }
-  const newHash = needsRehash ? await deps.passwords.hash(input.password) : null;
+  const newHash = needsRehash ? await deps.passwords.hash(input.password, attempt.tenantId) : null;
   const challenge = await challengeIfEnrolled(db, attempt.tenantId, user, email, newHash, request, now);
   if (challenge) return { status: 'mfa_required', challengeToken: challenge };
   // No real factor: an opted-in user on a new device confirms with an e-mailed code (not MFA).

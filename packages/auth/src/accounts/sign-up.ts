@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { tenants, users, withTenant, type Database } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
 import { DEFAULT_SECURITY_POLICY, parseSecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from './deps.js';
@@ -35,7 +36,7 @@ export async function signUp(db: Database, deps: AccountDeps, input: SignUpInput
   const email = normalizeEmail(input.email);
   const policy = parseSecurityPolicy(DEFAULT_SECURITY_POLICY);
   await deps.passwords.assertAcceptable(input.password, { minLength: policy.passwordMinLength, email, tenantName: input.tenantName, tenantSlug: input.tenantSlug });
-  const passwordHash = await deps.passwords.hash(input.password);
+  const passwordHash = await deps.passwords.hash(input.password, NO_TENANT_QUEUE_KEY); // the tenant does not exist yet
   const tenantId = randomUUID();
   try {
     return await withTenant(db, tenantId, async (tx) => {

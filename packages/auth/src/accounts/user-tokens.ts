@@ -1,7 +1,7 @@
 /** Single-use tokens (invite 7 days, reset 30 minutes): random, only the SHA-256 stored, used once. */
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
-import { lookupUserToken, userTokens, type Database, type TenantTx, type UserTokenKind } from '@tessera/db';
+import { lookupUserToken, users, userTokens, type Database, type TenantTx, type UserTokenKind } from '@tessera/db';
 
 export const TOKEN_LIFETIME_MS: Record<UserTokenKind, number> = {
   invite: 7 * 24 * 3_600_000,
@@ -16,6 +16,25 @@ export async function issueUserToken(tx: TenantTx, kind: UserTokenKind, userId: 
   const token = randomToken();
   await tx.insert(userTokens).values({ tenantId: tx.tenantId, kind, userId, tokenHash: sha256(token), createdBy, createdAt: now, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]), newEmail });
   return token;
+}
+
+/**
+ * `issueUserToken` for the active user with this address, if any, through the same statements
+ * either way (only the rows they touch differ), so a caller that must not reveal whether the
+ * account exists does equal work. Returns the token (mail it only through
+ * `enqueueEmailToActiveUser`) and the user id, null when there is no such user.
+ */
+export async function issueUserTokenByEmail(tx: TenantTx, kind: UserTokenKind, email: string, now: Date): Promise<{ token: string; userId: string | null }> {
+  const activeUser = tx.select({ id: users.id }).from(users).where(and(eq(users.email, email), isNull(users.disabledAt)));
+  await tx.update(userTokens).set({ usedAt: now }).where(and(inArray(userTokens.userId, activeUser), eq(userTokens.kind, kind), isNull(userTokens.usedAt)));
+  const token = randomToken();
+  const expiresAt = new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]);
+  const { rows } = await tx.execute<{ user_id: string }>(sql`
+    INSERT INTO ${userTokens} (tenant_id, kind, user_id, token_hash, created_at, expires_at)
+    SELECT ${tx.tenantId}::uuid, ${kind}::text, u.id, ${sha256(token)}::bytea, ${now}::timestamptz, ${expiresAt}::timestamptz
+      FROM ${users} u WHERE u.email = ${email} AND u.disabled_at IS NULL
+    RETURNING user_id`);
+  return { token, userId: rows[0]?.user_id ?? null };
 }
 
 /** Finds the tenant of a presented token before any tenant context exists (DESIGN rule 3). */

@@ -54,6 +54,8 @@ export const AUDIT_ACTION_RISK: Readonly<Record<string, number>> = {
   'auth.mfa.verified': 0,
   'auth.mfa.failed': 40,
   'auth.password.changed': 30,
+  'auth.password_confirmation.failed': 40,
+  'auth.password_confirmation.refused': 60,
   'auth.password.rehashed': 0,
   'auth.password_reset.requested': 20,
   'auth.password.reset': 40,

@@ -10,6 +10,7 @@ import { createSession, type CreatedSession } from '../sessions/create-session.j
 import { revokeSession } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
+import { confirmPassword } from '../accounts/confirm-password.js';
 import { hasPasskey } from '../passkeys/factors.js';
 import { BACKUP_CODE_COUNT, hashBackupCode, newBackupCode } from './backup-codes.js';
 import { removeSmsFactor } from './oob-codes-sms.js';
@@ -125,8 +126,7 @@ export async function disableMfa(db: Database, deps: AccountDeps, who: MfaSubjec
     return { user: row, lastRequired: Boolean(row) && mfaRequiredFor(parseSecurityPolicy(tenant?.securityPolicy), row?.role ?? 'member') && !(await hasPasskey(tx, who.userId)) };
   }, { readOnly: true });
   if (lastRequired) throw new AuthError('forbidden', { detail: 'Your organisation requires two-factor authentication: add a passkey before turning the authenticator app off, or ask an admin to reset it.' });
-  const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
-  if (!(await deps.passwords.verify(stored, input.password)).ok) throw new AuthError('invalid_credentials', { detail: 'The password is incorrect.', field: 'password' });
+  await confirmPassword(db, deps, who, { password: input.password, purpose: 'disable_mfa', field: 'password' }, request, now);
   await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);

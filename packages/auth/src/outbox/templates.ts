@@ -10,6 +10,7 @@ export type EmailTemplate =
   | { name: 'password_reset_done'; tenantName: string }
   | { name: 'new_sign_in'; tenantName: string; ip: string; userAgent: string; at: string }
   | { name: 'account_locked'; tenantName: string; minutes: number }
+  | { name: 'password_confirmation_failed'; tenantName: string; failures: number }
   | { name: 'mfa_enabled'; tenantName: string }
   | { name: 'mfa_disabled'; tenantName: string }
   | { name: 'api_key_created'; tenantName: string; keyName: string; prefix: string }
@@ -39,6 +40,8 @@ export function renderEmail(t: EmailTemplate): { subject: string; body: string }
       return { subject: 'New sign-in to your account', body: `A new sign-in to ${t.tenantName} at ${t.at} from ${t.ip} (${t.userAgent}).\n\n${NOT_YOU}` };
     case 'account_locked':
       return { subject: 'Your account was locked', body: `After repeated failed sign-ins, your ${t.tenantName} account is locked for ${t.minutes} minutes.\n\nIf this was not you, someone may be guessing your password: reset it and enable two-factor authentication.` };
+    case 'password_confirmation_failed':
+      return { subject: 'Wrong password entered on your account', body: `A wrong password was entered ${t.failures} times in a row for your ${t.tenantName} account, most recently to confirm a change in a signed-in session. More failures lock the account.\n\nIf this was not you, someone may be using one of your sessions: sign out everywhere, reset your password and contact your administrator.` };
     case 'mfa_enabled':
       return { subject: 'Two-factor authentication enabled', body: `Two-factor authentication was enabled on your ${t.tenantName} account.\n\n${NOT_YOU}` };
     case 'mfa_disabled':

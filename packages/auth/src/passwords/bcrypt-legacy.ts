@@ -7,18 +7,30 @@
  * sharing the first 72 bytes would pass. A password over 72 UTF-8 bytes therefore never
  * verifies against a bcrypt hash: that user resets their password instead. Refusing is the
  * only safe choice; accepting when the first 72 bytes match is exactly the truncation attack.
- * Pinned by `legacy-bcrypt.test.ts`.
+ * Each cost step doubles bcrypt's work, and one compare holds a threadpool slot until it ends: a
+ * cost-31 hash would hold it for days. Hashes above `BCRYPT_MAX_COST` are refused at import and
+ * never computed at sign-in (verify-password.ts does equal work instead).
+ * Pinned by `legacy-bcrypt.test.ts` and `legacy-import.db.test.ts`.
  */
 import { compare } from 'bcrypt';
 
 /** bcrypt's key limit in bytes; longer input would be truncated by the algorithm. */
 export const BCRYPT_MAX_PASSWORD_BYTES = 72;
 
-const BCRYPT_PATTERN = /^\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+/** The highest bcrypt cost accepted: about a second per compare on current hardware. */
+export const BCRYPT_MAX_COST = 14;
+
+const BCRYPT_PATTERN = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 
 /** True for a well-formed `$2a$`, `$2b$` or `$2y$` hash (cost 04-31). */
 export function isBcryptHash(stored: string): boolean {
   return BCRYPT_PATTERN.test(stored);
+}
+
+/** The cost (log2 rounds) of a well-formed bcrypt hash; null for anything else. */
+export function bcryptCostOf(stored: string): number | null {
+  const cost = BCRYPT_PATTERN.exec(stored)?.[1];
+  return cost === undefined ? null : Number(cost);
 }
 
 /**

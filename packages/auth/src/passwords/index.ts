@@ -4,7 +4,12 @@ export { hashPassword } from './hash-password.js';
 export { verifyPassword } from './verify-password.js';
 export type { PasswordVerification, StoredPassword } from './verify-password.js';
 export { dummyVerify, warmUpDummyHash } from './dummy-verify.js';
-export { BCRYPT_MAX_PASSWORD_BYTES, isBcryptHash } from './bcrypt-legacy.js';
+export {
+  BCRYPT_MAX_COST,
+  BCRYPT_MAX_PASSWORD_BYTES,
+  bcryptCostOf,
+  isBcryptHash,
+} from './bcrypt-legacy.js';
 export { isWeakerThan, parseArgon2Phc } from './phc.js';
 export type { Argon2PhcInfo, Argon2Variant } from './phc.js';
 export { createHashQueue } from './hash-queue.js';
@@ -47,7 +52,11 @@ export type {
   BreachCheckFailureReason,
   BreachedPasswordCheckerOptions,
 } from './breached-password.js';
-export { createPasswordService } from './password-service.js';
+export {
+  createPasswordService,
+  defaultHashQueue,
+  NO_TENANT_QUEUE_KEY,
+} from './password-service.js';
 export type {
   PasswordPolicyInput,
   PasswordServiceAdapter,

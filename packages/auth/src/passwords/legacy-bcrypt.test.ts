@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { compare, hash } from 'bcrypt';
 import { describe, expect, test } from 'vitest';
 import { BCRYPT_MAX_PASSWORD_BYTES, isBcryptHash } from './bcrypt-legacy.js';
+import { TEST_PARAMS } from './hashing-params.js';
 import { verifyPassword } from './verify-password.js';
 
 // Made with Debian's htpasswd (apache2-utils), an independent bcrypt implementation; the
@@ -28,6 +29,16 @@ describe('legacy bcrypt hashes from htpasswd', () => {
     const stored = bcryptOf('legacy@example.com');
     expect(stored.hash.startsWith('$2y$10$')).toBe(true);
     expect(await verifyPassword(stored, PASSWORD)).toEqual({ ok: true, needsRehash: true });
+  });
+
+  test('a stored hash above the cost limit (imported before it) is never computed: it fails like a wrong password', async () => {
+    // Cost 20 is 1,024 times cost 10: about a minute of a threadpool thread, were it computed.
+    const costly = { ...bcryptOf('legacy@example.com') };
+    costly.hash = costly.hash.replace('$10$', '$20$');
+    expect(await verifyPassword(costly, PASSWORD, TEST_PARAMS)).toEqual({
+      ok: false,
+      needsRehash: false,
+    });
   });
 
   test('a wrong password does not verify against the fixture', async () => {

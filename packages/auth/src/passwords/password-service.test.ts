@@ -10,20 +10,26 @@ const STRONG = 'violet tractor umbrella minus';
 describe('the password service used by account flows', () => {
   test('a hash it makes verifies, and an unknown user gets the dummy verify', async () => {
     const service = createPasswordService({ params: TEST_PARAMS, estimator });
-    const hash = await service.hash(STRONG);
-    expect(await service.verify({ hash, algorithm: 'argon2id' }, STRONG)).toEqual({
+    const hash = await service.hash(STRONG, 'tenant-a');
+    expect(await service.verify({ hash, algorithm: 'argon2id' }, STRONG, 'tenant-a')).toEqual({
       ok: true,
       needsRehash: false,
     });
-    expect(await service.verify(null, STRONG)).toEqual({ ok: false, needsRehash: false });
+    expect(await service.verify(null, STRONG, 'tenant-a')).toEqual({
+      ok: false,
+      needsRehash: false,
+    });
   });
 
-  test('hashing work beyond its queue is refused with rate_limited', async () => {
-    const queue = createHashQueue({ concurrency: 1, maxQueued: 0 });
+  test('hashing work that would wait beyond the bound is refused with server_busy', async () => {
+    const queue = createHashQueue({ concurrency: 1, maxWaitMs: 0 });
     const service = createPasswordService({ params: TEST_PARAMS, queue, estimator });
-    const results = await Promise.allSettled([service.hash(STRONG), service.verify(null, STRONG)]);
+    const results = await Promise.allSettled([
+      service.hash(STRONG, 'tenant-a'),
+      service.verify(null, STRONG, 'tenant-b'),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
-    expect(results[1]).toMatchObject({ reason: { code: 'rate_limited' } });
+    expect(results[1]).toMatchObject({ reason: { code: 'server_busy' } });
   });
 
   test('strength and assertAcceptable give the same verdict, breach check included', async () => {

@@ -1,8 +1,9 @@
 /**
  * One object bundling hashing, verification, the dummy verify and the policy with the
  * deployment's settings, for the account flows (`accounts/deps.ts` PasswordService). All
- * Argon2id and bcrypt work passes through one bounded queue, so a sign-in flood waits briefly
- * and is then refused with `rate_limited` instead of exhausting memory.
+ * Argon2id and bcrypt work passes through one fair, bounded queue keyed by tenant (hash-queue.ts):
+ * a sign-in flood in one tenant waits for that tenant's share of the slots, and work that would
+ * wait longer than the bound is refused with `server_busy` instead of exhausting memory.
  */
 import { dummyVerify } from './dummy-verify.js';
 import type { BreachCheck } from './breached-password.js';
@@ -20,19 +21,38 @@ import type { PasswordVerification, StoredPassword } from './verify-password.js'
 export interface PasswordServiceOptions {
   /** Argon2id parameters for new hashes and the rehash decision (default OWASP). */
   params?: PasswordHashingParams | undefined;
-  /** Default: 4 at once (libuv's default threadpool size), 64 waiting. */
+  /** Default: `defaultHashQueue()`. */
   queue?: HashQueue | undefined;
   /** Set when the tenant-independent breached-password check is switched on. */
   breachCheck?: BreachCheck | undefined;
   estimator?: StrengthEstimator | undefined;
 }
 
+/** The one queue key for work before any tenant exists (sign-up, a sign-in to an unknown slug). */
+export const NO_TENANT_QUEUE_KEY = 'no-tenant';
+
 export type PasswordPolicyInput = Omit<PasswordCheckOptions, 'breachCheck' | 'estimator'>;
 
+/**
+ * 4 at once (libuv's default threadpool size), at most 2 for one tenant, and no waiting longer
+ * than 2 s: at OWASP parameters (25-50 ms a verify) that admits 80-160 waiting sign-ins per tenant.
+ */
+export function defaultHashQueue(): HashQueue {
+  return createHashQueue({ concurrency: 4, maxWaitMs: 2_000 });
+}
+
+/**
+ * `queueKey` is the tenant id whose user the work is for, so tenants share the queue fairly; work
+ * before any tenant exists passes `NO_TENANT_QUEUE_KEY`.
+ */
 export interface PasswordServiceAdapter {
-  hash(password: string): Promise<string>;
+  hash(password: string, queueKey: string): Promise<string>;
   /** `stored: null` (unknown user) does the same Argon2id work and answers `{ ok: false }`. */
-  verify(stored: StoredPassword | null, password: string): Promise<PasswordVerification>;
+  verify(
+    stored: StoredPassword | null,
+    password: string,
+    queueKey: string,
+  ): Promise<PasswordVerification>;
   /** Throws AuthError('weak_password') with a safe `detail`. */
   assertAcceptable(password: string, context: PasswordPolicyInput): Promise<void>;
   strength(password: string, context: PasswordPolicyInput): Promise<PasswordCheckResult>;
@@ -42,16 +62,16 @@ export function createPasswordService(
   options: PasswordServiceOptions = {},
 ): PasswordServiceAdapter {
   const params = options.params ?? OWASP_PARAMS;
-  const queue = options.queue ?? createHashQueue({ concurrency: 4, maxQueued: 64 });
+  const queue = options.queue ?? defaultHashQueue();
   const policy = (context: PasswordPolicyInput): PasswordCheckOptions => ({
     ...context,
     breachCheck: options.breachCheck,
     estimator: options.estimator,
   });
   return {
-    hash: (password) => queue.run(() => hashPassword(password, params)),
-    verify: (stored, password) =>
-      queue.run(() =>
+    hash: (password, queueKey) => queue.run(queueKey, () => hashPassword(password, params)),
+    verify: (stored, password, queueKey) =>
+      queue.run(queueKey, () =>
         stored === null ? dummyVerify(params) : verifyPassword(stored, password, params),
       ),
     assertAcceptable: async (password, context) => {

@@ -6,7 +6,8 @@
 import { verify } from 'argon2';
 import { OWASP_PARAMS } from './hashing-params.js';
 import type { PasswordHashingParams } from './hashing-params.js';
-import { verifyBcrypt } from './bcrypt-legacy.js';
+import { BCRYPT_MAX_COST, bcryptCostOf, verifyBcrypt } from './bcrypt-legacy.js';
+import { dummyVerify } from './dummy-verify.js';
 import { isOverlongPassword, normalizePassword } from './password-text.js';
 import { isWeakerThan, parseArgon2Phc } from './phc.js';
 
@@ -40,7 +41,8 @@ async function verifyArgon2(
  * Checks `password` against `stored`. A malformed stored hash, or one that does not match its
  * `algorithm`, throws a TypeError: that is corrupt data, not a wrong password.
  * Overlong input (see `isOverlongPassword`) is refused without work; it can match no hash we
- * accept, and its length says nothing about the account.
+ * accept, and its length says nothing about the account. A bcrypt hash above `BCRYPT_MAX_COST`
+ * never verifies.
  */
 export async function verifyPassword(
   stored: StoredPassword,
@@ -49,6 +51,9 @@ export async function verifyPassword(
 ): Promise<PasswordVerification> {
   if (isOverlongPassword(password)) return REFUSED;
   if (stored.algorithm === 'bcrypt') {
+    // Stored before the import limit existed: computing it would hold a threadpool slot for
+    // minutes or longer. The user resets their password; the attempt costs what a wrong one does.
+    if ((bcryptCostOf(stored.hash) ?? 0) > BCRYPT_MAX_COST) return dummyVerify(params);
     const ok = await verifyBcrypt(stored.hash, password);
     return { ok, needsRehash: ok };
   }

@@ -67,7 +67,7 @@ export function createWorkerStrengthEstimator(
   };
 
   const estimate: StrengthEstimator = (password, userInputs) =>
-    queue.run(async () => {
+    queue.run('strength', async () => {
       worker ??= startWorker();
       try {
         return await ask(worker, { password, userInputs: [...userInputs] }, timeoutMs);
