@@ -1,4 +1,4 @@
-import { getTenant, listSessions, revokeOtherSessions, revokeOwnSession } from '@tessera/auth/accounts';
+import { listSessions, tenantPolicyOf, revokeOtherSessions, revokeOwnSession } from '@tessera/auth/accounts';
 import { revokeAllRememberedDevices } from '@tessera/auth/mfa';
 import { revokeSessionInput } from '../inputs/users.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
@@ -7,8 +7,7 @@ const own = { access: {}, allowEnrollmentOnly: true } as const;
 
 export const sessionsRouter = router({
   list: sessionProcedure.meta(own).query(async ({ ctx }) => {
-    const { securityPolicy } = await getTenant(ctx.db, ctx.principal.tenantId);
-    return ctx.withTenant((tx) => listSessions(tx, securityPolicy, ctx.principal.userId, ctx.principal.sessionId, ctx.now()), { readOnly: true });
+    return ctx.withTenant(async (tx) => listSessions(tx, (await tenantPolicyOf(tx)).policy, ctx.principal.userId, ctx.principal.sessionId, ctx.now()), { readOnly: true });
   }),
   revoke: sessionProcedure.meta(own).input(revokeSessionInput).mutation(async ({ ctx, input }) => {
     await revokeOwnSession(ctx.db, ctx.principal, input.sessionId, requestOf(ctx), ctx.now());
