@@ -22,7 +22,7 @@ describe('health and readiness', () => {
   });
 
   test('/healthz and /readyz answer 200 with migrations current', async () => {
-    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok', database: 'ok' });
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ database: 'ok', migrations: 'current' });
@@ -35,6 +35,10 @@ describe('health and readiness', () => {
       const res = await down.inject({ url: '/readyz' });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({ status: 'unavailable', database: 'unreachable' });
+      // Liveness stays 200 (a database outage must not restart every API process) but says so.
+      const live = await down.inject({ url: '/healthz' });
+      expect(live.statusCode).toBe(200);
+      expect(live.json()).toEqual({ status: 'ok', database: 'unreachable' });
       const trpc = await down.inject({ url: '/trpc/health.check' });
       expect(trpc.statusCode).toBe(500);
       expect(trpc.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);

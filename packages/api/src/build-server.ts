@@ -6,7 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Services } from '@tessera/api-contract';
 import type { AnyRouter } from '@trpc/server';
 import { poolWaitEstimator, type Database } from '@tessera/db';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { healthPlugin } from './plugins/health.js';
@@ -25,8 +25,10 @@ import { appRouter } from '@tessera/api-contract';
 import { ssoPlugin } from './plugins/sso.js';
 import { auditExportPlugin } from './routes/audit-export.js';
 import { csrfPlugin } from './plugins/csrf.js';
+import { noStorePlugin } from './plugins/no-store.js';
 import { sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
 import { trpcPlugin } from './plugins/trpc.js';
+import { trpcCallOf } from './plugins/trpc-route.js';
 
 export interface ServerDeps {
   database: Database;
@@ -64,7 +66,8 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     reply.header('x-request-id', request.id);
   });
 
-  // Plugins in a fixed order: metrics, headers, CORS, load shedding, cookies, rate limit, principal, routes.
+  // Plugins in a fixed order: metrics, headers, CORS, load shedding, cookies, rate limit, CSRF,
+  // principal, no-store, API key, routes.
   if (deps.metrics) {
     await app.register(metricsPlugin, {
       token: deps.metrics.token,
@@ -102,14 +105,16 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     keyGenerator: (request) => request.ip,
-    // tRPC calls are counted one by one inside the router (a batch of 10 counts 10).
-    allowList: (request) => request.url.startsWith('/trpc/'),
+    // tRPC calls are counted one by one inside the router (a batch of 10 counts 10); only a
+    // request the router will run as tRPC calls skips this count (trpc-route.ts).
+    allowList: (request) => trpcCallOf(request) !== null,
     ...(deps.redis ? { redis: deps.redis, nameSpace: 'tessera:http-rl:', skipOnError: true } : {}),
   });
-  await app.register(csrfPlugin, { trustedOrigins: trusted, prefix: '/trpc' });
+  await app.register(csrfPlugin, { trustedOrigins: trusted });
   const now = deps.now ?? ((): Date => new Date());
   const cookieName = sessionCookieName(config.publicUrl);
   await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, now), ...(deps.resolvers ?? [])] });
+  await app.register(noStorePlugin);
   const verifier = createApiKeyVerifier({
     pool: deps.database.pool,
     peppers: deps.services.apiKeys.peppers,
@@ -147,7 +152,18 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   return app;
 }
 
-function trustProxyOption(value: ApiConfig['trustProxy']): { trustProxy?: boolean | string } {
+/**
+ * DESIGN "Requests": `TRUST_PROXY` as a hop count trusts that many proxies in front of us. Fastify
+ * cannot be given the count itself: it reads a string as a list of addresses ("1" trusts nobody)
+ * and, since 5.x, a number as "trust nobody" too. So the count becomes proxy-addr's trust function:
+ * hop 0 is the socket peer, hop 1 the address that peer forwarded, and so on towards the client.
+ * Pinned over real HTTP by trust-proxy.security.test.ts.
+ */
+function trustProxyOption(value: ApiConfig['trustProxy']): Pick<FastifyServerOptions, 'trustProxy'> {
   if (value === false) return {};
-  return { trustProxy: typeof value === 'number' ? String(value) : value };
+  if (typeof value === 'number') {
+    const hops = value;
+    return { trustProxy: (_address: string, hop: number) => hop < hops };
+  }
+  return { trustProxy: value };
 }

@@ -22,14 +22,13 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyVerifier } from '@tessera/auth/api-keys';
+import { trpcCallOf } from './trpc-route.js';
 
 export interface ApiKeyPluginOptions {
   verifier: ApiKeyVerifier;
   /** The session cookie's name (sessionCookieName(publicUrl)): never accepted together with a key. */
   cookieName: string;
   now?: () => Date;
-  /** Path prefix of tRPC calls, to count each call of a batch (default '/trpc/'). */
-  trpcPrefix?: string;
 }
 
 /** A refused key, ready to send: status, headers and a tRPC-shaped error body. */
@@ -51,12 +50,13 @@ const MAX_CALLS = 11; // tRPC refuses batches over 10; one more keeps the count 
 /** The resolver: a principal, null when no Bearer key is presented, or throws ApiKeyRefusedError. */
 export function apiKeyResolver(options: ApiKeyPluginOptions): (request: FastifyRequest) => Promise<ApiKeyPrincipal | null> {
   const now = options.now ?? ((): Date => new Date());
-  const prefix = options.trpcPrefix ?? '/trpc/';
   return async (request) => {
     const header = request.headers.authorization;
     if (header === undefined || !/^bearer\b/i.test(header)) return null; // another scheme: not ours
-    const calls = callsIn(request.url, prefix);
-    const batched = /[?&]batch=1(?:&|$)/.test(request.url);
+    // Each call tRPC will run counts (DESIGN "Requests"), read from the matched route as tRPC reads it.
+    const trpc = trpcCallOf(request);
+    const calls = Math.min(trpc?.procedures.length ?? 1, MAX_CALLS);
+    const batched = trpc?.batch ?? false;
     const raw = BEARER.exec(header)?.[1];
     // Never both: a browser's ambient session must not mix with a key (DESIGN "Public contract").
     if (raw === undefined || hasCookie(request.headers.cookie, options.cookieName)) throw refusal(new AuthError('api_key_invalid'), batched ? calls : 0);
@@ -108,13 +108,6 @@ function refusal(error: AuthError, batchSize: number): ApiKeyRefusedError {
   const envelope = { error: { message: wire.message, code: TRPC_ERROR_CODES_BY_KEY[wire.code], data } };
   const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
   return new ApiKeyRefusedError(error.code, httpStatus, headers, batchSize > 0 ? Array.from({ length: batchSize }, () => envelope) : envelope);
-}
-
-/** tRPC calls in the request: `/trpc/a,b,c?batch=1` is three (DESIGN "Requests": each call counts). */
-function callsIn(url: string, prefix: string): number {
-  if (!url.startsWith(prefix)) return 1;
-  const path = url.slice(prefix.length).split('?')[0] ?? '';
-  return Math.min(Math.max(path.split(',').length, 1), MAX_CALLS);
 }
 
 function hasCookie(header: string | undefined, name: string): boolean {

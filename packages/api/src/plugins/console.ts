@@ -48,18 +48,24 @@ export const consolePlugin = fp<ConsoleOptions>(
     const indexHtml = readFileSync(indexFile);
     const prefixes = options.apiPrefixes ?? DEFAULT_API_PREFIXES;
 
-    await app.register(fastifyStatic, {
-      root,
-      prefix: '/',
-      wildcard: false, // one route per built file; unknown paths reach the not-found handler below
-      index: ['index.html'],
-      decorateReply: false,
-      dotfiles: 'deny',
-      cacheControl: false,
-      setHeaders: (reply, filePath) => {
-        const asset = filePath.includes(`${path.sep}assets${path.sep}`);
-        reply.header('cache-control', asset ? IMMUTABLE : REVALIDATE);
-      },
+    // The built files are the same for every caller: their own Cache-Control stands (no-store.ts).
+    await app.register(async (files) => {
+      files.addHook('onRoute', (route) => {
+        route.config = { ...route.config, sharedCache: true };
+      });
+      await files.register(fastifyStatic, {
+        root,
+        prefix: '/',
+        wildcard: false, // one route per built file; unknown paths reach the not-found handler below
+        index: ['index.html'],
+        decorateReply: false,
+        dotfiles: 'deny',
+        cacheControl: false,
+        setHeaders: (reply, filePath) => {
+          const asset = filePath.includes(`${path.sep}assets${path.sep}`);
+          reply.header('cache-control', asset ? IMMUTABLE : REVALIDATE);
+        },
+      });
     });
 
     app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
@@ -73,13 +79,11 @@ export const consolePlugin = fp<ConsoleOptions>(
           .type('text/html; charset=utf-8')
           .send(indexHtml);
       }
-      return reply
-        .code(404)
-        .send({
-          message: `Route ${request.method}:${pathname} not found`,
-          error: 'Not Found',
-          statusCode: 404,
-        });
+      return reply.code(404).send({
+        message: `Route ${request.method}:${pathname} not found`,
+        error: 'Not Found',
+        statusCode: 404,
+      });
     });
     app.log.info({ root }, 'web console served at /');
   },

@@ -1,26 +1,36 @@
 /**
- * Cross-site request refusal for tRPC mutations (DESIGN "Requests"): a POST is refused when
- * `Sec-Fetch-Site: cross-site`, or an `Origin` header is present and not trusted (including
- * `Origin: null`); every POST must be `application/json`, which a cross-site HTML form cannot
- * send without a CORS preflight. Sign-in and sign-up are covered too (login CSRF). A request that
- * authenticates with a Bearer key and carries no cookie is exempt: no ambient credential rides on it.
+ * Cross-site request refusal (DESIGN "Requests"). Every request with an unsafe method (anything
+ * but GET, HEAD, OPTIONS), on any route, is refused when `Sec-Fetch-Site: cross-site`, or an
+ * `Origin` header is present and not trusted (including `Origin: null`), and it must be
+ * `application/json`, which a cross-site HTML form cannot send without a CORS preflight. Sign-in
+ * and sign-up are covered too (login CSRF). On a tRPC route (trpc-route.ts, decided on the route
+ * Fastify matched, so no spelling of the URL slips past) any body other than JSON is refused for
+ * every method: tRPC would otherwise run `multipart/form-data` and `application/octet-stream`
+ * bodies as mutations. A request that authenticates with a Bearer key and carries no cookie is
+ * exempt from the origin checks (no ambient credential rides on it), never from the content type.
+ * Pinned by http-auth.security.test.ts and trpc-route.security.test.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { trpcCallOf } from './trpc-route.js';
 
 export interface CsrfOptions {
   trustedOrigins: ReadonlySet<string>;
-  prefix: string;
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const csrfPlugin = fp<CsrfOptions>(
   async (app: FastifyInstance, options) => {
     app.addHook('onRequest', async (request, reply) => {
-      if (request.method !== 'POST' || !request.url.startsWith(options.prefix)) return;
-      const bearerOnly = request.headers.authorization?.startsWith('Bearer ') && !request.headers.cookie;
-      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      const unsafe = !SAFE_METHODS.has(request.method);
+      const trpc = trpcCallOf(request) !== null;
+      if (!unsafe && !trpc) return;
       const refuse = (why: string) => reply.code(403).send({ error: { message: 'Cross-site request refused.', data: { code: 'FORBIDDEN', httpStatus: 403, reason: 'csrf_rejected', why } } });
-      if (contentType !== 'application/json') return refuse('content_type');
+      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (contentType !== 'application/json' && (unsafe || contentType !== '')) return refuse('content_type');
+      if (!unsafe) return;
+      const bearerOnly = request.headers.authorization?.startsWith('Bearer ') && !request.headers.cookie;
       if (bearerOnly) return;
       if (request.headers['sec-fetch-site'] === 'cross-site') return refuse('sec_fetch_site');
       const origin = request.headers.origin;

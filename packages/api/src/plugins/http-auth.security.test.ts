@@ -1,7 +1,13 @@
 // Attacks over HTTP: cross-site request forgery of cookie-authenticated mutations and of sign-in
 // itself (login CSRF), session cookies without the right flags, secrets in logs, and per-call
-// limits dodged by batching. DESIGN "Requests", rule 4; ASVS V3.4, V4.2.2, V7.1.1.
+// limits dodged by batching, and private answers kept by a shared or browser cache.
+// DESIGN "Requests", rule 4; ASVS V3.4, V4.2.2, V7.1.1, V8.2.1.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { createApiKey } from '@tessera/auth/api-keys';
 import { signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
@@ -98,5 +104,47 @@ describe('limits and logs', () => {
     expect(logLines.length).toBeGreaterThan(0);
     expect(all).not.toContain(secret);
     expect(all).not.toContain(owner.token);
+  });
+});
+
+describe('caching of private answers', () => {
+  test('every answer to a request with a session or a key says Cache-Control: no-store, refusals too', async () => {
+    const owner = await signUpOwner(db.app, { services });
+    const cookies = { tessera_session: owner.token };
+    const actor = { type: 'user', id: owner.user.id } as const;
+    const { key } = await db.withTenant(owner.tenant.id, (tx) =>
+      createApiKey(tx, actor, { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read', 'api_keys:read'] }, { peppers: services.apiKeys.peppers }, new Date()),
+    );
+    const exportDownload = `/trpc/privacy.exportDownload?input=${encodeURIComponent(JSON.stringify({ requestId: randomUUID() }))}`;
+    const withSession = ['/trpc/auth.me', '/trpc/sessions.list', '/trpc/users.list', '/trpc/apiKeys.list', exportDownload, '/trpc/auth.me,sessions.list?batch=1&input=%7B%7D'];
+    for (const url of withSession) {
+      const res = await app.inject({ url, cookies });
+      expect(res.headers['cache-control'], `${url} ${res.statusCode}`).toBe('no-store');
+    }
+    for (const url of ['/trpc/users.list', '/trpc/apiKeys.list', '/trpc/auth.me']) {
+      const res = await app.inject({ url, headers: { authorization: `Bearer ${key}` } });
+      expect(res.headers['cache-control'], `${url} ${res.statusCode}`).toBe('no-store');
+    }
+    const refused = await app.inject({ url: '/trpc/users.list', headers: { authorization: `Bearer ${key.slice(0, -1)}x` } });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['cache-control']).toBe('no-store');
+    const signIn = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: json, payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD } });
+    expect(signIn.headers['cache-control']).toBe('no-store'); // sets the cookie
+  });
+
+  test("the console's hashed assets keep their shared cache even when the browser sends its session", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tessera-console-'));
+    mkdirSync(path.join(root, 'assets'));
+    writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(path.join(root, 'assets', 'app-1a2b3c.js'), 'export {};');
+    const withConsole = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services, consoleRoot: root });
+    try {
+      const asset = await withConsole.inject({ url: '/assets/app-1a2b3c.js', cookies: { tessera_session: 'x'.repeat(43) } });
+      expect(asset.statusCode).toBe(200);
+      expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    } finally {
+      await withConsole.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -31,6 +31,15 @@ export function deviceCookieName(sessionCookie: string): string {
   return sessionCookie.replace(/session$/, 'device');
 }
 
+/**
+ * The SSO second-factor challenge cookie (DESIGN "MFA"): named like the session cookie
+ * (`tessera_mfa_challenge` on http://localhost, `__Host-tessera_mfa_challenge` elsewhere), so on a
+ * real domain no sibling subdomain or plain-http page can plant one. Only this name is read.
+ */
+export function mfaChallengeCookieName(sessionCookie: string): string {
+  return sessionCookie.replace(/session$/, 'mfa_challenge');
+}
+
 export function deviceCookieJar(request: FastifyRequest, reply: FastifyReply, sessionCookie: string): DeviceCookieJar {
   const name = deviceCookieName(sessionCookie);
   return {

@@ -13,8 +13,8 @@ import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../build-server.js';
 import { defaultApiConfig } from '../config.js';
-import { sessionCookieName } from './session-cookie.js';
-import { MFA_CHALLENGE_COOKIE, ssoPlugin } from './sso.js';
+import { mfaChallengeCookieName, sessionCookieName } from './session-cookie.js';
+import { ssoPlugin } from './sso.js';
 import { ssoSignIn, startSsoHarness, type SsoHarness } from './sso-test-idp.js';
 
 const db = useTestDatabase();
@@ -121,14 +121,20 @@ describe('MFA after SSO', () => {
 
   test('a user with a factor gets the short-lived challenge cookie, no session; auth.verifyMfa completes it at AAL2', async () => {
     const { tenantId, userId, secret, login } = await enrolled('sso-mfa');
-    const { jar, url } = await ssoSignIn(h, 'sso-mfa', login);
-    expect(url).toBe(`${h.origin}/sign-in?sso=mfa_required`);
-    expect(sessionToken(jar)).toBeUndefined();
-    const challenge = jar.get('127.0.0.1', MFA_CHALLENGE_COOKIE);
+    const stopped = await ssoSignIn(h, 'sso-mfa', login, { stopAtCallback: true });
+    const callback = await fetch(stopped.url, { redirect: 'manual', headers: { cookie: stopped.jar.header(stopped.url) } });
+    expect(callback.headers.get('location')).toBe(`${h.origin}/sign-in?sso=mfa_required`);
+    const setCookies = callback.headers.getSetCookie();
+    expect(setCookies.some((line) => line.startsWith('tessera_session='))).toBe(false);
+    // Named like the session cookie (plain on http://127.0.0.1, __Host- elsewhere), so Path=/.
+    const cookieName = mfaChallengeCookieName(sessionCookieName(h.origin));
+    const line = setCookies.find((c) => c.startsWith(`${cookieName}=`)) ?? '';
+    expect(line.split('; ').slice(1).sort()).toEqual(['HttpOnly', 'Max-Age=300', 'Path=/', 'SameSite=Strict', 'Secure']);
+    const challenge = /^[^=]+=([^;]*)/.exec(line)?.[1];
     expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const res = await fetch(`${h.origin}/trpc/auth.verifyMfa`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: h.origin, cookie: `${MFA_CHALLENGE_COOKIE}=${challenge}` },
+      headers: { 'content-type': 'application/json', origin: h.origin, cookie: `${cookieName}=${challenge}` },
       body: JSON.stringify({ code: totpCodeAt(secret, new Date()) }),
     });
     expect(res.status).toBe(200);

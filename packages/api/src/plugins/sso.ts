@@ -26,7 +26,7 @@ import {
 import { lookupTenantBySlug, type Database } from '@tessera/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { setSessionCookie } from './session-cookie.js';
+import { mfaChallengeCookieName, setSessionCookie } from './session-cookie.js';
 
 export interface SsoPluginOptions {
   database: Database;
@@ -43,7 +43,6 @@ export interface SsoPluginOptions {
   now?: () => Date;
 }
 
-export const MFA_CHALLENGE_COOKIE = 'tessera_mfa_challenge';
 export const SSO_LIMIT = { max: 30, windowMs: 60_000 } as const;
 const AMR_CLAIMS_REQUEST = { id_token: { amr: null } }; // Auth.js JSON-encodes `claims`
 const FLOW_TTL_MS = 15 * 60_000; // as long as Auth.js's own state/PKCE/nonce cookies
@@ -226,7 +225,8 @@ function finish(rig: Rig, reply: FastifyReply, outcome: SsoSignInResult | null):
   reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
   if (outcome.status === 'mfa_required') {
     // DESIGN "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
-    reply.setCookie(MFA_CHALLENGE_COOKIE, outcome.challengeToken, { httpOnly: true, secure: true, sameSite: 'strict', path: '/trpc', maxAge: 5 * 60 });
+    // Path=/: the __Host- prefix off localhost requires it (session-cookie.ts mfaChallengeCookieName).
+    reply.setCookie(mfaChallengeCookieName(rig.options.cookieName), outcome.challengeToken, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: 5 * 60 });
     return toConsole(rig, reply, '/sign-in?sso=mfa_required');
   }
   setSessionCookie(reply, rig.options.cookieName, outcome.session.token, outcome.session.expiresAt);

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyObject } from 'node:crypto';
 import { callsFromTrpcResponse } from './metrics.js';
-import { clearSessionCookie, deviceCookieJar, setSessionCookie } from './session-cookie.js';
+import { clearSessionCookie, deviceCookieJar, mfaChallengeCookieName, setSessionCookie } from './session-cookie.js';
+import { markTrpcRoutes } from './trpc-route.js';
 
 export interface TrpcOptions {
   database: Database;
@@ -34,6 +35,7 @@ function retryAfterOf(errors: readonly { cause?: unknown }[]): number | undefine
 export const trpcPlugin = fp<TrpcOptions>(
   async (app: FastifyInstance, options) => {
     const now = options.now ?? ((): Date => new Date());
+    const challengeCookie = mfaChallengeCookieName(options.cookieName);
     // Sign-in outcomes, MFA failures and in-procedure key refusals come from the answers' wire
     // reasons (the closed AuthErrorCode list), so the domain code needs no metrics calls.
     const metrics = app.hasDecorator('tesseraMetrics') ? app.tesseraMetrics : null;
@@ -42,7 +44,7 @@ export const trpcPlugin = fp<TrpcOptions>(
       meta: { ip: req.ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, requestId: req.id },
       principal: req.principal,
       services: options.services,
-      mfaChallengeCookie: req.cookies['tessera_mfa_challenge'],
+      mfaChallengeCookie: req.cookies[challengeCookie],
       auditPublicKey: options.auditPublicKey,
       cookies: {
         set: (token, expiresAt) => setSessionCookie(res, options.cookieName, token, expiresAt),
@@ -67,7 +69,11 @@ export const trpcPlugin = fp<TrpcOptions>(
         },
       },
     };
-    await app.register(fastifyTRPCPlugin, pluginOptions);
+    // Every route of the adapter is a tRPC route for the guards (trpc-route.ts), whatever the URL's spelling.
+    await app.register(async (scope) => {
+      markTrpcRoutes(scope);
+      await scope.register(fastifyTRPCPlugin, pluginOptions);
+    });
   },
   { name: 'tessera-trpc', fastify: '5.x', dependencies: ['tessera-principal'] },
 );

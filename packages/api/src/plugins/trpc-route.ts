@@ -1,0 +1,52 @@
+/**
+ * Which tRPC calls an HTTP request makes, decided the way the router decides it. A route is a tRPC
+ * route because it was registered inside a scope marked by `markTrpcRoutes`, never because the raw
+ * URL starts with some prefix; the procedure list comes from the route's path parameter, which
+ * Fastify has already percent-decoded and which the tRPC adapter runs, and the batch flag from the
+ * query string as tRPC parses it. So `/%74rpc/auth.signOut`, `/trpc/a%2Cb?batch=%31` and a plain
+ * `/trpc/a,b?batch=1` look the same to every guard as to the router, and `//trpc/...`,
+ * `/TRPC/...` or `/trpc/a/b` match no tRPC route (Fastify answers 404; they are no tRPC call).
+ *
+ * CSRF (csrf.ts), API-key call counting (api-key.ts) and the HTTP rate limit's allow list
+ * (build-server.ts) all ask `trpcCallOf`. A second route that serves tRPC calls must be
+ * registered inside a scope marked with `markTrpcRoutes`, naming its procedure-path parameter.
+ * Pinned by trpc-route.security.test.ts.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by `markTrpcRoutes`: this route runs tRPC calls named by the parameter `pathParam`. */
+    trpc?: { pathParam: string };
+  }
+}
+
+export interface TrpcCall {
+  /** Procedure paths in the order tRPC runs them (one for a non-batch call, even with commas). */
+  procedures: readonly string[];
+  batch: boolean;
+}
+
+/** Marks every route registered in `scope` (and its children) from now on as a tRPC route. */
+export function markTrpcRoutes(scope: FastifyInstance, pathParam = 'path'): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, trpc: { pathParam } };
+  });
+}
+
+/** The tRPC calls of a request, or null when the matched route is no tRPC route (or none matched). */
+export function trpcCallOf(request: FastifyRequest): TrpcCall | null {
+  const marker = request.routeOptions.config?.trpc;
+  if (marker === undefined) return null;
+  const path = (request.params as Record<string, string | undefined> | undefined)?.[marker.pathParam] ?? '';
+  // tRPC reads `batch` with URLSearchParams (percent-decoded, first value wins); so do we.
+  const batch = searchParamsOf(request.url).get('batch') === '1';
+  return { procedures: batch ? path.split(',') : [path], batch };
+}
+
+function searchParamsOf(url: string): URLSearchParams {
+  const query = url.indexOf('?');
+  if (query === -1) return new URLSearchParams();
+  const hash = url.indexOf('#', query);
+  return new URLSearchParams(url.slice(query + 1, hash === -1 ? undefined : hash));
+}
