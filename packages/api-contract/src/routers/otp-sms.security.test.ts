@@ -88,6 +88,17 @@ describe('enrollment', () => {
     await expect((await as(await owner(), at(10))).otp.beginSmsEnrollment({ phone: '07700 900123' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
+  test('adding a number needs step-up at both steps: a session past the window can neither start nor confirm', async () => {
+    const user = await owner();
+    const stale = at(11 * 60);
+    await expect((await as(user, stale)).otp.beginSmsEnrollment({ phone: PHONE })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } });
+    expect(user.sent).toHaveLength(0);
+    await (await as(user, at(10))).otp.beginSmsEnrollment({ phone: PHONE });
+    // The owner's step-up window closed at at(600); the texted code lives until at(610).
+    await expect((await as(user, at(605))).otp.confirmSmsEnrollment({ code: lastCode(user) })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } });
+    expect(await (await as(user, at(605))).otp.status()).toMatchObject({ smsEnabled: false, smsPending: true });
+  });
+
   test('a code expires after 10 minutes', async () => {
     const user = await owner();
     await (await as(user, at(10))).otp.beginSmsEnrollment({ phone: PHONE });
