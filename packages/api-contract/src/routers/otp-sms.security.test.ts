@@ -36,6 +36,8 @@ async function owner(shared?: { services: Services; sent: SmsMessage[] }, allowS
   const ctx = createTestContext(db.app, { services, now: () => T0, principal: await principalFromToken(db.app, base.token, T0) });
   await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) });
   const aal2Token = ctx.cookies.token ?? '';
+  // Enrolling gives no MFA time: step up (next step's code, within the allowed drift) for what follows.
+  await (await callerFor(db.app, aal2Token, { services, now: () => T0 })).mfa.stepUp({ code: totpCodeAt(secret, at(30)) });
   if (allowSms) await (await callerFor(db.app, aal2Token, { services, now: () => T0 })).tenant.updateSecurityPolicy({ smsCodesAllowed: true });
   return { ...base, services, secret, aal2Token, sent };
 }
@@ -101,6 +103,8 @@ describe('enrollment', () => {
 
   test('a code expires after 10 minutes', async () => {
     const user = await owner();
+    // Keep the step-up window (from T0) open past at(600), so the code's own expiry is what answers.
+    await (await as(user, at(600))).mfa.stepUp({ code: totpCodeAt(user.secret, at(600)) });
     await (await as(user, at(10))).otp.beginSmsEnrollment({ phone: PHONE });
     await expect((await as(user, at(10 + 601))).otp.confirmSmsEnrollment({ code: lastCode(user) })).rejects.toMatchObject({ code: 'BAD_REQUEST', cause: { code: 'token_invalid' } });
     await (await as(user, at(20))).otp.beginSmsEnrollment({ phone: PHONE });

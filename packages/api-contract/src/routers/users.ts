@@ -13,9 +13,11 @@ export const usersRouter = router({
     .meta({ access: { ...admins, scope: 'users:read' } })
     .input(listUsersInput)
     .query(({ ctx, input }) => ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true })),
-  invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) =>
-    inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now()),
-  ),
+  invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) => {
+    // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
+    if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
+    return inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+  }),
   setRole: sessionProcedure.meta({ access: admins }).input(setRoleInput).mutation(async ({ ctx, input }) => {
     assertRecentMfa(ctx.principal, ctx.now());
     await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
