@@ -22,8 +22,8 @@ export function assertRecentMfa(principal: Principal, now: Date): void {
  * removing a factor (authenticator app, passkey, phone number): a user who already has a factor
  * proves it first (NIST SP 800-63B §6.1.2.1), so a stolen session alone cannot bind the attacker's
  * authenticator; a user's first factor needs none (enrollment-only sessions use these procedures)
- * and binding it never renews the session's MFA time. Also for SSO settings, which decide who can
- * sign in as whom.
+ * and binding it never renews the session's MFA time. Also for SSO settings and legacy imports,
+ * which decide who can sign in as whom.
  */
 export const requireRecentMfa = middleware(({ ctx, next }) => {
   if (ctx.principal) assertRecentMfa(ctx.principal, ctx.now());

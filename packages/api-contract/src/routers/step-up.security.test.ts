@@ -129,6 +129,20 @@ describe('inviting privileged users', () => {
   });
 });
 
+describe('importing users', () => {
+  test('a legacy import (accounts with passwords the caller chose, no mail round trip) needs step-up', async () => {
+    const owner = await totpOwner();
+    const stale = await as(owner, owner.session, at(STALE));
+    const bcrypt = '$2y$10$' + 'a'.repeat(53); // well-formed; never signed in with here
+    await expect(stale.users.importLegacy({ users: [{ email: 'backdoor@example.com', role: 'owner', passwordHash: bcrypt }] })).rejects.toMatchObject(stepUpRequired);
+    await expect(stale.users.importLegacy({ users: [{ email: 'quiet@example.com', role: 'member', passwordHash: bcrypt }] })).rejects.toMatchObject(stepUpRequired);
+    const { rows } = await db.owner.pool.query('SELECT 1 FROM users WHERE tenant_id = $1', [owner.tenant.id]);
+    expect(rows).toHaveLength(1);
+    await stale.mfa.stepUp({ code: totpCodeAt(owner.secret, at(STALE)) });
+    await expect((await as(owner, owner.session, at(STALE + 1))).users.importLegacy({ users: [{ email: 'quiet@example.com', role: 'member', passwordHash: bcrypt }] })).resolves.toMatchObject({ imported: 1 });
+  });
+});
+
 describe('weakening the security policy', () => {
   const weakenings = [
     { mfaRequired: 'admins' },

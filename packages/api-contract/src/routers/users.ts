@@ -3,7 +3,7 @@ import { importLegacyInput, inviteUserInput, listUsersInput, setRoleInput, userI
 import type { SessionPrincipal } from '../context.js';
 import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { resetUserMfa } from '@tessera/auth/mfa';
-import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
+import { assertRecentMfa, requireRecentMfa } from '../middleware/require-recent-mfa.js';
 
 const admins = { roles: ['owner', 'admin'] } as const;
 const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
@@ -27,7 +27,8 @@ export const usersRouter = router({
     await disableUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
-  importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).input(importLegacyInput).mutation(({ ctx, input }) =>
+  // Creates accounts that sign in with passwords the caller supplied (no mail round trip), owners included.
+  importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).use(requireRecentMfa).input(importLegacyInput).mutation(({ ctx, input }) =>
     importLegacyUsers(ctx.db, ctx.principal.tenantId, { type: 'user', id: ctx.principal.userId, isOwner: true }, input.users, ctx.now()),
   ),
   resetMfa: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
