@@ -81,7 +81,7 @@ test('a backup restored into a fresh database keeps tenants, users, sessions, MF
   }
 
   // Sessions issued before the backup still resolve; the TOTP secret decrypts with the same keyring.
-  expect(await principalFromToken(restored, owner.token, at(60))).toMatchObject({ aal: 2 });
+  expect(await principalFromToken(restored, owner.token, at(60))).toMatchObject({ aal: 1, mfaEnabled: true }); // enrolled in a password session: a factor, no MFA time
   const ctx = createTestContext(restored, { services: owner.services, now: () => at(60) });
   const step = await createCaller(ctx).auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD });
   expect(step.status).toBe('mfa_required');

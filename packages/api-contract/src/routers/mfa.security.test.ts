@@ -44,12 +44,12 @@ describe('enrollment', () => {
     expect(otpauthUri).toContain(`secret=${secret}`);
   });
 
-  test('enrollment needs a valid code, returns 10 backup codes and a new AAL2 session; the secret is stored encrypted', async () => {
+  test('enrollment needs a valid code, returns 10 backup codes and a new session token (no MFA time); the secret is stored encrypted', async () => {
     const owner = await enrolled();
     expect(owner.backupCodes).toHaveLength(10);
     expect(new Set(owner.backupCodes).size).toBe(10);
     expect(await principalFromToken(db.app, owner.token, T0)).toBeNull(); // replaced
-    expect(await principalFromToken(db.app, owner.aal2Token, T0)).toMatchObject({ aal: 2, mfaEnabled: true });
+    expect(await principalFromToken(db.app, owner.aal2Token, T0)).toMatchObject({ aal: 1, mfaVerifiedAt: null, mfaEnabled: true });
     const { rows } = await db.owner.pool.query<{ secret_ciphertext: string }>('SELECT secret_ciphertext FROM mfa_totp WHERE user_id = $1', [owner.user.id]);
     expect(rows[0]?.secret_ciphertext).not.toContain(owner.secret);
     const codes = await db.owner.pool.query<{ code_hash: string }>('SELECT code_hash FROM mfa_backup_codes WHERE user_id = $1', [owner.user.id]);

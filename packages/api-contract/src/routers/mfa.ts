@@ -1,15 +1,18 @@
 import { beginEnrollment, confirmEnrollment, disableMfa, mfaStatus, regenerateBackupCodes, verifyCodeForSession } from '@tessera/auth/mfa';
 import { disableMfaInput, mfaCodeInput } from '../inputs/mfa.js';
+import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 
+/** Enrolling is how an enrollment-only session (MFA required, none yet) gets its factor. */
 const enrolling = { access: {}, allowEnrollmentOnly: true } as const;
 
 export const mfaRouter = router({
   status: sessionProcedure.meta(enrolling).query(({ ctx }) => ctx.withTenant((tx) => mfaStatus(tx, ctx.principal.userId), { readOnly: true })),
-  beginEnrollment: sessionProcedure.meta(enrolling).mutation(({ ctx }) => beginEnrollment(ctx.db, ctx.services.accounts, ctx.principal, ctx.now())),
-  confirmEnrollment: sessionProcedure.meta(enrolling).input(mfaCodeInput).mutation(async ({ ctx, input }) => {
+  // Adding a factor is a factor change: a user who already has one (a passkey) steps up first.
+  beginEnrollment: sessionProcedure.meta(enrolling).use(requireRecentMfa).mutation(({ ctx }) => beginEnrollment(ctx.db, ctx.services.accounts, ctx.principal, ctx.now())),
+  confirmEnrollment: sessionProcedure.meta(enrolling).use(requireRecentMfa).input(mfaCodeInput).mutation(async ({ ctx, input }) => {
     const { backupCodes, session } = await confirmEnrollment(ctx.db, ctx.services.accounts, ctx.principal, input.code, requestOf(ctx), ctx.now());
-    ctx.cookies.set(session.token, session.expiresAt);
+    if (session) ctx.cookies.set(session.token, session.expiresAt); // first factor: a new token, nothing more
     return { backupCodes };
   }),
   regenerateBackupCodes: sessionProcedure.meta({ access: {} }).input(mfaCodeInput).mutation(async ({ ctx, input }) => ({

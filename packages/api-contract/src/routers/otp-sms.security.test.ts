@@ -36,6 +36,8 @@ async function owner(shared?: { services: Services; sent: SmsMessage[] }, allowS
   const ctx = createTestContext(db.app, { services, now: () => T0, principal: await principalFromToken(db.app, base.token, T0) });
   await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) });
   const aal2Token = ctx.cookies.token ?? '';
+  // Enrolling gives no MFA time: step up (next step's code, within the allowed drift) for what follows.
+  await (await callerFor(db.app, aal2Token, { services, now: () => T0 })).mfa.stepUp({ code: totpCodeAt(secret, at(30)) });
   if (allowSms) await (await callerFor(db.app, aal2Token, { services, now: () => T0 })).tenant.updateSecurityPolicy({ smsCodesAllowed: true });
   return { ...base, services, secret, aal2Token, sent };
 }
@@ -88,8 +90,21 @@ describe('enrollment', () => {
     await expect((await as(await owner(), at(10))).otp.beginSmsEnrollment({ phone: '07700 900123' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
+  test('adding a number needs step-up at both steps: a session past the window can neither start nor confirm', async () => {
+    const user = await owner();
+    const stale = at(11 * 60);
+    await expect((await as(user, stale)).otp.beginSmsEnrollment({ phone: PHONE })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } });
+    expect(user.sent).toHaveLength(0);
+    await (await as(user, at(10))).otp.beginSmsEnrollment({ phone: PHONE });
+    // The owner's step-up window closed at at(600); the texted code lives until at(610).
+    await expect((await as(user, at(605))).otp.confirmSmsEnrollment({ code: lastCode(user) })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } });
+    expect(await (await as(user, at(605))).otp.status()).toMatchObject({ smsEnabled: false, smsPending: true });
+  });
+
   test('a code expires after 10 minutes', async () => {
     const user = await owner();
+    // Keep the step-up window (from T0) open past at(600), so the code's own expiry is what answers.
+    await (await as(user, at(600))).mfa.stepUp({ code: totpCodeAt(user.secret, at(600)) });
     await (await as(user, at(10))).otp.beginSmsEnrollment({ phone: PHONE });
     await expect((await as(user, at(10 + 601))).otp.confirmSmsEnrollment({ code: lastCode(user) })).rejects.toMatchObject({ code: 'BAD_REQUEST', cause: { code: 'token_invalid' } });
     await (await as(user, at(20))).otp.beginSmsEnrollment({ phone: PHONE });

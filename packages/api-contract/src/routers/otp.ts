@@ -1,6 +1,6 @@
 import { AuthError } from '@tessera/auth';
 import { beginSmsEnrollment, challengeOptions, confirmSmsEnrollment, disableEmailCodes, disableSms, enableEmailCodes, otpStatus, sendSignInCode } from '@tessera/auth/mfa';
-import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
+import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { beginSmsEnrollmentInput, challengeOptionsInput, oneTimeCodeInput, sendCodeInput } from '../inputs/otp.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
@@ -9,17 +9,16 @@ const own = { access: {} } as const;
 /** Out-of-band one-time codes (docs/mfa-factors.md): SMS as a restricted second factor; e-mail codes as new-device sign-in verification (not MFA). */
 export const otpRouter = router({
   status: sessionProcedure.meta(own).query(({ ctx }) => ctx.withTenant((tx) => otpStatus(tx, ctx.principal.userId, ctx.services.sms), { readOnly: true })),
-  beginSmsEnrollment: sessionProcedure.meta(own).input(beginSmsEnrollmentInput).mutation(async ({ ctx, input }) => {
-    assertRecentMfa(ctx.principal, ctx.now());
+  // Adding or removing a phone number is a factor change (step-up at every step, as for passkeys).
+  beginSmsEnrollment: sessionProcedure.meta(own).use(requireRecentMfa).input(beginSmsEnrollmentInput).mutation(async ({ ctx, input }) => {
     const sent = await beginSmsEnrollment(ctx.db, ctx.services.accounts, ctx.services.sms, ctx.principal, input.phone, requestOf(ctx), ctx.now());
     return { phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
   }),
-  confirmSmsEnrollment: sessionProcedure.meta(own).input(oneTimeCodeInput).mutation(async ({ ctx, input }) => {
+  confirmSmsEnrollment: sessionProcedure.meta(own).use(requireRecentMfa).input(oneTimeCodeInput).mutation(async ({ ctx, input }) => {
     await confirmSmsEnrollment(ctx.db, ctx.services.accounts, ctx.principal, input.code, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
-  disableSms: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    assertRecentMfa(ctx.principal, ctx.now());
+  disableSms: sessionProcedure.meta(own).use(requireRecentMfa).mutation(async ({ ctx }) => {
     await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),

@@ -24,6 +24,12 @@ async function register(owner: SeededOwner, token: string, device: SoftAuthentic
   return { passkey, options, token: ctx.cookies.token ?? token };
 }
 
+/** A passkey assertion renews the session's step-up window (registering a first passkey gives none). */
+async function stepUp(owner: SeededOwner, token: string, device: SoftAuthenticator, now = T0): Promise<void> {
+  const caller = await callerFor(db.app, token, { services: owner.services, now: () => now });
+  await caller.passkeys.stepUp({ response: device.authenticate(await caller.passkeys.stepUpOptions()) });
+}
+
 async function passwordStep(owner: SeededOwner, now = T0): Promise<string> {
   const result = await createCaller(createTestContext(db.app, { services: owner.services, now: () => now })).auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD });
   if (result.status !== 'mfa_required') throw new Error('expected mfa_required');
@@ -36,7 +42,7 @@ async function auditActions(tenantId: string): Promise<{ action: string; metadat
 }
 
 describe('registration', () => {
-  test('a first passkey is verified, listed by name only, and turns the session into a fresh AAL2 one', async () => {
+  test('a first passkey is verified, listed by name only, and gives the session a new token (but no MFA time)', async () => {
     const owner = await signUpOwner(db.app, { now: () => T0 });
     const device = authenticator();
     const { passkey, options, token } = await register(owner, owner.token, device, 'Laptop');
@@ -46,7 +52,7 @@ describe('registration', () => {
     expect(passkey).not.toHaveProperty('publicKey');
     expect(token).not.toBe(owner.token);
     expect(await principalFromToken(db.app, owner.token, T0)).toBeNull();
-    expect(await principalFromToken(db.app, token, T0)).toMatchObject({ aal: 2, mfaEnabled: true });
+    expect(await principalFromToken(db.app, token, T0)).toMatchObject({ aal: 1, mfaVerifiedAt: null, mfaEnabled: true });
     const caller = await callerFor(db.app, token, { services: owner.services, now: () => T0 });
     expect((await caller.auth.me()).user.mfaEnabled).toBe(true);
     expect(await caller.passkeys.list()).toEqual([passkey]);
@@ -57,7 +63,10 @@ describe('registration', () => {
 
   test('several passkeys per user; a second one needs a recent second factor (step-up)', async () => {
     const owner = await signUpOwner(db.app, { now: () => T0 });
-    const first = await register(owner, owner.token, authenticator(), 'Laptop');
+    const laptop = authenticator();
+    const first = await register(owner, owner.token, laptop, 'Laptop');
+    await expect(register(owner, first.token, authenticator(), 'Phone', at(1))).rejects.toMatchObject({ cause: { code: 'step_up_required' } });
+    await stepUp(owner, first.token, laptop);
     await register(owner, first.token, authenticator(), 'Phone', at(5)); // within the 10-minute window
     const late = await callerFor(db.app, first.token, { services: owner.services, now: () => at(11) });
     await expect(late.passkeys.registrationOptions()).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } });
@@ -68,6 +77,7 @@ describe('registration', () => {
     const owner = await signUpOwner(db.app, { now: () => T0 });
     const device = authenticator();
     const { token } = await register(owner, owner.token, device, 'Laptop');
+    await stepUp(owner, token, device);
     await expect(register(owner, token, device, 'Again', at(1))).rejects.toMatchObject({ code: 'CONFLICT' });
     const caller = await callerFor(db.app, token, { services: owner.services, now: () => at(2) });
     expect((await caller.passkeys.registrationOptions()).excludeCredentials).toEqual([expect.objectContaining({ id: device.id })]);
@@ -121,6 +131,7 @@ describe('sign-in', () => {
     const device = authenticator({ backupEligible: true, backedUp: true, counterStep: 0 }); // a synced passkey
     const { token, passkey } = await register(owner, owner.token, device, 'Synced');
     expect(passkey).toMatchObject({ deviceType: 'multiDevice', backedUp: true });
+    await stepUp(owner, token, device); // allowing password-less sign-in weakens the policy
     await (await callerFor(db.app, token, { services: owner.services, now: () => T0 })).tenant.updateSecurityPolicy({ passkeyPasswordless: true });
     const ctx = createTestContext(db.app, { services: owner.services, now: () => at(1) });
     const options = await createCaller(ctx).passkeys.authenticationOptions({ tenantSlug: owner.tenant.slug });
@@ -157,7 +168,9 @@ describe('step-up and removal', () => {
 
   test('the last factor stays while the tenant requires MFA', async () => {
     const owner = await signUpOwner(db.app, { now: () => T0 });
-    const { passkey, token } = await register(owner, owner.token, authenticator(), 'Laptop');
+    const device = authenticator();
+    const { passkey, token } = await register(owner, owner.token, device, 'Laptop');
+    await stepUp(owner, token, device);
     const caller = await callerFor(db.app, token, { services: owner.services, now: () => at(1) });
     await caller.tenant.updateSecurityPolicy({ mfaRequired: 'all' });
     await expect(caller.passkeys.remove({ id: passkey.id })).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -173,7 +186,7 @@ describe('step-up and removal', () => {
     await createCaller(ctx).auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD });
     expect(await principalFromToken(db.app, ctx.cookies.token ?? '', at(1))).toMatchObject({ enrollmentOnly: true });
     const { token } = await register(owner, ctx.cookies.token ?? '', authenticator(), 'Laptop', at(1));
-    expect(await principalFromToken(db.app, token, at(1))).toMatchObject({ enrollmentOnly: false, aal: 2 });
+    expect(await principalFromToken(db.app, token, at(1))).toMatchObject({ enrollmentOnly: false, aal: 1, mfaVerifiedAt: null, mfaEnabled: true });
   });
 });
 
@@ -192,7 +205,9 @@ describe('personal data and admin reset', () => {
 
   test('users.resetMfa clears passkeys with the other factors', async () => {
     const owner = await signUpOwner(db.app, { now: () => T0 });
-    const { token } = await register(owner, owner.token, authenticator(), 'Laptop');
+    const device = authenticator();
+    const { token } = await register(owner, owner.token, device, 'Laptop');
+    await stepUp(owner, token, device);
     await (await callerFor(db.app, token, { services: owner.services, now: () => at(1) })).users.resetMfa({ userId: owner.user.id });
     const { rows } = await db.owner.pool.query('SELECT 1 FROM webauthn_credentials WHERE user_id = $1', [owner.user.id]);
     expect(rows).toHaveLength(0);

@@ -28,6 +28,12 @@ async function enrolled(extra: Partial<ConstructorParameters<typeof SoftAuthenti
   return { ...owner, device, aal2Token: ctx.cookies.token ?? '' };
 }
 
+/** Registering gives the session no MFA time: step-up procedures need a passkey assertion first. */
+async function stepUp(owner: Enrolled, now = T0): Promise<void> {
+  const session = await callerFor(db.app, owner.aal2Token, { services: owner.services, now: () => now });
+  await session.passkeys.stepUp({ response: owner.device.authenticate(await session.passkeys.stepUpOptions()) });
+}
+
 async function passwordStep(owner: SeededOwner, now = T0): Promise<string> {
   const result = await createCaller(createTestContext(db.app, { services: owner.services, now: () => now })).auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD });
   if (result.status !== 'mfa_required') throw new Error('expected mfa_required');
@@ -49,6 +55,7 @@ async function refusals(tenantId: string): Promise<Record<string, unknown>[]> {
 }
 
 async function allowPasswordless(owner: Enrolled, on = true): Promise<void> {
+  if (on) await stepUp(owner); // enabling password-less sign-in weakens the policy
   await (await callerFor(db.app, owner.aal2Token, { services: owner.services, now: () => T0 })).tenant.updateSecurityPolicy({ passkeyPasswordless: on });
 }
 
@@ -66,6 +73,7 @@ describe('challenges', () => {
 
   test('a challenge older than 5 minutes is refused', async () => {
     const owner = await enrolled();
+    await stepUp(owner, at(1)); // a second passkey is a factor change
     const challengeToken = await passwordStep(owner, T0);
     const options = await anon(owner, at(0)).passkeys.authenticationOptions({ challengeToken });
     // The password-step challenge also lives 5 minutes; register-side expiry shows the passkey challenge's own TTL.

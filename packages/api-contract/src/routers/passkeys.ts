@@ -10,7 +10,7 @@ import {
 import {
   passkeyOptionsInput, passkeyStepUpInput, removePasskeyInput, renamePasskeyInput, verifyPasskeyRegistrationInput, verifyPasskeySignInInput,
 } from '../inputs/passkeys.js';
-import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
+import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
 const anyone = { access: 'public' } as const;
@@ -21,21 +21,18 @@ const signedIn = { access: {} } as const;
 export const passkeysRouter = router({
   list: sessionProcedure.meta(enrolling).query(({ ctx }) => ctx.withTenant((tx) => listPasskeys(tx, ctx.principal.userId), { readOnly: true })),
   // Adding a factor is a factor change: a user who already has one steps up first.
-  registrationOptions: sessionProcedure.meta(enrolling).mutation(({ ctx }) => {
-    assertRecentMfa(ctx.principal, ctx.now());
-    return passkeyRegistrationOptions(ctx.db, ctx.services.accounts, ctx.principal, ctx.now());
-  }),
-  verifyRegistration: sessionProcedure.meta(enrolling).input(verifyPasskeyRegistrationInput).mutation(async ({ ctx, input }) => {
-    assertRecentMfa(ctx.principal, ctx.now());
+  registrationOptions: sessionProcedure.meta(enrolling).use(requireRecentMfa).mutation(({ ctx }) =>
+    passkeyRegistrationOptions(ctx.db, ctx.services.accounts, ctx.principal, ctx.now()),
+  ),
+  verifyRegistration: sessionProcedure.meta(enrolling).use(requireRecentMfa).input(verifyPasskeyRegistrationInput).mutation(async ({ ctx, input }) => {
     const { passkey, session } = await verifyPasskeyRegistration(ctx.db, ctx.services.accounts, ctx.principal, input, requestOf(ctx), ctx.now());
-    if (session) ctx.cookies.set(session.token, session.expiresAt); // first factor: a fresh AAL2 session
+    if (session) ctx.cookies.set(session.token, session.expiresAt); // first factor: a new token, nothing more
     return { passkey };
   }),
   rename: sessionProcedure.meta(signedIn).input(renamePasskeyInput).mutation(({ ctx, input }) =>
     ctx.withTenant((tx) => renamePasskey(tx, ctx.principal, input, requestOf(ctx), ctx.now())),
   ),
-  remove: sessionProcedure.meta(signedIn).input(removePasskeyInput).mutation(async ({ ctx, input }) => {
-    assertRecentMfa(ctx.principal, ctx.now());
+  remove: sessionProcedure.meta(signedIn).use(requireRecentMfa).input(removePasskeyInput).mutation(async ({ ctx, input }) => {
     await ctx.withTenant((tx) => removePasskey(tx, ctx.services.accounts.keyring, ctx.principal, input.id, requestOf(ctx), ctx.now()));
     return { ok: true as const };
   }),

@@ -151,6 +151,7 @@ describe('revocation', () => {
     const owner = await enrolledOwner();
     const member = await enrolledMember(owner);
     const memberDevice = await rememberDevice(member, at(60));
+    await (await callerFor(db.app, owner.aal2Token, { services: owner.services, now: () => at(61) })).mfa.stepUp({ code: totpCodeAt(owner.secret, at(61)) }); // enrolling gave no MFA time
     const asOwner = await callerFor(db.app, owner.aal2Token, { services: owner.services, now: () => at(61) });
     await asOwner.users.resetMfa({ userId: member.user.id });
     const ownerDevice = await rememberDevice(owner, at(90));

@@ -47,6 +47,18 @@ describe('tenant.sso', () => {
     await expect((await callerAs(null)).tenant.sso.update({ jitProvisioning: true })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
+  test('a session whose second factor is older than 10 minutes cannot change SSO settings (step-up)', async () => {
+    const o = await owner();
+    const now = Date.now();
+    const stale = { ...o.principal, mfaEnabled: true, aal: 2, mfaVerifiedAt: new Date(now - 11 * 60_000) } as Principal;
+    // Repointing the connection at another identity provider and trusting its MFA would hand out sessions for any user.
+    await expect((await callerAs(stale)).tenant.sso.update({ ...connection, trustProviderMfa: true })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } });
+    await expect((await callerAs(stale)).tenant.sso.update({ enabled: false })).rejects.toMatchObject({ cause: { code: 'step_up_required' } });
+    expect(await (await callerAs(stale)).tenant.sso.get()).toMatchObject({ enabled: false, clientSecretSet: false });
+    const fresh = { ...o.principal, mfaEnabled: true, aal: 2, mfaVerifiedAt: new Date(now - 60_000) } as Principal;
+    await expect((await callerAs(fresh)).tenant.sso.update(connection)).resolves.toMatchObject({ enabled: true });
+  });
+
   test('an admin may not repoint the connection (owner-only), and says so', async () => {
     const o = await owner();
     const asAdmin = { ...o.principal, role: 'admin' } as Principal;

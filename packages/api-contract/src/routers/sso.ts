@@ -7,6 +7,7 @@
 import { getSsoSettings, listIdentities, listSignInOptions, unlinkIdentity, updateSsoSettings, type SsoDeps } from '@tessera/auth/sso';
 import type { Context, Services, SessionPrincipal } from '../context.js';
 import { ssoSignInOptionsInput, unlinkIdentityInput, updateSsoSettingsInput } from '../inputs/sso.js';
+import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
 export type SsoServices = NonNullable<Services['sso']>;
@@ -35,8 +36,10 @@ export const identitiesRouter = router({
 
 export const ssoRouter = router({
   get: sessionProcedure.meta(manage).query(({ ctx }) => getSsoSettings(ctx.db, depsOf(ctx), ctx.principal.tenantId)),
+  // Another issuer, trusting its MFA, JIT accounts: each hands out sign-ins, so every change needs step-up.
   update: sessionProcedure
     .meta(manage)
+    .use(requireRecentMfa)
     .input(updateSsoSettingsInput)
     .mutation(({ ctx, input }) => updateSsoSettings(ctx.db, depsOf(ctx), actorOf(ctx.principal), input, requestOf(ctx), ctx.now())),
   signInOptions: publicProcedure

@@ -1,5 +1,6 @@
 import { getTenant, updateSecurityPolicy } from '@tessera/auth/accounts';
 import { updateSecurityPolicyInput } from '../inputs/users.js';
+import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 import { ssoRouter } from './sso.js';
 
@@ -12,7 +13,9 @@ export const tenantRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { principal: p } = ctx;
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-      const securityPolicy = await updateSecurityPolicy(ctx.db, { tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId }, patch, requestOf(ctx), ctx.now());
+      const actor = { tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId };
+      // Judged against the stored policy inside the transaction: only a change that lowers protection needs step-up.
+      const securityPolicy = await updateSecurityPolicy(ctx.db, actor, patch, requestOf(ctx), ctx.now(), { assertMayWeaken: () => assertRecentMfa(p, ctx.now()) });
       return { securityPolicy };
     }),
 });

@@ -3,7 +3,7 @@ import { importLegacyInput, inviteUserInput, listUsersInput, setRoleInput, userI
 import type { SessionPrincipal } from '../context.js';
 import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { resetUserMfa } from '@tessera/auth/mfa';
-import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
+import { assertRecentMfa, requireRecentMfa } from '../middleware/require-recent-mfa.js';
 
 const admins = { roles: ['owner', 'admin'] } as const;
 const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
@@ -13,9 +13,11 @@ export const usersRouter = router({
     .meta({ access: { ...admins, scope: 'users:read' } })
     .input(listUsersInput)
     .query(({ ctx, input }) => ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true })),
-  invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) =>
-    inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now()),
-  ),
+  invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) => {
+    // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
+    if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
+    return inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+  }),
   setRole: sessionProcedure.meta({ access: admins }).input(setRoleInput).mutation(async ({ ctx, input }) => {
     assertRecentMfa(ctx.principal, ctx.now());
     await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
@@ -25,7 +27,8 @@ export const usersRouter = router({
     await disableUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
-  importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).input(importLegacyInput).mutation(({ ctx, input }) =>
+  // Creates accounts that sign in with passwords the caller supplied (no mail round trip), owners included.
+  importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).use(requireRecentMfa).input(importLegacyInput).mutation(({ ctx, input }) =>
     importLegacyUsers(ctx.db, ctx.principal.tenantId, { type: 'user', id: ctx.principal.userId, isOwner: true }, input.users, ctx.now()),
   ),
   resetMfa: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {

@@ -6,8 +6,8 @@ import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
-import { createSession, type CreatedSession } from '../sessions/create-session.js';
-import { revokeSession } from '../sessions/revoke-sessions.js';
+import type { CreatedSession } from '../sessions/create-session.js';
+import { replaceSession } from '../sessions/replace-session.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
 import { confirmPassword } from '../accounts/confirm-password.js';
@@ -58,8 +58,12 @@ async function replaceBackupCodes(tx: TenantTx, userId: string, now: Date): Prom
   return codes;
 }
 
-/** Activates the pending secret after a valid code; returns backup codes and a fresh AAL2 session. */
-export async function confirmEnrollment(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date): Promise<{ backupCodes: string[]; session: CreatedSession }> {
+/**
+ * Activates the pending secret after a valid code; returns backup codes, and a new session token
+ * when this is the user's first factor (see replaceSession: the session gains no MFA time). Next to
+ * an existing factor (a passkey) the session stays as it is; the caller required step-up for that.
+ */
+export async function confirmEnrollment(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date): Promise<{ backupCodes: string[]; session: CreatedSession | null }> {
   return withTenant(db, who.tenantId, async (tx) => {
     const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, who.userId)).for('update');
     if (factor?.enabledAt) throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
@@ -67,14 +71,14 @@ export async function confirmEnrollment(db: Database, deps: AccountDeps, who: Mf
     const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
     const step = matchTotpStep(secret, code, now);
     if (step === null) throw new AuthError('mfa_code_invalid', { field: 'code' });
+    const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
     await tx.update(mfaTotp).set({ secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)), pendingCiphertext: null, pendingCreatedAt: null, enabledAt: now, lastUsedStep: step, failedAttempts: 0, lockedUntil: null, updatedAt: now }).where(eq(mfaTotp.userId, who.userId));
     const backupCodes = await replaceBackupCodes(tx, who.userId, now);
-    // A privilege change gets a new token: the enrollment-only (or AAL1) session is replaced.
-    await revokeSession(tx, who.userId, who.sessionId, 'revoked', now);
     const [tenant] = await tx.select().from(tenants);
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
-    const session = await createSession(tx, parseSecurityPolicy(tenant?.securityPolicy), { userId: who.userId, aal: 2, mfaVerifiedAt: now, ip: request.ip, userAgent: request.userAgent }, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.enabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    // A first factor is a privilege change (the session stops being enrollment-only): a new token.
+    const session = hadFactor ? null : await replaceSession(tx, parseSecurityPolicy(tenant?.securityPolicy), who, request, now);
+    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.enabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now, metadata: { firstFactor: !hadFactor } });
     if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_enabled', tenantName: tenant?.name ?? '' }, now);
     return { backupCodes, session };
   });

@@ -13,8 +13,8 @@ import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { notifyUser } from '../outbox/notify-api-key-created.js';
 import { AuthError } from '../errors.js';
-import { createSession, type CreatedSession } from '../sessions/create-session.js';
-import { revokeSession } from '../sessions/revoke-sessions.js';
+import type { CreatedSession } from '../sessions/create-session.js';
+import { replaceSession } from '../sessions/replace-session.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import type { PasskeyRefusal } from './assertion.js';
 import { challengeMatches, consumeChallenge, PASSKEY_CHALLENGE_TTL_MS, signedChallengeOf, storeChallenge } from './challenges.js';
@@ -102,11 +102,10 @@ export async function verifyPasskeyRegistration(db: Database, deps: AccountDeps,
   return outcome;
 }
 
-/** The first second factor is a privilege change: the session gets a new token and AAL2. */
+/** The first second factor is a privilege change (no longer enrollment-only): a new token, nothing more. */
 async function upgradeSession(tx: TenantTx, who: PasskeySubject, request: RequestContext, now: Date): Promise<CreatedSession> {
-  await revokeSession(tx, who.userId, who.sessionId, 'revoked', now);
   const [tenant] = await tx.select().from(tenants);
-  return createSession(tx, parseSecurityPolicy(tenant?.securityPolicy), { userId: who.userId, aal: 2, mfaVerifiedAt: now, ip: request.ip, userAgent: request.userAgent }, now);
+  return replaceSession(tx, parseSecurityPolicy(tenant?.securityPolicy), who, request, now);
 }
 
 function refusalOf(reason: PasskeyRefusal | 'duplicate' | 'limit_reached'): AuthError {

@@ -8,6 +8,8 @@ export interface NewSession {
   aal: 1 | 2;
   mfaVerifiedAt?: Date | null;
   enrollmentOnly?: boolean;
+  /** When the sign-in began (the absolute lifetime counts from here); default now. */
+  createdAt?: Date;
   ip: string | null;
   userAgent: string | null;
 }
@@ -30,6 +32,7 @@ export function sessionExpiry(policy: SecurityPolicy, createdAt: Date, lastActiv
  */
 export async function createSession(tx: TenantTx, policy: SecurityPolicy, input: NewSession, now: Date): Promise<CreatedSession> {
   const { token, hash } = newSessionToken();
+  const createdAt = input.createdAt ?? now;
   const [row] = await tx
     .insert(sessions)
     .values({
@@ -41,13 +44,13 @@ export async function createSession(tx: TenantTx, policy: SecurityPolicy, input:
       enrollmentOnly: input.enrollmentOnly ?? false,
       ipAddress: input.ip,
       userAgent: input.userAgent?.slice(0, 512) ?? null,
-      createdAt: now,
+      createdAt,
       lastActivityAt: now,
     })
     .returning({ id: sessions.id });
   if (!row) throw new Error('session insert returned nothing');
   await evictBeyond(tx, input.userId, policy.maxSessionsPerUser, now);
-  return { token, sessionId: row.id, expiresAt: sessionExpiry(policy, now, now) };
+  return { token, sessionId: row.id, expiresAt: sessionExpiry(policy, createdAt, now) };
 }
 
 async function evictBeyond(tx: TenantTx, userId: string, max: number, now: Date): Promise<void> {

@@ -77,6 +77,36 @@ export function effectiveMinLength(policy: Pick<SecurityPolicy, 'mfaRequired' | 
   return minimumLengthFor(policy);
 }
 
+const MFA_RANK: Record<MfaRequirement, number> = { off: 0, admins: 1, all: 2 };
+const raised = (before: number, next: number): boolean => next > before;
+const lowered = (before: number, next: number): boolean => next < before;
+const switchedOn = (before: boolean, next: boolean): boolean => next && !before;
+
+/**
+ * Which way lowers protection, for every setting (the compiler makes a new setting declare it):
+ * such a change needs step-up (DESIGN "Identity"). Longer sessions, more of them, longer
+ * remembered devices, more guesses before a lock, shorter locks, shorter passwords, fewer users
+ * bound to MFA, password-less or SMS sign-in, and taking away e-mail sign-in checks users opted into.
+ */
+const WEAKENS: { [K in keyof SecurityPolicy]: (before: SecurityPolicy[K], next: SecurityPolicy[K]) => boolean } = {
+  mfaRequired: (before, next) => MFA_RANK[next] < MFA_RANK[before],
+  sessionIdleMinutes: raised,
+  sessionMaxHours: raised,
+  maxSessionsPerUser: raised,
+  passwordMinLength: lowered,
+  lockoutThreshold: raised,
+  lockoutBaseSeconds: lowered,
+  rememberDeviceDays: raised,
+  passkeyPasswordless: switchedOn,
+  smsCodesAllowed: switchedOn,
+  emailCodesAllowed: (before, next) => before && !next,
+};
+
+/** The settings that `next` weakens compared with `before` (empty: nothing lowers protection). */
+export function weakenedSettings(before: SecurityPolicy, next: SecurityPolicy): (keyof SecurityPolicy)[] {
+  return (Object.keys(WEAKENS) as (keyof SecurityPolicy)[]).filter((key) => (WEAKENS[key] as (b: unknown, n: unknown) => boolean)(before[key], next[key]));
+}
+
 /** Exponential backoff: base * 2^(lockouts-1), capped. */
 export function lockSeconds(policy: SecurityPolicy, lockouts: number): number {
   return Math.min(MAX_LOCK_SECONDS, policy.lockoutBaseSeconds * 2 ** Math.max(0, lockouts - 1));

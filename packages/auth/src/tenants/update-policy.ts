@@ -4,7 +4,7 @@ import type { Actor } from '../accounts/actor.js';
 import type { RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
-import { parseSecurityPolicy, POLICY_BOUNDS, type SecurityPolicy } from './security-policy.js';
+import { parseSecurityPolicy, POLICY_BOUNDS, weakenedSettings, type SecurityPolicy } from './security-policy.js';
 
 export type SecurityPolicyPatch = Partial<Omit<SecurityPolicy, 'lockoutBaseSeconds'>> & { lockoutBaseSeconds?: number };
 
@@ -32,13 +32,19 @@ export async function getTenant(db: Database, tenantId: string): Promise<{ id: s
   }, { readOnly: true });
 }
 
-export async function updateSecurityPolicy(db: Database, actor: Actor, patch: SecurityPolicyPatch, request: RequestContext, now: Date): Promise<SecurityPolicy> {
+export interface UpdatePolicyOptions {
+  /** Called, inside the transaction and before any write, when the change lowers protection; throws to refuse (step-up). */
+  assertMayWeaken: () => void;
+}
+
+export async function updateSecurityPolicy(db: Database, actor: Actor, patch: SecurityPolicyPatch, request: RequestContext, now: Date, options: UpdatePolicyOptions): Promise<SecurityPolicy> {
   return withTenant(db, actor.tenantId, async (tx) => {
     const [tenant] = await tx.select().from(tenants).for('update');
     if (!tenant) throw new AuthError('not_found');
     const before = parseSecurityPolicy(tenant.securityPolicy);
     const next: SecurityPolicy = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
     validate(next);
+    if (weakenedSettings(before, next).length > 0) options.assertMayWeaken();
     await tx.update(tenants).set({ securityPolicy: { ...next }, updatedAt: now }).where(eq(tenants.id, tenant.id));
     await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'tenant.security_policy.updated', target: { type: 'tenant', id: tenant.id }, ip: request.ip, userAgent: request.userAgent, before: { ...before }, after: { ...next }, occurredAt: now });
     return next;

@@ -57,7 +57,7 @@ function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Elemen
     if (!result) return;
     clearEnrollmentRequired();
     onCodes(result.backupCodes);
-    await reloadSession(); // the server issued an AAL2 session cookie
+    await reloadSession(); // a first factor comes with a new session cookie (no longer enrollment-only)
   };
   if (!enrollment) {
     return (
