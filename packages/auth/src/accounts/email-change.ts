@@ -13,6 +13,7 @@ import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
 import { isUniqueViolation } from './sign-up.js';
+import { forgetThrottle } from './throttle.js';
 import { consumeUserToken, invalidateUserTokens, issueUserToken, locateUserToken } from './user-tokens.js';
 
 export const EMAIL_CHANGE_LIMIT = { max: 5, windowMs: 3_600_000 } as const;
@@ -65,8 +66,9 @@ export async function confirmEmailChange(db: Database, deps: AccountDeps, input:
     await tx.update(users).set({ email: pending.newEmail, emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, user.id)).catch((error: unknown) => {
       throw isUniqueViolation(error) ? new AuthError('conflict', { detail: 'This address is already in use in this organisation.' }) : error;
     });
-    // Links mailed to the old address must not outlive it.
+    // Links mailed to the old address must not outlive it, nor its sign-in counters.
     await invalidateUserTokens(tx, user.id, ['password_reset', 'email_verification', 'email_change'], now);
+    await forgetThrottle(tx, user.email);
     const [tenant] = await tx.select().from(tenants);
     await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'email_changed', tenantName: tenant?.name ?? '', newAddress: maskEmail(pending.newEmail) }, now);
     await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.email.changed', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
