@@ -13,6 +13,7 @@ import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
 import { isUniqueViolation } from './sign-up.js';
+import { forgetAddressLimits } from './address-limits.js';
 import { forgetThrottle } from './throttle.js';
 import { consumeUserToken, invalidateUserTokens, issueUserToken, locateUserToken } from './user-tokens.js';
 
@@ -70,6 +71,7 @@ export async function confirmEmailChange(db: Database, deps: AccountDeps, input:
     await invalidateUserTokens(tx, user.id, ['password_reset', 'email_verification', 'email_change'], now);
     await forgetThrottle(tx, user.email);
     const [tenant] = await tx.select().from(tenants);
+    if (tenant) await forgetAddressLimits(deps.limiter, tenant.slug, [user.email], now);
     await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'email_changed', tenantName: tenant?.name ?? '', newAddress: maskEmail(pending.newEmail) }, now);
     await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.email.changed', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
   });

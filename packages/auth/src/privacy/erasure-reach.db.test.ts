@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
+import { addressLimits } from '../accounts/address-limits.js';
 import type { AccountDeps } from '../accounts/deps.js';
 import { confirmEmailChange, requestEmailChange } from '../accounts/email-change.js';
 import { requestEmailVerification } from '../accounts/email-verification.js';
@@ -73,7 +74,8 @@ test('after erasure no table holds the address, a former address, or a digest of
   const first = `${tag}.sam@example.com`;
   const second = `${tag}.new@example.org`;
   const subjectId = randomUUID();
-  const deps = accountDeps();
+  const store = new MemoryRateLimitStore(); // the limiter's counters: memory here, Redis when shared
+  const deps = accountDeps(store);
   const hash = await deps.passwords.hash(PASSWORD);
   await db.withTenant(tenant.id, (tx) => tx.client.query(
     `INSERT INTO users (id, tenant_id, email, role, display_name, password_hash, password_algorithm) VALUES ($1, $2, 'boss@example.com', 'owner', 'Boss', NULL, NULL), ($3, $2, $4, 'member', 'Sam', $5, 'argon2id')`,
@@ -101,6 +103,26 @@ test('after erasure no table holds the address, a former address, or a digest of
   const now = tick();
   const requestId = await db.withTenant(tenant.id, async (tx) => (await createPrivacyRequest(tx, { type: 'user', id: subjectId }, { userId: subjectId, type: 'deletion' }, { keyring, now })).request.id);
   await db.withTenant(tenant.id, (tx) => claimPrivacyRequest(tx, requestId, now));
-  expect(await db.withTenant(tenant.id, (tx) => processDeletionRequest(tx, requestId, { keyring, now }))).toBe('completed');
+  // Counts in the limiter's current windows, under the current and the pending address.
+  for (const address of [second, third]) {
+    await signIn(db.app, deps, { tenantSlug: tenant.slug, email: address, password: 'wrong-password-wrong-password' }, request, now).catch(() => undefined);
+    await requestPasswordReset(db.app, deps, { tenantSlug: tenant.slug, email: address }, request, now);
+  }
+  expect(await counted(deps, tenant.slug, [second, third], now)).toEqual([2, 2, 2, 2]);
+  expect(await db.withTenant(tenant.id, (tx) => processDeletionRequest(tx, requestId, { keyring, now, limiter: deps.limiter }))).toBe('completed');
   expect(await tablesHolding(needles)).toEqual([]);
+  // The limiter holds no count under any of the subject's addresses either: the next hit is the first.
+  expect(await counted(deps, tenant.slug, [first, second, third], now)).toEqual([1, 1, 1, 1, 1, 1]);
 });
+
+/** Hits each per-address limit once and returns how many hits its window now holds. */
+async function counted(deps: AccountDeps, slug: string, addresses: string[], now: Date): Promise<number[]> {
+  const counts: number[] = [];
+  for (const address of addresses) {
+    for (const { key, rule } of addressLimits(slug, address)) {
+      const { remaining } = await deps.limiter.hit(key, rule, now.getTime());
+      counts.push(rule.max - remaining);
+    }
+  }
+  return counts;
+}
