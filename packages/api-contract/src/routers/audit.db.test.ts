@@ -60,7 +60,9 @@ describe('who may read the audit log', () => {
       apiKey(tenantId, ['audit:read']),
     ]) {
       // Filtered, and verified one row longer: each list call adds its audit.log.listed event.
-      expect((await as(principal).audit.list({ action: 'user.role.changed' })).items).toHaveLength(2);
+      expect((await as(principal).audit.list({ action: 'user.role.changed' })).items).toHaveLength(
+        2,
+      );
       reads += 1;
       expect(await as(principal).audit.verify()).toEqual({ valid: true, checked: 2 + reads });
     }
@@ -133,7 +135,11 @@ describe('audit.list', () => {
 describe('reads of personal data in the log are audited', () => {
   const listed = async (tenantId: string) =>
     (
-      await db.owner.pool.query<{ actor_type: string; actor_id: string; metadata: Record<string, unknown> }>(
+      await db.owner.pool.query<{
+        actor_type: string;
+        actor_id: string;
+        metadata: Record<string, unknown>;
+      }>(
         `SELECT actor_type, actor_id, metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'audit.log.listed' ORDER BY seq`,
         [tenantId],
       )
