@@ -25,7 +25,7 @@ export const POOL_SIZE = 20;
 
 /** Same limiter (same counting work per call), thresholds raised for a single load-generating IP. */
 function raisedLimiter(inner: RateLimiter): RateLimiter {
-  return { hit: (key, rule, now) => inner.hit(key, { ...rule, max: RAISED_LIMIT }, now) };
+  return { hit: (key, rule, now) => inner.hit(key, { ...rule, max: RAISED_LIMIT }, now), forget: (key, rule, now) => inner.forget(key, rule, now) };
 }
 
 export function benchServices(): Services {

@@ -72,7 +72,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
     const metrics = app.hasDecorator('tesseraMetrics') ? app.tesseraMetrics : null;
     const privacyWorkers = config.workers.inProcess
       ? await startPrivacyWorkers({
-          database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log,
+          database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log, limiter: services.accounts.limiter,
           dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
           // One outbound rule for storing webhook URLs (procedures) and for delivering to them.
           ...(services.sso ? { webhooks: { outbound: services.sso.outbound } } : {}),

@@ -7,7 +7,7 @@
  * its configuration only through config.ts.
  */
 import closeWithGrace from 'close-with-grace';
-import { metricsPlugin, parseKeyring } from '@tessera/api';
+import { createRateLimiter, createRedisClient, metricsPlugin, parseKeyring, RedisRateLimitStore } from '@tessera/api';
 import Fastify from 'fastify';
 import { startPrivacyWorkers } from '@tessera/api/workers';
 import { assertRuntimeRoleSafe, createDatabase, latestMigrationVersion } from '@tessera/db';
@@ -33,8 +33,12 @@ try {
   const metricsServer = config.metricsPort ? Fastify({ logger: false }) : null;
   if (metricsServer) await metricsServer.register(metricsPlugin, { listen: { port: config.metricsPort ?? 0 }, token: config.secrets.METRICS_TOKEN, pools: { worker: database.pool } });
   const metrics = metricsServer?.tesseraMetrics;
+  // With REDIS_URL the API's sign-in and reset counters are shared: erasure forgets the subject's
+  // there too. Without it they live in each API process and expire with their window.
+  const redis = config.secrets.REDIS_URL ? createRedisClient(config.secrets.REDIS_URL) : null;
   const workers = await startPrivacyWorkers({
     database, keyring: parseKeyring(keys), consoleUrl: config.publicUrl, logger,
+    ...(redis ? { limiter: createRateLimiter(new RedisRateLimitStore(redis)) } : {}),
     ...(metrics ? { onJobFinished: (queue: string, outcome: string, seconds: number) => metrics.jobFinished(queue, outcome, seconds) } : {}),
     dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
     webhooks: { outbound: { mode: outboundModeOf(config), onLoopback: (host: string) => logger.warn({ host }, 'privacy webhook is loopback (allowed outside production only)') } },
@@ -49,6 +53,7 @@ try {
     if (err) write('error', { error: err.message }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
     await workers.stop();
+    redis?.disconnect();
     await metricsServer?.close();
     await database.close();
   });

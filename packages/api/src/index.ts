@@ -6,7 +6,7 @@ export { createServices, selectSmsProvider, type ServicesConfig } from './servic
 export { createOutboxSender, fileTransport, smtpTransport, type MailTransport } from './workers/outbox-sender.js';
 export { reencryptAllSecrets } from '@tessera/auth/mfa';
 export { parseKeyring } from '@tessera/auth';
-export { importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';
+export { createRateLimiter, importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';
 export { consolePlugin, type ConsoleOptions } from './plugins/console.js';
 export { auditExportPlugin, type AuditExportPluginOptions } from './routes/audit-export.js';
 export {

@@ -84,6 +84,17 @@ describe.skipIf(!binary)('RedisRateLimitStore', () => {
     expect(results[3]?.retryAfterSeconds).toBeGreaterThan(0);
   });
 
+  test('forget drops a key counted by another process (erasure of a key that names an address)', async () => {
+    const first = createRateLimiter(new RedisRateLimitStore(await client()));
+    const second = createRateLimiter(new RedisRateLimitStore(await client()));
+    const rule = { max: 5, windowMs: 60_000 };
+    const now = 1_800_000_070_000;
+    const key = 'sign_in:account:acme:sam@example.com';
+    for (let i = 0; i < 3; i += 1) await first.hit(key, rule, now);
+    await second.forget(key, rule, now + 1_000);
+    expect((await first.hit(key, rule, now + 2_000)).remaining).toBe(4);
+  });
+
   test('@fastify/rate-limit shares its global per-IP limit through the same client', async () => {
     const apps = await Promise.all([0, 1].map(async () => {
       const app = Fastify({ logger: false });

@@ -60,6 +60,18 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#onError = options.onError ?? ((): void => undefined);
   }
 
+  /**
+   * Deletes the key's counters in the current and the previous window (a counter outlives its
+   * window by a second) here and in the fallback store. Throws when Redis cannot be reached:
+   * erasure must not report a counter gone that is still there.
+   */
+  async forget(key: string, windowMs: number, now: number): Promise<void> {
+    const windowStart = Math.floor(now / windowMs) * windowMs;
+    const digest = createHash('sha256').update(key).digest('base64url');
+    await this.#fallback.forget(key, windowMs, now);
+    await this.#redis.del(`${this.#prefix}${windowMs}:${windowStart}:${digest}`, `${this.#prefix}${windowMs}:${windowStart - windowMs}:${digest}`);
+  }
+
   async increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const resetAt = windowStart + windowMs;

@@ -97,3 +97,16 @@ export async function rehashApiKey(pool: Queryable, oldHash: Buffer, newHash: Bu
   const { rows } = await pool.query<{ done: boolean }>('SELECT public.rehash_api_key($1, $2, $3) AS done', [oldHash, newHash, pepperVersion]);
   return rows[0]?.done === true;
 }
+
+export interface PendingRefusalTally {
+  tenantId: string;
+  apiKeyId: string;
+  reason: string;
+}
+
+/** Keys with refusals no audit event has reported yet, across tenants (migration 0021); ids only. */
+export async function listPendingRefusalTallies(pool: Queryable, limit: number): Promise<PendingRefusalTally[]> {
+  const { rows } = await pool.query<{ tenant_id: string; api_key_id: string; reason: string }>(
+    'SELECT tenant_id, api_key_id, reason FROM public.api_key_refusal_tallies_pending($1)', [limit]);
+  return rows.map((r) => ({ tenantId: r.tenant_id, apiKeyId: r.api_key_id, reason: r.reason }));
+}

@@ -52,14 +52,19 @@ async function tenantWithEvents(count: number): Promise<string> {
 describe('who may read the audit log', () => {
   test('owners, admins, compliance and secret keys with audit:read may list and verify', async () => {
     const tenantId = await tenantWithEvents(2);
+    let reads = 0;
     for (const principal of [
       session(tenantId, 'owner'),
       session(tenantId, 'admin'),
       session(tenantId, 'compliance'),
       apiKey(tenantId, ['audit:read']),
     ]) {
-      expect((await as(principal).audit.list()).items).toHaveLength(2);
-      expect(await as(principal).audit.verify()).toEqual({ valid: true, checked: 2 });
+      // Filtered, and verified one row longer: each list call adds its audit.log.listed event.
+      expect((await as(principal).audit.list({ action: 'user.role.changed' })).items).toHaveLength(
+        2,
+      );
+      reads += 1;
+      expect(await as(principal).audit.verify()).toEqual({ valid: true, checked: 2 + reads });
     }
   });
 
@@ -124,6 +129,57 @@ describe('audit.list', () => {
     await expect(
       caller.audit.list({ since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' }),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
+
+describe('reads of personal data in the log are audited', () => {
+  const listed = async (tenantId: string) =>
+    (
+      await db.owner.pool.query<{
+        actor_type: string;
+        actor_id: string;
+        metadata: Record<string, unknown>;
+      }>(
+        `SELECT actor_type, actor_id, metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'audit.log.listed' ORDER BY seq`,
+        [tenantId],
+      )
+    ).rows;
+
+  test('each list call that returns personal data records one event: who listed, with which filter, whose data', async () => {
+    const tenantId = await tenantWithEvents(5);
+    const page = await as(session(tenantId, 'compliance')).audit.list({
+      action: 'user.role.changed',
+      limit: 2,
+    });
+    expect(page.items.map((i) => i.seq)).toEqual([5, 4]);
+    expect(await listed(tenantId)).toEqual([
+      {
+        actor_type: 'user',
+        actor_id: '00000000-0000-4000-8000-0000000000a1',
+        metadata: {
+          filter: { action: 'user.role.changed', limit: 2 },
+          rows: 2,
+          personalDataRows: 2,
+          subjects: ['alice', 'bob'],
+        },
+      },
+    ]);
+    await as(apiKey(tenantId, ['audit:read'])).audit.list({ actorId: 'alice' });
+    expect((await listed(tenantId)).at(-1)).toMatchObject({
+      actor_type: 'api_key',
+      actor_id: 'k-1',
+      metadata: { filter: { actorId: 'alice' }, subjects: ['alice'] },
+    });
+  });
+
+  test('a page without personal data records nothing, so reading the log does not feed itself', async () => {
+    const tenantId = await tenantWithEvents(2);
+    const caller = as(session(tenantId, 'owner'));
+    expect((await caller.audit.list({ action: 'no.such.action' })).items).toEqual([]);
+    expect(await listed(tenantId)).toEqual([]);
+    await caller.audit.list({ limit: 1 });
+    await caller.audit.list({ limit: 1 }); // returns the first call's own event
+    expect(await listed(tenantId)).toHaveLength(2);
   });
 });
 

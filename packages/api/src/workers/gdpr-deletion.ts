@@ -27,7 +27,9 @@ export async function handleDeletionJob(job: GdprJob, deps: GdprDeletionDeps): P
     if (claim.status !== 'claimed') return claim.status === 'failed' ? { status: 'failed', reason: 'too many attempts' } : { status: 'skipped', reason: claim.reason };
     if (claim.request.type !== 'deletion') return { status: 'skipped', reason: 'not a deletion' };
     const outcome = await withTenant(deps.database, tenantId, (tx) =>
-      processDeletionRequest(tx, requestId, { keyring: deps.keyring, now: now(), ...(deps.afterStep ? { afterStep: deps.afterStep } : {}) }));
+      processDeletionRequest(tx, requestId, {
+        keyring: deps.keyring, now: now(), ...(deps.limiter ? { limiter: deps.limiter } : {}), ...(deps.afterStep ? { afterStep: deps.afterStep } : {}),
+      }));
     // Waiting for webhook acknowledgements (Art. 19): the request stays processing and is put
     // back to pending by the last acknowledgement; reported to the queue like a hold.
     return outcome === 'awaiting_ack' ? { status: 'blocked', reason: 'awaiting_acknowledgement' } : { status: outcome };

@@ -16,6 +16,7 @@ import {
   availableSources, claimExportRequest, completeExport, deleteExportChunks, failPrivacyRequest, findPrivacySubject, tenantNameOf, writeExportChunks,
 } from '@tessera/auth/privacy';
 import type { Keyring } from '@tessera/auth';
+import type { RateLimiter } from '@tessera/auth/accounts';
 import { withTenant, type Database, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
 import { renderExport } from './gdpr-export-formats.js';
 import { parseGdprJobData, type GdprJob, type GdprJobResult, type GdprLogger } from './gdpr-job-data.js';
@@ -33,6 +34,8 @@ export interface GdprJobDeps {
   batchSize?: number;
   /** Test hook, inside the export transaction after each chunk of output ("killed halfway"). */
   afterChunk?: (index: number) => Promise<void> | void;
+  /** The sign-in and reset limiter (Redis when shared): erasure forgets its counts under the subject's addresses. */
+  limiter?: RateLimiter;
 }
 
 export async function handleExportJob(job: GdprJob, deps: GdprJobDeps): Promise<GdprJobResult> {

@@ -1,10 +1,12 @@
 /**
  * The scheduled GDPR upkeep job (every 5 minutes by default): purge exports 7 days after
  * completion, remove used and stale download links and delivered erasure confirmations, remind
- * compliance staff of requests due within 3 days; and prune spent authentication rows (challenges,
- * one-time codes, old remembered devices; migration 0016). Each step lists (tenant_id, id) across tenants
+ * compliance staff of requests due within 3 days; prune spent authentication rows (challenges,
+ * one-time codes, old remembered devices; migration 0016); and audit API-key refusals that no
+ * event has reported yet (migration 0021). Each step lists (tenant_id, id) across tenants
  * through a SECURITY DEFINER function and works inside withTenant; every step is idempotent.
  */
+import { flushApiKeyRefusalTallies } from '@tessera/auth/api-keys';
 import { pruneSpentAuthArtifacts } from '@tessera/auth/mfa';
 import { runPrivacyMaintenance, type MaintenanceResult } from '@tessera/auth/privacy';
 import type { GdprJobDeps } from './gdpr-export.js';
@@ -16,5 +18,7 @@ export async function handleMaintenanceJob(deps: Pick<GdprJobDeps, 'database' | 
   // Spent challenges, one-time codes and old remembered devices ride on the same schedule.
   const pruned = await pruneSpentAuthArtifacts(deps.database, now);
   if (Object.values(pruned).some((n) => n > 0)) deps.logger?.info(pruned, 'spent authentication rows pruned');
+  const refusals = await flushApiKeyRefusalTallies(deps.database, now);
+  if (refusals > 0) deps.logger?.info({ events: refusals }, 'summarised api key refusals audited');
   return result;
 }

@@ -15,6 +15,7 @@
  * pg-boss starts with `migrate: false` and refuses a schema version it does not know.
  */
 import type { Keyring } from '@tessera/auth';
+import type { RateLimiter } from '@tessera/auth/accounts';
 import type { OutboundPolicy } from '@tessera/auth/sso';
 import { listDuePrivacyRequests, PRIVACY_REQUESTS_CHANNEL, type Database, type PrivacyRequestType } from '@tessera/db';
 import PgBoss from 'pg-boss';
@@ -44,6 +45,8 @@ export interface PrivacyWorkerOptions {
   dispatchIntervalMs?: number;
   /** Cron for the maintenance job (default every 5 minutes). */
   maintenanceCron?: string;
+  /** The API's sign-in and reset limiter (shared through Redis when configured): erasure forgets the subject's counts. */
+  limiter?: RateLimiter;
   /** Privacy webhooks (Art. 19): the outbound URL rule for deliveries (default: production). */
   webhooks?: { outbound: OutboundPolicy; timeoutMs?: number };
   /** A processing request untouched this long is dispatched again (default 15 minutes; its advisory lock keeps a live run single). */
@@ -68,7 +71,7 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
   boss.on('error', (error: Error) => logger.warn({ error: error.message }, 'gdpr queue error'));
   await boss.start();
 
-  const deps = { database, keyring: options.keyring, consoleUrl: options.consoleUrl, logger, now };
+  const deps = { database, keyring: options.keyring, consoleUrl: options.consoleUrl, logger, now, ...(options.limiter ? { limiter: options.limiter } : {}) };
   const work = { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
   for (let i = 0; i < (options.concurrency ?? 2); i += 1) {
     await boss.work<GdprJobData>(GDPR_QUEUES.export, work, async ([job]) => (job ? observeJob(GDPR_QUEUES.export, job.id, options, () => handleExportJob(job, deps)) : null));

@@ -14,6 +14,8 @@ import { confirmPassword } from './confirm-password.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
 import { isUniqueViolation } from './sign-up.js';
+import { forgetAddressLimits } from './address-limits.js';
+import { forgetThrottle } from './throttle.js';
 import { consumeUserToken, invalidateUserTokens, issueUserToken, locateUserToken } from './user-tokens.js';
 
 export const EMAIL_CHANGE_LIMIT = { max: 5, windowMs: 3_600_000 } as const;
@@ -62,9 +64,11 @@ export async function confirmEmailChange(db: Database, deps: AccountDeps, input:
     await tx.update(users).set({ email: pending.newEmail, emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, user.id)).catch((error: unknown) => {
       throw isUniqueViolation(error) ? new AuthError('conflict', { detail: 'This address is already in use in this organisation.' }) : error;
     });
-    // Links mailed to the old address must not outlive it.
+    // Links mailed to the old address must not outlive it, nor its sign-in counters.
     await invalidateUserTokens(tx, user.id, ['password_reset', 'email_verification', 'email_change'], now);
+    await forgetThrottle(tx, user.email);
     const [tenant] = await tx.select().from(tenants);
+    if (tenant) await forgetAddressLimits(deps.limiter, tenant.slug, [user.email], now);
     await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'email_changed', tenantName: tenant?.name ?? '', newAddress: maskEmail(pending.newEmail) }, now);
     await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.email.changed', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
   });

@@ -23,6 +23,7 @@ export * from '../outbox/enqueue-email.js';
 export * from '../outbox/templates.js';
 export * from '../sessions/manage-own-sessions.js';
 export * from './import-legacy.js';
+export * from './address-limits.js';
 export * from './email-verification.js';
 export * from './email-change.js';
 export * from '../outbox/notify-api-key-created.js';

@@ -7,13 +7,14 @@ import { enqueueEmail, enqueueEmailToActiveUser } from '../outbox/enqueue-email.
 import { revokeUserDevices } from '../mfa/remembered-devices.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { RESET_ACCOUNT_LIMIT, resetAccountKey } from './address-limits.js';
 import { confirmPassword } from './confirm-password.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { clearFailures } from './throttle.js';
 import { consumeUserToken, issueUserTokenByEmail, locateUserToken } from './user-tokens.js';
 
-export const RESET_LIMITS = { perIp: { max: 10, windowMs: 3_600_000 }, perAccount: { max: 3, windowMs: 3_600_000 } } as const;
+export const RESET_LIMITS = { perIp: { max: 10, windowMs: 3_600_000 }, perAccount: RESET_ACCOUNT_LIMIT } as const;
 
 async function tenantOf(tx: TenantTx): Promise<{ name: string; slug: string; policy: ReturnType<typeof parseSecurityPolicy> }> {
   const [tenant] = await tx.select().from(tenants);
@@ -44,7 +45,7 @@ export async function changePassword(db: Database, deps: AccountDeps, who: { ten
 export async function requestPasswordReset(db: Database, deps: AccountDeps, input: { tenantSlug: string; email: string }, request: RequestContext, now: Date): Promise<void> {
   const email = normalizeEmail(input.email);
   await enforceLimit(deps.limiter, `reset:ip:${request.ip}`, RESET_LIMITS.perIp, now);
-  await enforceLimit(deps.limiter, `reset:account:${input.tenantSlug}:${email}`, RESET_LIMITS.perAccount, now);
+  await enforceLimit(deps.limiter, resetAccountKey(input.tenantSlug, email), RESET_LIMITS.perAccount, now);
   const tenantRef = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenantRef) return;
   await withTenant(db, tenantRef.id, async (tx) => {

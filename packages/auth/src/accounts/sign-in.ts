@@ -11,6 +11,7 @@ import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
 import { deviceNovelty, signInRisk } from './sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
+import { SIGN_IN_ACCOUNT_LIMIT, signInAccountKey } from './address-limits.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { completeSignIn, type SignedIn } from './complete-sign-in.js';
@@ -24,7 +25,7 @@ export interface SignInInput {
 
 export const SIGN_IN_LIMITS = {
   perIp: { max: 30, windowMs: 60_000 },
-  perAccount: { max: 10, windowMs: 60_000 },
+  perAccount: SIGN_IN_ACCOUNT_LIMIT,
 } as const;
 
 interface Attempt {
@@ -53,7 +54,7 @@ export type SignInResult = SignedIn | { status: 'mfa_required'; challengeToken: 
 export async function signIn(db: Database, deps: AccountDeps, input: SignInInput, request: RequestContext, now: Date): Promise<SignInResult> {
   const email = normalizeEmail(input.email);
   await enforceLimit(deps.limiter, `sign_in:ip:${request.ip}`, SIGN_IN_LIMITS.perIp, now);
-  await enforceLimit(deps.limiter, `sign_in:account:${input.tenantSlug}:${email}`, SIGN_IN_LIMITS.perAccount, now);
+  await enforceLimit(deps.limiter, signInAccountKey(input.tenantSlug, email), SIGN_IN_LIMITS.perAccount, now);
   const tenant = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenant) {
     await deps.passwords.verify(null, input.password, NO_TENANT_QUEUE_KEY);

@@ -45,3 +45,12 @@ export async function clearFailures(tx: TenantTx, email: string): Promise<void> 
   await tx.update(loginThrottles).set({ failures: 0, lockouts: 0, lockedUntil: null }).where(eq(loginThrottles.email, email));
   await tx.update(users).set({ failedLoginAttempts: 0, lockedUntil: null }).where(eq(users.email, email));
 }
+
+/**
+ * An address stops being the account's (e-mail change): its counters go with it, so no row keyed
+ * by the former address outlives the link to the person (erasure only knows the current address).
+ * The audit log keeps the evidence of the failures.
+ */
+export async function forgetThrottle(tx: TenantTx, email: string): Promise<void> {
+  await tx.delete(loginThrottles).where(eq(loginThrottles.email, email));
+}

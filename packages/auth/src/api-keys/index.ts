@@ -8,6 +8,7 @@ export type { ParsedApiKey } from './key-format.js';
 export { listApiKeys, MAX_LISTED_API_KEYS } from './list-api-keys.js';
 export { MAX_PEPPER_VERSIONS, parsePepperRing } from './pepper-ring.js';
 export type { PepperedHash, PepperRing } from './pepper-ring.js';
+export { flushApiKeyRefusalTallies } from './refusal-audit.js';
 export type { ApiKeyRefusalReason } from './refusal-audit.js';
 export { revokeApiKey, revokeOwnApiKey } from './revoke-api-key.js';
 export { MAX_GRACE_SECONDS, rotateApiKey } from './rotate-api-key.js';

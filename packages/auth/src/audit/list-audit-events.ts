@@ -2,10 +2,16 @@
  * Pages through a tenant's audit log, newest first, by seq (a stable order: seq is unique and
  * never reused). Personal data is shown in the clear until it is erased; after erasure the
  * pseudonym token (`pii:<digest>`) stays in its place.
+ *
+ * Reading that personal data is itself audited (DESIGN "Privacy"): readAuditEvents records one
+ * `audit.log.listed` event per call that returned any (who read, the filter, the ids of the users
+ * whose data it held), in the same transaction, never one per row; a page without personal data
+ * records nothing (docs/audit-log.md "Reading the log"). Pinned by routers/audit.db.test.ts.
  */
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { auditLogs, type AuditActorType, type TenantTx } from '@tessera/db';
 import type { JsonValue } from './canonical.js';
+import { recordAuditEvent, type AuditActor } from './record-audit-event.js';
 
 export const MAX_AUDIT_PAGE = 100;
 
@@ -38,10 +44,78 @@ export interface AuditEventView {
   redactedAt: string | null;
 }
 
+export interface AuditPage {
+  items: AuditEventView[];
+  nextCursor: number | null;
+}
+
 export async function listAuditEvents(
   tx: TenantTx,
   filter: ListAuditEventsFilter = {},
-): Promise<{ items: AuditEventView[]; nextCursor: number | null }> {
+): Promise<AuditPage> {
+  const { page, nextCursor } = await selectPage(tx, filter);
+  return { items: page.map(toView), nextCursor };
+}
+
+/** Who reads the log, for the `audit.log.listed` event. */
+export interface AuditReader {
+  actor: AuditActor;
+  ip: string | null;
+  userAgent: string | null;
+  now: Date;
+}
+
+/** listAuditEvents for a reader: the page, and one audit event when it returned personal data. */
+export async function readAuditEvents(
+  tx: TenantTx,
+  reader: AuditReader,
+  filter: ListAuditEventsFilter = {},
+): Promise<AuditPage> {
+  const { page, nextCursor } = await selectPage(tx, filter);
+  const personal = page.filter(holdsPersonalData);
+  if (personal.length > 0) {
+    const subjects = new Set<string>();
+    for (const row of personal) {
+      if (row.actorType === 'user' && row.actorId !== null) subjects.add(row.actorId);
+      if (row.targetType === 'user' && row.targetId !== null) subjects.add(row.targetId);
+    }
+    await recordAuditEvent(tx, {
+      actor: reader.actor,
+      action: 'audit.log.listed',
+      ip: reader.ip,
+      userAgent: reader.userAgent,
+      occurredAt: reader.now,
+      metadata: {
+        filter: describeFilter(filter),
+        rows: page.length,
+        personalDataRows: personal.length,
+        subjects: [...subjects].sort(),
+      },
+    });
+  }
+  return { items: page.map(toView), nextCursor };
+}
+
+/** Clear IP, user agent or e-mail/name values still in the row (erased rows hold none). */
+function holdsPersonalData(row: typeof auditLogs.$inferSelect): boolean {
+  return row.ip !== null || row.userAgent !== null || Object.keys(row.pii ?? {}).length > 0;
+}
+
+function describeFilter(filter: ListAuditEventsFilter): Record<string, string | number> {
+  const described: Record<string, string | number> = {};
+  if (filter.limit !== undefined) described['limit'] = filter.limit;
+  if (filter.cursor !== undefined) described['cursor'] = filter.cursor;
+  if (filter.action !== undefined) described['action'] = filter.action;
+  if (filter.actorId !== undefined) described['actorId'] = filter.actorId;
+  if (filter.since !== undefined) described['since'] = filter.since.toISOString();
+  if (filter.until !== undefined) described['until'] = filter.until.toISOString();
+  return described;
+}
+
+async function selectPage(
+  tx: TenantTx,
+  filter: ListAuditEventsFilter,
+): Promise<{ page: (typeof auditLogs.$inferSelect)[]; nextCursor: number | null }> {
   const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), MAX_AUDIT_PAGE);
   const conditions: SQL[] = [];
   if (filter.cursor !== undefined) conditions.push(lt(auditLogs.seq, filter.cursor));
@@ -58,7 +132,7 @@ export async function listAuditEvents(
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map(toView), nextCursor: rows.length > limit && last ? last.seq : null };
+  return { page, nextCursor: rows.length > limit && last ? last.seq : null };
 }
 
 function toView(row: typeof auditLogs.$inferSelect): AuditEventView {

@@ -11,10 +11,12 @@
  * acknowledged it, the request stays `processing` and nothing is erased (`awaiting_ack`); the last
  * acknowledgement puts it back to `pending`. `privacy.erasure.completed` is queued with the completion.
  */
-import { eq } from 'drizzle-orm';
-import { privacyErasureLedger, privacyRequests, users, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { privacyErasureLedger, privacyRequests, tenants, userTokens, users, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
+import { forgetAddressLimits } from '../accounts/address-limits.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { availableSources } from './collect-user-data.js';
 import { hasActiveLegalHold } from './legal-holds.js';
 import { enqueuePrivacyEmail } from './notifications.js';
@@ -26,6 +28,12 @@ import { outstandingAcknowledgements, recordErasureFollowUp, recordPrivacyWebhoo
 export interface ErasureDeps {
   keyring: Keyring;
   now: Date;
+  /**
+   * The sign-in and reset limiter: its counts under the subject's addresses are forgotten too
+   * (accounts/address-limits.ts). Pass the shared one (Redis) where there is one; without it only
+   * the limiter's own expiry (at most an hour) removes them.
+   */
+  limiter?: RateLimiter;
   sources?: readonly PersonalDataSource[];
   /** Test hook: called after each source's step, inside the transaction ("killed halfway"). */
   afterStep?: (source: string) => Promise<void> | void;
@@ -66,9 +74,22 @@ export async function processDeletionRequest(tx: TenantTx, requestId: string, de
     return 'awaiting_ack';
   }
   const subject: PrivacySubject = { userId: request.userId, email: user?.email ?? request.contactEmail };
+  const addresses = await addressesOf(tx, subject); // before the sources remove what names them
   const touched = await eraseSubjectData(tx, subject, deps);
   await finishErasure(tx, request, touched, deps);
+  if (deps.limiter) {
+    const [tenant] = await tx.select({ slug: tenants.slug }).from(tenants);
+    if (tenant) await forgetAddressLimits(deps.limiter, tenant.slug, addresses, deps.now);
+  }
   return 'completed';
+}
+
+/** The subject's address and any address a pending change names (login counters are keyed by both). */
+async function addressesOf(tx: TenantTx, subject: PrivacySubject): Promise<string[]> {
+  const pending = await tx.select({ email: userTokens.newEmail }).from(userTokens).where(and(eq(userTokens.userId, subject.userId), isNotNull(userTokens.newEmail)));
+  const addresses = new Set<string>(pending.flatMap((row) => (row.email === null ? [] : [row.email])));
+  if (subject.email !== null) addresses.add(subject.email);
+  return [...addresses];
 }
 
 async function hasOtherOwner(tx: TenantTx, userId: string): Promise<boolean> {

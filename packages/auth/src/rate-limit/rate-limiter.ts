@@ -14,6 +14,8 @@ export interface RateLimitResult {
 export interface RateLimitStore {
   /** Adds one hit to `key` in its current window and returns the count and the window's end. */
   increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
+  /** Drops every count held under `key` (erasure: keys that name a person). */
+  forget(key: string, windowMs: number, now: number): Promise<void>;
 }
 
 export interface RateLimitRule {
@@ -39,6 +41,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { count: entry.count, resetAt: entry.resetAt };
   }
 
+  async forget(key: string): Promise<void> {
+    this.#windows.delete(key);
+  }
+
   #sweep(now: number): void {
     if (now - this.#lastSweep < 10_000) return;
     this.#lastSweep = now;
@@ -48,10 +54,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
 export interface RateLimiter {
   hit(key: string, rule: RateLimitRule, now?: number): Promise<RateLimitResult>;
+  /** Forgets the counts under `key` (e.g. a key naming an erased person's address). */
+  forget(key: string, rule: RateLimitRule, now?: number): Promise<void>;
 }
 
 export function createRateLimiter(store: RateLimitStore = new MemoryRateLimitStore()): RateLimiter {
   return {
+    forget: (key, rule, now = Date.now()) => store.forget(key, rule.windowMs, now),
     async hit(key, rule, now = Date.now()) {
       const { count, resetAt } = await store.increment(key, rule.windowMs, now);
       const allowed = count <= rule.max;

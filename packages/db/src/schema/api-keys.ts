@@ -1,4 +1,4 @@
-import { foreignKey, index, inet, integer, jsonb, pgTable, text, timestamp, unique, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { foreignKey, index, inet, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
@@ -54,3 +54,24 @@ export const apiKeys = pgTable(
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type NewApiKeyRow = typeof apiKeys.$inferInsert;
+
+/**
+ * Mirrors migrations/0021_api_key_refusal_tallies.sql: per key and refusal reason, when the last
+ * `api_key.refused` event was written and how many refusals since then no event reported yet.
+ */
+export const apiKeyRefusalTallies = pgTable(
+  'api_key_refusal_tallies',
+  {
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    apiKeyId: uuid('api_key_id').notNull(),
+    reason: text('reason').notNull(),
+    lastEventAt: tz('last_event_at').notNull(),
+    suppressed: integer('suppressed').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.apiKeyId, t.reason] }),
+    foreignKey({ name: 'api_key_refusal_tallies_key_fk', columns: [t.tenantId, t.apiKeyId], foreignColumns: [apiKeys.tenantId, apiKeys.id] }).onDelete('cascade'),
+  ],
+);
+
+export type ApiKeyRefusalTallyRow = typeof apiKeyRefusalTallies.$inferSelect;

@@ -44,16 +44,22 @@ export const knownDevicesSource: PersonalDataSource = {
   erase: (tx, subject) => affected(tx, 'DELETE FROM public.known_devices WHERE user_id = $1::uuid', [subject.userId]),
 };
 
+/**
+ * Counters are keyed by address, not by user: the subject's current address and any address a
+ * change was asked for (the pending user token names it; this source runs before user_tokens').
+ * A former address's counters are deleted when the change is confirmed (accounts/email-change.ts).
+ */
+const SUBJECT_ADDRESSES = `(email = $2::text OR email IN (SELECT t.new_email FROM public.user_tokens t WHERE t.user_id = $1::uuid AND t.new_email IS NOT NULL))`;
+
 export const loginThrottlesSource: PersonalDataSource = {
   name: 'login_throttles',
-  description: 'Failed sign-in counters kept for your e-mail address.',
+  description: 'Failed sign-in counters kept for your e-mail address (and an address you asked to change to).',
   tables: ['login_throttles'],
   columns: ['email', 'failures', 'lockouts', 'lockedUntil', 'lastFailureAt'],
   query: `SELECT email AS "email", failures AS "failures", lockouts AS "lockouts", ${ISO('locked_until', 'lockedUntil')},
             ${ISO('last_failure_at', 'lastFailureAt')}
-          FROM public.login_throttles WHERE $1::uuid IS NOT NULL AND email = $2::text`,
-  erase: (tx, subject) =>
-    subject.email === null ? Promise.resolve(0) : affected(tx, 'DELETE FROM public.login_throttles WHERE email = $1', [subject.email]),
+          FROM public.login_throttles WHERE ${SUBJECT_ADDRESSES} ORDER BY email`,
+  erase: (tx, subject) => affected(tx, `DELETE FROM public.login_throttles WHERE ${SUBJECT_ADDRESSES}`, [subject.userId, subject.email]),
 };
 
 export const userTokensSource: PersonalDataSource = {
