@@ -95,7 +95,7 @@ test('after erasure no table holds the address, a former address, or a digest of
   const subjectId = randomUUID();
   const store = new MemoryRateLimitStore(); // the limiter's counters: memory here, Redis when shared
   const deps = accountDeps(store);
-  const hash = await deps.passwords.hash(PASSWORD);
+  const hash = await deps.passwords.hash(PASSWORD, tenant.id);
   await db.withTenant(tenant.id, (tx) =>
     tx.client.query(
       `INSERT INTO users (id, tenant_id, email, role, display_name, password_hash, password_algorithm) VALUES ($1, $2, 'boss@example.com', 'owner', 'Boss', NULL, NULL), ($3, $2, $4, 'member', 'Sam', $5, 'argon2id')`,
