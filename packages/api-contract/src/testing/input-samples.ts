@@ -65,9 +65,17 @@ function sampleString(schema: z.ZodType): string {
   return 'sample'.padEnd(Math.max(min, 6), 'x');
 }
 
-/** A value the schema accepts, with every required field filled and optional ones left out. */
+/**
+ * A value for the schema: every required field filled and optional ones left out, or, when that
+ * does not parse (a refinement ties fields together), every optional field filled too.
+ */
 export function sampleOf(schema: z.ZodType): unknown {
-  if (isOptional(schema)) return undefined;
+  const minimal = sampleWith(schema, false);
+  return schema.safeParse(minimal).success ? minimal : sampleWith(schema, true);
+}
+
+function sampleWith(schema: z.ZodType, fillOptional: boolean): unknown {
+  if (isOptional(schema) && !fillOptional) return undefined;
   const inner = unwrap(schema);
   const def = defOf(inner);
   switch (def.type) {
@@ -81,18 +89,18 @@ export function sampleOf(schema: z.ZodType): unknown {
     case 'literal': return def.values?.[0];
     case 'array': {
       const min = check(def, 'min_length') ?? 0;
-      return Array.from({ length: min }, () => sampleOf(def.element as z.ZodType));
+      return Array.from({ length: min }, () => sampleWith(def.element as z.ZodType, fillOptional));
     }
     case 'object': {
       const out: Record<string, unknown> = {};
       for (const [key, field] of Object.entries(def.shape ?? {})) {
-        const value = sampleOf(field);
+        const value = sampleWith(field, fillOptional);
         if (value !== undefined) out[key] = value;
       }
       return out;
     }
-    case 'union': return sampleOf((def.options ?? [])[0] as z.ZodType);
-    case 'tuple': return (def.items ?? []).map((item) => sampleOf(item));
+    case 'union': return sampleWith((def.options ?? [])[0] as z.ZodType, fillOptional);
+    case 'tuple': return (def.items ?? []).map((item) => sampleWith(item, fillOptional));
     case 'record': return {};
     case 'undefined': case 'void': return undefined;
     case 'null': return null;
