@@ -18,10 +18,18 @@ const origin = 'http://localhost:3000';
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildServer({ ...defaultApiConfig, publicUrl: origin, logLevel: 'silent' }, { database: db.app, services });
+  app = await buildServer(
+    { ...defaultApiConfig, publicUrl: origin, logLevel: 'silent' },
+    { database: db.app, services },
+  );
   await app.register(ssoPlugin, {
-    database: db.app, services, publicUrl: origin, cookieName: sessionCookieName(origin), sessionSecret: generateKeyringSpec(1),
-    platformProviders: [], outbound: { mode: 'development' },
+    database: db.app,
+    services,
+    publicUrl: origin,
+    cookieName: sessionCookieName(origin),
+    sessionSecret: generateKeyringSpec(1),
+    platformProviders: [],
+    outbound: { mode: 'development' },
   });
 });
 afterAll(async () => app.close());
@@ -31,30 +39,59 @@ const signIn = (email: string) => ({ tenantSlug: 'acme', email, password: 'x'.re
 
 test('a NUL or a lone surrogate in a tRPC input answers 400 invalid_input naming the field, never 500', async () => {
   for (const email of ['a\u0000@example.com', 'a\uD800@example.com']) {
-    const res = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: json, payload: JSON.stringify(signIn(email)) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/trpc/auth.signIn',
+      headers: json,
+      payload: JSON.stringify(signIn(email)),
+    });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ error: { data: { code: 'BAD_REQUEST', reason: 'invalid_input', field: 'email' } } });
+    expect(res.json()).toMatchObject({
+      error: { data: { code: 'BAD_REQUEST', reason: 'invalid_input', field: 'email' } },
+    });
   }
   // The raw JSON text, as a client that escapes nothing would send it.
   const raw = '{"tenantSlug":"acme\\u0000","email":"a@example.com","password":"xxxxxxxxxxxx"}';
-  const rawRes = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: json, payload: raw });
-  expect(rawRes.json()).toMatchObject({ error: { data: { reason: 'invalid_input', field: 'tenantSlug' } } });
+  const rawRes = await app.inject({
+    method: 'POST',
+    url: '/trpc/auth.signIn',
+    headers: json,
+    payload: raw,
+  });
+  expect(rawRes.json()).toMatchObject({
+    error: { data: { reason: 'invalid_input', field: 'tenantSlug' } },
+  });
   // A query's input travels in the URL.
-  const query = await app.inject({ url: `/trpc/tenant.sso.signInOptions?input=${encodeURIComponent(JSON.stringify({ tenantSlug: 'a\u0000' }))}` });
+  const query = await app.inject({
+    url: `/trpc/tenant.sso.signInOptions?input=${encodeURIComponent(JSON.stringify({ tenantSlug: 'a\u0000' }))}`,
+  });
   expect(query.statusCode).toBe(400);
-  expect(query.json()).toMatchObject({ error: { data: { reason: 'invalid_input', field: 'tenantSlug' } } });
+  expect(query.json()).toMatchObject({
+    error: { data: { reason: 'invalid_input', field: 'tenantSlug' } },
+  });
   // In a batch each call is refused on its own, and the valid one still runs.
-  const batch = await app.inject({ method: 'POST', url: '/trpc/auth.passwordStrength,auth.passwordStrength?batch=1', headers: json, payload: JSON.stringify({ 0: { password: 'p\u0000ss' }, 1: { password: 'fine-password-123' } }) });
+  const batch = await app.inject({
+    method: 'POST',
+    url: '/trpc/auth.passwordStrength,auth.passwordStrength?batch=1',
+    headers: json,
+    payload: JSON.stringify({ 0: { password: 'p\u0000ss' }, 1: { password: 'fine-password-123' } }),
+  });
   expect(batch.statusCode).toBeLessThan(500);
-  const [first, second] = batch.json<[{ error?: { data: { reason: string } } }, { result?: unknown }]>();
+  const [first, second] =
+    batch.json<[{ error?: { data: { reason: string } } }, { result?: unknown }]>();
   expect(first.error?.data.reason).toBe('invalid_input');
   expect(second.result).toBeDefined();
 });
 
 test('the plain HTTP routes refuse %00 in paths and query strings without a 5xx', async () => {
   const urls = [
-    '/auth/sso/acme%00/start', '/auth/sso/acme/start?provider=tenant%00', '/auth/callback/tenant-acme%00?code=a%00&state=b%00',
-    '/privacy/downloads/abc%00def', '/audit/export?format=jsonl%00', '/audit/export?afterSeq=1%00', '/healthz?x=%00',
+    '/auth/sso/acme%00/start',
+    '/auth/sso/acme/start?provider=tenant%00',
+    '/auth/callback/tenant-acme%00?code=a%00&state=b%00',
+    '/privacy/downloads/abc%00def',
+    '/audit/export?format=jsonl%00',
+    '/audit/export?afterSeq=1%00',
+    '/healthz?x=%00',
   ];
   const statuses: Record<string, number> = {};
   for (const url of urls) statuses[url] = (await app.inject({ url })).statusCode;

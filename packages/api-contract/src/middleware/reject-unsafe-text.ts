@@ -28,7 +28,8 @@ export function findUnsafeText(input: unknown): UnsafeTextFinding | null {
   const visit = (value: unknown, depth: number): UnsafeTextFinding | null => {
     nodes += 1;
     if (nodes > MAX_NODES || depth > MAX_DEPTH) return { kind: 'too_large', path: render(path) };
-    if (typeof value === 'string') return UNSAFE.test(value) ? { kind: 'unsafe_text', path: render(path) } : null;
+    if (typeof value === 'string')
+      return UNSAFE.test(value) ? { kind: 'unsafe_text', path: render(path) } : null;
     if (typeof value !== 'object' || value === null) return null;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i += 1) {
@@ -53,7 +54,9 @@ export function findUnsafeText(input: unknown): UnsafeTextFinding | null {
 
 /** Dotted path as zod's fieldErrors name it (`_` for the input itself); long keys are cut. */
 function render(path: readonly string[]): string {
-  return path.length === 0 ? '_' : path.map((segment) => segment.slice(0, MAX_PATH_SEGMENT)).join('.');
+  return path.length === 0
+    ? '_'
+    : path.map((segment) => segment.slice(0, MAX_PATH_SEGMENT)).join('.');
 }
 
 const DETAIL: Record<UnsafeTextFinding['kind'], string> = {
@@ -65,5 +68,6 @@ const DETAIL: Record<UnsafeTextFinding['kind'], string> = {
 /** Throws `invalid_input` naming the offending field when the raw input holds unsafe text. */
 export function rejectUnsafeText(input: unknown): void {
   const found = findUnsafeText(input);
-  if (found) throw new AuthError('invalid_input', { field: found.path, detail: DETAIL[found.kind] });
+  if (found)
+    throw new AuthError('invalid_input', { field: found.path, detail: DETAIL[found.kind] });
 }

@@ -28,11 +28,29 @@ interface Def {
   shape?: Record<string, z.ZodType>;
   items?: z.ZodType[];
   getter?: () => z.ZodType;
-  checks?: { _zod: { def: { check: string; format?: string; minimum?: number; value?: number; inclusive?: boolean } } }[];
+  checks?: {
+    _zod: {
+      def: {
+        check: string;
+        format?: string;
+        minimum?: number;
+        value?: number;
+        inclusive?: boolean;
+      };
+    };
+  }[];
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
+const WRAPPERS = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'catch',
+  'nonoptional',
+]);
 
 function unwrap(schema: z.ZodType): z.ZodType {
   const def = defOf(schema);
@@ -55,11 +73,17 @@ function sampleString(schema: z.ZodType): string {
   const def = defOf(schema);
   const format = (schema as { format?: string | null }).format ?? undefined;
   switch (format) {
-    case 'uuid': case 'guid': return randomUUID();
-    case 'email': return `sample-${randomUUID().slice(0, 8)}@example.com`;
-    case 'datetime': return new Date('2026-03-01T12:00:00Z').toISOString();
-    case 'url': return 'https://example.com/sample';
-    default: break;
+    case 'uuid':
+    case 'guid':
+      return randomUUID();
+    case 'email':
+      return `sample-${randomUUID().slice(0, 8)}@example.com`;
+    case 'datetime':
+      return new Date('2026-03-01T12:00:00Z').toISOString();
+    case 'url':
+      return 'https://example.com/sample';
+    default:
+      break;
   }
   const min = check(def, 'min_length') ?? 1;
   return 'sample'.padEnd(Math.max(min, 6), 'x');
@@ -79,14 +103,19 @@ function sampleWith(schema: z.ZodType, fillOptional: boolean): unknown {
   const inner = unwrap(schema);
   const def = defOf(inner);
   switch (def.type) {
-    case 'string': return sampleString(inner);
-    case 'number': case 'int': {
+    case 'string':
+      return sampleString(inner);
+    case 'number':
+    case 'int': {
       const min = check(def, 'greater_than') ?? 1;
       return Math.max(1, Math.ceil(min));
     }
-    case 'boolean': return false;
-    case 'enum': return Object.values(def.entries ?? {})[0];
-    case 'literal': return def.values?.[0];
+    case 'boolean':
+      return false;
+    case 'enum':
+      return Object.values(def.entries ?? {})[0];
+    case 'literal':
+      return def.values?.[0];
     case 'array': {
       const min = check(def, 'min_length') ?? 0;
       return Array.from({ length: min }, () => sampleWith(def.element as z.ZodType, fillOptional));
@@ -99,13 +128,22 @@ function sampleWith(schema: z.ZodType, fillOptional: boolean): unknown {
       }
       return out;
     }
-    case 'union': return sampleWith((def.options ?? [])[0] as z.ZodType, fillOptional);
-    case 'tuple': return (def.items ?? []).map((item) => sampleWith(item, fillOptional));
-    case 'record': return {};
-    case 'undefined': case 'void': return undefined;
-    case 'null': return null;
-    case 'unknown': case 'any': return 'sample';
-    default: throw new TypeError(`input-samples: unknown zod kind '${def.type}'`);
+    case 'union':
+      return sampleWith((def.options ?? [])[0] as z.ZodType, fillOptional);
+    case 'tuple':
+      return (def.items ?? []).map((item) => sampleWith(item, fillOptional));
+    case 'record':
+      return {};
+    case 'undefined':
+    case 'void':
+      return undefined;
+    case 'null':
+      return null;
+    case 'unknown':
+    case 'any':
+      return 'sample';
+    default:
+      throw new TypeError(`input-samples: unknown zod kind '${def.type}'`);
   }
 }
 
@@ -114,24 +152,43 @@ export function stringLeaves(schema: z.ZodType, path: InputPath = []): StringLea
   const inner = unwrap(schema);
   const def = defOf(inner);
   switch (def.type) {
-    case 'string': return [{ path, format: (inner as { format?: string | null }).format ?? undefined, schema }];
-    case 'enum': case 'literal': {
+    case 'string':
+      return [{ path, format: (inner as { format?: string | null }).format ?? undefined, schema }];
+    case 'enum':
+    case 'literal': {
       const values = def.type === 'enum' ? Object.values(def.entries ?? {}) : (def.values ?? []);
       return values.some((v) => typeof v === 'string') ? [{ path, format: undefined, schema }] : [];
     }
-    case 'array': return stringLeaves(def.element as z.ZodType, [...path, 0]);
-    case 'object': return Object.entries(def.shape ?? {}).flatMap(([key, field]) => stringLeaves(field, [...path, key]));
+    case 'array':
+      return stringLeaves(def.element as z.ZodType, [...path, 0]);
+    case 'object':
+      return Object.entries(def.shape ?? {}).flatMap(([key, field]) =>
+        stringLeaves(field, [...path, key]),
+      );
     case 'union': {
       const seen = new Set<string>();
-      return (def.options ?? []).flatMap((option) => stringLeaves(option, path)).filter((leaf) => {
-        const key = leaf.path.join('.');
-        return seen.has(key) ? false : (seen.add(key), true);
-      });
+      return (def.options ?? [])
+        .flatMap((option) => stringLeaves(option, path))
+        .filter((leaf) => {
+          const key = leaf.path.join('.');
+          return seen.has(key) ? false : (seen.add(key), true);
+        });
     }
-    case 'tuple': return (def.items ?? []).flatMap((item, i) => stringLeaves(item, [...path, i]));
-    case 'unknown': case 'any': return [{ path, format: undefined, schema }];
-    case 'number': case 'int': case 'boolean': case 'null': case 'undefined': case 'void': case 'record': return [];
-    default: throw new TypeError(`input-samples: unknown zod kind '${def.type}' at ${path.join('.')}`);
+    case 'tuple':
+      return (def.items ?? []).flatMap((item, i) => stringLeaves(item, [...path, i]));
+    case 'unknown':
+    case 'any':
+      return [{ path, format: undefined, schema }];
+    case 'number':
+    case 'int':
+    case 'boolean':
+    case 'null':
+    case 'undefined':
+    case 'void':
+    case 'record':
+      return [];
+    default:
+      throw new TypeError(`input-samples: unknown zod kind '${def.type}' at ${path.join('.')}`);
   }
 }
 
@@ -139,25 +196,42 @@ export function stringLeaves(schema: z.ZodType, path: InputPath = []): StringLea
  * A copy of `base` with `value` written at `path`, creating the objects and arrays on the way
  * (an optional parent absent from the sample is filled from the schema first).
  */
-export function withValueAt(schema: z.ZodType, base: unknown, path: InputPath, value: unknown): unknown {
+export function withValueAt(
+  schema: z.ZodType,
+  base: unknown,
+  path: InputPath,
+  value: unknown,
+): unknown {
   if (path.length === 0) return value;
   const inner = unwrap(schema);
   const def = defOf(inner);
   const [head, ...rest] = path;
   if (def.type === 'array' && typeof head === 'number') {
-    const items = Array.isArray(base) && base.length > 0 ? [...(base as unknown[])] : [sampleOf(unwrap(def.element as z.ZodType))];
+    const items =
+      Array.isArray(base) && base.length > 0
+        ? [...(base as unknown[])]
+        : [sampleOf(unwrap(def.element as z.ZodType))];
     items[0] = withValueAt(def.element as z.ZodType, items[0], rest, value);
     return items;
   }
   if (def.type === 'union') {
-    const option = (def.options ?? []).find((o) => stringLeaves(o).some((leaf) => leaf.path.join('.') === path.join('.'))) ?? def.options?.[0];
-    const start = base !== undefined && option === def.options?.[0] ? base : sampleOf(unwrap(option as z.ZodType));
+    const option =
+      (def.options ?? []).find((o) =>
+        stringLeaves(o).some((leaf) => leaf.path.join('.') === path.join('.')),
+      ) ?? def.options?.[0];
+    const start =
+      base !== undefined && option === def.options?.[0]
+        ? base
+        : sampleOf(unwrap(option as z.ZodType));
     return withValueAt(option as z.ZodType, start, path, value);
   }
   if (def.type === 'object' && typeof head === 'string') {
     const field = def.shape?.[head];
     if (!field) throw new TypeError(`input-samples: no field ${head}`);
-    const object = typeof base === 'object' && base !== null ? { ...(base as Record<string, unknown>) } : (sampleOf(inner) as Record<string, unknown>);
+    const object =
+      typeof base === 'object' && base !== null
+        ? { ...(base as Record<string, unknown>) }
+        : (sampleOf(inner) as Record<string, unknown>);
     const current = object[head] ?? (rest.length > 0 ? sampleOf(unwrap(field)) : undefined);
     object[head] = withValueAt(field, current, rest, value);
     return object;
