@@ -27,6 +27,10 @@ const wireByCode = {
   token_invalid: ['BAD_REQUEST', 'This link is invalid or has expired.'],
   last_owner: ['PRECONDITION_FAILED', 'A tenant must keep at least one owner.'],
   api_key_not_found: ['NOT_FOUND', 'API key not found.'],
+  api_key_already_rotated: [
+    'CONFLICT',
+    'This API key was already rotated. Rotate its newest successor instead.',
+  ],
   api_key_invalid: ['UNAUTHORIZED', 'Invalid API key.'],
   api_key_forbidden: ['FORBIDDEN', 'This API key may not do this.'],
   api_key_rate_limited: ['TOO_MANY_REQUESTS', 'Rate limit exceeded for this API key.'],

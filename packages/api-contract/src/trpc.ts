@@ -6,6 +6,7 @@ import { AuthError } from '@tessera/auth';
 import { enforceLimit } from '@tessera/auth/accounts';
 import type { Context, Principal, Role } from './context.js';
 import { toWireError, type WireErrorData } from './errors.js';
+import { rejectUnsafeText } from './middleware/reject-unsafe-text.js';
 
 /** Who may call a procedure, declared as data (STYLE convention 7); `authorize` enforces it. */
 export type Access =
@@ -91,6 +92,15 @@ const limitCalls = t.middleware(async ({ ctx, next }) => {
   return next();
 });
 
+/**
+ * Refuses NUL and unpaired surrogates anywhere in the raw input (strings and property names),
+ * before zod and before any database work (middleware/reject-unsafe-text.ts).
+ */
+const refuseUnsafeText = t.middleware(async ({ getRawInput, next }) => {
+  rejectUnsafeText(await getRawInput());
+  return next();
+});
+
 /** One `trpc <path>` span per call (a no-op without an OpenTelemetry SDK); transactions nest under it. */
 const traceCalls = t.middleware(({ path, type, next }) =>
   traceProcedure(path, type, async (span) => {
@@ -100,7 +110,7 @@ const traceCalls = t.middleware(({ path, type, next }) =>
   }),
 );
 
-export const publicProcedure = t.procedure.use(traceCalls).use(mapErrors).use(limitCalls).use(authorize);
+export const publicProcedure = t.procedure.use(traceCalls).use(mapErrors).use(limitCalls).use(refuseUnsafeText).use(authorize);
 
 /** A signed-in principal (session or API key); `ctx.withTenant` is bound to its tenant. */
 export const tenantProcedure = publicProcedure.use(({ ctx, next }) => {

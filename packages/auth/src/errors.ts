@@ -20,6 +20,7 @@ export type AuthErrorCode =
   | 'token_invalid'
   | 'last_owner'
   | 'api_key_not_found'
+  | 'api_key_already_rotated' // a key rotates once; its successor carries the quota on
   | 'api_key_invalid'
   | 'api_key_forbidden'
   | 'api_key_rate_limited'

@@ -50,6 +50,7 @@ describe('as a signed-in owner', () => {
     expect(JSON.stringify(listed)).not.toContain(created.key.slice(12));
     const rotated = await as(user).rotate({ id: created.apiKey.id, graceSeconds: 60 });
     expect(rotated.apiKey.rotatedFromId).toBe(created.apiKey.id);
+    await expect(as(user).rotate({ id: created.apiKey.id, graceSeconds: 60 })).rejects.toMatchObject({ code: 'CONFLICT', cause: { code: 'api_key_already_rotated', field: 'id' } });
     expect(await as(user).revoke({ id: rotated.apiKey.id })).toEqual({ ok: true });
     await expect(as(user).revoke({ id: rotated.apiKey.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await auditRows(user.tenantId)).toEqual(['api_key.created', 'api_key.rotated', 'api_key.revoked'].map((action) => ({ action, actor_type: 'user', actor_id: user.userId })));

@@ -20,6 +20,40 @@ describe('address classification', () => {
   });
 });
 
+describe('IPv6 forms that carry an IPv4 address', () => {
+  // IPv4-compatible (::a.b.c.d, deprecated by RFC 4291 §2.5.5.1) and IPv4-mapped (::ffff:a.b.c.d)
+  // addresses are judged as the IPv4 address they carry; WHATWG URL parsing turns [::10.0.0.1]
+  // into [::a00:1], so both spellings must land on the same verdict.
+  test.each([
+    ['::a00:1', 'forbidden'], ['::10.0.0.1', 'forbidden'], ['0:0:0:0:0:0:a00:1', 'forbidden'],
+    ['::a9fe:a9fe', 'forbidden'], ['::c0a8:101', 'forbidden'], ['::6440:1', 'forbidden'],
+    ['::127.0.0.1', 'loopback'], ['::7f00:1', 'loopback'], ['::ffff:7f00:1', 'loopback'],
+    ['::ffff:a00:1', 'forbidden'], ['::ffff:169.254.169.254', 'forbidden'],
+    ['::808:808', 'public'], ['::8.8.8.8', 'public'], ['::ffff:8.8.8.8', 'public'],
+    // Transition ranges stay refused whatever they embed (NAT64 RFC 6052/8215, 6to4, Teredo).
+    ['64:ff9b::a00:1', 'forbidden'], ['64:ff9b::10.0.0.1', 'forbidden'], ['64:ff9b::7f00:1', 'forbidden'],
+    ['64:ff9b:1::a00:1', 'forbidden'], ['2002:a00:1::1', 'forbidden'], ['2002:7f00:1::1', 'forbidden'],
+    ['2001:0:a00:1::1', 'forbidden'], ['::ffff:0:a00:1', 'forbidden'],
+    // Genuinely public IPv6 stays public.
+    ['2606:4700:4700::1111', 'public'], ['2001:4860:4860::8888', 'public'], ['2a00:1450:4001:80b::200e', 'public'],
+  ])('%s is %s', (address, verdict) => {
+    expect(classifyAddress(address)).toBe(verdict);
+  });
+
+  test('a URL or a DNS answer spelling a private IPv4 address as IPv4-compatible IPv6 is refused', async () => {
+    const warned: string[] = [];
+    const dev: OutboundPolicy = { mode: 'development', onLoopback: (host) => warned.push(host) };
+    for (const raw of ['http://[::a00:1]/', 'http://[::10.0.0.1]/', 'http://[::a9fe:a9fe]/latest/meta-data']) {
+      await expect(checkOutboundUrl(raw, dev, 'url'), raw).rejects.toMatchObject({ code: 'invalid_input', field: 'url' });
+    }
+    await expect(checkOutboundUrl('https://[::a00:1]/', production, 'url')).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(checkOutboundUrl('https://[::7f00:1]/', production, 'url')).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(checkOutboundUrl('https://hook.example.com', production, 'url', resolvesTo('::a00:1'))).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(checkOutboundUrl('http://[::127.0.0.1]:9000/', dev, 'url')).resolves.toBeInstanceOf(URL);
+    expect(warned).toEqual(['::7f00:1']);
+  });
+});
+
 describe('the outbound URL rule for issuers', () => {
   test('production accepts only https, without credentials, query or fragment', () => {
     expect(parseOutboundUrl('https://login.example.com/tenant/v2.0', production).href).toBe('https://login.example.com/tenant/v2.0');

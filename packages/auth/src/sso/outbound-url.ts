@@ -25,14 +25,27 @@ export interface OutboundPolicy {
 
 export type AddressVerdict = 'public' | 'loopback' | 'forbidden';
 
-/** Classifies one resolved address; IPv4-mapped IPv6 is judged as the IPv4 address it carries. */
+/**
+ * Classifies one resolved address. IPv4-mapped (`::ffff:a.b.c.d`) and IPv4-compatible
+ * (`::a.b.c.d`, RFC 4291 §2.5.5.1; URL parsing writes `[::10.0.0.1]` as `[::a00:1]`) IPv6 are
+ * judged as the IPv4 address they carry. Other transition ranges (NAT64, 6to4, Teredo) are
+ * refused whatever they embed: they are not unicast to ipaddr.js.
+ */
 export function classifyAddress(address: string): AddressVerdict {
   if (!ipaddr.isValid(address)) return 'forbidden';
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  const range = parsed.range();
+  const range = embeddedIPv4(ipaddr.parse(address)).range();
   if (range === 'loopback') return 'loopback';
   return range === 'unicast' ? 'public' : 'forbidden';
+}
+
+function embeddedIPv4(parsed: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (parsed.kind() === 'ipv4') return parsed;
+  const v6 = parsed as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address();
+  const [a, b, c, d, e, f, g, h] = v6.parts;
+  // ::/96 less `::` and `::1`, which keep their own meaning (unspecified, loopback).
+  const compatible = a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0 && (g !== 0 || (h ?? 0) > 1);
+  return compatible ? ipaddr.fromByteArray(v6.toByteArray().slice(12)) : v6;
 }
 
 export class OutboundUrlError extends Error {

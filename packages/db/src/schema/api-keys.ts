@@ -1,4 +1,5 @@
 import { foreignKey, index, inet, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
@@ -45,6 +46,8 @@ export const apiKeys = pgTable(
     unique('api_keys_tenant_id_id_key').on(t.tenantId, t.id),
     uniqueIndex('api_keys_key_hash_key').on(t.keyHash),
     index('api_keys_tenant_created_idx').on(t.tenantId, t.createdAt),
+    // Quota charges walk a key's successors (migrations/0023).
+    index('api_keys_tenant_rotated_from_idx').on(t.tenantId, t.rotatedFromId).where(sql`rotated_from_id IS NOT NULL`),
     // ON DELETE SET NULL (column) in SQL: only the named column is cleared, never tenant_id.
     foreignKey({ name: 'api_keys_created_by_fk', columns: [t.tenantId, t.createdBy], foreignColumns: [users.tenantId, users.id] }),
     foreignKey({ name: 'api_keys_created_by_key_fk', columns: [t.tenantId, t.createdByKeyId], foreignColumns: [t.tenantId, t.id] as [AnyPgColumn, AnyPgColumn] }),
