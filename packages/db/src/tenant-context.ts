@@ -88,8 +88,12 @@ async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantI
     // Not awaited: on a pipelining connection they travel with the callback's first statement.
     // Should either fail, that statement runs in an aborted transaction or with no tenant set
     // (RLS then shows and accepts nothing), and the await below rolls back.
-    const opened = Promise.all([client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'), client.query(SET_TENANT, [tenantId])]);
+    const begin = options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+    const opened = client.pipeline
+      ? Promise.all([client.query(begin), client.query(SET_TENANT, [tenantId])])
+      : client.query(begin).then(() => client.query(SET_TENANT, [tenantId])); // node-postgres queues only pipelining clients
     opened.catch(() => undefined); // observed by the await below
+    if (!client.pipeline) await opened;
     const tx = tenantTxOn(client, tenantId);
     const result = await fn(tx);
     await opened;
