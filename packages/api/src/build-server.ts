@@ -71,7 +71,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
       listen: deps.metrics.port ? { port: deps.metrics.port } : undefined,
       procedures: Object.keys(appRouter._def.procedures),
       pools: { app: deps.database.pool },
-      auditCheckpointAgeSeconds: () => auditUnanchoredAgeSeconds(deps.database, (deps.now ?? ((): Date => new Date()))()),
+      auditCheckpointAgeSeconds: () => auditUnanchoredAgeSeconds(deps.database),
     });
   }
   const https = new URL(config.publicUrl).protocol === 'https:';
@@ -109,7 +109,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(csrfPlugin, { trustedOrigins: trusted, prefix: '/trpc' });
   const now = deps.now ?? ((): Date => new Date());
   const cookieName = sessionCookieName(config.publicUrl);
-  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, now), ...(deps.resolvers ?? [])] });
+  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName), ...(deps.resolvers ?? [])] });
   const verifier = createApiKeyVerifier({
     pool: deps.database.pool,
     peppers: deps.services.apiKeys.peppers,
