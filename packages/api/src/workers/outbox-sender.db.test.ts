@@ -348,16 +348,25 @@ describe('loop', () => {
         if (property === 'query') {
           return (...args: Parameters<typeof target.query>) => {
             listings += 1;
-            return listings === 1 ? Promise.reject(new Error('database unavailable')) : target.query(...args);
+            return listings === 1
+              ? Promise.reject(new Error('database unavailable'))
+              : target.query(...args);
           };
         }
         const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
       },
     });
     const transport = recordingTransport();
     const logger = recordingLogger();
-    const outbox = sender({ transport, logger, database: { ...db.app, pool }, now: () => new Date() });
+    const outbox = sender({
+      transport,
+      logger,
+      database: { ...db.app, pool },
+      now: () => new Date(),
+    });
 
     outbox.start(5);
     expect(() => outbox.start(5)).toThrow(TypeError);
