@@ -74,7 +74,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
       listen: deps.metrics.port ? { port: deps.metrics.port } : undefined,
       procedures: Object.keys(appRouter._def.procedures),
       pools: { app: deps.database.pool },
-      auditCheckpointAgeSeconds: () => auditUnanchoredAgeSeconds(deps.database, (deps.now ?? ((): Date => new Date()))()),
+      auditCheckpointAgeSeconds: () => auditUnanchoredAgeSeconds(deps.database),
     });
   }
   const https = new URL(config.publicUrl).protocol === 'https:';
@@ -113,7 +113,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(csrfPlugin, { trustedOrigins: trusted });
   const now = deps.now ?? ((): Date => new Date());
   const cookieName = sessionCookieName(config.publicUrl);
-  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, now), ...(deps.resolvers ?? [])] });
+  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName), ...(deps.resolvers ?? [])] });
   await app.register(noStorePlugin);
   const verifier = createApiKeyVerifier({
     pool: deps.database.pool,

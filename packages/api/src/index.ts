@@ -10,7 +10,7 @@ export { createRateLimiter, importLegacyUsers, type LegacyUser } from '@tessera/
 export { consolePlugin, type ConsoleOptions } from './plugins/console.js';
 export { auditExportPlugin, type AuditExportPluginOptions } from './routes/audit-export.js';
 export {
-  auditExportChunks, auditPublicKeyOf, recordAuditEvent, runAuditRetention, signAuditCheckpoint,
+  auditExportChunks, auditPublicKeyOf, recordAuditEvent, runAuditRetention, setAuditRetention, signAuditCheckpoint,
   signDueAuditCheckpoints, verifyAuditChain, type AuditEventInput, type AuditExportFormat,
 } from '@tessera/auth/audit';
 export { parsePlatformProviders, PlatformProviderConfigError, reencryptSsoSecrets, type PlatformProvider } from '@tessera/auth/sso';

@@ -65,12 +65,15 @@ export interface QuotaDecision {
   retryAfterSeconds: number | null;
 }
 
-/** Takes `cost` uses from a live key's quota atomically; null when no live key has that hash. */
-export async function consumeApiKeyQuota(pool: Queryable, keyHash: Buffer, cost: number, now: Date): Promise<QuotaDecision | null> {
+/**
+ * Takes `cost` uses from a live key's quota atomically (refills are due by the database clock);
+ * null when no live key has that hash.
+ */
+export async function consumeApiKeyQuota(pool: Queryable, keyHash: Buffer, cost: number): Promise<QuotaDecision | null> {
   const { rows } = await pool.query<{ allowed: boolean; remaining: number; retry_after_seconds: number | null }>({
     name: 'tessera_consume_api_key_quota',
-    text: 'SELECT * FROM public.consume_api_key_quota($1, $2, $3)',
-    values: [keyHash, cost, now],
+    text: 'SELECT * FROM public.consume_api_key_quota($1, $2)',
+    values: [keyHash, cost],
   });
   const row = rows[0];
   return row ? { allowed: row.allowed, remaining: row.remaining, retryAfterSeconds: row.retry_after_seconds } : null;
@@ -78,16 +81,18 @@ export async function consumeApiKeyQuota(pool: Queryable, keyHash: Buffer, cost:
 
 export interface ApiKeyUse {
   keyHash: Buffer;
-  usedAt: Date;
   ip: string | null;
 }
 
-/** Records last use (at most once a minute per key, enforced in SQL); returns the rows written. */
+/**
+ * Records last use, stamped with the database clock at the write (at most once a minute per key,
+ * enforced in SQL); returns the rows written.
+ */
 export async function touchApiKeys(pool: Queryable, uses: readonly ApiKeyUse[]): Promise<number> {
   if (uses.length === 0) return 0;
   const { rows } = await pool.query<{ touched: number }>(
-    'SELECT public.touch_api_keys($1::bytea[], $2::timestamptz[], $3::inet[]) AS touched',
-    [uses.map((u) => u.keyHash), uses.map((u) => u.usedAt), uses.map((u) => u.ip)],
+    'SELECT public.touch_api_keys($1::bytea[], $2::inet[]) AS touched',
+    [uses.map((u) => u.keyHash), uses.map((u) => u.ip)],
   );
   return rows[0]?.touched ?? 0;
 }

@@ -25,12 +25,15 @@ export interface ResolvedSession {
   expiresAt: Date;
 }
 
-/** Resolves a session cookie's hash (revocation, disabled user and timeouts applied in SQL). */
-export async function resolveSession(pool: pg.Pool, tokenHash: Buffer, now: Date): Promise<ResolvedSession | null> {
+/**
+ * Resolves a session cookie's hash (revocation, disabled user, timeouts and the tenant's current
+ * MFA requirement applied in SQL, on the database clock).
+ */
+export async function resolveSession(pool: pg.Pool, tokenHash: Buffer): Promise<ResolvedSession | null> {
   const { rows } = await pool.query<{
     tenant_id: string; session_id: string; user_id: string; role: ResolvedSession['role']; aal: number;
     mfa_verified_at: Date | null; mfa_enabled?: boolean; enrollment_only: boolean; expires_at: Date;
-  }>('SELECT * FROM public.resolve_session($1, $2)', [tokenHash, now]);
+  }>('SELECT * FROM public.resolve_session($1)', [tokenHash]);
   const row = rows[0];
   if (!row) return null;
   return {
@@ -53,9 +56,9 @@ export async function lookupUserToken(pool: pg.Pool, kind: UserTokenKind, tokenH
   return row ? { tenantId: row.tenant_id, tokenId: row.token_id } : null;
 }
 
-/** Cross-tenant worker listing: (tenant_id, id) of outbox mail due for delivery. */
-export async function listDueOutbox(pool: pg.Pool, now: Date, limit: number): Promise<{ tenantId: string; id: string }[]> {
-  const { rows } = await pool.query<{ tenant_id: string; id: string }>('SELECT * FROM public.list_due_outbox($1, $2)', [now, limit]);
+/** Cross-tenant worker listing: (tenant_id, id) of outbox mail due for delivery (database clock). */
+export async function listDueOutbox(pool: pg.Pool, limit: number): Promise<{ tenantId: string; id: string }[]> {
+  const { rows } = await pool.query<{ tenant_id: string; id: string }>('SELECT * FROM public.list_due_outbox($1)', [limit]);
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
 }
 

@@ -26,24 +26,27 @@ export async function lookupPrivacyDownload(pool: Queryable, tokenHash: Buffer):
   return (await refs(pool, 'SELECT tenant_id, id FROM public.lookup_privacy_download($1)', [tokenHash]))[0] ?? null;
 }
 
-/** Pending requests of one type, and processing ones untouched since `staleBefore`, oldest first (max 1000). */
-export function listDuePrivacyRequests(pool: Queryable, type: PrivacyRequestType, staleBefore: Date, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_requests_due($1, $2, $3)', [type, staleBefore, limit]);
+// Every listing below is measured on the database clock (DESIGN "Decisions"): a caller chooses
+// durations, never the time itself.
+
+/** Pending requests of one type, and processing ones untouched for `staleSeconds`, oldest first (max 1000). */
+export function listDuePrivacyRequests(pool: Queryable, type: PrivacyRequestType, staleSeconds: number, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_requests_due($1, $2, $3)', [type, Math.ceil(staleSeconds), limit]);
 }
 
-/** Requests whose export file expired at or before `now` and still has chunks. */
-export function listExpiredPrivacyExports(pool: Queryable, now: Date, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_exports_expired($1, $2)', [now, limit]);
+/** Requests whose export file has expired and still has chunks. */
+export function listExpiredPrivacyExports(pool: Queryable, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_exports_expired($1)', [limit]);
 }
 
-/** Download links that expired at or before `now`. */
-export function listExpiredPrivacyDownloadTokens(pool: Queryable, now: Date, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_download_tokens_expired($1, $2)', [now, limit]);
+/** Download links that have expired. */
+export function listExpiredPrivacyDownloadTokens(pool: Queryable, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_download_tokens_expired($1)', [limit]);
 }
 
-/** Open requests due at or before `dueBefore` whose compliance reminder has not gone out yet. */
-export function listPrivacyRemindersDue(pool: Queryable, dueBefore: Date, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_reminders_due($1, $2)', [dueBefore, limit]);
+/** Open requests due within `withinSeconds` (at most 30 days) whose compliance reminder has not gone out yet. */
+export function listPrivacyRemindersDue(pool: Queryable, withinSeconds: number, limit: number): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_reminders_due($1, $2)', [Math.floor(withinSeconds), limit]);
 }
 
 /** Every erasure on record as (tenant, request id), oldest first: replayed after a restore. */

@@ -1,14 +1,18 @@
 /**
  * `node apps/server/dist/cli/audit.js <command>`: the audit log from an operator's shell
- * (docs/audit-log.md). Runs as the runtime role (APP_DATABASE_URL), so RLS applies; <tenant> is a
- * slug or a tenant id.
+ * (docs/audit-log.md). Reads run as the runtime role (APP_DATABASE_URL), so RLS applies; setting
+ * retention and pruning also need the owner role (DATABASE_URL), the only role the database lets
+ * anchor a prune or delete history. <tenant> is a slug or a tenant id.
  *
  *   verify <tenant> [--public-key B64]...  chain, checkpoints and (with AUDIT_SIGNING_KEY's public key
  *                                          and any extra keys) their signatures; exit 1 when invalid
  *   export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE]
  *                                          streams the log; audited as audit.log.exported
  *   checkpoint <tenant> | --all            signs the chain head(s) now with AUDIT_SIGNING_KEY
- *   retention --archive-dir DIR            archives, then prunes, every tenant past its retention
+ *   set-retention <tenant> <days|none>     retention in days (365..36500; none keeps everything),
+ *                                          as the owner; audited as audit.retention.updated
+ *   retention --archive-dir DIR            archives, then prunes (as the owner), every tenant past
+ *                                          its retention
  */
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -20,6 +24,7 @@ import {
   auditPublicKeyOf,
   recordAuditEvent,
   runAuditRetention,
+  setAuditRetention,
   signAuditCheckpoint,
   signDueAuditCheckpoints,
   verifyAuditChain,
@@ -37,7 +42,7 @@ import { ConfigError, loadConfigFromProcess, type Config } from '../config.js';
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USAGE =
-  'usage: audit verify <tenant> [--public-key B64] | export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE] | checkpoint <tenant>|--all | retention --archive-dir DIR';
+  'usage: audit verify <tenant> [--public-key B64] | export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE] | checkpoint <tenant>|--all | set-retention <tenant> <days|none> | retention --archive-dir DIR';
 
 type Options = ReturnType<typeof parseCommandLine>['values'];
 
@@ -176,17 +181,55 @@ async function archiveToFile(
   log(`archived ${tenantId} to ${file}`);
 }
 
-async function retention(database: Database, config: Config, options: Options): Promise<boolean> {
+/** Runs `work` with a short-lived owner connection (DATABASE_URL). */
+async function asOwner<T>(ownerUrl: string, work: (owner: Database) => Promise<T>): Promise<T> {
+  const owner = createDatabase(ownerUrl, {
+    max: 1,
+    applicationName: 'tessera-audit-cli-owner',
+  });
+  try {
+    return await work(owner);
+  } finally {
+    await owner.close();
+  }
+}
+
+async function setRetention(
+  database: Database,
+  ownerUrl: string,
+  tenantRef: string | undefined,
+  value: string | undefined,
+): Promise<void> {
+  const tenantId = await resolveTenant(database, tenantRef);
+  if (value === undefined || !/^(none|\d{1,6})$/.test(value)) throw new Error(USAGE);
+  const days = value === 'none' ? null : Number(value);
+  await asOwner(ownerUrl, (owner) =>
+    withTenant(owner, tenantId, (tx) => setAuditRetention(tx, { type: 'system', id: null }, days)),
+  );
+  log(`retention of ${tenantId}: ${days === null ? 'keep everything' : `${days} days`}`);
+}
+
+async function retention(
+  database: Database,
+  ownerUrl: string,
+  config: Config,
+  options: Options,
+): Promise<boolean> {
   const dir = options['archive-dir'];
   if (!dir)
     throw new Error('retention needs --archive-dir DIR: nothing is pruned without an archive');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const signingKey = signingKeyOf(config);
-  const result = await runAuditRetention(database, {
-    signingKey,
-    publicKey: auditPublicKeyOf(signingKey),
-    archive: (tenantId, chunks) => archiveToFile(dir, tenantId, chunks),
-  });
+  const result = await asOwner(ownerUrl, (owner) =>
+    runAuditRetention(
+      { runtime: database, owner },
+      {
+        signingKey,
+        publicKey: auditPublicKeyOf(signingKey),
+        archive: (tenantId, chunks) => archiveToFile(dir, tenantId, chunks),
+      },
+    ),
+  );
   for (const [tenantId, pruned] of Object.entries(result.pruned))
     log(`pruned ${pruned} row(s) of ${tenantId}`);
   for (const tenantId of result.failedTenantIds)
@@ -196,7 +239,7 @@ async function retention(database: Database, config: Config, options: Options): 
 
 async function run(argv: string[]): Promise<boolean> {
   const { positionals, values } = parseCommandLine(argv);
-  const [command, tenantRef] = positionals;
+  const [command, tenantRef, value] = positionals;
   const config = loadConfigFromProcess();
   if (!config.database)
     throw new ConfigError(
@@ -217,8 +260,11 @@ async function run(argv: string[]): Promise<boolean> {
       case 'checkpoint':
         await checkpoint(database, config, tenantRef, values);
         return true;
+      case 'set-retention':
+        await setRetention(database, config.database.ownerUrl, tenantRef, value);
+        return true;
       case 'retention':
-        return await retention(database, config, values);
+        return await retention(database, config.database.ownerUrl, config, values);
       default:
         throw new Error(USAGE);
     }

@@ -95,7 +95,7 @@ describe('new-device sign-in verification', () => {
     expect(deviceToken).toBeUndefined(); // "remember this device" is ignored: not a second factor
     const session = await callerFor(db.app, sessionToken ?? '', { services: user.services, now: () => at(91) });
     expect((await session.auth.me()).session.aal).toBe(1);
-    const principal = await principalFromToken(db.app, sessionToken ?? '', at(91));
+    const principal = await principalFromToken(db.app, sessionToken ?? '');
     expect(principal?.kind === 'session' ? principal.mfaVerifiedAt : 'not a session').toBeNull();
     const { rows: sessions } = await db.owner.pool.query<{ aal: number; mfa_verified_at: Date | null }>('SELECT aal, mfa_verified_at FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1', [user.user.id]);
     expect(sessions[0]).toEqual({ aal: 1, mfa_verified_at: null });
@@ -115,9 +115,9 @@ describe('new-device sign-in verification', () => {
     const { token: emailSession } = await verify(user, at(90), await challenge(user, at(60)), await lastCode(user));
     // The user then adds an authenticator app from the home session.
     const { secret } = await (await callerFor(db.app, user.token, { services: user.services, now: () => at(100) })).mfa.beginEnrollment();
-    const ctx = createTestContext(db.app, { services: user.services, now: () => at(100), principal: await principalFromToken(db.app, user.token, at(100)) });
+    const ctx = createTestContext(db.app, { services: user.services, now: () => at(100), principal: await principalFromToken(db.app, user.token) });
     await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, at(100)) });
-    const principal = await principalFromToken(db.app, emailSession ?? '', at(110));
+    const principal = await principalFromToken(db.app, emailSession ?? '');
     expect(principal?.kind === 'session' ? { aal: principal.aal, mfaEnabled: principal.mfaEnabled } : null).toEqual({ aal: 1, mfaEnabled: true });
     const caller = await callerFor(db.app, emailSession ?? '', { services: user.services, now: () => at(110) });
     await expect(caller.users.setRole({ userId: user.user.id, role: 'owner' })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } });
@@ -200,7 +200,7 @@ describe('new-device sign-in verification', () => {
   test('a user with an authenticator app gets the normal MFA challenge; e-mail is never offered or mailed', async () => {
     const user = await emailUser();
     const { secret } = await (await callerFor(db.app, user.token, { services: user.services, now: () => T0 })).mfa.beginEnrollment();
-    const ctx = createTestContext(db.app, { services: user.services, now: () => T0, principal: await principalFromToken(db.app, user.token, T0) });
+    const ctx = createTestContext(db.app, { services: user.services, now: () => T0, principal: await principalFromToken(db.app, user.token) });
     await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) });
     const token = await challenge(user, at(60));
     expect(await mails(user, 'sign_in_code')).toHaveLength(0);
@@ -217,7 +217,7 @@ describe('new-device sign-in verification', () => {
     const token = await challenge(user, at(60));
     // The user (on a trusted device) registers a passkey while the code step is open.
     const device = new SoftAuthenticator({ seed: `email-codes-${Date.now()}`, origin: 'http://localhost:3000', rpId: 'localhost' });
-    const me = createCaller(createTestContext(db.app, { services: user.services, now: () => at(61), principal: await principalFromToken(db.app, user.token, at(61)) }));
+    const me = createCaller(createTestContext(db.app, { services: user.services, now: () => at(61), principal: await principalFromToken(db.app, user.token) }));
     await me.passkeys.verifyRegistration({ response: device.register(await me.passkeys.registrationOptions()), name: 'Laptop' });
     const anonymous = createCaller(context(user, at(62)));
     await expect(anonymous.passkeys.authenticationOptions({ challengeToken: token })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });

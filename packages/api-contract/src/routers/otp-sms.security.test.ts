@@ -33,7 +33,7 @@ async function owner(shared?: { services: Services; sent: SmsMessage[] }, allowS
   const { services, sent } = shared ?? smsServices();
   const base = await signUpOwner(db.app, { services, now: () => T0 });
   const { secret } = await (await callerFor(db.app, base.token, { services, now: () => T0 })).mfa.beginEnrollment();
-  const ctx = createTestContext(db.app, { services, now: () => T0, principal: await principalFromToken(db.app, base.token, T0) });
+  const ctx = createTestContext(db.app, { services, now: () => T0, principal: await principalFromToken(db.app, base.token) });
   await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) });
   const aal2Token = ctx.cookies.token ?? '';
   // Enrolling gives no MFA time: step up (next step's code, within the allowed drift) for what follows.

@@ -10,7 +10,8 @@ import { SoftAuthenticator, type Overrides } from './passkeys.soft-authenticator
 
 const db = useTestDatabase();
 const ORIGIN = 'http://localhost:3000';
-const T0 = new Date('2026-11-30T10:00:00Z');
+// Near the real time: sessions are resolved on the database clock (the app's `now` moves in minutes from here).
+const T0 = new Date();
 const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
 let seeds = 0;
 
@@ -22,7 +23,7 @@ interface Enrolled extends SeededOwner {
 async function enrolled(extra: Partial<ConstructorParameters<typeof SoftAuthenticator>[0]> = {}): Promise<Enrolled> {
   const owner = await signUpOwner(db.app, { now: () => T0 });
   const device = new SoftAuthenticator({ seed: `sec-${seeds++}-${Date.now()}`, origin: ORIGIN, rpId: 'localhost', ...extra });
-  const ctx = createTestContext(db.app, { services: owner.services, now: () => T0, principal: await principalFromToken(db.app, owner.token, T0) });
+  const ctx = createTestContext(db.app, { services: owner.services, now: () => T0, principal: await principalFromToken(db.app, owner.token) });
   const options = await createCaller(ctx).passkeys.registrationOptions();
   await createCaller(ctx).passkeys.verifyRegistration({ response: device.register(options), name: 'Laptop' });
   return { ...owner, device, aal2Token: ctx.cookies.token ?? '' };
@@ -77,9 +78,9 @@ describe('challenges', () => {
     const challengeToken = await passwordStep(owner, T0);
     const options = await anon(owner, at(0)).passkeys.authenticationOptions({ challengeToken });
     // The password-step challenge also lives 5 minutes; register-side expiry shows the passkey challenge's own TTL.
-    const ctx = createTestContext(db.app, { services: owner.services, now: () => at(6), principal: await principalFromToken(db.app, owner.aal2Token, at(6)) });
+    const ctx = createTestContext(db.app, { services: owner.services, now: () => at(6), principal: await principalFromToken(db.app, owner.aal2Token) });
     await expect(anon(owner, at(6)).passkeys.verifyAuthentication({ challengeToken, response: owner.device.authenticate(options) })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
-    const regOptions = await createCaller(createTestContext(db.app, { services: owner.services, now: () => at(1), principal: await principalFromToken(db.app, owner.aal2Token, at(1)) })).passkeys.registrationOptions();
+    const regOptions = await createCaller(createTestContext(db.app, { services: owner.services, now: () => at(1), principal: await principalFromToken(db.app, owner.aal2Token) })).passkeys.registrationOptions();
     const second = new SoftAuthenticator({ seed: `late-${Date.now()}`, origin: ORIGIN, rpId: 'localhost' });
     await expect(createCaller(ctx).passkeys.verifyRegistration({ response: second.register(regOptions), name: 'Late' })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
     expect((await refusals(owner.tenant.id)).map((m) => m['reason'])).toContain('challenge_expired');

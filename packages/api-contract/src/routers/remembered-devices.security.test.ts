@@ -22,7 +22,7 @@ interface Enrolled extends SeededOwner {
 
 async function enroll(base: SeededOwner, password: string): Promise<Enrolled> {
   const { secret } = await (await callerFor(db.app, base.token, { services: base.services, now: () => T0 })).mfa.beginEnrollment();
-  const ctx = createTestContext(db.app, { services: base.services, now: () => T0, principal: await principalFromToken(db.app, base.token, T0) });
+  const ctx = createTestContext(db.app, { services: base.services, now: () => T0, principal: await principalFromToken(db.app, base.token) });
   await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) });
   return { ...base, secret, password, aal2Token: ctx.cookies.token ?? '' };
 }
@@ -68,7 +68,7 @@ describe('a remembered device', () => {
     expect(expiresAt?.getTime()).toBe(at(60).getTime() + 30 * DAY * 1000);
     const { result, sessionToken } = await signIn(owner, at(120), deviceToken);
     expect(result).toMatchObject({ status: 'signed_in', user: { id: owner.user.id, mfaEnabled: true } });
-    const principal = await principalFromToken(db.app, sessionToken ?? '', at(120));
+    const principal = await principalFromToken(db.app, sessionToken ?? '');
     expect(principal).toMatchObject({ aal: 1, mfaVerifiedAt: null, enrollmentOnly: false });
     const caller = await callerFor(db.app, sessionToken ?? '', { services: owner.services, now: () => at(121) });
     await expect(caller.users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject({ cause: { code: 'step_up_required' } });
@@ -117,7 +117,7 @@ describe('revocation', () => {
     const owner = await enrolledOwner();
     const member = await enrolledMember(owner);
     const { deviceToken, sessionToken } = await rememberDevice(owner, at(60));
-    const ctx = createTestContext(db.app, { services: owner.services, now: () => at(61), principal: await principalFromToken(db.app, sessionToken, at(61)), ...(deviceToken ? { deviceToken } : {}) });
+    const ctx = createTestContext(db.app, { services: owner.services, now: () => at(61), principal: await principalFromToken(db.app, sessionToken), ...(deviceToken ? { deviceToken } : {}) });
     const [device] = await createCaller(ctx).devices.list();
     expect(device).toMatchObject({ current: true, userAgent: 'vitest', ipAddress: '203.0.113.7' });
     const asMember = await callerFor(db.app, member.aal2Token, { services: owner.services, now: () => at(62) });

@@ -88,9 +88,12 @@ export function createTestContext(db: Database, options: TestContextOptions = {}
   };
 }
 
-/** Resolves a session token exactly as the transport does. */
-export async function principalFromToken(db: Database, token: string, now = new Date()): Promise<Principal | null> {
-  const session = await resolveSession(db.pool, hashSessionToken(token), now);
+/**
+ * Resolves a session token exactly as the transport does, on the database clock: to test a
+ * timeout, backdate the session row through the owner connection.
+ */
+export async function principalFromToken(db: Database, token: string): Promise<Principal | null> {
+  const session = await resolveSession(db.pool, hashSessionToken(token));
   return session ? sessionPrincipal(session) : null;
 }
 
@@ -98,7 +101,7 @@ export type Caller = ReturnType<typeof createCaller>;
 
 /** A caller acting with the session behind `token`. */
 export async function callerFor(db: Database, token: string, options: Omit<TestContextOptions, 'principal'> = {}): Promise<Caller> {
-  const principal = await principalFromToken(db, token, options.now?.());
+  const principal = await principalFromToken(db, token);
   if (!principal) throw new Error('token does not resolve to a live session');
   return createCaller(createTestContext(db, { ...options, principal }));
 }

@@ -35,7 +35,7 @@ async function buildApp(): Promise<FastifyInstance> {
   const instance = Fastify({ logger: loggerOptions({ level: 'info', stream }) });
   const clockNow = () => clock;
   await instance.register(cookie);
-  await instance.register(principalPlugin, { resolvers: [sessionResolver(database, 'tessera_session', clockNow)] });
+  await instance.register(principalPlugin, { resolvers: [sessionResolver(database, 'tessera_session')] });
   const verifier = createApiKeyVerifier({ pool: database.pool, peppers, refusalAuditIntervalMs: 0, cache: { heartbeatMs: 500 } });
   await instance.register(apiKeyPlugin, { verifier, cookieName: 'tessera_session', now: clockNow });
   await instance.register(trpcPlugin, { database, services, cookieName: 'tessera_session', now: clockNow });

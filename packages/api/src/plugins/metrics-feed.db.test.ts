@@ -72,7 +72,7 @@ test('a wrong second-factor code moves the MFA failure counter; the password ste
   const now = new Date();
   const owner = await signUpOwner(db.app, { services });
   const { secret } = await (await callerFor(db.app, owner.token, { services })).mfa.beginEnrollment();
-  const ctx = createTestContext(db.app, { services, principal: await principalFromToken(db.app, owner.token, now) });
+  const ctx = createTestContext(db.app, { services, principal: await principalFromToken(db.app, owner.token) });
   await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, now) });
   const failures = await sample('tessera_mfa_failures_total', { reason: 'mfa_code_invalid' });
   const mfaRequired = await sample('tessera_sign_in_total', { outcome: 'mfa_required' });

@@ -49,11 +49,11 @@ export function deviceCookieJar(request: FastifyRequest, reply: FastifyReply, se
   };
 }
 
-export function sessionResolver(database: Database, cookieName: string, now: () => Date) {
+export function sessionResolver(database: Database, cookieName: string) {
   return async (request: FastifyRequest): Promise<Principal | null> => {
     const token = request.cookies[cookieName];
     if (!token || !isWellFormedSessionToken(token)) return null;
-    const session = await resolveSession(database.pool, hashSessionToken(token), now());
+    const session = await resolveSession(database.pool, hashSessionToken(token));
     return session ? sessionPrincipal(session) : null;
   };
 }

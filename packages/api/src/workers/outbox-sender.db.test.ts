@@ -20,7 +20,9 @@ import {
 
 const db = useTestDatabase();
 const keyring = parseKeyring(generateKeyringSpec());
-// One fixed clock: rows a test leaves undelivered are pushed past it, so later tests never see them.
+// One fixed clock for the sender's own decisions (sent_at, backoff, the due check in the row's
+// tenant). The listing reads the database clock, so rows a test leaves undelivered stay listed;
+// the loop tests run on the real clock, where such rows are retried and pushed out of the way.
 const T0 = new Date('2026-03-01T12:00:00Z');
 
 type LogLine = { level: 'info' | 'warn'; obj: object; msg: string };
@@ -339,15 +341,32 @@ describe('loop', () => {
   test('a failing run is logged and the loop keeps going; stop() ends it', async () => {
     const tenant = await db.seedTenant();
     await enqueueReset(tenant.id, 'loop@example.test', 'https://tessera.test/reset#tok-loop-1');
-    let calls = 0;
-    const now = (): Date => {
-      calls += 1;
-      if (calls === 1) throw new Error('clock unavailable');
-      return T0;
-    };
+    // The first listing fails (database briefly unavailable); the loop must log it and go on.
+    let listings = 0;
+    const pool = new Proxy(db.app.pool, {
+      get(target, property) {
+        if (property === 'query') {
+          return (...args: Parameters<typeof target.query>) => {
+            listings += 1;
+            return listings === 1
+              ? Promise.reject(new Error('database unavailable'))
+              : target.query(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
+      },
+    });
     const transport = recordingTransport();
     const logger = recordingLogger();
-    const outbox = sender({ transport, logger, now });
+    const outbox = sender({
+      transport,
+      logger,
+      database: { ...db.app, pool },
+      now: () => new Date(),
+    });
 
     outbox.start(5);
     expect(() => outbox.start(5)).toThrow(TypeError);
@@ -355,7 +374,7 @@ describe('loop', () => {
     await outbox.stop();
     expect(logger.lines).toContainEqual({
       level: 'warn',
-      obj: { error: 'Error: clock unavailable' },
+      obj: { error: 'Error: database unavailable' },
       msg: 'outbox run failed; retrying later',
     });
 
@@ -382,7 +401,7 @@ describe('loop', () => {
         delivered += 1;
       },
     };
-    const outbox = sender({ transport: slow, batchSize: 1 });
+    const outbox = sender({ transport: slow, batchSize: 1, now: () => new Date() });
     outbox.start(1);
     await until(() => delivered === 4);
     await outbox.stop();

@@ -152,7 +152,7 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   }
 
   async function sendDue(): Promise<{ sent: number; failed: number }> {
-    const due = await listDueOutbox(deps.database.pool, resolved.now(), batchSize);
+    const due = await listDueOutbox(deps.database.pool, batchSize);
     const result = { sent: 0, failed: 0 };
     for (const { tenantId, id } of due) {
       try {

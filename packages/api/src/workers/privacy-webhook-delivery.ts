@@ -85,10 +85,9 @@ export async function handleWebhookDeliveryJob(job: GdprJob, deps: WebhookJobDep
 export async function dispatchWebhookDeliveries(
   send: (queue: string, data: WebhookJobData, options: { singletonKey: string; singletonSeconds: number }) => Promise<string | null>,
   database: Database,
-  now: Date,
 ): Promise<number> {
   let sent = 0;
-  for (const ref of await listDueWebhookDeliveries(database.pool, now, 100)) {
+  for (const ref of await listDueWebhookDeliveries(database.pool, 100)) {
     if (await send(WEBHOOK_QUEUE, { tenantId: ref.tenantId, deliveryId: ref.id }, { singletonKey: ref.id, singletonSeconds: 60 })) sent += 1;
   }
   return sent;

@@ -86,14 +86,13 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
   const singletonSeconds = Math.max(1, Math.min(60, Math.floor(staleAfterMs / 1000)));
   const dispatch = async (): Promise<number> => {
     let sent = 0;
-    const staleBefore = new Date(now().getTime() - staleAfterMs);
     for (const type of ['export', 'deletion'] as const satisfies readonly PrivacyRequestType[]) {
-      for (const ref of await listDuePrivacyRequests(database.pool, type, staleBefore, 100)) {
+      for (const ref of await listDuePrivacyRequests(database.pool, type, staleAfterMs / 1000, 100)) {
         const data: GdprJobData = { tenantId: ref.tenantId, requestId: ref.id };
         if (await boss.send(GDPR_QUEUES[type], data, { singletonKey: ref.id, singletonSeconds })) sent += 1;
       }
     }
-    sent += await dispatchWebhookDeliveries((queue, data, sendOptions) => boss.send(queue, data, sendOptions), database, now());
+    sent += await dispatchWebhookDeliveries((queue, data, sendOptions) => boss.send(queue, data, sendOptions), database);
     return sent;
   };
   const loop = createDispatchLoop(dispatch, logger, options.dispatchIntervalMs ?? 10_000);

@@ -35,7 +35,7 @@ export class UsageRecorder {
     if (last !== undefined && now.getTime() - last < MINUTE_MS && now.getTime() >= last) return;
     if (this.#lastNoted.size >= MAX_TRACKED) this.#lastNoted.clear();
     this.#lastNoted.set(keyId, now.getTime());
-    this.#uses.set(keyId, { keyHash, usedAt: now, ip });
+    this.#uses.set(keyId, { keyHash, ip }); // stamped with the database clock when written
     this.#schedule();
   }
 

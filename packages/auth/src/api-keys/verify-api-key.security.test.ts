@@ -153,11 +153,21 @@ describe('rate limits and quotas', () => {
 
   test('a quota is spent atomically under concurrency, refused with its own reason, and refills', async () => {
     const { key, apiKey } = await seedKey({ quota: { remaining: 5, refill: { amount: 5, intervalSeconds: 3600 } } });
+    // Refills are due by the database clock: the quota period starts now there, and ends when
+    // the owner connection moves its start an hour back.
+    const periodStartsAgo = (seconds: number) =>
+      db.owner.pool.query(`UPDATE api_keys SET quota_refilled_at = now() - $2 * interval '1 second' WHERE id = $1`, [apiKey.id, seconds]);
+    await periodStartsAgo(0);
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => verifier.verify(key, { ip: '203.0.113.7', now })));
     expect(results.filter((r) => r.status === 'fulfilled' && r.value !== null)).toHaveLength(5);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected).toHaveLength(7);
-    for (const r of rejected) expect(r.reason).toMatchObject({ code: 'api_key_quota_exhausted', retryAfterSeconds: 3600 });
+    for (const r of rejected) {
+      expect(r.reason).toMatchObject({ code: 'api_key_quota_exhausted' });
+      expect((r.reason as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(3590);
+      expect((r.reason as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(3600);
+    }
+    await periodStartsAgo(3600);
     expect(await verifier.verify(key, { ip: '203.0.113.7', now: at(3600) })).not.toBeNull();
     const { rows } = await db.owner.pool.query<{ quota_remaining: number }>('SELECT quota_remaining FROM api_keys WHERE id = $1', [apiKey.id]);
     expect(rows[0]?.quota_remaining).toBe(4);
@@ -167,14 +177,25 @@ describe('rate limits and quotas', () => {
 describe('bookkeeping and pepper rotation', () => {
   test('last_used_at and last_used_ip are written at most once a minute per key', async () => {
     const { key, apiKey } = await seedKey();
-    const lastUsed = async () => (await db.owner.pool.query<{ at: Date | null; ip: string | null }>('SELECT last_used_at AS at, last_used_ip::text AS ip FROM api_keys WHERE id = $1', [apiKey.id])).rows[0];
+    // Last use is stamped with the database clock when the batch is written.
+    const lastUsed = async () => (await db.owner.pool.query<{ at: Date | null; ip: string | null; fresh: boolean }>(
+      `SELECT last_used_at AS at, last_used_ip::text AS ip, last_used_at > now() - interval '10 seconds' AS fresh FROM api_keys WHERE id = $1`, [apiKey.id])).rows[0];
     await verifier.verify(key, { ip: '203.0.113.7', now });
     await verifier.verify(key, { ip: '198.51.100.1', now: at(30) });
     await verifier.flush();
-    expect(await lastUsed()).toEqual({ at: now, ip: '203.0.113.7/32' });
+    const first = await lastUsed();
+    expect(first).toMatchObject({ ip: '203.0.113.7/32', fresh: true });
+    // Another process (its own once-a-minute memory) reports a use within the minute: not written.
+    const other = createApiKeyVerifier({ pool, peppers, cache: false });
+    await other.verify(key, { ip: '198.51.100.2', now: at(30) });
+    await other.flush();
+    expect(await lastUsed()).toEqual(first);
+    // A minute later (the stored stamp moved back through the owner connection), it is.
+    await db.owner.pool.query(`UPDATE api_keys SET last_used_at = last_used_at - interval '61 seconds' WHERE id = $1`, [apiKey.id]);
     await verifier.verify(key, { ip: '2001:db8::9', now: at(61) });
     await verifier.flush();
-    expect(await lastUsed()).toEqual({ at: at(61), ip: '2001:db8::9/128' });
+    expect(await lastUsed()).toMatchObject({ ip: '2001:db8::9/128', fresh: true });
+    await other.close();
   });
 
   test('a key stored under a retired pepper verifies in one query and is re-hashed under the current one', async () => {

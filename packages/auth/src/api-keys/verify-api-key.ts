@@ -174,7 +174,7 @@ class Verifier implements ApiKeyVerifier {
   }
 
   async #consumeQuota(key: KnownKey, calls: number, context: VerifyContext): Promise<boolean> {
-    const decision = await consumeApiKeyQuota(this.#pool, key.storedHash, calls, context.now);
+    const decision = await consumeApiKeyQuota(this.#pool, key.storedHash, calls); // refills by the database clock
     if (decision === null) return false; // revoked since the lookup
     if (decision.allowed) return true;
     await this.#refuse(key.lookup, 'quota_exhausted', context);

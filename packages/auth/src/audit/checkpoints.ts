@@ -223,7 +223,7 @@ export async function signDueAuditCheckpoints(
  * Seconds the oldest audit event not covered by a signed checkpoint has waited, across tenants
  * (0 when all are anchored): the `tessera_audit_checkpoint_age_seconds` gauge (migration 0014).
  */
-export async function auditUnanchoredAgeSeconds(database: Pick<Database, 'pool'>, now: Date): Promise<number> {
-  const { rows } = await database.pool.query<{ age: number }>('SELECT public.audit_unanchored_age_seconds($1) AS age', [now]);
+export async function auditUnanchoredAgeSeconds(database: Pick<Database, 'pool'>): Promise<number> {
+  const { rows } = await database.pool.query<{ age: number }>('SELECT public.audit_unanchored_age_seconds() AS age');
   return rows[0]?.age ?? 0;
 }

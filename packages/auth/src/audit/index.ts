@@ -36,7 +36,7 @@ export {
   runAuditRetention,
   setAuditRetention,
 } from './retention.js';
-export type { PruneAuditOptions } from './retention.js';
+export type { AuditRetentionDatabases, PruneAuditOptions } from './retention.js';
 export {
   AUDIT_ACTION_RISK,
   defaultRiskScore,

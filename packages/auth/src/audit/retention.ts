@@ -1,9 +1,11 @@
 /**
  * Per-tenant audit retention: archive (export) first, then prune, anchored by a signed prune
  * checkpoint so the remaining chain still verifies from its new first row (docs/audit-log.md,
- * "Retention"). The prune itself goes through prune_audit_logs(), the only DELETE path, which
- * refuses rows inside the retention period or not covered by a prune checkpoint.
- * Pinned by audit-retention.db.test.ts.
+ * "Retention"). Only the owner role (the audit CLI's DATABASE_URL) may set retention, anchor a
+ * prune or delete: the runtime role reads, verifies and archives under RLS, and the database
+ * refuses it the rest (migration 0019). The prune itself goes through prune_audit_logs(), the only
+ * DELETE path, which refuses rows inside the retention period (at least 365 days) or not covered
+ * by a prune checkpoint. Pinned by audit-retention.db.test.ts and audit-prune.security.test.ts.
  */
 import { withTenant, type Database, type TenantTx } from '@tessera/db';
 import { AuthError } from '../errors.js';
@@ -12,9 +14,18 @@ import { auditExportChunks } from './export-audit-log.js';
 import { recordAuditEvent, type AuditActor } from './record-audit-event.js';
 import { verifyAuditChain } from './verify-audit-chain.js';
 
-export const MIN_RETENTION_DAYS = 30;
+/** The floor is also a CHECK on audit_settings: no role below the owner can change it. */
+export const MIN_RETENTION_DAYS = 365;
 export const MAX_RETENTION_DAYS = 36_500;
 const DAY_MS = 86_400_000;
+
+/** The two connections retention needs: reads stay under RLS, deletes are the owner's alone. */
+export interface AuditRetentionDatabases {
+  /** The runtime role (APP_DATABASE_URL): finds, verifies and archives the expired prefix. */
+  runtime: Pick<Database, 'pool'>;
+  /** The owner role (DATABASE_URL): anchors the prune checkpoint and deletes. */
+  owner: Pick<Database, 'pool'>;
+}
 
 /** The chain does not verify; pruning now would destroy the evidence. */
 export class AuditChainBrokenError extends Error {
@@ -27,13 +38,18 @@ export class AuditChainBrokenError extends Error {
 }
 
 export async function findAuditRetention(tx: TenantTx): Promise<number | null> {
+  // The tenant filter matters on the owner's connection, which sees every tenant's row.
   const { rows } = await tx.client.query<{ days: number | null }>(
-    'SELECT retention_days AS days FROM public.audit_settings',
+    'SELECT retention_days AS days FROM public.audit_settings WHERE tenant_id = $1',
+    [tx.tenantId],
   );
   return rows[0]?.days ?? null;
 }
 
-/** Sets (or with null, clears) the retention in days, 30..36500, and audits the change. */
+/**
+ * Sets (or with null, clears: keep everything) the retention in days, 365..36500, and audits the
+ * change. Runs in a tenant transaction of the owner role; the runtime role is refused.
+ */
 export async function setAuditRetention(
   tx: TenantTx,
   actor: AuditActor,
@@ -74,46 +90,77 @@ export interface PruneAuditOptions {
   now?: Date;
 }
 
-/** Archives then prunes the prefix of the chain older than the tenant's retention. */
+interface PrunePlan {
+  days: number;
+  range: ExpiredRange;
+}
+
+/**
+ * Archives then prunes the prefix of one tenant's chain older than its retention. The order is the
+ * guarantee: the archive is complete before the owner's transaction anchors and deletes anything.
+ */
 export async function pruneAuditLog(
-  tx: TenantTx,
+  databases: AuditRetentionDatabases,
+  tenantId: string,
   options: PruneAuditOptions,
 ): Promise<{ pruned: number; throughSeq: number | null }> {
-  const days = await findAuditRetention(tx);
-  if (days === null) return { pruned: 0, throughSeq: null };
   const now = options.now ?? new Date();
+  const plan = await withTenant(
+    databases.runtime,
+    tenantId,
+    (tx) => archiveExpired(tx, options, now),
+    {
+      readOnly: true,
+    },
+  );
+  if (plan === null) return { pruned: 0, throughSeq: null };
+  const { days, range } = plan;
+  const pruned = await withTenant(databases.owner, tenantId, async (tx) => {
+    await createCheckpoint(
+      tx,
+      { seq: range.throughSeq, hash: range.hash, kind: 'prune' },
+      options.signingKey,
+      now,
+    );
+    const { rows } = await tx.client.query<{ n: string }>(
+      'SELECT public.prune_audit_logs($1)::text AS n',
+      [range.throughSeq],
+    );
+    const n = Number(rows[0]?.n ?? 0);
+    await recordAuditEvent(tx, {
+      actor: { type: 'system', id: null },
+      action: 'audit.retention.pruned',
+      occurredAt: now,
+      metadata: { throughSeq: range.throughSeq, rowsPruned: n, retentionDays: days },
+    });
+    return n;
+  });
+  return { pruned, throughSeq: range.throughSeq };
+}
+
+/** Finds the expired prefix, refuses a chain that does not verify, and archives the prefix. */
+async function archiveExpired(
+  tx: TenantTx,
+  options: PruneAuditOptions,
+  now: Date,
+): Promise<PrunePlan | null> {
+  const days = await findAuditRetention(tx);
+  if (days === null) return null;
   const range = await expiredRange(tx, new Date(now.getTime() - days * DAY_MS));
-  if (range === null) return { pruned: 0, throughSeq: null };
+  if (range === null) return null;
   const check = await verifyAuditChain(
     tx,
     options.publicKey === undefined ? {} : { publicKey: options.publicKey },
   );
   if (!check.valid) throw new AuditChainBrokenError(check.firstInvalidSeq);
-  const pruned = await archiveAndPrune(tx, range, options, now);
-  await recordAuditEvent(tx, {
-    actor: { type: 'system', id: null },
-    action: 'audit.retention.pruned',
-    occurredAt: now,
-    metadata: { throughSeq: range.throughSeq, rowsPruned: pruned, retentionDays: days },
-  });
-  return { pruned, throughSeq: range.throughSeq };
-}
-
-/** Archive, anchor, delete: the order is the guarantee (nothing is deleted before it is archived). */
-async function archiveAndPrune(
-  tx: TenantTx,
-  range: ExpiredRange,
-  options: PruneAuditOptions,
-  now: Date,
-): Promise<number> {
-  const { afterSeq, throughSeq, hash } = range;
-  await options.archive(auditExportChunks(tx, { format: 'jsonl', afterSeq, throughSeq }));
-  await createCheckpoint(tx, { seq: throughSeq, hash, kind: 'prune' }, options.signingKey, now);
-  const { rows } = await tx.client.query<{ n: string }>(
-    'SELECT public.prune_audit_logs($1)::text AS n',
-    [throughSeq],
+  await options.archive(
+    auditExportChunks(tx, {
+      format: 'jsonl',
+      afterSeq: range.afterSeq,
+      throughSeq: range.throughSeq,
+    }),
   );
-  return Number(rows[0]?.n ?? 0);
+  return { days, range };
 }
 
 interface ExpiredRange {
@@ -141,29 +188,26 @@ async function expiredRange(tx: TenantTx, cutoff: Date): Promise<ExpiredRange | 
   return hex === undefined ? null : { afterSeq: first - 1, throughSeq: through, hash: hex };
 }
 
-/** Periodic job: prunes every tenant with rows past its retention, each in its own transaction. */
+/** Periodic job (owner role): prunes every tenant with rows past its retention, each on its own. */
 export async function runAuditRetention(
-  database: Pick<Database, 'pool'>,
+  databases: AuditRetentionDatabases,
   options: Omit<PruneAuditOptions, 'archive' | 'now'> & {
     archive: (tenantId: string, chunks: AsyncIterable<string>) => Promise<void>;
     now?: () => Date;
   },
 ): Promise<{ pruned: Record<string, number>; failedTenantIds: string[] }> {
-  const { rows } = await database.pool.query<{ tenant_id: string }>(
-    'SELECT tenant_id FROM public.audit_retention_due($1)',
-    [(options.now?.() ?? new Date()).toISOString()],
+  const { rows } = await databases.owner.pool.query<{ tenant_id: string }>(
+    'SELECT tenant_id FROM public.audit_retention_due()',
   );
   const pruned: Record<string, number> = {};
   const failedTenantIds: string[] = [];
   for (const { tenant_id: tenantId } of rows) {
     try {
-      const result = await withTenant(database, tenantId, (tx) =>
-        pruneAuditLog(tx, {
-          ...options,
-          archive: (chunks) => options.archive(tenantId, chunks),
-          now: options.now?.() ?? new Date(),
-        }),
-      );
+      const result = await pruneAuditLog(databases, tenantId, {
+        ...options,
+        archive: (chunks) => options.archive(tenantId, chunks),
+        now: options.now?.() ?? new Date(),
+      });
       pruned[tenantId] = result.pruned;
     } catch {
       failedTenantIds.push(tenantId);

@@ -27,7 +27,7 @@ export interface MaintenanceDeps {
 
 export async function purgeExpiredExports({ database, now }: MaintenanceDeps): Promise<number> {
   let purged = 0;
-  for (const ref of await listExpiredPrivacyExports(database.pool, now, BATCH)) {
+  for (const ref of await listExpiredPrivacyExports(database.pool, BATCH)) {
     purged += await withTenant(database, ref.tenantId, async (tx) => {
       const [request] = await tx.update(privacyRequests).set({ exportChunks: null, updatedAt: now })
         .where(and(eq(privacyRequests.id, ref.id), isNotNull(privacyRequests.exportChunks), lte(privacyRequests.exportExpiresAt, now)))
@@ -44,7 +44,7 @@ export async function purgeExpiredExports({ database, now }: MaintenanceDeps): P
 
 export async function purgeExpiredDownloadLinks({ database, now }: MaintenanceDeps): Promise<number> {
   let removed = 0;
-  for (const ref of await listExpiredPrivacyDownloadTokens(database.pool, now, BATCH)) {
+  for (const ref of await listExpiredPrivacyDownloadTokens(database.pool, BATCH)) {
     removed += await withTenant(database, ref.tenantId, async (tx) =>
       (await tx.delete(privacyDownloadTokens).where(and(eq(privacyDownloadTokens.id, ref.id), lte(privacyDownloadTokens.expiresAt, now))).returning({ id: privacyDownloadTokens.id })).length);
   }
@@ -63,8 +63,7 @@ export async function purgeSentErasureConfirmations({ database }: MaintenanceDep
 /** One reminder per request (reset when the deadline is extended), to compliance staff, else owners. */
 export async function sendDueSoonReminders({ database, keyring, now }: MaintenanceDeps): Promise<number> {
   let sent = 0;
-  const dueBefore = new Date(now.getTime() + REMINDER_WINDOW_MS);
-  for (const ref of await listPrivacyRemindersDue(database.pool, dueBefore, BATCH)) {
+  for (const ref of await listPrivacyRemindersDue(database.pool, REMINDER_WINDOW_MS / 1000, BATCH)) {
     sent += await withTenant(database, ref.tenantId, async (tx) => {
       const [request] = await tx.update(privacyRequests).set({ remindedAt: now })
         .where(and(eq(privacyRequests.id, ref.id), isNull(privacyRequests.remindedAt), inArray(privacyRequests.status, ['pending', 'processing', 'blocked'])))

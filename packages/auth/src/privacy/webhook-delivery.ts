@@ -139,8 +139,8 @@ export async function recordWebhookAttempt(tx: TenantTx, deliveryId: string, res
   return status;
 }
 
-/** Deliveries due at `now`, across tenants, as (tenant, id) only (SECURITY DEFINER listing). */
-export async function listDueWebhookDeliveries(pool: Pick<Database['pool'], 'query'>, now: Date, limit: number): Promise<{ tenantId: string; id: string }[]> {
-  const { rows } = await pool.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM public.privacy_webhook_deliveries_due($1, $2)', [now, limit]);
+/** Deliveries due now (database clock), across tenants, as (tenant, id) only (SECURITY DEFINER listing). */
+export async function listDueWebhookDeliveries(pool: Pick<Database['pool'], 'query'>, limit: number): Promise<{ tenantId: string; id: string }[]> {
+  const { rows } = await pool.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM public.privacy_webhook_deliveries_due($1)', [limit]);
   return rows.map((row) => ({ tenantId: row.tenant_id, id: row.id }));
 }
