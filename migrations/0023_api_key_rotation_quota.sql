@@ -8,16 +8,18 @@
 CREATE INDEX api_keys_tenant_rotated_from_idx ON public.api_keys (tenant_id, rotated_from_id)
   WHERE rotated_from_id IS NOT NULL;
 
--- Same signature and contract as in 0007; only the row that holds the counter changes: the
+-- Same signature and contract as in 0018 (the database clock, never the caller's); only the row
+-- that holds the counter changes: the
 -- newest key of the presented key's rotation chain (the presented key itself when it was never
 -- rotated). The holder is locked, then checked for a successor again, so a rotation that
 -- committed while this call waited for the lock moves the charge on instead of losing it.
-CREATE OR REPLACE FUNCTION public.consume_api_key_quota(p_key_hash bytea, p_cost integer, p_now timestamptz)
+CREATE OR REPLACE FUNCTION public.consume_api_key_quota(p_key_hash bytea, p_cost integer)
   RETURNS TABLE (allowed boolean, remaining integer, retry_after_seconds integer)
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+  t_now constant timestamptz := pg_catalog.now();
   r record;
   presented record;
   holder uuid;
@@ -61,7 +63,7 @@ BEGIN
   left_over := r.quota_remaining;
   next_refill := NULL;
   IF r.quota_refill_seconds IS NOT NULL THEN
-    periods := floor(extract(epoch FROM (p_now - r.quota_refilled_at)) / r.quota_refill_seconds)::bigint;
+    periods := floor(extract(epoch FROM (t_now - r.quota_refilled_at)) / r.quota_refill_seconds)::bigint;
     IF periods >= 1 THEN
       left_over := r.quota_refill_amount;
       r.quota_refilled_at := r.quota_refilled_at + make_interval(secs => periods * r.quota_refill_seconds);
@@ -75,10 +77,10 @@ BEGIN
   ELSE
     UPDATE public.api_keys SET quota_remaining = left_over, quota_refilled_at = r.quota_refilled_at WHERE id = r.id;
     RETURN QUERY SELECT false, left_over,
-      CASE WHEN next_refill IS NULL THEN NULL ELSE greatest(1, ceil(extract(epoch FROM (next_refill - p_now))))::integer END;
+      CASE WHEN next_refill IS NULL THEN NULL ELSE greatest(1, ceil(extract(epoch FROM (next_refill - t_now))))::integer END;
   END IF;
 END
 $$;
--- CREATE OR REPLACE keeps the grants of 0007; restate them so this file reads alone.
-REVOKE EXECUTE ON FUNCTION public.consume_api_key_quota(bytea, integer, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.consume_api_key_quota(bytea, integer, timestamptz) TO tessera_app;
+-- CREATE OR REPLACE keeps the grants of 0018; restate them so this file reads alone.
+REVOKE EXECUTE ON FUNCTION public.consume_api_key_quota(bytea, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.consume_api_key_quota(bytea, integer) TO tessera_app;

@@ -20,13 +20,13 @@ const as = (owner: SeededOwner, token: string, now: Date): Promise<Caller> => ca
 
 /** Runs one call with the session behind `token` and returns the cookie it set, if any. */
 async function withCookie<R>(owner: SeededOwner, token: string, now: Date, call: (caller: Caller) => Promise<R>): Promise<{ result: R; cookie: string | null }> {
-  const ctx = createTestContext(db.app, { services: owner.services, now: () => now, principal: await principalFromToken(db.app, token, now) });
+  const ctx = createTestContext(db.app, { services: owner.services, now: () => now, principal: await principalFromToken(db.app, token) });
   const result = await call(createCaller(ctx));
   return { result, cookie: ctx.cookies.token };
 }
 
 async function sessionRow(token: string, now: Date): Promise<{ aal: number; mfaVerifiedAt: Date | null }> {
-  const principal = await principalFromToken(db.app, token, now);
+  const principal = await principalFromToken(db.app, token);
   if (principal?.kind !== 'session') throw new Error('no live session');
   return { aal: principal.aal, mfaVerifiedAt: principal.mfaVerifiedAt };
 }
@@ -84,7 +84,7 @@ describe('adding a factor next to an existing one', () => {
 describe('a first factor gives no step-up freshness', () => {
   test('an authenticator app enrolled in a password-only session: step-up procedures still ask for a code', async () => {
     const owner = await totpOwner();
-    expect(await principalFromToken(db.app, owner.token, T0)).toBeNull(); // the enrolling token was replaced
+    expect(await principalFromToken(db.app, owner.token)).toBeNull(); // the enrolling token was replaced
     expect(await sessionRow(owner.session, T0)).toEqual({ aal: 1, mfaVerifiedAt: null });
     const caller = await as(owner, owner.session, at(1));
     await expect(caller.users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);

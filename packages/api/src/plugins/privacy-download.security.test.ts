@@ -31,7 +31,7 @@ beforeAll(async () => {
   stream.on('data', (line: Buffer) => logs.push(line.toString('utf8')));
   app = Fastify({ logger: loggerOptions({ level: 'info', stream }) });
   await app.register(cookie);
-  await app.register(principalPlugin, { resolvers: [sessionResolver(db.app, 'tessera_session', () => clock)] });
+  await app.register(principalPlugin, { resolvers: [sessionResolver(db.app, 'tessera_session')] });
   await app.register(privacyDownloadPlugin, { database: db.app, keyring, now: () => clock });
   await app.ready();
 });
