@@ -11,14 +11,19 @@ import autocannon from 'autocannon';
 import { CpuAccumulator, cpuSnapshot, type CpuShare, type CpuSnapshot } from './cpu.js';
 import type { LoadMessage, LoadSpec } from './load-types.js';
 
+/**
+ * BENCH_QUICK=1: a smoke run that proves every scenario works end to end (1 s slices, short
+ * warm-ups, a smaller directory). Its figures are not comparable with a full run's.
+ */
+export const QUICK = process.env.BENCH_QUICK === '1';
 export const CONNECTIONS = 50;
-export const WARMUP_SECONDS = 2;
-export const DURATION_SECONDS = 10;
+export const WARMUP_SECONDS = QUICK ? 0.5 : 2;
 /** Interleaved scenarios: ROUNDS slices of SLICE_SECONDS each (DURATION_SECONDS in total). */
 export const ROUNDS = 4;
+export const DURATION_SECONDS = QUICK ? ROUNDS : 10;
 export const SLICE_SECONDS = DURATION_SECONDS / ROUNDS;
 /** Every slice opens new connections; let them settle before counting. */
-const SLICE_WARMUP_SECONDS = 0.5;
+const SLICE_WARMUP_SECONDS = QUICK ? 0.25 : 0.5;
 
 /**
  * Round r's order: forward, backward, then both again rotated by half the list, so every target
