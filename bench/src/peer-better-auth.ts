@@ -228,7 +228,9 @@ async function seedBetterAuth(auth: PeerAuth, url: string): Promise<PeerSeeded> 
   });
   const sessionCookies = await inLanes(PEER_SESSIONS, 4, (i) => signIn(url, emailOf(i + 1)));
   const apiKeys = await inLanes(PEER_SESSIONS, 4, async (i) => {
-    const created = await auth.api.createApiKey({ body: { userId: userIds[i] as string, name: 'bench', permissions: { users: ['read'] } } });
+    const userId = userIds[i];
+    if (!userId) throw new Error(`peer user ${i + 1} missing`);
+    const created = await auth.api.createApiKey({ body: { userId, name: 'bench', permissions: { users: ['read'] } } });
     return created.key;
   });
   const signInEmails = Array.from({ length: PEER_SIGN_IN_ACCOUNTS }, (_, i) => emailOf(PEER_SESSIONS + i + 1));

@@ -189,7 +189,7 @@ function header(r: Results): string[] {
     `- Load: autocannon, 50 connections, ${DURATION_SECONDS} s measured per scenario ((a)-(e) and Better Auth's request scenarios in four interleaved ${SLICE_SECONDS} s slices after a`,
     '  warm-up pass; each sign-in in one after 24 warm-up sign-ins), on a worker thread of the same process: the load',
     '  generator shares the 2 cores with the servers and PostgreSQL.',
-    ...(QUICK ? ['  **Quick smoke run (BENCH_QUICK=1): short slices and a smaller directory; these figures only show that every scenario runs.**'] : []),
+    ...(QUICK ? ['  **Quick smoke run (BENCH_QUICK=1): short slices and a smaller directory; these figures only show that every scenario runs, and non-2xx answers (load shedding on a busy machine) are counted instead of stopping the run.**'] : []),
     `- Other processes on the machine used up to ${Math.round(maxForeignCpu(r))}% of its CPU during a measurement (column "other" below).`,
     ...(maxForeignCpu(r) > 10 ? ['  **The machine was not quiet: absolute figures are depressed and ratios are noisier than usual.**'] : []),
     ...disturbedPair(r),
