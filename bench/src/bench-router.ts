@@ -1,5 +1,5 @@
 /**
- * The router the bench mounts: the contract's `health` and `auth` namespaces plus three variants
+ * The router the bench mounts: the contract's `health`, `auth` and `users` namespaces plus three variants
  * of one tenant-scoped read (a page of 20 users in primary-key order), all built from the
  * contract's own `tenantProcedure`, so each goes through the same middlewares (error mapping,
  * per-call limit, authorize) with the same session-cookie principal.
@@ -35,6 +35,7 @@ export function benchRouter(owner: Pick<Database, 'pool'>): AnyRouter {
   return router({
     health: appRouter.health,
     auth: appRouter.auth,
+    users: appRouter.users, // (e): users.list with an API key
     bench: router({
       rls: tenantProcedure.meta(signedIn).query(({ ctx }) =>
         ctx.withTenant(

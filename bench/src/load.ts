@@ -11,14 +11,19 @@ import autocannon from 'autocannon';
 import { CpuAccumulator, cpuSnapshot, type CpuShare, type CpuSnapshot } from './cpu.js';
 import type { LoadMessage, LoadSpec } from './load-types.js';
 
+/**
+ * BENCH_QUICK=1: a smoke run that proves every scenario works end to end (1 s slices, short
+ * warm-ups, a smaller directory). Its figures are not comparable with a full run's.
+ */
+export const QUICK = process.env.BENCH_QUICK === '1';
 export const CONNECTIONS = 50;
-export const WARMUP_SECONDS = 2;
-export const DURATION_SECONDS = 10;
+export const WARMUP_SECONDS = QUICK ? 0.5 : 2;
 /** Interleaved scenarios: ROUNDS slices of SLICE_SECONDS each (DURATION_SECONDS in total). */
 export const ROUNDS = 4;
+export const DURATION_SECONDS = QUICK ? ROUNDS : 10;
 export const SLICE_SECONDS = DURATION_SECONDS / ROUNDS;
 /** Every slice opens new connections; let them settle before counting. */
-const SLICE_WARMUP_SECONDS = 0.5;
+const SLICE_WARMUP_SECONDS = QUICK ? 0.25 : 0.5;
 
 /**
  * Round r's order: forward, backward, then both again rotated by half the list, so every target
@@ -144,17 +149,26 @@ export async function measureInterleaved<K extends string>(targets: ReadonlyMap<
   return new Map(keys.map((key) => [key, finish(targets.get(key) as LoadTarget, acc.get(key) as Accumulated)]));
 }
 
-/** One target, one uninterrupted DURATION_SECONDS (the caller warms up). */
+/**
+ * Uninterrupted measurements (sign-in) last 10 s in a quick run too: the first 50 sign-ins start
+ * together, and on a busy machine their first answers can take longer than a short slice.
+ */
+const ONCE_SECONDS = 10;
+
+/** One target, one uninterrupted ONCE_SECONDS (the caller warms up). */
 export async function measureOnce(target: LoadTarget): Promise<Measurement> {
   const acc = new Accumulated();
-  await runSlice({ ...target, warmupSeconds: 0, durationSeconds: DURATION_SECONDS }, acc);
+  await runSlice({ ...target, warmupSeconds: 0, durationSeconds: ONCE_SECONDS }, acc);
   return finish(target, acc);
 }
 
 /** A run whose answers were not all 2xx measured something else; stop instead of reporting it. */
 export function assertAllOk(name: string, m: Measurement): void {
   if (m.non2xx > 0 || m.errors > 0) {
-    throw new Error(`${name}: ${m.ok} ok, ${m.non2xx} non-2xx ${JSON.stringify(m.statuses)}, ${m.errors} errors (${m.timeouts} timeouts); the figures would be meaningless`);
+    const detail = `${name}: ${m.ok} ok, ${m.non2xx} non-2xx ${JSON.stringify(m.statuses)}, ${m.errors} errors (${m.timeouts} timeouts)`;
+    // A smoke run on a busy machine may see load shedding; it still shows the scenario runs.
+    if (QUICK) process.stderr.write(`quick run, not fatal: ${detail}\n`);
+    else throw new Error(`${detail}; the figures would be meaningless`);
   }
 }
 

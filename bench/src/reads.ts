@@ -1,7 +1,8 @@
 /**
  * The request benchmarks (issue 2): (a) health.check, (b) a tenant-scoped page through tRPC
  * with RLS and session-cookie auth, (c) the same procedure without RLS or transaction, and
- * (d) a bare Fastify route, measured interleaved (load.ts) with the same load.
+ * (d) a bare Fastify route, measured interleaved (load.ts) with the same load, together with
+ * (e) the API-key call (api-keys.ts) and the peer's scenarios (peer-better-auth.ts).
  */
 import { withTenant, type Database } from '@tessera/db';
 import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-router.js';
@@ -10,13 +11,18 @@ import type { LoadRequest } from './load-types.js';
 import type { ReadSession } from './seed.js';
 import { SESSION_COOKIE } from './servers.js';
 
-export type ReadKey = 'd' | 'a' | 'b' | 'c' | 'bDrizzle';
+export type ReadKey = 'd' | 'a' | 'b' | 'c' | 'bDrizzle' | 'e';
+/** Better Auth's request scenarios, measured in the same interleaved rounds. */
+export type PeerKey = 'peerSession' | 'peerApiKey';
+export type ScenarioKey = ReadKey | PeerKey;
 
-export interface ReadScenario {
-  key: ReadKey;
+export interface ReadScenario<K extends string = ReadKey> {
+  key: K;
   label: string;
   url: string;
   requests: LoadRequest[];
+  /** How the connections pick requests (load-types.ts); per connection unless said otherwise. */
+  rotate?: LoadTarget['rotate'];
 }
 
 const cookieFor = (session: ReadSession): Record<string, string> => ({ cookie: `${SESSION_COOKIE}=${session.token}` });
@@ -26,7 +32,7 @@ function sessionGets(path: string, sessions: readonly ReadSession[]): LoadReques
   return sessions.map((session) => ({ method: 'GET', path, headers: cookieFor(session) }));
 }
 
-export function readScenarios(apiUrl: string, bareUrl: string, sessions: readonly ReadSession[]): ReadScenario[] {
+export function readScenarios(apiUrl: string, bareUrl: string, sessions: readonly ReadSession[]): ReadScenario<Exclude<ReadKey, 'e'>>[] {
   return [
     { key: 'd', label: '(d) bare Fastify, constant', url: bareUrl, requests: [{ method: 'GET', path: '/constant', headers: {} }] },
     { key: 'a', label: '(a) GET /trpc/health.check', url: apiUrl, requests: [{ method: 'GET', path: '/trpc/health.check', headers: {} }] },
@@ -37,8 +43,10 @@ export function readScenarios(apiUrl: string, bareUrl: string, sessions: readonl
 }
 
 /** All scenarios, interleaved (load.ts), each checked to have answered only 2xx. */
-export async function measureReads(scenarios: readonly ReadScenario[], onSlice: (label: string, round: number) => void): Promise<Map<ReadKey, Measurement>> {
-  const targets = new Map<ReadKey, LoadTarget>(scenarios.map((s) => [s.key, { url: s.url, connections: CONNECTIONS, requests: s.requests }]));
+export async function measureReads<K extends string>(scenarios: readonly ReadScenario<K>[], onSlice: (label: string, round: number) => void): Promise<Map<K, Measurement>> {
+  const targets = new Map<K, LoadTarget>(
+    scenarios.map((s) => [s.key, { url: s.url, connections: CONNECTIONS, requests: s.requests, ...(s.rotate ? { rotate: s.rotate } : {}) }]),
+  );
   const labels = new Map(scenarios.map((s) => [s.key, s.label]));
   const measured = await measureInterleaved(targets, (key, round) => onSlice(labels.get(key) ?? key, round));
   for (const [key, m] of measured) assertAllOk(labels.get(key) ?? key, m);

@@ -2,8 +2,10 @@
 import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
 import { cpuMsPer, type CpuShare } from './cpu.js';
 import { ROUND_TRIPS, SIGN_IN_PRIORITY } from './doc-sections.js';
-import type { Measurement } from './load.js';
-import type { ReadKey } from './reads.js';
+import { DURATION_SECONDS, QUICK, SLICE_SECONDS, type Measurement } from './load.js';
+import { PEER_USERS } from './peer-better-auth.js';
+import { TENANTS, USERS_PER_TENANT } from './seed.js';
+import type { PeerKey, ReadKey } from './reads.js';
 
 export interface Environment {
   date: string;
@@ -14,6 +16,13 @@ export interface Environment {
   postgres: string;
 }
 
+/** Better Auth, measured in the same run on the same cluster with the same load (peer-better-auth.ts). */
+export interface PeerResults extends Record<PeerKey, Measurement & { label: string }> {
+  signIn: Measurement;
+  versions: { betterAuth: string; apiKeyPlugin: string };
+  seedSeconds: number;
+}
+
 export interface Results {
   env: Environment;
   seedSeconds: number;
@@ -21,6 +30,7 @@ export interface Results {
   plans: { rls: string; plain: string };
   rawVerify: RawVerify;
   signIn: Measurement;
+  peer: PeerResults;
   /** Markdown of the audit bench, or why it is missing. */
   audit: string;
   /** The studies' sections as round-trips.ts and sign-in-priority.ts last wrote them (kept across runs). */
@@ -45,6 +55,28 @@ const cpuMs = (m: Measurement): number | null => cpuMsPer(m.cpu, m.ok);
 /** a's throughput relative to b's, judged by CPU cost per request (b's cost / a's cost). */
 const cpuRatio = (a: number | null, b: number | null): string => (a && b ? (b / a).toFixed(2) : 'n/a');
 
+/** DESIGN "Performance budget": Tessera's throughput over the peer's, measured in the same run. */
+export const PEER_GOALS = { session: 3, apiKey: 3, signIn: 4 } as const;
+
+export interface PeerComparison {
+  name: string;
+  peerLabel: string;
+  tesseraLabel: string;
+  peer: number;
+  tessera: number;
+  goal: number;
+}
+
+export function peerComparisons(r: Results): PeerComparison[] {
+  return [
+    { name: 'session read', peerLabel: 'GET /api/auth/get-session (cookie)', tesseraLabel: '(b) bench.rls, session cookie', peer: r.peer.peerSession.requestsPerSecond, tessera: r.reads.b.requestsPerSecond, goal: PEER_GOALS.session },
+    { name: 'API-key call', peerLabel: 'route calling `auth.api.verifyApiKey`', tesseraLabel: '(e) users.list, Bearer key', peer: r.peer.peerApiKey.requestsPerSecond, tessera: r.reads.e.requestsPerSecond, goal: PEER_GOALS.apiKey },
+    { name: 'sign-in', peerLabel: 'POST /api/auth/sign-in/email (scrypt)', tesseraLabel: '`auth.signIn` (Argon2id OWASP)', peer: r.peer.signIn.requestsPerSecond, tessera: r.signIn.requestsPerSecond, goal: PEER_GOALS.signIn },
+  ];
+}
+
+const perSecond = (n: number): string => (n < 100 ? n.toFixed(1) : int(n));
+
 export function checks(r: Results): Check[] {
   const rps = (key: ReadKey): number => r.reads[key].requestsPerSecond;
   const bc = ratio(rps('b'), rps('c'));
@@ -59,8 +91,12 @@ export function checks(r: Results): Check[] {
     { name: 'sign-in / raw Argon2id verify', value: signIn.toFixed(2), target: '>= 0.90', pass: signIn >= 0.9 },
     { name: 'sign-in / raw verify by CPU cost per operation', value: cpuRatio(cpuMs(r.signIn), cpuMsPer(r.rawVerify.cpu, r.rawVerify.verifies)), target: '(reference)', pass: null },
     { name: 'event-loop p99 during 50 concurrent sign-ins', value: `${ms(r.signIn.eventLoopP99Ms)} ms`, target: '< 20 ms', pass: r.signIn.eventLoopP99Ms < 20 },
-    { name: '(b) vs 3x Better Auth get-session (~580 req/s, DESIGN)', value: `${int(rps('b'))} req/s`, target: '>= 1,740 req/s', pass: rps('b') >= 1740 },
-    { name: 'sign-in vs 4x Better Auth sign-in (~15 req/s, DESIGN)', value: `${r.signIn.requestsPerSecond.toFixed(1)} req/s`, target: '>= 60 req/s', pass: r.signIn.requestsPerSecond >= 60 },
+    ...peerComparisons(r).map((c) => ({
+      name: `${c.tesseraLabel} vs ${c.goal}x Better Auth ${c.name} (measured in this run: ${perSecond(c.peer)} req/s)`,
+      value: `${perSecond(c.tessera)} req/s (${ratio(c.tessera, c.peer).toFixed(2)}x)`,
+      target: `>= ${perSecond(c.goal * c.peer)} req/s`,
+      pass: c.peer > 0 && c.tessera >= c.goal * c.peer,
+    })),
   ];
 }
 
@@ -69,7 +105,7 @@ const cpuCell = (cpu: CpuShare | null): string =>
 
 /** Largest share of the machine that processes outside the bench used during any measurement. */
 export function maxForeignCpu(r: Results): number {
-  const shares = [...Object.values(r.reads).map((m) => m.cpu), r.rawVerify.cpu, r.signIn.cpu];
+  const shares = [...Object.values(r.reads).map((m) => m.cpu), r.rawVerify.cpu, r.signIn.cpu, r.peer.peerSession.cpu, r.peer.peerApiKey.cpu, r.peer.signIn.cpu];
   return Math.max(0, ...shares.map((cpu) => cpu?.foreign ?? 0));
 }
 
@@ -83,16 +119,40 @@ function disturbedPair(r: Results): string[] {
 
 const verdict = (c: Check): string => (c.pass === null ? '' : c.pass ? 'pass' : '**FAIL**');
 
+const READ_KEYS = ['d', 'a', 'b', 'c', 'bDrizzle', 'e'] as const;
+
+function requestRow(m: Measurement & { label: string }): string {
+  const cost = cpuMs(m);
+  return `| ${m.label} | ${int(m.requestsPerSecond)} | ${ms(m.latencyP50)} | ${ms(m.latencyP99)} | ${int(m.ok)} | ${ms(m.eventLoopP99Ms)} | ${cost === null ? 'n/a' : cost.toFixed(2)} | ${cpuCell(m.cpu)} |`;
+}
+
+const REQUEST_HEADER = [
+  '| scenario | req/s | p50 ms | p99 ms | requests (all 2xx) | server event-loop p99 ms | CPU ms per request | CPU % bench / postgres / other / idle |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+];
+
 function readTable(r: Results): string[] {
-  const rows = (['d', 'a', 'b', 'c', 'bDrizzle'] as const).map((key) => {
-    const m = r.reads[key];
-    const cost = cpuMs(m);
-    return `| ${m.label} | ${int(m.requestsPerSecond)} | ${ms(m.latencyP50)} | ${ms(m.latencyP99)} | ${int(m.ok)} | ${ms(m.eventLoopP99Ms)} | ${cost === null ? 'n/a' : cost.toFixed(2)} | ${cpuCell(m.cpu)} |`;
-  });
+  return [...REQUEST_HEADER, ...READ_KEYS.map((key) => requestRow(r.reads[key]))];
+}
+
+/** The comparison, then the peer's own figures in the same shape as Tessera's. */
+function peerTables(r: Results): string[] {
+  const p = r.peer;
+  const s = p.signIn;
   return [
-    '| scenario | req/s | p50 ms | p99 ms | requests (all 2xx) | server event-loop p99 ms | CPU ms per request | CPU % bench / postgres / other / idle |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows,
+    `Better Auth ${p.versions.betterAuth} with @better-auth/api-key ${p.versions.apiKeyPlugin}, on its own database in the same PostgreSQL cluster, measured in this run with the same load (the request scenarios interleaved with (a)-(e), sign-in right after Tessera's).`,
+    '',
+    '| comparison | Better Auth | req/s | Tessera | req/s | Tessera / Better Auth | goal | result |',
+    '|---|---|---:|---|---:|---:|---|---|',
+    ...peerComparisons(r).map((c) => {
+      const x = ratio(c.tessera, c.peer);
+      return `| ${c.name} | ${c.peerLabel} | ${perSecond(c.peer)} | ${c.tesseraLabel} | ${perSecond(c.tessera)} | ${x.toFixed(2)}x | >= ${c.goal}x (${perSecond(c.goal * c.peer)} req/s) | ${c.peer > 0 && x >= c.goal ? 'pass' : '**FAIL**'} |`;
+    }),
+    '',
+    ...REQUEST_HEADER,
+    requestRow(p.peerSession),
+    requestRow(p.peerApiKey),
+    `| Better Auth sign-in/email, 50 connections, 200 distinct accounts | ${s.requestsPerSecond.toFixed(1)} | ${int(s.latencyP50)} | ${int(s.latencyP99)} | ${int(s.ok)} | ${ms(s.eventLoopP99Ms)} | ${cpuMs(s)?.toFixed(1) ?? 'n/a'} | ${cpuCell(s.cpu)} |`,
   ];
 }
 
@@ -125,10 +185,11 @@ function header(r: Results): string[] {
     '',
     `- Date: ${e.date}`,
     `- Machine: ${e.nproc} cores (\`nproc\`), ${e.cpu}, ${e.memoryGiB} GiB RAM; Node ${e.node}; PostgreSQL ${e.postgres} (embedded)`,
-    `- Data: 1,000 tenants x 1,000 users (seeded in ${r.seedSeconds.toFixed(1)} s); whole run ${Math.round(r.runSeconds)} s after the build`,
-    '- Load: autocannon, 50 connections, 10 s measured per scenario ((a)-(d) in four interleaved 2.5 s slices after a',
-    '  warm-up pass; sign-in in one after 24 warm-up sign-ins), on a worker thread of the same process: the load',
-    '  generator shares the 2 cores with the server and PostgreSQL.',
+    `- Data: ${int(TENANTS)} tenants x ${int(USERS_PER_TENANT)} users (seeded in ${r.seedSeconds.toFixed(1)} s); Better Auth: ${int(PEER_USERS)} users (seeded in ${r.peer.seedSeconds.toFixed(1)} s); whole run ${Math.round(r.runSeconds)} s after the build`,
+    `- Load: autocannon, 50 connections, ${DURATION_SECONDS} s measured per request scenario ((a)-(e) and Better Auth's in four interleaved ${SLICE_SECONDS} s slices after a`,
+    '  warm-up pass), 10 s per sign-in (one after 24 warm-up sign-ins), on a worker thread of the same process: the load',
+    '  generator shares the 2 cores with the servers and PostgreSQL.',
+    ...(QUICK ? ['  **Quick smoke run (BENCH_QUICK=1): short slices and a smaller directory; these figures only show that every scenario runs, and non-2xx answers (load shedding on a busy machine) are counted instead of stopping the run.**'] : []),
     `- Other processes on the machine used up to ${Math.round(maxForeignCpu(r))}% of its CPU during a measurement (column "other" below).`,
     ...(maxForeignCpu(r) > 10 ? ['  **The machine was not quiet: absolute figures are depressed and ratios are noisier than usual.**'] : []),
     ...disturbedPair(r),
@@ -178,6 +239,10 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     '',
     ...signInTable(r),
     '',
+    '## Peer: Better Auth, same run',
+    '',
+    ...peerTables(r),
+    '',
     '## Notes',
     '',
     ...notes.map((note) => `- ${note}`),
@@ -192,12 +257,13 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
 }
 
 export function renderConsole(r: Results): string {
-  const lines = (['d', 'a', 'b', 'c', 'bDrizzle'] as const).map((key) => {
-    const m = r.reads[key];
-    return `  ${m.label.padEnd(58)} ${int(m.requestsPerSecond).padStart(7)} req/s  p50 ${ms(m.latencyP50).padStart(5)} ms  p99 ${ms(m.latencyP99).padStart(5)} ms`;
-  });
+  const line = (m: Measurement & { label: string }): string =>
+    `  ${m.label.padEnd(58)} ${int(m.requestsPerSecond).padStart(7)} req/s  p50 ${ms(m.latencyP50).padStart(5)} ms  p99 ${ms(m.latencyP99).padStart(5)} ms`;
+  const lines = READ_KEYS.map((key) => line(r.reads[key]));
   lines.push(`  raw Argon2id verify x${VERIFY_CONCURRENCY}`.padEnd(61) + `${r.rawVerify.perSecond.toFixed(1).padStart(7)} /s`);
   lines.push(`  auth.signIn over HTTP, 50 connections`.padEnd(61) + `${r.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.signIn.latencyP50)} ms  p99 ${int(r.signIn.latencyP99)} ms`);
+  lines.push('', `  peer: Better Auth ${r.peer.versions.betterAuth}`, line(r.peer.peerSession), line(r.peer.peerApiKey));
+  lines.push(`  Better Auth sign-in/email over HTTP, 50 connections`.padEnd(61) + `${r.peer.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.peer.signIn.latencyP50)} ms  p99 ${int(r.peer.signIn.latencyP99)} ms`);
   lines.push('', ...checks(r).map((c) => `  ${c.pass === null ? '    ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value} (target ${c.target})`));
   return lines.join('\n');
 }

@@ -1,11 +1,16 @@
 /**
  * `pnpm bench`: one run, no arguments. Starts an embedded PostgreSQL in a temporary folder,
  * seeds 1,000 tenants x 1,000 users, serves the real API in-process and measures (issue 2) the
- * request scenarios (a)-(d) and (issue 4) sign-in against raw Argon2id, then writes
- * docs/benchmarks.md. Everything it started is stopped and deleted at the end.
+ * request scenarios (a)-(e) and (issue 4) sign-in against raw Argon2id, with Better Auth on its
+ * own database in the same cluster as the peer column, then writes docs/benchmarks.md.
+ * Everything it started is stopped and deleted at the end.
+ *
+ * BENCH_QUICK=1 is a smoke run (load.ts): short slices, a smaller directory, no audit bench, and
+ * the document goes to a temporary file instead of docs/benchmarks.md.
  */
 import { writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { assertRuntimeRoleSafe, createDatabase, type Database } from '@tessera/db';
 import { hashPassword, OWASP_PARAMS } from '@tessera/auth/passwords';
 import { runAuditHook } from './audit-hook.js';
@@ -13,12 +18,18 @@ import { DOC_PATH, ROUND_TRIPS, SIGN_IN_PRIORITY, readDoc, sectionOf } from './d
 import { benchRouter } from './bench-router.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { notesFor } from './notes.js';
-import { checkReads, explainReads, measureReads, readScenarios } from './reads.js';
+import { apiKeyRequests, checkApiKeys, seedApiKeys } from './api-keys.js';
+import {
+  checkPeer, createPeerDatabase, peerApiKeyRequests, peerSessionRequests, peerSignInRequest, peerVersions, startBetterAuth,
+  type PeerSeeded, type PeerServer,
+} from './peer-better-auth.js';
+import { checkReads, explainReads, measureReads, readScenarios, type PeerKey, type ReadScenario, type ScenarioKey } from './reads.js';
 import { renderConsole, renderMarkdown, type Environment, type Results } from './report.js';
-import { BENCH_PASSWORD, seed, type Seeded } from './seed.js';
+import { BENCH_PASSWORD, TENANTS, USERS_PER_TENANT, seed, type Seeded } from './seed.js';
 import { benchServices, LogSink, POOL_SIZE, startApi, startBareFastify, type RunningServer } from './servers.js';
-import { rawVerifyThroughput, signInThroughput } from './sign-in.js';
-import { ROUNDS, SLICE_SECONDS, setPostmasterPid, type Measurement } from './load.js';
+import { rawVerifyThroughput, signInRequests, signInThroughput } from './sign-in.js';
+import { QUICK, ROUNDS, SLICE_SECONDS, setPostmasterPid, type Measurement } from './load.js';
+import type { Services } from '@tessera/api-contract';
 
 const started = performance.now();
 /** Progress lines carry the elapsed time, so the run's budget (about 4 minutes) stays visible. */
@@ -42,6 +53,7 @@ async function environment(owner: Database): Promise<Environment> {
 interface Stack {
   app: Database;
   owner: Database;
+  services: Services;
   api: RunningServer;
   bare: RunningServer;
   sink: LogSink;
@@ -52,9 +64,10 @@ async function startStack(pg: BenchCluster): Promise<Stack> {
   const owner = createDatabase(pg.ownerUrl, { max: POOL_SIZE, applicationName: 'tessera-bench-owner' });
   await assertRuntimeRoleSafe(app.pool); // the server's own start-up refusal
   const sink = new LogSink();
-  const api = await startApi(app, benchRouter(owner), benchServices(), sink);
+  const services = benchServices();
+  const api = await startApi(app, benchRouter(owner), services, sink);
   const bare = await startBareFastify();
-  return { app, owner, api, bare, sink };
+  return { app, owner, services, api, bare, sink };
 }
 
 async function stopStack(stack: Stack): Promise<void> {
@@ -64,44 +77,95 @@ async function stopStack(stack: Stack): Promise<void> {
   await stack.owner.close();
 }
 
-async function measureAllReads(stack: Stack, seeded: Seeded): Promise<Results['reads']> {
-  const scenarios = readScenarios(stack.api.url, stack.bare.url, seeded.readSessions);
+type Measured = Map<ScenarioKey, Measurement & { label: string }>;
+
+/** Tessera's scenarios (a)-(e) and the peer's request scenarios, all in one interleaved set. */
+async function measureAllReads(stack: Stack, seeded: Seeded, apiKeys: readonly string[], peer: PeerServer, peerSeeded: PeerSeeded): Promise<Measured> {
+  const scenarios: ReadScenario<ScenarioKey>[] = [
+    ...readScenarios(stack.api.url, stack.bare.url, seeded.readSessions),
+    // Both API-key scenarios share one cursor across connections, so the requests in flight use
+    // different keys (the peer writes the key's row on every verification).
+    { key: 'e', label: '(e) users.list with an API key (Bearer)', url: stack.api.url, requests: apiKeyRequests(apiKeys), rotate: 'global' },
+    { key: 'peerSession', label: 'Better Auth GET /api/auth/get-session', url: peer.url, requests: peerSessionRequests(peerSeeded) },
+    { key: 'peerApiKey', label: 'Better Auth verifyApiKey (GET protected route)', url: peer.url, requests: peerApiKeyRequests(peerSeeded), rotate: 'global' },
+  ];
   log(`measuring ${scenarios.length} request scenarios, interleaved: ${ROUNDS} rounds of ${SLICE_SECONDS} s each ...`);
   const measured = await measureReads(scenarios, (label, round) => log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${label}`));
-  const reads = {} as Results['reads'];
+  const out: Measured = new Map();
   for (const scenario of scenarios) {
     const m = measured.get(scenario.key) as Measurement;
-    reads[scenario.key] = { ...m, label: scenario.label };
+    out.set(scenario.key, { ...m, label: scenario.label });
     log(`  ${scenario.label}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.latencyP50} ms, p99 ${m.latencyP99} ms, other processes ${Math.round(m.cpu?.foreign ?? 0)}% CPU`);
   }
-  return reads;
+  return out;
+}
+
+function split(measured: Measured): { reads: Results['reads']; peer: Record<PeerKey, Measurement & { label: string }> } {
+  const get = (key: ScenarioKey): Measurement & { label: string } => {
+    const m = measured.get(key);
+    if (!m) throw new Error(`scenario ${key} was not measured`);
+    return m;
+  };
+  return {
+    reads: { d: get('d'), a: get('a'), b: get('b'), c: get('c'), bDrizzle: get('bDrizzle'), e: get('e') },
+    peer: { peerSession: get('peerSession'), peerApiKey: get('peerApiKey') },
+  };
+}
+
+/** Better Auth on its own database in the same cluster, seeded and checked before anything is measured. */
+async function startPeer(pg: BenchCluster): Promise<{ peer: PeerServer; seeded: PeerSeeded }> {
+  log('starting Better Auth (peer) on its own database in the same cluster ...');
+  const peer = await startBetterAuth(await createPeerDatabase(pg));
+  try {
+    const seeded = await peer.seed();
+    log(`  seeded ${seeded.sessionCookies.length} sessions, ${seeded.apiKeys.length} API keys, ${seeded.signInEmails.length} sign-in accounts in ${seeded.seconds.toFixed(1)} s`);
+    await checkPeer(peer, seeded);
+    return { peer, seeded };
+  } catch (error) {
+    await peer.close();
+    throw error;
+  }
 }
 
 async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips' | 'signInPriority'>> {
   const stack = await startStack(pg);
+  let peer: PeerServer | null = null;
   try {
     const env = await environment(stack.owner);
     await checkReads(stack.api.url, seeded.readSessions);
     const first = seeded.readSessions[0];
     if (!first) throw new Error('no read sessions');
     const plans = await explainReads(stack.app, stack.owner, first.tenantId);
-    const reads = await measureAllReads(stack, seeded);
+    const apiKeys = await seedApiKeys(stack.app, stack.owner, stack.services, seeded.readSessions);
+    await checkApiKeys(stack.api.url, apiKeys);
+    const started = await startPeer(pg);
+    peer = started.peer;
+    const { reads, peer: peerReads } = split(await measureAllReads(stack, seeded, apiKeys, peer, started.seeded));
     log('measuring raw Argon2id verify ...');
     const rawVerify = await rawVerifyThroughput(passwordHash);
     log(`  ${rawVerify.perSecond.toFixed(1)} verifies/s`);
     log('measuring auth.signIn over HTTP, 50 connections ...');
-    const signIn = await signInThroughput(stack.api.url, seeded.signInAccounts);
+    const signIn = await signInThroughput(stack.api.url, signInRequests(seeded.signInAccounts));
     log(`  ${signIn.requestsPerSecond.toFixed(1)} sign-ins/s, event-loop p99 ${signIn.eventLoopP99Ms.toFixed(1)} ms`);
-    const audit = await runAuditHook({ database: stack.app, owner: stack.owner, ownerUrl: pg.ownerUrl, appUrl: pg.appUrl, log });
-    return { env, reads, plans, rawVerify, signIn, audit, logLines: stack.sink.lines };
+    log('measuring Better Auth sign-in/email over HTTP, 50 connections ...');
+    const peerUrl = peer.url;
+    const peerSignIn = await signInThroughput(peerUrl, started.seeded.signInEmails.map((email) => peerSignInRequest(peerUrl, email)), 'Better Auth sign-in');
+    log(`  ${peerSignIn.requestsPerSecond.toFixed(1)} sign-ins/s, event-loop p99 ${peerSignIn.eventLoopP99Ms.toFixed(1)} ms`);
+    const audit = QUICK
+      ? 'Not measured in this run: a quick run (BENCH_QUICK=1) skips the audit bench.'
+      : await runAuditHook({ database: stack.app, owner: stack.owner, ownerUrl: pg.ownerUrl, appUrl: pg.appUrl, log });
+    const peerResults = { ...peerReads, signIn: peerSignIn, versions: await peerVersions(), seedSeconds: started.seeded.seconds };
+    return { env, reads, plans, rawVerify, signIn, peer: peerResults, audit, logLines: stack.sink.lines };
   } finally {
     if (stack.sink.errors.length > 0) log(`server logged errors (first ${stack.sink.errors.length}):\n${stack.sink.errors.join('\n')}`);
+    if (peer && peer.errors.length > 0) log(`Better Auth logged errors (first ${peer.errors.length}):\n${peer.errors.join('\n')}`);
+    await peer?.close();
     await stopStack(stack);
   }
 }
 
 async function main(): Promise<void> {
-  log('tessera bench: starting an embedded PostgreSQL in a temporary folder ...');
+  log(`tessera bench${QUICK ? ' (quick smoke run, BENCH_QUICK=1)' : ''}: starting an embedded PostgreSQL in a temporary folder ...`);
   const passwordHash = await hashPassword(BENCH_PASSWORD, OWASP_PARAMS);
   const pg = await startBenchCluster();
   setPostmasterPid(pg.postmasterPid);
@@ -112,7 +176,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stopOnSignal);
   let results: Results;
   try {
-    log('seeding 1,000 tenants x 1,000 users ...');
+    log(`seeding ${TENANTS.toLocaleString('en-US')} tenants x ${USERS_PER_TENANT.toLocaleString('en-US')} users ...`);
     const seeded = await seed(pg.ownerUrl, passwordHash);
     log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
     const measured = await measure(pg, seeded, passwordHash);
@@ -122,8 +186,10 @@ async function main(): Promise<void> {
   } finally {
     await pg.stop();
   }
-  await writeFile(DOC_PATH, renderMarkdown(results, notesFor(results)));
-  log(`\n${renderConsole(results)}\n\nwrote ${DOC_PATH} (${Math.round(results.runSeconds)} s)`);
+  // A quick run's figures are not the record: they go to a temporary file.
+  const target = QUICK ? path.join(os.tmpdir(), 'tessera-benchmarks-quick.md') : DOC_PATH;
+  await writeFile(target, renderMarkdown(results, notesFor(results)));
+  log(`\n${renderConsole(results)}\n\nwrote ${target} (${Math.round(results.runSeconds)} s)`);
 }
 
 main().catch((error: unknown) => {

@@ -8,9 +8,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DEFAULT_SECURITY_POLICY } from '@tessera/auth/accounts';
+import { QUICK } from './load.js';
 
 export const TENANTS = 1_000;
-export const USERS_PER_TENANT = 1_000;
+/** A quick run (load.ts) seeds 50 users per tenant: enough for every page the scenarios read. */
+export const USERS_PER_TENANT = QUICK ? 50 : 1_000;
 /** Tenants whose sessions the read benchmarks rotate through (avoids one hot session row). */
 export const READ_TENANTS = 50;
 /** Distinct accounts (one per tenant) for the sign-in benchmark: no per-account or audit-chain hot spot. */
@@ -35,7 +37,7 @@ export interface Seeded {
 }
 
 const slugOf = (i: number): string => `bench-${String(i).padStart(4, '0')}`;
-const OWNER_EMAIL = 'user1@bench.example';
+export const OWNER_EMAIL = 'user1@bench.example';
 
 async function seedTenants(client: pg.Client, tenants: number): Promise<void> {
   await client.query(

@@ -18,7 +18,7 @@ import { SIGN_IN_PRIORITY, writeSection } from './doc-sections.js';
 import { setPostmasterPid, type Measurement } from './load.js';
 import { BENCH_PASSWORD, seed } from './seed.js';
 import { benchServices, LogSink, POOL_SIZE, startApi } from './servers.js';
-import { signInThroughput, VERIFY_CONCURRENCY } from './sign-in.js';
+import { signInRequests, signInThroughput, VERIFY_CONCURRENCY } from './sign-in.js';
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -63,16 +63,16 @@ async function main(): Promise<void> {
     const api = await startApi(app, benchRouter(owner), benchServices(), new LogSink());
     try {
       log('sign-in, threadpool at nice 0 ...');
-      const asIs = await signInThroughput(api.url, seeded.signInAccounts);
+      const asIs = await signInThroughput(api.url, signInRequests(seeded.signInAccounts));
       const tids = await lowerThreadpoolPriority(hash);
       log(`sign-in, threadpool threads ${tids.join(', ')} at nice 19 ...`);
-      const lowered = await signInThroughput(api.url, seeded.signInAccounts);
+      const lowered = await signInThroughput(api.url, signInRequests(seeded.signInAccounts));
       // Back to nice 0 (needs root or CAP_SYS_NICE), to rule out that the second run was only warmer.
       let again: Measurement | null = null;
       try {
         for (const tid of tids) os.setPriority(tid, 0);
         log('sign-in, threadpool back at nice 0 ...');
-        again = await signInThroughput(api.url, seeded.signInAccounts);
+        again = await signInThroughput(api.url, signInRequests(seeded.signInAccounts));
       } catch {
         log('(cannot lower the nice value again without privileges; skipped the control run)');
       }

@@ -46,7 +46,7 @@ export async function rawVerifyThroughput(hash: string): Promise<RawVerify> {
 }
 
 /** POST auth.signIn as a browser's same-origin fetch would: JSON, no Origin from another site. */
-function signInRequests(accounts: readonly SignInAccount[]): LoadRequest[] {
+export function signInRequests(accounts: readonly SignInAccount[]): LoadRequest[] {
   return accounts.map((account) => ({
     method: 'POST',
     path: '/trpc/auth.signIn',
@@ -72,12 +72,14 @@ async function warmUp(url: string, requests: readonly LoadRequest[]): Promise<vo
   await Promise.all(Array.from({ length: VERIFY_CONCURRENCY }, lane));
 }
 
-/** 50 connections, each request a different account (one shared cursor), for 10 s. */
-export async function signInThroughput(url: string, accounts: readonly SignInAccount[]): Promise<Measurement> {
-  const requests = signInRequests(accounts);
+/**
+ * 50 connections, each request a different account (one shared cursor), for 10 s. `requests` are
+ * Tessera's (signInRequests) or the peer's; `name` labels a failure.
+ */
+export async function signInThroughput(url: string, requests: readonly LoadRequest[], name = 'sign-in'): Promise<Measurement> {
   await warmUp(url, requests);
-  const measurement = await measureOnce({ url, connections: CONNECTIONS, requests, rotate: 'global' });
-  assertAllOk('sign-in', measurement);
+  const measurement = await measureOnce({ url, connections: CONNECTIONS, requests: [...requests], rotate: 'global' });
+  assertAllOk(name, measurement);
   // The 50 sign-ins cut off at the end still run; let them finish before anything else is measured.
   await new Promise((resolve) => setTimeout(resolve, Math.min(15_000, 1000 + (CONNECTIONS * 1000) / Math.max(1, measurement.requestsPerSecond))));
   return measurement;
