@@ -338,7 +338,14 @@ test(
       }
       if (!found) blind.push(`${name} ${leaf.path.join('.')}`);
     }
-    expect(blind.sort(), seen.filter((line) => blind.some((b) => line.startsWith(`${b}=`))).join('\n')).toEqual(NOT_ROW_REFERENCES);
+    const { rows: auditActors } = await db.owner.pool.query<{ actor: string | null; n: number }>(
+      'SELECT actor_id AS actor, count(*)::int AS n FROM audit_logs WHERE tenant_id = $1 GROUP BY 1',
+      [a.tenantId],
+    );
+    expect(
+      blind.sort(),
+      [...seen.filter((line) => blind.some((b) => line.startsWith(`${b}=`))), `A's audit actors: ${JSON.stringify(auditActors)}`].join('\n'),
+    ).toEqual(NOT_ROW_REFERENCES);
   },
 );
 

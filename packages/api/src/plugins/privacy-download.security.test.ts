@@ -52,8 +52,8 @@ async function finishedExport(): Promise<{ tenantId: string; userId: string; req
   return { tenantId, userId, requestId, body };
 }
 
-/** A real session (the principal plugin resolves the cookie as in production). */
-async function sessionOf(tenantId: string, userId: string, at = T0): Promise<{ tessera_session: string }> {
+/** A real session, live on the database clock (the principal plugin resolves the cookie as in production). */
+async function sessionOf(tenantId: string, userId: string, at = new Date()): Promise<{ tessera_session: string }> {
   const { token } = await db.withTenant(tenantId, (tx) => createSession(tx, parseSecurityPolicy(undefined), { userId, aal: 1, ip: '203.0.113.5', userAgent: 'test' }, at));
   return { tessera_session: token };
 }
@@ -111,7 +111,7 @@ test('a valid link to an export past its 7 days answers 410 Gone', async () => {
   const later = new Date(T0.getTime() + 7 * 24 * 3_600_000 - 60_000);
   const { url } = await linkFor(e, later);
   clock = new Date(T0.getTime() + 7 * 24 * 3_600_000 + 1_000);
-  const cookies = await sessionOf(e.tenantId, e.userId, later);
+  const cookies = await sessionOf(e.tenantId, e.userId);
   const response = await app.inject({ method: 'GET', url: pathOf(url), cookies });
   expect(response.statusCode).toBe(410);
   expect(response.json()).toMatchObject({ error: 'export_expired' });

@@ -160,6 +160,11 @@ describe('the quota moves to the successor', () => {
     const third = await seeded.rotate(second.apiKey.id, 7 * 86_400);
     const keys = [seeded.key, second.key, third.key];
     expect(await spendAll(keys, 3)).toBe(3);
+    // Definer functions read the database clock: an hour passes by moving the refill baseline back.
+    await db.owner.pool.query(
+      `UPDATE api_keys SET quota_refilled_at = quota_refilled_at - interval '3600 seconds' WHERE id = $1`,
+      [third.apiKey.id],
+    );
     expect(await spendAll(keys, 3, at(3600))).toBe(3);
     const { rows } = await db.owner.pool.query<{ id: string; quota_remaining: number }>(
       'SELECT id, quota_remaining FROM api_keys WHERE id = $1',
