@@ -101,3 +101,12 @@ describe('HTTP hardening', () => {
     }
   });
 });
+
+describe('errors inside the tRPC scope', () => {
+  test('a transport error on a tRPC route gets the server-wide error shape (request id, no internals)', async () => {
+    const big = JSON.stringify({ tenantSlug: 'a', email: 'a@example.com', password: 'x'.repeat(1024 * 1024) });
+    const res = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: { 'content-type': 'application/json' }, payload: big });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({ error: expect.any(String), statusCode: 413, requestId: res.headers['x-request-id'] });
+  });
+});

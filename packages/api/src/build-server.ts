@@ -66,6 +66,17 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     reply.header('x-request-id', request.id);
   });
 
+  // One error handler hides every 5xx message (DESIGN rule 5); 4xx keep Fastify's safe text. Set
+  // before any plugin: an encapsulated scope (the tRPC adapter's) copies the handler it is born with.
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({ error: 'Internal Server Error', message: 'Something went wrong.', requestId: request.id });
+    }
+    return reply.code(status).send({ error: error.message, statusCode: status, requestId: request.id });
+  });
+
   // Plugins in a fixed order: metrics, headers, CORS, load shedding, cookies, rate limit, CSRF,
   // principal, no-store, API key, routes.
   if (deps.metrics) {
@@ -140,15 +151,6 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   // The console owns the root not-found handler: register it after every API route.
   if (deps.consoleRoot) await app.register(consolePlugin, { root: deps.consoleRoot });
 
-  // One error handler hides every 5xx message (DESIGN rule 5); 4xx keep Fastify's safe text.
-  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) {
-      request.log.error({ err: error }, 'request failed');
-      return reply.code(status).send({ error: 'Internal Server Error', message: 'Something went wrong.', requestId: request.id });
-    }
-    return reply.code(status).send({ error: error.message, statusCode: status, requestId: request.id });
-  });
   return app;
 }
 
