@@ -25,7 +25,7 @@ async function withCookie<R>(owner: SeededOwner, token: string, now: Date, call:
   return { result, cookie: ctx.cookies.token };
 }
 
-async function sessionRow(token: string, now: Date): Promise<{ aal: number; mfaVerifiedAt: Date | null }> {
+async function sessionRow(token: string): Promise<{ aal: number; mfaVerifiedAt: Date | null }> {
   const principal = await principalFromToken(db.app, token);
   if (principal?.kind !== 'session') throw new Error('no live session');
   return { aal: principal.aal, mfaVerifiedAt: principal.mfaVerifiedAt };
@@ -75,7 +75,7 @@ describe('adding a factor next to an existing one', () => {
     const confirmAt = at(STALE + 5 * 60);
     const { cookie } = await withCookie(owner, owner.session, confirmAt, (caller) => caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, confirmAt) }));
     expect(cookie).toBeNull(); // not a first factor: no new session
-    expect(await sessionRow(owner.session, confirmAt)).toEqual({ aal: 2, mfaVerifiedAt: at(STALE) });
+    expect(await sessionRow(owner.session)).toEqual({ aal: 2, mfaVerifiedAt: at(STALE) });
     // Ten minutes after the passkey step-up (not after the enrollment) the window is closed.
     await expect((await as(owner, owner.session, at(2 * STALE))).users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
   });
@@ -85,7 +85,7 @@ describe('a first factor gives no step-up freshness', () => {
   test('an authenticator app enrolled in a password-only session: step-up procedures still ask for a code', async () => {
     const owner = await totpOwner();
     expect(await principalFromToken(db.app, owner.token)).toBeNull(); // the enrolling token was replaced
-    expect(await sessionRow(owner.session, T0)).toEqual({ aal: 1, mfaVerifiedAt: null });
+    expect(await sessionRow(owner.session)).toEqual({ aal: 1, mfaVerifiedAt: null });
     const caller = await as(owner, owner.session, at(1));
     await expect(caller.users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
     await expect(caller.apiKeys.create({ name: 'ci', type: 'secret', environment: 'live', scopes: ['users:read'] })).rejects.toMatchObject(stepUpRequired);
@@ -95,7 +95,7 @@ describe('a first factor gives no step-up freshness', () => {
 
   test('a first passkey registered in a password-only session: step-up procedures still ask for the passkey', async () => {
     const owner = await passkeyOnlyOwner();
-    expect(await sessionRow(owner.session, T0)).toEqual({ aal: 1, mfaVerifiedAt: null });
+    expect(await sessionRow(owner.session)).toEqual({ aal: 1, mfaVerifiedAt: null });
     await expect((await as(owner, owner.session, at(1))).users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
     await passkeyStepUp(owner, owner.session, at(2));
     await expect((await as(owner, owner.session, at(3))).users.setRole({ userId: owner.user.id, role: 'owner' })).resolves.toEqual({ ok: true });
@@ -108,7 +108,7 @@ describe('a first factor gives no step-up freshness', () => {
     const { secret } = await (await as(owner, owner.session, at(120))).mfa.beginEnrollment();
     const { cookie } = await withCookie(owner, owner.session, at(120), (caller) => caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, at(120)) }));
     const session = cookie ?? '';
-    expect(await sessionRow(session, at(121))).toEqual({ aal: 2, mfaVerifiedAt: at(60) }); // disable's code set both
+    expect(await sessionRow(session)).toEqual({ aal: 2, mfaVerifiedAt: at(60) }); // disable's code set both
     await expect((await as(owner, session, at(121))).users.setRole({ userId: owner.user.id, role: 'owner' })).resolves.toEqual({ ok: true });
     await expect((await as(owner, session, at(60 + 601))).users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
   });
