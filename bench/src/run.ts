@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRuntimeRoleSafe, createDatabase, type Database } from '@tessera/db';
-import { hashPassword, OWASP_PARAMS } from '@tessera/auth/passwords';
+import { dummyVerify, hashPassword, lowerHashingPriority, OWASP_PARAMS } from '@tessera/auth/passwords';
 import { runAuditHook } from './audit-hook.js';
 import { DOC_PATH, ROUND_TRIPS, SIGN_IN_PRIORITY, readDoc, sectionOf } from './doc-sections.js';
 import { benchRouter } from './bench-router.js';
@@ -132,6 +132,10 @@ async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): 
   let peer: PeerServer | null = null;
   try {
     const env = await environment(stack.owner);
+    // As apps/server does at start (HASHING_LOW_PRIORITY=on): the threadpool runs hashes at nice 19.
+    // Better Auth runs in this process too, so its scrypt gets the same treatment.
+    const lowered = await lowerHashingPriority(() => Promise.all(Array.from({ length: 16 }, () => dummyVerify())));
+    log(`hashing threads at nice 19: ${lowered.threads.length} (${lowered.how})`);
     await checkReads(stack.api.url, seeded.readSessions);
     const first = seeded.readSessions[0];
     if (!first) throw new Error('no read sessions');

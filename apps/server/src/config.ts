@@ -76,6 +76,7 @@ const schema = z.object({
   LOAD_SHED_EVENT_LOOP_UTILIZATION: z.coerce.number().gt(0).max(1).optional(),
   LOAD_SHED_POOL_WAIT_MS: int(1, 600_000).default(1000),
   DATABASE_POOL_MAX: int(1, 1000).default(20),
+  HASHING_LOW_PRIORITY: z.enum(['on', 'off']).default('on'),
   LOAD_SHED_RETRY_AFTER_SECONDS: int(1, 3600).default(5),
 });
 
@@ -112,6 +113,8 @@ export interface Config {
   loadShedding: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number | undefined; maxPoolWaitMs: number; retryAfterSeconds: number };
   /** Connections of the API's runtime pool (DATABASE_POOL_MAX). */
   databasePoolMax: number;
+  /** HASHING_LOW_PRIORITY: run password hashing threads at nice 19 (Linux). */
+  hashingLowPriority: boolean;
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -196,6 +199,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       retryAfterSeconds: e.LOAD_SHED_RETRY_AFTER_SECONDS,
     },
     databasePoolMax: e.DATABASE_POOL_MAX,
+    hashingLowPriority: e.HASHING_LOW_PRIORITY === 'on',
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { startPrivacyWorkers } from '@tessera/api/workers';
+import { dummyVerify, lowerHashingPriority } from '@tessera/auth/passwords';
 import { fileURLToPath } from 'node:url';
 import { auditPublicKeyOf, buildServer, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, selectSmsProvider, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
@@ -66,6 +67,11 @@ export async function start(config: Config, log: (line: string) => void): Promis
     const transport = secrets.SMTP_URL ? smtpTransport(secrets.SMTP_URL) : fileTransport(path.join(config.home, 'mail'), app.log);
     if (!secrets.SMTP_URL) app.log.warn('SMTP_URL is not set: mail is written to TESSERA_HOME/mail and logged (development only)');
     const outbox = createOutboxSender({ database, keyring: services.accounts.keyring, transport, logger: app.log });
+    if (config.hashingLowPriority) {
+      // Hashing yields the cores to the event loop and PostgreSQL (packages/auth hashing-priority.ts).
+      const lowered = await lowerHashingPriority(() => Promise.all(Array.from({ length: 16 }, () => dummyVerify())));
+      app.log.info({ threads: lowered.threads.length, how: lowered.how }, 'password hashing threads run at nice 19');
+    }
     const url = await app.listen({ port: config.port, host: config.host });
     outbox.start();
     // IN_PROCESS_WORKERS=off: the GDPR queue is left to `pnpm worker` processes (scale-out).

@@ -13,6 +13,8 @@ export {
 export { isWeakerThan, parseArgon2Phc } from './phc.js';
 export type { Argon2PhcInfo, Argon2Variant } from './phc.js';
 export { createHashQueue } from './hash-queue.js';
+export { HASHING_NICE, lowerHashingPriority, threadNice } from './hashing-priority.js';
+export type { HashingPriorityResult } from './hashing-priority.js';
 export type { HashQueue, HashQueueOptions } from './hash-queue.js';
 export {
   codePointLength,
