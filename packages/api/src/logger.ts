@@ -31,12 +31,13 @@ export function censorSecrets(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return CENSOR;
   if (Array.isArray(value)) {
+    const items: readonly unknown[] = value;
     let copy: unknown[] | null = null;
-    for (let i = 0; i < value.length; i += 1) {
-      const next = censorSecrets(value[i], depth + 1);
-      if (next !== value[i]) (copy ??= [...value])[i] = next;
+    for (let i = 0; i < items.length; i += 1) {
+      const next = censorSecrets(items[i], depth + 1);
+      if (next !== items[i]) (copy ??= [...items])[i] = next;
     }
-    return copy ?? value;
+    return copy ?? items;
   }
   let copy: Record<string, unknown> | null = null;
   const record = value as Record<string, unknown>;
