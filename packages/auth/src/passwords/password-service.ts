@@ -35,10 +35,11 @@ export type PasswordPolicyInput = Omit<PasswordCheckOptions, 'breachCheck' | 'es
 
 /**
  * 4 at once (libuv's default threadpool size), at most 2 for one tenant, and no waiting longer
- * than 2 s: at OWASP parameters (25-50 ms a verify) that admits 80-160 waiting sign-ins per tenant.
+ * than 5 s: at OWASP parameters (25-50 ms a verify, longer while the threads yield to the event
+ * loop) 50 concurrent sign-ins wait about a second, so only a flood is refused.
  */
 export function defaultHashQueue(): HashQueue {
-  return createHashQueue({ concurrency: 4, maxWaitMs: 2_000 });
+  return createHashQueue({ concurrency: 4, maxWaitMs: 5_000 });
 }
 
 /**
