@@ -120,7 +120,8 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   // Headers in the adapter's order: its own first, then responseMeta's (which may replace them).
   void reply.header('content-type', 'application/json').header('vary', 'trpc-accept, accept');
   for (const [name, value] of metaHeaders(meta)) void reply.header(name, value);
-  return reply.send(JSON.stringify(transformTRPCResponse(config, body)));
+  // A Buffer, because Fastify would append `; charset=utf-8` to a JSON string's content type.
+  return reply.send(Buffer.from(JSON.stringify(transformTRPCResponse(config, body))));
 }
 
 /** The call's input read once and lazily, as tRPC's JSON reader does (a procedure without input never parses it). */
