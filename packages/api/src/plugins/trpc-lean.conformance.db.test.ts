@@ -40,6 +40,14 @@ interface Target {
   exchanges: Exchange[];
 }
 
+/** The part of RequestInit that tRPC's links and `raw` pass. */
+interface FetchInit {
+  method?: string | undefined;
+  headers?: HeadersInit | undefined;
+  body?: BodyInit | null | undefined;
+  signal?: AbortSignal | null | undefined;
+}
+
 const SKIPPED_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 
 async function targetOf(lean: boolean): Promise<Target> {
@@ -50,13 +58,13 @@ async function targetOf(lean: boolean): Promise<Target> {
 
 /** fetch that sends the target's session cookie (unless `bearer` is given), keeps what it sets, and records the exchange. */
 function recordingFetch(target: Target, bearer?: string) {
-  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  return async (input: RequestInfo | URL, init?: FetchInit): Promise<Response> => {
     const headers = new Headers(init?.headers);
     if (bearer !== undefined) headers.set('authorization', `Bearer ${bearer}`);
     else if (target.cookie !== null && !headers.has('cookie')) headers.set('cookie', target.cookie);
     const method = init?.method ?? 'GET';
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    const res = await fetch(url, { ...init, method, headers });
+    const res = await fetch(url, { method, headers, body: init?.body ?? null, signal: init?.signal ?? null });
     const text = await res.clone().text();
     const recorded: Record<string, string> = {};
     res.headers.forEach((value, name) => {

@@ -16,11 +16,18 @@
  * and a URL tRPC cannot parse. Pinned by trpc-lean.conformance.db.test.ts, which runs one matrix
  * through `@trpc/client` against the server with and without this path.
  */
-import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCError, type AnyProcedure } from '@trpc/server';
+import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCError, type AnyProcedure, type TRPCDefaultErrorShape, type TRPCRootConfig } from '@trpc/server';
 import { getHTTPStatusCode, type ResponseMeta, type TRPCRequestInfo } from '@trpc/server/http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { TrpcHandlers } from './trpc.js';
 import { trpcCallOf } from './trpc-route.js';
+
+interface RootTypes {
+  ctx: object;
+  meta: object;
+  errorShape: TRPCDefaultErrorShape;
+  transformer: boolean;
+}
 
 interface LeanCall {
   path: string;
@@ -86,7 +93,8 @@ function urlOf(request: FastifyRequest): URL | null {
 
 async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCall, handlers: TrpcHandlers): Promise<FastifyReply> {
   const { path, procedure, type } = call;
-  const config = handlers.router._def._config;
+  // The router is typed AnyRouter (the bench mounts a variant); its config is the contract's shape.
+  const config = handlers.router._def._config as TRPCRootConfig<RootTypes>;
   const input = rawInputOf(request, call, (value) => config.transformer.input.deserialize(value));
   const signal = abortedOnDisconnect(reply);
   const info: TRPCRequestInfo = {
