@@ -46,6 +46,11 @@ export interface ServerDeps {
   consoleRoot?: string;
   /** Bench only: a router with the same context and procedures as the contract. */
   router?: AnyRouter;
+  /**
+   * Single tRPC calls skip the stock adapter's Fetch API round trip (plugins/trpc-lean.ts).
+   * Default true; false serves everything through the adapter (the conformance test's reference).
+   */
+  leanTrpc?: boolean;
   now?: () => Date;
   /** Extra log destination (tests). */
   logStream?: NodeJS.WritableStream;
@@ -136,7 +141,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(auditExportPlugin, { database: deps.database, now });
   await app.register(healthPlugin, { database: deps.database });
   await app.register(privacyDownloadPlugin, { database: deps.database, keyring: deps.services.accounts.keyring, now });
-  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, ...(deps.router ? { router: deps.router } : {}) });
+  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, lean: deps.leanTrpc ?? true, ...(deps.router ? { router: deps.router } : {}) });
 
   if (deps.sso) {
     await app.register(ssoPlugin, {

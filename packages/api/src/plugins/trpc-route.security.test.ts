@@ -133,6 +133,15 @@ describe('API-key limits count the calls tRPC runs', () => {
     expect((await app.inject({ url: '/trpc/users.list', headers })).statusCode).toBe(429);
   });
 
+  test('double-encoded commas, which tRPC decodes twice, count every call', async () => {
+    const { key } = await seededKey({ quota: { remaining: 2 } });
+    const headers = { authorization: `Bearer ${key}` };
+    const res = await app.inject({ url: '/trpc/users.list%252Cusers.list%252Cusers.list?batch=1&input=%7B%7D', headers });
+    expect(res.statusCode).toBe(429);
+    expect(res.json()).toHaveLength(3);
+    expect(res.json()[0]).toMatchObject({ error: { data: { reason: 'api_key_quota_exhausted' } } });
+  });
+
   test('a key limited to 3 calls a window is stopped by an encoded batch of 4', async () => {
     const { key } = await seededKey({ rateLimit: { max: 3, windowSeconds: 60 } });
     const headers = { authorization: `Bearer ${key}` };

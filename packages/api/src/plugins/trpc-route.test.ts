@@ -28,6 +28,9 @@ test('the procedure list is the decoded route parameter; the batch flag is read 
   expect(await callOf('/%74rpc/a%2Eb%2Cc.d?batch=%31')).toEqual({ procedures: ['a.b', 'c.d'], batch: true });
   expect(await callOf('/trpc/a.b,c.d')).toEqual({ procedures: ['a.b,c.d'], batch: false }); // one (unknown) procedure for tRPC
   expect(await callOf('/trpc/a.b,c.d?batch=1&batch=0')).toEqual({ procedures: ['a.b', 'c.d'], batch: true });
+  // tRPC decodes the parameter once more: a double-encoded comma is a comma to it, so to us.
+  expect(await callOf('/trpc/a.b%252Cc.d?batch=1')).toEqual({ procedures: ['a.b', 'c.d'], batch: true });
+  expect(await callOf('/trpc/a.b%25ZZ')).toEqual({ procedures: ['a.b%ZZ'], batch: false }); // tRPC: 400, nothing runs
   expect(await callOf('/fast/x.y', 'POST')).toEqual({ procedures: ['x.y'], batch: false });
 });
 

@@ -2,8 +2,9 @@
  * Which tRPC calls an HTTP request makes, decided the way the router decides it. A route is a tRPC
  * route because it was registered inside a scope marked by `markTrpcRoutes`, never because the raw
  * URL starts with some prefix; the procedure list comes from the route's path parameter, which
- * Fastify has already percent-decoded and which the tRPC adapter runs, and the batch flag from the
- * query string as tRPC parses it. So `/%74rpc/auth.signOut`, `/trpc/a%2Cb?batch=%31` and a plain
+ * Fastify has percent-decoded and tRPC's adapter decodes once more before it runs it (so
+ * `a%252Cb` is two calls to tRPC, and here), and the batch flag from the query string as tRPC
+ * parses it. So `/%74rpc/auth.signOut`, `/trpc/a%2Cb?batch=%31` and a plain
  * `/trpc/a,b?batch=1` look the same to every guard as to the router, and `//trpc/...`,
  * `/TRPC/...` or `/trpc/a/b` match no tRPC route (Fastify answers 404; they are no tRPC call).
  *
@@ -38,10 +39,23 @@ export function markTrpcRoutes(scope: FastifyInstance, pathParam = 'path'): void
 export function trpcCallOf(request: FastifyRequest): TrpcCall | null {
   const marker = request.routeOptions.config?.trpc;
   if (marker === undefined) return null;
-  const path = (request.params as Record<string, string | undefined> | undefined)?.[marker.pathParam] ?? '';
+  const path = decodedAsTrpcDoes((request.params as Record<string, string | undefined> | undefined)?.[marker.pathParam] ?? '');
   // tRPC reads `batch` with URLSearchParams (percent-decoded, first value wins); so do we.
   const batch = searchParamsOf(request.url).get('batch') === '1';
   return { procedures: batch ? path.split(',') : [path], batch };
+}
+
+/**
+ * tRPC's `resolveResponse` runs `decodeURIComponent` over the (already decoded) parameter. When that
+ * throws, tRPC answers 400 and runs nothing; the parameter then stands as one call.
+ */
+function decodedAsTrpcDoes(parameter: string): string {
+  if (!parameter.includes('%')) return parameter;
+  try {
+    return decodeURIComponent(parameter);
+  } catch {
+    return parameter;
+  }
 }
 
 function searchParamsOf(url: string): URLSearchParams {
