@@ -77,6 +77,9 @@ const schema = z.object({
   LOAD_SHED_POOL_WAIT_MS: int(1, 600_000).default(1000),
   DATABASE_POOL_MAX: int(1, 1000).default(20),
   LOAD_SHED_RETRY_AFTER_SECONDS: int(1, 3600).default(5),
+  SESSION_CACHE: z.enum(['on', 'off']).default('on'),
+  SESSION_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+  SESSION_CACHE_MAX_AGE_SECONDS: int(1, 60).default(30),
 });
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -112,6 +115,11 @@ export interface Config {
   loadShedding: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number | undefined; maxPoolWaitMs: number; retryAfterSeconds: number };
   /** Connections of the API's runtime pool (DATABASE_POOL_MAX). */
   databasePoolMax: number;
+  /**
+   * Resolved sessions cached per process, evicted through LISTEN/NOTIFY (SESSION_CACHE=on|off,
+   * SESSION_CACHE_MAX_ENTRIES, SESSION_CACHE_MAX_AGE_SECONDS: backstop, 1..60).
+   */
+  sessionCache: { enabled: boolean; maxEntries: number; maxAgeSeconds: number };
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -196,6 +204,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       retryAfterSeconds: e.LOAD_SHED_RETRY_AFTER_SECONDS,
     },
     databasePoolMax: e.DATABASE_POOL_MAX,
+    sessionCache: { enabled: e.SESSION_CACHE === 'on', maxEntries: e.SESSION_CACHE_MAX_ENTRIES, maxAgeSeconds: e.SESSION_CACHE_MAX_AGE_SECONDS },
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),
