@@ -130,13 +130,15 @@ test('a lookup racing a revocation is answered but not cached', async () => {
   const query = b.pool.query.bind(b.pool) as (...args: unknown[]) => Promise<unknown>;
   // The lookup's answer is in hand; before it reaches the cache, the session is revoked elsewhere
   // and the notification arrives.
-  vi.spyOn(b.pool, 'query').mockImplementationOnce((async (...args: unknown[]) => {
+  const racing = async (...args: unknown[]): Promise<unknown> => {
     const answer = await query(...args);
     const before = b.cache.generation;
     await db.withTenant(s.tenantId, (tx) => revokeSession(tx, s.userId, s.sessionId, 'revoked', new Date()));
     await within(BOUND_MS, async () => b.cache.generation !== before);
     return answer;
-  }) as never);
+  };
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the spy is typed by pool.query's callback overload; pg returns this promise
+  vi.spyOn(b.pool, 'query').mockImplementationOnce(racing);
   expect(await b.cache.resolve(s.hash)).toMatchObject({ sessionId: s.sessionId }); // as without a cache
   vi.restoreAllMocks();
   expect(b.cache.size).toBe(0);
