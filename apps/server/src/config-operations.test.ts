@@ -19,8 +19,13 @@ describe('operations settings (issue 10)', () => {
     expect(config.databasePoolMax).toBe(40);
   });
 
+  test('the session cache is on by default, bounded, and SESSION_CACHE=off turns it off', () => {
+    expect(loadConfig({}).sessionCache).toEqual({ enabled: true, maxEntries: 10_000, maxAgeSeconds: 30 });
+    expect(loadConfig({ SESSION_CACHE: 'off', SESSION_CACHE_MAX_ENTRIES: '500', SESSION_CACHE_MAX_AGE_SECONDS: '60' }).sessionCache).toEqual({ enabled: false, maxEntries: 500, maxAgeSeconds: 60 });
+  });
+
   test('out-of-range values are refused by name', () => {
-    for (const [name, value] of [['IN_PROCESS_WORKERS', 'maybe'], ['GDPR_STALE_AFTER_SECONDS', '0'], ['LOAD_SHED_EVENT_LOOP_UTILIZATION', '1.5'], ['LOAD_SHED_POOL_WAIT_MS', '0'], ['DATABASE_POOL_MAX', '0']] as const) {
+    for (const [name, value] of [['SESSION_CACHE', 'yes'], ['SESSION_CACHE_MAX_ENTRIES', '0'], ['SESSION_CACHE_MAX_AGE_SECONDS', '61'], ['IN_PROCESS_WORKERS', 'maybe'], ['GDPR_STALE_AFTER_SECONDS', '0'], ['LOAD_SHED_EVENT_LOOP_UTILIZATION', '1.5'], ['LOAD_SHED_POOL_WAIT_MS', '0'], ['DATABASE_POOL_MAX', '0']] as const) {
       expect(() => loadConfig({ [name]: value }), name).toThrow(ConfigError);
       try {
         loadConfig({ [name]: value });

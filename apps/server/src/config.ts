@@ -78,6 +78,9 @@ const schema = z.object({
   DATABASE_POOL_MAX: int(1, 1000).default(20),
   HASHING_LOW_PRIORITY: z.enum(['on', 'off']).default('on'),
   LOAD_SHED_RETRY_AFTER_SECONDS: int(1, 3600).default(5),
+  SESSION_CACHE: z.enum(['on', 'off']).default('on'),
+  SESSION_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+  SESSION_CACHE_MAX_AGE_SECONDS: int(1, 60).default(30),
 });
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -115,6 +118,11 @@ export interface Config {
   databasePoolMax: number;
   /** HASHING_LOW_PRIORITY: run password hashing threads at nice 19 (Linux). */
   hashingLowPriority: boolean;
+  /**
+   * Resolved sessions cached per process, evicted through LISTEN/NOTIFY (SESSION_CACHE=on|off,
+   * SESSION_CACHE_MAX_ENTRIES, SESSION_CACHE_MAX_AGE_SECONDS: backstop, 1..60).
+   */
+  sessionCache: { enabled: boolean; maxEntries: number; maxAgeSeconds: number };
   /** Absent secrets are generated under `home` in development (never in production). */
   secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
 }
@@ -200,6 +208,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     },
     databasePoolMax: e.DATABASE_POOL_MAX,
     hashingLowPriority: e.HASHING_LOW_PRIORITY === 'on',
+    sessionCache: { enabled: e.SESSION_CACHE === 'on', maxEntries: e.SESSION_CACHE_MAX_ENTRIES, maxAgeSeconds: e.SESSION_CACHE_MAX_AGE_SECONDS },
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
       SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),

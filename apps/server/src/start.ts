@@ -24,6 +24,7 @@ export function apiConfigOf(config: Config): ApiConfig {
     rateLimit: config.rateLimit,
     nodeEnv: config.nodeEnv,
     loadShedding: config.loadShedding,
+    sessionCache: config.sessionCache,
   };
 }
 

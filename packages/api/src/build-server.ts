@@ -26,7 +26,7 @@ import { ssoPlugin } from './plugins/sso.js';
 import { auditExportPlugin } from './routes/audit-export.js';
 import { csrfPlugin } from './plugins/csrf.js';
 import { noStorePlugin } from './plugins/no-store.js';
-import { sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
+import { sessionCacheOf, sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
 import { trpcPlugin } from './plugins/trpc.js';
 import { trpcCallOf } from './plugins/trpc-route.js';
 
@@ -129,7 +129,8 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(csrfPlugin, { trustedOrigins: trusted });
   const now = deps.now ?? ((): Date => new Date());
   const cookieName = sessionCookieName(config.publicUrl);
-  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName), ...(deps.resolvers ?? [])] });
+  const sessionCache = sessionCacheOf(deps.database, config.sessionCache, (error) => app.log.warn({ err: error }, 'session cache background task failed'));
+  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, sessionCache), ...(deps.resolvers ?? [])], caches: sessionCache ? [sessionCache] : [] });
   await app.register(noStorePlugin);
   const verifier = createApiKeyVerifier({
     pool: deps.database.pool,

@@ -14,7 +14,19 @@ export interface ApiConfig {
   nodeEnv: 'development' | 'production' | 'test';
   /** Load-shedding thresholds (plugins/load-shedding.ts); omitted: `defaultLoadShedding`. */
   loadShedding?: LoadSheddingThresholds;
+  /** Resolved-session cache (SESSION_CACHE*); omitted: on, `defaultSessionCache`. */
+  sessionCache?: SessionCacheSettings;
 }
+
+export interface SessionCacheSettings {
+  /** false: every request with a session cookie runs resolve_session. */
+  enabled: boolean;
+  maxEntries: number;
+  /** Backstop on an entry's life with no notification (1..60). */
+  maxAgeSeconds: number;
+}
+
+export const defaultSessionCache: SessionCacheSettings = { enabled: true, maxEntries: 10_000, maxAgeSeconds: 30 };
 
 export interface LoadSheddingThresholds {
   /** Mean event-loop delay (ms) above which requests get 503; 0 disables. */

@@ -11,3 +11,4 @@ export * from './api-key-lookups.js';
 export * from './sso-lookups.js';
 export * from './privacy-lookups.js';
 export * from './backup.js';
+export * from './change-listener.js';

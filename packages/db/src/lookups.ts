@@ -25,18 +25,34 @@ export interface ResolvedSession {
   expiresAt: Date;
 }
 
+/** Postgres NOTIFY channel of migrations/0024: changes that can alter or end a resolved session. */
+export const SESSION_CHANGES_CHANNEL = 'tessera_sessions';
+
 /**
  * Resolves a session cookie's hash (revocation, disabled user, timeouts and the tenant's current
  * MFA requirement applied in SQL, on the database clock).
  */
 export async function resolveSession(pool: pg.Pool, tokenHash: Buffer): Promise<ResolvedSession | null> {
+  return (await resolveSessionTimed(pool, tokenHash))?.session ?? null;
+}
+
+/**
+ * resolveSession, plus how long the answer stays valid by the database's own clock
+ * (`expiresAt` minus the resolver's `now()`), so a cache can expire it without trusting that
+ * this process's clock agrees with the database's.
+ */
+export async function resolveSessionTimed(pool: pg.Pool, tokenHash: Buffer): Promise<{ session: ResolvedSession; validForMs: number } | null> {
   const { rows } = await pool.query<{
     tenant_id: string; session_id: string; user_id: string; role: ResolvedSession['role']; aal: number;
-    mfa_verified_at: Date | null; mfa_enabled?: boolean; enrollment_only: boolean; expires_at: Date;
-  }>('SELECT * FROM public.resolve_session($1)', [tokenHash]);
+    mfa_verified_at: Date | null; mfa_enabled?: boolean; enrollment_only: boolean; expires_at: Date; valid_for_ms: number;
+  }>(
+    // now() is the statement's transaction time: the same instant resolve_session decided with.
+    'SELECT r.*, (extract(epoch FROM r.expires_at - pg_catalog.now()) * 1000)::float8 AS valid_for_ms FROM public.resolve_session($1) r',
+    [tokenHash],
+  );
   const row = rows[0];
   if (!row) return null;
-  return {
+  const session: ResolvedSession = {
     tenantId: row.tenant_id,
     sessionId: row.session_id,
     userId: row.user_id,
@@ -47,6 +63,7 @@ export async function resolveSession(pool: pg.Pool, tokenHash: Buffer): Promise<
     enrollmentOnly: row.enrollment_only,
     expiresAt: row.expires_at,
   };
+  return { session, validForMs: Number(row.valid_for_ms) };
 }
 
 /** Finds a single-use token (invite, reset, verification) by its exact hash. */

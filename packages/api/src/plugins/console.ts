@@ -48,10 +48,12 @@ export const consolePlugin = fp<ConsoleOptions>(
     const indexHtml = readFileSync(indexFile);
     const prefixes = options.apiPrefixes ?? DEFAULT_API_PREFIXES;
 
-    // The built files are the same for every caller: their own Cache-Control stands (no-store.ts).
+    // The built files are the same for every caller: their own Cache-Control stands (no-store.ts),
+    // and no session or key is resolved for them (principal.ts). Unknown paths and the index.html
+    // fallback reach the not-found handler, which the principal plugin skips as well.
     await app.register(async (files) => {
       files.addHook('onRoute', (route) => {
-        route.config = { ...route.config, sharedCache: true };
+        route.config = { ...route.config, sharedCache: true, principal: false };
       });
       await files.register(fastifyStatic, {
         root,

@@ -1,3 +1,16 @@
+/**
+ * Resolves who is calling (session cookie or Bearer key, never both) before any handler runs.
+ *
+ * Only routes that may need a principal pay for it: a route declaring `config: { principal: false }`
+ * (the console's static files, health probes) and requests that match no route skip every
+ * resolver and keep `request.principal` null. Routes are resolved by default, so a route added
+ * later without the flag still sees its caller (/trpc, /auth/*, /privacy/downloads/*, /audit/export).
+ *
+ * With a session cache (`caches`), this plugin starts and closes it with the server, and after
+ * every POST (the requests that change sessions: sign-out, revocations, role and policy changes)
+ * waits, before answering, until this process has applied every notification committed so far:
+ * the caller's next request never meets its own sign-out still cached here.
+ */
 import type { Principal } from '@tessera/api-contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -6,19 +19,32 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /** false: this route never reads `request.principal`, so no resolver runs for it. */
+    principal?: boolean;
+  }
 }
 
 export type PrincipalResolver = (request: FastifyRequest) => Promise<Principal | null>;
 
-export interface PrincipalOptions {
-  resolvers: readonly PrincipalResolver[];
+/** What the principal plugin needs of a cache in front of a resolver (SessionCache). */
+export interface ResolverCache {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves once every change committed before the call has reached the cache. */
+  sync(): Promise<void>;
 }
 
-/** Resolves who is calling (session cookie or Bearer key, never both) before any handler runs. */
+export interface PrincipalOptions {
+  resolvers: readonly PrincipalResolver[];
+  caches?: readonly ResolverCache[];
+}
+
 export const principalPlugin = fp<PrincipalOptions>(
   async (app: FastifyInstance, options) => {
     app.decorateRequest('principal', null);
     app.addHook('onRequest', async (request) => {
+      if (request.routeOptions.config.principal === false || request.is404) return;
       for (const resolve of options.resolvers) {
         const principal = await resolve(request);
         if (principal) {
@@ -26,6 +52,18 @@ export const principalPlugin = fp<PrincipalOptions>(
           return;
         }
       }
+    });
+    const caches = options.caches ?? [];
+    if (caches.length === 0) return;
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.method === 'POST') await Promise.all(caches.map((cache) => cache.sync()));
+      return payload;
+    });
+    app.addHook('onReady', async () => {
+      await Promise.all(caches.map((cache) => cache.start()));
+    });
+    app.addHook('onClose', async () => {
+      await Promise.all(caches.map((cache) => cache.close()));
     });
   },
   { name: 'tessera-principal', fastify: '5.x' },

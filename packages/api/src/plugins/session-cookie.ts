@@ -3,10 +3,11 @@
  * `__Host-tessera_session` elsewhere; httpOnly, Secure, SameSite=Lax, Path=/. The session is
  * accepted from that cookie only, and its lookup goes through the SECURITY DEFINER resolver.
  */
-import { hashSessionToken, isWellFormedSessionToken } from '@tessera/auth/accounts';
+import { hashSessionToken, isWellFormedSessionToken, SessionCache } from '@tessera/auth/accounts';
 import { sessionPrincipal, type DeviceCookieJar, type Principal } from '@tessera/api-contract';
 import { resolveSession, type Database } from '@tessera/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { defaultSessionCache, type SessionCacheSettings } from '../config.js';
 
 export function sessionCookieName(publicUrl: string): string {
   const url = new URL(publicUrl);
@@ -49,11 +50,19 @@ export function deviceCookieJar(request: FastifyRequest, reply: FastifyReply, se
   };
 }
 
-export function sessionResolver(database: Database, cookieName: string) {
+/** `cache`: the LISTEN/NOTIFY-invalidated SessionCache in front of resolve_session (SESSION_CACHE). */
+export function sessionResolver(database: Database, cookieName: string, cache?: SessionCache) {
   return async (request: FastifyRequest): Promise<Principal | null> => {
     const token = request.cookies[cookieName];
     if (!token || !isWellFormedSessionToken(token)) return null;
-    const session = await resolveSession(database.pool, hashSessionToken(token));
+    const tokenHash = hashSessionToken(token);
+    const session = cache ? await cache.resolve(tokenHash) : await resolveSession(database.pool, tokenHash);
     return session ? sessionPrincipal(session) : null;
   };
+}
+
+/** The process's session cache, or undefined when SESSION_CACHE=off. The principal plugin starts and closes it. */
+export function sessionCacheOf(database: Database, settings: SessionCacheSettings = defaultSessionCache, onError?: (error: unknown) => void): SessionCache | undefined {
+  if (!settings.enabled) return undefined;
+  return new SessionCache(database.pool, { maxEntries: settings.maxEntries, maxAgeMs: settings.maxAgeSeconds * 1000, onError });
 }

@@ -16,6 +16,7 @@ export * from '../sessions/create-session.js';
 export * from '../sessions/list-sessions.js';
 export * from '../sessions/revoke-sessions.js';
 export * from '../sessions/session-token.js';
+export * from '../sessions/session-cache.js';
 export * from '../tenants/security-policy.js';
 export * from '../tenants/update-policy.js';
 export * from '../rate-limit/rate-limiter.js';

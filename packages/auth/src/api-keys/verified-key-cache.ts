@@ -11,8 +11,8 @@
  * Callers must not: cache anything looked up before reading `generation`, or keep entries elsewhere.
  * Pinned by api-key-cache.security.test.ts ("seen by a second instance within one second").
  */
-import { API_KEY_CHANGES_CHANNEL } from '@tessera/db';
-import pg from 'pg';
+import { API_KEY_CHANGES_CHANNEL, ChangeListener } from '@tessera/db';
+import type pg from 'pg';
 
 export interface KeyCacheOptions {
   /** Upper bound on an entry's life even with no notification (default 60 s). */
@@ -35,22 +35,17 @@ export class VerifiedKeyCache<T> {
   readonly #byId = new Map<string, string>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
-  readonly #heartbeatMs: number;
-  readonly #config: pg.ClientConfig;
-  readonly #onError: (error: unknown) => void;
+  readonly #listener: ChangeListener;
   #generation = 0;
-  #client: pg.Client | null = null;
-  #healthyAt = 0;
-  #timer: NodeJS.Timeout | null = null;
-  #closed = false;
-  #retryMs = 250;
 
   constructor(config: pg.ClientConfig, options: KeyCacheOptions = {}) {
     this.#ttlMs = options.ttlMs ?? 60_000;
     this.#maxEntries = options.maxEntries ?? 10_000;
-    this.#heartbeatMs = options.heartbeatMs ?? 5_000;
-    this.#config = { ...config, ...options.listenerConfig, application_name: 'tessera-api-key-listener', keepAlive: true, query_timeout: 2_000 };
-    this.#onError = options.onError ?? (() => undefined);
+    this.#listener = new ChangeListener(
+      config,
+      { channel: API_KEY_CHANGES_CHANNEL, applicationName: 'tessera-api-key-listener', listenerConfig: options.listenerConfig, heartbeatMs: options.heartbeatMs, onError: options.onError },
+      { onNotification: (id) => this.invalidate(id), onReset: () => this.#clear() },
+    );
   }
 
   /** Changes whenever a notification arrives or the connection state changes. */
@@ -59,7 +54,7 @@ export class VerifiedKeyCache<T> {
   }
 
   get listening(): boolean {
-    return this.#client !== null && Date.now() - this.#healthyAt <= 2 * this.#heartbeatMs + 2_000;
+    return this.#listener.listening;
   }
 
   get(key: string): T | undefined {
@@ -90,71 +85,12 @@ export class VerifiedKeyCache<T> {
   }
 
   /** Opens the LISTEN connection; resolves once listening (or after the first failure, retrying in the background). */
-  async start(): Promise<void> {
-    if (this.#closed || this.#client) return;
-    await this.#connect();
+  start(): Promise<void> {
+    return this.#listener.start();
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#drop();
-  }
-
-  async #connect(): Promise<void> {
-    const client = new pg.Client(this.#config);
-    client.on('error', (error) => this.#lost(client, error));
-    client.on('end', () => this.#lost(client, null));
-    client.on('notification', (message) => {
-      if (message.channel === API_KEY_CHANGES_CHANNEL && message.payload) this.invalidate(message.payload);
-    });
-    try {
-      await client.connect();
-      // eslint-disable-next-line tessera/no-raw-sql-interpolation -- LISTEN takes no parameters; the channel is a constant
-      await client.query(`LISTEN ${API_KEY_CHANGES_CHANNEL}`);
-    } catch (error) {
-      this.#lost(client, error);
-      return;
-    }
-    if (this.#closed) return void client.end().catch(() => undefined);
-    this.#client = client;
-    this.#clear();
-    this.#healthyAt = Date.now();
-    this.#retryMs = 250;
-    this.#schedule(() => this.#heartbeat(client), this.#heartbeatMs);
-  }
-
-  async #heartbeat(client: pg.Client): Promise<void> {
-    try {
-      await client.query('SELECT 1');
-      this.#healthyAt = Date.now();
-      this.#schedule(() => this.#heartbeat(client), this.#heartbeatMs);
-    } catch (error) {
-      this.#lost(client, error);
-    }
-  }
-
-  #lost(client: pg.Client, error: unknown): void {
-    if (error) this.#onError(error);
-    if (this.#client !== null && this.#client !== client) return;
-    this.#drop(client);
-    if (this.#closed) return;
-    this.#schedule(() => this.#connect(), this.#retryMs);
-    this.#retryMs = Math.min(this.#retryMs * 2, 10_000);
-  }
-
-  #drop(client: pg.Client | null = this.#client): void {
-    this.#client = null;
-    this.#clear();
-    client?.removeAllListeners();
-    client?.on('error', () => undefined);
-    void client?.end().catch(() => undefined);
-  }
-
-  #schedule(task: () => Promise<void>, delayMs: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void task(), delayMs);
-    this.#timer.unref();
+  close(): Promise<void> {
+    return this.#listener.close();
   }
 
   #clear(): void {

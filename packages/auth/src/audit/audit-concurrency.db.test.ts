@@ -1,5 +1,5 @@
 import { useTestDatabase } from '@tessera/db/testing';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { recordAuditEvent, type AuditEventInput } from './record-audit-event.js';
 import { verifyAuditChain } from './verify-audit-chain.js';
 
@@ -76,4 +76,31 @@ test("a writer holding one tenant's chain head blocks that tenant's writers only
   release();
   await slow;
   expect((await queued).seq).toBe(2);
+});
+
+test('an event committed while the chain is being verified does not read as a cut tail', async () => {
+  const tenant = await db.seedTenant();
+  for (let i = 0; i < 3; i += 1) await db.withTenant(tenant.id, (tx) => recordAuditEvent(tx, event({ i })));
+  const result = await db.withTenant(tenant.id, async (tx) => {
+    const query = tx.client.query.bind(tx.client) as (...args: unknown[]) => Promise<unknown>;
+    let committed = false;
+    // Right after the rows are read, another request (audit.list records a read) commits an event.
+    const racing = async (...args: unknown[]): Promise<unknown> => {
+      const answer = await query(...args);
+      if (!committed && JSON.stringify(args[0]).includes('tessera_audit_read_chain')) {
+        committed = true;
+        await db.withTenant(tenant.id, (other) => recordAuditEvent(other, event({ late: true })));
+      }
+      return answer;
+    };
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the spy is typed by query's callback overload; pg returns this promise
+    const spy = vi.spyOn(tx.client, 'query').mockImplementation(racing);
+    try {
+      return await verifyAuditChain(tx);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+  expect(result).toEqual({ valid: true, checked: 3 });
+  expect(await db.withTenant(tenant.id, (tx) => verifyAuditChain(tx))).toEqual({ valid: true, checked: 4 });
 });

@@ -45,6 +45,10 @@ export async function verifyAuditChain(
 ): Promise<AuditChainVerification> {
   const anchor = await findPruneAnchor(tx);
   const start = anchor?.seq ?? 0;
+  // The head before the rows: each statement sees its own snapshot (READ COMMITTED), so an event
+  // committed while the rows stream (audit.list records one) can only add rows beyond this head,
+  // never look like a cut tail. A tail really cut keeps the head above the last row either way.
+  const head = await headSeq(tx);
   const checkpoints = await loadCheckpoints(tx, start);
   const forgedAt = firstForgedCheckpoint(checkpoints, trustedKeys(options.publicKey));
   const expectedBySeq = new Map<number, string[]>();
@@ -65,7 +69,7 @@ export async function verifyAuditChain(
     next = row.seq + 1;
     checked += 1;
   }
-  const reach = Math.max(await headSeq(tx), ...checkpoints.map((cp) => cp.seq));
+  const reach = Math.max(head, ...checkpoints.map((cp) => cp.seq));
   const cutAt = reach >= next ? next : null; // the head or a checkpoint lies beyond the last row
   const firstInvalidSeq = Math.min(cutAt ?? Infinity, forgedAt ?? Infinity);
   return Number.isFinite(firstInvalidSeq)
