@@ -10,6 +10,7 @@ export const DOC_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import
 export const ROUND_TRIPS = { begin: '<!-- round-trips:begin -->', end: '<!-- round-trips:end -->' } as const;
 export const SIGN_IN_PRIORITY = { begin: '<!-- sign-in-priority:begin -->', end: '<!-- sign-in-priority:end -->' } as const;
 export const LOGGING = { begin: '<!-- logging:begin -->', end: '<!-- logging:end -->' } as const;
+export const MANY_CLIENTS = { begin: '<!-- many-clients:begin -->', end: '<!-- many-clients:end -->' } as const;
 
 type Markers = { readonly begin: string; readonly end: string };
 
