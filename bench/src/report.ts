@@ -1,7 +1,7 @@
 /** Renders docs/benchmarks.md and the console summary from one run's figures. */
 import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
 import { cpuMsPer, type CpuShare } from './cpu.js';
-import { ROUND_TRIPS, SIGN_IN_PRIORITY } from './doc-sections.js';
+import { LOGGING, MANY_CLIENTS, ROUND_TRIPS, SIGN_IN_PRIORITY } from './doc-sections.js';
 import { DURATION_SECONDS, QUICK, SLICE_SECONDS, type Measurement } from './load.js';
 import { PEER_USERS } from './peer-better-auth.js';
 import { TENANTS, USERS_PER_TENANT } from './seed.js';
@@ -36,6 +36,8 @@ export interface Results {
   /** The studies' sections as round-trips.ts and sign-in-priority.ts last wrote them (kept across runs). */
   roundTrips: string | null;
   signInPriority: string | null;
+  logging: string | null;
+  manyClients: string | null;
   logLines: number;
   runSeconds: number;
 }
@@ -218,6 +220,14 @@ function plansAndStudies(r: Results): string[] {
     '## Sign-in with a lower-priority threadpool',
     '',
     ...kept(SIGN_IN_PRIORITY, r.signInPriority ?? 'Not measured yet: run `node bench/dist/sign-in-priority.js` after `pnpm bench` (about a minute).'),
+    '',
+    '## Request logging cost',
+    '',
+    ...kept(LOGGING, r.logging ?? 'Not measured yet: run `node bench/dist/logging.js` after `pnpm bench` (about 30 seconds).'),
+    '',
+    '## Many clients on session reads',
+    '',
+    ...kept(MANY_CLIENTS, r.manyClients ?? 'Not measured yet: run `node bench/dist/many-clients.js` after `pnpm bench` (about 30 seconds).'),
   ];
 }
 

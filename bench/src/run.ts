@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { assertRuntimeRoleSafe, createDatabase, type Database } from '@tessera/db';
 import { dummyVerify, hashPassword, lowerHashingPriority, OWASP_PARAMS } from '@tessera/auth/passwords';
 import { runAuditHook } from './audit-hook.js';
-import { DOC_PATH, ROUND_TRIPS, SIGN_IN_PRIORITY, readDoc, sectionOf } from './doc-sections.js';
+import { DOC_PATH, LOGGING, MANY_CLIENTS, ROUND_TRIPS, SIGN_IN_PRIORITY, readDoc, sectionOf } from './doc-sections.js';
 import { benchRouter } from './bench-router.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { notesFor } from './notes.js';
@@ -127,7 +127,7 @@ async function startPeer(pg: BenchCluster): Promise<{ peer: PeerServer; seeded: 
   }
 }
 
-async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips' | 'signInPriority'>> {
+async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips' | 'signInPriority' | 'logging' | 'manyClients'>> {
   const stack = await startStack(pg);
   let peer: PeerServer | null = null;
   try {
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
     const measured = await measure(pg, seeded, passwordHash);
     const doc = await readDoc();
-    const studies = { roundTrips: sectionOf(doc, ROUND_TRIPS), signInPriority: sectionOf(doc, SIGN_IN_PRIORITY) };
+    const studies = { roundTrips: sectionOf(doc, ROUND_TRIPS), signInPriority: sectionOf(doc, SIGN_IN_PRIORITY), logging: sectionOf(doc, LOGGING), manyClients: sectionOf(doc, MANY_CLIENTS) };
     results = { ...measured, ...studies, seedSeconds: seeded.seconds, runSeconds: (performance.now() - started) / 1000 };
   } finally {
     await pg.stop();
