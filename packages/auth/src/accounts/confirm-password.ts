@@ -16,6 +16,7 @@ import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from './deps.js';
+import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
 import { readThrottle, recordFailure, type FailureOutcome } from './throttle.js';
 
 export type PasswordConfirmationPurpose = 'change_password' | 'change_email' | 'disable_mfa';
@@ -43,8 +44,6 @@ export interface PasswordConfirmation {
   field: string;
 }
 
-const secondsUntil = (until: Date, now: Date): number => Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-
 /**
  * Checks the signed-in user's password and returns the user and tenant it read. Throws
  * `account_locked` while the account is locked (right password or not), `invalid_credentials`
@@ -55,7 +54,7 @@ export async function confirmPassword(db: Database, deps: AccountDeps, who: { te
   const loaded = await load(db, who);
   if (loaded.lockedUntil && loaded.lockedUntil > now) {
     await recordRefusal(db, deps.keyring, loaded, entry.purpose, request, now, 'locked');
-    throw new AuthError('account_locked', { retryAfterSeconds: secondsUntil(loaded.lockedUntil, now) });
+    throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(loaded.lockedUntil, now) });
   }
   const { user } = loaded;
   // One verify whether or not a password exists (SSO-only users have none to confirm with).
@@ -63,7 +62,7 @@ export async function confirmPassword(db: Database, deps: AccountDeps, who: { te
   const { ok } = await deps.passwords.verify(stored, entry.password, who.tenantId);
   if (!ok) {
     const outcome = await recordRefusal(db, deps.keyring, loaded, entry.purpose, request, now, 'bad_password');
-    if (outcome?.locked && outcome.lockedUntil) throw new AuthError('account_locked', { retryAfterSeconds: secondsUntil(outcome.lockedUntil, now) });
+    if (outcome?.locked && outcome.lockedUntil) throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(outcome.lockedUntil, now) });
     throw new AuthError('invalid_credentials', { detail: 'The password is incorrect.', field: entry.field });
   }
   return { user: loaded.user, tenant: loaded.tenant };
@@ -91,9 +90,7 @@ async function recordRefusal(db: Database, keyring: Keyring, loaded: Loaded, pur
     await recordAuditEvent(tx, { ...base, action, metadata: { purpose, reason, failures: outcome?.failures ?? null } });
     const to = { userId: user.id, address: user.email };
     if (outcome?.locked) {
-      await recordAuditEvent(tx, { ...base, action: 'auth.account.locked', metadata: { lockedUntil: outcome.lockedUntil?.toISOString() ?? null } });
-      const minutes = Math.ceil(((outcome.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 60_000);
-      await enqueueEmail(tx, keyring, to, { name: 'account_locked', tenantName: tenant.name, minutes }, now);
+      await recordLockout(tx, keyring, base, outcome.lockedUntil, { ...to, tenantName: tenant.name }, now);
     } else if (outcome && outcome.failures % CONFIRMATION_NOTICE_EVERY === 0) {
       await enqueueEmail(tx, keyring, to, { name: 'password_confirmation_failed', tenantName: tenant.name, failures: outcome.failures }, now);
     }

@@ -7,7 +7,6 @@ import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
 import { deviceNovelty, signInRisk } from './sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
@@ -15,6 +14,7 @@ import { SIGN_IN_ACCOUNT_LIMIT, signInAccountKey } from './address-limits.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { completeSignIn, type SignedIn } from './complete-sign-in.js';
+import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
 import { clearFailures, readThrottle, recordFailure } from './throttle.js';
 
 export interface SignInInput {
@@ -63,7 +63,7 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   const attempt = await loadAttempt(db, tenant.id, email);
   if (attempt.lockedUntil && attempt.lockedUntil > now) {
     await recordRefusal(db, deps.keyring, attempt, email, request, now, 'locked');
-    throw new AuthError('account_locked', { retryAfterSeconds: Math.ceil((attempt.lockedUntil.getTime() - now.getTime()) / 1000) });
+    throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(attempt.lockedUntil, now) });
   }
   const user = attempt.user;
   const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
@@ -71,7 +71,7 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   const { ok, needsRehash } = await deps.passwords.verify(stored, input.password, attempt.tenantId);
   if (!ok || !user || user.disabledAt) {
     const outcome = await recordRefusal(db, deps.keyring, attempt, email, request, now, user?.disabledAt ? 'disabled' : 'bad_credentials');
-    if (outcome?.locked) throw new AuthError('account_locked', { retryAfterSeconds: Math.ceil(((outcome.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 1000) });
+    if (outcome?.locked) throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(outcome.lockedUntil ?? now, now) });
     throw new AuthError('invalid_credentials');
   }
   const newHash = needsRehash ? await deps.passwords.hash(input.password, attempt.tenantId) : null;
@@ -93,11 +93,8 @@ async function recordRefusal(db: Database, keyring: Keyring, attempt: Attempt, e
     const base = { actor: { type: 'user' as const, id: userId }, target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
     await recordAuditEvent(tx, { ...base, action: reason === 'locked' ? 'auth.sign_in.refused' : 'auth.sign_in.failed', metadata: { reason, failures: outcome?.failures ?? null }, riskScore });
     if (outcome?.locked) {
-      await recordAuditEvent(tx, { ...base, action: 'auth.account.locked', metadata: { lockedUntil: outcome.lockedUntil?.toISOString() ?? null } });
-      if (attempt.user && !attempt.user.disabledAt) {
-        const minutes = Math.ceil(((outcome.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 60_000);
-        await enqueueEmail(tx, keyring, { userId: attempt.user.id, address: attempt.user.email }, { name: 'account_locked', tenantName: attempt.tenantName, minutes }, now);
-      }
+      const notify = attempt.user && !attempt.user.disabledAt ? { userId: attempt.user.id, address: attempt.user.email, tenantName: attempt.tenantName } : null;
+      await recordLockout(tx, keyring, base, outcome.lockedUntil, notify, now);
     }
     return outcome;
   });
