@@ -18,8 +18,7 @@ export const usersRouter = router({
     if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
     return inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
   }),
-  setRole: sessionProcedure.meta({ access: admins }).input(setRoleInput).mutation(async ({ ctx, input }) => {
-    assertRecentMfa(ctx.principal, ctx.now());
+  setRole: sessionProcedure.meta({ access: admins }).use(requireRecentMfa).input(setRoleInput).mutation(async ({ ctx, input }) => {
     await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
@@ -31,8 +30,7 @@ export const usersRouter = router({
   importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).use(requireRecentMfa).input(importLegacyInput).mutation(({ ctx, input }) =>
     importLegacyUsers(ctx.db, ctx.principal.tenantId, { type: 'user', id: ctx.principal.userId, isOwner: true }, input.users, ctx.now()),
   ),
-  resetMfa: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
-    assertRecentMfa(ctx.principal, ctx.now());
+  resetMfa: sessionProcedure.meta({ access: admins }).use(requireRecentMfa).input(userIdInput).mutation(async ({ ctx, input }) => {
     await resetUserMfa(ctx.db, ctx.principal, input.userId, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),

@@ -8,7 +8,7 @@ import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import type { CreatedSession } from '../sessions/create-session.js';
 import { replaceSession } from '../sessions/replace-session.js';
-import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { tenantPolicyOf } from '../tenants/update-policy.js';
 import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
 import { confirmPassword } from '../accounts/confirm-password.js';
 import { hasPasskey } from '../passkeys/factors.js';
@@ -74,12 +74,12 @@ export async function confirmEnrollment(db: Database, deps: AccountDeps, who: Mf
     const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
     await tx.update(mfaTotp).set({ secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)), pendingCiphertext: null, pendingCreatedAt: null, enabledAt: now, lastUsedStep: step, failedAttempts: 0, lockedUntil: null, updatedAt: now }).where(eq(mfaTotp.userId, who.userId));
     const backupCodes = await replaceBackupCodes(tx, who.userId, now);
-    const [tenant] = await tx.select().from(tenants);
+    const { tenantName, policy } = await tenantPolicyOf(tx);
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
     // A first factor is a privilege change (the session stops being enrollment-only): a new token.
-    const session = hadFactor ? null : await replaceSession(tx, parseSecurityPolicy(tenant?.securityPolicy), who, request, now);
+    const session = hadFactor ? null : await replaceSession(tx, policy, who, request, now);
     await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.enabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now, metadata: { firstFactor: !hadFactor } });
-    if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_enabled', tenantName: tenant?.name ?? '' }, now);
+    if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_enabled', tenantName }, now);
     return { backupCodes, session };
   });
 }
@@ -123,21 +123,19 @@ async function removeFactors(tx: TenantTx, userId: string): Promise<void> {
 }
 
 export async function disableMfa(db: Database, deps: AccountDeps, who: MfaSubject, input: { password: string; code: string }, request: RequestContext, now: Date): Promise<void> {
-  const { user, lastRequired } = await withTenant(db, who.tenantId, async (tx) => {
-    const [row] = await tx.select().from(users).where(eq(users.id, who.userId));
-    const [tenant] = await tx.select().from(tenants);
+  const lastRequired = await withTenant(db, who.tenantId, async (tx) => {
+    const [row] = await tx.select({ role: users.role }).from(users).where(eq(users.id, who.userId));
     // The last factor stays while the tenant requires MFA (docs/mfa-factors.md); SMS never counts alone.
-    return { user: row, lastRequired: Boolean(row) && mfaRequiredFor(parseSecurityPolicy(tenant?.securityPolicy), row?.role ?? 'member') && !(await hasPasskey(tx, who.userId)) };
+    return Boolean(row) && mfaRequiredFor((await tenantPolicyOf(tx)).policy, row?.role ?? 'member') && !(await hasPasskey(tx, who.userId));
   }, { readOnly: true });
   if (lastRequired) throw new AuthError('forbidden', { detail: 'Your organisation requires two-factor authentication: add a passkey before turning the authenticator app off, or ask an admin to reset it.' });
-  await confirmPassword(db, deps, who, { password: input.password, purpose: 'disable_mfa', field: 'password' }, request, now);
+  const { user, tenant } = await confirmPassword(db, deps, who, { password: input.password, purpose: 'disable_mfa', field: 'password' }, request, now);
   await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);
     await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'mfa_disabled', request, now);
-    const [tenant] = await tx.select().from(tenants);
     await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.disabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
-    if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_disabled', tenantName: tenant?.name ?? '' }, now);
+    await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_disabled', tenantName: tenant.name }, now);
   });
 }
 

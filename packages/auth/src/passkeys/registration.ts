@@ -8,14 +8,14 @@ import { eq, sql } from 'drizzle-orm';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { toLibraryRegistration, type PasskeyCreationOptionsJSON, type RegistrationResponseInput } from './wire.js';
-import { tenants, users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
+import { users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { notifyUser } from '../outbox/notify-api-key-created.js';
 import { AuthError } from '../errors.js';
 import type { CreatedSession } from '../sessions/create-session.js';
 import { replaceSession } from '../sessions/replace-session.js';
-import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { tenantPolicyOf } from '../tenants/update-policy.js';
 import type { PasskeyRefusal } from './assertion.js';
 import { challengeMatches, consumeChallenge, PASSKEY_CHALLENGE_TTL_MS, signedChallengeOf, storeChallenge } from './challenges.js';
 import { hasSecondFactor } from './factors.js';
@@ -104,8 +104,7 @@ export async function verifyPasskeyRegistration(db: Database, deps: AccountDeps,
 
 /** The first second factor is a privilege change (no longer enrollment-only): a new token, nothing more. */
 async function upgradeSession(tx: TenantTx, who: PasskeySubject, request: RequestContext, now: Date): Promise<CreatedSession> {
-  const [tenant] = await tx.select().from(tenants);
-  return replaceSession(tx, parseSecurityPolicy(tenant?.securityPolicy), who, request, now);
+  return replaceSession(tx, (await tenantPolicyOf(tx)).policy, who, request, now);
 }
 
 function refusalOf(reason: PasskeyRefusal | 'duplicate' | 'limit_reached'): AuthError {
