@@ -28,7 +28,7 @@ import { csrfPlugin } from './plugins/csrf.js';
 import { noStorePlugin } from './plugins/no-store.js';
 import { sessionCacheOf, sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
 import { trpcPlugin } from './plugins/trpc.js';
-import { trpcCallOf } from './plugins/trpc-route.js';
+import { isTrpcRoute } from './plugins/trpc-route.js';
 
 export interface ServerDeps {
   database: Database;
@@ -123,7 +123,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     keyGenerator: (request) => request.ip,
     // tRPC calls are counted one by one inside the router (a batch of 10 counts 10); only a
     // request the router will run as tRPC calls skips this count (trpc-route.ts).
-    allowList: (request) => trpcCallOf(request) !== null,
+    allowList: (request) => isTrpcRoute(request),
     ...(deps.redis ? { redis: deps.redis, nameSpace: 'tessera:http-rl:', skipOnError: true } : {}),
   });
   await app.register(csrfPlugin, { trustedOrigins: trusted });

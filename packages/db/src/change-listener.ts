@@ -76,7 +76,26 @@ export class ChangeListener {
    * committed before the call has reached `onNotification`. False: not listening (a failure
    * also resets).
    */
-  async sync(): Promise<boolean> {
+  sync(): Promise<boolean> {
+    if (this.#syncing === null) {
+      this.#syncing = this.#roundTrip().finally(() => {
+        this.#syncing = null;
+      });
+      return this.#syncing;
+    }
+    // The round trip on the wire was sent before this call, so it proves nothing for it: wait for
+    // the next one, which every caller arriving meanwhile shares (one SELECT 1 however many wait).
+    this.#nextSync ??= this.#syncing.then(() => {
+      this.#nextSync = null;
+      return this.sync();
+    });
+    return this.#nextSync;
+  }
+
+  #syncing: Promise<boolean> | null = null;
+  #nextSync: Promise<boolean> | null = null;
+
+  async #roundTrip(): Promise<boolean> {
     const client = this.#client;
     if (client === null || !this.listening) return false;
     try {

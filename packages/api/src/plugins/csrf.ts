@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { trpcCallOf } from './trpc-route.js';
+import { isTrpcRoute } from './trpc-route.js';
 
 export interface CsrfOptions {
   trustedOrigins: ReadonlySet<string>;
@@ -24,7 +24,7 @@ export const csrfPlugin = fp<CsrfOptions>(
   async (app: FastifyInstance, options) => {
     app.addHook('onRequest', async (request, reply) => {
       const unsafe = !SAFE_METHODS.has(request.method);
-      const trpc = trpcCallOf(request) !== null;
+      const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;
       const refuse = (why: string) => reply.code(403).send({ error: { message: 'Cross-site request refused.', data: { code: 'FORBIDDEN', httpStatus: 403, reason: 'csrf_rejected', why } } });
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

@@ -8,8 +8,8 @@
  * `/trpc/a,b?batch=1` look the same to every guard as to the router, and `//trpc/...`,
  * `/TRPC/...` or `/trpc/a/b` match no tRPC route (Fastify answers 404; they are no tRPC call).
  *
- * CSRF (csrf.ts), API-key call counting (api-key.ts) and the HTTP rate limit's allow list
- * (build-server.ts) all ask `trpcCallOf`. A second route that serves tRPC calls must be
+ * CSRF (csrf.ts) and the HTTP rate limit's allow list (build-server.ts) ask `isTrpcRoute`; API-key
+ * call counting (api-key.ts) and the lean route ask `trpcCallOf`, parsed once per request. A second route that serves tRPC calls must be
  * registered inside a scope marked with `markTrpcRoutes`, naming its procedure-path parameter.
  * Pinned by trpc-route.security.test.ts.
  */
@@ -35,8 +35,25 @@ export function markTrpcRoutes(scope: FastifyInstance, pathParam = 'path'): void
   });
 }
 
+/** Is the matched route a tRPC route? (CSRF and the rate-limit allow list need no more.) */
+export function isTrpcRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.trpc !== undefined;
+}
+
+/** Parsed once per request: the API-key resolver and the lean route both ask. */
+const calls = new WeakMap<FastifyRequest, TrpcCall | null>();
+
 /** The tRPC calls of a request, or null when the matched route is no tRPC route (or none matched). */
 export function trpcCallOf(request: FastifyRequest): TrpcCall | null {
+  let call = calls.get(request);
+  if (call === undefined) {
+    call = parseTrpcCall(request);
+    calls.set(request, call);
+  }
+  return call;
+}
+
+function parseTrpcCall(request: FastifyRequest): TrpcCall | null {
   const marker = request.routeOptions.config?.trpc;
   if (marker === undefined) return null;
   const path = decodedAsTrpcDoes((request.params as Record<string, string | undefined> | undefined)?.[marker.pathParam] ?? '');
