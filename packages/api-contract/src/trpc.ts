@@ -1,6 +1,6 @@
 import type { TenantTx } from '@tessera/db';
 import { traceProcedure, withTenant } from '@tessera/db';
-import { initTRPC, TRPCError } from '@trpc/server';
+import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { AuthError } from '@tessera/auth';
 import { enforceLimit } from '@tessera/auth/accounts';
@@ -98,7 +98,7 @@ const guard = t.middleware(({ path, type, meta, ctx, getRawInput, next }) =>
       result = await next();
     } catch (cause) {
       // The span records the thrown error (withSpan); the client gets the same wire error.
-      throw toWireError(cause instanceof TRPCError ? cause : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause }));
+      throw toWireError(getTRPCErrorFromUnknown(cause));
     }
     if (!result.ok) throw toWireError(result.error);
     return result;

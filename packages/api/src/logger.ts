@@ -39,26 +39,24 @@ export function censorSecrets(value: unknown, depth = 0): unknown {
     }
     return copy ?? items;
   }
+  return censorRecord(value as Record<string, unknown>, depth, NONE);
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+function censorRecord(record: Record<string, unknown>, depth: number, skip: ReadonlySet<string>): Record<string, unknown> {
   let copy: Record<string, unknown> | null = null;
-  const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
+    if (skip.has(key)) continue;
     const current = record[key];
     const next = CENSORED.has(key.toLowerCase()) ? CENSOR : censorSecrets(current, depth + 1);
     if (next !== current) (copy ??= { ...record })[key] = next;
   }
-  return copy ?? value;
+  return copy ?? record;
 }
 
-function censorLogObject(object: Record<string, unknown>): Record<string, unknown> {
-  let copy: Record<string, unknown> | null = null;
-  for (const key of Object.keys(object)) {
-    if (SERIALIZED.has(key)) continue;
-    const current = object[key];
-    const next = CENSORED.has(key.toLowerCase()) ? CENSOR : censorSecrets(current, 1);
-    if (next !== current) (copy ??= { ...object })[key] = next;
-  }
-  return copy ?? object;
-}
+/** A log line's own object: its `req`, `res` and `err` go through their allowlist serializers instead. */
+const censorLogObject = (object: Record<string, unknown>): Record<string, unknown> => censorRecord(object, 0, SERIALIZED);
 
 export interface LoggerOptions {
   level: string;

@@ -67,24 +67,33 @@ export class RedisRateLimitStore implements RateLimitStore {
    */
   async forget(key: string, windowMs: number, now: number): Promise<void> {
     const windowStart = Math.floor(now / windowMs) * windowMs;
-    const digest = createHash('sha256').update(key).digest('base64url');
+    const digest = digestOf(key);
     await this.#fallback.forget(key, windowMs, now);
-    await this.#redis.del(`${this.#prefix}${windowMs}:${windowStart}:${digest}`, `${this.#prefix}${windowMs}:${windowStart - windowMs}:${digest}`);
+    await this.#redis.del(this.#redisKey(windowMs, windowStart, digest), this.#redisKey(windowMs, windowStart - windowMs, digest));
+  }
+
+  /** The counter of one window; the limiter key is stored only as its digest. */
+  #redisKey(windowMs: number, windowStart: number, digest: string): string {
+    return `${this.#prefix}${windowMs}:${windowStart}:${digest}`;
   }
 
   async increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const resetAt = windowStart + windowMs;
-    const digest = createHash('sha256').update(key).digest('base64url');
+    const digest = digestOf(key);
     // The key outlives its window by a second, so a process whose clock is slightly behind
     // still finds the counter instead of starting a new one.
     const ttlMs = resetAt - now + 1_000;
     try {
-      const count = await this.#redis[COMMAND](`${this.#prefix}${windowMs}:${windowStart}:${digest}`, ttlMs);
+      const count = await this.#redis[COMMAND](this.#redisKey(windowMs, windowStart, digest), ttlMs);
       return { count: Number(count), resetAt };
     } catch (error) {
       this.#onError(error);
       return this.#fallback.increment(key, windowMs, now);
     }
   }
+}
+
+function digestOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
 }

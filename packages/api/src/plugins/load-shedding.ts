@@ -107,7 +107,7 @@ export const loadSheddingPlugin = fp<LoadSheddingOptions>(
     // Per request, before anything touches the database (register before cookies, rate limit
     // and principal resolution, which query it).
     const pools = options.pools ?? [];
-    const maxWaitMs = options.maxPoolWaitMs ?? 1000;
+    const maxWaitMs = options.maxPoolWaitMs ?? defaultLoadShedding.maxPoolWaitMs;
     if (pools.length > 0) {
       // Callback style on purpose: not calling done() ends the hook chain even while async
       // onSend hooks are still writing the 503 (an async hook would let later hooks run).
