@@ -174,3 +174,15 @@ test("the tenant's compliance staff may download a subject's export; another ten
     { action: 'privacy.export.downloaded', actor_id: officer, metadata: expect.objectContaining({ subjectId: e.userId }) },
   ]);
 });
+
+test("the subject's own enrollment-only session downloads nothing: a session that still owes its second factor is no session here", async () => {
+  const e = await finishedExport();
+  clock = T0;
+  // The tenant requires MFA and the subject has no factor: every session of theirs is enrollment-only.
+  await db.owner.pool.query(`UPDATE tenants SET security_policy = security_policy || '{"mfaRequired":"all"}'::jsonb WHERE id = $1`, [e.tenantId]);
+  const { url } = await linkFor(e);
+  const response = await app.inject({ method: 'GET', url: pathOf(url), cookies: await sessionOf(e.tenantId, e.userId) });
+  expect(response.statusCode).toBe(401);
+  expect(response.rawPayload.includes(Buffer.from(e.userId))).toBe(false);
+  expect(await downloadEvents(e.tenantId)).toEqual([{ action: 'privacy.export.download_refused', actor_id: null, metadata: expect.objectContaining({ reason: 'no_session', subjectId: e.userId }) }]);
+});
