@@ -123,3 +123,47 @@ test('a read-only tenant transaction refuses writes', async () => {
   });
   expect(await sqlStateOf(write)).toBe(SQLSTATE.readOnlyTransaction);
 });
+
+/** Counts the system-call-level writes (net.Socket's _write and _writev) on every connection of the pool while `body` runs. */
+async function countSocketWrites(body: () => Promise<unknown>): Promise<number> {
+  let writes = 0;
+  const patched: { socket: Record<string, unknown>; write: unknown; writev: unknown }[] = [];
+  const onAcquire = (client: object): void => {
+    const socket = (client as { connection: { stream: Record<string, unknown> } }).connection.stream;
+    if (patched.some((p) => p.socket === socket)) return;
+    const write = socket._write as (...args: unknown[]) => unknown;
+    const writev = socket._writev as (...args: unknown[]) => unknown;
+    patched.push({ socket, write, writev });
+    socket._write = function (this: unknown, ...args: unknown[]) {
+      writes += 1;
+      return write.apply(this, args);
+    };
+    socket._writev = function (this: unknown, ...args: unknown[]) {
+      writes += 1;
+      return writev.apply(this, args);
+    };
+  };
+  db.app.pool.on('acquire', onAcquire);
+  try {
+    await body();
+  } finally {
+    db.app.pool.off('acquire', onAcquire);
+    for (const p of patched) Object.assign(p.socket, { _write: p.write, _writev: p.writev });
+  }
+  return writes;
+}
+
+test('BEGIN, set_config and the first statement leave in one write; COMMIT in a second', async () => {
+  const tenant = await db.seedTenant();
+  const writes = await countSocketWrites(() => withTenant(db.app, tenant.id, (tx) => tx.select().from(users), { readOnly: true }));
+  expect(writes).toBe(2);
+});
+
+test('a callback that waits for other I/O before its first statement still runs in its tenant', async () => {
+  const tenant = await db.seedTenant();
+  const seen = await withTenant(db.app, tenant.id, async (tx) => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return (await tx.execute(sql`SELECT current_setting('app.tenant_id') AS tenant`)).rows[0];
+  });
+  expect(seen).toEqual({ tenant: tenant.id });
+});

@@ -81,6 +81,20 @@ function tenantTxOn(client: pg.PoolClient, tenantId: string): TenantTx {
   return Object.assign(Object.create(base) as Drizzle, { tenantId, client }); // canonical already (withTenant)
 }
 
+/**
+ * Corks the connection's socket so the statements issued until the release are written in one
+ * system call. The release runs once the current chain of promise jobs has settled: a callback
+ * that issues its first statement without waiting for other I/O has it written together with
+ * BEGIN and set_config; one that waits gets its statements written separately, as without the
+ * hold. Nothing is ever held longer than that one tick.
+ */
+function holdWrites(client: pg.PoolClient): { releaseSoon(): void } {
+  const socket = (client as pg.PoolClient & { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+  if (!socket?.cork || !socket.uncork) return { releaseSoon: () => undefined };
+  socket.cork();
+  return { releaseSoon: () => process.nextTick(() => socket.uncork?.()) };
+}
+
 async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {
   const client = await database.pool.connect();
   let released = false;
@@ -89,19 +103,32 @@ async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantI
     // Should either fail, that statement runs in an aborted transaction or with no tenant set
     // (RLS then shows and accepts nothing), and the await below rolls back.
     const begin = options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
-    const opened = client.pipeline
-      ? Promise.all([client.query(begin), client.query(SET_TENANT, [tenantId])])
-      : client.query(begin).then(() => client.query(SET_TENANT, [tenantId])); // node-postgres queues only pipelining clients
-    opened.catch(() => undefined); // observed by the await below
-    if (!client.pipeline) await opened;
-    const tx = tenantTxOn(client, tenantId);
-    const result = await fn(tx);
-    await opened;
+    let result: Promise<T>;
+    if (client.pipeline) {
+      // Held back while the callback issues its first statement, then written in one system
+      // call: BEGIN, set_config and that statement leave together instead of one write each.
+      const hold = holdWrites(client);
+      try {
+        const opened = Promise.all([client.query(begin), client.query(SET_TENANT, [tenantId])]);
+        opened.catch(() => undefined); // observed below, after the callback's own outcome
+        result = fn(tenantTxOn(client, tenantId)).then(async (value) => {
+          await opened;
+          return value;
+        });
+      } finally {
+        hold.releaseSoon();
+      }
+    } else {
+      await client.query(begin); // node-postgres queues statements only on pipelining clients
+      await client.query(SET_TENANT, [tenantId]);
+      result = fn(tenantTxOn(client, tenantId));
+    }
+    const value = await result;
     // A statement that failed inside the callback (even one it caught) aborted the transaction:
     // COMMIT then answers ROLLBACK, and nothing was written. Never report that as success.
     const commit = await client.query('COMMIT');
     if (commit.command !== 'COMMIT') throw new TenantTransactionAbortedError();
-    return result;
+    return value;
   } catch (error) {
     try {
       await client.query('ROLLBACK');
