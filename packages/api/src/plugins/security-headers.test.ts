@@ -17,7 +17,7 @@ function helmetOnRealResponse(options: HelmetOptions): Record<string, string> {
   const response = new ServerResponse(request);
   response.setHeader('X-Powered-By', 'something');
   helmet(options)(request, response, (error?: unknown) => {
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error('helmet failed');
   });
   return Object.fromEntries(Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]));
 }

@@ -26,7 +26,7 @@ export function securityHeadersOf(options: Readonly<HelmetOptions>): Record<stri
     {} as IncomingMessage,
     response as unknown as ServerResponse,
     (error?: unknown) => {
-      if (error) throw error instanceof Error ? error : new Error(String(error));
+      if (error) throw error instanceof Error ? error : new Error('helmet reported an error');
       finished = true;
     },
   );
