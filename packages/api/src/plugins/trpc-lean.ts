@@ -20,6 +20,7 @@ import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCErro
 import { getHTTPStatusCode, type ResponseMeta, type TRPCRequestInfo } from '@trpc/server/http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { TrpcHandlers } from './trpc.js';
+import { callProcedureLean } from './trpc-lean-call.js';
 import { trpcCallOf } from './trpc-route.js';
 
 interface RootTypes {
@@ -106,7 +107,7 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   let data: unknown;
   try {
     ctx = handlers.createContext({ req: request, res: reply, info });
-    data = await procedure({ path, getRawInput: input.read, ctx, type, signal, batchIndex: 0 });
+    data = await callProcedureLean(procedure, { path, getRawInput: input.read, ctx, type, signal, batchIndex: 0 });
   } catch (cause) {
     error = getTRPCErrorFromUnknown(cause);
     handlers.onError({ error, path, input: input.result(), ctx, type, req: request });
