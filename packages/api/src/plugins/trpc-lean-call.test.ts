@@ -66,20 +66,34 @@ async function outcome(run: () => Promise<unknown>): Promise<unknown> {
 describe('the lean middleware runner', () => {
   test.each(Object.keys(procedures))('%s: same data or error as tRPC runs it', async (name) => {
     const procedure = procedures[name] as AnyProcedure;
+    const signal = new AbortController().signal;
     const options = () => ({
       path: name,
       ctx: { user: null, trail: [] } as Ctx,
-      type: procedure._def.type,
+      type: procedure._def.type as 'query' | 'mutation',
       getRawInput: async () => RAW_INPUTS[name],
-      signal: undefined,
       batchIndex: 0,
     });
-    expect(await outcome(() => callProcedureLean(procedure, options()))).toEqual(await outcome(() => procedure(options())));
+    expect(await outcome(() => callProcedureLean(procedure, { ...options(), signal: () => signal }))).toEqual(await outcome(() => procedure({ ...options(), signal })));
   });
 
   test('a procedure of an unknown shape is called as tRPC ships it', async () => {
     const procedure = procedures.input as AnyProcedure;
     const odd = Object.assign(((opts: Parameters<AnyProcedure>[0]) => procedure(opts)) as unknown as AnyProcedure, { _def: { ...procedure._def, middlewares: undefined } });
-    expect(await callProcedureLean(odd, { path: 'input', ctx: {}, type: 'query', getRawInput: async () => ({ n: 2 }), signal: undefined, batchIndex: 0 })).toBe(3);
+    expect(await callProcedureLean(odd, { path: 'input', ctx: {}, type: 'query', getRawInput: async () => ({ n: 2 }), signal: () => new AbortController().signal, batchIndex: 0 })).toBe(3);
+  });
+
+  test('the abort signal is built only for a call that reads it, and is the one the resolver sees', async () => {
+    const controller = new AbortController();
+    let built = 0;
+    const signal = () => {
+      built += 1;
+      return controller.signal;
+    };
+    const base = { path: 'x', ctx: {}, type: 'query' as const, getRawInput: async () => undefined, batchIndex: 0, signal };
+    await callProcedureLean(t.procedure.query(() => 'no signal read') as AnyProcedure, base);
+    expect(built).toBe(0);
+    const seen = await callProcedureLean(t.procedure.use(({ next }) => next()).query(({ signal: read }) => read === controller.signal) as AnyProcedure, base);
+    expect(seen).toBe(true);
   });
 });

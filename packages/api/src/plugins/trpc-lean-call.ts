@@ -15,16 +15,38 @@
  */
 import { getTRPCErrorFromUnknown, TRPCError, type AnyProcedure } from '@trpc/server';
 
-type CallOptions = Parameters<AnyProcedure>[0] & { input?: unknown };
+type ProcedureOptions = Parameters<AnyProcedure>[0];
 type Result = { ok: true; data: unknown; marker: string } | { ok: false; error: TRPCError; marker: string };
-type Middleware = (options: CallOptions & { meta: unknown; next: (nextOptions?: NextOptions) => Promise<Result | undefined> }) => Promise<Result | undefined>;
 interface NextOptions {
   ctx?: object;
   input?: unknown;
-  getRawInput?: CallOptions['getRawInput'];
+  getRawInput?: ProcedureOptions['getRawInput'];
+}
+interface LevelOptions {
+  ctx: unknown;
+  type: ProcedureOptions['type'];
+  path: string;
+  input: unknown;
+  getRawInput: ProcedureOptions['getRawInput'];
+  meta: unknown;
+  signal: AbortSignal | undefined;
+  batchIndex: number;
+  next: (next?: NextOptions) => Promise<Result | undefined>;
+}
+type Middleware = (options: LevelOptions) => Promise<Result | undefined>;
+
+/** What the lean path calls with: tRPC's procedure options, the abort signal built on first read. */
+export interface LeanCallOptions {
+  path: string;
+  type: ProcedureOptions['type'];
+  ctx: unknown;
+  getRawInput: ProcedureOptions['getRawInput'];
+  batchIndex: number;
+  signal: () => AbortSignal;
 }
 
 const MARKER = 'middlewareMarker';
+const FORGOT_NEXT = 'No result from middlewares - did you forget to `return next()`?';
 
 function middlewaresOf(procedure: AnyProcedure): { middlewares: readonly Middleware[]; meta: unknown } | null {
   const def = procedure._def as unknown as { middlewares?: unknown; meta?: unknown };
@@ -32,32 +54,40 @@ function middlewaresOf(procedure: AnyProcedure): { middlewares: readonly Middlew
   return { middlewares: def.middlewares as Middleware[], meta: def.meta };
 }
 
-export async function callProcedureLean(procedure: AnyProcedure, options: CallOptions): Promise<unknown> {
+/**
+ * Each level's options are built field by field (tRPC's keys: ctx, type, path, input, getRawInput,
+ * meta, signal, batchIndex, next); `signal` is a getter, so the AbortSignal (a costly object to
+ * build) exists only for a call that reads it.
+ */
+export async function callProcedureLean(procedure: AnyProcedure, options: LeanCallOptions): Promise<unknown> {
   const chain = middlewaresOf(procedure);
-  if (chain === null) return procedure(options);
+  const { path, type, batchIndex, signal } = options;
+  if (chain === null) return procedure({ path, type, batchIndex, ctx: options.ctx, getRawInput: options.getRawInput, signal: signal() });
   const { middlewares, meta } = chain;
-  const run = async (index: number, current: CallOptions): Promise<Result | undefined> => {
+  const run = async (index: number, ctx: unknown, input: unknown, getRawInput: ProcedureOptions['getRawInput']): Promise<Result | undefined> => {
     try {
       const middleware = middlewares[index];
-      if (middleware === undefined) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'No result from middlewares - did you forget to `return next()`?' });
+      if (middleware === undefined) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: FORGOT_NEXT });
       return await middleware({
-        ...current,
+        ctx,
+        type,
+        path,
+        input,
+        getRawInput,
         meta,
-        input: current.input,
+        get signal() {
+          return signal();
+        },
+        batchIndex,
         next: (next?: NextOptions) =>
-          run(index + 1, {
-            ...current,
-            ctx: next?.ctx ? { ...(current.ctx as object), ...next.ctx } : current.ctx,
-            input: next && 'input' in next ? next.input : current.input,
-            getRawInput: next?.getRawInput ?? current.getRawInput,
-          }),
+          run(index + 1, next?.ctx ? { ...(ctx as object), ...next.ctx } : ctx, next && 'input' in next ? next.input : input, next?.getRawInput ?? getRawInput),
       });
     } catch (cause) {
       return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: MARKER };
     }
   };
-  const result = await run(0, options);
-  if (!result) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'No result from middlewares - did you forget to `return next()`?' });
+  const result = await run(0, options.ctx, undefined, options.getRawInput);
+  if (!result) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: FORGOT_NEXT });
   if (!result.ok) throw result.error;
   return result.data;
 }
