@@ -84,7 +84,8 @@ describe.skipIf(!pgbouncerBinary)('the API behind PgBouncer in transaction mode'
     const admin = new pg.Client({ connectionString: bouncer.url('pgbouncer', ADMIN.name, ADMIN.password) });
     await admin.connect();
     try {
-      return (await admin.query(`SHOW ${command}`)).rows as T[];
+      const text = { CLIENTS: 'SHOW CLIENTS', SERVERS: 'SHOW SERVERS', STATS: 'SHOW STATS' }[command];
+      return (await admin.query(text)).rows as T[];
     } finally {
       await admin.end();
     }
@@ -155,8 +156,8 @@ describe.skipIf(!pgbouncerBinary)('the API behind PgBouncer in transaction mode'
       // node-postgres now sends only Bind for it; the server connection was reset in between.
       await expect(client.query(named)).rejects.toThrow(/prepared statement "tessera_pooler_probe" does not exist/);
       // And session state set outside a transaction does not survive to the next one.
-      await client.query("SELECT pg_catalog.set_config('app.tenant_id', '00000000-0000-4000-8000-000000000000', false)");
-      expect((await client.query("SELECT pg_catalog.current_setting('app.tenant_id', true) AS t")).rows[0].t).not.toBe('00000000-0000-4000-8000-000000000000');
+      await client.query("SELECT pg_catalog.set_config('tessera.pooler_probe', 'kept', false)");
+      expect((await client.query("SELECT pg_catalog.current_setting('tessera.pooler_probe', true) AS v")).rows[0].v).not.toBe('kept');
     } finally {
       await client.end();
     }
