@@ -16,7 +16,7 @@ import { apiKeyPlugin } from './plugins/api-key.js';
 import type { PlatformProvider } from '@tessera/auth/sso';
 import { consolePlugin } from './plugins/console.js';
 import { privacyDownloadPlugin } from './plugins/privacy-download.js';
-import { loadSheddingOptionsOf, loadSheddingPlugin } from './plugins/load-shedding.js';
+import { loadSheddingOptionsOf, loadSheddingPlugin, type ShedReason } from './plugins/load-shedding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { auditUnanchoredAgeSeconds } from '@tessera/auth/audit';
 import type { Redis } from 'ioredis';
@@ -116,7 +116,11 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     credentials: true,
     methods: ['GET', 'POST'],
   });
-  await app.register(loadSheddingPlugin, loadSheddingOptionsOf(config.loadShedding, [poolWaitEstimator(deps.database.pool)]));
+  const metrics = deps.metrics ? app.tesseraMetrics : null;
+  await app.register(loadSheddingPlugin, {
+    ...loadSheddingOptionsOf(config.loadShedding, [poolWaitEstimator(deps.database.pool)]),
+    ...(metrics ? { onShed: (reason: ShedReason) => metrics.shed(reason) } : {}),
+  });
   await app.register(cookie);
   await app.register(rateLimit, {
     global: true,
