@@ -44,8 +44,10 @@ async function load(url: string, cookie: string, clients: number): Promise<Row> 
   const before = await shedSoFar(url);
   const m = await measureOnce({ url, connections: clients, requests: [{ method: 'GET', path: '/trpc/auth.me', headers: { cookie } }] });
   const after = await shedSoFar(url);
-  const shed = Object.fromEntries(Object.entries(after).map(([reason, n]) => [reason, n - (before[reason] ?? 0)]).filter(([, n]) => (n as number) > 0));
-  const statuses = Object.fromEntries(Object.entries(m.statuses).filter(([status]) => !status.startsWith('2')));
+  const shed: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(after)) if (n > (before[reason] ?? 0)) shed[reason] = n - (before[reason] ?? 0);
+  const statuses: Record<string, number> = {};
+  for (const [status, n] of Object.entries(m.statuses)) if (!status.startsWith('2')) statuses[status] = n;
   return { clients, perSecond: m.requestsPerSecond, p50: m.latencyP50, p99: m.latencyP99, ok: m.ok, statuses, errors: m.errors, timeouts: m.timeouts, eventLoopP99: m.eventLoopP99Ms, shed };
 }
 

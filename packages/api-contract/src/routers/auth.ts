@@ -8,7 +8,19 @@ import {
 import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
 const anyone = { access: 'public' } as const;
+import type { SessionPrincipal } from '../context.js';
+import { keptWithSession } from '../principal.js';
+
 const signedIn = { access: {}, allowEnrollmentOnly: true } as const;
+
+type MeView = Awaited<ReturnType<typeof loadMe>>;
+/**
+ * `auth.me`'s user and tenant, read once per cached session (principal.ts `keptWithSession`):
+ * the session cache evicts the session on every committed change to what this view shows (the
+ * user's e-mail, display name, role and factors; the tenant's slug and name: migrations 0024 and
+ * 0025), in every process within its one-second bound.
+ */
+const meViews = new WeakMap<SessionPrincipal, Promise<MeView>>();
 
 export const authRouter = router({
   signUp: publicProcedure.meta(anyone).input(signUpInput).mutation(async ({ ctx, input }) => {
@@ -39,7 +51,7 @@ export const authRouter = router({
     return { ok: true as const };
   }),
   me: sessionProcedure.meta(signedIn).query(async ({ ctx }) => {
-    const { user, tenant } = await loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId);
+    const { user, tenant } = await keptWithSession(meViews, ctx.principal, () => loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId));
     const { sessionId, aal, expiresAt } = ctx.principal;
     return { user, tenant, session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() } };
   }),

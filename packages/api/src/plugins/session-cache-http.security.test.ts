@@ -126,6 +126,55 @@ describe('a change through one server is honoured by the other within one second
   });
 });
 
+describe('auth.me, kept with the cached session, shows a change made anywhere within one second', () => {
+  /** Polls B's auth.me until `shows` holds for its data; fails after the bound plus a margin. */
+  const showsWithin = (token: string, shows: (data: { user: { email: string; displayName: string | null; mfaEnabled: boolean }; tenant: { slug: string; name: string } }) => boolean) =>
+    refusedWithin(async () => {
+      const res = await me(b, token);
+      return res.statusCode === 200 && shows(res.json().result.data);
+    });
+
+  test('a display name and an e-mail address changed in the database, even by hand as the owner', async () => {
+    const owner = await newOwner();
+    await cachedOnB(owner.token);
+    await db.owner.pool.query("UPDATE users SET display_name = 'Renamed Owner' WHERE id = $1", [owner.user.id]);
+    await showsWithin(owner.token, (data) => data.user.displayName === 'Renamed Owner');
+    await db.owner.pool.query("UPDATE users SET email = 'moved@example.com' WHERE id = $1", [owner.user.id]);
+    await showsWithin(owner.token, (data) => data.user.email === 'moved@example.com');
+  });
+
+  test("the tenant's name and slug", async () => {
+    const owner = await newOwner();
+    const member = await memberOf(owner.tenant.id);
+    for (const token of [owner.token, member.token]) await cachedOnB(token);
+    const slug = `renamed-${randomUUID().slice(0, 8)}`;
+    await db.owner.pool.query("UPDATE tenants SET name = 'Renamed Inc', slug = $2 WHERE id = $1", [owner.tenant.id, slug]);
+    for (const token of [owner.token, member.token]) await showsWithin(token, (data) => data.tenant.name === 'Renamed Inc' && data.tenant.slug === slug);
+  });
+
+  test('a second factor added', async () => {
+    const owner = await newOwner();
+    await cachedOnB(owner.token);
+    await db.owner.pool.query("INSERT INTO webauthn_credentials (tenant_id, user_id, credential_id, public_key, device_type, name) VALUES ($1, $2, 'cred-me', '\\x00', 'multiDevice', 'Key')", [owner.tenant.id, owner.user.id]);
+    await showsWithin(owner.token, (data) => data.user.mfaEnabled);
+  });
+
+  test('a cached session answers auth.me from memory: no database round trip at all', async () => {
+    const owner = await newOwner();
+    await cachedOnB(owner.token);
+    const spy = vi.spyOn(bDatabase.pool, 'connect');
+    const query = vi.spyOn(bDatabase.pool, 'query');
+    try {
+      expect((await me(b, owner.token)).statusCode).toBe(200);
+      expect(spy).not.toHaveBeenCalled();
+      expect(query).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+      query.mockRestore();
+    }
+  });
+});
+
 test('the server that signs a session out refuses it on the very next request', async () => {
   for (let i = 0; i < 5; i += 1) {
     const owner = await newOwner();

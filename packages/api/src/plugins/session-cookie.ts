@@ -57,7 +57,7 @@ export function sessionResolver(database: Database, cookieName: string, cache?: 
     if (!token || !isWellFormedSessionToken(token)) return null;
     const tokenHash = hashSessionToken(token);
     const session = cache ? await cache.resolve(tokenHash) : await resolveSession(database.pool, tokenHash);
-    return session ? sessionPrincipal(session) : null;
+    return session ? sessionPrincipal(session, cache !== undefined) : null;
   };
 }
 
