@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfigFromProcess } from './config.js';
-import { start } from './start.js';
+import { readyMessage, start } from './start.js';
 
 // Start-up messages go to stderr before the pino logger exists; everything after is pino.
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -8,7 +8,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 try {
   const config = loadConfigFromProcess();
   const running = await start(config, log);
-  running.app.log.info({ url: running.url }, `Tessera is listening on ${running.url}`);
+  running.app.log.info({ url: running.url, console: `${config.publicUrl}/` }, readyMessage(config, running.url));
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) running.app.log.error({ err }, 'shutting down after an error');
     else running.app.log.info({ signal }, 'shutting down');
