@@ -23,6 +23,13 @@ export interface EmbeddedPostgresOptions {
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string>;
   onLog?: (line: string) => void;
+  /**
+   * Run PostgreSQL in a process group of its own, so a Ctrl-C or a SIGTERM sent to the caller's
+   * group (a terminal, a service manager) reaches only the caller, which then stops PostgreSQL
+   * after closing its connections; in the caller's group the backends would be terminated under
+   * open connections. PostgreSQL is also stopped when the caller's process exits. Default false.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface EmbeddedPostgres {
@@ -182,7 +189,7 @@ function startServer(bins: Binaries, options: EmbeddedPostgresOptions, port: num
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
   const args = ['-D', options.dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   return new Promise((resolve, reject) => {
-    const child = spawn(bins.postgres, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bins.postgres, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
     let output = '';
     let ready = false;
     child.stderr.on('data', (chunk: Buffer) => {
@@ -221,6 +228,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const proc = child as ChildProcess;
   const host = '127.0.0.1';
+  // Outside the caller's group nothing else stops it: fast shutdown when the caller exits.
+  const stopOnExit = (): void => void proc.kill('SIGINT');
+  if (options.ownProcessGroup) process.once('exit', stopOnExit);
   return {
     port,
     host,
@@ -229,6 +239,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`,
     stop: () =>
       new Promise<void>((resolve) => {
+        process.removeListener('exit', stopOnExit);
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once('exit', () => resolve());
         proc.kill('SIGINT'); // "fast shutdown": roll back open transactions, checkpoint, exit
