@@ -98,6 +98,27 @@ function homeNamedIn(output: readonly string[]): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The command lines of the README's "Other scripts" block. */
+function otherScriptLines(): string[] {
+  const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const block = /Other scripts[^\n]*\n\n```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  return block.trim().split('\n').map((line) => line.replace(/\s+#.*$/, ''));
+}
+
+test('every other script in the README runs through npx, names a script of package.json, and avoids pnpm built-ins', () => {
+  const { scripts } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const lines = otherScriptLines();
+  expect(lines.length).toBeGreaterThan(5);
+  for (const line of lines) {
+    const match = /^(?:[A-Z_]+=\S+ )*npx -y pnpm@10\.34\.9 (run )?([a-z-]+)/.exec(line);
+    expect(match, line).not.toBeNull();
+    const [, run, script = ''] = match ?? [];
+    expect(Object.keys(scripts), line).toContain(script);
+    // `pnpm audit` is pnpm's dependency audit, whatever package.json says: the CLI needs `run`.
+    if (script === 'audit') expect(run, line).toBe('run ');
+  }
+});
+
 describe.skipIf(!runs)('the README Quick start in a fresh clone under a 0700 folder, as root', () => {
   const lines = quickStartLines();
   const groups: number[] = [];
@@ -195,6 +216,15 @@ describe.skipIf(!runs)('the README Quick start in a fresh clone under a 0700 fol
     expect(stoppedInMs).toBeLessThan(STOP_BOUND_MS);
     expect(processesIn([clone, home])).toEqual([]);
   }, 180_000);
+
+  test('the README form of the audit and backup CLIs reaches them in the clone', async () => {
+    for (const [command, usage] of [['npx -y pnpm@10.34.9 run audit', 'usage: audit verify'], ['npx -y pnpm@10.34.9 backup', 'usage: pnpm backup']] as const) {
+      const run = shell(command, clone, env);
+      groups.push(run.child.pid ?? 0);
+      expect(await run.exited, command).not.toBe(0); // no arguments: the usage line, exit 1
+      expect(run.output.join('\n'), command).toContain(usage);
+    }
+  }, 60_000);
 
   test('the test line passes in the same clone (narrowed to the server start-up database test)', async () => {
     const run = shell(`${lines.test} apps/server/src/start.db.test.ts`, clone, env);
