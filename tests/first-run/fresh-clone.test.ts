@@ -217,13 +217,12 @@ describe.skipIf(!runs)('the README Quick start in a fresh clone under a 0700 fol
     expect(processesIn([clone, home])).toEqual([]);
   }, 180_000);
 
-  test('the README form of the audit and backup CLIs reaches them in the clone', async () => {
-    for (const [command, usage] of [['npx -y pnpm@10.34.9 run audit', 'usage: audit verify'], ['npx -y pnpm@10.34.9 backup', 'usage: pnpm backup']] as const) {
-      const run = shell(command, clone, env);
-      groups.push(run.child.pid ?? 0);
-      expect(await run.exited, command).not.toBe(0); // no arguments: the usage line, exit 1
-      expect(run.output.join('\n'), command).toContain(usage);
-    }
+  test('the README form of the audit CLI reaches it in the clone, not pnpm\'s dependency audit (needs the run line\'s build)', async () => {
+    // The one README script whose name is also a pnpm command; the others reach their CLI plainly.
+    const run = shell('npx -y pnpm@10.34.9 run audit verify', clone, env);
+    groups.push(run.child.pid ?? 0);
+    expect(await run.exited).not.toBe(0); // the CLI's own refusal, exit 1
+    expect(run.output.join('\n')).toContain('the audit CLI needs DATABASE_URL and APP_DATABASE_URL');
   }, 60_000);
 
   test('the test line passes in the same clone (narrowed to the server start-up database test)', async () => {
