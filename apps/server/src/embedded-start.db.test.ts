@@ -19,7 +19,12 @@ afterAll(async () => {
 
 test('a clean start and stop on the embedded database logs no PostgreSQL ERROR', async () => {
   const lines: string[] = [];
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TESSERA_HOME: path.join(root, 'home'), HASHING_LOW_PRIORITY: 'off' });
+  const config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    TESSERA_HOME: path.join(root, 'home'),
+    HASHING_LOW_PRIORITY: 'off',
+  });
   const running = await start(config, (line) => lines.push(line));
   try {
     const res = await fetch(`${running.url}/trpc/health.check`);

@@ -9,7 +9,10 @@ const checkout = '/root/work/tessera';
 const checkoutHome = path.join(checkout, '.tessera');
 const roots = ['/var/lib/tessera', '/tmp/tessera'];
 
-function probe(reachable: boolean, usableRoots: readonly string[] = roots): HomeProbe & { prepared: string[] } {
+function probe(
+  reachable: boolean,
+  usableRoots: readonly string[] = roots,
+): HomeProbe & { prepared: string[] } {
   const prepared: string[] = [];
   return {
     prepared,
@@ -39,7 +42,9 @@ test('two checkouts with the same folder name get different homes', () => {
 });
 
 test('when /var/lib/tessera cannot be used the temp folder is next; when nothing can, the checkout home stays', () => {
-  expect(defaultHome(checkout, checkoutHome, probe(false, ['/tmp/tessera']), roots)).toMatch(/^\/tmp\/tessera\/tessera-[0-9a-f]{12}$/);
+  expect(defaultHome(checkout, checkoutHome, probe(false, ['/tmp/tessera']), roots)).toMatch(
+    /^\/tmp\/tessera\/tessera-[0-9a-f]{12}$/,
+  );
   expect(defaultHome(checkout, checkoutHome, probe(false, []), roots)).toBe(checkoutHome);
 });
 

@@ -61,7 +61,12 @@ const processProbe: HomeProbe = { reachable: embeddedHomeReachable, prepareRoot:
  * PostgreSQL can reach it, else a per-checkout folder under the first usable state root, else
  * `checkoutHome` again (start-up then stops with a message naming TESSERA_HOME).
  */
-export function defaultHome(checkout: string, checkoutHome: string, probe: HomeProbe = processProbe, roots: readonly string[] = stateRoots()): string {
+export function defaultHome(
+  checkout: string,
+  checkoutHome: string,
+  probe: HomeProbe = processProbe,
+  roots: readonly string[] = stateRoots(),
+): string {
   if (probe.reachable(checkoutHome)) return checkoutHome;
   for (const root of roots) {
     if (probe.prepareRoot(root)) return path.join(root, checkoutFolderName(checkout));

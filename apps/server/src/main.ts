@@ -20,7 +20,10 @@ try {
   const config = loadConfigFromProcess();
   starting = start(config, log);
   const running = await starting;
-  running.app.log.info({ url: running.url, console: `${config.publicUrl}/` }, readyMessage(config, running.url));
+  running.app.log.info(
+    { url: running.url, console: `${config.publicUrl}/` },
+    readyMessage(config, running.url),
+  );
 } catch (error) {
   grace.uninstall(); // close-with-grace would turn the exit code into 0
   if (error instanceof ConfigError) log(error.message);
