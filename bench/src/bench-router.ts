@@ -42,7 +42,7 @@ export function benchRouter(owner: Pick<Database, 'pool'>): AnyRouter {
           // The page size is a bind parameter in both variants, so both use the extended
           // protocol and only RLS and the transaction differ.
           async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows,
-          { readOnly: true },
+          { readOnly: true, singleStatement: true },
         ),
       ),
       rlsDrizzle: tenantProcedure.meta(signedIn).query(({ ctx }) =>
@@ -53,7 +53,7 @@ export function benchRouter(owner: Pick<Database, 'pool'>): AnyRouter {
               .from(users)
               .orderBy(asc(users.id))
               .limit(PAGE_SIZE),
-          { readOnly: true },
+          { readOnly: true, singleStatement: true },
         ),
       ),
       plain: tenantProcedure.meta(signedIn).query(async ({ ctx }) => {

@@ -47,6 +47,17 @@ describe('loadConfig', () => {
     expect(refusal({ DATABASE_URL: 'postgres://owner:pw@db/tessera' }).variables).toEqual(['DATABASE_URL', 'APP_DATABASE_URL']);
   });
 
+  test('APP_DATABASE_DIRECT_URL defaults to APP_DATABASE_URL and may name a direct way past a pooler', () => {
+    const urls = { DATABASE_URL: 'postgres://owner:pw@db:5432/tessera', APP_DATABASE_URL: 'postgres://app:pw@pgbouncer:6432/tessera' };
+    expect(loadConfig(urls).database).toEqual({ ownerUrl: urls.DATABASE_URL, appUrl: urls.APP_DATABASE_URL, appDirectUrl: urls.APP_DATABASE_URL });
+    const direct = 'postgres://app:pw@db:5432/tessera';
+    const config = loadConfig({ ...urls, APP_DATABASE_DIRECT_URL: direct });
+    expect(config.database?.appDirectUrl).toBe(direct);
+    expect(Object.values(config.secrets)).not.toContain(direct);
+    expect(refusal({ APP_DATABASE_DIRECT_URL: direct }).variables).toEqual(['APP_DATABASE_DIRECT_URL']);
+    expect(refusal({ ...urls, APP_DATABASE_DIRECT_URL: 'pgbouncer:6432' }).message).not.toContain('pgbouncer');
+  });
+
   test('production refuses to start without explicit secrets and database', () => {
     const error = refusal({ NODE_ENV: 'production' });
     expect(error.variables).toEqual(expect.arrayContaining(['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'SMTP_URL']));
@@ -63,7 +74,7 @@ describe('loadConfig', () => {
       PUBLIC_URL: 'https://auth.example.com/',
       SMTP_URL: 'smtps://mailer:pw@smtp.example.com',
     });
-    expect(config.database).toEqual({ ownerUrl: 'postgres://owner:pw@db/tessera', appUrl: 'postgres://app:pw@db/tessera' });
+    expect(config.database).toEqual({ ownerUrl: 'postgres://owner:pw@db/tessera', appUrl: 'postgres://app:pw@db/tessera', appDirectUrl: 'postgres://app:pw@db/tessera' });
     expect(config.publicUrl).toBe('https://auth.example.com');
   });
 

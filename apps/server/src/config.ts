@@ -10,8 +10,10 @@ import { parsePlatformProviders, PlatformProviderConfigError, type PlatformProvi
 import { z } from 'zod';
 import { defaultHome } from './home.js';
 
-export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL', 'TWILIO_AUTH_TOKEN'] as const;
+export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'APP_DATABASE_DIRECT_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL', 'TWILIO_AUTH_TOKEN'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
+type DatabaseUrlName = 'DATABASE_URL' | 'APP_DATABASE_URL' | 'APP_DATABASE_DIRECT_URL';
+const DATABASE_URL_NAMES: readonly SecretName[] = ['DATABASE_URL', 'APP_DATABASE_URL', 'APP_DATABASE_DIRECT_URL'] satisfies DatabaseUrlName[];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -45,6 +47,7 @@ const schema = z.object({
   TESSERA_HOME: z.string().min(1).optional(),
   DATABASE_URL: postgresUrl.optional(),
   APP_DATABASE_URL: postgresUrl.optional(),
+  APP_DATABASE_DIRECT_URL: postgresUrl.optional(),
   PUBLIC_URL: origin.optional(),
   CORS_ORIGINS: z.string().default('').transform((v, ctx) => {
     const list = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -96,8 +99,12 @@ export interface Config {
    * outside the checkout because the embedded PostgreSQL could not reach `.tessera/` (home.ts).
    */
   homeSource: 'TESSERA_HOME' | 'checkout' | 'outside-checkout';
-  /** Absent: start the embedded PostgreSQL under `home`. */
-  database: { ownerUrl: string; appUrl: string } | null;
+  /**
+   * Absent: start the embedded PostgreSQL under `home`. `appDirectUrl` (APP_DATABASE_DIRECT_URL,
+   * default `appUrl`) reaches the same role without a transaction-mode pooler: LISTEN, the job
+   * queue, the GDPR workers and the CLIs use it; `appUrl` may then point at PgBouncer.
+   */
+  database: { ownerUrl: string; appUrl: string; appDirectUrl: string } | null;
   publicUrl: string;
   corsOrigins: readonly string[];
   trustProxy: boolean | number | string;
@@ -130,7 +137,7 @@ export interface Config {
    */
   sessionCache: { enabled: boolean; maxEntries: number; maxAgeSeconds: number };
   /** Absent secrets are generated under `home` in development (never in production). */
-  secrets: Partial<Record<Exclude<SecretName, 'DATABASE_URL' | 'APP_DATABASE_URL'>, string>>;
+  secrets: Partial<Record<Exclude<SecretName, DatabaseUrlName>, string>>;
 }
 
 /** Resolves NAME_FILE over NAME for every secret; both set is an error (which one wins is unclear). */
@@ -182,6 +189,9 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
   if ((e.DATABASE_URL === undefined) !== (e.APP_DATABASE_URL === undefined)) {
     throw new ConfigError(['DATABASE_URL', 'APP_DATABASE_URL'], 'DATABASE_URL (owner, for migrations) and APP_DATABASE_URL (runtime role) are set together or not at all');
   }
+  if (e.APP_DATABASE_DIRECT_URL !== undefined && e.APP_DATABASE_URL === undefined) {
+    throw new ConfigError(['APP_DATABASE_DIRECT_URL'], 'APP_DATABASE_DIRECT_URL is the direct way to the APP_DATABASE_URL role; set it only with APP_DATABASE_URL');
+  }
   if (e.NODE_ENV === 'production') {
     const required = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'SMTP_URL'] as const;
     const missing = required.filter((name) => e[name] === undefined);
@@ -203,7 +213,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     host: e.HOST,
     home: path.resolve(e.TESSERA_HOME ?? path.join(REPO_ROOT, '.tessera')),
     homeSource: e.TESSERA_HOME === undefined ? 'checkout' : 'TESSERA_HOME',
-    database: e.DATABASE_URL && e.APP_DATABASE_URL ? { ownerUrl: e.DATABASE_URL, appUrl: e.APP_DATABASE_URL } : null,
+    database: e.DATABASE_URL && e.APP_DATABASE_URL ? { ownerUrl: e.DATABASE_URL, appUrl: e.APP_DATABASE_URL, appDirectUrl: e.APP_DATABASE_DIRECT_URL ?? e.APP_DATABASE_URL } : null,
     publicUrl: new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).origin,
     corsOrigins: e.CORS_ORIGINS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
@@ -225,7 +235,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     sessionCache: { enabled: e.SESSION_CACHE === 'on', maxEntries: e.SESSION_CACHE_MAX_ENTRIES, maxAgeSeconds: e.SESSION_CACHE_MAX_AGE_SECONDS },
     breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
     secrets: Object.fromEntries(
-      SECRET_NAMES.filter((n) => n !== 'DATABASE_URL' && n !== 'APP_DATABASE_URL' && e[n] !== undefined).map((n) => [n, e[n]]),
+      SECRET_NAMES.filter((n) => !DATABASE_URL_NAMES.includes(n) && e[n] !== undefined).map((n) => [n, e[n]]),
     ),
   };
   return Object.freeze(config);

@@ -7,6 +7,8 @@ import type { DevSecrets } from './dev-secrets.js';
 export interface DatabaseUrls {
   ownerUrl: string;
   appUrl: string;
+  /** The runtime role without a transaction-mode pooler (config `appDirectUrl`; embedded: `appUrl`). */
+  appDirectUrl: string;
   embedded: EmbeddedPostgres | null;
 }
 
@@ -35,9 +37,11 @@ export async function resolveDatabase(config: Config, dev: DevSecrets | null, lo
   } finally {
     await admin.end();
   }
+  const appUrl = embedded.url(EMBEDDED_DATABASE, EMBEDDED_RUNTIME_USER, dev.runtimePassword);
   return {
     ownerUrl: embedded.url(EMBEDDED_DATABASE),
-    appUrl: embedded.url(EMBEDDED_DATABASE, EMBEDDED_RUNTIME_USER, dev.runtimePassword),
+    appUrl,
+    appDirectUrl: appUrl,
     embedded,
   };
 }

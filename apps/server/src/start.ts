@@ -63,7 +63,10 @@ export async function start(config: Config, log: (line: string) => void): Promis
   const secrets = dev ? withDevSecrets(config, dev.secrets) : config.secrets;
   try {
     await migrate({ ownerUrl: urls.ownerUrl, runtimeRole: runtimeRoleFromUrl(urls.appUrl), log });
-    const database = createDatabase(urls.appUrl, { max: config.databasePoolMax, applicationName: 'tessera-api' });
+    // APP_DATABASE_URL may be a transaction-mode pooler: session-bound work (LISTEN, the job queue,
+    // the GDPR workers' advisory locks) then uses APP_DATABASE_DIRECT_URL (docs/scaling.md).
+    const pooled = urls.appDirectUrl !== urls.appUrl;
+    const database = createDatabase(urls.appUrl, { max: config.databasePoolMax, applicationName: 'tessera-api', ...(pooled ? { directUrl: urls.appDirectUrl } : {}) });
     await assertRuntimeRoleSafe(database.pool).catch(async (error: unknown) => {
       await database.close();
       throw error;
@@ -94,9 +97,10 @@ export async function start(config: Config, log: (line: string) => void): Promis
     outbox.start();
     // IN_PROCESS_WORKERS=off: the GDPR queue is left to `pnpm worker` processes (scale-out).
     const metrics = app.hasDecorator('tesseraMetrics') ? app.tesseraMetrics : null;
+    const workerDatabase = config.workers.inProcess && pooled ? createDatabase(urls.appDirectUrl, { max: 10, applicationName: 'tessera-worker' }) : database;
     const privacyWorkers = config.workers.inProcess
       ? await startPrivacyWorkers({
-          database, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log, limiter: services.accounts.limiter,
+          database: workerDatabase, keyring: services.accounts.keyring, consoleUrl: config.publicUrl, logger: app.log, limiter: services.accounts.limiter,
           dispatchIntervalMs: config.workers.dispatchIntervalMs, staleAfterMs: config.workers.staleAfterMs,
           // One outbound rule for storing webhook URLs (procedures) and for delivering to them.
           ...(services.sso ? { webhooks: { outbound: services.sso.outbound } } : {}),
@@ -117,6 +121,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
         clearInterval(checkpoints);
         await outbox.stop();
         await app.close();
+        if (workerDatabase !== database) await workerDatabase.close();
         await database.close();
         redis?.disconnect();
         await urls.embedded?.stop();

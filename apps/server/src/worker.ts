@@ -25,7 +25,8 @@ try {
   }
   const keys = config.secrets.DATA_ENCRYPTION_KEYS ?? (config.nodeEnv === 'production' ? undefined : (await loadOrCreateDevSecrets(config.home)).secrets.DATA_ENCRYPTION_KEYS);
   if (!keys) throw new ConfigError(['DATA_ENCRYPTION_KEYS'], 'DATA_ENCRYPTION_KEYS is required');
-  const database = createDatabase(config.database.appUrl, { max: 10, applicationName: 'tessera-worker' });
+  // The queue, LISTEN and the jobs' advisory locks hold session state: never through a transaction-mode pooler.
+  const database = createDatabase(config.database.appDirectUrl, { max: 10, applicationName: 'tessera-worker' });
   await assertRuntimeRoleSafe(database.pool);
   const { rows } = await database.pool.query<{ version: number | null }>('SELECT max(version) AS version FROM public.schema_migrations');
   if ((rows[0]?.version ?? 0) < latestMigrationVersion()) throw new Error('the database has pending migrations; run pnpm migrate first');

@@ -1,4 +1,4 @@
-import type { TenantTx } from '@tessera/db';
+import type { TenantTx, WithTenantOptions } from '@tessera/db';
 import { traceProcedure, withTenant } from '@tessera/db';
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
@@ -114,7 +114,7 @@ export const tenantProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({
     ctx: {
       principal,
-      withTenant: <T>(fn: (tx: TenantTx) => Promise<T>, options?: { readOnly?: boolean }): Promise<T> =>
+      withTenant: <T>(fn: (tx: TenantTx) => Promise<T>, options?: WithTenantOptions): Promise<T> =>
         withTenant(ctx.db, principal.tenantId, fn, options),
     },
   });

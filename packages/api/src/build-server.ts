@@ -1,7 +1,6 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { Services } from '@tessera/api-contract';
 import type { AnyRouter } from '@trpc/server';
@@ -10,13 +9,14 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { healthPlugin } from './plugins/health.js';
+import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
 import { createApiKeyVerifier } from '@tessera/auth/api-keys';
 import { apiKeyPlugin } from './plugins/api-key.js';
 import type { PlatformProvider } from '@tessera/auth/sso';
 import { consolePlugin } from './plugins/console.js';
 import { privacyDownloadPlugin } from './plugins/privacy-download.js';
-import { loadSheddingOptionsOf, loadSheddingPlugin } from './plugins/load-shedding.js';
+import { loadSheddingOptionsOf, loadSheddingPlugin, type ShedReason } from './plugins/load-shedding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { auditUnanchoredAgeSeconds } from '@tessera/auth/audit';
 import type { Redis } from 'ioredis';
@@ -94,19 +94,21 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     });
   }
   const https = new URL(config.publicUrl).protocol === 'https:';
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: https ? [] : null,
+  await app.register(securityHeadersPlugin, {
+    helmet: {
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          styleSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: https ? [] : null,
+        },
       },
+      hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      crossOriginEmbedderPolicy: false,
     },
-    hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    crossOriginEmbedderPolicy: false,
   });
   const trusted = new Set([new URL(config.publicUrl).origin, ...config.corsOrigins.map((o) => new URL(o).origin)]);
   await app.register(cors, {
@@ -114,7 +116,11 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     credentials: true,
     methods: ['GET', 'POST'],
   });
-  await app.register(loadSheddingPlugin, loadSheddingOptionsOf(config.loadShedding, [poolWaitEstimator(deps.database.pool)]));
+  const metrics = deps.metrics ? app.tesseraMetrics : null;
+  await app.register(loadSheddingPlugin, {
+    ...loadSheddingOptionsOf(config.loadShedding, [poolWaitEstimator(deps.database.pool)]),
+    ...(metrics ? { onShed: (reason: ShedReason) => metrics.shed(reason) } : {}),
+  });
   await app.register(cookie);
   await app.register(rateLimit, {
     global: true,

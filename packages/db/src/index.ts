@@ -1,5 +1,6 @@
 export * from './client.js';
 export * from './pool-wait.js';
+export * from './probe.js';
 export * from './tenant-context.js';
 export * from './tracing.js';
 export * from './lookups.js';

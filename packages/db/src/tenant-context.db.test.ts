@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { expect, test } from 'vitest';
 import { users } from './schema/index.js';
-import { TenantTransactionAbortedError, withTenant } from './tenant-context.js';
+import { TenantTransactionAbortedError, TenantTransactionMisuseError, withTenant } from './tenant-context.js';
 import { SQLSTATE, sqlStateOf, useTestDatabase } from './testing/index.js';
 
 const db = useTestDatabase({ poolSize: 5 });
@@ -122,4 +122,96 @@ test('a read-only tenant transaction refuses writes', async () => {
     readOnly: true,
   });
   expect(await sqlStateOf(write)).toBe(SQLSTATE.readOnlyTransaction);
+});
+
+/** Counts the system-call-level writes (net.Socket's _write and _writev) on every connection of the pool while `body` runs. */
+async function countSocketWrites(body: () => Promise<unknown>): Promise<number> {
+  let writes = 0;
+  const patched: { socket: Record<string, unknown>; write: unknown; writev: unknown }[] = [];
+  const onAcquire = (client: object): void => {
+    const socket = (client as { connection: { stream: Record<string, unknown> } }).connection.stream;
+    if (patched.some((p) => p.socket === socket)) return;
+    const write = socket._write as (...args: unknown[]) => unknown;
+    const writev = socket._writev as (...args: unknown[]) => unknown;
+    patched.push({ socket, write, writev });
+    socket._write = function (this: unknown, ...args: unknown[]) {
+      writes += 1;
+      return write.apply(this, args);
+    };
+    socket._writev = function (this: unknown, ...args: unknown[]) {
+      writes += 1;
+      return writev.apply(this, args);
+    };
+  };
+  db.app.pool.on('acquire', onAcquire);
+  try {
+    await body();
+  } finally {
+    db.app.pool.off('acquire', onAcquire);
+    for (const p of patched) Object.assign(p.socket, { _write: p.write, _writev: p.writev });
+  }
+  return writes;
+}
+
+test('BEGIN, set_config and the first statement leave in one write; COMMIT in a second', async () => {
+  const tenant = await db.seedTenant();
+  const writes = await countSocketWrites(() => withTenant(db.app, tenant.id, (tx) => tx.select().from(users), { readOnly: true }));
+  expect(writes).toBe(2);
+});
+
+test('a callback that waits for other I/O before its first statement still runs in its tenant', async () => {
+  const tenant = await db.seedTenant();
+  const seen = await withTenant(db.app, tenant.id, async (tx) => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return (await tx.execute(sql`SELECT current_setting('app.tenant_id') AS tenant`)).rows[0];
+  });
+  expect(seen).toEqual({ tenant: tenant.id });
+});
+
+test('a single-statement read is one write and one round trip: BEGIN, set_config, the statement and COMMIT together', async () => {
+  const tenant = await db.seedTenant();
+  await db.owner.pool.query("INSERT INTO users (tenant_id, email) VALUES ($1, 'one@example.com')", [tenant.id]);
+  let rows: unknown[] = [];
+  const writes = await countSocketWrites(async () => {
+    rows = await withTenant(db.app, tenant.id, async (tx) => (await tx.client.query('SELECT email FROM public.users')).rows, { readOnly: true, singleStatement: true });
+  });
+  expect(writes).toBe(1);
+  expect(rows).toEqual([{ email: 'one@example.com' }]); // RLS applied: only this tenant's row
+  const built = await countSocketWrites(() => withTenant(db.app, tenant.id, (tx) => tx.select({ email: users.email }).from(users), { readOnly: true, singleStatement: true }));
+  expect(built).toBe(1); // drizzle's builder issues its statement in time too
+});
+
+test('a single-statement callback that issues a second statement fails loudly, and that statement saw no tenant', async () => {
+  const tenant = await db.seedTenant();
+  await db.owner.pool.query("INSERT INTO users (tenant_id, email) VALUES ($1, 'two@example.com')", [tenant.id]);
+  let second: unknown;
+  await expect(
+    withTenant(
+      db.app,
+      tenant.id,
+      async (tx) => {
+        await tx.client.query('SELECT 1');
+        second = (await tx.client.query("SELECT current_setting('app.tenant_id', true) AS tenant, (SELECT count(*)::int FROM public.users) AS visible")).rows[0];
+      },
+      { readOnly: true, singleStatement: true },
+    ),
+  ).rejects.toBeInstanceOf(TenantTransactionMisuseError);
+  expect(second).toMatchObject({ visible: 0 });
+  expect([null, '']).toContain((second as { tenant: string | null }).tenant);
+});
+
+test('a single-statement callback that waits first, or fails, behaves as an ordinary transaction', async () => {
+  const tenant = await db.seedTenant();
+  const waited = await withTenant(
+    db.app,
+    tenant.id,
+    async (tx) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return (await tx.execute(sql`SELECT current_setting('app.tenant_id') AS tenant`)).rows[0];
+    },
+    { readOnly: true, singleStatement: true },
+  );
+  expect(waited).toEqual({ tenant: tenant.id });
+  await expect(withTenant(db.app, tenant.id, (tx) => tx.client.query('SELECT * FROM no_such_table'), { readOnly: true, singleStatement: true })).rejects.toMatchObject({ code: '42P01' });
+  expect(await withTenant(db.app, tenant.id, async (tx) => (await tx.client.query('SELECT 2 AS n')).rows, { readOnly: true, singleStatement: true })).toEqual([{ n: 2 }]);
 });

@@ -49,6 +49,23 @@ export class TenantTransactionAbortedError extends Error {
 export interface WithTenantOptions {
   /** Run the transaction READ ONLY (cheap guard for query procedures). */
   readOnly?: boolean;
+  /**
+   * The callback issues exactly one statement, at once (without waiting for other I/O first).
+   * COMMIT is then written in the same flight as BEGIN, set_config and that statement: one round
+   * trip for the whole transaction. A callback that issues a second statement after its first
+   * throws `TenantTransactionMisuseError` (that statement ran after the commit, outside the
+   * tenant, where RLS shows and accepts nothing); one that issues none at once, or several,
+   * simply commits afterwards as without the option.
+   */
+  singleStatement?: boolean;
+}
+
+/** A `singleStatement` callback issued a statement after the transaction had committed: a programming error. */
+export class TenantTransactionMisuseError extends Error {
+  override readonly name = 'TenantTransactionMisuseError';
+  constructor() {
+    super('a singleStatement tenant transaction issued a statement after its first; it ran outside the transaction');
+  }
 }
 
 /**
@@ -70,15 +87,62 @@ export async function withTenant<T>(
  * about a tenth of a short read's throughput (docs/benchmarks.md). Each transaction gets a thin
  * object on top carrying its own tenant id, so nothing of one transaction leaks into the next.
  */
-const handles = new WeakMap<pg.PoolClient, Drizzle>();
+interface Handle {
+  drizzle: Drizzle;
+  statements: { issued: number };
+  counting: pg.PoolClient['query'] | null;
+}
+const handles = new WeakMap<pg.PoolClient, Handle>();
 
-function tenantTxOn(client: pg.PoolClient, tenantId: string): TenantTx {
-  let base = handles.get(client);
-  if (!base) {
-    base = drizzle({ client, schema });
-    handles.set(client, base);
+/**
+ * The connection's drizzle handle and statement counter, set up on its first transaction: the
+ * counter wraps the connection's `query` (drizzle and raw statements both go through it), so a
+ * transaction can tell how many statements its callback has issued. Wrapped again should
+ * anything have replaced `query` since.
+ */
+function handleOf(client: pg.PoolClient): Handle {
+  let handle = handles.get(client);
+  if (!handle) {
+    handle = { drizzle: drizzle({ client, schema }), statements: { issued: 0 }, counting: null };
+    handles.set(client, handle);
   }
+  if (client.query !== handle.counting) {
+    const query = client.query; // eslint-disable-line @typescript-eslint/unbound-method -- called with the client as this
+    const statements = handle.statements;
+    handle.counting = function (this: pg.PoolClient, ...args: unknown[]) {
+      statements.issued += 1;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as pg.PoolClient['query'];
+    client.query = handle.counting;
+  }
+  return handle;
+}
+
+function tenantTxOn(base: Drizzle, client: pg.PoolClient, tenantId: string): TenantTx {
   return Object.assign(Object.create(base) as Drizzle, { tenantId, client }); // canonical already (withTenant)
+}
+
+/**
+ * Corks the connection's socket so the statements issued until the release are written in one
+ * system call. The release runs once the current chain of promise jobs has settled: a callback
+ * that issues its first statement without waiting for other I/O has it written together with
+ * BEGIN and set_config; one that waits gets its statements written separately, as without the
+ * hold. Nothing is ever held longer than that one tick.
+ */
+function holdWrites(client: pg.PoolClient): { releaseSoon(beforeRelease: () => void): void } {
+  const socket = (client as pg.PoolClient & { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+  const corked = socket?.cork !== undefined && socket.uncork !== undefined;
+  if (corked) socket.cork?.();
+  return {
+    releaseSoon: (beforeRelease) =>
+      process.nextTick(() => {
+        try {
+          beforeRelease();
+        } finally {
+          if (corked) socket.uncork?.();
+        }
+      }),
+  };
 }
 
 async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {
@@ -89,19 +153,44 @@ async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantI
     // Should either fail, that statement runs in an aborted transaction or with no tenant set
     // (RLS then shows and accepts nothing), and the await below rolls back.
     const begin = options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
-    const opened = client.pipeline
-      ? Promise.all([client.query(begin), client.query(SET_TENANT, [tenantId])])
-      : client.query(begin).then(() => client.query(SET_TENANT, [tenantId])); // node-postgres queues only pipelining clients
-    opened.catch(() => undefined); // observed by the await below
-    if (!client.pipeline) await opened;
-    const tx = tenantTxOn(client, tenantId);
-    const result = await fn(tx);
-    await opened;
+    const { drizzle: base, statements } = handleOf(client);
+    let result: Promise<T>;
+    let early: { commit: Promise<pg.QueryResult>; issued: number } | null = null;
+    if (client.pipeline) {
+      // Held back while the callback issues its first statement, then written in one system
+      // call: BEGIN, set_config and that statement leave together instead of one write each
+      // (and COMMIT with them for a single-statement callback).
+      const hold = holdWrites(client);
+      let before = statements.issued;
+      try {
+        const opened = Promise.all([client.query(begin), client.query(SET_TENANT, [tenantId])]);
+        opened.catch(() => undefined); // observed below, after the callback's own outcome
+        before = statements.issued;
+        result = fn(tenantTxOn(base, client, tenantId)).then(async (value) => {
+          await opened;
+          return value;
+        });
+      } finally {
+        hold.releaseSoon(() => {
+          if (!options.singleStatement || statements.issued !== before + 1) return;
+          const commit = client.query('COMMIT');
+          commit.catch(() => undefined); // observed below
+          early = { commit, issued: statements.issued };
+        });
+      }
+    } else {
+      await client.query(begin); // node-postgres queues statements only on pipelining clients
+      await client.query(SET_TENANT, [tenantId]);
+      result = fn(tenantTxOn(base, client, tenantId));
+    }
+    const value = await result;
+    const committed = early as { commit: Promise<pg.QueryResult>; issued: number } | null;
+    if (committed !== null && statements.issued !== committed.issued) throw new TenantTransactionMisuseError();
     // A statement that failed inside the callback (even one it caught) aborted the transaction:
     // COMMIT then answers ROLLBACK, and nothing was written. Never report that as success.
-    const commit = await client.query('COMMIT');
+    const commit = await (committed?.commit ?? client.query('COMMIT'));
     if (commit.command !== 'COMMIT') throw new TenantTransactionAbortedError();
-    return result;
+    return value;
   } catch (error) {
     try {
       await client.query('ROLLBACK');

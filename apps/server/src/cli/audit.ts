@@ -246,7 +246,7 @@ async function run(argv: string[]): Promise<boolean> {
       ['DATABASE_URL', 'APP_DATABASE_URL'],
       'the audit CLI needs DATABASE_URL and APP_DATABASE_URL',
     );
-  const database = createDatabase(config.database.appUrl, {
+  const database = createDatabase(config.database.appDirectUrl, {
     max: 2,
     applicationName: 'tessera-audit-cli',
   });

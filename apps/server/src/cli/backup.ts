@@ -22,6 +22,7 @@ import type { DevSecrets } from '../dev-secrets.js';
 
 export interface OwnerConnection {
   ownerUrl: string;
+  /** The runtime role, directly (APP_DATABASE_DIRECT_URL when set): these tools never go through a pooler. */
   appUrl: string;
   /** An embedded cluster that a server is using right now (restore refuses it). */
   inUse: boolean;
@@ -60,7 +61,7 @@ async function readDevSecrets(home: string): Promise<DevSecrets> {
 
 /** Owner access to the configured database; `stop()` stops an embedded cluster this call started. */
 export async function connectAsOwner(config: Config, log: (line: string) => void): Promise<OwnerConnection> {
-  if (config.database) return { ...config.database, inUse: false, dev: null, stop: async () => undefined };
+  if (config.database) return { ownerUrl: config.database.ownerUrl, appUrl: config.database.appDirectUrl, inUse: false, dev: null, stop: async () => undefined };
   const dev = await readDevSecrets(config.home);
   const port = await runningEmbeddedPort(path.join(config.home, 'pgdata'));
   if (port !== null) {
@@ -68,7 +69,7 @@ export async function connectAsOwner(config: Config, log: (line: string) => void
     return { ownerUrl: url('postgres', dev.postgresPassword), appUrl: url(EMBEDDED_RUNTIME_USER, dev.runtimePassword), inUse: true, dev, stop: async () => undefined };
   }
   const urls = await resolveDatabase(config, dev, log);
-  return { ownerUrl: urls.ownerUrl, appUrl: urls.appUrl, inUse: false, dev, stop: async () => urls.embedded?.stop() };
+  return { ownerUrl: urls.ownerUrl, appUrl: urls.appDirectUrl, inUse: false, dev, stop: async () => urls.embedded?.stop() };
 }
 
 /** Writes a whole backup to `file` (mode 0600) or nothing: temporary name, then rename. */

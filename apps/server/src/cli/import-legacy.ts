@@ -34,7 +34,7 @@ try {
   if (!slug || !file) throw new Error('usage: pnpm import-legacy <tenant-slug> <users.csv|users.json>');
   const config = loadConfigFromProcess();
   if (!config.database) throw new ConfigError(['APP_DATABASE_URL'], 'import-legacy needs DATABASE_URL and APP_DATABASE_URL');
-  const database = createDatabase(config.database.appUrl, { max: 2, applicationName: 'tessera-import' });
+  const database = createDatabase(config.database.appDirectUrl, { max: 2, applicationName: 'tessera-import' });
   try {
     const tenant = await lookupTenantBySlug(database.pool, slug);
     if (!tenant) throw new Error(`no tenant with slug "${slug}"`);

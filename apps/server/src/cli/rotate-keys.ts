@@ -13,7 +13,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 try {
   const config = loadConfigFromProcess();
   if (!config.database || !config.secrets.DATA_ENCRYPTION_KEYS) throw new ConfigError(['APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS'], 'rotate-keys needs APP_DATABASE_URL and DATA_ENCRYPTION_KEYS');
-  const database = createDatabase(config.database.appUrl, { max: 2, applicationName: 'tessera-rotate-keys' });
+  const database = createDatabase(config.database.appDirectUrl, { max: 2, applicationName: 'tessera-rotate-keys' });
   try {
     const keyring = parseKeyring(config.secrets.DATA_ENCRYPTION_KEYS);
     const report = await reencryptAllSecrets(database, keyring);

@@ -105,3 +105,44 @@ describe('e-mail verification', () => {
     await expect(caller.auth.requestEmailVerification()).resolves.toEqual({ alreadyVerified: true });
   });
 });
+
+describe('listing members', () => {
+  test('pages walk every member once in id order, with factors, disabled and last sign-in as stored, and never another tenant', async () => {
+    const owner = await signUpOwner(db.app);
+    const other = await signUpOwner(db.app);
+    const seeded = await db.owner.pool.query<{ id: string; email: string }>(
+      `INSERT INTO users (tenant_id, email, display_name, role, disabled_at, last_login_at)
+       SELECT $1, 'member' || i || '@example.com', CASE WHEN i % 2 = 0 THEN 'Member ' || i END, 'member',
+              CASE WHEN i = 3 THEN now() END, CASE WHEN i = 4 THEN timestamptz '2026-01-02 03:04:05.678+00' END
+       FROM generate_series(1, 6) AS i RETURNING id, email`,
+      [owner.tenant.id],
+    );
+    const byEmail = new Map(seeded.rows.map((row) => [row.email, row.id]));
+    const totpUser = byEmail.get('member1@example.com') as string;
+    const passkeyUser = byEmail.get('member2@example.com') as string;
+    const pendingTotpUser = byEmail.get('member5@example.com') as string;
+    await db.owner.pool.query('INSERT INTO mfa_totp (tenant_id, user_id, secret_ciphertext, enabled_at) VALUES ($1, $2, $3, now()), ($1, $4, $3, NULL)', [owner.tenant.id, totpUser, 'sealed', pendingTotpUser]);
+    await db.owner.pool.query("INSERT INTO webauthn_credentials (tenant_id, user_id, credential_id, public_key, device_type, name) VALUES ($1, $2, 'cred-a', '\\x00', 'multiDevice', 'Key')", [owner.tenant.id, passkeyUser]);
+
+    const caller = await callerFor(db.app, owner.token);
+    const seen: Awaited<ReturnType<typeof caller.users.list>>['items'] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await caller.users.list({ limit: 3, ...(cursor ? { cursor } : {}) });
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.items);
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    const ids = seen.map((item) => item.id);
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids)).toEqual(new Set([owner.user.id, ...byEmail.values()]));
+    expect(ids).not.toContain(other.user.id);
+    const item = (email: string) => seen.find((row) => row.email === email);
+    expect(item('member1@example.com')).toMatchObject({ mfaEnabled: true, disabled: false, displayName: null, role: 'member' });
+    expect(item('member2@example.com')).toMatchObject({ mfaEnabled: true, displayName: 'Member 2' });
+    expect(item('member3@example.com')).toMatchObject({ mfaEnabled: false, disabled: true });
+    expect(item('member4@example.com')).toMatchObject({ lastLoginAt: '2026-01-02T03:04:05.678Z' });
+    expect(item('member5@example.com')).toMatchObject({ mfaEnabled: false }); // enrollment started, not confirmed
+  });
+});

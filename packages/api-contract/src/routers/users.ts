@@ -12,7 +12,7 @@ export const usersRouter = router({
   list: tenantProcedure
     .meta({ access: { ...admins, scope: 'users:read' } })
     .input(listUsersInput)
-    .query(({ ctx, input }) => ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true })),
+    .query(({ ctx, input }) => ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true, singleStatement: true })),
   invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) => {
     // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
     if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());

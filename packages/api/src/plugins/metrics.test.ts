@@ -114,7 +114,9 @@ describe('series', () => {
     app.tesseraMetrics.lockout();
     app.tesseraMetrics.apiKeyRefused('revoked');
     app.tesseraMetrics.jobFinished('gdpr-export', 'completed', 2.5);
+    app.tesseraMetrics.shed('database_pool');
     const text = await scrape(app);
+    expect(text).toContain('tessera_http_shed_total{reason="database_pool"} 1');
     for (const outcome of ['signed_in', 'mfa_required', 'invalid_credentials', 'error']) expect(text).toContain(`tessera_sign_in_total{outcome="${outcome}"} 1`);
     expect(text).toContain('tessera_mfa_failures_total{reason="mfa_code_replayed"} 1');
     expect(text).toContain('tessera_api_key_refusals_total{reason="rate_limited"} 1');

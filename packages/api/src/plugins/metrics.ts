@@ -15,6 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fp from 'fastify-plugin';
 import { onAuditEvent } from '@tessera/auth/audit';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ShedReason } from './load-shedding.js';
 
 export type SignInOutcome = 'signed_in' | 'mfa_required' | 'invalid_credentials' | 'account_locked' | 'account_disabled' | 'rate_limited' | 'error';
 export type MfaFailureReason = 'mfa_code_invalid' | 'mfa_code_replayed';
@@ -46,6 +47,8 @@ export interface TesseraMetrics {
   lockout(): void;
   mfaFailure(reason: MfaFailureReason): void;
   apiKeyRefused(reason: ApiKeyRefusalReason): void;
+  /** A request load shedding answered 503, by what was over its bound. */
+  shed(reason: ShedReason): void;
   /** Unknown outcomes count as `other`; queue names must be short kebab-case constants. */
   jobFinished(queue: string, outcome: JobOutcome | (string & {}), durationSeconds: number): void;
   /** Reads `tessera_queue_depth` from `source` from now on (the workers start after the server). */
@@ -153,6 +156,7 @@ function createSeries(registry: Registry) {
     lockouts: new Counter({ name: 'tessera_account_lockouts_total', help: 'Accounts newly locked after repeated failures.', registers }),
     mfaFailures: new Counter({ name: 'tessera_mfa_failures_total', help: 'Refused second-factor codes.', labelNames: ['reason'] as const, registers }),
     apiKeyRefusals: new Counter({ name: 'tessera_api_key_refusals_total', help: 'Refused API keys by reason.', labelNames: ['reason'] as const, registers }),
+    shed: new Counter({ name: 'tessera_http_shed_total', help: 'Requests load shedding answered 503, by the bound that was exceeded.', labelNames: ['reason'] as const, registers }),
     jobDuration: new Histogram({ name: 'tessera_job_duration_seconds', help: 'Background job run time.', labelNames: ['queue', 'outcome'] as const, buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900], registers }),
   };
 }
@@ -195,6 +199,7 @@ function createMetrics(options: MetricsOptions, address: () => AddressInfo | nul
     lockout: () => series.lockouts.inc(),
     mfaFailure: (reason) => series.mfaFailures.inc({ reason }),
     apiKeyRefused: (reason) => series.apiKeyRefusals.inc({ reason }),
+    shed: (reason) => series.shed.inc({ reason }),
     jobFinished: (queue, outcome, seconds) =>
       series.jobDuration.observe({ queue: QUEUE_PATTERN.test(queue) ? queue : 'other', outcome: JOB_OUTCOMES.has(outcome) ? outcome : 'other' }, seconds),
     watchQueues: (source) => void (queueDepth = source),

@@ -6,6 +6,7 @@
 // normalised. Only the framing differs (content-length instead of chunked), which the positive
 // control below uses to prove the lean path really answered. docs/decisions/0008-lean-trpc-route.md.
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppRouter } from '@tessera/api-contract';
 import { STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
@@ -82,6 +83,29 @@ function recordingFetch(target: Target, bearer?: string) {
   };
 }
 
+/**
+ * A request fetch cannot send (its own Host header, a fragment or raw bytes in the target),
+ * written on a socket by node:http and recorded like the others.
+ */
+function rawHttp(target: Target, path: string, headers: Record<string, string>): Promise<null> {
+  const { hostname, port } = new URL(target.base);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: hostname, port, path, method: 'GET', headers, setHost: !('host' in headers) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        const recorded: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) if (!SKIPPED_HEADERS.has(name) && value !== undefined) recorded[name] = Array.isArray(value) ? value.join(' | ') : value;
+        target.exchanges.push({ method: 'GET', path: path.replace(target.base, '<base>'), status: res.statusCode ?? 0, headers: recorded, body: parsedOrText(text), framing: res.headers['content-length'] ? 'length' : 'none' });
+        resolve(null);
+      });
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 function parsedOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -132,6 +156,10 @@ async function runMatrix(target: Target, tag: string): Promise<Record<string, St
   await step('query, unexpected query parameter', () => raw(target, 'GET', '/trpc/health.check?foo=1'));
   await step('query, HEAD', () => raw(target, 'HEAD', '/trpc/health.check'));
   await step('query, encoded prefix', () => raw(target, 'GET', '/%74rpc/health.check'));
+  await step('query, Host that makes no URL', () => rawHttp(target, '/trpc/health.check', { host: '999.1.1.1' }));
+  await step('query, Host with a port out of range', () => rawHttp(target, '/trpc/health.check', { host: 'localhost:99999' }));
+  await step('query, fragment in the target', () => rawHttp(target, '/trpc/health.check#frag?x=1', {}));
+  await step('query, absolute-form target', () => rawHttp(target, `${target.base}/trpc/health.check?foo=1`, {}));
   await step('mutation, zod input errors', () => client.auth.signUp.mutate({ tenantName: '', tenantSlug: 'A', email: 'x', password: 'short' }));
   await step('mutation, sign-up sets the session cookie', () => client.auth.signUp.mutate({ tenantName: `Conformance ${tag}`, tenantSlug: slug, email, password: STRONG_PASSWORD }));
   await step('mutation, duplicate slug', () => client.auth.signUp.mutate({ tenantName: 'Again', tenantSlug: slug, email, password: STRONG_PASSWORD }));
@@ -139,6 +167,9 @@ async function runMatrix(target: Target, tag: string): Promise<Record<string, St
   await step('query, encoded dot in the procedure', () => raw(target, 'GET', '/trpc/auth%2Eme'));
   await step('query, GET with input', () => client.users.list.query({ limit: 5 }));
   await step('query, malformed JSON input', () => raw(target, 'GET', '/trpc/users.list?input=%7Bnot-json'));
+  await step('query, input with a plus for a space', () => raw(target, 'GET', '/trpc/users.list?input=%7B%22limit%22%3A+2%7D'));
+  await step('query, input given twice', () => raw(target, 'GET', '/trpc/users.list?input=%7B%22limit%22%3A1%7D&input=%7B%7D'));
+  await step('query, input and an empty parameter', () => raw(target, 'GET', '/trpc/users.list?input=%7B%7D&'));
   await step('query, zod error in GET input', () => client.users.list.query({ limit: 1000 }));
   await step('query sent as POST', () => raw(target, 'POST', '/trpc/auth.me', { headers: JSON_HEADERS, body: '{}' }));
   await step('mutation sent as GET', () => raw(target, 'GET', '/trpc/auth.signOut'));

@@ -3,7 +3,7 @@
  * adapter turns every request into a Fetch API `Request` and its answer into a `Response`; that
  * round trip costs most of the throughput of a cheap procedure. Here a single (non-batched) query
  * over GET or mutation over POST with a JSON body calls the procedure directly, with tRPC's own
- * exported helpers (`getErrorShape`, `getHTTPStatusCode`, `transformTRPCResponse`) and the same
+ * exported helpers (`getErrorShape`, `getHTTPStatusCode`), the router's output transformer and the same
  * createContext, onError and responseMeta as the adapter (trpc.ts `trpcHandlersOf`), and answers
  * the bytes the adapter would: body, status, content-type, vary and the responseMeta headers.
  *
@@ -16,10 +16,11 @@
  * and a URL tRPC cannot parse. Pinned by trpc-lean.conformance.db.test.ts, which runs one matrix
  * through `@trpc/client` against the server with and without this path.
  */
-import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCError, type AnyProcedure, type TRPCDefaultErrorShape, type TRPCRootConfig } from '@trpc/server';
+import { getErrorShape, getTRPCErrorFromUnknown, TRPCError, type AnyProcedure, type TRPCDefaultErrorShape, type TRPCRootConfig } from '@trpc/server';
 import { getHTTPStatusCode, type ResponseMeta, type TRPCRequestInfo } from '@trpc/server/http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { TrpcHandlers } from './trpc.js';
+import { callProcedureLean } from './trpc-lean-call.js';
 import { trpcCallOf } from './trpc-route.js';
 
 interface RootTypes {
@@ -33,7 +34,10 @@ interface LeanCall {
   path: string;
   procedure: AnyProcedure;
   type: 'query' | 'mutation';
-  url: URL;
+  /** The query string's parameters, decoded as `URL.searchParams` decodes them. */
+  query: URLSearchParams;
+  /** The URL as the adapter builds it, built on first use (a request whose URL would not parse never gets here). */
+  url: () => URL;
 }
 
 /** Puts the lean path in front of the handler of every route registered in `scope` from now on. */
@@ -60,10 +64,24 @@ function leanCallOf(request: FastifyRequest, router: TrpcHandlers['router']): Le
   const type = procedure?._def.type === 'query' && method === 'GET' ? 'query' : procedure?._def.type === 'mutation' && method === 'POST' ? 'mutation' : null;
   if (procedure === undefined || type === null) return null;
   if (!acceptsPlainJson(request)) return null;
-  const url = urlOf(request);
-  if (url === null) return null;
-  for (const key of url.searchParams.keys()) if (key !== 'input') return null;
-  return { path, procedure, type, url };
+  const target = request.raw.url ?? '';
+  let query: URLSearchParams;
+  let url: () => URL;
+  if (target.startsWith('/') && hostParses(request)) {
+    // The path needs no URL object: Fastify routed it, trpcCallOf decoded the procedure.
+    const from = target.indexOf('?');
+    const to = target.indexOf('#');
+    query = new URLSearchParams(from === -1 || (to !== -1 && to < from) ? '' : target.slice(from + 1, to === -1 ? undefined : to));
+    let built: URL | undefined;
+    url = () => (built ??= urlOf(request) as URL);
+  } else {
+    const parsed = urlOf(request);
+    if (parsed === null) return null;
+    query = parsed.searchParams;
+    url = () => parsed;
+  }
+  for (const key of query.keys()) if (key !== 'input') return null;
+  return { path, procedure, type, query, url };
 }
 
 /**
@@ -79,16 +97,40 @@ function acceptsPlainJson(request: FastifyRequest): boolean {
   return contentType === 'application/json' && typeof request.body === 'string';
 }
 
-/** The URL as the adapter builds it (node-http createURL); null where it would fail. */
-function urlOf(request: FastifyRequest): URL | null {
+/** The origin the adapter builds its URL on (node-http createURL). */
+function baseOf(request: FastifyRequest): string {
   const raw = request.raw;
   const encrypted = 'encrypted' in raw.socket && raw.socket.encrypted === true;
   const host = raw.headers.host ?? (raw.headers[':authority'] as string | undefined) ?? 'localhost';
+  return `${encrypted ? 'https:' : 'http:'}//${host}`;
+}
+
+/** The URL as the adapter builds it; null where it would fail. */
+function urlOf(request: FastifyRequest): URL | null {
   try {
-    return new URL(raw.url ?? '', `${encrypted ? 'https:' : 'http:'}//${host}`);
+    return new URL(request.raw.url ?? '', baseOf(request));
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether the adapter's URL would parse for a path-only target: that depends only on the origin
+ * built from the Host header, so the answer is remembered per origin (a handful in practice;
+ * the memory is bounded and starts over when full).
+ */
+const ORIGINS_REMEMBERED = 256;
+const originParses = new Map<string, boolean>();
+
+function hostParses(request: FastifyRequest): boolean {
+  const base = baseOf(request);
+  let parses = originParses.get(base);
+  if (parses === undefined) {
+    parses = URL.canParse('/', base);
+    if (originParses.size >= ORIGINS_REMEMBERED) originParses.clear();
+    originParses.set(base, parses);
+  }
+  return parses;
 }
 
 async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCall, handlers: TrpcHandlers): Promise<FastifyReply> {
@@ -96,9 +138,17 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   // The router is typed AnyRouter (the bench mounts a variant); its config is the contract's shape.
   const config = handlers.router._def._config as TRPCRootConfig<RootTypes>;
   const input = rawInputOf(request, call, (value) => config.transformer.input.deserialize(value));
-  const signal = abortedOnDisconnect(reply);
+  let signal: AbortSignal | undefined;
+  const signalOf = (): AbortSignal => (signal ??= abortedOnDisconnect(reply));
   const info: TRPCRequestInfo = {
-    accept: null, type, isBatchCall: false, connectionParams: null, signal, url: call.url,
+    accept: null, type, isBatchCall: false, connectionParams: null,
+    // Built on first read: nothing on the request path reads them, and both cost.
+    get signal() {
+      return signalOf();
+    },
+    get url() {
+      return call.url();
+    },
     calls: [{ path, procedure, batchIndex: 0, getRawInput: input.read, result: input.result }],
   };
   let ctx: ReturnType<TrpcHandlers['createContext']> | undefined;
@@ -106,7 +156,7 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   let data: unknown;
   try {
     ctx = handlers.createContext({ req: request, res: reply, info });
-    data = await procedure({ path, getRawInput: input.read, ctx, type, signal, batchIndex: 0 });
+    data = await callProcedureLean(procedure, { path, getRawInput: input.read, ctx, type, signal: signalOf, batchIndex: 0 });
   } catch (cause) {
     error = getTRPCErrorFromUnknown(cause);
     handlers.onError({ error, path, input: input.result(), ctx, type, req: request });
@@ -129,7 +179,10 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   void reply.header('content-type', 'application/json').header('vary', 'trpc-accept, accept');
   for (const [name, value] of metaHeaders(meta)) void reply.header(name, value);
   // A Buffer, because Fastify would append `; charset=utf-8` to a JSON string's content type.
-  return reply.send(Buffer.from(JSON.stringify(transformTRPCResponse(config, body))));
+  // The router's output transformer, applied as tRPC's transformTRPCResponse applies it.
+  const output = config.transformer.output;
+  const wire: unknown = 'error' in body ? { error: output.serialize(body.error) as unknown } : { result: { data: output.serialize(data) as unknown } };
+  return reply.send(Buffer.from(JSON.stringify(wire)));
 }
 
 /** The call's input read once and lazily, as tRPC's JSON reader does (a procedure without input never parses it). */
@@ -137,7 +190,7 @@ function rawInputOf(request: FastifyRequest, call: LeanCall, deserialize: (value
   let state: { value: unknown } | { error: TRPCError } | null = null;
   const read = async (): Promise<unknown> => {
     if (state === null) {
-      const text = request.method === 'GET' ? call.url.searchParams.get('input') : (request.body as string);
+      const text = request.method === 'GET' ? call.query.get('input') : (request.body as string);
       try {
         state = { value: text ? deserialize(JSON.parse(text)) : undefined };
       } catch (cause) {

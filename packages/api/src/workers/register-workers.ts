@@ -31,7 +31,10 @@ export const GDPR_QUEUES = { export: 'gdpr-export', deletion: 'gdpr-deletion', m
 const STALE_AFTER_MS = 15 * 60_000;
 
 export interface PrivacyWorkerOptions {
-  /** Runtime role (RLS applies); the queue shares its pool. */
+  /**
+   * Runtime role (RLS applies); the queue shares its pool. A direct connection, never a
+   * transaction-mode pooler: pg-boss, the LISTEN below and the jobs' advisory locks hold session state.
+   */
   database: Database;
   keyring: Keyring;
   consoleUrl: string;

@@ -14,7 +14,7 @@
  * Pinned by verify-api-key.security.test.ts, api-key-cache.security.test.ts and the plugin's tests.
  */
 import { hash } from 'node:crypto';
-import { consumeApiKeyQuota, lookupApiKey, type ApiKeyEnvironment, type ApiKeyLookup, type ApiKeyType } from '@tessera/db';
+import { consumeApiKeyQuota, directConnectionConfig, lookupApiKey, type ApiKeyEnvironment, type ApiKeyLookup, type ApiKeyType } from '@tessera/db';
 import type pg from 'pg';
 import { AuthError } from '../errors.js';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from '../rate-limit/rate-limiter.js';
@@ -96,7 +96,7 @@ class Verifier implements ApiKeyVerifier {
     this.#peppers = options.peppers;
     this.#limiter = createRateLimiter(options.rateLimitStore ?? new MemoryRateLimitStore());
     this.#defaultLimit = options.defaultRateLimit ?? { max: 1_000, windowSeconds: 60 };
-    this.#cache = options.cache === false ? null : new VerifiedKeyCache(options.pool.options, { onError, ...options.cache });
+    this.#cache = options.cache === false ? null : new VerifiedKeyCache(directConnectionConfig(options.pool), { onError, ...options.cache });
     this.#refusals = new RefusalAuditor(options.pool, options.refusalAuditIntervalMs ?? 10_000);
     this.#usage = new UsageRecorder(options.pool, onError);
     this.#throttle = new LookupThrottle(options.failedLookupLimit ?? { max: 100, windowSeconds: 60 });

@@ -22,7 +22,7 @@
  * that may have written (it is what lets this process read its own sign-outs at once).
  * Pinned by session-cache.security.test.ts and packages/api session-cache-http.security.test.ts.
  */
-import { ChangeListener, resolveSessionTimed, SESSION_CHANGES_CHANNEL, type ResolvedSession } from '@tessera/db';
+import { ChangeListener, directConnectionConfig, resolveSessionTimed, SESSION_CHANGES_CHANNEL, type ResolvedSession } from '@tessera/db';
 import type pg from 'pg';
 
 export interface SessionCacheOptions {
@@ -32,7 +32,7 @@ export interface SessionCacheOptions {
   maxAgeMs?: number | undefined;
   /** A hit on an older entry refreshes it in the background (default half of `maxAgeMs`). */
   refreshAfterMs?: number | undefined;
-  /** Connection for LISTEN; default: the pool's own settings. */
+  /** Connection for LISTEN; default: the pool's direct connection (`directConnectionConfig`). */
   listenerConfig?: pg.ClientConfig | undefined;
   heartbeatMs?: number | undefined;
   /** Background failures (listener, refreshes). Never carries a token. */
@@ -68,7 +68,7 @@ export class SessionCache {
     this.#refreshAfterMs = Math.min(options.refreshAfterMs ?? this.#maxAgeMs / 2, this.#maxAgeMs);
     this.#onError = options.onError ?? (() => undefined);
     this.#listener = new ChangeListener(
-      pool.options,
+      directConnectionConfig(pool), // LISTEN never goes through a transaction-mode pooler
       { channel: SESSION_CHANGES_CHANNEL, applicationName: 'tessera-session-listener', listenerConfig: options.listenerConfig, heartbeatMs: options.heartbeatMs, onError: this.#onError },
       { onNotification: (payload) => this.#evict(payload), onReset: () => this.#clear() },
     );
