@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePlatformProviders, PlatformProviderConfigError, type PlatformProvider } from '@tessera/api';
 import { z } from 'zod';
+import { defaultHome } from './home.js';
 
 export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'APP_DATABASE_DIRECT_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL', 'TWILIO_AUTH_TOKEN'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
@@ -94,6 +95,11 @@ export interface Config {
   host: string;
   home: string;
   /**
+   * Where `home` comes from: TESSERA_HOME, the checkout's `.tessera/`, or a per-checkout folder
+   * outside the checkout because the embedded PostgreSQL could not reach `.tessera/` (home.ts).
+   */
+  homeSource: 'TESSERA_HOME' | 'checkout' | 'outside-checkout';
+  /**
    * Absent: start the embedded PostgreSQL under `home`. `appDirectUrl` (APP_DATABASE_DIRECT_URL,
    * default `appUrl`) reaches the same role without a transaction-mode pooler: LISTEN, the job
    * queue, the GDPR workers and the CLIs use it; `appUrl` may then point at PgBouncer.
@@ -160,9 +166,16 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return value; // comma-separated addresses or CIDRs, as Fastify's trustProxy accepts
 }
 
-/** The process's own configuration: the one read of process.env. */
+/**
+ * The process's own configuration: the one read of process.env. A default home the embedded
+ * PostgreSQL could not reach (root, checkout in a 0700 folder) moves to a per-checkout folder
+ * outside the checkout, the same one on every start (home.ts).
+ */
 export function loadConfigFromProcess(): Config {
-  return loadConfig(process.env);
+  const config = loadConfig(process.env);
+  if (config.homeSource !== 'checkout' || config.database) return config;
+  const home = defaultHome(REPO_ROOT, config.home);
+  return home === config.home ? config : Object.freeze({ ...config, home, homeSource: 'outside-checkout' });
 }
 
 export function loadConfig(env: Env, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): Config {
@@ -199,6 +212,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     port: e.PORT,
     host: e.HOST,
     home: path.resolve(e.TESSERA_HOME ?? path.join(REPO_ROOT, '.tessera')),
+    homeSource: e.TESSERA_HOME === undefined ? 'checkout' : 'TESSERA_HOME',
     database: e.DATABASE_URL && e.APP_DATABASE_URL ? { ownerUrl: e.DATABASE_URL, appUrl: e.APP_DATABASE_URL, appDirectUrl: e.APP_DATABASE_DIRECT_URL ?? e.APP_DATABASE_URL } : null,
     publicUrl: new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).origin,
     corsOrigins: e.CORS_ORIGINS,

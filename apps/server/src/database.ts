@@ -23,6 +23,7 @@ export async function resolveDatabase(config: Config, dev: DevSecrets | null, lo
     dataDir: path.join(config.home, 'pgdata'),
     superuserPassword: dev.postgresPassword,
     settings: { max_connections: '200' },
+    ownProcessGroup: true, // Ctrl-C stops the server, which stops PostgreSQL after its pool
     onLog: (line) => {
       if (/FATAL|PANIC|ERROR/.test(line)) log(line.trim());
     },

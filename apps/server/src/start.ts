@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { startPrivacyWorkers } from '@tessera/api/workers';
 import { dummyVerify, lowerHashingPriority } from '@tessera/auth/passwords';
 import { fileURLToPath } from 'node:url';
-import { auditPublicKeyOf, buildServer, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, selectSmsProvider, smtpTransport, type ApiConfig } from '@tessera/api';
+import { auditPublicKeyOf, buildServer, logFormatFor, createOutboxSender, createRedisClient, RedisRateLimitStore, signDueAuditCheckpoints, createServices, fileTransport, selectSmsProvider, smtpTransport, type ApiConfig } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
 import { outboundModeOf, type Config } from './config.js';
@@ -15,8 +15,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export function apiConfigOf(config: Config): ApiConfig {
+/** `stdoutIsTTY` picks the log format (`logFormatFor`): readable on a terminal outside production. */
+export function apiConfigOf(config: Config, stdoutIsTTY = process.stdout.isTTY === true): ApiConfig {
   return {
+    logFormat: logFormatFor({ nodeEnv: config.nodeEnv, stdoutIsTTY }),
     publicUrl: config.publicUrl,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
@@ -26,6 +28,18 @@ export function apiConfigOf(config: Config): ApiConfig {
     loadShedding: config.loadShedding,
     sessionCache: config.sessionCache,
   };
+}
+
+/**
+ * The last start-up line: where the console is and how to make the first tenant (the console's
+ * sign-up creates a tenant with its owner; TENANT_SIGNUP=closed turns that off).
+ */
+export function readyMessage(config: Pick<Config, 'publicUrl' | 'tenantSignup'>, listenUrl: string): string {
+  const signUp = `${config.publicUrl}/sign-up`;
+  const firstTenant = config.tenantSignup === 'open'
+    ? `Create the first tenant and its owner at ${signUp}`
+    : `Sign-up is closed (TENANT_SIGNUP=closed): to create the first tenant, start once with TENANT_SIGNUP=open and use ${signUp}`;
+  return `Tessera is listening on ${listenUrl} (console: ${config.publicUrl}/). ${firstTenant}`;
 }
 
 function requireSecret(secrets: Config['secrets'], name: keyof Config['secrets']): string {
@@ -38,6 +52,9 @@ function requireSecret(secrets: Config['secrets'], name: keyof Config['secrets']
 export async function start(config: Config, log: (line: string) => void): Promise<Running> {
   const rings = ['DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY'] as const;
   const needsDev = config.nodeEnv !== 'production' && (config.database === null || rings.some((name) => !config.secrets[name]));
+  if (config.homeSource === 'outside-checkout') {
+    log(`TESSERA_HOME is ${config.home}: started as root, the embedded PostgreSQL runs as the OS user "postgres", who cannot reach the checkout's .tessera/. This folder belongs to this checkout and is used again on every start; set TESSERA_HOME to choose another.`);
+  }
   const dev = needsDev ? await loadOrCreateDevSecrets(config.home) : null;
   if (dev) {
     log(`WARNING: development mode: secrets ${dev.created ? 'generated' : 'read'} from ${config.home}/secrets.json. Never use these in production.`);

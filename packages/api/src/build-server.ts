@@ -60,7 +60,7 @@ export interface ServerDeps {
 /** Builds the API without listening (STYLE convention 9); only apps/server/src/main.ts listens. */
 export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions({ level: config.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) }),
+    logger: loggerOptions({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}), ...(deps.logStream ? { stream: deps.logStream } : {}) }),
     ...trustProxyOption(config.trustProxy),
     genReqId: () => randomUUID(),
     requestIdHeader: false, // never trust a client-chosen id

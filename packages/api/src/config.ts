@@ -1,3 +1,4 @@
+import type { LogFormat } from './logger.js';
 /** What `buildServer` needs; apps/server builds it from the environment (STYLE convention 10). */
 export interface ApiConfig {
   /** The console's own origin, e.g. http://localhost:3000. Trusted for CORS and CSRF checks. */
@@ -12,6 +13,8 @@ export interface ApiConfig {
     windowMs: number;
   };
   nodeEnv: 'development' | 'production' | 'test';
+  /** Log lines as JSON (default) or readable (`logFormatFor`: a terminal outside production). */
+  logFormat?: LogFormat;
   /** Load-shedding thresholds (plugins/load-shedding.ts); omitted: `defaultLoadShedding`. */
   loadShedding?: LoadSheddingThresholds;
   /** Resolved-session cache (SESSION_CACHE*); omitted: on, `defaultSessionCache`. */

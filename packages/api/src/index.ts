@@ -1,6 +1,6 @@
 export { buildServer, type ServerDeps } from './build-server.js';
 export { defaultApiConfig, type ApiConfig } from './config.js';
-export { loggerOptions, REDACTED_KEYS } from './logger.js';
+export { logFormatFor, loggerOptions, REDACTED_KEYS, type LogFormat } from './logger.js';
 export type { PrincipalResolver } from './plugins/principal.js';
 export { createServices, selectSmsProvider, type ServicesConfig } from './services.js';
 export { createOutboxSender, fileTransport, smtpTransport, type MailTransport } from './workers/outbox-sender.js';

