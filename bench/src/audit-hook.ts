@@ -1,5 +1,5 @@
 /**
- * Runs the audit-log bench (issue 3) when bench/src/audit.ts exists. It is written separately,
+ * Runs the audit-log bench when bench/src/audit.ts exists. It is written separately,
  * so it is loaded by path and may export `runAuditBench` (or a default function) taking
  * AuditBenchContext and returning Markdown, `{ markdown }`, or plain figures.
  */

@@ -38,8 +38,17 @@ export interface Results {
   signInPriority: string | null;
   logging: string | null;
   manyClients: string | null;
+  /** The request scenarios again on Node 24 (a child process of the same run), or why not. */
+  node24: OtherNode | string;
   logLines: number;
   runSeconds: number;
+}
+
+/** The request scenarios measured by a child process on another Node version (run.ts). */
+export interface OtherNode {
+  node: string;
+  reads: Record<ReadKey, Measurement & { label: string }>;
+  peer: Record<PeerKey, Measurement & { label: string }>;
 }
 
 export interface Check {
@@ -84,12 +93,13 @@ export function checks(r: Results): Check[] {
   const bc = ratio(rps('b'), rps('c'));
   const signIn = ratio(r.signIn.requestsPerSecond, r.rawVerify.perSecond);
   return [
-    { name: '(b) / (c): RLS read vs same read without RLS or transaction', value: bc.toFixed(2), target: '>= 0.70', pass: bc >= 0.7 },
+    { name: '(b) / (c): RLS read vs same read without RLS or transaction', value: bc.toFixed(2), target: '>= 0.90', pass: bc >= 0.9 },
     { name: '(b) / (c) by CPU cost per request (less sensitive to other load)', value: cpuRatio(cpuMs(r.reads.b), cpuMs(r.reads.c)), target: '(reference)', pass: null },
     { name: "(b') / (c): the same with drizzle's query builder", value: ratio(rps('bDrizzle'), rps('c')).toFixed(2), target: '(reference)', pass: null },
     { name: '(b) / (a): RLS read vs health.check', value: ratio(rps('b'), rps('a')).toFixed(2), target: '(reference)', pass: null },
     { name: '(c) / (d): plain read through tRPC vs bare Fastify', value: ratio(rps('c'), rps('d')).toFixed(2), target: '(reference)', pass: null },
-    { name: '(a) / (d): health.check through tRPC vs bare Fastify', value: ratio(rps('a'), rps('d')).toFixed(2), target: '(reference)', pass: null },
+    { name: `(a) / (d): health.check through tRPC vs bare Fastify (${r.env.node})`, value: ratio(rps('a'), rps('d')).toFixed(2), target: '>= 0.50', pass: ratio(rps('a'), rps('d')) >= 0.5 },
+    ...node24Checks(r),
     { name: 'sign-in / raw Argon2id verify', value: signIn.toFixed(2), target: '>= 0.90', pass: signIn >= 0.9 },
     { name: 'sign-in / raw verify by CPU cost per operation', value: cpuRatio(cpuMs(r.signIn), cpuMsPer(r.rawVerify.cpu, r.rawVerify.verifies)), target: '(reference)', pass: null },
     { name: 'event-loop p99 during 50 concurrent sign-ins', value: `${ms(r.signIn.eventLoopP99Ms)} ms`, target: '< 20 ms', pass: r.signIn.eventLoopP99Ms < 20 },
@@ -99,6 +109,38 @@ export function checks(r: Results): Check[] {
       target: `>= ${perSecond(c.goal * c.peer)} req/s`,
       pass: c.peer > 0 && c.tessera >= c.goal * c.peer,
     })),
+  ];
+}
+
+/** Node 24's (a)/(d) goal and its peer ratios, from the child run. */
+function node24Checks(r: Results): Check[] {
+  const other = r.node24;
+  if (typeof other === 'string') return [{ name: '(a) / (d) on Node 24', value: 'not measured', target: '>= 0.75', pass: false }];
+  const ad = ratio(other.reads.a.requestsPerSecond, other.reads.d.requestsPerSecond);
+  const session = ratio(other.reads.b.requestsPerSecond, other.peer.peerSession.requestsPerSecond);
+  const apiKey = ratio(other.reads.e.requestsPerSecond, other.peer.peerApiKey.requestsPerSecond);
+  return [
+    { name: `(a) / (d): health.check through tRPC vs bare Fastify (${other.node})`, value: ad.toFixed(2), target: '>= 0.75', pass: ad >= 0.75 },
+    { name: `(b) session read vs Better Auth get-session (${other.node})`, value: `${session.toFixed(2)}x`, target: '>= 3x', pass: session >= 3 },
+    { name: `(e) API-key call vs Better Auth verifyApiKey (${other.node})`, value: `${apiKey.toFixed(2)}x`, target: '>= 3x', pass: apiKey >= 3 },
+  ];
+}
+
+/** Both Node versions side by side, scenario by scenario. */
+function node24Table(r: Results): string[] {
+  const other = r.node24;
+  if (typeof other === 'string') return [other];
+  const rows: [string, Measurement, Measurement][] = [
+    ...READ_KEYS.map((key): [string, Measurement, Measurement] => [r.reads[key].label, r.reads[key], other.reads[key]]),
+    [r.peer.peerSession.label, r.peer.peerSession, other.peer.peerSession],
+    [r.peer.peerApiKey.label, r.peer.peerApiKey, other.peer.peerApiKey],
+  ];
+  return [
+    `The request scenarios again, in a second process on ${other.node} (npm's \`node@24\`), right after the ${r.env.node} run, on the same seeded database with the same load. Both columns are one run each; compare ratios within a column.`,
+    '',
+    `| scenario | ${r.env.node} req/s | ${other.node} req/s | ${r.env.node} p99 ms | ${other.node} p99 ms |`,
+    '|---|---:|---:|---:|---:|',
+    ...rows.map(([label, a, b]) => `| ${label} | ${int(a.requestsPerSecond)} | ${int(b.requestsPerSecond)} | ${ms(a.latencyP99)} | ${ms(b.latencyP99)} |`),
   ];
 }
 
@@ -241,11 +283,11 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     '|---|---:|---|---|',
     ...checks(r).map((c) => `| ${c.name} | ${c.value} | ${c.target} | ${verdict(c)} |`),
     '',
-    '## Requests (issue 2)',
+    '## Requests',
     '',
     ...readTable(r),
     '',
-    '## Sign-in (issue 4)',
+    '## Sign-in',
     '',
     ...signInTable(r),
     '',
@@ -253,13 +295,17 @@ export function renderMarkdown(r: Results, notes: readonly string[]): string {
     '',
     ...peerTables(r),
     '',
+    '## Node 24',
+    '',
+    ...node24Table(r),
+    '',
     '## Notes',
     '',
     ...notes.map((note) => `- ${note}`),
     '',
     ...plansAndStudies(r),
     '',
-    '## Audit log (issue 3)',
+    '## Audit log',
     '',
     ...kept({ begin: AUDIT_BEGIN, end: AUDIT_END }, r.audit),
     '',

@@ -1,14 +1,19 @@
 /**
  * `pnpm bench`: one run, no arguments. Starts an embedded PostgreSQL in a temporary folder,
- * seeds 1,000 tenants x 1,000 users, serves the real API in-process and measures (issue 2) the
- * request scenarios (a)-(e) and (issue 4) sign-in against raw Argon2id, with Better Auth on its
- * own database in the same cluster as the peer column, then writes docs/benchmarks.md.
- * Everything it started is stopped and deleted at the end.
+ * seeds 1,000 tenants x 1,000 users, serves the real API in-process and measures the request
+ * scenarios (a)-(e) and sign-in against raw Argon2id, with Better Auth on its own database in the
+ * same cluster as the peer column. Then a second process on Node 24 (npm's `node@24`, BENCH_NODE24=off
+ * skips it) measures the request scenarios again on the same database, and docs/benchmarks.md is
+ * written. Everything it started is stopped and deleted at the end.
+ *
+ * BENCH_READS_ONLY=<file> is that second process's mode: it connects to the running cluster
+ * (BENCH_CLUSTER=<json>), measures the request scenarios and the peer's, and writes them to <file>.
  *
  * BENCH_QUICK=1 is a smoke run (load.ts): short slices, a smaller directory, no audit bench, and
  * the document goes to a temporary file instead of docs/benchmarks.md.
  */
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRuntimeRoleSafe, createDatabase, type Database } from '@tessera/db';
@@ -24,7 +29,7 @@ import {
   type PeerSeeded, type PeerServer,
 } from './peer-better-auth.js';
 import { checkReads, explainReads, measureReads, readScenarios, type PeerKey, type ReadScenario, type ScenarioKey } from './reads.js';
-import { renderConsole, renderMarkdown, type Environment, type Results } from './report.js';
+import { renderConsole, renderMarkdown, type Environment, type OtherNode, type Results } from './report.js';
 import { BENCH_PASSWORD, TENANTS, USERS_PER_TENANT, seed, type Seeded } from './seed.js';
 import { benchServices, LogSink, POOL_SIZE, startApi, startBareFastify, type RunningServer } from './servers.js';
 import { rawVerifyThroughput, signInRequests, signInThroughput } from './sign-in.js';
@@ -127,7 +132,7 @@ async function startPeer(pg: BenchCluster): Promise<{ peer: PeerServer; seeded: 
   }
 }
 
-async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips' | 'signInPriority' | 'logging' | 'manyClients'>> {
+async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips' | 'signInPriority' | 'logging' | 'manyClients' | 'node24'>> {
   const stack = await startStack(pg);
   let peer: PeerServer | null = null;
   try {
@@ -168,7 +173,62 @@ async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): 
   }
 }
 
+/** The second process's run (BENCH_READS_ONLY): the request scenarios and the peer's, on a cluster of its own, seeded alike. */
+async function readsOnly(file: string): Promise<void> {
+  log(`request scenarios only, on ${process.version}: starting an embedded PostgreSQL ...`);
+  const passwordHash = await hashPassword(BENCH_PASSWORD, OWASP_PARAMS);
+  const pg = await startBenchCluster();
+  setPostmasterPid(pg.postmasterPid);
+  try {
+    const seeded = await seed(pg.ownerUrl, passwordHash);
+    log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
+    const stack = await startStack(pg);
+    let peer: PeerServer | null = null;
+    try {
+      await checkReads(stack.api.url, seeded.readSessions);
+      const apiKeys = await seedApiKeys(stack.app, stack.owner, stack.services, seeded.readSessions);
+      await checkApiKeys(stack.api.url, apiKeys);
+      const started = await startPeer(pg);
+      peer = started.peer;
+      const measured = split(await measureAllReads(stack, seeded, apiKeys, peer, started.seeded));
+      const out: OtherNode = { node: process.version, reads: measured.reads, peer: measured.peer };
+      await writeFile(file, JSON.stringify(out));
+    } finally {
+      await peer?.close();
+      await stopStack(stack);
+    }
+  } finally {
+    await pg.stop();
+  }
+}
+
+/**
+ * Runs this script again on Node 24 (npm's `node@24` package, fetched by npx from the registry)
+ * in BENCH_READS_ONLY mode, after this run's cluster is gone, so the two never share the cores.
+ */
+async function runOnNode24(): Promise<OtherNode | string> {
+  if (process.env.BENCH_NODE24 === 'off') return 'Not measured in this run (BENCH_NODE24=off).';
+  const file = path.join(os.tmpdir(), `tessera-bench-node24-${process.pid}.json`);
+  log('measuring the request scenarios again on Node 24 (npx -p node@24), in a second process ...');
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn('npx', ['-y', '-p', 'node@24', 'node', new URL(import.meta.url).pathname], {
+      env: { ...process.env, BENCH_READS_ONLY: file },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', () => resolve(null));
+    child.on('exit', (exitCode) => resolve(exitCode));
+  });
+  try {
+    if (code !== 0) return `Not measured: the Node 24 process ${code === null ? 'could not start' : `exited with ${code}`}.`;
+    return JSON.parse(await readFile(file, 'utf8')) as OtherNode;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  const readsOnlyFile = process.env.BENCH_READS_ONLY;
+  if (readsOnlyFile) return readsOnly(readsOnlyFile);
   log(`tessera bench${QUICK ? ' (quick smoke run, BENCH_QUICK=1)' : ''}: starting an embedded PostgreSQL in a temporary folder ...`);
   const passwordHash = await hashPassword(BENCH_PASSWORD, OWASP_PARAMS);
   const pg = await startBenchCluster();
@@ -186,10 +246,12 @@ async function main(): Promise<void> {
     const measured = await measure(pg, seeded, passwordHash);
     const doc = await readDoc();
     const studies = { roundTrips: sectionOf(doc, ROUND_TRIPS), signInPriority: sectionOf(doc, SIGN_IN_PRIORITY), logging: sectionOf(doc, LOGGING), manyClients: sectionOf(doc, MANY_CLIENTS) };
-    results = { ...measured, ...studies, seedSeconds: seeded.seconds, runSeconds: (performance.now() - started) / 1000 };
+    results = { ...measured, ...studies, node24: '', seedSeconds: seeded.seconds, runSeconds: 0 };
   } finally {
     await pg.stop();
   }
+  results.node24 = await runOnNode24();
+  results.runSeconds = (performance.now() - started) / 1000;
   // A quick run's figures are not the record: they go to a temporary file.
   const target = QUICK ? path.join(os.tmpdir(), 'tessera-benchmarks-quick.md') : DOC_PATH;
   await writeFile(target, renderMarkdown(results, notesFor(results)));

@@ -1,5 +1,5 @@
 /**
- * `node bench/dist/sign-in-priority.js`: a scratch study for the event-loop target of issue 4.
+ * `node bench/dist/sign-in-priority.js`: a study for the event-loop target during sign-ins.
  * Runs the sign-in bench in one process as is, then with libuv's threadpool threads (where
  * Argon2id runs) lowered to nice 19, then (as root) as is again, so the event loop and PostgreSQL win the cores whenever they
  * are runnable and Argon2id gets the rest. Linux only; writes its section of docs/benchmarks.md.
