@@ -1,5 +1,5 @@
 /**
-^ * The request benchmarks: (a) health.check, (b) a tenant-scoped page through tRPC
+ * The request benchmarks: (a) health.check, (b) a tenant-scoped page through tRPC
  * with RLS and session-cookie auth, (c) the same procedure without RLS or transaction, and
  * (d) a bare Fastify route, measured interleaved (load.ts) with the same load, together with
  * (e) the API-key call (api-keys.ts) and the peer's scenarios (peer-better-auth.ts).
