@@ -11,7 +11,7 @@ import type { LoadRequest } from './load-types.js';
 import type { ReadSession } from './seed.js';
 import { SESSION_COOKIE } from './servers.js';
 
-export type ReadKey = 'd' | 'a' | 'b' | 'c' | 'bDrizzle' | 'e';
+export type ReadKey = 'd' | 'a' | 'b' | 'c' | 'bDrizzle' | 'e' | 'f';
 /** Better Auth's request scenarios, measured in the same interleaved rounds. */
 export type PeerKey = 'peerSession' | 'peerApiKey';
 export type ScenarioKey = ReadKey | PeerKey;
@@ -39,6 +39,7 @@ export function readScenarios(apiUrl: string, bareUrl: string, sessions: readonl
     { key: 'b', label: '(b) bench.rls: withTenant + RLS, session', url: apiUrl, requests: sessionGets('/trpc/bench.rls', sessions) },
     { key: 'c', label: '(c) bench.plain: owner pool, tenant_id = $1, session', url: apiUrl, requests: sessionGets('/trpc/bench.plain', sessions) },
     { key: 'bDrizzle', label: "(b') bench.rlsDrizzle: as (b), drizzle query builder", url: apiUrl, requests: sessionGets('/trpc/bench.rlsDrizzle', sessions) },
+    { key: 'f', label: '(f) auth.me: who is signed in, session', url: apiUrl, requests: sessionGets('/trpc/auth.me', sessions) },
   ];
 }
 
@@ -66,6 +67,10 @@ export async function checkReads(apiUrl: string, sessions: readonly ReadSession[
   if (!session) throw new Error('no read sessions seeded');
   const health = await getJson(`${apiUrl}/trpc/health.check`);
   if (health.status !== 200) throw new Error(`health.check answered ${health.status}: ${JSON.stringify(health.body)}`);
+  const me = await getJson(`${apiUrl}/trpc/auth.me`, cookieFor(session));
+  if (me.status !== 200 || (me.body as { result?: { data?: { tenant?: { id?: string } } } }).result?.data?.tenant?.id !== session.tenantId) {
+    throw new Error(`auth.me answered ${me.status}: ${JSON.stringify(me.body).slice(0, 300)}`);
+  }
   const anonymous = await getJson(`${apiUrl}/trpc/bench.rls`);
   if (anonymous.status !== 401) throw new Error(`bench.rls without a session answered ${anonymous.status}, expected 401`);
   const pages = await Promise.all(['rls', 'rlsDrizzle', 'plain'].map((name) => getJson(`${apiUrl}/trpc/bench.${name}`, cookieFor(session))));

@@ -81,6 +81,7 @@ export interface PeerComparison {
 export function peerComparisons(r: Results): PeerComparison[] {
   return [
     { name: 'session read', peerLabel: 'GET /api/auth/get-session (cookie)', tesseraLabel: '(b) bench.rls, session cookie', peer: r.peer.peerSession.requestsPerSecond, tessera: r.reads.b.requestsPerSecond, goal: PEER_GOALS.session },
+    { name: 'who is signed in', peerLabel: 'GET /api/auth/get-session (cookie)', tesseraLabel: '(f) auth.me, session cookie', peer: r.peer.peerSession.requestsPerSecond, tessera: r.reads.f.requestsPerSecond, goal: PEER_GOALS.session },
     { name: 'API-key call', peerLabel: 'route calling `auth.api.verifyApiKey`', tesseraLabel: '(e) users.list, Bearer key', peer: r.peer.peerApiKey.requestsPerSecond, tessera: r.reads.e.requestsPerSecond, goal: PEER_GOALS.apiKey },
     { name: 'sign-in', peerLabel: 'POST /api/auth/sign-in/email (scrypt)', tesseraLabel: '`auth.signIn` (Argon2id OWASP)', peer: r.peer.signIn.requestsPerSecond, tessera: r.signIn.requestsPerSecond, goal: PEER_GOALS.signIn },
   ];
@@ -136,7 +137,7 @@ function node24Table(r: Results): string[] {
     [r.peer.peerApiKey.label, r.peer.peerApiKey, other.peer.peerApiKey],
   ];
   return [
-    `The request scenarios again, in a second process on ${other.node} (npm's \`node@24\`), right after the ${r.env.node} run, on the same seeded database with the same load. Both columns are one run each; compare ratios within a column.`,
+    `The request scenarios again, in a second process on ${other.node} (npm's \`node@24\`), right after the ${r.env.node} run (whose database is gone by then), on a database of its own seeded alike, with the same load. Both columns are one run each; compare ratios within a column.`,
     '',
     `| scenario | ${r.env.node} req/s | ${other.node} req/s | ${r.env.node} p99 ms | ${other.node} p99 ms |`,
     '|---|---:|---:|---:|---:|',
@@ -163,7 +164,7 @@ function disturbedPair(r: Results): string[] {
 
 const verdict = (c: Check): string => (c.pass === null ? '' : c.pass ? 'pass' : '**FAIL**');
 
-const READ_KEYS = ['d', 'a', 'b', 'c', 'bDrizzle', 'e'] as const;
+const READ_KEYS = ['d', 'a', 'b', 'c', 'bDrizzle', 'e', 'f'] as const;
 
 function requestRow(m: Measurement & { label: string }): string {
   const cost = cpuMs(m);

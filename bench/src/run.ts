@@ -112,7 +112,7 @@ function split(measured: Measured): { reads: Results['reads']; peer: Record<Peer
     return m;
   };
   return {
-    reads: { d: get('d'), a: get('a'), b: get('b'), c: get('c'), bDrizzle: get('bDrizzle'), e: get('e') },
+    reads: { d: get('d'), a: get('a'), b: get('b'), c: get('c'), bDrizzle: get('bDrizzle'), e: get('e'), f: get('f') },
     peer: { peerSession: get('peerSession'), peerApiKey: get('peerApiKey') },
   };
 }
