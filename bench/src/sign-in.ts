@@ -1,5 +1,5 @@
 /**
- * Issue 4's bench: sign-in throughput over HTTP against the raw Argon2id verify throughput of
+ * The sign-in bench: sign-in throughput over HTTP against the raw Argon2id verify throughput of
  * this machine, and the server's event-loop p99 while 50 sign-ins run at once.
  */
 import { verifyPassword } from '@tessera/auth/passwords';
