@@ -3,7 +3,8 @@
  * scenario. Starts the bench's embedded PostgreSQL with a small directory, serves the API as
  * `pnpm bench` does, drives 50 connections from a worker thread and samples the main thread with
  * the V8 profiler meanwhile. Prints the functions and packages with the most self time; the raw
- * profile is written to the temporary folder for Chrome DevTools. Writes nothing to docs/.
+ * profile is written to the temporary folder for Chrome DevTools. PROFILE_HEAP=1 samples allocation
+ * sites instead of CPU time. Writes nothing to docs/.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -23,6 +24,11 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
+}
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -108,6 +114,26 @@ async function main(): Promise<void> {
     await measureOnce(target); // warm-up: JIT, pools, caches
     const session = new Session();
     session.connect();
+    if (process.env.PROFILE_HEAP === '1') {
+      // Where allocations come from instead of CPU: sampled allocation sites, by self size.
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+      const heapRun = await measureOnce(target);
+      const { profile: heap } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } };
+      const sites = new Map<string, number>();
+      const walk = (node: HeapNode): void => {
+        const frame = node.callFrame;
+        const name = `${frame.functionName || '(anonymous)'} ${frame.url ? `${path.basename(frame.url)}:${frame.lineNumber + 1}` : ''} [${ownerOf(frame.url)}]`;
+        sites.set(name, (sites.get(name) ?? 0) + node.selfSize);
+        for (const child of node.children) walk(child);
+      };
+      walk(heap.head);
+      const total = [...sites.values()].reduce((a, b) => a + b, 0);
+      const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([name, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${name}`);
+      process.stdout.write(`${scenario}: ${Math.round(heapRun.requestsPerSecond)} req/s; sampled allocations by site:\n${top.join('\n')}\n`);
+      await api.app.close();
+      return;
+    }
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 200 });
     await session.post('Profiler.start');
