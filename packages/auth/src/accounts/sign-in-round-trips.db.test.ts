@@ -27,10 +27,14 @@ interface Traffic {
   flights: string[][];
 }
 
+type QueuedClient = { _queryQueue: { push: (...queries: { text?: unknown }[]) => number }; connection: { on(event: 'readyForQuery', listener: () => void): void; off(event: 'readyForQuery', listener: () => void): void } };
+
 /**
  * Records every statement sent on the app pool's connections while `body` runs, grouped into
  * round trips: a statement issued after an answer arrived (on any connection) starts a new one,
- * one issued before any answer came back travels with the previous ones (pipelined).
+ * one issued before any answer came back travels with the previous ones (pipelined). Watches
+ * node-postgres' own queue and ReadyForQuery messages, beneath any wrapper of `client.query`
+ * (tenant-context.ts counts statements through one).
  */
 async function recordTraffic(body: () => Promise<unknown>): Promise<Traffic> {
   const traffic: Traffic = { statements: [], flights: [] };
@@ -38,39 +42,34 @@ async function recordTraffic(body: () => Promise<unknown>): Promise<Traffic> {
   const onAnswer = (): void => {
     answered = true;
   };
-  const originals = new Map<object, unknown>();
-  const onAcquire = (client: { query: (...args: unknown[]) => unknown }): void => {
-    if (originals.has(client)) return;
-    const original = client.query;
-    originals.set(client, original);
-    client.query = (...args: unknown[]) => {
-      const [config] = args;
-      const raw = typeof config === 'string' ? config : (config as { text?: unknown }).text;
-      const text = (typeof raw === 'string' ? raw : '').replace(/\s+/g, ' ').trim();
-      if (answered) traffic.flights.push([]);
-      answered = false;
-      traffic.flights.at(-1)?.push(text);
-      traffic.statements.push(text);
-      const last = args.at(-1);
-      if (typeof last === 'function') {
-        // pg-pool's own pool.query passes a callback
-        args[args.length - 1] = (...results: unknown[]) => {
-          onAnswer();
-          return (last as (...a: unknown[]) => unknown)(...results);
-        };
-        return original.apply(client, args);
+  const watched = new Set<QueuedClient>();
+  const onAcquire = (acquired: unknown): void => {
+    const client = acquired as QueuedClient;
+    if (watched.has(client)) return;
+    watched.add(client);
+    const queue = client._queryQueue;
+    const push = queue.push.bind(queue);
+    queue.push = (...queries) => {
+      for (const query of queries) {
+        const text = (typeof query.text === 'string' ? query.text : '').replace(/\s+/g, ' ').trim();
+        if (answered) traffic.flights.push([]);
+        answered = false;
+        traffic.flights.at(-1)?.push(text);
+        traffic.statements.push(text);
       }
-      const result = original.apply(client, args);
-      if (result instanceof Promise) result.then(onAnswer, onAnswer);
-      return result;
+      return push(...queries);
     };
+    client.connection.on('readyForQuery', onAnswer);
   };
   db.app.pool.on('acquire', onAcquire);
   try {
     await body();
   } finally {
     db.app.pool.off('acquire', onAcquire);
-    for (const [client, original] of originals) (client as { query: unknown }).query = original;
+    for (const client of watched) {
+      delete (client._queryQueue as { push?: unknown }).push; // back to Array.prototype.push
+      client.connection.off('readyForQuery', onAnswer);
+    }
   }
   return traffic;
 }
