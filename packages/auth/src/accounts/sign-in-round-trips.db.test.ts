@@ -3,6 +3,7 @@
 // in PostgreSQL, next to the Argon2id verify that should dominate a sign-in. The bounds below are
 // upper bounds: a change that adds a round trip or a statement to the sign-in path fails here and
 // has to say why it is worth it.
+import { randomBytes } from 'node:crypto';
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
 import { generateKeyringSpec, parseKeyring } from '../crypto/keyring.js';
@@ -75,7 +76,7 @@ async function recordTraffic(body: (live: Traffic) => Promise<unknown>): Promise
 }
 
 async function owner(deps: AccountDeps): Promise<{ slug: string; email: string; tenantId: string; userId: string }> {
-  const slug = `rt-${Math.random().toString(36).slice(2, 10)}`;
+  const slug = `rt-${randomBytes(4).toString('hex')}`;
   const email = `${slug}@example.com`;
   const { user, tenant } = await signUp(db.app, deps, { tenantName: 'Round Trips', tenantSlug: slug, email, password: PASSWORD }, request, new Date());
   return { slug, email, tenantId: tenant.id, userId: user.id };
