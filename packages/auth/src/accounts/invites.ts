@@ -7,7 +7,6 @@ import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { completeSignIn, type SignedIn } from './complete-sign-in.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
-import { clearFailures } from './throttle.js';
 import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens.js';
 import type { Actor } from './actor.js';
 import type { UserRole } from '@tessera/db';
@@ -48,7 +47,7 @@ export async function acceptInvite(db: Database, deps: AccountDeps, input: { tok
     await recordAuditEvent(tx, { actor: { type: 'user', id: row.id }, action: 'user.invite_accepted', target: { type: 'user', id: row.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
     return row;
   });
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenantName, policy: context.policy, user, newHash: null, email: user.email, via: 'invite' }, request, now, clearFailures);
+  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenantName, policy: context.policy, user, newHash: null, email: user.email, via: 'invite' }, request, now);
 
   async function prepareHash(d: AccountDeps, password: string, ctx: typeof context, tenantId: string): Promise<string> {
     await d.passwords.assertAcceptable(password, { minLength: ctx.policy.passwordMinLength, tenantName: ctx.tenantName, tenantSlug: ctx.tenantSlug, ...(ctx.email ? { email: ctx.email } : {}) });

@@ -1,21 +1,20 @@
-import { eq } from 'drizzle-orm';
-import { lookupTenantBySlug, tenants, users, withTenant, type Database, type UserRow } from '@tessera/db';
+import { and, eq } from 'drizzle-orm';
+import { loginThrottles, lookupTenantBySlug, tenants, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { createMfaChallenge } from '../mfa/challenge.js';
-import { emailSignInVerification } from '../mfa/email-codes.js';
-import { hasSecondFactor } from '../passkeys/factors.js';
+import { emailCodesActive, mailSignInCode, type VerificationStep } from '../mfa/email-codes.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
-import { deviceNovelty, signInRisk } from './sign-in-risk.js';
+import { deviceNovelty, readSignInFacts, signInRisk } from './sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import { SIGN_IN_ACCOUNT_LIMIT, signInAccountKey } from './address-limits.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
-import { completeSignIn, type SignedIn } from './complete-sign-in.js';
+import { finishSignIn, type SignedIn } from './complete-sign-in.js';
 import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
-import { clearFailures, readThrottle, recordFailure } from './throttle.js';
+import { clearFailures, recordFailure } from './throttle.js';
 
 export interface SignInInput {
   tenantSlug: string;
@@ -36,18 +35,26 @@ interface Attempt {
   lockedUntil: Date | null;
 }
 
+/** Tenant, user and lock in one statement: with BEGIN, set_config and COMMIT, one round trip. */
 async function loadAttempt(db: Database, tenantId: string, email: string): Promise<Attempt> {
   return withTenant(db, tenantId, async (tx) => {
-    const [tenant] = await tx.select().from(tenants);
-    const [user] = await tx.select().from(users).where(eq(users.email, email));
-    const { lockedUntil } = await readThrottle(tx, email);
-    return { tenantId, tenantName: tenant?.name ?? '', policy: parseSecurityPolicy(tenant?.securityPolicy), user: user ?? null, lockedUntil };
-  }, { readOnly: true });
+    const [row] = await tx
+      .select({ name: tenants.name, securityPolicy: tenants.securityPolicy, user: users, lockedUntil: loginThrottles.lockedUntil })
+      .from(tenants)
+      .leftJoin(users, and(eq(users.tenantId, tenants.id), eq(users.email, email)))
+      .leftJoin(loginThrottles, and(eq(loginThrottles.tenantId, tenants.id), eq(loginThrottles.email, email)));
+    return { tenantId, tenantName: row?.name ?? '', policy: parseSecurityPolicy(row?.securityPolicy), user: row?.user ?? null, lockedUntil: row?.lockedUntil ?? null };
+  }, { readOnly: true, singleStatement: true });
 }
 
 /**
  * Password sign-in. Unknown tenant, unknown e-mail, wrong password and disabled user give the
  * same error after the same Argon2id work. A refusal is recorded and committed before it leaves.
+ *
+ * Database work of a success on a known device: the slug lookup, one read-only transaction before
+ * the hash (one round trip), and after it one transaction of three round trips that decides
+ * between session, MFA challenge and e-mailed code and commits what follows (passwordStep). No
+ * transaction is open while Argon2id runs. Pinned by sign-in-round-trips.db.test.ts.
  */
 export type SignInResult = SignedIn | { status: 'mfa_required'; challengeToken: string };
 
@@ -75,12 +82,37 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
     throw new AuthError('invalid_credentials');
   }
   const newHash = needsRehash ? await deps.passwords.hash(input.password, attempt.tenantId) : null;
-  const challenge = await challengeIfEnrolled(db, attempt.tenantId, user, email, newHash, request, now);
-  if (challenge) return { status: 'mfa_required', challengeToken: challenge };
-  // No real factor: an opted-in user on a new device confirms with an e-mailed code (not MFA).
-  const verification = await emailSignInVerification(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, email, newHash }, request, now);
-  if (verification) return { status: 'mfa_required', challengeToken: verification };
-  return completeSignIn(db, deps, { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, newHash, email, via: 'password', hasFactor: false }, request, now, clearFailures);
+  const step = { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, email, newHash };
+  const next = await withTenant(db, attempt.tenantId, (tx) => passwordStep(tx, deps, step, request, now));
+  // No real factor, codes opted in, a new device: confirm with an e-mailed code (not MFA). The
+  // per-user send limit is asked outside any transaction, so this step commits on its own.
+  if (next.status === 'email_code') return { status: 'mfa_required', challengeToken: await mailSignInCode(db, deps, step, request, now) };
+  return next;
+}
+
+/**
+ * After the right password, in one transaction: read the facts (a second factor? this device
+ * known? the risk signals) and, unless a challenge follows, remember the device in the same
+ * statement; then either hand out an MFA challenge (password step committed), or leave the
+ * e-mailed code to the caller (nothing written), or complete the sign-in.
+ */
+async function passwordStep(tx: TenantTx, deps: AccountDeps, step: VerificationStep, request: RequestContext, now: Date): Promise<SignInResult | { status: 'email_code' }> {
+  const codes = emailCodesActive(step.policy, step.user);
+  const facts = await readSignInFacts(tx, { userId: step.user.id, email: step.email }, request, now, { unlessFactor: true, unlessUnknownPair: codes });
+  if (facts.hasFactor) return { status: 'mfa_required', challengeToken: await challenge(tx, step, request, now) }; // TOTP or a passkey
+  if (codes && !facts.knownPair) return { status: 'email_code' };
+  return finishSignIn(tx, deps, { ...step, via: 'password', hasFactor: false }, request, now, facts);
+}
+
+/** Password right and a factor enrolled: commit the password step (rehash, failures cleared, audit), all at once, and return a challenge. */
+async function challenge(tx: TenantTx, step: VerificationStep, request: RequestContext, now: Date): Promise<string> {
+  const { user, email, newHash } = step;
+  const cleared = clearFailures(tx, email);
+  const rehashed = newHash ? tx.update(users).set({ passwordHash: newHash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id)).execute() : null;
+  const created = createMfaChallenge(tx, user.id, now);
+  const audited = recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.sign_in.mfa_required', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+  const [, , { token }] = await Promise.all([cleared, rehashed, created, audited]);
+  return token;
 }
 
 /** Commits the failure count, the lock and their audit events, whatever the caller throws next. */
@@ -97,20 +129,5 @@ async function recordRefusal(db: Database, keyring: Keyring, attempt: Attempt, e
       await recordLockout(tx, keyring, base, outcome.lockedUntil, notify, now);
     }
     return outcome;
-  });
-}
-
-/**
- * Password right and a factor enrolled: commit the password step (rehash, failures cleared,
- * audit) and hand out a challenge instead of a session. Returns null when the user has no factor.
- */
-async function challengeIfEnrolled(db: Database, tenantId: string, user: UserRow, email: string, newHash: string | null, request: RequestContext, now: Date): Promise<string | null> {
-  return withTenant(db, tenantId, async (tx) => {
-    if (!(await hasSecondFactor(tx, user.id))) return null; // TOTP or a passkey
-    if (newHash) await tx.update(users).set({ passwordHash: newHash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id));
-    await clearFailures(tx, email);
-    const { token } = await createMfaChallenge(tx, user.id, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.sign_in.mfa_required', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
-    return token;
   });
 }

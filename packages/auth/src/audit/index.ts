@@ -40,8 +40,10 @@ export type { AuditRetentionDatabases, PruneAuditOptions } from './retention.js'
 export {
   AUDIT_ACTION_RISK,
   defaultRiskScore,
+  isUnusualHourShare,
   isUnusualSignInHour,
   SIGN_IN_RISK_WEIGHTS,
+  signInHourSample,
   signInRiskScore,
 } from './risk-score.js';
 export type { SignInRiskInput } from './risk-score.js';

@@ -4,6 +4,7 @@
  * gets the same number and a reviewer can recompute it by hand.
  */
 import type { TenantTx } from '@tessera/db';
+import { sql, type SQL } from 'drizzle-orm';
 
 export interface SignInRiskInput {
   /** No earlier successful sign-in of this user from this IP address. */
@@ -105,6 +106,24 @@ const HOUR_MIN_SAMPLE = 50;
 const HOUR_RARE_SHARE = 0.02;
 
 /**
+ * The sample `isUnusualSignInHour` judges, as a sub-query returning `at_hour` and `total`: of the
+ * tenant's last 500 successful sign-ins, how many fell in the UTC hour of `at`. For callers that
+ * read it together with other facts in one statement (accounts/sign-in-risk.ts).
+ */
+export function signInHourSample(at: Date): SQL {
+  return sql`SELECT count(*) FILTER (WHERE extract(hour FROM s.occurred_at AT TIME ZONE 'UTC') = ${at.getUTCHours()})::int AS at_hour,
+                    count(*)::int AS total
+             FROM (SELECT occurred_at FROM public.audit_logs WHERE action = 'auth.sign_in.succeeded'
+                   ORDER BY seq DESC LIMIT ${HOUR_SAMPLE}) s`;
+}
+
+/** The verdict on a `signInHourSample`: fewer than 2% in that hour, once there are 50 sign-ins on record. */
+export function isUnusualHourShare(sample: { atHour: number; total: number }): boolean {
+  if (sample.total < HOUR_MIN_SAMPLE) return false;
+  return sample.atHour / sample.total < HOUR_RARE_SHARE;
+}
+
+/**
  * True when fewer than 2% of the tenant's last 500 successful sign-ins (UTC hour of day) fell in
  * the hour of `at`. With fewer than 50 sign-ins on record nothing is unusual yet.
  */
@@ -118,6 +137,5 @@ export async function isUnusualSignInHour(tx: TenantTx, at: Date): Promise<boole
     values: [at.getUTCHours(), HOUR_SAMPLE],
   });
   const row = rows[0];
-  if (!row || row.total < HOUR_MIN_SAMPLE) return false;
-  return row.at_hour / row.total < HOUR_RARE_SHARE;
+  return row !== undefined && isUnusualHourShare({ atHour: row.at_hour, total: row.total });
 }

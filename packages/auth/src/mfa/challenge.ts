@@ -4,7 +4,6 @@ import { and, eq, sql } from 'drizzle-orm';
 import { lookupMfaChallenge, mfaChallenges, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
-import { clearFailures } from '../accounts/throttle.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
@@ -20,9 +19,11 @@ export const VERIFY_MFA_LIMIT = { max: 30, windowMs: 60_000 } as const;
 /** A challenge token for the step after the password; `sign_in_verification` is the e-mailed-code step. */
 export async function createMfaChallenge(tx: TenantTx, userId: string, now: Date, options: { purpose?: 'mfa' | 'sign_in_verification'; ttlMs?: number } = {}): Promise<{ token: string; id: string }> {
   const token = randomToken();
+  // Issued before the first await, so a caller can pipeline it with its next statements.
   const [row] = await tx.insert(mfaChallenges)
     .values({ tenantId: tx.tenantId, userId, tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + (options.ttlMs ?? CHALLENGE_TTL_MS)), purpose: options.purpose ?? 'mfa' })
-    .returning({ id: mfaChallenges.id });
+    .returning({ id: mfaChallenges.id })
+    .execute();
   if (!row) throw new Error('challenge not created');
   return { token, id: row.id };
 }
@@ -90,7 +91,7 @@ export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input:
   const policy = parseSecurityPolicy(context.tenant.securityPolicy);
   if (outcome.purpose === 'sign_in_verification') {
     // Not MFA: AAL1, no MFA time, no remembered-device token whatever the request asked.
-    return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'email_code', aal: 1, hasFactor: false }, request, now, clearFailures);
+    return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'email_code', aal: 1, hasFactor: false }, request, now);
   }
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2, rememberDevice: input.rememberDevice === true, hasFactor: true }, request, now, clearFailures);
+  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2, rememberDevice: input.rememberDevice === true, hasFactor: true }, request, now);
 }

@@ -14,10 +14,9 @@
  * purpose is `sign_in_verification` (migration 0015); the table CHECK that forbids an e-mail code
  * for an MFA challenge stays. Refusals are audited and committed before the error leaves.
  */
-import { and, eq, sql } from 'drizzle-orm';
-import { knownDevices, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import { eq } from 'drizzle-orm';
+import { users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
-import { userAgentHash } from '../accounts/sign-in-risk.js';
 import { clearFailures } from '../accounts/throttle.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
@@ -37,16 +36,6 @@ const PURPOSE = 'sign_in_verification' as const;
 
 function audit(tx: TenantTx, userId: string, action: string, request: RequestContext, now: Date, metadata: Record<string, unknown>): Promise<unknown> {
   return recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action, target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, metadata, occurredAt: now });
-}
-
-/** Has this user completed a sign-in from exactly this (ip, user agent) pair? */
-async function isKnownDevice(tx: TenantTx, userId: string, request: RequestContext): Promise<boolean> {
-  const rows = await tx
-    .select({ userId: knownDevices.userId })
-    .from(knownDevices)
-    .where(and(eq(knownDevices.userId, userId), sql`${knownDevices.ipAddress} = ${request.ip}::inet`, eq(knownDevices.userAgentHash, userAgentHash(request.userAgent))))
-    .limit(1);
-  return rows.length > 0;
 }
 
 /** `otp.enableEmail`: only where the tenant allows e-mail codes. */
@@ -77,7 +66,7 @@ export async function disableEmailCodes(db: Database, deps: AccountDeps, who: { 
 }
 
 /** Whether e-mailed sign-in codes are in force for this user right now (tenant allows, user opted in). */
-function emailCodesActive(policy: SecurityPolicy, user: Pick<UserRow, 'emailCodesEnabledAt'>): boolean {
+export function emailCodesActive(policy: SecurityPolicy, user: Pick<UserRow, 'emailCodesEnabledAt'>): boolean {
   return policy.emailCodesAllowed && user.emailCodesEnabledAt !== null;
 }
 
@@ -91,16 +80,13 @@ export interface VerificationStep {
 }
 
 /**
- * After the right password: when the user opted in, has no real factor and signs in from a new
- * (ip, user agent), commit the password step, mail a code and return a challenge token instead of
- * a session. Null when no verification is needed. A send over the per-user limit is audited,
- * committed and refused (`rate_limited`).
+ * After the right password, when the user opted in (`emailCodesActive`), has no real factor and
+ * signs in from an (ip, user agent) pair never seen before (the sign-in decides this in its own
+ * transaction, accounts/sign-in.ts): commit the password step, mail a code and return a challenge
+ * token instead of a session. A send over the per-user limit is audited, committed and refused
+ * (`rate_limited`).
  */
-export async function emailSignInVerification(db: Database, deps: AccountDeps, step: VerificationStep, request: RequestContext, now: Date): Promise<string | null> {
-  if (!emailCodesActive(step.policy, step.user)) return null;
-  // The caller (sign-in) asks only after finding no real factor, so only the device is checked.
-  const needed = await withTenant(db, step.tenantId, async (tx) => !(await isKnownDevice(tx, step.user.id, request)), { readOnly: true });
-  if (!needed) return null;
+export async function mailSignInCode(db: Database, deps: AccountDeps, step: VerificationStep, request: RequestContext, now: Date): Promise<string> {
   try {
     await enforceLimit(deps.limiter, `email_code_send:user:${step.tenantId}:${step.user.id}`, EMAIL_CODE_LIMITS.perUser, now);
   } catch (error) {

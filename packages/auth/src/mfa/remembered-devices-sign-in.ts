@@ -10,7 +10,6 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import { lookupMfaChallenge, mfaChallenges, tenants, users, withTenant, type Database } from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
-import { clearFailures } from '../accounts/throttle.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { trustRememberedDevice } from './remembered-devices.js';
@@ -33,5 +32,5 @@ export async function signInWithRememberedDevice(db: Database, deps: AccountDeps
   });
   if (!trusted) return null;
   const { tenant, user, policy } = trusted;
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: tenant.name, policy, user, newHash: null, email: user.email, via: 'remembered_device', aal: 1 }, request, now, clearFailures);
+  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: tenant.name, policy, user, newHash: null, email: user.email, via: 'remembered_device', aal: 1 }, request, now);
 }

@@ -20,17 +20,21 @@ export async function enqueueEmail(
   const { subject, body } = renderEmail(template);
   const id = randomUUID();
   const sealed = keyring.encrypt(body, { purpose: OUTBOX_PURPOSE, tenantId: tx.tenantId, rowId: id });
-  await tx.insert(emailOutbox).values({
-    id,
-    tenantId: tx.tenantId,
-    userId: to.userId,
-    toAddress: to.address,
-    template: template.name,
-    subject,
-    body: sealed,
-    createdAt: now,
-    sendAfter: now,
-  });
+  // Issued before the first await, so a caller can pipeline it with its next statements.
+  await tx
+    .insert(emailOutbox)
+    .values({
+      id,
+      tenantId: tx.tenantId,
+      userId: to.userId,
+      toAddress: to.address,
+      template: template.name,
+      subject,
+      body: sealed,
+      createdAt: now,
+      sendAfter: now,
+    })
+    .execute();
   return id;
 }
 

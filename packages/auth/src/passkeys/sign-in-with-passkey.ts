@@ -13,7 +13,6 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { lookupMfaChallenge, lookupTenantBySlug, mfaChallenges, tenants, users, webauthnCredentials, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
-import { clearFailures } from '../accounts/throttle.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
@@ -163,5 +162,5 @@ export async function signInWithPasskey(db: Database, deps: AccountDeps, input: 
   if (!context.tenant || !context.user || context.user.disabledAt) throw new AuthError('invalid_credentials');
   const user: UserRow = context.user;
   const policy = parseSecurityPolicy(context.tenant.securityPolicy);
-  return completeSignIn(db, deps, { tenantId, tenantName: context.tenant.name, policy, user, newHash: null, email: user.email, via: mode === 'passwordless' ? 'passkey' : 'mfa', aal: 2 }, request, now, clearFailures);
+  return completeSignIn(db, deps, { tenantId, tenantName: context.tenant.name, policy, user, newHash: null, email: user.email, via: mode === 'passwordless' ? 'passkey' : 'mfa', aal: 2 }, request, now);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { sessions, type TenantTx } from '@tessera/db';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
@@ -31,11 +32,26 @@ export function sessionExpiry(policy: SecurityPolicy, createdAt: Date, lastActiv
  * evicts the user's oldest live sessions beyond the policy's maximum.
  */
 export async function createSession(tx: TenantTx, policy: SecurityPolicy, input: NewSession, now: Date): Promise<CreatedSession> {
+  const { session, written } = issueSession(tx, policy, input, now);
+  await written;
+  return session;
+}
+
+/**
+ * `createSession` for callers that pipeline: the insert and the eviction are issued at once (the
+ * session id is drawn here, not by the database), so the caller knows the session before either
+ * answers and can issue its next statements (the audit event) in the same flight. The eviction
+ * runs after the insert on the server and counts the new session. `written` settles when both
+ * have answered; the session exists only if the transaction commits.
+ */
+export function issueSession(tx: TenantTx, policy: SecurityPolicy, input: NewSession, now: Date): { session: CreatedSession; written: Promise<void> } {
   const { token, hash } = newSessionToken();
+  const id = randomUUID();
   const createdAt = input.createdAt ?? now;
-  const [row] = await tx
+  const inserted = tx
     .insert(sessions)
     .values({
+      id,
       tenantId: tx.tenantId,
       userId: input.userId,
       tokenHash: hash,
@@ -47,21 +63,22 @@ export async function createSession(tx: TenantTx, policy: SecurityPolicy, input:
       createdAt,
       lastActivityAt: now,
     })
-    .returning({ id: sessions.id });
-  if (!row) throw new Error('session insert returned nothing');
-  await evictBeyond(tx, input.userId, policy.maxSessionsPerUser, now);
-  return { token, sessionId: row.id, expiresAt: sessionExpiry(policy, createdAt, now) };
+    .execute();
+  const evicted = evictBeyond(tx, input.userId, policy.maxSessionsPerUser, now);
+  const written = Promise.all([inserted, evicted]).then(() => undefined);
+  return { session: { token, sessionId: id, expiresAt: sessionExpiry(policy, createdAt, now) }, written };
 }
 
-async function evictBeyond(tx: TenantTx, userId: string, max: number, now: Date): Promise<void> {
+function evictBeyond(tx: TenantTx, userId: string, max: number, now: Date): Promise<unknown> {
   const live = tx
     .select({ id: sessions.id })
     .from(sessions)
     .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
     .orderBy(desc(sessions.createdAt), desc(sessions.id))
     .offset(max);
-  await tx
+  return tx
     .update(sessions)
     .set({ revokedAt: now, revokedReason: 'evicted' })
-    .where(sql`${sessions.id} IN (${live})`);
+    .where(sql`${sessions.id} IN (${live})`)
+    .execute();
 }

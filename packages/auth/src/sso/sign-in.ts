@@ -122,8 +122,6 @@ async function resolveUser(db: Database, input: Input, request: RequestContext, 
   });
 }
 
-const keepPasswordThrottle = async (): Promise<void> => undefined; // SSO proves nothing about password guesses
-
 export async function completeSsoSignIn(db: Database, deps: AccountDeps, input: Input, request: RequestContext, now: Date): Promise<SsoSignInResult> {
   const step = await resolveUser(db, input, request, now);
   if (step.kind === 'refused') return { status: 'refused', reason: step.reason };
@@ -133,5 +131,6 @@ export async function completeSsoSignIn(db: Database, deps: AccountDeps, input: 
   const policy = step.providerMfa ? { ...step.policy, mfaRequired: 'off' as const } : step.policy;
   return completeSignIn(db, deps, {
     tenantId: input.tenantId, tenantName: step.tenantName, policy, user: step.user, newHash: null, email: step.user.email, via: 'sso', aal: step.providerMfa ? 2 : 1,
-  }, request, now, keepPasswordThrottle);
+    passwordFailures: 'keep', // SSO proves nothing about password guesses
+  }, request, now);
 }
