@@ -23,11 +23,35 @@ export interface Schema {
 type Json = Record<string, unknown>;
 type Io = 'input' | 'output';
 
-/** A zod schema as JSON Schema 2020-12, without the `$schema` marker OpenAPI does not want. */
-export function jsonSchemaOf(schema: ZodType, io: Io): Schema {
-  const { $schema: _dialect, ...rest } = toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as Schema & { $schema?: string };
+/**
+ * A zod schema as JSON Schema 2020-12, without the `$schema` marker OpenAPI does not want. Shared
+ * definitions (recursive ones such as JSON values) move to `components` (passed as `defs`), since a
+ * `#/$defs/...` pointer would resolve against the whole document once the schema is placed in it.
+ */
+export function jsonSchemaOf(schema: ZodType, io: Io, defs?: Definitions): Schema {
+  const generated = toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as Schema & { $schema?: string; $defs?: Record<string, Schema> };
+  const { $schema: _dialect, $defs: local, ...rest } = generated;
   void _dialect;
-  return rest;
+  if (local === undefined) return rest;
+  if (defs === undefined) return generated;
+  const names = new Map(Object.keys(local).map((name) => [`#/$defs/${name}`, `#/components/schemas/${defs.name()}`]));
+  const rewrite = (text: string): string => text.replace(/"#\/\$defs\/[^"]+"/g, (ref) => JSON.stringify(names.get(JSON.parse(ref) as string) ?? ref));
+  for (const [name, definition] of Object.entries(local)) {
+    const target = names.get(`#/$defs/${name}`)?.slice('#/components/schemas/'.length) ?? name;
+    defs.schemas[target] = JSON.parse(rewrite(JSON.stringify(definition))) as Schema;
+  }
+  return JSON.parse(rewrite(JSON.stringify(rest))) as Schema;
+}
+
+/** Where jsonSchemaOf puts shared definitions: the document's `components.schemas`. */
+export interface Definitions {
+  schemas: Record<string, Schema>;
+  name: () => string;
+}
+
+function definitions(): Definitions {
+  let count = 0;
+  return { schemas: {}, name: () => `Shared${(count += 1)}` };
 }
 
 export function procedureOf(router: AnyRouter, path: string): AnyProcedure {
@@ -58,11 +82,11 @@ function accessText(access: Access | undefined): string {
 const problemRef = { $ref: '#/components/responses/Problem' } as const;
 const ERROR_STATUSES = ['400', '401', '403', '404', '412', '429', '500'] as const;
 
-function operationOf(router: AnyRouter, route: RestRoute): Json {
+function operationOf(router: AnyRouter, route: RestRoute, defs: Definitions): Json {
   const procedure = procedureOf(router, route.procedure);
   const meta = procedure._def.meta as Meta | undefined;
   const input = inputSchemaOf(procedure);
-  const inputJson = input === null ? null : jsonSchemaOf(input, 'input');
+  const inputJson = input === null ? null : jsonSchemaOf(input, 'input', defs);
   const properties = inputJson?.properties ?? {};
   const required = new Set(inputJson?.required ?? []);
   const pathParams = pathParamsOf(route.path);
@@ -91,7 +115,7 @@ function operationOf(router: AnyRouter, route: RestRoute): Json {
     };
   }
   const responses: Record<string, Json> = {
-    '200': { description: 'OK', content: { 'application/json': { schema: jsonSchemaOf(outputSchemaOf(procedure, route.procedure), 'output') } } },
+    '200': { description: 'OK', content: { 'application/json': { schema: jsonSchemaOf(outputSchemaOf(procedure, route.procedure), 'output', defs) } } },
   };
   for (const status of ERROR_STATUSES) responses[status] = problemRef;
   return {
@@ -107,8 +131,8 @@ function operationOf(router: AnyRouter, route: RestRoute): Json {
 }
 
 /** GET /audit/export streams the log (a tRPC answer cannot); its query comes from the contract too. */
-function auditExportOperation(): Json {
-  const query = jsonSchemaOf(exportAuditLogInput, 'input');
+function auditExportOperation(defs: Definitions): Json {
+  const query = jsonSchemaOf(exportAuditLogInput, 'input', defs);
   const parameters = Object.entries(query.properties ?? {}).map(([name, schema]) => ({
     name, in: 'query', required: false, schema,
   }));
@@ -132,11 +156,12 @@ function auditExportOperation(): Json {
 
 export function openApiDocumentOf(router: AnyRouter, routes: readonly RestRoute[]): Json {
   const paths: Record<string, Json> = {};
+  const defs = definitions();
   for (const route of routes) {
     const url = `${REST_PREFIX}${route.path}`;
-    paths[url] = { ...paths[url], [route.method.toLowerCase()]: operationOf(router, route) };
+    paths[url] = { ...paths[url], [route.method.toLowerCase()]: operationOf(router, route, defs) };
   }
-  paths['/audit/export'] = { get: auditExportOperation() };
+  paths['/audit/export'] = { get: auditExportOperation(defs) };
   return {
     openapi: '3.1.0',
     info: {
@@ -150,7 +175,7 @@ export function openApiDocumentOf(router: AnyRouter, routes: readonly RestRoute[
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'A secret API key: `Authorization: Bearer sk_live_...`. Session cookies are not accepted here.' },
       },
-      schemas: { Problem: jsonSchemaOf(problemDetails, 'output') },
+      schemas: { ...defs.schemas, Problem: jsonSchemaOf(problemDetails, 'output', defs) },
       responses: {
         Problem: {
           description: 'A refusal or an error; `reason` is the same as `error.data.reason` over tRPC.',
