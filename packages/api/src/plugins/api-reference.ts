@@ -2,13 +2,16 @@
  * The API reference page for the REST face: Scalar (`@scalar/fastify-api-reference`) at
  * `/api/reference/`, reading the document at `/api/openapi.json`. Everything it loads comes from
  * this server: the plugin serves Scalar's bundled script itself (`/api/reference/js/scalar.js`),
- * its default web fonts (fonts.scalar.com) are switched off, and no proxy is configured.
+ * its default web fonts (fonts.scalar.com), telemetry, AI agent and developer toolbar are switched
+ * off, and no proxy is configured.
  *
- * CSP: the page needs one relaxation of the server-wide policy (build-server.ts), on these
- * routes only. Scalar's page starts itself with an inline script, and its script injects its
- * stylesheet as a <style> element; both carry a nonce, fresh per response (the plugin writes a
- * fixed placeholder that is replaced here), so `script-src` and `style-src` allow that nonce
- * instead of 'unsafe-inline'. Connections stay on 'self'. Pinned by api-reference.test.ts.
+ * CSP: the page needs two relaxations of the server-wide policy (build-server.ts), on these
+ * routes only. Scalar's page starts itself with an inline script: `script-src` allows it by a
+ * nonce, fresh per response (the plugin writes a fixed placeholder that is replaced here), never
+ * by 'unsafe-inline'. Scalar's components also set inline styles and add <style> elements without
+ * the nonce (seen as CSP violations in Chromium), so `style-src` takes 'unsafe-inline' here:
+ * styles run no code, and the page shows only this server's own document. Connections, images
+ * and fonts stay on 'self'. Pinned by api-reference.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import scalar from '@scalar/fastify-api-reference';
@@ -27,7 +30,7 @@ export function referencePagePolicy(nonce: string, https: boolean): string {
     "frame-ancestors 'none'",
     "form-action 'self'",
     `script-src 'self' 'nonce-${nonce}'`,
-    `style-src 'self' 'nonce-${nonce}'`,
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
     "connect-src 'self'",
@@ -55,6 +58,10 @@ export const apiReferencePlugin = fp<{ https: boolean }>(
           url: OPENAPI_DOCUMENT_PATH,
           pageTitle: 'Tessera REST API',
           withDefaultFonts: false,
+          // Nothing that calls out: Scalar's telemetry, its "Ask AI" agent and its developer toolbar (links to scalar.com).
+          telemetry: false,
+          agent: { disabled: true },
+          showDeveloperTools: 'never',
           nonce: NONCE_PLACEHOLDER,
         },
       });
