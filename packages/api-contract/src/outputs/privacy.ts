@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { privacyExportFormat, privacyRequestStatus, privacyRequestType, privacyWebhookDeliveryStatus, privacyWebhookEvent } from '../inputs/privacy.js';
+import {
+  privacyExportFormat,
+  privacyRequestStatus,
+  privacyRequestType,
+  privacyWebhookDeliveryStatus,
+  privacyWebhookEvent,
+} from '../inputs/privacy.js';
 import { isoInstant, nullableInstant, uuidString } from './common.js';
 
 /** A request as compliance staff and keys see it (no e-mail address: the user id is enough). */
@@ -24,9 +30,15 @@ export const complianceRequestOutput = z.object({
   exportAvailable: z.boolean(),
 });
 
-export const listPrivacyRequestsOutput = z.object({ items: z.array(complianceRequestOutput), nextCursor: z.string().nullable() });
+export const listPrivacyRequestsOutput = z.object({
+  items: z.array(complianceRequestOutput),
+  nextCursor: z.string().nullable(),
+});
 /** `created` is false when an open request of that type already existed (it is returned instead). */
-export const createPrivacyRequestOutput = z.object({ request: complianceRequestOutput, created: z.boolean() });
+export const createPrivacyRequestOutput = z.object({
+  request: complianceRequestOutput,
+  created: z.boolean(),
+});
 /** A short-lived, single-purpose download link. */
 export const exportDownloadOutput = z.object({ url: z.string(), expiresAt: isoInstant });
 
@@ -58,16 +70,30 @@ export const webhookDeliveryOutput = z.object({
   requiresAck: z.boolean(),
   attempts: z.number().int(),
   attemptLog: z.array(
-    z.object({ attempt: z.number().int(), at: isoInstant, statusCode: z.number().int().nullable(), error: z.string().nullable(), durationMs: z.number() }),
+    z.object({
+      attempt: z.number().int(),
+      at: isoInstant,
+      statusCode: z.number().int().nullable(),
+      error: z.string().nullable(),
+      durationMs: z.number(),
+    }),
   ),
   lastStatusCode: z.number().int().nullable(),
   lastError: z.string().nullable(),
   nextAttemptAt: nullableInstant,
   deliveredAt: nullableInstant,
   acknowledgedAt: nullableInstant,
-  acknowledgedBy: z.object({ type: z.enum(['response', 'user', 'api_key']), id: z.string().nullable() }).nullable(),
+  acknowledgedBy: z
+    .object({ type: z.enum(['response', 'user', 'api_key']), id: z.string().nullable() })
+    .nullable(),
   createdAt: isoInstant,
   updatedAt: isoInstant,
 });
-export const listWebhookDeliveriesOutput = z.object({ items: z.array(webhookDeliveryOutput), nextCursor: z.string().nullable() });
-export const acknowledgeWebhookOutput = z.object({ status: privacyWebhookDeliveryStatus, resumed: z.boolean() });
+export const listWebhookDeliveriesOutput = z.object({
+  items: z.array(webhookDeliveryOutput),
+  nextCursor: z.string().nullable(),
+});
+export const acknowledgeWebhookOutput = z.object({
+  status: privacyWebhookDeliveryStatus,
+  resumed: z.boolean(),
+});

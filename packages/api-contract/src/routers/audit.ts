@@ -17,13 +17,22 @@ import { listAuditEventsOutput, verifyAuditChainOutput } from '../outputs/audit.
 type Page = Awaited<ReturnType<typeof readAuditEvents>>;
 type Json = 'before' | 'after' | 'metadata';
 type Listed = z.output<typeof listAuditEventsOutput>;
-const listAgrees: Same<Omit<Listed['items'][number], Json>, Omit<Page['items'][number], Json>> & Same<Listed['nextCursor'], Page['nextCursor']> = true;
+const itemsAgree: Same<
+  Omit<Listed['items'][number], Json>,
+  Omit<Page['items'][number], Json>
+> = true;
+const cursorAgrees: Same<Listed['nextCursor'], Page['nextCursor']> = true;
 // Recursive JSON types defeat the conditional check; plain assignability, both ways, does not.
 type ListedJson = Listed['items'][number][Json];
-const jsonAgrees: [JsonValue, ListedJson] = [null as unknown as ListedJson, null as unknown as JsonValue];
-void jsonAgrees;
-const verifyAgrees: Same<z.output<typeof verifyAuditChainOutput>, Awaited<ReturnType<typeof verifyAuditChain>>> = true;
-void listAgrees;
+const jsonAgrees = [
+  (value: ListedJson): JsonValue => value,
+  (value: JsonValue): ListedJson => value,
+];
+void [itemsAgree, cursorAgrees, jsonAgrees];
+const verifyAgrees: Same<
+  z.output<typeof verifyAuditChainOutput>,
+  Awaited<ReturnType<typeof verifyAuditChain>>
+> = true;
 void verifyAgrees;
 
 const actorOf = (principal: Principal) =>
@@ -56,9 +65,12 @@ export const auditRouter = router({
         }),
       );
     }),
-  verify: tenantProcedure.meta({ access: readAudit }).output(verifyAuditChainOutput).query(({ ctx }) =>
-    ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), {
-      readOnly: true,
-    }),
-  ),
+  verify: tenantProcedure
+    .meta({ access: readAudit })
+    .output(verifyAuditChainOutput)
+    .query(({ ctx }) =>
+      ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), {
+        readOnly: true,
+      }),
+    ),
 });

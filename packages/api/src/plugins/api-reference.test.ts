@@ -12,11 +12,15 @@ const db = useTestDatabase();
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services: testServices() });
+  app = await buildServer(
+    { ...defaultApiConfig, logLevel: 'silent' },
+    { database: db.app, services: testServices() },
+  );
 });
 afterAll(async () => app.close());
 
-const nonceOf = (policy: string): string | undefined => /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(policy)?.[1];
+const nonceOf = (policy: string): string | undefined =>
+  /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(policy)?.[1];
 
 test('the reference page allows only its own fresh nonce and loads scripts and the document from this server', async () => {
   const first = await app.inject({ url: '/api/reference/' });
@@ -30,7 +34,8 @@ test('the reference page allows only its own fresh nonce and loads scripts and t
   expect(policy).toContain("connect-src 'self'");
   expect(first.body).not.toContain('tessera-csp-nonce-placeholder');
   // Every script tag carries the nonce or loads a same-origin file; no absolute URL anywhere.
-  for (const tag of first.body.match(/<script[^>]*>/g) ?? []) expect(tag.includes(`nonce="${nonce}"`) || /src="(?!https?:|\/\/)/.test(tag), tag).toBe(true);
+  for (const tag of first.body.match(/<script[^>]*>/g) ?? [])
+    expect(tag.includes(`nonce="${nonce}"`) || /src="(?!https?:|\/\/)/.test(tag), tag).toBe(true);
   expect(first.body).not.toMatch(/(src|href)="(https?:)?\/\//);
   expect(first.body).toContain('/api/openapi.json');
   const script = await app.inject({ url: '/api/reference/js/scalar.js' });

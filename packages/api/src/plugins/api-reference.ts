@@ -48,7 +48,9 @@ export const apiReferencePlugin = fp<{ https: boolean }>(
       scope.addHook('onSend', async (_request, reply, payload) => {
         if (typeof payload !== 'string' || !payload.includes(NONCE_PLACEHOLDER)) return payload;
         const nonce = randomBytes(18).toString('base64');
-        void reply.header('content-security-policy', referencePagePolicy(nonce, options.https)).header('cache-control', 'no-store');
+        void reply
+          .header('content-security-policy', referencePagePolicy(nonce, options.https))
+          .header('cache-control', 'no-store');
         return payload.replaceAll(NONCE_PLACEHOLDER, nonce);
       });
       await scope.register(scalar, {

@@ -29,13 +29,22 @@ type Io = 'input' | 'output';
  * `#/$defs/...` pointer would resolve against the whole document once the schema is placed in it.
  */
 export function jsonSchemaOf(schema: ZodType, io: Io, defs?: Definitions): Schema {
-  const generated = toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as Schema & { $schema?: string; $defs?: Record<string, Schema> };
+  const generated = toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    reused: 'inline',
+  }) as Schema & { $schema?: string; $defs?: Record<string, Schema> };
   const { $schema: _dialect, $defs: local, ...rest } = generated;
   void _dialect;
   if (local === undefined) return rest;
   if (defs === undefined) return generated;
-  const names = new Map(Object.keys(local).map((name) => [`#/$defs/${name}`, `#/components/schemas/${defs.name()}`]));
-  const rewrite = (text: string): string => text.replace(/"#\/\$defs\/[^"]+"/g, (ref) => JSON.stringify(names.get(JSON.parse(ref) as string) ?? ref));
+  const names = new Map(
+    Object.keys(local).map((name) => [`#/$defs/${name}`, `#/components/schemas/${defs.name()}`]),
+  );
+  const rewrite = (text: string): string =>
+    text.replace(/"#\/\$defs\/[^"]+"/g, (ref) =>
+      JSON.stringify(names.get(JSON.parse(ref) as string) ?? ref),
+    );
   for (const [name, definition] of Object.entries(local)) {
     const target = names.get(`#/$defs/${name}`)?.slice('#/components/schemas/'.length) ?? name;
     defs.schemas[target] = JSON.parse(rewrite(JSON.stringify(definition))) as Schema;
@@ -56,20 +65,23 @@ function definitions(): Definitions {
 
 export function procedureOf(router: AnyRouter, path: string): AnyProcedure {
   const procedure = (router._def.procedures as Record<string, AnyProcedure | undefined>)[path];
-  if (procedure === undefined) throw new TypeError(`REST route names an unknown procedure: ${path}`);
+  if (procedure === undefined)
+    throw new TypeError(`REST route names an unknown procedure: ${path}`);
   return procedure;
 }
 
 /** The procedure's one zod input, or null when it takes none. */
 export function inputSchemaOf(procedure: AnyProcedure): ZodType | null {
   const inputs = procedure._def.inputs as unknown[];
-  if (inputs.length > 1) throw new TypeError('REST routes support procedures with one input schema');
+  if (inputs.length > 1)
+    throw new TypeError('REST routes support procedures with one input schema');
   return (inputs[0] as ZodType | undefined) ?? null;
 }
 
 function outputSchemaOf(procedure: AnyProcedure, path: string): ZodType {
   const output = (procedure._def as { output?: unknown }).output;
-  if (output === undefined) throw new TypeError(`a REST route's procedure needs an output schema: ${path}`);
+  if (output === undefined)
+    throw new TypeError(`a REST route's procedure needs an output schema: ${path}`);
   return output as ZodType;
 }
 
@@ -91,21 +103,33 @@ function operationOf(router: AnyRouter, route: RestRoute, defs: Definitions): Js
   const required = new Set(inputJson?.required ?? []);
   const pathParams = pathParamsOf(route.path);
   const parameters: Json[] = pathParams.map((name) => ({
-    name, in: 'path', required: true, schema: properties[name] ?? { type: 'string' },
+    name,
+    in: 'path',
+    required: true,
+    schema: properties[name] ?? { type: 'string' },
   }));
-  let requestBody: Json & { description?: string } | undefined;
+  let requestBody: (Json & { description?: string }) | undefined;
   if (route.method === 'GET') {
     for (const [name, schema] of Object.entries(properties)) {
       if (pathParams.includes(name)) continue;
       const { description, ...rest } = schema;
-      parameters.push({ name, in: 'query', required: required.has(name), schema: rest, ...(description ? { description } : {}) });
+      parameters.push({
+        name,
+        in: 'query',
+        required: required.has(name),
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
     }
   } else {
-    const bodyProperties = Object.fromEntries(Object.entries(properties).filter(([name]) => !pathParams.includes(name)));
+    const bodyProperties = Object.fromEntries(
+      Object.entries(properties).filter(([name]) => !pathParams.includes(name)),
+    );
     const bodyRequired = [...required].filter((name) => !pathParams.includes(name));
-    const body: Schema = inputJson === null
-      ? { type: 'object', additionalProperties: false, properties: {} }
-      : { ...inputJson, properties: bodyProperties };
+    const body: Schema =
+      inputJson === null
+        ? { type: 'object', additionalProperties: false, properties: {} }
+        : { ...inputJson, properties: bodyProperties };
     delete body.required;
     if (bodyRequired.length > 0) body.required = bodyRequired;
     requestBody = {
@@ -115,11 +139,20 @@ function operationOf(router: AnyRouter, route: RestRoute, defs: Definitions): Js
     };
   }
   const responses: Record<string, Json> = {
-    '200': { description: 'OK', content: { 'application/json': { schema: jsonSchemaOf(outputSchemaOf(procedure, route.procedure), 'output', defs) } } },
+    '200': {
+      description: 'OK',
+      content: {
+        'application/json': {
+          schema: jsonSchemaOf(outputSchemaOf(procedure, route.procedure), 'output', defs),
+        },
+      },
+    },
   };
   for (const status of ERROR_STATUSES) responses[status] = problemRef;
   return {
-    operationId: route.procedure.replace(/\.(\w)/g, (_match, letter: string) => letter.toUpperCase()),
+    operationId: route.procedure.replace(/\.(\w)/g, (_match, letter: string) =>
+      letter.toUpperCase(),
+    ),
     summary: route.summary,
     description: `${accessText(meta?.access)} Runs the tRPC procedure \`${route.procedure}\`.`,
     tags: [route.tag],
@@ -134,19 +167,26 @@ function operationOf(router: AnyRouter, route: RestRoute, defs: Definitions): Js
 function auditExportOperation(defs: Definitions): Json {
   const query = jsonSchemaOf(exportAuditLogInput, 'input', defs);
   const parameters = Object.entries(query.properties ?? {}).map(([name, schema]) => ({
-    name, in: 'query', required: false, schema,
+    name,
+    in: 'query',
+    required: false,
+    schema,
   }));
   return {
     operationId: 'auditExport',
     summary: 'Stream the whole audit log (JSON lines or CSV)',
-    description: 'A secret API key with the `audit:read` scope. Streams every event in seq order; `afterSeq` continues a feed. Errors here are plain JSON (`{ error, message, statusCode }`), not problem details.',
+    description:
+      'A secret API key with the `audit:read` scope. Streams every event in seq order; `afterSeq` continues a feed. Errors here are plain JSON (`{ error, message, statusCode }`), not problem details.',
     tags: ['Audit'],
     security: [{ apiKey: [] }],
     parameters,
     responses: {
       '200': {
         description: 'The log, streamed.',
-        content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } },
+        content: {
+          'application/x-ndjson': { schema: { type: 'string' } },
+          'text/csv': { schema: { type: 'string' } },
+        },
       },
       '401': { description: 'No valid credential.' },
       '403': { description: 'The key lacks `audit:read`.' },
@@ -167,18 +207,25 @@ export function openApiDocumentOf(router: AnyRouter, routes: readonly RestRoute[
     info: {
       title: 'Tessera REST API',
       version: '1',
-      description: 'The procedures API keys may call, as REST. Same auth, scopes, limits, audit and error reasons as the tRPC API at /trpc. Errors are RFC 9457 problem details.',
+      description:
+        'The procedures API keys may call, as REST. Same auth, scopes, limits, audit and error reasons as the tRPC API at /trpc. Errors are RFC 9457 problem details.',
     },
     tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'A secret API key: `Authorization: Bearer sk_live_...`. Session cookies are not accepted here.' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A secret API key: `Authorization: Bearer sk_live_...`. Session cookies are not accepted here.',
+        },
       },
       schemas: { ...defs.schemas, Problem: jsonSchemaOf(problemDetails, 'output', defs) },
       responses: {
         Problem: {
-          description: 'A refusal or an error; `reason` is the same as `error.data.reason` over tRPC.',
+          description:
+            'A refusal or an error; `reason` is the same as `error.data.reason` over tRPC.',
           content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
         },
       },

@@ -38,7 +38,14 @@ export type ProblemDetails = z.infer<typeof problemDetails>;
 /** What a tRPC error shape carries that a problem repeats (`error` of a tRPC answer). */
 export interface WireError {
   message: string;
-  data: { code: string; httpStatus?: number; reason?: string; retryAfterSeconds?: number; field?: string; fieldErrors?: Record<string, string[]> };
+  data: {
+    code: string;
+    httpStatus?: number;
+    reason?: string;
+    retryAfterSeconds?: number;
+    field?: string;
+    fieldErrors?: Record<string, string[]>;
+  };
 }
 
 export function problemOf(status: number, error: WireError, requestId: string): ProblemDetails {
@@ -59,5 +66,8 @@ export function problemOf(status: number, error: WireError, requestId: string): 
 
 export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
   // A Buffer: Fastify would append `; charset=utf-8` to a string body's content type.
-  return reply.code(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(Buffer.from(JSON.stringify(problem)));
+  return reply
+    .code(problem.status)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(Buffer.from(JSON.stringify(problem)));
 }
