@@ -28,6 +28,8 @@ import { csrfPlugin } from './plugins/csrf.js';
 import { noStorePlugin } from './plugins/no-store.js';
 import { sessionCacheOf, sessionCookieName, sessionResolver } from './plugins/session-cookie.js';
 import { trpcPlugin } from './plugins/trpc.js';
+import { restPlugin } from './plugins/rest.js';
+import { apiReferencePlugin } from './plugins/api-reference.js';
 import { isTrpcRoute } from './plugins/trpc-route.js';
 
 export interface ServerDeps {
@@ -83,7 +85,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   });
 
   // Plugins in a fixed order: metrics, headers, CORS, load shedding, cookies, rate limit, CSRF,
-  // principal, no-store, API key, routes.
+  // principal, no-store, API key, routes (tRPC, REST, API reference).
   if (deps.metrics) {
     await app.register(metricsPlugin, {
       token: deps.metrics.token,
@@ -148,7 +150,11 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(auditExportPlugin, { database: deps.database, now });
   await app.register(healthPlugin, { database: deps.database });
   await app.register(privacyDownloadPlugin, { database: deps.database, keyring: deps.services.accounts.keyring, now });
-  await app.register(trpcPlugin, { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, lean: deps.leanTrpc ?? true, ...(deps.router ? { router: deps.router } : {}) });
+  const trpcOptions = { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, ...(deps.router ? { router: deps.router } : {}) };
+  await app.register(trpcPlugin, { ...trpcOptions, lean: deps.leanTrpc ?? true });
+  // The REST face for API keys (/api/v1, /api/openapi.json) runs the same procedures, and its reference page.
+  await app.register(restPlugin, trpcOptions);
+  await app.register(apiReferencePlugin, { https });
 
   if (deps.sso) {
     await app.register(ssoPlugin, {

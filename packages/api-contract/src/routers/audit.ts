@@ -5,10 +5,35 @@
  * audit.verify returns none and runs read-only. The streamed export is an HTTP route
  * (packages/api/src/routes/audit-export.ts), since a tRPC response cannot stream a whole log.
  */
-import { readAuditEvents, verifyAuditChain } from '@tessera/auth/audit';
+import { readAuditEvents, verifyAuditChain, type JsonValue } from '@tessera/auth/audit';
 import type { Principal } from '../context.js';
 import { listAuditEventsInput } from '../inputs/audit.js';
 import { router, tenantProcedure } from '../trpc.js';
+import type { z } from 'zod';
+import type { Same } from '../outputs/common.js';
+import { listAuditEventsOutput, verifyAuditChainOutput } from '../outputs/audit.js';
+
+// Output schemas describe exactly what the services return (REST face, OpenAPI document).
+type Page = Awaited<ReturnType<typeof readAuditEvents>>;
+type Json = 'before' | 'after' | 'metadata';
+type Listed = z.output<typeof listAuditEventsOutput>;
+const itemsAgree: Same<
+  Omit<Listed['items'][number], Json>,
+  Omit<Page['items'][number], Json>
+> = true;
+const cursorAgrees: Same<Listed['nextCursor'], Page['nextCursor']> = true;
+// Recursive JSON types defeat the conditional check; plain assignability, both ways, does not.
+type ListedJson = Listed['items'][number][Json];
+const jsonAgrees = [
+  (value: ListedJson): JsonValue => value,
+  (value: JsonValue): ListedJson => value,
+];
+void [itemsAgree, cursorAgrees, jsonAgrees];
+const verifyAgrees: Same<
+  z.output<typeof verifyAuditChainOutput>,
+  Awaited<ReturnType<typeof verifyAuditChain>>
+> = true;
+void verifyAgrees;
 
 const actorOf = (principal: Principal) =>
   principal.kind === 'session'
@@ -21,6 +46,7 @@ export const auditRouter = router({
   list: tenantProcedure
     .meta({ access: readAudit })
     .input(listAuditEventsInput)
+    .output(listAuditEventsOutput)
     .query(({ ctx, input = {} }) => {
       const reader = {
         actor: actorOf(ctx.principal),
@@ -39,9 +65,12 @@ export const auditRouter = router({
         }),
       );
     }),
-  verify: tenantProcedure.meta({ access: readAudit }).query(({ ctx }) =>
-    ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), {
-      readOnly: true,
-    }),
-  ),
+  verify: tenantProcedure
+    .meta({ access: readAudit })
+    .output(verifyAuditChainOutput)
+    .query(({ ctx }) =>
+      ctx.withTenant((tx) => verifyAuditChain(tx, { publicKey: ctx.auditPublicKey }), {
+        readOnly: true,
+      }),
+    ),
 });

@@ -12,15 +12,23 @@ import {
 } from '../inputs/privacy.js';
 import { router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { privacyActorOf, privacyDepsOf } from './privacy.js';
+import type { z } from 'zod';
+import type { Same } from '../outputs/common.js';
+import { createPrivacyRequestOutput, listPrivacyRequestsOutput } from '../outputs/privacy.js';
+
+// Output schemas describe exactly what the services return (REST face, OpenAPI document).
+const listAgrees: Same<z.output<typeof listPrivacyRequestsOutput>, Awaited<ReturnType<typeof listPrivacyRequests>>> = true;
+const createAgrees: Same<z.output<typeof createPrivacyRequestOutput>['request'], ReturnType<typeof complianceView>> = true;
+void [listAgrees, createAgrees];
 
 const readQueue = { roles: ['compliance', 'owner'], scope: 'privacy:read' } as const;
 const writeQueue = { roles: ['compliance'], scope: 'privacy:write' } as const;
 const officer = { roles: ['compliance'] } as const;
 
 export const complianceRouter = router({
-  listRequests: tenantProcedure.meta({ access: readQueue }).input(listPrivacyRequestsInput).query(({ ctx, input }) =>
+  listRequests: tenantProcedure.meta({ access: readQueue }).input(listPrivacyRequestsInput).output(listPrivacyRequestsOutput).query(({ ctx, input }) =>
     ctx.withTenant((tx) => listPrivacyRequests(tx, privacyActorOf(ctx.principal, ctx), input ?? {}, ctx.now()))),
-  createRequest: tenantProcedure.meta({ access: writeQueue }).input(createPrivacyRequestInput).mutation(({ ctx, input }) =>
+  createRequest: tenantProcedure.meta({ access: writeQueue }).input(createPrivacyRequestInput).output(createPrivacyRequestOutput).mutation(({ ctx, input }) =>
     ctx.withTenant(async (tx) => {
       const { request, created } = await createPrivacyRequest(tx, privacyActorOf(ctx.principal, ctx), input, privacyDepsOf(ctx));
       return { request: complianceView(request, ctx.now()), created };

@@ -19,6 +19,15 @@ import {
 import { router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { privacyActorOf } from './privacy-actor.js';
 import { ssoServicesOf } from './sso.js';
+import type { z } from 'zod';
+import type { Same } from '../outputs/common.js';
+import { acknowledgeWebhookOutput, listWebhookDeliveriesOutput, listWebhookEndpointsOutput } from '../outputs/privacy.js';
+
+// Output schemas describe exactly what the services return (REST face, OpenAPI document).
+const listAgrees: Same<z.output<typeof listWebhookEndpointsOutput>, Awaited<ReturnType<typeof listWebhookEndpoints>>> = true;
+const deliveriesAgree: Same<z.output<typeof listWebhookDeliveriesOutput>, Awaited<ReturnType<typeof listWebhookDeliveries>>> = true;
+const acknowledgeAgrees: Same<z.output<typeof acknowledgeWebhookOutput>, Awaited<ReturnType<typeof acknowledgeWebhookDelivery>>> = true;
+void [listAgrees, deliveriesAgree, acknowledgeAgrees];
 
 const manage = { roles: ['owner', 'admin'] } as const;
 const read = { roles: ['owner', 'admin', 'compliance'], scope: 'privacy:read' } as const;
@@ -31,7 +40,7 @@ function depsOf(ctx: Pick<Context, 'services' | 'now'>): WebhookDeps {
 export const privacyWebhooksRouter = router({
   create: sessionProcedure.meta({ access: manage }).input(createPrivacyWebhookInput).mutation(({ ctx, input }) =>
     ctx.withTenant((tx) => createWebhookEndpoint(tx, privacyActorOf(ctx.principal, ctx), input, depsOf(ctx)))),
-  list: tenantProcedure.meta({ access: read }).query(({ ctx }) => ctx.withTenant((tx) => listWebhookEndpoints(tx), { readOnly: true })),
+  list: tenantProcedure.meta({ access: read }).output(listWebhookEndpointsOutput).query(({ ctx }) => ctx.withTenant((tx) => listWebhookEndpoints(tx), { readOnly: true })),
   update: sessionProcedure.meta({ access: manage }).input(updatePrivacyWebhookInput).mutation(({ ctx, input }) =>
     ctx.withTenant(async (tx) => ({ endpoint: await updateWebhookEndpoint(tx, privacyActorOf(ctx.principal, ctx), input, depsOf(ctx)) }))),
   delete: sessionProcedure.meta({ access: manage }).input(privacyWebhookIdInput).mutation(({ ctx, input }) =>
@@ -41,8 +50,8 @@ export const privacyWebhooksRouter = router({
     })),
   rotateSecret: sessionProcedure.meta({ access: manage }).input(rotatePrivacyWebhookSecretInput).mutation(({ ctx, input }) =>
     ctx.withTenant((tx) => rotateWebhookSecret(tx, privacyActorOf(ctx.principal, ctx), input, depsOf(ctx)))),
-  deliveries: tenantProcedure.meta({ access: read }).input(listPrivacyWebhookDeliveriesInput).query(({ ctx, input }) =>
+  deliveries: tenantProcedure.meta({ access: read }).input(listPrivacyWebhookDeliveriesInput).output(listWebhookDeliveriesOutput).query(({ ctx, input }) =>
     ctx.withTenant((tx) => listWebhookDeliveries(tx, input ?? {}), { readOnly: true })),
-  acknowledge: tenantProcedure.meta({ access: acknowledge }).input(acknowledgePrivacyWebhookInput).mutation(({ ctx, input }) =>
+  acknowledge: tenantProcedure.meta({ access: acknowledge }).input(acknowledgePrivacyWebhookInput).output(acknowledgeWebhookOutput).mutation(({ ctx, input }) =>
     ctx.withTenant((tx) => acknowledgeWebhookDelivery(tx, privacyActorOf(ctx.principal, ctx), input.deliveryId, ctx.now()))),
 });

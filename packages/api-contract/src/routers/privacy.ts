@@ -11,6 +11,12 @@ import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { privacyActorOf, privacyDepsOf } from './privacy-actor.js';
 import { privacyWebhooksRouter } from './privacy-webhooks.js';
+import type { z } from 'zod';
+import type { Same } from '../outputs/common.js';
+import { exportDownloadOutput } from '../outputs/privacy.js';
+
+const downloadAgrees: Same<z.output<typeof exportDownloadOutput>, Awaited<ReturnType<typeof createExportDownloadLink>>> = true;
+void downloadAgrees;
 
 // Shared with the compliance and webhook routers; kept in its own module so that nesting the
 // webhook router here makes no import cycle.
@@ -35,7 +41,7 @@ export const privacyRouter = router({
     ctx.withTenant(async (tx) => (await listOwnPrivacyRequests(tx, ctx.principal.userId)).map(requestView), { readOnly: true })),
   // Any session reaches the service, which answers "not found" unless the caller is the subject
   // or compliance staff; keys need privacy:read. Creating a link is audited.
-  exportDownload: tenantProcedure.meta({ access: { scope: 'privacy:read' } }).input(exportDownloadInput).query(({ ctx, input }) =>
+  exportDownload: tenantProcedure.meta({ access: { scope: 'privacy:read' } }).input(exportDownloadInput).output(exportDownloadOutput).query(({ ctx, input }) =>
     ctx.withTenant((tx) => createExportDownloadLink(tx, privacyActorOf(ctx.principal, ctx), input.requestId, { now: ctx.now(), publicUrl: ctx.services.accounts.publicUrl }))),
   webhooks: privacyWebhooksRouter,
 });

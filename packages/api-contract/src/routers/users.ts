@@ -4,6 +4,13 @@ import type { SessionPrincipal } from '../context.js';
 import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { resetUserMfa } from '@tessera/auth/mfa';
 import { assertRecentMfa, requireRecentMfa } from '../middleware/require-recent-mfa.js';
+import type { z } from 'zod';
+import type { Same } from '../outputs/common.js';
+import { listUsersOutput } from '../outputs/users.js';
+
+// The output schema describes exactly what the service returns (REST face, OpenAPI document).
+const listAgrees: Same<z.output<typeof listUsersOutput>, Awaited<ReturnType<typeof listUsers>>> = true;
+void listAgrees;
 
 const admins = { roles: ['owner', 'admin'] } as const;
 const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
@@ -12,6 +19,7 @@ export const usersRouter = router({
   list: tenantProcedure
     .meta({ access: { ...admins, scope: 'users:read' } })
     .input(listUsersInput)
+    .output(listUsersOutput)
     .query(({ ctx, input }) => ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true, singleStatement: true })),
   invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) => {
     // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).

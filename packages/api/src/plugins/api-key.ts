@@ -22,7 +22,8 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyVerifier } from '@tessera/auth/api-keys';
-import { trpcCallOf } from './trpc-route.js';
+import { problemOf, sendProblem, type WireError } from '../rest/problem.js';
+import { isRestRoute, trpcCallOf } from './trpc-route.js';
 
 export interface ApiKeyPluginOptions {
   verifier: ApiKeyVerifier;
@@ -90,6 +91,8 @@ export const apiKeyPlugin = fp<ApiKeyPluginOptions>(
       } catch (error) {
         if (!(error instanceof ApiKeyRefusedError)) throw error;
         request.log.info({ reason: error.reason, statusCode: error.statusCode }, 'api key refused');
+        // The REST face answers the same refusal as an RFC 9457 problem (same status and reason).
+        if (isRestRoute(request)) return sendProblem(reply.headers(error.headers), problemOf(error.statusCode, (error.body as { error: WireError }).error, request.id));
         return reply.code(error.statusCode).headers(error.headers).send(error.body);
       }
     });

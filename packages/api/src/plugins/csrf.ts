@@ -12,7 +12,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { isTrpcRoute } from './trpc-route.js';
+import { problemOf, sendProblem } from '../rest/problem.js';
+import { isRestRoute, isTrpcRoute } from './trpc-route.js';
 
 export interface CsrfOptions {
   trustedOrigins: ReadonlySet<string>;
@@ -26,7 +27,9 @@ export const csrfPlugin = fp<CsrfOptions>(
       const unsafe = !SAFE_METHODS.has(request.method);
       const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;
-      const refuse = (why: string) => reply.code(403).send({ error: { message: 'Cross-site request refused.', data: { code: 'FORBIDDEN', httpStatus: 403, reason: 'csrf_rejected', why } } });
+      const refuse = (why: string) => isRestRoute(request)
+        ? sendProblem(reply, { ...problemOf(403, { message: 'Cross-site request refused.', data: { code: 'FORBIDDEN', reason: 'csrf_rejected' } }, request.id), why })
+        : reply.code(403).send({ error: { message: 'Cross-site request refused.', data: { code: 'FORBIDDEN', httpStatus: 403, reason: 'csrf_rejected', why } } });
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       if (contentType !== 'application/json' && (unsafe || contentType !== '')) return refuse('content_type');
       if (!unsafe) return;

@@ -11,14 +11,20 @@
  * CSRF (csrf.ts) and the HTTP rate limit's allow list (build-server.ts) ask `isTrpcRoute`; API-key
  * call counting (api-key.ts) and the lean route ask `trpcCallOf`, parsed once per request. A second route that serves tRPC calls must be
  * registered inside a scope marked with `markTrpcRoutes`, naming its procedure-path parameter.
- * Pinned by trpc-route.security.test.ts.
+ * The REST face (rest.ts) serves one fixed procedure per route: its routes carry
+ * `config.trpc.procedure`, so every guard counts and treats a REST call as the one tRPC call it
+ * makes (`isRestRoute` tells them apart where the answer's shape differs).
+ * Pinned by trpc-route.security.test.ts and rest.security.test.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Set by `markTrpcRoutes`: this route runs tRPC calls named by the parameter `pathParam`. */
-    trpc?: { pathParam: string };
+    /**
+     * Set by `markTrpcRoutes`: this route runs tRPC calls named by the parameter `pathParam`; or, on
+     * a REST route (rest.ts), the one procedure it runs.
+     */
+    trpc?: { pathParam: string } | { procedure: string };
   }
 }
 
@@ -40,6 +46,12 @@ export function isTrpcRoute(request: FastifyRequest): boolean {
   return request.routeOptions.config?.trpc !== undefined;
 }
 
+/** Is the matched route a REST route (one fixed procedure, answers in JSON and RFC 9457 problems)? */
+export function isRestRoute(request: FastifyRequest): boolean {
+  const marker = request.routeOptions.config?.trpc;
+  return marker !== undefined && 'procedure' in marker;
+}
+
 /** Parsed once per request: the API-key resolver and the lean route both ask. */
 const calls = new WeakMap<FastifyRequest, TrpcCall | null>();
 
@@ -56,6 +68,7 @@ export function trpcCallOf(request: FastifyRequest): TrpcCall | null {
 function parseTrpcCall(request: FastifyRequest): TrpcCall | null {
   const marker = request.routeOptions.config?.trpc;
   if (marker === undefined) return null;
+  if ('procedure' in marker) return { procedures: [marker.procedure], batch: false };
   const path = decodedAsTrpcDoes((request.params as Record<string, string | undefined> | undefined)?.[marker.pathParam] ?? '');
   // tRPC reads `batch` with URLSearchParams (percent-decoded, first value wins); so do we.
   const batch = searchParamsOf(request.url).get('batch') === '1';

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { isoInstant, nullableInstant } from './common.js';
+
+export const auditEventOutput = z.object({
+  seq: z.number().int(),
+  occurredAt: isoInstant,
+  actor: z.object({ type: z.enum(['user', 'api_key', 'system']), id: z.string().nullable() }),
+  action: z.string(),
+  target: z.object({ type: z.string().nullable(), id: z.string().nullable() }).nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  before: z.json(),
+  after: z.json(),
+  metadata: z.json(),
+  riskScore: z.number(),
+  hash: z.string(),
+  redactedAt: nullableInstant,
+});
+
+export const listAuditEventsOutput = z.object({
+  items: z.array(auditEventOutput),
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: z.number().int().nullable(),
+});
+
+export const verifyAuditChainOutput = z.object({
+  valid: z.boolean(),
+  /** Rows that verified before the first failure (all rows when valid). */
+  checked: z.number().int(),
+  firstInvalidSeq: z.number().int().exactOptional(),
+});

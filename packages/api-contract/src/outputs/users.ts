@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { role } from '../inputs/users.js';
+import { nullableInstant, uuidString } from './common.js';
+
+export const userListItemOutput = z.object({
+  id: uuidString,
+  email: z.string(),
+  displayName: z.string().nullable(),
+  role,
+  mfaEnabled: z.boolean(),
+  disabled: z.boolean(),
+  lastLoginAt: nullableInstant,
+});
+
+export const listUsersOutput = z.object({
+  items: z.array(userListItemOutput),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
