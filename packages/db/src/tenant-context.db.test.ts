@@ -181,23 +181,44 @@ test('a single-statement read is one write and one round trip: BEGIN, set_config
   expect(built).toBe(1); // drizzle's builder issues its statement in time too
 });
 
-test('a single-statement callback that issues a second statement fails loudly, and that statement saw no tenant', async () => {
+test('a single-statement callback that issues a second statement is refused before it is sent, even if it catches the refusal', async () => {
   const tenant = await db.seedTenant();
-  await db.owner.pool.query("INSERT INTO users (tenant_id, email) VALUES ($1, 'two@example.com')", [tenant.id]);
-  let second: unknown;
+  const lockKey = Math.floor(Math.random() * 1_000_000_000);
+  const seen: string[] = [];
   await expect(
     withTenant(
       db.app,
       tenant.id,
       async (tx) => {
         await tx.client.query('SELECT 1');
-        second = (await tx.client.query("SELECT current_setting('app.tenant_id', true) AS tenant, (SELECT count(*)::int FROM public.users) AS visible")).rows[0];
+        // Had it been sent, this backend would hold the session-level lock until it disconnects.
+        await tx.client.query('SELECT pg_advisory_lock($1)', [lockKey]).catch((error: unknown) => seen.push((error as Error).name));
       },
       { readOnly: true, singleStatement: true },
     ),
   ).rejects.toBeInstanceOf(TenantTransactionMisuseError);
-  expect(second).toMatchObject({ visible: 0 });
-  expect([null, '']).toContain((second as { tenant: string | null }).tenant);
+  expect(seen).toEqual(['TenantTransactionMisuseError']);
+  const { rows } = await db.owner.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1", [lockKey]);
+  expect(rows[0]).toEqual({ n: 0 });
+  // The connection is clean for the next transaction.
+  expect(await withTenant(db.app, tenant.id, async (tx) => (await tx.execute(sql`SELECT current_setting('app.tenant_id') AS tenant`)).rows[0])).toEqual({ tenant: tenant.id });
+});
+
+test("a callback that throws before its first statement rolls back: withTenant's own ROLLBACK never counts as that statement", async () => {
+  const tenant = await db.seedTenant();
+  const sent = await recordStatements(async () => {
+    await expect(
+      withTenant(
+        db.app,
+        tenant.id,
+        () => {
+          throw new Error('synchronous');
+        },
+        { readOnly: true, singleStatement: true },
+      ),
+    ).rejects.toThrow('synchronous');
+  });
+  expect(sent.map((statement) => statement.text.split(' ')[0])).toEqual(['BEGIN', 'SELECT', 'ROLLBACK']); // no COMMIT behind the ROLLBACK
 });
 
 test('a single-statement callback that waits first, or fails, behaves as an ordinary transaction', async () => {

@@ -52,10 +52,10 @@ export interface WithTenantOptions {
   /**
    * The callback issues exactly one statement, at once (without waiting for other I/O first).
    * COMMIT is then written in the same flight as BEGIN, set_config and that statement: one round
-   * trip for the whole transaction. A callback that issues a second statement after its first
-   * throws `TenantTransactionMisuseError` (that statement ran after the commit, outside the
-   * tenant, where RLS shows and accepts nothing); one that issues none at once, or several,
-   * simply commits afterwards as without the option.
+   * trip for the whole transaction. A statement the callback issues after that is refused
+   * without being sent (its promise rejects with `TenantTransactionMisuseError`) and withTenant
+   * throws the same error; a callback that issues none at once, or several, simply commits
+   * afterwards as without the option.
    */
   singleStatement?: boolean;
 }
@@ -64,7 +64,7 @@ export interface WithTenantOptions {
 export class TenantTransactionMisuseError extends Error {
   override readonly name = 'TenantTransactionMisuseError';
   constructor() {
-    super('a singleStatement tenant transaction issued a statement after its first; it ran outside the transaction');
+    super('a singleStatement tenant transaction issued a statement after its first; it was refused, not run');
   }
 }
 
@@ -89,33 +89,75 @@ export async function withTenant<T>(
  */
 interface Handle {
   drizzle: Drizzle;
+  /** Statements the callbacks issued on this connection (withTenant's own are not counted). */
   statements: { issued: number };
   counting: pg.PoolClient['query'] | null;
+  /** > 0 while withTenant issues its own BEGIN, set_config, COMMIT or ROLLBACK. */
+  own: number;
+  /** An early COMMIT is on its way: the callback may issue nothing more. */
+  sealed: boolean;
+  /** A statement was refused while sealed. */
+  refused: boolean;
+  /** A counting wrapper is running (see countingQuery). */
+  inside: boolean;
 }
 const handles = new WeakMap<pg.PoolClient, Handle>();
 
 /**
  * The connection's drizzle handle and statement counter, set up on its first transaction: the
  * counter wraps the connection's `query` (drizzle and raw statements both go through it), so a
- * transaction can tell how many statements its callback has issued. Wrapped again should
- * anything have replaced `query` since.
+ * transaction can tell how many statements its callback has issued, and refuses any once an
+ * early COMMIT has been queued. Wrapped again should anything have replaced `query` since.
  */
 function handleOf(client: pg.PoolClient): Handle {
   let handle = handles.get(client);
   if (!handle) {
-    handle = { drizzle: drizzle({ client, schema }), statements: { issued: 0 }, counting: null };
+    handle = { drizzle: drizzle({ client, schema }), statements: { issued: 0 }, counting: null, own: 0, sealed: false, refused: false, inside: false };
     handles.set(client, handle);
   }
   if (client.query !== handle.counting) {
-    const query = client.query; // eslint-disable-line @typescript-eslint/unbound-method -- called with the client as this
-    const statements = handle.statements;
-    handle.counting = function (this: pg.PoolClient, ...args: unknown[]) {
-      statements.issued += 1;
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as pg.PoolClient['query'];
+    // Something replaced `query` since (a test's recorder, or its restoring ours): adopt one of
+    // ours, wrap anything else. The outermost counter counts a statement; any of ours it reaches
+    // through another wrapper passes it on (`inside`), so nothing counts twice.
+    const current = client.query; // eslint-disable-line @typescript-eslint/unbound-method -- called with the client as this
+    handle.counting = countingWrappers.has(current) ? current : countingQuery(handle, current);
     client.query = handle.counting;
   }
   return handle;
+}
+
+const countingWrappers = new WeakSet<object>();
+
+function countingQuery(state: Handle, query: pg.PoolClient['query']): pg.PoolClient['query'] {
+  const counting = function (this: pg.PoolClient, ...args: unknown[]) {
+    const apply = () => (query as (...a: unknown[]) => unknown).apply(this, args);
+    if (state.inside) return apply();
+    if (state.own === 0) {
+      if (state.sealed) {
+        state.refused = true;
+        return Promise.reject(new TenantTransactionMisuseError());
+      }
+      state.statements.issued += 1;
+    }
+    state.inside = true;
+    try {
+      return apply();
+    } finally {
+      state.inside = false;
+    }
+  } as pg.PoolClient['query'];
+  countingWrappers.add(counting);
+  return counting;
+}
+
+/** withTenant's own statement: not counted, never refused. */
+function ownQuery(handle: Handle, client: pg.PoolClient, text: string, values?: unknown[]): Promise<pg.QueryResult> {
+  handle.own += 1;
+  try {
+    return values === undefined ? client.query(text) : client.query(text, values);
+  } finally {
+    handle.own -= 1;
+  }
 }
 
 function tenantTxOn(base: Drizzle, client: pg.PoolClient, tenantId: string): TenantTx {
@@ -147,59 +189,66 @@ function holdWrites(client: pg.PoolClient): { releaseSoon(beforeRelease: () => v
 
 async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {
   const client = await database.pool.connect();
+  const handle = handleOf(client);
+  const { drizzle: base, statements } = handle;
   let released = false;
+  let early: Promise<pg.QueryResult> | null = null;
+  let settled = false; // the callback's outcome is known: no early COMMIT any more
   try {
     // Not awaited: on a pipelining connection they travel with the callback's first statement.
     // Should either fail, that statement runs in an aborted transaction or with no tenant set
     // (RLS then shows and accepts nothing), and the await below rolls back.
     const begin = options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
-    const { drizzle: base, statements } = handleOf(client);
     let result: Promise<T>;
-    let early: { commit: Promise<pg.QueryResult>; issued: number } | null = null;
     if (client.pipeline) {
       // Held back while the callback issues its first statement, then written in one system
       // call: BEGIN, set_config and that statement leave together instead of one write each
       // (and COMMIT with them for a single-statement callback).
       const hold = holdWrites(client);
-      let before = statements.issued;
+      const before = statements.issued;
       try {
-        const opened = Promise.all([client.query(begin), client.query(SET_TENANT, [tenantId])]);
+        const opened = Promise.all([ownQuery(handle, client, begin), ownQuery(handle, client, SET_TENANT, [tenantId])]);
         opened.catch(() => undefined); // observed below, after the callback's own outcome
-        before = statements.issued;
         result = fn(tenantTxOn(base, client, tenantId)).then(async (value) => {
           await opened;
           return value;
         });
       } finally {
         hold.releaseSoon(() => {
-          if (!options.singleStatement || statements.issued !== before + 1) return;
-          const commit = client.query('COMMIT');
-          commit.catch(() => undefined); // observed below
-          early = { commit, issued: statements.issued };
+          if (!options.singleStatement || settled || statements.issued !== before + 1) return;
+          early = ownQuery(handle, client, 'COMMIT');
+          early.catch(() => undefined); // observed below
+          handle.sealed = true; // from here on the callback's statements are refused, not run
         });
       }
     } else {
-      await client.query(begin); // node-postgres queues statements only on pipelining clients
-      await client.query(SET_TENANT, [tenantId]);
+      await ownQuery(handle, client, begin); // node-postgres queues statements only on pipelining clients
+      await ownQuery(handle, client, SET_TENANT, [tenantId]);
       result = fn(tenantTxOn(base, client, tenantId));
     }
     const value = await result;
-    const committed = early as { commit: Promise<pg.QueryResult>; issued: number } | null;
-    if (committed !== null && statements.issued !== committed.issued) throw new TenantTransactionMisuseError();
+    settled = true;
+    if (handle.refused) throw new TenantTransactionMisuseError();
     // A statement that failed inside the callback (even one it caught) aborted the transaction:
     // COMMIT then answers ROLLBACK, and nothing was written. Never report that as success.
-    const commit = await (committed?.commit ?? client.query('COMMIT'));
+    const commit = await ((early as Promise<pg.QueryResult> | null) ?? ownQuery(handle, client, 'COMMIT'));
     if (commit.command !== 'COMMIT') throw new TenantTransactionAbortedError();
     return value;
   } catch (error) {
+    settled = true;
+    const committing = early as Promise<pg.QueryResult> | null;
     try {
-      await client.query('ROLLBACK');
+      // After an early COMMIT there is no transaction left to roll back: let the COMMIT land.
+      if (committing) await committing.catch(() => undefined);
+      else await ownQuery(handle, client, 'ROLLBACK');
     } catch (rollbackError) {
       released = true;
       client.release(rollbackError instanceof Error ? rollbackError : true);
     }
     throw error;
   } finally {
+    handle.sealed = false;
+    handle.refused = false;
     if (!released) client.release();
   }
 }

@@ -168,6 +168,7 @@ async function runMatrix(target: Target, tag: string): Promise<Record<string, St
   await step('query, GET with input', () => client.users.list.query({ limit: 5 }));
   await step('query, malformed JSON input', () => raw(target, 'GET', '/trpc/users.list?input=%7Bnot-json'));
   await step('query, input with a plus for a space', () => raw(target, 'GET', '/trpc/users.list?input=%7B%22limit%22%3A+2%7D'));
+  await step('query, a second question mark before the input', () => raw(target, 'GET', '/trpc/users.list??input=%7B%22bogus%22%3A1%7D'));
   await step('query, input given twice', () => raw(target, 'GET', '/trpc/users.list?input=%7B%22limit%22%3A1%7D&input=%7B%7D'));
   await step('query, input and an empty parameter', () => raw(target, 'GET', '/trpc/users.list?input=%7B%7D&'));
   await step('query, zod error in GET input', () => client.users.list.query({ limit: 1000 }));

@@ -71,7 +71,9 @@ function leanCallOf(request: FastifyRequest, router: TrpcHandlers['router']): Le
     // The path needs no URL object: Fastify routed it, trpcCallOf decoded the procedure.
     const from = target.indexOf('?');
     const to = target.indexOf('#');
-    query = new URLSearchParams(from === -1 || (to !== -1 && to < from) ? '' : target.slice(from + 1, to === -1 ? undefined : to));
+    // The slice keeps its leading '?', which URLSearchParams removes, exactly one, as URL does:
+    // `??input=` names the parameter `?input`, never `input`.
+    query = new URLSearchParams(from === -1 || (to !== -1 && to < from) ? '' : target.slice(from, to === -1 ? undefined : to));
     let built: URL | undefined;
     url = () => (built ??= urlOf(request) as URL);
   } else {
@@ -207,6 +209,8 @@ function rawInputOf(request: FastifyRequest, call: LeanCall, deserialize: (value
 
 /** Aborts when the client goes away before the answer is written, as the adapter's request signal does. */
 function abortedOnDisconnect(reply: FastifyReply): AbortSignal {
+  // Built on first read, which may come after the client has gone.
+  if (reply.raw.destroyed && !reply.raw.writableEnded) return AbortSignal.abort();
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableEnded) controller.abort();

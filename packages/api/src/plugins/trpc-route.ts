@@ -92,5 +92,5 @@ function searchParamsOf(url: string): URLSearchParams {
   const query = url.indexOf('?');
   if (query === -1) return new URLSearchParams();
   const hash = url.indexOf('#', query);
-  return new URLSearchParams(url.slice(query + 1, hash === -1 ? undefined : hash));
+  return new URLSearchParams(url.slice(query, hash === -1 ? undefined : hash)); // URLSearchParams drops the one leading '?', as URL does
 }
