@@ -8,12 +8,7 @@
  */
 import type { AppRouter, RouterInputs, RouterOutputs } from '@tessera/api-contract';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
-import {
-  createTRPCClient,
-  createTRPCUntypedClient,
-  httpBatchLink,
-  type TRPCLink,
-} from '@trpc/client';
+import { createTRPCClient, httpBatchLink, type TRPCLink } from '@trpc/client';
 import { isRetryable } from './errors';
 import { noteError } from './enrollment';
 
@@ -21,9 +16,6 @@ import { noteError } from './enrollment';
 const links: TRPCLink<AppRouter>[] = [httpBatchLink({ url: '/trpc', maxItems: 10 })];
 
 export const api = createTRPCClient<AppRouter>({ links });
-
-/** For procedures of the contract that are not merged yet (see pending.ts). */
-export const untypedApi = createTRPCUntypedClient<AppRouter>({ links });
 
 export type Inputs = RouterInputs;
 export type Outputs = RouterOutputs;
