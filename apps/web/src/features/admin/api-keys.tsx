@@ -64,9 +64,7 @@ function KeyTable({
   const action = useAction();
   const revoke = async (key: Key): Promise<void> => {
     if (!window.confirm(`Revoke “${key.name}”? Calls with it fail at once.`)) return;
-    if (
-      await action.act(`revoke:${key.id}`, () => api.apiKeys.revoke.mutate({ id: key.id }))
-    )
+    if (await action.act(`revoke:${key.id}`, () => api.apiKeys.revoke.mutate({ id: key.id })))
       await onChanged();
   };
   const rotate = async (key: Key): Promise<void> => {

@@ -35,7 +35,12 @@ function createInput(form: HTMLFormElement): Inputs['apiKeys']['create'] {
     environment: raw['environment'] === 'live' ? 'live' : 'test',
     scopes:
       type === 'secret'
-        ? data.getAll('scopes').filter((s): s is (typeof SCOPES)[number] => typeof s === 'string' && (SCOPES as readonly string[]).includes(s))
+        ? data
+            .getAll('scopes')
+            .filter(
+              (s): s is (typeof SCOPES)[number] =>
+                typeof s === 'string' && (SCOPES as readonly string[]).includes(s),
+            )
         : [],
   };
   const cidrs = (raw['allowedCidrs'] ?? '').split(/[\s,]+/).filter(Boolean);

@@ -103,9 +103,7 @@ export function LegalHolds(): JSX.Element {
   };
   const releaseHold = async (holdId: string): Promise<void> => {
     if (!window.confirm('Release this legal hold? A blocked deletion resumes.')) return;
-    if (
-      await release.act(holdId, () => api.compliance.releaseLegalHold.mutate({ holdId }))
-    ) {
+    if (await release.act(holdId, () => api.compliance.releaseLegalHold.mutate({ holdId }))) {
       setHolds((list) => list.map((h) => (h.holdId === holdId ? { ...h, released: true } : h)));
     }
   };
