@@ -256,7 +256,7 @@ BEGIN
 END
 $$;
 
--- Cross-tenant background work (DESIGN "Tenancy"): list due tenants only, then work in withTenant.
+-- Cross-tenant background work (docs/design.md "Tenancy and database"): list due tenants only, then work in withTenant.
 -- Due for a checkpoint: the head moved past the last checkpoint and its own checkpoint event.
 CREATE FUNCTION public.audit_checkpoints_due()
   RETURNS TABLE (tenant_id uuid, id bigint)

@@ -57,7 +57,7 @@ BEGIN
 END
 $$;
 
--- DESIGN rule 3: a sign-in challenge by its exact hash, before the tenant is known.
+-- docs/design.md rule 3: a sign-in challenge by its exact hash, before the tenant is known.
 CREATE FUNCTION public.lookup_mfa_challenge(p_token_hash bytea)
   RETURNS TABLE (tenant_id uuid, challenge_id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER
@@ -104,7 +104,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION public.resolve_session(bytea, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.resolve_session(bytea, timestamptz) TO tessera_app;
 
--- Key rotation (DESIGN "Secrets"): list every row holding keyring ciphertext as (kind, tenant, id)
+-- Key rotation (docs/design.md "Secrets"): list every row holding keyring ciphertext as (kind, tenant, id)
 -- only; the CLI re-encrypts each inside its tenant's context.
 CREATE FUNCTION public.list_encrypted_rows()
   RETURNS TABLE (kind text, tenant_id uuid, id uuid)

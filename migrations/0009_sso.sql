@@ -60,7 +60,7 @@ $$;
 GRANT SELECT, INSERT, UPDATE ON public.sso_settings TO tessera_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.user_identities TO tessera_app;
 
--- Key rotation (DESIGN "Secrets"): every sso_settings row holding keyring ciphertext, as
+-- Key rotation (docs/design.md "Secrets"): every sso_settings row holding keyring ciphertext, as
 -- (tenant_id, id) only; the CLI re-encrypts each inside its tenant's context.
 CREATE FUNCTION public.list_sso_encrypted_rows()
   RETURNS TABLE (tenant_id uuid, id uuid)

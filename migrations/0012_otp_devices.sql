@@ -19,7 +19,7 @@ CREATE TABLE public.mfa_phone_numbers (
 
 -- 6-digit codes, 10 minutes, 3 attempts. code_hash = HMAC-SHA-256 under a random per-code key that
 -- is stored encrypted under the keyring (key_ciphertext): a database dump alone says nothing about
--- the code. An e-mail code can never serve a sign-in challenge (DESIGN "MFA", NIST SP 800-63B):
+-- the code. An e-mail code can never serve a sign-in challenge (docs/design.md "MFA", NIST SP 800-63B):
 -- the CHECK makes that a property of the table, not of one code path.
 CREATE TABLE public.one_time_codes (
   id             uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,

@@ -7,7 +7,7 @@
  * (docs/deployment.md "Tracing"). They take no request object and no tRPC types.
  *
  * Attributes are names, ids and counts chosen by the caller, never request input: no e-mail,
- * IP, token or free text (DESIGN rule 4). Pinned by packages/api/src/tracing.test.ts and
+ * IP, token or free text (docs/design.md rule 4). Pinned by packages/api/src/tracing.test.ts and
  * tracing-procedure.db.test.ts.
  */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';

@@ -1,5 +1,5 @@
 /**
- * The console's only way to the API (STYLE convention 18): same-origin `/trpc`, plain JSON, the
+ * The console's only way to the API (docs/contributing.md convention 18): same-origin `/trpc`, plain JSON, the
  * httpOnly session cookie rides along by itself (nothing is kept in localStorage). Types come from
  * `import type { AppRouter }` only, so no server code reaches the bundle.
  *
@@ -12,7 +12,7 @@ import { createTRPCClient, httpBatchLink, type TRPCLink } from '@trpc/client';
 import { isRetryable } from './errors';
 import { noteError } from './enrollment';
 
-// The server caps a batch at 10 calls (DESIGN "Requests").
+// The server caps a batch at 10 calls (docs/design.md "Requests").
 const links: TRPCLink<AppRouter>[] = [httpBatchLink({ url: '/trpc', maxItems: 10 })];
 
 export const api = createTRPCClient<AppRouter>({ links });

@@ -45,7 +45,7 @@ async function rememberDevice(tx: TenantTx, userId: string, request: RequestCont
   return inserted[0]?.first.getTime() === now.getTime();
 }
 
-/** Tenant policy (DESIGN "MFA"): must this user have a second factor? */
+/** Tenant policy (docs/design.md "MFA"): must this user have a second factor? */
 export function mfaRequiredFor(policy: SecurityPolicy, role: UserRow['role']): boolean {
   return policy.mfaRequired === 'all' || (policy.mfaRequired === 'admins' && (role === 'owner' || role === 'admin'));
 }

@@ -1,5 +1,5 @@
 /**
- * The worker side of a request, as steps the job handlers call (STYLE convention 16). Each step
+ * The worker side of a request, as steps the job handlers call (docs/contributing.md convention 16). Each step
  * is idempotent by request id: claiming a request that is no longer open does nothing, and an
  * export or erasure finishes (status, audit, notification) in the transaction of its last write,
  * so a worker killed halfway leaves the request open with nothing half-written, and a rerun

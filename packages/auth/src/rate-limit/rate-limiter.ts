@@ -1,5 +1,5 @@
 /**
- * Fixed-window counters for per-call limits (each tRPC call counts, DESIGN "Requests"). The store
+ * Fixed-window counters for per-call limits (each tRPC call counts, docs/design.md "Requests"). The store
  * is an interface so several API processes can share counters through Redis (issue 10); the
  * in-memory store is the single-process default.
  */

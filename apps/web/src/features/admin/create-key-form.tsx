@@ -12,7 +12,7 @@ import { api, type Inputs, type Outputs } from '../../lib/trpc';
 
 type Created = Outputs['apiKeys']['create'];
 
-/** DESIGN / issue 6: the closed scope list. Publishable keys carry none. */
+/** The closed scope list (docs/api-keys.md). Publishable keys carry none. */
 const SCOPES = [
   'users:read',
   'users:write',
