@@ -1,4 +1,4 @@
--- TOTP factors, hashed backup codes and sign-in challenges (issue 5). Same RLS rules as before,
+-- TOTP factors, hashed backup codes and sign-in challenges. Same RLS rules as before,
 -- including the owner-only policy the SECURITY DEFINER lookups need (0005).
 CREATE TABLE public.mfa_totp (
   tenant_id          uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,

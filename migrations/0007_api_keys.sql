@@ -1,4 +1,4 @@
--- Hashed API keys (issue 6; docs/api-keys.md). Same RLS rules as 0002/0004 plus the owner-only
+-- Hashed API keys (docs/api-keys.md). Same RLS rules as 0002/0004 plus the owner-only
 -- policy the SECURITY DEFINER lookups need (0005). The key itself is never stored: only
 -- HMAC-SHA-256(pepper[pepper_version], key) and a 12-character display prefix.
 

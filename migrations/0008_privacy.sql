@@ -1,4 +1,4 @@
--- GDPR data-subject requests (issue 7; docs/privacy.md). Same RLS rules as 0002-0007: tenant_id
+-- GDPR data-subject requests (docs/privacy.md). Same RLS rules as 0002-0007: tenant_id
 -- leads an index, RLS enabled and forced, fail-closed policy, the owner-only policy the SECURITY
 -- DEFINER functions need (0005), composite foreign keys to (tenant_id, id).
 --

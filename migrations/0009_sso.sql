@@ -1,4 +1,4 @@
--- Single sign-on through OpenID Connect (issue 8; docs/sso.md). Same RLS rules as 0002/0004/0006:
+-- Single sign-on through OpenID Connect (docs/sso.md). Same RLS rules as 0002/0004/0006:
 -- RLS enabled and forced, the fail-closed tenant policy, the owner-only policy the SECURITY
 -- DEFINER functions need (0005), tenant_id leading every index, composite FKs to (tenant_id, id).
 

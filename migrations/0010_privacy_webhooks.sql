@@ -1,4 +1,4 @@
--- Art. 19 propagation webhooks (issue 7; docs/privacy.md "Webhooks"). Same RLS rules as 0002-0009:
+-- Art. 19 propagation webhooks (docs/privacy.md "Webhooks"). Same RLS rules as 0002-0009:
 -- tenant_id leads an index, RLS enabled and forced, the fail-closed tenant policy, the owner-only
 -- policy the SECURITY DEFINER functions need (0005), composite foreign keys to (tenant_id, id).
 

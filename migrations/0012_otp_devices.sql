@@ -1,4 +1,4 @@
--- Out-of-band one-time codes (SMS, e-mail) and remembered devices (issue 11). Same RLS rules as
+-- Out-of-band one-time codes (SMS, e-mail) and remembered devices. Same RLS rules as
 -- 0006: ENABLE + FORCE, the tenant policy, and the owner-only policy the SECURITY DEFINER
 -- functions need. No pre-tenant lookup is added: a code is reached through its MFA challenge
 -- (lookup_mfa_challenge) or the signed-in session, and a device token is checked at password

@@ -35,7 +35,7 @@ export interface ServerDeps {
   services: Services;
   /** Public half of AUDIT_SIGNING_KEY, so audit.verify checks checkpoint signatures. */
   auditPublicKey?: KeyObject;
-  /** OIDC sign-in (issue 8): the Auth.js secret ring and platform-wide providers. */
+  /** OIDC sign-in: the Auth.js secret ring and platform-wide providers. */
   sso?: { sessionSecret: string; platformProviders: readonly PlatformProvider[] };
   /** Prometheus /metrics: bearer token, or a separate port. */
   metrics?: { token?: string | undefined; port?: number | undefined };

@@ -1,4 +1,4 @@
-// Spans are wired, not only defined (issue 10): a tRPC call through the real server produces a
+// Spans are wired, not only defined: a tRPC call through the real server produces a
 // `trpc <path>` span, and the tenant transaction it opens (withTenant) is a child of it. Uses the
 // smallest in-memory TracerProvider and an AsyncLocalStorage context manager written against the
 // OpenTelemetry API's interfaces (an SDK is not a dependency). Refusals mark the span with the

@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry spans around procedures, database transactions and jobs (issue 10), through the
+ * OpenTelemetry spans around procedures, database transactions and jobs, through the
  * OpenTelemetry API only. They live in the lowest package so that `withTenant` (here), the tRPC
  * base procedure (api-contract) and the workers (api) share one implementation; `@tessera/api`
  * re-exports them. With no SDK registered the API's tracer is a no-op, so these helpers cost a

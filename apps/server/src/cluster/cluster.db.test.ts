@@ -1,4 +1,4 @@
-// Scale-out (issue 10, docs/design.md "Runtime and configuration"): two API processes and two standalone
+// Scale-out (docs/design.md "Runtime and configuration"): two API processes and two standalone
 // GDPR workers, all built (`dist/`), against one PostgreSQL and one Redis (Debian's
 // `redis-server`, started here on a free loopback port). Shows that per-IP and per-key limits hold
 // across both API processes, that a key revoked through one is refused by the other within 1 s,

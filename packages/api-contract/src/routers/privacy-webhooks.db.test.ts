@@ -1,4 +1,4 @@
-// privacy.webhooks.* through tRPC callers on real Postgres (issue 7, Art. 19): who may manage and
+// privacy.webhooks.* through tRPC callers on real Postgres (Art. 19): who may manage and
 // read endpoints, that the signing secret is shown once and stored only encrypted (docs/design.md
 // "Secrets"), that every change is audited, that the outbound rule refuses http, loopback and
 // private addresses in production (docs/design.md "Outbound URLs"), and that one tenant can neither see

@@ -1,5 +1,5 @@
 /**
- * Bearer API keys on every request (issue 6): `Authorization: Bearer sk_live_...` becomes an
+ * Bearer API keys on every request: `Authorization: Bearer sk_live_...` becomes an
  * ApiKeyPrincipal through the verifier (checksum, one SECURITY DEFINER lookup or the
  * LISTEN/NOTIFY-invalidated cache, revoked/expired, IP allowlist on request.ip, per-key rate
  * limit, quota). Scopes are enforced later, per procedure, by authorize.

@@ -1,5 +1,5 @@
 /**
- * Single sign-on routes (issue 8; docs/sso.md). @auth/core's `Auth()` runs the protocol
+ * Single sign-on routes (docs/sso.md). @auth/core's `Auth()` runs the protocol
  * (authorization code + PKCE, state, nonce, token exchange, ID-token and userinfo validation);
  * this plugin only converts between Fastify and Web Request/Response, builds the Auth.js config
  * per request from the tenant's row, and turns the validated assertion into a Tessera session.

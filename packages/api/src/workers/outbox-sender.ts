@@ -1,5 +1,5 @@
 /**
- * E-mail outbox sender (issue 4; docs/design.md "Secrets" and "Decisions: cross-tenant background work").
+ * E-mail outbox sender (docs/design.md "Secrets" and "Decisions: cross-tenant background work").
  *
  * Guarantees: due mail is listed through `list_due_outbox` (tenant id and row id only), and each
  * row is delivered inside `withTenant` of its own tenant, so RLS scopes every read and write and

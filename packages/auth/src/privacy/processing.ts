@@ -17,7 +17,7 @@ import { users } from '@tessera/db';
 
 /** Attempts (claims that got the job lock) before a request is marked failed. */
 export const MAX_PROCESSING_ATTEMPTS = 5;
-/** Export files are deleted this long after completion (issue 7). */
+/** Export files are deleted this long after completion. */
 export const EXPORT_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
 export type ClaimOutcome = { status: 'claimed'; request: PrivacyRequestRow } | { status: 'skipped'; reason: string } | { status: 'failed' };
