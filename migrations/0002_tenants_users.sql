@@ -55,7 +55,7 @@ CREATE POLICY users_isolation ON public.users
   WITH CHECK (tenant_id = (SELECT nullif(pg_catalog.current_setting('app.tenant_id', true), '')::uuid));
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.users TO tessera_app;
 
--- docs/design.md rule 3: the one pre-tenant lookup by slug. SECURITY DEFINER with a pinned search_path
+-- DESIGN rule 3: the one pre-tenant lookup by slug. SECURITY DEFINER with a pinned search_path
 -- and schema-qualified names; takes an exact slug, returns only what the next step needs.
 CREATE FUNCTION public.lookup_tenant_by_slug(p_slug text)
   RETURNS TABLE (id uuid, slug text, name text)

@@ -1,4 +1,4 @@
--- Tamper-evident audit log (docs/audit-log.md). One hash chain per tenant:
+-- Tamper-evident audit log (issue 3; docs/audit-log.md). One hash chain per tenant:
 --   hash = SHA-256(prev_hash || canonical(event)), computed by the writer in packages/auth.
 -- The database enforces the parts it can: rows are appended only through audit_append(), which
 -- extends the tenant's chain head; nobody updates or deletes rows except two narrow definer paths
@@ -256,7 +256,7 @@ BEGIN
 END
 $$;
 
--- Cross-tenant background work (docs/design.md "Tenancy and database"): list due tenants only, then work in withTenant.
+-- Cross-tenant background work (DESIGN "Tenancy"): list due tenants only, then work in withTenant.
 -- Due for a checkpoint: the head moved past the last checkpoint and its own checkpoint event.
 CREATE FUNCTION public.audit_checkpoints_due()
   RETURNS TABLE (tenant_id uuid, id bigint)

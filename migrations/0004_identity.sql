@@ -90,7 +90,7 @@ BEGIN
 END
 $$;
 
--- docs/design.md rule 3: resolve a session cookie before the tenant is known. Takes the exact token hash,
+-- DESIGN rule 3: resolve a session cookie before the tenant is known. Takes the exact token hash,
 -- applies revocation, disabled users and the tenant's idle and absolute timeouts, records activity
 -- at most once a minute, and returns only what the principal needs.
 CREATE FUNCTION public.resolve_session(p_token_hash bytea, p_now timestamptz)
@@ -126,14 +126,14 @@ BEGIN
 END
 $$;
 
--- docs/design.md rule 3: find a single-use token (invite, reset, verification) by its exact hash.
+-- DESIGN rule 3: find a single-use token (invite, reset, verification) by its exact hash.
 CREATE FUNCTION public.lookup_user_token(p_kind text, p_token_hash bytea)
   RETURNS TABLE (tenant_id uuid, token_id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$ SELECT ut.tenant_id, ut.id FROM public.user_tokens ut WHERE ut.kind = p_kind AND ut.token_hash = p_token_hash $$;
 
--- Cross-tenant worker listing (docs/design.md "Decisions"): only (tenant_id, id) of mail due for delivery.
+-- Cross-tenant worker listing (DESIGN "Decisions"): only (tenant_id, id) of mail due for delivery.
 CREATE FUNCTION public.list_due_outbox(p_now timestamptz, p_limit integer)
   RETURNS TABLE (tenant_id uuid, id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER

@@ -1,6 +1,6 @@
 -- SECURITY DEFINER lookups run as the owner, and FORCE ROW LEVEL SECURITY applies RLS to the
 -- owner too: on an external database whose owner is not a superuser (and has no BYPASSRLS), the
--- pre-tenant lookups of docs/design.md rule 3 would see no rows. Each tenant table therefore gets one
+-- pre-tenant lookups of DESIGN rule 3 would see no rows. Each tenant table therefore gets one
 -- extra permissive policy for the owner role only (the role running this migration). The runtime
 -- role is never the owner nor a member of it (start-up refuses that), so request traffic is
 -- still confined by the tenant policy. See docs/decisions/0005-definer-owner-policy.md.

@@ -1,4 +1,4 @@
--- TOTP factors, hashed backup codes and sign-in challenges. Same RLS rules as before,
+-- TOTP factors, hashed backup codes and sign-in challenges (issue 5). Same RLS rules as before,
 -- including the owner-only policy the SECURITY DEFINER lookups need (0005).
 CREATE TABLE public.mfa_totp (
   tenant_id          uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
@@ -57,7 +57,7 @@ BEGIN
 END
 $$;
 
--- docs/design.md rule 3: a sign-in challenge by its exact hash, before the tenant is known.
+-- DESIGN rule 3: a sign-in challenge by its exact hash, before the tenant is known.
 CREATE FUNCTION public.lookup_mfa_challenge(p_token_hash bytea)
   RETURNS TABLE (tenant_id uuid, challenge_id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER
@@ -104,7 +104,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION public.resolve_session(bytea, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.resolve_session(bytea, timestamptz) TO tessera_app;
 
--- Key rotation (docs/design.md "Secrets"): list every row holding keyring ciphertext as (kind, tenant, id)
+-- Key rotation (DESIGN "Secrets"): list every row holding keyring ciphertext as (kind, tenant, id)
 -- only; the CLI re-encrypts each inside its tenant's context.
 CREATE FUNCTION public.list_encrypted_rows()
   RETURNS TABLE (kind text, tenant_id uuid, id uuid)

@@ -1,4 +1,4 @@
--- Hashed API keys (docs/api-keys.md). Same RLS rules as 0002/0004 plus the owner-only
+-- Hashed API keys (issue 6; docs/api-keys.md). Same RLS rules as 0002/0004 plus the owner-only
 -- policy the SECURITY DEFINER lookups need (0005). The key itself is never stored: only
 -- HMAC-SHA-256(pepper[pepper_version], key) and a 12-character display prefix.
 
@@ -45,7 +45,7 @@ CREATE TABLE public.api_keys (
   CONSTRAINT api_keys_rotated_from_fk FOREIGN KEY (tenant_id, rotated_from_id)
     REFERENCES public.api_keys (tenant_id, id) ON DELETE SET NULL (rotated_from_id)
 );
--- Global: the hash names the key before any tenant context exists (docs/design.md rule 3).
+-- Global: the hash names the key before any tenant context exists (DESIGN rule 3).
 CREATE UNIQUE INDEX api_keys_key_hash_key ON public.api_keys (key_hash);
 CREATE INDEX api_keys_tenant_created_idx ON public.api_keys (tenant_id, created_at);
 
@@ -88,7 +88,7 @@ CREATE TRIGGER api_keys_announce_update AFTER UPDATE ON public.api_keys FOR EACH
 CREATE TRIGGER api_keys_announce_delete AFTER DELETE ON public.api_keys FOR EACH ROW
   EXECUTE FUNCTION public.api_keys_announce_change();
 
--- docs/design.md rule 3: find a key by the exact hashes of the presented key under the current and
+-- DESIGN rule 3: find a key by the exact hashes of the presented key under the current and
 -- previous peppers (at most 4), in one round trip. Returns what verification needs: no hash, no
 -- name, no quota counters. Revoked keys are returned (flagged) so their use can be audited.
 CREATE FUNCTION public.lookup_api_key(p_key_hashes bytea[])

@@ -1,10 +1,10 @@
--- GDPR data-subject requests (docs/privacy.md). Same RLS rules as 0002-0007: tenant_id
+-- GDPR data-subject requests (issue 7; docs/privacy.md). Same RLS rules as 0002-0007: tenant_id
 -- leads an index, RLS enabled and forced, fail-closed policy, the owner-only policy the SECURITY
 -- DEFINER functions need (0005), composite foreign keys to (tenant_id, id).
 --
 -- Subjects are referenced by user id without a foreign key to users: an erased user's row is
 -- deleted, and the request, the hold history and the erasure ledger must outlive it with the id
--- as a pseudonym (docs/design.md "Privacy").
+-- as a pseudonym (DESIGN "Privacy").
 
 CREATE TABLE public.privacy_requests (
   id                  uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
@@ -38,7 +38,7 @@ CREATE TABLE public.privacy_requests (
   CONSTRAINT privacy_requests_format_for_exports CHECK ((type = 'export') = (format IS NOT NULL)),
   CONSTRAINT privacy_requests_due_not_earlier CHECK (due_at >= original_due_at)
 );
--- docs/design.md "Privacy": one open request per subject and type; a second one returns the open one.
+-- DESIGN "Privacy": one open request per subject and type; a second one returns the open one.
 CREATE UNIQUE INDEX privacy_requests_one_open_key ON public.privacy_requests (tenant_id, user_id, type)
   WHERE status IN ('pending', 'processing', 'blocked');
 CREATE INDEX privacy_requests_tenant_status_idx ON public.privacy_requests (tenant_id, status, due_at, id);
@@ -92,7 +92,7 @@ CREATE UNIQUE INDEX privacy_download_tokens_token_hash_key ON public.privacy_dow
 CREATE INDEX privacy_download_tokens_tenant_request_idx ON public.privacy_download_tokens (tenant_id, request_id);
 CREATE INDEX privacy_download_tokens_expiry_idx ON public.privacy_download_tokens (expires_at);
 
--- Erasure ledger: ids only, replayed after any restore before traffic (docs/design.md "Privacy").
+-- Erasure ledger: ids only, replayed after any restore before traffic (DESIGN "Privacy").
 CREATE TABLE public.privacy_erasure_ledger (
   tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
   request_id uuid NOT NULL,
@@ -136,14 +136,14 @@ $$;
 CREATE TRIGGER privacy_requests_announce AFTER INSERT OR UPDATE OF status ON public.privacy_requests
   FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION public.privacy_requests_announce();
 
--- docs/design.md rule 3: a download link by the exact hash of its token, before the tenant is known.
+-- DESIGN rule 3: a download link by the exact hash of its token, before the tenant is known.
 CREATE FUNCTION public.lookup_privacy_download(p_token_hash bytea)
   RETURNS TABLE (tenant_id uuid, id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$ SELECT d.tenant_id, d.id FROM public.privacy_download_tokens d WHERE d.token_hash = p_token_hash $$;
 
--- Cross-tenant worker listings (docs/design.md "Decisions"): (tenant_id, id) only; the work itself runs
+-- Cross-tenant worker listings (DESIGN "Decisions"): (tenant_id, id) only; the work itself runs
 -- in withTenant of each tenant.
 -- Pending requests, and processing ones that made no progress since p_stale_before (their worker
 -- died); a processing request that is merely retrying keeps the queue's backoff.
@@ -212,7 +212,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION public.privacy_requests_announce() FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------------------------
--- Job queue (docs/design.md "Jobs and backups"; docs/privacy.md "Queue"): pg-boss 10, schema version 24,
+-- Job queue (DESIGN "Jobs and backups"; docs/privacy.md "Queue"): pg-boss 10, schema version 24,
 -- installed here by the migrator as the owner, in its own schema `tessera_jobs`, instead of by
 -- pg-boss at start. Generated with PgBoss.getConstructionPlans('tessera_jobs') from pg-boss 10.4.2
 -- (its BEGIN/advisory-lock/COMMIT wrapper dropped: the migrator runs this file in one transaction).

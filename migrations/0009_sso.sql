@@ -1,4 +1,4 @@
--- Single sign-on through OpenID Connect (docs/sso.md). Same RLS rules as 0002/0004/0006:
+-- Single sign-on through OpenID Connect (issue 8; docs/sso.md). Same RLS rules as 0002/0004/0006:
 -- RLS enabled and forced, the fail-closed tenant policy, the owner-only policy the SECURITY
 -- DEFINER functions need (0005), tenant_id leading every index, composite FKs to (tenant_id, id).
 
@@ -60,7 +60,7 @@ $$;
 GRANT SELECT, INSERT, UPDATE ON public.sso_settings TO tessera_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.user_identities TO tessera_app;
 
--- Key rotation (docs/design.md "Secrets"): every sso_settings row holding keyring ciphertext, as
+-- Key rotation (DESIGN "Secrets"): every sso_settings row holding keyring ciphertext, as
 -- (tenant_id, id) only; the CLI re-encrypts each inside its tenant's context.
 CREATE FUNCTION public.list_sso_encrypted_rows()
   RETURNS TABLE (tenant_id uuid, id uuid)

@@ -1,4 +1,4 @@
--- Art. 19 propagation webhooks (docs/privacy.md "Webhooks"). Same RLS rules as 0002-0009:
+-- Art. 19 propagation webhooks (issue 7; docs/privacy.md "Webhooks"). Same RLS rules as 0002-0009:
 -- tenant_id leads an index, RLS enabled and forced, the fail-closed tenant policy, the owner-only
 -- policy the SECURITY DEFINER functions need (0005), composite foreign keys to (tenant_id, id).
 
@@ -101,7 +101,7 @@ CREATE TRIGGER privacy_webhook_deliveries_announce AFTER INSERT ON public.privac
   FOR EACH STATEMENT EXECUTE FUNCTION public.privacy_webhook_deliveries_announce();
 REVOKE EXECUTE ON FUNCTION public.privacy_webhook_deliveries_announce() FROM PUBLIC;
 
--- Cross-tenant worker listing (docs/design.md "Decisions"): deliveries whose next attempt is due, as
+-- Cross-tenant worker listing (DESIGN "Decisions"): deliveries whose next attempt is due, as
 -- (tenant_id, id) only.
 CREATE FUNCTION public.privacy_webhook_deliveries_due(p_now timestamptz, p_limit integer)
   RETURNS TABLE (tenant_id uuid, id uuid)
@@ -111,7 +111,7 @@ CREATE FUNCTION public.privacy_webhook_deliveries_due(p_now timestamptz, p_limit
         WHERE d.status = 'pending' AND d.next_attempt_at <= p_now
         ORDER BY d.next_attempt_at LIMIT least(p_limit, 1000) $$;
 
--- Key rotation (docs/design.md "Secrets"): endpoints holding keyring ciphertext, as (tenant_id, id).
+-- Key rotation (DESIGN "Secrets"): endpoints holding keyring ciphertext, as (tenant_id, id).
 CREATE FUNCTION public.list_privacy_webhook_encrypted_rows()
   RETURNS TABLE (tenant_id uuid, id uuid)
   LANGUAGE sql STABLE SECURITY DEFINER

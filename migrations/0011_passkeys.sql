@@ -1,4 +1,4 @@
--- Passkeys: WebAuthn credentials per user and single-use, short-lived ceremony
+-- Passkeys (issue 11): WebAuthn credentials per user and single-use, short-lived ceremony
 -- challenges. Same RLS rules as 0006, including the owner-only policy (0005).
 CREATE TABLE public.webauthn_credentials (
   id            uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Out-of-band one-time codes (SMS, e-mail) and remembered devices. Same RLS rules as
+-- Out-of-band one-time codes (SMS, e-mail) and remembered devices (issue 11). Same RLS rules as
 -- 0006: ENABLE + FORCE, the tenant policy, and the owner-only policy the SECURITY DEFINER
 -- functions need. No pre-tenant lookup is added: a code is reached through its MFA challenge
 -- (lookup_mfa_challenge) or the signed-in session, and a device token is checked at password
@@ -19,7 +19,7 @@ CREATE TABLE public.mfa_phone_numbers (
 
 -- 6-digit codes, 10 minutes, 3 attempts. code_hash = HMAC-SHA-256 under a random per-code key that
 -- is stored encrypted under the keyring (key_ciphertext): a database dump alone says nothing about
--- the code. An e-mail code can never serve a sign-in challenge (docs/design.md "MFA", NIST SP 800-63B):
+-- the code. An e-mail code can never serve a sign-in challenge (DESIGN "MFA", NIST SP 800-63B):
 -- the CHECK makes that a property of the table, not of one code path.
 CREATE TABLE public.one_time_codes (
   id             uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,

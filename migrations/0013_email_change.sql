@@ -1,4 +1,4 @@
--- E-mail change (docs/design.md "Identity": `auth.requestEmailChange`, confirmed from the new address,
+-- E-mail change (DESIGN "Identity": `auth.requestEmailChange`, confirmed from the new address,
 -- the old one notified). The pending address rides on the single-use token row, so it lives and
 -- dies with the link (erasure deletes a subject's tokens; see identity-sources.ts).
 ALTER TABLE public.user_tokens DROP CONSTRAINT user_tokens_kind_check;

@@ -1,4 +1,4 @@
--- The metrics gauge tessera_audit_checkpoint_age_seconds: how long the oldest audit
+-- The metrics gauge tessera_audit_checkpoint_age_seconds (issue 10): how long the oldest audit
 -- event that no signed checkpoint covers yet has been waiting, across tenants; 0 when every
 -- chain is anchored, so quiet tenants never alert. Only one number crosses the tenant boundary.
 -- As in audit_checkpoints_due(), the event that records a checkpoint (seq + 1) counts as anchored.

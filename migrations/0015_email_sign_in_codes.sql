@@ -1,5 +1,5 @@
--- E-mail one-time codes as new-device sign-in verification (docs/mfa-factors.md).
--- They are NOT a second factor (docs/design.md "MFA", NIST SP 800-63B rev 4): the CHECK
+-- E-mail one-time codes as new-device sign-in verification (issue 11; docs/mfa-factors.md).
+-- They are NOT a second factor (DESIGN "MFA", NIST SP 800-63B rev 4): the CHECK
 -- one_time_codes_no_email_factor (0012) stays, and these codes get a purpose of their own,
 -- bound to a challenge of a distinct purpose, so no MFA path can mistake one for the other.
 -- No new table: a column and widened CHECKs, so no new RLS policy is needed.

@@ -1,5 +1,5 @@
 -- Scheduled upkeep for short-lived authentication rows that are dead weight once spent or
--- expired: MFA challenges, WebAuthn challenges and one-time codes a day after
+-- expired (issue 11 follow-up): MFA challenges, WebAuthn challenges and one-time codes a day after
 -- they expired; remembered devices 30 days after they expired or were revoked (devices.list shows
 -- recent revocations). The audit log keeps the evidence of every use and refusal. Runs across
 -- tenants as the owner, deletes only rows past those bounds, and reports counts only.

@@ -1,4 +1,4 @@
--- Definer functions read the database clock (docs/design.md "Tenancy and database"): every SECURITY DEFINER
+-- Definer functions read the database clock (DESIGN "Decisions", Tenancy): every SECURITY DEFINER
 -- function that took a time from its caller is dropped (the old signature is no longer callable)
 -- and recreated reading pg_catalog.now(). A caller could otherwise pick the time a definer
 -- function decides by: 'infinity' made prune_spent_auth_artifacts delete every tenant's live

@@ -1,4 +1,4 @@
--- The tenant's MFA requirement applies to live sessions at their next request (docs/design.md "Identity"),
+-- The tenant's MFA requirement applies to live sessions at their next request (DESIGN "Identity"),
 -- not only at the next sign-in. resolve_session (0018's body) now decides enrollment_only from
 -- the policy and the user's factors as they are now:
 --   * the user holds no second factor (an enabled TOTP app or a passkey, as hasSecondFactor() in

@@ -1,7 +1,7 @@
 -- Refusals of an existing API key are audited one event per key and reason per interval, each event
 -- carrying how many refusals it summarises (docs/api-keys.md "Refusals"). The count of refusals not
 -- yet reported lives here, committed with each refusal, so a restart or a crash loses none of them;
--- the next event, or the scheduled upkeep, reports it. A tenant table like any other (docs/design.md rule 1).
+-- the next event, or the scheduled upkeep, reports it. A tenant table like any other (DESIGN rule 1).
 CREATE TABLE public.api_key_refusal_tallies (
   tenant_id     uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
   api_key_id    uuid NOT NULL,
@@ -23,7 +23,7 @@ CREATE POLICY api_key_refusal_tallies_isolation ON public.api_key_refusal_tallie
 CREATE POLICY api_key_refusal_tallies_owner_definer ON public.api_key_refusal_tallies FOR ALL TO CURRENT_USER USING (true) WITH CHECK (true);
 GRANT SELECT, INSERT, UPDATE ON public.api_key_refusal_tallies TO tessera_app;
 
--- docs/design.md "Decisions" (cross-tenant background work): the upkeep lists tallies with unreported
+-- DESIGN "Decisions" (cross-tenant background work): the upkeep lists tallies with unreported
 -- refusals as (tenant_id, api_key_id, reason) only, then reports each inside its tenant.
 CREATE FUNCTION public.api_key_refusal_tallies_pending(p_limit integer)
   RETURNS TABLE (tenant_id uuid, api_key_id uuid, reason text)
