@@ -1,4 +1,4 @@
-// ESLint flat config for the Tessera monorepo (STYLE.md "Tooling habits", DESIGN.md rules 1-4).
+// ESLint flat config for the Tessera monorepo (docs/contributing.md "Tooling habits", docs/design.md rules 1-4).
 // Type-aware rules run on package/app/bench sources through the TypeScript project service;
 // other TypeScript (root vitest config, tests outside src/) gets the syntax-only rules.
 import js from '@eslint/js';
@@ -57,7 +57,7 @@ function restrictedImports({ transport, web, env }) {
     patterns.push({
       group: ['fastify', 'fastify/**', 'fastify-*', '@fastify/*', '@trpc/*'],
       message:
-        'auth and db have no transport: never import fastify or @trpc/* here (DESIGN layout).',
+        'auth and db have no transport: never import fastify or @trpc/* here (docs/design.md "Layout").',
     });
   }
   if (web) {

@@ -1,6 +1,6 @@
 /**
- * Debian's Chromium driven by playwright-core (DESIGN "Toolchain facts"). A missing browser skips
- * the browser tests locally with an install hint, and fails them under CI=true (DESIGN "Tests and CI").
+ * Debian's Chromium driven by playwright-core (docs/design.md "Toolchain facts"). A missing browser skips
+ * the browser tests locally with an install hint, and fails them under CI=true (docs/design.md "Tests and CI").
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';

@@ -1,5 +1,5 @@
 /**
- * The console in real Chromium against the real server (issue 9): sign up, enrol MFA from the
+ * The console in real Chromium against the real server: sign up, enrol MFA from the
  * secret shown on the page, sign out, sign in with a TOTP code and then with a backup code; the
  * other pages load their data. Screenshots go to tests/browser/output/ (git-ignored). CSP
  * violations in the page fail the test. workflows.browser.test.ts has the API-key, export and

@@ -1,5 +1,5 @@
 /**
- * Issue 9's remaining console flows in real Chromium, against the real server with the GDPR
+ * The console's workflows in real Chromium, against the real server with the GDPR
  * workers running in-process (as `pnpm start` runs them):
  * - an owner creates an API key on the Admin page, the test calls the API with the key shown
  *   once, the owner revokes it and the same call is refused;

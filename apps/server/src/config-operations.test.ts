@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
-describe('operations settings (issue 10)', () => {
+describe('operations settings', () => {
   test('defaults keep the single-process behaviour, a pool of 20 and the shipped load-shedding thresholds', () => {
     const config = loadConfig({});
     expect(config.workers).toEqual({ inProcess: true, dispatchIntervalMs: 10_000, staleAfterMs: 900_000 });

@@ -1,5 +1,5 @@
 /**
- * The only module that reads process.env (STYLE convention 10). `loadConfig(env)` is pure apart
+ * The only module that reads process.env (docs/contributing.md convention 10). `loadConfig(env)` is pure apart
  * from reading NAME_FILE secrets through the injected reader; it validates everything once and
  * returns a frozen Config. Errors name the variables, never their values.
  */
@@ -24,7 +24,7 @@ export class ConfigError extends Error {
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** `v2:base64,v1:base64`, each key 32 bytes (DESIGN "Secrets"). */
+/** `v2:base64,v1:base64`, each key 32 bytes (docs/design.md "Secrets"). */
 const keyRing = z.string().refine((value) => {
   const entries = value.split(',').map((e) => e.trim());
   const versions = new Set<string>();

@@ -1,5 +1,5 @@
 // Attack: the platform serving requests as a role that bypasses RLS (superuser, owner, BYPASSRLS).
-// DESIGN rule 1: the server refuses to start. Also proves the composed start path serves health.
+// docs/design.md rule 1: the server refuses to start. Also proves the composed start path serves health.
 import { randomBytes } from 'node:crypto';
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';

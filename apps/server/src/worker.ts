@@ -1,5 +1,5 @@
 /**
- * `pnpm worker`: standalone GDPR workers for scale-out (issue 7). The server runs the same
+ * `pnpm worker`: standalone GDPR workers for scale-out. The server runs the same
  * workers in-process; any number of these may run beside it against one database (pg-boss shares
  * the queue, advisory locks keep one run per request). Needs an external database
  * (DATABASE_URL + APP_DATABASE_URL): the embedded one lives inside the server process. Refuses

@@ -8,7 +8,7 @@ import type { Database } from '@tessera/db';
 export type Role = 'owner' | 'admin' | 'compliance' | 'member';
 
 export interface RequestMeta {
-  /** Socket address, or the proxy-reported one when TRUST_PROXY is set (DESIGN "Requests"). */
+  /** Socket address, or the proxy-reported one when TRUST_PROXY is set (docs/design.md "Requests"). */
   ip: string;
   userAgent: string | null;
   requestId: string;
@@ -62,7 +62,7 @@ export interface Services {
   sms?: SmsGateway;
   /** TENANT_SIGNUP=open */
   signupOpen: boolean;
-  /** Global per-IP budget; every tRPC call counts, so batching gains nothing (DESIGN "Requests"). */
+  /** Global per-IP budget; every tRPC call counts, so batching gains nothing (docs/design.md "Requests"). */
   callLimit: { max: number; windowMs: number };
 }
 
@@ -73,7 +73,7 @@ export interface Context {
   principal: Principal | null;
   services: Services;
   cookies: SessionCookieJar;
-  /** The short-lived httpOnly challenge cookie set after an SSO callback (DESIGN "MFA"). */
+  /** The short-lived httpOnly challenge cookie set after an SSO callback (docs/design.md "MFA"). */
   mfaChallengeCookie?: string | undefined;
   /**
    * Trusted Ed25519 public key(s) of AUDIT_SIGNING_KEY: audit.verify then also checks every

@@ -1,5 +1,5 @@
 /**
- * The only mapping from domain errors to the wire (STYLE convention 6). A new AuthErrorCode does
+ * The only mapping from domain errors to the wire (docs/contributing.md convention 6). A new AuthErrorCode does
  * not compile until it has a row here. Messages never say whether an account exists.
  */
 import { AuthError, type AuthErrorCode } from '@tessera/auth';

@@ -1,5 +1,5 @@
-// Guards on the whole contract: an unguarded procedure cannot ship (STYLE convention 7), and no
-// procedure that takes a secret is a query, whose input would travel in the URL (DESIGN rule 4).
+// Guards on the whole contract: an unguarded procedure cannot ship (docs/contributing.md convention 7), and no
+// procedure that takes a secret is a query, whose input would travel in the URL (docs/design.md rule 4).
 import { expect, test } from 'vitest';
 import { z } from 'zod';
 import { appRouter } from './root.js';

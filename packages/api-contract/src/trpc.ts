@@ -8,7 +8,7 @@ import type { Context, Principal, Role } from './context.js';
 import { toWireError, type WireErrorData } from './errors.js';
 import { rejectUnsafeText } from './middleware/reject-unsafe-text.js';
 
-/** Who may call a procedure, declared as data (STYLE convention 7); `authorize` enforces it. */
+/** Who may call a procedure, declared as data (docs/contributing.md convention 7); `authorize` enforces it. */
 export type Access =
   | 'public'
   | {
@@ -22,7 +22,7 @@ export type Access =
 
 export interface Meta {
   access: Access;
-  /** May an enrollment-only session (MFA required, not yet enrolled) call it? (DESIGN "MFA") */
+  /** May an enrollment-only session (MFA required, not yet enrolled) call it? (docs/design.md "MFA") */
   allowEnrollmentOnly?: boolean;
 }
 
@@ -32,7 +32,7 @@ const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
-    isDev: false, // never ship stacks (DESIGN rule 5)
+    isDev: false, // never ship stacks (docs/design.md rule 5)
     errorFormatter({ shape, error }) {
       const cause = error.cause;
       const data: typeof shape.data & WireErrorData = { ...shape.data };
@@ -69,7 +69,7 @@ function allowed(access: Access, principal: Principal | null): boolean {
   return access.scope !== undefined && principal.keyType === 'secret' && principal.scopes.includes(access.scope);
 }
 
-/** Who may call: the procedure's declared access (STYLE convention 7) and the enrollment-only rule. */
+/** Who may call: the procedure's declared access (docs/contributing.md convention 7) and the enrollment-only rule. */
 function authorize(meta: Meta | undefined, principal: Principal | null): void {
   if (!meta) throw new TypeError('every procedure must declare meta({ access })');
   if (principal?.kind === 'session' && principal.enrollmentOnly && !meta.allowEnrollmentOnly) {
@@ -85,7 +85,7 @@ function authorize(meta: Meta | undefined, principal: Principal | null): void {
  * SDK; transactions nest under it), the per-IP call budget (each tRPC call counts), refusal of NUL
  * and unpaired surrogates anywhere in the raw input before zod and any database work
  * (middleware/reject-unsafe-text.ts), who may call, and the one translation of every domain error
- * (STYLE convention 6). One middleware rather than five: each tRPC middleware level copies the
+ * (docs/contributing.md convention 6). One middleware rather than five: each tRPC middleware level copies the
  * call's options twice, which cost about a fifth of a short call's CPU (profiled on health.check).
  */
 const guard = t.middleware(({ path, type, meta, ctx, getRawInput, next }) =>

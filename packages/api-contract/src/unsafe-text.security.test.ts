@@ -2,7 +2,7 @@
 // sign-in, a reason, a WebAuthn field, a property name). PostgreSQL refuses U+0000 in text, which
 // surfaced as a 500; a lone surrogate is silently rewritten to U+FFFD on the way to the database.
 // Every procedure must refuse both at the boundary with a typed 400 (`invalid_input`, the field
-// named) before zod and before any database work. DESIGN rule 5; ASVS V5.1.4, V5.2.
+// named) before zod and before any database work. docs/design.md rule 5; ASVS V5.1.4, V5.2.
 import { useTestDatabase } from '@tessera/db/testing';
 import { TRPCError } from '@trpc/server';
 import { afterEach, expect, test, vi } from 'vitest';

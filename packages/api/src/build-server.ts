@@ -37,7 +37,7 @@ export interface ServerDeps {
   services: Services;
   /** Public half of AUDIT_SIGNING_KEY, so audit.verify checks checkpoint signatures. */
   auditPublicKey?: KeyObject;
-  /** OIDC sign-in (issue 8): the Auth.js secret ring and platform-wide providers. */
+  /** OIDC sign-in: the Auth.js secret ring and platform-wide providers. */
   sso?: { sessionSecret: string; platformProviders: readonly PlatformProvider[] };
   /** Prometheus /metrics: bearer token, or a separate port. */
   metrics?: { token?: string | undefined; port?: number | undefined };
@@ -59,7 +59,7 @@ export interface ServerDeps {
   resolvers?: readonly PrincipalResolver[];
 }
 
-/** Builds the API without listening (STYLE convention 9); only apps/server/src/main.ts listens. */
+/** Builds the API without listening (docs/contributing.md convention 9); only apps/server/src/main.ts listens. */
 export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}), ...(deps.logStream ? { stream: deps.logStream } : {}) }),
@@ -73,7 +73,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     reply.header('x-request-id', request.id);
   });
 
-  // One error handler hides every 5xx message (DESIGN rule 5); 4xx keep Fastify's safe text. Set
+  // One error handler hides every 5xx message (docs/design.md rule 5); 4xx keep Fastify's safe text. Set
   // before any plugin: an encapsulated scope (the tRPC adapter's) copies the handler it is born with.
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
@@ -173,7 +173,7 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
 }
 
 /**
- * DESIGN "Requests": `TRUST_PROXY` as a hop count trusts that many proxies in front of us. Fastify
+ * docs/design.md "Requests": `TRUST_PROXY` as a hop count trusts that many proxies in front of us. Fastify
  * cannot be given the count itself: it reads a string as a list of addresses ("1" trusts nobody)
  * and, since 5.x, a number as "trust nobody" too. So the count becomes proxy-addr's trust function:
  * hop 0 is the socket peer, hop 1 the address that peer forwarded, and so on towards the client.

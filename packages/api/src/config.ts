@@ -1,5 +1,5 @@
 import type { LogFormat } from './logger.js';
-/** What `buildServer` needs; apps/server builds it from the environment (STYLE convention 10). */
+/** What `buildServer` needs; apps/server builds it from the environment (docs/contributing.md convention 10). */
 export interface ApiConfig {
   /** The console's own origin, e.g. http://localhost:3000. Trusted for CORS and CSRF checks. */
   publicUrl: string;

@@ -1,4 +1,4 @@
-// Secrets never reach a log line (DESIGN rule 4), wherever a handler puts them: top level, nested,
+// Secrets never reach a log line (docs/design.md rule 4), wherever a handler puts them: top level, nested,
 // in arrays, in an error's own fields, in any case; request and response lines carry only allowed
 // fields (no headers, cookies, query strings).
 import { Writable } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * Pino options for every Fastify instance. Secrets never reach a log line (DESIGN rule 4):
+ * Pino options for every Fastify instance. Secrets never reach a log line (docs/design.md rule 4):
  * - the request and response serializers copy only allowed fields (id, method, the path without
  *   its query string, ip; the status code), so no header, cookie, query or body is ever written;
  * - errors go through pino's error serializer, then through `censorSecrets`;

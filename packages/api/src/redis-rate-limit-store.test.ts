@@ -1,7 +1,7 @@
-// Rate limits must hold across API processes (issue 10, DESIGN "Runtime and configuration"):
+// Rate limits must hold across API processes (docs/design.md "Runtime and configuration"):
 // two clients stand in for two processes against one real redis-server (Debian's), started here
 // on a free loopback port with persistence off. Without redis-server this file skips locally
-// ("skipped: install redis-server") and fails under CI=true (DESIGN "Tests and CI").
+// ("skipped: install redis-server") and fails under CI=true (docs/design.md "Tests and CI").
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * A `RateLimitStore` shared through Redis, so per-call limits (sign-in, password strength, per
- * API key) hold across every API process (DESIGN "Runtime and configuration", REDIS_URL).
+ * API key) hold across every API process (docs/design.md "Runtime and configuration", REDIS_URL).
  *
  * Fixed windows aligned to the epoch: the key names the window's start, so every process that
  * agrees on the time (NTP) counts into the same key, and one Lua script does INCR and PEXPIRE

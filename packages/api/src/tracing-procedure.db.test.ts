@@ -1,8 +1,8 @@
-// Spans are wired, not only defined (issue 10): a tRPC call through the real server produces a
+// Spans are wired, not only defined: a tRPC call through the real server produces a
 // `trpc <path>` span, and the tenant transaction it opens (withTenant) is a child of it. Uses the
 // smallest in-memory TracerProvider and an AsyncLocalStorage context manager written against the
 // OpenTelemetry API's interfaces (an SDK is not a dependency). Refusals mark the span with the
-// domain reason only; no personal data reaches attributes (DESIGN rule 4).
+// domain reason only; no personal data reaches attributes (docs/design.md rule 4).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, ROOT_CONTEXT, trace, type Attributes, type Context, type ContextManager, type Span, type SpanKind, type SpanOptions, type SpanStatus, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { signUpOwner, testServices } from '@tessera/api-contract/testing';

@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry span helpers (issue 10). One implementation, in @tessera/db (src/tracing.ts), so
+ * OpenTelemetry span helpers. One implementation, in @tessera/db (src/tracing.ts), so
  * `withTenant`, the tRPC base procedure and the workers share it; re-exported here for the API's
  * own callers. Wiring an exporter: docs/deployment.md "Tracing". Pinned by tracing.test.ts.
  */

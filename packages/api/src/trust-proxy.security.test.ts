@@ -2,7 +2,7 @@
 // client shares the proxy's address, so one abuser throttles everyone and audit rows and CIDR
 // allowlists see only the proxy), and a client forging `X-Forwarded-For` to pick its own address.
 // Real node:http proxies on distinct loopback addresses sit in front of the app over TCP.
-// DESIGN "Requests" (TRUST_PROXY); ASVS V7.1, V13.1.
+// docs/design.md "Requests" (TRUST_PROXY); ASVS V7.1, V13.1.
 import { request as httpRequest, createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';

@@ -1,7 +1,7 @@
 // Attack over HTTP: a NUL byte (JSON "\u0000", or %00 in a URL) or an unpaired surrogate in a
 // tRPC input, a batch, a query string or a path parameter. PostgreSQL refuses U+0000 in text, so
 // a value that reached a query surfaced as a 500. tRPC calls must answer a typed 400 naming the
-// field; the plain HTTP routes must refuse without a 5xx. DESIGN rule 5; ASVS V5.1.4.
+// field; the plain HTTP routes must refuse without a 5xx. docs/design.md rule 5; ASVS V5.1.4.
 import { generateKeyringSpec } from '@tessera/auth';
 import { testServices } from '@tessera/api-contract/testing';
 import { useTestDatabase } from '@tessera/db/testing';

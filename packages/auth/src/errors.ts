@@ -1,6 +1,6 @@
 /** The closed list of refusals the domain can express; api-contract maps each to the wire once. */
 export type AuthErrorCode =
-  | 'invalid_credentials' // unknown user and wrong password look identical (DESIGN rule 5)
+  | 'invalid_credentials' // unknown user and wrong password look identical (docs/design.md rule 5)
   | 'account_locked'
   | 'account_disabled'
   | 'rate_limited'

@@ -1,5 +1,5 @@
 /**
- * Typed calls to the SECURITY DEFINER functions of migrations/0007_api_keys.sql (DESIGN rule 3):
+ * Typed calls to the SECURITY DEFINER functions of migrations/0007_api_keys.sql (docs/design.md rule 3):
  * API keys are found by the exact hashes of the presented key, before the tenant is known.
  */
 import type pg from 'pg';

@@ -1,5 +1,5 @@
 /**
- * Logical backup and restore through COPY (DESIGN "Jobs and backups": no pg_dump fits the embedded
+ * Logical backup and restore through COPY (docs/design.md "Jobs and backups": no pg_dump fits the embedded
  * PostgreSQL 18). Backup: one REPEATABLE READ READ ONLY snapshot, `row_security = off` (a role RLS
  * would filter fails instead of writing a partial dump), tables in foreign-key order streamed with
  * `COPY … TO STDOUT`, a SHA-256 trailer. Restore: empty database only; migrate to the dump's schema

@@ -1,7 +1,7 @@
 // Attack: the runtime role (a compromised process, an injected query) calls a SECURITY DEFINER
 // function with a time of its choosing: `prune_spent_auth_artifacts('infinity')` deletes every
 // tenant's live challenges, codes and remembered devices; a past time revives an idle-expired
-// session; a future one refills an API key's quota. DESIGN "Decisions" (Tenancy): definer
+// session; a future one refills an API key's quota. docs/design.md "Tenancy and database": definer
 // functions read the database clock (now()), never a time the caller passes in. Queries run as
 // the runtime role; the owner connection only seeds and backdates rows.
 import { randomBytes, randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 // An external PostgreSQL whose owner is NOT a superuser (managed databases): FORCE RLS applies to
-// the owner, so SECURITY DEFINER lookups (DESIGN rule 3) must still find rows, while the runtime
+// the owner, so SECURITY DEFINER lookups (docs/design.md rule 3) must still find rows, while the runtime
 // role stays confined to its tenant. Runs the whole migration as such an owner.
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';

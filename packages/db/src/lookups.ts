@@ -1,4 +1,4 @@
-/** Typed calls to the SECURITY DEFINER lookups made before the tenant is known (DESIGN rule 3). */
+/** Typed calls to the SECURITY DEFINER lookups made before the tenant is known (docs/design.md rule 3). */
 import type pg from 'pg';
 import type { UserTokenKind } from './schema/identity.js';
 
@@ -79,7 +79,7 @@ export async function listDueOutbox(pool: pg.Pool, limit: number): Promise<{ ten
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
 }
 
-/** Finds a sign-in MFA challenge by its exact hash (DESIGN rule 3). */
+/** Finds a sign-in MFA challenge by its exact hash (docs/design.md rule 3). */
 export async function lookupMfaChallenge(pool: pg.Pool, tokenHash: Buffer): Promise<{ tenantId: string; challengeId: string } | null> {
   const { rows } = await pool.query<{ tenant_id: string; challenge_id: string }>('SELECT * FROM public.lookup_mfa_challenge($1)', [tokenHash]);
   const row = rows[0];

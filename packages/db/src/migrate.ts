@@ -1,7 +1,7 @@
 /**
  * Applies migrations/*.sql in order, once each, as the owner, inside one transaction per file,
  * serialised across processes by an advisory lock. Then makes sure the runtime login role exists
- * as a member of tessera_app (DESIGN "Runtime and configuration").
+ * as a member of tessera_app (docs/design.md "Runtime and configuration").
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Typed calls to the SECURITY DEFINER functions of migrations/0008_privacy.sql. The download link
- * is found by the exact hash of its token before the tenant is known (DESIGN rule 3); background
+ * is found by the exact hash of its token before the tenant is known (docs/design.md rule 3); background
  * work lists only (tenant_id, id) across tenants and then works inside withTenant.
  */
 import type pg from 'pg';
@@ -26,7 +26,7 @@ export async function lookupPrivacyDownload(pool: Queryable, tokenHash: Buffer):
   return (await refs(pool, 'SELECT tenant_id, id FROM public.lookup_privacy_download($1)', [tokenHash]))[0] ?? null;
 }
 
-// Every listing below is measured on the database clock (DESIGN "Decisions"): a caller chooses
+// Every listing below is measured on the database clock (docs/design.md "Decisions"): a caller chooses
 // durations, never the time itself.
 
 /** Pending requests of one type, and processing ones untouched for `staleSeconds`, oldest first (max 1000). */

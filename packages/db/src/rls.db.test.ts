@@ -1,4 +1,4 @@
-// Catalog spec (DESIGN rule 1): every table holding tenant data is protected by RLS that Postgres
+// Catalog spec (docs/design.md rule 1): every table holding tenant data is protected by RLS that Postgres
 // enforces even for the owner (FORCE), every policy uses the fail-closed nullif form, and the
 // runtime role cannot bypass any of it. A new table that forgets any of this fails here.
 import { expect, test } from 'vitest';

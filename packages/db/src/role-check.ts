@@ -1,5 +1,5 @@
 /**
- * Start-up refusal (DESIGN rule 1): the runtime role must not be able to bypass RLS. Refuses a
+ * Start-up refusal (docs/design.md rule 1): the runtime role must not be able to bypass RLS. Refuses a
  * superuser, BYPASSRLS, a role that owns (or is a member of the owner of) any table or view in
  * `public`, one that holds TRUNCATE, or one that is not a member of tessera_app.
  */

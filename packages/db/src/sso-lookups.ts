@@ -1,5 +1,5 @@
 /**
- * Typed calls to the SECURITY DEFINER function of migrations/0009_sso.sql (DESIGN "Decisions"):
+ * Typed calls to the SECURITY DEFINER function of migrations/0009_sso.sql (docs/design.md "Decisions"):
  * cross-tenant work lists only (tenant_id, id) and then handles each row inside `withTenant`.
  */
 import type pg from 'pg';

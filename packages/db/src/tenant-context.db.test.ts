@@ -1,5 +1,5 @@
 // Attack: a tenant id that leaks from one pooled connection to the next request, or SQL smuggled
-// through the tenant id (DESIGN rule 2: transaction-scoped and parameterised).
+// through the tenant id (docs/design.md rule 2: transaction-scoped and parameterised).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { expect, test } from 'vitest';

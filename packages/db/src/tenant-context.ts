@@ -1,5 +1,5 @@
 /**
- * Tenant context: the only place that sets `app.tenant_id` (DESIGN rules 1 and 2).
+ * Tenant context: the only place that sets `app.tenant_id` (docs/design.md rules 1 and 2).
  *
  * Guarantees: the callback's handle is a transaction on one pooled connection whose
  * `app.tenant_id` is set with `set_config(..., true)`, i.e. transaction-local, so it is gone when
@@ -35,7 +35,7 @@ export function canonicalUuid(value: string): string {
   return lowered;
 }
 
-/** The one place that sets the tenant (DESIGN rule 2): transaction-local, bound as a parameter. */
+/** The one place that sets the tenant (docs/design.md rule 2): transaction-local, bound as a parameter. */
 const SET_TENANT = "SELECT pg_catalog.set_config('app.tenant_id', $1, true)";
 
 /** The callback returned, but a statement inside it had failed, so nothing was committed. */

@@ -1,5 +1,5 @@
 // Attack: a request in tenant B's context reads or writes tenant A's rows, or a request with no
-// tenant context touches any tenant row. DESIGN rule 1 (RLS, fail closed) and rule 2 (context
+// tenant context touches any tenant row. docs/design.md rule 1 (RLS, fail closed) and rule 2 (context
 // is transaction-scoped). All queries run as the runtime role, never the owner.
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';

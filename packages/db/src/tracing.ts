@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry spans around procedures, database transactions and jobs (issue 10), through the
+ * OpenTelemetry spans around procedures, database transactions and jobs, through the
  * OpenTelemetry API only. They live in the lowest package so that `withTenant` (here), the tRPC
  * base procedure (api-contract) and the workers (api) share one implementation; `@tessera/api`
  * re-exports them. With no SDK registered the API's tracer is a no-op, so these helpers cost a
@@ -7,7 +7,7 @@
  * (docs/deployment.md "Tracing"). They take no request object and no tRPC types.
  *
  * Attributes are names, ids and counts chosen by the caller, never request input: no e-mail,
- * IP, token or free text (DESIGN rule 4). Pinned by packages/api/src/tracing.test.ts and
+ * IP, token or free text (docs/design.md rule 4). Pinned by packages/api/src/tracing.test.ts and
  * tracing-procedure.db.test.ts.
  */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';

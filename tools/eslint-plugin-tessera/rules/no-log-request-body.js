@@ -31,7 +31,7 @@ export default {
     schema: [],
     messages: {
       logRequestBody:
-        'Do not log request bodies: they carry passwords, codes and tokens. Log selected non-secret fields instead (DESIGN rule 4).',
+        'Do not log request bodies: they carry passwords, codes and tokens. Log selected non-secret fields instead (docs/design.md rule 4).',
     },
   },
   create(context) {

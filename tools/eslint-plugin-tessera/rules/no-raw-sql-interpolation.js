@@ -25,7 +25,7 @@ export default {
     schema: [],
     messages: {
       stringBuiltSql:
-        'String-built SQL: do not interpolate or concatenate values into sql.raw(), .query(), .unsafe() or .execute() text. Use a parameterised sql`...` tagged template or $n placeholders (DESIGN rule 2).',
+        'String-built SQL: do not interpolate or concatenate values into sql.raw(), .query(), .unsafe() or .execute() text. Use a parameterised sql`...` tagged template or $n placeholders (docs/design.md rule 2).',
     },
   },
   create(context) {

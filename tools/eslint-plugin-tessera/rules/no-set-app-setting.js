@@ -24,11 +24,11 @@ export default {
     schema: [],
     messages: {
       setAppSetting:
-        "Do not SET or SET LOCAL app.* settings: SET leaks across pooled connections and SET LOCAL needs string-built SQL. Use withTenant() from @tessera/db, which calls set_config('app.tenant_id', $1, true) (DESIGN rule 2).",
+        "Do not SET or SET LOCAL app.* settings: SET leaks across pooled connections and SET LOCAL needs string-built SQL. Use withTenant() from @tessera/db, which calls set_config('app.tenant_id', $1, true) (docs/design.md rule 2).",
       setConfigOutsideTenantContext:
-        "set_config('app.tenant_id', ...) may only appear in packages/db/src/tenant-context.ts. Use withTenant() from @tessera/db (DESIGN rule 2).",
+        "set_config('app.tenant_id', ...) may only appear in packages/db/src/tenant-context.ts. Use withTenant() from @tessera/db (docs/design.md rule 2).",
       stringBuiltSetConfig:
-        "set_config('app.tenant_id', ...) takes the tenant id as a bind parameter ($1), not string-built SQL. The one exception embeds only a UUID that tenant-context.ts parsed itself, and carries a disable comment and a test (DESIGN rule 2).",
+        "set_config('app.tenant_id', ...) takes the tenant id as a bind parameter ($1), not string-built SQL. The one exception embeds only a UUID that tenant-context.ts parsed itself, and carries a disable comment and a test (docs/design.md rule 2).",
     },
   },
   create(context) {

@@ -123,7 +123,7 @@ async function exportLog(
 ): Promise<void> {
   const tenantId = await resolveTenant(database, tenantRef);
   const query = exportQueryOf(options);
-  // Reading the log reads personal data: the export is itself an audit event (DESIGN "Privacy").
+  // Reading the log reads personal data: the export is itself an audit event (docs/design.md "Privacy").
   await withTenant(database, tenantId, (tx) =>
     recordAuditEvent(tx, {
       actor: { type: 'system', id: null },

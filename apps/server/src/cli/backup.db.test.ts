@@ -1,4 +1,4 @@
-// Backup and restore keep what an operator cannot afford to lose (issue 10): tenants, users,
+// Backup and restore keep what an operator cannot afford to lose: tenants, users,
 // sessions, MFA secrets that still decrypt under the same DATA_ENCRYPTION_KEYS, and audit chains
 // that still verify. Runs the CLI's own file path (0600, atomic rename) against real PostgreSQL.
 import { randomBytes } from 'node:crypto';

@@ -2,7 +2,7 @@
  * `pnpm restore <file|-> [--erasure-ledger <entries.json>]`: restores a `pnpm backup` file into
  * the EMPTY database named by DATABASE_URL (or a fresh embedded home holding the old
  * secrets.json), migrates it, and replays the erasure ledger before anything serves it
- * (DESIGN "Privacy": people erased after the backup must stay erased). Steps and checks:
+ * (docs/design.md "Privacy": people erased after the backup must stay erased). Steps and checks:
  * docs/runbooks/backup-restore.md. Exit codes: 0 done, 1 failed (the ledger replay is part of the
  * restore: a failure there fails the restore).
  */

@@ -1,4 +1,4 @@
-// Scale-out (issue 10, DESIGN "Runtime and configuration"): two API processes and two standalone
+// Scale-out (docs/design.md "Runtime and configuration"): two API processes and two standalone
 // GDPR workers, all built (`dist/`), against one PostgreSQL and one Redis (Debian's
 // `redis-server`, started here on a free loopback port). Shows that per-IP and per-key limits hold
 // across both API processes, that a key revoked through one is refused by the other within 1 s,
@@ -6,7 +6,7 @@
 // SIGKILLed while it holds the job completes exactly once on the other worker. A third API process
 // without REDIS_URL shows the single-process default: limits hold, counted per process.
 // Without redis-server this file skips locally ("skipped: install redis-server") and fails with
-// CI=true (DESIGN "Tests and CI"). Propagation bounds are polled, never throughput.
+// CI=true (docs/design.md "Tests and CI"). Propagation bounds are polled, never throughput.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -56,7 +56,7 @@ export function toApiError(error: unknown): ApiError {
   };
 }
 
-/** tRPC's answer for a path the router does not have: the procedure is not merged yet. */
+/** tRPC's answer for a path the router does not have (a console newer than its server). */
 export function isMissingProcedure(error: unknown): boolean {
   const e = toApiError(error);
   return (

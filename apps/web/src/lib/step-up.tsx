@@ -1,5 +1,5 @@
 /**
- * Step-up (DESIGN "MFA"): sensitive procedures answer `step_up_required` when the session's
+ * Step-up (docs/design.md "MFA"): sensitive procedures answer `step_up_required` when the session's
  * second factor is older than 10 minutes. The console then asks for a code in a modal dialog,
  * calls `mfa.stepUp`, and retries the original call once.
  */

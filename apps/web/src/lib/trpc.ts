@@ -1,5 +1,5 @@
 /**
- * The console's only way to the API (STYLE convention 18): same-origin `/trpc`, plain JSON, the
+ * The console's only way to the API (docs/contributing.md convention 18): same-origin `/trpc`, plain JSON, the
  * httpOnly session cookie rides along by itself (nothing is kept in localStorage). Types come from
  * `import type { AppRouter }` only, so no server code reaches the bundle.
  *
@@ -8,22 +8,14 @@
  */
 import type { AppRouter, RouterInputs, RouterOutputs } from '@tessera/api-contract';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
-import {
-  createTRPCClient,
-  createTRPCUntypedClient,
-  httpBatchLink,
-  type TRPCLink,
-} from '@trpc/client';
+import { createTRPCClient, httpBatchLink, type TRPCLink } from '@trpc/client';
 import { isRetryable } from './errors';
 import { noteError } from './enrollment';
 
-// The server caps a batch at 10 calls (DESIGN "Requests").
+// The server caps a batch at 10 calls (docs/design.md "Requests").
 const links: TRPCLink<AppRouter>[] = [httpBatchLink({ url: '/trpc', maxItems: 10 })];
 
 export const api = createTRPCClient<AppRouter>({ links });
-
-/** For procedures of the contract that are not merged yet (see pending.ts). */
-export const untypedApi = createTRPCUntypedClient<AppRouter>({ links });
 
 export type Inputs = RouterInputs;
 export type Outputs = RouterOutputs;

@@ -1,4 +1,4 @@
-// Zod input schemas per namespace; the console imports them for forms (STYLE convention 8).
+// Zod input schemas per namespace; the console imports them for forms (docs/contributing.md convention 8).
 export * from './auth.js';
 export * from './users.js';
 export * from './mfa.js';

@@ -57,7 +57,7 @@ export const passkeyOptionsInput = z.union([
   z.strictObject({ tenantSlug }),
   z.strictObject({}),
 ]);
-/** challengeToken absent and no tenantSlug: the SSO challenge cookie is used (DESIGN "MFA"). */
+/** challengeToken absent and no tenantSlug: the SSO challenge cookie is used (docs/design.md "MFA"). */
 export const verifyPasskeySignInInput = z.strictObject({
   challengeToken: z.string().min(1).max(200).optional(),
   tenantSlug: tenantSlug.optional(),

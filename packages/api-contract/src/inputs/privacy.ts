@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Privacy and compliance inputs (DESIGN public contract); strict and bounded (STYLE convention 8). */
+/** Privacy and compliance inputs (docs/design.md "Public contract"); strict and bounded (docs/contributing.md convention 8). */
 export const privacyRequestType = z.enum(['export', 'deletion']);
 export const privacyExportFormat = z.enum(['json', 'csv', 'pdf']);
 export const privacyRequestStatus = z.enum(['pending', 'processing', 'completed', 'failed', 'rejected', 'blocked']);

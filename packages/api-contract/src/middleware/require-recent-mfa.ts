@@ -1,5 +1,5 @@
 /**
- * Step-up (DESIGN "Identity" and "MFA"): for users who have a second factor, changes that raise
+ * Step-up (docs/design.md "Identity" and "MFA"): for users who have a second factor, changes that raise
  * privilege or weaken protection need a factor verified within the last 10 minutes on this
  * session (`mfa.stepUp` or `passkeys.stepUp` renew it). Users without a factor pass: there is
  * nothing to step up with, and tenant policy decides whether they must enroll (enrollment-only

@@ -1,7 +1,7 @@
 // Attack: a secret key of tenant A (leaked, or held by a hostile integration) is used to reach
 // tenant B: listing B's keys or users, revoking or rotating B's keys by id. The key's tenant
 // binds ctx.withTenant and RLS hides B's rows, so every call sees only A or fails NOT_FOUND.
-// Issue 6; DESIGN rule 1; ASVS V4.2.1 (IDOR), V8.2.
+// docs/design.md rule 1; ASVS V4.2.1 (IDOR), V8.2.
 import { randomUUID } from 'node:crypto';
 import { generateKeyringSpec } from '@tessera/auth';
 import { users } from '@tessera/db';

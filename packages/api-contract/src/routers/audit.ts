@@ -1,5 +1,5 @@
 /**
- * audit.list and audit.verify (DESIGN public contract). Both read the caller's own tenant only
+ * audit.list and audit.verify (docs/design.md "Public contract"). Both read the caller's own tenant only
  * (RLS through ctx.withTenant). audit.list returns personal data (IPs, user agents, addresses), so
  * a call that returned any records `audit.log.listed` in its transaction (readAuditEvents);
  * audit.verify returns none and runs read-only. The streamed export is an HTTP route

@@ -1,5 +1,5 @@
 /**
- * compliance.* (DESIGN public contract): the tenant's request queue for compliance staff
+ * compliance.* (docs/design.md "Public contract"): the tenant's request queue for compliance staff
  * (owners may read it; keys with privacy:read / privacy:write), legal holds, rejections and
  * deadline extensions. Every call runs in the caller's tenant (RLS), so another tenant's ids are
  * "not found"; every change and every view of the queue is audited by the service.

@@ -4,7 +4,7 @@
 // takes an id (IDOR). RLS must make A's rows invisible: each call answers exactly what it answers
 // for an id that exists nowhere (no oracle), never a 500, leaks none of A's ids, and no row of A
 // changes. The procedure list and the id fields are derived from the router, not hand-kept.
-// DESIGN rule 1; ASVS V4.2.1 (IDOR), V8.2.
+// docs/design.md rule 1; ASVS V4.2.1 (IDOR), V8.2.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createApiKey } from '@tessera/auth/api-keys';
 import { recordPrivacyWebhookEvent } from '@tessera/auth/privacy';

@@ -2,7 +2,7 @@ import { listRememberedDevices, revokeAllRememberedDevices, revokeRememberedDevi
 import { deviceIdInput } from '../inputs/otp.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 
-// Not for enrollment-only sessions (DESIGN "MFA" lists what they may call); they have no devices anyway.
+// Not for enrollment-only sessions (docs/design.md "MFA" lists what they may call); they have no devices anyway.
 const own = { access: {} } as const;
 
 /** Remembered devices (docs/mfa-factors.md), listed next to sessions; own devices only. */

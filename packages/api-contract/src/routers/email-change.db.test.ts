@@ -1,5 +1,5 @@
 /**
- * auth.requestEmailChange / auth.confirmEmailChange (DESIGN "Identity"): confirmed from the new
+ * auth.requestEmailChange / auth.confirmEmailChange (docs/design.md "Identity"): confirmed from the new
  * address, the old one notified; attacks: wrong password, replayed and expired links, a taken
  * address (no disclosure), reset links mailed to the old address dying with it.
  */

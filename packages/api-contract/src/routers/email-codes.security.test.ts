@@ -1,7 +1,7 @@
-// E-mailed one-time codes as new-device sign-in verification (issue 11; docs/mfa-factors.md), and
+// E-mailed one-time codes as new-device sign-in verification (docs/mfa-factors.md), and
 // the attacks on them: guessing (3 attempts per code), replay, a code outliving its 10 minutes or
 // the tenant's switch, mail bombing (per-user send limit), and — the design rule — an e-mail code
-// passing for a second factor (DESIGN "MFA", NIST SP 800-63B rev 4: it never does; the session is
+// passing for a second factor (docs/design.md "MFA", NIST SP 800-63B rev 4: it never does; the session is
 // AAL1 without MFA time, and users with a real factor never get the e-mail step).
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';

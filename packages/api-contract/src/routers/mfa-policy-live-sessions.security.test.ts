@@ -1,6 +1,6 @@
 // Attack: a tenant requires MFA after an incident, but sessions signed in before the change keep
 // full access until they end (up to sessionMaxHours), so a session stolen with the password alone
-// outlives the new rule. DESIGN "Identity": policy changes apply to live sessions at their next
+// outlives the new rule. docs/design.md "Identity": policy changes apply to live sessions at their next
 // request. The reverse must hold too: lowering the policy releases the sessions it restricted
 // (nobody is stuck), and no change of policy ever widens what a session proved.
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,7 @@
 // Attacks on the second factor: a stolen password alone (two-step sign-in), a code seen over a
 // shoulder (replay, also by racing requests), guessing codes (per-challenge and per-user limits),
 // a database dump (secrets encrypted; a changed ciphertext fails closed), skipping enrollment or
-// step-up. ASVS V2.7/V2.8; NIST SP 800-63B §5.1.4; DESIGN "MFA".
+// step-up. ASVS V2.7/V2.8; NIST SP 800-63B §5.1.4; docs/design.md "MFA".
 import { PNG } from 'pngjs';
 import jsqrModule from 'jsqr';
 import { totpCodeAt } from '@tessera/auth/mfa';

@@ -2,7 +2,7 @@
 // on a lock screen, pumping texts at a victim's number or billing (per-user and per-number send
 // limits), using SMS where the tenant forbids this restricted authenticator, passing an e-mail code
 // off as a second factor, and reading phone numbers or codes from a database dump.
-// NIST SP 800-63B §5.1.3.3 (restricted), §5.2.2 (rate limiting); ASVS V2.7; DESIGN "MFA".
+// NIST SP 800-63B §5.1.3.3 (restricted), §5.2.2 (rate limiting); ASVS V2.7; docs/design.md "MFA".
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
 import { createSmsGateway, reencryptPhoneNumber, SMS_LIMITS, totpCodeAt, type SmsMessage } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';

@@ -35,7 +35,7 @@ export const otpRouter = router({
   challengeOptions: publicProcedure.meta({ access: 'public' }).input(challengeOptionsInput).mutation(({ ctx, input }) =>
     challengeOptions(ctx.db, ctx.services.accounts, ctx.services.sms, input.challengeToken ?? ctx.mfaChallengeCookie ?? '', requestOf(ctx), ctx.now()),
   ),
-  /** Texts a code for a pending sign-in challenge; e-mail codes never serve as a second factor (DESIGN "MFA"). */
+  /** Texts a code for a pending sign-in challenge; e-mail codes never serve as a second factor (docs/design.md "MFA"). */
   sendCode: publicProcedure.meta({ access: 'public' }).input(sendCodeInput).mutation(async ({ ctx, input }) => {
     if (input.channel === 'email') throw new AuthError('forbidden', { detail: 'E-mail codes cannot be used as a second factor.' });
     const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';

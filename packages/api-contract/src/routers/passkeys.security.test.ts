@@ -2,7 +2,7 @@
 // origin or RP ID (phishing), a cloned authenticator (signature counter going back), a credential
 // from another tenant or user, passwordless sign-in where the tenant did not allow it or without
 // user verification, guessing against one password-step challenge. WebAuthn §7.1/§7.2, §6.1.1;
-// NIST SP 800-63B §5.1.8; DESIGN "MFA" and "Failure bookkeeping" (refusals audited and committed).
+// NIST SP 800-63B §5.1.8; docs/design.md "MFA" and "Failure bookkeeping" (refusals audited and committed).
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';

@@ -1,5 +1,5 @@
 /**
- * Passkeys (issue 11): register several per user, name and remove them, sign in with one as a
+ * Passkeys: register several per user, name and remove them, sign in with one as a
  * second factor or (tenant policy `passkeyPasswordless`) without a password, and step up with
  * one. Logic lives in @tessera/auth/mfa (passkeys/); docs/passkeys.md has the design.
  */

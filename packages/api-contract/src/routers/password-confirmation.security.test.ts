@@ -2,7 +2,7 @@
 // password oracle. auth.changePassword, mfa.disable and auth.requestEmailChange re-check the
 // password; each wrong entry counts against the same per-account counter and lockout as sign-in,
 // commits before the refusal leaves, is audited, is rate-limited per account, and repeated
-// failures are mailed to the user. DESIGN "Failure bookkeeping"; ASVS V2.2.1, V2.5.
+// failures are mailed to the user. docs/design.md "Failure bookkeeping"; ASVS V2.2.1, V2.5.
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { callerFor, createCaller, createTestContext, outboxMails, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';

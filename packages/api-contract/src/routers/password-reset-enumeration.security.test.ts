@@ -1,7 +1,7 @@
 // Attack: account enumeration through auth.requestPasswordReset. The answer is the same for every
 // address, but if only a real account makes the request write, audit and commit, its timing (and
 // its load on the database) tells the two apart. The request runs the same statements, in the
-// same order, whether or not the address belongs to an account. DESIGN rule 5; ASVS V2.5.
+// same order, whether or not the address belongs to an account. docs/design.md rule 5; ASVS V2.5.
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
 import { createCaller, createTestContext, outboxMails, signUpOwner } from '../testing/index.js';

@@ -1,8 +1,8 @@
-// privacy.webhooks.* through tRPC callers on real Postgres (issue 7, Art. 19): who may manage and
-// read endpoints, that the signing secret is shown once and stored only encrypted (DESIGN
+// privacy.webhooks.* through tRPC callers on real Postgres (Art. 19): who may manage and
+// read endpoints, that the signing secret is shown once and stored only encrypted (docs/design.md
 // "Secrets"), that every change is audited, that the outbound rule refuses http, loopback and
-// private addresses in production (DESIGN "Outbound URLs"), and that one tenant can neither see
-// nor touch another tenant's endpoints or delivery log (RLS; DESIGN rule 1).
+// private addresses in production (docs/design.md "Outbound URLs"), and that one tenant can neither see
+// nor touch another tenant's endpoints or delivery log (RLS; docs/design.md rule 1).
 import { randomUUID } from 'node:crypto';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
 import { createPrivacyRequest, recordPrivacyWebhookEvent, reencryptWebhookSecrets, webhookSecretContext } from '@tessera/auth/privacy';

@@ -1,5 +1,5 @@
 /**
- * privacy.webhooks.* (issue 7, GDPR Art. 19; docs/privacy.md "Webhooks"): a tenant's endpoints
+ * privacy.webhooks.* (GDPR Art. 19; docs/privacy.md "Webhooks"): a tenant's endpoints
  * that receive signed events when an export or an erasure starts and completes. Owners and admins
  * manage them (the signing secret is returned once, by create and rotateSecret); compliance staff
  * and privacy:read keys read the endpoints and the delivery log; an erasure waiting for an

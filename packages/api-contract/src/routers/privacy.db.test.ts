@@ -1,6 +1,6 @@
 // privacy.* and compliance.* through tRPC callers on real Postgres: who may call what (meta access
 // plus the service's subject check), step-up for erasure, and that compliance staff of one tenant
-// can neither see nor act on another tenant's requests (RLS; DESIGN rule 1).
+// can neither see nor act on another tenant's requests (RLS; docs/design.md rule 1).
 import { randomUUID } from 'node:crypto';
 import { completeExport, writeExportChunks } from '@tessera/auth/privacy';
 import { useTestDatabase } from '@tessera/db/testing';

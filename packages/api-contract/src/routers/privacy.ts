@@ -1,5 +1,5 @@
 /**
- * privacy.* (DESIGN public contract): a signed-in subject asks for an export or the erasure of
+ * privacy.* (docs/design.md "Public contract"): a signed-in subject asks for an export or the erasure of
  * their data and follows their requests; the subject or compliance staff get a short-lived
  * download link for a finished export. Logic lives in @tessera/auth/privacy; bodies only bind
  * the caller and its tenant transaction. `privacy.webhooks.*` (Art. 19 propagation) lives in

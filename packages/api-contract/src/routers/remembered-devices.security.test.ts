@@ -2,7 +2,7 @@
 // or in another tenant, a token that outlives its revocation (password change or reset, MFA reset or
 // disable, "sign out everywhere", explicit revoke), its expiry or the tenant switching the feature
 // off, and a remembered device passing for a fresh second factor at step-up.
-// NIST SP 800-63B §7 (session secrets), ASVS V3.3/V2.8; DESIGN "MFA"; docs/mfa-factors.md.
+// NIST SP 800-63B §7 (session secrets), ASVS V3.3/V2.8; docs/design.md "MFA"; docs/mfa-factors.md.
 import { randomBytes } from 'node:crypto';
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';

@@ -2,7 +2,7 @@
 // flood its own sign-ins, or import slow bcrypt hashes, to hold the process-wide password-hash
 // queue so that every other tenant's sign-ins stall. The queue is fair by tenant (no tenant holds
 // more than half of its slots) and bounded in wait (a sign-in that would wait longer answers 503
-// with Retry-After). DESIGN "Performance budget" (hashing off the event loop); ASVS V2.2.1.
+// with Retry-After). docs/design.md "Performance budget" (hashing off the event loop); ASVS V2.2.1.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createHashQueue, createPasswordService, TEST_PARAMS } from '@tessera/auth/passwords';

@@ -1,7 +1,7 @@
 // Attacks: account enumeration through sign-in answers or timing (unknown e-mail vs wrong password
 // vs disabled user), online guessing (lockout with backoff, per-account and per-IP limits, e-mail
-// case/space variations), and erasing the evidence by making the request fail (DESIGN "Failure
-// bookkeeping"). ASVS V2.2.1, V3.2; DESIGN rule 5.
+// case/space variations), and erasing the evidence by making the request fail (docs/design.md "Failure
+// bookkeeping"). ASVS V2.2.1, V3.2; docs/design.md rule 5.
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test, vi } from 'vitest';
 import { callerFor, createCaller, createTestContext, signUpOwner, STRONG_PASSWORD, testServices } from '../testing/index.js';

@@ -1,5 +1,5 @@
 /**
- * Single sign-on settings and linked identities (issue 8; docs/sso.md). Mounted as `tenant.sso`:
+ * Single sign-on settings and linked identities (docs/sso.md). Mounted as `tenant.sso`:
  * `tenant.sso.get`, `tenant.sso.update` (owners and admins; connection fields owner-only, audited),
  * `tenant.sso.signInOptions` (public: the buttons of a tenant's sign-in page), and
  * `tenant.sso.identities.list` / `.unlink` for the signed-in user (also exported on its own).

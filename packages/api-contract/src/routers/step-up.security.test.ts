@@ -2,7 +2,7 @@
 // adding the attacker's own authenticator next to the victim's factor, turning a freshly bound
 // first factor into step-up freshness, inviting a new admin, and weakening the tenant's security
 // policy. NIST SP 800-63B §6.1.2.1 (binding an additional authenticator needs authentication at
-// that AAL); ASVS V2.7, V4.3; DESIGN "Identity" (step-up) and "MFA".
+// that AAL); ASVS V2.7, V4.3; docs/design.md "Identity" (step-up) and "MFA".
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * In-process callers for procedure tests (STYLE convention 13): real database, real services,
+ * In-process callers for procedure tests (docs/contributing.md convention 13): real database, real services,
  * cheap Argon2id parameters, a cookie jar that records what the transport would send.
  */
 import { hashSessionToken } from '@tessera/auth/accounts';

@@ -2,7 +2,7 @@
 // malformed, revoked and expired keys), a stolen key used from outside its IPv4/IPv6 allowlist,
 // one hot key starving others, smuggling a key next to a victim's session cookie, a key of
 // tenant A reading tenant B, and a revoked key still honoured by another API process.
-// Issue 6; DESIGN rules 1, 3-5, "Requests"; ASVS V4.1, V11.1, V13.2.
+// docs/design.md rules 1, 3-5, "Requests"; ASVS V4.1, V11.1, V13.2.
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import cookie from '@fastify/cookie';

@@ -1,5 +1,5 @@
 /**
- * Bearer API keys on every request (issue 6): `Authorization: Bearer sk_live_...` becomes an
+ * Bearer API keys on every request: `Authorization: Bearer sk_live_...` becomes an
  * ApiKeyPrincipal through the verifier (checksum, one SECURITY DEFINER lookup or the
  * LISTEN/NOTIFY-invalidated cache, revoked/expired, IP allowlist on request.ip, per-key rate
  * limit, quota). Scopes are enforced later, per procedure, by authorize.
@@ -54,12 +54,12 @@ export function apiKeyResolver(options: ApiKeyPluginOptions): (request: FastifyR
   return async (request) => {
     const header = request.headers.authorization;
     if (header === undefined || !/^bearer\b/i.test(header)) return null; // another scheme: not ours
-    // Each call tRPC will run counts (DESIGN "Requests"), read from the matched route as tRPC reads it.
+    // Each call tRPC will run counts (docs/design.md "Requests"), read from the matched route as tRPC reads it.
     const trpc = trpcCallOf(request);
     const calls = Math.min(trpc?.procedures.length ?? 1, MAX_CALLS);
     const batched = trpc?.batch ?? false;
     const raw = BEARER.exec(header)?.[1];
-    // Never both: a browser's ambient session must not mix with a key (DESIGN "Public contract").
+    // Never both: a browser's ambient session must not mix with a key (docs/design.md "Public contract").
     if (raw === undefined || hasCookie(request.headers.cookie, options.cookieName)) throw refusal(new AuthError('api_key_invalid'), batched ? calls : 0);
     try {
       const key = await options.verifier.verify(raw, { ip: request.ip, now: now(), calls });

@@ -1,5 +1,5 @@
 /**
- * Cross-site request refusal (DESIGN "Requests"). Every request with an unsafe method (anything
+ * Cross-site request refusal (docs/design.md "Requests"). Every request with an unsafe method (anything
  * but GET, HEAD, OPTIONS), on any route, is refused when `Sec-Fetch-Site: cross-site`, or an
  * `Origin` header is present and not trusted (including `Origin: null`), and it must be
  * `application/json`, which a cross-site HTML form cannot send without a CORS preflight. Sign-in

@@ -7,7 +7,7 @@ export interface HealthOptions {
 }
 
 /**
- * Liveness (`/healthz`) and readiness (`/readyz`). DESIGN's contract: both say `{ status, database }`.
+ * Liveness (`/healthz`) and readiness (`/readyz`). The public contract (docs/design.md "Public contract"): both say `{ status, database }`.
  * `/healthz` stays 200 while the process answers, so an orchestrator never restarts every API
  * process for a database outage; its `database` field reports the last probe ('ok' or
  * 'unreachable'), one `SELECT 1` a second at most however many probes arrive (`probeDatabase`,

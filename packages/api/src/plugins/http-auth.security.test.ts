@@ -1,7 +1,7 @@
 // Attacks over HTTP: cross-site request forgery of cookie-authenticated mutations and of sign-in
 // itself (login CSRF), session cookies without the right flags, secrets in logs, and per-call
 // limits dodged by batching, and private answers kept by a shared or browser cache.
-// DESIGN "Requests", rule 4; ASVS V3.4, V4.2.2, V7.1.1, V8.2.1.
+// docs/design.md "Requests", rule 4; ASVS V3.4, V4.2.2, V7.1.1, V8.2.1.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

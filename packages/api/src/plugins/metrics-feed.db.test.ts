@@ -1,4 +1,4 @@
-// The security series are fed by real events, not only by direct calls (issue 10): a lockout after
+// The security series are fed by real events, not only by direct calls: a lockout after
 // repeated wrong passwords, a wrong second-factor code, refused API keys (refused before tRPC, and
 // refused by a procedure's scope check, each counted once) and a GDPR job run with its queue's
 // depth. Everything runs through the built server on the test database; /metrics is scraped.

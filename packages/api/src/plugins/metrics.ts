@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (issue 10): `GET /metrics` in the text exposition format, from a registry of
+ * Prometheus metrics: `GET /metrics` in the text exposition format, from a registry of
  * its own (never prom-client's global one, so two servers in one process do not collide).
  *
  * Guarantees: the endpoint answers only with `Authorization: Bearer <METRICS_TOKEN>` (compared in

@@ -2,7 +2,7 @@
 // `__Host-` prefix can be planted by a sibling subdomain or a plain-http page (cookie tossing), so
 // a victim's `auth.verifyMfa` could complete an attacker's challenge. The challenge cookie is named
 // like the session cookie: plain only on http://localhost, `__Host-` (Secure, Path=/, no Domain)
-// elsewhere, and only that name is read. DESIGN "MFA", "Public contract"; RFC 6265bis §4.1.3.2.
+// elsewhere, and only that name is read. docs/design.md "MFA", "Public contract"; RFC 6265bis §4.1.3.2.
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';
 import { principalFromToken, signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
 import { useTestDatabase } from '@tessera/db/testing';

@@ -1,5 +1,5 @@
 // Attack: a leaked, replayed or stale export link, or one fished out of the logs, hands a
-// subject's personal data to someone else (DESIGN "Privacy", rule 4; ASVS 3.5.2 / 7.1.1).
+// subject's personal data to someone else (docs/design.md "Privacy", rule 4; ASVS 3.5.2 / 7.1.1).
 // Pins: the link works once, for at most five minutes (injected clock), for one export only, and
 // only with the subject's own session or the tenant's compliance staff (a leaked link alone,
 // another user's session or an API key downloads nothing); its token never reaches a log line;

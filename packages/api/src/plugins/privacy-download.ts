@@ -1,5 +1,5 @@
 /**
- * GET /privacy/downloads/<token>: serves a finished export (DESIGN "Privacy", rule 4) to the
+ * GET /privacy/downloads/<token>: serves a finished export (docs/design.md "Privacy", rule 4) to the
  * subject's own session or the tenant's compliance staff, and only with a valid link: 256 random
  * bits, stored only hashed, five minutes, one download, its use audited (redeemExportDownload).
  * A link presented without such a session (another user, another tenant, an API key, no cookie) is

@@ -1,5 +1,5 @@
 /**
- * Remembered devices over real HTTP (issue 11): `auth.verifyMfa({ rememberDevice: true })` sets the
+ * Remembered devices over real HTTP: `auth.verifyMfa({ rememberDevice: true })` sets the
  * device cookie through the Fastify transport, and the next password sign-in that carries it skips
  * the second factor. The in-process caller tests cannot see a transport that forgets the cookie.
  */

@@ -3,7 +3,7 @@
 // pool and LISTEN connection): sign-out, revocation, disabling, demotion and a raised MFA policy
 // through one must be refused by the other within one second; the process that made the change
 // must refuse at once; a cache hit costs no resolve_session; routes that need no principal never
-// resolve one. DESIGN "Decisions" (policy applies at the next request), "Tests and CI"; ASVS V3.3.
+// resolve one. docs/design.md "Decisions" (policy applies at the next request), "Tests and CI"; ASVS V3.3.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

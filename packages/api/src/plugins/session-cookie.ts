@@ -1,5 +1,5 @@
 /**
- * The session cookie (DESIGN "Public contract"): `tessera_session` on http://localhost,
+ * The session cookie (docs/design.md "Public contract"): `tessera_session` on http://localhost,
  * `__Host-tessera_session` elsewhere; httpOnly, Secure, SameSite=Lax, Path=/. The session is
  * accepted from that cookie only, and its lookup goes through the SECURITY DEFINER resolver.
  */
@@ -33,7 +33,7 @@ export function deviceCookieName(sessionCookie: string): string {
 }
 
 /**
- * The SSO second-factor challenge cookie (DESIGN "MFA"): named like the session cookie
+ * The SSO second-factor challenge cookie (docs/design.md "MFA"): named like the session cookie
  * (`tessera_mfa_challenge` on http://localhost, `__Host-tessera_mfa_challenge` elsewhere), so on a
  * real domain no sibling subdomain or plain-http page can plant one. Only this name is read.
  */

@@ -1,9 +1,9 @@
 // Attacks on SSO that must be refused: a tampered `state` (login CSRF, RFC 6749 §10.12), a
 // replayed authorization code (RFC 6749 §4.1.2, §10.5), claiming an account through an
-// unverified e-mail (DESIGN "Identity"), SSO at a tenant that has none, and a sign-in started at
-// tenant A's provider delivered to tenant B (cross-tenant confusion, DESIGN rule 1). Each refusal
+// unverified e-mail (docs/design.md "Identity"), SSO at a tenant that has none, and a sign-in started at
+// tenant A's provider delivered to tenant B (cross-tenant confusion, docs/design.md rule 1). Each refusal
 // lands on the console with a bare error code and leaves no Tessera session. A real OpenID
-// Provider (oidc-provider) runs on 127.0.0.1; the flow goes over HTTP. ASVS V3.x; issue 8.
+// Provider (oidc-provider) runs on 127.0.0.1; the flow goes over HTTP. ASVS V3.x.
 import { randomBytes } from 'node:crypto';
 import { generateKeyringSpec } from '@tessera/auth';
 import { updateSsoSettings, type SsoSettingsPatch } from '@tessera/auth/sso';

@@ -2,7 +2,7 @@
 // identity provider (link only when both sides hold it verified), an SSO login that skips the
 // user's second factor or the tenant's MFA policy, and Auth.js minting a session of its own
 // beside Tessera's. A real OpenID Provider (oidc-provider) runs on 127.0.0.1; the whole
-// authorization-code flow goes over HTTP. DESIGN "Identity", "MFA"; ASVS V2.x/V3.x; issue 8.
+// authorization-code flow goes over HTTP. docs/design.md "Identity", "MFA"; ASVS V2.x/V3.x.
 import { randomBytes } from 'node:crypto';
 import { generateKeyringSpec } from '@tessera/auth';
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';

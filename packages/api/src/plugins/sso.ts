@@ -1,5 +1,5 @@
 /**
- * Single sign-on routes (issue 8; docs/sso.md). @auth/core's `Auth()` runs the protocol
+ * Single sign-on routes (docs/sso.md). @auth/core's `Auth()` runs the protocol
  * (authorization code + PKCE, state, nonce, token exchange, ID-token and userinfo validation);
  * this plugin only converts between Fastify and Web Request/Response, builds the Auth.js config
  * per request from the tenant's row, and turns the validated assertion into a Tessera session.
@@ -13,7 +13,7 @@
  * forced start can only sign a browser in as whoever authenticates at the provider in that same
  * browser (state, PKCE and nonce cookies bind the callback to it). Auth.js never issues its own
  * session: `signIn` always answers with a redirect, and only its state/PKCE/nonce cookies are
- * forwarded. Every outbound call goes through the guarded fetch (DESIGN outbound URL rule).
+ * forwarded. Every outbound call goes through the guarded fetch (docs/design.md "Outbound URLs").
  * Refusals land on the console as `/sign-in?sso_error=<code>`, never with details.
  */
 import { Auth, customFetch, skipCSRFCheck, type AuthConfig } from '@auth/core';
@@ -224,7 +224,7 @@ function finish(rig: Rig, reply: FastifyReply, outcome: SsoSignInResult | null):
   if (outcome.status === 'refused') return refuse(rig, reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
   reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
   if (outcome.status === 'mfa_required') {
-    // DESIGN "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
+    // docs/design.md "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
     // Path=/: the __Host- prefix off localhost requires it (session-cookie.ts mfaChallengeCookieName).
     reply.setCookie(mfaChallengeCookieName(rig.options.cookieName), outcome.challengeToken, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: 5 * 60 });
     return toConsole(rig, reply, '/sign-in?sso=mfa_required');

@@ -2,7 +2,7 @@
 // percent-encoded prefix (`/%74rpc/auth.signOut`) slipping a cross-site HTML form past the CSRF
 // check, encoded commas (`users.list%2Cusers.list`) or an encoded batch flag running many calls
 // for the price of one against an API key's limit and quota, and non-tRPC paths under `/trpc/`
-// dodging the HTTP rate limit. DESIGN "Requests", "Public contract"; ASVS V4.2.2, V13.2.
+// dodging the HTTP rate limit. docs/design.md "Requests", "Public contract"; ASVS V4.2.2, V13.2.
 import type { AddressInfo } from 'node:net';
 import { privacyRequests, sessions, users } from '@tessera/db';
 import { signUpOwner, testServices } from '@tessera/api-contract/testing';

@@ -24,7 +24,7 @@ export interface TrpcOptions {
   lean?: boolean;
 }
 
-/** Batches are capped (DESIGN "Requests"): a batch of 20 sign-ins must not slip past per-call limits. */
+/** Batches are capped (docs/design.md "Requests"): a batch of 20 sign-ins must not slip past per-call limits. */
 export const MAX_BATCH_SIZE = 10;
 
 function retryAfterOf(errors: readonly { cause?: unknown }[]): number | undefined {

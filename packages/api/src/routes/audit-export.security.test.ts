@@ -1,7 +1,7 @@
 // Attack: bulk-reading an audit log through the export without the right (anonymous, a member, an
 // enrollment-only session, a key without audit:read, a publishable key) or across tenants; formula
 // injection through a CSV cell an auditor opens in a spreadsheet; and an export that only Tessera's
-// own code can check. DESIGN rule 1, "Privacy" (audit exports are audited), issue 3; OWASP ASVS
+// own code can check. docs/design.md rule 1, "Privacy" (audit exports are audited); OWASP ASVS
 // 5.0 V16 (logging) and the OWASP CSV injection guidance.
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';

@@ -4,7 +4,7 @@
  *
  * Who: owner, admin and compliance sessions (not enrollment-only ones) and secret API keys with
  * `audit:read`, the same rule as audit.list. The export reads personal data, so it is audited
- * (DESIGN "Privacy"): `audit.log.exported` is committed before the first byte leaves. Rows are
+ * (docs/design.md "Privacy"): `audit.log.exported` is committed before the first byte leaves. Rows are
  * streamed from one read-only tenant transaction with backpressure; nothing is buffered whole.
  */
 import { PassThrough, type Readable } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * GDPR erasure job (issue 7; STYLE convention 16). Plain handler; only register-workers.ts knows
+ * GDPR erasure job (docs/contributing.md convention 16). Plain handler; only register-workers.ts knows
  * the queue. One run per request at a time (advisory lock on its own connection). The claim is
  * committed first; then processDeletionRequest erases every registered source, deletes the user
  * row, writes the erasure ledger, completes the request and queues the confirmation in one tenant

@@ -1,5 +1,5 @@
 /**
- * Export file formats (issue 7), each an async stream of bytes pulled from the subject's rows a
+ * Export file formats, each an async stream of bytes pulled from the subject's rows a
  * batch at a time, so nothing holds the whole export in memory:
  *  - json: one structured, machine-readable document (Art. 20 portability);
  *  - csv:  a zip (yazl) with one CSV per source (csv-stringify, formula cells escaped against CSV

@@ -1,4 +1,4 @@
-// Bench (issue 7): export time and peak RSS for a subject with 1,000, 10,000 and 100,000 audit
+// Bench: export time and peak RSS for a subject with 1,000, 10,000 and 100,000 audit
 // events. Target: peak RSS grows by less than 50 MB from the smallest to the largest. Skipped in
 // the normal run (it writes 100k audit events); run one format per process, e.g.
 //   TESSERA_BENCH=1 TESSERA_BENCH_FORMATS=json npx vitest run packages/api/src/workers/gdpr-export-memory.db.test.ts

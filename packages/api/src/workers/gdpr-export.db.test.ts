@@ -1,4 +1,4 @@
-// The export job handler on real Postgres (STYLE convention 16): each format holds the subject's
+// The export job handler on real Postgres (docs/contributing.md convention 16): each format holds the subject's
 // data and parses (JSON validates, the zip's CSVs parse, the PDF shows the e-mail), nothing of
 // other users, chunks are bound to their index, a run killed halfway leaves nothing behind, and
 // two workers never run one request at once.

@@ -1,5 +1,5 @@
 /**
- * GDPR export job (issue 7; STYLE convention 16). `handleExportJob(job, deps)` is a plain
+ * GDPR export job (docs/contributing.md convention 16). `handleExportJob(job, deps)` is a plain
  * function: register-workers.ts is the only code that knows the queue.
  *
  * Guarantees: one run per request at a time (advisory lock on its own connection); the request

@@ -1,5 +1,5 @@
 /**
- * One GDPR job per request at a time, across any number of workers (DESIGN "Jobs and backups").
+ * One GDPR job per request at a time, across any number of workers (docs/design.md "Jobs and backups").
  * pg-boss 10 has no heartbeat, only an expiry, so the queue alone cannot tell a slow worker from
  * a dead one. Each job therefore holds a session-level advisory lock on the request id, on a
  * connection of its own for the whole run: a killed worker's lock dies with its connection, and a

@@ -1,4 +1,4 @@
-// A real worker process killed with SIGKILL in the middle of an export (issue 7): while it runs,
+// A real worker process killed with SIGKILL in the middle of an export: while it runs,
 // another worker is turned away by the advisory lock; once it dies, its connection, transaction and
 // lock die with it (nothing it wrote survives), and the next run completes the export exactly once.
 // Runs the built handler (dist/) in a child process, as `pnpm test` builds before testing.

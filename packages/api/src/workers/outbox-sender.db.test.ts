@@ -269,7 +269,7 @@ describe('file transport (development without SMTP_URL)', () => {
   });
 });
 
-/** A local SMTP fake (STYLE 13: what crosses the process boundary gets a local fake). */
+/** A local SMTP fake (docs/contributing.md convention 13: what crosses the process boundary gets a local fake). */
 type FakeSmtp = { url: string; messages: string[]; close(): Promise<void> };
 
 async function fakeSmtpServer(): Promise<FakeSmtp> {

@@ -1,5 +1,5 @@
 /**
- * E-mail outbox sender (issue 4; DESIGN "Secrets" and "Decisions: cross-tenant background work").
+ * E-mail outbox sender (docs/design.md "Secrets" and "Decisions: cross-tenant background work").
  *
  * Guarantees: due mail is listed through `list_due_outbox` (tenant id and row id only), and each
  * row is delivered inside `withTenant` of its own tenant, so RLS scopes every read and write and
@@ -90,7 +90,7 @@ export function smtpTransport(smtpUrl: string, options: { from?: string } = {}):
 /**
  * Development without SMTP_URL: each message becomes a file under `dir` (TESSERA_HOME/mail/,
  * folder 0700, file 0600) and a log line, so a local user can finish an invite or a reset.
- * DESIGN "Secrets": in development without SMTP_URL, mail goes to files under TESSERA_HOME/mail/
+ * docs/design.md "Secrets": in development without SMTP_URL, mail goes to files under TESSERA_HOME/mail/
  * and the log, with a warning: the only place a token may be logged.
  */
 export function fileTransport(
@@ -191,7 +191,7 @@ async function deliver(tx: TenantTx, id: string, deps: ResolvedDeps): Promise<Ou
     const text = deps.keyring.decryptString(row.body, context);
     await deps.transport.send({ to: row.to_address, subject: row.subject, text });
   } catch (error) {
-    // Committed with the transaction (DESIGN "Failure bookkeeping"); the message, never the body.
+    // Committed with the transaction (docs/design.md "Failure bookkeeping"); the message, never the body.
     const attempts = row.attempts + 1;
     const retryAt = new Date(at.getTime() + outboxBackoffMs(attempts));
     const message = errorMessage(error);

@@ -1,5 +1,5 @@
 /**
- * Privacy webhook delivery job (issue 7, Art. 19; docs/privacy.md "Webhooks"; STYLE convention
+ * Privacy webhook delivery job (Art. 19; docs/privacy.md "Webhooks"; docs/contributing.md convention
  * 16). `handleWebhookDeliveryJob(job, deps)` is a plain function: register-workers.ts is the only
  * code that knows the queue.
  *

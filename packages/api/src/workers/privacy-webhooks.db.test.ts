@@ -1,4 +1,4 @@
-// Art. 19 propagation webhooks end to end on real Postgres (issue 7; docs/privacy.md "Webhooks"):
+// Art. 19 propagation webhooks end to end on real Postgres (docs/privacy.md "Webhooks"):
 // a receiver on 127.0.0.1 (development outbound rule) gets signed events when exports and
 // erasures start and complete, exactly once per endpoint even when a job reruns; failed attempts
 // are retried with backoff and logged; an erasure for an endpoint that asked for acknowledgements

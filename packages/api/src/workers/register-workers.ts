@@ -1,6 +1,6 @@
 /**
  * The GDPR workers on pg-boss 10 (docs/privacy.md "Queue"): the only module that knows the queue
- * library (STYLE convention 16). Any number of processes may run them against one database:
+ * library (docs/contributing.md convention 16). Any number of processes may run them against one database:
  * pg-boss hands each job to one worker (SKIP LOCKED) and completes it once, retries failures with
  * exponential backoff, and survives restarts (jobs are rows); the handlers' advisory locks and
  * idempotent steps cover what the queue cannot (no heartbeat, see gdpr-job-lock.ts).

@@ -1,5 +1,5 @@
 /**
- * The rate limits keyed by an e-mail address (sign-in and reset requests per account, DESIGN
+ * The rate limits keyed by an e-mail address (sign-in and reset requests per account, docs/design.md
  * "Requests"). One home for their keys: the flows count under them, and erasure forgets them
  * (privacy/erase-user-data.ts), since a key naming an address is personal data for as long as the
  * limiter holds it (memory, or Redis under a SHA-256 of the key; at most one window).

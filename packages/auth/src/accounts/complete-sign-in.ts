@@ -39,7 +39,7 @@ export interface CompleteSignIn {
   passwordFailures?: 'clear' | 'keep';
 }
 
-/** Tenant policy (DESIGN "MFA"): must this user have a second factor? */
+/** Tenant policy (docs/design.md "MFA"): must this user have a second factor? */
 export function mfaRequiredFor(policy: SecurityPolicy, role: UserRow['role']): boolean {
   return policy.mfaRequired === 'all' || (policy.mfaRequired === 'admins' && (role === 'owner' || role === 'admin'));
 }

@@ -2,7 +2,7 @@
  * Confirming an action with the password inside a signed-in session (changing the password or
  * the e-mail address, turning MFA off). A session is no licence to guess: each wrong entry counts
  * against the account's sign-in counter and lockout (throttle.ts), is committed and audited before
- * the refusal leaves (DESIGN "Failure bookkeeping"), repeated failures are mailed to the account's
+ * the refusal leaves (docs/design.md "Failure bookkeeping"), repeated failures are mailed to the account's
  * address, and entries are rate-limited per account. Every "confirm with your password" check
  * goes through `confirmPassword`; a second copy would be a second, weaker oracle.
  * Pinned by password-confirmation.security.test.ts.

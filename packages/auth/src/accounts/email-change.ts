@@ -1,5 +1,5 @@
 /**
- * Changing a user's e-mail address (DESIGN "Identity"): the signed-in user proves the password,
+ * Changing a user's e-mail address (docs/design.md "Identity"): the signed-in user proves the password,
  * the new address confirms through a 24-hour single-use link, and the old address is told at
  * both ends (when asked, so a hijacked session is noticed before it completes, and when done).
  * The answer never says whether the new address already belongs to someone in the tenant.

@@ -1,5 +1,5 @@
 /**
- * E-mail verification (DESIGN "Identity": addresses start unverified). A 24-hour single-use link,
+ * E-mail verification (docs/design.md "Identity": addresses start unverified). A 24-hour single-use link,
  * hashed at rest. SSO links accounts by e-mail only when both sides hold it verified.
  */
 import { eq } from 'drizzle-orm';

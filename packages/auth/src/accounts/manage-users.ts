@@ -54,7 +54,7 @@ export async function listUsers(tx: TenantTx, input: { cursor?: string | undefin
 async function targetOf(tx: TenantTx, actor: Actor, userId: string) {
   const [target] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
   if (!target) throw new AuthError('not_found');
-  // Only owners change, disable or reset owners (DESIGN "Identity").
+  // Only owners change, disable or reset owners (docs/design.md "Identity").
   if (target.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can change owners.' });
   return target;
 }

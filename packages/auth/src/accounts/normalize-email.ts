@@ -1,4 +1,4 @@
-/** DESIGN "Identity": e-mail is compared trimmed, NFC, lower-case; unique per tenant. */
+/** docs/design.md "Identity": e-mail is compared trimmed, NFC, lower-case; unique per tenant. */
 export function normalizeEmail(email: string): string {
   return email.trim().normalize('NFC').toLowerCase();
 }

@@ -1,7 +1,7 @@
 /**
  * Failed sign-in bookkeeping per (tenant, normalised e-mail), whether or not the account exists,
- * so `account_locked` reveals nothing (DESIGN "Identity"). Each call commits on its own
- * transaction before the caller throws (DESIGN "Failure bookkeeping").
+ * so `account_locked` reveals nothing (docs/design.md "Identity"). Each call commits on its own
+ * transaction before the caller throws (docs/design.md "Failure bookkeeping").
  */
 import { eq, sql } from 'drizzle-orm';
 import { loginThrottles, users, type TenantTx } from '@tessera/db';

@@ -37,7 +37,7 @@ export async function issueUserTokenByEmail(tx: TenantTx, kind: UserTokenKind, e
   return { token, userId: rows[0]?.user_id ?? null };
 }
 
-/** Finds the tenant of a presented token before any tenant context exists (DESIGN rule 3). */
+/** Finds the tenant of a presented token before any tenant context exists (docs/design.md rule 3). */
 export async function locateUserToken(db: Database, kind: UserTokenKind, token: string): Promise<{ tenantId: string; tokenId: string } | null> {
   if (!isWellFormedToken(token)) return null;
   return lookupUserToken(db.pool, kind, sha256(token));

@@ -8,7 +8,7 @@ export interface RequestOrigin {
 
 /**
  * Who changes keys: a signed-in user, or a secret key acting for its tenant. A key may create or
- * rotate keys only with a subset of its own scopes (DESIGN "Secrets").
+ * rotate keys only with a subset of its own scopes (docs/design.md "Secrets").
  */
 export type ApiKeyActor =
   | { type: 'user'; id: string; origin?: RequestOrigin }

@@ -1,7 +1,7 @@
 // Attack: a key is revoked (leaked, employee gone) but API processes keep honouring it from an
 // in-process cache. Revocation and rotation must reach every process within one second through
 // Postgres LISTEN/NOTIFY, and a process that cannot hear notifications must stop caching.
-// Issue 6 ("revoked key must stop working everywhere at once"); DESIGN "Tests and CI"; ASVS V3.3.
+// A revoked key must stop working everywhere at once; docs/design.md "Tests and CI"; ASVS V3.3.
 import { randomUUID } from 'node:crypto';
 import { users } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';

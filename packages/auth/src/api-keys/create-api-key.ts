@@ -51,7 +51,7 @@ export async function createApiKey(tx: TenantTx, actor: ApiKeyActor, params: Cre
   return minted;
 }
 
-/** A key may hand out only scopes it holds itself (DESIGN "Secrets"); users are checked by role. */
+/** A key may hand out only scopes it holds itself (docs/design.md "Secrets"); users are checked by role. */
 export function assertScopesWithin(actor: ApiKeyActor, scopes: readonly string[]): void {
   if (actor.type !== 'api_key') return;
   if (!scopes.every((scope) => actor.scopes.includes(scope))) throw new AuthError('api_key_forbidden');

@@ -1,5 +1,5 @@
 /**
- * API key format (DESIGN "Public contract"): `{pk|sk}_{live|test}_` + 32 random bytes in base62
+ * API key format (docs/design.md "Public contract"): `{pk|sk}_{live|test}_` + 32 random bytes in base62
  * (43 characters) + a CRC-32 of everything before it in base62 (6 characters). The checksum lets
  * typos and junk fail without a database round trip and lets secret scanners recognise keys; it
  * proves nothing (anyone can compute it): authenticity comes from the hash lookup alone.

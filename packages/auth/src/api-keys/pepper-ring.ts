@@ -1,5 +1,5 @@
 /**
- * The API-key pepper ring (`API_KEY_PEPPERS`, DESIGN "Secrets"): `v2:base64,v1:base64`, parsed
+ * The API-key pepper ring (`API_KEY_PEPPERS`, docs/design.md "Secrets"): `v2:base64,v1:base64`, parsed
  * by the keyring's own rules (parseKeyring validates every entry), first entry current. Keys are
  * stored as HMAC-SHA-256(pepper, key), so a database dump alone cannot confirm a guessed key;
  * each row names its pepper version, and verification looks a key up under every version in the

@@ -1,5 +1,5 @@
 // Refusals of an existing key that the audit log summarises (one event per key and reason per
-// interval) must not vanish with the process that counted them (DESIGN "Failure bookkeeping"): the
+// interval) must not vanish with the process that counted them (docs/design.md "Failure bookkeeping"): the
 // count is committed with every refusal, a restarted verifier carries it into its next event, and
 // the scheduled upkeep writes what no later refusal reported. The tally table keeps RLS (rule 1).
 import { randomUUID } from 'node:crypto';

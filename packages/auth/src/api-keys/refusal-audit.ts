@@ -1,5 +1,5 @@
 /**
- * Audit events for refused keys (DESIGN "Failure bookkeeping"): written in the key's tenant in a
+ * Audit events for refused keys (docs/design.md "Failure bookkeeping"): written in the key's tenant in a
  * transaction that commits before the refusal is answered, never with the key (prefix only).
  * Only keys that exist can be attributed to a tenant; unknown and malformed keys leave no row.
  *
@@ -70,7 +70,7 @@ export async function flushApiKeyRefusalTallies(database: Pick<Database, 'pool'>
 }
 
 function tallyOf(apiKeyId: string, reason: string) {
-  // No tenant_id filter: RLS scopes the row to the transaction's tenant (DESIGN rule 1).
+  // No tenant_id filter: RLS scopes the row to the transaction's tenant (docs/design.md rule 1).
   return and(eq(apiKeyRefusalTallies.apiKeyId, apiKeyId), eq(apiKeyRefusalTallies.reason, reason));
 }
 

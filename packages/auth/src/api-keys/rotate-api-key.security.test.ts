@@ -2,7 +2,7 @@
 // successor) to mint several live keys that each carry a copy of the remaining usage quota, so a
 // quota of 2 becomes 2 per key; and later successors inheriting the old key's short grace expiry.
 // A rotation moves the quota: the old key in its grace and every successor spend one counter.
-// DESIGN "Secrets" (rotation), docs/api-keys.md; ASVS V2.10, V11.1 (business limits).
+// docs/design.md "Secrets" (rotation), docs/api-keys.md; ASVS V2.10, V11.1 (business limits).
 import { randomUUID } from 'node:crypto';
 import { users } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';

@@ -1,4 +1,4 @@
-/** The closed scope list (DESIGN / issue 6). Publishable keys carry none. */
+/** The closed scope list (docs/api-keys.md). Publishable keys carry none. */
 export const API_KEY_SCOPES = [
   'users:read',
   'users:write',

@@ -1,7 +1,7 @@
 // Attacks on the key request path: guessing or mistyping keys (no oracle, no round trip for
 // junk), replaying revoked or expired keys, using a stolen key from outside its allowlist (IPv4
 // and IPv6), exhausting one key to starve another, overspending a quota by racing requests.
-// Issue 6; DESIGN rules 3-4 and "Failure bookkeeping"; ASVS V2.10, V11.1.
+// docs/design.md rules 3-4 and "Failure bookkeeping"; ASVS V2.10, V11.1.
 import { randomUUID } from 'node:crypto';
 import { auditLogs, users } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';

@@ -1,5 +1,5 @@
 /**
- * Verifies a presented API key (issue 6 request path): checksum, HMAC under each pepper version,
+ * Verifies a presented API key (the request path): checksum, HMAC under each pepper version,
  * one SECURITY DEFINER lookup (or the LISTEN/NOTIFY-invalidated cache), revoked/expired, IP
  * allowlist, per-key rate limit, usage quota.
  *

@@ -1,5 +1,5 @@
 // Attack: a tenant reads another tenant's audit trail (who signed in from where, which e-mail
-// addresses changed), or writes into another tenant's chain to forge or bury events. DESIGN rule 1:
+// addresses changed), or writes into another tenant's chain to forge or bury events. docs/design.md rule 1:
 // RLS on audit_logs, audit_chain_heads, audit_checkpoints and audit_settings, fail-closed without
 // a tenant; every query here runs as the runtime role.
 import { generateKeyPairSync } from 'node:crypto';

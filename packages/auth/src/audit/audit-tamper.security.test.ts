@@ -1,7 +1,7 @@
 // Attack: rewriting history. An attacker holding the runtime role tries to update, delete or
 // truncate audit rows or fork the chain; an attacker with the owner's database access (triggers
 // disabled) edits, deletes, swaps or truncates rows, recomputes the whole chain, and even rewrites
-// the checkpoints. DESIGN rule 6 and issue 3: append-only for every role, and every edit reported
+// the checkpoints. docs/design.md rule 6: append-only for every role, and every edit reported
 // by verifyAuditChain at the first seq where the evidence breaks (OWASP ASVS 5.0 V16.4.2).
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { TenantTx } from '@tessera/db';

@@ -3,7 +3,7 @@
  * never reused). Personal data is shown in the clear until it is erased; after erasure the
  * pseudonym token (`pii:<digest>`) stays in its place.
  *
- * Reading that personal data is itself audited (DESIGN "Privacy"): readAuditEvents records one
+ * Reading that personal data is itself audited (docs/design.md "Privacy"): readAuditEvents records one
  * `audit.log.listed` event per call that returned any (who read, the filter, the ids of the users
  * whose data it held), in the same transaction, never one per row; a page without personal data
  * records nothing (docs/audit-log.md "Reading the log"). Pinned by routers/audit.db.test.ts.
@@ -123,7 +123,7 @@ async function selectPage(
   if (filter.actorId !== undefined) conditions.push(eq(auditLogs.actorId, filter.actorId));
   if (filter.since !== undefined) conditions.push(gte(auditLogs.occurredAt, filter.since));
   if (filter.until !== undefined) conditions.push(lt(auditLogs.occurredAt, filter.until));
-  // No tenant_id filter: RLS scopes the query to tx's tenant (DESIGN rule 1).
+  // No tenant_id filter: RLS scopes the query to tx's tenant (docs/design.md rule 1).
   const rows = await tx
     .select()
     .from(auditLogs)

@@ -1,5 +1,5 @@
 /**
- * The only audit writer (STYLE convention 1, DESIGN rule 6).
+ * The only audit writer (docs/contributing.md convention 1, docs/design.md rule 6).
  *
  * Guarantees: the event is inserted in the caller's tenant transaction, so it commits or rolls
  * back with the change it records (an audit failure throws and rolls the change back). It
@@ -99,7 +99,7 @@ const listeners = new Set<(notice: AuditEventNotice) => void>();
 /**
  * Process-wide observer seam (metrics: lockouts and other security events). Called after the row
  * is written, inside the caller's transaction, so a rolled-back change may still be seen; refusals
- * commit before they throw (DESIGN "Failure bookkeeping"). Listeners must be cheap and never
+ * commit before they throw (docs/design.md "Failure bookkeeping"). Listeners must be cheap and never
  * throw (errors are swallowed). Returns the unsubscribe function.
  */
 export function onAuditEvent(listener: (notice: AuditEventNotice) => void): () => void {

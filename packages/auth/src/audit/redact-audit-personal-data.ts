@@ -1,5 +1,5 @@
 /**
- * GDPR erasure for the audit log (DESIGN "Privacy"). Deletes the clear personal data (ip, user
+ * GDPR erasure for the audit log (docs/design.md "Privacy"). Deletes the clear personal data (ip, user
  * agent, the clear values behind `pii:` tokens) and the per-row salt of every row of the current
  * tenant that names the user as actor or target, or holds one of the given e-mail addresses.
  * The salted digests stay in the chain, so verification still passes, and without the salt they

@@ -1,6 +1,6 @@
 /**
  * Turns a caller's before/after/metadata into what the audit log stores: plain JSON that jsonb
- * round-trips exactly, secrets replaced by "[redacted]" (DESIGN rule 4), and personal data
+ * round-trips exactly, secrets replaced by "[redacted]" (docs/design.md rule 4), and personal data
  * (e-mail addresses anywhere, and the values of name/e-mail/phone keys) replaced by a salted
  * pseudonym token so GDPR erasure can drop the clear value without breaking the chain.
  */

@@ -1,5 +1,5 @@
 /**
- * Versioned AES-256-GCM keyring (DESIGN "Secrets", rule 4).
+ * Versioned AES-256-GCM keyring (docs/design.md "Secrets", rule 4).
  *
  * Guarantees: every ciphertext carries its key version (`v2.<base64url(nonce|ciphertext|tag)>`),
  * uses a fresh 12-byte random nonce and a 16-byte tag, and binds its context (purpose, tenant id,

@@ -1,6 +1,6 @@
 /**
- * Random tokens and SHA-256 helpers for secrets stored only as hashes (DESIGN rule 4).
- * Compare stored hashes with `timingSafeEqualHex`, never `===` (STYLE, semgrep rule list).
+ * Random tokens and SHA-256 helpers for secrets stored only as hashes (docs/design.md rule 4).
+ * Compare stored hashes with `timingSafeEqualHex`, never `===` (docs/contributing.md "Lint rules").
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { BinaryLike, KeyObject } from 'node:crypto';

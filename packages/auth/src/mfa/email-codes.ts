@@ -1,7 +1,7 @@
 /**
- * E-mailed one-time codes as NEW-DEVICE SIGN-IN VERIFICATION (issue 11; docs/mfa-factors.md).
+ * E-mailed one-time codes as NEW-DEVICE SIGN-IN VERIFICATION (docs/mfa-factors.md).
  *
- * Not a second factor (DESIGN "MFA", NIST SP 800-63B rev 4): an inbox is usually guarded by a
+ * Not a second factor (docs/design.md "MFA", NIST SP 800-63B rev 4): an inbox is usually guarded by a
  * password alone and is where password resets go. So a user who opted in (`otp.enableEmail`, only
  * where the tenant sets `emailCodesAllowed`) and has NO real factor is asked, after the right
  * password from an (ip, user agent) pair never seen before, for a 6-digit code mailed through the

@@ -6,7 +6,7 @@
  *
  * SMS counts only while the tenant allows it and the number is verified: a tenant that switches
  * SMS off stops codes already sent. E-mail codes never reach this path (the table's CHECK forbids
- * an e-mail code for a sign-in challenge; DESIGN "MFA").
+ * an e-mail code for a sign-in challenge; docs/design.md "MFA").
  */
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { mfaPhoneNumbers, mfaTotp, tenants, type TenantTx } from '@tessera/db';

@@ -6,7 +6,7 @@
  * stay the recovery path; removing SMS never removes the user's last factor. The number is personal
  * data: stored encrypted (bound to tenant and user) with a two-digit hint for display; per-number
  * rate limits use an HMAC of it, so the limiter store never holds the number. Refusals are audited
- * in a transaction that commits before the error leaves (DESIGN "Failure bookkeeping").
+ * in a transaction that commits before the error leaves (docs/design.md "Failure bookkeeping").
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { lookupMfaChallenge, mfaChallenges, mfaPhoneNumbers, users, withTenant, type Database, type TenantTx } from '@tessera/db';

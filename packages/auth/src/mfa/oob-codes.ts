@@ -7,7 +7,7 @@
  * milliseconds, as for any 6-digit secret. What actually protects a code is online: 3 attempts,
  * then it is dead, 10 minutes of life, one live code per purpose (a new one supersedes the old),
  * and per-user and per-number send limits (oob-codes-sms.ts). The attempt counter is updated in
- * the caller's transaction, which commits before any refusal leaves (DESIGN "Failure bookkeeping").
+ * the caller's transaction, which commits before any refusal leaves (docs/design.md "Failure bookkeeping").
  */
 import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';

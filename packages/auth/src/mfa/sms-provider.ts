@@ -5,7 +5,7 @@
  * whether a code may be sent or accepted lives in oob-codes-sms.ts.
  *
  * Callers must not log message bodies (they hold codes); the development provider is the one
- * exception, by design and loudly (DESIGN "Secrets": development mail and SMS may be logged).
+ * exception, by design and loudly (docs/design.md "Secrets": development mail and SMS may be logged).
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 

@@ -5,7 +5,7 @@
  * conditional UPDATE, so two racing requests cannot both spend a code and an older step is refused
  * after a newer one. Backup codes are consumed with `UPDATE ... WHERE used_at IS NULL`, so only
  * one of two racing requests wins. Wrong codes count per user (lock at USER_LOCK_THRESHOLD, far below
- * NIST's 100); the caller commits that count before throwing (DESIGN "Failure bookkeeping").
+ * NIST's 100); the caller commits that count before throwing (docs/design.md "Failure bookkeeping").
  */
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { mfaBackupCodes, mfaTotp, type TenantTx } from '@tessera/db';

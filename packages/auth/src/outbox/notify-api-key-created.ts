@@ -14,7 +14,7 @@ export async function notifyUser(tx: TenantTx, keyring: Keyring, userId: string,
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Security notification (issue 4): the user who created a key is told, in the creating transaction. */
+/** Security notification: the user who created a key is told, in the creating transaction. */
 export async function notifyApiKeyCreated(tx: TenantTx, keyring: Keyring, userId: string, key: { name: string; prefix: string }, now: Date): Promise<void> {
   await notifyUser(tx, keyring, userId, { name: 'api_key_created', keyName: key.name, prefix: key.prefix }, now);
 }

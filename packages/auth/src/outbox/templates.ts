@@ -1,5 +1,5 @@
 /**
- * Security notifications (issue 4). Each tells the user what happened and what to do if it was
+ * Security notifications. Each tells the user what happened and what to do if it was
  * not them. Bodies are plain text; values are inserted verbatim, never as markup.
  */
 export type EmailTemplate =

@@ -1,7 +1,7 @@
 /**
  * Passkey registration (WebAuthn §7.1): options bound to the asking session, then verification of
  * the attestation ('none' is enough: we trust the user's own authenticator, not its vendor).
- * Every refusal is audited and committed before the error leaves (DESIGN "Failure bookkeeping").
+ * Every refusal is audited and committed before the error leaves (docs/design.md "Failure bookkeeping").
  * The first factor a user registers turns the session into a fresh AAL2 one, as TOTP enrolment does.
  */
 import { eq, sql } from 'drizzle-orm';

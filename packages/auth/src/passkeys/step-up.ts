@@ -1,5 +1,5 @@
 /**
- * Step-up with a passkey (DESIGN "MFA"): a fresh assertion from one of the user's passkeys, bound
+ * Step-up with a passkey (docs/design.md "MFA"): a fresh assertion from one of the user's passkeys, bound
  * to the asking session, renews the session's step-up window like `mfa.stepUp` with a code.
  */
 import { eq } from 'drizzle-orm';

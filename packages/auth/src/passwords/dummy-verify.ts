@@ -1,5 +1,5 @@
 /**
- * Equal work for unknown users (issue 4, sign-in): one Argon2id verify against a fixed hash
+ * Equal work for unknown users (sign-in): one Argon2id verify against a fixed hash
  * made once per parameter set with the current parameters, so "no such user" costs the same
  * as "wrong password". Call `warmUpDummyHash` at start-up so the first unknown-user attempt
  * does not also pay for creating the hash.

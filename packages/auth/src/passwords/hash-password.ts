@@ -1,5 +1,5 @@
 /**
- * Argon2id password hashing (DESIGN rule 4): PHC strings from the native `argon2` package,
+ * Argon2id password hashing (docs/design.md rule 4): PHC strings from the native `argon2` package,
  * whose work runs on libuv's threadpool, off the event loop. Input is NFC-normalised first
  * and never truncated; overlong input is refused before any work.
  */

@@ -23,7 +23,7 @@ import {
 import type { StrengthEstimate, StrengthEstimator, StrengthScore } from './strength-estimator.js';
 import { defaultStrengthEstimator } from './worker-strength-estimator.js';
 
-/** The estimator reads at most this many code points (DESIGN: "the estimator reads the first 100"). */
+/** The estimator reads at most this many code points (docs/design.md "Identity": "the estimator reads the first 100"). */
 export const ESTIMATOR_MAX_CODE_POINTS = 100;
 const MIN_ACCEPTABLE_SCORE = 3;
 

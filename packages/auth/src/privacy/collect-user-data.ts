@@ -1,6 +1,6 @@
 /**
  * Streams a subject's personal data, source by source, with a server-side cursor: at most
- * `batchSize` rows are in memory at once however much the subject has (issue 7: export memory
+ * `batchSize` rows are in memory at once however much the subject has (docs/design.md "Performance budget": export memory
  * stays flat as data grows). Runs in the subject's tenant transaction, so RLS scopes every row.
  */
 import type { TenantTx } from '@tessera/db';

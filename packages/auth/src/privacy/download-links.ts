@@ -1,5 +1,5 @@
 /**
- * Export download links (DESIGN "Privacy", rule 4). A link is a random 256-bit token, stored only
+ * Export download links (docs/design.md "Privacy", rule 4). A link is a random 256-bit token, stored only
  * as its SHA-256, valid for five minutes, for one export, and for one download: redeeming it marks
  * it used in the transaction that audits the download. Only the subject, compliance staff and
  * secret keys with privacy:read (checked by the router) may create one; anyone else learns only
@@ -65,7 +65,7 @@ export interface DownloadRequest {
 function refusalOf(presenter: DownloadPresenter | null, tenantId: string, subjectId: string | null): DownloadRefusal | null {
   if (presenter === null) return 'no_session';
   if (presenter.tenantId !== tenantId) return 'another_tenant';
-  // DESIGN "Privacy": the subject's own session, or the tenant's compliance staff; no other role.
+  // docs/design.md "Privacy": the subject's own session, or the tenant's compliance staff; no other role.
   return presenter.userId === subjectId || presenter.role === 'compliance' ? null : 'not_the_subject';
 }
 

@@ -1,5 +1,5 @@
 /**
- * Erasure (GDPR Art. 17; DESIGN "Privacy"). In one tenant transaction: every registered source
+ * Erasure (GDPR Art. 17; docs/design.md "Privacy"). In one tenant transaction: every registered source
  * erases the subject's direct identifiers, the user row is deleted (cascading what hangs on it,
  * clearing `created_by` on the tenant's API keys), the audit log keeps the user id as a pseudonym
  * through its redaction path, the erasure ledger gets (request id, user id), the request is

@@ -1,5 +1,5 @@
 /**
- * Erasure ledger replay (DESIGN "Privacy", "Jobs and backups"): a backup taken before an erasure
+ * Erasure ledger replay (docs/design.md "Privacy", "Jobs and backups"): a backup taken before an erasure
  * brings the subject back on restore. The ledger (tenant, request id, user id: ids only) is read
  * before the restore, kept outside it, and replayed on the restored database before it takes
  * traffic: each entry re-runs every source's erasure and deletes the user row again. Replay is

@@ -1,5 +1,5 @@
 // Erasure must reach every place that can hold the subject's address, not only the tables a
-// source names (DESIGN "Privacy": direct identifiers removed from every registered source). The
+// source names (docs/design.md "Privacy": direct identifiers removed from every registered source). The
 // subject goes through real flows (failed sign-ins, a lockout, reset and verification requests, an
 // address change), is erased, and then every column of every table is scanned for the address in
 // any form the code stores it: as typed, normalised, former addresses, and their SHA-256 digests.

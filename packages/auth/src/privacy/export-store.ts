@@ -1,5 +1,5 @@
 /**
- * Export files in Postgres (DESIGN "Privacy"): cut into chunks of at most CHUNK_BYTES, each
+ * Export files in Postgres (docs/design.md "Privacy"): cut into chunks of at most CHUNK_BYTES, each
  * sealed under the keyring with (purpose, tenant, request id, chunk index) as associated data, so
  * any API node can serve a download and a chunk moved, reordered or copied to another export or
  * tenant fails to decrypt. Writing consumes its source one chunk at a time and awaits each

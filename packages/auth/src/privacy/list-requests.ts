@@ -1,7 +1,7 @@
 /**
  * compliance.listRequests: the tenant's queue, soonest deadline first, keyset-paginated on
  * (due_at, id). Viewing the queue is a read of personal data about many subjects and is audited
- * (DESIGN "Privacy"), in the same transaction as the read.
+ * (docs/design.md "Privacy"), in the same transaction as the read.
  */
 import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
 import { privacyRequests, type PrivacyRequestStatus, type PrivacyRequestType, type TenantTx } from '@tessera/db';

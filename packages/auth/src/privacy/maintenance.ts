@@ -1,5 +1,5 @@
 /**
- * Scheduled upkeep (issue 7), each item found through a cross-tenant SECURITY DEFINER listing of
+ * Scheduled upkeep, each item found through a cross-tenant SECURITY DEFINER listing of
  * (tenant_id, id) and handled inside withTenant: export files are deleted 7 days after completion
  * (the download then answers "expired"), used or stale download links are removed, delivered
  * erasure confirmations (the last rows naming an erased subject's address) are deleted, and compliance

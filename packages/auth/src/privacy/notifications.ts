@@ -1,5 +1,5 @@
 /**
- * Privacy notifications through the transactional outbox (issue 4): the mail exists only if the
+ * Privacy notifications through the transactional outbox: the mail exists only if the
  * change that caused it commits. Bodies are sealed under the outbox's keyring context exactly as
  * enqueueEmail() seals them, so the outbox sender delivers them unchanged. They carry no links
  * with tokens: the subject signs in to download.

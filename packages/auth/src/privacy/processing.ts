@@ -1,5 +1,5 @@
 /**
- * The worker side of a request, as steps the job handlers call (STYLE convention 16). Each step
+ * The worker side of a request, as steps the job handlers call (docs/contributing.md convention 16). Each step
  * is idempotent by request id: claiming a request that is no longer open does nothing, and an
  * export or erasure finishes (status, audit, notification) in the transaction of its last write,
  * so a worker killed halfway leaves the request open with nothing half-written, and a rerun
@@ -17,7 +17,7 @@ import { users } from '@tessera/db';
 
 /** Attempts (claims that got the job lock) before a request is marked failed. */
 export const MAX_PROCESSING_ATTEMPTS = 5;
-/** Export files are deleted this long after completion (issue 7). */
+/** Export files are deleted this long after completion. */
 export const EXPORT_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
 export type ClaimOutcome = { status: 'claimed'; request: PrivacyRequestRow } | { status: 'skipped'; reason: string } | { status: 'failed' };

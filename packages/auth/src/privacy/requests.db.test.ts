@@ -1,5 +1,5 @@
 // Request lifecycle, deadlines, legal holds and tenant isolation of the privacy service, on real
-// Postgres as the runtime role. Cross-tenant attempts must look like "not found" (RLS, DESIGN rule 1).
+// Postgres as the runtime role. Cross-tenant attempts must look like "not found" (RLS, docs/design.md rule 1).
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Data-subject requests (DESIGN "Privacy"): subjects ask for themselves, compliance staff on a
+ * Data-subject requests (docs/design.md "Privacy"): subjects ask for themselves, compliance staff on a
  * subject's behalf. One open request per subject and type: a second returns the open one,
  * whatever its format. The subject's user row is locked first, which serialises requests, legal
  * holds and the erasure worker for that subject. Every change is audited in its transaction.

@@ -1,5 +1,5 @@
 /**
- * One delivery attempt of a privacy webhook (issue 7, Art. 19; docs/privacy.md "Webhooks"), as
+ * One delivery attempt of a privacy webhook (Art. 19; docs/privacy.md "Webhooks"), as
  * steps the queue handler calls: prepare (short transaction), send (no transaction open), record
  * (short transaction). The delivery row is the source of truth: it holds the retry state and a log
  * of every attempt; the queue only carries "attempt this delivery now".

@@ -1,5 +1,5 @@
 /**
- * A tenant's privacy webhook endpoints (issue 7, Art. 19; docs/privacy.md "Webhooks").
+ * A tenant's privacy webhook endpoints (Art. 19; docs/privacy.md "Webhooks").
  *
  * Guarantees: every URL passes the outbound rule (sso/outbound-url.ts: https and public addresses
  * in production) before it is stored; the signing secret is shown once (create, rotate) and

@@ -1,5 +1,5 @@
 /**
- * Privacy webhook events and the erasure acknowledgement gate (issue 7, Art. 19; docs/privacy.md
+ * Privacy webhook events and the erasure acknowledgement gate (Art. 19; docs/privacy.md
  * "Webhooks").
  *
  * Guarantees: an event is queued as one delivery row per subscribed, enabled endpoint in the

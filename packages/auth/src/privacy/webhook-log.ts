@@ -89,7 +89,7 @@ export async function listWebhookDeliveries(tx: TenantTx, filter: WebhookDeliver
   return { items: page, nextCursor: rows.length > limit && last ? `${last.createdAt}_${last.id}` : null };
 }
 
-/** Re-encrypts every endpoint secret under the ring's first key; idempotent (DESIGN "Secrets"). */
+/** Re-encrypts every endpoint secret under the ring's first key; idempotent (docs/design.md "Secrets"). */
 export async function reencryptWebhookSecrets(db: Database, keyring: Keyring): Promise<{ checked: number; reencrypted: number }> {
   const { rows } = await db.pool.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM public.list_privacy_webhook_encrypted_rows()');
   let reencrypted = 0;

@@ -1,4 +1,4 @@
-// Webhook signatures (issue 7, Art. 19): what a receiver checks with verifyWebhookSignature. A
+// Webhook signatures (Art. 19): what a receiver checks with verifyWebhookSignature. A
 // forged or altered body, a replayed (stale) request and malformed headers are refused; during a
 // secret rotation either secret verifies. Pure: no database.
 import { createHmac } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Signatures of privacy webhooks (issue 7, Art. 19; docs/privacy.md "Webhooks").
+ * Signatures of privacy webhooks (Art. 19; docs/privacy.md "Webhooks").
  *
  * Guarantees: `Tessera-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`
  * binds the exact body bytes to a timestamp, so a receiver that verifies with

@@ -1,6 +1,6 @@
 /**
- * Fixed-window counters for per-call limits (each tRPC call counts, DESIGN "Requests"). The store
- * is an interface so several API processes can share counters through Redis (issue 10); the
+ * Fixed-window counters for per-call limits (each tRPC call counts, docs/design.md "Requests"). The store
+ * is an interface so several API processes can share counters through Redis; the
  * in-memory store is the single-process default.
  */
 import { AuthError } from '../errors.js';

@@ -3,7 +3,7 @@
 // reach every process within one second through the triggers of migration 0024 (LISTEN/NOTIFY), a
 // process that cannot hear notifications must stop caching, a lookup racing a change must not be
 // cached, and no entry may outlive the session's own idle or absolute expiry.
-// DESIGN "Decisions" (policy changes apply at the next request), "Benchmarks"; ASVS V3.3.1, V3.3.2.
+// docs/design.md "Decisions" (policy changes apply at the next request), "Benchmarks"; ASVS V3.3.1, V3.3.2.
 import { randomUUID } from 'node:crypto';
 import { mfaTotp, tenants, users, type ResolvedSession } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';

@@ -1,7 +1,7 @@
 /**
  * The only way Tessera calls a tenant-chosen URL (OIDC discovery, token and userinfo endpoints).
  *
- * Guarantees (DESIGN "Secrets", outbound URLs): the scheme rule is checked on every request URL
+ * Guarantees (docs/design.md "Secrets", outbound URLs): the scheme rule is checked on every request URL
  * (oauth4webapi is run with `allowInsecureRequests` by @auth/core 0.41, so it checks nothing);
  * IP literals are classified here and host names inside the connection's lookup (guardedLookup),
  * so the address checked is the address connected to; redirects are never followed (`manual`,

@@ -1,4 +1,4 @@
-// Single sign-on (issue 8; docs/sso.md): settings, identities, the end of an SSO sign-in, the
+// Single sign-on (docs/sso.md): settings, identities, the end of an SSO sign-in, the
 // outbound URL rule and the SESSION_SECRET ring. The protocol itself is @auth/core's, in api.
 export * from './guarded-fetch.js';
 export * from './identities.js';

@@ -1,5 +1,5 @@
 /**
- * Outbound URL rule (DESIGN "Secrets": webhooks, tenant SSO issuers). Production: https only, and
+ * Outbound URL rule (docs/design.md "Secrets": webhooks, tenant SSO issuers). Production: https only, and
  * every address the host name resolves to must be public unicast (no loopback, link-local,
  * private, CGNAT, unique-local, multicast, reserved or transition ranges). Development also
  * allows http and loopback, with a warning; private ranges stay refused there too.

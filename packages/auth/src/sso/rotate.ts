@@ -1,5 +1,5 @@
 /**
- * Key rotation for SSO client secrets (DESIGN "Secrets"): rows are listed as (tenant, id) through
+ * Key rotation for SSO client secrets (docs/design.md "Secrets"): rows are listed as (tenant, id) through
  * a SECURITY DEFINER function and re-encrypted under the newest key inside their tenant's
  * transaction. Idempotent, like reencryptAllSecrets; the rotate-keys CLI runs both.
  */

@@ -1,5 +1,5 @@
 /**
- * SESSION_SECRET as a ring (`v2:base64,v1:base64`, DESIGN "Secrets"): the Auth.js `secret` (its
+ * SESSION_SECRET as a ring (`v2:base64,v1:base64`, docs/design.md "Secrets"): the Auth.js `secret` (its
  * state, PKCE and nonce cookies are JWEs under keys derived from it; Auth.js encrypts with the
  * first and decrypts with all) and the MAC key of Tessera's own SSO flow cookie.
  *

@@ -4,7 +4,7 @@
  * audited in the same transaction. Fields that decide whom an identity provider may sign in as
  * (issuer, client, enabling, trusting the provider's MFA) are owner-only: an admin who could point
  * the connection at an IdP of their own could assert an owner's verified e-mail and take the
- * owner's account, and only owners act on owners (DESIGN "Identity"). docs/sso.md.
+ * owner's account, and only owners act on owners (docs/design.md "Identity"). docs/sso.md.
  */
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne } from 'drizzle-orm';

@@ -2,7 +2,7 @@
  * The end of an SSO sign-in, after @auth/core has validated the provider's answer (state, PKCE,
  * nonce, ID token issuer/audience/expiry, userinfo subject).
  *
- * Guarantees (DESIGN "Identity", docs/sso.md): a user is found by the identity (provider,
+ * Guarantees (docs/design.md "Identity", docs/sso.md): a user is found by the identity (provider,
  * subject, same issuer) linked to them; failing that, an existing user is linked by e-mail only
  * when the provider asserts `email_verified` AND the Tessera address is verified
  * (`email_verified_at`); failing that, a `member` is created when the tenant's own connection
@@ -78,7 +78,7 @@ async function findOrLink(tx: TenantTx, input: Input, request: RequestContext, n
   const base = { actor: { type: 'user' as const, id: existing?.id ?? null }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
   const link = async (userId: string) => tx.insert(userIdentities).values({ tenantId: tx.tenantId, userId, provider: connection.provider, issuer: connection.issuer, subject: assertion.subject, createdAt: now, lastUsedAt: now });
   if (existing) {
-    // DESIGN "Identity": both sides must hold the address verified, or anyone who can make an IdP
+    // docs/design.md "Identity": both sides must hold the address verified, or anyone who can make an IdP
     // claim an address could take the account that owns it.
     if (!assertion.emailVerified || !existing.emailVerifiedAt) return { refused: 'no_account', detail: 'email_unverified', userId: existing.id };
     if (existing.disabledAt) return { refused: 'no_account', detail: 'disabled', userId: existing.id };

@@ -84,7 +84,7 @@ const switchedOn = (before: boolean, next: boolean): boolean => next && !before;
 
 /**
  * Which way lowers protection, for every setting (the compiler makes a new setting declare it):
- * such a change needs step-up (DESIGN "Identity"). Longer sessions, more of them, longer
+ * such a change needs step-up (docs/design.md "Identity"). Longer sessions, more of them, longer
  * remembered devices, more guesses before a lock, shorter locks, shorter passwords, fewer users
  * bound to MFA, password-less or SMS sign-in, and taking away e-mail sign-in checks users opted into.
  */

@@ -1,5 +1,5 @@
 /**
- * Test helpers for Debian tools the Redis, cluster and pooler tests drive (DESIGN "Tests and CI"):
+ * Test helpers for Debian tools the Redis, cluster and pooler tests drive (docs/design.md "Tests and CI"):
  * find an executable on PATH, pick a free loopback port, start Debian's `redis-server` with
  * persistence off, start Debian's `pgbouncer` in front of a PostgreSQL. The caller decides what a
  * missing tool means (skip locally, fail under CI=true).

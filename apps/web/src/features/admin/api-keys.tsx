@@ -9,17 +9,16 @@ import { FormAlert } from '../../components/fields';
 import { ShownOnceSecret } from '../../components/shown-once';
 import { Empty, QueryView, Time } from '../../components/states';
 import { useAction } from '../../lib/forms';
-import { pendingMutation, pendingQuery, type Out } from '../../lib/pending';
-import { queryClient } from '../../lib/trpc';
+import { api, queryClient, type Outputs } from '../../lib/trpc';
 import { CreateKeyForm } from './create-key-form';
 
-type Key = Out<'apiKeys.list'>[number];
-type Created = Out<'apiKeys.create'>;
+type Key = Outputs['apiKeys']['list'][number];
+type Created = Outputs['apiKeys']['create'];
 
 const LIST_KEY = ['apiKeys.list'];
 
 export function ApiKeysSection(): JSX.Element {
-  const keys = useQuery({ queryKey: LIST_KEY, queryFn: () => pendingQuery('apiKeys.list') });
+  const keys = useQuery({ queryKey: LIST_KEY, queryFn: () => api.apiKeys.list.query() });
   const [shown, setShown] = useState<{ key: string; name: string } | null>(null);
   const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: LIST_KEY });
   const minted = async (created: Created): Promise<void> => {
@@ -65,9 +64,7 @@ function KeyTable({
   const action = useAction();
   const revoke = async (key: Key): Promise<void> => {
     if (!window.confirm(`Revoke “${key.name}”? Calls with it fail at once.`)) return;
-    if (
-      await action.act(`revoke:${key.id}`, () => pendingMutation('apiKeys.revoke', { id: key.id }))
-    )
+    if (await action.act(`revoke:${key.id}`, () => api.apiKeys.revoke.mutate({ id: key.id })))
       await onChanged();
   };
   const rotate = async (key: Key): Promise<void> => {
@@ -79,7 +76,7 @@ function KeyTable({
     const graceSeconds = Number(answer);
     await action.act(`rotate:${key.id}`, async () => {
       await onMinted(
-        await pendingMutation('apiKeys.rotate', {
+        await api.apiKeys.rotate.mutate({
           id: key.id,
           graceSeconds: Number.isFinite(graceSeconds) ? graceSeconds : 0,
         }),

@@ -8,11 +8,11 @@ import {
   TextField,
 } from '../../components/fields';
 import { formValues, useForm } from '../../lib/forms';
-import { pendingMutation, type In, type Out } from '../../lib/pending';
+import { api, type Inputs, type Outputs } from '../../lib/trpc';
 
-type Created = Out<'apiKeys.create'>;
+type Created = Outputs['apiKeys']['create'];
 
-/** DESIGN / issue 6: the closed scope list. Publishable keys carry none. */
+/** The closed scope list (docs/api-keys.md). Publishable keys carry none. */
 const SCOPES = [
   'users:read',
   'users:write',
@@ -25,17 +25,22 @@ const SCOPES = [
 const FIELDS = ['name', 'type', 'environment', 'scopes', 'allowedCidrs', 'rateLimit', 'expiresAt'];
 
 /** Builds the create input from the form; the server's schema validates it. */
-function createInput(form: HTMLFormElement): In<'apiKeys.create'> {
+function createInput(form: HTMLFormElement): Inputs['apiKeys']['create'] {
   const raw = formValues(form);
   const data = new FormData(form);
   const type = raw['type'] === 'publishable' ? 'publishable' : 'secret';
-  const input: In<'apiKeys.create'> = {
+  const input: Inputs['apiKeys']['create'] = {
     name: (raw['name'] ?? '').trim(),
     type,
     environment: raw['environment'] === 'live' ? 'live' : 'test',
     scopes:
       type === 'secret'
-        ? data.getAll('scopes').filter((s): s is (typeof SCOPES)[number] => typeof s === 'string' && (SCOPES as readonly string[]).includes(s))
+        ? data
+            .getAll('scopes')
+            .filter(
+              (s): s is (typeof SCOPES)[number] =>
+                typeof s === 'string' && (SCOPES as readonly string[]).includes(s),
+            )
         : [],
   };
   const cidrs = (raw['allowedCidrs'] ?? '').split(/[\s,]+/).filter(Boolean);
@@ -61,8 +66,8 @@ export function CreateKeyForm({
     const target = event.currentTarget;
     const input = createInput(target);
     if (!input.name) return form.fail({ name: 'Give the key a name.' });
-    const created = await form.run(input, (data: In<'apiKeys.create'>) =>
-      pendingMutation('apiKeys.create', data),
+    const created = await form.run(input, (data: Inputs['apiKeys']['create']) =>
+      api.apiKeys.create.mutate(data),
     );
     if (!created) return;
     target.reset();

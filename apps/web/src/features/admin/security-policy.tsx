@@ -34,7 +34,7 @@ const SWITCHES = [
   {
     name: 'emailCodesAllowed',
     label: 'Allow one-time codes by e-mail',
-    hint: 'Never a second factor (NIST SP 800-63B rev 4): e-mail codes can only confirm an address, never satisfy two-factor authentication. No feature sends them yet.',
+    hint: 'Never a second factor (NIST SP 800-63B rev 4): e-mail codes can only confirm an address, never satisfy two-factor authentication. Users who opt in get a code by e-mail when they sign in from a new device without an authenticator app or passkey; turning this off stops that step and refuses codes already sent.',
   },
 ] as const;
 

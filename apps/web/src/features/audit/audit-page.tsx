@@ -15,7 +15,7 @@ import {
 } from '../../components/states';
 import { fieldErrorsFrom, isMissingProcedure } from '../../lib/errors';
 import { formValues } from '../../lib/forms';
-import { pendingQuery, type In } from '../../lib/pending';
+import { api, type Inputs } from '../../lib/trpc';
 
 type Filters = { action?: string; actorId?: string; since?: string; until?: string };
 const PAGE = 25;
@@ -38,15 +38,15 @@ export function AuditPage(): JSX.Element {
     limit: PAGE,
     ...filters,
     ...(cursor === undefined ? {} : { cursor }),
-  } as In<'audit.list'>;
+  } as Inputs['audit']['list'];
   const page = useQuery({
     queryKey: ['audit.list', input],
-    queryFn: () => pendingQuery('audit.list', input),
+    queryFn: () => api.audit.list.query(input),
     placeholderData: keepPreviousData,
   });
   const verify = useQuery({
     queryKey: ['audit.verify'],
-    queryFn: () => pendingQuery('audit.verify'),
+    queryFn: () => api.audit.verify.query(),
     staleTime: 60_000,
   });
   const filterErrors =

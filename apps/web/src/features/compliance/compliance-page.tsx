@@ -8,18 +8,17 @@ import { FormAlert, SelectField, SubmitButton } from '../../components/fields';
 import { Empty, ErrorMessage, Loading, NotAvailable, Time } from '../../components/states';
 import { isMissingProcedure } from '../../lib/errors';
 import { formValues, useAction } from '../../lib/forms';
-import {
-  pendingMutation,
-  pendingQuery,
-  type Out,
-  type RequestStatus,
-  type RequestType,
-} from '../../lib/pending';
-import { queryClient } from '../../lib/trpc';
+import { api, queryClient, type Inputs, type Outputs } from '../../lib/trpc';
 import { StatusBadge } from '../privacy/status-badge';
 import { CreateOnBehalfForm, LegalHolds } from './holds';
 
-type Item = Out<'compliance.listRequests'>['items'][number];
+type Item = Outputs['compliance']['listRequests']['items'][number];
+type Filters = Pick<
+  Exclude<Inputs['compliance']['listRequests'], void | undefined>,
+  'status' | 'type'
+>;
+type RequestStatus = NonNullable<Filters['status']>;
+type RequestType = NonNullable<Filters['type']>;
 const STATUSES = [
   '',
   'pending',
@@ -41,11 +40,11 @@ function dueTone(item: Item, now: number): { label: string; tone: string } | nul
 }
 
 export function CompliancePage(): JSX.Element {
-  const [filters, setFilters] = useState<{ status?: RequestStatus; type?: RequestType }>({});
+  const [filters, setFilters] = useState<Filters>({});
   const queue = useInfiniteQuery({
     queryKey: ['compliance.listRequests', filters],
     queryFn: ({ pageParam }) =>
-      pendingQuery('compliance.listRequests', {
+      api.compliance.listRequests.query({
         ...filters,
         ...(pageParam ? { cursor: pageParam } : {}),
       }),
@@ -131,7 +130,7 @@ function QueueTable({
     if (!reason?.trim()) return;
     if (
       await action.act(`reject:${item.id}`, () =>
-        pendingMutation('compliance.rejectRequest', { id: item.id, reason: reason.trim() }),
+        api.compliance.rejectRequest.mutate({ id: item.id, reason: reason.trim() }),
       )
     )
       await onChanged();
@@ -143,7 +142,7 @@ function QueueTable({
     if (!reason?.trim()) return;
     if (
       await action.act(`extend:${item.id}`, () =>
-        pendingMutation('compliance.extendDeadline', {
+        api.compliance.extendDeadline.mutate({
           id: item.id,
           months: 1,
           reason: reason.trim(),
@@ -155,7 +154,7 @@ function QueueTable({
   const download = async (item: Item): Promise<void> => {
     // Reading a subject's export is audited by the server; the link lives a few minutes.
     await action.act(`download:${item.id}`, async () => {
-      const link = await pendingQuery('privacy.exportDownload', { requestId: item.id });
+      const link = await api.privacy.exportDownload.query({ requestId: item.id });
       window.location.assign(link.url);
     });
   };

@@ -11,7 +11,7 @@ import {
 import { NotAvailable } from '../../components/states';
 import { isMissingProcedure } from '../../lib/errors';
 import { formValues, useAction, useForm } from '../../lib/forms';
-import { pendingMutation, type In } from '../../lib/pending';
+import { api, type Inputs } from '../../lib/trpc';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -32,9 +32,9 @@ export function CreateOnBehalfForm({ onCreated }: { onCreated: () => Promise<voi
       userId,
       type: raw['type'],
       ...(raw['type'] === 'export' ? { format: raw['format'] } : {}),
-    } as In<'compliance.createRequest'>;
-    const result = await form.run(input, (data: In<'compliance.createRequest'>) =>
-      pendingMutation('compliance.createRequest', data),
+    } as Inputs['compliance']['createRequest'];
+    const result = await form.run(input, (data: Inputs['compliance']['createRequest']) =>
+      api.compliance.createRequest.mutate(data),
     );
     if (result === undefined) return;
     setDone('Request created.');
@@ -88,9 +88,9 @@ export function LegalHolds(): JSX.Element {
     if (Object.keys(errors).length > 0) return form.fail(errors);
     const result = await form.run(
       { userId, reason },
-      async (input: In<'compliance.placeLegalHold'>) => {
+      async (input: Inputs['compliance']['placeLegalHold']) => {
         try {
-          return await pendingMutation('compliance.placeLegalHold', input);
+          return await api.compliance.placeLegalHold.mutate(input);
         } catch (error) {
           if (isMissingProcedure(error)) setMissing(true);
           throw error;
@@ -103,9 +103,7 @@ export function LegalHolds(): JSX.Element {
   };
   const releaseHold = async (holdId: string): Promise<void> => {
     if (!window.confirm('Release this legal hold? A blocked deletion resumes.')) return;
-    if (
-      await release.act(holdId, () => pendingMutation('compliance.releaseLegalHold', { holdId }))
-    ) {
+    if (await release.act(holdId, () => api.compliance.releaseLegalHold.mutate({ holdId }))) {
       setHolds((list) => list.map((h) => (h.holdId === holdId ? { ...h, released: true } : h)));
     }
   };

@@ -7,9 +7,10 @@ import { useState, type FormEvent, type JSX } from 'react';
 import { FormAlert, Notice, SelectField, SubmitButton } from '../../components/fields';
 import { Empty, QueryView, Time } from '../../components/states';
 import { formValues, useAction, useForm } from '../../lib/forms';
-import { pendingMutation, pendingQuery, type ExportFormat, type Out } from '../../lib/pending';
-import { queryClient } from '../../lib/trpc';
+import { api, queryClient, type Inputs, type Outputs } from '../../lib/trpc';
 import { StatusBadge } from './status-badge';
+
+type ExportFormat = Inputs['privacy']['requestExport']['format'];
 
 const KEY = ['privacy.myRequests'];
 const FORMATS = [
@@ -21,7 +22,7 @@ const FORMATS = [
 export function PrivacyPage(): JSX.Element {
   const requests = useQuery({
     queryKey: KEY,
-    queryFn: () => pendingQuery('privacy.myRequests'),
+    queryFn: () => api.privacy.myRequests.query(),
     // Exports run in the background: poll while one is on its way.
     refetchInterval: (q) =>
       q.state.data?.some((r) => r.status === 'pending' || r.status === 'processing') ? 3000 : false,
@@ -56,7 +57,7 @@ function ExportForm({ onDone }: { onDone: () => Promise<void> }): JSX.Element {
     event.preventDefault();
     const format = (formValues(event.currentTarget)['format'] ?? 'json') as ExportFormat;
     const result = await form.run({ format }, (input: { format: ExportFormat }) =>
-      pendingMutation('privacy.requestExport', input),
+      api.privacy.requestExport.mutate(input),
     );
     if (!result) return;
     setSent(true);
@@ -89,7 +90,7 @@ function DeletionForm({ onDone }: { onDone: () => Promise<void> }): JSX.Element 
       !window.confirm('Delete your account and personal data? This cannot be undone once it runs.')
     )
       return;
-    const result = await form.run({}, () => pendingMutation('privacy.requestDeletion'));
+    const result = await form.run({}, () => api.privacy.requestDeletion.mutate());
     if (!result) return;
     setSent(true);
     await onDone();
@@ -109,7 +110,7 @@ function DeletionForm({ onDone }: { onDone: () => Promise<void> }): JSX.Element 
   );
 }
 
-function RequestTable({ list }: { list: Out<'privacy.myRequests'> }): JSX.Element {
+function RequestTable({ list }: { list: Outputs['privacy']['myRequests'] }): JSX.Element {
   const action = useAction();
   const download = async (id: string): Promise<void> => {
     await action.act(id, async () => {
@@ -180,6 +181,6 @@ function RequestTable({ list }: { list: Out<'privacy.myRequests'> }): JSX.Elemen
 }
 
 /** `privacy.exportDownload` is a query in the contract; the link it returns lives a few minutes. */
-function downloadLink(requestId: string): Promise<Out<'privacy.exportDownload'>> {
-  return pendingQuery('privacy.exportDownload', { requestId });
+function downloadLink(requestId: string): Promise<Outputs['privacy']['exportDownload']> {
+  return api.privacy.exportDownload.query({ requestId });
 }

@@ -15,7 +15,7 @@ import { describeUserAgent } from '../../lib/user-agent';
 const browser = (userAgent: string | null): string => describeUserAgent(userAgent, 'Unknown browser');
 
 export function DevicesSection(): JSX.Element | null {
-  const enrolling = useEnrollmentRequired(); // enrollment-only sessions: no devices.* (DESIGN "MFA")
+  const enrolling = useEnrollmentRequired(); // enrollment-only sessions: no devices.* (docs/design.md "MFA")
   const devices = useQuery({
     queryKey: ['devices.list'],
     queryFn: () => api.devices.list.query(),

@@ -1,6 +1,6 @@
 /**
  * E-mailed sign-in codes for new devices (docs/mfa-factors.md): the user's own switch, shown only
- * where the tenant allows e-mail codes. Not two-factor authentication (DESIGN "MFA", NIST SP
+ * where the tenant allows e-mail codes. Not two-factor authentication (docs/design.md "MFA", NIST SP
  * 800-63B rev 4): with an authenticator app or a passkey, that factor is asked instead.
  */
 import { useQuery } from '@tanstack/react-query';

@@ -17,7 +17,7 @@ type Status = Outputs['otp']['status'];
 const reload = (): Promise<void> => queryClient.invalidateQueries({ queryKey: ['otp.status'] });
 
 export function SmsSection(): JSX.Element | null {
-  // Enrollment-only sessions may call only the enrollment procedures (DESIGN "MFA").
+  // Enrollment-only sessions may call only the enrollment procedures (docs/design.md "MFA").
   const enrolling = useEnrollmentRequired();
   const status = useQuery({
     queryKey: ['otp.status'],

@@ -1,5 +1,5 @@
 /**
- * The audit log (issue 3): events where the subject is the actor or the target, or that name
+ * The audit log: events where the subject is the actor or the target, or that name
  * their e-mail address. The IP address and user agent are shown only where the subject acted
  * (elsewhere they belong to whoever did). Erasure goes through the audit module's redaction path:
  * the clear values and salts go, the digests and the user id (a pseudonym) stay, and the chain

@@ -1,4 +1,4 @@
-/** Identity module (issue 4): profile, sessions, devices, sign-in throttles, single-use tokens. */
+/** Identity module: profile, sessions, devices, sign-in throttles, single-use tokens. */
 import { revokeUserSessions } from '../../sessions/revoke-sessions.js';
 import { affected, type PersonalDataSource } from './personal-data-source.js';
 

@@ -1,4 +1,4 @@
-/** MFA (issue 5), API keys (issue 6), SSO identities and the e-mail outbox (issue 4). */
+/** MFA, API keys, SSO identities and the e-mail outbox. */
 import { isoColumn as ISO } from './identity-sources.js';
 import { affected, tableExists, type PersonalDataSource } from './personal-data-source.js';
 

@@ -1,5 +1,5 @@
 /**
- * SMS numbers, one-time codes and remembered devices (issue 11). The phone number is stored only
+ * SMS numbers, one-time codes and remembered devices. The phone number is stored only
  * as keyring ciphertext, which a constant SQL query cannot open, so the export shows the two-digit
  * hint the console shows, and says so; codes appear as metadata only (never their hashes), devices
  * without their token hashes. Erasure deletes all three (the phone ciphertext goes with its row).

@@ -1,4 +1,4 @@
-/** Passkeys (issue 11): metadata only; the public key and credential id are credentials, not exported. */
+/** Passkeys: metadata only; the public key and credential id are credentials, not exported. */
 import { isoColumn as ISO } from './identity-sources.js';
 import { affected, tableExists, type PersonalDataSource } from './personal-data-source.js';
 

@@ -1,5 +1,5 @@
 /**
- * The registry of personal-data sources (issue 7, DESIGN "Privacy"). Each module declares what it
+ * The registry of personal-data sources (docs/design.md "Privacy"). Each module declares what it
  * holds about a user: which tables it covers, the columns an export shows (never secrets: no
  * password hashes, token hashes, TOTP secrets or backup-code hashes), one constant query that
  * returns the subject's rows, and an idempotent erasure step. Exports and erasure walk the same

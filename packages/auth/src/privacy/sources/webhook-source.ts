@@ -1,8 +1,8 @@
 /**
- * Privacy webhooks (issue 7, Art. 19): endpoints the subject registered and erasure
+ * Privacy webhooks (Art. 19): endpoints the subject registered and erasure
  * acknowledgements they gave, as metadata (never the signing secret). Erasure keeps the tenant's
  * endpoints and log and clears the subject's id from them. Delivery bodies name subjects by user
- * id only, a pseudonym once the user row is gone (DESIGN "Privacy").
+ * id only, a pseudonym once the user row is gone (docs/design.md "Privacy").
  */
 import { isoColumn as ISO } from './identity-sources.js';
 import { affected, type PersonalDataSource } from './personal-data-source.js';
