@@ -1,5 +1,5 @@
 /**
- * Audit-log throughput (DESIGN "Performance budget"). Targets on the 2-core reference
+ * Audit-log throughput (docs/design.md "Performance budget"). Targets on the 2-core reference
  * machine: at least 2,000 events/s into one tenant's chain, more across tenants, and at least
  * 50,000 events/s verified. Each event is written in its own tenant transaction, as a feature
  * writes it next to the change it records. Pass a database connected as the runtime role.

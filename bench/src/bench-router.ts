@@ -17,7 +17,7 @@ import { users, type Database } from '@tessera/db';
 
 export const PAGE_SIZE = 20;
 const COLUMNS = 'id, email, display_name, role, created_at';
-/** Under RLS the policy supplies the tenant; no WHERE clause (DESIGN rule 1). */
+/** Under RLS the policy supplies the tenant; no WHERE clause (docs/design.md rule 1). */
 export const RLS_PAGE_SQL = `SELECT ${COLUMNS} FROM public.users ORDER BY id LIMIT $1`;
 export const PLAIN_PAGE_SQL = `SELECT ${COLUMNS} FROM public.users WHERE tenant_id = $1 ORDER BY id LIMIT $2`;
 

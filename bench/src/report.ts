@@ -66,7 +66,7 @@ const cpuMs = (m: Measurement): number | null => cpuMsPer(m.cpu, m.ok);
 /** a's throughput relative to b's, judged by CPU cost per request (b's cost / a's cost). */
 const cpuRatio = (a: number | null, b: number | null): string => (a && b ? (b / a).toFixed(2) : 'n/a');
 
-/** DESIGN "Performance budget": Tessera's throughput over the peer's, measured in the same run. */
+/** docs/design.md "Performance budget": Tessera's throughput over the peer's, measured in the same run. */
 export const PEER_GOALS = { session: 3, apiKey: 3, signIn: 4 } as const;
 
 export interface PeerComparison {
@@ -226,7 +226,7 @@ function header(r: Results): string[] {
     '# Benchmarks',
     '',
     'Written by `pnpm bench` (bench/src/run.ts); rerun it to refresh every figure below. Throughput',
-    'is measured, never asserted by tests (DESIGN "Performance budget").',
+    'is measured, never asserted by tests ([design.md](design.md) "Performance budget").',
     '',
     `- Date: ${e.date}`,
     `- Machine: ${e.nproc} cores (\`nproc\`), ${e.cpu}, ${e.memoryGiB} GiB RAM; Node ${e.node}; PostgreSQL ${e.postgres} (embedded)`,

@@ -6,7 +6,7 @@
  * this code. The pipelined shapes use node-postgres's `pipeline: true` client option (pg 8.23):
  * queries issued without awaiting are written back to back, each with its own Sync, and answered
  * in order, so BEGIN, a parameterised set_config, the query and COMMIT cost one round trip while
- * keeping the transaction scope and the bind parameter of DESIGN rule 2.
+ * keeping the transaction scope and the bind parameter of docs/design.md rule 2.
  */
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';

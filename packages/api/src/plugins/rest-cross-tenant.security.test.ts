@@ -3,7 +3,7 @@
 // RLS must make B's rows invisible: each call answers exactly what it answers for an id that
 // exists nowhere (no oracle), lists show none of B's ids, and B's rows do not change. The route
 // list is the REST table itself: a new route without a check here fails the coverage test.
-// DESIGN rule 1; ASVS V4.2.1 (IDOR), V8.2.
+// docs/design.md rule 1; ASVS V4.2.1 (IDOR), V8.2.
 import { randomUUID } from 'node:crypto';
 import {
   createCaller,

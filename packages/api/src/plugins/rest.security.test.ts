@@ -3,7 +3,7 @@
 // changing tenant B's users, requests, keys and webhooks through any REST route, and REST calls
 // slipping past a key's call limit. It must answer exactly as /trpc does (status and reason),
 // as RFC 9457 problems. A Python client (standard library) drives it over a real socket.
-// DESIGN rules 1 and 5, "Requests", "Public contract"; ASVS V4.1.1, V4.2.1 (IDOR), V13.2.
+// docs/design.md rules 1 and 5, "Requests", "Public contract"; ASVS V4.1.1, V4.2.1 (IDOR), V13.2.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';

@@ -1,7 +1,7 @@
 /**
  * RFC 9457 problem details: how the REST face (rest.ts) answers every refusal and error. The
  * members beyond the RFC's carry what a tRPC client reads from `error.data`: `code` (the tRPC
- * code), `reason` (the snake_case domain reason, DESIGN "Identity"), `retryAfterSeconds`,
+ * code), `reason` (the snake_case domain reason, docs/design.md "Identity"), `retryAfterSeconds`,
  * `field` and `fieldErrors` (input validation). The status is the one the tRPC path answers.
  * The OpenAPI document's `Problem` schema is generated from `problemDetails`.
  */
