@@ -24,7 +24,7 @@ import {
   type Caller,
 } from '../testing/index.js';
 import { sampleOf, stringLeaves, withValueAt, type StringLeaf } from '../testing/input-samples.js';
-import { SoftAuthenticator } from './passkeys.soft-authenticator.js';
+import { SoftAuthenticator } from '../testing/soft-authenticator.js';
 
 const db = useTestDatabase();
 const services = testServices({

@@ -6,7 +6,7 @@
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import { SoftAuthenticator } from './passkeys.soft-authenticator.js';
+import { SoftAuthenticator } from '../testing/soft-authenticator.js';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner, outboxMails } from '../testing/index.js';
 
 const db = useTestDatabase();

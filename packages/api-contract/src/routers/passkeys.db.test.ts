@@ -1,12 +1,12 @@
 // Passkeys through the real procedures and @simplewebauthn/server's real verification, with a
-// software authenticator (passkeys.soft-authenticator.ts) producing the registration and
+// software authenticator (testing/soft-authenticator.ts) producing the registration and
 // assertion responses: register several, name and remove them, sign in as a second factor and
 // without a password, step up. Attacks on the ceremonies are in passkeys.security.test.ts.
 import { personalDataSources } from '@tessera/auth/privacy';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner, outboxMails } from '../testing/index.js';
-import { SoftAuthenticator } from './passkeys.soft-authenticator.js';
+import { SoftAuthenticator } from '../testing/soft-authenticator.js';
 
 const db = useTestDatabase();
 const ORIGIN = 'http://localhost:3000'; // testAccountDeps' publicUrl: rpID "localhost"

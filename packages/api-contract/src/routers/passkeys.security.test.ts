@@ -6,7 +6,7 @@
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '../testing/index.js';
-import { SoftAuthenticator, type Overrides } from './passkeys.soft-authenticator.js';
+import { SoftAuthenticator, type Overrides } from '../testing/soft-authenticator.js';
 
 const db = useTestDatabase();
 const ORIGIN = 'http://localhost:3000';

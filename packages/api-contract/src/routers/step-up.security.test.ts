@@ -7,7 +7,7 @@ import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type Caller, type SeededOwner } from '../testing/index.js';
-import { SoftAuthenticator } from './passkeys.soft-authenticator.js';
+import { SoftAuthenticator } from '../testing/soft-authenticator.js';
 
 const db = useTestDatabase();
 const T0 = new Date(Math.floor(Date.now() / 30_000) * 30_000 + 5_000); // early in a TOTP step

@@ -15,7 +15,7 @@ import { buildServer } from '../build-server.js';
 import { defaultApiConfig } from '../config.js';
 import { sessionCookieName } from './session-cookie.js';
 import { ssoPlugin } from './sso.js';
-import { CookieJar, deliverCallback, ssoSignIn, startSsoHarness, type SsoHarness } from './sso-test-idp.js';
+import { CookieJar, deliverCallback, ssoSignIn, startSsoHarness, type SsoHarness } from '../testing/sso-test-idp.js';
 
 const db = useTestDatabase();
 const services = testServices();

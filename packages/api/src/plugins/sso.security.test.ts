@@ -15,7 +15,7 @@ import { buildServer } from '../build-server.js';
 import { defaultApiConfig } from '../config.js';
 import { mfaChallengeCookieName, sessionCookieName } from './session-cookie.js';
 import { ssoPlugin } from './sso.js';
-import { ssoSignIn, startSsoHarness, type SsoHarness } from './sso-test-idp.js';
+import { ssoSignIn, startSsoHarness, type SsoHarness } from '../testing/sso-test-idp.js';
 
 const db = useTestDatabase();
 const services = testServices();
