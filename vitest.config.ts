@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tools/**/*.test.js', 'tests/browser/**/*.browser.test.ts', 'tests/first-run/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'tools/**/*.test.js',
+      'tests/browser/**/*.browser.test.ts',
+      'tests/first-run/**/*.test.ts',
+    ],
     globalSetup: ['./packages/db/dist/testing/global-setup.js'],
     pool: 'forks',
     maxWorkers: 2,

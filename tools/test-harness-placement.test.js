@@ -9,20 +9,27 @@ import { describe, expect, test } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNTIME = /^(?:packages|apps)\/[^/]+\/src\/.+\.tsx?$/;
-const NOT_RUNTIME = /(?:^|\/)testing\/|\.test\.tsx?$|\.spec\.tsx?$|(?:^|\/)(?:tests?|__tests__|fixtures)\//;
+const NOT_RUNTIME =
+  /(?:^|\/)testing\/|\.test\.tsx?$|\.spec\.tsx?$|(?:^|\/)(?:tests?|__tests__|fixtures)\//;
 /** An import of a testing entry or folder: `@tessera/x/testing`, `../testing/...`, `./testing/...`. */
-const TESTING_IMPORT = /\bfrom\s+['"](?:@tessera\/[^'"]+\/testing(?:\/[^'"]*)?|\.{1,2}\/(?:[^'"]*\/)?testing\/[^'"]*)['"]/;
+const TESTING_IMPORT =
+  /\bfrom\s+['"](?:@tessera\/[^'"]+\/testing(?:\/[^'"]*)?|\.{1,2}\/(?:[^'"]*\/)?testing\/[^'"]*)['"]/;
 /** Names that mark a harness: a file with one belongs under `testing/`. */
 const HARNESS_NAME = /(?:test-idp|soft-authenticator|harness|fake-|mock-)/;
 
 function runtimeFiles() {
-  const out = execFileSync('git', ['ls-files', '-z', 'packages', 'apps'], { cwd: ROOT, encoding: 'utf8' });
+  const out = execFileSync('git', ['ls-files', '-z', 'packages', 'apps'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return out.split('\0').filter((file) => RUNTIME.test(file) && !NOT_RUNTIME.test(file));
 }
 
 describe('test harnesses stay out of the runtime graph', () => {
   test('no production source file imports a testing helper', () => {
-    const offenders = runtimeFiles().filter((file) => TESTING_IMPORT.test(readFileSync(path.join(ROOT, file), 'utf8')));
+    const offenders = runtimeFiles().filter((file) =>
+      TESTING_IMPORT.test(readFileSync(path.join(ROOT, file), 'utf8')),
+    );
     expect(offenders).toEqual([]);
   });
 

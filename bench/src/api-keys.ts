@@ -20,7 +20,12 @@ export const KEY_RATE_LIMIT = { max: 1_000_000, windowSeconds: 60 } as const;
 export const USERS_LIST_PATH = `/trpc/users.list?input=${encodeURIComponent(JSON.stringify({ limit: PAGE_SIZE }))}`;
 
 /** One secret key per tenant of `sessions`, minted by its owner; returns the clear keys. */
-export async function seedApiKeys(app: Database, owner: Database, services: Services, sessions: readonly ReadSession[]): Promise<string[]> {
+export async function seedApiKeys(
+  app: Database,
+  owner: Database,
+  services: Services,
+  sessions: readonly ReadSession[],
+): Promise<string[]> {
   const tenantIds = sessions.map((session) => session.tenantId);
   const { rows } = await owner.pool.query<{ tenant_id: string; id: string }>(
     'SELECT tenant_id, id FROM public.users WHERE tenant_id = ANY($1::uuid[]) AND email = $2',
@@ -32,7 +37,19 @@ export async function seedApiKeys(app: Database, owner: Database, services: Serv
     const userId = ownerOf.get(tenantId);
     if (!userId) throw new Error(`no owner in tenant ${tenantId}`);
     const minted = await withTenant(app, tenantId, (tx) =>
-      createApiKey(tx, { type: 'user', id: userId }, { name: 'bench', type: 'secret', environment: 'live', scopes: ['users:read'], rateLimit: KEY_RATE_LIMIT }, services.apiKeys, new Date()),
+      createApiKey(
+        tx,
+        { type: 'user', id: userId },
+        {
+          name: 'bench',
+          type: 'secret',
+          environment: 'live',
+          scopes: ['users:read'],
+          rateLimit: KEY_RATE_LIMIT,
+        },
+        services.apiKeys,
+        new Date(),
+      ),
     );
     keys.push(minted.key);
   }
@@ -40,7 +57,11 @@ export async function seedApiKeys(app: Database, owner: Database, services: Serv
 }
 
 export const apiKeyRequests = (keys: readonly string[]): LoadRequest[] =>
-  keys.map((key) => ({ method: 'GET', path: USERS_LIST_PATH, headers: { authorization: `Bearer ${key}` } }));
+  keys.map((key) => ({
+    method: 'GET',
+    path: USERS_LIST_PATH,
+    headers: { authorization: `Bearer ${key}` },
+  }));
 
 /** users.list answers a full page with a key, and 401 without one or with a wrong one. */
 export async function checkApiKeys(apiUrl: string, keys: readonly string[]): Promise<void> {
@@ -49,8 +70,11 @@ export async function checkApiKeys(apiUrl: string, keys: readonly string[]): Pro
   const page = await fetch(`${apiUrl}${request.path}`, { headers: request.headers });
   const body = (await page.json()) as { result?: { data?: { items?: unknown[] } } };
   if (page.status !== 200 || body.result?.data?.items?.length !== PAGE_SIZE) {
-    throw new Error(`users.list with an API key answered ${page.status}: ${JSON.stringify(body).slice(0, 300)}`);
+    throw new Error(
+      `users.list with an API key answered ${page.status}: ${JSON.stringify(body).slice(0, 300)}`,
+    );
   }
   const anonymous = await fetch(`${apiUrl}${request.path}`);
-  if (anonymous.status !== 401) throw new Error(`users.list without a key answered ${anonymous.status}, expected 401`);
+  if (anonymous.status !== 401)
+    throw new Error(`users.list without a key answered ${anonymous.status}, expected 401`);
 }

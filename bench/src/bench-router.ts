@@ -49,7 +49,13 @@ export function benchRouter(owner: Pick<Database, 'pool'>): AnyRouter {
         ctx.withTenant(
           (tx) =>
             tx
-              .select({ id: users.id, email: users.email, display_name: users.displayName, role: users.role, created_at: users.createdAt })
+              .select({
+                id: users.id,
+                email: users.email,
+                display_name: users.displayName,
+                role: users.role,
+                created_at: users.createdAt,
+              })
               .from(users)
               .orderBy(asc(users.id))
               .limit(PAGE_SIZE),
@@ -57,7 +63,10 @@ export function benchRouter(owner: Pick<Database, 'pool'>): AnyRouter {
         ),
       ),
       plain: tenantProcedure.meta(signedIn).query(async ({ ctx }) => {
-        const { rows } = await owner.pool.query<PageRow>(PLAIN_PAGE_SQL, [ctx.principal.tenantId, PAGE_SIZE]);
+        const { rows } = await owner.pool.query<PageRow>(PLAIN_PAGE_SQL, [
+          ctx.principal.tenantId,
+          PAGE_SIZE,
+        ]);
         return rows;
       }),
     }),

@@ -51,9 +51,14 @@ export async function startBenchCluster(): Promise<BenchCluster> {
   } finally {
     await admin.end();
   }
-  const runtime: RuntimeRole = { user: 'tessera_bench_runtime', password: randomBytes(18).toString('base64url') };
+  const runtime: RuntimeRole = {
+    user: 'tessera_bench_runtime',
+    password: randomBytes(18).toString('base64url'),
+  };
   await migrate({ ownerUrl: cluster.url(BENCH_DATABASE), runtimeRole: runtime });
-  const pidFile = await fs.readFile(path.join(root, 'pgdata', 'postmaster.pid'), 'utf8').catch(() => '');
+  const pidFile = await fs
+    .readFile(path.join(root, 'pgdata', 'postmaster.pid'), 'utf8')
+    .catch(() => '');
   const pid = Number(pidFile.split('\n')[0]);
   return {
     cluster,

@@ -104,7 +104,8 @@ export class CpuAccumulator {
 
   share(): CpuShare | null {
     if (!this.#valid || this.#capacity <= 0) return null;
-    const pct = (seconds: number): number => Math.max(0, Math.min(100, (seconds / this.#capacity) * 100));
+    const pct = (seconds: number): number =>
+      Math.max(0, Math.min(100, (seconds / this.#capacity) * 100));
     return {
       bench: pct(this.#bench),
       postgres: pct(this.#postgres),

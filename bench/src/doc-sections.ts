@@ -7,10 +7,19 @@ import { fileURLToPath } from 'node:url';
 
 export const DOC_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
-export const ROUND_TRIPS = { begin: '<!-- round-trips:begin -->', end: '<!-- round-trips:end -->' } as const;
-export const SIGN_IN_PRIORITY = { begin: '<!-- sign-in-priority:begin -->', end: '<!-- sign-in-priority:end -->' } as const;
+export const ROUND_TRIPS = {
+  begin: '<!-- round-trips:begin -->',
+  end: '<!-- round-trips:end -->',
+} as const;
+export const SIGN_IN_PRIORITY = {
+  begin: '<!-- sign-in-priority:begin -->',
+  end: '<!-- sign-in-priority:end -->',
+} as const;
 export const LOGGING = { begin: '<!-- logging:begin -->', end: '<!-- logging:end -->' } as const;
-export const MANY_CLIENTS = { begin: '<!-- many-clients:begin -->', end: '<!-- many-clients:end -->' } as const;
+export const MANY_CLIENTS = {
+  begin: '<!-- many-clients:begin -->',
+  end: '<!-- many-clients:end -->',
+} as const;
 
 type Markers = { readonly begin: string; readonly end: string };
 
@@ -32,6 +41,9 @@ export async function writeSection(markers: Markers, heading: string, body: stri
   const block = `${markers.begin}\n${body.trim()}\n${markers.end}`;
   const from = doc.indexOf(markers.begin);
   const to = doc.indexOf(markers.end);
-  const next = from >= 0 && to > from ? doc.slice(0, from) + block + doc.slice(to + markers.end.length) : `${doc.trimEnd()}\n\n${heading}\n\n${block}\n`;
+  const next =
+    from >= 0 && to > from
+      ? doc.slice(0, from) + block + doc.slice(to + markers.end.length)
+      : `${doc.trimEnd()}\n\n${heading}\n\n${block}\n`;
   await writeFile(DOC_PATH, next);
 }

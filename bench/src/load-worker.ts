@@ -37,7 +37,13 @@ function requestsOf(spec: LoadSpec): autocannon.Request[] {
 }
 
 async function run(spec: LoadSpec, seconds: number): Promise<{ duration: number }> {
-  const options = { url: spec.url, connections: spec.connections, duration: seconds, timeout: 30, requests: requestsOf(spec) };
+  const options = {
+    url: spec.url,
+    connections: spec.connections,
+    duration: seconds,
+    timeout: 30,
+    requests: requestsOf(spec),
+  };
   // Off the main thread autocannon skips aggregation and returns its raw, encoded result.
   return autocannon(options);
 }

@@ -98,7 +98,11 @@ function runSlice(spec: LoadSpec, into: Accumulated): Promise<void> {
 }
 
 /** autocannon's own aggregation of several runs (the one its worker mode uses). */
-const aggregate = (autocannon as unknown as { aggregateResult(this: void, results: unknown[], opts: object): autocannon.Result }).aggregateResult;
+const aggregate = (
+  autocannon as unknown as {
+    aggregateResult(this: void, results: unknown[], opts: object): autocannon.Result;
+  }
+).aggregateResult;
 
 function finish(target: LoadTarget, acc: Accumulated): Measurement {
   const result = aggregate(acc.raws, { url: target.url, connections: target.connections });
@@ -111,7 +115,9 @@ function finish(target: LoadTarget, acc: Accumulated): Measurement {
     latencyP50: result.latency.p50,
     latencyP99: result.latency.p99,
     seconds: acc.seconds,
-    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0])),
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]),
+    ),
     eventLoopP99Ms: acc.loop.percentile(99) / 1e6,
     eventLoopMaxMs: acc.loop.max / 1e6,
     cpu: acc.cpu.share(),
@@ -130,7 +136,10 @@ async function warm(target: LoadTarget, seconds: number): Promise<void> {
  * unmeasured pass over all of them: whichever target came first would otherwise pay for the
  * process's JIT warm-up. `onSlice` reports progress.
  */
-export async function measureInterleaved<K extends string>(targets: ReadonlyMap<K, LoadTarget>, onSlice?: (key: K, round: number) => void): Promise<Map<K, Measurement>> {
+export async function measureInterleaved<K extends string>(
+  targets: ReadonlyMap<K, LoadTarget>,
+  onSlice?: (key: K, round: number) => void,
+): Promise<Map<K, Measurement>> {
   const keys = [...targets.keys()];
   for (const key of keys) {
     onSlice?.(key, -1);
@@ -142,11 +151,16 @@ export async function measureInterleaved<K extends string>(targets: ReadonlyMap<
     for (const key of roundOrder(keys, round)) {
       onSlice?.(key, round);
       const target = targets.get(key) as LoadTarget;
-      await runSlice({ ...target, warmupSeconds: SLICE_WARMUP_SECONDS, durationSeconds: SLICE_SECONDS }, acc.get(key) as Accumulated);
+      await runSlice(
+        { ...target, warmupSeconds: SLICE_WARMUP_SECONDS, durationSeconds: SLICE_SECONDS },
+        acc.get(key) as Accumulated,
+      );
       await pause(300); // requests cut off at the end of a slice drain before the next one
     }
   }
-  return new Map(keys.map((key) => [key, finish(targets.get(key) as LoadTarget, acc.get(key) as Accumulated)]));
+  return new Map(
+    keys.map((key) => [key, finish(targets.get(key) as LoadTarget, acc.get(key) as Accumulated)]),
+  );
 }
 
 /**

@@ -21,7 +21,13 @@ class Sink extends Writable {
   }
 }
 
-const req = { id: 'b3c0f3d2-8c5e-4b8e-9d53-0a1f0e6c1f00', method: 'GET', url: '/trpc/auth.me?input=%7B%7D', ip: '203.0.113.7', headers: { cookie: 'tessera_session=abc', authorization: 'Bearer sk_live_x' } };
+const req = {
+  id: 'b3c0f3d2-8c5e-4b8e-9d53-0a1f0e6c1f00',
+  method: 'GET',
+  url: '/trpc/auth.me?input=%7B%7D',
+  ip: '203.0.113.7',
+  headers: { cookie: 'tessera_session=abc', authorization: 'Bearer sk_live_x' },
+};
 const res = { statusCode: 200, headers: { 'set-cookie': 'tessera_session=abc' } };
 
 function microsPerRequest(options: LoggerOptions): number {
@@ -46,11 +52,19 @@ function main(): void {
   const { formatters: _formatters, ...serializersOnly } = shipped;
   const redactPaths = [
     ...REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
-    'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
-    '*.currentPassword', '*.newPassword', '*.challengeToken', '*.key',
+    'req.headers.authorization',
+    'req.headers.cookie',
+    'res.headers["set-cookie"]',
+    '*.currentPassword',
+    '*.newPassword',
+    '*.challengeToken',
+    '*.key',
   ];
   const variants: [string, LoggerOptions][] = [
-    [`pino \`redact\`, ${redactPaths.length} paths`, { ...serializersOnly, redact: { paths: redactPaths, censor: '[redacted]' } }],
+    [
+      `pino \`redact\`, ${redactPaths.length} paths`,
+      { ...serializersOnly, redact: { paths: redactPaths, censor: '[redacted]' } },
+    ],
     ['shipped: allowlist serializers + `censorSecrets`', shipped],
     ['serializers alone, nothing censored (floor)', serializersOnly],
   ];

@@ -80,13 +80,25 @@ function authOptions(pool: pg.Pool, baseURL: string, errors: string[]) {
     },
     plugins: [
       // Default key hashing (SHA-256); the per-key limit on and raised, like Tessera's per-key limits.
-      apiKey({ rateLimit: { enabled: true, timeWindow: API_KEY_WINDOW_MS, maxRequests: RAISED_LIMIT } }),
+      apiKey({
+        rateLimit: { enabled: true, timeWindow: API_KEY_WINDOW_MS, maxRequests: RAISED_LIMIT },
+      }),
     ],
     telemetry: { enabled: false },
     logger: {
       level: 'error' as const,
-      log: (_level: 'debug' | 'info' | 'success' | 'warn' | 'error', message: string, ...args: unknown[]): void => {
-        if (errors.length < 5) errors.push(`${message} ${args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' ')}`.slice(0, 2000));
+      log: (
+        _level: 'debug' | 'info' | 'success' | 'warn' | 'error',
+        message: string,
+        ...args: unknown[]
+      ): void => {
+        if (errors.length < 5)
+          errors.push(
+            `${message} ${args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' ')}`.slice(
+              0,
+              2000,
+            ),
+          );
       },
     },
   };
@@ -112,11 +124,16 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * HTTP endpoint) with the permission the route needs. It looks the key up by its hash, counts the
  * per-key limit and updates the key row, like the plugin does on every verification.
  */
-async function protectedRoute(auth: PeerAuth, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function protectedRoute(
+  auth: PeerAuth,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const key = req.headers['x-api-key'];
   if (typeof key !== 'string') return send(res, 401, { error: 'no API key' });
   const result = await auth.api.verifyApiKey({ body: { key, permissions: { users: ['read'] } } });
-  if (!result.valid || !result.key) return send(res, 401, { error: result.error?.message ?? 'invalid API key' });
+  if (!result.valid || !result.key)
+    return send(res, 401, { error: result.error?.message ?? 'invalid API key' });
   return send(res, 200, { userId: result.key.referenceId });
 }
 
@@ -132,7 +149,11 @@ async function listen(server: Server): Promise<string> {
 
 /** Creates the schema with Better Auth's migrations and serves it on a plain node:http server. */
 export async function startBetterAuth(databaseUrl: string): Promise<PeerServer> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE, application_name: 'better-auth-bench' });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: POOL_SIZE,
+    application_name: 'better-auth-bench',
+  });
   pool.on('error', () => {}); // an idle connection dropped (the cluster stopping): the next checkout reconnects
   let handle: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   const server = createServer((req, res) => {
@@ -148,10 +169,12 @@ export async function startBetterAuth(databaseUrl: string): Promise<PeerServer> 
   const authHandler = toNodeHandler(auth);
   handle = (req, res) => {
     const done = (error: unknown): void => {
-      if (!res.headersSent) send(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent)
+        send(res, 500, { error: error instanceof Error ? error.message : String(error) });
     };
     if (req.url?.startsWith('/api/auth/')) authHandler(req, res).catch(done);
-    else if (req.method === 'GET' && req.url === PEER_API_KEY_PATH) protectedRoute(auth, req, res).catch(done);
+    else if (req.method === 'GET' && req.url === PEER_API_KEY_PATH)
+      protectedRoute(auth, req, res).catch(done);
     else send(res, 404, { error: 'not found' });
   };
   return {
@@ -176,7 +199,11 @@ export interface PeerSeeded {
   seconds: number;
 }
 
-async function inLanes<T>(count: number, lanes: number, work: (i: number) => Promise<T>): Promise<T[]> {
+async function inLanes<T>(
+  count: number,
+  lanes: number,
+  work: (i: number) => Promise<T>,
+): Promise<T[]> {
   const out = new Array<T>(count);
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -207,8 +234,13 @@ export const peerSignInRequest = (origin: string, email: string): LoadRequest =>
 
 async function signIn(url: string, email: string): Promise<string> {
   const request = peerSignInRequest(url, email);
-  const response = await fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body ?? null });
-  if (response.status !== 200) throw new Error(`peer sign-in answered ${response.status}: ${await response.text()}`);
+  const response = await fetch(`${url}${request.path}`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body ?? null,
+  });
+  if (response.status !== 200)
+    throw new Error(`peer sign-in answered ${response.status}: ${await response.text()}`);
   return sessionCookieOf(response);
 }
 
@@ -222,26 +254,46 @@ async function seedBetterAuth(auth: PeerAuth, url: string): Promise<PeerSeeded> 
   const context = await auth.$context;
   const hash = await context.password.hash(BENCH_PASSWORD); // the configured hasher: scrypt by default
   const userIds = await inLanes(PEER_USERS, 8, async (i) => {
-    const user = await context.internalAdapter.createUser({ email: emailOf(i + 1), name: `Peer user ${i + 1}`, emailVerified: true }, { method: 'email-password' });
-    await context.internalAdapter.linkAccount({ userId: user.id, providerId: 'credential', accountId: user.id, password: hash });
+    const user = await context.internalAdapter.createUser(
+      { email: emailOf(i + 1), name: `Peer user ${i + 1}`, emailVerified: true },
+      { method: 'email-password' },
+    );
+    await context.internalAdapter.linkAccount({
+      userId: user.id,
+      providerId: 'credential',
+      accountId: user.id,
+      password: hash,
+    });
     return user.id;
   });
   const sessionCookies = await inLanes(PEER_SESSIONS, 4, (i) => signIn(url, emailOf(i + 1)));
   const apiKeys = await inLanes(PEER_SESSIONS, 4, async (i) => {
     const userId = userIds[i];
     if (!userId) throw new Error(`peer user ${i + 1} missing`);
-    const created = await auth.api.createApiKey({ body: { userId, name: 'bench', permissions: { users: ['read'] } } });
+    const created = await auth.api.createApiKey({
+      body: { userId, name: 'bench', permissions: { users: ['read'] } },
+    });
     return created.key;
   });
-  const signInEmails = Array.from({ length: PEER_SIGN_IN_ACCOUNTS }, (_, i) => emailOf(PEER_SESSIONS + i + 1));
+  const signInEmails = Array.from({ length: PEER_SIGN_IN_ACCOUNTS }, (_, i) =>
+    emailOf(PEER_SESSIONS + i + 1),
+  );
   return { sessionCookies, apiKeys, signInEmails, seconds: (performance.now() - started) / 1000 };
 }
 
 export const peerSessionRequests = (seeded: PeerSeeded): LoadRequest[] =>
-  seeded.sessionCookies.map((cookie) => ({ method: 'GET', path: '/api/auth/get-session', headers: { cookie, ...FORWARDED } }));
+  seeded.sessionCookies.map((cookie) => ({
+    method: 'GET',
+    path: '/api/auth/get-session',
+    headers: { cookie, ...FORWARDED },
+  }));
 
 export const peerApiKeyRequests = (seeded: PeerSeeded): LoadRequest[] =>
-  seeded.apiKeys.map((key) => ({ method: 'GET', path: PEER_API_KEY_PATH, headers: { 'x-api-key': key, ...FORWARDED } }));
+  seeded.apiKeys.map((key) => ({
+    method: 'GET',
+    path: PEER_API_KEY_PATH,
+    headers: { 'x-api-key': key, ...FORWARDED },
+  }));
 
 /** One request of each kind before measuring: each answers what it should. */
 export async function checkPeer(peer: PeerServer, seeded: PeerSeeded): Promise<void> {
@@ -250,21 +302,35 @@ export async function checkPeer(peer: PeerServer, seeded: PeerSeeded): Promise<v
   if (!session || !key) throw new Error('peer not seeded');
   const got = await fetch(`${peer.url}${session.path}`, { headers: session.headers });
   const body = (await got.json()) as { user?: { email?: string } } | null;
-  if (got.status !== 200 || body?.user?.email !== emailOf(1)) throw new Error(`peer get-session answered ${got.status}: ${JSON.stringify(body)}`);
+  if (got.status !== 200 || body?.user?.email !== emailOf(1))
+    throw new Error(`peer get-session answered ${got.status}: ${JSON.stringify(body)}`);
   const anonymous = await fetch(`${peer.url}${session.path}`, { headers: FORWARDED });
-  if (anonymous.status !== 200 || (await anonymous.json()) !== null) throw new Error('peer get-session without a cookie found a session');
+  if (anonymous.status !== 200 || (await anonymous.json()) !== null)
+    throw new Error('peer get-session without a cookie found a session');
   const verified = await fetch(`${peer.url}${key.path}`, { headers: key.headers });
-  if (verified.status !== 200) throw new Error(`peer API-key route answered ${verified.status}: ${await verified.text()}`);
-  const wrong = await fetch(`${peer.url}${key.path}`, { headers: { ...key.headers, 'x-api-key': `${key.headers['x-api-key'] ?? ''}x` } });
-  if (wrong.status !== 401) throw new Error(`peer API-key route accepted a wrong key (${wrong.status})`);
+  if (verified.status !== 200)
+    throw new Error(`peer API-key route answered ${verified.status}: ${await verified.text()}`);
+  const wrong = await fetch(`${peer.url}${key.path}`, {
+    headers: { ...key.headers, 'x-api-key': `${key.headers['x-api-key'] ?? ''}x` },
+  });
+  if (wrong.status !== 401)
+    throw new Error(`peer API-key route accepted a wrong key (${wrong.status})`);
   peer.errors.length = 0; // the wrong key above was logged as an error
 }
 
 /** The installed versions, for the notes. */
 export async function peerVersions(): Promise<{ betterAuth: string; apiKeyPlugin: string }> {
   const versionOf = async (specifier: string): Promise<string> => {
-    const manifest = new URL('../package.json', pathToFileURL(createRequire(import.meta.url).resolve(specifier)));
-    return ((JSON.parse(await readFile(manifest, 'utf8')) as { version?: string }).version) ?? 'unknown';
+    const manifest = new URL(
+      '../package.json',
+      pathToFileURL(createRequire(import.meta.url).resolve(specifier)),
+    );
+    return (
+      (JSON.parse(await readFile(manifest, 'utf8')) as { version?: string }).version ?? 'unknown'
+    );
   };
-  return { betterAuth: await versionOf('better-auth'), apiKeyPlugin: await versionOf('@better-auth/api-key') };
+  return {
+    betterAuth: await versionOf('better-auth'),
+    apiKeyPlugin: await versionOf('@better-auth/api-key'),
+  };
 }

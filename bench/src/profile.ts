@@ -119,7 +119,9 @@ async function main(): Promise<void> {
       await session.post('HeapProfiler.enable');
       await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
       const heapRun = await measureOnce(target);
-      const { profile: heap } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } };
+      const { profile: heap } = (await session.post('HeapProfiler.stopSampling')) as {
+        profile: { head: HeapNode };
+      };
       const sites = new Map<string, number>();
       const walk = (node: HeapNode): void => {
         const frame = node.callFrame;
@@ -129,8 +131,13 @@ async function main(): Promise<void> {
       };
       walk(heap.head);
       const total = [...sites.values()].reduce((a, b) => a + b, 0);
-      const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([name, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${name}`);
-      process.stdout.write(`${scenario}: ${Math.round(heapRun.requestsPerSecond)} req/s; sampled allocations by site:\n${top.join('\n')}\n`);
+      const top = [...sites]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 40)
+        .map(([name, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${name}`);
+      process.stdout.write(
+        `${scenario}: ${Math.round(heapRun.requestsPerSecond)} req/s; sampled allocations by site:\n${top.join('\n')}\n`,
+      );
       await api.app.close();
       return;
     }

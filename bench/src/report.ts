@@ -64,7 +64,8 @@ const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
 
 const cpuMs = (m: Measurement): number | null => cpuMsPer(m.cpu, m.ok);
 /** a's throughput relative to b's, judged by CPU cost per request (b's cost / a's cost). */
-const cpuRatio = (a: number | null, b: number | null): string => (a && b ? (b / a).toFixed(2) : 'n/a');
+const cpuRatio = (a: number | null, b: number | null): string =>
+  a && b ? (b / a).toFixed(2) : 'n/a';
 
 /** docs/design.md "Performance budget": Tessera's throughput over the peer's, measured in the same run. */
 export const PEER_GOALS = { session: 3, apiKey: 3, signIn: 4 } as const;
@@ -80,10 +81,38 @@ export interface PeerComparison {
 
 export function peerComparisons(r: Results): PeerComparison[] {
   return [
-    { name: 'session read', peerLabel: 'GET /api/auth/get-session (cookie)', tesseraLabel: '(b) bench.rls, session cookie', peer: r.peer.peerSession.requestsPerSecond, tessera: r.reads.b.requestsPerSecond, goal: PEER_GOALS.session },
-    { name: 'who is signed in', peerLabel: 'GET /api/auth/get-session (cookie)', tesseraLabel: '(f) auth.me, session cookie', peer: r.peer.peerSession.requestsPerSecond, tessera: r.reads.f.requestsPerSecond, goal: PEER_GOALS.session },
-    { name: 'API-key call', peerLabel: 'route calling `auth.api.verifyApiKey`', tesseraLabel: '(e) users.list, Bearer key', peer: r.peer.peerApiKey.requestsPerSecond, tessera: r.reads.e.requestsPerSecond, goal: PEER_GOALS.apiKey },
-    { name: 'sign-in', peerLabel: 'POST /api/auth/sign-in/email (scrypt)', tesseraLabel: '`auth.signIn` (Argon2id OWASP)', peer: r.peer.signIn.requestsPerSecond, tessera: r.signIn.requestsPerSecond, goal: PEER_GOALS.signIn },
+    {
+      name: 'session read',
+      peerLabel: 'GET /api/auth/get-session (cookie)',
+      tesseraLabel: '(b) bench.rls, session cookie',
+      peer: r.peer.peerSession.requestsPerSecond,
+      tessera: r.reads.b.requestsPerSecond,
+      goal: PEER_GOALS.session,
+    },
+    {
+      name: 'who is signed in',
+      peerLabel: 'GET /api/auth/get-session (cookie)',
+      tesseraLabel: '(f) auth.me, session cookie',
+      peer: r.peer.peerSession.requestsPerSecond,
+      tessera: r.reads.f.requestsPerSecond,
+      goal: PEER_GOALS.session,
+    },
+    {
+      name: 'API-key call',
+      peerLabel: 'route calling `auth.api.verifyApiKey`',
+      tesseraLabel: '(e) users.list, Bearer key',
+      peer: r.peer.peerApiKey.requestsPerSecond,
+      tessera: r.reads.e.requestsPerSecond,
+      goal: PEER_GOALS.apiKey,
+    },
+    {
+      name: 'sign-in',
+      peerLabel: 'POST /api/auth/sign-in/email (scrypt)',
+      tesseraLabel: '`auth.signIn` (Argon2id OWASP)',
+      peer: r.peer.signIn.requestsPerSecond,
+      tessera: r.signIn.requestsPerSecond,
+      goal: PEER_GOALS.signIn,
+    },
   ];
 }
 
@@ -94,16 +123,61 @@ export function checks(r: Results): Check[] {
   const bc = ratio(rps('b'), rps('c'));
   const signIn = ratio(r.signIn.requestsPerSecond, r.rawVerify.perSecond);
   return [
-    { name: '(b) / (c): RLS read vs same read without RLS or transaction', value: bc.toFixed(2), target: '>= 0.90', pass: bc >= 0.9 },
-    { name: '(b) / (c) by CPU cost per request (less sensitive to other load)', value: cpuRatio(cpuMs(r.reads.b), cpuMs(r.reads.c)), target: '(reference)', pass: null },
-    { name: "(b') / (c): the same with drizzle's query builder", value: ratio(rps('bDrizzle'), rps('c')).toFixed(2), target: '(reference)', pass: null },
-    { name: '(b) / (a): RLS read vs health.check', value: ratio(rps('b'), rps('a')).toFixed(2), target: '(reference)', pass: null },
-    { name: '(c) / (d): plain read through tRPC vs bare Fastify', value: ratio(rps('c'), rps('d')).toFixed(2), target: '(reference)', pass: null },
-    { name: `(a) / (d): health.check through tRPC vs bare Fastify (${r.env.node})`, value: ratio(rps('a'), rps('d')).toFixed(2), target: '>= 0.50', pass: ratio(rps('a'), rps('d')) >= 0.5 },
+    {
+      name: '(b) / (c): RLS read vs same read without RLS or transaction',
+      value: bc.toFixed(2),
+      target: '>= 0.90',
+      pass: bc >= 0.9,
+    },
+    {
+      name: '(b) / (c) by CPU cost per request (less sensitive to other load)',
+      value: cpuRatio(cpuMs(r.reads.b), cpuMs(r.reads.c)),
+      target: '(reference)',
+      pass: null,
+    },
+    {
+      name: "(b') / (c): the same with drizzle's query builder",
+      value: ratio(rps('bDrizzle'), rps('c')).toFixed(2),
+      target: '(reference)',
+      pass: null,
+    },
+    {
+      name: '(b) / (a): RLS read vs health.check',
+      value: ratio(rps('b'), rps('a')).toFixed(2),
+      target: '(reference)',
+      pass: null,
+    },
+    {
+      name: '(c) / (d): plain read through tRPC vs bare Fastify',
+      value: ratio(rps('c'), rps('d')).toFixed(2),
+      target: '(reference)',
+      pass: null,
+    },
+    {
+      name: `(a) / (d): health.check through tRPC vs bare Fastify (${r.env.node})`,
+      value: ratio(rps('a'), rps('d')).toFixed(2),
+      target: '>= 0.50',
+      pass: ratio(rps('a'), rps('d')) >= 0.5,
+    },
     ...node24Checks(r),
-    { name: 'sign-in / raw Argon2id verify', value: signIn.toFixed(2), target: '>= 0.90', pass: signIn >= 0.9 },
-    { name: 'sign-in / raw verify by CPU cost per operation', value: cpuRatio(cpuMs(r.signIn), cpuMsPer(r.rawVerify.cpu, r.rawVerify.verifies)), target: '(reference)', pass: null },
-    { name: 'event-loop p99 during 50 concurrent sign-ins', value: `${ms(r.signIn.eventLoopP99Ms)} ms`, target: '< 20 ms', pass: r.signIn.eventLoopP99Ms < 20 },
+    {
+      name: 'sign-in / raw Argon2id verify',
+      value: signIn.toFixed(2),
+      target: '>= 0.90',
+      pass: signIn >= 0.9,
+    },
+    {
+      name: 'sign-in / raw verify by CPU cost per operation',
+      value: cpuRatio(cpuMs(r.signIn), cpuMsPer(r.rawVerify.cpu, r.rawVerify.verifies)),
+      target: '(reference)',
+      pass: null,
+    },
+    {
+      name: 'event-loop p99 during 50 concurrent sign-ins',
+      value: `${ms(r.signIn.eventLoopP99Ms)} ms`,
+      target: '< 20 ms',
+      pass: r.signIn.eventLoopP99Ms < 20,
+    },
     ...peerComparisons(r).map((c) => ({
       name: `${c.tesseraLabel} vs ${c.goal}x Better Auth ${c.name} (measured in this run: ${perSecond(c.peer)} req/s)`,
       value: `${perSecond(c.tessera)} req/s (${ratio(c.tessera, c.peer).toFixed(2)}x)`,
@@ -116,14 +190,32 @@ export function checks(r: Results): Check[] {
 /** Node 24's (a)/(d) goal and its peer ratios, from the child run. */
 function node24Checks(r: Results): Check[] {
   const other = r.node24;
-  if (typeof other === 'string') return [{ name: '(a) / (d) on Node 24', value: 'not measured', target: '>= 0.75', pass: false }];
+  if (typeof other === 'string')
+    return [
+      { name: '(a) / (d) on Node 24', value: 'not measured', target: '>= 0.75', pass: false },
+    ];
   const ad = ratio(other.reads.a.requestsPerSecond, other.reads.d.requestsPerSecond);
   const session = ratio(other.reads.b.requestsPerSecond, other.peer.peerSession.requestsPerSecond);
   const apiKey = ratio(other.reads.e.requestsPerSecond, other.peer.peerApiKey.requestsPerSecond);
   return [
-    { name: `(a) / (d): health.check through tRPC vs bare Fastify (${other.node})`, value: ad.toFixed(2), target: '>= 0.75', pass: ad >= 0.75 },
-    { name: `(b) session read vs Better Auth get-session (${other.node})`, value: `${session.toFixed(2)}x`, target: '>= 3x', pass: session >= 3 },
-    { name: `(e) API-key call vs Better Auth verifyApiKey (${other.node})`, value: `${apiKey.toFixed(2)}x`, target: '>= 3x', pass: apiKey >= 3 },
+    {
+      name: `(a) / (d): health.check through tRPC vs bare Fastify (${other.node})`,
+      value: ad.toFixed(2),
+      target: '>= 0.75',
+      pass: ad >= 0.75,
+    },
+    {
+      name: `(b) session read vs Better Auth get-session (${other.node})`,
+      value: `${session.toFixed(2)}x`,
+      target: '>= 3x',
+      pass: session >= 3,
+    },
+    {
+      name: `(e) API-key call vs Better Auth verifyApiKey (${other.node})`,
+      value: `${apiKey.toFixed(2)}x`,
+      target: '>= 3x',
+      pass: apiKey >= 3,
+    },
   ];
 }
 
@@ -132,7 +224,11 @@ function node24Table(r: Results): string[] {
   const other = r.node24;
   if (typeof other === 'string') return [other];
   const rows: [string, Measurement, Measurement][] = [
-    ...READ_KEYS.map((key): [string, Measurement, Measurement] => [r.reads[key].label, r.reads[key], other.reads[key]]),
+    ...READ_KEYS.map((key): [string, Measurement, Measurement] => [
+      r.reads[key].label,
+      r.reads[key],
+      other.reads[key],
+    ]),
     [r.peer.peerSession.label, r.peer.peerSession, other.peer.peerSession],
     [r.peer.peerApiKey.label, r.peer.peerApiKey, other.peer.peerApiKey],
   ];
@@ -141,16 +237,28 @@ function node24Table(r: Results): string[] {
     '',
     `| scenario | ${r.env.node} req/s | ${other.node} req/s | ${r.env.node} p99 ms | ${other.node} p99 ms |`,
     '|---|---:|---:|---:|---:|',
-    ...rows.map(([label, a, b]) => `| ${label} | ${int(a.requestsPerSecond)} | ${int(b.requestsPerSecond)} | ${ms(a.latencyP99)} | ${ms(b.latencyP99)} |`),
+    ...rows.map(
+      ([label, a, b]) =>
+        `| ${label} | ${int(a.requestsPerSecond)} | ${int(b.requestsPerSecond)} | ${ms(a.latencyP99)} | ${ms(b.latencyP99)} |`,
+    ),
   ];
 }
 
 const cpuCell = (cpu: CpuShare | null): string =>
-  cpu ? `${Math.round(cpu.bench)} / ${Math.round(cpu.postgres)} / ${Math.round(cpu.foreign)} / ${Math.round(cpu.idle)}` : 'n/a';
+  cpu
+    ? `${Math.round(cpu.bench)} / ${Math.round(cpu.postgres)} / ${Math.round(cpu.foreign)} / ${Math.round(cpu.idle)}`
+    : 'n/a';
 
 /** Largest share of the machine that processes outside the bench used during any measurement. */
 export function maxForeignCpu(r: Results): number {
-  const shares = [...Object.values(r.reads).map((m) => m.cpu), r.rawVerify.cpu, r.signIn.cpu, r.peer.peerSession.cpu, r.peer.peerApiKey.cpu, r.peer.signIn.cpu];
+  const shares = [
+    ...Object.values(r.reads).map((m) => m.cpu),
+    r.rawVerify.cpu,
+    r.signIn.cpu,
+    r.peer.peerSession.cpu,
+    r.peer.peerApiKey.cpu,
+    r.peer.signIn.cpu,
+  ];
   return Math.max(0, ...shares.map((cpu) => cpu?.foreign ?? 0));
 }
 
@@ -159,7 +267,9 @@ function disturbedPair(r: Results): string[] {
   const b = r.reads.b.cpu?.foreign ?? 0;
   const c = r.reads.c.cpu?.foreign ?? 0;
   if (Math.abs(b - c) <= 10) return [];
-  return [`  **(b) and (c) were disturbed unequally (other processes ${Math.round(b)}% vs ${Math.round(c)}% of the CPU): in this run the ratio by CPU cost per request is the more reliable one.**`];
+  return [
+    `  **(b) and (c) were disturbed unequally (other processes ${Math.round(b)}% vs ${Math.round(c)}% of the CPU): in this run the ratio by CPU cost per request is the more reliable one.**`,
+  ];
 }
 
 const verdict = (c: Check): string => (c.pass === null ? '' : c.pass ? 'pass' : '**FAIL**');
@@ -234,15 +344,27 @@ function header(r: Results): string[] {
     `- Load: autocannon, 50 connections, ${DURATION_SECONDS} s measured per request scenario ((a)-(e) and Better Auth's in four interleaved ${SLICE_SECONDS} s slices after a`,
     '  warm-up pass), 10 s per sign-in (one after 24 warm-up sign-ins), on a worker thread of the same process: the load',
     '  generator shares the 2 cores with the servers and PostgreSQL.',
-    ...(QUICK ? ['  **Quick smoke run (BENCH_QUICK=1): short slices and a smaller directory; these figures only show that every scenario runs, and non-2xx answers (load shedding on a busy machine) are counted instead of stopping the run.**'] : []),
+    ...(QUICK
+      ? [
+          '  **Quick smoke run (BENCH_QUICK=1): short slices and a smaller directory; these figures only show that every scenario runs, and non-2xx answers (load shedding on a busy machine) are counted instead of stopping the run.**',
+        ]
+      : []),
     `- Other processes on the machine used up to ${Math.round(maxForeignCpu(r))}% of its CPU during a measurement (column "other" below).`,
-    ...(maxForeignCpu(r) > 10 ? ['  **The machine was not quiet: absolute figures are depressed and ratios are noisier than usual.**'] : []),
+    ...(maxForeignCpu(r) > 10
+      ? [
+          '  **The machine was not quiet: absolute figures are depressed and ratios are noisier than usual.**',
+        ]
+      : []),
     ...disturbedPair(r),
   ];
 }
 
 const fenced = (text: string): string[] => ['```', text, '```'];
-const kept = (markers: { begin: string; end: string }, body: string): string[] => [markers.begin, body, markers.end];
+const kept = (markers: { begin: string; end: string }, body: string): string[] => [
+  markers.begin,
+  body,
+  markers.end,
+];
 
 function plansAndStudies(r: Results): string[] {
   return [
@@ -258,19 +380,35 @@ function plansAndStudies(r: Results): string[] {
     '',
     '## Round trips of a tenant transaction',
     '',
-    ...kept(ROUND_TRIPS, r.roundTrips ?? 'Not measured yet: run `node bench/dist/round-trips.js` after `pnpm bench` (about 3 minutes); it writes its figures here and `pnpm bench` keeps them.'),
+    ...kept(
+      ROUND_TRIPS,
+      r.roundTrips ??
+        'Not measured yet: run `node bench/dist/round-trips.js` after `pnpm bench` (about 3 minutes); it writes its figures here and `pnpm bench` keeps them.',
+    ),
     '',
     '## Sign-in with a lower-priority threadpool',
     '',
-    ...kept(SIGN_IN_PRIORITY, r.signInPriority ?? 'Not measured yet: run `node bench/dist/sign-in-priority.js` after `pnpm bench` (about a minute).'),
+    ...kept(
+      SIGN_IN_PRIORITY,
+      r.signInPriority ??
+        'Not measured yet: run `node bench/dist/sign-in-priority.js` after `pnpm bench` (about a minute).',
+    ),
     '',
     '## Request logging cost',
     '',
-    ...kept(LOGGING, r.logging ?? 'Not measured yet: run `node bench/dist/logging.js` after `pnpm bench` (about 30 seconds).'),
+    ...kept(
+      LOGGING,
+      r.logging ??
+        'Not measured yet: run `node bench/dist/logging.js` after `pnpm bench` (about 30 seconds).',
+    ),
     '',
     '## Many clients on session reads',
     '',
-    ...kept(MANY_CLIENTS, r.manyClients ?? 'Not measured yet: run `node bench/dist/many-clients.js` after `pnpm bench` (about 30 seconds).'),
+    ...kept(
+      MANY_CLIENTS,
+      r.manyClients ??
+        'Not measured yet: run `node bench/dist/many-clients.js` after `pnpm bench` (about 30 seconds).',
+    ),
   ];
 }
 
@@ -317,10 +455,30 @@ export function renderConsole(r: Results): string {
   const line = (m: Measurement & { label: string }): string =>
     `  ${m.label.padEnd(58)} ${int(m.requestsPerSecond).padStart(7)} req/s  p50 ${ms(m.latencyP50).padStart(5)} ms  p99 ${ms(m.latencyP99).padStart(5)} ms`;
   const lines = READ_KEYS.map((key) => line(r.reads[key]));
-  lines.push(`  raw Argon2id verify x${VERIFY_CONCURRENCY}`.padEnd(61) + `${r.rawVerify.perSecond.toFixed(1).padStart(7)} /s`);
-  lines.push(`  auth.signIn over HTTP, 50 connections`.padEnd(61) + `${r.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.signIn.latencyP50)} ms  p99 ${int(r.signIn.latencyP99)} ms`);
-  lines.push('', `  peer: Better Auth ${r.peer.versions.betterAuth}`, line(r.peer.peerSession), line(r.peer.peerApiKey));
-  lines.push(`  Better Auth sign-in/email over HTTP, 50 connections`.padEnd(61) + `${r.peer.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.peer.signIn.latencyP50)} ms  p99 ${int(r.peer.signIn.latencyP99)} ms`);
-  lines.push('', ...checks(r).map((c) => `  ${c.pass === null ? '    ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value} (target ${c.target})`));
+  lines.push(
+    `  raw Argon2id verify x${VERIFY_CONCURRENCY}`.padEnd(61) +
+      `${r.rawVerify.perSecond.toFixed(1).padStart(7)} /s`,
+  );
+  lines.push(
+    `  auth.signIn over HTTP, 50 connections`.padEnd(61) +
+      `${r.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.signIn.latencyP50)} ms  p99 ${int(r.signIn.latencyP99)} ms`,
+  );
+  lines.push(
+    '',
+    `  peer: Better Auth ${r.peer.versions.betterAuth}`,
+    line(r.peer.peerSession),
+    line(r.peer.peerApiKey),
+  );
+  lines.push(
+    `  Better Auth sign-in/email over HTTP, 50 connections`.padEnd(61) +
+      `${r.peer.signIn.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${int(r.peer.signIn.latencyP50)} ms  p99 ${int(r.peer.signIn.latencyP99)} ms`,
+  );
+  lines.push(
+    '',
+    ...checks(r).map(
+      (c) =>
+        `  ${c.pass === null ? '    ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value} (target ${c.target})`,
+    ),
+  );
   return lines.join('\n');
 }

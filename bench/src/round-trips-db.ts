@@ -10,7 +10,14 @@
  */
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { canonicalUuid, schema, withTenant, type Database, type Drizzle, type TenantTx } from '@tessera/db';
+import {
+  canonicalUuid,
+  schema,
+  withTenant,
+  type Database,
+  type Drizzle,
+  type TenantTx,
+} from '@tessera/db';
 import { PAGE_SIZE, PLAIN_PAGE_SQL, RLS_PAGE_SQL, type PageRow } from './bench-router.js';
 import { cpuMsPer, cpuShare, cpuSnapshot } from './cpu.js';
 import { benchPostmasterPid } from './load.js';
@@ -20,7 +27,12 @@ const SET_TENANT = "SELECT pg_catalog.set_config('app.tenant_id', $1, true)";
 
 /** A pool whose clients pipeline (pg >= 8.23). */
 export function pipelinePool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'tessera-bench-pipeline', pipeline: true });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: 'tessera-bench-pipeline',
+    pipeline: true,
+  });
   pool.on('error', () => undefined);
   return pool;
 }
@@ -38,20 +50,38 @@ async function onClient<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promi
 }
 
 /** 1 RT: BEGIN READ ONLY, set_config($1), the query and COMMIT written together. */
-export function pipelinedOneTrip(pool: pg.Pool, tenantId: string, sql: string, values: unknown[]): Promise<PageRow[]> {
+export function pipelinedOneTrip(
+  pool: pg.Pool,
+  tenantId: string,
+  sql: string,
+  values: unknown[],
+): Promise<PageRow[]> {
   return onClient(pool, async (client) => {
-    const sent = [client.query('BEGIN READ ONLY'), client.query(SET_TENANT, [tenantId]), client.query<PageRow>(sql, values), client.query('COMMIT')] as const;
+    const sent = [
+      client.query('BEGIN READ ONLY'),
+      client.query(SET_TENANT, [tenantId]),
+      client.query<PageRow>(sql, values),
+      client.query('COMMIT'),
+    ] as const;
     const [, , page, commit] = await Promise.all(sent);
     // A failed statement aborts the transaction; COMMIT then answers ROLLBACK (and nothing was written).
-    if (commit.command !== 'COMMIT') throw new Error(`tenant transaction ended with ${commit.command}`);
+    if (commit.command !== 'COMMIT')
+      throw new Error(`tenant transaction ended with ${commit.command}`);
     return page.rows;
   });
 }
 
 /** 2 RT, the general withTenant shape: BEGIN and set_config ride with the callback's first query; COMMIT after. */
-export function pipelinedTwoTrips<T>(pool: pg.Pool, tenantId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export function pipelinedTwoTrips<T>(
+  pool: pg.Pool,
+  tenantId: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   return onClient(pool, async (client) => {
-    const opened = Promise.all([client.query('BEGIN READ ONLY'), client.query(SET_TENANT, [tenantId])]);
+    const opened = Promise.all([
+      client.query('BEGIN READ ONLY'),
+      client.query(SET_TENANT, [tenantId]),
+    ]);
     opened.catch(() => undefined); // observed below; the callback's query fails too if these did
     const result = await fn(client);
     await opened;
@@ -67,7 +97,11 @@ const drizzleByClient = new WeakMap<pg.PoolClient, Drizzle>();
  * connection is built once per connection, not once per transaction. `drizzle({ client, schema })`
  * extracts the relational config of the whole schema on every call.
  */
-export async function withTenantCachedDrizzle<T>(database: Pick<Database, 'pool'>, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
+export async function withTenantCachedDrizzle<T>(
+  database: Pick<Database, 'pool'>,
+  tenantId: string,
+  fn: (tx: TenantTx) => Promise<T>,
+): Promise<T> {
   // eslint-disable-next-line tessera/no-set-app-setting -- the earlier withTenant's shape, measured for comparison only: the tenant id is a parsed UUID (canonicalUuid), never request input
   const begin = `BEGIN; SELECT pg_catalog.set_config('app.tenant_id', '${canonicalUuid(tenantId)}', true)`;
   const client = await database.pool.connect();
@@ -79,7 +113,10 @@ export async function withTenantCachedDrizzle<T>(database: Pick<Database, 'pool'
       base = drizzle({ client, schema });
       drizzleByClient.set(client, base);
     }
-    const tx = Object.assign(Object.create(base) as Drizzle, { tenantId: canonicalUuid(tenantId), client });
+    const tx = Object.assign(Object.create(base) as Drizzle, {
+      tenantId: canonicalUuid(tenantId),
+      client,
+    });
     const result = await fn(tx);
     await client.query('COMMIT');
     client.release();
@@ -107,22 +144,59 @@ export interface Shape {
   run(tenantId: string): Promise<PageRow[]>;
 }
 
-export function shapes(app: Database, owner: Database, naivePool: pg.Pool, pipelined: pg.Pool): Shape[] {
+export function shapes(
+  app: Database,
+  owner: Database,
+  naivePool: pg.Pool,
+  pipelined: pg.Pool,
+): Shape[] {
   return [
-    { name: 'plain: owner pool, tenant_id = $1, no transaction', roundTrips: 1, run: async (t) => (await owner.pool.query<PageRow>(PLAIN_PAGE_SQL, [t, PAGE_SIZE])).rows },
+    {
+      name: 'plain: owner pool, tenant_id = $1, no transaction',
+      roundTrips: 1,
+      run: async (t) => (await owner.pool.query<PageRow>(PLAIN_PAGE_SQL, [t, PAGE_SIZE])).rows,
+    },
     {
       name: 'withTenant today: "BEGIN; set_config(literal); SET TRANSACTION READ ONLY", query, COMMIT',
       roundTrips: 3,
-      run: (t) => withTenant(app, t, async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows, { readOnly: true }),
+      run: (t) =>
+        withTenant(
+          app,
+          t,
+          async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows,
+          { readOnly: true },
+        ),
     },
     {
       name: 'withTenant today, drizzle instance cached per connection',
       roundTrips: 3,
-      run: (t) => withTenantCachedDrizzle(app, t, async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows),
+      run: (t) =>
+        withTenantCachedDrizzle(
+          app,
+          t,
+          async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows,
+        ),
     },
-    { name: 'naive: BEGIN, set_config($1), query, COMMIT', roundTrips: 4, run: (t) => naiveFourTrips(naivePool, t) },
-    { name: 'pipelined withTenant: BEGIN + set_config($1) + query, then COMMIT', roundTrips: 2, run: (t) => pipelinedTwoTrips(pipelined, t, async (c) => (await c.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows) },
-    { name: 'pipelined single query: BEGIN + set_config($1) + query + COMMIT', roundTrips: 1, run: (t) => pipelinedOneTrip(pipelined, t, RLS_PAGE_SQL, [PAGE_SIZE]) },
+    {
+      name: 'naive: BEGIN, set_config($1), query, COMMIT',
+      roundTrips: 4,
+      run: (t) => naiveFourTrips(naivePool, t),
+    },
+    {
+      name: 'pipelined withTenant: BEGIN + set_config($1) + query, then COMMIT',
+      roundTrips: 2,
+      run: (t) =>
+        pipelinedTwoTrips(
+          pipelined,
+          t,
+          async (c) => (await c.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows,
+        ),
+    },
+    {
+      name: 'pipelined single query: BEGIN + set_config($1) + query + COMMIT',
+      roundTrips: 1,
+      run: (t) => pipelinedOneTrip(pipelined, t, RLS_PAGE_SQL, [PAGE_SIZE]),
+    },
   ];
 }
 
@@ -134,7 +208,12 @@ export interface ShapeResult {
 }
 
 /** `concurrency` loops calling `shape.run` for `seconds`, rotating tenants. */
-export async function drive(shape: Shape, tenants: readonly string[], concurrency: number, seconds: number): Promise<ShapeResult> {
+export async function drive(
+  shape: Shape,
+  tenants: readonly string[],
+  concurrency: number,
+  seconds: number,
+): Promise<ShapeResult> {
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let done = 0;
@@ -151,5 +230,9 @@ export async function drive(shape: Shape, tenants: readonly string[], concurrenc
   const from = cpuSnapshot(benchPostmasterPid());
   await Promise.all(Array.from({ length: concurrency }, (_, i) => loop(i)));
   const cpuMs = cpuMsPer(cpuShare(from, cpuSnapshot(benchPostmasterPid())), done);
-  return { perSecond: (done * 1000) / (performance.now() - started), meanLatencyMs: latency / done, cpuMs };
+  return {
+    perSecond: (done * 1000) / (performance.now() - started),
+    meanLatencyMs: latency / done,
+    cpuMs,
+  };
 }

@@ -15,8 +15,24 @@ import { PAGE_SIZE, RLS_PAGE_SQL, benchRouter, type PageRow } from './bench-rout
 import { startBenchCluster } from './cluster.js';
 import { CpuAccumulator, cpuMsPer, cpuSnapshot } from './cpu.js';
 import { ROUND_TRIPS, writeSection } from './doc-sections.js';
-import { CONNECTIONS, assertAllOk, measureInterleaved, setPostmasterPid, type LoadTarget, type Measurement } from './load.js';
-import { drive, pipelinedOneTrip, pipelinedTwoTrips, pipelinePool, shapes, withTenantCachedDrizzle, type Shape, type ShapeResult } from './round-trips-db.js';
+import {
+  CONNECTIONS,
+  assertAllOk,
+  measureInterleaved,
+  setPostmasterPid,
+  type LoadTarget,
+  type Measurement,
+} from './load.js';
+import {
+  drive,
+  pipelinedOneTrip,
+  pipelinedTwoTrips,
+  pipelinePool,
+  shapes,
+  withTenantCachedDrizzle,
+  type Shape,
+  type ShapeResult,
+} from './round-trips-db.js';
 import { seedForReads, type ReadSession } from './seed.js';
 import { benchServices, LogSink, POOL_SIZE, SESSION_COOKIE, startApi } from './servers.js';
 
@@ -33,17 +49,25 @@ interface DbFigures {
 }
 
 /** Each shape at 50 in flight (two 3 s slices, forward then backward order) and alone (latency). */
-async function dbStudy(all: readonly Shape[], tenants: readonly string[]): Promise<{ figures: DbFigures[]; foreign: number }> {
+async function dbStudy(
+  all: readonly Shape[],
+  tenants: readonly string[],
+): Promise<{ figures: DbFigures[]; foreign: number }> {
   log('database level ...');
   const cpu = new CpuAccumulator();
   const from = cpuSnapshot(null);
   for (const shape of all) await drive(shape, tenants, CONNECTIONS, 1); // warm-up
-  const sums = new Map<Shape, { perSecond: number; cpuMs: number }>(all.map((s) => [s, { perSecond: 0, cpuMs: 0 }]));
+  const sums = new Map<Shape, { perSecond: number; cpuMs: number }>(
+    all.map((s) => [s, { perSecond: 0, cpuMs: 0 }]),
+  );
   for (const order of [all, [...all].reverse()]) {
     for (const shape of order) {
       const r = await drive(shape, tenants, CONNECTIONS, 3);
       const sum = sums.get(shape) as { perSecond: number; cpuMs: number };
-      sums.set(shape, { perSecond: sum.perSecond + r.perSecond / 2, cpuMs: sum.cpuMs + (r.cpuMs ?? 0) / 2 });
+      sums.set(shape, {
+        perSecond: sum.perSecond + r.perSecond / 2,
+        cpuMs: sum.cpuMs + (r.cpuMs ?? 0) / 2,
+      });
     }
   }
   const figures: DbFigures[] = [];
@@ -51,7 +75,9 @@ async function dbStudy(all: readonly Shape[], tenants: readonly string[]): Promi
     const single = await drive(shape, tenants, 1, 2);
     const { perSecond, cpuMs } = sums.get(shape) as { perSecond: number; cpuMs: number };
     figures.push({ shape, concurrent: { perSecond, meanLatencyMs: 0, cpuMs }, single });
-    log(`  ${shape.name}: ${Math.round(perSecond)}/s at ${CONNECTIONS} in flight (${cpuMs.toFixed(2)} CPU ms each), ${single.meanLatencyMs.toFixed(2)} ms alone`);
+    log(
+      `  ${shape.name}: ${Math.round(perSecond)}/s at ${CONNECTIONS} in flight (${cpuMs.toFixed(2)} CPU ms each), ${single.meanLatencyMs.toFixed(2)} ms alone`,
+    );
   }
   cpu.add(from, cpuSnapshot(null));
   return { figures, foreign: cpu.share()?.foreign ?? 0 };
@@ -62,16 +88,36 @@ function studyRouter(owner: Database, piped: pg.Pool): ReturnType<typeof router>
   return router({
     main: benchRouter(owner),
     scratch: router({
-      cachedDrizzle: tenantProcedure.meta(signedIn).query(({ ctx }) =>
-        withTenantCachedDrizzle(ctx.db, ctx.principal.tenantId, async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows),
-      ),
-      cachedDrizzleBuilder: tenantProcedure.meta(signedIn).query(({ ctx }) =>
-        withTenantCachedDrizzle(ctx.db, ctx.principal.tenantId, (tx) => tx.select({ id: users.id }).from(users).orderBy(asc(users.id)).limit(PAGE_SIZE)),
-      ),
-      pipelined2: tenantProcedure.meta(signedIn).query(({ ctx }) =>
-        pipelinedTwoTrips(piped, ctx.principal.tenantId, async (client) => (await client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows),
-      ),
-      pipelined1: tenantProcedure.meta(signedIn).query(({ ctx }) => pipelinedOneTrip(piped, ctx.principal.tenantId, RLS_PAGE_SQL, [PAGE_SIZE])),
+      cachedDrizzle: tenantProcedure
+        .meta(signedIn)
+        .query(({ ctx }) =>
+          withTenantCachedDrizzle(
+            ctx.db,
+            ctx.principal.tenantId,
+            async (tx) => (await tx.client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows,
+          ),
+        ),
+      cachedDrizzleBuilder: tenantProcedure
+        .meta(signedIn)
+        .query(({ ctx }) =>
+          withTenantCachedDrizzle(ctx.db, ctx.principal.tenantId, (tx) =>
+            tx.select({ id: users.id }).from(users).orderBy(asc(users.id)).limit(PAGE_SIZE),
+          ),
+        ),
+      pipelined2: tenantProcedure
+        .meta(signedIn)
+        .query(({ ctx }) =>
+          pipelinedTwoTrips(
+            piped,
+            ctx.principal.tenantId,
+            async (client) => (await client.query<PageRow>(RLS_PAGE_SQL, [PAGE_SIZE])).rows,
+          ),
+        ),
+      pipelined1: tenantProcedure
+        .meta(signedIn)
+        .query(({ ctx }) =>
+          pipelinedOneTrip(piped, ctx.principal.tenantId, RLS_PAGE_SQL, [PAGE_SIZE]),
+        ),
     }),
   });
 }
@@ -85,20 +131,40 @@ const HTTP_PATHS = {
 } as const;
 type HttpKey = keyof typeof HTTP_PATHS;
 
-async function httpStudy(app: Database, owner: Database, piped: pg.Pool, sessions: readonly ReadSession[]): Promise<Map<HttpKey, Measurement>> {
+async function httpStudy(
+  app: Database,
+  owner: Database,
+  piped: pg.Pool,
+  sessions: readonly ReadSession[],
+): Promise<Map<HttpKey, Measurement>> {
   log('through the server ...');
   const server = await startApi(app, studyRouter(owner, piped), benchServices(), new LogSink());
   try {
     const targets = new Map<HttpKey, LoadTarget>();
-    for (const [key, [, path]] of Object.entries(HTTP_PATHS) as [HttpKey, readonly [string, string]][]) {
-      const requests = sessions.map((s) => ({ method: 'GET' as const, path, headers: { cookie: `${SESSION_COOKIE}=${s.token}` } }));
+    for (const [key, [, path]] of Object.entries(HTTP_PATHS) as [
+      HttpKey,
+      readonly [string, string],
+    ][]) {
+      const requests = sessions.map((s) => ({
+        method: 'GET' as const,
+        path,
+        headers: { cookie: `${SESSION_COOKIE}=${s.token}` },
+      }));
       const probe = await fetch(`${server.url}${path}`, { headers: requests[0]?.headers ?? {} });
-      if (probe.status !== 200) throw new Error(`${path} answered ${probe.status}: ${await probe.text()}`);
+      if (probe.status !== 200)
+        throw new Error(`${path} answered ${probe.status}: ${await probe.text()}`);
       targets.set(key, { url: server.url, connections: CONNECTIONS, requests });
     }
-    const builder = await fetch(`${server.url}/trpc/scratch.cachedDrizzleBuilder`, { headers: targets.get('c')?.requests[0]?.headers ?? {} });
-    if (builder.status !== 200) throw new Error(`a cached drizzle instance failed the query builder: ${await builder.text()}`);
-    const measured = await measureInterleaved(targets, (key, round) => log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${HTTP_PATHS[key][0]}`));
+    const builder = await fetch(`${server.url}/trpc/scratch.cachedDrizzleBuilder`, {
+      headers: targets.get('c')?.requests[0]?.headers ?? {},
+    });
+    if (builder.status !== 200)
+      throw new Error(
+        `a cached drizzle instance failed the query builder: ${await builder.text()}`,
+      );
+    const measured = await measureInterleaved(targets, (key, round) =>
+      log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${HTTP_PATHS[key][0]}`),
+    );
     for (const [key, m] of measured) assertAllOk(HTTP_PATHS[key][0], m);
     return measured;
   } finally {
@@ -106,7 +172,10 @@ async function httpStudy(app: Database, owner: Database, piped: pg.Pool, session
   }
 }
 
-function render(db: { figures: DbFigures[]; foreign: number }, http: Map<HttpKey, Measurement>): string {
+function render(
+  db: { figures: DbFigures[]; foreign: number },
+  http: Map<HttpKey, Measurement>,
+): string {
   const plainDb = db.figures[0]?.concurrent.perSecond ?? 0;
   const c = http.get('c')?.requestsPerSecond ?? 0;
   const cMeasurement = http.get('c');
@@ -119,7 +188,10 @@ function render(db: { figures: DbFigures[]; foreign: number }, http: Map<HttpKey
     '',
     '| shape | round trips | reads/s, 50 in flight | vs plain | CPU ms per read | ms, one at a time |',
     '|---|---:|---:|---:|---:|---:|',
-    ...db.figures.map((f) => `| ${f.shape.name} | ${f.shape.roundTrips} | ${Math.round(f.concurrent.perSecond).toLocaleString('en-US')} | ${(f.concurrent.perSecond / plainDb).toFixed(2)} | ${f.concurrent.cpuMs?.toFixed(2) ?? 'n/a'} | ${f.single.meanLatencyMs.toFixed(2)} |`),
+    ...db.figures.map(
+      (f) =>
+        `| ${f.shape.name} | ${f.shape.roundTrips} | ${Math.round(f.concurrent.perSecond).toLocaleString('en-US')} | ${(f.concurrent.perSecond / plainDb).toFixed(2)} | ${f.concurrent.cpuMs?.toFixed(2) ?? 'n/a'} | ${f.single.meanLatencyMs.toFixed(2)} |`,
+    ),
     '',
     'End to end through the server (same procedure, same session cookie; each request also resolves the session: one more round trip), interleaved 4 x 2.5 s:',
     '',
@@ -150,8 +222,17 @@ async function main(): Promise<void> {
     try {
       // `--http-only` / `--db-only`: one half, to check that one does not disturb the other.
       const only = process.argv[2];
-      const db = only === '--http-only' ? { figures: [], foreign: 0 } : await dbStudy(shapes(app, owner, naive, piped), sessions.map((s) => s.tenantId));
-      const http = only === '--db-only' ? new Map<HttpKey, Measurement>() : await httpStudy(app, owner, piped, sessions);
+      const db =
+        only === '--http-only'
+          ? { figures: [], foreign: 0 }
+          : await dbStudy(
+              shapes(app, owner, naive, piped),
+              sessions.map((s) => s.tenantId),
+            );
+      const http =
+        only === '--db-only'
+          ? new Map<HttpKey, Measurement>()
+          : await httpStudy(app, owner, piped, sessions);
       body = render(db, http);
     } finally {
       await Promise.all([app.close(), owner.close(), naive.end(), piped.end()]);
@@ -164,6 +245,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`round-trip study failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `round-trip study failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -17,21 +17,62 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRuntimeRoleSafe, createDatabase, type Database } from '@tessera/db';
-import { dummyVerify, hashPassword, lowerHashingPriority, OWASP_PARAMS } from '@tessera/auth/passwords';
+import {
+  dummyVerify,
+  hashPassword,
+  lowerHashingPriority,
+  OWASP_PARAMS,
+} from '@tessera/auth/passwords';
 import { runAuditHook } from './audit-hook.js';
-import { DOC_PATH, LOGGING, MANY_CLIENTS, ROUND_TRIPS, SIGN_IN_PRIORITY, readDoc, sectionOf } from './doc-sections.js';
+import {
+  DOC_PATH,
+  LOGGING,
+  MANY_CLIENTS,
+  ROUND_TRIPS,
+  SIGN_IN_PRIORITY,
+  readDoc,
+  sectionOf,
+} from './doc-sections.js';
 import { benchRouter } from './bench-router.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { notesFor } from './notes.js';
 import { apiKeyRequests, checkApiKeys, seedApiKeys } from './api-keys.js';
 import {
-  checkPeer, createPeerDatabase, peerApiKeyRequests, peerSessionRequests, peerSignInRequest, peerVersions, startBetterAuth,
-  type PeerSeeded, type PeerServer,
+  checkPeer,
+  createPeerDatabase,
+  peerApiKeyRequests,
+  peerSessionRequests,
+  peerSignInRequest,
+  peerVersions,
+  startBetterAuth,
+  type PeerSeeded,
+  type PeerServer,
 } from './peer-better-auth.js';
-import { checkReads, explainReads, measureReads, readScenarios, type PeerKey, type ReadScenario, type ScenarioKey } from './reads.js';
-import { renderConsole, renderMarkdown, type Environment, type OtherNode, type Results } from './report.js';
+import {
+  checkReads,
+  explainReads,
+  measureReads,
+  readScenarios,
+  type PeerKey,
+  type ReadScenario,
+  type ScenarioKey,
+} from './reads.js';
+import {
+  renderConsole,
+  renderMarkdown,
+  type Environment,
+  type OtherNode,
+  type Results,
+} from './report.js';
 import { BENCH_PASSWORD, TENANTS, USERS_PER_TENANT, seed, type Seeded } from './seed.js';
-import { benchServices, LogSink, POOL_SIZE, startApi, startBareFastify, type RunningServer } from './servers.js';
+import {
+  benchServices,
+  LogSink,
+  POOL_SIZE,
+  startApi,
+  startBareFastify,
+  type RunningServer,
+} from './servers.js';
 import { rawVerifyThroughput, signInRequests, signInThroughput } from './sign-in.js';
 import { QUICK, ROUNDS, SLICE_SECONDS, setPostmasterPid, type Measurement } from './load.js';
 import type { Services } from '@tessera/api-contract';
@@ -40,7 +81,9 @@ const started = performance.now();
 /** Progress lines carry the elapsed time, so the run's budget (about 4 minutes) stays visible. */
 const log = (line: string): void => {
   const seconds = Math.round((performance.now() - started) / 1000);
-  process.stdout.write(line.startsWith('\n') ? `${line}\n` : `[${String(seconds).padStart(3)} s] ${line}\n`);
+  process.stdout.write(
+    line.startsWith('\n') ? `${line}\n` : `[${String(seconds).padStart(3)} s] ${line}\n`,
+  );
 };
 
 async function environment(owner: Database): Promise<Environment> {
@@ -66,7 +109,10 @@ interface Stack {
 
 async function startStack(pg: BenchCluster): Promise<Stack> {
   const app = createDatabase(pg.appUrl, { max: POOL_SIZE, applicationName: 'tessera-api' });
-  const owner = createDatabase(pg.ownerUrl, { max: POOL_SIZE, applicationName: 'tessera-bench-owner' });
+  const owner = createDatabase(pg.ownerUrl, {
+    max: POOL_SIZE,
+    applicationName: 'tessera-bench-owner',
+  });
   await assertRuntimeRoleSafe(app.pool); // the server's own start-up refusal
   const sink = new LogSink();
   const services = benchServices();
@@ -85,34 +131,74 @@ async function stopStack(stack: Stack): Promise<void> {
 type Measured = Map<ScenarioKey, Measurement & { label: string }>;
 
 /** Tessera's scenarios (a)-(e) and the peer's request scenarios, all in one interleaved set. */
-async function measureAllReads(stack: Stack, seeded: Seeded, apiKeys: readonly string[], peer: PeerServer, peerSeeded: PeerSeeded): Promise<Measured> {
+async function measureAllReads(
+  stack: Stack,
+  seeded: Seeded,
+  apiKeys: readonly string[],
+  peer: PeerServer,
+  peerSeeded: PeerSeeded,
+): Promise<Measured> {
   const scenarios: ReadScenario<ScenarioKey>[] = [
     ...readScenarios(stack.api.url, stack.bare.url, seeded.readSessions),
     // Both API-key scenarios share one cursor across connections, so the requests in flight use
     // different keys (the peer writes the key's row on every verification).
-    { key: 'e', label: '(e) users.list with an API key (Bearer)', url: stack.api.url, requests: apiKeyRequests(apiKeys), rotate: 'global' },
-    { key: 'peerSession', label: 'Better Auth GET /api/auth/get-session', url: peer.url, requests: peerSessionRequests(peerSeeded) },
-    { key: 'peerApiKey', label: 'Better Auth verifyApiKey (GET protected route)', url: peer.url, requests: peerApiKeyRequests(peerSeeded), rotate: 'global' },
+    {
+      key: 'e',
+      label: '(e) users.list with an API key (Bearer)',
+      url: stack.api.url,
+      requests: apiKeyRequests(apiKeys),
+      rotate: 'global',
+    },
+    {
+      key: 'peerSession',
+      label: 'Better Auth GET /api/auth/get-session',
+      url: peer.url,
+      requests: peerSessionRequests(peerSeeded),
+    },
+    {
+      key: 'peerApiKey',
+      label: 'Better Auth verifyApiKey (GET protected route)',
+      url: peer.url,
+      requests: peerApiKeyRequests(peerSeeded),
+      rotate: 'global',
+    },
   ];
-  log(`measuring ${scenarios.length} request scenarios, interleaved: ${ROUNDS} rounds of ${SLICE_SECONDS} s each ...`);
-  const measured = await measureReads(scenarios, (label, round) => log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${label}`));
+  log(
+    `measuring ${scenarios.length} request scenarios, interleaved: ${ROUNDS} rounds of ${SLICE_SECONDS} s each ...`,
+  );
+  const measured = await measureReads(scenarios, (label, round) =>
+    log(`  ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${label}`),
+  );
   const out: Measured = new Map();
   for (const scenario of scenarios) {
     const m = measured.get(scenario.key) as Measurement;
     out.set(scenario.key, { ...m, label: scenario.label });
-    log(`  ${scenario.label}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.latencyP50} ms, p99 ${m.latencyP99} ms, other processes ${Math.round(m.cpu?.foreign ?? 0)}% CPU`);
+    log(
+      `  ${scenario.label}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.latencyP50} ms, p99 ${m.latencyP99} ms, other processes ${Math.round(m.cpu?.foreign ?? 0)}% CPU`,
+    );
   }
   return out;
 }
 
-function split(measured: Measured): { reads: Results['reads']; peer: Record<PeerKey, Measurement & { label: string }> } {
+function split(measured: Measured): {
+  reads: Results['reads'];
+  peer: Record<PeerKey, Measurement & { label: string }>;
+} {
   const get = (key: ScenarioKey): Measurement & { label: string } => {
     const m = measured.get(key);
     if (!m) throw new Error(`scenario ${key} was not measured`);
     return m;
   };
   return {
-    reads: { d: get('d'), a: get('a'), b: get('b'), c: get('c'), bDrizzle: get('bDrizzle'), e: get('e'), f: get('f') },
+    reads: {
+      d: get('d'),
+      a: get('a'),
+      b: get('b'),
+      c: get('c'),
+      bDrizzle: get('bDrizzle'),
+      e: get('e'),
+      f: get('f'),
+    },
     peer: { peerSession: get('peerSession'), peerApiKey: get('peerApiKey') },
   };
 }
@@ -123,7 +209,9 @@ async function startPeer(pg: BenchCluster): Promise<{ peer: PeerServer; seeded: 
   const peer = await startBetterAuth(await createPeerDatabase(pg));
   try {
     const seeded = await peer.seed();
-    log(`  seeded ${seeded.sessionCookies.length} sessions, ${seeded.apiKeys.length} API keys, ${seeded.signInEmails.length} sign-in accounts in ${seeded.seconds.toFixed(1)} s`);
+    log(
+      `  seeded ${seeded.sessionCookies.length} sessions, ${seeded.apiKeys.length} API keys, ${seeded.signInEmails.length} sign-in accounts in ${seeded.seconds.toFixed(1)} s`,
+    );
     await checkPeer(peer, seeded);
     return { peer, seeded };
   } catch (error) {
@@ -132,14 +220,31 @@ async function startPeer(pg: BenchCluster): Promise<{ peer: PeerServer; seeded: 
   }
 }
 
-async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): Promise<Omit<Results, 'seedSeconds' | 'runSeconds' | 'roundTrips' | 'signInPriority' | 'logging' | 'manyClients' | 'node24'>> {
+async function measure(
+  pg: BenchCluster,
+  seeded: Seeded,
+  passwordHash: string,
+): Promise<
+  Omit<
+    Results,
+    | 'seedSeconds'
+    | 'runSeconds'
+    | 'roundTrips'
+    | 'signInPriority'
+    | 'logging'
+    | 'manyClients'
+    | 'node24'
+  >
+> {
   const stack = await startStack(pg);
   let peer: PeerServer | null = null;
   try {
     const env = await environment(stack.owner);
     // As apps/server does at start (HASHING_LOW_PRIORITY=on): the threadpool runs hashes at nice 19.
     // Better Auth runs in this process too, so its scrypt gets the same treatment.
-    const lowered = await lowerHashingPriority(() => Promise.all(Array.from({ length: 16 }, () => dummyVerify())));
+    const lowered = await lowerHashingPriority(() =>
+      Promise.all(Array.from({ length: 16 }, () => dummyVerify())),
+    );
     log(`hashing threads at nice 19: ${lowered.threads.length} (${lowered.how})`);
     await checkReads(stack.api.url, seeded.readSessions);
     const first = seeded.readSessions[0];
@@ -149,25 +254,59 @@ async function measure(pg: BenchCluster, seeded: Seeded, passwordHash: string): 
     await checkApiKeys(stack.api.url, apiKeys);
     const started = await startPeer(pg);
     peer = started.peer;
-    const { reads, peer: peerReads } = split(await measureAllReads(stack, seeded, apiKeys, peer, started.seeded));
+    const { reads, peer: peerReads } = split(
+      await measureAllReads(stack, seeded, apiKeys, peer, started.seeded),
+    );
     log('measuring raw Argon2id verify ...');
     const rawVerify = await rawVerifyThroughput(passwordHash);
     log(`  ${rawVerify.perSecond.toFixed(1)} verifies/s`);
     log('measuring auth.signIn over HTTP, 50 connections ...');
     const signIn = await signInThroughput(stack.api.url, signInRequests(seeded.signInAccounts));
-    log(`  ${signIn.requestsPerSecond.toFixed(1)} sign-ins/s, event-loop p99 ${signIn.eventLoopP99Ms.toFixed(1)} ms`);
+    log(
+      `  ${signIn.requestsPerSecond.toFixed(1)} sign-ins/s, event-loop p99 ${signIn.eventLoopP99Ms.toFixed(1)} ms`,
+    );
     log('measuring Better Auth sign-in/email over HTTP, 50 connections ...');
     const peerUrl = peer.url;
-    const peerSignIn = await signInThroughput(peerUrl, started.seeded.signInEmails.map((email) => peerSignInRequest(peerUrl, email)), 'Better Auth sign-in');
-    log(`  ${peerSignIn.requestsPerSecond.toFixed(1)} sign-ins/s, event-loop p99 ${peerSignIn.eventLoopP99Ms.toFixed(1)} ms`);
+    const peerSignIn = await signInThroughput(
+      peerUrl,
+      started.seeded.signInEmails.map((email) => peerSignInRequest(peerUrl, email)),
+      'Better Auth sign-in',
+    );
+    log(
+      `  ${peerSignIn.requestsPerSecond.toFixed(1)} sign-ins/s, event-loop p99 ${peerSignIn.eventLoopP99Ms.toFixed(1)} ms`,
+    );
     const audit = QUICK
       ? 'Not measured in this run: a quick run (BENCH_QUICK=1) skips the audit bench.'
-      : await runAuditHook({ database: stack.app, owner: stack.owner, ownerUrl: pg.ownerUrl, appUrl: pg.appUrl, log });
-    const peerResults = { ...peerReads, signIn: peerSignIn, versions: await peerVersions(), seedSeconds: started.seeded.seconds };
-    return { env, reads, plans, rawVerify, signIn, peer: peerResults, audit, logLines: stack.sink.lines };
+      : await runAuditHook({
+          database: stack.app,
+          owner: stack.owner,
+          ownerUrl: pg.ownerUrl,
+          appUrl: pg.appUrl,
+          log,
+        });
+    const peerResults = {
+      ...peerReads,
+      signIn: peerSignIn,
+      versions: await peerVersions(),
+      seedSeconds: started.seeded.seconds,
+    };
+    return {
+      env,
+      reads,
+      plans,
+      rawVerify,
+      signIn,
+      peer: peerResults,
+      audit,
+      logLines: stack.sink.lines,
+    };
   } finally {
-    if (stack.sink.errors.length > 0) log(`server logged errors (first ${stack.sink.errors.length}):\n${stack.sink.errors.join('\n')}`);
-    if (peer && peer.errors.length > 0) log(`Better Auth logged errors (first ${peer.errors.length}):\n${peer.errors.join('\n')}`);
+    if (stack.sink.errors.length > 0)
+      log(
+        `server logged errors (first ${stack.sink.errors.length}):\n${stack.sink.errors.join('\n')}`,
+      );
+    if (peer && peer.errors.length > 0)
+      log(`Better Auth logged errors (first ${peer.errors.length}):\n${peer.errors.join('\n')}`);
     await peer?.close();
     await stopStack(stack);
   }
@@ -186,7 +325,12 @@ async function readsOnly(file: string): Promise<void> {
     let peer: PeerServer | null = null;
     try {
       await checkReads(stack.api.url, seeded.readSessions);
-      const apiKeys = await seedApiKeys(stack.app, stack.owner, stack.services, seeded.readSessions);
+      const apiKeys = await seedApiKeys(
+        stack.app,
+        stack.owner,
+        stack.services,
+        seeded.readSessions,
+      );
       await checkApiKeys(stack.api.url, apiKeys);
       const started = await startPeer(pg);
       peer = started.peer;
@@ -219,7 +363,8 @@ async function runOnNode24(): Promise<OtherNode | string> {
     child.on('exit', (exitCode) => resolve(exitCode));
   });
   try {
-    if (code !== 0) return `Not measured: the Node 24 process ${code === null ? 'could not start' : `exited with ${code}`}.`;
+    if (code !== 0)
+      return `Not measured: the Node 24 process ${code === null ? 'could not start' : `exited with ${code}`}.`;
     return JSON.parse(await readFile(file, 'utf8')) as OtherNode;
   } finally {
     await rm(file, { force: true });
@@ -229,7 +374,9 @@ async function runOnNode24(): Promise<OtherNode | string> {
 async function main(): Promise<void> {
   const readsOnlyFile = process.env.BENCH_READS_ONLY;
   if (readsOnlyFile) return readsOnly(readsOnlyFile);
-  log(`tessera bench${QUICK ? ' (quick smoke run, BENCH_QUICK=1)' : ''}: starting an embedded PostgreSQL in a temporary folder ...`);
+  log(
+    `tessera bench${QUICK ? ' (quick smoke run, BENCH_QUICK=1)' : ''}: starting an embedded PostgreSQL in a temporary folder ...`,
+  );
   const passwordHash = await hashPassword(BENCH_PASSWORD, OWASP_PARAMS);
   const pg = await startBenchCluster();
   setPostmasterPid(pg.postmasterPid);
@@ -240,12 +387,19 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stopOnSignal);
   let results: Results;
   try {
-    log(`seeding ${TENANTS.toLocaleString('en-US')} tenants x ${USERS_PER_TENANT.toLocaleString('en-US')} users ...`);
+    log(
+      `seeding ${TENANTS.toLocaleString('en-US')} tenants x ${USERS_PER_TENANT.toLocaleString('en-US')} users ...`,
+    );
     const seeded = await seed(pg.ownerUrl, passwordHash);
     log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
     const measured = await measure(pg, seeded, passwordHash);
     const doc = await readDoc();
-    const studies = { roundTrips: sectionOf(doc, ROUND_TRIPS), signInPriority: sectionOf(doc, SIGN_IN_PRIORITY), logging: sectionOf(doc, LOGGING), manyClients: sectionOf(doc, MANY_CLIENTS) };
+    const studies = {
+      roundTrips: sectionOf(doc, ROUND_TRIPS),
+      signInPriority: sectionOf(doc, SIGN_IN_PRIORITY),
+      logging: sectionOf(doc, LOGGING),
+      manyClients: sectionOf(doc, MANY_CLIENTS),
+    };
     results = { ...measured, ...studies, node24: '', seedSeconds: seeded.seconds, runSeconds: 0 };
   } finally {
     await pg.stop();
@@ -259,6 +413,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

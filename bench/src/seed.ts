@@ -74,7 +74,11 @@ const connect = async (url: string): Promise<pg.Client> => {
  * The embedded binaries are built with -Os and insert about 30k users/s per backend here, so
  * the 1M rows go in through one connection per core.
  */
-async function seedTenantsAndUsers(client: pg.Client, ownerUrl: string, tenants: number): Promise<void> {
+async function seedTenantsAndUsers(
+  client: pg.Client,
+  ownerUrl: string,
+  tenants: number,
+): Promise<void> {
   await seedTenants(client, tenants);
   const other = await connect(ownerUrl);
   try {
@@ -99,7 +103,10 @@ async function seedSessions(client: pg.Client, count: number): Promise<ReadSessi
        JOIN public.users u ON u.tenant_id = t.id AND u.email = $3`,
     [slugs, hashes, OWNER_EMAIL],
   );
-  const { rows } = await client.query<{ slug: string; id: string }>('SELECT id, slug FROM public.tenants WHERE slug = ANY($1::text[])', [slugs]);
+  const { rows } = await client.query<{ slug: string; id: string }>(
+    'SELECT id, slug FROM public.tenants WHERE slug = ANY($1::text[])',
+    [slugs],
+  );
   const idBySlug = new Map(rows.map((row) => [row.slug, row.id]));
   return slugs.map((slug, i) => {
     const tenantId = idBySlug.get(slug);
@@ -110,14 +117,17 @@ async function seedSessions(client: pg.Client, count: number): Promise<ReadSessi
 }
 
 async function seedPasswords(client: pg.Client, passwordHash: string): Promise<SignInAccount[]> {
-  const slugs = Array.from({ length: SIGN_IN_ACCOUNTS }, (_, i) => slugOf(SIGN_IN_FIRST_TENANT + i));
+  const slugs = Array.from({ length: SIGN_IN_ACCOUNTS }, (_, i) =>
+    slugOf(SIGN_IN_FIRST_TENANT + i),
+  );
   const { rowCount } = await client.query(
     `UPDATE public.users u SET password_hash = $1, password_algorithm = 'argon2id'
        FROM public.tenants t
       WHERE u.tenant_id = t.id AND t.slug = ANY($2::text[]) AND u.email = $3`,
     [passwordHash, slugs, OWNER_EMAIL],
   );
-  if (rowCount !== SIGN_IN_ACCOUNTS) throw new Error(`expected ${SIGN_IN_ACCOUNTS} sign-in accounts, got ${rowCount}`);
+  if (rowCount !== SIGN_IN_ACCOUNTS)
+    throw new Error(`expected ${SIGN_IN_ACCOUNTS} sign-in accounts, got ${rowCount}`);
   return slugs.map((tenantSlug) => ({ tenantSlug, email: OWNER_EMAIL }));
 }
 
@@ -137,7 +147,11 @@ export async function seed(ownerUrl: string, passwordHash: string): Promise<Seed
 }
 
 /** A smaller directory with read sessions only, for the round-trip study (round-trips.ts). */
-export async function seedForReads(ownerUrl: string, tenants: number, sessions: number): Promise<ReadSession[]> {
+export async function seedForReads(
+  ownerUrl: string,
+  tenants: number,
+  sessions: number,
+): Promise<ReadSession[]> {
   const client = await connect(ownerUrl);
   try {
     await seedTenantsAndUsers(client, ownerUrl, tenants);

@@ -25,7 +25,10 @@ export const POOL_SIZE = 20;
 
 /** Same limiter (same counting work per call), thresholds raised for a single load-generating IP. */
 function raisedLimiter(inner: RateLimiter): RateLimiter {
-  return { hit: (key, rule, now) => inner.hit(key, { ...rule, max: RAISED_LIMIT }, now), forget: (key, rule, now) => inner.forget(key, rule, now) };
+  return {
+    hit: (key, rule, now) => inner.hit(key, { ...rule, max: RAISED_LIMIT }, now),
+    forget: (key, rule, now) => inner.forget(key, rule, now),
+  };
 }
 
 export function benchServices(): Services {
@@ -49,7 +52,8 @@ export class LogSink extends Writable {
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
     const text = chunk.toString();
     this.lines += 1;
-    if (this.errors.length < 5 && /"level":(50|60)/.test(text)) this.errors.push(text.slice(0, 2000));
+    if (this.errors.length < 5 && /"level":(50|60)/.test(text))
+      this.errors.push(text.slice(0, 2000));
     callback();
   }
 }
@@ -66,7 +70,12 @@ async function listen(app: FastifyInstance): Promise<RunningServer> {
   return { app, url: `http://127.0.0.1:${address.port}` };
 }
 
-export async function startApi(database: Database, router: AnyRouter, services: Services, sink: LogSink): Promise<RunningServer> {
+export async function startApi(
+  database: Database,
+  router: AnyRouter,
+  services: Services,
+  sink: LogSink,
+): Promise<RunningServer> {
   const config: ApiConfig = {
     ...defaultApiConfig,
     publicUrl: PUBLIC_URL,

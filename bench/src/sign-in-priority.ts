@@ -36,7 +36,11 @@ function threadTicks(): Map<number, number> {
 
 async function lowerThreadpoolPriority(hash: string): Promise<number[]> {
   const before = threadTicks();
-  await Promise.all(Array.from({ length: VERIFY_CONCURRENCY * 3 }, () => verifyPassword({ hash, algorithm: 'argon2id' }, BENCH_PASSWORD)));
+  await Promise.all(
+    Array.from({ length: VERIFY_CONCURRENCY * 3 }, () =>
+      verifyPassword({ hash, algorithm: 'argon2id' }, BENCH_PASSWORD),
+    ),
+  );
   const after = threadTicks();
   const busiest = [...after]
     .filter(([tid]) => tid !== process.pid)
@@ -76,7 +80,11 @@ async function main(): Promise<void> {
       } catch {
         log('(cannot lower the nice value again without privileges; skipped the control run)');
       }
-      const rows = [line('nice 0 (today)', asIs), line('nice 19', lowered), ...(again ? [line('nice 0 again (control)', again)] : [])];
+      const rows = [
+        line('nice 0 (today)', asIs),
+        line('nice 19', lowered),
+        ...(again ? [line('nice 0 again (control)', again)] : []),
+      ];
       body = [
         `Written by \`node bench/dist/sign-in-priority.js\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}: the sign-in bench above, three times in one process, with libuv's threadpool threads (where Argon2id runs) at nice 0, lowered to nice 19, and back at nice 0 as a control.`,
         '',
@@ -97,6 +105,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`sign-in priority study failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `sign-in priority study failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

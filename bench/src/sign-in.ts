@@ -4,7 +4,13 @@
  */
 import { verifyPassword } from '@tessera/auth/passwords';
 import { cpuShare, cpuSnapshot, type CpuShare } from './cpu.js';
-import { CONNECTIONS, assertAllOk, benchPostmasterPid, measureOnce, type Measurement } from './load.js';
+import {
+  CONNECTIONS,
+  assertAllOk,
+  benchPostmasterPid,
+  measureOnce,
+  type Measurement,
+} from './load.js';
 import type { LoadRequest } from './load-types.js';
 import { BENCH_PASSWORD, type SignInAccount } from './seed.js';
 
@@ -21,7 +27,10 @@ export interface RawVerify {
   cpu: CpuShare | null;
 }
 
-async function verifyFor(hash: string, seconds: number): Promise<{ count: number; elapsedMs: number }> {
+async function verifyFor(
+  hash: string,
+  seconds: number,
+): Promise<{ count: number; elapsedMs: number }> {
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let count = 0;
@@ -42,7 +51,12 @@ export async function rawVerifyThroughput(hash: string): Promise<RawVerify> {
   const from = cpuSnapshot(benchPostmasterPid());
   const { count, elapsedMs } = await verifyFor(hash, VERIFY_SECONDS);
   const cpu = cpuShare(from, cpuSnapshot(benchPostmasterPid()));
-  return { perSecond: (count * 1000) / elapsedMs, verifies: count, meanMs: (elapsedMs * VERIFY_CONCURRENCY) / count, cpu };
+  return {
+    perSecond: (count * 1000) / elapsedMs,
+    verifies: count,
+    meanMs: (elapsedMs * VERIFY_CONCURRENCY) / count,
+    cpu,
+  };
 }
 
 /** POST auth.signIn as a browser's same-origin fetch would: JSON, no Origin from another site. */
@@ -51,7 +65,11 @@ export function signInRequests(accounts: readonly SignInAccount[]): LoadRequest[
     method: 'POST',
     path: '/trpc/auth.signIn',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tenantSlug: account.tenantSlug, email: account.email, password: BENCH_PASSWORD }),
+    body: JSON.stringify({
+      tenantSlug: account.tenantSlug,
+      email: account.email,
+      password: BENCH_PASSWORD,
+    }),
   }));
 }
 
@@ -65,8 +83,13 @@ async function warmUp(url: string, requests: readonly LoadRequest[]): Promise<vo
   const lane = async (): Promise<void> => {
     for (let i = next++; i < WARMUP_SIGN_INS; i = next++) {
       const request = requests[i % requests.length] as LoadRequest;
-      const response = await fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body ?? null });
-      if (response.status !== 200) throw new Error(`warm-up sign-in answered ${response.status}: ${await response.text()}`);
+      const response = await fetch(`${url}${request.path}`, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body ?? null,
+      });
+      if (response.status !== 200)
+        throw new Error(`warm-up sign-in answered ${response.status}: ${await response.text()}`);
     }
   };
   await Promise.all(Array.from({ length: VERIFY_CONCURRENCY }, lane));
@@ -76,11 +99,25 @@ async function warmUp(url: string, requests: readonly LoadRequest[]): Promise<vo
  * 50 connections, each request a different account (one shared cursor), for 10 s. `requests` are
  * Tessera's (signInRequests) or the peer's; `name` labels a failure.
  */
-export async function signInThroughput(url: string, requests: readonly LoadRequest[], name = 'sign-in'): Promise<Measurement> {
+export async function signInThroughput(
+  url: string,
+  requests: readonly LoadRequest[],
+  name = 'sign-in',
+): Promise<Measurement> {
   await warmUp(url, requests);
-  const measurement = await measureOnce({ url, connections: CONNECTIONS, requests: [...requests], rotate: 'global' });
+  const measurement = await measureOnce({
+    url,
+    connections: CONNECTIONS,
+    requests: [...requests],
+    rotate: 'global',
+  });
   assertAllOk(name, measurement);
   // The 50 sign-ins cut off at the end still run; let them finish before anything else is measured.
-  await new Promise((resolve) => setTimeout(resolve, Math.min(15_000, 1000 + (CONNECTIONS * 1000) / Math.max(1, measurement.requestsPerSecond))));
+  await new Promise((resolve) =>
+    setTimeout(
+      resolve,
+      Math.min(15_000, 1000 + (CONNECTIONS * 1000) / Math.max(1, measurement.requestsPerSecond)),
+    ),
+  );
   return measurement;
 }

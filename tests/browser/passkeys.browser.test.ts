@@ -32,7 +32,11 @@ describe.skipIf(!run)('passkeys in Chromium', () => {
     await page.screenshot({ path: path.join(OUTPUT, `passkeys-${name}.png`), fullPage: true });
   };
   const credentials = async (): Promise<{ signCount: number; isResidentCredential: boolean }[]> =>
-    ((await cdp.send('WebAuthn.getCredentials', { authenticatorId })) as { credentials: { signCount: number; isResidentCredential: boolean }[] }).credentials;
+    (
+      (await cdp.send('WebAuthn.getCredentials', { authenticatorId })) as {
+        credentials: { signCount: number; isResidentCredential: boolean }[];
+      }
+    ).credentials;
   const signOut = async (): Promise<void> => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -60,7 +64,14 @@ describe.skipIf(!run)('passkeys in Chromium', () => {
     cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const added = (await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     })) as { authenticatorId: string };
     authenticatorId = added.authenticatorId;
   }, 60_000);
@@ -107,14 +118,19 @@ describe.skipIf(!run)('passkeys in Chromium', () => {
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
     expect((await credentials())[0]?.signCount).toBeGreaterThan(0);
-    expect(await auditActions()).toEqual(expect.arrayContaining(['auth.mfa.verified', 'passkey.sign_in']));
+    expect(await auditActions()).toEqual(
+      expect.arrayContaining(['auth.mfa.verified', 'passkey.sign_in']),
+    );
   }, 45_000);
 
   test('passwordless is refused until the policy allows it, then the passkey alone signs in', async () => {
     await signOut();
     await page.getByLabel('Organisation').fill(account.slug);
     await page.getByRole('button', { name: 'Continue with a passkey' }).click();
-    await page.getByRole('alert').filter({ hasText: 'not turned on for this organisation' }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'not turned on for this organisation' })
+      .waitFor();
     // Back in with password + passkey, allow passwordless in the policy, sign out again.
     await page.getByLabel('Email').fill(account.email);
     await page.getByLabel('Password').fill(PASSWORD);

@@ -130,7 +130,10 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Create organisation' }).click();
     await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
-    const { rows } = await db.owner.pool.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug]);
+    const { rows } = await db.owner.pool.query<{ id: string }>(
+      'SELECT id FROM tenants WHERE slug = $1',
+      [slug],
+    );
     tenantId = rows[0]?.id ?? '';
     expect(tenantId).not.toBe('');
   }, 45_000);
@@ -167,7 +170,10 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
   test('revoking the key in the console refuses the next call', async () => {
     const page = pageOf('owner');
     await page.getByRole('button', { name: 'Revoke billing-service' }).click();
-    await page.getByRole('row', { name: /billing-service/ }).getByText('Revoked').waitFor();
+    await page
+      .getByRole('row', { name: /billing-service/ })
+      .getByText('Revoked')
+      .waitFor();
     const refused = await listUsersWith(apiKey);
     expect(refused.status).toBe(401);
   }, 45_000);
@@ -234,7 +240,8 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
     await officer.getByLabel('Hold id').fill(holdId);
     await officer.getByRole('button', { name: 'Release hold', exact: true }).click();
 
-    const deletionRow = (p: Page) => p.getByRole('row', { name: new RegExp(`${subjectId}.*Deletion`) });
+    const deletionRow = (p: Page) =>
+      p.getByRole('row', { name: new RegExp(`${subjectId}.*Deletion`) });
     await reloadUntil(officer, 'Completed', 45_000, deletionRow);
     await shot(officer, '24-compliance-deletion-completed');
 

@@ -20,7 +20,12 @@ function refusal(env: Record<string, string>, readFile = noFiles): ConfigError {
 describe('loadConfig', () => {
   test('defaults to port 3000, the embedded database and a frozen result', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, database: null, publicUrl: 'http://localhost:3000', nodeEnv: 'development' });
+    expect(config).toMatchObject({
+      port: 3000,
+      database: null,
+      publicUrl: 'http://localhost:3000',
+      nodeEnv: 'development',
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -38,29 +43,55 @@ describe('loadConfig', () => {
   });
 
   test('a malformed database URL names DATABASE_URL and does not print it', () => {
-    const error = refusal({ DATABASE_URL: 'mysql://root:hunter2@db', APP_DATABASE_URL: 'postgres://a:b@db/x' });
+    const error = refusal({
+      DATABASE_URL: 'mysql://root:hunter2@db',
+      APP_DATABASE_URL: 'postgres://a:b@db/x',
+    });
     expect(error.variables).toEqual(['DATABASE_URL']);
     expect(error.message).not.toContain('hunter2');
   });
 
   test('DATABASE_URL without APP_DATABASE_URL is refused: the owner never serves traffic', () => {
-    expect(refusal({ DATABASE_URL: 'postgres://owner:pw@db/tessera' }).variables).toEqual(['DATABASE_URL', 'APP_DATABASE_URL']);
+    expect(refusal({ DATABASE_URL: 'postgres://owner:pw@db/tessera' }).variables).toEqual([
+      'DATABASE_URL',
+      'APP_DATABASE_URL',
+    ]);
   });
 
   test('APP_DATABASE_DIRECT_URL defaults to APP_DATABASE_URL and may name a direct way past a pooler', () => {
-    const urls = { DATABASE_URL: 'postgres://owner:pw@db:5432/tessera', APP_DATABASE_URL: 'postgres://app:pw@pgbouncer:6432/tessera' };
-    expect(loadConfig(urls).database).toEqual({ ownerUrl: urls.DATABASE_URL, appUrl: urls.APP_DATABASE_URL, appDirectUrl: urls.APP_DATABASE_URL });
+    const urls = {
+      DATABASE_URL: 'postgres://owner:pw@db:5432/tessera',
+      APP_DATABASE_URL: 'postgres://app:pw@pgbouncer:6432/tessera',
+    };
+    expect(loadConfig(urls).database).toEqual({
+      ownerUrl: urls.DATABASE_URL,
+      appUrl: urls.APP_DATABASE_URL,
+      appDirectUrl: urls.APP_DATABASE_URL,
+    });
     const direct = 'postgres://app:pw@db:5432/tessera';
     const config = loadConfig({ ...urls, APP_DATABASE_DIRECT_URL: direct });
     expect(config.database?.appDirectUrl).toBe(direct);
     expect(Object.values(config.secrets)).not.toContain(direct);
-    expect(refusal({ APP_DATABASE_DIRECT_URL: direct }).variables).toEqual(['APP_DATABASE_DIRECT_URL']);
-    expect(refusal({ ...urls, APP_DATABASE_DIRECT_URL: 'pgbouncer:6432' }).message).not.toContain('pgbouncer');
+    expect(refusal({ APP_DATABASE_DIRECT_URL: direct }).variables).toEqual([
+      'APP_DATABASE_DIRECT_URL',
+    ]);
+    expect(refusal({ ...urls, APP_DATABASE_DIRECT_URL: 'pgbouncer:6432' }).message).not.toContain(
+      'pgbouncer',
+    );
   });
 
   test('production refuses to start without explicit secrets and database', () => {
     const error = refusal({ NODE_ENV: 'production' });
-    expect(error.variables).toEqual(expect.arrayContaining(['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'SMTP_URL']));
+    expect(error.variables).toEqual(
+      expect.arrayContaining([
+        'DATABASE_URL',
+        'APP_DATABASE_URL',
+        'DATA_ENCRYPTION_KEYS',
+        'SESSION_SECRET',
+        'API_KEY_PEPPERS',
+        'SMTP_URL',
+      ]),
+    );
   });
 
   test('production starts with every secret given', () => {
@@ -74,18 +105,26 @@ describe('loadConfig', () => {
       PUBLIC_URL: 'https://auth.example.com/',
       SMTP_URL: 'smtps://mailer:pw@smtp.example.com',
     });
-    expect(config.database).toEqual({ ownerUrl: 'postgres://owner:pw@db/tessera', appUrl: 'postgres://app:pw@db/tessera', appDirectUrl: 'postgres://app:pw@db/tessera' });
+    expect(config.database).toEqual({
+      ownerUrl: 'postgres://owner:pw@db/tessera',
+      appUrl: 'postgres://app:pw@db/tessera',
+      appDirectUrl: 'postgres://app:pw@db/tessera',
+    });
     expect(config.publicUrl).toBe('https://auth.example.com');
   });
 
   test('NAME_FILE supplies a secret from a file, trimmed', () => {
     const key = ring();
-    const config = loadConfig({ SESSION_SECRET_FILE: '/run/secrets/session' }, (file) => (file === '/run/secrets/session' ? `${key}\n` : noFiles()));
+    const config = loadConfig({ SESSION_SECRET_FILE: '/run/secrets/session' }, (file) =>
+      file === '/run/secrets/session' ? `${key}\n` : noFiles(),
+    );
     expect(config.secrets.SESSION_SECRET).toBe(key);
   });
 
   test('NAME and NAME_FILE together are refused', () => {
-    expect(refusal({ SESSION_SECRET: ring(), SESSION_SECRET_FILE: '/x' }, () => ring()).variables).toEqual(['SESSION_SECRET and SESSION_SECRET_FILE']);
+    expect(
+      refusal({ SESSION_SECRET: ring(), SESSION_SECRET_FILE: '/x' }, () => ring()).variables,
+    ).toEqual(['SESSION_SECRET and SESSION_SECRET_FILE']);
   });
 
   test('an unreadable NAME_FILE names the variable', () => {
@@ -93,8 +132,12 @@ describe('loadConfig', () => {
   });
 
   test('CORS_ORIGINS must be http(s) origins', () => {
-    expect(refusal({ CORS_ORIGINS: 'https://ok.example,javascript:alert(1)' }).variables).toEqual(['CORS_ORIGINS']);
-    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(refusal({ CORS_ORIGINS: 'https://ok.example,javascript:alert(1)' }).variables).toEqual([
+      'CORS_ORIGINS',
+    ]);
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins,
+    ).toEqual(['https://a.example', 'https://b.example']);
   });
 
   test('TRUST_PROXY accepts true, a hop count or addresses', () => {

@@ -6,18 +6,41 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parsePlatformProviders, PlatformProviderConfigError, type PlatformProvider } from '@tessera/api';
+import {
+  parsePlatformProviders,
+  PlatformProviderConfigError,
+  type PlatformProvider,
+} from '@tessera/api';
 import { z } from 'zod';
 import { defaultHome } from './home.js';
 
-export const SECRET_NAMES = ['DATABASE_URL', 'APP_DATABASE_URL', 'APP_DATABASE_DIRECT_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'REDIS_URL', 'TWILIO_AUTH_TOKEN'] as const;
+export const SECRET_NAMES = [
+  'DATABASE_URL',
+  'APP_DATABASE_URL',
+  'APP_DATABASE_DIRECT_URL',
+  'DATA_ENCRYPTION_KEYS',
+  'SESSION_SECRET',
+  'API_KEY_PEPPERS',
+  'AUDIT_SIGNING_KEY',
+  'METRICS_TOKEN',
+  'SMTP_URL',
+  'REDIS_URL',
+  'TWILIO_AUTH_TOKEN',
+] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 type DatabaseUrlName = 'DATABASE_URL' | 'APP_DATABASE_URL' | 'APP_DATABASE_DIRECT_URL';
-const DATABASE_URL_NAMES: readonly SecretName[] = ['DATABASE_URL', 'APP_DATABASE_URL', 'APP_DATABASE_DIRECT_URL'] satisfies DatabaseUrlName[];
+const DATABASE_URL_NAMES: readonly SecretName[] = [
+  'DATABASE_URL',
+  'APP_DATABASE_URL',
+  'APP_DATABASE_DIRECT_URL',
+] satisfies DatabaseUrlName[];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly variables: readonly string[], detail: string) {
+  constructor(
+    readonly variables: readonly string[],
+    detail: string,
+  ) {
     super(`Invalid configuration: ${detail}`);
   }
 }
@@ -28,16 +51,26 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const keyRing = z.string().refine((value) => {
   const entries = value.split(',').map((e) => e.trim());
   const versions = new Set<string>();
-  return entries.length > 0 && entries.every((entry) => {
-    const match = /^(v[1-9]\d*):([A-Za-z0-9+/]+={0,2})$/.exec(entry);
-    if (!match?.[1] || !match[2] || versions.has(match[1])) return false;
-    versions.add(match[1]);
-    return Buffer.from(match[2], 'base64').length === 32;
-  });
+  return (
+    entries.length > 0 &&
+    entries.every((entry) => {
+      const match = /^(v[1-9]\d*):([A-Za-z0-9+/]+={0,2})$/.exec(entry);
+      if (!match?.[1] || !match[2] || versions.has(match[1])) return false;
+      versions.add(match[1]);
+      return Buffer.from(match[2], 'base64').length === 32;
+    })
+  );
 }, 'must be a key ring "v2:<base64 32 bytes>,v1:<base64 32 bytes>"');
 
-const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// URL');
-const origin = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL');
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// URL');
+const origin = z
+  .string()
+  .refine(
+    (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol),
+    'must be an http(s) URL',
+  );
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const schema = z.object({
@@ -49,22 +82,48 @@ const schema = z.object({
   APP_DATABASE_URL: postgresUrl.optional(),
   APP_DATABASE_DIRECT_URL: postgresUrl.optional(),
   PUBLIC_URL: origin.optional(),
-  CORS_ORIGINS: z.string().default('').transform((v, ctx) => {
-    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const item of list) if (!origin.safeParse(item).success) ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of http(s) origins' });
-    return list;
-  }),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const item of list)
+        if (!origin.safeParse(item).success)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a comma-separated list of http(s) origins',
+          });
+      return list;
+    }),
   DATA_ENCRYPTION_KEYS: keyRing.optional(),
   SESSION_SECRET: keyRing.optional(),
   API_KEY_PEPPERS: keyRing.optional(),
   AUDIT_SIGNING_KEY: z.string().min(1).optional(),
   METRICS_TOKEN: z.string().min(16).optional(),
-  SMTP_URL: z.string().refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL').optional(),
-  REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').optional(),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL')
+    .optional(),
   // SMS one-time codes (docs/mfa-factors.md): all three or none; without them production has no SMS.
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC...)').optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC...)')
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
-  TWILIO_FROM: z.string().regex(/^(\+[1-9][0-9]{7,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number or a Messaging Service SID (MG...)').optional(),
+  TWILIO_FROM: z
+    .string()
+    .regex(
+      /^(\+[1-9][0-9]{7,14}|MG[0-9a-fA-F]{32})$/,
+      'must be an E.164 number or a Messaging Service SID (MG...)',
+    )
+    .optional(),
   TRUST_PROXY: z.string().optional(),
   METRICS_PORT: int(1, 65_535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -126,7 +185,12 @@ export interface Config {
    */
   workers: { inProcess: boolean; dispatchIntervalMs: number; staleAfterMs: number };
   /** Load-shedding thresholds (defaults: 500 ms loop delay, 1 s estimated wait for a connection, Retry-After 5). */
-  loadShedding: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number | undefined; maxPoolWaitMs: number; retryAfterSeconds: number };
+  loadShedding: {
+    maxEventLoopDelayMs: number;
+    maxEventLoopUtilization: number | undefined;
+    maxPoolWaitMs: number;
+    retryAfterSeconds: number;
+  };
   /** Connections of the API's runtime pool (DATABASE_POOL_MAX). */
   databasePoolMax: number;
   /** HASHING_LOW_PRIORITY: run password hashing threads at nice 19 (Linux). */
@@ -141,7 +205,10 @@ export interface Config {
 }
 
 /** Resolves NAME_FILE over NAME for every secret; both set is an error (which one wins is unclear). */
-function resolveFileSecrets(env: Env, readFile: (file: string) => string): Record<string, string | undefined> {
+function resolveFileSecrets(
+  env: Env,
+  readFile: (file: string) => string,
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
   const errors: string[] = [];
   for (const name of SECRET_NAMES) {
@@ -175,36 +242,69 @@ export function loadConfigFromProcess(): Config {
   const config = loadConfig(process.env);
   if (config.homeSource !== 'checkout' || config.database) return config;
   const home = defaultHome(REPO_ROOT, config.home);
-  return home === config.home ? config : Object.freeze({ ...config, home, homeSource: 'outside-checkout' });
+  return home === config.home
+    ? config
+    : Object.freeze({ ...config, home, homeSource: 'outside-checkout' });
 }
 
-export function loadConfig(env: Env, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): Config {
+export function loadConfig(
+  env: Env,
+  readFile: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): Config {
   const parsed = schema.safeParse(resolveFileSecrets(env, readFile));
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))];
-    const detail = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')} ${i.message}`).join('; ');
+    const detail = parsed.error.issues
+      .map((i) => `${String(i.path[0] ?? '?')} ${i.message}`)
+      .join('; ');
     throw new ConfigError(names, detail);
   }
   const e = parsed.data;
   if ((e.DATABASE_URL === undefined) !== (e.APP_DATABASE_URL === undefined)) {
-    throw new ConfigError(['DATABASE_URL', 'APP_DATABASE_URL'], 'DATABASE_URL (owner, for migrations) and APP_DATABASE_URL (runtime role) are set together or not at all');
+    throw new ConfigError(
+      ['DATABASE_URL', 'APP_DATABASE_URL'],
+      'DATABASE_URL (owner, for migrations) and APP_DATABASE_URL (runtime role) are set together or not at all',
+    );
   }
   if (e.APP_DATABASE_DIRECT_URL !== undefined && e.APP_DATABASE_URL === undefined) {
-    throw new ConfigError(['APP_DATABASE_DIRECT_URL'], 'APP_DATABASE_DIRECT_URL is the direct way to the APP_DATABASE_URL role; set it only with APP_DATABASE_URL');
+    throw new ConfigError(
+      ['APP_DATABASE_DIRECT_URL'],
+      'APP_DATABASE_DIRECT_URL is the direct way to the APP_DATABASE_URL role; set it only with APP_DATABASE_URL',
+    );
   }
   if (e.NODE_ENV === 'production') {
-    const required = ['DATABASE_URL', 'APP_DATABASE_URL', 'DATA_ENCRYPTION_KEYS', 'SESSION_SECRET', 'API_KEY_PEPPERS', 'SMTP_URL'] as const;
+    const required = [
+      'DATABASE_URL',
+      'APP_DATABASE_URL',
+      'DATA_ENCRYPTION_KEYS',
+      'SESSION_SECRET',
+      'API_KEY_PEPPERS',
+      'SMTP_URL',
+    ] as const;
     const missing = required.filter((name) => e[name] === undefined);
-    if (missing.length) throw new ConfigError(missing, `production refuses generated secrets and the embedded database; set ${missing.join(', ')}`);
+    if (missing.length)
+      throw new ConfigError(
+        missing,
+        `production refuses generated secrets and the embedded database; set ${missing.join(', ')}`,
+      );
   }
   const twilioVars = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const;
   const twilioSet = twilioVars.filter((name) => e[name] !== undefined);
-  if (twilioSet.length > 0 && twilioSet.length < twilioVars.length) throw new ConfigError(twilioVars.filter((name) => e[name] === undefined), 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM are set together or not at all');
+  if (twilioSet.length > 0 && twilioSet.length < twilioVars.length)
+    throw new ConfigError(
+      twilioVars.filter((name) => e[name] === undefined),
+      'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM are set together or not at all',
+    );
   let ssoProviders: PlatformProvider[];
   try {
-    ssoProviders = parsePlatformProviders(env, e.NODE_ENV === 'production' ? 'production' : 'development', readFile);
+    ssoProviders = parsePlatformProviders(
+      env,
+      e.NODE_ENV === 'production' ? 'production' : 'development',
+      readFile,
+    );
   } catch (error) {
-    if (error instanceof PlatformProviderConfigError) throw new ConfigError(error.variables, error.message);
+    if (error instanceof PlatformProviderConfigError)
+      throw new ConfigError(error.variables, error.message);
     throw error;
   }
   const config: Config = {
@@ -213,7 +313,14 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     host: e.HOST,
     home: path.resolve(e.TESSERA_HOME ?? path.join(REPO_ROOT, '.tessera')),
     homeSource: e.TESSERA_HOME === undefined ? 'checkout' : 'TESSERA_HOME',
-    database: e.DATABASE_URL && e.APP_DATABASE_URL ? { ownerUrl: e.DATABASE_URL, appUrl: e.APP_DATABASE_URL, appDirectUrl: e.APP_DATABASE_DIRECT_URL ?? e.APP_DATABASE_URL } : null,
+    database:
+      e.DATABASE_URL && e.APP_DATABASE_URL
+        ? {
+            ownerUrl: e.DATABASE_URL,
+            appUrl: e.APP_DATABASE_URL,
+            appDirectUrl: e.APP_DATABASE_DIRECT_URL ?? e.APP_DATABASE_URL,
+          }
+        : null,
     publicUrl: new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).origin,
     corsOrigins: e.CORS_ORIGINS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
@@ -221,9 +328,16 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
     tenantSignup: e.TENANT_SIGNUP,
     ssoProviders,
-    twilio: e.TWILIO_ACCOUNT_SID && e.TWILIO_FROM ? { accountSid: e.TWILIO_ACCOUNT_SID, from: e.TWILIO_FROM } : null,
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_FROM
+        ? { accountSid: e.TWILIO_ACCOUNT_SID, from: e.TWILIO_FROM }
+        : null,
     metricsPort: e.METRICS_PORT,
-    workers: { inProcess: e.IN_PROCESS_WORKERS === 'on', dispatchIntervalMs: e.GDPR_DISPATCH_INTERVAL_SECONDS * 1000, staleAfterMs: e.GDPR_STALE_AFTER_SECONDS * 1000 },
+    workers: {
+      inProcess: e.IN_PROCESS_WORKERS === 'on',
+      dispatchIntervalMs: e.GDPR_DISPATCH_INTERVAL_SECONDS * 1000,
+      staleAfterMs: e.GDPR_STALE_AFTER_SECONDS * 1000,
+    },
     loadShedding: {
       maxEventLoopDelayMs: e.LOAD_SHED_EVENT_LOOP_DELAY_MS,
       maxEventLoopUtilization: e.LOAD_SHED_EVENT_LOOP_UTILIZATION,
@@ -232,10 +346,20 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     },
     databasePoolMax: e.DATABASE_POOL_MAX,
     hashingLowPriority: e.HASHING_LOW_PRIORITY === 'on',
-    sessionCache: { enabled: e.SESSION_CACHE === 'on', maxEntries: e.SESSION_CACHE_MAX_ENTRIES, maxAgeSeconds: e.SESSION_CACHE_MAX_AGE_SECONDS },
-    breachCheck: { enabled: e.PASSWORD_BREACH_CHECK === 'on', baseUrl: e.PASSWORD_BREACH_CHECK_URL },
+    sessionCache: {
+      enabled: e.SESSION_CACHE === 'on',
+      maxEntries: e.SESSION_CACHE_MAX_ENTRIES,
+      maxAgeSeconds: e.SESSION_CACHE_MAX_AGE_SECONDS,
+    },
+    breachCheck: {
+      enabled: e.PASSWORD_BREACH_CHECK === 'on',
+      baseUrl: e.PASSWORD_BREACH_CHECK_URL,
+    },
     secrets: Object.fromEntries(
-      SECRET_NAMES.filter((n) => !DATABASE_URL_NAMES.includes(n) && e[n] !== undefined).map((n) => [n, e[n]]),
+      SECRET_NAMES.filter((n) => !DATABASE_URL_NAMES.includes(n) && e[n] !== undefined).map((n) => [
+        n,
+        e[n],
+      ]),
     ),
   };
   return Object.freeze(config);

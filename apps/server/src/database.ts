@@ -16,7 +16,11 @@ const EMBEDDED_DATABASE = 'tessera';
 const EMBEDDED_RUNTIME_USER = 'tessera_runtime';
 
 /** External database from config, or the embedded one under TESSERA_HOME/pgdata. */
-export async function resolveDatabase(config: Config, dev: DevSecrets | null, log: (line: string) => void): Promise<DatabaseUrls> {
+export async function resolveDatabase(
+  config: Config,
+  dev: DevSecrets | null,
+  log: (line: string) => void,
+): Promise<DatabaseUrls> {
   if (config.database) return { ...config.database, embedded: null };
   if (!dev) throw new Error('embedded database needs development secrets');
   const embedded = await startEmbeddedPostgres({
@@ -31,7 +35,9 @@ export async function resolveDatabase(config: Config, dev: DevSecrets | null, lo
   const admin = new pg.Client({ connectionString: embedded.url('postgres') });
   await admin.connect();
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE]);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      EMBEDDED_DATABASE,
+    ]);
     // eslint-disable-next-line tessera/no-raw-sql-interpolation -- database names cannot be bind parameters; this one is a constant
     if (!exists.rowCount) await admin.query(`CREATE DATABASE ${EMBEDDED_DATABASE}`);
   } finally {
@@ -48,5 +54,8 @@ export async function resolveDatabase(config: Config, dev: DevSecrets | null, lo
 
 export function runtimeRoleFromUrl(url: string): { user: string; password: string } {
   const parsed = new URL(url);
-  return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  return {
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+  };
 }

@@ -33,13 +33,16 @@ function generate(): DevSecrets {
   };
 }
 
-export async function loadOrCreateDevSecrets(home: string): Promise<{ secrets: DevSecrets; created: boolean }> {
+export async function loadOrCreateDevSecrets(
+  home: string,
+): Promise<{ secrets: DevSecrets; created: boolean }> {
   const file = path.join(home, 'secrets.json');
   await fs.mkdir(home, { recursive: true, mode: 0o700 });
   try {
     const existing = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<DevSecrets>;
     const merged = { ...generate(), ...existing };
-    if (Object.keys(existing).length !== Object.keys(merged).length) await fs.writeFile(file, JSON.stringify(merged, null, 2), { mode: 0o600 });
+    if (Object.keys(existing).length !== Object.keys(merged).length)
+      await fs.writeFile(file, JSON.stringify(merged, null, 2), { mode: 0o600 });
     return { secrets: merged, created: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

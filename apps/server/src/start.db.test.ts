@@ -11,8 +11,16 @@ const quiet = (): void => undefined;
 const ring = (): string => `v1:${randomBytes(32).toString('base64')}`;
 
 function configFor(appUrl: string) {
-  const base = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: db.ownerUrl, APP_DATABASE_URL: appUrl });
-  return { ...base, secrets: { DATA_ENCRYPTION_KEYS: ring(), SESSION_SECRET: ring(), API_KEY_PEPPERS: ring() } };
+  const base = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: db.ownerUrl,
+    APP_DATABASE_URL: appUrl,
+  });
+  return {
+    ...base,
+    secrets: { DATA_ENCRYPTION_KEYS: ring(), SESSION_SECRET: ring(), API_KEY_PEPPERS: ring() },
+  };
 }
 
 test('start-up refuses a runtime role that is the superuser owner', async () => {
@@ -20,7 +28,9 @@ test('start-up refuses a runtime role that is the superuser owner', async () => 
 });
 
 test('start-up refuses a runtime role with BYPASSRLS', async () => {
-  await db.owner.pool.query("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tessera_bypass') THEN CREATE ROLE tessera_bypass LOGIN PASSWORD 'bypass-pw' BYPASSRLS IN ROLE tessera_app; END IF; END $$");
+  await db.owner.pool.query(
+    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tessera_bypass') THEN CREATE ROLE tessera_bypass LOGIN PASSWORD 'bypass-pw' BYPASSRLS IN ROLE tessera_app; END IF; END $$",
+  );
   const url = db.appUrl.replace(/\/\/[^@]+@/, '//tessera_bypass:bypass-pw@');
   await expect(start(configFor(url), quiet)).rejects.toThrow(/has BYPASSRLS/);
 });

@@ -49,7 +49,10 @@ const PUBLIC: Record<string, { title: string; render: () => ReactNode }> = {
   '/sign-up': { title: 'Create your organisation', render: () => <SignUpPage /> },
   '/accept-invite': { title: 'Accept invitation', render: () => <AcceptInvitePage /> },
   '/reset-password': { title: 'Reset password', render: () => <ResetPasswordPage /> },
-  '/verify-email': { title: 'Confirm e-mail', render: () => <ConfirmLinkPage kind="verify-email" /> },
+  '/verify-email': {
+    title: 'Confirm e-mail',
+    render: () => <ConfirmLinkPage kind="verify-email" />,
+  },
   '/confirm-email-change': {
     title: 'Confirm new e-mail',
     render: () => <ConfirmLinkPage kind="email-change" />,

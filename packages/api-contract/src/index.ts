@@ -2,7 +2,17 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from './root.js';
 
 export { appRouter, createCaller, type AppRouter } from './root.js';
-export type { Context, Principal, SessionPrincipal, ApiKeyPrincipal, RequestMeta, Role, Services, SessionCookieJar, DeviceCookieJar } from './context.js';
+export type {
+  Context,
+  Principal,
+  SessionPrincipal,
+  ApiKeyPrincipal,
+  RequestMeta,
+  Role,
+  Services,
+  SessionCookieJar,
+  DeviceCookieJar,
+} from './context.js';
 export { toWireError, type WireErrorData } from './errors.js';
 export type { Access, Meta } from './trpc.js';
 export type RouterInputs = inferRouterInputs<AppRouter>;

@@ -38,7 +38,11 @@ export function sessionPrincipal(session: ResolvedSession, fromCache = false): S
  * `load()` once per cache-backed principal (see above); every time for any other. A failed load
  * is not kept.
  */
-export function keptWithSession<T>(store: WeakMap<SessionPrincipal, Promise<T>>, principal: SessionPrincipal, load: () => Promise<T>): Promise<T> {
+export function keptWithSession<T>(
+  store: WeakMap<SessionPrincipal, Promise<T>>,
+  principal: SessionPrincipal,
+  load: () => Promise<T>,
+): Promise<T> {
   if (!cacheBacked.has(principal)) return load();
   let kept = store.get(principal);
   if (!kept) {

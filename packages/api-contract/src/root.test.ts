@@ -10,35 +10,95 @@ interface ProcedureDef {
   inputs: unknown[];
 }
 
-const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef }>);
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef }>,
+);
 
 function keysOf(schema: unknown, prefix = ''): string[] {
-  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) {
+  if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodNullable ||
+    schema instanceof z.ZodDefault
+  ) {
     return keysOf((schema as unknown as { unwrap(): unknown }).unwrap(), prefix);
   }
   if (schema instanceof z.ZodArray) return keysOf(schema.element, prefix);
   if (schema instanceof z.ZodObject) {
-    return Object.entries(schema.shape as Record<string, unknown>).flatMap(([key, value]) => [`${prefix}${key}`, ...keysOf(value, `${prefix}${key}.`)]);
+    return Object.entries(schema.shape as Record<string, unknown>).flatMap(([key, value]) => [
+      `${prefix}${key}`,
+      ...keysOf(value, `${prefix}${key}.`),
+    ]);
   }
   return [];
 }
 
 test('the router has the contract procedures', () => {
   const names = procedures.map(([name]) => name);
-  for (const required of ['health.check', 'auth.signUp', 'auth.signIn', 'auth.signOut', 'auth.me', 'auth.changePassword', 'auth.requestPasswordReset', 'auth.resetPassword', 'auth.passwordStrength', 'auth.acceptInvite', 'sessions.list', 'sessions.revoke', 'sessions.revokeOthers', 'tenant.get', 'tenant.updateSecurityPolicy', 'users.list', 'users.invite', 'users.setRole', 'users.disable', 'users.unlock', 'audit.list', 'audit.verify', 'apiKeys.create', 'apiKeys.list', 'apiKeys.revoke', 'apiKeys.rotate', 'apiKeys.revokeSelf', 'mfa.status', 'mfa.beginEnrollment', 'mfa.confirmEnrollment', 'mfa.regenerateBackupCodes', 'mfa.disable', 'mfa.stepUp', 'auth.verifyMfa', 'tenant.sso.get', 'tenant.sso.update', 'privacy.requestExport', 'privacy.requestDeletion', 'privacy.myRequests', 'privacy.exportDownload', 'compliance.listRequests', 'compliance.createRequest', 'compliance.placeLegalHold', 'compliance.releaseLegalHold', 'compliance.rejectRequest', 'compliance.extendDeadline']) {
+  for (const required of [
+    'health.check',
+    'auth.signUp',
+    'auth.signIn',
+    'auth.signOut',
+    'auth.me',
+    'auth.changePassword',
+    'auth.requestPasswordReset',
+    'auth.resetPassword',
+    'auth.passwordStrength',
+    'auth.acceptInvite',
+    'sessions.list',
+    'sessions.revoke',
+    'sessions.revokeOthers',
+    'tenant.get',
+    'tenant.updateSecurityPolicy',
+    'users.list',
+    'users.invite',
+    'users.setRole',
+    'users.disable',
+    'users.unlock',
+    'audit.list',
+    'audit.verify',
+    'apiKeys.create',
+    'apiKeys.list',
+    'apiKeys.revoke',
+    'apiKeys.rotate',
+    'apiKeys.revokeSelf',
+    'mfa.status',
+    'mfa.beginEnrollment',
+    'mfa.confirmEnrollment',
+    'mfa.regenerateBackupCodes',
+    'mfa.disable',
+    'mfa.stepUp',
+    'auth.verifyMfa',
+    'tenant.sso.get',
+    'tenant.sso.update',
+    'privacy.requestExport',
+    'privacy.requestDeletion',
+    'privacy.myRequests',
+    'privacy.exportDownload',
+    'compliance.listRequests',
+    'compliance.createRequest',
+    'compliance.placeLegalHold',
+    'compliance.releaseLegalHold',
+    'compliance.rejectRequest',
+    'compliance.extendDeadline',
+  ]) {
     expect(names).toContain(required);
   }
 });
 
 test('every procedure declares who may call it', () => {
-  for (const [name, procedure] of procedures) expect(procedure._def.meta?.access, name).toBeDefined();
+  for (const [name, procedure] of procedures)
+    expect(procedure._def.meta?.access, name).toBeDefined();
 });
 
 test('every procedure whose input holds a secret is a mutation', () => {
   for (const [name, procedure] of procedures) {
     const keys = procedure._def.inputs.flatMap((input) => keysOf(input));
-    const secret = keys.filter((key) => /(password|code|token|secret)$/i.test(key.split('.').at(-1) ?? ''));
-    if (secret.length) expect(procedure._def.type, `${name} takes ${secret.join(', ')}`).toBe('mutation');
+    const secret = keys.filter((key) =>
+      /(password|code|token|secret)$/i.test(key.split('.').at(-1) ?? ''),
+    );
+    if (secret.length)
+      expect(procedure._def.type, `${name} takes ${secret.join(', ')}`).toBe('mutation');
   }
 });
 

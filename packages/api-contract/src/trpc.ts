@@ -64,9 +64,14 @@ export const middleware = t.middleware;
 function allowed(access: Access, principal: Principal | null): boolean {
   if (access === 'public') return true;
   if (!principal) return false;
-  if (principal.kind === 'session') return !access.apiKeyOnly && (!access.roles || access.roles.includes(principal.role));
+  if (principal.kind === 'session')
+    return !access.apiKeyOnly && (!access.roles || access.roles.includes(principal.role));
   if (access.apiKeyOnly) return true;
-  return access.scope !== undefined && principal.keyType === 'secret' && principal.scopes.includes(access.scope);
+  return (
+    access.scope !== undefined &&
+    principal.keyType === 'secret' &&
+    principal.scopes.includes(access.scope)
+  );
 }
 
 /** Who may call: the procedure's declared access (docs/contributing.md convention 7) and the enrollment-only rule. */
@@ -76,7 +81,13 @@ function authorize(meta: Meta | undefined, principal: Principal | null): void {
     throw new AuthError('mfa_enrollment_required');
   }
   if (!allowed(meta.access, principal)) {
-    throw new AuthError(principal ? (principal.kind === 'api_key' ? 'api_key_forbidden' : 'forbidden') : 'unauthenticated');
+    throw new AuthError(
+      principal
+        ? principal.kind === 'api_key'
+          ? 'api_key_forbidden'
+          : 'forbidden'
+        : 'unauthenticated',
+    );
   }
 }
 
@@ -92,7 +103,12 @@ const guard = t.middleware(({ path, type, meta, ctx, getRawInput, next }) =>
   traceProcedure(path, type, async () => {
     let result: Awaited<ReturnType<typeof next>>;
     try {
-      await enforceLimit(ctx.services.accounts.limiter, `call:ip:${ctx.meta.ip}`, ctx.services.callLimit, ctx.now());
+      await enforceLimit(
+        ctx.services.accounts.limiter,
+        `call:ip:${ctx.meta.ip}`,
+        ctx.services.callLimit,
+        ctx.now(),
+      );
       rejectUnsafeText(await getRawInput());
       authorize(meta, ctx.principal);
       result = await next();
@@ -127,7 +143,11 @@ export const sessionProcedure = tenantProcedure.use(({ ctx, next }) => {
 });
 
 /** Counts one call against a per-IP bucket (each tRPC call counts, not each HTTP request). */
-export async function limitPerIp(ctx: Context, bucket: string, rule: { max: number; windowMs: number }): Promise<void> {
+export async function limitPerIp(
+  ctx: Context,
+  bucket: string,
+  rule: { max: number; windowMs: number },
+): Promise<void> {
   await enforceLimit(ctx.services.accounts.limiter, `${bucket}:ip:${ctx.meta.ip}`, rule, ctx.now());
 }
 

@@ -16,7 +16,11 @@ import { apiKeyPlugin } from './plugins/api-key.js';
 import type { PlatformProvider } from '@tessera/auth/sso';
 import { consolePlugin } from './plugins/console.js';
 import { privacyDownloadPlugin } from './plugins/privacy-download.js';
-import { loadSheddingOptionsOf, loadSheddingPlugin, type ShedReason } from './plugins/load-shedding.js';
+import {
+  loadSheddingOptionsOf,
+  loadSheddingPlugin,
+  type ShedReason,
+} from './plugins/load-shedding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { auditUnanchoredAgeSeconds } from '@tessera/auth/audit';
 import type { Redis } from 'ioredis';
@@ -62,7 +66,11 @@ export interface ServerDeps {
 /** Builds the API without listening (docs/contributing.md convention 9); only apps/server/src/main.ts listens. */
 export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}), ...(deps.logStream ? { stream: deps.logStream } : {}) }),
+    logger: loggerOptions({
+      level: config.logLevel,
+      ...(config.logFormat ? { format: config.logFormat } : {}),
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    }),
     ...trustProxyOption(config.trustProxy),
     genReqId: () => randomUUID(),
     requestIdHeader: false, // never trust a client-chosen id
@@ -79,9 +87,15 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
-      return reply.code(status).send({ error: 'Internal Server Error', message: 'Something went wrong.', requestId: request.id });
+      return reply.code(status).send({
+        error: 'Internal Server Error',
+        message: 'Something went wrong.',
+        requestId: request.id,
+      });
     }
-    return reply.code(status).send({ error: error.message, statusCode: status, requestId: request.id });
+    return reply
+      .code(status)
+      .send({ error: error.message, statusCode: status, requestId: request.id });
   });
 
   // Plugins in a fixed order: metrics, headers, CORS, load shedding, cookies, rate limit, CSRF,
@@ -112,7 +126,10 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
       crossOriginEmbedderPolicy: false,
     },
   });
-  const trusted = new Set([new URL(config.publicUrl).origin, ...config.corsOrigins.map((o) => new URL(o).origin)]);
+  const trusted = new Set([
+    new URL(config.publicUrl).origin,
+    ...config.corsOrigins.map((o) => new URL(o).origin),
+  ]);
   await app.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && trusted.has(origin)),
     credentials: true,
@@ -137,8 +154,16 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(csrfPlugin, { trustedOrigins: trusted });
   const now = deps.now ?? ((): Date => new Date());
   const cookieName = sessionCookieName(config.publicUrl);
-  const sessionCache = sessionCacheOf(deps.database, config.sessionCache, (error) => app.log.warn({ err: error }, 'session cache background task failed'));
-  await app.register(principalPlugin, { resolvers: [sessionResolver(deps.database, cookieName, sessionCache), ...(deps.resolvers ?? [])], caches: sessionCache ? [sessionCache] : [] });
+  const sessionCache = sessionCacheOf(deps.database, config.sessionCache, (error) =>
+    app.log.warn({ err: error }, 'session cache background task failed'),
+  );
+  await app.register(principalPlugin, {
+    resolvers: [
+      sessionResolver(deps.database, cookieName, sessionCache),
+      ...(deps.resolvers ?? []),
+    ],
+    caches: sessionCache ? [sessionCache] : [],
+  });
   await app.register(noStorePlugin);
   const verifier = createApiKeyVerifier({
     pool: deps.database.pool,
@@ -149,8 +174,19 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   await app.register(apiKeyPlugin, { verifier, cookieName, now });
   await app.register(auditExportPlugin, { database: deps.database, now });
   await app.register(healthPlugin, { database: deps.database });
-  await app.register(privacyDownloadPlugin, { database: deps.database, keyring: deps.services.accounts.keyring, now });
-  const trpcOptions = { database: deps.database, services: deps.services, cookieName, now, auditPublicKey: deps.auditPublicKey, ...(deps.router ? { router: deps.router } : {}) };
+  await app.register(privacyDownloadPlugin, {
+    database: deps.database,
+    keyring: deps.services.accounts.keyring,
+    now,
+  });
+  const trpcOptions = {
+    database: deps.database,
+    services: deps.services,
+    cookieName,
+    now,
+    auditPublicKey: deps.auditPublicKey,
+    ...(deps.router ? { router: deps.router } : {}),
+  };
   await app.register(trpcPlugin, { ...trpcOptions, lean: deps.leanTrpc ?? true });
   // The REST face for API keys (/api/v1, /api/openapi.json) runs the same procedures, and its reference page.
   await app.register(restPlugin, trpcOptions);
@@ -158,11 +194,19 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
 
   if (deps.sso) {
     await app.register(ssoPlugin, {
-      database: deps.database, services: deps.services, publicUrl: config.publicUrl, cookieName, now,
-      sessionSecret: deps.sso.sessionSecret, platformProviders: deps.sso.platformProviders,
+      database: deps.database,
+      services: deps.services,
+      publicUrl: config.publicUrl,
+      cookieName,
+      now,
+      sessionSecret: deps.sso.sessionSecret,
+      platformProviders: deps.sso.platformProviders,
       // The services' rule (the one procedures check URLs with), else one from NODE_ENV.
-      outbound: deps.services.sso?.outbound ?? { mode: config.nodeEnv === 'production' ? 'production' : 'development',
-                  onLoopback: (host) => app.log.warn({ host }, 'sso: loopback identity provider allowed outside production') },
+      outbound: deps.services.sso?.outbound ?? {
+        mode: config.nodeEnv === 'production' ? 'production' : 'development',
+        onLoopback: (host) =>
+          app.log.warn({ host }, 'sso: loopback identity provider allowed outside production'),
+      },
     });
   }
 
@@ -179,7 +223,9 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
  * hop 0 is the socket peer, hop 1 the address that peer forwarded, and so on towards the client.
  * Pinned over real HTTP by trust-proxy.security.test.ts.
  */
-function trustProxyOption(value: ApiConfig['trustProxy']): Pick<FastifyServerOptions, 'trustProxy'> {
+function trustProxyOption(
+  value: ApiConfig['trustProxy'],
+): Pick<FastifyServerOptions, 'trustProxy'> {
   if (value === false) return {};
   if (typeof value === 'number') {
     const hops = value;

@@ -29,7 +29,11 @@ export interface SessionCacheSettings {
   maxAgeSeconds: number;
 }
 
-export const defaultSessionCache: SessionCacheSettings = { enabled: true, maxEntries: 10_000, maxAgeSeconds: 30 };
+export const defaultSessionCache: SessionCacheSettings = {
+  enabled: true,
+  maxEntries: 10_000,
+  maxAgeSeconds: 30,
+};
 
 export interface LoadSheddingThresholds {
   /** Mean event-loop delay (ms) above which requests get 503; 0 disables. */

@@ -3,20 +3,47 @@ export { defaultApiConfig, type ApiConfig } from './config.js';
 export { logFormatFor, loggerOptions, REDACTED_KEYS, type LogFormat } from './logger.js';
 export type { PrincipalResolver } from './plugins/principal.js';
 export { createServices, selectSmsProvider, type ServicesConfig } from './services.js';
-export { createOutboxSender, fileTransport, smtpTransport, type MailTransport } from './workers/outbox-sender.js';
+export {
+  createOutboxSender,
+  fileTransport,
+  smtpTransport,
+  type MailTransport,
+} from './workers/outbox-sender.js';
 export { reencryptAllSecrets } from '@tessera/auth/mfa';
 export { parseKeyring } from '@tessera/auth';
 export { createRateLimiter, importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';
 export { consolePlugin, type ConsoleOptions } from './plugins/console.js';
 export { auditExportPlugin, type AuditExportPluginOptions } from './routes/audit-export.js';
 export {
-  auditExportChunks, auditPublicKeyOf, recordAuditEvent, runAuditRetention, setAuditRetention, signAuditCheckpoint,
-  signDueAuditCheckpoints, verifyAuditChain, type AuditEventInput, type AuditExportFormat,
+  auditExportChunks,
+  auditPublicKeyOf,
+  recordAuditEvent,
+  runAuditRetention,
+  setAuditRetention,
+  signAuditCheckpoint,
+  signDueAuditCheckpoints,
+  verifyAuditChain,
+  type AuditEventInput,
+  type AuditExportFormat,
 } from '@tessera/auth/audit';
-export { parsePlatformProviders, PlatformProviderConfigError, reencryptSsoSecrets, type PlatformProvider } from '@tessera/auth/sso';
-export { metricsPlugin, callsFromTrpcResponse, apiKeyRefusalReasonOf, type TesseraMetrics } from './plugins/metrics.js';
+export {
+  parsePlatformProviders,
+  PlatformProviderConfigError,
+  reencryptSsoSecrets,
+  type PlatformProvider,
+} from '@tessera/auth/sso';
+export {
+  metricsPlugin,
+  callsFromTrpcResponse,
+  apiKeyRefusalReasonOf,
+  type TesseraMetrics,
+} from './plugins/metrics.js';
 export { loadSheddingPlugin } from './plugins/load-shedding.js';
 export { createRedisClient, RedisRateLimitStore } from './redis-rate-limit-store.js';
 export { withSpan, traceProcedure, traceTransaction, traceJob } from './tracing.js';
 export { startPrivacyWorkers } from './workers/register-workers.js';
-export { readErasureLedger, replayErasureLedger, type ErasureLedgerEntry } from '@tessera/auth/privacy';
+export {
+  readErasureLedger,
+  replayErasureLedger,
+  type ErasureLedgerEntry,
+} from '@tessera/auth/privacy';

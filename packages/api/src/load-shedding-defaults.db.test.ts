@@ -18,7 +18,10 @@ let base: string;
 
 beforeAll(async () => {
   // Only the global per-IP limit is raised: all the load comes from one address.
-  app = await buildServer({ ...defaultApiConfig, logLevel: 'silent', rateLimit: { max: 1_000_000, windowMs: 60_000 } }, { database: db.app, services });
+  app = await buildServer(
+    { ...defaultApiConfig, logLevel: 'silent', rateLimit: { max: 1_000_000, windowMs: 60_000 } },
+    { database: db.app, services },
+  );
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => app.close());
@@ -29,7 +32,9 @@ test('50 concurrent clients of session reads on a pool of 20 get no 503 with the
   let maxWaiting = 0;
   const client = async (): Promise<void> => {
     for (let i = 0; i < REQUESTS_PER_CLIENT; i += 1) {
-      const response = await fetch(`${base}/trpc/sessions.list`, { headers: { cookie: `tessera_session=${owner.token}` } });
+      const response = await fetch(`${base}/trpc/sessions.list`, {
+        headers: { cookie: `tessera_session=${owner.token}` },
+      });
       await response.arrayBuffer();
       statuses.push(response.status);
       maxWaiting = Math.max(maxWaiting, db.app.pool.waitingCount);

@@ -14,9 +14,23 @@ import type { FastifyLoggerOptions } from 'fastify';
 import { stdSerializers, type LoggerOptions as PinoOptions } from 'pino';
 import { build as pinoPretty, isColorSupported } from 'pino-pretty';
 
-export const REDACTED_KEYS = ['password', 'code', 'token', 'secret', 'authorization', 'cookie'] as const;
+export const REDACTED_KEYS = [
+  'password',
+  'code',
+  'token',
+  'secret',
+  'authorization',
+  'cookie',
+] as const;
 
-const CENSORED = new Set<string>([...REDACTED_KEYS, 'set-cookie', 'currentpassword', 'newpassword', 'challengetoken', 'key']);
+const CENSORED = new Set<string>([
+  ...REDACTED_KEYS,
+  'set-cookie',
+  'currentpassword',
+  'newpassword',
+  'challengetoken',
+  'key',
+]);
 const CENSOR = '[redacted]';
 const MAX_DEPTH = 4;
 
@@ -45,7 +59,11 @@ export function censorSecrets(value: unknown, depth = 0): unknown {
 
 const NONE: ReadonlySet<string> = new Set();
 
-function censorRecord(record: Record<string, unknown>, depth: number, skip: ReadonlySet<string>): Record<string, unknown> {
+function censorRecord(
+  record: Record<string, unknown>,
+  depth: number,
+  skip: ReadonlySet<string>,
+): Record<string, unknown> {
   let copy: Record<string, unknown> | null = null;
   for (const key of Object.keys(record)) {
     if (skip.has(key)) continue;
@@ -57,7 +75,8 @@ function censorRecord(record: Record<string, unknown>, depth: number, skip: Read
 }
 
 /** A log line's own object: its `req`, `res` and `err` go through their allowlist serializers instead. */
-const censorLogObject = (object: Record<string, unknown>): Record<string, unknown> => censorRecord(object, 0, SERIALIZED);
+const censorLogObject = (object: Record<string, unknown>): Record<string, unknown> =>
+  censorRecord(object, 0, SERIALIZED);
 
 /** `pretty`: one readable line per entry (pino-pretty); `json`: one JSON object per line. */
 export type LogFormat = 'pretty' | 'json';
@@ -107,7 +126,8 @@ export function loggerOptions(options: LoggerOptions): FastifyLoggerOptions & Pi
         ip: req.ip,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      err: (error: Error) => censorSecrets(stdSerializers.err(error)) as ReturnType<typeof stdSerializers.err>,
+      err: (error: Error) =>
+        censorSecrets(stdSerializers.err(error)) as ReturnType<typeof stdSerializers.err>,
     },
     ...(stream ? { stream } : {}),
   };

@@ -31,7 +31,9 @@ describe.skipIf(!binary)('RedisRateLimitStore', () => {
   const client = async (): Promise<Redis> => {
     const redis = createRedisClient(server.url);
     clients.push(redis);
-    await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+    await new Promise<void>((resolve) =>
+      redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve()),
+    );
     return redis;
   };
 
@@ -58,8 +60,14 @@ describe.skipIf(!binary)('RedisRateLimitStore', () => {
   test('concurrent hits from both processes are counted exactly once each', async () => {
     const a = new RedisRateLimitStore(await client());
     const b = new RedisRateLimitStore(await client());
-    const counts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? b : a).increment('burst', 10_000, 1_800_000_005_000)));
-    expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const counts = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        (i % 2 ? b : a).increment('burst', 10_000, 1_800_000_005_000),
+      ),
+    );
+    expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
   });
 
   test('keys expire with their window and never hold the limiter key in the clear', async () => {
@@ -79,7 +87,12 @@ describe.skipIf(!binary)('RedisRateLimitStore', () => {
     const second = createRateLimiter(new RedisRateLimitStore(await client()));
     const rule = { max: 3, windowMs: 60_000 };
     const now = 1_800_000_010_000;
-    const results = [await first.hit('ip:203.0.113.9', rule, now), await second.hit('ip:203.0.113.9', rule, now), await first.hit('ip:203.0.113.9', rule, now), await second.hit('ip:203.0.113.9', rule, now)];
+    const results = [
+      await first.hit('ip:203.0.113.9', rule, now),
+      await second.hit('ip:203.0.113.9', rule, now),
+      await first.hit('ip:203.0.113.9', rule, now),
+      await second.hit('ip:203.0.113.9', rule, now),
+    ];
     expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
     expect(results[3]?.retryAfterSeconds).toBeGreaterThan(0);
   });
@@ -96,22 +109,37 @@ describe.skipIf(!binary)('RedisRateLimitStore', () => {
   });
 
   test('@fastify/rate-limit shares its global per-IP limit through the same client', async () => {
-    const apps = await Promise.all([0, 1].map(async () => {
-      const app = Fastify({ logger: false });
-      await app.register(rateLimit, { global: true, max: 2, timeWindow: 60_000, redis: await client(), nameSpace: 'tessera:http-rl:', skipOnError: true });
-      app.get('/x', async () => 'ok');
-      await app.ready();
-      return app;
-    }));
+    const apps = await Promise.all(
+      [0, 1].map(async () => {
+        const app = Fastify({ logger: false });
+        await app.register(rateLimit, {
+          global: true,
+          max: 2,
+          timeWindow: 60_000,
+          redis: await client(),
+          nameSpace: 'tessera:http-rl:',
+          skipOnError: true,
+        });
+        app.get('/x', async () => 'ok');
+        await app.ready();
+        return app;
+      }),
+    );
     const statuses = [];
-    for (const app of [apps[0], apps[1], apps[0]]) statuses.push((await app?.inject({ method: 'GET', url: '/x', remoteAddress: '198.51.100.4' }))?.statusCode);
+    for (const app of [apps[0], apps[1], apps[0]])
+      statuses.push(
+        (await app?.inject({ method: 'GET', url: '/x', remoteAddress: '198.51.100.4' }))
+          ?.statusCode,
+      );
     expect(statuses).toEqual([200, 200, 429]);
     await Promise.all(apps.map((app) => app?.close()));
   });
 
   test('while Redis is unreachable the store falls back to per-process counting and reports it', async () => {
     const errors: unknown[] = [];
-    const down = createRedisClient(`redis://127.0.0.1:${await freePort()}`, { retryStrategy: () => null });
+    const down = createRedisClient(`redis://127.0.0.1:${await freePort()}`, {
+      retryStrategy: () => null,
+    });
     clients.push(down);
     const store = new RedisRateLimitStore(down, { onError: (error) => errors.push(error) });
     expect((await store.increment('k', 60_000, 1_800_000_000_000)).count).toBe(1);

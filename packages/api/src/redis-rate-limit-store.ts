@@ -53,7 +53,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly #onError: (error: unknown) => void;
 
   constructor(redis: Redis, options: RedisRateLimitStoreOptions = {}) {
-    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
+    if (!(COMMAND in redis))
+      redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
     this.#redis = redis as WithCommand;
     this.#prefix = options.prefix ?? 'tessera:rl:';
     this.#fallback = options.fallback ?? new MemoryRateLimitStore();
@@ -69,7 +70,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const digest = digestOf(key);
     await this.#fallback.forget(key, windowMs, now);
-    await this.#redis.del(this.#redisKey(windowMs, windowStart, digest), this.#redisKey(windowMs, windowStart - windowMs, digest));
+    await this.#redis.del(
+      this.#redisKey(windowMs, windowStart, digest),
+      this.#redisKey(windowMs, windowStart - windowMs, digest),
+    );
   }
 
   /** The counter of one window; the limiter key is stored only as its digest. */
@@ -77,7 +81,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     return `${this.#prefix}${windowMs}:${windowStart}:${digest}`;
   }
 
-  async increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+  async increment(
+    key: string,
+    windowMs: number,
+    now: number,
+  ): Promise<{ count: number; resetAt: number }> {
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const resetAt = windowStart + windowMs;
     const digest = digestOf(key);
@@ -85,7 +93,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     // still finds the counter instead of starting a new one.
     const ttlMs = resetAt - now + 1_000;
     try {
-      const count = await this.#redis[COMMAND](this.#redisKey(windowMs, windowStart, digest), ttlMs);
+      const count = await this.#redis[COMMAND](
+        this.#redisKey(windowMs, windowStart, digest),
+        ttlMs,
+      );
       return { count: Number(count), resetAt };
     } catch (error) {
       this.#onError(error);

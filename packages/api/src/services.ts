@@ -1,15 +1,34 @@
 import type { Services } from '@tessera/api-contract';
 import { parseKeyring } from '@tessera/auth';
-import { createSmsGateway, developmentSmsProvider, twilioSmsProvider, type SmsProvider, type TwilioSmsOptions } from '@tessera/auth/mfa';
+import {
+  createSmsGateway,
+  developmentSmsProvider,
+  twilioSmsProvider,
+  type SmsProvider,
+  type TwilioSmsOptions,
+} from '@tessera/auth/mfa';
 import { parsePepperRing } from '@tessera/auth/api-keys';
 import { platformProviderInfo, type OutboundMode, type PlatformProvider } from '@tessera/auth/sso';
-import { createRateLimiter, MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/accounts';
-import { createBreachedPasswordChecker, createPasswordService, OWASP_PARAMS, type PasswordHashingParams } from '@tessera/auth/passwords';
+import {
+  createRateLimiter,
+  MemoryRateLimitStore,
+  type RateLimitStore,
+} from '@tessera/auth/accounts';
+import {
+  createBreachedPasswordChecker,
+  createPasswordService,
+  OWASP_PARAMS,
+  type PasswordHashingParams,
+} from '@tessera/auth/passwords';
 
 export interface ServicesConfig {
   dataEncryptionKeys: string;
   apiKeyPeppers: string;
-  sso?: { mode: OutboundMode; platformProviders: readonly PlatformProvider[]; onLoopback?: (host: string) => void };
+  sso?: {
+    mode: OutboundMode;
+    platformProviders: readonly PlatformProvider[];
+    onLoopback?: (host: string) => void;
+  };
   publicUrl: string;
   signupOpen: boolean;
   passwordParams?: PasswordHashingParams;
@@ -24,7 +43,11 @@ export interface ServicesConfig {
  * Twilio when configured; in development without it, a provider that only logs (the log line holds
  * the code, as development mail files hold links); in production without Twilio, none.
  */
-export function selectSmsProvider(options: { production: boolean; twilio: TwilioSmsOptions | null; log: (line: string) => void }): SmsProvider | undefined {
+export function selectSmsProvider(options: {
+  production: boolean;
+  twilio: TwilioSmsOptions | null;
+  log: (line: string) => void;
+}): SmsProvider | undefined {
   if (options.twilio) return twilioSmsProvider(options.twilio);
   return options.production ? undefined : developmentSmsProvider(options.log);
 }
@@ -36,7 +59,10 @@ export function createServices(config: ServicesConfig): Services {
       passwords: createPasswordService({
         params: config.passwordParams ?? OWASP_PARAMS,
         breachCheck: config.breachCheck
-          ? createBreachedPasswordChecker({ onError: config.breachCheck.onError, ...(config.breachCheck.baseUrl ? { baseUrl: config.breachCheck.baseUrl } : {}) })
+          ? createBreachedPasswordChecker({
+              onError: config.breachCheck.onError,
+              ...(config.breachCheck.baseUrl ? { baseUrl: config.breachCheck.baseUrl } : {}),
+            })
           : undefined,
       }),
       limiter: createRateLimiter(config.rateLimitStore ?? new MemoryRateLimitStore()),
@@ -45,7 +71,17 @@ export function createServices(config: ServicesConfig): Services {
     },
     apiKeys: { peppers: parsePepperRing(config.apiKeyPeppers) },
     signupOpen: config.signupOpen,
-    ...(config.sso ? { sso: { outbound: { mode: config.sso.mode, ...(config.sso.onLoopback ? { onLoopback: config.sso.onLoopback } : {}) }, platformProviders: platformProviderInfo(config.sso.platformProviders) } } : {}),
+    ...(config.sso
+      ? {
+          sso: {
+            outbound: {
+              mode: config.sso.mode,
+              ...(config.sso.onLoopback ? { onLoopback: config.sso.onLoopback } : {}),
+            },
+            platformProviders: platformProviderInfo(config.sso.platformProviders),
+          },
+        }
+      : {}),
     callLimit: config.callLimit,
     // The per-number rate-limit key is derived from the data keyring: no extra secret to manage.
     ...(config.sms ? { sms: createSmsGateway(config.sms, config.dataEncryptionKeys) } : {}),

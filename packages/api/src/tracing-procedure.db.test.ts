@@ -4,7 +4,20 @@
 // OpenTelemetry API's interfaces (an SDK is not a dependency). Refusals mark the span with the
 // domain reason only; no personal data reaches attributes (docs/design.md rule 4).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { context, ROOT_CONTEXT, trace, type Attributes, type Context, type ContextManager, type Span, type SpanKind, type SpanOptions, type SpanStatus, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  ROOT_CONTEXT,
+  trace,
+  type Attributes,
+  type Context,
+  type ContextManager,
+  type Span,
+  type SpanKind,
+  type SpanOptions,
+  type SpanStatus,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { signUpOwner, testServices } from '@tessera/api-contract/testing';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
@@ -27,7 +40,12 @@ class AsyncLocalContextManager implements ContextManager {
   active(): Context {
     return this.#storage.getStore() ?? ROOT_CONTEXT;
   }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return this.#storage.run(ctx, () => fn.apply(thisArg, args));
   }
   bind<T>(_ctx: Context, target: T): T {
@@ -45,10 +63,21 @@ class AsyncLocalContextManager implements ContextManager {
 function recordingProvider(): { provider: TracerProvider; spans: Recorded[] } {
   const spans: Recorded[] = [];
   let next = 0;
-  const startSpan = (name: string, options: SpanOptions = {}, ctx: Context = context.active()): Span => {
+  const startSpan = (
+    name: string,
+    options: SpanOptions = {},
+    ctx: Context = context.active(),
+  ): Span => {
     const spanId = (next += 1).toString(16).padStart(16, '0');
     const parentId = trace.getSpan(ctx)?.spanContext().spanId;
-    const record: Recorded = { name, kind: options.kind, spanId, parentId, attributes: { ...options.attributes }, ended: false };
+    const record: Recorded = {
+      name,
+      kind: options.kind,
+      spanId,
+      parentId,
+      attributes: { ...options.attributes },
+      ended: false,
+    };
     spans.push(record);
     const span: Span = {
       spanContext: () => ({ traceId: '0'.repeat(31) + '1', spanId, traceFlags: 1 }),
@@ -65,7 +94,12 @@ function recordingProvider(): { provider: TracerProvider; spans: Recorded[] } {
     };
     return span;
   };
-  const tracer = { startSpan, startActiveSpan: () => { throw new Error('not used'); } } as unknown as Tracer;
+  const tracer = {
+    startSpan,
+    startActiveSpan: () => {
+      throw new Error('not used');
+    },
+  } as unknown as Tracer;
   return { provider: { getTracer: () => tracer }, spans };
 }
 
@@ -77,7 +111,10 @@ let app: FastifyInstance;
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalContextManager());
   trace.setGlobalTracerProvider(provider);
-  app = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services });
+  app = await buildServer(
+    { ...defaultApiConfig, logLevel: 'silent' },
+    { database: db.app, services },
+  );
 });
 afterAll(async () => {
   await app.close();
@@ -88,21 +125,50 @@ afterAll(async () => {
 test('a procedure call produces a procedure span with the tenant transaction as its child', async () => {
   const owner = await signUpOwner(db.app, { services });
   spans.length = 0;
-  const res = await app.inject({ url: '/trpc/users.list', cookies: { tessera_session: owner.token } });
+  const res = await app.inject({
+    url: '/trpc/users.list',
+    cookies: { tessera_session: owner.token },
+  });
   expect(res.statusCode).toBe(200);
   const procedure = spans.find((s) => s.name === 'trpc users.list');
-  expect(procedure).toMatchObject({ attributes: { 'rpc.system': 'trpc', 'rpc.method': 'users.list', 'tessera.procedure.type': 'query' }, status: { code: 1 }, ended: true });
-  const transactions = spans.filter((s) => s.name === 'db.transaction tenant' && s.parentId === procedure?.spanId);
+  expect(procedure).toMatchObject({
+    attributes: {
+      'rpc.system': 'trpc',
+      'rpc.method': 'users.list',
+      'tessera.procedure.type': 'query',
+    },
+    status: { code: 1 },
+    ended: true,
+  });
+  const transactions = spans.filter(
+    (s) => s.name === 'db.transaction tenant' && s.parentId === procedure?.spanId,
+  );
   expect(transactions.length).toBeGreaterThanOrEqual(1);
-  expect(transactions[0]).toMatchObject({ attributes: { 'db.system': 'postgresql', 'tessera.tenant_id': owner.tenant.id }, ended: true });
+  expect(transactions[0]).toMatchObject({
+    attributes: { 'db.system': 'postgresql', 'tessera.tenant_id': owner.tenant.id },
+    ended: true,
+  });
   expect(JSON.stringify(spans)).not.toContain(owner.user.email);
 });
 
 test('a refused call ends its span as failed with the domain reason, never the message or input', async () => {
   spans.length = 0;
-  const res = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: { 'content-type': 'application/json' }, payload: { tenantSlug: 'no-such-tenant', email: 'nobody@example.com', password: 'wrong-password-here' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/trpc/auth.signIn',
+    headers: { 'content-type': 'application/json' },
+    payload: {
+      tenantSlug: 'no-such-tenant',
+      email: 'nobody@example.com',
+      password: 'wrong-password-here',
+    },
+  });
   expect(res.statusCode).toBe(401);
   const procedure = spans.find((s) => s.name === 'trpc auth.signIn');
-  expect(procedure).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'invalid_credentials' }, ended: true });
+  expect(procedure).toMatchObject({
+    status: { code: 2 },
+    attributes: { 'error.type': 'invalid_credentials' },
+    ended: true,
+  });
   expect(JSON.stringify(spans)).not.toMatch(/nobody@example\.com|wrong-password-here/);
 });

@@ -1,4 +1,14 @@
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Span, type SpanOptions, type SpanStatus, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+  type SpanOptions,
+  type SpanStatus,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { afterAll, describe, expect, test } from 'vitest';
 import { traceJob, traceProcedure, traceTransaction, withSpan } from './tracing.js';
 
@@ -14,10 +24,19 @@ interface Recorded {
 function recordingProvider(): { provider: TracerProvider; spans: Recorded[] } {
   const spans: Recorded[] = [];
   const startSpan = (name: string, options: SpanOptions = {}): Span => {
-    const record: Recorded = { name, kind: options.kind, attributes: { ...options.attributes }, ended: false };
+    const record: Recorded = {
+      name,
+      kind: options.kind,
+      attributes: { ...options.attributes },
+      ended: false,
+    };
     spans.push(record);
     const span: Span = {
-      spanContext: () => ({ traceId: '0'.repeat(31) + '1', spanId: '0'.repeat(15) + '1', traceFlags: 1 }),
+      spanContext: () => ({
+        traceId: '0'.repeat(31) + '1',
+        spanId: '0'.repeat(15) + '1',
+        traceFlags: 1,
+      }),
       setAttribute: (key, value) => ((record.attributes[key] = value), span),
       setAttributes: (attributes) => (Object.assign(record.attributes, attributes), span),
       addEvent: () => span,
@@ -31,7 +50,12 @@ function recordingProvider(): { provider: TracerProvider; spans: Recorded[] } {
     };
     return span;
   };
-  const tracer = { startSpan, startActiveSpan: () => { throw new Error('not used'); } } as unknown as Tracer;
+  const tracer = {
+    startSpan,
+    startActiveSpan: () => {
+      throw new Error('not used');
+    },
+  } as unknown as Tracer;
   return { provider: { getTracer: () => tracer }, spans };
 }
 
@@ -48,15 +72,42 @@ describe('with a tracer provider', () => {
   test('a procedure span carries the path and kind, ends, and reports success', async () => {
     spans.length = 0;
     expect(await traceProcedure('users.list', 'query', async () => 'result')).toBe('result');
-    expect(spans).toEqual([{ name: 'trpc users.list', kind: SpanKind.SERVER, attributes: { 'rpc.system': 'trpc', 'rpc.method': 'users.list', 'tessera.procedure.type': 'query' }, status: { code: SpanStatusCode.OK }, ended: true }]);
+    expect(spans).toEqual([
+      {
+        name: 'trpc users.list',
+        kind: SpanKind.SERVER,
+        attributes: {
+          'rpc.system': 'trpc',
+          'rpc.method': 'users.list',
+          'tessera.procedure.type': 'query',
+        },
+        status: { code: SpanStatusCode.OK },
+        ended: true,
+      },
+    ]);
   });
 
   test('a failure marks the span with the error code only and rethrows the same error', async () => {
     spans.length = 0;
-    const error = Object.assign(new Error('wrong password for ana@example.com'), { code: 'invalid_credentials' });
-    await expect(traceTransaction('sign-in', { tenantId: '7d0b5f6e-3f2a-4c1e-9d7b-2a1e5c9f0b11' }, async () => Promise.reject(error))).rejects.toBe(error);
-    expect(spans[0]).toMatchObject({ name: 'db.transaction sign-in', kind: SpanKind.CLIENT, status: { code: SpanStatusCode.ERROR, message: 'Error' }, ended: true });
-    expect(spans[0]?.attributes).toMatchObject({ 'db.system': 'postgresql', 'tessera.tenant_id': '7d0b5f6e-3f2a-4c1e-9d7b-2a1e5c9f0b11', 'error.type': 'invalid_credentials' });
+    const error = Object.assign(new Error('wrong password for ana@example.com'), {
+      code: 'invalid_credentials',
+    });
+    await expect(
+      traceTransaction('sign-in', { tenantId: '7d0b5f6e-3f2a-4c1e-9d7b-2a1e5c9f0b11' }, async () =>
+        Promise.reject(error),
+      ),
+    ).rejects.toBe(error);
+    expect(spans[0]).toMatchObject({
+      name: 'db.transaction sign-in',
+      kind: SpanKind.CLIENT,
+      status: { code: SpanStatusCode.ERROR, message: 'Error' },
+      ended: true,
+    });
+    expect(spans[0]?.attributes).toMatchObject({
+      'db.system': 'postgresql',
+      'tessera.tenant_id': '7d0b5f6e-3f2a-4c1e-9d7b-2a1e5c9f0b11',
+      'error.type': 'invalid_credentials',
+    });
     expect(JSON.stringify(spans)).not.toContain('ana@example.com');
   });
 
@@ -65,7 +116,11 @@ describe('with a tracer provider', () => {
     await traceJob('gdpr-export', 'job-1', async () => undefined);
     await withSpan('custom', { kept: true, dropped: undefined }, async () => undefined);
     expect(spans.map((s) => [s.name, s.kind, s.attributes])).toEqual([
-      ['job gdpr-export', SpanKind.CONSUMER, { 'messaging.destination.name': 'gdpr-export', 'messaging.message.id': 'job-1' }],
+      [
+        'job gdpr-export',
+        SpanKind.CONSUMER,
+        { 'messaging.destination.name': 'gdpr-export', 'messaging.message.id': 'job-1' },
+      ],
       ['custom', SpanKind.INTERNAL, { kept: true }],
     ]);
   });

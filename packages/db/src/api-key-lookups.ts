@@ -26,13 +26,26 @@ export interface ApiKeyLookup {
 }
 
 interface LookupRow {
-  id: string; tenant_id: string; type: ApiKeyType; environment: ApiKeyEnvironment; prefix: string;
-  pepper_version: string; scopes: string[]; allowed_cidrs: string[]; rate_limit_max: number | null;
-  rate_limit_window_seconds: number | null; has_quota: boolean; expires_at: Date | null; revoked: boolean;
+  id: string;
+  tenant_id: string;
+  type: ApiKeyType;
+  environment: ApiKeyEnvironment;
+  prefix: string;
+  pepper_version: string;
+  scopes: string[];
+  allowed_cidrs: string[];
+  rate_limit_max: number | null;
+  rate_limit_window_seconds: number | null;
+  has_quota: boolean;
+  expires_at: Date | null;
+  revoked: boolean;
 }
 
 /** One round trip: the key whose stored hash is any of `keyHashes` (one per pepper version, max 4). */
-export async function lookupApiKey(pool: Queryable, keyHashes: readonly Buffer[]): Promise<ApiKeyLookup | null> {
+export async function lookupApiKey(
+  pool: Queryable,
+  keyHashes: readonly Buffer[],
+): Promise<ApiKeyLookup | null> {
   const { rows } = await pool.query<LookupRow>({
     name: 'tessera_lookup_api_key',
     text: 'SELECT * FROM public.lookup_api_key($1)',
@@ -49,9 +62,10 @@ export async function lookupApiKey(pool: Queryable, keyHashes: readonly Buffer[]
     pepperVersion: row.pepper_version,
     scopes: row.scopes,
     allowedCidrs: row.allowed_cidrs,
-    rateLimit: row.rate_limit_max !== null && row.rate_limit_window_seconds !== null
-      ? { max: row.rate_limit_max, windowSeconds: row.rate_limit_window_seconds }
-      : null,
+    rateLimit:
+      row.rate_limit_max !== null && row.rate_limit_window_seconds !== null
+        ? { max: row.rate_limit_max, windowSeconds: row.rate_limit_window_seconds }
+        : null,
     hasQuota: row.has_quota,
     expiresAt: row.expires_at,
     revoked: row.revoked,
@@ -69,14 +83,24 @@ export interface QuotaDecision {
  * Takes `cost` uses from a live key's quota atomically (refills are due by the database clock);
  * null when no live key has that hash.
  */
-export async function consumeApiKeyQuota(pool: Queryable, keyHash: Buffer, cost: number): Promise<QuotaDecision | null> {
-  const { rows } = await pool.query<{ allowed: boolean; remaining: number; retry_after_seconds: number | null }>({
+export async function consumeApiKeyQuota(
+  pool: Queryable,
+  keyHash: Buffer,
+  cost: number,
+): Promise<QuotaDecision | null> {
+  const { rows } = await pool.query<{
+    allowed: boolean;
+    remaining: number;
+    retry_after_seconds: number | null;
+  }>({
     name: 'tessera_consume_api_key_quota',
     text: 'SELECT * FROM public.consume_api_key_quota($1, $2)',
     values: [keyHash, cost],
   });
   const row = rows[0];
-  return row ? { allowed: row.allowed, remaining: row.remaining, retryAfterSeconds: row.retry_after_seconds } : null;
+  return row
+    ? { allowed: row.allowed, remaining: row.remaining, retryAfterSeconds: row.retry_after_seconds }
+    : null;
 }
 
 export interface ApiKeyUse {
@@ -98,8 +122,16 @@ export async function touchApiKeys(pool: Queryable, uses: readonly ApiKeyUse[]):
 }
 
 /** Moves a key verified under a retired pepper to the current one; false when nothing changed. */
-export async function rehashApiKey(pool: Queryable, oldHash: Buffer, newHash: Buffer, pepperVersion: string): Promise<boolean> {
-  const { rows } = await pool.query<{ done: boolean }>('SELECT public.rehash_api_key($1, $2, $3) AS done', [oldHash, newHash, pepperVersion]);
+export async function rehashApiKey(
+  pool: Queryable,
+  oldHash: Buffer,
+  newHash: Buffer,
+  pepperVersion: string,
+): Promise<boolean> {
+  const { rows } = await pool.query<{ done: boolean }>(
+    'SELECT public.rehash_api_key($1, $2, $3) AS done',
+    [oldHash, newHash, pepperVersion],
+  );
   return rows[0]?.done === true;
 }
 
@@ -110,8 +142,13 @@ export interface PendingRefusalTally {
 }
 
 /** Keys with refusals no audit event has reported yet, across tenants (migration 0021); ids only. */
-export async function listPendingRefusalTallies(pool: Queryable, limit: number): Promise<PendingRefusalTally[]> {
+export async function listPendingRefusalTallies(
+  pool: Queryable,
+  limit: number,
+): Promise<PendingRefusalTally[]> {
   const { rows } = await pool.query<{ tenant_id: string; api_key_id: string; reason: string }>(
-    'SELECT tenant_id, api_key_id, reason FROM public.api_key_refusal_tallies_pending($1)', [limit]);
+    'SELECT tenant_id, api_key_id, reason FROM public.api_key_refusal_tallies_pending($1)',
+    [limit],
+  );
   return rows.map((r) => ({ tenantId: r.tenant_id, apiKeyId: r.api_key_id, reason: r.reason }));
 }

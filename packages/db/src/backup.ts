@@ -21,15 +21,33 @@ import { listMigrations, migrate, MIGRATIONS_DIR, type RuntimeRole } from './mig
 
 export const BACKUP_MAGIC = 'TESSERA-BACKUP 1';
 
-export interface BackupTable { schema: string; name: string; columns: string[] }
+export interface BackupTable {
+  schema: string;
+  name: string;
+  columns: string[];
+}
 export interface BackupHeader {
-  format: 'tessera-backup'; version: 1; schemaVersion: number; createdAt: string; serverVersion: string;
+  format: 'tessera-backup';
+  version: 1;
+  schemaVersion: number;
+  createdAt: string;
+  serverVersion: string;
   migrations: { version: number; name: string; checksum: string }[];
   tables: BackupTable[];
 }
-export interface BackupSequence { schema: string; name: string; lastValue: string }
-export interface BackupSummary { schemaVersion: number; tables: { name: string; rows: number }[]; bytes: number }
-export interface RestoreSummary extends BackupSummary { erasureLedger: 'absent' | 'not_replayed' | { replayed: number } }
+export interface BackupSequence {
+  schema: string;
+  name: string;
+  lastValue: string;
+}
+export interface BackupSummary {
+  schemaVersion: number;
+  tables: { name: string; rows: number }[];
+  bytes: number;
+}
+export interface RestoreSummary extends BackupSummary {
+  erasureLedger: 'absent' | 'not_replayed' | { replayed: number };
+}
 
 export interface RestoreOptions {
   runtimeRole?: RuntimeRole;
@@ -45,14 +63,28 @@ export class BackupError extends Error {
   override readonly name = 'BackupError';
 }
 
-interface CatalogTable extends BackupTable { key: string; quoted: string; quotedColumns: Map<string, string>; parents: string[] }
+interface CatalogTable extends BackupTable {
+  key: string;
+  quoted: string;
+  quotedColumns: Map<string, string>;
+  parents: string[];
+}
 
-const SESSION = "SET LOCAL row_security = off; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3";
+const SESSION =
+  "SET LOCAL row_security = off; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3";
 const RESTORE_SESSION = `${SESSION}; SET CONSTRAINTS ALL DEFERRED`;
 
 /** User tables (not extension-owned, not schema_migrations), identifiers quoted by the server. */
 async function readCatalog(client: pg.ClientBase): Promise<CatalogTable[]> {
-  const { rows } = await client.query<{ schema: string; name: string; oid: string; quoted: string; columns: string[]; quoted_columns: string[]; parents: string[] }>(`
+  const { rows } = await client.query<{
+    schema: string;
+    name: string;
+    oid: string;
+    quoted: string;
+    columns: string[];
+    quoted_columns: string[];
+    parents: string[];
+  }>(`
     SELECT n.nspname AS schema, c.relname AS name, c.oid::text AS oid, format('%I.%I', n.nspname, c.relname) AS quoted,
       array(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
             AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum) AS columns,
@@ -67,19 +99,27 @@ async function readCatalog(client: pg.ClientBase): Promise<CatalogTable[]> {
     ORDER BY 1, 2`);
   const byOid = new Map(rows.map((r) => [r.oid, `${r.schema}.${r.name}`]));
   return rows.map((r) => ({
-    schema: r.schema, name: r.name, key: `${r.schema}.${r.name}`, quoted: r.quoted, columns: r.columns,
+    schema: r.schema,
+    name: r.name,
+    key: `${r.schema}.${r.name}`,
+    quoted: r.quoted,
+    columns: r.columns,
     quotedColumns: new Map(r.columns.map((c, i) => [c, r.quoted_columns[i] ?? ''])),
     parents: r.parents.flatMap((oid) => byOid.get(oid) ?? []),
   }));
 }
 
 /** Parents before children (Kahn); tables in a foreign-key cycle follow in name order. */
-export function dependencyOrder<T extends { key: string; parents: string[] }>(tables: readonly T[]): T[] {
+export function dependencyOrder<T extends { key: string; parents: string[] }>(
+  tables: readonly T[],
+): T[] {
   const pending = new Map(tables.map((t) => [t.key, t]));
   const done = new Set<string>();
   const ordered: T[] = [];
   while (pending.size > 0) {
-    const ready = [...pending.values()].filter((t) => t.parents.every((p) => done.has(p) || !pending.has(p)));
+    const ready = [...pending.values()].filter((t) =>
+      t.parents.every((p) => done.has(p) || !pending.has(p)),
+    );
     for (const table of ready.length > 0 ? ready : [...pending.values()].slice(0, 1)) {
       ordered.push(table);
       done.add(table.key);
@@ -90,8 +130,13 @@ export function dependencyOrder<T extends { key: string; parents: string[] }>(ta
 }
 
 async function assertBypassesRls(client: pg.ClientBase): Promise<void> {
-  const { rows } = await client.query<{ ok: boolean }>('SELECT rolsuper OR rolbypassrls AS ok FROM pg_catalog.pg_roles WHERE rolname = current_user');
-  if (!rows[0]?.ok) throw new BackupError('backup and restore need a superuser or a BYPASSRLS role (the owner in DATABASE_URL): FORCE ROW LEVEL SECURITY would hide rows from any other role');
+  const { rows } = await client.query<{ ok: boolean }>(
+    'SELECT rolsuper OR rolbypassrls AS ok FROM pg_catalog.pg_roles WHERE rolname = current_user',
+  );
+  if (!rows[0]?.ok)
+    throw new BackupError(
+      'backup and restore need a superuser or a BYPASSRLS role (the owner in DATABASE_URL): FORCE ROW LEVEL SECURITY would hide rows from any other role',
+    );
 }
 
 const OVER_TABLES = 'AS sql FROM unnest($1::text[], $2::text[]) AS t(s, n)';
@@ -104,8 +149,15 @@ const TABLE_STATEMENTS = {
 } as const;
 
 /** Runs one statement over all `tables`, built by the server so every name is quoted by it. */
-async function forTables(client: pg.ClientBase, tables: CatalogTable[], statement: keyof typeof TABLE_STATEMENTS): Promise<void> {
-  const { rows } = await client.query<{ sql: string | null }>(TABLE_STATEMENTS[statement], [tables.map((t) => t.schema), tables.map((t) => t.name)]);
+async function forTables(
+  client: pg.ClientBase,
+  tables: CatalogTable[],
+  statement: keyof typeof TABLE_STATEMENTS,
+): Promise<void> {
+  const { rows } = await client.query<{ sql: string | null }>(TABLE_STATEMENTS[statement], [
+    tables.map((t) => t.schema),
+    tables.map((t) => t.name),
+  ]);
   if (rows[0]?.sql) await client.query(rows[0].sql);
 }
 
@@ -121,11 +173,17 @@ class HashingWriter {
   }
 }
 
-async function copyTableOut(client: pg.ClientBase, table: CatalogTable, writer: HashingWriter): Promise<number> {
+async function copyTableOut(
+  client: pg.ClientBase,
+  table: CatalogTable,
+  writer: HashingWriter,
+): Promise<number> {
   const columns = table.columns.map((c) => table.quotedColumns.get(c)).join(', ');
   await writer.write(`TABLE ${JSON.stringify(table.key)}\n`);
   let rows = 0;
-  for await (const chunk of client.query(copyTo(`COPY ${table.quoted} (${columns}) TO STDOUT`)) as AsyncIterable<Buffer>) {
+  for await (const chunk of client.query(
+    copyTo(`COPY ${table.quoted} (${columns}) TO STDOUT`),
+  ) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows += 1; // one row per line in text format
     await writer.write(chunk);
   }
@@ -134,7 +192,10 @@ async function copyTableOut(client: pg.ClientBase, table: CatalogTable, writer: 
 }
 
 /** Streams a consistent dump of the database at `ownerUrl` into `output` (which it does not end). */
-export async function backupDatabase(ownerUrl: string, output: NodeJS.WritableStream): Promise<BackupSummary> {
+export async function backupDatabase(
+  ownerUrl: string,
+  output: NodeJS.WritableStream,
+): Promise<BackupSummary> {
   const client = new pg.Client({ connectionString: ownerUrl, application_name: 'tessera-backup' });
   await client.connect();
   try {
@@ -143,15 +204,33 @@ export async function backupDatabase(ownerUrl: string, output: NodeJS.WritableSt
     await client.query(SESSION);
     const tables = dependencyOrder(await readCatalog(client));
     await forTables(client, tables, 'lock'); // no DDL on these tables until the dump is done
-    const migrations = (await client.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM public.schema_migrations ORDER BY version')).rows;
-    const serverVersion = (await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '';
-    const header: BackupHeader = { format: 'tessera-backup', version: 1, schemaVersion: migrations.at(-1)?.version ?? 0, migrations, createdAt: new Date().toISOString(), serverVersion, tables: tables.map(({ schema, name, columns }) => ({ schema, name, columns })) };
+    const migrations = (
+      await client.query<{ version: number; name: string; checksum: string }>(
+        'SELECT version, name, checksum FROM public.schema_migrations ORDER BY version',
+      )
+    ).rows;
+    const serverVersion =
+      (await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '';
+    const header: BackupHeader = {
+      format: 'tessera-backup',
+      version: 1,
+      schemaVersion: migrations.at(-1)?.version ?? 0,
+      migrations,
+      createdAt: new Date().toISOString(),
+      serverVersion,
+      tables: tables.map(({ schema, name, columns }) => ({ schema, name, columns })),
+    };
     const writer = new HashingWriter(output);
     await writer.write(`${BACKUP_MAGIC}\n${JSON.stringify(header)}\n`);
     const counts: { name: string; rows: number }[] = [];
-    for (const table of tables) counts.push({ name: table.key, rows: await copyTableOut(client, table, writer) });
+    for (const table of tables)
+      counts.push({ name: table.key, rows: await copyTableOut(client, table, writer) });
     // Sequences are not transactional: read last, so no restored id can be handed out again.
-    const sequences = (await client.query<BackupSequence>('SELECT schemaname AS schema, sequencename AS name, last_value::text AS "lastValue" FROM pg_catalog.pg_sequences WHERE last_value IS NOT NULL')).rows;
+    const sequences = (
+      await client.query<BackupSequence>(
+        'SELECT schemaname AS schema, sequencename AS name, last_value::text AS "lastValue" FROM pg_catalog.pg_sequences WHERE last_value IS NOT NULL',
+      )
+    ).rows;
     await writer.write(`SEQUENCES ${JSON.stringify(sequences)}\n`);
     const digest = writer.hash.copy().digest('hex');
     await writer.write(`END ${JSON.stringify({ sha256: digest, tables: counts })}\n`);
@@ -178,7 +257,10 @@ class BackupReader {
   async #fill(): Promise<boolean> {
     const next = await this.#source.next();
     if (next.done) return false;
-    this.#buffer = Buffer.concat([this.#buffer, typeof next.value === 'string' ? Buffer.from(next.value) : next.value]);
+    this.#buffer = Buffer.concat([
+      this.#buffer,
+      typeof next.value === 'string' ? Buffer.from(next.value) : next.value,
+    ]);
     return true;
   }
 
@@ -195,9 +277,15 @@ class BackupReader {
     for (let end = this.#buffer.indexOf(10); ; end = this.#buffer.indexOf(10)) {
       if (end !== -1) {
         const digestBefore = this.hash.copy().digest('hex');
-        return { text: this.#take(end + 1).subarray(0, end).toString('utf8'), digestBefore };
+        return {
+          text: this.#take(end + 1)
+            .subarray(0, end)
+            .toString('utf8'),
+          digestBefore,
+        };
       }
-      if (this.#buffer.length > MAX_LINE_BYTES || !(await this.#fill())) throw new BackupError('the backup file is truncated or not a Tessera backup');
+      if (this.#buffer.length > MAX_LINE_BYTES || !(await this.#fill()))
+        throw new BackupError('the backup file is truncated or not a Tessera backup');
     }
   }
 
@@ -207,8 +295,9 @@ class BackupReader {
    */
   async *rows(): AsyncGenerator<Buffer> {
     const end = MARKER.subarray(1);
-    for (let lineStart = true; ; ) {
-      if (lineStart && this.#buffer.length >= 3 && this.#buffer.subarray(0, 3).equals(end)) return void this.#take(3);
+    for (let lineStart = true; ;) {
+      if (lineStart && this.#buffer.length >= 3 && this.#buffer.subarray(0, 3).equals(end))
+        return void this.#take(3);
       const at = this.#buffer.indexOf(MARKER);
       if (at !== -1) {
         yield this.#take(at + 1);
@@ -219,7 +308,8 @@ class BackupReader {
         lineStart = chunk[chunk.length - 1] === 10;
         yield chunk;
       }
-      if (!(await this.#fill())) throw new BackupError('the backup file is truncated inside a table');
+      if (!(await this.#fill()))
+        throw new BackupError('the backup file is truncated inside a table');
     }
   }
 }
@@ -227,51 +317,88 @@ class BackupReader {
 function parseHeader(magic: string, json: string, migrationsDir: string): BackupHeader {
   if (magic !== BACKUP_MAGIC) throw new BackupError('not a Tessera backup (format 1)');
   const header = JSON.parse(json) as BackupHeader;
-  if (header.format !== 'tessera-backup' || header.version !== 1 || !Array.isArray(header.tables)) throw new BackupError('unsupported backup header');
+  if (header.format !== 'tessera-backup' || header.version !== 1 || !Array.isArray(header.tables))
+    throw new BackupError('unsupported backup header');
   const local = new Map(listMigrations(migrationsDir).map((m) => [m.version, m]));
   const newest = Math.max(0, ...local.keys());
-  if (header.schemaVersion > newest) throw new BackupError(`the backup is at schema version ${header.schemaVersion}, newer than this Tessera (${newest}); restore with the version that wrote it`);
+  if (header.schemaVersion > newest)
+    throw new BackupError(
+      `the backup is at schema version ${header.schemaVersion}, newer than this Tessera (${newest}); restore with the version that wrote it`,
+    );
   for (const m of header.migrations) {
-    if (local.get(m.version)?.checksum !== m.checksum) throw new BackupError(`migration ${m.name} in the backup differs from this Tessera's ${local.get(m.version)?.name ?? 'missing file'}`);
+    if (local.get(m.version)?.checksum !== m.checksum)
+      throw new BackupError(
+        `migration ${m.name} in the backup differs from this Tessera's ${local.get(m.version)?.name ?? 'missing file'}`,
+      );
   }
   return header;
 }
 
 async function assertEmpty(client: pg.ClientBase): Promise<void> {
-  const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'");
-  if ((rows[0]?.n ?? 0) > 0) throw new BackupError('the target database is not empty; restore only into a new, empty database');
+  const { rows } = await client.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'",
+  );
+  if ((rows[0]?.n ?? 0) > 0)
+    throw new BackupError(
+      'the target database is not empty; restore only into a new, empty database',
+    );
 }
 
-async function migrateTo(options: RestoreOptions & { ownerUrl: string; migrationsDir: string }, version: number): Promise<void> {
+async function migrateTo(
+  options: RestoreOptions & { ownerUrl: string; migrationsDir: string },
+  version: number,
+): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tessera-restore-'));
   try {
-    for (const m of listMigrations(options.migrationsDir)) if (m.version <= version) await writeFile(path.join(dir, m.name), m.sql);
-    await migrate({ ownerUrl: options.ownerUrl, dir, ...(options.runtimeRole ? { runtimeRole: options.runtimeRole } : {}), ...(options.log ? { log: options.log } : {}) });
+    for (const m of listMigrations(options.migrationsDir))
+      if (m.version <= version) await writeFile(path.join(dir, m.name), m.sql);
+    await migrate({
+      ownerUrl: options.ownerUrl,
+      dir,
+      ...(options.runtimeRole ? { runtimeRole: options.runtimeRole } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /** The dump's tables mapped onto the migrated target's catalog (the only source of SQL names). */
-function planTables(header: BackupHeader, catalog: CatalogTable[]): { table: CatalogTable; columns: string }[] {
+function planTables(
+  header: BackupHeader,
+  catalog: CatalogTable[],
+): { table: CatalogTable; columns: string }[] {
   const byKey = new Map(catalog.map((t) => [t.key, t]));
   return header.tables.map((dumped) => {
     const table = byKey.get(`${dumped.schema}.${dumped.name}`);
-    if (!table) throw new BackupError(`table ${dumped.schema}.${dumped.name} from the backup does not exist at schema version ${header.schemaVersion}`);
+    if (!table)
+      throw new BackupError(
+        `table ${dumped.schema}.${dumped.name} from the backup does not exist at schema version ${header.schemaVersion}`,
+      );
     const columns = dumped.columns.map((c) => table.quotedColumns.get(c) ?? '');
-    if (columns.includes('')) throw new BackupError(`table ${table.key}: the backup's columns do not match the schema`);
+    if (columns.includes(''))
+      throw new BackupError(`table ${table.key}: the backup's columns do not match the schema`);
     return { table, columns: columns.join(', ') };
   });
 }
 
-async function copyTableIn(client: pg.ClientBase, reader: BackupReader, table: CatalogTable, columns: string): Promise<number> {
+async function copyTableIn(
+  client: pg.ClientBase,
+  reader: BackupReader,
+  table: CatalogTable,
+  columns: string,
+): Promise<number> {
   const { text } = await reader.line();
-  if (text !== `TABLE ${JSON.stringify(table.key)}`) throw new BackupError(`expected table ${table.key} in the backup, found "${text.slice(0, 80)}"`);
+  if (text !== `TABLE ${JSON.stringify(table.key)}`)
+    throw new BackupError(
+      `expected table ${table.key} in the backup, found "${text.slice(0, 80)}"`,
+    );
   const stream = client.query(copyFrom(`COPY ${table.quoted} (${columns}) FROM STDIN`));
   const done = finished(stream);
   done.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   try {
-    for await (const chunk of reader.rows()) if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+    for await (const chunk of reader.rows())
+      if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
     stream.end();
   } catch (error) {
     stream.destroy(error instanceof Error ? error : new Error(String(error))); // sends CopyFail, frees the connection
@@ -282,25 +409,53 @@ async function copyTableIn(client: pg.ClientBase, reader: BackupReader, table: C
   return Number(stream.rowCount);
 }
 
-async function loadData(client: pg.ClientBase, reader: BackupReader, header: BackupHeader): Promise<{ name: string; rows: number }[]> {
+async function loadData(
+  client: pg.ClientBase,
+  reader: BackupReader,
+  header: BackupHeader,
+): Promise<{ name: string; rows: number }[]> {
   const plan = planTables(header, await readCatalog(client));
   await client.query('BEGIN');
   try {
     await client.query(RESTORE_SESSION);
-    await forTables(client, plan.map((p) => p.table), 'disableTriggers');
-    await forTables(client, plan.map((p) => p.table), 'truncate');
+    await forTables(
+      client,
+      plan.map((p) => p.table),
+      'disableTriggers',
+    );
+    await forTables(
+      client,
+      plan.map((p) => p.table),
+      'truncate',
+    );
     const counts: { name: string; rows: number }[] = [];
-    for (const { table, columns } of plan) counts.push({ name: table.key, rows: await copyTableIn(client, reader, table, columns) });
+    for (const { table, columns } of plan)
+      counts.push({ name: table.key, rows: await copyTableIn(client, reader, table, columns) });
     const sequences = await reader.line();
-    if (!sequences.text.startsWith('SEQUENCES ')) throw new BackupError('the backup has no sequence section');
+    if (!sequences.text.startsWith('SEQUENCES '))
+      throw new BackupError('the backup has no sequence section');
     const end = await reader.line();
-    const trailer = end.text.startsWith('END ') ? (JSON.parse(end.text.slice(4)) as { sha256: string; tables: { name: string; rows: number }[] }) : null;
-    if (trailer?.sha256 !== end.digestBefore) throw new BackupError('the backup file is corrupt: its SHA-256 does not match');
-    if (JSON.stringify(trailer.tables) !== JSON.stringify(counts)) throw new BackupError('row counts differ from the backup trailer');
+    const trailer = end.text.startsWith('END ')
+      ? (JSON.parse(end.text.slice(4)) as {
+          sha256: string;
+          tables: { name: string; rows: number }[];
+        })
+      : null;
+    if (trailer?.sha256 !== end.digestBefore)
+      throw new BackupError('the backup file is corrupt: its SHA-256 does not match');
+    if (JSON.stringify(trailer.tables) !== JSON.stringify(counts))
+      throw new BackupError('row counts differ from the backup trailer');
     for (const s of JSON.parse(sequences.text.slice(10)) as BackupSequence[]) {
-      await client.query("SELECT pg_catalog.setval(format('%I.%I', $1::text, $2::text)::regclass, $3::bigint, true)", [s.schema, s.name, s.lastValue]);
+      await client.query(
+        "SELECT pg_catalog.setval(format('%I.%I', $1::text, $2::text)::regclass, $3::bigint, true)",
+        [s.schema, s.name, s.lastValue],
+      );
     }
-    await forTables(client, plan.map((p) => p.table), 'enableTriggers');
+    await forTables(
+      client,
+      plan.map((p) => p.table),
+      'enableTriggers',
+    );
     await client.query('COMMIT');
     return counts;
   } catch (error) {
@@ -310,7 +465,11 @@ async function loadData(client: pg.ClientBase, reader: BackupReader, header: Bac
 }
 
 /** Restores a dump into the empty database at `ownerUrl` (see the module comment for the steps). */
-export async function restoreDatabase(ownerUrl: string, input: AsyncIterable<Uint8Array | string>, options: RestoreOptions = {}): Promise<RestoreSummary> {
+export async function restoreDatabase(
+  ownerUrl: string,
+  input: AsyncIterable<Uint8Array | string>,
+  options: RestoreOptions = {},
+): Promise<RestoreSummary> {
   const migrationsDir = options.migrationsDir ?? MIGRATIONS_DIR;
   const client = new pg.Client({ connectionString: ownerUrl, application_name: 'tessera-restore' });
   await client.connect();
@@ -318,13 +477,32 @@ export async function restoreDatabase(ownerUrl: string, input: AsyncIterable<Uin
     await assertBypassesRls(client);
     await assertEmpty(client);
     const reader = new BackupReader(input);
-    const header = parseHeader((await reader.line()).text, (await reader.line()).text, migrationsDir);
+    const header = parseHeader(
+      (await reader.line()).text,
+      (await reader.line()).text,
+      migrationsDir,
+    );
     await migrateTo({ ...options, ownerUrl, migrationsDir }, header.schemaVersion);
     const tables = await loadData(client, reader, header);
-    options.log?.(`restored ${tables.reduce((n, t) => n + t.rows, 0)} rows in ${tables.length} tables at schema version ${header.schemaVersion}`);
-    if (options.migrateToLatest !== false) await migrate({ ownerUrl, dir: migrationsDir, ...(options.runtimeRole ? { runtimeRole: options.runtimeRole } : {}), ...(options.log ? { log: options.log } : {}) });
-    const ledger = await client.query("SELECT 1 FROM pg_catalog.pg_class WHERE relname ~ 'erasure_ledger$' AND relkind IN ('r', 'p')");
-    const erasureLedger = ledger.rowCount === 0 ? 'absent' : options.replayErasureLedger ? { replayed: await options.replayErasureLedger({ ownerUrl }) } : 'not_replayed';
+    options.log?.(
+      `restored ${tables.reduce((n, t) => n + t.rows, 0)} rows in ${tables.length} tables at schema version ${header.schemaVersion}`,
+    );
+    if (options.migrateToLatest !== false)
+      await migrate({
+        ownerUrl,
+        dir: migrationsDir,
+        ...(options.runtimeRole ? { runtimeRole: options.runtimeRole } : {}),
+        ...(options.log ? { log: options.log } : {}),
+      });
+    const ledger = await client.query(
+      "SELECT 1 FROM pg_catalog.pg_class WHERE relname ~ 'erasure_ledger$' AND relkind IN ('r', 'p')",
+    );
+    const erasureLedger =
+      ledger.rowCount === 0
+        ? 'absent'
+        : options.replayErasureLedger
+          ? { replayed: await options.replayErasureLedger({ ownerUrl }) }
+          : 'not_replayed';
     return { schemaVersion: header.schemaVersion, tables, bytes: reader.bytes, erasureLedger };
   } finally {
     await client.end();

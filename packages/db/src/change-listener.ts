@@ -45,10 +45,17 @@ export class ChangeListener {
   #retryMs = 250;
 
   constructor(config: pg.ClientConfig, options: ChangeListenerOptions, handlers: ChangeHandlers) {
-    if (!CHANNEL_PATTERN.test(options.channel)) throw new TypeError('channel must be a lower-case SQL identifier');
+    if (!CHANNEL_PATTERN.test(options.channel))
+      throw new TypeError('channel must be a lower-case SQL identifier');
     this.#channel = options.channel;
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
-    this.#config = { ...config, ...options.listenerConfig, application_name: options.applicationName, keepAlive: true, query_timeout: 2_000 };
+    this.#config = {
+      ...config,
+      ...options.listenerConfig,
+      application_name: options.applicationName,
+      keepAlive: true,
+      query_timeout: 2_000,
+    };
     this.#onError = options.onError ?? (() => undefined);
     this.#handlers = handlers;
   }
@@ -113,7 +120,8 @@ export class ChangeListener {
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, null));
     client.on('notification', (message) => {
-      if (message.channel === this.#channel && message.payload) this.#handlers.onNotification(message.payload);
+      if (message.channel === this.#channel && message.payload)
+        this.#handlers.onNotification(message.payload);
     });
     try {
       await client.connect();

@@ -68,27 +68,54 @@ async function violations(pool: Pick<pg.ClientBase, 'query'>): Promise<Violation
      ORDER BY c.relname`);
   const tenantAtt = new Map(tables.map((t) => [t.oid, t.tenant_att]));
 
-  const { rows: noKey } = await pool.query<{ name: string }>(`
+  const { rows: noKey } = await pool.query<{ name: string }>(
+    `
     SELECT c.relname AS name FROM pg_catalog.pg_class c
      WHERE c.oid = ANY($1::oid[]) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)`,
-    [tables.map((t) => t.oid)]);
-  for (const row of noKey) found.push({ name: `${row.name} (no primary key)`, detail: `${row.name} has no primary key` });
+    [tables.map((t) => t.oid)],
+  );
+  for (const row of noKey)
+    found.push({ name: `${row.name} (no primary key)`, detail: `${row.name} has no primary key` });
 
   // Primary keys, unique constraints and unique indexes (partial and expression ones too).
-  const { rows: uniques } = await pool.query<{ table_oid: number; table_name: string; index_name: string; keys: number[]; definition: string }>(`
+  const { rows: uniques } = await pool.query<{
+    table_oid: number;
+    table_name: string;
+    index_name: string;
+    keys: number[];
+    definition: string;
+  }>(
+    `
     SELECT i.indrelid::int AS table_oid, t.relname AS table_name, x.relname AS index_name,
            (i.indkey::int2[])::int[] AS keys, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition
       FROM pg_catalog.pg_index i
       JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
       JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
      WHERE i.indisunique AND i.indrelid = ANY($1::oid[])
-     ORDER BY 2, 3`, [tables.map((t) => t.oid)]);
+     ORDER BY 2, 3`,
+    [tables.map((t) => t.oid)],
+  );
   for (const u of uniques) {
-    if (!u.keys.includes(tenantAtt.get(u.table_oid) ?? -1)) found.push({ name: u.index_name, detail: `${u.table_name}: unique without tenant_id: ${u.definition}` });
+    if (!u.keys.includes(tenantAtt.get(u.table_oid) ?? -1))
+      found.push({
+        name: u.index_name,
+        detail: `${u.table_name}: unique without tenant_id: ${u.definition}`,
+      });
   }
 
   // Foreign keys touching a tenant table.
-  const { rows: fks } = await pool.query<{ name: string; from_oid: number; from_name: string; to_oid: number; to_name: string; from_keys: number[]; to_keys: number[]; to_cols: string[]; definition: string }>(`
+  const { rows: fks } = await pool.query<{
+    name: string;
+    from_oid: number;
+    from_name: string;
+    to_oid: number;
+    to_name: string;
+    from_keys: number[];
+    to_keys: number[];
+    to_cols: string[];
+    definition: string;
+  }>(
+    `
     SELECT k.conname AS name, k.conrelid::int AS from_oid, f.relname AS from_name, k.confrelid::int AS to_oid, r.relname AS to_name,
            k.conkey::int[] AS from_keys, k.confkey::int[] AS to_keys,
            ARRAY(SELECT a.attname::text FROM unnest(k.confkey) AS key(n) JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = key.n) AS to_cols,
@@ -97,7 +124,9 @@ async function violations(pool: Pick<pg.ClientBase, 'query'>): Promise<Violation
       JOIN pg_catalog.pg_class f ON f.oid = k.conrelid
       JOIN pg_catalog.pg_class r ON r.oid = k.confrelid
      WHERE k.contype = 'f' AND (k.conrelid = ANY($1::oid[]) OR k.confrelid = ANY($1::oid[]))
-     ORDER BY 1`, [tables.map((t) => t.oid)]);
+     ORDER BY 1`,
+    [tables.map((t) => t.oid)],
+  );
   for (const fk of fks) {
     const fromTenant = tenantAtt.get(fk.from_oid);
     const toTenant = tenantAtt.get(fk.to_oid);
@@ -105,15 +134,21 @@ async function violations(pool: Pick<pg.ClientBase, 'query'>): Promise<Violation
     if (fromTenant !== undefined && toTenant !== undefined) {
       // Composite: tenant_id on one side matches tenant_id on the other.
       const at = fk.from_keys.indexOf(fromTenant);
-      if (at < 0 || fk.to_keys[at] !== toTenant) problem = 'between tenant tables without tenant_id = tenant_id';
+      if (at < 0 || fk.to_keys[at] !== toTenant)
+        problem = 'between tenant tables without tenant_id = tenant_id';
     } else if (fromTenant === undefined && toTenant !== undefined) {
       problem = 'from a table without tenant_id into a tenant table';
     } else if (fromTenant !== undefined && fk.to_name === 'tenants') {
       // The tenants table is distributed by its id: a reference to it must be tenant_id -> id.
       const at = fk.from_keys.indexOf(fromTenant);
-      if (fk.from_keys.length !== 1 || at !== 0 || fk.to_cols[0] !== 'id') problem = 'to tenants not on tenant_id -> id';
+      if (fk.from_keys.length !== 1 || at !== 0 || fk.to_cols[0] !== 'id')
+        problem = 'to tenants not on tenant_id -> id';
     }
-    if (problem) found.push({ name: fk.name, detail: `${fk.from_name} -> ${fk.to_name}: foreign key ${problem}: ${fk.definition}` });
+    if (problem)
+      found.push({
+        name: fk.name,
+        detail: `${fk.from_name} -> ${fk.to_name}: foreign key ${problem}: ${fk.definition}`,
+      });
   }
   return found;
 }
@@ -121,7 +156,10 @@ async function violations(pool: Pick<pg.ClientBase, 'query'>): Promise<Violation
 test('every tenant table could be distributed by tenant_id: keys and unique indexes include it, foreign keys carry it (exceptions listed)', async () => {
   const found = await violations(db.owner.pool);
   const unexpected = found.filter((v) => !ALLOWED.has(v.name));
-  expect(unexpected.map((v) => `${v.name}: ${v.detail}`), 'a tenant table breaks the Citus rules (docs/scaling.md)').toEqual([]);
+  expect(
+    unexpected.map((v) => `${v.name}: ${v.detail}`),
+    'a tenant table breaks the Citus rules (docs/scaling.md)',
+  ).toEqual([]);
   // An exception that was fixed leaves the list, so the list never hides a new break.
   const stale = [...ALLOWED].filter((name) => !found.some((v) => v.name === name));
   expect(stale, 'fixed: remove from the exceptions').toEqual([]);
@@ -133,24 +171,41 @@ test('every tenant table could be distributed by tenant_id: keys and unique inde
        AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM unnest(i.indkey) AS k(n)
               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n) = ARRAY['id', 'tenant_id']`);
   const withTenantKey = new Set(rows.map((r) => r.table_name));
-  expect(PRIMARY_KEY_ON_ID.filter((pkey) => !withTenantKey.has(pkey.replace(/_pkey$/, '')))).toEqual([]);
+  expect(
+    PRIMARY_KEY_ON_ID.filter((pkey) => !withTenantKey.has(pkey.replace(/_pkey$/, ''))),
+  ).toEqual([]);
 });
 
 test('the rules see the catalog: a new table breaking each of them is caught', async () => {
   const client = await db.owner.pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('CREATE TABLE public.citus_probe_parent (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id))');
+    await client.query(
+      'CREATE TABLE public.citus_probe_parent (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id))',
+    );
     await client.query(`CREATE TABLE public.citus_probe (
       tenant_id uuid NOT NULL, id uuid NOT NULL, email text, parent_id uuid,
       CONSTRAINT citus_probe_pkey PRIMARY KEY (id),
       CONSTRAINT citus_probe_email_key UNIQUE (email),
       CONSTRAINT citus_probe_tenant_fk FOREIGN KEY (id) REFERENCES public.tenants (id),
       CONSTRAINT citus_probe_parent_fk FOREIGN KEY (tenant_id, parent_id) REFERENCES public.citus_probe_parent (id, tenant_id))`);
-    await client.query('CREATE TABLE public.citus_probe_global (id uuid PRIMARY KEY, tenant_ref uuid, child_tenant uuid, child_id uuid, CONSTRAINT citus_probe_global_fk FOREIGN KEY (child_tenant, child_id) REFERENCES public.citus_probe_parent (tenant_id, id))');
-    await client.query('CREATE TABLE public.citus_probe_keyless (tenant_id uuid NOT NULL, note text)');
-    const found = (await violations(client)).map((v) => v.name).filter((name) => name.startsWith('citus_probe'));
-    expect(found.sort()).toEqual(['citus_probe_email_key', 'citus_probe_global_fk', 'citus_probe_keyless (no primary key)', 'citus_probe_parent_fk', 'citus_probe_pkey', 'citus_probe_tenant_fk']);
+    await client.query(
+      'CREATE TABLE public.citus_probe_global (id uuid PRIMARY KEY, tenant_ref uuid, child_tenant uuid, child_id uuid, CONSTRAINT citus_probe_global_fk FOREIGN KEY (child_tenant, child_id) REFERENCES public.citus_probe_parent (tenant_id, id))',
+    );
+    await client.query(
+      'CREATE TABLE public.citus_probe_keyless (tenant_id uuid NOT NULL, note text)',
+    );
+    const found = (await violations(client))
+      .map((v) => v.name)
+      .filter((name) => name.startsWith('citus_probe'));
+    expect(found.sort()).toEqual([
+      'citus_probe_email_key',
+      'citus_probe_global_fk',
+      'citus_probe_keyless (no primary key)',
+      'citus_probe_parent_fk',
+      'citus_probe_pkey',
+      'citus_probe_tenant_fk',
+    ]);
   } finally {
     await client.query('ROLLBACK');
     client.release();

@@ -61,7 +61,12 @@ class UnnamedStatementClient extends pg.Client {
   // @ts-expect-error -- one signature forwarding all of pg.Client.query's overloads unchanged
   override query(config: unknown, ...rest: unknown[]): unknown {
     const send = super.query.bind(this) as (config: unknown, ...rest: unknown[]) => unknown;
-    if (config !== null && typeof config === 'object' && 'name' in config && !('submit' in config)) {
+    if (
+      config !== null &&
+      typeof config === 'object' &&
+      'name' in config &&
+      !('submit' in config)
+    ) {
       return send({ ...config, name: undefined }, ...rest);
     }
     return send(config, ...rest);
@@ -81,7 +86,9 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   // An idle client that loses its connection emits 'error' on the pool; without a listener
   // that would crash the process. The next checkout simply gets a fresh connection.
   pool.on('error', () => undefined);
-  const direct: pg.ClientConfig = options.directUrl ? { ...pool.options, connectionString: options.directUrl } : pool.options;
+  const direct: pg.ClientConfig = options.directUrl
+    ? { ...pool.options, connectionString: options.directUrl }
+    : pool.options;
   directConfigs.set(pool, direct);
   const db = drizzle({ client: pool, schema });
   let closed = false;

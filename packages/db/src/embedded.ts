@@ -55,7 +55,10 @@ async function loadBinaries(): Promise<Binaries> {
     if (!mod.initdb || !mod.postgres) throw new Error('package exports no binaries');
     return { initdb: mod.initdb, postgres: mod.postgres };
   } catch (error) {
-    throw new Error(`No embedded PostgreSQL for ${process.platform}-${process.arch} (${name}): set DATABASE_URL to use an external PostgreSQL.`, { cause: error });
+    throw new Error(
+      `No embedded PostgreSQL for ${process.platform}-${process.arch} (${name}): set DATABASE_URL to use an external PostgreSQL.`,
+      { cause: error },
+    );
   }
 }
 
@@ -97,34 +100,53 @@ export function embeddedHomeReachable(home: string): boolean {
 async function binariesForPostgresUser(bins: Binaries): Promise<Binaries> {
   const nativeDir = path.dirname(path.dirname(bins.postgres));
   if (reachableByOthers(bins.postgres)) return bins;
-  const pkg = JSON.parse(await fs.readFile(path.join(path.dirname(nativeDir), 'package.json'), 'utf8')) as { version?: string };
+  const pkg = JSON.parse(
+    await fs.readFile(path.join(path.dirname(nativeDir), 'package.json'), 'utf8'),
+  ) as { version?: string };
   const version = (pkg.version ?? 'unknown').replace(/[^A-Za-z0-9.+-]/g, '_');
-  const cache = path.join(os.tmpdir(), `tessera-embedded-pg-${version}-${process.platform}-${process.arch}`);
+  const cache = path.join(
+    os.tmpdir(),
+    `tessera-embedded-pg-${version}-${process.platform}-${process.arch}`,
+  );
   const marker = path.join(cache, '.complete');
-  const exists = await fs.access(marker).then(() => true, () => false);
+  const exists = await fs.access(marker).then(
+    () => true,
+    () => false,
+  );
   if (exists) {
     // The temp folder is shared: a cache another user created first could hold their binaries,
     // which we would then run as "postgres". Trust it only if root owns it and nobody else can write.
     const stat = await fs.lstat(cache);
     if (!stat.isDirectory() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
-      throw new Error(`Refusing the PostgreSQL binary cache ${cache}: it is not a root-owned folder writable only by root. Remove it and start again.`);
+      throw new Error(
+        `Refusing the PostgreSQL binary cache ${cache}: it is not a root-owned folder writable only by root. Remove it and start again.`,
+      );
     }
   } else {
     const staging = `${cache}.${randomBytes(4).toString('hex')}`;
     await fs.cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
     execFileSync('chmod', ['-R', 'a+rX,go-w', staging]);
     await fs.writeFile(path.join(staging, '.complete'), '');
-    await fs.rename(staging, cache).catch(async () => fs.rm(staging, { recursive: true, force: true }));
+    await fs
+      .rename(staging, cache)
+      .catch(async () => fs.rm(staging, { recursive: true, force: true }));
     await fs.chmod(cache, 0o755);
   }
-  return { initdb: path.join(cache, 'bin', 'initdb'), postgres: path.join(cache, 'bin', 'postgres') };
+  return {
+    initdb: path.join(cache, 'bin', 'initdb'),
+    postgres: path.join(cache, 'bin', 'postgres'),
+  };
 }
 
-interface RunAs { uid: number; gid: number }
+interface RunAs {
+  uid: number;
+  gid: number;
+}
 
 function postgresOsUser(): RunAs | null {
   if (!runsPostgresAsOtherUser()) return null;
-  const read = (flag: string): number => Number(execFileSync('id', [flag, SUPERUSER]).toString().trim());
+  const read = (flag: string): number =>
+    Number(execFileSync('id', [flag, SUPERUSER]).toString().trim());
   try {
     return { uid: read('-u'), gid: read('-g') };
   } catch {
@@ -140,14 +162,27 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
 
-function run(command: string, args: string[], runAs: RunAs | null, onLog: (line: string) => void): Promise<void> {
+function run(
+  command: string,
+  args: string[],
+  runAs: RunAs | null,
+  onLog: (line: string) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      ...(runAs ?? {}),
+      env: { LC_ALL: 'C', LANG: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const collect = (chunk: Buffer): void => {
       output += chunk.toString();
@@ -156,41 +191,91 @@ function run(command: string, args: string[], runAs: RunAs | null, onLog: (line:
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(command)} exited with ${code}: ${output.slice(-2000)}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(`${path.basename(command)} exited with ${code}: ${output.slice(-2000)}`),
+          ),
+    );
   });
 }
 
-async function prepareDataDir(options: EmbeddedPostgresOptions, bins: Binaries, runAs: RunAs | null, log: (l: string) => void): Promise<void> {
+async function prepareDataDir(
+  options: EmbeddedPostgresOptions,
+  bins: Binaries,
+  runAs: RunAs | null,
+  log: (l: string) => void,
+): Promise<void> {
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   if (runAs) {
     // The data folder's own parent (TESSERA_HOME) only needs search permission for "others";
     // it holds secrets.json at 0600, so 0711 lists nothing and reveals nothing.
     const parent = path.dirname(options.dataDir);
     const parentMode = (await fs.stat(parent)).mode;
-    if ((parentMode & fsConstants.S_IXOTH) === 0) await fs.chmod(parent, (parentMode & 0o777) | 0o011);
+    if ((parentMode & fsConstants.S_IXOTH) === 0)
+      await fs.chmod(parent, (parentMode & 0o777) | 0o011);
     if (!reachableByOthers(parent)) {
-      throw new Error(`The embedded PostgreSQL runs as the OS user "postgres" when started as root, and it cannot reach ${options.dataDir}: a parent folder is not traversable. Set TESSERA_HOME to a folder under a world-traversable path (for example /var/lib/tessera).`);
+      throw new Error(
+        `The embedded PostgreSQL runs as the OS user "postgres" when started as root, and it cannot reach ${options.dataDir}: a parent folder is not traversable. Set TESSERA_HOME to a folder under a world-traversable path (for example /var/lib/tessera).`,
+      );
     }
     await fs.chown(options.dataDir, runAs.uid, runAs.gid);
     await fs.chmod(options.dataDir, 0o700);
   }
-  const initialised = await fs.access(path.join(options.dataDir, 'PG_VERSION')).then(() => true, () => false);
+  const initialised = await fs.access(path.join(options.dataDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
   if (initialised) return;
   const pwFile = path.join(os.tmpdir(), `tessera-pw-${randomBytes(8).toString('hex')}`);
   await fs.writeFile(pwFile, `${options.superuserPassword}\n`, { mode: 0o600 });
   if (runAs) await fs.chown(pwFile, runAs.uid, runAs.gid);
   try {
-    await run(bins.initdb, [`--pgdata=${options.dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C'], runAs, log);
+    await run(
+      bins.initdb,
+      [
+        `--pgdata=${options.dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${SUPERUSER}`,
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      runAs,
+      log,
+    );
   } finally {
     await fs.rm(pwFile, { force: true });
   }
 }
 
-function startServer(bins: Binaries, options: EmbeddedPostgresOptions, port: number, runAs: RunAs | null, log: (l: string) => void): Promise<ChildProcess> {
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
-  const args = ['-D', options.dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+function startServer(
+  bins: Binaries,
+  options: EmbeddedPostgresOptions,
+  port: number,
+  runAs: RunAs | null,
+  log: (l: string) => void,
+): Promise<ChildProcess> {
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    ...options.settings,
+  };
+  const args = [
+    '-D',
+    options.dataDir,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
   return new Promise((resolve, reject) => {
-    const child = spawn(bins.postgres, args, { ...(runAs ?? {}), env: { LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
+    const child = spawn(bins.postgres, args, {
+      ...(runAs ?? {}),
+      env: { LC_ALL: 'C', LANG: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.ownProcessGroup === true,
+    });
     let output = '';
     let ready = false;
     child.stderr.on('data', (chunk: Buffer) => {
@@ -204,13 +289,16 @@ function startServer(bins: Binaries, options: EmbeddedPostgresOptions, port: num
     child.stdout.on('data', (chunk: Buffer) => log(chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (!ready) reject(new Error(`postgres exited with ${code} during start-up: ${output.slice(-2000)}`));
+      if (!ready)
+        reject(new Error(`postgres exited with ${code} during start-up: ${output.slice(-2000)}`));
     });
   });
 }
 
 /** Starts (initialising when needed) a PostgreSQL cluster on a free loopback port. */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgres> {
   const log = options.onLog ?? ((): void => undefined);
   const runAs = postgresOsUser();
   const bins = runAs ? await binariesForPostgresUser(await loadBinaries()) : await loadBinaries();

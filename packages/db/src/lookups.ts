@@ -8,8 +8,14 @@ export interface TenantRef {
   name: string;
 }
 
-export async function lookupTenantBySlug(pool: pg.Pool | pg.PoolClient, slug: string): Promise<TenantRef | null> {
-  const { rows } = await pool.query<TenantRef>('SELECT id, slug, name FROM public.lookup_tenant_by_slug($1)', [slug]);
+export async function lookupTenantBySlug(
+  pool: pg.Pool | pg.PoolClient,
+  slug: string,
+): Promise<TenantRef | null> {
+  const { rows } = await pool.query<TenantRef>(
+    'SELECT id, slug, name FROM public.lookup_tenant_by_slug($1)',
+    [slug],
+  );
   return rows[0] ?? null;
 }
 
@@ -32,7 +38,10 @@ export const SESSION_CHANGES_CHANNEL = 'tessera_sessions';
  * Resolves a session cookie's hash (revocation, disabled user, timeouts and the tenant's current
  * MFA requirement applied in SQL, on the database clock).
  */
-export async function resolveSession(pool: pg.Pool, tokenHash: Buffer): Promise<ResolvedSession | null> {
+export async function resolveSession(
+  pool: pg.Pool,
+  tokenHash: Buffer,
+): Promise<ResolvedSession | null> {
   return (await resolveSessionTimed(pool, tokenHash))?.session ?? null;
 }
 
@@ -41,10 +50,21 @@ export async function resolveSession(pool: pg.Pool, tokenHash: Buffer): Promise<
  * (`expiresAt` minus the resolver's `now()`), so a cache can expire it without trusting that
  * this process's clock agrees with the database's.
  */
-export async function resolveSessionTimed(pool: pg.Pool, tokenHash: Buffer): Promise<{ session: ResolvedSession; validForMs: number } | null> {
+export async function resolveSessionTimed(
+  pool: pg.Pool,
+  tokenHash: Buffer,
+): Promise<{ session: ResolvedSession; validForMs: number } | null> {
   const { rows } = await pool.query<{
-    tenant_id: string; session_id: string; user_id: string; role: ResolvedSession['role']; aal: number;
-    mfa_verified_at: Date | null; mfa_enabled?: boolean; enrollment_only: boolean; expires_at: Date; valid_for_ms: number;
+    tenant_id: string;
+    session_id: string;
+    user_id: string;
+    role: ResolvedSession['role'];
+    aal: number;
+    mfa_verified_at: Date | null;
+    mfa_enabled?: boolean;
+    enrollment_only: boolean;
+    expires_at: Date;
+    valid_for_ms: number;
   }>(
     // now() is the statement's transaction time: the same instant resolve_session decided with.
     'SELECT r.*, (extract(epoch FROM r.expires_at - pg_catalog.now()) * 1000)::float8 AS valid_for_ms FROM public.resolve_session($1) r',
@@ -67,21 +87,40 @@ export async function resolveSessionTimed(pool: pg.Pool, tokenHash: Buffer): Pro
 }
 
 /** Finds a single-use token (invite, reset, verification) by its exact hash. */
-export async function lookupUserToken(pool: pg.Pool, kind: UserTokenKind, tokenHash: Buffer): Promise<{ tenantId: string; tokenId: string } | null> {
-  const { rows } = await pool.query<{ tenant_id: string; token_id: string }>('SELECT * FROM public.lookup_user_token($1, $2)', [kind, tokenHash]);
+export async function lookupUserToken(
+  pool: pg.Pool,
+  kind: UserTokenKind,
+  tokenHash: Buffer,
+): Promise<{ tenantId: string; tokenId: string } | null> {
+  const { rows } = await pool.query<{ tenant_id: string; token_id: string }>(
+    'SELECT * FROM public.lookup_user_token($1, $2)',
+    [kind, tokenHash],
+  );
   const row = rows[0];
   return row ? { tenantId: row.tenant_id, tokenId: row.token_id } : null;
 }
 
 /** Cross-tenant worker listing: (tenant_id, id) of outbox mail due for delivery (database clock). */
-export async function listDueOutbox(pool: pg.Pool, limit: number): Promise<{ tenantId: string; id: string }[]> {
-  const { rows } = await pool.query<{ tenant_id: string; id: string }>('SELECT * FROM public.list_due_outbox($1)', [limit]);
+export async function listDueOutbox(
+  pool: pg.Pool,
+  limit: number,
+): Promise<{ tenantId: string; id: string }[]> {
+  const { rows } = await pool.query<{ tenant_id: string; id: string }>(
+    'SELECT * FROM public.list_due_outbox($1)',
+    [limit],
+  );
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
 }
 
 /** Finds a sign-in MFA challenge by its exact hash (docs/design.md rule 3). */
-export async function lookupMfaChallenge(pool: pg.Pool, tokenHash: Buffer): Promise<{ tenantId: string; challengeId: string } | null> {
-  const { rows } = await pool.query<{ tenant_id: string; challenge_id: string }>('SELECT * FROM public.lookup_mfa_challenge($1)', [tokenHash]);
+export async function lookupMfaChallenge(
+  pool: pg.Pool,
+  tokenHash: Buffer,
+): Promise<{ tenantId: string; challengeId: string } | null> {
+  const { rows } = await pool.query<{ tenant_id: string; challenge_id: string }>(
+    'SELECT * FROM public.lookup_mfa_challenge($1)',
+    [tokenHash],
+  );
   const row = rows[0];
   return row ? { tenantId: row.tenant_id, challengeId: row.challenge_id } : null;
 }

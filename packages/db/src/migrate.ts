@@ -24,7 +24,12 @@ export function listMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     .sort()
     .map((file) => {
       const sql = readFileSync(`${dir}/${file}`, 'utf8');
-      return { version: Number(file.slice(0, 4)), name: file, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return {
+        version: Number(file.slice(0, 4)),
+        name: file,
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
     });
 }
 
@@ -50,7 +55,10 @@ export class MigrationError extends Error {
 }
 
 export async function migrate(options: MigrateOptions): Promise<{ applied: string[] }> {
-  const client = new pg.Client({ connectionString: options.ownerUrl, application_name: 'tessera-migrate' });
+  const client = new pg.Client({
+    connectionString: options.ownerUrl,
+    application_name: 'tessera-migrate',
+  });
   await client.connect();
   const applied: string[] = [];
   try {
@@ -59,17 +67,26 @@ export async function migrate(options: MigrateOptions): Promise<{ applied: strin
       version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Map<number, string>();
-    for (const row of (await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM public.schema_migrations')).rows) {
+    for (const row of (
+      await client.query<{ version: number; checksum: string }>(
+        'SELECT version, checksum FROM public.schema_migrations',
+      )
+    ).rows) {
       done.set(row.version, row.checksum);
     }
     const newest = Math.max(0, ...done.keys());
     for (const migration of listMigrations(options.dir)) {
       const known = done.get(migration.version);
       if (known === undefined && migration.version < newest) {
-        throw new MigrationError(`${migration.name} is older than the newest applied migration (${newest}); migrations apply in order only`);
+        throw new MigrationError(
+          `${migration.name} is older than the newest applied migration (${newest}); migrations apply in order only`,
+        );
       }
       if (known !== undefined) {
-        if (known !== migration.checksum) throw new MigrationError(`${migration.name} changed after it was applied; add a new migration instead`);
+        if (known !== migration.checksum)
+          throw new MigrationError(
+            `${migration.name} changed after it was applied; add a new migration instead`,
+          );
         continue;
       }
       await applyOne(client, migration);
@@ -89,21 +106,36 @@ async function applyOne(client: pg.Client, migration: Migration): Promise<void> 
   await client.query('BEGIN');
   try {
     await client.query(migration.sql);
-    await client.query('INSERT INTO public.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
+    await client.query(
+      'INSERT INTO public.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)',
+      [migration.version, migration.name, migration.checksum],
+    );
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');
-    throw new MigrationError(`${migration.name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new MigrationError(
+      `${migration.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
 /** Creates the login role when missing; an existing role keeps its password. Never grants more than tessera_app. */
 async function ensureRuntimeRole(client: pg.Client, role: RuntimeRole): Promise<void> {
-  const exists = await client.query<{ unsafe: boolean }>('SELECT rolsuper OR rolbypassrls AS unsafe FROM pg_catalog.pg_roles WHERE rolname = $1', [role.user]);
-  if (exists.rows[0]?.unsafe) throw new MigrationError(`the runtime role ${role.user} is a superuser or has BYPASSRLS; refusing to make it a member of tessera_app`);
+  const exists = await client.query<{ unsafe: boolean }>(
+    'SELECT rolsuper OR rolbypassrls AS unsafe FROM pg_catalog.pg_roles WHERE rolname = $1',
+    [role.user],
+  );
+  if (exists.rows[0]?.unsafe)
+    throw new MigrationError(
+      `the runtime role ${role.user} is a superuser or has BYPASSRLS; refusing to make it a member of tessera_app`,
+    );
   // format() quotes the name (%I) and password (%L) server-side: DDL cannot take bind parameters.
   const statement = exists.rowCount
-    ? await client.query<{ sql: string }>("SELECT format('GRANT tessera_app TO %I', $1::text) AS sql", [role.user])
+    ? await client.query<{ sql: string }>(
+        "SELECT format('GRANT tessera_app TO %I', $1::text) AS sql",
+        [role.user],
+      )
     : await client.query<{ sql: string }>(
         "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS INHERIT IN ROLE tessera_app', $1::text, $2::text) AS sql",
         [role.user, role.password],

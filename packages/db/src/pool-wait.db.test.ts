@@ -20,7 +20,10 @@ describe('estimated wait for a connection', () => {
   });
 
   test('on a real pool, slow statements raise the estimate and it falls to zero once the queue drains', async () => {
-    const database = createDatabase(t.appUrl, { max: 2, applicationName: 'tessera-test-pool-wait' });
+    const database = createDatabase(t.appUrl, {
+      max: 2,
+      applicationName: 'tessera-test-pool-wait',
+    });
     try {
       const estimator = poolWaitEstimator(database.pool);
       expect(poolWaitEstimator(database.pool)).toBe(estimator); // one set of listeners per pool

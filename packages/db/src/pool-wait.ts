@@ -40,7 +40,11 @@ export function poolWaitEstimator(pool: pg.Pool): PoolWaitEstimator {
   });
   const max = pool.options.max ?? 10;
   const estimator: PoolWaitEstimator = {
-    estimatedWaitMs: () => estimateWaitMs({ waiting: pool.waitingCount, idle: pool.idleCount, total: pool.totalCount, max }, meanHold),
+    estimatedWaitMs: () =>
+      estimateWaitMs(
+        { waiting: pool.waitingCount, idle: pool.idleCount, total: pool.totalCount, max },
+        meanHold,
+      ),
     meanHoldMs: () => meanHold,
   };
   estimators.set(pool, estimator);
@@ -48,7 +52,10 @@ export function poolWaitEstimator(pool: pg.Pool): PoolWaitEstimator {
 }
 
 /** The arithmetic of the estimate, pure so a test pins it. */
-export function estimateWaitMs(pool: { waiting: number; idle: number; total: number; max: number }, meanHoldMs: number): number {
+export function estimateWaitMs(
+  pool: { waiting: number; idle: number; total: number; max: number },
+  meanHoldMs: number,
+): number {
   if (pool.waiting === 0 && (pool.idle > 0 || pool.total < pool.max)) return 0;
   return Math.ceil((pool.waiting + 1) / Math.max(pool.max, 1)) * meanHoldMs;
 }

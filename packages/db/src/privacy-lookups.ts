@@ -22,16 +22,32 @@ async function refs(pool: Queryable, text: string, values: unknown[]): Promise<T
 }
 
 /** The download link whose token hashes to `tokenHash` (SHA-256), or null. */
-export async function lookupPrivacyDownload(pool: Queryable, tokenHash: Buffer): Promise<TenantRowRef | null> {
-  return (await refs(pool, 'SELECT tenant_id, id FROM public.lookup_privacy_download($1)', [tokenHash]))[0] ?? null;
+export async function lookupPrivacyDownload(
+  pool: Queryable,
+  tokenHash: Buffer,
+): Promise<TenantRowRef | null> {
+  return (
+    (
+      await refs(pool, 'SELECT tenant_id, id FROM public.lookup_privacy_download($1)', [tokenHash])
+    )[0] ?? null
+  );
 }
 
 // Every listing below is measured on the database clock (docs/design.md "Decisions"): a caller chooses
 // durations, never the time itself.
 
 /** Pending requests of one type, and processing ones untouched for `staleSeconds`, oldest first (max 1000). */
-export function listDuePrivacyRequests(pool: Queryable, type: PrivacyRequestType, staleSeconds: number, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_requests_due($1, $2, $3)', [type, Math.ceil(staleSeconds), limit]);
+export function listDuePrivacyRequests(
+  pool: Queryable,
+  type: PrivacyRequestType,
+  staleSeconds: number,
+  limit: number,
+): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_requests_due($1, $2, $3)', [
+    type,
+    Math.ceil(staleSeconds),
+    limit,
+  ]);
 }
 
 /** Requests whose export file has expired and still has chunks. */
@@ -40,13 +56,25 @@ export function listExpiredPrivacyExports(pool: Queryable, limit: number): Promi
 }
 
 /** Download links that have expired. */
-export function listExpiredPrivacyDownloadTokens(pool: Queryable, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_download_tokens_expired($1)', [limit]);
+export function listExpiredPrivacyDownloadTokens(
+  pool: Queryable,
+  limit: number,
+): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_download_tokens_expired($1)', [
+    limit,
+  ]);
 }
 
 /** Open requests due within `withinSeconds` (at most 30 days) whose compliance reminder has not gone out yet. */
-export function listPrivacyRemindersDue(pool: Queryable, withinSeconds: number, limit: number): Promise<TenantRowRef[]> {
-  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_reminders_due($1, $2)', [Math.floor(withinSeconds), limit]);
+export function listPrivacyRemindersDue(
+  pool: Queryable,
+  withinSeconds: number,
+  limit: number,
+): Promise<TenantRowRef[]> {
+  return refs(pool, 'SELECT tenant_id, id FROM public.privacy_reminders_due($1, $2)', [
+    Math.floor(withinSeconds),
+    limit,
+  ]);
 }
 
 /** Every erasure on record as (tenant, request id), oldest first: replayed after a restore. */
@@ -55,6 +83,9 @@ export function listErasureLedger(pool: Queryable): Promise<TenantRowRef[]> {
 }
 
 /** Delivered erasure confirmations (their rows still name the erased subject's address). */
-export function listSentErasureConfirmations(pool: Queryable, limit: number): Promise<TenantRowRef[]> {
+export function listSentErasureConfirmations(
+  pool: Queryable,
+  limit: number,
+): Promise<TenantRowRef[]> {
   return refs(pool, 'SELECT tenant_id, id FROM public.privacy_confirmations_sent($1)', [limit]);
 }

@@ -8,7 +8,12 @@ import { runtimeRoleProblems } from './role-check.js';
 const db = useTestDatabase();
 
 test('every table with a tenant_id column has RLS enabled and forced and at least one policy', async () => {
-  const { rows } = await db.owner.pool.query<{ table: string; rls: boolean; forced: boolean; policies: number }>(`
+  const { rows } = await db.owner.pool.query<{
+    table: string;
+    rls: boolean;
+    forced: boolean;
+    policies: number;
+  }>(`
     SELECT c.relname AS table, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
            (SELECT count(*)::int FROM pg_policies p WHERE p.schemaname = 'public' AND p.tablename = c.relname) AS policies
     FROM pg_class c
@@ -23,13 +28,19 @@ test('every table with a tenant_id column has RLS enabled and forced and at leas
 });
 
 test('every policy reads app.tenant_id through the fail-closed nullif sub-select', async () => {
-  const { rows } = await db.owner.pool.query<{ name: string; qual: string | null; check: string | null }>(
+  const { rows } = await db.owner.pool.query<{
+    name: string;
+    qual: string | null;
+    check: string | null;
+  }>(
     `SELECT policyname AS name, qual, with_check AS check FROM pg_policies WHERE schemaname = 'public' AND policyname NOT LIKE '%\\_owner\\_definer'`,
   );
   expect(rows.length).toBeGreaterThan(0);
   for (const row of rows) {
     for (const expr of [row.qual, row.check]) {
-      expect(expr, row.name).toMatch(/\( SELECT \(NULLIF\(current_setting\('app\.tenant_id'::text, true\), ''::text\)\)::uuid AS "nullif"\)/);
+      expect(expr, row.name).toMatch(
+        /\( SELECT \(NULLIF\(current_setting\('app\.tenant_id'::text, true\), ''::text\)\)::uuid AS "nullif"\)/,
+      );
     }
   }
 });
@@ -77,7 +88,11 @@ test('every view is security_invoker', async () => {
 });
 
 test('every SECURITY DEFINER function pins search_path and is not executable by PUBLIC', async () => {
-  const { rows } = await db.owner.pool.query<{ name: string; config: string[] | null; public_exec: boolean }>(`
+  const { rows } = await db.owner.pool.query<{
+    name: string;
+    config: string[] | null;
+    public_exec: boolean;
+  }>(`
     SELECT p.proname AS name, p.proconfig AS config,
            has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
     FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef`);

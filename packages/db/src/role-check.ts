@@ -29,6 +29,8 @@ export async function runtimeRoleProblems(pool: pg.Pool | pg.Client): Promise<st
 export async function assertRuntimeRoleSafe(pool: pg.Pool | pg.Client): Promise<void> {
   const problems = await runtimeRoleProblems(pool);
   if (problems.length > 0) {
-    throw new UnsafeRuntimeRoleError(`Refusing to serve: the runtime database role could bypass row-level security (${[...new Set(problems)].slice(0, 5).join('; ')}). Use a separate login role that is a member of tessera_app only (APP_DATABASE_URL).`);
+    throw new UnsafeRuntimeRoleError(
+      `Refusing to serve: the runtime database role could bypass row-level security (${[...new Set(problems)].slice(0, 5).join('; ')}). Use a separate login role that is a member of tessera_app only (APP_DATABASE_URL).`,
+    );
   }
 }

@@ -4,13 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { expect, test } from 'vitest';
 import { users } from './schema/index.js';
-import { TenantTransactionAbortedError, TenantTransactionMisuseError, withTenant } from './tenant-context.js';
+import {
+  TenantTransactionAbortedError,
+  TenantTransactionMisuseError,
+  withTenant,
+} from './tenant-context.js';
 import { SQLSTATE, sqlStateOf, useTestDatabase } from './testing/index.js';
 
 const db = useTestDatabase({ poolSize: 5 });
 
 /** Records the text and values of every statement sent on the pool's connections while `body` runs. */
-async function recordStatements(body: () => Promise<unknown>): Promise<{ text: string; values: unknown[] }[]> {
+async function recordStatements(
+  body: () => Promise<unknown>,
+): Promise<{ text: string; values: unknown[] }[]> {
   const seen: { text: string; values: unknown[] }[] = [];
   const originals = new Map<object, unknown>();
   const onAcquire = (client: { query: (...args: unknown[]) => unknown }): void => {
@@ -21,7 +27,11 @@ async function recordStatements(body: () => Promise<unknown>): Promise<{ text: s
       const [config, values] = args;
       const raw = typeof config === 'string' ? config : (config as { text?: unknown }).text;
       const text = typeof raw === 'string' ? raw : '';
-      const bound = Array.isArray(values) ? values : Array.isArray((config as { values?: unknown }).values) ? ((config as { values: unknown[] }).values) : [];
+      const bound = Array.isArray(values)
+        ? values
+        : Array.isArray((config as { values?: unknown }).values)
+          ? (config as { values: unknown[] }).values
+          : [];
       seen.push({ text, values: bound });
       return original.apply(client, args);
     };
@@ -37,8 +47,16 @@ async function recordStatements(body: () => Promise<unknown>): Promise<{ text: s
 }
 
 test('refuses a tenant id that is not a UUID before sending any SQL', async () => {
-  for (const bad of ["x'; DROP TABLE users; --", '', '00000000-0000-0000-0000-00000000000g', `${randomUUID()} `, `${randomUUID()}'`]) {
-    const statements = await recordStatements(() => expect(db.withTenant(bad, async () => 1)).rejects.toThrow(TypeError));
+  for (const bad of [
+    "x'; DROP TABLE users; --",
+    '',
+    '00000000-0000-0000-0000-00000000000g',
+    `${randomUUID()} `,
+    `${randomUUID()}'`,
+  ]) {
+    const statements = await recordStatements(() =>
+      expect(db.withTenant(bad, async () => 1)).rejects.toThrow(TypeError),
+    );
     expect(statements).toEqual([]);
   }
 });
@@ -46,9 +64,16 @@ test('refuses a tenant id that is not a UUID before sending any SQL', async () =
 test('the tenant id travels only as a bind parameter, never in SQL text', async () => {
   const tenant = await db.seedTenant();
   const upper = tenant.id.toUpperCase();
-  const statements = await recordStatements(() => withTenant(db.app, upper, (tx) => tx.select().from(users), { readOnly: true }));
-  // eslint-disable-next-line tessera/no-set-app-setting -- asserts the statement tenant-context.ts sends; this test sends nothing itself
-  expect(statements.map((s) => s.text)).toEqual(['BEGIN READ ONLY', "SELECT pg_catalog.set_config('app.tenant_id', $1, true)", expect.stringMatching(/^select /), 'COMMIT']);
+  const statements = await recordStatements(() =>
+    withTenant(db.app, upper, (tx) => tx.select().from(users), { readOnly: true }),
+  );
+  expect(statements.map((s) => s.text)).toEqual([
+    'BEGIN READ ONLY',
+    // eslint-disable-next-line tessera/no-set-app-setting -- asserts the statement tenant-context.ts sends; this test sends nothing itself
+    "SELECT pg_catalog.set_config('app.tenant_id', $1, true)",
+    expect.stringMatching(/^select /),
+    'COMMIT',
+  ]);
   expect(statements[1]?.values).toEqual([tenant.id]); // canonical (lower-case) form
   for (const statement of statements) expect(statement.text.toLowerCase()).not.toContain(tenant.id);
 });
@@ -68,7 +93,12 @@ test('200 concurrent transactions over 10 tenants and 5 connections each see onl
   const tenants = await Promise.all(Array.from({ length: 10 }, () => db.seedTenant()));
   for (const [i, t] of tenants.entries()) {
     await db.withTenant(t.id, (tx) =>
-      tx.insert(users).values(Array.from({ length: 3 }, (_, j) => ({ tenantId: t.id, email: `u${i}-${j}@example.com` }))),
+      tx.insert(users).values(
+        Array.from({ length: 3 }, (_, j) => ({
+          tenantId: t.id,
+          email: `u${i}-${j}@example.com`,
+        })),
+      ),
     );
   }
   const results = await Promise.all(
@@ -91,11 +121,17 @@ test('200 concurrent transactions over 10 tenants and 5 connections each see onl
 
 test('a connection returned to the pool carries no tenant setting', async () => {
   const tenant = await db.seedTenant();
-  await Promise.all(Array.from({ length: 10 }, () => db.withTenant(tenant.id, async (tx) => tx.execute(sql`SELECT 1`))));
+  await Promise.all(
+    Array.from({ length: 10 }, () =>
+      db.withTenant(tenant.id, async (tx) => tx.execute(sql`SELECT 1`)),
+    ),
+  );
   const clients = await Promise.all(Array.from({ length: 5 }, () => db.app.pool.connect()));
   try {
     for (const client of clients) {
-      const { rows } = await client.query<{ v: string | null }>("SELECT current_setting('app.tenant_id', true) AS v");
+      const { rows } = await client.query<{ v: string | null }>(
+        "SELECT current_setting('app.tenant_id', true) AS v",
+      );
       expect(rows[0]?.v ?? '').toBe('');
     }
   } finally {
@@ -118,9 +154,14 @@ test('an error inside the callback rolls back and the connection is reusable', a
 
 test('a read-only tenant transaction refuses writes', async () => {
   const tenant = await db.seedTenant();
-  const write = withTenant(db.app, tenant.id, (tx) => tx.insert(users).values({ tenantId: tenant.id, email: 'ro@example.com' }), {
-    readOnly: true,
-  });
+  const write = withTenant(
+    db.app,
+    tenant.id,
+    (tx) => tx.insert(users).values({ tenantId: tenant.id, email: 'ro@example.com' }),
+    {
+      readOnly: true,
+    },
+  );
   expect(await sqlStateOf(write)).toBe(SQLSTATE.readOnlyTransaction);
 });
 
@@ -129,7 +170,8 @@ async function countSocketWrites(body: () => Promise<unknown>): Promise<number> 
   let writes = 0;
   const patched: { socket: Record<string, unknown>; write: unknown; writev: unknown }[] = [];
   const onAcquire = (client: object): void => {
-    const socket = (client as { connection: { stream: Record<string, unknown> } }).connection.stream;
+    const socket = (client as { connection: { stream: Record<string, unknown> } }).connection
+      .stream;
     if (patched.some((p) => p.socket === socket)) return;
     const write = socket._write as (...args: unknown[]) => unknown;
     const writev = socket._writev as (...args: unknown[]) => unknown;
@@ -155,7 +197,9 @@ async function countSocketWrites(body: () => Promise<unknown>): Promise<number> 
 
 test('BEGIN, set_config and the first statement leave in one write; COMMIT in a second', async () => {
   const tenant = await db.seedTenant();
-  const writes = await countSocketWrites(() => withTenant(db.app, tenant.id, (tx) => tx.select().from(users), { readOnly: true }));
+  const writes = await countSocketWrites(() =>
+    withTenant(db.app, tenant.id, (tx) => tx.select().from(users), { readOnly: true }),
+  );
   expect(writes).toBe(2);
 });
 
@@ -170,14 +214,26 @@ test('a callback that waits for other I/O before its first statement still runs 
 
 test('a single-statement read is one write and one round trip: BEGIN, set_config, the statement and COMMIT together', async () => {
   const tenant = await db.seedTenant();
-  await db.owner.pool.query("INSERT INTO users (tenant_id, email) VALUES ($1, 'one@example.com')", [tenant.id]);
+  await db.owner.pool.query("INSERT INTO users (tenant_id, email) VALUES ($1, 'one@example.com')", [
+    tenant.id,
+  ]);
   let rows: unknown[] = [];
   const writes = await countSocketWrites(async () => {
-    rows = await withTenant(db.app, tenant.id, async (tx) => (await tx.client.query('SELECT email FROM public.users')).rows, { readOnly: true, singleStatement: true });
+    rows = await withTenant(
+      db.app,
+      tenant.id,
+      async (tx) => (await tx.client.query('SELECT email FROM public.users')).rows,
+      { readOnly: true, singleStatement: true },
+    );
   });
   expect(writes).toBe(1);
   expect(rows).toEqual([{ email: 'one@example.com' }]); // RLS applied: only this tenant's row
-  const built = await countSocketWrites(() => withTenant(db.app, tenant.id, (tx) => tx.select({ email: users.email }).from(users), { readOnly: true, singleStatement: true }));
+  const built = await countSocketWrites(() =>
+    withTenant(db.app, tenant.id, (tx) => tx.select({ email: users.email }).from(users), {
+      readOnly: true,
+      singleStatement: true,
+    }),
+  );
   expect(built).toBe(1); // drizzle's builder issues its statement in time too
 });
 
@@ -192,16 +248,28 @@ test('a single-statement callback that issues a second statement is refused befo
       async (tx) => {
         await tx.client.query('SELECT 1');
         // Had it been sent, this backend would hold the session-level lock until it disconnects.
-        await tx.client.query('SELECT pg_advisory_lock($1)', [lockKey]).catch((error: unknown) => seen.push((error as Error).name));
+        await tx.client
+          .query('SELECT pg_advisory_lock($1)', [lockKey])
+          .catch((error: unknown) => seen.push((error as Error).name));
       },
       { readOnly: true, singleStatement: true },
     ),
   ).rejects.toBeInstanceOf(TenantTransactionMisuseError);
   expect(seen).toEqual(['TenantTransactionMisuseError']);
-  const { rows } = await db.owner.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1", [lockKey]);
+  const { rows } = await db.owner.pool.query(
+    "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1",
+    [lockKey],
+  );
   expect(rows[0]).toEqual({ n: 0 });
   // The connection is clean for the next transaction.
-  expect(await withTenant(db.app, tenant.id, async (tx) => (await tx.execute(sql`SELECT current_setting('app.tenant_id') AS tenant`)).rows[0])).toEqual({ tenant: tenant.id });
+  expect(
+    await withTenant(
+      db.app,
+      tenant.id,
+      async (tx) =>
+        (await tx.execute(sql`SELECT current_setting('app.tenant_id') AS tenant`)).rows[0],
+    ),
+  ).toEqual({ tenant: tenant.id });
 });
 
 test("a callback that throws before its first statement rolls back: withTenant's own ROLLBACK never counts as that statement", async () => {
@@ -218,7 +286,11 @@ test("a callback that throws before its first statement rolls back: withTenant's
       ),
     ).rejects.toThrow('synchronous');
   });
-  expect(sent.map((statement) => statement.text.split(' ')[0])).toEqual(['BEGIN', 'SELECT', 'ROLLBACK']); // no COMMIT behind the ROLLBACK
+  expect(sent.map((statement) => statement.text.split(' ')[0])).toEqual([
+    'BEGIN',
+    'SELECT',
+    'ROLLBACK',
+  ]); // no COMMIT behind the ROLLBACK
 });
 
 test('a single-statement callback that waits first, or fails, behaves as an ordinary transaction', async () => {
@@ -233,6 +305,18 @@ test('a single-statement callback that waits first, or fails, behaves as an ordi
     { readOnly: true, singleStatement: true },
   );
   expect(waited).toEqual({ tenant: tenant.id });
-  await expect(withTenant(db.app, tenant.id, (tx) => tx.client.query('SELECT * FROM no_such_table'), { readOnly: true, singleStatement: true })).rejects.toMatchObject({ code: '42P01' });
-  expect(await withTenant(db.app, tenant.id, async (tx) => (await tx.client.query('SELECT 2 AS n')).rows, { readOnly: true, singleStatement: true })).toEqual([{ n: 2 }]);
+  await expect(
+    withTenant(db.app, tenant.id, (tx) => tx.client.query('SELECT * FROM no_such_table'), {
+      readOnly: true,
+      singleStatement: true,
+    }),
+  ).rejects.toMatchObject({ code: '42P01' });
+  expect(
+    await withTenant(
+      db.app,
+      tenant.id,
+      async (tx) => (await tx.client.query('SELECT 2 AS n')).rows,
+      { readOnly: true, singleStatement: true },
+    ),
+  ).toEqual([{ n: 2 }]);
 });

@@ -64,7 +64,9 @@ export interface WithTenantOptions {
 export class TenantTransactionMisuseError extends Error {
   override readonly name = 'TenantTransactionMisuseError';
   constructor() {
-    super('a singleStatement tenant transaction issued a statement after its first; it was refused, not run');
+    super(
+      'a singleStatement tenant transaction issued a statement after its first; it was refused, not run',
+    );
   }
 }
 
@@ -79,7 +81,9 @@ export async function withTenant<T>(
   options: WithTenantOptions = {},
 ): Promise<T> {
   const id = canonicalUuid(tenantId); // throws before any span or SQL for a non-UUID
-  return traceTransaction('tenant', { tenantId: id, readOnly: options.readOnly }, () => runTenantTransaction(database, id, fn, options));
+  return traceTransaction('tenant', { tenantId: id, readOnly: options.readOnly }, () =>
+    runTenantTransaction(database, id, fn, options),
+  );
 }
 
 /**
@@ -112,7 +116,15 @@ const handles = new WeakMap<pg.PoolClient, Handle>();
 function handleOf(client: pg.PoolClient): Handle {
   let handle = handles.get(client);
   if (!handle) {
-    handle = { drizzle: drizzle({ client, schema }), statements: { issued: 0 }, counting: null, own: 0, sealed: false, refused: false, inside: false };
+    handle = {
+      drizzle: drizzle({ client, schema }),
+      statements: { issued: 0 },
+      counting: null,
+      own: 0,
+      sealed: false,
+      refused: false,
+      inside: false,
+    };
     handles.set(client, handle);
   }
   if (client.query !== handle.counting) {
@@ -151,7 +163,12 @@ function countingQuery(state: Handle, query: pg.PoolClient['query']): pg.PoolCli
 }
 
 /** withTenant's own statement: not counted, never refused. */
-function ownQuery(handle: Handle, client: pg.PoolClient, text: string, values?: unknown[]): Promise<pg.QueryResult> {
+function ownQuery(
+  handle: Handle,
+  client: pg.PoolClient,
+  text: string,
+  values?: unknown[],
+): Promise<pg.QueryResult> {
   handle.own += 1;
   try {
     return values === undefined ? client.query(text) : client.query(text, values);
@@ -172,7 +189,9 @@ function tenantTxOn(base: Drizzle, client: pg.PoolClient, tenantId: string): Ten
  * hold. Nothing is ever held longer than that one tick.
  */
 function holdWrites(client: pg.PoolClient): { releaseSoon(beforeRelease: () => void): void } {
-  const socket = (client as pg.PoolClient & { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+  const socket = (
+    client as pg.PoolClient & { connection?: { stream?: { cork?(): void; uncork?(): void } } }
+  ).connection?.stream;
   const corked = socket?.cork !== undefined && socket.uncork !== undefined;
   if (corked) socket.cork?.();
   return {
@@ -187,7 +206,12 @@ function holdWrites(client: pg.PoolClient): { releaseSoon(beforeRelease: () => v
   };
 }
 
-async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantId: string, fn: (tx: TenantTx) => Promise<T>, options: WithTenantOptions): Promise<T> {
+async function runTenantTransaction<T>(
+  database: Pick<Database, 'pool'>,
+  tenantId: string,
+  fn: (tx: TenantTx) => Promise<T>,
+  options: WithTenantOptions,
+): Promise<T> {
   const client = await database.pool.connect();
   const handle = handleOf(client);
   const { drizzle: base, statements } = handle;
@@ -207,7 +231,10 @@ async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantI
       const hold = holdWrites(client);
       const before = statements.issued;
       try {
-        const opened = Promise.all([ownQuery(handle, client, begin), ownQuery(handle, client, SET_TENANT, [tenantId])]);
+        const opened = Promise.all([
+          ownQuery(handle, client, begin),
+          ownQuery(handle, client, SET_TENANT, [tenantId]),
+        ]);
         opened.catch(() => undefined); // observed below, after the callback's own outcome
         result = fn(tenantTxOn(base, client, tenantId)).then(async (value) => {
           await opened;
@@ -231,7 +258,8 @@ async function runTenantTransaction<T>(database: Pick<Database, 'pool'>, tenantI
     if (handle.refused) throw new TenantTransactionMisuseError();
     // A statement that failed inside the callback (even one it caught) aborted the transaction:
     // COMMIT then answers ROLLBACK, and nothing was written. Never report that as success.
-    const commit = await ((early as Promise<pg.QueryResult> | null) ?? ownQuery(handle, client, 'COMMIT'));
+    const commit = await ((early as Promise<pg.QueryResult> | null) ??
+      ownQuery(handle, client, 'COMMIT'));
     if (commit.command !== 'COMMIT') throw new TenantTransactionAbortedError();
     return value;
   } catch (error) {

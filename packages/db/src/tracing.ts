@@ -10,7 +10,14 @@
  * IP, token or free text (docs/design.md rule 4). Pinned by packages/api/src/tracing.test.ts and
  * tracing-procedure.db.test.ts.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
 
 export const TRACER_NAME = '@tessera/api';
 
@@ -36,7 +43,8 @@ const failed = new WeakSet<Span>();
 export function markSpanFailed(span: Span, error: unknown): void {
   failed.add(span);
   const errorName = error instanceof Error ? error.name : 'Error';
-  const codeOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined);
+  const codeOf = (value: unknown): unknown =>
+    typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
   const causeCode = codeOf((error as { cause?: unknown } | null)?.cause);
   const reason = typeof causeCode === 'string' ? causeCode : codeOf(error);
   span.setAttributes({ 'error.type': typeof reason === 'string' ? reason : errorName });
@@ -48,7 +56,12 @@ export function markSpanFailed(span: Span, error: unknown): void {
  * context manager is registered, as NodeSDK does). A thrown error marks the span as failed
  * (markSpanFailed), then propagates unchanged.
  */
-export async function withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
+export async function withSpan<T>(
+  name: string,
+  attributes: SpanAttributes,
+  fn: (span: Span) => Promise<T>,
+  kind: SpanKind = SpanKind.INTERNAL,
+): Promise<T> {
   const span = tracer.startSpan(name, { kind, attributes: clean(attributes) });
   // No SDK registered: the no-op span has an invalid context, nothing to record or propagate.
   if (!span.isRecording() && !trace.isSpanContextValid(span.spanContext())) return fn(span);
@@ -65,16 +78,47 @@ export async function withSpan<T>(name: string, attributes: SpanAttributes, fn: 
 }
 
 /** A tRPC (or any RPC) call: `trpc auth.signIn`. Call from a middleware around `next()`. */
-export function traceProcedure<T>(path: string, type: 'query' | 'mutation' | 'subscription', fn: (span: Span) => Promise<T>): Promise<T> {
-  return withSpan(`trpc ${path}`, { 'rpc.system': 'trpc', 'rpc.method': path, 'tessera.procedure.type': type }, fn, SpanKind.SERVER);
+export function traceProcedure<T>(
+  path: string,
+  type: 'query' | 'mutation' | 'subscription',
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  return withSpan(
+    `trpc ${path}`,
+    { 'rpc.system': 'trpc', 'rpc.method': path, 'tessera.procedure.type': type },
+    fn,
+    SpanKind.SERVER,
+  );
 }
 
 /** A database transaction, e.g. around `withTenant`; the tenant id is a UUID, not personal data. */
-export function traceTransaction<T>(name: string, attributes: { tenantId?: string | undefined; readOnly?: boolean | undefined }, fn: (span: Span) => Promise<T>): Promise<T> {
-  return withSpan(`db.transaction ${name}`, { 'db.system': 'postgresql', 'tessera.tenant_id': attributes.tenantId, 'tessera.read_only': attributes.readOnly }, fn, SpanKind.CLIENT);
+export function traceTransaction<T>(
+  name: string,
+  attributes: { tenantId?: string | undefined; readOnly?: boolean | undefined },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  return withSpan(
+    `db.transaction ${name}`,
+    {
+      'db.system': 'postgresql',
+      'tessera.tenant_id': attributes.tenantId,
+      'tessera.read_only': attributes.readOnly,
+    },
+    fn,
+    SpanKind.CLIENT,
+  );
 }
 
 /** One background job run: `job gdpr-export`. */
-export function traceJob<T>(queue: string, jobId: string, fn: (span: Span) => Promise<T>): Promise<T> {
-  return withSpan(`job ${queue}`, { 'messaging.destination.name': queue, 'messaging.message.id': jobId }, fn, SpanKind.CONSUMER);
+export function traceJob<T>(
+  queue: string,
+  jobId: string,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  return withSpan(
+    `job ${queue}`,
+    { 'messaging.destination.name': queue, 'messaging.message.id': jobId },
+    fn,
+    SpanKind.CONSUMER,
+  );
 }

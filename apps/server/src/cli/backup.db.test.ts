@@ -6,7 +6,15 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type SeededOwner } from '@tessera/api-contract/testing';
+import {
+  callerFor,
+  createCaller,
+  createTestContext,
+  principalFromToken,
+  signUpOwner,
+  STRONG_PASSWORD,
+  type SeededOwner,
+} from '@tessera/api-contract/testing';
 import { verifyAuditChain } from '@tessera/auth/audit';
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { createDatabase, withTenant, type Database } from '@tessera/db';
@@ -31,8 +39,14 @@ async function admin(statement: string): Promise<void> {
 
 async function enrolledOwner(): Promise<SeededOwner & { secret: string }> {
   const owner = await signUpOwner(db.app, { now: () => T0 });
-  const { secret } = await (await callerFor(db.app, owner.token, { services: owner.services, now: () => T0 })).mfa.beginEnrollment();
-  const ctx = createTestContext(db.app, { services: owner.services, now: () => T0, principal: await principalFromToken(db.app, owner.token) });
+  const { secret } = await (
+    await callerFor(db.app, owner.token, { services: owner.services, now: () => T0 })
+  ).mfa.beginEnrollment();
+  const ctx = createTestContext(db.app, {
+    services: owner.services,
+    now: () => T0,
+    principal: await principalFromToken(db.app, owner.token),
+  });
   await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) });
   return { ...owner, token: ctx.cookies.token ?? '', secret };
 }
@@ -73,7 +87,11 @@ test('a backup restored into a fresh database keeps tenants, users, sessions, MF
 
   const owned = createDatabase(clusterUrl(db.info, target, 'owner'), { max: 1 });
   try {
-    for (const query of ['SELECT id, slug, name, security_policy FROM tenants ORDER BY id', 'SELECT id, tenant_id, email, password_hash, role FROM users ORDER BY id', 'SELECT * FROM mfa_totp ORDER BY user_id']) {
+    for (const query of [
+      'SELECT id, slug, name, security_policy FROM tenants ORDER BY id',
+      'SELECT id, tenant_id, email, password_hash, role FROM users ORDER BY id',
+      'SELECT * FROM mfa_totp ORDER BY user_id',
+    ]) {
       expect(await rows(owned, query), query).toEqual(await rows(db.owner, query));
     }
   } finally {
@@ -81,11 +99,21 @@ test('a backup restored into a fresh database keeps tenants, users, sessions, MF
   }
 
   // Sessions issued before the backup still resolve; the TOTP secret decrypts with the same keyring.
-  expect(await principalFromToken(restored, owner.token)).toMatchObject({ aal: 1, mfaEnabled: true }); // enrolled in a password session: a factor, no MFA time
+  expect(await principalFromToken(restored, owner.token)).toMatchObject({
+    aal: 1,
+    mfaEnabled: true,
+  }); // enrolled in a password session: a factor, no MFA time
   const ctx = createTestContext(restored, { services: owner.services, now: () => at(60) });
-  const step = await createCaller(ctx).auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD });
+  const step = await createCaller(ctx).auth.signIn({
+    tenantSlug: owner.tenant.slug,
+    email: owner.user.email,
+    password: STRONG_PASSWORD,
+  });
   expect(step.status).toBe('mfa_required');
-  const signedIn = await createCaller(ctx).auth.verifyMfa({ challengeToken: step.status === 'mfa_required' ? step.challengeToken : '', code: totpCodeAt(owner.secret, at(60)) });
+  const signedIn = await createCaller(ctx).auth.verifyMfa({
+    challengeToken: step.status === 'mfa_required' ? step.challengeToken : '',
+    code: totpCodeAt(owner.secret, at(60)),
+  });
   expect(signedIn).toMatchObject({ status: 'signed_in', user: { mfaEnabled: true } });
 
   for (const tenant of [owner.tenant, other.tenant]) {

@@ -55,26 +55,58 @@ async function readDevSecrets(home: string): Promise<DevSecrets> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as DevSecrets;
   } catch {
-    throw new ConfigError(['DATABASE_URL', 'TESSERA_HOME'], `no DATABASE_URL and no embedded database secrets at ${file}; for a restore into a new home, copy secrets.json of the instance that wrote the backup there first (its DATA_ENCRYPTION_KEYS decrypt the restored data)`);
+    throw new ConfigError(
+      ['DATABASE_URL', 'TESSERA_HOME'],
+      `no DATABASE_URL and no embedded database secrets at ${file}; for a restore into a new home, copy secrets.json of the instance that wrote the backup there first (its DATA_ENCRYPTION_KEYS decrypt the restored data)`,
+    );
   }
 }
 
 /** Owner access to the configured database; `stop()` stops an embedded cluster this call started. */
-export async function connectAsOwner(config: Config, log: (line: string) => void): Promise<OwnerConnection> {
-  if (config.database) return { ownerUrl: config.database.ownerUrl, appUrl: config.database.appDirectUrl, inUse: false, dev: null, stop: async () => undefined };
+export async function connectAsOwner(
+  config: Config,
+  log: (line: string) => void,
+): Promise<OwnerConnection> {
+  if (config.database)
+    return {
+      ownerUrl: config.database.ownerUrl,
+      appUrl: config.database.appDirectUrl,
+      inUse: false,
+      dev: null,
+      stop: async () => undefined,
+    };
   const dev = await readDevSecrets(config.home);
   const port = await runningEmbeddedPort(path.join(config.home, 'pgdata'));
   if (port !== null) {
-    const url = (user: string, password: string): string => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
-    return { ownerUrl: url('postgres', dev.postgresPassword), appUrl: url(EMBEDDED_RUNTIME_USER, dev.runtimePassword), inUse: true, dev, stop: async () => undefined };
+    const url = (user: string, password: string): string =>
+      `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+    return {
+      ownerUrl: url('postgres', dev.postgresPassword),
+      appUrl: url(EMBEDDED_RUNTIME_USER, dev.runtimePassword),
+      inUse: true,
+      dev,
+      stop: async () => undefined,
+    };
   }
   const urls = await resolveDatabase(config, dev, log);
-  return { ownerUrl: urls.ownerUrl, appUrl: urls.appDirectUrl, inUse: false, dev, stop: async () => urls.embedded?.stop() };
+  return {
+    ownerUrl: urls.ownerUrl,
+    appUrl: urls.appDirectUrl,
+    inUse: false,
+    dev,
+    stop: async () => urls.embedded?.stop(),
+  };
 }
 
 /** Writes a whole backup to `file` (mode 0600) or nothing: temporary name, then rename. */
 export async function backupToFile(ownerUrl: string, file: string): Promise<BackupSummary> {
-  if (await access(file).then(() => true, () => false)) throw new Error(`${file} exists; choose a new file name`);
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new Error(`${file} exists; choose a new file name`);
   const partial = `${file}.partial-${process.pid}`;
   const output = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
   try {
@@ -105,16 +137,24 @@ export async function exportErasureLedger(appUrl: string, file: string): Promise
 async function main(args: readonly string[], log: (line: string) => void): Promise<void> {
   const ledgerOnly = args[0] === '--erasure-ledger';
   const file = ledgerOnly ? args[1] : args[0];
-  if (!file || args.length !== (ledgerOnly ? 2 : 1)) throw new Error('usage: pnpm backup <file|-> | pnpm backup --erasure-ledger <file.json>');
+  if (!file || args.length !== (ledgerOnly ? 2 : 1))
+    throw new Error('usage: pnpm backup <file|-> | pnpm backup --erasure-ledger <file.json>');
   const connection = await connectAsOwner(loadConfigFromProcess(), log);
   try {
     if (ledgerOnly) {
-      log(`saved ${await exportErasureLedger(connection.appUrl, path.resolve(file))} erasure ledger entries -> ${path.resolve(file)}`);
+      log(
+        `saved ${await exportErasureLedger(connection.appUrl, path.resolve(file))} erasure ledger entries -> ${path.resolve(file)}`,
+      );
       return;
     }
-    const summary = file === '-' ? await backupDatabase(connection.ownerUrl, process.stdout) : await backupToFile(connection.ownerUrl, path.resolve(file));
+    const summary =
+      file === '-'
+        ? await backupDatabase(connection.ownerUrl, process.stdout)
+        : await backupToFile(connection.ownerUrl, path.resolve(file));
     const rows = summary.tables.reduce((n, t) => n + t.rows, 0);
-    log(`backup complete: schema version ${summary.schemaVersion}, ${summary.tables.length} tables, ${rows} rows, ${summary.bytes} bytes${file === '-' ? '' : ` -> ${path.resolve(file)}`}`);
+    log(
+      `backup complete: schema version ${summary.schemaVersion}, ${summary.tables.length} tables, ${rows} rows, ${summary.bytes} bytes${file === '-' ? '' : ` -> ${path.resolve(file)}`}`,
+    );
   } finally {
     await connection.stop();
   }

@@ -23,9 +23,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function readLedgerFile(file: string): Promise<ErasureLedgerEntry[]> {
   const entries = JSON.parse(await readFile(file, 'utf8')) as unknown;
-  const valid = Array.isArray(entries) && entries.every((e: Partial<ErasureLedgerEntry>) =>
-    UUID.test(e.tenantId ?? '') && UUID.test(e.requestId ?? '') && UUID.test(e.userId ?? '') && !Number.isNaN(Date.parse(e.erasedAt ?? '')));
-  if (!valid) throw new Error(`${file}: expected a JSON array of { tenantId, requestId, userId, erasedAt }`);
+  const valid =
+    Array.isArray(entries) &&
+    entries.every(
+      (e: Partial<ErasureLedgerEntry>) =>
+        UUID.test(e.tenantId ?? '') &&
+        UUID.test(e.requestId ?? '') &&
+        UUID.test(e.userId ?? '') &&
+        !Number.isNaN(Date.parse(e.erasedAt ?? '')),
+    );
+  if (!valid)
+    throw new Error(`${file}: expected a JSON array of { tenantId, requestId, userId, erasedAt }`);
   return entries as ErasureLedgerEntry[];
 }
 
@@ -41,18 +49,28 @@ export interface RestoreFileOptions {
 }
 
 /** Restores, then replays the restored database's own ledger and the saved entries as the runtime role. */
-export async function restoreFromStream(input: AsyncIterable<Uint8Array | string>, options: RestoreFileOptions): Promise<RestoreSummary> {
+export async function restoreFromStream(
+  input: AsyncIterable<Uint8Array | string>,
+  options: RestoreFileOptions,
+): Promise<RestoreSummary> {
   const replay = options.replay ?? api.replayErasureLedger;
   return restoreDatabase(options.ownerUrl, input, {
     runtimeRole: runtimeRoleFromUrl(options.appUrl),
     log: options.log,
     replayErasureLedger: async () => {
-      const database = createDatabase(options.appUrl, { max: 2, applicationName: 'tessera-restore' });
+      const database = createDatabase(options.appUrl, {
+        max: 2,
+        applicationName: 'tessera-restore',
+      });
       try {
         const deps = { keyring: options.keyring, now: new Date() };
         const own = await replay(database, deps);
-        const saved = options.ledger?.length ? await replay(database, deps, options.ledger) : { replayed: 0, resurrected: 0 };
-        options.log(`erasure ledger: ${own.replayed + saved.replayed} entries replayed, ${own.resurrected + saved.resurrected} subjects erased again`);
+        const saved = options.ledger?.length
+          ? await replay(database, deps, options.ledger)
+          : { replayed: 0, resurrected: 0 };
+        options.log(
+          `erasure ledger: ${own.replayed + saved.replayed} entries replayed, ${own.resurrected + saved.resurrected} subjects erased again`,
+        );
         return own.replayed + saved.replayed;
       } finally {
         await database.close();
@@ -63,7 +81,11 @@ export async function restoreFromStream(input: AsyncIterable<Uint8Array | string
 
 function parseArgs(args: readonly string[]): { file: string; ledgerFile: string | undefined } {
   const [file, flag, ledgerFile, ...rest] = args;
-  if (!file || rest.length > 0 || (flag !== undefined && (flag !== '--erasure-ledger' || !ledgerFile))) {
+  if (
+    !file ||
+    rest.length > 0 ||
+    (flag !== undefined && (flag !== '--erasure-ledger' || !ledgerFile))
+  ) {
     throw new Error('usage: pnpm restore <file|-> [--erasure-ledger <entries.json>]');
   }
   return { file, ledgerFile };
@@ -75,11 +97,24 @@ async function main(args: readonly string[], log: (line: string) => void): Promi
   const config = loadConfigFromProcess();
   const connection = await connectAsOwner(config, log);
   try {
-    if (connection.inUse) throw new Error('the embedded database is in use by a running server; stop it and restore into a new TESSERA_HOME');
+    if (connection.inUse)
+      throw new Error(
+        'the embedded database is in use by a running server; stop it and restore into a new TESSERA_HOME',
+      );
     const keys = config.secrets.DATA_ENCRYPTION_KEYS ?? connection.dev?.DATA_ENCRYPTION_KEYS;
-    if (!keys) throw new ConfigError(['DATA_ENCRYPTION_KEYS'], 'restore needs DATA_ENCRYPTION_KEYS (the keys the backup was written under) to replay erasures');
+    if (!keys)
+      throw new ConfigError(
+        ['DATA_ENCRYPTION_KEYS'],
+        'restore needs DATA_ENCRYPTION_KEYS (the keys the backup was written under) to replay erasures',
+      );
     const input = file === '-' ? process.stdin : createReadStream(path.resolve(file));
-    await restoreFromStream(input, { ownerUrl: connection.ownerUrl, appUrl: connection.appUrl, keyring: api.parseKeyring(keys), ledger, log });
+    await restoreFromStream(input, {
+      ownerUrl: connection.ownerUrl,
+      appUrl: connection.appUrl,
+      keyring: api.parseKeyring(keys),
+      ledger,
+      log,
+    });
   } finally {
     await connection.stop();
   }

@@ -18,7 +18,13 @@ export interface NodeChild {
   kill(signal: NodeJS.Signals): Promise<NodeJS.Signals | null>;
 }
 
-export async function startNodeChild(name: string, script: string, env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 60_000): Promise<NodeChild> {
+export async function startNodeChild(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  timeoutMs = 60_000,
+): Promise<NodeChild> {
   const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const append = (chunk: Buffer): void => {
@@ -26,7 +32,9 @@ export async function startNodeChild(name: string, script: string, env: NodeJS.P
   };
   child.stdout.on('data', append);
   child.stderr.on('data', append);
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // never leave a half-started process behind
@@ -43,7 +51,11 @@ export async function startNodeChild(name: string, script: string, env: NodeJS.P
     child.stderr.on('data', check);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited (${String(code ?? signal)}) before it was ready:\n${output.slice(-3000)}`));
+      reject(
+        new Error(
+          `${name} exited (${String(code ?? signal)}) before it was ready:\n${output.slice(-3000)}`,
+        ),
+      );
     });
   });
   const stopped = (): boolean => child.exitCode !== null || child.signalCode !== null;
@@ -70,7 +82,10 @@ export async function startNodeChild(name: string, script: string, env: NodeJS.P
  * Which of `pids` owns the TCP socket whose local port is `localPort` (Linux /proc): maps a
  * PostgreSQL backend's `client_port` to the process on the other end. Null when none does.
  */
-export async function pidOwningLocalPort(localPort: number, pids: readonly number[]): Promise<number | null> {
+export async function pidOwningLocalPort(
+  localPort: number,
+  pids: readonly number[],
+): Promise<number | null> {
   const inodes = new Set<string>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     const text = await readFile(table, 'utf8').catch(() => '');

@@ -20,14 +20,35 @@ export const signUpInput = z.strictObject({
 });
 export type SignUpInput = z.infer<typeof signUpInput>;
 
-export const signInInput = z.strictObject({ tenantSlug: z.string().trim().min(1).max(40), email: z.string().trim().min(1).max(254), password });
+export const signInInput = z.strictObject({
+  tenantSlug: z.string().trim().min(1).max(40),
+  email: z.string().trim().min(1).max(254),
+  password,
+});
 export type SignInInput = z.infer<typeof signInInput>;
 
-export const changePasswordInput = z.strictObject({ currentPassword: password, newPassword: password });
-export const requestPasswordResetInput = z.strictObject({ tenantSlug: z.string().trim().min(1).max(40), email: z.string().trim().min(1).max(254) });
+export const changePasswordInput = z.strictObject({
+  currentPassword: password,
+  newPassword: password,
+});
+export const requestPasswordResetInput = z.strictObject({
+  tenantSlug: z.string().trim().min(1).max(40),
+  email: z.string().trim().min(1).max(254),
+});
 export const resetPasswordInput = z.strictObject({ token, newPassword: password });
-export const passwordStrengthInput = z.strictObject({ password, email: z.string().max(254).optional(), tenantSlug: z.string().max(40).optional() });
-export const acceptInviteInput = z.strictObject({ token, password, displayName: z.string().trim().min(1).max(100).optional() });
+export const passwordStrengthInput = z.strictObject({
+  password,
+  email: z.string().max(254).optional(),
+  tenantSlug: z.string().max(40).optional(),
+});
+export const acceptInviteInput = z.strictObject({
+  token,
+  password,
+  displayName: z.string().trim().min(1).max(100).optional(),
+});
 export const verifyEmailInput = z.strictObject({ token });
-export const requestEmailChangeInput = z.strictObject({ newEmail: z.string().trim().min(3).max(254), password });
+export const requestEmailChangeInput = z.strictObject({
+  newEmail: z.string().trim().min(3).max(254),
+  password,
+});
 export const confirmEmailChangeInput = z.strictObject({ token });

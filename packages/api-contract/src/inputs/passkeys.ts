@@ -5,12 +5,30 @@ import { z } from 'zod';
  * shaped here; the cryptographic checks happen in @tessera/auth/mfa (passkeys/). Unknown keys a
  * newer browser may add are dropped, not refused.
  */
-const base64url = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, 'Not base64url.');
-const KNOWN_TRANSPORTS = ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'] as const;
+const base64url = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/, 'Not base64url.');
+const KNOWN_TRANSPORTS = [
+  'ble',
+  'cable',
+  'hybrid',
+  'internal',
+  'nfc',
+  'smart-card',
+  'usb',
+] as const;
 type Transport = (typeof KNOWN_TRANSPORTS)[number];
-const isKnownTransport = (value: string): value is Transport => (KNOWN_TRANSPORTS as readonly string[]).includes(value);
-const transports = z.array(z.string().max(32)).max(10).transform((values) => values.filter(isKnownTransport));
-const clientExtensionResults = z.object({ credProps: z.object({ rk: z.boolean().optional() }).optional() });
+const isKnownTransport = (value: string): value is Transport =>
+  (KNOWN_TRANSPORTS as readonly string[]).includes(value);
+const transports = z
+  .array(z.string().max(32))
+  .max(10)
+  .transform((values) => values.filter(isKnownTransport));
+const clientExtensionResults = z.object({
+  credProps: z.object({ rk: z.boolean().optional() }).optional(),
+});
 const credentialCommon = {
   id: base64url(1366).min(1),
   rawId: base64url(1366).min(1),
@@ -44,7 +62,10 @@ export const authenticationResponse = z.object({
 export const passkeyName = z.string().trim().min(1, 'Give the passkey a name.').max(100);
 export const passkeyId = z.string().uuid();
 
-export const verifyPasskeyRegistrationInput = z.strictObject({ response: registrationResponse, name: passkeyName });
+export const verifyPasskeyRegistrationInput = z.strictObject({
+  response: registrationResponse,
+  name: passkeyName,
+});
 export const renamePasskeyInput = z.strictObject({ id: passkeyId, name: passkeyName });
 export const removePasskeyInput = z.strictObject({ id: passkeyId });
 const tenantSlug = z.string().trim().min(1).max(40); // as in signInInput

@@ -3,7 +3,14 @@ import { z } from 'zod';
 /** Privacy and compliance inputs (docs/design.md "Public contract"); strict and bounded (docs/contributing.md convention 8). */
 export const privacyRequestType = z.enum(['export', 'deletion']);
 export const privacyExportFormat = z.enum(['json', 'csv', 'pdf']);
-export const privacyRequestStatus = z.enum(['pending', 'processing', 'completed', 'failed', 'rejected', 'blocked']);
+export const privacyRequestStatus = z.enum([
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'rejected',
+  'blocked',
+]);
 const reason = z.string().trim().min(1).max(1000);
 
 export const requestExportInput = z.strictObject({ format: privacyExportFormat });
@@ -24,8 +31,15 @@ export const listPrivacyRequestsInput = z
 export type ListPrivacyRequestsInput = z.infer<typeof listPrivacyRequestsInput>;
 
 export const createPrivacyRequestInput = z
-  .strictObject({ userId: z.uuid(), type: privacyRequestType, format: privacyExportFormat.optional() })
-  .refine((input) => (input.type === 'export') === (input.format !== undefined), { message: 'exports need a format; erasure takes none', path: ['format'] });
+  .strictObject({
+    userId: z.uuid(),
+    type: privacyRequestType,
+    format: privacyExportFormat.optional(),
+  })
+  .refine((input) => (input.type === 'export') === (input.format !== undefined), {
+    message: 'exports need a format; erasure takes none',
+    path: ['format'],
+  });
 export type CreatePrivacyRequestInput = z.infer<typeof createPrivacyRequestInput>;
 
 export const placeLegalHoldInput = z.strictObject({ userId: z.uuid(), reason });
@@ -37,18 +51,41 @@ export type ReleaseLegalHoldInput = z.infer<typeof releaseLegalHoldInput>;
 export const rejectPrivacyRequestInput = z.strictObject({ id: z.uuid(), reason });
 export type RejectPrivacyRequestInput = z.infer<typeof rejectPrivacyRequestInput>;
 
-export const extendPrivacyDeadlineInput = z.strictObject({ id: z.uuid(), months: z.number().int().min(1).max(2), reason });
+export const extendPrivacyDeadlineInput = z.strictObject({
+  id: z.uuid(),
+  months: z.number().int().min(1).max(2),
+  reason,
+});
 export type ExtendPrivacyDeadlineInput = z.infer<typeof extendPrivacyDeadlineInput>;
 
 /** privacy.webhooks.* (Art. 19 propagation; docs/privacy.md "Webhooks"). */
-export const privacyWebhookEvent = z.enum(['privacy.export.started', 'privacy.export.completed', 'privacy.erasure.started', 'privacy.erasure.completed']);
-export const privacyWebhookDeliveryStatus = z.enum(['pending', 'delivered', 'acknowledged', 'failed', 'cancelled']);
+export const privacyWebhookEvent = z.enum([
+  'privacy.export.started',
+  'privacy.export.completed',
+  'privacy.erasure.started',
+  'privacy.erasure.completed',
+]);
+export const privacyWebhookDeliveryStatus = z.enum([
+  'pending',
+  'delivered',
+  'acknowledged',
+  'failed',
+  'cancelled',
+]);
 // The outbound rule (https, public addresses in production) is applied by the service, after DNS.
 const webhookUrl = z.string().trim().min(1).max(2048);
 const webhookEvents = z.array(privacyWebhookEvent).min(1).max(privacyWebhookEvent.options.length);
-const requireAckNeedsStarted = (input: { events?: string[] | undefined; requireAck?: boolean | undefined }): boolean =>
-  !input.requireAck || input.events === undefined || input.events.includes('privacy.erasure.started');
-const requireAckMessage = { message: 'an endpoint that acknowledges erasures must receive privacy.erasure.started', path: ['requireAck'] };
+const requireAckNeedsStarted = (input: {
+  events?: string[] | undefined;
+  requireAck?: boolean | undefined;
+}): boolean =>
+  !input.requireAck ||
+  input.events === undefined ||
+  input.events.includes('privacy.erasure.started');
+const requireAckMessage = {
+  message: 'an endpoint that acknowledges erasures must receive privacy.erasure.started',
+  path: ['requireAck'],
+};
 
 export const createPrivacyWebhookInput = z
   .strictObject({

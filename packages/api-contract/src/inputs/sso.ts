@@ -20,4 +20,6 @@ export type UpdateSsoSettingsInput = z.infer<typeof updateSsoSettingsInput>;
 export const unlinkIdentityInput = z.strictObject({ identityId: z.string().uuid() });
 export type UnlinkIdentityInput = z.infer<typeof unlinkIdentityInput>;
 
-export const ssoSignInOptionsInput = z.strictObject({ tenantSlug: z.string().trim().min(3).max(40) });
+export const ssoSignInOptionsInput = z.strictObject({
+  tenantSlug: z.string().trim().min(3).max(40),
+});

@@ -1,8 +1,16 @@
 import { z } from 'zod';
 
 export const role = z.enum(['owner', 'admin', 'compliance', 'member']);
-export const listUsersInput = z.strictObject({ cursor: z.string().uuid().optional(), limit: z.number().int().min(1).max(100).optional() }).optional();
-export const inviteUserInput = z.strictObject({ email: z.string().trim().min(3).max(254).email(), role });
+export const listUsersInput = z
+  .strictObject({
+    cursor: z.string().uuid().optional(),
+    limit: z.number().int().min(1).max(100).optional(),
+  })
+  .optional();
+export const inviteUserInput = z.strictObject({
+  email: z.string().trim().min(3).max(254).email(),
+  role,
+});
 export const setRoleInput = z.strictObject({ userId: z.string().uuid(), role });
 export const userIdInput = z.strictObject({ userId: z.string().uuid() });
 export const revokeSessionInput = z.strictObject({ sessionId: z.string().uuid() });

@@ -1,56 +1,121 @@
 import {
-  createApiKey, listApiKeys, revokeApiKey, revokeOwnApiKey, rotateApiKey,
-  type API_KEY_SCOPES, type ApiKeyActor,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  revokeOwnApiKey,
+  rotateApiKey,
+  type API_KEY_SCOPES,
+  type ApiKeyActor,
 } from '@tessera/auth/api-keys';
 import type { Context, Principal } from '../context.js';
-import { apiKeyIdInput, createApiKeyInput, rotateApiKeyInput, type apiKeyScope } from '../inputs/api-keys.js';
+import {
+  apiKeyIdInput,
+  createApiKeyInput,
+  rotateApiKeyInput,
+  type apiKeyScope,
+} from '../inputs/api-keys.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, tenantProcedure } from '../trpc.js';
 import { notifyApiKeyCreated } from '@tessera/auth/accounts';
 import type { z } from 'zod';
 import type { Same } from '../outputs/common.js';
-import { listApiKeysOutput, mintedApiKeyOutput, okOutput, revokedSelfOutput } from '../outputs/api-keys.js';
+import {
+  listApiKeysOutput,
+  mintedApiKeyOutput,
+  okOutput,
+  revokedSelfOutput,
+} from '../outputs/api-keys.js';
 
 const manageKeys = { roles: ['owner', 'admin'], scope: 'api_keys:write' } as const;
 const readKeys = { roles: ['owner', 'admin'], scope: 'api_keys:read' } as const;
 
 // The wire enum and the domain list must not drift: each fails to compile without the other.
-const scopesAgree: Same<(typeof apiKeyScope.options)[number], (typeof API_KEY_SCOPES)[number]> = true;
+const scopesAgree: Same<(typeof apiKeyScope.options)[number], (typeof API_KEY_SCOPES)[number]> =
+  true;
 void scopesAgree;
 // Output schemas describe exactly what the services return (REST face, OpenAPI document).
-const mintedAgrees: Same<z.output<typeof mintedApiKeyOutput>, Awaited<ReturnType<typeof createApiKey>>> = true;
-const rotatedAgrees: Same<z.output<typeof mintedApiKeyOutput>, Awaited<ReturnType<typeof rotateApiKey>>> = true;
-const listAgrees: Same<z.output<typeof listApiKeysOutput>, Awaited<ReturnType<typeof listApiKeys>>> = true;
+const mintedAgrees: Same<
+  z.output<typeof mintedApiKeyOutput>,
+  Awaited<ReturnType<typeof createApiKey>>
+> = true;
+const rotatedAgrees: Same<
+  z.output<typeof mintedApiKeyOutput>,
+  Awaited<ReturnType<typeof rotateApiKey>>
+> = true;
+const listAgrees: Same<
+  z.output<typeof listApiKeysOutput>,
+  Awaited<ReturnType<typeof listApiKeys>>
+> = true;
 void [mintedAgrees, rotatedAgrees, listAgrees];
 
 function actorOf(ctx: Pick<Context, 'meta'> & { principal: Principal }): ApiKeyActor {
   const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
   const p = ctx.principal;
-  return p.kind === 'session' ? { type: 'user', id: p.userId, origin } : { type: 'api_key', id: p.keyId, scopes: p.scopes, origin };
+  return p.kind === 'session'
+    ? { type: 'user', id: p.userId, origin }
+    : { type: 'api_key', id: p.keyId, scopes: p.scopes, origin };
 }
 
 export const apiKeysRouter = router({
   // Minting a secret key is step-up territory for users who have MFA (no-op for keys and for users without MFA).
-  create: tenantProcedure.meta({ access: manageKeys }).input(createApiKeyInput).output(mintedApiKeyOutput).mutation(({ ctx, input }) =>
-    ctx.withTenant(async (tx) => {
-      const minted = await createApiKey(tx, actorOf(ctx), input, ctx.services.apiKeys, ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) });
-      if (ctx.principal.kind === 'session') await notifyApiKeyCreated(tx, ctx.services.accounts.keyring, ctx.principal.userId, minted.apiKey, ctx.now());
-      return minted;
+  create: tenantProcedure
+    .meta({ access: manageKeys })
+    .input(createApiKeyInput)
+    .output(mintedApiKeyOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.withTenant(async (tx) => {
+        const minted = await createApiKey(
+          tx,
+          actorOf(ctx),
+          input,
+          ctx.services.apiKeys,
+          ctx.now(),
+          { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) },
+        );
+        if (ctx.principal.kind === 'session')
+          await notifyApiKeyCreated(
+            tx,
+            ctx.services.accounts.keyring,
+            ctx.principal.userId,
+            minted.apiKey,
+            ctx.now(),
+          );
+        return minted;
+      }),
+    ),
+  list: tenantProcedure
+    .meta({ access: readKeys })
+    .output(listApiKeysOutput)
+    .query(({ ctx }) => ctx.withTenant((tx) => listApiKeys(tx), { readOnly: true })),
+  revoke: tenantProcedure
+    .meta({ access: manageKeys })
+    .input(apiKeyIdInput)
+    .output(okOutput)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.withTenant((tx) => revokeApiKey(tx, actorOf(ctx), input.id, ctx.now()));
+      return { ok: true as const };
     }),
-  ),
-  list: tenantProcedure.meta({ access: readKeys }).output(listApiKeysOutput).query(({ ctx }) => ctx.withTenant((tx) => listApiKeys(tx), { readOnly: true })),
-  revoke: tenantProcedure.meta({ access: manageKeys }).input(apiKeyIdInput).output(okOutput).mutation(async ({ ctx, input }) => {
-    await ctx.withTenant((tx) => revokeApiKey(tx, actorOf(ctx), input.id, ctx.now()));
-    return { ok: true as const };
-  }),
-  rotate: tenantProcedure.meta({ access: manageKeys }).input(rotateApiKeyInput).output(mintedApiKeyOutput).mutation(({ ctx, input }) =>
-    ctx.withTenant((tx) => rotateApiKey(tx, actorOf(ctx), input, ctx.services.apiKeys, ctx.now(), { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) })),
-  ),
+  rotate: tenantProcedure
+    .meta({ access: manageKeys })
+    .input(rotateApiKeyInput)
+    .output(mintedApiKeyOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.withTenant((tx) =>
+        rotateApiKey(tx, actorOf(ctx), input, ctx.services.apiKeys, ctx.now(), {
+          assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
+        }),
+      ),
+    ),
   // Any presented secret key may revoke itself, so a holder or a scanner can kill a leaked key.
-  revokeSelf: tenantProcedure.meta({ access: { apiKeyOnly: true } }).output(revokedSelfOutput).mutation(async ({ ctx }) => {
-    const p = ctx.principal;
-    if (p.kind !== 'api_key') throw new TypeError('apiKeyOnly procedure reached without a key');
-    await ctx.withTenant((tx) => revokeOwnApiKey(tx, { id: p.keyId, type: p.keyType }, requestOf(ctx), ctx.now()));
-    return { revoked: true as const };
-  }),
+  revokeSelf: tenantProcedure
+    .meta({ access: { apiKeyOnly: true } })
+    .output(revokedSelfOutput)
+    .mutation(async ({ ctx }) => {
+      const p = ctx.principal;
+      if (p.kind !== 'api_key') throw new TypeError('apiKeyOnly procedure reached without a key');
+      await ctx.withTenant((tx) =>
+        revokeOwnApiKey(tx, { id: p.keyId, type: p.keyType }, requestOf(ctx), ctx.now()),
+      );
+      return { revoked: true as const };
+    }),
 });

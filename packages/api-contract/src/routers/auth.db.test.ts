@@ -1,6 +1,12 @@
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import { callerFor, createCaller, createTestContext, signUpOwner, STRONG_PASSWORD } from '../testing/index.js';
+import {
+  callerFor,
+  createCaller,
+  createTestContext,
+  signUpOwner,
+  STRONG_PASSWORD,
+} from '../testing/index.js';
 
 const db = useTestDatabase();
 
@@ -18,14 +24,23 @@ describe('sign-up and sign-in', () => {
     const owner = await signUpOwner(db.app);
     const caller = createCaller(createTestContext(db.app));
     await expect(
-      caller.auth.signUp({ tenantName: 'Again', tenantSlug: owner.tenant.slug, email: 'x@example.com', password: STRONG_PASSWORD }),
+      caller.auth.signUp({
+        tenantName: 'Again',
+        tenantSlug: owner.tenant.slug,
+        email: 'x@example.com',
+        password: STRONG_PASSWORD,
+      }),
     ).rejects.toMatchObject({ code: 'CONFLICT', cause: { field: 'tenantSlug' } });
   });
 
   test('sign-in with e-mail in another case and with spaces succeeds and issues a new token', async () => {
     const owner = await signUpOwner(db.app, { email: 'Mixed.Case@Example.com' });
     const ctx = createTestContext(db.app);
-    const result = await createCaller(ctx).auth.signIn({ tenantSlug: owner.tenant.slug, email: '  MIXED.case@example.COM ', password: STRONG_PASSWORD });
+    const result = await createCaller(ctx).auth.signIn({
+      tenantSlug: owner.tenant.slug,
+      email: '  MIXED.case@example.COM ',
+      password: STRONG_PASSWORD,
+    });
     expect(result).toMatchObject({ status: 'signed_in', user: { id: owner.user.id } });
     expect(ctx.cookies.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(ctx.cookies.token).not.toBe(owner.token);
@@ -33,7 +48,14 @@ describe('sign-up and sign-in', () => {
 
   test('a weak password is refused at sign-up with a reason and nothing is created', async () => {
     const caller = createCaller(createTestContext(db.app));
-    await expect(caller.auth.signUp({ tenantName: 'Weak', tenantSlug: 'weak-co', email: 'w@example.com', password: 'password1234567' })).rejects.toMatchObject({
+    await expect(
+      caller.auth.signUp({
+        tenantName: 'Weak',
+        tenantSlug: 'weak-co',
+        email: 'w@example.com',
+        password: 'password1234567',
+      }),
+    ).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       cause: { code: 'weak_password' },
     });
@@ -55,7 +77,10 @@ describe('sign-up and sign-in', () => {
       [owner.token],
     );
     expect(rows[0]?.found).toBe(0);
-    const hashed = await db.owner.pool.query("SELECT 1 FROM sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))", [owner.token]);
+    const hashed = await db.owner.pool.query(
+      "SELECT 1 FROM sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+      [owner.token],
+    );
     expect(hashed.rowCount).toBe(1);
   });
 
@@ -66,6 +91,8 @@ describe('sign-up and sign-in', () => {
     const strong = await caller.auth.passwordStrength({ password: STRONG_PASSWORD });
     expect(strong.acceptable).toBe(true);
     expect(strong.score).toBeGreaterThanOrEqual(3);
-    await expect(caller.auth.passwordStrength({ password: 'a'.repeat(1025) })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      caller.auth.passwordStrength({ password: 'a'.repeat(1025) }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

@@ -1,9 +1,31 @@
 import { AuthError } from '@tessera/auth';
 import { signInWithRememberedDevice, verifyMfaChallenge } from '@tessera/auth/mfa';
-import { acceptInvite, changePassword, confirmEmailChange, loadMe, requestEmailChange, requestEmailVerification, requestPasswordReset, resetPassword, signIn, signOut, signUp, verifyEmail } from '@tessera/auth/accounts';
+import {
+  acceptInvite,
+  changePassword,
+  confirmEmailChange,
+  loadMe,
+  requestEmailChange,
+  requestEmailVerification,
+  requestPasswordReset,
+  resetPassword,
+  signIn,
+  signOut,
+  signUp,
+  verifyEmail,
+} from '@tessera/auth/accounts';
 import { verifyMfaInput } from '../inputs/mfa.js';
 import {
-  acceptInviteInput, changePasswordInput, confirmEmailChangeInput, requestEmailChangeInput, verifyEmailInput, passwordStrengthInput, requestPasswordResetInput, resetPasswordInput, signInInput, signUpInput,
+  acceptInviteInput,
+  changePasswordInput,
+  confirmEmailChangeInput,
+  requestEmailChangeInput,
+  verifyEmailInput,
+  passwordStrengthInput,
+  requestPasswordResetInput,
+  resetPasswordInput,
+  signInInput,
+  signUpInput,
 } from '../inputs/auth.js';
 import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
@@ -23,77 +45,167 @@ type MeView = Awaited<ReturnType<typeof loadMe>>;
 const meViews = new WeakMap<SessionPrincipal, Promise<MeView>>();
 
 export const authRouter = router({
-  signUp: publicProcedure.meta(anyone).input(signUpInput).mutation(async ({ ctx, input }) => {
-    if (!ctx.services.signupOpen) throw new AuthError('forbidden', { detail: 'Sign-up is closed; ask for an invite.' });
-    await limitPerIp(ctx, 'sign_up', { max: 10, windowMs: 3_600_000 });
-    const { user, tenant, session } = await signUp(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
-    ctx.cookies.set(session.token, session.expiresAt);
-    return { user, tenant };
-  }),
-  signIn: publicProcedure.meta(anyone).input(signInInput).mutation(async ({ ctx, input }) => {
-    const result = await signIn(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
-    // A remembered device of this user spares the second step (docs/mfa-factors.md).
-    const signedIn = result.status === 'mfa_required' ? await signInWithRememberedDevice(ctx.db, ctx.services.accounts, result.challengeToken, ctx.cookies.device?.token, requestOf(ctx), ctx.now()) : result;
-    if (!signedIn) return result; // no cookie until the second step
-    ctx.cookies.set(signedIn.session.token, signedIn.session.expiresAt);
-    return { status: signedIn.status, user: signedIn.user };
-  }),
-  verifyMfa: publicProcedure.meta(anyone).input(verifyMfaInput).mutation(async ({ ctx, input }) => {
-    const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
-    const result = await verifyMfaChallenge(ctx.db, ctx.services.accounts, { challengeToken, code: input.code, rememberDevice: input.rememberDevice }, requestOf(ctx), ctx.now());
-    ctx.cookies.set(result.session.token, result.session.expiresAt);
-    if (result.device) ctx.cookies.device?.set(result.device.token, result.device.expiresAt);
-    return { status: result.status, user: result.user };
-  }),
+  signUp: publicProcedure
+    .meta(anyone)
+    .input(signUpInput)
+    .mutation(async ({ ctx, input }) => {
+      if (!ctx.services.signupOpen)
+        throw new AuthError('forbidden', { detail: 'Sign-up is closed; ask for an invite.' });
+      await limitPerIp(ctx, 'sign_up', { max: 10, windowMs: 3_600_000 });
+      const { user, tenant, session } = await signUp(
+        ctx.db,
+        ctx.services.accounts,
+        input,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      ctx.cookies.set(session.token, session.expiresAt);
+      return { user, tenant };
+    }),
+  signIn: publicProcedure
+    .meta(anyone)
+    .input(signInInput)
+    .mutation(async ({ ctx, input }) => {
+      const result = await signIn(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+      // A remembered device of this user spares the second step (docs/mfa-factors.md).
+      const signedIn =
+        result.status === 'mfa_required'
+          ? await signInWithRememberedDevice(
+              ctx.db,
+              ctx.services.accounts,
+              result.challengeToken,
+              ctx.cookies.device?.token,
+              requestOf(ctx),
+              ctx.now(),
+            )
+          : result;
+      if (!signedIn) return result; // no cookie until the second step
+      ctx.cookies.set(signedIn.session.token, signedIn.session.expiresAt);
+      return { status: signedIn.status, user: signedIn.user };
+    }),
+  verifyMfa: publicProcedure
+    .meta(anyone)
+    .input(verifyMfaInput)
+    .mutation(async ({ ctx, input }) => {
+      const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
+      const result = await verifyMfaChallenge(
+        ctx.db,
+        ctx.services.accounts,
+        { challengeToken, code: input.code, rememberDevice: input.rememberDevice },
+        requestOf(ctx),
+        ctx.now(),
+      );
+      ctx.cookies.set(result.session.token, result.session.expiresAt);
+      if (result.device) ctx.cookies.device?.set(result.device.token, result.device.expiresAt);
+      return { status: result.status, user: result.user };
+    }),
   signOut: sessionProcedure.meta(signedIn).mutation(async ({ ctx }) => {
     await signOut(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
     ctx.cookies.clear();
     return { ok: true as const };
   }),
   me: sessionProcedure.meta(signedIn).query(async ({ ctx }) => {
-    const { user, tenant } = await keptWithSession(meViews, ctx.principal, () => loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId));
+    const { user, tenant } = await keptWithSession(meViews, ctx.principal, () =>
+      loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId),
+    );
     const { sessionId, aal, expiresAt } = ctx.principal;
     return { user, tenant, session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() } };
   }),
-  changePassword: sessionProcedure.meta({ access: {} }).input(changePasswordInput).mutation(async ({ ctx, input }) => {
-    await changePassword(ctx.db, ctx.services.accounts, ctx.principal, input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  requestPasswordReset: publicProcedure.meta(anyone).input(requestPasswordResetInput).mutation(async ({ ctx, input }) => {
-    await requestPasswordReset(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  resetPassword: publicProcedure.meta(anyone).input(resetPasswordInput).mutation(async ({ ctx, input }) => {
-    await limitPerIp(ctx, 'reset_password', { max: 20, windowMs: 3_600_000 });
-    await resetPassword(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  passwordStrength: publicProcedure.meta(anyone).input(passwordStrengthInput).mutation(async ({ ctx, input }) => {
-    await limitPerIp(ctx, 'password_strength', { max: 60, windowMs: 60_000 });
-    const context = { minLength: 15, ...(input.email ? { email: input.email } : {}), ...(input.tenantSlug ? { tenantSlug: input.tenantSlug } : {}) };
-    return ctx.services.accounts.passwords.strength(input.password, context);
-  }),
-  requestEmailVerification: sessionProcedure.meta(signedIn).mutation(({ ctx }) =>
-    requestEmailVerification(ctx.db, ctx.services.accounts, ctx.principal, requestOf(ctx), ctx.now()),
-  ),
-  verifyEmail: publicProcedure.meta(anyone).input(verifyEmailInput).mutation(async ({ ctx, input }) => {
-    await limitPerIp(ctx, 'verify_email', { max: 20, windowMs: 3_600_000 });
-    await verifyEmail(ctx.db, input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  requestEmailChange: sessionProcedure.meta({ access: {} }).input(requestEmailChangeInput).mutation(async ({ ctx, input }) => {
-    await requestEmailChange(ctx.db, ctx.services.accounts, ctx.principal, input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  confirmEmailChange: publicProcedure.meta(anyone).input(confirmEmailChangeInput).mutation(async ({ ctx, input }) => {
-    await limitPerIp(ctx, 'confirm_email_change', { max: 20, windowMs: 3_600_000 });
-    await confirmEmailChange(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  acceptInvite: publicProcedure.meta(anyone).input(acceptInviteInput).mutation(async ({ ctx, input }) => {
-    await limitPerIp(ctx, 'accept_invite', { max: 20, windowMs: 3_600_000 });
-    const result = await acceptInvite(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
-    ctx.cookies.set(result.session.token, result.session.expiresAt);
-    return { user: result.user };
-  }),
+  changePassword: sessionProcedure
+    .meta({ access: {} })
+    .input(changePasswordInput)
+    .mutation(async ({ ctx, input }) => {
+      await changePassword(
+        ctx.db,
+        ctx.services.accounts,
+        ctx.principal,
+        input,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      return { ok: true as const };
+    }),
+  requestPasswordReset: publicProcedure
+    .meta(anyone)
+    .input(requestPasswordResetInput)
+    .mutation(async ({ ctx, input }) => {
+      await requestPasswordReset(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
+  resetPassword: publicProcedure
+    .meta(anyone)
+    .input(resetPasswordInput)
+    .mutation(async ({ ctx, input }) => {
+      await limitPerIp(ctx, 'reset_password', { max: 20, windowMs: 3_600_000 });
+      await resetPassword(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
+  passwordStrength: publicProcedure
+    .meta(anyone)
+    .input(passwordStrengthInput)
+    .mutation(async ({ ctx, input }) => {
+      await limitPerIp(ctx, 'password_strength', { max: 60, windowMs: 60_000 });
+      const context = {
+        minLength: 15,
+        ...(input.email ? { email: input.email } : {}),
+        ...(input.tenantSlug ? { tenantSlug: input.tenantSlug } : {}),
+      };
+      return ctx.services.accounts.passwords.strength(input.password, context);
+    }),
+  requestEmailVerification: sessionProcedure
+    .meta(signedIn)
+    .mutation(({ ctx }) =>
+      requestEmailVerification(
+        ctx.db,
+        ctx.services.accounts,
+        ctx.principal,
+        requestOf(ctx),
+        ctx.now(),
+      ),
+    ),
+  verifyEmail: publicProcedure
+    .meta(anyone)
+    .input(verifyEmailInput)
+    .mutation(async ({ ctx, input }) => {
+      await limitPerIp(ctx, 'verify_email', { max: 20, windowMs: 3_600_000 });
+      await verifyEmail(ctx.db, input, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
+  requestEmailChange: sessionProcedure
+    .meta({ access: {} })
+    .input(requestEmailChangeInput)
+    .mutation(async ({ ctx, input }) => {
+      await requestEmailChange(
+        ctx.db,
+        ctx.services.accounts,
+        ctx.principal,
+        input,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      return { ok: true as const };
+    }),
+  confirmEmailChange: publicProcedure
+    .meta(anyone)
+    .input(confirmEmailChangeInput)
+    .mutation(async ({ ctx, input }) => {
+      await limitPerIp(ctx, 'confirm_email_change', { max: 20, windowMs: 3_600_000 });
+      await confirmEmailChange(ctx.db, ctx.services.accounts, input, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
+  acceptInvite: publicProcedure
+    .meta(anyone)
+    .input(acceptInviteInput)
+    .mutation(async ({ ctx, input }) => {
+      await limitPerIp(ctx, 'accept_invite', { max: 20, windowMs: 3_600_000 });
+      const result = await acceptInvite(
+        ctx.db,
+        ctx.services.accounts,
+        input,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      ctx.cookies.set(result.session.token, result.session.expiresAt);
+      return { user: result.user };
+    }),
 });

@@ -205,7 +205,9 @@ function idsOf(rows: Map<string, string[]>): { table: string; id: string }[] {
   for (const [table, json] of rows) {
     // Two rows of each kind, but every user: only some users act (and so appear as audit actors),
     // and rows are sorted by their random ids, so two users could miss every actor.
-    for (const row of json.slice(0, table === 'users' ? json.length : 2).map((j) => JSON.parse(j) as Record<string, unknown>)) {
+    for (const row of json
+      .slice(0, table === 'users' ? json.length : 2)
+      .map((j) => JSON.parse(j) as Record<string, unknown>)) {
       for (const column of ['id', 'credential_id'])
         if (typeof row[column] === 'string') ids.push({ table, id: row[column] });
     }
@@ -333,7 +335,8 @@ test(
         )) {
           const got = await outcome(caller, name, withValueAt(schema, base, leaf.path, id), id);
           if (JSON.stringify(got) !== JSON.stringify(unknown)) found = true;
-          else seen.push(`${name} ${leaf.path.join('.')}=${id}: ${JSON.stringify(got).slice(0, 300)}`);
+          else
+            seen.push(`${name} ${leaf.path.join('.')}=${id}: ${JSON.stringify(got).slice(0, 300)}`);
           if (found) break;
         }
         if (found) break;
@@ -346,7 +349,10 @@ test(
     );
     expect(
       blind.sort(),
-      [...seen.filter((line) => blind.some((b) => line.startsWith(`${b}=`))), `A's audit actors: ${JSON.stringify(auditActors)}`].join('\n'),
+      [
+        ...seen.filter((line) => blind.some((b) => line.startsWith(`${b}=`))),
+        `A's audit actors: ${JSON.stringify(auditActors)}`,
+      ].join('\n'),
     ).toEqual(NOT_ROW_REFERENCES);
   },
 );

@@ -1,4 +1,8 @@
-import { listRememberedDevices, revokeAllRememberedDevices, revokeRememberedDevice } from '@tessera/auth/mfa';
+import {
+  listRememberedDevices,
+  revokeAllRememberedDevices,
+  revokeRememberedDevice,
+} from '@tessera/auth/mfa';
 import { deviceIdInput } from '../inputs/otp.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 
@@ -7,15 +11,30 @@ const own = { access: {} } as const;
 
 /** Remembered devices (docs/mfa-factors.md), listed next to sessions; own devices only. */
 export const devicesRouter = router({
-  list: sessionProcedure.meta(own).query(({ ctx }) =>
-    ctx.withTenant((tx) => listRememberedDevices(tx, ctx.principal.userId, ctx.cookies.device?.token, ctx.now()), { readOnly: true }),
-  ),
-  revoke: sessionProcedure.meta(own).input(deviceIdInput).mutation(async ({ ctx, input }) => {
-    await revokeRememberedDevice(ctx.db, ctx.principal, input.id, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
+  list: sessionProcedure
+    .meta(own)
+    .query(({ ctx }) =>
+      ctx.withTenant(
+        (tx) =>
+          listRememberedDevices(tx, ctx.principal.userId, ctx.cookies.device?.token, ctx.now()),
+        { readOnly: true },
+      ),
+    ),
+  revoke: sessionProcedure
+    .meta(own)
+    .input(deviceIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await revokeRememberedDevice(ctx.db, ctx.principal, input.id, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
   revokeAll: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    const revoked = await revokeAllRememberedDevices(ctx.db, ctx.principal, 'revoked_all', requestOf(ctx), ctx.now());
+    const revoked = await revokeAllRememberedDevices(
+      ctx.db,
+      ctx.principal,
+      'revoked_all',
+      requestOf(ctx),
+      ctx.now(),
+    );
     ctx.cookies.device?.clear();
     return { revoked };
   }),

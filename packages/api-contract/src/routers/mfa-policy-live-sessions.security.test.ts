@@ -8,23 +8,43 @@ import { totpCodeAt } from '@tessera/auth/mfa';
 import { tenants } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import { callerFor, createCaller, createTestContext, OTHER_STRONG_PASSWORD, principalFromToken, signUpOwner, STRONG_PASSWORD, tokenMailedTo, type SeededOwner } from '../testing/index.js';
+import {
+  callerFor,
+  createCaller,
+  createTestContext,
+  OTHER_STRONG_PASSWORD,
+  principalFromToken,
+  signUpOwner,
+  STRONG_PASSWORD,
+  tokenMailedTo,
+  type SeededOwner,
+} from '../testing/index.js';
 
 const db = useTestDatabase();
 const enrollmentRequired = { code: 'FORBIDDEN', cause: { code: 'mfa_enrollment_required' } };
 
 /** Invites `role` and accepts: the new user's session token and e-mail. */
-async function invited(owner: SeededOwner, role: 'admin' | 'member'): Promise<{ token: string; email: string }> {
+async function invited(
+  owner: SeededOwner,
+  role: 'admin' | 'member',
+): Promise<{ token: string; email: string }> {
   const email = `${role}-${randomBytes(3).toString('hex')}@example.com`;
-  await (await callerFor(db.app, owner.token, { services: owner.services })).users.invite({ email, role });
+  await (
+    await callerFor(db.app, owner.token, { services: owner.services })
+  ).users.invite({ email, role });
   const ctx = createTestContext(db.app, { services: owner.services });
-  await createCaller(ctx).auth.acceptInvite({ token: await tokenMailedTo(db.owner, owner.services.accounts.keyring, owner.tenant.id, email), password: OTHER_STRONG_PASSWORD });
+  await createCaller(ctx).auth.acceptInvite({
+    token: await tokenMailedTo(db.owner, owner.services.accounts.keyring, owner.tenant.id, email),
+    password: OTHER_STRONG_PASSWORD,
+  });
   return { token: ctx.cookies.token ?? '', email };
 }
 
 /** Another administrator's change, written as the policy row it produces. */
 async function setPolicy(tenantId: string, mfaRequired: 'off' | 'admins' | 'all'): Promise<void> {
-  await db.withTenant(tenantId, (tx) => tx.update(tenants).set({ securityPolicy: { mfaRequired } }));
+  await db.withTenant(tenantId, (tx) =>
+    tx.update(tenants).set({ securityPolicy: { mfaRequired } }),
+  );
 }
 
 async function signIn(owner: SeededOwner, email: string, password: string): Promise<string> {
@@ -45,7 +65,9 @@ describe('mfaRequired and live sessions', () => {
     const asMember = await callerFor(db.app, member.token, { services: owner.services });
     await expect(asMember.tenant.get()).resolves.toBeDefined();
 
-    await (await callerFor(db.app, owner.token, { services: owner.services })).tenant.updateSecurityPolicy({ mfaRequired: 'all' });
+    await (
+      await callerFor(db.app, owner.token, { services: owner.services })
+    ).tenant.updateSecurityPolicy({ mfaRequired: 'all' });
 
     const memberNow = await callerFor(db.app, member.token, { services: owner.services });
     await expect(memberNow.tenant.get()).rejects.toMatchObject(enrollmentRequired);
@@ -59,14 +81,21 @@ describe('mfaRequired and live sessions', () => {
     const admin = await invited(owner, 'admin');
     const member = await invited(owner, 'member');
     await setPolicy(owner.tenant.id, 'admins');
-    expect([await restricted(owner.token), await restricted(admin.token), await restricted(member.token)]).toEqual([true, true, false]);
+    expect([
+      await restricted(owner.token),
+      await restricted(admin.token),
+      await restricted(member.token),
+    ]).toEqual([true, true, false]);
   });
 
   test('a session of a user with a second factor is not restricted', async () => {
     const owner = await signUpOwner(db.app);
     const caller = await callerFor(db.app, owner.token, { services: owner.services });
     const { secret } = await caller.mfa.beginEnrollment();
-    const ctx = createTestContext(db.app, { services: owner.services, principal: await principalFromToken(db.app, owner.token) });
+    const ctx = createTestContext(db.app, {
+      services: owner.services,
+      principal: await principalFromToken(db.app, owner.token),
+    });
     await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, new Date()) });
     await setPolicy(owner.tenant.id, 'all');
     expect(await restricted(ctx.cookies.token ?? '')).toBe(false);
@@ -77,18 +106,31 @@ describe('mfaRequired and live sessions', () => {
     const member = await invited(owner, 'member');
     await setPolicy(owner.tenant.id, 'all');
     const signedInRestricted = await signIn(owner, member.email, OTHER_STRONG_PASSWORD);
-    expect([await restricted(member.token), await restricted(signedInRestricted)]).toEqual([true, true]);
+    expect([await restricted(member.token), await restricted(signedInRestricted)]).toEqual([
+      true,
+      true,
+    ]);
     await setPolicy(owner.tenant.id, 'off');
-    expect([await restricted(member.token), await restricted(signedInRestricted)]).toEqual([false, false]);
-    await expect((await callerFor(db.app, signedInRestricted, { services: owner.services })).tenant.get()).resolves.toBeDefined();
+    expect([await restricted(member.token), await restricted(signedInRestricted)]).toEqual([
+      false,
+      false,
+    ]);
+    await expect(
+      (await callerFor(db.app, signedInRestricted, { services: owner.services })).tenant.get(),
+    ).resolves.toBeDefined();
   });
 
   test('a restricted session stays restricted when the user enrolls elsewhere, whatever the policy does next', async () => {
     const owner = await signUpOwner(db.app);
     await setPolicy(owner.tenant.id, 'all');
     const other = await signIn(owner, owner.user.email, STRONG_PASSWORD);
-    const { secret } = await (await callerFor(db.app, owner.token, { services: owner.services })).mfa.beginEnrollment();
-    const ctx = createTestContext(db.app, { services: owner.services, principal: await principalFromToken(db.app, owner.token) });
+    const { secret } = await (
+      await callerFor(db.app, owner.token, { services: owner.services })
+    ).mfa.beginEnrollment();
+    const ctx = createTestContext(db.app, {
+      services: owner.services,
+      principal: await principalFromToken(db.app, owner.token),
+    });
     await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, new Date()) });
     // The other session never presented the new factor: it must not become a full session.
     expect(await restricted(other)).toBe(true);

@@ -1,45 +1,122 @@
 import { AuthError } from '@tessera/auth';
-import { beginSmsEnrollment, challengeOptions, confirmSmsEnrollment, disableEmailCodes, disableSms, enableEmailCodes, otpStatus, sendSignInCode } from '@tessera/auth/mfa';
+import {
+  beginSmsEnrollment,
+  challengeOptions,
+  confirmSmsEnrollment,
+  disableEmailCodes,
+  disableSms,
+  enableEmailCodes,
+  otpStatus,
+  sendSignInCode,
+} from '@tessera/auth/mfa';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
-import { beginSmsEnrollmentInput, challengeOptionsInput, oneTimeCodeInput, sendCodeInput } from '../inputs/otp.js';
+import {
+  beginSmsEnrollmentInput,
+  challengeOptionsInput,
+  oneTimeCodeInput,
+  sendCodeInput,
+} from '../inputs/otp.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
 const own = { access: {} } as const;
 
 /** Out-of-band one-time codes (docs/mfa-factors.md): SMS as a restricted second factor; e-mail codes as new-device sign-in verification (not MFA). */
 export const otpRouter = router({
-  status: sessionProcedure.meta(own).query(({ ctx }) => ctx.withTenant((tx) => otpStatus(tx, ctx.principal.userId, ctx.services.sms), { readOnly: true })),
+  status: sessionProcedure.meta(own).query(({ ctx }) =>
+    ctx.withTenant((tx) => otpStatus(tx, ctx.principal.userId, ctx.services.sms), {
+      readOnly: true,
+    }),
+  ),
   // Adding or removing a phone number is a factor change (step-up at every step, as for passkeys).
-  beginSmsEnrollment: sessionProcedure.meta(own).use(requireRecentMfa).input(beginSmsEnrollmentInput).mutation(async ({ ctx, input }) => {
-    const sent = await beginSmsEnrollment(ctx.db, ctx.services.accounts, ctx.services.sms, ctx.principal, input.phone, requestOf(ctx), ctx.now());
-    return { phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
-  }),
-  confirmSmsEnrollment: sessionProcedure.meta(own).use(requireRecentMfa).input(oneTimeCodeInput).mutation(async ({ ctx, input }) => {
-    await confirmSmsEnrollment(ctx.db, ctx.services.accounts, ctx.principal, input.code, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  disableSms: sessionProcedure.meta(own).use(requireRecentMfa).mutation(async ({ ctx }) => {
-    await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
+  beginSmsEnrollment: sessionProcedure
+    .meta(own)
+    .use(requireRecentMfa)
+    .input(beginSmsEnrollmentInput)
+    .mutation(async ({ ctx, input }) => {
+      const sent = await beginSmsEnrollment(
+        ctx.db,
+        ctx.services.accounts,
+        ctx.services.sms,
+        ctx.principal,
+        input.phone,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      return { phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
+    }),
+  confirmSmsEnrollment: sessionProcedure
+    .meta(own)
+    .use(requireRecentMfa)
+    .input(oneTimeCodeInput)
+    .mutation(async ({ ctx, input }) => {
+      await confirmSmsEnrollment(
+        ctx.db,
+        ctx.services.accounts,
+        ctx.principal,
+        input.code,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      return { ok: true as const };
+    }),
+  disableSms: sessionProcedure
+    .meta(own)
+    .use(requireRecentMfa)
+    .mutation(async ({ ctx }) => {
+      await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
   /** E-mailed codes when signing in from a new device: opt-in, only where the tenant allows them; never MFA. */
   enableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
     await enableEmailCodes(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
     return { ok: true as const };
   }),
   disableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    await disableEmailCodes(ctx.db, ctx.services.accounts, ctx.principal, requestOf(ctx), ctx.now());
+    await disableEmailCodes(
+      ctx.db,
+      ctx.services.accounts,
+      ctx.principal,
+      requestOf(ctx),
+      ctx.now(),
+    );
     return { ok: true as const };
   }),
   /** What the second sign-in step may offer (a mutation: its input is a secret token). */
-  challengeOptions: publicProcedure.meta({ access: 'public' }).input(challengeOptionsInput).mutation(({ ctx, input }) =>
-    challengeOptions(ctx.db, ctx.services.accounts, ctx.services.sms, input.challengeToken ?? ctx.mfaChallengeCookie ?? '', requestOf(ctx), ctx.now()),
-  ),
+  challengeOptions: publicProcedure
+    .meta({ access: 'public' })
+    .input(challengeOptionsInput)
+    .mutation(({ ctx, input }) =>
+      challengeOptions(
+        ctx.db,
+        ctx.services.accounts,
+        ctx.services.sms,
+        input.challengeToken ?? ctx.mfaChallengeCookie ?? '',
+        requestOf(ctx),
+        ctx.now(),
+      ),
+    ),
   /** Texts a code for a pending sign-in challenge; e-mail codes never serve as a second factor (docs/design.md "MFA"). */
-  sendCode: publicProcedure.meta({ access: 'public' }).input(sendCodeInput).mutation(async ({ ctx, input }) => {
-    if (input.channel === 'email') throw new AuthError('forbidden', { detail: 'E-mail codes cannot be used as a second factor.' });
-    const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
-    const sent = await sendSignInCode(ctx.db, ctx.services.accounts, ctx.services.sms, challengeToken, requestOf(ctx), ctx.now());
-    return { channel: 'sms' as const, phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
-  }),
+  sendCode: publicProcedure
+    .meta({ access: 'public' })
+    .input(sendCodeInput)
+    .mutation(async ({ ctx, input }) => {
+      if (input.channel === 'email')
+        throw new AuthError('forbidden', {
+          detail: 'E-mail codes cannot be used as a second factor.',
+        });
+      const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
+      const sent = await sendSignInCode(
+        ctx.db,
+        ctx.services.accounts,
+        ctx.services.sms,
+        challengeToken,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      return {
+        channel: 'sms' as const,
+        phoneHint: sent.phoneHint,
+        expiresAt: sent.expiresAt.toISOString(),
+      };
+    }),
 });

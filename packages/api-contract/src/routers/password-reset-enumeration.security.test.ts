@@ -41,9 +41,13 @@ async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
 test('a known and an unknown address run the same statements in the same order', async () => {
   recordStatements();
   const owner = await signUpOwner(db.app);
-  await db.owner.pool.query("INSERT INTO users (tenant_id, email, role, disabled_at) VALUES ($1, 'gone@example.com', 'member', now())", [owner.tenant.id]);
+  await db.owner.pool.query(
+    "INSERT INTO users (tenant_id, email, role, disabled_at) VALUES ($1, 'gone@example.com', 'member', now())",
+    [owner.tenant.id],
+  );
   const anon = createCaller(createTestContext(db.app, { services: owner.services }));
-  const ask = (email: string) => () => anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email });
+  const ask = (email: string) => () =>
+    anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email });
 
   const known = await statementsOf(ask(owner.user.email));
   const unknown = await statementsOf(ask('nobody@example.com'));
@@ -53,15 +57,30 @@ test('a known and an unknown address run the same statements in the same order',
   expect(unknown).toEqual(known);
   expect(disabled).toEqual(known);
   // Only the real, active account got a link.
-  const mails = await outboxMails(db.owner, owner.services.accounts.keyring, owner.tenant.id, { template: 'password_reset' });
+  const mails = await outboxMails(db.owner, owner.services.accounts.keyring, owner.tenant.id, {
+    template: 'password_reset',
+  });
   expect(mails.map((m) => m.to)).toEqual([owner.user.email]);
-  const { rows } = await db.owner.pool.query<{ n: string }>("SELECT count(*) AS n FROM user_tokens WHERE tenant_id = $1 AND kind = 'password_reset'", [owner.tenant.id]);
+  const { rows } = await db.owner.pool.query<{ n: string }>(
+    "SELECT count(*) AS n FROM user_tokens WHERE tenant_id = $1 AND kind = 'password_reset'",
+    [owner.tenant.id],
+  );
   expect(Number(rows[0]?.n)).toBe(1);
 });
 
 test('both answers are identical', async () => {
   const owner = await signUpOwner(db.app);
   const anon = createCaller(createTestContext(db.app, { services: owner.services }));
-  expect(await anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: owner.user.email })).toEqual({ ok: true });
-  expect(await anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: 'nobody@example.com' })).toEqual({ ok: true });
+  expect(
+    await anon.auth.requestPasswordReset({
+      tenantSlug: owner.tenant.slug,
+      email: owner.user.email,
+    }),
+  ).toEqual({ ok: true });
+  expect(
+    await anon.auth.requestPasswordReset({
+      tenantSlug: owner.tenant.slug,
+      email: 'nobody@example.com',
+    }),
+  ).toEqual({ ok: true });
 });

@@ -5,9 +5,14 @@ import type { Context, Principal } from '../context.js';
 /** The principal as the privacy service sees it (privacy, compliance and webhook routers). */
 export function privacyActorOf(principal: Principal, ctx: Pick<Context, 'meta'>): PrivacyActor {
   const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
-  return principal.kind === 'session' ? { type: 'user', id: principal.userId, role: principal.role, ...origin } : { type: 'api_key', id: principal.keyId, ...origin };
+  return principal.kind === 'session'
+    ? { type: 'user', id: principal.userId, role: principal.role, ...origin }
+    : { type: 'api_key', id: principal.keyId, ...origin };
 }
 
-export function privacyDepsOf(ctx: Pick<Context, 'services' | 'now'>): { keyring: Keyring; now: Date } {
+export function privacyDepsOf(ctx: Pick<Context, 'services' | 'now'>): {
+  keyring: Keyring;
+  now: Date;
+} {
   return { keyring: ctx.services.accounts.keyring, now: ctx.now() };
 }

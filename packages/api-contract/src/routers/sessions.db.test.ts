@@ -1,11 +1,24 @@
 import { hashSessionToken } from '@tessera/auth/accounts';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, testServices } from '../testing/index.js';
+import {
+  callerFor,
+  createCaller,
+  createTestContext,
+  principalFromToken,
+  signUpOwner,
+  STRONG_PASSWORD,
+  testServices,
+} from '../testing/index.js';
 
 const db = useTestDatabase();
 
-async function signInAt(slug: string, email: string, now: Date, services = testServices()): Promise<string> {
+async function signInAt(
+  slug: string,
+  email: string,
+  now: Date,
+  services = testServices(),
+): Promise<string> {
   const ctx = createTestContext(db.app, { services, now: () => now });
   await createCaller(ctx).auth.signIn({ tenantSlug: slug, email, password: STRONG_PASSWORD });
   if (!ctx.cookies.token) throw new Error('no cookie');
@@ -24,7 +37,12 @@ async function elapse(token: string, minutes: number): Promise<void> {
 }
 
 const lastActivityOf = async (token: string): Promise<Date | undefined> =>
-  (await db.owner.pool.query<{ at: Date }>('SELECT last_activity_at AS at FROM sessions WHERE token_hash = $1', [hashSessionToken(token)])).rows[0]?.at;
+  (
+    await db.owner.pool.query<{ at: Date }>(
+      'SELECT last_activity_at AS at FROM sessions WHERE token_hash = $1',
+      [hashSessionToken(token)],
+    )
+  ).rows[0]?.at;
 
 describe('session lifetime', () => {
   test('a session expires after 30 idle minutes and activity within a minute is not written', async () => {
@@ -54,17 +72,21 @@ describe('session lifetime', () => {
     expect(await principalFromToken(db.app, token)).toBeNull();
   });
 
-  test("expiresAt is the earlier of the idle and absolute expiry", async () => {
+  test('expiresAt is the earlier of the idle and absolute expiry', async () => {
     const owner = await signUpOwner(db.app);
     const t0 = new Date();
     const token = await signInAt(owner.tenant.slug, owner.user.email, t0);
     const principal = await principalFromToken(db.app, token);
-    expect(principal?.kind === 'session' && principal.expiresAt.getTime()).toBe(t0.getTime() + 30 * 60_000);
+    expect(principal?.kind === 'session' && principal.expiresAt.getTime()).toBe(
+      t0.getTime() + 30 * 60_000,
+    );
   });
 
   test('a tenant policy with a shorter idle timeout applies to live sessions', async () => {
     const owner = await signUpOwner(db.app);
-    await (await callerFor(db.app, owner.token)).tenant.updateSecurityPolicy({ sessionIdleMinutes: 5 });
+    await (
+      await callerFor(db.app, owner.token)
+    ).tenant.updateSecurityPolicy({ sessionIdleMinutes: 5 });
     const token = await signInAt(owner.tenant.slug, owner.user.email, new Date());
     await elapse(token, 6);
     expect(await principalFromToken(db.app, token)).toBeNull();
@@ -76,11 +98,15 @@ describe('session management', () => {
     const owner = await signUpOwner(db.app);
     const t0 = Date.now();
     const tokens = [owner.token];
-    for (let i = 1; i <= 5; i += 1) tokens.push(await signInAt(owner.tenant.slug, owner.user.email, new Date(t0 + i * 1000)));
+    for (let i = 1; i <= 5; i += 1)
+      tokens.push(await signInAt(owner.tenant.slug, owner.user.email, new Date(t0 + i * 1000)));
     const now = new Date(t0 + 10_000);
     expect(await principalFromToken(db.app, tokens[0] ?? '')).toBeNull();
-    for (const token of tokens.slice(1)) expect(await principalFromToken(db.app, token)).not.toBeNull();
-    const listed = await (await callerFor(db.app, tokens[5] ?? '', { now: () => now })).sessions.list();
+    for (const token of tokens.slice(1))
+      expect(await principalFromToken(db.app, token)).not.toBeNull();
+    const listed = await (
+      await callerFor(db.app, tokens[5] ?? '', { now: () => now })
+    ).sessions.list();
     expect(listed).toHaveLength(5);
     expect(listed.filter((s) => s.current)).toHaveLength(1);
   });
@@ -91,7 +117,10 @@ describe('session management', () => {
     const third = await signInAt(owner.tenant.slug, owner.user.email, new Date());
     const caller = await callerFor(db.app, owner.token);
     const list = await caller.sessions.list();
-    const secondId = (await principalFromToken(db.app, second))?.kind === 'session' ? list.find((s) => !s.current)?.id : undefined;
+    const secondId =
+      (await principalFromToken(db.app, second))?.kind === 'session'
+        ? list.find((s) => !s.current)?.id
+        : undefined;
     expect(secondId).toBeDefined();
     await caller.sessions.revoke({ sessionId: secondId ?? '' });
     expect(await caller.sessions.revokeOthers()).toEqual({ revoked: 1 });
@@ -104,7 +133,10 @@ describe('session management', () => {
     const owner = await signUpOwner(db.app);
     const other = await signInAt(owner.tenant.slug, owner.user.email, new Date());
     const caller = await callerFor(db.app, owner.token);
-    await caller.auth.changePassword({ currentPassword: STRONG_PASSWORD, newPassword: 'amber-falcon-drifts-under-4-moons' });
+    await caller.auth.changePassword({
+      currentPassword: STRONG_PASSWORD,
+      newPassword: 'amber-falcon-drifts-under-4-moons',
+    });
     expect(await principalFromToken(db.app, other)).toBeNull();
     expect(await principalFromToken(db.app, owner.token)).not.toBeNull();
   });

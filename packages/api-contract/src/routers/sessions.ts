@@ -1,4 +1,9 @@
-import { listSessions, tenantPolicyOf, revokeOtherSessions, revokeOwnSession } from '@tessera/auth/accounts';
+import {
+  listSessions,
+  tenantPolicyOf,
+  revokeOtherSessions,
+  revokeOwnSession,
+} from '@tessera/auth/accounts';
 import { revokeAllRememberedDevices } from '@tessera/auth/mfa';
 import { revokeSessionInput } from '../inputs/users.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
@@ -7,17 +12,36 @@ const own = { access: {}, allowEnrollmentOnly: true } as const;
 
 export const sessionsRouter = router({
   list: sessionProcedure.meta(own).query(async ({ ctx }) => {
-    return ctx.withTenant(async (tx) => listSessions(tx, (await tenantPolicyOf(tx)).policy, ctx.principal.userId, ctx.principal.sessionId, ctx.now()), { readOnly: true });
+    return ctx.withTenant(
+      async (tx) =>
+        listSessions(
+          tx,
+          (await tenantPolicyOf(tx)).policy,
+          ctx.principal.userId,
+          ctx.principal.sessionId,
+          ctx.now(),
+        ),
+      { readOnly: true },
+    );
   }),
-  revoke: sessionProcedure.meta(own).input(revokeSessionInput).mutation(async ({ ctx, input }) => {
-    await revokeOwnSession(ctx.db, ctx.principal, input.sessionId, requestOf(ctx), ctx.now());
-    if (input.sessionId === ctx.principal.sessionId) ctx.cookies.clear();
-    return { ok: true as const };
-  }),
+  revoke: sessionProcedure
+    .meta(own)
+    .input(revokeSessionInput)
+    .mutation(async ({ ctx, input }) => {
+      await revokeOwnSession(ctx.db, ctx.principal, input.sessionId, requestOf(ctx), ctx.now());
+      if (input.sessionId === ctx.principal.sessionId) ctx.cookies.clear();
+      return { ok: true as const };
+    }),
   // "Sign out everywhere" also forgets every remembered device (docs/mfa-factors.md).
   revokeOthers: sessionProcedure.meta({ access: {} }).mutation(async ({ ctx }) => {
     const revoked = await revokeOtherSessions(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
-    await revokeAllRememberedDevices(ctx.db, ctx.principal, 'revoked_others', requestOf(ctx), ctx.now());
+    await revokeAllRememberedDevices(
+      ctx.db,
+      ctx.principal,
+      'revoked_others',
+      requestOf(ctx),
+      ctx.now(),
+    );
     return { revoked };
   }),
 });

@@ -4,9 +4,20 @@
  * `tenant.sso.signInOptions` (public: the buttons of a tenant's sign-in page), and
  * `tenant.sso.identities.list` / `.unlink` for the signed-in user (also exported on its own).
  */
-import { getSsoSettings, listIdentities, listSignInOptions, unlinkIdentity, updateSsoSettings, type SsoDeps } from '@tessera/auth/sso';
+import {
+  getSsoSettings,
+  listIdentities,
+  listSignInOptions,
+  unlinkIdentity,
+  updateSsoSettings,
+  type SsoDeps,
+} from '@tessera/auth/sso';
 import type { Context, Services, SessionPrincipal } from '../context.js';
-import { ssoSignInOptionsInput, unlinkIdentityInput, updateSsoSettingsInput } from '../inputs/sso.js';
+import {
+  ssoSignInOptionsInput,
+  unlinkIdentityInput,
+  updateSsoSettingsInput,
+} from '../inputs/sso.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
@@ -19,32 +30,74 @@ export function ssoServicesOf(ctx: Pick<Context, 'services'>): SsoServices {
 
 function depsOf(ctx: Context): SsoDeps {
   const sso = ssoServicesOf(ctx);
-  return { keyring: ctx.services.accounts.keyring, publicUrl: ctx.services.accounts.publicUrl, outbound: sso.outbound, platformProviders: sso.platformProviders };
+  return {
+    keyring: ctx.services.accounts.keyring,
+    publicUrl: ctx.services.accounts.publicUrl,
+    outbound: sso.outbound,
+    platformProviders: sso.platformProviders,
+  };
 }
 
-const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
+const actorOf = (p: SessionPrincipal) => ({
+  tenantId: p.tenantId,
+  userId: p.userId,
+  role: p.role,
+  sessionId: p.sessionId,
+});
 const manage = { access: { roles: ['owner', 'admin'] } } as const;
 const own = { access: {} } as const;
 
 export const identitiesRouter = router({
-  list: sessionProcedure.meta(own).query(({ ctx }) => listIdentities(ctx.db, actorOf(ctx.principal), ssoServicesOf(ctx).platformProviders)),
-  unlink: sessionProcedure.meta(own).input(unlinkIdentityInput).mutation(async ({ ctx, input }) => {
-    await unlinkIdentity(ctx.db, actorOf(ctx.principal), input.identityId, ssoServicesOf(ctx).platformProviders, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
+  list: sessionProcedure
+    .meta(own)
+    .query(({ ctx }) =>
+      listIdentities(ctx.db, actorOf(ctx.principal), ssoServicesOf(ctx).platformProviders),
+    ),
+  unlink: sessionProcedure
+    .meta(own)
+    .input(unlinkIdentityInput)
+    .mutation(async ({ ctx, input }) => {
+      await unlinkIdentity(
+        ctx.db,
+        actorOf(ctx.principal),
+        input.identityId,
+        ssoServicesOf(ctx).platformProviders,
+        requestOf(ctx),
+        ctx.now(),
+      );
+      return { ok: true as const };
+    }),
 });
 
 export const ssoRouter = router({
-  get: sessionProcedure.meta(manage).query(({ ctx }) => getSsoSettings(ctx.db, depsOf(ctx), ctx.principal.tenantId)),
+  get: sessionProcedure
+    .meta(manage)
+    .query(({ ctx }) => getSsoSettings(ctx.db, depsOf(ctx), ctx.principal.tenantId)),
   // Another issuer, trusting its MFA, JIT accounts: each hands out sign-ins, so every change needs step-up.
   update: sessionProcedure
     .meta(manage)
     .use(requireRecentMfa)
     .input(updateSsoSettingsInput)
-    .mutation(({ ctx, input }) => updateSsoSettings(ctx.db, depsOf(ctx), actorOf(ctx.principal), input, requestOf(ctx), ctx.now())),
+    .mutation(({ ctx, input }) =>
+      updateSsoSettings(
+        ctx.db,
+        depsOf(ctx),
+        actorOf(ctx.principal),
+        input,
+        requestOf(ctx),
+        ctx.now(),
+      ),
+    ),
   signInOptions: publicProcedure
     .meta({ access: 'public' })
     .input(ssoSignInOptionsInput)
-    .query(({ ctx, input }) => listSignInOptions(ctx.db, ssoServicesOf(ctx).platformProviders, ctx.services.accounts.publicUrl, input.tenantSlug)),
+    .query(({ ctx, input }) =>
+      listSignInOptions(
+        ctx.db,
+        ssoServicesOf(ctx).platformProviders,
+        ctx.services.accounts.publicUrl,
+        input.tenantSlug,
+      ),
+    ),
   identities: identitiesRouter,
 });

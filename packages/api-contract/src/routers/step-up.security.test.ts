@@ -6,7 +6,16 @@
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, type Caller, type SeededOwner } from '../testing/index.js';
+import {
+  callerFor,
+  createCaller,
+  createTestContext,
+  principalFromToken,
+  signUpOwner,
+  STRONG_PASSWORD,
+  type Caller,
+  type SeededOwner,
+} from '../testing/index.js';
 import { SoftAuthenticator } from '../testing/soft-authenticator.js';
 
 const db = useTestDatabase();
@@ -16,11 +25,21 @@ const STALE = 11 * 60; // seconds: past the 10-minute step-up window
 let seeds = 0;
 
 const stepUpRequired = { code: 'PRECONDITION_FAILED', cause: { code: 'step_up_required' } };
-const as = (owner: SeededOwner, token: string, now: Date): Promise<Caller> => callerFor(db.app, token, { services: owner.services, now: () => now });
+const as = (owner: SeededOwner, token: string, now: Date): Promise<Caller> =>
+  callerFor(db.app, token, { services: owner.services, now: () => now });
 
 /** Runs one call with the session behind `token` and returns the cookie it set, if any. */
-async function withCookie<R>(owner: SeededOwner, token: string, now: Date, call: (caller: Caller) => Promise<R>): Promise<{ result: R; cookie: string | null }> {
-  const ctx = createTestContext(db.app, { services: owner.services, now: () => now, principal: await principalFromToken(db.app, token) });
+async function withCookie<R>(
+  owner: SeededOwner,
+  token: string,
+  now: Date,
+  call: (caller: Caller) => Promise<R>,
+): Promise<{ result: R; cookie: string | null }> {
+  const ctx = createTestContext(db.app, {
+    services: owner.services,
+    now: () => now,
+    principal: await principalFromToken(db.app, token),
+  });
   const result = await call(createCaller(ctx));
   return { result, cookie: ctx.cookies.token };
 }
@@ -32,23 +51,42 @@ async function sessionRow(token: string): Promise<{ aal: number; mfaVerifiedAt: 
 }
 
 /** An owner whose only factor is a passkey; returns the session token after registration. */
-async function passkeyOnlyOwner(): Promise<SeededOwner & { device: SoftAuthenticator; session: string }> {
+async function passkeyOnlyOwner(): Promise<
+  SeededOwner & { device: SoftAuthenticator; session: string }
+> {
   const owner = await signUpOwner(db.app, { now: () => T0 });
-  const device = new SoftAuthenticator({ seed: `step-up-${seeds++}-${Date.now()}`, origin: 'http://localhost:3000', rpId: 'localhost' });
-  const { cookie } = await withCookie(owner, owner.token, T0, async (caller) => caller.passkeys.verifyRegistration({ response: device.register(await caller.passkeys.registrationOptions()), name: 'Laptop' }));
+  const device = new SoftAuthenticator({
+    seed: `step-up-${seeds++}-${Date.now()}`,
+    origin: 'http://localhost:3000',
+    rpId: 'localhost',
+  });
+  const { cookie } = await withCookie(owner, owner.token, T0, async (caller) =>
+    caller.passkeys.verifyRegistration({
+      response: device.register(await caller.passkeys.registrationOptions()),
+      name: 'Laptop',
+    }),
+  );
   return { ...owner, device, session: cookie ?? owner.token };
 }
 
-async function passkeyStepUp(owner: SeededOwner & { device: SoftAuthenticator }, token: string, now: Date): Promise<void> {
+async function passkeyStepUp(
+  owner: SeededOwner & { device: SoftAuthenticator },
+  token: string,
+  now: Date,
+): Promise<void> {
   const caller = await as(owner, token, now);
-  await caller.passkeys.stepUp({ response: owner.device.authenticate(await caller.passkeys.stepUpOptions()) });
+  await caller.passkeys.stepUp({
+    response: owner.device.authenticate(await caller.passkeys.stepUpOptions()),
+  });
 }
 
 /** An owner who enrolled an authenticator app as the first factor at T0; returns the new session token. */
 async function totpOwner(): Promise<SeededOwner & { secret: string; session: string }> {
   const owner = await signUpOwner(db.app, { now: () => T0 });
   const { secret } = await (await as(owner, owner.token, T0)).mfa.beginEnrollment();
-  const { cookie } = await withCookie(owner, owner.token, T0, (caller) => caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) }));
+  const { cookie } = await withCookie(owner, owner.token, T0, (caller) =>
+    caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, T0) }),
+  );
   return { ...owner, secret, session: cookie ?? owner.token };
 }
 
@@ -57,15 +95,23 @@ describe('adding a factor next to an existing one', () => {
     const owner = await passkeyOnlyOwner();
     const stolen = await as(owner, owner.session, at(STALE));
     await expect(stolen.mfa.beginEnrollment()).rejects.toMatchObject(stepUpRequired);
-    const { rows } = await db.owner.pool.query('SELECT 1 FROM mfa_totp WHERE user_id = $1', [owner.user.id]);
+    const { rows } = await db.owner.pool.query('SELECT 1 FROM mfa_totp WHERE user_id = $1', [
+      owner.user.id,
+    ]);
     expect(rows).toEqual([]); // no pending secret was stored
 
     // Begun inside the window, the confirmation needs the window too.
     await passkeyStepUp(owner, owner.session, at(STALE));
     const { secret } = await (await as(owner, owner.session, at(STALE))).mfa.beginEnrollment();
     const late = at(2 * STALE);
-    await expect((await as(owner, owner.session, late)).mfa.confirmEnrollment({ code: totpCodeAt(secret, late) })).rejects.toMatchObject(stepUpRequired);
-    expect(await (await as(owner, owner.session, late)).mfa.status()).toMatchObject({ enabled: false });
+    await expect(
+      (await as(owner, owner.session, late)).mfa.confirmEnrollment({
+        code: totpCodeAt(secret, late),
+      }),
+    ).rejects.toMatchObject(stepUpRequired);
+    expect(await (await as(owner, owner.session, late)).mfa.status()).toMatchObject({
+      enabled: false,
+    });
   });
 
   test('after a step-up the app is added; the session keeps its own step-up time and token', async () => {
@@ -73,11 +119,18 @@ describe('adding a factor next to an existing one', () => {
     await passkeyStepUp(owner, owner.session, at(STALE));
     const { secret } = await (await as(owner, owner.session, at(STALE))).mfa.beginEnrollment();
     const confirmAt = at(STALE + 5 * 60);
-    const { cookie } = await withCookie(owner, owner.session, confirmAt, (caller) => caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, confirmAt) }));
+    const { cookie } = await withCookie(owner, owner.session, confirmAt, (caller) =>
+      caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, confirmAt) }),
+    );
     expect(cookie).toBeNull(); // not a first factor: no new session
     expect(await sessionRow(owner.session)).toEqual({ aal: 2, mfaVerifiedAt: at(STALE) });
     // Ten minutes after the passkey step-up (not after the enrollment) the window is closed.
-    await expect((await as(owner, owner.session, at(2 * STALE))).users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
+    await expect(
+      (await as(owner, owner.session, at(2 * STALE))).users.setRole({
+        userId: owner.user.id,
+        role: 'owner',
+      }),
+    ).rejects.toMatchObject(stepUpRequired);
   });
 });
 
@@ -87,30 +140,65 @@ describe('a first factor gives no step-up freshness', () => {
     expect(await principalFromToken(db.app, owner.token)).toBeNull(); // the enrolling token was replaced
     expect(await sessionRow(owner.session)).toEqual({ aal: 1, mfaVerifiedAt: null });
     const caller = await as(owner, owner.session, at(1));
-    await expect(caller.users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
-    await expect(caller.apiKeys.create({ name: 'ci', type: 'secret', environment: 'live', scopes: ['users:read'] })).rejects.toMatchObject(stepUpRequired);
+    await expect(
+      caller.users.setRole({ userId: owner.user.id, role: 'owner' }),
+    ).rejects.toMatchObject(stepUpRequired);
+    await expect(
+      caller.apiKeys.create({
+        name: 'ci',
+        type: 'secret',
+        environment: 'live',
+        scopes: ['users:read'],
+      }),
+    ).rejects.toMatchObject(stepUpRequired);
     await caller.mfa.stepUp({ code: totpCodeAt(owner.secret, at(30)) });
-    await expect((await as(owner, owner.session, at(31))).users.setRole({ userId: owner.user.id, role: 'owner' })).resolves.toEqual({ ok: true });
+    await expect(
+      (await as(owner, owner.session, at(31))).users.setRole({
+        userId: owner.user.id,
+        role: 'owner',
+      }),
+    ).resolves.toEqual({ ok: true });
   });
 
   test('a first passkey registered in a password-only session: step-up procedures still ask for the passkey', async () => {
     const owner = await passkeyOnlyOwner();
     expect(await sessionRow(owner.session)).toEqual({ aal: 1, mfaVerifiedAt: null });
-    await expect((await as(owner, owner.session, at(1))).users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
+    await expect(
+      (await as(owner, owner.session, at(1))).users.setRole({
+        userId: owner.user.id,
+        role: 'owner',
+      }),
+    ).rejects.toMatchObject(stepUpRequired);
     await passkeyStepUp(owner, owner.session, at(2));
-    await expect((await as(owner, owner.session, at(3))).users.setRole({ userId: owner.user.id, role: 'owner' })).resolves.toEqual({ ok: true });
+    await expect(
+      (await as(owner, owner.session, at(3))).users.setRole({
+        userId: owner.user.id,
+        role: 'owner',
+      }),
+    ).resolves.toEqual({ ok: true });
   });
 
   test('re-enrolling carries the MFA time the session already had, and does not renew it', async () => {
     const owner = await totpOwner();
     // Turning the app off verifies a code: this session now holds MFA time at(60).
-    await (await as(owner, owner.session, at(60))).mfa.disable({ password: STRONG_PASSWORD, code: totpCodeAt(owner.secret, at(60)) });
+    await (
+      await as(owner, owner.session, at(60))
+    ).mfa.disable({ password: STRONG_PASSWORD, code: totpCodeAt(owner.secret, at(60)) });
     const { secret } = await (await as(owner, owner.session, at(120))).mfa.beginEnrollment();
-    const { cookie } = await withCookie(owner, owner.session, at(120), (caller) => caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, at(120)) }));
+    const { cookie } = await withCookie(owner, owner.session, at(120), (caller) =>
+      caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, at(120)) }),
+    );
     const session = cookie ?? '';
     expect(await sessionRow(session)).toEqual({ aal: 2, mfaVerifiedAt: at(60) }); // disable's code set both
-    await expect((await as(owner, session, at(121))).users.setRole({ userId: owner.user.id, role: 'owner' })).resolves.toEqual({ ok: true });
-    await expect((await as(owner, session, at(60 + 601))).users.setRole({ userId: owner.user.id, role: 'owner' })).rejects.toMatchObject(stepUpRequired);
+    await expect(
+      (await as(owner, session, at(121))).users.setRole({ userId: owner.user.id, role: 'owner' }),
+    ).resolves.toEqual({ ok: true });
+    await expect(
+      (await as(owner, session, at(60 + 601))).users.setRole({
+        userId: owner.user.id,
+        role: 'owner',
+      }),
+    ).rejects.toMatchObject(stepUpRequired);
   });
 });
 
@@ -119,13 +207,25 @@ describe('inviting privileged users', () => {
     const owner = await totpOwner();
     const stale = await as(owner, owner.session, at(STALE));
     for (const role of ['owner', 'admin', 'compliance'] as const) {
-      await expect(stale.users.invite({ email: `${role}@example.com`, role })).rejects.toMatchObject(stepUpRequired);
+      await expect(
+        stale.users.invite({ email: `${role}@example.com`, role }),
+      ).rejects.toMatchObject(stepUpRequired);
     }
-    await expect(stale.users.invite({ email: 'member@example.com', role: 'member' })).resolves.toHaveProperty('userId');
-    const { rows } = await db.owner.pool.query<{ role: string }>('SELECT role FROM users WHERE tenant_id = $1 ORDER BY role', [owner.tenant.id]);
+    await expect(
+      stale.users.invite({ email: 'member@example.com', role: 'member' }),
+    ).resolves.toHaveProperty('userId');
+    const { rows } = await db.owner.pool.query<{ role: string }>(
+      'SELECT role FROM users WHERE tenant_id = $1 ORDER BY role',
+      [owner.tenant.id],
+    );
     expect(rows.map((r) => r.role)).toEqual(['member', 'owner']); // nothing else was created
     await stale.mfa.stepUp({ code: totpCodeAt(owner.secret, at(STALE)) });
-    await expect((await as(owner, owner.session, at(STALE + 1))).users.invite({ email: 'admin@example.com', role: 'admin' })).resolves.toHaveProperty('userId');
+    await expect(
+      (await as(owner, owner.session, at(STALE + 1))).users.invite({
+        email: 'admin@example.com',
+        role: 'admin',
+      }),
+    ).resolves.toHaveProperty('userId');
   });
 });
 
@@ -134,12 +234,26 @@ describe('importing users', () => {
     const owner = await totpOwner();
     const stale = await as(owner, owner.session, at(STALE));
     const bcrypt = '$2y$10$' + 'a'.repeat(53); // well-formed; never signed in with here
-    await expect(stale.users.importLegacy({ users: [{ email: 'backdoor@example.com', role: 'owner', passwordHash: bcrypt }] })).rejects.toMatchObject(stepUpRequired);
-    await expect(stale.users.importLegacy({ users: [{ email: 'quiet@example.com', role: 'member', passwordHash: bcrypt }] })).rejects.toMatchObject(stepUpRequired);
-    const { rows } = await db.owner.pool.query('SELECT 1 FROM users WHERE tenant_id = $1', [owner.tenant.id]);
+    await expect(
+      stale.users.importLegacy({
+        users: [{ email: 'backdoor@example.com', role: 'owner', passwordHash: bcrypt }],
+      }),
+    ).rejects.toMatchObject(stepUpRequired);
+    await expect(
+      stale.users.importLegacy({
+        users: [{ email: 'quiet@example.com', role: 'member', passwordHash: bcrypt }],
+      }),
+    ).rejects.toMatchObject(stepUpRequired);
+    const { rows } = await db.owner.pool.query('SELECT 1 FROM users WHERE tenant_id = $1', [
+      owner.tenant.id,
+    ]);
     expect(rows).toHaveLength(1);
     await stale.mfa.stepUp({ code: totpCodeAt(owner.secret, at(STALE)) });
-    await expect((await as(owner, owner.session, at(STALE + 1))).users.importLegacy({ users: [{ email: 'quiet@example.com', role: 'member', passwordHash: bcrypt }] })).resolves.toMatchObject({ imported: 1 });
+    await expect(
+      (await as(owner, owner.session, at(STALE + 1))).users.importLegacy({
+        users: [{ email: 'quiet@example.com', role: 'member', passwordHash: bcrypt }],
+      }),
+    ).resolves.toMatchObject({ imported: 1 });
   });
 });
 
@@ -163,7 +277,9 @@ describe('weakening the security policy', () => {
     const owner = await totpOwner();
     const fresh = await as(owner, owner.session, at(30));
     await fresh.mfa.stepUp({ code: totpCodeAt(owner.secret, at(30)) });
-    await (await as(owner, owner.session, at(31))).tenant.updateSecurityPolicy({ mfaRequired: 'all', emailCodesAllowed: true });
+    await (
+      await as(owner, owner.session, at(31))
+    ).tenant.updateSecurityPolicy({ mfaRequired: 'all', emailCodesAllowed: true });
     return owner;
   }
 
@@ -172,20 +288,43 @@ describe('weakening the security policy', () => {
     const stale = await as(owner, owner.session, at(STALE + 60));
     const before = (await stale.tenant.get()).securityPolicy;
     for (const patch of weakenings) {
-      await expect(stale.tenant.updateSecurityPolicy(patch), JSON.stringify(patch)).rejects.toMatchObject(stepUpRequired);
+      await expect(
+        stale.tenant.updateSecurityPolicy(patch),
+        JSON.stringify(patch),
+      ).rejects.toMatchObject(stepUpRequired);
     }
     // One weakening field in a patch refuses the whole patch.
-    await expect(stale.tenant.updateSecurityPolicy({ sessionIdleMinutes: 10, lockoutThreshold: 20 })).rejects.toMatchObject(stepUpRequired);
+    await expect(
+      stale.tenant.updateSecurityPolicy({ sessionIdleMinutes: 10, lockoutThreshold: 20 }),
+    ).rejects.toMatchObject(stepUpRequired);
     expect((await stale.tenant.get()).securityPolicy).toEqual(before);
   });
 
   test('changes that raise protection need no step-up; after a step-up a weakening goes through', async () => {
     const owner = await strictTenant();
     const stale = await as(owner, owner.session, at(STALE + 60));
-    const tightened = { sessionIdleMinutes: 15, sessionMaxHours: 4, maxSessionsPerUser: 2, passwordMinLength: 20, lockoutThreshold: 4, lockoutBaseSeconds: 60, rememberDeviceDays: 7, mfaRequired: 'all', passkeyPasswordless: false } as const;
-    await expect(stale.tenant.updateSecurityPolicy(tightened)).resolves.toMatchObject({ securityPolicy: tightened });
+    const tightened = {
+      sessionIdleMinutes: 15,
+      sessionMaxHours: 4,
+      maxSessionsPerUser: 2,
+      passwordMinLength: 20,
+      lockoutThreshold: 4,
+      lockoutBaseSeconds: 60,
+      rememberDeviceDays: 7,
+      mfaRequired: 'all',
+      passkeyPasswordless: false,
+    } as const;
+    await expect(stale.tenant.updateSecurityPolicy(tightened)).resolves.toMatchObject({
+      securityPolicy: tightened,
+    });
     await stale.mfa.stepUp({ code: totpCodeAt(owner.secret, at(STALE + 60)) });
     const fresh = await as(owner, owner.session, at(STALE + 61));
-    await expect(fresh.tenant.updateSecurityPolicy({ mfaRequired: 'off', passwordMinLength: 15, smsCodesAllowed: true })).resolves.toMatchObject({ securityPolicy: { mfaRequired: 'off', smsCodesAllowed: true } });
+    await expect(
+      fresh.tenant.updateSecurityPolicy({
+        mfaRequired: 'off',
+        passwordMinLength: 15,
+        smsCodesAllowed: true,
+      }),
+    ).resolves.toMatchObject({ securityPolicy: { mfaRequired: 'off', smsCodesAllowed: true } });
   });
 });

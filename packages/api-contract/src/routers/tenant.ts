@@ -6,16 +6,30 @@ import { ssoRouter } from './sso.js';
 
 export const tenantRouter = router({
   sso: ssoRouter,
-  get: sessionProcedure.meta({ access: {} }).query(({ ctx }) => getTenant(ctx.db, ctx.principal.tenantId)),
+  get: sessionProcedure
+    .meta({ access: {} })
+    .query(({ ctx }) => getTenant(ctx.db, ctx.principal.tenantId)),
   updateSecurityPolicy: sessionProcedure
     .meta({ access: { roles: ['owner', 'admin'] } })
     .input(updateSecurityPolicyInput)
     .mutation(async ({ ctx, input }) => {
       const { principal: p } = ctx;
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-      const actor = { tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId };
+      const actor = {
+        tenantId: p.tenantId,
+        userId: p.userId,
+        role: p.role,
+        sessionId: p.sessionId,
+      };
       // Judged against the stored policy inside the transaction: only a change that lowers protection needs step-up.
-      const securityPolicy = await updateSecurityPolicy(ctx.db, actor, patch, requestOf(ctx), ctx.now(), { assertMayWeaken: () => assertRecentMfa(p, ctx.now()) });
+      const securityPolicy = await updateSecurityPolicy(
+        ctx.db,
+        actor,
+        patch,
+        requestOf(ctx),
+        ctx.now(),
+        { assertMayWeaken: () => assertRecentMfa(p, ctx.now()) },
+      );
       return { securityPolicy };
     }),
 });

@@ -1,12 +1,25 @@
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import type { Services } from '../context.js';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, OTHER_STRONG_PASSWORD, tokenMailedTo as mailedToken } from '../testing/index.js';
+import {
+  callerFor,
+  createCaller,
+  createTestContext,
+  principalFromToken,
+  signUpOwner,
+  STRONG_PASSWORD,
+  OTHER_STRONG_PASSWORD,
+  tokenMailedTo as mailedToken,
+} from '../testing/index.js';
 
 const db = useTestDatabase();
 
 /** Reads the newest mail to `address` as the outbox sender would, and pulls the link token out. */
-async function tokenMailedTo(services: Services, tenantId: string, address: string): Promise<string> {
+async function tokenMailedTo(
+  services: Services,
+  tenantId: string,
+  address: string,
+): Promise<string> {
   return mailedToken(db.owner, services.accounts.keyring, tenantId, address);
 }
 
@@ -17,17 +30,37 @@ describe('invites', () => {
     const { userId } = await asOwner.users.invite({ email: 'New.Hire@example.com', role: 'admin' });
     const token = await tokenMailedTo(owner.services, owner.tenant.id, 'new.hire@example.com');
     const ctx = createTestContext(db.app, { services: owner.services });
-    const accepted = await createCaller(ctx).auth.acceptInvite({ token, password: OTHER_STRONG_PASSWORD, displayName: 'New Hire' });
-    expect(accepted.user).toMatchObject({ id: userId, role: 'admin', email: 'new.hire@example.com' });
-    expect(await principalFromToken(db.app, ctx.cookies.token ?? '')).toMatchObject({ role: 'admin' });
-    await expect(createCaller(createTestContext(db.app, { services: owner.services })).auth.acceptInvite({ token, password: OTHER_STRONG_PASSWORD })).rejects.toMatchObject({ code: 'BAD_REQUEST', cause: { code: 'token_invalid' } });
+    const accepted = await createCaller(ctx).auth.acceptInvite({
+      token,
+      password: OTHER_STRONG_PASSWORD,
+      displayName: 'New Hire',
+    });
+    expect(accepted.user).toMatchObject({
+      id: userId,
+      role: 'admin',
+      email: 'new.hire@example.com',
+    });
+    expect(await principalFromToken(db.app, ctx.cookies.token ?? '')).toMatchObject({
+      role: 'admin',
+    });
+    await expect(
+      createCaller(createTestContext(db.app, { services: owner.services })).auth.acceptInvite({
+        token,
+        password: OTHER_STRONG_PASSWORD,
+      }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', cause: { code: 'token_invalid' } });
   });
 
   test('the outbox stores mail bodies encrypted, never the token in clear', async () => {
     const owner = await signUpOwner(db.app);
-    await (await callerFor(db.app, owner.token, { services: owner.services })).users.invite({ email: 'sealed@example.com', role: 'member' });
+    await (
+      await callerFor(db.app, owner.token, { services: owner.services })
+    ).users.invite({ email: 'sealed@example.com', role: 'member' });
     const token = await tokenMailedTo(owner.services, owner.tenant.id, 'sealed@example.com');
-    const { rows } = await db.owner.pool.query("SELECT 1 FROM email_outbox WHERE body LIKE '%' || $1 || '%'", [token]);
+    const { rows } = await db.owner.pool.query(
+      "SELECT 1 FROM email_outbox WHERE body LIKE '%' || $1 || '%'",
+      [token],
+    );
     expect(rows).toEqual([]);
   });
 
@@ -40,7 +73,9 @@ describe('invites', () => {
     await createCaller(ctx).auth.acceptInvite({ token, password: OTHER_STRONG_PASSWORD });
     const asMember = await callerFor(db.app, ctx.cookies.token ?? '');
     await expect(asMember.users.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(asMember.users.invite({ email: 'x@example.com', role: 'member' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      asMember.users.invite({ email: 'x@example.com', role: 'member' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });
 
@@ -48,8 +83,12 @@ describe('roles and the last owner', () => {
   test('the last owner cannot be demoted or disabled', async () => {
     const owner = await signUpOwner(db.app);
     const caller = await callerFor(db.app, owner.token);
-    await expect(caller.users.setRole({ userId: owner.user.id, role: 'admin' })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'last_owner' } });
-    await expect(caller.users.disable({ userId: owner.user.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      caller.users.setRole({ userId: owner.user.id, role: 'admin' }),
+    ).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', cause: { code: 'last_owner' } });
+    await expect(caller.users.disable({ userId: owner.user.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
   });
 
   test('an admin cannot change an owner; a role change ends the target sessions', async () => {
@@ -57,10 +96,17 @@ describe('roles and the last owner', () => {
     const asOwner = await callerFor(db.app, owner.token, { services: owner.services });
     await asOwner.users.invite({ email: 'adm@example.com', role: 'admin' });
     const ctx = createTestContext(db.app, { services: owner.services });
-    const { user: admin } = await createCaller(ctx).auth.acceptInvite({ token: await tokenMailedTo(owner.services, owner.tenant.id, 'adm@example.com'), password: OTHER_STRONG_PASSWORD });
+    const { user: admin } = await createCaller(ctx).auth.acceptInvite({
+      token: await tokenMailedTo(owner.services, owner.tenant.id, 'adm@example.com'),
+      password: OTHER_STRONG_PASSWORD,
+    });
     const asAdmin = await callerFor(db.app, ctx.cookies.token ?? '');
-    await expect(asAdmin.users.setRole({ userId: owner.user.id, role: 'member' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(asAdmin.users.setRole({ userId: admin.id, role: 'owner' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      asAdmin.users.setRole({ userId: owner.user.id, role: 'member' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(asAdmin.users.setRole({ userId: admin.id, role: 'owner' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await asOwner.users.setRole({ userId: admin.id, role: 'member' });
     expect(await principalFromToken(db.app, ctx.cookies.token ?? '')).toBeNull();
   });
@@ -70,24 +116,57 @@ describe('password reset', () => {
   test('reset answers ok for unknown accounts, and a real reset revokes every session', async () => {
     const owner = await signUpOwner(db.app);
     const anon = createCaller(createTestContext(db.app, { services: owner.services }));
-    await expect(anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: 'nobody@example.com' })).resolves.toEqual({ ok: true });
-    await expect(anon.auth.requestPasswordReset({ tenantSlug: 'no-such-tenant', email: owner.user.email })).resolves.toEqual({ ok: true });
-    await anon.auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: owner.user.email.toUpperCase() });
+    await expect(
+      anon.auth.requestPasswordReset({
+        tenantSlug: owner.tenant.slug,
+        email: 'nobody@example.com',
+      }),
+    ).resolves.toEqual({ ok: true });
+    await expect(
+      anon.auth.requestPasswordReset({ tenantSlug: 'no-such-tenant', email: owner.user.email }),
+    ).resolves.toEqual({ ok: true });
+    await anon.auth.requestPasswordReset({
+      tenantSlug: owner.tenant.slug,
+      email: owner.user.email.toUpperCase(),
+    });
     const token = await tokenMailedTo(owner.services, owner.tenant.id, owner.user.email);
     await anon.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD });
     expect(await principalFromToken(db.app, owner.token)).toBeNull();
-    await expect(anon.auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
-    await expect(anon.auth.signIn({ tenantSlug: owner.tenant.slug, email: owner.user.email, password: OTHER_STRONG_PASSWORD })).resolves.toMatchObject({ status: 'signed_in' });
-    await expect(anon.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
+    await expect(
+      anon.auth.signIn({
+        tenantSlug: owner.tenant.slug,
+        email: owner.user.email,
+        password: STRONG_PASSWORD,
+      }),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(
+      anon.auth.signIn({
+        tenantSlug: owner.tenant.slug,
+        email: owner.user.email,
+        password: OTHER_STRONG_PASSWORD,
+      }),
+    ).resolves.toMatchObject({ status: 'signed_in' });
+    await expect(
+      anon.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD }),
+    ).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
   });
 
   test('a reset link is refused after 30 minutes', async () => {
     const owner = await signUpOwner(db.app);
     const t0 = new Date();
-    await createCaller(createTestContext(db.app, { services: owner.services, now: () => t0 })).auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: owner.user.email });
+    await createCaller(
+      createTestContext(db.app, { services: owner.services, now: () => t0 }),
+    ).auth.requestPasswordReset({ tenantSlug: owner.tenant.slug, email: owner.user.email });
     const token = await tokenMailedTo(owner.services, owner.tenant.id, owner.user.email);
-    const late = createCaller(createTestContext(db.app, { services: owner.services, now: () => new Date(t0.getTime() + 31 * 60_000) }));
-    await expect(late.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
+    const late = createCaller(
+      createTestContext(db.app, {
+        services: owner.services,
+        now: () => new Date(t0.getTime() + 31 * 60_000),
+      }),
+    );
+    await expect(
+      late.auth.resetPassword({ token, newPassword: OTHER_STRONG_PASSWORD }),
+    ).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
   });
 });
 
@@ -95,14 +174,23 @@ describe('e-mail verification', () => {
   test('a mailed link verifies the address once', async () => {
     const owner = await signUpOwner(db.app);
     const caller = await callerFor(db.app, owner.token, { services: owner.services });
-    await expect(caller.auth.requestEmailVerification()).resolves.toEqual({ alreadyVerified: false });
+    await expect(caller.auth.requestEmailVerification()).resolves.toEqual({
+      alreadyVerified: false,
+    });
     const token = await tokenMailedTo(owner.services, owner.tenant.id, owner.user.email);
     const anon = createCaller(createTestContext(db.app, { services: owner.services }));
     await anon.auth.verifyEmail({ token });
-    const { rows } = await db.owner.pool.query('SELECT email_verified_at FROM users WHERE id = $1', [owner.user.id]);
+    const { rows } = await db.owner.pool.query(
+      'SELECT email_verified_at FROM users WHERE id = $1',
+      [owner.user.id],
+    );
     expect(rows[0]?.email_verified_at).toBeInstanceOf(Date);
-    await expect(anon.auth.verifyEmail({ token })).rejects.toMatchObject({ cause: { code: 'token_invalid' } });
-    await expect(caller.auth.requestEmailVerification()).resolves.toEqual({ alreadyVerified: true });
+    await expect(anon.auth.verifyEmail({ token })).rejects.toMatchObject({
+      cause: { code: 'token_invalid' },
+    });
+    await expect(caller.auth.requestEmailVerification()).resolves.toEqual({
+      alreadyVerified: true,
+    });
   });
 });
 
@@ -121,8 +209,14 @@ describe('listing members', () => {
     const totpUser = byEmail.get('member1@example.com') as string;
     const passkeyUser = byEmail.get('member2@example.com') as string;
     const pendingTotpUser = byEmail.get('member5@example.com') as string;
-    await db.owner.pool.query('INSERT INTO mfa_totp (tenant_id, user_id, secret_ciphertext, enabled_at) VALUES ($1, $2, $3, now()), ($1, $4, $3, NULL)', [owner.tenant.id, totpUser, 'sealed', pendingTotpUser]);
-    await db.owner.pool.query("INSERT INTO webauthn_credentials (tenant_id, user_id, credential_id, public_key, device_type, name) VALUES ($1, $2, 'cred-a', '\\x00', 'multiDevice', 'Key')", [owner.tenant.id, passkeyUser]);
+    await db.owner.pool.query(
+      'INSERT INTO mfa_totp (tenant_id, user_id, secret_ciphertext, enabled_at) VALUES ($1, $2, $3, now()), ($1, $4, $3, NULL)',
+      [owner.tenant.id, totpUser, 'sealed', pendingTotpUser],
+    );
+    await db.owner.pool.query(
+      "INSERT INTO webauthn_credentials (tenant_id, user_id, credential_id, public_key, device_type, name) VALUES ($1, $2, 'cred-a', '\\x00', 'multiDevice', 'Key')",
+      [owner.tenant.id, passkeyUser],
+    );
 
     const caller = await callerFor(db.app, owner.token);
     const seen: Awaited<ReturnType<typeof caller.users.list>>['items'] = [];
@@ -139,8 +233,16 @@ describe('listing members', () => {
     expect(new Set(ids)).toEqual(new Set([owner.user.id, ...byEmail.values()]));
     expect(ids).not.toContain(other.user.id);
     const item = (email: string) => seen.find((row) => row.email === email);
-    expect(item('member1@example.com')).toMatchObject({ mfaEnabled: true, disabled: false, displayName: null, role: 'member' });
-    expect(item('member2@example.com')).toMatchObject({ mfaEnabled: true, displayName: 'Member 2' });
+    expect(item('member1@example.com')).toMatchObject({
+      mfaEnabled: true,
+      disabled: false,
+      displayName: null,
+      role: 'member',
+    });
+    expect(item('member2@example.com')).toMatchObject({
+      mfaEnabled: true,
+      displayName: 'Member 2',
+    });
     expect(item('member3@example.com')).toMatchObject({ mfaEnabled: false, disabled: true });
     expect(item('member4@example.com')).toMatchObject({ lastLoginAt: '2026-01-02T03:04:05.678Z' });
     expect(item('member5@example.com')).toMatchObject({ mfaEnabled: false }); // enrollment started, not confirmed

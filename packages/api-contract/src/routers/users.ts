@@ -1,5 +1,18 @@
-import { disableUser, importLegacyUsers, inviteUser, listUsers, setUserRole, unlockUser } from '@tessera/auth/accounts';
-import { importLegacyInput, inviteUserInput, listUsersInput, setRoleInput, userIdInput } from '../inputs/users.js';
+import {
+  disableUser,
+  importLegacyUsers,
+  inviteUser,
+  listUsers,
+  setUserRole,
+  unlockUser,
+} from '@tessera/auth/accounts';
+import {
+  importLegacyInput,
+  inviteUserInput,
+  listUsersInput,
+  setRoleInput,
+  userIdInput,
+} from '../inputs/users.js';
 import type { SessionPrincipal } from '../context.js';
 import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { resetUserMfa } from '@tessera/auth/mfa';
@@ -9,41 +22,85 @@ import type { Same } from '../outputs/common.js';
 import { listUsersOutput } from '../outputs/users.js';
 
 // The output schema describes exactly what the service returns (REST face, OpenAPI document).
-const listAgrees: Same<z.output<typeof listUsersOutput>, Awaited<ReturnType<typeof listUsers>>> = true;
+const listAgrees: Same<
+  z.output<typeof listUsersOutput>,
+  Awaited<ReturnType<typeof listUsers>>
+> = true;
 void listAgrees;
 
 const admins = { roles: ['owner', 'admin'] } as const;
-const actorOf = (p: SessionPrincipal) => ({ tenantId: p.tenantId, userId: p.userId, role: p.role, sessionId: p.sessionId });
+const actorOf = (p: SessionPrincipal) => ({
+  tenantId: p.tenantId,
+  userId: p.userId,
+  role: p.role,
+  sessionId: p.sessionId,
+});
 
 export const usersRouter = router({
   list: tenantProcedure
     .meta({ access: { ...admins, scope: 'users:read' } })
     .input(listUsersInput)
     .output(listUsersOutput)
-    .query(({ ctx, input }) => ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true, singleStatement: true })),
-  invite: sessionProcedure.meta({ access: admins }).input(inviteUserInput).mutation(({ ctx, input }) => {
-    // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
-    if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
-    return inviteUser(ctx.db, ctx.services.accounts, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
-  }),
-  setRole: sessionProcedure.meta({ access: admins }).use(requireRecentMfa).input(setRoleInput).mutation(async ({ ctx, input }) => {
-    await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  disable: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
-    await disableUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
+    .query(({ ctx, input }) =>
+      ctx.withTenant((tx) => listUsers(tx, input ?? {}), { readOnly: true, singleStatement: true }),
+    ),
+  invite: sessionProcedure
+    .meta({ access: admins })
+    .input(inviteUserInput)
+    .mutation(({ ctx, input }) => {
+      // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
+      if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
+      return inviteUser(
+        ctx.db,
+        ctx.services.accounts,
+        actorOf(ctx.principal),
+        input,
+        requestOf(ctx),
+        ctx.now(),
+      );
+    }),
+  setRole: sessionProcedure
+    .meta({ access: admins })
+    .use(requireRecentMfa)
+    .input(setRoleInput)
+    .mutation(async ({ ctx, input }) => {
+      await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
+  disable: sessionProcedure
+    .meta({ access: admins })
+    .input(userIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await disableUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
   // Creates accounts that sign in with passwords the caller supplied (no mail round trip), owners included.
-  importLegacy: sessionProcedure.meta({ access: { roles: ['owner'] } }).use(requireRecentMfa).input(importLegacyInput).mutation(({ ctx, input }) =>
-    importLegacyUsers(ctx.db, ctx.principal.tenantId, { type: 'user', id: ctx.principal.userId, isOwner: true }, input.users, ctx.now()),
-  ),
-  resetMfa: sessionProcedure.meta({ access: admins }).use(requireRecentMfa).input(userIdInput).mutation(async ({ ctx, input }) => {
-    await resetUserMfa(ctx.db, ctx.principal, input.userId, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
-  unlock: sessionProcedure.meta({ access: admins }).input(userIdInput).mutation(async ({ ctx, input }) => {
-    await unlockUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
-    return { ok: true as const };
-  }),
+  importLegacy: sessionProcedure
+    .meta({ access: { roles: ['owner'] } })
+    .use(requireRecentMfa)
+    .input(importLegacyInput)
+    .mutation(({ ctx, input }) =>
+      importLegacyUsers(
+        ctx.db,
+        ctx.principal.tenantId,
+        { type: 'user', id: ctx.principal.userId, isOwner: true },
+        input.users,
+        ctx.now(),
+      ),
+    ),
+  resetMfa: sessionProcedure
+    .meta({ access: admins })
+    .use(requireRecentMfa)
+    .input(userIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await resetUserMfa(ctx.db, ctx.principal, input.userId, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
+  unlock: sessionProcedure
+    .meta({ access: admins })
+    .input(userIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await unlockUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+      return { ok: true as const };
+    }),
 });

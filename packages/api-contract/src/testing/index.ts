@@ -19,7 +19,13 @@ export interface RecordingJar {
   set(token: string, expiresAt: Date): void;
   clear(): void;
   /** The remembered-device cookie: `token` starts as the one the request carried. */
-  device: { token: string | undefined; expiresAt: Date | null; cleared: boolean; set(token: string, expiresAt: Date): void; clear(): void };
+  device: {
+    token: string | undefined;
+    expiresAt: Date | null;
+    cleared: boolean;
+    set(token: string, expiresAt: Date): void;
+    clear(): void;
+  };
 }
 
 export function recordingJar(deviceToken?: string): RecordingJar {
@@ -64,7 +70,13 @@ export function testAccountDeps(overrides: Partial<AccountDeps> = {}): AccountDe
 }
 
 export function testServices(overrides: Partial<Services> = {}): Services {
-  return { accounts: testAccountDeps(), apiKeys: { peppers: parsePepperRing(generateKeyringSpec()) }, signupOpen: true, callLimit: { max: 100_000, windowMs: 60_000 }, ...overrides };
+  return {
+    accounts: testAccountDeps(),
+    apiKeys: { peppers: parsePepperRing(generateKeyringSpec()) },
+    signupOpen: true,
+    callLimit: { max: 100_000, windowMs: 60_000 },
+    ...overrides,
+  };
 }
 
 export interface TestContextOptions {
@@ -77,10 +89,17 @@ export interface TestContextOptions {
   deviceToken?: string;
 }
 
-export function createTestContext(db: Database, options: TestContextOptions = {}): Context & { cookies: RecordingJar } {
+export function createTestContext(
+  db: Database,
+  options: TestContextOptions = {},
+): Context & { cookies: RecordingJar } {
   return {
     db,
-    meta: { ip: options.ip ?? '203.0.113.7', userAgent: options.userAgent ?? 'vitest', requestId: 'test' },
+    meta: {
+      ip: options.ip ?? '203.0.113.7',
+      userAgent: options.userAgent ?? 'vitest',
+      requestId: 'test',
+    },
     principal: options.principal ?? null,
     services: options.services ?? testServices(),
     cookies: recordingJar(options.deviceToken),
@@ -100,7 +119,11 @@ export async function principalFromToken(db: Database, token: string): Promise<P
 export type Caller = ReturnType<typeof createCaller>;
 
 /** A caller acting with the session behind `token`. */
-export async function callerFor(db: Database, token: string, options: Omit<TestContextOptions, 'principal'> = {}): Promise<Caller> {
+export async function callerFor(
+  db: Database,
+  token: string,
+  options: Omit<TestContextOptions, 'principal'> = {},
+): Promise<Caller> {
   const principal = await principalFromToken(db, token);
   if (!principal) throw new Error('token does not resolve to a live session');
   return createCaller(createTestContext(db, { ...options, principal }));

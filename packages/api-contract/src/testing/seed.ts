@@ -14,11 +14,24 @@ export interface SeededOwner {
 }
 
 /** Signs up a fresh tenant and owner through the real procedure and returns the session token. */
-export async function signUpOwner(db: Database, options: TestContextOptions & { email?: string } = {}): Promise<SeededOwner> {
+export async function signUpOwner(
+  db: Database,
+  options: TestContextOptions & { email?: string } = {},
+): Promise<SeededOwner> {
   const ctx = createTestContext(db, options);
   const slug = `acme-${randomBytes(4).toString('hex')}`;
   const email = options.email ?? `owner-${randomBytes(3).toString('hex')}@example.com`;
-  const result = await createCaller(ctx).auth.signUp({ tenantName: `Acme ${slug}`, tenantSlug: slug, email, password: STRONG_PASSWORD });
+  const result = await createCaller(ctx).auth.signUp({
+    tenantName: `Acme ${slug}`,
+    tenantSlug: slug,
+    email,
+    password: STRONG_PASSWORD,
+  });
   if (!ctx.cookies.token) throw new Error('sign-up set no cookie');
-  return { tenant: result.tenant, user: { id: result.user.id, email: result.user.email }, token: ctx.cookies.token, services: ctx.services };
+  return {
+    tenant: result.tenant,
+    user: { id: result.user.id, email: result.user.email },
+    token: ctx.cookies.token,
+    services: ctx.services,
+  };
 }

@@ -28,8 +28,12 @@ export function encodeCbor(value: Cbor): Buffer {
   }
   if (value instanceof Uint8Array) return Buffer.concat([head(2, value.length), value]);
   if (Array.isArray(value)) return Buffer.concat([head(4, value.length), ...value.map(encodeCbor)]);
-  const entries: [Cbor, Cbor][] = value instanceof Map ? [...value.entries()] : Object.entries(value);
-  return Buffer.concat([head(5, entries.length), ...entries.flatMap(([k, v]) => [encodeCbor(k), encodeCbor(v)])]);
+  const entries: [Cbor, Cbor][] =
+    value instanceof Map ? [...value.entries()] : Object.entries(value);
+  return Buffer.concat([
+    head(5, entries.length),
+    ...entries.flatMap(([k, v]) => [encodeCbor(k), encodeCbor(v)]),
+  ]);
 }
 
 const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
@@ -73,7 +77,12 @@ export interface SoftRegistration extends SoftCredential {
   response: { clientDataJSON: string; attestationObject: string; transports: 'internal'[] };
 }
 export interface SoftAssertion extends SoftCredential {
-  response: { clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string };
+  response: {
+    clientDataJSON: string;
+    authenticatorData: string;
+    signature: string;
+    userHandle?: string;
+  };
 }
 
 export class SoftAuthenticator {
@@ -91,7 +100,10 @@ export class SoftAuthenticator {
     const point = ecdh.getPublicKey(); // 0x04 || x || y
     this.x = point.subarray(1, 33);
     this.y = point.subarray(33, 65);
-    this.key = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64url(d), x: b64url(this.x), y: b64url(this.y) }, format: 'jwk' });
+    this.key = createPrivateKey({
+      key: { kty: 'EC', crv: 'P-256', d: b64url(d), x: b64url(this.x), y: b64url(this.y) },
+      format: 'jwk',
+    });
     this.credentialId = sha256(`credential:${options.seed}`);
   }
 
@@ -103,20 +115,48 @@ export class SoftAuthenticator {
     const uv = o.userVerified ?? this.options.userVerified ?? true;
     const be = o.backupEligible ?? this.options.backupEligible ?? false;
     const bs = o.backedUp ?? this.options.backedUp ?? false;
-    const flags = FLAG.UP | (uv ? FLAG.UV : 0) | (be ? FLAG.BE : 0) | (bs ? FLAG.BS : 0) | (attested ? FLAG.AT : 0);
+    const flags =
+      FLAG.UP |
+      (uv ? FLAG.UV : 0) |
+      (be ? FLAG.BE : 0) |
+      (bs ? FLAG.BS : 0) |
+      (attested ? FLAG.AT : 0);
     const count = Buffer.alloc(4);
     count.writeUInt32BE(counter);
-    return Buffer.concat([sha256(o.rpId ?? this.options.rpId), Buffer.from([flags]), count, ...(attested ? [attested] : [])]);
+    return Buffer.concat([
+      sha256(o.rpId ?? this.options.rpId),
+      Buffer.from([flags]),
+      count,
+      ...(attested ? [attested] : []),
+    ]);
   }
 
   private clientData(type: string, challenge: string, o: Overrides): Buffer {
-    return Buffer.from(JSON.stringify({ type: o.type ?? type, challenge: o.challenge ?? challenge, origin: o.origin ?? this.options.origin, crossOrigin: false }));
+    return Buffer.from(
+      JSON.stringify({
+        type: o.type ?? type,
+        challenge: o.challenge ?? challenge,
+        origin: o.origin ?? this.options.origin,
+        crossOrigin: false,
+      }),
+    );
   }
 
   /** navigator.credentials.create() as @simplewebauthn/browser's startRegistration returns it. */
-  register(options: { challenge: string; user: { id: string } }, o: Overrides = {}): SoftRegistration {
+  register(
+    options: { challenge: string; user: { id: string } },
+    o: Overrides = {},
+  ): SoftRegistration {
     this.userHandle = options.user.id;
-    const cose = encodeCbor(new Map<Cbor, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, this.x], [-3, this.y]]));
+    const cose = encodeCbor(
+      new Map<Cbor, Cbor>([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, this.x],
+        [-3, this.y],
+      ]),
+    );
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(this.credentialId.length);
     const attested = Buffer.concat([Buffer.alloc(16), idLength, this.credentialId, cose]); // AAGUID zero: 'none'
@@ -128,7 +168,11 @@ export class SoftAuthenticator {
       type: 'public-key' as const,
       clientExtensionResults: {},
       authenticatorAttachment: 'platform' as const,
-      response: { clientDataJSON: b64url(this.clientData('webauthn.create', options.challenge, o)), attestationObject: b64url(attestationObject), transports: ['internal' as const] },
+      response: {
+        clientDataJSON: b64url(this.clientData('webauthn.create', options.challenge, o)),
+        attestationObject: b64url(attestationObject),
+        transports: ['internal' as const],
+      },
     };
   }
 
@@ -146,7 +190,12 @@ export class SoftAuthenticator {
       type: 'public-key' as const,
       clientExtensionResults: {},
       authenticatorAttachment: 'platform' as const,
-      response: { clientDataJSON: b64url(clientDataJSON), authenticatorData: b64url(authData), signature: b64url(signature), ...(userHandle ? { userHandle } : {}) },
+      response: {
+        clientDataJSON: b64url(clientDataJSON),
+        authenticatorData: b64url(authData),
+        signature: b64url(signature),
+        ...(userHandle ? { userHandle } : {}),
+      },
     };
   }
 }

@@ -13,7 +13,14 @@ import { useTestDatabase } from '@tessera/db/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 // WIRING: becomes '@tessera/auth/api-keys' once packages/auth/package.json exports it.
-import { createApiKey, createApiKeyVerifier, generateApiKey, parsePepperRing, revokeApiKey, type CreateApiKeyParams } from '@tessera/auth/api-keys';
+import {
+  createApiKey,
+  createApiKeyVerifier,
+  generateApiKey,
+  parsePepperRing,
+  revokeApiKey,
+  type CreateApiKeyParams,
+} from '@tessera/auth/api-keys';
 import { loggerOptions } from '../logger.js';
 import { apiKeyPlugin } from './api-key.js';
 import { principalPlugin } from './principal.js';
@@ -31,14 +38,31 @@ let app: FastifyInstance;
 
 async function buildApp(): Promise<FastifyInstance> {
   const database = createDatabase(db.appUrl, { max: 4 });
-  const stream = new Writable({ write(chunk: Buffer, _enc, done) { logLines.push(chunk.toString()); done(); } });
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
   const instance = Fastify({ logger: loggerOptions({ level: 'info', stream }) });
   const clockNow = () => clock;
   await instance.register(cookie);
-  await instance.register(principalPlugin, { resolvers: [sessionResolver(database, 'tessera_session')] });
-  const verifier = createApiKeyVerifier({ pool: database.pool, peppers, refusalAuditIntervalMs: 0, cache: { heartbeatMs: 500 } });
+  await instance.register(principalPlugin, {
+    resolvers: [sessionResolver(database, 'tessera_session')],
+  });
+  const verifier = createApiKeyVerifier({
+    pool: database.pool,
+    peppers,
+    refusalAuditIntervalMs: 0,
+    cache: { heartbeatMs: 500 },
+  });
   await instance.register(apiKeyPlugin, { verifier, cookieName: 'tessera_session', now: clockNow });
-  await instance.register(trpcPlugin, { database, services, cookieName: 'tessera_session', now: clockNow });
+  await instance.register(trpcPlugin, {
+    database,
+    services,
+    cookieName: 'tessera_session',
+    now: clockNow,
+  });
   instance.get('/whoami', async (request) => ({ principal: request.principal }));
   await instance.ready();
   apps.push({ app: instance, database });
@@ -58,7 +82,14 @@ afterAll(async () => {
 async function seedTenantWithOwner() {
   const tenant = await db.seedTenant();
   const userId = randomUUID();
-  await db.withTenant(tenant.id, (tx) => tx.insert(users).values({ id: userId, tenantId: tenant.id, email: `o-${userId.slice(0, 8)}@example.com`, role: 'owner' }));
+  await db.withTenant(tenant.id, (tx) =>
+    tx.insert(users).values({
+      id: userId,
+      tenantId: tenant.id,
+      email: `o-${userId.slice(0, 8)}@example.com`,
+      role: 'owner',
+    }),
+  );
   return { tenantId: tenant.id, userId, owner: { type: 'user', id: userId } as const };
 }
 let shared: Awaited<ReturnType<typeof seedTenantWithOwner>> | undefined;
@@ -66,31 +97,58 @@ let shared: Awaited<ReturnType<typeof seedTenantWithOwner>> | undefined;
 /** Keys share one tenant unless a test needs its own (isolation): fewer round trips. */
 async function seedKey(params: Partial<CreateApiKeyParams> = {}, ownTenant = false) {
   const tenant = ownTenant ? await seedTenantWithOwner() : (shared ??= await seedTenantWithOwner());
-  const minted = await db.withTenant(tenant.tenantId, (tx) => createApiKey(tx, tenant.owner, { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'], ...params }, { peppers }, clock));
+  const minted = await db.withTenant(tenant.tenantId, (tx) =>
+    createApiKey(
+      tx,
+      tenant.owner,
+      { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'], ...params },
+      { peppers },
+      clock,
+    ),
+  );
   return { ...tenant, ...minted };
 }
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-const get = (target: FastifyInstance, url: string, headers: Record<string, string>, remoteAddress = '203.0.113.7') => target.inject({ method: 'GET', url, headers, remoteAddress });
+const get = (
+  target: FastifyInstance,
+  url: string,
+  headers: Record<string, string>,
+  remoteAddress = '203.0.113.7',
+) => target.inject({ method: 'GET', url, headers, remoteAddress });
 
 describe('refusals', () => {
   test('unknown, malformed, mistyped, revoked and expired keys all get the same 401', async () => {
     clock = now;
     const revoked = await seedKey();
-    await db.withTenant(revoked.tenantId, (tx) => revokeApiKey(tx, revoked.owner, revoked.apiKey.id, clock));
+    await db.withTenant(revoked.tenantId, (tx) =>
+      revokeApiKey(tx, revoked.owner, revoked.apiKey.id, clock),
+    );
     const expired = await seedKey({ expiresAt: new Date(now.getTime() + 1000) });
     const live = await seedKey();
     const typo = live.key.slice(0, -1) + (live.key.endsWith('a') ? 'b' : 'a');
     const unknown = generateApiKey('secret', 'live').key; // well-formed, never stored
     clock = new Date(now.getTime() + 1000);
     const answers = [];
-    for (const key of [revoked.key, expired.key, typo, unknown, 'sk_live_short', `${live.key} extra`]) {
+    for (const key of [
+      revoked.key,
+      expired.key,
+      typo,
+      unknown,
+      'sk_live_short',
+      `${live.key} extra`,
+    ]) {
       const res = await get(app, '/trpc/users.list', bearer(key));
       answers.push({ status: res.statusCode, body: res.body });
     }
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(answers[0]?.status).toBe(401);
-    expect(JSON.parse(answers[0]?.body ?? '')).toMatchObject({ error: { message: 'Invalid API key.', data: { code: 'UNAUTHORIZED', reason: 'api_key_invalid' } } });
+    expect(JSON.parse(answers[0]?.body ?? '')).toMatchObject({
+      error: {
+        message: 'Invalid API key.',
+        data: { code: 'UNAUTHORIZED', reason: 'api_key_invalid' },
+      },
+    });
     expect((await get(app, '/trpc/users.list', bearer(live.key))).statusCode).toBe(200);
   });
 
@@ -103,7 +161,9 @@ describe('refusals', () => {
     for (const ip of ['198.51.100.1', '2001:db8:6::1', '::ffff:198.51.100.1']) {
       const res = await get(app, '/whoami', bearer(key), ip);
       expect(res.statusCode, ip).toBe(403);
-      expect(res.json()).toMatchObject({ error: { data: { code: 'FORBIDDEN', reason: 'api_key_forbidden' } } });
+      expect(res.json()).toMatchObject({
+        error: { data: { code: 'FORBIDDEN', reason: 'api_key_forbidden' } },
+      });
     }
   });
 
@@ -111,13 +171,22 @@ describe('refusals', () => {
     clock = now;
     const hot = await seedKey({ rateLimit: { max: 3, windowSeconds: 30 } });
     const calm = await seedKey({ rateLimit: { max: 3, windowSeconds: 30 } });
-    expect((await get(app, '/trpc/users.list,users.list?batch=1&input={}', bearer(hot.key))).statusCode).toBe(200);
+    expect(
+      (await get(app, '/trpc/users.list,users.list?batch=1&input={}', bearer(hot.key))).statusCode,
+    ).toBe(200);
     expect((await get(app, '/whoami', bearer(hot.key))).statusCode).toBe(200);
     const limited = await get(app, '/trpc/users.list?batch=1&input={}', bearer(hot.key));
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['retry-after']).toBe('30');
-    expect(limited.json()).toEqual([expect.objectContaining({ error: expect.objectContaining({ data: expect.objectContaining({ reason: 'api_key_rate_limited' }) }) })]);
-    for (let i = 0; i < 3; i += 1) expect((await get(app, '/whoami', bearer(calm.key))).statusCode).toBe(200);
+    expect(limited.json()).toEqual([
+      expect.objectContaining({
+        error: expect.objectContaining({
+          data: expect.objectContaining({ reason: 'api_key_rate_limited' }),
+        }),
+      }),
+    ]);
+    for (let i = 0; i < 3; i += 1)
+      expect((await get(app, '/whoami', bearer(calm.key))).statusCode).toBe(200);
   });
 
   test('an exhausted quota answers 429 with its own reason', async () => {
@@ -132,9 +201,14 @@ describe('refusals', () => {
   test('a request carrying both the session cookie and a key is refused, whichever is valid', async () => {
     clock = now;
     const { key } = await seedKey();
-    const res = await get(app, '/whoami', { ...bearer(key), cookie: 'theme=dark; tessera_session=anything' });
+    const res = await get(app, '/whoami', {
+      ...bearer(key),
+      cookie: 'theme=dark; tessera_session=anything',
+    });
     expect(res.statusCode).toBe(401);
-    expect((await get(app, '/whoami', { ...bearer(key), cookie: 'theme=dark' })).json()).toMatchObject({ principal: { kind: 'api_key' } });
+    expect(
+      (await get(app, '/whoami', { ...bearer(key), cookie: 'theme=dark' })).json(),
+    ).toMatchObject({ principal: { kind: 'api_key' } });
   });
 });
 
@@ -145,7 +219,11 @@ describe('isolation, propagation and logs', () => {
     const b = await seedKey({}, true);
     const res = await get(app, '/trpc/users.list', bearer(a.key));
     expect(res.statusCode).toBe(200);
-    expect(res.json<{ result: { data: { items: { id: string }[] } } }>().result.data.items.map((u) => u.id)).toEqual([a.userId]);
+    expect(
+      res
+        .json<{ result: { data: { items: { id: string }[] } } }>()
+        .result.data.items.map((u) => u.id),
+    ).toEqual([a.userId]);
     expect(res.body).not.toContain(b.userId);
     const unscoped = await seedKey({ scopes: ['audit:read'] });
     expect((await get(app, '/trpc/users.list', bearer(unscoped.key))).statusCode).toBe(403);
@@ -155,7 +233,8 @@ describe('isolation, propagation and logs', () => {
     clock = now;
     const second = await buildApp();
     const { key, apiKey, tenantId, owner } = await seedKey();
-    for (const target of [app, second]) expect((await get(target, '/whoami', bearer(key))).statusCode).toBe(200);
+    for (const target of [app, second])
+      expect((await get(target, '/whoami', bearer(key))).statusCode).toBe(200);
     await db.withTenant(tenantId, (tx) => revokeApiKey(tx, owner, apiKey.id, clock));
     const started = Date.now();
     while ((await get(second, '/whoami', bearer(key))).statusCode !== 401) {

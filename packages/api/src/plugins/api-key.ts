@@ -49,7 +49,9 @@ const BEARER = /^Bearer +([^\s]{1,200})\s*$/i;
 const MAX_CALLS = 11; // tRPC refuses batches over 10; one more keeps the count honest and bounded
 
 /** The resolver: a principal, null when no Bearer key is presented, or throws ApiKeyRefusedError. */
-export function apiKeyResolver(options: ApiKeyPluginOptions): (request: FastifyRequest) => Promise<ApiKeyPrincipal | null> {
+export function apiKeyResolver(
+  options: ApiKeyPluginOptions,
+): (request: FastifyRequest) => Promise<ApiKeyPrincipal | null> {
   const now = options.now ?? ((): Date => new Date());
   return async (request) => {
     const header = request.headers.authorization;
@@ -60,11 +62,18 @@ export function apiKeyResolver(options: ApiKeyPluginOptions): (request: FastifyR
     const batched = trpc?.batch ?? false;
     const raw = BEARER.exec(header)?.[1];
     // Never both: a browser's ambient session must not mix with a key (docs/design.md "Public contract").
-    if (raw === undefined || hasCookie(request.headers.cookie, options.cookieName)) throw refusal(new AuthError('api_key_invalid'), batched ? calls : 0);
+    if (raw === undefined || hasCookie(request.headers.cookie, options.cookieName))
+      throw refusal(new AuthError('api_key_invalid'), batched ? calls : 0);
     try {
       const key = await options.verifier.verify(raw, { ip: request.ip, now: now(), calls });
       if (key === null) throw new AuthError('api_key_invalid');
-      return { kind: 'api_key', tenantId: key.tenantId, keyId: key.id, keyType: key.type, scopes: key.scopes };
+      return {
+        kind: 'api_key',
+        tenantId: key.tenantId,
+        keyId: key.id,
+        keyType: key.type,
+        scopes: key.scopes,
+      };
     } catch (error) {
       if (error instanceof AuthError) throw refusal(error, batched ? calls : 0);
       throw error;
@@ -84,7 +93,11 @@ export const apiKeyPlugin = fp<ApiKeyPluginOptions>(
     const resolve = apiKeyResolver(options);
     app.addHook('onRequest', async (request, reply) => {
       // A route may carry its own bearer scheme (GET /metrics and METRICS_TOKEN): `config: { apiKey: false }`.
-      if (request.headers.authorization === undefined || request.routeOptions.config.apiKey === false) return;
+      if (
+        request.headers.authorization === undefined ||
+        request.routeOptions.config.apiKey === false
+      )
+        return;
       try {
         const principal = await resolve(request);
         if (principal) request.principal = principal;
@@ -92,7 +105,11 @@ export const apiKeyPlugin = fp<ApiKeyPluginOptions>(
         if (!(error instanceof ApiKeyRefusedError)) throw error;
         request.log.info({ reason: error.reason, statusCode: error.statusCode }, 'api key refused');
         // The REST face answers the same refusal as an RFC 9457 problem (same status and reason).
-        if (isRestRoute(request)) return sendProblem(reply.headers(error.headers), problemOf(error.statusCode, (error.body as { error: WireError }).error, request.id));
+        if (isRestRoute(request))
+          return sendProblem(
+            reply.headers(error.headers),
+            problemOf(error.statusCode, (error.body as { error: WireError }).error, request.id),
+          );
         return reply.code(error.statusCode).headers(error.headers).send(error.body);
       }
     });
@@ -107,10 +124,25 @@ function refusal(error: AuthError, batchSize: number): ApiKeyRefusedError {
   // The one domain-to-wire mapping (api-contract errors.ts) decides code and message.
   const wire = toWireError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error }));
   const httpStatus = getHTTPStatusCodeFromError(wire);
-  const data = { code: wire.code, httpStatus, reason: error.code, ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }) };
-  const envelope = { error: { message: wire.message, code: TRPC_ERROR_CODES_BY_KEY[wire.code], data } };
-  const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
-  return new ApiKeyRefusedError(error.code, httpStatus, headers, batchSize > 0 ? Array.from({ length: batchSize }, () => envelope) : envelope);
+  const data = {
+    code: wire.code,
+    httpStatus,
+    reason: error.code,
+    ...(error.retryAfterSeconds === undefined
+      ? {}
+      : { retryAfterSeconds: error.retryAfterSeconds }),
+  };
+  const envelope = {
+    error: { message: wire.message, code: TRPC_ERROR_CODES_BY_KEY[wire.code], data },
+  };
+  const headers: Record<string, string> =
+    error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
+  return new ApiKeyRefusedError(
+    error.code,
+    httpStatus,
+    headers,
+    batchSize > 0 ? Array.from({ length: batchSize }, () => envelope) : envelope,
+  );
 }
 
 function hasCookie(header: string | undefined, name: string): boolean {

@@ -27,13 +27,32 @@ export const csrfPlugin = fp<CsrfOptions>(
       const unsafe = !SAFE_METHODS.has(request.method);
       const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;
-      const refuse = (why: string) => isRestRoute(request)
-        ? sendProblem(reply, { ...problemOf(403, { message: 'Cross-site request refused.', data: { code: 'FORBIDDEN', reason: 'csrf_rejected' } }, request.id), why })
-        : reply.code(403).send({ error: { message: 'Cross-site request refused.', data: { code: 'FORBIDDEN', httpStatus: 403, reason: 'csrf_rejected', why } } });
-      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (contentType !== 'application/json' && (unsafe || contentType !== '')) return refuse('content_type');
+      const refuse = (why: string) =>
+        isRestRoute(request)
+          ? sendProblem(reply, {
+              ...problemOf(
+                403,
+                {
+                  message: 'Cross-site request refused.',
+                  data: { code: 'FORBIDDEN', reason: 'csrf_rejected' },
+                },
+                request.id,
+              ),
+              why,
+            })
+          : reply.code(403).send({
+              error: {
+                message: 'Cross-site request refused.',
+                data: { code: 'FORBIDDEN', httpStatus: 403, reason: 'csrf_rejected', why },
+              },
+            });
+      const contentType =
+        (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (contentType !== 'application/json' && (unsafe || contentType !== ''))
+        return refuse('content_type');
       if (!unsafe) return;
-      const bearerOnly = request.headers.authorization?.startsWith('Bearer ') && !request.headers.cookie;
+      const bearerOnly =
+        request.headers.authorization?.startsWith('Bearer ') && !request.headers.cookie;
       if (bearerOnly) return;
       if (request.headers['sec-fetch-site'] === 'cross-site') return refuse('sec_fetch_site');
       const origin = request.headers.origin;

@@ -5,7 +5,9 @@ import { deviceCookieJar, deviceCookieName, sessionCookieName } from './session-
 
 test('the device cookie is named like the session cookie: tessera_device on http://localhost, __Host- elsewhere', () => {
   expect(deviceCookieName(sessionCookieName('http://localhost:3000'))).toBe('tessera_device');
-  expect(deviceCookieName(sessionCookieName('https://auth.example.com'))).toBe('__Host-tessera_device');
+  expect(deviceCookieName(sessionCookieName('https://auth.example.com'))).toBe(
+    '__Host-tessera_device',
+  );
 });
 
 test('the device cookie jar reads the request cookie and sets an httpOnly, Secure, SameSite=Lax cookie on Path=/', async () => {
@@ -16,7 +18,11 @@ test('the device cookie jar reads the request cookie and sets an httpOnly, Secur
     jar.set('new-device-token', new Date('2030-01-01T00:00:00Z'));
     return { seen: jar.token ?? null };
   });
-  const response = await app.inject({ method: 'POST', url: '/remember', headers: { cookie: '__Host-tessera_device=old-token' } });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/remember',
+    headers: { cookie: '__Host-tessera_device=old-token' },
+  });
   expect(response.json()).toEqual({ seen: 'old-token' });
   const header = String(response.headers['set-cookie']);
   expect(header).toMatch(/^__Host-tessera_device=new-device-token;/);

@@ -17,20 +17,31 @@ export interface HealthOptions {
 export const healthPlugin = fp<HealthOptions>(
   async (app: FastifyInstance, { database }) => {
     const expected = latestMigrationVersion();
-    app.get('/healthz', { config: { rateLimit: false, principal: false } }, async () => ({ status: 'ok', database: await probeDatabase(database) }));
-    app.get('/readyz', { config: { rateLimit: false, principal: false } }, async (request, reply) => {
-      try {
-        const { rows } = await database.pool.query<{ version: number | null }>('SELECT max(version) AS version FROM public.schema_migrations');
-        const current = rows[0]?.version ?? 0;
-        if (current < expected) {
-          return reply.code(503).send({ status: 'unavailable', database: 'ok', migrations: 'pending' });
+    app.get('/healthz', { config: { rateLimit: false, principal: false } }, async () => ({
+      status: 'ok',
+      database: await probeDatabase(database),
+    }));
+    app.get(
+      '/readyz',
+      { config: { rateLimit: false, principal: false } },
+      async (request, reply) => {
+        try {
+          const { rows } = await database.pool.query<{ version: number | null }>(
+            'SELECT max(version) AS version FROM public.schema_migrations',
+          );
+          const current = rows[0]?.version ?? 0;
+          if (current < expected) {
+            return reply
+              .code(503)
+              .send({ status: 'unavailable', database: 'ok', migrations: 'pending' });
+          }
+          return { status: 'ok', database: 'ok', migrations: 'current' };
+        } catch (error) {
+          request.log.warn({ err: error }, 'readiness check failed');
+          return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
         }
-        return { status: 'ok', database: 'ok', migrations: 'current' };
-      } catch (error) {
-        request.log.warn({ err: error }, 'readiness check failed');
-        return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
-      }
-    });
+      },
+    );
   },
   { name: 'tessera-health', fastify: '5.x' },
 );

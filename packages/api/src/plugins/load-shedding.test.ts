@@ -1,6 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { loadSheddingPlugin, poolPressure, type LoadSheddingOptions, type ShedReason } from './load-shedding.js';
+import {
+  loadSheddingPlugin,
+  poolPressure,
+  type LoadSheddingOptions,
+  type ShedReason,
+} from './load-shedding.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
@@ -8,7 +13,9 @@ afterEach(async () => {
 });
 
 /** A server shaped like build-server's: an async onSend hook, and a later hook that would query the database. */
-async function build(options: Partial<LoadSheddingOptions>): Promise<{ app: FastifyInstance; downstream: { calls: number }; shed: ShedReason[] }> {
+async function build(
+  options: Partial<LoadSheddingOptions>,
+): Promise<{ app: FastifyInstance; downstream: { calls: number }; shed: ShedReason[] }> {
   const app = Fastify({ logger: false });
   apps.push(app);
   const downstream = { calls: 0 };
@@ -16,7 +23,11 @@ async function build(options: Partial<LoadSheddingOptions>): Promise<{ app: Fast
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-request-id', 'r1');
   });
-  await app.register(loadSheddingPlugin, { maxEventLoopDelayMs: 1000, onShed: (reason) => shed.push(reason), ...options });
+  await app.register(loadSheddingPlugin, {
+    maxEventLoopDelayMs: 1000,
+    onShed: (reason) => shed.push(reason),
+    ...options,
+  });
   app.addHook('onRequest', async () => {
     downstream.calls += 1; // stands in for principal resolution (a database round trip)
   });
@@ -35,12 +46,21 @@ function poolWaiting(ms: number): { wait: number; estimatedWaitMs: () => number 
 
 describe('database pool: shed by how long a request would wait, not by how many wait', () => {
   test('a request that would wait longer than the bound gets 503, Retry-After and a JSON body, and touches nothing else', async () => {
-    const { app, downstream, shed } = await build({ pools: [poolWaiting(1500)], maxPoolWaitMs: 1000, retryAfterSeconds: 7 });
+    const { app, downstream, shed } = await build({
+      pools: [poolWaiting(1500)],
+      maxPoolWaitMs: 1000,
+      retryAfterSeconds: 7,
+    });
     const response = await app.inject({ method: 'GET', url: '/trpc/users.list' });
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('7');
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    expect(response.json()).toEqual({ error: 'service_unavailable', reason: 'database_pool', message: 'The server is busy. Try again shortly.', retryAfterSeconds: 7 });
+    expect(response.json()).toEqual({
+      error: 'service_unavailable',
+      reason: 'database_pool',
+      message: 'The server is busy. Try again shortly.',
+      retryAfterSeconds: 7,
+    });
     expect(downstream.calls).toBe(0);
     expect(shed).toEqual(['database_pool']);
   });
@@ -69,11 +89,24 @@ describe('process pressure (under-pressure)', () => {
   test('a sampled limit above its threshold sheds with the same 503 answer, except on exempt paths', async () => {
     // Any heap is above 1 byte: this drives under-pressure's own sampling path deterministically,
     // where event-loop delay cannot be simulated without blocking the loop for real.
-    const { app, downstream } = await build({ maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1, sampleIntervalMs: 20, retryAfterSeconds: 3 });
-    await vi.waitFor(async () => expect((await app.inject({ method: 'GET', url: '/trpc/users.list' })).statusCode).toBe(503), { timeout: 2000, interval: 20 });
+    const { app, downstream } = await build({
+      maxEventLoopDelayMs: 0,
+      maxHeapUsedBytes: 1,
+      sampleIntervalMs: 20,
+      retryAfterSeconds: 3,
+    });
+    await vi.waitFor(
+      async () =>
+        expect((await app.inject({ method: 'GET', url: '/trpc/users.list' })).statusCode).toBe(503),
+      { timeout: 2000, interval: 20 },
+    );
     const response = await app.inject({ method: 'GET', url: '/trpc/users.list' });
     expect(response.headers['retry-after']).toBe('3');
-    expect(response.json()).toMatchObject({ error: 'service_unavailable', reason: 'heap', retryAfterSeconds: 3 });
+    expect(response.json()).toMatchObject({
+      error: 'service_unavailable',
+      reason: 'heap',
+      retryAfterSeconds: 3,
+    });
     const before = downstream.calls;
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect(downstream.calls).toBe(before + 1);

@@ -51,11 +51,16 @@ const TYPE_TO_REASON: Readonly<Record<string, ShedReason>> = {
 };
 
 /** Plugin options from the configured thresholds (ApiConfig.loadShedding; defaults unchanged). */
-export function loadSheddingOptionsOf(thresholds: LoadSheddingThresholds | undefined, pools: readonly Pick<PoolWaitEstimator, 'estimatedWaitMs'>[]): LoadSheddingOptions {
+export function loadSheddingOptionsOf(
+  thresholds: LoadSheddingThresholds | undefined,
+  pools: readonly Pick<PoolWaitEstimator, 'estimatedWaitMs'>[],
+): LoadSheddingOptions {
   const t = thresholds ?? defaultLoadShedding;
   return {
     maxEventLoopDelayMs: t.maxEventLoopDelayMs,
-    ...(t.maxEventLoopUtilization !== undefined ? { maxEventLoopUtilization: t.maxEventLoopUtilization } : {}),
+    ...(t.maxEventLoopUtilization !== undefined
+      ? { maxEventLoopUtilization: t.maxEventLoopUtilization }
+      : {}),
     pools,
     maxPoolWaitMs: t.maxPoolWaitMs,
     retryAfterSeconds: t.retryAfterSeconds,
@@ -63,7 +68,10 @@ export function loadSheddingOptionsOf(thresholds: LoadSheddingThresholds | undef
 }
 
 /** The first pool's estimated wait above the bound (ms), or null; pure so the test pins the threshold. */
-export function poolPressure(pools: readonly Pick<PoolWaitEstimator, 'estimatedWaitMs'>[], maxWaitMs: number): number | null {
+export function poolPressure(
+  pools: readonly Pick<PoolWaitEstimator, 'estimatedWaitMs'>[],
+  maxWaitMs: number,
+): number | null {
   for (const pool of pools) {
     const wait = pool.estimatedWaitMs();
     if (wait > maxWaitMs) return wait;
@@ -78,8 +86,15 @@ type PressureHandler = (request: FastifyRequest, reply: FastifyReply, type: stri
  * lets the request through (exempt paths). Its typings say `void`; a value-returning function
  * is assignable to that, and the value is what under-pressure's code sends.
  */
-function pressureHandler(isExempt: (request: FastifyRequest) => boolean, shed: (reply: FastifyReply, reason: ShedReason) => ShedBody): PressureHandler {
-  const handler = (request: FastifyRequest, reply: FastifyReply, type: string): ShedBody | undefined => {
+function pressureHandler(
+  isExempt: (request: FastifyRequest) => boolean,
+  shed: (reply: FastifyReply, reason: ShedReason) => ShedBody,
+): PressureHandler {
+  const handler = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    type: string,
+  ): ShedBody | undefined => {
     if (isExempt(request)) return undefined;
     const reason = TYPE_TO_REASON[type] ?? 'event_loop_delay';
     request.log.warn({ reason }, 'shedding load');
@@ -93,15 +108,25 @@ export const loadSheddingPlugin = fp<LoadSheddingOptions>(
     const sampleIntervalMs = options.sampleIntervalMs ?? 1000;
     // under-pressure samples the loop every 10 ms; an interval too short to hold samples reads as
     // an infinite delay and would shed everything.
-    if (options.maxEventLoopDelayMs > 0 && sampleIntervalMs < 100) throw new TypeError('sampleIntervalMs must be at least 100 when maxEventLoopDelayMs is set');
+    if (options.maxEventLoopDelayMs > 0 && sampleIntervalMs < 100)
+      throw new TypeError('sampleIntervalMs must be at least 100 when maxEventLoopDelayMs is set');
     const retryAfterSeconds = options.retryAfterSeconds ?? 5;
     const exempt = new Set(options.exemptPaths ?? ['/healthz', '/metrics']);
-    const isExempt = (request: FastifyRequest): boolean => exempt.has(request.url.split('?')[0] ?? '');
+    const isExempt = (request: FastifyRequest): boolean =>
+      exempt.has(request.url.split('?')[0] ?? '');
 
     const shed = (reply: FastifyReply, reason: ShedReason): ShedBody => {
       options.onShed?.(reason);
-      void reply.code(503).header('retry-after', String(retryAfterSeconds)).header('cache-control', 'no-store');
-      return { error: 'service_unavailable', reason, message: 'The server is busy. Try again shortly.', retryAfterSeconds };
+      void reply
+        .code(503)
+        .header('retry-after', String(retryAfterSeconds))
+        .header('cache-control', 'no-store');
+      return {
+        error: 'service_unavailable',
+        reason,
+        message: 'The server is busy. Try again shortly.',
+        retryAfterSeconds,
+      };
     };
 
     // Per request, before anything touches the database (register before cookies, rate limit
@@ -120,8 +145,12 @@ export const loadSheddingPlugin = fp<LoadSheddingOptions>(
 
     await app.register(underPressure, {
       maxEventLoopDelay: options.maxEventLoopDelayMs,
-      ...(options.maxEventLoopUtilization !== undefined ? { maxEventLoopUtilization: options.maxEventLoopUtilization } : {}),
-      ...(options.maxHeapUsedBytes !== undefined ? { maxHeapUsedBytes: options.maxHeapUsedBytes } : {}),
+      ...(options.maxEventLoopUtilization !== undefined
+        ? { maxEventLoopUtilization: options.maxEventLoopUtilization }
+        : {}),
+      ...(options.maxHeapUsedBytes !== undefined
+        ? { maxHeapUsedBytes: options.maxHeapUsedBytes }
+        : {}),
       sampleInterval: sampleIntervalMs,
       retryAfter: retryAfterSeconds,
       pressureHandler: pressureHandler(isExempt, shed),

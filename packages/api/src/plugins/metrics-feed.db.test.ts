@@ -3,7 +3,15 @@
 // refused by a procedure's scope check, each counted once) and a GDPR job run with its queue's
 // depth. Everything runs through the built server on the test database; /metrics is scraped.
 import { randomUUID } from 'node:crypto';
-import { callerFor, createCaller, createTestContext, principalFromToken, signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
+import {
+  callerFor,
+  createCaller,
+  createTestContext,
+  principalFromToken,
+  signUpOwner,
+  STRONG_PASSWORD,
+  testServices,
+} from '@tessera/api-contract/testing';
 import { totpCodeAt } from '@tessera/auth/mfa';
 import { recordAuditEvent } from '@tessera/auth/audit';
 import { createPrivacyRequest } from '@tessera/auth/privacy';
@@ -21,14 +29,22 @@ const json = { 'content-type': 'application/json' };
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services, metrics: { token: TOKEN } });
+  app = await buildServer(
+    { ...defaultApiConfig, logLevel: 'silent' },
+    { database: db.app, services, metrics: { token: TOKEN } },
+  );
 });
 afterAll(async () => app.close());
 
 /** The value of one series in the scrape (0 when absent); labels must match exactly. */
 async function sample(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = (await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body;
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  const text = (
+    await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })
+  ).body;
+  const wanted = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',');
   for (const line of text.split('\n')) {
     const match = /^([a-z_:]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
@@ -48,7 +64,10 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Pr
 
 test('on the API listener the metrics token is not taken for an API key, and a wrong one gets the metrics 401', async () => {
   const refusals = await sample('tessera_api_key_refusals_total', { reason: 'invalid' });
-  const wrong = await app.inject({ url: '/metrics', headers: { authorization: 'Bearer not-the-metrics-token-at-all' } });
+  const wrong = await app.inject({
+    url: '/metrics',
+    headers: { authorization: 'Bearer not-the-metrics-token-at-all' },
+  });
   expect(wrong.statusCode).toBe(401);
   expect(wrong.headers['www-authenticate']).toBe('Bearer realm="metrics"');
   expect(await sample('tessera_api_key_refusals_total', { reason: 'invalid' })).toBe(refusals);
@@ -56,75 +75,151 @@ test('on the API listener the metrics token is not taken for an API key, and a w
 
 test('a locked-out sign-in moves the lockout counter once and the sign-in outcomes per attempt', async () => {
   const owner = await signUpOwner(db.app, { services });
-  const before = { locks: await sample('tessera_account_lockouts_total'), wrong: await sample('tessera_sign_in_total', { outcome: 'invalid_credentials' }), locked: await sample('tessera_sign_in_total', { outcome: 'account_locked' }) };
+  const before = {
+    locks: await sample('tessera_account_lockouts_total'),
+    wrong: await sample('tessera_sign_in_total', { outcome: 'invalid_credentials' }),
+    locked: await sample('tessera_sign_in_total', { outcome: 'account_locked' }),
+  };
   const statuses: number[] = [];
   for (let i = 0; i < 6; i += 1) {
-    const res = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: json, payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: 'not-the-password-at-all' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/trpc/auth.signIn',
+      headers: json,
+      payload: {
+        tenantSlug: owner.tenant.slug,
+        email: owner.user.email,
+        password: 'not-the-password-at-all',
+      },
+    });
     statuses.push(res.statusCode);
   }
   expect(statuses.slice(-2)).toEqual([429, 429]); // locked at the fifth failure, still locked at the sixth
   expect(await sample('tessera_account_lockouts_total')).toBe(before.locks + 1);
-  expect(await sample('tessera_sign_in_total', { outcome: 'invalid_credentials' })).toBe(before.wrong + 4);
-  expect(await sample('tessera_sign_in_total', { outcome: 'account_locked' })).toBe(before.locked + 2);
+  expect(await sample('tessera_sign_in_total', { outcome: 'invalid_credentials' })).toBe(
+    before.wrong + 4,
+  );
+  expect(await sample('tessera_sign_in_total', { outcome: 'account_locked' })).toBe(
+    before.locked + 2,
+  );
 });
 
 test('a wrong second-factor code moves the MFA failure counter; the password step counts as mfa_required', async () => {
   const now = new Date();
   const owner = await signUpOwner(db.app, { services });
-  const { secret } = await (await callerFor(db.app, owner.token, { services })).mfa.beginEnrollment();
-  const ctx = createTestContext(db.app, { services, principal: await principalFromToken(db.app, owner.token) });
+  const { secret } = await (
+    await callerFor(db.app, owner.token, { services })
+  ).mfa.beginEnrollment();
+  const ctx = createTestContext(db.app, {
+    services,
+    principal: await principalFromToken(db.app, owner.token),
+  });
   await createCaller(ctx).mfa.confirmEnrollment({ code: totpCodeAt(secret, now) });
   const failures = await sample('tessera_mfa_failures_total', { reason: 'mfa_code_invalid' });
   const mfaRequired = await sample('tessera_sign_in_total', { outcome: 'mfa_required' });
 
-  const step = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: json, payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD } });
+  const step = await app.inject({
+    method: 'POST',
+    url: '/trpc/auth.signIn',
+    headers: json,
+    payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD },
+  });
   const challengeToken = step.json().result.data.challengeToken as string;
-  const valid = new Set([-30, 0, 30].map((s) => totpCodeAt(secret, new Date(Date.now() + s * 1000))));
+  const valid = new Set(
+    [-30, 0, 30].map((s) => totpCodeAt(secret, new Date(Date.now() + s * 1000))),
+  );
   let wrong = 123_456;
   while (valid.has(String(wrong))) wrong += 1;
-  const res = await app.inject({ method: 'POST', url: '/trpc/auth.verifyMfa', headers: json, payload: { challengeToken, code: String(wrong) } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/trpc/auth.verifyMfa',
+    headers: json,
+    payload: { challengeToken, code: String(wrong) },
+  });
   expect(res.json()).toMatchObject({ error: { data: { reason: 'mfa_code_invalid' } } });
-  expect(await sample('tessera_mfa_failures_total', { reason: 'mfa_code_invalid' })).toBe(failures + 1);
+  expect(await sample('tessera_mfa_failures_total', { reason: 'mfa_code_invalid' })).toBe(
+    failures + 1,
+  );
   expect(await sample('tessera_sign_in_total', { outcome: 'mfa_required' })).toBe(mfaRequired + 1);
 });
 
 test('refused API keys are counted by wire reason, once each, whether refused before tRPC or by a scope check', async () => {
   const owner = await signUpOwner(db.app, { services });
   const caller = await callerFor(db.app, owner.token, { services });
-  const { key } = await caller.apiKeys.create({ name: 'reader', type: 'secret', environment: 'test', scopes: ['users:read'] });
+  const { key } = await caller.apiKeys.create({
+    name: 'reader',
+    type: 'secret',
+    environment: 'test',
+    scopes: ['users:read'],
+  });
   const invalid = await sample('tessera_api_key_refusals_total', { reason: 'invalid' });
   const forbidden = await sample('tessera_api_key_refusals_total', { reason: 'forbidden' });
 
-  const unknown = await app.inject({ url: '/trpc/users.list', headers: { authorization: 'Bearer sk_test_not-a-real-key' } });
+  const unknown = await app.inject({
+    url: '/trpc/users.list',
+    headers: { authorization: 'Bearer sk_test_not-a-real-key' },
+  });
   expect(unknown.statusCode).toBe(401);
   expect(await sample('tessera_api_key_refusals_total', { reason: 'invalid' })).toBe(invalid + 1);
 
-  const outOfScope = await app.inject({ url: '/trpc/apiKeys.list', headers: { authorization: `Bearer ${key}` } });
+  const outOfScope = await app.inject({
+    url: '/trpc/apiKeys.list',
+    headers: { authorization: `Bearer ${key}` },
+  });
   expect(outOfScope.json()).toMatchObject({ error: { data: { reason: 'api_key_forbidden' } } });
-  expect(await sample('tessera_api_key_refusals_total', { reason: 'forbidden' })).toBe(forbidden + 1);
+  expect(await sample('tessera_api_key_refusals_total', { reason: 'forbidden' })).toBe(
+    forbidden + 1,
+  );
   expect(await sample('tessera_api_key_refusals_total', { reason: 'invalid' })).toBe(invalid + 1);
 });
 
 test('a GDPR job run lands in the duration histogram of its queue, and the queue depth is exported', async () => {
   const metrics = app.tesseraMetrics;
   const workers = await startPrivacyWorkers({
-    database: db.app, keyring: services.accounts.keyring, consoleUrl: 'http://localhost:3000', logger: { info: () => undefined, warn: () => undefined },
-    pollingIntervalSeconds: 0.5, dispatchIntervalMs: 500, onJobFinished: (queue, outcome, seconds) => metrics.jobFinished(queue, outcome, seconds),
+    database: db.app,
+    keyring: services.accounts.keyring,
+    consoleUrl: 'http://localhost:3000',
+    logger: { info: () => undefined, warn: () => undefined },
+    pollingIntervalSeconds: 0.5,
+    dispatchIntervalMs: 500,
+    onJobFinished: (queue, outcome, seconds) => metrics.jobFinished(queue, outcome, seconds),
   });
   metrics.watchQueues(() => workers.queueDepth());
   try {
-    const runs = await sample('tessera_job_duration_seconds_count', { queue: 'gdpr-export', outcome: 'completed' });
+    const runs = await sample('tessera_job_duration_seconds_count', {
+      queue: 'gdpr-export',
+      outcome: 'completed',
+    });
     const { id: tenantId } = await db.seedTenant();
     const userId = randomUUID();
     await db.withTenant(tenantId, async (tx) => {
-      await tx.client.query(`INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, 'jo@example.com')`, [userId, tenantId]);
-      await createPrivacyRequest(tx, { type: 'user', id: userId }, { userId, type: 'export', format: 'json' }, { keyring: services.accounts.keyring, now: new Date() });
+      await tx.client.query(
+        `INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, 'jo@example.com')`,
+        [userId, tenantId],
+      );
+      await createPrivacyRequest(
+        tx,
+        { type: 'user', id: userId },
+        { userId, type: 'export', format: 'json' },
+        { keyring: services.accounts.keyring, now: new Date() },
+      );
     });
-    await eventually(async () => (await sample('tessera_job_duration_seconds_count', { queue: 'gdpr-export', outcome: 'completed' })) === runs + 1);
-    const text = (await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body;
+    await eventually(
+      async () =>
+        (await sample('tessera_job_duration_seconds_count', {
+          queue: 'gdpr-export',
+          outcome: 'completed',
+        })) ===
+        runs + 1,
+    );
+    const text = (
+      await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })
+    ).body;
     expect(text).toMatch(/^tessera_queue_depth\{queue="gdpr-export"\} \d+$/m);
     expect(text).toMatch(/^tessera_queue_depth\{queue="privacy-webhook-delivery"\} \d+$/m);
-    expect(text).toMatch(/^tessera_job_duration_seconds_sum\{queue="gdpr-export",outcome="completed"\} [0-9.e-]+$/m);
+    expect(text).toMatch(
+      /^tessera_job_duration_seconds_sum\{queue="gdpr-export",outcome="completed"\} [0-9.e-]+$/m,
+    );
   } finally {
     await workers.stop();
   }
@@ -132,7 +227,13 @@ test('a GDPR job run lands in the duration histogram of its queue, and the queue
 
 test('the audit checkpoint age is read from the database at scrape time', async () => {
   const { id: tenantId } = await db.seedTenant();
-  await db.withTenant(tenantId, (tx) => recordAuditEvent(tx, { actor: { type: 'system', id: 'test' }, action: 'user.role.changed', occurredAt: new Date(Date.now() - 3_600_000) }));
+  await db.withTenant(tenantId, (tx) =>
+    recordAuditEvent(tx, {
+      actor: { type: 'system', id: 'test' },
+      action: 'user.role.changed',
+      occurredAt: new Date(Date.now() - 3_600_000),
+    }),
+  );
   // That event has waited an hour for a checkpoint; the gauge reports at least that.
   expect(await sample('tessera_audit_checkpoint_age_seconds')).toBeGreaterThanOrEqual(3_600);
 });

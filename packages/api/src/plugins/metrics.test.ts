@@ -1,6 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, test } from 'vitest';
-import { apiKeyRefusalReasonOf, callsFromTrpcResponse, metricsPlugin, procedurePathsOf, type MetricsOptions, type PoolStats } from './metrics.js';
+import {
+  apiKeyRefusalReasonOf,
+  callsFromTrpcResponse,
+  metricsPlugin,
+  procedurePathsOf,
+  type MetricsOptions,
+  type PoolStats,
+} from './metrics.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const apps: FastifyInstance[] = [];
@@ -8,7 +15,11 @@ const apps: FastifyInstance[] = [];
 async function build(options: Partial<MetricsOptions> = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   apps.push(app);
-  await app.register(metricsPlugin, { token: TOKEN, procedures: ['auth.signIn', 'users.list', 'health.check'], ...options });
+  await app.register(metricsPlugin, {
+    token: TOKEN,
+    procedures: ['auth.signIn', 'users.list', 'health.check'],
+    ...options,
+  });
   // Stands in for the tRPC adapter's route (`${prefix}/:path`).
   app.all('/trpc/:path', async () => ({ ok: true }));
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -17,7 +28,11 @@ async function build(options: Partial<MetricsOptions> = {}): Promise<FastifyInst
 }
 
 async function scrape(app: FastifyInstance): Promise<string> {
-  const response = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+  const response = await app.inject({
+    method: 'GET',
+    url: '/metrics',
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   expect(response.statusCode).toBe(200);
   return response.body;
 }
@@ -29,8 +44,18 @@ afterEach(async () => {
 describe('access', () => {
   test('the endpoint refuses a request without the token, with another token or another scheme', async () => {
     const app = await build();
-    for (const authorization of [undefined, 'Bearer wrong-token-0123456789abcd', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
-      const response = await app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
+    for (const authorization of [
+      undefined,
+      'Bearer wrong-token-0123456789abcd',
+      `Basic ${TOKEN}`,
+      `Bearer ${TOKEN}x`,
+      'Bearer ',
+    ]) {
+      const response = await app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: authorization ? { authorization } : {},
+      });
       expect(response.statusCode, authorization).toBe(401);
       expect(response.body).not.toContain('tessera_');
     }
@@ -38,7 +63,11 @@ describe('access', () => {
 
   test('with the token it serves the Prometheus text format and is never cached', async () => {
     const app = await build();
-    const response = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(response.headers['cache-control']).toBe('no-store');
@@ -67,19 +96,35 @@ describe('series', () => {
     await app.inject({ method: 'POST', url: '/trpc/auth.signIn,users.list?batch=1', payload: {} });
     await app.inject({ method: 'GET', url: '/healthz' });
     const text = await scrape(app);
-    expect(text).toMatch(/tessera_http_requests_total\{method="POST",route="\/trpc\/:path",procedure="auth\.signIn",status_code="200"\} 1/);
-    expect(text).toMatch(/tessera_http_requests_total\{method="POST",route="\/trpc\/:path",procedure="users\.list",status_code="200"\} 1/);
-    expect(text).toMatch(/tessera_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz",procedure=""\}/);
-    expect(text).toMatch(/tessera_http_request_duration_seconds_count\{method="POST",route="\/trpc\/:path",procedure="users\.list"\} 1/);
+    expect(text).toMatch(
+      /tessera_http_requests_total\{method="POST",route="\/trpc\/:path",procedure="auth\.signIn",status_code="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /tessera_http_requests_total\{method="POST",route="\/trpc\/:path",procedure="users\.list",status_code="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /tessera_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz",procedure=""\}/,
+    );
+    expect(text).toMatch(
+      /tessera_http_request_duration_seconds_count\{method="POST",route="\/trpc\/:path",procedure="users\.list"\} 1/,
+    );
   });
 
   test('no token, cookie, id or query string reaches a label', async () => {
     const app = await build();
-    const secrets = { cookie: 'c00kie-value-s3cret', bearer: 'sk_live_SECRETSECRETSECRET', input: 'in-put-s3cret', id: '7d0b5f6e-3f2a-4c1e-9d7b-2a1e5c9f0b11' };
+    const secrets = {
+      cookie: 'c00kie-value-s3cret',
+      bearer: 'sk_live_SECRETSECRETSECRET',
+      input: 'in-put-s3cret',
+      id: '7d0b5f6e-3f2a-4c1e-9d7b-2a1e5c9f0b11',
+    };
     await app.inject({
       method: 'GET',
       url: `/trpc/users.list?input=${encodeURIComponent(JSON.stringify({ token: secrets.input }))}`,
-      headers: { cookie: `tessera_session=${secrets.cookie}`, authorization: `Bearer ${secrets.bearer}` },
+      headers: {
+        cookie: `tessera_session=${secrets.cookie}`,
+        authorization: `Bearer ${secrets.bearer}`,
+      },
     });
     await app.inject({ method: 'GET', url: `/trpc/${secrets.id}` });
     await app.inject({ method: 'GET', url: `/users/${secrets.id}?token=${secrets.input}` });
@@ -94,14 +139,23 @@ describe('series', () => {
     await app.inject({ method: 'GET', url: '/trpc/a%20b' });
     for (let i = 0; i < 205; i += 1) await app.inject({ method: 'GET', url: `/trpc/p${i}.x` });
     const text = await scrape(app);
-    const procedures = new Set([...text.matchAll(/tessera_http_requests_total\{[^}]*procedure="([^"]*)"/g)].map((m) => m[1]));
+    const procedures = new Set(
+      [...text.matchAll(/tessera_http_requests_total\{[^}]*procedure="([^"]*)"/g)].map((m) => m[1]),
+    );
     expect(procedures.size).toBeLessThanOrEqual(202); // 200 names, "unknown", "" (the scrape itself)
     expect(procedures.has('unknown')).toBe(true);
   });
 
   test('sign-in outcomes, MFA failures and API-key refusals are derived from tRPC results', async () => {
     const app = await build();
-    const paths = ['auth.signIn', 'auth.signIn', 'auth.signIn', 'auth.verifyMfa', 'users.list', 'auth.signIn'];
+    const paths = [
+      'auth.signIn',
+      'auth.signIn',
+      'auth.signIn',
+      'auth.verifyMfa',
+      'users.list',
+      'auth.signIn',
+    ];
     const data = [
       { result: { data: { status: 'signed_in' } } },
       { result: { data: { status: 'mfa_required', challengeToken: 'never-a-label' } } },
@@ -117,18 +171,29 @@ describe('series', () => {
     app.tesseraMetrics.shed('database_pool');
     const text = await scrape(app);
     expect(text).toContain('tessera_http_shed_total{reason="database_pool"} 1');
-    for (const outcome of ['signed_in', 'mfa_required', 'invalid_credentials', 'error']) expect(text).toContain(`tessera_sign_in_total{outcome="${outcome}"} 1`);
+    for (const outcome of ['signed_in', 'mfa_required', 'invalid_credentials', 'error'])
+      expect(text).toContain(`tessera_sign_in_total{outcome="${outcome}"} 1`);
     expect(text).toContain('tessera_mfa_failures_total{reason="mfa_code_replayed"} 1');
     expect(text).toContain('tessera_api_key_refusals_total{reason="rate_limited"} 1');
     expect(text).toContain('tessera_api_key_refusals_total{reason="revoked"} 1');
     expect(text).toContain('tessera_account_lockouts_total 1');
-    expect(text).toContain('tessera_job_duration_seconds_count{queue="gdpr-export",outcome="completed"} 1');
+    expect(text).toContain(
+      'tessera_job_duration_seconds_count{queue="gdpr-export",outcome="completed"} 1',
+    );
     expect(text).not.toContain('never-a-label');
   });
 
   test('pool usage, queue depth, checkpoint age and event-loop delay are read at scrape time', async () => {
-    const pool: { -readonly [K in keyof PoolStats]: number } = { totalCount: 7, idleCount: 2, waitingCount: 3 };
-    const app = await build({ pools: { app: pool }, queueDepth: async () => ({ 'gdpr-export': 4 }), auditCheckpointAgeSeconds: async () => 42 });
+    const pool: { -readonly [K in keyof PoolStats]: number } = {
+      totalCount: 7,
+      idleCount: 2,
+      waitingCount: 3,
+    };
+    const app = await build({
+      pools: { app: pool },
+      queueDepth: async () => ({ 'gdpr-export': 4 }),
+      auditCheckpointAgeSeconds: async () => 42,
+    });
     let text = await scrape(app);
     expect(text).toContain('tessera_db_pool_total{pool="app"} 7');
     expect(text).toContain('tessera_db_pool_idle{pool="app"} 2');
@@ -142,7 +207,10 @@ describe('series', () => {
   });
 
   test('a failing callback leaves the scrape working', async () => {
-    const app = await build({ queueDepth: async () => Promise.reject(new Error('down')), auditCheckpointAgeSeconds: async () => Promise.reject(new Error('down')) });
+    const app = await build({
+      queueDepth: async () => Promise.reject(new Error('down')),
+      auditCheckpointAgeSeconds: async () => Promise.reject(new Error('down')),
+    });
     const text = await scrape(app);
     expect(text).toContain('tessera_audit_checkpoint_age_seconds Nan');
     expect(text).not.toMatch(/^tessera_queue_depth\{/m);
@@ -153,7 +221,9 @@ test('procedure paths come from the path only, never the query string', () => {
   expect(procedurePathsOf('/trpc/a.b,c.d?batch=1&input=x', '/trpc')).toEqual(['a.b', 'c.d']);
   expect(procedurePathsOf('/trpc/%E0%A4%A', '/trpc')).toEqual(['unknown']);
   expect(procedurePathsOf('/other/a.b', '/trpc')).toEqual([]);
-  expect(procedurePathsOf(`/trpc/${Array.from({ length: 21 }, () => 'a.b').join(',')}`, '/trpc')).toEqual(['unknown']);
+  expect(
+    procedurePathsOf(`/trpc/${Array.from({ length: 21 }, () => 'a.b').join(',')}`, '/trpc'),
+  ).toEqual(['unknown']);
 });
 
 test('API-key wire reasons map to refusal labels; other codes do not', () => {

@@ -17,12 +17,36 @@ import { onAuditEvent } from '@tessera/auth/audit';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ShedReason } from './load-shedding.js';
 
-export type SignInOutcome = 'signed_in' | 'mfa_required' | 'invalid_credentials' | 'account_locked' | 'account_disabled' | 'rate_limited' | 'error';
+export type SignInOutcome =
+  | 'signed_in'
+  | 'mfa_required'
+  | 'invalid_credentials'
+  | 'account_locked'
+  | 'account_disabled'
+  | 'rate_limited'
+  | 'error';
 export type MfaFailureReason = 'mfa_code_invalid' | 'mfa_code_replayed';
-export type ApiKeyRefusalReason = 'malformed' | 'invalid' | 'revoked' | 'expired' | 'ip_not_allowed' | 'forbidden' | 'rate_limited' | 'quota_exhausted';
+export type ApiKeyRefusalReason =
+  | 'malformed'
+  | 'invalid'
+  | 'revoked'
+  | 'expired'
+  | 'ip_not_allowed'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'quota_exhausted';
 /** A GDPR handler's own status, or `error` when it threw (the queue retries it). */
-export type JobOutcome = 'completed' | 'failed' | 'retried' | 'blocked' | 'skipped' | 'locked' | 'error';
-const JOB_OUTCOMES: ReadonlySet<string> = new Set<JobOutcome>(['completed', 'failed', 'retried', 'blocked', 'skipped', 'locked', 'error']);
+export type JobOutcome =
+  'completed' | 'failed' | 'retried' | 'blocked' | 'skipped' | 'locked' | 'error';
+const JOB_OUTCOMES: ReadonlySet<string> = new Set<JobOutcome>([
+  'completed',
+  'failed',
+  'retried',
+  'blocked',
+  'skipped',
+  'locked',
+  'error',
+]);
 const QUEUE_PATTERN = /^[a-z][a-z0-9-]{0,40}$/;
 
 /** What a pg.Pool exposes about itself; a structural type so tests can pass a plain object. */
@@ -117,10 +141,14 @@ export function procedurePathsOf(url: string, prefix: string): string[] {
 }
 
 /** Reads the calls out of tRPC's `responseMeta({ paths, data })` without importing tRPC. */
-export function callsFromTrpcResponse(paths: readonly string[] | undefined, data: readonly unknown[]): ProcedureCall[] {
+export function callsFromTrpcResponse(
+  paths: readonly string[] | undefined,
+  data: readonly unknown[],
+): ProcedureCall[] {
   if (!paths) return [];
   return paths.map((path, i) => {
-    const item = data[i] as { result?: { data?: unknown }; error?: { data?: { reason?: unknown } } } | undefined;
+    const item = data[i] as
+      { result?: { data?: unknown }; error?: { data?: { reason?: unknown } } } | undefined;
     if (item?.error) {
       const reason = item.error.data?.reason;
       return { path, ok: false, reason: typeof reason === 'string' ? reason : undefined };
@@ -129,7 +157,12 @@ export function callsFromTrpcResponse(paths: readonly string[] | undefined, data
   });
 }
 
-const SIGN_IN_FAILURES = new Set<string>(['invalid_credentials', 'account_locked', 'account_disabled', 'rate_limited']);
+const SIGN_IN_FAILURES = new Set<string>([
+  'invalid_credentials',
+  'account_locked',
+  'account_disabled',
+  'rate_limited',
+]);
 const API_KEY_REASONS: Readonly<Record<string, ApiKeyRefusalReason>> = {
   api_key_invalid: 'invalid',
   api_key_forbidden: 'forbidden',
@@ -143,53 +176,126 @@ export function apiKeyRefusalReasonOf(code: string): ApiKeyRefusalReason | null 
 }
 
 function signInOutcomeOf(call: ProcedureCall): SignInOutcome {
-  if (call.ok) return (call.output as { status?: unknown } | undefined)?.status === 'mfa_required' ? 'mfa_required' : 'signed_in';
-  return call.reason !== undefined && SIGN_IN_FAILURES.has(call.reason) ? (call.reason as SignInOutcome) : 'error';
+  if (call.ok)
+    return (call.output as { status?: unknown } | undefined)?.status === 'mfa_required'
+      ? 'mfa_required'
+      : 'signed_in';
+  return call.reason !== undefined && SIGN_IN_FAILURES.has(call.reason)
+    ? (call.reason as SignInOutcome)
+    : 'error';
 }
 
 function createSeries(registry: Registry) {
   const registers = [registry];
   return {
-    requests: new Counter({ name: 'tessera_http_requests_total', help: 'HTTP requests; a tRPC batch counts once per procedure.', labelNames: ['method', 'route', 'procedure', 'status_code'] as const, registers }),
-    duration: new Histogram({ name: 'tessera_http_request_duration_seconds', help: 'HTTP response time, per route and tRPC procedure (a batch observes its whole duration once per procedure).', labelNames: ['method', 'route', 'procedure'] as const, buckets: LATENCY_BUCKETS, registers }),
-    signIns: new Counter({ name: 'tessera_sign_in_total', help: 'Password sign-in attempts by outcome.', labelNames: ['outcome'] as const, registers }),
-    lockouts: new Counter({ name: 'tessera_account_lockouts_total', help: 'Accounts newly locked after repeated failures.', registers }),
-    mfaFailures: new Counter({ name: 'tessera_mfa_failures_total', help: 'Refused second-factor codes.', labelNames: ['reason'] as const, registers }),
-    apiKeyRefusals: new Counter({ name: 'tessera_api_key_refusals_total', help: 'Refused API keys by reason.', labelNames: ['reason'] as const, registers }),
-    shed: new Counter({ name: 'tessera_http_shed_total', help: 'Requests load shedding answered 503, by the bound that was exceeded.', labelNames: ['reason'] as const, registers }),
-    jobDuration: new Histogram({ name: 'tessera_job_duration_seconds', help: 'Background job run time.', labelNames: ['queue', 'outcome'] as const, buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900], registers }),
+    requests: new Counter({
+      name: 'tessera_http_requests_total',
+      help: 'HTTP requests; a tRPC batch counts once per procedure.',
+      labelNames: ['method', 'route', 'procedure', 'status_code'] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'tessera_http_request_duration_seconds',
+      help: 'HTTP response time, per route and tRPC procedure (a batch observes its whole duration once per procedure).',
+      labelNames: ['method', 'route', 'procedure'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    signIns: new Counter({
+      name: 'tessera_sign_in_total',
+      help: 'Password sign-in attempts by outcome.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    lockouts: new Counter({
+      name: 'tessera_account_lockouts_total',
+      help: 'Accounts newly locked after repeated failures.',
+      registers,
+    }),
+    mfaFailures: new Counter({
+      name: 'tessera_mfa_failures_total',
+      help: 'Refused second-factor codes.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    apiKeyRefusals: new Counter({
+      name: 'tessera_api_key_refusals_total',
+      help: 'Refused API keys by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    shed: new Counter({
+      name: 'tessera_http_shed_total',
+      help: 'Requests load shedding answered 503, by the bound that was exceeded.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    jobDuration: new Histogram({
+      name: 'tessera_job_duration_seconds',
+      help: 'Background job run time.',
+      labelNames: ['queue', 'outcome'] as const,
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers,
+    }),
   };
 }
 
-function registerCallbackGauges(registry: Registry, options: MetricsOptions, queueDepth: () => MetricsOptions['queueDepth']): void {
+function registerCallbackGauges(
+  registry: Registry,
+  options: MetricsOptions,
+  queueDepth: () => MetricsOptions['queueDepth'],
+): void {
   const registers = [registry];
   const pools = Object.entries(options.pools ?? {});
   if (pools.length > 0) {
     const field = { total: 'totalCount', idle: 'idleCount', waiting: 'waitingCount' } as const;
     for (const [suffix, key] of Object.entries(field)) {
-      new Gauge({ name: `tessera_db_pool_${suffix}`, help: `pg pool ${key} (clients; waiting = queries queued for a connection).`, labelNames: ['pool'] as const, registers,
-        collect() { for (const [name, pool] of pools) this.set({ pool: name }, pool[key]); } });
+      new Gauge({
+        name: `tessera_db_pool_${suffix}`,
+        help: `pg pool ${key} (clients; waiting = queries queued for a connection).`,
+        labelNames: ['pool'] as const,
+        registers,
+        collect() {
+          for (const [name, pool] of pools) this.set({ pool: name }, pool[key]);
+        },
+      });
     }
   }
   const { auditCheckpointAgeSeconds } = options;
-  new Gauge({ name: 'tessera_queue_depth', help: 'Jobs waiting per queue.', labelNames: ['queue'] as const, registers,
+  new Gauge({
+    name: 'tessera_queue_depth',
+    help: 'Jobs waiting per queue.',
+    labelNames: ['queue'] as const,
+    registers,
     async collect() {
       this.reset();
       const source = queueDepth();
       if (!source) return;
-      for (const [queue, depth] of Object.entries(await source().catch(() => ({})))) if (QUEUE_PATTERN.test(queue)) this.set({ queue }, depth);
-    } });
+      for (const [queue, depth] of Object.entries(await source().catch(() => ({}))))
+        if (QUEUE_PATTERN.test(queue)) this.set({ queue }, depth);
+    },
+  });
   if (auditCheckpointAgeSeconds) {
-    new Gauge({ name: 'tessera_audit_checkpoint_age_seconds', help: 'Seconds the oldest audit event not yet covered by a signed checkpoint has waited (0: all anchored; NaN: unknown).', registers,
-      async collect() { this.set((await auditCheckpointAgeSeconds().catch(() => null)) ?? Number.NaN); } });
+    new Gauge({
+      name: 'tessera_audit_checkpoint_age_seconds',
+      help: 'Seconds the oldest audit event not yet covered by a signed checkpoint has waited (0: all anchored; NaN: unknown).',
+      registers,
+      async collect() {
+        this.set((await auditCheckpointAgeSeconds().catch(() => null)) ?? Number.NaN);
+      },
+    });
   }
 }
 
 type Series = ReturnType<typeof createSeries>;
 
-function createMetrics(options: MetricsOptions, address: () => AddressInfo | null): { metrics: TesseraMetrics; series: Series } {
+function createMetrics(
+  options: MetricsOptions,
+  address: () => AddressInfo | null,
+): { metrics: TesseraMetrics; series: Series } {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  if (options.defaultMetrics !== false)
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const series = createSeries(registry);
   let queueDepth = options.queueDepth;
   registerCallbackGauges(registry, options, () => queueDepth);
@@ -201,12 +307,19 @@ function createMetrics(options: MetricsOptions, address: () => AddressInfo | nul
     apiKeyRefused: (reason) => series.apiKeyRefusals.inc({ reason }),
     shed: (reason) => series.shed.inc({ reason }),
     jobFinished: (queue, outcome, seconds) =>
-      series.jobDuration.observe({ queue: QUEUE_PATTERN.test(queue) ? queue : 'other', outcome: JOB_OUTCOMES.has(outcome) ? outcome : 'other' }, seconds),
+      series.jobDuration.observe(
+        {
+          queue: QUEUE_PATTERN.test(queue) ? queue : 'other',
+          outcome: JOB_OUTCOMES.has(outcome) ? outcome : 'other',
+        },
+        seconds,
+      ),
     watchQueues: (source) => void (queueDepth = source),
     observeCalls(calls) {
       for (const call of calls) {
         if (call.path === 'auth.signIn') metrics.signIn(signInOutcomeOf(call));
-        if (call.reason === 'mfa_code_invalid' || call.reason === 'mfa_code_replayed') metrics.mfaFailure(call.reason);
+        if (call.reason === 'mfa_code_invalid' || call.reason === 'mfa_code_replayed')
+          metrics.mfaFailure(call.reason);
         const keyReason = call.reason === undefined ? null : apiKeyRefusalReasonOf(call.reason);
         if (keyReason) metrics.apiKeyRefused(keyReason);
       }
@@ -243,7 +356,12 @@ function recordHttp(app: FastifyInstance, series: Series, options: MetricsOption
     const procedures = paths.length ? paths.map(label) : [''];
     const seconds = reply.elapsedTime / 1000;
     for (const procedure of procedures) {
-      series.requests.inc({ method: request.method, route, procedure, status_code: String(reply.statusCode) });
+      series.requests.inc({
+        method: request.method,
+        route,
+        procedure,
+        status_code: String(reply.statusCode),
+      });
       series.duration.observe({ method: request.method, route, procedure }, seconds);
     }
   });
@@ -261,7 +379,12 @@ function recordApiKeyRefusals(app: FastifyInstance, metrics: TesseraMetrics): vo
   app.addHook('preHandler', async (request) => void handled.add(request));
   app.addHook('onSend', async (request, reply, payload) => {
     if (handled.has(request) || reply.statusCode < 400 || reply.statusCode >= 500) return payload;
-    if (!/^bearer\b/i.test(request.headers.authorization ?? '') || typeof payload !== 'string' || payload.length > 16_384) return payload;
+    if (
+      !/^bearer\b/i.test(request.headers.authorization ?? '') ||
+      typeof payload !== 'string' ||
+      payload.length > 16_384
+    )
+      return payload;
     const reason = wireReasonOf(payload);
     const label = reason === null ? null : apiKeyRefusalReasonOf(reason);
     if (label) metrics.apiKeyRefused(label);
@@ -273,7 +396,8 @@ function recordApiKeyRefusals(app: FastifyInstance, metrics: TesseraMetrics): vo
 function wireReasonOf(body: string): string | null {
   try {
     const parsed = JSON.parse(body) as unknown;
-    const first = (Array.isArray(parsed) ? parsed[0] : parsed) as { error?: { data?: { reason?: unknown } } } | undefined;
+    const first = (Array.isArray(parsed) ? parsed[0] : parsed) as
+      { error?: { data?: { reason?: unknown } } } | undefined;
     const reason = first?.error?.data?.reason;
     return typeof reason === 'string' ? reason : null;
   } catch {
@@ -281,7 +405,11 @@ function wireReasonOf(body: string): string | null {
   }
 }
 
-async function startListener(app: FastifyInstance, registry: Registry, options: MetricsOptions & { listen: { port: number; host?: string } }): Promise<() => AddressInfo | null> {
+async function startListener(
+  app: FastifyInstance,
+  registry: Registry,
+  options: MetricsOptions & { listen: { port: number; host?: string } },
+): Promise<() => AddressInfo | null> {
   const server = Fastify({ logger: false });
   server.get('/metrics', metricsHandler(registry, options.token));
   let address: AddressInfo | null = null;
@@ -297,13 +425,21 @@ async function startListener(app: FastifyInstance, registry: Registry, options: 
 export const metricsPlugin = fp<MetricsOptions>(
   async (app: FastifyInstance, options) => {
     if (options.token === undefined && options.listen === undefined) {
-      throw new TypeError('metrics need a token (METRICS_TOKEN) or a separate listener (METRICS_PORT)');
+      throw new TypeError(
+        'metrics need a token (METRICS_TOKEN) or a separate listener (METRICS_PORT)',
+      );
     }
     let address: () => AddressInfo | null = () => null;
     const { metrics, series } = createMetrics(options, () => address());
-    if (options.listen) address = await startListener(app, metrics.registry, { ...options, listen: options.listen });
+    if (options.listen)
+      address = await startListener(app, metrics.registry, { ...options, listen: options.listen });
     // Its bearer token is METRICS_TOKEN, not an API key: the API-key resolver skips the route.
-    else app.get('/metrics', { logLevel: 'warn', config: { apiKey: false } }, metricsHandler(metrics.registry, options.token));
+    else
+      app.get(
+        '/metrics',
+        { logLevel: 'warn', config: { apiKey: false } },
+        metricsHandler(metrics.registry, options.token),
+      );
     recordHttp(app, series, options);
     recordApiKeyRefusals(app, metrics);
     // Lockouts are audited where they happen (auth accounts); the audit writer's observer seam

@@ -4,7 +4,12 @@
 // like the session cookie: plain only on http://localhost, `__Host-` (Secure, Path=/, no Domain)
 // elsewhere, and only that name is read. docs/design.md "MFA", "Public contract"; RFC 6265bis §4.1.3.2.
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';
-import { principalFromToken, signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
+import {
+  principalFromToken,
+  signUpOwner,
+  STRONG_PASSWORD,
+  testServices,
+} from '@tessera/api-contract/testing';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -17,7 +22,10 @@ const publicUrl = 'https://tessera.example';
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildServer({ ...defaultApiConfig, publicUrl, logLevel: 'silent' }, { database: db.app, services });
+  app = await buildServer(
+    { ...defaultApiConfig, publicUrl, logLevel: 'silent' },
+    { database: db.app, services },
+  );
 });
 afterAll(async () => app.close());
 
@@ -25,26 +33,54 @@ afterAll(async () => app.close());
 async function pendingChallenge(): Promise<{ challengeToken: string; secret: string }> {
   const owner = await signUpOwner(db.app, { services });
   const principal = await principalFromToken(db.app, owner.token);
-  const who = { tenantId: owner.tenant.id, userId: owner.user.id, sessionId: principal?.kind === 'session' ? principal.sessionId : '' };
+  const who = {
+    tenantId: owner.tenant.id,
+    userId: owner.user.id,
+    sessionId: principal?.kind === 'session' ? principal.sessionId : '',
+  };
   const then = new Date(Date.now() - 60_000); // two TOTP steps back, so the current code is fresh
   const { secret } = await beginEnrollment(db.app, services.accounts, who, then);
-  await confirmEnrollment(db.app, services.accounts, who, totpCodeAt(secret, then), { ip: '203.0.113.9', userAgent: 'vitest' }, then);
-  const res = await app.inject({ method: 'POST', url: '/trpc/auth.signIn', headers: { 'content-type': 'application/json', origin: publicUrl }, payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD } });
-  const data = res.json<{ result: { data: { status: string; challengeToken: string } } }>().result.data;
+  await confirmEnrollment(
+    db.app,
+    services.accounts,
+    who,
+    totpCodeAt(secret, then),
+    { ip: '203.0.113.9', userAgent: 'vitest' },
+    then,
+  );
+  const res = await app.inject({
+    method: 'POST',
+    url: '/trpc/auth.signIn',
+    headers: { 'content-type': 'application/json', origin: publicUrl },
+    payload: { tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD },
+  });
+  const data = res.json<{ result: { data: { status: string; challengeToken: string } } }>().result
+    .data;
   expect(data.status).toBe('mfa_required');
   return { challengeToken: data.challengeToken, secret };
 }
 
 function verifyWithCookie(cookie: string, code: string) {
-  return app.inject({ method: 'POST', url: '/trpc/auth.verifyMfa', headers: { 'content-type': 'application/json', origin: publicUrl, cookie }, payload: { code } });
+  return app.inject({
+    method: 'POST',
+    url: '/trpc/auth.verifyMfa',
+    headers: { 'content-type': 'application/json', origin: publicUrl, cookie },
+    payload: { code },
+  });
 }
 
 test('off localhost, auth.verifyMfa reads the challenge from __Host-tessera_mfa_challenge and ignores an unprefixed one', async () => {
   const { challengeToken, secret } = await pendingChallenge();
-  const tossed = await verifyWithCookie(`tessera_mfa_challenge=${challengeToken}`, totpCodeAt(secret, new Date()));
+  const tossed = await verifyWithCookie(
+    `tessera_mfa_challenge=${challengeToken}`,
+    totpCodeAt(secret, new Date()),
+  );
   expect(tossed.statusCode).toBeGreaterThanOrEqual(400); // no challenge read at all
   expect(tossed.headers['set-cookie']).toBeUndefined();
-  const res = await verifyWithCookie(`__Host-tessera_mfa_challenge=${challengeToken}`, totpCodeAt(secret, new Date()));
+  const res = await verifyWithCookie(
+    `__Host-tessera_mfa_challenge=${challengeToken}`,
+    totpCodeAt(secret, new Date()),
+  );
   expect(res.statusCode, res.body).toBe(200);
   expect(String(res.headers['set-cookie'])).toMatch(/__Host-tessera_session=/);
 });

@@ -20,10 +20,17 @@ export const noStorePlugin = fp(
   async (app: FastifyInstance) => {
     app.addHook('onSend', async (request, reply, payload) => {
       if (request.routeOptions.config?.sharedCache === true) return payload;
-      const credentialed = request.principal !== null || request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+      const credentialed =
+        request.principal !== null ||
+        request.headers.authorization !== undefined ||
+        request.headers.cookie !== undefined;
       if (credentialed || reply.hasHeader('set-cookie')) reply.header('cache-control', 'no-store');
       return payload;
     });
   },
-  { name: 'tessera-no-store', fastify: '5.x', dependencies: ['@fastify/cookie', 'tessera-principal'] },
+  {
+    name: 'tessera-no-store',
+    fastify: '5.x',
+    dependencies: ['@fastify/cookie', 'tessera-principal'],
+  },
 );

@@ -10,7 +10,12 @@ import { PassThrough } from 'node:stream';
 import cookie from '@fastify/cookie';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
 import { createSession, parseSecurityPolicy } from '@tessera/auth/accounts';
-import { completeExport, createExportDownloadLink, createPrivacyRequest, writeExportChunks } from '@tessera/auth/privacy';
+import {
+  completeExport,
+  createExportDownloadLink,
+  createPrivacyRequest,
+  writeExportChunks,
+} from '@tessera/auth/privacy';
 import { useTestDatabase } from '@tessera/db/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -38,34 +43,87 @@ beforeAll(async () => {
 afterAll(async () => app.close());
 
 /** A finished 200 KiB export for a fresh subject; returns its request id and the expected bytes. */
-async function finishedExport(): Promise<{ tenantId: string; userId: string; requestId: string; body: Buffer }> {
+async function finishedExport(): Promise<{
+  tenantId: string;
+  userId: string;
+  requestId: string;
+  body: Buffer;
+}> {
   const { id: tenantId } = await db.seedTenant();
   const userId = randomUUID();
   const body = Buffer.from(JSON.stringify({ filler: 'x'.repeat(200 * 1024), subject: userId }));
   const requestId = await db.withTenant(tenantId, async (tx) => {
-    await tx.client.query(`INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, $3)`, [userId, tenantId, `${userId}@example.com`]);
-    const { request } = await createPrivacyRequest(tx, { type: 'user', id: userId }, { userId, type: 'export', format: 'json' }, { keyring, now: T0 });
-    const written = await writeExportChunks(tx, keyring, request.id, (async function* () { yield body; })());
-    await completeExport(tx, request, { contentType: 'application/json; charset=utf-8', fileName: 'personal-data-2026-04-01.json', ...written }, { keyring, now: T0, consoleUrl: 'http://localhost:3000' });
+    await tx.client.query(`INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, $3)`, [
+      userId,
+      tenantId,
+      `${userId}@example.com`,
+    ]);
+    const { request } = await createPrivacyRequest(
+      tx,
+      { type: 'user', id: userId },
+      { userId, type: 'export', format: 'json' },
+      { keyring, now: T0 },
+    );
+    const written = await writeExportChunks(
+      tx,
+      keyring,
+      request.id,
+      (async function* () {
+        yield body;
+      })(),
+    );
+    await completeExport(
+      tx,
+      request,
+      {
+        contentType: 'application/json; charset=utf-8',
+        fileName: 'personal-data-2026-04-01.json',
+        ...written,
+      },
+      { keyring, now: T0, consoleUrl: 'http://localhost:3000' },
+    );
     return request.id;
   });
   return { tenantId, userId, requestId, body };
 }
 
 /** A real session, live on the database clock (the principal plugin resolves the cookie as in production). */
-async function sessionOf(tenantId: string, userId: string, at = new Date()): Promise<{ tessera_session: string }> {
-  const { token } = await db.withTenant(tenantId, (tx) => createSession(tx, parseSecurityPolicy(undefined), { userId, aal: 1, ip: '203.0.113.5', userAgent: 'test' }, at));
+async function sessionOf(
+  tenantId: string,
+  userId: string,
+  at = new Date(),
+): Promise<{ tessera_session: string }> {
+  const { token } = await db.withTenant(tenantId, (tx) =>
+    createSession(
+      tx,
+      parseSecurityPolicy(undefined),
+      { userId, aal: 1, ip: '203.0.113.5', userAgent: 'test' },
+      at,
+    ),
+  );
   return { tessera_session: token };
 }
 
 async function userIn(tenantId: string, role: 'member' | 'compliance' | 'owner'): Promise<string> {
   const id = randomUUID();
-  await db.withTenant(tenantId, (tx) => tx.client.query(`INSERT INTO users (id, tenant_id, email, role) VALUES ($1, $2, $3, $4)`, [id, tenantId, `${id}@example.com`, role]));
+  await db.withTenant(tenantId, (tx) =>
+    tx.client.query(`INSERT INTO users (id, tenant_id, email, role) VALUES ($1, $2, $3, $4)`, [
+      id,
+      tenantId,
+      `${id}@example.com`,
+      role,
+    ]),
+  );
   return id;
 }
 
 const linkFor = (e: { tenantId: string; userId: string; requestId: string }, at = T0) =>
-  db.withTenant(e.tenantId, (tx) => createExportDownloadLink(tx, { type: 'user', id: e.userId, role: 'member' }, e.requestId, { now: at, publicUrl: 'http://localhost:3000' }));
+  db.withTenant(e.tenantId, (tx) =>
+    createExportDownloadLink(tx, { type: 'user', id: e.userId, role: 'member' }, e.requestId, {
+      now: at,
+      publicUrl: 'http://localhost:3000',
+    }),
+  );
 const pathOf = (url: string): string => new URL(url).pathname;
 
 test('a link downloads the file once, byte for byte, with no-store headers; the download is audited', async () => {
@@ -76,9 +134,17 @@ test('a link downloads the file once, byte for byte, with no-store headers; the 
   const first = await app.inject({ method: 'GET', url: pathOf(url), cookies });
   expect(first.statusCode).toBe(200);
   expect(first.rawPayload.equals(e.body)).toBe(true);
-  expect(first.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-disposition': 'attachment; filename="personal-data-2026-04-01.json"' });
+  expect(first.headers).toMatchObject({
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'content-disposition': 'attachment; filename="personal-data-2026-04-01.json"',
+  });
   expect((await app.inject({ method: 'GET', url: pathOf(url), cookies })).statusCode).toBe(404);
-  const { rows } = await db.owner.pool.query(`SELECT actor_id, target_id FROM audit_logs WHERE tenant_id = $1 AND action = 'privacy.export.downloaded'`, [e.tenantId]);
+  const { rows } = await db.owner.pool.query(
+    `SELECT actor_id, target_id FROM audit_logs WHERE tenant_id = $1 AND action = 'privacy.export.downloaded'`,
+    [e.tenantId],
+  );
   expect(rows).toEqual([{ actor_id: e.userId, target_id: e.requestId }]);
 });
 
@@ -98,11 +164,23 @@ test('a link serves its own export only, and forged or malformed tokens are not 
   const b = await finishedExport();
   clock = T0;
   const { url } = await linkFor(a);
-  const response = await app.inject({ method: 'GET', url: pathOf(url), cookies: await sessionOf(a.tenantId, a.userId) });
+  const response = await app.inject({
+    method: 'GET',
+    url: pathOf(url),
+    cookies: await sessionOf(a.tenantId, a.userId),
+  });
   expect(response.rawPayload.equals(a.body)).toBe(true);
   expect(response.rawPayload.includes(Buffer.from(b.userId))).toBe(false);
-  for (const forged of ['A'.repeat(43), 'short', `${'A'.repeat(43)}/extra`, '../../trpc/health.check']) {
-    expect((await app.inject({ method: 'GET', url: `/privacy/downloads/${forged}` })).statusCode, forged).toBe(404);
+  for (const forged of [
+    'A'.repeat(43),
+    'short',
+    `${'A'.repeat(43)}/extra`,
+    '../../trpc/health.check',
+  ]) {
+    expect(
+      (await app.inject({ method: 'GET', url: `/privacy/downloads/${forged}` })).statusCode,
+      forged,
+    ).toBe(404);
   }
 });
 
@@ -132,8 +210,16 @@ test('no log line ever holds a token, however the route answered', async () => {
 });
 
 const downloadEvents = async (tenantId: string) =>
-  (await db.owner.pool.query<{ action: string; actor_id: string | null; metadata: Record<string, unknown> }>(
-    `SELECT action, actor_id, metadata FROM audit_logs WHERE tenant_id = $1 AND action LIKE 'privacy.export.download%' ORDER BY seq`, [tenantId])).rows;
+  (
+    await db.owner.pool.query<{
+      action: string;
+      actor_id: string | null;
+      metadata: Record<string, unknown>;
+    }>(
+      `SELECT action, actor_id, metadata FROM audit_logs WHERE tenant_id = $1 AND action LIKE 'privacy.export.download%' ORDER BY seq`,
+      [tenantId],
+    )
+  ).rows;
 
 test("a leaked link downloads nothing from another user's session, another tenant's or no session; each refusal is audited and spends the link", async () => {
   const e = await finishedExport();
@@ -141,19 +227,46 @@ test("a leaked link downloads nothing from another user's session, another tenan
   const colleague = await userIn(e.tenantId, 'owner'); // even the owner is not the subject
   clock = T0;
   const attempts = [
-    { cookies: await sessionOf(e.tenantId, colleague), actor: colleague, reason: 'not_the_subject' },
-    { cookies: await sessionOf(stranger.tenantId, stranger.userId), actor: null, reason: 'another_tenant' },
+    {
+      cookies: await sessionOf(e.tenantId, colleague),
+      actor: colleague,
+      reason: 'not_the_subject',
+    },
+    {
+      cookies: await sessionOf(stranger.tenantId, stranger.userId),
+      actor: null,
+      reason: 'another_tenant',
+    },
     { cookies: {}, actor: null, reason: 'no_session' },
   ];
   for (const attempt of attempts) {
     const { url } = await linkFor(e);
-    const response = await app.inject({ method: 'GET', url: pathOf(url), cookies: attempt.cookies });
+    const response = await app.inject({
+      method: 'GET',
+      url: pathOf(url),
+      cookies: attempt.cookies,
+    });
     expect(response.statusCode, attempt.reason).toBe(attempt.reason === 'no_session' ? 401 : 404);
     expect(response.rawPayload.includes(Buffer.from(e.userId)), attempt.reason).toBe(false);
     // The link is spent: the subject asks for a new one.
-    expect((await app.inject({ method: 'GET', url: pathOf(url), cookies: await sessionOf(e.tenantId, e.userId) })).statusCode, attempt.reason).toBe(404);
+    expect(
+      (
+        await app.inject({
+          method: 'GET',
+          url: pathOf(url),
+          cookies: await sessionOf(e.tenantId, e.userId),
+        })
+      ).statusCode,
+      attempt.reason,
+    ).toBe(404);
   }
-  expect(await downloadEvents(e.tenantId)).toEqual(attempts.map((a) => ({ action: 'privacy.export.download_refused', actor_id: a.actor, metadata: expect.objectContaining({ reason: a.reason, subjectId: e.userId }) })));
+  expect(await downloadEvents(e.tenantId)).toEqual(
+    attempts.map((a) => ({
+      action: 'privacy.export.download_refused',
+      actor_id: a.actor,
+      metadata: expect.objectContaining({ reason: a.reason, subjectId: e.userId }),
+    })),
+  );
   expect(await downloadEvents(stranger.tenantId)).toEqual([]);
 });
 
@@ -163,15 +276,31 @@ test("the tenant's compliance staff may download a subject's export; another ten
   const officer = await userIn(e.tenantId, 'compliance');
   const foreignOfficer = await userIn(other.tenantId, 'compliance');
   clock = T0;
-  const refused = await app.inject({ method: 'GET', url: pathOf((await linkFor(e)).url), cookies: await sessionOf(other.tenantId, foreignOfficer) });
+  const refused = await app.inject({
+    method: 'GET',
+    url: pathOf((await linkFor(e)).url),
+    cookies: await sessionOf(other.tenantId, foreignOfficer),
+  });
   expect(refused.statusCode).toBe(404);
   const { url } = await linkFor(e);
-  const response = await app.inject({ method: 'GET', url: pathOf(url), cookies: await sessionOf(e.tenantId, officer) });
+  const response = await app.inject({
+    method: 'GET',
+    url: pathOf(url),
+    cookies: await sessionOf(e.tenantId, officer),
+  });
   expect(response.statusCode).toBe(200);
   expect(response.rawPayload.equals(e.body)).toBe(true);
   expect(await downloadEvents(e.tenantId)).toEqual([
-    { action: 'privacy.export.download_refused', actor_id: null, metadata: expect.objectContaining({ reason: 'another_tenant' }) },
-    { action: 'privacy.export.downloaded', actor_id: officer, metadata: expect.objectContaining({ subjectId: e.userId }) },
+    {
+      action: 'privacy.export.download_refused',
+      actor_id: null,
+      metadata: expect.objectContaining({ reason: 'another_tenant' }),
+    },
+    {
+      action: 'privacy.export.downloaded',
+      actor_id: officer,
+      metadata: expect.objectContaining({ subjectId: e.userId }),
+    },
   ]);
 });
 
@@ -179,10 +308,23 @@ test("the subject's own enrollment-only session downloads nothing: a session tha
   const e = await finishedExport();
   clock = T0;
   // The tenant requires MFA and the subject has no factor: every session of theirs is enrollment-only.
-  await db.owner.pool.query(`UPDATE tenants SET security_policy = security_policy || '{"mfaRequired":"all"}'::jsonb WHERE id = $1`, [e.tenantId]);
+  await db.owner.pool.query(
+    `UPDATE tenants SET security_policy = security_policy || '{"mfaRequired":"all"}'::jsonb WHERE id = $1`,
+    [e.tenantId],
+  );
   const { url } = await linkFor(e);
-  const response = await app.inject({ method: 'GET', url: pathOf(url), cookies: await sessionOf(e.tenantId, e.userId) });
+  const response = await app.inject({
+    method: 'GET',
+    url: pathOf(url),
+    cookies: await sessionOf(e.tenantId, e.userId),
+  });
   expect(response.statusCode).toBe(401);
   expect(response.rawPayload.includes(Buffer.from(e.userId))).toBe(false);
-  expect(await downloadEvents(e.tenantId)).toEqual([{ action: 'privacy.export.download_refused', actor_id: null, metadata: expect.objectContaining({ reason: 'no_session', subjectId: e.userId }) }]);
+  expect(await downloadEvents(e.tenantId)).toEqual([
+    {
+      action: 'privacy.export.download_refused',
+      actor_id: null,
+      metadata: expect.objectContaining({ reason: 'no_session', subjectId: e.userId }),
+    },
+  ]);
 });

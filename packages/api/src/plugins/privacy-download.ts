@@ -12,7 +12,12 @@
 import { Readable } from 'node:stream';
 import type { Principal } from '@tessera/api-contract';
 import type { Keyring } from '@tessera/auth';
-import { readExportChunks, redeemExportDownload, DOWNLOAD_PATH, type DownloadPresenter } from '@tessera/auth/privacy';
+import {
+  readExportChunks,
+  redeemExportDownload,
+  DOWNLOAD_PATH,
+  type DownloadPresenter,
+} from '@tessera/auth/privacy';
 import { withTenant, type Database } from '@tessera/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -35,14 +40,28 @@ const REDACTED_PATH = `${DOWNLOAD_PATH}[redacted]`;
 
 /** The request line without the token, for every log line of this route. */
 const logSerializers = {
-  req: (req: FastifyRequest | { id?: string; method?: string; ip?: string }) => ({ id: req.id, method: req.method, path: REDACTED_PATH, ip: req.ip }),
+  req: (req: FastifyRequest | { id?: string; method?: string; ip?: string }) => ({
+    id: req.id,
+    method: req.method,
+    path: REDACTED_PATH,
+    ip: req.ip,
+  }),
 };
 
-async function* decryptedChunks(database: Database, keyring: Keyring, file: { tenantId: string; requestId: string; chunks: number }): AsyncGenerator<Buffer> {
+async function* decryptedChunks(
+  database: Database,
+  keyring: Keyring,
+  file: { tenantId: string; requestId: string; chunks: number },
+): AsyncGenerator<Buffer> {
   for (let from = 0; from < file.chunks; from += CHUNKS_PER_READ) {
     const count = Math.min(CHUNKS_PER_READ, file.chunks - from);
     // Short read-only transactions: a slow client never holds a connection for the whole file.
-    yield* await withTenant(database, file.tenantId, (tx) => readExportChunks(tx, keyring, file.requestId, from, count), { readOnly: true });
+    yield* await withTenant(
+      database,
+      file.tenantId,
+      (tx) => readExportChunks(tx, keyring, file.requestId, from, count),
+      { readOnly: true },
+    );
   }
 }
 
@@ -50,21 +69,43 @@ export const privacyDownloadPlugin = fp<PrivacyDownloadOptions>(
   async (app: FastifyInstance, options) => {
     const now = options.now ?? ((): Date => new Date());
     app.get(`${DOWNLOAD_PATH}*`, { logSerializers }, async (request, reply) => {
-      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
+      reply
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .header('x-content-type-options', 'nosniff');
       const token = (request.params as { '*': string })['*'];
       const redeemed = await redeemExportDownload(options.database, token, {
-        now: now(), presenter: presenterOf(request.principal), ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+        now: now(),
+        presenter: presenterOf(request.principal),
+        ip: request.ip,
+        userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
       });
       if (redeemed.status === 'refused' && redeemed.reason === 'no_session') {
-        return reply.code(401).send({ error: 'unauthorized', message: 'Sign in as the person this export belongs to, then ask for a new download link.' });
+        return reply.code(401).send({
+          error: 'unauthorized',
+          message:
+            'Sign in as the person this export belongs to, then ask for a new download link.',
+        });
       }
       // Another user's or tenant's session learns no more than from a dead link.
-      if (redeemed.status === 'invalid' || redeemed.status === 'refused') return reply.code(404).send({ error: 'not_found', message: 'This download link is invalid, already used or expired. Ask for a new one.' });
-      if (redeemed.status === 'expired') return reply.code(410).send({ error: 'export_expired', message: 'This export has expired and was deleted. Request a new one.' });
+      if (redeemed.status === 'invalid' || redeemed.status === 'refused')
+        return reply.code(404).send({
+          error: 'not_found',
+          message: 'This download link is invalid, already used or expired. Ask for a new one.',
+        });
+      if (redeemed.status === 'expired')
+        return reply.code(410).send({
+          error: 'export_expired',
+          message: 'This export has expired and was deleted. Request a new one.',
+        });
       const fileName = redeemed.fileName.replace(/[^A-Za-z0-9._-]/g, '_');
-      reply.header('content-type', redeemed.contentType).header('content-length', String(redeemed.bytes))
+      reply
+        .header('content-type', redeemed.contentType)
+        .header('content-length', String(redeemed.bytes))
         .header('content-disposition', `attachment; filename="${fileName}"`);
-      return reply.send(Readable.from(decryptedChunks(options.database, options.keyring, redeemed)));
+      return reply.send(
+        Readable.from(decryptedChunks(options.database, options.keyring, redeemed)),
+      );
     });
   },
   { name: 'tessera-privacy-download', fastify: '5.x', dependencies: ['tessera-principal'] },

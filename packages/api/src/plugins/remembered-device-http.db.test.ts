@@ -4,7 +4,12 @@
  * the second factor. The in-process caller tests cannot see a transport that forgets the cookie.
  */
 import { totpCodeAt } from '@tessera/auth/mfa';
-import { callerFor, signUpOwner, STRONG_PASSWORD, testServices } from '@tessera/api-contract/testing';
+import {
+  callerFor,
+  signUpOwner,
+  STRONG_PASSWORD,
+  testServices,
+} from '@tessera/api-contract/testing';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -16,12 +21,20 @@ const services = testServices();
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildServer({ ...defaultApiConfig, logLevel: 'silent' }, { database: db.app, services });
+  app = await buildServer(
+    { ...defaultApiConfig, logLevel: 'silent' },
+    { database: db.app, services },
+  );
 });
 afterAll(async () => app.close());
 
 const post = (url: string, body: unknown, cookie?: string) =>
-  app.inject({ method: 'POST', url, payload: body as object, headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) } });
+  app.inject({
+    method: 'POST',
+    url,
+    payload: body as object,
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+  });
 
 type SignInAnswer = { result: { data: { status: string; challengeToken: string } } };
 
@@ -37,10 +50,18 @@ test('a remembered device skips the second factor over HTTP; without its cookie 
   const enrolledAt = Date.now();
   await caller.mfa.confirmEnrollment({ code: totpCodeAt(secret, new Date(enrolledAt)) });
 
-  const credentials = { tenantSlug: owner.tenant.slug, email: owner.user.email, password: STRONG_PASSWORD };
+  const credentials = {
+    tenantSlug: owner.tenant.slug,
+    email: owner.user.email,
+    password: STRONG_PASSWORD,
+  };
   const first = await post('/trpc/auth.signIn', credentials);
   const { challengeToken } = first.json<SignInAnswer>().result.data;
-  const verified = await post('/trpc/auth.verifyMfa', { challengeToken, code: totpCodeAt(secret, new Date(enrolledAt + 30_000)), rememberDevice: true });
+  const verified = await post('/trpc/auth.verifyMfa', {
+    challengeToken,
+    code: totpCodeAt(secret, new Date(enrolledAt + 30_000)),
+    rememberDevice: true,
+  });
   expect(verified.statusCode).toBe(200);
   const device = cookieNamed(verified.headers['set-cookie'], 'tessera_device');
   expect(device).toMatch(/^tessera_device=[A-Za-z0-9_-]{20,}$/);

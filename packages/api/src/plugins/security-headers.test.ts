@@ -7,7 +7,17 @@ import { securityHeadersOf, securityHeadersPlugin } from './security-headers.js'
 
 const OPTIONS: HelmetOptions[] = [
   {},
-  { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], upgradeInsecureRequests: null } }, hsts: false, crossOriginEmbedderPolicy: false },
+  {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    hsts: false,
+    crossOriginEmbedderPolicy: false,
+  },
   { hsts: { maxAge: 31_536_000, includeSubDomains: true }, crossOriginEmbedderPolicy: true },
 ];
 
@@ -19,7 +29,9 @@ function helmetOnRealResponse(options: HelmetOptions): Record<string, string> {
   helmet(options)(request, response, (error?: unknown) => {
     if (error) throw error instanceof Error ? error : new Error('helmet failed');
   });
-  return Object.fromEntries(Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]));
+  return Object.fromEntries(
+    Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]),
+  );
 }
 
 describe('security headers computed once', () => {

@@ -21,7 +21,11 @@ const db = useTestDatabase();
 const services = testServices();
 const BOUND_MS = 1_000;
 const MARGIN_MS = 250;
-const config = { ...defaultApiConfig, logLevel: 'silent', rateLimit: { max: 100_000, windowMs: 60_000 } };
+const config = {
+  ...defaultApiConfig,
+  logLevel: 'silent',
+  rateLimit: { max: 100_000, windowMs: 60_000 },
+};
 const json = { 'content-type': 'application/json' };
 let a: FastifyInstance;
 let b: FastifyInstance;
@@ -41,16 +45,24 @@ afterAll(async () => {
 let signUps = 0;
 /** Sign-ups are limited per IP: each owner comes from an address of its own. */
 const newOwner = () => signUpOwner(db.app, { services, ip: `198.51.100.${(signUps += 1)}` });
-const me = (app: FastifyInstance, token: string) => app.inject({ url: '/trpc/auth.me', cookies: { tessera_session: token } });
+const me = (app: FastifyInstance, token: string) =>
+  app.inject({ url: '/trpc/auth.me', cookies: { tessera_session: token } });
 const mutate = (app: FastifyInstance, procedure: string, token: string, payload: unknown = {}) =>
-  app.inject({ method: 'POST', url: `/trpc/${procedure}`, cookies: { tessera_session: token }, headers: json, payload: JSON.stringify(payload) });
+  app.inject({
+    method: 'POST',
+    url: `/trpc/${procedure}`,
+    cookies: { tessera_session: token },
+    headers: json,
+    payload: JSON.stringify(payload),
+  });
 
 /** resolve_session calls made on `database`'s pool while `work` runs. */
 async function resolverCalls(database: Database, work: () => Promise<unknown>): Promise<number> {
   const spy = vi.spyOn(database.pool, 'query');
   try {
     await work();
-    return spy.mock.calls.filter(([query]) => JSON.stringify(query).includes('resolve_session')).length;
+    return spy.mock.calls.filter(([query]) => JSON.stringify(query).includes('resolve_session'))
+      .length;
   } finally {
     spy.mockRestore();
   }
@@ -69,15 +81,31 @@ async function refusedWithin(check: () => Promise<boolean>): Promise<void> {
 /** A member of the owner's tenant with a session of their own. */
 async function memberOf(tenantId: string): Promise<{ userId: string; token: string }> {
   const userId = randomUUID();
-  await db.withTenant(tenantId, (tx) => tx.insert(users).values({ id: userId, tenantId, email: `m-${userId.slice(0, 8)}@example.com`, role: 'admin' }));
-  const { token } = await db.withTenant(tenantId, (tx) => createSession(tx, DEFAULT_SECURITY_POLICY, { userId, aal: 1, ip: null, userAgent: null }, new Date()));
+  await db.withTenant(tenantId, (tx) =>
+    tx.insert(users).values({
+      id: userId,
+      tenantId,
+      email: `m-${userId.slice(0, 8)}@example.com`,
+      role: 'admin',
+    }),
+  );
+  const { token } = await db.withTenant(tenantId, (tx) =>
+    createSession(
+      tx,
+      DEFAULT_SECURITY_POLICY,
+      { userId, aal: 1, ip: null, userAgent: null },
+      new Date(),
+    ),
+  );
   return { userId, token };
 }
 
 /** Caches the session on B and proves the next request there is a hit. */
 async function cachedOnB(token: string): Promise<void> {
   expect((await me(b, token)).statusCode).toBe(200);
-  expect(await resolverCalls(bDatabase, async () => expect((await me(b, token)).statusCode).toBe(200))).toBe(0);
+  expect(
+    await resolverCalls(bDatabase, async () => expect((await me(b, token)).statusCode).toBe(200)),
+  ).toBe(0);
 }
 
 describe('a change through one server is honoured by the other within one second', () => {
@@ -91,7 +119,14 @@ describe('a change through one server is honoured by the other within one second
   test('revoking the other sessions', async () => {
     const owner = await newOwner();
     const other = await newOwner(); // another tenant: untouched
-    const second = await db.withTenant(owner.tenant.id, (tx) => createSession(tx, DEFAULT_SECURITY_POLICY, { userId: owner.user.id, aal: 1, ip: null, userAgent: null }, new Date()));
+    const second = await db.withTenant(owner.tenant.id, (tx) =>
+      createSession(
+        tx,
+        DEFAULT_SECURITY_POLICY,
+        { userId: owner.user.id, aal: 1, ip: null, userAgent: null },
+        new Date(),
+      ),
+    );
     for (const token of [second.token, other.token]) await cachedOnB(token);
     expect((await mutate(a, 'sessions.revokeOthers', owner.token)).statusCode).toBe(200);
     await refusedWithin(async () => (await me(b, second.token)).statusCode === 401);
@@ -103,8 +138,13 @@ describe('a change through one server is honoured by the other within one second
     const leaver = await memberOf(owner.tenant.id);
     const demoted = await memberOf(owner.tenant.id);
     for (const m of [leaver, demoted]) await cachedOnB(m.token);
-    expect((await mutate(a, 'users.disable', owner.token, { userId: leaver.userId })).statusCode).toBe(200);
-    expect((await mutate(a, 'users.setRole', owner.token, { userId: demoted.userId, role: 'member' })).statusCode).toBe(200);
+    expect(
+      (await mutate(a, 'users.disable', owner.token, { userId: leaver.userId })).statusCode,
+    ).toBe(200);
+    expect(
+      (await mutate(a, 'users.setRole', owner.token, { userId: demoted.userId, role: 'member' }))
+        .statusCode,
+    ).toBe(200);
     await refusedWithin(async () => (await me(b, leaver.token)).statusCode === 401);
     // A role change revokes the user's sessions (a new token at every privilege change).
     await refusedWithin(async () => {
@@ -117,10 +157,19 @@ describe('a change through one server is honoured by the other within one second
     const owner = await newOwner();
     const admin = await memberOf(owner.tenant.id);
     await cachedOnB(admin.token);
-    expect((await b.inject({ url: '/trpc/users.list', cookies: { tessera_session: admin.token } })).statusCode).toBe(200);
-    expect((await mutate(a, 'tenant.updateSecurityPolicy', owner.token, { mfaRequired: 'admins' })).statusCode).toBe(200);
+    expect(
+      (await b.inject({ url: '/trpc/users.list', cookies: { tessera_session: admin.token } }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (await mutate(a, 'tenant.updateSecurityPolicy', owner.token, { mfaRequired: 'admins' }))
+        .statusCode,
+    ).toBe(200);
     await refusedWithin(async () => {
-      const res = await b.inject({ url: '/trpc/users.list', cookies: { tessera_session: admin.token } });
+      const res = await b.inject({
+        url: '/trpc/users.list',
+        cookies: { tessera_session: admin.token },
+      });
       return res.statusCode === 403 && res.json().error?.data?.reason === 'mfa_enrollment_required';
     });
   });
@@ -128,7 +177,13 @@ describe('a change through one server is honoured by the other within one second
 
 describe('auth.me, kept with the cached session, shows a change made anywhere within one second', () => {
   /** Polls B's auth.me until `shows` holds for its data; fails after the bound plus a margin. */
-  const showsWithin = (token: string, shows: (data: { user: { email: string; displayName: string | null; mfaEnabled: boolean }; tenant: { slug: string; name: string } }) => boolean) =>
+  const showsWithin = (
+    token: string,
+    shows: (data: {
+      user: { email: string; displayName: string | null; mfaEnabled: boolean };
+      tenant: { slug: string; name: string };
+    }) => boolean,
+  ) =>
     refusedWithin(async () => {
       const res = await me(b, token);
       return res.statusCode === 200 && shows(res.json().result.data);
@@ -137,9 +192,13 @@ describe('auth.me, kept with the cached session, shows a change made anywhere wi
   test('a display name and an e-mail address changed in the database, even by hand as the owner', async () => {
     const owner = await newOwner();
     await cachedOnB(owner.token);
-    await db.owner.pool.query("UPDATE users SET display_name = 'Renamed Owner' WHERE id = $1", [owner.user.id]);
+    await db.owner.pool.query("UPDATE users SET display_name = 'Renamed Owner' WHERE id = $1", [
+      owner.user.id,
+    ]);
     await showsWithin(owner.token, (data) => data.user.displayName === 'Renamed Owner');
-    await db.owner.pool.query("UPDATE users SET email = 'moved@example.com' WHERE id = $1", [owner.user.id]);
+    await db.owner.pool.query("UPDATE users SET email = 'moved@example.com' WHERE id = $1", [
+      owner.user.id,
+    ]);
     await showsWithin(owner.token, (data) => data.user.email === 'moved@example.com');
   });
 
@@ -148,14 +207,24 @@ describe('auth.me, kept with the cached session, shows a change made anywhere wi
     const member = await memberOf(owner.tenant.id);
     for (const token of [owner.token, member.token]) await cachedOnB(token);
     const slug = `renamed-${randomUUID().slice(0, 8)}`;
-    await db.owner.pool.query("UPDATE tenants SET name = 'Renamed Inc', slug = $2 WHERE id = $1", [owner.tenant.id, slug]);
-    for (const token of [owner.token, member.token]) await showsWithin(token, (data) => data.tenant.name === 'Renamed Inc' && data.tenant.slug === slug);
+    await db.owner.pool.query("UPDATE tenants SET name = 'Renamed Inc', slug = $2 WHERE id = $1", [
+      owner.tenant.id,
+      slug,
+    ]);
+    for (const token of [owner.token, member.token])
+      await showsWithin(
+        token,
+        (data) => data.tenant.name === 'Renamed Inc' && data.tenant.slug === slug,
+      );
   });
 
   test('a second factor added', async () => {
     const owner = await newOwner();
     await cachedOnB(owner.token);
-    await db.owner.pool.query("INSERT INTO webauthn_credentials (tenant_id, user_id, credential_id, public_key, device_type, name) VALUES ($1, $2, 'cred-me', '\\x00', 'multiDevice', 'Key')", [owner.tenant.id, owner.user.id]);
+    await db.owner.pool.query(
+      "INSERT INTO webauthn_credentials (tenant_id, user_id, credential_id, public_key, device_type, name) VALUES ($1, $2, 'cred-me', '\\x00', 'multiDevice', 'Key')",
+      [owner.tenant.id, owner.user.id],
+    );
     await showsWithin(owner.token, (data) => data.user.mfaEnabled);
   });
 
@@ -199,8 +268,19 @@ test('console files, health probes and unknown paths resolve no principal; API r
   const app = await buildServer(config, { database, services, consoleRoot: root });
   try {
     const cookies = { tessera_session: 'x'.repeat(43) }; // well formed, unknown: every resolution is a miss
-    for (const url of ['/', '/assets/app-1a2b3c.js', '/settings/keys', '/healthz', '/no-such-file.txt']) {
-      expect(await resolverCalls(database, () => app.inject({ url, cookies, headers: { accept: 'text/html' } })), url).toBe(0);
+    for (const url of [
+      '/',
+      '/assets/app-1a2b3c.js',
+      '/settings/keys',
+      '/healthz',
+      '/no-such-file.txt',
+    ]) {
+      expect(
+        await resolverCalls(database, () =>
+          app.inject({ url, cookies, headers: { accept: 'text/html' } }),
+        ),
+        url,
+      ).toBe(0);
     }
     for (const url of ['/trpc/auth.me', '/audit/export', '/privacy/downloads/x']) {
       expect(await resolverCalls(database, () => app.inject({ url, cookies })), url).toBe(1);

@@ -11,12 +11,24 @@ import { defaultSessionCache, type SessionCacheSettings } from '../config.js';
 
 export function sessionCookieName(publicUrl: string): string {
   const url = new URL(publicUrl);
-  const local = url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
+  const local =
+    url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
   return local ? 'tessera_session' : '__Host-tessera_session';
 }
 
-export function setSessionCookie(reply: FastifyReply, name: string, token: string, expiresAt: Date): void {
-  reply.setCookie(name, token, { httpOnly: true, secure: true, sameSite: 'lax', path: '/', expires: expiresAt });
+export function setSessionCookie(
+  reply: FastifyReply,
+  name: string,
+  token: string,
+  expiresAt: Date,
+): void {
+  reply.setCookie(name, token, {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'lax',
+    path: '/',
+    expires: expiresAt,
+  });
 }
 
 export function clearSessionCookie(reply: FastifyReply, name: string): void {
@@ -41,7 +53,11 @@ export function mfaChallengeCookieName(sessionCookie: string): string {
   return sessionCookie.replace(/session$/, 'mfa_challenge');
 }
 
-export function deviceCookieJar(request: FastifyRequest, reply: FastifyReply, sessionCookie: string): DeviceCookieJar {
+export function deviceCookieJar(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  sessionCookie: string,
+): DeviceCookieJar {
   const name = deviceCookieName(sessionCookie);
   return {
     token: request.cookies[name],
@@ -56,13 +72,23 @@ export function sessionResolver(database: Database, cookieName: string, cache?: 
     const token = request.cookies[cookieName];
     if (!token || !isWellFormedSessionToken(token)) return null;
     const tokenHash = hashSessionToken(token);
-    const session = cache ? await cache.resolve(tokenHash) : await resolveSession(database.pool, tokenHash);
+    const session = cache
+      ? await cache.resolve(tokenHash)
+      : await resolveSession(database.pool, tokenHash);
     return session ? sessionPrincipal(session, cache !== undefined) : null;
   };
 }
 
 /** The process's session cache, or undefined when SESSION_CACHE=off. The principal plugin starts and closes it. */
-export function sessionCacheOf(database: Database, settings: SessionCacheSettings = defaultSessionCache, onError?: (error: unknown) => void): SessionCache | undefined {
+export function sessionCacheOf(
+  database: Database,
+  settings: SessionCacheSettings = defaultSessionCache,
+  onError?: (error: unknown) => void,
+): SessionCache | undefined {
   if (!settings.enabled) return undefined;
-  return new SessionCache(database.pool, { maxEntries: settings.maxEntries, maxAgeMs: settings.maxAgeSeconds * 1000, onError });
+  return new SessionCache(database.pool, {
+    maxEntries: settings.maxEntries,
+    maxAgeMs: settings.maxAgeSeconds * 1000,
+    onError,
+  });
 }

@@ -15,38 +15,89 @@ import { buildServer } from '../build-server.js';
 import { defaultApiConfig } from '../config.js';
 import { sessionCookieName } from './session-cookie.js';
 import { ssoPlugin } from './sso.js';
-import { CookieJar, deliverCallback, ssoSignIn, startSsoHarness, type SsoHarness } from '../testing/sso-test-idp.js';
+import {
+  CookieJar,
+  deliverCallback,
+  ssoSignIn,
+  startSsoHarness,
+  type SsoHarness,
+} from '../testing/sso-test-idp.js';
 
 const db = useTestDatabase();
 const services = testServices();
 let h: SsoHarness;
 
 beforeAll(async () => {
-  h = await startSsoHarness({ 'tessera-a': ['rf-state', 'rf-replay', 'rf-unverified', 'rf-cross-a'], 'tessera-b': ['rf-cross-b'] }, async (origin) => {
-    const app = await buildServer({ ...defaultApiConfig, publicUrl: origin, logLevel: 'silent' }, { database: db.app, services });
-    await app.register(ssoPlugin, {
-      database: db.app, services, publicUrl: origin, cookieName: sessionCookieName(origin), sessionSecret: generateKeyringSpec(),
-      platformProviders: [], outbound: { mode: 'development' },
-    });
-    return app;
-  });
+  h = await startSsoHarness(
+    {
+      'tessera-a': ['rf-state', 'rf-replay', 'rf-unverified', 'rf-cross-a'],
+      'tessera-b': ['rf-cross-b'],
+    },
+    async (origin) => {
+      const app = await buildServer(
+        { ...defaultApiConfig, publicUrl: origin, logLevel: 'silent' },
+        { database: db.app, services },
+      );
+      await app.register(ssoPlugin, {
+        database: db.app,
+        services,
+        publicUrl: origin,
+        cookieName: sessionCookieName(origin),
+        sessionSecret: generateKeyringSpec(),
+        platformProviders: [],
+        outbound: { mode: 'development' },
+      });
+      return app;
+    },
+  );
 });
 afterAll(async () => h?.close());
 
 const request = { ip: '203.0.113.9', userAgent: 'vitest' };
 const failed = (code: string): string => `${h.origin}/sign-in?sso_error=${code}`;
 
-async function ssoTenant(slug: string, clientId = 'tessera-a', patch: SsoSettingsPatch = {}): Promise<{ id: string }> {
+async function ssoTenant(
+  slug: string,
+  clientId = 'tessera-a',
+  patch: SsoSettingsPatch = {},
+): Promise<{ id: string }> {
   const tenant = await db.seedTenant({ slug });
   const ownerId = await tesseraUser(tenant.id, `owner@${slug}.test`, true, 'owner');
-  const deps = { keyring: services.accounts.keyring, outbound: { mode: 'development' as const }, platformProviders: [], publicUrl: h.origin };
-  await updateSsoSettings(db.app, deps, { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
-    { enabled: true, issuer: h.idp.issuer, clientId, clientSecret: h.secrets[clientId] ?? '', ...patch }, request, new Date());
+  const deps = {
+    keyring: services.accounts.keyring,
+    outbound: { mode: 'development' as const },
+    platformProviders: [],
+    publicUrl: h.origin,
+  };
+  await updateSsoSettings(
+    db.app,
+    deps,
+    { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
+    {
+      enabled: true,
+      issuer: h.idp.issuer,
+      clientId,
+      clientSecret: h.secrets[clientId] ?? '',
+      ...patch,
+    },
+    request,
+    new Date(),
+  );
   return tenant;
 }
 
-async function tesseraUser(tenantId: string, email: string, verified: boolean, role: 'owner' | 'member' = 'member'): Promise<string> {
-  const [row] = await db.withTenant(tenantId, (tx) => tx.insert(users).values({ tenantId, email, role, emailVerifiedAt: verified ? new Date() : null }).returning({ id: users.id }));
+async function tesseraUser(
+  tenantId: string,
+  email: string,
+  verified: boolean,
+  role: 'owner' | 'member' = 'member',
+): Promise<string> {
+  const [row] = await db.withTenant(tenantId, (tx) =>
+    tx
+      .insert(users)
+      .values({ tenantId, email, role, emailVerifiedAt: verified ? new Date() : null })
+      .returning({ id: users.id }),
+  );
   return row?.id ?? '';
 }
 
@@ -57,35 +108,50 @@ function idpAccount(email: string, emailVerified = true): string {
 }
 
 const sessionOf = (jar: CookieJar): string | undefined => jar.get('127.0.0.1', 'tessera_session');
-const count = async (sql: string, values: unknown[]): Promise<number> => Number((await db.owner.pool.query<{ n: string }>(sql, values)).rows[0]?.n);
+const count = async (sql: string, values: unknown[]): Promise<number> =>
+  Number((await db.owner.pool.query<{ n: string }>(sql, values)).rows[0]?.n);
 
 describe('protocol tampering', () => {
   test('a callback whose state was altered is refused and signs nobody in', async () => {
     const tenant = await ssoTenant('rf-state');
     await tesseraUser(tenant.id, 'state@example.com', true);
-    const { jar, url } = await ssoSignIn(h, 'rf-state', idpAccount('state@example.com'), { stopAtCallback: true });
+    const { jar, url } = await ssoSignIn(h, 'rf-state', idpAccount('state@example.com'), {
+      stopAtCallback: true,
+    });
     const callback = new URL(url);
     const state = callback.searchParams.get('state') ?? '';
-    callback.searchParams.set('state', `${state.slice(0, -4)}${state.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`);
+    callback.searchParams.set(
+      'state',
+      `${state.slice(0, -4)}${state.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`,
+    );
     expect(await deliverCallback(h, callback.href, jar)).toBe(failed('sso_failed'));
     expect(sessionOf(jar)).toBeUndefined();
-    expect(await count('SELECT count(*) AS n FROM sessions WHERE tenant_id = $1', [tenant.id])).toBe(0);
+    expect(
+      await count('SELECT count(*) AS n FROM sessions WHERE tenant_id = $1', [tenant.id]),
+    ).toBe(0);
   });
 
   test('a replayed authorization code is refused, even with the cookies of the original browser', async () => {
     const tenant = await ssoTenant('rf-replay');
     const userId = await tesseraUser(tenant.id, 'replay@example.com', true);
-    const { jar, url } = await ssoSignIn(h, 'rf-replay', idpAccount('replay@example.com'), { stopAtCallback: true });
+    const { jar, url } = await ssoSignIn(h, 'rf-replay', idpAccount('replay@example.com'), {
+      stopAtCallback: true,
+    });
     const captured = jar.clone(); // an attacker who saw the callback and the victim's cookies
     expect(await deliverCallback(h, url, jar)).toBe(`${h.origin}/`);
-    expect(await principalFromToken(db.app, sessionOf(jar) ?? '')).toMatchObject({ tenantId: tenant.id, userId });
+    expect(await principalFromToken(db.app, sessionOf(jar) ?? '')).toMatchObject({
+      tenantId: tenant.id,
+      userId,
+    });
     expect(await deliverCallback(h, url, captured)).toBe(failed('sso_failed'));
     expect(sessionOf(captured)).toBeUndefined();
     expect(await count('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [userId])).toBe(1);
   });
 
   test('a callback without the flow cookie set at the start, or with a forged one, is refused before any token exchange', async () => {
-    const { jar, url } = await ssoSignIn(h, 'rf-replay', idpAccount('replay@example.com'), { stopAtCallback: true });
+    const { jar, url } = await ssoSignIn(h, 'rf-replay', idpAccount('replay@example.com'), {
+      stopAtCallback: true,
+    });
     const stripped = new CookieJar();
     expect(await deliverCallback(h, url, stripped)).toBe(failed('sso_failed'));
     const forged = jar.clone();
@@ -101,28 +167,49 @@ describe('linking by e-mail', () => {
   test('an e-mail the provider does not assert as verified never links to an existing account', async () => {
     const tenant = await ssoTenant('rf-unverified', 'tessera-a', { jitProvisioning: true });
     const victim = await tesseraUser(tenant.id, 'victim@example.com', true);
-    const { jar, url } = await ssoSignIn(h, 'rf-unverified', idpAccount('victim@example.com', false));
+    const { jar, url } = await ssoSignIn(
+      h,
+      'rf-unverified',
+      idpAccount('victim@example.com', false),
+    );
     expect(url).toBe(failed('sso_no_account'));
     expect(sessionOf(jar)).toBeUndefined();
-    expect(await count('SELECT count(*) AS n FROM user_identities WHERE user_id = $1', [victim])).toBe(0);
-    const { rows } = await db.owner.pool.query("SELECT metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'auth.sso.refused'", [tenant.id]);
+    expect(
+      await count('SELECT count(*) AS n FROM user_identities WHERE user_id = $1', [victim]),
+    ).toBe(0);
+    const { rows } = await db.owner.pool.query(
+      "SELECT metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'auth.sso.refused'",
+      [tenant.id],
+    );
     expect(rows).toMatchObject([{ metadata: { reason: 'email_unverified' } }]); // committed before the redirect
   });
 
   test('an account whose Tessera address is unverified is not linked either, even when the provider says verified', async () => {
-    const [tenant] = (await db.owner.pool.query<{ id: string }>("SELECT id FROM tenants WHERE slug = 'rf-unverified'")).rows;
+    const [tenant] = (
+      await db.owner.pool.query<{ id: string }>(
+        "SELECT id FROM tenants WHERE slug = 'rf-unverified'",
+      )
+    ).rows;
     const pending = await tesseraUser(tenant?.id ?? '', 'pending@example.com', false);
     const { url } = await ssoSignIn(h, 'rf-unverified', idpAccount('pending@example.com', true));
     expect(url).toBe(failed('sso_no_account'));
-    expect(await count('SELECT count(*) AS n FROM user_identities WHERE user_id = $1', [pending])).toBe(0);
+    expect(
+      await count('SELECT count(*) AS n FROM user_identities WHERE user_id = $1', [pending]),
+    ).toBe(0);
   });
 
   test('a disabled user is refused even through an identity linked before, with the same answer as no account', async () => {
-    const [tenant] = (await db.owner.pool.query<{ id: string }>("SELECT id FROM tenants WHERE slug = 'rf-unverified'")).rows;
+    const [tenant] = (
+      await db.owner.pool.query<{ id: string }>(
+        "SELECT id FROM tenants WHERE slug = 'rf-unverified'",
+      )
+    ).rows;
     const userId = await tesseraUser(tenant?.id ?? '', 'leaver@example.com', true);
     const login = idpAccount('leaver@example.com');
     expect((await ssoSignIn(h, 'rf-unverified', login)).url).toBe(`${h.origin}/`);
-    await db.withTenant(tenant?.id ?? '', (tx) => tx.client.query('UPDATE users SET disabled_at = now() WHERE id = $1', [userId]));
+    await db.withTenant(tenant?.id ?? '', (tx) =>
+      tx.client.query('UPDATE users SET disabled_at = now() WHERE id = $1', [userId]),
+    );
     const { url, jar } = await ssoSignIn(h, 'rf-unverified', login);
     expect(url).toBe(failed('sso_no_account'));
     expect(sessionOf(jar)).toBeUndefined();
@@ -138,8 +225,16 @@ describe('tenants without SSO and cross-tenant use', () => {
       expect(url, slug).toBe(failed('sso_unavailable'));
       expect(sessionOf(jar)).toBeUndefined();
     }
-    expect(await deliverCallback(h, `${h.origin}/auth/callback/tenant-rf-none?code=x&state=y`, new CookieJar())).toBe(failed('sso_failed'));
-    expect(await count('SELECT count(*) AS n FROM sessions WHERE tenant_id = $1', [none.id])).toBe(0);
+    expect(
+      await deliverCallback(
+        h,
+        `${h.origin}/auth/callback/tenant-rf-none?code=x&state=y`,
+        new CookieJar(),
+      ),
+    ).toBe(failed('sso_failed'));
+    expect(await count('SELECT count(*) AS n FROM sessions WHERE tenant_id = $1', [none.id])).toBe(
+      0,
+    );
   });
 
   test("a sign-in started at tenant A's provider cannot be completed at tenant B", async () => {
@@ -153,18 +248,26 @@ describe('tenants without SSO and cross-tenant use', () => {
     expect(await deliverCallback(h, atB, jar)).toBe(failed('sso_failed'));
     expect(sessionOf(jar)).toBeUndefined();
     expect(await count('SELECT count(*) AS n FROM sessions WHERE tenant_id = $1', [b.id])).toBe(0);
-    expect(await count('SELECT count(*) AS n FROM user_identities WHERE tenant_id = $1', [b.id])).toBe(0);
+    expect(
+      await count('SELECT count(*) AS n FROM user_identities WHERE tenant_id = $1', [b.id]),
+    ).toBe(0);
   });
 
-  test("an identity linked in tenant A is nothing in tenant B: B decides by its own links and rules", async () => {
-    const [a] = (await db.owner.pool.query<{ id: string }>("SELECT id FROM tenants WHERE slug = 'rf-cross-a'")).rows;
-    const [b] = (await db.owner.pool.query<{ id: string }>("SELECT id FROM tenants WHERE slug = 'rf-cross-b'")).rows;
+  test('an identity linked in tenant A is nothing in tenant B: B decides by its own links and rules', async () => {
+    const [a] = (
+      await db.owner.pool.query<{ id: string }>("SELECT id FROM tenants WHERE slug = 'rf-cross-a'")
+    ).rows;
+    const [b] = (
+      await db.owner.pool.query<{ id: string }>("SELECT id FROM tenants WHERE slug = 'rf-cross-b'")
+    ).rows;
     const login = idpAccount('only-in-a@example.com');
     await tesseraUser(a?.id ?? '', 'only-in-a@example.com', true);
     expect((await ssoSignIn(h, 'rf-cross-a', login)).url).toBe(`${h.origin}/`);
     const { url, jar } = await ssoSignIn(h, 'rf-cross-b', login);
     expect(url).toBe(failed('sso_no_account'));
     expect(sessionOf(jar)).toBeUndefined();
-    expect(await count('SELECT count(*) AS n FROM user_identities WHERE tenant_id = $1', [b?.id])).toBe(0);
+    expect(
+      await count('SELECT count(*) AS n FROM user_identities WHERE tenant_id = $1', [b?.id]),
+    ).toBe(0);
   });
 });

@@ -20,8 +20,20 @@ import { Auth, customFetch, skipCSRFCheck, type AuthConfig } from '@auth/core';
 import type { Account, Profile } from '@auth/core/types';
 import type { Services } from '@tessera/api-contract';
 import {
-  completeSsoSignIn, createGuardedFetch, loadSsoConnection, parseSessionSecretRing, PROVIDER_ID, TENANT_PROVIDER, tenantProviderId,
-  type FetchLike, type OutboundPolicy, type PlatformProvider, type SessionSecretRing, type SsoAssertion, type SsoConnection, type SsoSignInResult,
+  completeSsoSignIn,
+  createGuardedFetch,
+  loadSsoConnection,
+  parseSessionSecretRing,
+  PROVIDER_ID,
+  TENANT_PROVIDER,
+  tenantProviderId,
+  type FetchLike,
+  type OutboundPolicy,
+  type PlatformProvider,
+  type SessionSecretRing,
+  type SsoAssertion,
+  type SsoConnection,
+  type SsoSignInResult,
 } from '@tessera/auth/sso';
 import { lookupTenantBySlug, type Database } from '@tessera/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -47,7 +59,8 @@ export const SSO_LIMIT = { max: 30, windowMs: 60_000 } as const;
 const AMR_CLAIMS_REQUEST = { id_token: { amr: null } }; // Auth.js JSON-encodes `claims`
 const FLOW_TTL_MS = 15 * 60_000; // as long as Auth.js's own state/PKCE/nonce cookies
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
-const AUTHJS_CHECK_COOKIE = /^(?:__Secure-|__Host-)?authjs\.(?:state|pkce\.code_verifier|nonce|callback-url|csrf-token)=/;
+const AUTHJS_CHECK_COOKIE =
+  /^(?:__Secure-|__Host-)?authjs\.(?:state|pkce\.code_verifier|nonce|callback-url|csrf-token)=/;
 
 type ErrorCode = 'sso_unavailable' | 'sso_failed' | 'sso_no_account' | 'rate_limited';
 
@@ -55,13 +68,18 @@ type ErrorCode = 'sso_unavailable' | 'sso_failed' | 'sso_no_account' | 'rate_lim
 function idTokenClaims(idToken: unknown): Record<string, unknown> {
   if (typeof idToken !== 'string') return {};
   try {
-    return JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    return JSON.parse(
+      Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
   } catch {
     return {};
   }
 }
 
-export function assertionOf(account: Account | null | undefined, profile: Profile | undefined): SsoAssertion | null {
+export function assertionOf(
+  account: Account | null | undefined,
+  profile: Profile | undefined,
+): SsoAssertion | null {
   const claims = { ...idTokenClaims(account?.id_token), ...(profile ?? {}) };
   const subject = account?.providerAccountId;
   if (typeof subject !== 'string' || subject.length === 0 || subject.length > 255) return null;
@@ -99,19 +117,40 @@ function refuse(rig: Rig, reply: FastifyReply, code: ErrorCode): FastifyReply {
 }
 
 async function limited(rig: Rig, request: FastifyRequest, bucket: string): Promise<boolean> {
-  const result = await rig.options.services.accounts.limiter.hit(`${bucket}:ip:${request.ip}`, SSO_LIMIT, rig.now().getTime());
+  const result = await rig.options.services.accounts.limiter.hit(
+    `${bucket}:ip:${request.ip}`,
+    SSO_LIMIT,
+    rig.now().getTime(),
+  );
   return !result.allowed;
 }
 
-function connectionFor(rig: Rig, request: FastifyRequest, tenantId: string, provider: string): Promise<SsoConnection | null> {
+function connectionFor(
+  rig: Rig,
+  request: FastifyRequest,
+  tenantId: string,
+  provider: string,
+): Promise<SsoConnection | null> {
   const { database, services, platformProviders } = rig.options;
-  return loadSsoConnection(database, services.accounts.keyring, platformProviders, tenantId, provider).catch((error: unknown) => {
+  return loadSsoConnection(
+    database,
+    services.accounts.keyring,
+    platformProviders,
+    tenantId,
+    provider,
+  ).catch((error: unknown) => {
     request.log.error({ err: error }, 'sso: loading the connection failed'); // e.g. a secret that no longer decrypts
     return null;
   });
 }
 
-function authConfig(rig: Rig, request: FastifyRequest, connection: SsoConnection, providerId: string, onAssertion: (a: SsoAssertion | null) => Promise<void>): AuthConfig {
+function authConfig(
+  rig: Rig,
+  request: FastifyRequest,
+  connection: SsoConnection,
+  providerId: string,
+  onAssertion: (a: SsoAssertion | null) => Promise<void>,
+): AuthConfig {
   return {
     basePath: '/auth',
     secret: [...rig.ring.authSecrets],
@@ -120,20 +159,39 @@ function authConfig(rig: Rig, request: FastifyRequest, connection: SsoConnection
     useSecureCookies: rig.secure,
     pages: { error: '/auth/sso/error', signIn: '/auth/sso/error' },
     logger: {
-      error: (error) => request.log.warn({ ssoError: error.name, type: (error as { type?: string }).type }, 'sso: auth.js refused the flow'),
+      error: (error) =>
+        request.log.warn(
+          { ssoError: error.name, type: (error as { type?: string }).type },
+          'sso: auth.js refused the flow',
+        ),
       warn: (code) => request.log.warn({ code }, 'sso: auth.js warning'),
       debug: () => undefined, // debug output holds cookies and tokens
     },
-    providers: [{
-      id: providerId, name: connection.name, type: 'oidc', issuer: connection.issuer,
-      clientId: connection.clientId, clientSecret: connection.clientSecret,
-      checks: ['pkce', 'state', 'nonce'],
-      idToken: false, // profile from userinfo (subject checked against the ID token); amr from the ID token
-      // OIDC Core §5.5: ask for amr explicitly, and only when the tenant will read it (docs/sso.md).
-      authorization: { params: { scope: 'openid email profile', ...(connection.trustProviderMfa ? { claims: AMR_CLAIMS_REQUEST } : {}) } },
-      profile: (p: Profile) => ({ id: String(p.sub ?? ''), email: p.email ?? null, name: p.name ?? null }),
-      [customFetch]: rig.guardedFetch as typeof fetch,
-    }],
+    providers: [
+      {
+        id: providerId,
+        name: connection.name,
+        type: 'oidc',
+        issuer: connection.issuer,
+        clientId: connection.clientId,
+        clientSecret: connection.clientSecret,
+        checks: ['pkce', 'state', 'nonce'],
+        idToken: false, // profile from userinfo (subject checked against the ID token); amr from the ID token
+        // OIDC Core §5.5: ask for amr explicitly, and only when the tenant will read it (docs/sso.md).
+        authorization: {
+          params: {
+            scope: 'openid email profile',
+            ...(connection.trustProviderMfa ? { claims: AMR_CLAIMS_REQUEST } : {}),
+          },
+        },
+        profile: (p: Profile) => ({
+          id: String(p.sub ?? ''),
+          email: p.email ?? null,
+          name: p.name ?? null,
+        }),
+        [customFetch]: rig.guardedFetch as typeof fetch,
+      },
+    ],
     callbacks: {
       signIn: async ({ account, profile }) => {
         await onAssertion(assertionOf(account, profile));
@@ -145,14 +203,21 @@ function authConfig(rig: Rig, request: FastifyRequest, connection: SsoConnection
 }
 
 /** Web Request in, Web Response out; only Auth.js's check cookies reach the browser. */
-async function runAuth(reply: FastifyReply, webRequest: Request, config: AuthConfig): Promise<string | null> {
+async function runAuth(
+  reply: FastifyReply,
+  webRequest: Request,
+  config: AuthConfig,
+): Promise<string | null> {
   const response = await Auth(webRequest, config);
   const forwarded = response.headers.getSetCookie().filter((c) => AUTHJS_CHECK_COOKIE.test(c));
   if (forwarded.length) reply.header('set-cookie', forwarded);
   return response.status === 302 ? response.headers.get('location') : null;
 }
 
-type StartRequest = FastifyRequest<{ Params: { tenantSlug: string }; Querystring: { provider?: string } }>;
+type StartRequest = FastifyRequest<{
+  Params: { tenantSlug: string };
+  Querystring: { provider?: string };
+}>;
 
 async function start(rig: Rig, request: StartRequest, reply: FastifyReply): Promise<FastifyReply> {
   if (await limited(rig, request, 'sso_start')) return refuse(rig, reply, 'rate_limited');
@@ -165,16 +230,27 @@ async function start(rig: Rig, request: StartRequest, reply: FastifyReply): Prom
   const providerId = provider === TENANT_PROVIDER ? tenantProviderId(slug) : provider;
   const webRequest = new Request(`${rig.origin}/auth/signin/${providerId}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: request.headers.cookie ?? '' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: request.headers.cookie ?? '',
+    },
     body: new URLSearchParams({ callbackUrl: `${rig.origin}/` }),
   });
-  const location = await runAuth(reply, webRequest, authConfig(rig, request, connection, providerId, async () => undefined)).catch((error: unknown) => {
+  const location = await runAuth(
+    reply,
+    webRequest,
+    authConfig(rig, request, connection, providerId, async () => undefined),
+  ).catch((error: unknown) => {
     request.log.error({ err: error }, 'sso: start failed');
     return null;
   });
   // Success is a redirect off our origin (the provider's authorization endpoint).
   if (!location || location.startsWith(`${rig.origin}/`)) return refuse(rig, reply, 'sso_failed');
-  const flow = rig.ring.signFlow({ tenantId: tenant.id, provider, expiresAt: new Date(rig.now().getTime() + FLOW_TTL_MS) });
+  const flow = rig.ring.signFlow({
+    tenantId: tenant.id,
+    provider,
+    expiresAt: new Date(rig.now().getTime() + FLOW_TTL_MS),
+  });
   reply.setCookie(rig.flowCookie, flow, { ...FLOW_COOKIE_OPTIONS, maxAge: FLOW_TTL_MS / 1000 });
   return reply.header('cache-control', 'no-store').redirect(location, 302);
 }
@@ -183,17 +259,27 @@ async function start(rig: Rig, request: StartRequest, reply: FastifyReply): Prom
  * The flow started at one tenant and one provider; a callback for anything else is refused before
  * any token exchange (a provider configured for tenant A used to enter tenant B).
  */
-async function flowTenant(rig: Rig, request: FastifyRequest, providerId: string): Promise<{ tenantId: string; provider: string } | null> {
+async function flowTenant(
+  rig: Rig,
+  request: FastifyRequest,
+  providerId: string,
+): Promise<{ tenantId: string; provider: string } | null> {
   const tenantSlug = providerId.startsWith('tenant-') ? providerId.slice('tenant-'.length) : null;
   const provider = tenantSlug === null ? providerId : TENANT_PROVIDER;
   const flow = rig.ring.verifyFlow(request.cookies[rig.flowCookie] ?? '', rig.now());
   if (!flow || flow.provider !== provider || !PROVIDER_ID.test(providerId)) return null;
   if (tenantSlug === null) return { tenantId: flow.tenantId, provider };
-  const tenant = SLUG.test(tenantSlug) ? await lookupTenantBySlug(rig.options.database.pool, tenantSlug) : null;
+  const tenant = SLUG.test(tenantSlug)
+    ? await lookupTenantBySlug(rig.options.database.pool, tenantSlug)
+    : null;
   return tenant && tenant.id === flow.tenantId ? { tenantId: tenant.id, provider } : null;
 }
 
-async function callback(rig: Rig, request: FastifyRequest<{ Params: { providerId: string } }>, reply: FastifyReply): Promise<FastifyReply> {
+async function callback(
+  rig: Rig,
+  request: FastifyRequest<{ Params: { providerId: string } }>,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   if (await limited(rig, request, 'sso_callback')) return refuse(rig, reply, 'rate_limited');
   const bound = await flowTenant(rig, request, request.params.providerId);
   if (!bound) return refuse(rig, reply, 'sso_failed');
@@ -202,16 +288,32 @@ async function callback(rig: Rig, request: FastifyRequest<{ Params: { providerId
   let outcome: SsoSignInResult | null = null;
   const onAssertion = async (assertion: SsoAssertion | null): Promise<void> => {
     if (!assertion) return;
-    const context = { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512) ?? null };
+    const context = {
+      ip: request.ip,
+      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+    };
     const input = { tenantId: bound.tenantId, connection, assertion };
-    outcome = await completeSsoSignIn(rig.options.database, rig.options.services.accounts, input, context, rig.now()).catch((error: unknown) => {
+    outcome = await completeSsoSignIn(
+      rig.options.database,
+      rig.options.services.accounts,
+      input,
+      context,
+      rig.now(),
+    ).catch((error: unknown) => {
       request.log.error({ err: error }, 'sso: completing the sign-in failed');
       throw error; // Auth.js turns it into AccessDenied; no outcome means sso_failed
     });
   };
-  const webRequest = new Request(`${rig.origin}${request.url}`, { method: 'GET', headers: { cookie: request.headers.cookie ?? '' } });
+  const webRequest = new Request(`${rig.origin}${request.url}`, {
+    method: 'GET',
+    headers: { cookie: request.headers.cookie ?? '' },
+  });
   try {
-    await runAuth(reply, webRequest, authConfig(rig, request, connection, request.params.providerId, onAssertion));
+    await runAuth(
+      reply,
+      webRequest,
+      authConfig(rig, request, connection, request.params.providerId, onAssertion),
+    );
   } catch (error) {
     request.log.error({ err: error }, 'sso: callback failed');
     return refuse(rig, reply, 'sso_failed');
@@ -221,12 +323,19 @@ async function callback(rig: Rig, request: FastifyRequest<{ Params: { providerId
 
 function finish(rig: Rig, reply: FastifyReply, outcome: SsoSignInResult | null): FastifyReply {
   if (!outcome) return refuse(rig, reply, 'sso_failed');
-  if (outcome.status === 'refused') return refuse(rig, reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
+  if (outcome.status === 'refused')
+    return refuse(rig, reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
   reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
   if (outcome.status === 'mfa_required') {
     // docs/design.md "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
     // Path=/: the __Host- prefix off localhost requires it (session-cookie.ts mfaChallengeCookieName).
-    reply.setCookie(mfaChallengeCookieName(rig.options.cookieName), outcome.challengeToken, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: 5 * 60 });
+    reply.setCookie(mfaChallengeCookieName(rig.options.cookieName), outcome.challengeToken, {
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+      path: '/',
+      maxAge: 5 * 60,
+    });
     return toConsole(rig, reply, '/sign-in?sso=mfa_required');
   }
   setSessionCookie(reply, rig.options.cookieName, outcome.session.token, outcome.session.expiresAt);
@@ -238,14 +347,21 @@ export const ssoPlugin = fp<SsoPluginOptions>(
     const origin = new URL(options.publicUrl).origin;
     const secure = origin.startsWith('https:');
     const rig: Rig = {
-      options, origin, secure,
+      options,
+      origin,
+      secure,
       ring: parseSessionSecretRing(options.sessionSecret),
       guardedFetch: createGuardedFetch(options.outbound),
       flowCookie: secure ? '__Host-tessera_sso_flow' : 'tessera_sso_flow',
       now: options.now ?? ((): Date => new Date()),
     };
-    app.get<{ Params: { tenantSlug: string }; Querystring: { provider?: string } }>('/auth/sso/:tenantSlug/start', (request, reply) => start(rig, request, reply));
-    app.get<{ Params: { providerId: string } }>('/auth/callback/:providerId', (request, reply) => callback(rig, request, reply));
+    app.get<{ Params: { tenantSlug: string }; Querystring: { provider?: string } }>(
+      '/auth/sso/:tenantSlug/start',
+      (request, reply) => start(rig, request, reply),
+    );
+    app.get<{ Params: { providerId: string } }>('/auth/callback/:providerId', (request, reply) =>
+      callback(rig, request, reply),
+    );
   },
   { name: 'tessera-sso', fastify: '5.x', dependencies: ['@fastify/cookie'] },
 );

@@ -8,7 +8,12 @@ interface Ctx {
 }
 /** A validator as tRPC accepts one: a function that returns the parsed value or throws. */
 const numberInput = (value: unknown): { n: number } => {
-  if (typeof value !== 'object' || value === null || typeof (value as { n?: unknown }).n !== 'number') throw new Error('n must be a number');
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { n?: unknown }).n !== 'number'
+  )
+    throw new Error('n must be a number');
   return value as { n: number };
 };
 const stringInput = (value: unknown): string => {
@@ -18,7 +23,9 @@ const stringInput = (value: unknown): string => {
 
 const t = initTRPC.context<Ctx>().meta<{ tag: string }>().create();
 
-const withUser = t.middleware(({ ctx, next }) => next({ ctx: { user: ctx.user ?? 'anonymous', extra: 1 } }));
+const withUser = t.middleware(({ ctx, next }) =>
+  next({ ctx: { user: ctx.user ?? 'anonymous', extra: 1 } }),
+);
 const recordMeta = t.middleware(({ meta, ctx, next }) => {
   ctx.trail.push(`meta:${meta?.tag ?? ''}`);
   return next();
@@ -29,7 +36,12 @@ const failing = t.middleware(() => {
 });
 const unwrapping = t.middleware(async ({ next }) => {
   const result = await next();
-  return result.ok ? result : { ...result, error: new TRPCError({ code: 'CONFLICT', message: 'rewrapped', cause: result.error }) };
+  return result.ok
+    ? result
+    : {
+        ...result,
+        error: new TRPCError({ code: 'CONFLICT', message: 'rewrapped', cause: result.error }),
+      };
 });
 const forgetful = t.middleware(async ({ next }) => {
   await next();
@@ -37,10 +49,22 @@ const forgetful = t.middleware(async ({ next }) => {
 });
 
 const procedures: Record<string, AnyProcedure> = {
-  ctxMerge: t.procedure.use(withUser).use(recordMeta).meta({ tag: 'm' }).query(({ ctx }) => ({ user: ctx.user, extra: ctx.extra, trail: ctx.trail })),
+  ctxMerge: t.procedure
+    .use(withUser)
+    .use(recordMeta)
+    .meta({ tag: 'm' })
+    .query(({ ctx }) => ({ user: ctx.user, extra: ctx.extra, trail: ctx.trail })),
   input: t.procedure.input(numberInput).query(({ input }) => input.n + 1),
-  inputSwapped: t.procedure.use(swapInput).input(numberInput).query(({ input }) => input.n + 1),
-  rawInput: t.procedure.use(async ({ getRawInput, next }) => next({ getRawInput: async () => ({ n: Number(await getRawInput()) * 2 }) })).input(numberInput).query(({ input }) => input.n),
+  inputSwapped: t.procedure
+    .use(swapInput)
+    .input(numberInput)
+    .query(({ input }) => input.n + 1),
+  rawInput: t.procedure
+    .use(async ({ getRawInput, next }) =>
+      next({ getRawInput: async () => ({ n: Number(await getRawInput()) * 2 }) }),
+    )
+    .input(numberInput)
+    .query(({ input }) => input.n),
   thrown: t.procedure.use(failing).query(() => 'never'),
   resolverThrows: t.procedure.query(() => {
     throw new Error('boom');
@@ -52,7 +76,12 @@ const procedures: Record<string, AnyProcedure> = {
   mutation: t.procedure.input(stringInput).mutation(({ input }) => input.toUpperCase()),
 };
 
-const RAW_INPUTS: Record<string, unknown> = { input: { n: 1 }, inputSwapped: { n: 'not a number' }, rawInput: 21, mutation: 'loud' };
+const RAW_INPUTS: Record<string, unknown> = {
+  input: { n: 1 },
+  inputSwapped: { n: 'not a number' },
+  rawInput: 21,
+  mutation: 'loud',
+};
 
 async function outcome(run: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -74,13 +103,27 @@ describe('the lean middleware runner', () => {
       getRawInput: async () => RAW_INPUTS[name],
       batchIndex: 0,
     });
-    expect(await outcome(() => callProcedureLean(procedure, { ...options(), signal: () => signal }))).toEqual(await outcome(() => procedure({ ...options(), signal })));
+    expect(
+      await outcome(() => callProcedureLean(procedure, { ...options(), signal: () => signal })),
+    ).toEqual(await outcome(() => procedure({ ...options(), signal })));
   });
 
   test('a procedure of an unknown shape is called as tRPC ships it', async () => {
     const procedure = procedures.input as AnyProcedure;
-    const odd = Object.assign(((opts: Parameters<AnyProcedure>[0]) => procedure(opts)) as unknown as AnyProcedure, { _def: { ...procedure._def, middlewares: undefined } });
-    expect(await callProcedureLean(odd, { path: 'input', ctx: {}, type: 'query', getRawInput: async () => ({ n: 2 }), signal: () => new AbortController().signal, batchIndex: 0 })).toBe(3);
+    const odd = Object.assign(
+      ((opts: Parameters<AnyProcedure>[0]) => procedure(opts)) as unknown as AnyProcedure,
+      { _def: { ...procedure._def, middlewares: undefined } },
+    );
+    expect(
+      await callProcedureLean(odd, {
+        path: 'input',
+        ctx: {},
+        type: 'query',
+        getRawInput: async () => ({ n: 2 }),
+        signal: () => new AbortController().signal,
+        batchIndex: 0,
+      }),
+    ).toBe(3);
   });
 
   test('the abort signal is built only for a call that reads it, and is the one the resolver sees', async () => {
@@ -90,10 +133,22 @@ describe('the lean middleware runner', () => {
       built += 1;
       return controller.signal;
     };
-    const base = { path: 'x', ctx: {}, type: 'query' as const, getRawInput: async () => undefined, batchIndex: 0, signal };
+    const base = {
+      path: 'x',
+      ctx: {},
+      type: 'query' as const,
+      getRawInput: async () => undefined,
+      batchIndex: 0,
+      signal,
+    };
     await callProcedureLean(t.procedure.query(() => 'no signal read') as AnyProcedure, base);
     expect(built).toBe(0);
-    const seen = await callProcedureLean(t.procedure.use(({ next }) => next()).query(({ signal: read }) => read === controller.signal) as AnyProcedure, base);
+    const seen = await callProcedureLean(
+      t.procedure
+        .use(({ next }) => next())
+        .query(({ signal: read }) => read === controller.signal) as AnyProcedure,
+      base,
+    );
     expect(seen).toBe(true);
   });
 });

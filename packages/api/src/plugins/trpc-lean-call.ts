@@ -16,7 +16,8 @@
 import { getTRPCErrorFromUnknown, TRPCError, type AnyProcedure } from '@trpc/server';
 
 type ProcedureOptions = Parameters<AnyProcedure>[0];
-type Result = { ok: true; data: unknown; marker: string } | { ok: false; error: TRPCError; marker: string };
+type Result =
+  { ok: true; data: unknown; marker: string } | { ok: false; error: TRPCError; marker: string };
 interface NextOptions {
   ctx?: object;
   input?: unknown;
@@ -48,9 +49,12 @@ export interface LeanCallOptions {
 const MARKER = 'middlewareMarker';
 const FORGOT_NEXT = 'No result from middlewares - did you forget to `return next()`?';
 
-function middlewaresOf(procedure: AnyProcedure): { middlewares: readonly Middleware[]; meta: unknown } | null {
+function middlewaresOf(
+  procedure: AnyProcedure,
+): { middlewares: readonly Middleware[]; meta: unknown } | null {
   const def = procedure._def as unknown as { middlewares?: unknown; meta?: unknown };
-  if (!Array.isArray(def.middlewares) || !def.middlewares.every((m) => typeof m === 'function')) return null;
+  if (!Array.isArray(def.middlewares) || !def.middlewares.every((m) => typeof m === 'function'))
+    return null;
   return { middlewares: def.middlewares as Middleware[], meta: def.meta };
 }
 
@@ -59,15 +63,32 @@ function middlewaresOf(procedure: AnyProcedure): { middlewares: readonly Middlew
  * meta, signal, batchIndex, next); `signal` is a getter, so the AbortSignal (a costly object to
  * build) exists only for a call that reads it.
  */
-export async function callProcedureLean(procedure: AnyProcedure, options: LeanCallOptions): Promise<unknown> {
+export async function callProcedureLean(
+  procedure: AnyProcedure,
+  options: LeanCallOptions,
+): Promise<unknown> {
   const chain = middlewaresOf(procedure);
   const { path, type, batchIndex, signal } = options;
-  if (chain === null) return procedure({ path, type, batchIndex, ctx: options.ctx, getRawInput: options.getRawInput, signal: signal() });
+  if (chain === null)
+    return procedure({
+      path,
+      type,
+      batchIndex,
+      ctx: options.ctx,
+      getRawInput: options.getRawInput,
+      signal: signal(),
+    });
   const { middlewares, meta } = chain;
-  const run = async (index: number, ctx: unknown, input: unknown, getRawInput: ProcedureOptions['getRawInput']): Promise<Result | undefined> => {
+  const run = async (
+    index: number,
+    ctx: unknown,
+    input: unknown,
+    getRawInput: ProcedureOptions['getRawInput'],
+  ): Promise<Result | undefined> => {
     try {
       const middleware = middlewares[index];
-      if (middleware === undefined) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: FORGOT_NEXT });
+      if (middleware === undefined)
+        throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: FORGOT_NEXT });
       return await middleware({
         ctx,
         type,
@@ -80,7 +101,12 @@ export async function callProcedureLean(procedure: AnyProcedure, options: LeanCa
         },
         batchIndex,
         next: (next?: NextOptions) =>
-          run(index + 1, next?.ctx ? { ...(ctx as object), ...next.ctx } : ctx, next && 'input' in next ? next.input : input, next?.getRawInput ?? getRawInput),
+          run(
+            index + 1,
+            next?.ctx ? { ...(ctx as object), ...next.ctx } : ctx,
+            next && 'input' in next ? next.input : input,
+            next?.getRawInput ?? getRawInput,
+          ),
       });
     } catch (cause) {
       return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: MARKER };

@@ -16,7 +16,14 @@
  * and a URL tRPC cannot parse. Pinned by trpc-lean.conformance.db.test.ts, which runs one matrix
  * through `@trpc/client` against the server with and without this path.
  */
-import { getErrorShape, getTRPCErrorFromUnknown, TRPCError, type AnyProcedure, type TRPCDefaultErrorShape, type TRPCRootConfig } from '@trpc/server';
+import {
+  getErrorShape,
+  getTRPCErrorFromUnknown,
+  TRPCError,
+  type AnyProcedure,
+  type TRPCDefaultErrorShape,
+  type TRPCRootConfig,
+} from '@trpc/server';
 import { getHTTPStatusCode, type ResponseMeta, type TRPCRequestInfo } from '@trpc/server/http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { TrpcHandlers } from './trpc.js';
@@ -61,7 +68,12 @@ function leanCallOf(request: FastifyRequest, router: TrpcHandlers['router']): Le
   if (trpc === null || trpc.batch || trpc.procedures.length !== 1) return null;
   const path = trpc.procedures[0] ?? '';
   const procedure = (router._def.procedures as Record<string, AnyProcedure | undefined>)[path];
-  const type = procedure?._def.type === 'query' && method === 'GET' ? 'query' : procedure?._def.type === 'mutation' && method === 'POST' ? 'mutation' : null;
+  const type =
+    procedure?._def.type === 'query' && method === 'GET'
+      ? 'query'
+      : procedure?._def.type === 'mutation' && method === 'POST'
+        ? 'mutation'
+        : null;
   if (procedure === undefined || type === null) return null;
   if (!acceptsPlainJson(request)) return null;
   const target = request.raw.url ?? '';
@@ -73,7 +85,9 @@ function leanCallOf(request: FastifyRequest, router: TrpcHandlers['router']): Le
     const to = target.indexOf('#');
     // The slice keeps its leading '?', which URLSearchParams removes, exactly one, as URL does:
     // `??input=` names the parameter `?input`, never `input`.
-    query = new URLSearchParams(from === -1 || (to !== -1 && to < from) ? '' : target.slice(from, to === -1 ? undefined : to));
+    query = new URLSearchParams(
+      from === -1 || (to !== -1 && to < from) ? '' : target.slice(from, to === -1 ? undefined : to),
+    );
     let built: URL | undefined;
     url = () => (built ??= urlOf(request) as URL);
   } else {
@@ -93,9 +107,11 @@ function leanCallOf(request: FastifyRequest, router: TrpcHandlers['router']): Le
  */
 function acceptsPlainJson(request: FastifyRequest): boolean {
   const headers = request.headers;
-  if (headers['trpc-accept'] !== undefined || headers.accept?.includes('application/jsonl')) return false;
+  if (headers['trpc-accept'] !== undefined || headers.accept?.includes('application/jsonl'))
+    return false;
   const contentType = headers['content-type']?.toLowerCase().split(';', 1)[0]?.trim();
-  if (request.method === 'GET') return contentType === undefined || contentType === '' || contentType === 'application/json';
+  if (request.method === 'GET')
+    return contentType === undefined || contentType === '' || contentType === 'application/json';
   return contentType === 'application/json' && typeof request.body === 'string';
 }
 
@@ -135,7 +151,12 @@ function hostParses(request: FastifyRequest): boolean {
   return parses;
 }
 
-async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCall, handlers: TrpcHandlers): Promise<FastifyReply> {
+async function answer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  call: LeanCall,
+  handlers: TrpcHandlers,
+): Promise<FastifyReply> {
   const { path, procedure, type } = call;
   // The router is typed AnyRouter (the bench mounts a variant); its config is the contract's shape.
   const config = handlers.router._def._config as TRPCRootConfig<RootTypes>;
@@ -143,7 +164,10 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   let signal: AbortSignal | undefined;
   const signalOf = (): AbortSignal => (signal ??= abortedOnDisconnect(reply));
   const info: TRPCRequestInfo = {
-    accept: null, type, isBatchCall: false, connectionParams: null,
+    accept: null,
+    type,
+    isBatchCall: false,
+    connectionParams: null,
     // Built on first read: nothing on the request path reads them, and both cost.
     get signal() {
       return signalOf();
@@ -158,7 +182,14 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   let data: unknown;
   try {
     ctx = handlers.createContext({ req: request, res: reply, info });
-    data = await callProcedureLean(procedure, { path, getRawInput: input.read, ctx, type, signal: signalOf, batchIndex: 0 });
+    data = await callProcedureLean(procedure, {
+      path,
+      getRawInput: input.read,
+      ctx,
+      type,
+      signal: signalOf,
+      batchIndex: 0,
+    });
   } catch (cause) {
     error = getTRPCErrorFromUnknown(cause);
     handlers.onError({ error, path, input: input.result(), ctx, type, req: request });
@@ -167,15 +198,36 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   // (no path or input in the error, as there).
   let errorPath: string | undefined = path;
   if (error === undefined && isDataStream(data)) {
-    error = new TRPCError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink' });
+    error = new TRPCError({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink',
+    });
     errorPath = undefined;
     handlers.onError({ error, path: undefined, input: undefined, ctx, type, req: request });
   }
-  const body = error === undefined
-    ? { result: { data } }
-    : { error: getErrorShape({ config, ctx, error, input: errorPath === undefined ? undefined : input.result(), path: errorPath, type }) };
+  const body =
+    error === undefined
+      ? { result: { data } }
+      : {
+          error: getErrorShape({
+            config,
+            ctx,
+            error,
+            input: errorPath === undefined ? undefined : input.result(),
+            path: errorPath,
+            type,
+          }),
+        };
   const errors = error === undefined ? [] : [error];
-  const meta = handlers.responseMeta({ ctx, info, paths: [path], data: [body], errors, eagerGeneration: false, type });
+  const meta = handlers.responseMeta({
+    ctx,
+    info,
+    paths: [path],
+    data: [body],
+    errors,
+    eagerGeneration: false,
+    type,
+  });
   void reply.code(meta.status ?? getHTTPStatusCode(body, errors));
   // Headers in the adapter's order: its own first, then responseMeta's (which may replace them).
   void reply.header('content-type', 'application/json').header('vary', 'trpc-accept, accept');
@@ -183,12 +235,19 @@ async function answer(request: FastifyRequest, reply: FastifyReply, call: LeanCa
   // A Buffer, because Fastify would append `; charset=utf-8` to a JSON string's content type.
   // The router's output transformer, applied as tRPC's transformTRPCResponse applies it.
   const output = config.transformer.output;
-  const wire: unknown = 'error' in body ? { error: output.serialize(body.error) as unknown } : { result: { data: output.serialize(data) as unknown } };
+  const wire: unknown =
+    'error' in body
+      ? { error: output.serialize(body.error) as unknown }
+      : { result: { data: output.serialize(data) as unknown } };
   return reply.send(Buffer.from(JSON.stringify(wire)));
 }
 
 /** The call's input read once and lazily, as tRPC's JSON reader does (a procedure without input never parses it). */
-function rawInputOf(request: FastifyRequest, call: LeanCall, deserialize: (value: unknown) => unknown): { read: () => Promise<unknown>; result: () => unknown } {
+function rawInputOf(
+  request: FastifyRequest,
+  call: LeanCall,
+  deserialize: (value: unknown) => unknown,
+): { read: () => Promise<unknown>; result: () => unknown } {
   let state: { value: unknown } | { error: TRPCError } | null = null;
   const read = async (): Promise<unknown> => {
     if (state === null) {
@@ -197,7 +256,16 @@ function rawInputOf(request: FastifyRequest, call: LeanCall, deserialize: (value
         state = { value: text ? deserialize(JSON.parse(text)) : undefined };
       } catch (cause) {
         // tRPC's `memo`: whatever the reader throws reaches the procedure as BAD_REQUEST with its message.
-        state = { error: cause instanceof TRPCError ? cause : new TRPCError({ code: 'BAD_REQUEST', message: cause instanceof Error ? cause.message : 'Invalid input', cause }) };
+        state = {
+          error:
+            cause instanceof TRPCError
+              ? cause
+              : new TRPCError({
+                  code: 'BAD_REQUEST',
+                  message: cause instanceof Error ? cause.message : 'Invalid input',
+                  cause,
+                }),
+        };
       }
     }
     if ('error' in state) throw state.error;
@@ -243,11 +311,22 @@ function metaHeaders(meta: ResponseMeta): Map<string, string> {
 function isDataStream(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   if (Symbol.asyncIterator in value) return true;
-  return Object.values(value).some((item: unknown) => isPromiseLike(item) || (typeof item === 'object' && item !== null && !Array.isArray(item) && Symbol.asyncIterator in item));
+  return Object.values(value).some(
+    (item: unknown) =>
+      isPromiseLike(item) ||
+      (typeof item === 'object' &&
+        item !== null &&
+        !Array.isArray(item) &&
+        Symbol.asyncIterator in item),
+  );
 }
 
 function isPromiseLike(value: unknown): boolean {
-  if ((typeof value !== 'object' || value === null || Array.isArray(value)) && typeof value !== 'function') return false;
+  if (
+    (typeof value !== 'object' || value === null || Array.isArray(value)) &&
+    typeof value !== 'function'
+  )
+    return false;
   const candidate = value as { then?: unknown; catch?: unknown };
   return typeof candidate.then === 'function' && typeof candidate.catch === 'function';
 }

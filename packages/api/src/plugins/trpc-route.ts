@@ -69,7 +69,9 @@ function parseTrpcCall(request: FastifyRequest): TrpcCall | null {
   const marker = request.routeOptions.config?.trpc;
   if (marker === undefined) return null;
   if ('procedure' in marker) return { procedures: [marker.procedure], batch: false };
-  const path = decodedAsTrpcDoes((request.params as Record<string, string | undefined> | undefined)?.[marker.pathParam] ?? '');
+  const path = decodedAsTrpcDoes(
+    (request.params as Record<string, string | undefined> | undefined)?.[marker.pathParam] ?? '',
+  );
   // tRPC reads `batch` with URLSearchParams (percent-decoded, first value wins); so do we.
   const batch = searchParamsOf(request.url).get('batch') === '1';
   return { procedures: batch ? path.split(',') : [path], batch };

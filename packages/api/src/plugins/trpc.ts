@@ -1,13 +1,22 @@
 import { appRouter, type Context, type Services } from '@tessera/api-contract';
 import type { AnyRouter } from '@trpc/server';
 import type { Database } from '@tessera/db';
-import { fastifyTRPCPlugin, type CreateFastifyContextOptions, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import {
+  fastifyTRPCPlugin,
+  type CreateFastifyContextOptions,
+  type FastifyTRPCPluginOptions,
+} from '@trpc/server/adapters/fastify';
 import type { HTTPErrorHandler, ResponseMetaFn } from '@trpc/server/http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyObject } from 'node:crypto';
 import { callsFromTrpcResponse } from './metrics.js';
-import { clearSessionCookie, deviceCookieJar, mfaChallengeCookieName, setSessionCookie } from './session-cookie.js';
+import {
+  clearSessionCookie,
+  deviceCookieJar,
+  mfaChallengeCookieName,
+  setSessionCookie,
+} from './session-cookie.js';
 import { serveSingleCallsLean } from './trpc-lean.js';
 import { markTrpcRoutes } from './trpc-route.js';
 
@@ -54,7 +63,11 @@ export function trpcHandlersOf(app: FastifyInstance, options: TrpcOptions): Trpc
     router: options.router ?? appRouter,
     createContext: ({ req, res }) => ({
       db: options.database,
-      meta: { ip: req.ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, requestId: req.id },
+      meta: {
+        ip: req.ip,
+        userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+        requestId: req.id,
+      },
       principal: req.principal,
       services: options.services,
       mfaChallengeCookie: req.cookies[challengeCookie],
@@ -72,7 +85,8 @@ export function trpcHandlersOf(app: FastifyInstance, options: TrpcOptions): Trpc
       return retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } };
     },
     onError({ error, path, req }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
     },
   };
 }

@@ -27,17 +27,26 @@ async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** The login form's submission: login and consent in one step, with the `amr` the test chose. */
-async function submitLogin(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function submitLogin(
+  provider: Provider,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const form = await formBody(req);
   const details = await provider.interactionDetails(req, res);
   const accountId = form.get('login') ?? '';
   const grant = new provider.Grant({ accountId, clientId: String(details.params['client_id']) });
   grant.addOIDCScope(String(details.params['scope']));
   const amr = form.get('amr')?.split(',').filter(Boolean);
-  await provider.interactionFinished(req, res, {
-    login: { accountId, ...(amr?.length ? { amr } : {}) },
-    consent: { grantId: await grant.save() },
-  }, { mergeWithLastSubmission: false });
+  await provider.interactionFinished(
+    req,
+    res,
+    {
+      login: { accountId, ...(amr?.length ? { amr } : {}) },
+      consent: { grantId: await grant.save() },
+    },
+    { mergeWithLastSubmission: false },
+  );
 }
 
 export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> {
@@ -51,13 +60,37 @@ export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> 
   const provider = new Provider(issuer, {
     clients,
     cookies: { keys: ['test-only-cookie-key-0123456789abcdef'] },
-    claims: { acr: null, amr: null, sid: null, auth_time: null, iss: null, openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-    ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
+    claims: {
+      acr: null,
+      amr: null,
+      sid: null,
+      auth_time: null,
+      iss: null,
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name'],
+    },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 600,
+    },
     features: { devInteractions: { enabled: false }, claimsParameter: { enabled: true } },
     findAccount: (_ctx, sub) => {
       const account = accounts.get(sub);
       if (!account) return undefined;
-      return { accountId: sub, claims: () => ({ sub, email: account.email, email_verified: account.emailVerified, name: account.name ?? sub }) };
+      return {
+        accountId: sub,
+        claims: () => ({
+          sub,
+          email: account.email,
+          email_verified: account.emailVerified,
+          name: account.name ?? sub,
+        }),
+      };
     },
   });
   const oidc = provider.callback();
@@ -74,7 +107,11 @@ export async function startTestIdp(clients: ClientMetadata[]): Promise<TestIdp> 
       void oidc(req, res);
     }
   };
-  return { issuer, accounts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    issuer,
+    accounts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** Cookies per host name (ports share them, as in browsers); path and expiry as far as tests need. */
@@ -95,7 +132,11 @@ export class CookieJar {
       const at = pair.indexOf('=');
       const name = pair.slice(0, at).trim();
       const value = pair.slice(at + 1).trim();
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1] ?? '') < Date.now()));
+      const expired = attributes.some(
+        (a) =>
+          /^\s*max-age=0\s*$/i.test(a) ||
+          (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1] ?? '') < Date.now()),
+      );
       if (expired || value === '') jar.delete(name);
       else jar.set(name, value);
     }
@@ -124,16 +165,29 @@ export interface Hop {
 }
 
 /** Follows redirects like a browser (GET), until a non-redirect or `stop(url)` says so. */
-export async function browse(start: string, jar: CookieJar, stop: (url: string) => boolean = () => false, init: RequestInit = {}): Promise<{ url: string; response: Response; hops: Hop[] }> {
+export async function browse(
+  start: string,
+  jar: CookieJar,
+  stop: (url: string) => boolean = () => false,
+  init: RequestInit = {},
+): Promise<{ url: string; response: Response; hops: Hop[] }> {
   let url = start;
   let request: RequestInit = init;
   const hops: Hop[] = [];
   for (let i = 0; i < 20; i += 1) {
-    const response = await fetch(url, { ...request, redirect: 'manual', headers: { ...(request.headers as Record<string, string> | undefined), cookie: jar.header(url) } });
+    const response = await fetch(url, {
+      ...request,
+      redirect: 'manual',
+      headers: {
+        ...(request.headers as Record<string, string> | undefined),
+        cookie: jar.header(url),
+      },
+    });
     jar.store(url, response);
     const location = response.headers.get('location');
     hops.push({ url, status: response.status, location });
-    if (response.status < 300 || response.status >= 400 || !location) return { url, response, hops };
+    if (response.status < 300 || response.status >= 400 || !location)
+      return { url, response, hops };
     await response.body?.cancel();
     url = new URL(location, url).href;
     request = {};
@@ -157,32 +211,63 @@ export interface SsoHarness {
  */
 export async function startSsoHarness(
   clients: Record<string, readonly string[]>,
-  build: (origin: string, issuer: string) => Promise<{ listen(o: { port: number; host: string }): Promise<string>; close(): Promise<void> }>,
+  build: (
+    origin: string,
+    issuer: string,
+  ) => Promise<{
+    listen(o: { port: number; host: string }): Promise<string>;
+    close(): Promise<void>;
+  }>,
 ): Promise<SsoHarness> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const secrets = Object.fromEntries(Object.keys(clients).map((id) => [id, `${id}-secret-0123456789abcdef`]));
-  const idp = await startTestIdp(Object.entries(clients).map(([clientId, slugs]) => ({
-    client_id: clientId,
-    client_secret: secrets[clientId] ?? '',
-    redirect_uris: slugs.map((slug) => `${origin}/auth/callback/tenant-${slug}`),
-    grant_types: ['authorization_code'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-  })));
+  const secrets = Object.fromEntries(
+    Object.keys(clients).map((id) => [id, `${id}-secret-0123456789abcdef`]),
+  );
+  const idp = await startTestIdp(
+    Object.entries(clients).map(([clientId, slugs]) => ({
+      client_id: clientId,
+      client_secret: secrets[clientId] ?? '',
+      redirect_uris: slugs.map((slug) => `${origin}/auth/callback/tenant-${slug}`),
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })),
+  );
   const app = await build(origin, idp.issuer);
   await app.listen({ port, host: '127.0.0.1' });
-  return { origin, idp, secrets, close: async () => { await app.close(); await idp.close(); } };
+  return {
+    origin,
+    idp,
+    secrets,
+    close: async () => {
+      await app.close();
+      await idp.close();
+    },
+  };
 }
 
 /** Start at Tessera, log in at the IdP as `login`; stops at Tessera's callback when asked. */
-export async function ssoSignIn(h: SsoHarness, slug: string, login: string, options: { amr?: string; stopAtCallback?: boolean; jar?: CookieJar; provider?: string } = {}): Promise<{ jar: CookieJar; url: string; hops: Hop[] }> {
+export async function ssoSignIn(
+  h: SsoHarness,
+  slug: string,
+  login: string,
+  options: { amr?: string; stopAtCallback?: boolean; jar?: CookieJar; provider?: string } = {},
+): Promise<{ jar: CookieJar; url: string; hops: Hop[] }> {
   const jar = options.jar ?? new CookieJar();
   const query = options.provider ? `?provider=${options.provider}` : '';
-  const atIdp = await browse(`${h.origin}/auth/sso/${slug}/start${query}`, jar, (url) => url.startsWith(`${h.origin}/`) && !url.startsWith(`${h.origin}/auth/`));
-  if (!atIdp.url.startsWith(`${h.idp.issuer}/interaction/`)) return { jar, url: atIdp.url, hops: atIdp.hops };
+  const atIdp = await browse(
+    `${h.origin}/auth/sso/${slug}/start${query}`,
+    jar,
+    (url) => url.startsWith(`${h.origin}/`) && !url.startsWith(`${h.origin}/auth/`),
+  );
+  if (!atIdp.url.startsWith(`${h.idp.issuer}/interaction/`))
+    return { jar, url: atIdp.url, hops: atIdp.hops };
   const stop = (url: string): boolean =>
-    url.startsWith(`${h.origin}/`) && (options.stopAtCallback ? url.startsWith(`${h.origin}/auth/callback/`) : !url.startsWith(`${h.origin}/auth/`));
+    url.startsWith(`${h.origin}/`) &&
+    (options.stopAtCallback
+      ? url.startsWith(`${h.origin}/auth/callback/`)
+      : !url.startsWith(`${h.origin}/auth/`));
   const done = await browse(`${atIdp.url}/login`, jar, stop, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -193,6 +278,10 @@ export async function ssoSignIn(h: SsoHarness, slug: string, login: string, opti
 
 /** Follows a (possibly edited) callback URL with the given cookies to the console landing. */
 export async function deliverCallback(h: SsoHarness, url: string, jar: CookieJar): Promise<string> {
-  const result = await browse(url, jar, (next) => next.startsWith(`${h.origin}/`) && !next.startsWith(`${h.origin}/auth/`));
+  const result = await browse(
+    url,
+    jar,
+    (next) => next.startsWith(`${h.origin}/`) && !next.startsWith(`${h.origin}/auth/`),
+  );
   return result.url;
 }

@@ -8,7 +8,11 @@
  * acknowledgements the run stops after queuing `privacy.erasure.started` until they acknowledge
  * (docs/privacy.md "Webhooks"). Pinned by gdpr-deletion.db.test.ts and privacy-webhooks.db.test.ts.
  */
-import { claimPrivacyRequest, processDeletionRequest, type ErasureDeps } from '@tessera/auth/privacy';
+import {
+  claimPrivacyRequest,
+  processDeletionRequest,
+  type ErasureDeps,
+} from '@tessera/auth/privacy';
 import { withTenant } from '@tessera/db';
 import type { GdprJobDeps } from './gdpr-export.js';
 import { parseGdprJobData, type GdprJob, type GdprJobResult } from './gdpr-job-data.js';
@@ -19,21 +23,39 @@ export interface GdprDeletionDeps extends Omit<GdprJobDeps, 'afterChunk' | 'batc
   afterStep?: ErasureDeps['afterStep'];
 }
 
-export async function handleDeletionJob(job: GdprJob, deps: GdprDeletionDeps): Promise<GdprJobResult> {
+export async function handleDeletionJob(
+  job: GdprJob,
+  deps: GdprDeletionDeps,
+): Promise<GdprJobResult> {
   const { tenantId, requestId } = parseGdprJobData(job.data);
   const now = deps.now ?? ((): Date => new Date());
-  const result = await withGdprJobLock(deps.database, requestId, async (): Promise<GdprJobResult> => {
-    const claim = await withTenant(deps.database, tenantId, (tx) => claimPrivacyRequest(tx, requestId, now()));
-    if (claim.status !== 'claimed') return claim.status === 'failed' ? { status: 'failed', reason: 'too many attempts' } : { status: 'skipped', reason: claim.reason };
-    if (claim.request.type !== 'deletion') return { status: 'skipped', reason: 'not a deletion' };
-    const outcome = await withTenant(deps.database, tenantId, (tx) =>
-      processDeletionRequest(tx, requestId, {
-        keyring: deps.keyring, now: now(), ...(deps.limiter ? { limiter: deps.limiter } : {}), ...(deps.afterStep ? { afterStep: deps.afterStep } : {}),
-      }));
-    // Waiting for webhook acknowledgements (Art. 19): the request stays processing and is put
-    // back to pending by the last acknowledgement; reported to the queue like a hold.
-    return outcome === 'awaiting_ack' ? { status: 'blocked', reason: 'awaiting_acknowledgement' } : { status: outcome };
-  });
+  const result = await withGdprJobLock(
+    deps.database,
+    requestId,
+    async (): Promise<GdprJobResult> => {
+      const claim = await withTenant(deps.database, tenantId, (tx) =>
+        claimPrivacyRequest(tx, requestId, now()),
+      );
+      if (claim.status !== 'claimed')
+        return claim.status === 'failed'
+          ? { status: 'failed', reason: 'too many attempts' }
+          : { status: 'skipped', reason: claim.reason };
+      if (claim.request.type !== 'deletion') return { status: 'skipped', reason: 'not a deletion' };
+      const outcome = await withTenant(deps.database, tenantId, (tx) =>
+        processDeletionRequest(tx, requestId, {
+          keyring: deps.keyring,
+          now: now(),
+          ...(deps.limiter ? { limiter: deps.limiter } : {}),
+          ...(deps.afterStep ? { afterStep: deps.afterStep } : {}),
+        }),
+      );
+      // Waiting for webhook acknowledgements (Art. 19): the request stays processing and is put
+      // back to pending by the last acknowledgement; reported to the queue like a hold.
+      return outcome === 'awaiting_ack'
+        ? { status: 'blocked', reason: 'awaiting_acknowledgement' }
+        : { status: outcome };
+    },
+  );
   const outcome = result ?? { status: 'locked' as const };
   deps.logger?.info({ tenantId, requestId, status: outcome.status }, 'gdpr deletion job finished');
   return outcome;

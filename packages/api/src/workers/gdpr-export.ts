@@ -13,13 +13,25 @@
  * gdpr-export.db.test.ts and privacy-webhooks.db.test.ts.
  */
 import {
-  availableSources, claimExportRequest, completeExport, deleteExportChunks, failPrivacyRequest, findPrivacySubject, tenantNameOf, writeExportChunks,
+  availableSources,
+  claimExportRequest,
+  completeExport,
+  deleteExportChunks,
+  failPrivacyRequest,
+  findPrivacySubject,
+  tenantNameOf,
+  writeExportChunks,
 } from '@tessera/auth/privacy';
 import type { Keyring } from '@tessera/auth';
 import type { RateLimiter } from '@tessera/auth/accounts';
 import { withTenant, type Database, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
 import { renderExport } from './gdpr-export-formats.js';
-import { parseGdprJobData, type GdprJob, type GdprJobResult, type GdprLogger } from './gdpr-job-data.js';
+import {
+  parseGdprJobData,
+  type GdprJob,
+  type GdprJobResult,
+  type GdprLogger,
+} from './gdpr-job-data.js';
 import { withGdprJobLock } from './gdpr-job-lock.js';
 
 export interface GdprJobDeps {
@@ -41,18 +53,35 @@ export interface GdprJobDeps {
 export async function handleExportJob(job: GdprJob, deps: GdprJobDeps): Promise<GdprJobResult> {
   const { tenantId, requestId } = parseGdprJobData(job.data);
   const now = deps.now ?? ((): Date => new Date());
-  const result = await withGdprJobLock(deps.database, requestId, async (): Promise<GdprJobResult> => {
-    const claim = await withTenant(deps.database, tenantId, (tx) => claimExportRequest(tx, requestId, now()));
-    if (claim.status !== 'claimed') return claim.status === 'failed' ? { status: 'failed', reason: 'too many attempts' } : { status: 'skipped', reason: claim.reason };
-    if (claim.request.type !== 'export' || claim.request.format === null) return { status: 'skipped', reason: 'not an export' };
-    return withTenant(deps.database, tenantId, (tx) => exportRequest(tx, claim.request, deps, now));
-  });
+  const result = await withGdprJobLock(
+    deps.database,
+    requestId,
+    async (): Promise<GdprJobResult> => {
+      const claim = await withTenant(deps.database, tenantId, (tx) =>
+        claimExportRequest(tx, requestId, now()),
+      );
+      if (claim.status !== 'claimed')
+        return claim.status === 'failed'
+          ? { status: 'failed', reason: 'too many attempts' }
+          : { status: 'skipped', reason: claim.reason };
+      if (claim.request.type !== 'export' || claim.request.format === null)
+        return { status: 'skipped', reason: 'not an export' };
+      return withTenant(deps.database, tenantId, (tx) =>
+        exportRequest(tx, claim.request, deps, now),
+      );
+    },
+  );
   const outcome = result ?? { status: 'locked' as const };
   deps.logger?.info({ tenantId, requestId, status: outcome.status }, 'gdpr export job finished');
   return outcome;
 }
 
-async function exportRequest(tx: TenantTx, request: PrivacyRequestRow, deps: GdprJobDeps, now: () => Date): Promise<GdprJobResult> {
+async function exportRequest(
+  tx: TenantTx,
+  request: PrivacyRequestRow,
+  deps: GdprJobDeps,
+  now: () => Date,
+): Promise<GdprJobResult> {
   const subject = await findPrivacySubject(tx, request.userId);
   if (!subject) {
     await failPrivacyRequest(tx, request, 'the subject no longer exists', now());
@@ -60,15 +89,32 @@ async function exportRequest(tx: TenantTx, request: PrivacyRequestRow, deps: Gdp
   }
   await deleteExportChunks(tx, request.id); // nothing survives a rolled-back attempt; kept for safety
   const file = renderExport(request.format ?? 'json', {
-    tx, subject, sources: await availableSources(tx), tenant: { id: tx.tenantId, name: await tenantNameOf(tx) }, generatedAt: now(),
+    tx,
+    subject,
+    sources: await availableSources(tx),
+    tenant: { id: tx.tenantId, name: await tenantNameOf(tx) },
+    generatedAt: now(),
     ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
   });
-  const written = await writeExportChunks(tx, deps.keyring, request.id, observed(file.body, deps.afterChunk));
-  await completeExport(tx, request, { contentType: file.contentType, fileName: file.fileName, ...written }, { keyring: deps.keyring, now: now(), consoleUrl: deps.consoleUrl });
+  const written = await writeExportChunks(
+    tx,
+    deps.keyring,
+    request.id,
+    observed(file.body, deps.afterChunk),
+  );
+  await completeExport(
+    tx,
+    request,
+    { contentType: file.contentType, fileName: file.fileName, ...written },
+    { keyring: deps.keyring, now: now(), consoleUrl: deps.consoleUrl },
+  );
   return { status: 'completed' };
 }
 
-async function* observed<T>(body: AsyncIterable<T>, hook: GdprJobDeps['afterChunk']): AsyncGenerator<T> {
+async function* observed<T>(
+  body: AsyncIterable<T>,
+  hook: GdprJobDeps['afterChunk'],
+): AsyncGenerator<T> {
   let index = 0;
   for await (const part of body) {
     yield part;

@@ -10,7 +10,11 @@ import type { Database } from '@tessera/db';
 const LOCK_CLASS = 0x7e55_9d01; // "tessera privacy jobs": keeps these keys apart from other advisory locks
 
 /** Runs `work` while holding the request's advisory lock; null when another session holds it. */
-export async function withGdprJobLock<T>(database: Pick<Database, 'pool'>, requestId: string, work: () => Promise<T>): Promise<T | null> {
+export async function withGdprJobLock<T>(
+  database: Pick<Database, 'pool'>,
+  requestId: string,
+  work: () => Promise<T>,
+): Promise<T | null> {
   const client = await database.pool.connect();
   let broken: Error | undefined;
   try {
@@ -23,7 +27,11 @@ export async function withGdprJobLock<T>(database: Pick<Database, 'pool'>, reque
     try {
       return await work();
     } finally {
-      await client.query('SELECT pg_catalog.pg_advisory_unlock($1::int4, pg_catalog.hashtext($2))', [LOCK_CLASS | 0, requestId])
+      await client
+        .query('SELECT pg_catalog.pg_advisory_unlock($1::int4, pg_catalog.hashtext($2))', [
+          LOCK_CLASS | 0,
+          requestId,
+        ])
         .catch((error: unknown) => {
           broken = error instanceof Error ? error : new Error('advisory unlock failed');
         });

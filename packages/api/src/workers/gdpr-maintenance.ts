@@ -11,13 +11,21 @@ import { pruneSpentAuthArtifacts } from '@tessera/auth/mfa';
 import { runPrivacyMaintenance, type MaintenanceResult } from '@tessera/auth/privacy';
 import type { GdprJobDeps } from './gdpr-export.js';
 
-export async function handleMaintenanceJob(deps: Pick<GdprJobDeps, 'database' | 'keyring' | 'logger' | 'now'>): Promise<MaintenanceResult> {
+export async function handleMaintenanceJob(
+  deps: Pick<GdprJobDeps, 'database' | 'keyring' | 'logger' | 'now'>,
+): Promise<MaintenanceResult> {
   const now = (deps.now ?? (() => new Date()))();
-  const result = await runPrivacyMaintenance({ database: deps.database, keyring: deps.keyring, now });
-  if (Object.values(result).some((n) => n > 0)) deps.logger?.info(result, 'gdpr maintenance finished');
+  const result = await runPrivacyMaintenance({
+    database: deps.database,
+    keyring: deps.keyring,
+    now,
+  });
+  if (Object.values(result).some((n) => n > 0))
+    deps.logger?.info(result, 'gdpr maintenance finished');
   // Spent challenges, one-time codes and old remembered devices ride on the same schedule.
   const pruned = await pruneSpentAuthArtifacts(deps.database);
-  if (Object.values(pruned).some((n) => n > 0)) deps.logger?.info(pruned, 'spent authentication rows pruned');
+  if (Object.values(pruned).some((n) => n > 0))
+    deps.logger?.info(pruned, 'spent authentication rows pruned');
   const refusals = await flushApiKeyRefusalTallies(deps.database, now);
   if (refusals > 0) deps.logger?.info({ events: refusals }, 'summarised api key refusals audited');
   return result;

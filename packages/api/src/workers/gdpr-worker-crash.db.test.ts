@@ -31,18 +31,41 @@ test('a worker killed mid-export leaves nothing behind; the job then completes o
   const { id: tenantId } = await db.seedTenant();
   const userId = randomUUID();
   const requestId = await db.withTenant(tenantId, async (tx) => {
-    await tx.client.query(`INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, 'kim@example.com')`, [userId, tenantId]);
-    await tx.client.query(`INSERT INTO sessions (tenant_id, user_id, token_hash, user_agent) SELECT $1, $2, sha256(n::text::bytea), repeat('UA', 200) FROM generate_series(1, 200) n`, [tenantId, userId]);
-    return (await createPrivacyRequest(tx, { type: 'user', id: userId }, { userId, type: 'export', format: 'csv' }, { keyring, now: new Date() })).request.id;
+    await tx.client.query(
+      `INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, 'kim@example.com')`,
+      [userId, tenantId],
+    );
+    await tx.client.query(
+      `INSERT INTO sessions (tenant_id, user_id, token_hash, user_agent) SELECT $1, $2, sha256(n::text::bytea), repeat('UA', 200) FROM generate_series(1, 200) n`,
+      [tenantId, userId],
+    );
+    return (
+      await createPrivacyRequest(
+        tx,
+        { type: 'user', id: userId },
+        { userId, type: 'export', format: 'csv' },
+        { keyring, now: new Date() },
+      )
+    ).request.id;
   });
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, db.appUrl, spec, tenantId, requestId], { cwd: apiRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', CHILD, db.appUrl, spec, tenantId, requestId],
+    { cwd: apiRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (data: Buffer) => { if (data.toString().includes('HOLDING')) resolve(); });
+    child.stdout.on('data', (data: Buffer) => {
+      if (data.toString().includes('HOLDING')) resolve();
+    });
     child.once('exit', (code) => reject(new Error(`worker exited early (${String(code)})`)));
   });
   const deps = { database: db.app, keyring, consoleUrl: 'http://localhost:3000' };
-  expect(await handleExportJob({ data: { tenantId, requestId } }, deps)).toEqual({ status: 'locked' });
+  expect(await handleExportJob({ data: { tenantId, requestId } }, deps)).toEqual({
+    status: 'locked',
+  });
 
   child.kill('SIGKILL');
   expect(await exited).toBe('SIGKILL');
@@ -52,8 +75,11 @@ test('a worker killed mid-export leaves nothing behind; the job then completes o
     result = await handleExportJob({ data: { tenantId, requestId } }, deps);
   }
   expect(result).toEqual({ status: 'completed' });
-  const { rows } = await db.owner.pool.query(`SELECT r.status, r.attempts, r.export_chunks = (SELECT count(*) FROM privacy_export_chunks c WHERE c.request_id = r.id) AS consistent,
+  const { rows } = await db.owner.pool.query(
+    `SELECT r.status, r.attempts, r.export_chunks = (SELECT count(*) FROM privacy_export_chunks c WHERE c.request_id = r.id) AS consistent,
       (SELECT count(*)::int FROM audit_logs WHERE tenant_id = r.tenant_id AND action = 'privacy.export.completed') AS completions
-    FROM privacy_requests r WHERE r.id = $1`, [requestId]);
+    FROM privacy_requests r WHERE r.id = $1`,
+    [requestId],
+  );
   expect(rows[0]).toEqual({ status: 'completed', attempts: 2, consistent: true, completions: 1 });
 });

@@ -11,7 +11,11 @@
  */
 import type { Keyring } from '@tessera/auth';
 import {
-  listDueWebhookDeliveries, prepareWebhookDelivery, recordWebhookAttempt, sendWebhook, WEBHOOK_TIMEOUT_MS,
+  listDueWebhookDeliveries,
+  prepareWebhookDelivery,
+  recordWebhookAttempt,
+  sendWebhook,
+  WEBHOOK_TIMEOUT_MS,
 } from '@tessera/auth/privacy';
 import { createGuardedFetch, type FetchLike, type OutboundPolicy } from '@tessera/auth/sso';
 import { withTenant, type Database } from '@tessera/db';
@@ -39,13 +43,21 @@ export interface WebhookJobDeps {
   now?: () => Date;
 }
 
-export type WebhookJobResult = { status: 'pending' | 'delivered' | 'acknowledged' | 'failed' | 'cancelled' | 'skipped' | 'locked'; reason?: string };
+export type WebhookJobResult = {
+  status: 'pending' | 'delivered' | 'acknowledged' | 'failed' | 'cancelled' | 'skipped' | 'locked';
+  reason?: string;
+};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function parseWebhookJobData(data: unknown): WebhookJobData {
   const value = (data ?? {}) as Partial<Record<keyof WebhookJobData, unknown>>;
-  if (typeof value.tenantId !== 'string' || !UUID.test(value.tenantId) || typeof value.deliveryId !== 'string' || !UUID.test(value.deliveryId)) {
+  if (
+    typeof value.tenantId !== 'string' ||
+    !UUID.test(value.tenantId) ||
+    typeof value.deliveryId !== 'string' ||
+    !UUID.test(value.deliveryId)
+  ) {
     throw new TypeError('webhook job data must be { tenantId, deliveryId } (UUIDs)');
   }
   return { tenantId: value.tenantId, deliveryId: value.deliveryId };
@@ -60,35 +72,70 @@ function fetchFor(deps: WebhookJobDeps): FetchLike {
   const policy = deps.outbound ?? defaultPolicy;
   let fetch = fetchers.get(policy);
   if (!fetch) {
-    fetch = createGuardedFetch(policy, { timeoutMs: deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS, userAgent: 'Tessera-Webhooks/1' });
+    fetch = createGuardedFetch(policy, {
+      timeoutMs: deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS,
+      userAgent: 'Tessera-Webhooks/1',
+    });
     fetchers.set(policy, fetch);
   }
   return fetch;
 }
 
-export async function handleWebhookDeliveryJob(job: GdprJob, deps: WebhookJobDeps): Promise<WebhookJobResult> {
+export async function handleWebhookDeliveryJob(
+  job: GdprJob,
+  deps: WebhookJobDeps,
+): Promise<WebhookJobResult> {
   const { tenantId, deliveryId } = parseWebhookJobData(job.data);
   const now = deps.now ?? ((): Date => new Date());
-  const result = await withGdprJobLock(deps.database, deliveryId, async (): Promise<WebhookJobResult> => {
-    const prepared = await withTenant(deps.database, tenantId, (tx) => prepareWebhookDelivery(tx, deliveryId, deps.keyring, now()));
-    if (prepared.status === 'skip') return { status: 'skipped', reason: prepared.reason };
-    const attempt = await sendWebhook(fetchFor(deps), prepared, now(), deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS);
-    const status = await withTenant(deps.database, tenantId, (tx) => recordWebhookAttempt(tx, deliveryId, attempt, now()));
-    return status ? { status, ...(attempt.error ? { reason: attempt.error } : {}) } : { status: 'skipped', reason: 'not_found' };
-  });
+  const result = await withGdprJobLock(
+    deps.database,
+    deliveryId,
+    async (): Promise<WebhookJobResult> => {
+      const prepared = await withTenant(deps.database, tenantId, (tx) =>
+        prepareWebhookDelivery(tx, deliveryId, deps.keyring, now()),
+      );
+      if (prepared.status === 'skip') return { status: 'skipped', reason: prepared.reason };
+      const attempt = await sendWebhook(
+        fetchFor(deps),
+        prepared,
+        now(),
+        deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS,
+      );
+      const status = await withTenant(deps.database, tenantId, (tx) =>
+        recordWebhookAttempt(tx, deliveryId, attempt, now()),
+      );
+      return status
+        ? { status, ...(attempt.error ? { reason: attempt.error } : {}) }
+        : { status: 'skipped', reason: 'not_found' };
+    },
+  );
   const outcome = result ?? { status: 'locked' as const };
-  deps.logger?.info({ tenantId, deliveryId, status: outcome.status }, 'privacy webhook delivery finished');
+  deps.logger?.info(
+    { tenantId, deliveryId, status: outcome.status },
+    'privacy webhook delivery finished',
+  );
   return outcome;
 }
 
 /** Sends one job per due delivery (singleton per delivery and minute); returns how many were queued. */
 export async function dispatchWebhookDeliveries(
-  send: (queue: string, data: WebhookJobData, options: { singletonKey: string; singletonSeconds: number }) => Promise<string | null>,
+  send: (
+    queue: string,
+    data: WebhookJobData,
+    options: { singletonKey: string; singletonSeconds: number },
+  ) => Promise<string | null>,
   database: Database,
 ): Promise<number> {
   let sent = 0;
   for (const ref of await listDueWebhookDeliveries(database.pool, 100)) {
-    if (await send(WEBHOOK_QUEUE, { tenantId: ref.tenantId, deliveryId: ref.id }, { singletonKey: ref.id, singletonSeconds: 60 })) sent += 1;
+    if (
+      await send(
+        WEBHOOK_QUEUE,
+        { tenantId: ref.tenantId, deliveryId: ref.id },
+        { singletonKey: ref.id, singletonSeconds: 60 },
+      )
+    )
+      sent += 1;
   }
   return sent;
 }

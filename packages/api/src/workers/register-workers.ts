@@ -17,17 +17,32 @@
 import type { Keyring } from '@tessera/auth';
 import type { RateLimiter } from '@tessera/auth/accounts';
 import type { OutboundPolicy } from '@tessera/auth/sso';
-import { listDuePrivacyRequests, PRIVACY_REQUESTS_CHANNEL, type Database, type PrivacyRequestType } from '@tessera/db';
+import {
+  listDuePrivacyRequests,
+  PRIVACY_REQUESTS_CHANNEL,
+  type Database,
+  type PrivacyRequestType,
+} from '@tessera/db';
 import PgBoss from 'pg-boss';
 import { handleDeletionJob } from './gdpr-deletion.js';
 import { handleExportJob } from './gdpr-export.js';
 import type { GdprJobData, GdprLogger } from './gdpr-job-data.js';
 import { handleMaintenanceJob } from './gdpr-maintenance.js';
-import { dispatchWebhookDeliveries, handleWebhookDeliveryJob, WEBHOOK_CHANNEL, WEBHOOK_QUEUE, type WebhookJobData } from './privacy-webhook-delivery.js';
+import {
+  dispatchWebhookDeliveries,
+  handleWebhookDeliveryJob,
+  WEBHOOK_CHANNEL,
+  WEBHOOK_QUEUE,
+  type WebhookJobData,
+} from './privacy-webhook-delivery.js';
 import { traceJob } from '../tracing.js';
 
 export const JOBS_SCHEMA = 'tessera_jobs';
-export const GDPR_QUEUES = { export: 'gdpr-export', deletion: 'gdpr-deletion', maintenance: 'gdpr-maintenance' } as const;
+export const GDPR_QUEUES = {
+  export: 'gdpr-export',
+  deletion: 'gdpr-deletion',
+  maintenance: 'gdpr-maintenance',
+} as const;
 const STALE_AFTER_MS = 15 * 60_000;
 
 export interface PrivacyWorkerOptions {
@@ -70,18 +85,47 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
   const { database, logger } = options;
   const now = options.now ?? ((): Date => new Date());
   const db = queueDb(database);
-  const boss = new PgBoss({ db, schema: JOBS_SCHEMA, migrate: false, supervise: true, schedule: true });
+  const boss = new PgBoss({
+    db,
+    schema: JOBS_SCHEMA,
+    migrate: false,
+    supervise: true,
+    schedule: true,
+  });
   boss.on('error', (error: Error) => logger.warn({ error: error.message }, 'gdpr queue error'));
   await boss.start();
 
-  const deps = { database, keyring: options.keyring, consoleUrl: options.consoleUrl, logger, now, ...(options.limiter ? { limiter: options.limiter } : {}) };
+  const deps = {
+    database,
+    keyring: options.keyring,
+    consoleUrl: options.consoleUrl,
+    logger,
+    now,
+    ...(options.limiter ? { limiter: options.limiter } : {}),
+  };
   const work = { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
   for (let i = 0; i < (options.concurrency ?? 2); i += 1) {
-    await boss.work<GdprJobData>(GDPR_QUEUES.export, work, async ([job]) => (job ? observeJob(GDPR_QUEUES.export, job.id, options, () => handleExportJob(job, deps)) : null));
-    await boss.work<GdprJobData>(GDPR_QUEUES.deletion, work, async ([job]) => (job ? observeJob(GDPR_QUEUES.deletion, job.id, options, () => handleDeletionJob(job, deps)) : null));
-    await boss.work<WebhookJobData>(WEBHOOK_QUEUE, work, async ([job]) => (job ? observeJob(WEBHOOK_QUEUE, job.id, options, () => handleWebhookDeliveryJob(job, { ...deps, ...options.webhooks })) : null));
+    await boss.work<GdprJobData>(GDPR_QUEUES.export, work, async ([job]) =>
+      job
+        ? observeJob(GDPR_QUEUES.export, job.id, options, () => handleExportJob(job, deps))
+        : null,
+    );
+    await boss.work<GdprJobData>(GDPR_QUEUES.deletion, work, async ([job]) =>
+      job
+        ? observeJob(GDPR_QUEUES.deletion, job.id, options, () => handleDeletionJob(job, deps))
+        : null,
+    );
+    await boss.work<WebhookJobData>(WEBHOOK_QUEUE, work, async ([job]) =>
+      job
+        ? observeJob(WEBHOOK_QUEUE, job.id, options, () =>
+            handleWebhookDeliveryJob(job, { ...deps, ...options.webhooks }),
+          )
+        : null,
+    );
   }
-  await boss.work(GDPR_QUEUES.maintenance, work, async ([job]) => observeJob(GDPR_QUEUES.maintenance, job?.id ?? '', options, () => handleMaintenanceJob(deps)));
+  await boss.work(GDPR_QUEUES.maintenance, work, async ([job]) =>
+    observeJob(GDPR_QUEUES.maintenance, job?.id ?? '', options, () => handleMaintenanceJob(deps)),
+  );
   await boss.schedule(GDPR_QUEUES.maintenance, options.maintenanceCron ?? '*/5 * * * *');
 
   const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
@@ -90,12 +134,21 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
   const dispatch = async (): Promise<number> => {
     let sent = 0;
     for (const type of ['export', 'deletion'] as const satisfies readonly PrivacyRequestType[]) {
-      for (const ref of await listDuePrivacyRequests(database.pool, type, staleAfterMs / 1000, 100)) {
+      for (const ref of await listDuePrivacyRequests(
+        database.pool,
+        type,
+        staleAfterMs / 1000,
+        100,
+      )) {
         const data: GdprJobData = { tenantId: ref.tenantId, requestId: ref.id };
-        if (await boss.send(GDPR_QUEUES[type], data, { singletonKey: ref.id, singletonSeconds })) sent += 1;
+        if (await boss.send(GDPR_QUEUES[type], data, { singletonKey: ref.id, singletonSeconds }))
+          sent += 1;
       }
     }
-    sent += await dispatchWebhookDeliveries((queue, data, sendOptions) => boss.send(queue, data, sendOptions), database);
+    sent += await dispatchWebhookDeliveries(
+      (queue, data, sendOptions) => boss.send(queue, data, sendOptions),
+      database,
+    );
     return sent;
   };
   const loop = createDispatchLoop(dispatch, logger, options.dispatchIntervalMs ?? 10_000);
@@ -104,7 +157,14 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
 
   return {
     dispatch,
-    queueDepth: async () => Object.fromEntries(await Promise.all([...Object.values(GDPR_QUEUES), WEBHOOK_QUEUE].map(async (queue) => [queue, await boss.getQueueSize(queue)] as const))),
+    queueDepth: async () =>
+      Object.fromEntries(
+        await Promise.all(
+          [...Object.values(GDPR_QUEUES), WEBHOOK_QUEUE].map(
+            async (queue) => [queue, await boss.getQueueSize(queue)] as const,
+          ),
+        ),
+      ),
     stop: async () => {
       await listener.close();
       await loop.stop();
@@ -126,7 +186,8 @@ const CREATE_QUEUE_SQL = `SELECT ${JOBS_SCHEMA}.create_queue($1, $2)`;
 function queueDb(database: Database): PgBoss.Db {
   return {
     executeSql: async (text, values) => {
-      if (text === CREATE_QUEUE_SQL && (await queueExists(database, values[0]))) return { rows: [] };
+      if (text === CREATE_QUEUE_SQL && (await queueExists(database, values[0])))
+        return { rows: [] };
       return database.pool.query(text, values);
     },
   };
@@ -135,12 +196,19 @@ function queueDb(database: Database): PgBoss.Db {
 async function queueExists(database: Database, name: unknown): Promise<boolean> {
   if (typeof name !== 'string') return false;
   // eslint-disable-next-line tessera/no-raw-sql-interpolation -- the schema name is a constant
-  const result = await database.pool.query(`SELECT 1 FROM ${JOBS_SCHEMA}.queue WHERE name = $1`, [name]);
+  const result = await database.pool.query(`SELECT 1 FROM ${JOBS_SCHEMA}.queue WHERE name = $1`, [
+    name,
+  ]);
   return (result.rowCount ?? 0) > 0;
 }
 
 /** Runs one job inside a `job <queue>` span and reports its outcome and duration. */
-async function observeJob<T>(queue: string, jobId: string, options: Pick<PrivacyWorkerOptions, 'onJobFinished'>, run: () => Promise<T>): Promise<T> {
+async function observeJob<T>(
+  queue: string,
+  jobId: string,
+  options: Pick<PrivacyWorkerOptions, 'onJobFinished'>,
+  run: () => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   let outcome = 'error';
   try {
@@ -154,7 +222,11 @@ async function observeJob<T>(queue: string, jobId: string, options: Pick<Privacy
 }
 
 /** Runs `dispatch` every `intervalMs` and on kick(), never two at once. */
-function createDispatchLoop(dispatch: () => Promise<number>, logger: GdprLogger, intervalMs: number): { kick(): void; stop(): Promise<void> } {
+function createDispatchLoop(
+  dispatch: () => Promise<number>,
+  logger: GdprLogger,
+  intervalMs: number,
+): { kick(): void; stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
@@ -165,7 +237,14 @@ function createDispatchLoop(dispatch: () => Promise<number>, logger: GdprLogger,
       return;
     }
     running = dispatch()
-      .then(() => undefined, (error: unknown) => logger.warn({ error: error instanceof Error ? error.message : 'unknown' }, 'gdpr dispatch failed'))
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          logger.warn(
+            { error: error instanceof Error ? error.message : 'unknown' },
+            'gdpr dispatch failed',
+          ),
+      )
       .finally(() => {
         running = null;
         if (again) {
@@ -189,18 +268,28 @@ function createDispatchLoop(dispatch: () => Promise<number>, logger: GdprLogger,
 const connectClient = (database: Database) => database.pool.connect();
 
 /** LISTEN on a dedicated pooled connection; on failure the interval loop still dispatches. */
-async function listenForRequests(database: Database, onNotify: () => void, logger: GdprLogger): Promise<{ close(): Promise<void> }> {
+async function listenForRequests(
+  database: Database,
+  onNotify: () => void,
+  logger: GdprLogger,
+): Promise<{ close(): Promise<void> }> {
   let client: Awaited<ReturnType<typeof connectClient>> | null = null;
   try {
     client = await connectClient(database);
     client.on('notification', (message) => {
-      if (message.channel === PRIVACY_REQUESTS_CHANNEL || message.channel === WEBHOOK_CHANNEL) onNotify();
+      if (message.channel === PRIVACY_REQUESTS_CHANNEL || message.channel === WEBHOOK_CHANNEL)
+        onNotify();
     });
-    client.on('error', (error) => logger.warn({ error: error.message }, 'gdpr listener lost its connection; polling only'));
+    client.on('error', (error) =>
+      logger.warn({ error: error.message }, 'gdpr listener lost its connection; polling only'),
+    );
     await client.query('LISTEN tessera_privacy_requests'); // = PRIVACY_REQUESTS_CHANNEL
     await client.query('LISTEN tessera_privacy_webhooks'); // = WEBHOOK_CHANNEL (deliveries queued)
   } catch (error) {
-    logger.warn({ error: error instanceof Error ? error.message : 'unknown' }, 'gdpr listener unavailable; polling only');
+    logger.warn(
+      { error: error instanceof Error ? error.message : 'unknown' },
+      'gdpr listener unavailable; polling only',
+    );
     client?.release(true);
     client = null;
   }

@@ -49,50 +49,133 @@ export interface PasswordConfirmation {
  * `account_locked` while the account is locked (right password or not), `invalid_credentials`
  * (with `field`) for a wrong password, `rate_limited` past the per-account limit.
  */
-export async function confirmPassword(db: Database, deps: AccountDeps, who: { tenantId: string; userId: string }, entry: PasswordConfirmation, request: RequestContext, now: Date): Promise<ConfirmedAccount> {
-  await enforceLimit(deps.limiter, `password_confirmation:user:${who.tenantId}:${who.userId}`, PASSWORD_CONFIRMATION_LIMIT, now);
+export async function confirmPassword(
+  db: Database,
+  deps: AccountDeps,
+  who: { tenantId: string; userId: string },
+  entry: PasswordConfirmation,
+  request: RequestContext,
+  now: Date,
+): Promise<ConfirmedAccount> {
+  await enforceLimit(
+    deps.limiter,
+    `password_confirmation:user:${who.tenantId}:${who.userId}`,
+    PASSWORD_CONFIRMATION_LIMIT,
+    now,
+  );
   const loaded = await load(db, who);
   if (loaded.lockedUntil && loaded.lockedUntil > now) {
     await recordRefusal(db, deps.keyring, loaded, entry.purpose, request, now, 'locked');
-    throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(loaded.lockedUntil, now) });
+    throw new AuthError('account_locked', {
+      retryAfterSeconds: lockRetryAfterSeconds(loaded.lockedUntil, now),
+    });
   }
   const { user } = loaded;
   // One verify whether or not a password exists (SSO-only users have none to confirm with).
-  const stored = user.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
+  const stored =
+    user.passwordHash && user.passwordAlgorithm
+      ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm }
+      : null;
   const { ok } = await deps.passwords.verify(stored, entry.password, who.tenantId);
   if (!ok) {
-    const outcome = await recordRefusal(db, deps.keyring, loaded, entry.purpose, request, now, 'bad_password');
-    if (outcome?.locked && outcome.lockedUntil) throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(outcome.lockedUntil, now) });
-    throw new AuthError('invalid_credentials', { detail: 'The password is incorrect.', field: entry.field });
+    const outcome = await recordRefusal(
+      db,
+      deps.keyring,
+      loaded,
+      entry.purpose,
+      request,
+      now,
+      'bad_password',
+    );
+    if (outcome?.locked && outcome.lockedUntil)
+      throw new AuthError('account_locked', {
+        retryAfterSeconds: lockRetryAfterSeconds(outcome.lockedUntil, now),
+      });
+    throw new AuthError('invalid_credentials', {
+      detail: 'The password is incorrect.',
+      field: entry.field,
+    });
   }
   return { user: loaded.user, tenant: loaded.tenant };
 }
 
 async function load(db: Database, who: { tenantId: string; userId: string }): Promise<Loaded> {
-  const loaded = await withTenant(db, who.tenantId, async (tx) => {
-    const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
-    const [tenant] = await tx.select().from(tenants);
-    if (!user || !tenant) return null;
-    const { lockedUntil } = await readThrottle(tx, user.email);
-    return { user, tenant: { name: tenant.name, slug: tenant.slug, policy: parseSecurityPolicy(tenant.securityPolicy) }, lockedUntil };
-  }, { readOnly: true });
+  const loaded = await withTenant(
+    db,
+    who.tenantId,
+    async (tx) => {
+      const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
+      const [tenant] = await tx.select().from(tenants);
+      if (!user || !tenant) return null;
+      const { lockedUntil } = await readThrottle(tx, user.email);
+      return {
+        user,
+        tenant: {
+          name: tenant.name,
+          slug: tenant.slug,
+          policy: parseSecurityPolicy(tenant.securityPolicy),
+        },
+        lockedUntil,
+      };
+    },
+    { readOnly: true },
+  );
   if (!loaded) throw new AuthError('unauthenticated');
   return { ...loaded, tenantId: who.tenantId };
 }
 
 /** Commits the failure count, the lock, their audit events and mail, whatever the caller throws next. */
-async function recordRefusal(db: Database, keyring: Keyring, loaded: Loaded, purpose: PasswordConfirmationPurpose, request: RequestContext, now: Date, reason: 'locked' | 'bad_password'): Promise<FailureOutcome | null> {
+async function recordRefusal(
+  db: Database,
+  keyring: Keyring,
+  loaded: Loaded,
+  purpose: PasswordConfirmationPurpose,
+  request: RequestContext,
+  now: Date,
+  reason: 'locked' | 'bad_password',
+): Promise<FailureOutcome | null> {
   const { user, tenant } = loaded;
   return withTenant(db, loaded.tenantId, async (tx) => {
-    const outcome = reason === 'locked' ? null : await recordFailure(tx, tenant.policy, user.email, now);
-    const base = { actor: { type: 'user' as const, id: user.id }, target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
-    const action = reason === 'locked' ? 'auth.password_confirmation.refused' : 'auth.password_confirmation.failed';
-    await recordAuditEvent(tx, { ...base, action, metadata: { purpose, reason, failures: outcome?.failures ?? null } });
+    const outcome =
+      reason === 'locked' ? null : await recordFailure(tx, tenant.policy, user.email, now);
+    const base = {
+      actor: { type: 'user' as const, id: user.id },
+      target: { type: 'user', id: user.id },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    };
+    const action =
+      reason === 'locked'
+        ? 'auth.password_confirmation.refused'
+        : 'auth.password_confirmation.failed';
+    await recordAuditEvent(tx, {
+      ...base,
+      action,
+      metadata: { purpose, reason, failures: outcome?.failures ?? null },
+    });
     const to = { userId: user.id, address: user.email };
     if (outcome?.locked) {
-      await recordLockout(tx, keyring, base, outcome.lockedUntil, { ...to, tenantName: tenant.name }, now);
+      await recordLockout(
+        tx,
+        keyring,
+        base,
+        outcome.lockedUntil,
+        { ...to, tenantName: tenant.name },
+        now,
+      );
     } else if (outcome && outcome.failures % CONFIRMATION_NOTICE_EVERY === 0) {
-      await enqueueEmail(tx, keyring, to, { name: 'password_confirmation_failed', tenantName: tenant.name, failures: outcome.failures }, now);
+      await enqueueEmail(
+        tx,
+        keyring,
+        to,
+        {
+          name: 'password_confirmation_failed',
+          tenantName: tenant.name,
+          failures: outcome.failures,
+        },
+        now,
+      );
     }
     return outcome;
   });

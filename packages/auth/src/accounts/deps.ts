@@ -24,7 +24,11 @@ export interface PasswordVerdict {
 export interface PasswordService {
   hash(password: string, queueKey: string): Promise<string>;
   /** `stored: null` runs the same Argon2id work against a dummy hash and answers not ok. */
-  verify(stored: { hash: string; algorithm: PasswordAlgorithm } | null, password: string, queueKey: string): Promise<{ ok: boolean; needsRehash: boolean }>;
+  verify(
+    stored: { hash: string; algorithm: PasswordAlgorithm } | null,
+    password: string,
+    queueKey: string,
+  ): Promise<{ ok: boolean; needsRehash: boolean }>;
   /** Throws AuthError('weak_password') with a safe reason. */
   assertAcceptable(password: string, context: PasswordContext): Promise<void>;
   strength(password: string, context: PasswordContext): Promise<PasswordVerdict>;

@@ -13,8 +13,19 @@ import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens
 
 export const EMAIL_VERIFICATION_LIMIT = { max: 5, windowMs: 3_600_000 } as const;
 
-export async function requestEmailVerification(db: Database, deps: AccountDeps, who: { tenantId: string; userId: string }, request: RequestContext, now: Date): Promise<{ alreadyVerified: boolean }> {
-  await enforceLimit(deps.limiter, `verify_email:user:${who.userId}`, EMAIL_VERIFICATION_LIMIT, now);
+export async function requestEmailVerification(
+  db: Database,
+  deps: AccountDeps,
+  who: { tenantId: string; userId: string },
+  request: RequestContext,
+  now: Date,
+): Promise<{ alreadyVerified: boolean }> {
+  await enforceLimit(
+    deps.limiter,
+    `verify_email:user:${who.userId}`,
+    EMAIL_VERIFICATION_LIMIT,
+    now,
+  );
   return withTenant(db, who.tenantId, async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
     if (!user) throw new AuthError('unauthenticated');
@@ -22,19 +33,47 @@ export async function requestEmailVerification(db: Database, deps: AccountDeps, 
     const [tenant] = await tx.select().from(tenants);
     const token = await issueUserToken(tx, 'email_verification', user.id, user.id, now);
     const link = `${deps.publicUrl}/verify-email#token=${token}`;
-    await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'verify_email', tenantName: tenant?.name ?? '', link }, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.email_verification.requested', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    await enqueueEmail(
+      tx,
+      deps.keyring,
+      { userId: user.id, address: user.email },
+      { name: 'verify_email', tenantName: tenant?.name ?? '', link },
+      now,
+    );
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: user.id },
+      action: 'auth.email_verification.requested',
+      target: { type: 'user', id: user.id },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    });
     return { alreadyVerified: false };
   });
 }
 
-export async function verifyEmail(db: Database, input: { token: string }, request: RequestContext, now: Date): Promise<void> {
+export async function verifyEmail(
+  db: Database,
+  input: { token: string },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   const located = await locateUserToken(db, 'email_verification', input.token);
   if (!located) throw new AuthError('token_invalid');
   await withTenant(db, located.tenantId, async (tx) => {
     const userId = await consumeUserToken(tx, located.tokenId, 'email_verification', now);
     if (!userId) throw new AuthError('token_invalid');
-    await tx.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId));
-    await recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action: 'auth.email.verified', target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    await tx
+      .update(users)
+      .set({ emailVerifiedAt: now, updatedAt: now })
+      .where(eq(users.id, userId));
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: userId },
+      action: 'auth.email.verified',
+      target: { type: 'user', id: userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    });
   });
 }

@@ -26,18 +26,40 @@ export const MAX_IMPORT_ROWS = 1000;
 
 /** Validates every row first: a bad row refuses the whole import and nothing is written. */
 function validate(rows: readonly LegacyUser[], actorIsOwner: boolean): void {
-  if (rows.length > MAX_IMPORT_ROWS) throw new AuthError('invalid_input', { detail: `At most ${MAX_IMPORT_ROWS} users per import.` });
+  if (rows.length > MAX_IMPORT_ROWS)
+    throw new AuthError('invalid_input', {
+      detail: `At most ${MAX_IMPORT_ROWS} users per import.`,
+    });
   rows.forEach((row, index) => {
     const where = `row ${index + 1}`;
-    if (!isPlausibleEmail(normalizeEmail(row.email))) throw new AuthError('invalid_input', { detail: `${where}: the e-mail address is not valid.`, field: `users.${index}.email` });
+    if (!isPlausibleEmail(normalizeEmail(row.email)))
+      throw new AuthError('invalid_input', {
+        detail: `${where}: the e-mail address is not valid.`,
+        field: `users.${index}.email`,
+      });
     const cost = bcryptCostOf(row.passwordHash);
-    if (cost === null) throw new AuthError('invalid_input', { detail: `${where}: the password hash is not a bcrypt hash ($2a$, $2b$ or $2y$).`, field: `users.${index}.passwordHash` });
-    if (cost > BCRYPT_MAX_COST) throw new AuthError('invalid_input', { detail: `${where}: bcrypt cost ${cost} is above the limit of ${BCRYPT_MAX_COST}; leave this user out and invite them instead.`, field: `users.${index}.passwordHash` });
-    if (row.role === 'owner' && !actorIsOwner) throw new AuthError('forbidden', { detail: `${where}: only owners can import owners.` });
+    if (cost === null)
+      throw new AuthError('invalid_input', {
+        detail: `${where}: the password hash is not a bcrypt hash ($2a$, $2b$ or $2y$).`,
+        field: `users.${index}.passwordHash`,
+      });
+    if (cost > BCRYPT_MAX_COST)
+      throw new AuthError('invalid_input', {
+        detail: `${where}: bcrypt cost ${cost} is above the limit of ${BCRYPT_MAX_COST}; leave this user out and invite them instead.`,
+        field: `users.${index}.passwordHash`,
+      });
+    if (row.role === 'owner' && !actorIsOwner)
+      throw new AuthError('forbidden', { detail: `${where}: only owners can import owners.` });
   });
 }
 
-export async function importLegacyUsers(db: Database, tenantId: string, actor: AuditActor & { isOwner: boolean }, rows: readonly LegacyUser[], now: Date): Promise<ImportResult> {
+export async function importLegacyUsers(
+  db: Database,
+  tenantId: string,
+  actor: AuditActor & { isOwner: boolean },
+  rows: readonly LegacyUser[],
+  now: Date,
+): Promise<ImportResult> {
   validate(rows, actor.isOwner);
   return withTenant(db, tenantId, async (tx) => {
     const seen = new Set<string>();
@@ -52,13 +74,28 @@ export async function importLegacyUsers(db: Database, tenantId: string, actor: A
       seen.add(email);
       const inserted = await tx
         .insert(users)
-        .values({ tenantId, email, role: row.role, displayName: row.displayName ?? null, passwordHash: row.passwordHash, passwordAlgorithm: 'bcrypt', createdAt: now, updatedAt: now })
+        .values({
+          tenantId,
+          email,
+          role: row.role,
+          displayName: row.displayName ?? null,
+          passwordHash: row.passwordHash,
+          passwordAlgorithm: 'bcrypt',
+          createdAt: now,
+          updatedAt: now,
+        })
         .onConflictDoNothing()
         .returning({ id: users.id });
       if (inserted.length === 0) skipped.push({ email, reason: 'exists' });
       else imported += 1;
     }
-    await recordAuditEvent(tx, { actor: { type: actor.type, id: actor.id }, action: 'user.imported', target: { type: 'tenant', id: tenantId }, metadata: { imported, skipped: skipped.length }, occurredAt: now });
+    await recordAuditEvent(tx, {
+      actor: { type: actor.type, id: actor.id },
+      action: 'user.imported',
+      target: { type: 'tenant', id: tenantId },
+      metadata: { imported, skipped: skipped.length },
+      occurredAt: now,
+    });
     return { imported, skipped };
   });
 }

@@ -12,45 +12,135 @@ import type { Actor } from './actor.js';
 import type { UserRole } from '@tessera/db';
 
 /** Creates a pending user (no password) and mails a 7-day single-use invite link. */
-export async function inviteUser(db: Database, deps: AccountDeps, actor: Actor, input: { email: string; role: UserRole }, request: RequestContext, now: Date): Promise<{ userId: string }> {
-  if (input.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can invite owners.' });
+export async function inviteUser(
+  db: Database,
+  deps: AccountDeps,
+  actor: Actor,
+  input: { email: string; role: UserRole },
+  request: RequestContext,
+  now: Date,
+): Promise<{ userId: string }> {
+  if (input.role === 'owner' && actor.role !== 'owner')
+    throw new AuthError('forbidden', { detail: 'Only owners can invite owners.' });
   const email = normalizeEmail(input.email);
   return withTenant(db, actor.tenantId, async (tx) => {
     const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
-    if (existing) throw new AuthError('conflict', { detail: 'A user with this e-mail already exists.', field: 'email' });
-    const [user] = await tx.insert(users).values({ tenantId: actor.tenantId, email, role: input.role, createdAt: now, updatedAt: now }).returning({ id: users.id });
+    if (existing)
+      throw new AuthError('conflict', {
+        detail: 'A user with this e-mail already exists.',
+        field: 'email',
+      });
+    const [user] = await tx
+      .insert(users)
+      .values({ tenantId: actor.tenantId, email, role: input.role, createdAt: now, updatedAt: now })
+      .returning({ id: users.id });
     if (!user) throw new Error('invite insert returned nothing');
     const [tenant] = await tx.select().from(tenants);
     const token = await issueUserToken(tx, 'invite', user.id, actor.userId, now);
     const link = `${deps.publicUrl}/accept-invite#token=${token}`;
-    await enqueueEmail(tx, deps.keyring, { userId: user.id, address: email }, { name: 'invite', tenantName: tenant?.name ?? '', link, role: input.role }, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'user.invited', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, after: { email, role: input.role }, occurredAt: now });
+    await enqueueEmail(
+      tx,
+      deps.keyring,
+      { userId: user.id, address: email },
+      { name: 'invite', tenantName: tenant?.name ?? '', link, role: input.role },
+      now,
+    );
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: actor.userId },
+      action: 'user.invited',
+      target: { type: 'user', id: user.id },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      after: { email, role: input.role },
+      occurredAt: now,
+    });
     return { userId: user.id };
   });
 }
 
 /** Sets the invited user's password, consumes the invite and signs them in. */
-export async function acceptInvite(db: Database, deps: AccountDeps, input: { token: string; password: string; displayName?: string | undefined }, request: RequestContext, now: Date): Promise<SignedIn> {
+export async function acceptInvite(
+  db: Database,
+  deps: AccountDeps,
+  input: { token: string; password: string; displayName?: string | undefined },
+  request: RequestContext,
+  now: Date,
+): Promise<SignedIn> {
   const located = await locateUserToken(db, 'invite', input.token);
   if (!located) throw new AuthError('token_invalid');
-  const context = await withTenant(db, located.tenantId, async (tx) => {
-    const [tenant] = await tx.select().from(tenants);
-    const [invited] = await tx.select({ email: users.email }).from(userTokens).innerJoin(users, eq(users.id, userTokens.userId)).where(eq(userTokens.id, located.tokenId));
-    return { tenantName: tenant?.name ?? '', tenantSlug: tenant?.slug ?? '', email: invited?.email, policy: parseSecurityPolicy(tenant?.securityPolicy) };
-  }, { readOnly: true });
+  const context = await withTenant(
+    db,
+    located.tenantId,
+    async (tx) => {
+      const [tenant] = await tx.select().from(tenants);
+      const [invited] = await tx
+        .select({ email: users.email })
+        .from(userTokens)
+        .innerJoin(users, eq(users.id, userTokens.userId))
+        .where(eq(userTokens.id, located.tokenId));
+      return {
+        tenantName: tenant?.name ?? '',
+        tenantSlug: tenant?.slug ?? '',
+        email: invited?.email,
+        policy: parseSecurityPolicy(tenant?.securityPolicy),
+      };
+    },
+    { readOnly: true },
+  );
   const hash = await prepareHash(deps, input.password, context, located.tenantId);
   const user = await withTenant(db, located.tenantId, async (tx) => {
     const userId = await consumeUserToken(tx, located.tokenId, 'invite', now);
     if (!userId) throw new AuthError('token_invalid');
-    const [row] = await tx.update(users).set({ passwordHash: hash, passwordAlgorithm: 'argon2id', displayName: input.displayName ?? null, emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId)).returning();
+    const [row] = await tx
+      .update(users)
+      .set({
+        passwordHash: hash,
+        passwordAlgorithm: 'argon2id',
+        displayName: input.displayName ?? null,
+        emailVerifiedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(users.id, userId))
+      .returning();
     if (!row || row.disabledAt) throw new AuthError('token_invalid');
-    await recordAuditEvent(tx, { actor: { type: 'user', id: row.id }, action: 'user.invite_accepted', target: { type: 'user', id: row.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: row.id },
+      action: 'user.invite_accepted',
+      target: { type: 'user', id: row.id },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    });
     return row;
   });
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenantName, policy: context.policy, user, newHash: null, email: user.email, via: 'invite' }, request, now);
+  return completeSignIn(
+    db,
+    deps,
+    {
+      tenantId: located.tenantId,
+      tenantName: context.tenantName,
+      policy: context.policy,
+      user,
+      newHash: null,
+      email: user.email,
+      via: 'invite',
+    },
+    request,
+    now,
+  );
 
-  async function prepareHash(d: AccountDeps, password: string, ctx: typeof context, tenantId: string): Promise<string> {
-    await d.passwords.assertAcceptable(password, { minLength: ctx.policy.passwordMinLength, tenantName: ctx.tenantName, tenantSlug: ctx.tenantSlug, ...(ctx.email ? { email: ctx.email } : {}) });
+  async function prepareHash(
+    d: AccountDeps,
+    password: string,
+    ctx: typeof context,
+    tenantId: string,
+  ): Promise<string> {
+    await d.passwords.assertAcceptable(password, {
+      minLength: ctx.policy.passwordMinLength,
+      tenantName: ctx.tenantName,
+      tenantSlug: ctx.tenantSlug,
+      ...(ctx.email ? { email: ctx.email } : {}),
+    });
     return d.passwords.hash(password, tenantId);
   }
 }

@@ -22,8 +22,18 @@ export async function recordLockout(
   notify: { userId: string; address: string; tenantName: string } | null,
   now: Date,
 ): Promise<void> {
-  await recordAuditEvent(tx, { ...base, action: 'auth.account.locked', metadata: { lockedUntil: lockedUntil?.toISOString() ?? null } });
+  await recordAuditEvent(tx, {
+    ...base,
+    action: 'auth.account.locked',
+    metadata: { lockedUntil: lockedUntil?.toISOString() ?? null },
+  });
   if (notify === null) return;
   const minutes = Math.ceil(((lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 60_000);
-  await enqueueEmail(tx, keyring, { userId: notify.userId, address: notify.address }, { name: 'account_locked', tenantName: notify.tenantName, minutes }, now);
+  await enqueueEmail(
+    tx,
+    keyring,
+    { userId: notify.userId, address: notify.address },
+    { name: 'account_locked', tenantName: notify.tenantName, minutes },
+    now,
+  );
 }

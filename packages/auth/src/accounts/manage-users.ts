@@ -39,14 +39,25 @@ interface ListRow {
   mfa_enabled: boolean;
 }
 
-export async function listUsers(tx: TenantTx, input: { cursor?: string | undefined; limit?: number | undefined }): Promise<{ items: UserListItem[]; nextCursor: string | null }> {
+export async function listUsers(
+  tx: TenantTx,
+  input: { cursor?: string | undefined; limit?: number | undefined },
+): Promise<{ items: UserListItem[]; nextCursor: string | null }> {
   const limit = Math.min(input.limit ?? 50, 100);
   const { rows } = input.cursor
     ? await tx.client.query<ListRow>(LIST_AFTER_CURSOR, [limit + 1, input.cursor])
     : await tx.client.query<ListRow>(LIST_FIRST_PAGE, [limit + 1]);
   const page = rows.slice(0, limit);
   return {
-    items: page.map((row) => ({ id: row.id, email: row.email, displayName: row.display_name, role: row.role, mfaEnabled: row.mfa_enabled, disabled: row.disabled, lastLoginAt: row.last_login_at?.toISOString() ?? null })),
+    items: page.map((row) => ({
+      id: row.id,
+      email: row.email,
+      displayName: row.display_name,
+      role: row.role,
+      mfaEnabled: row.mfa_enabled,
+      disabled: row.disabled,
+      lastLoginAt: row.last_login_at?.toISOString() ?? null,
+    })),
     nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
   };
 }
@@ -55,22 +66,52 @@ async function targetOf(tx: TenantTx, actor: Actor, userId: string) {
   const [target] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
   if (!target) throw new AuthError('not_found');
   // Only owners change, disable or reset owners (docs/design.md "Identity").
-  if (target.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can change owners.' });
+  if (target.role === 'owner' && actor.role !== 'owner')
+    throw new AuthError('forbidden', { detail: 'Only owners can change owners.' });
   return target;
 }
 
 /** Refuses to leave the tenant without an enabled owner. Locks owner rows so two demotions cannot race. */
 async function assertOtherOwner(tx: TenantTx, userId: string): Promise<void> {
-  const others = await tx.select({ id: users.id }).from(users).where(and(eq(users.role, 'owner'), isNull(users.disabledAt), ne(users.id, userId))).for('update');
+  const others = await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, 'owner'), isNull(users.disabledAt), ne(users.id, userId)))
+    .for('update');
   if (others.length === 0) throw new AuthError('last_owner');
 }
 
-function audit(tx: TenantTx, actor: Actor, request: RequestContext, now: Date, action: string, userId: string, before?: Record<string, unknown>, after?: Record<string, unknown>) {
-  return recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action, target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, before: before ?? null, after: after ?? null, occurredAt: now });
+function audit(
+  tx: TenantTx,
+  actor: Actor,
+  request: RequestContext,
+  now: Date,
+  action: string,
+  userId: string,
+  before?: Record<string, unknown>,
+  after?: Record<string, unknown>,
+) {
+  return recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action,
+    target: { type: 'user', id: userId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    before: before ?? null,
+    after: after ?? null,
+    occurredAt: now,
+  });
 }
 
-export async function setUserRole(db: Database, actor: Actor, input: { userId: string; role: UserRole }, request: RequestContext, now: Date): Promise<void> {
-  if (input.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can make owners.' });
+export async function setUserRole(
+  db: Database,
+  actor: Actor,
+  input: { userId: string; role: UserRole },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
+  if (input.role === 'owner' && actor.role !== 'owner')
+    throw new AuthError('forbidden', { detail: 'Only owners can make owners.' });
   await withTenant(db, actor.tenantId, async (tx) => {
     const target = await targetOf(tx, actor, input.userId);
     if (target.role === input.role) return;
@@ -78,23 +119,47 @@ export async function setUserRole(db: Database, actor: Actor, input: { userId: s
     await tx.update(users).set({ role: input.role, updatedAt: now }).where(eq(users.id, target.id));
     // A privilege change gets new sessions: the user signs in again under the new role.
     await revokeUserSessions(tx, target.id, 'role_changed', now);
-    await audit(tx, actor, request, now, 'user.role.changed', target.id, { role: target.role }, { role: input.role });
+    await audit(
+      tx,
+      actor,
+      request,
+      now,
+      'user.role.changed',
+      target.id,
+      { role: target.role },
+      { role: input.role },
+    );
   });
 }
 
-export async function disableUser(db: Database, actor: Actor, input: { userId: string }, request: RequestContext, now: Date): Promise<void> {
-  if (input.userId === actor.userId) throw new AuthError('forbidden', { detail: 'You cannot disable yourself.' });
+export async function disableUser(
+  db: Database,
+  actor: Actor,
+  input: { userId: string },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
+  if (input.userId === actor.userId)
+    throw new AuthError('forbidden', { detail: 'You cannot disable yourself.' });
   await withTenant(db, actor.tenantId, async (tx) => {
     const target = await targetOf(tx, actor, input.userId);
     if (target.disabledAt) return;
     if (target.role === 'owner') await assertOtherOwner(tx, target.id);
     await tx.update(users).set({ disabledAt: now, updatedAt: now }).where(eq(users.id, target.id));
     const revoked = await revokeUserSessions(tx, target.id, 'user_disabled', now);
-    await audit(tx, actor, request, now, 'user.disabled', target.id, undefined, { sessionsRevoked: revoked });
+    await audit(tx, actor, request, now, 'user.disabled', target.id, undefined, {
+      sessionsRevoked: revoked,
+    });
   });
 }
 
-export async function unlockUser(db: Database, actor: Actor, input: { userId: string }, request: RequestContext, now: Date): Promise<void> {
+export async function unlockUser(
+  db: Database,
+  actor: Actor,
+  input: { userId: string },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   await withTenant(db, actor.tenantId, async (tx) => {
     const target = await targetOf(tx, actor, input.userId);
     await clearFailures(tx, target.email);

@@ -1,5 +1,13 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { lookupTenantBySlug, tenants, userTokens, users, withTenant, type Database, type TenantTx } from '@tessera/db';
+import {
+  lookupTenantBySlug,
+  tenants,
+  userTokens,
+  users,
+  withTenant,
+  type Database,
+  type TenantTx,
+} from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
@@ -14,25 +22,83 @@ import { normalizeEmail } from './normalize-email.js';
 import { clearFailures } from './throttle.js';
 import { consumeUserToken, issueUserTokenByEmail, locateUserToken } from './user-tokens.js';
 
-export const RESET_LIMITS = { perIp: { max: 10, windowMs: 3_600_000 }, perAccount: RESET_ACCOUNT_LIMIT } as const;
+export const RESET_LIMITS = {
+  perIp: { max: 10, windowMs: 3_600_000 },
+  perAccount: RESET_ACCOUNT_LIMIT,
+} as const;
 
-async function tenantOf(tx: TenantTx): Promise<{ name: string; slug: string; policy: ReturnType<typeof parseSecurityPolicy> }> {
+async function tenantOf(
+  tx: TenantTx,
+): Promise<{ name: string; slug: string; policy: ReturnType<typeof parseSecurityPolicy> }> {
   const [tenant] = await tx.select().from(tenants);
   if (!tenant) throw new Error('tenant row not visible in its own context');
-  return { name: tenant.name, slug: tenant.slug, policy: parseSecurityPolicy(tenant.securityPolicy) };
+  return {
+    name: tenant.name,
+    slug: tenant.slug,
+    policy: parseSecurityPolicy(tenant.securityPolicy),
+  };
 }
 
 /** Changes the password after confirming the current one; revokes the user's other sessions. */
-export async function changePassword(db: Database, deps: AccountDeps, who: { tenantId: string; userId: string; sessionId: string }, input: { currentPassword: string; newPassword: string }, request: RequestContext, now: Date): Promise<void> {
-  const { user, tenant } = await confirmPassword(db, deps, who, { password: input.currentPassword, purpose: 'change_password', field: 'currentPassword' }, request, now);
-  await deps.passwords.assertAcceptable(input.newPassword, { minLength: tenant.policy.passwordMinLength, email: user.email, tenantName: tenant.name, tenantSlug: tenant.slug });
+export async function changePassword(
+  db: Database,
+  deps: AccountDeps,
+  who: { tenantId: string; userId: string; sessionId: string },
+  input: { currentPassword: string; newPassword: string },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
+  const { user, tenant } = await confirmPassword(
+    db,
+    deps,
+    who,
+    { password: input.currentPassword, purpose: 'change_password', field: 'currentPassword' },
+    request,
+    now,
+  );
+  await deps.passwords.assertAcceptable(input.newPassword, {
+    minLength: tenant.policy.passwordMinLength,
+    email: user.email,
+    tenantName: tenant.name,
+    tenantSlug: tenant.slug,
+  });
   const hash = await deps.passwords.hash(input.newPassword, who.tenantId);
   await withTenant(db, who.tenantId, async (tx) => {
-    await tx.update(users).set({ passwordHash: hash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, who.userId));
-    const revoked = await revokeUserSessions(tx, who.userId, 'password_changed', now, who.sessionId);
-    await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'password_changed', request, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'auth.password.changed', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, metadata: { sessionsRevoked: revoked }, occurredAt: now });
-    await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'password_changed', tenantName: tenant.name }, now);
+    await tx
+      .update(users)
+      .set({ passwordHash: hash, passwordAlgorithm: 'argon2id', updatedAt: now })
+      .where(eq(users.id, who.userId));
+    const revoked = await revokeUserSessions(
+      tx,
+      who.userId,
+      'password_changed',
+      now,
+      who.sessionId,
+    );
+    await revokeUserDevices(
+      tx,
+      { userId: who.userId },
+      who.userId,
+      'password_changed',
+      request,
+      now,
+    );
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: who.userId },
+      action: 'auth.password.changed',
+      target: { type: 'user', id: who.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      metadata: { sessionsRevoked: revoked },
+      occurredAt: now,
+    });
+    await enqueueEmail(
+      tx,
+      deps.keyring,
+      { userId: who.userId, address: user.email },
+      { name: 'password_changed', tenantName: tenant.name },
+      now,
+    );
   });
 }
 
@@ -42,42 +108,108 @@ export async function changePassword(db: Database, deps: AccountDeps, who: { ten
  * touch rows only for a real account), so neither the answer nor its timing reveals whether the
  * account exists. An unknown tenant slug answers without database work: slugs are not secret.
  */
-export async function requestPasswordReset(db: Database, deps: AccountDeps, input: { tenantSlug: string; email: string }, request: RequestContext, now: Date): Promise<void> {
+export async function requestPasswordReset(
+  db: Database,
+  deps: AccountDeps,
+  input: { tenantSlug: string; email: string },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   const email = normalizeEmail(input.email);
   await enforceLimit(deps.limiter, `reset:ip:${request.ip}`, RESET_LIMITS.perIp, now);
-  await enforceLimit(deps.limiter, resetAccountKey(input.tenantSlug, email), RESET_LIMITS.perAccount, now);
+  await enforceLimit(
+    deps.limiter,
+    resetAccountKey(input.tenantSlug, email),
+    RESET_LIMITS.perAccount,
+    now,
+  );
   const tenantRef = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenantRef) return;
   await withTenant(db, tenantRef.id, async (tx) => {
     const { token, userId } = await issueUserTokenByEmail(tx, 'password_reset', email, now);
     const link = `${deps.publicUrl}/reset-password#token=${token}`;
-    await enqueueEmailToActiveUser(tx, deps.keyring, email, { name: 'password_reset', tenantName: tenantRef.name, link }, now);
+    await enqueueEmailToActiveUser(
+      tx,
+      deps.keyring,
+      email,
+      { name: 'password_reset', tenantName: tenantRef.name, link },
+      now,
+    );
     // Audited either way: requests for addresses without an account are how enumeration looks.
-    await recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action: 'auth.password_reset.requested', target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: userId },
+      action: 'auth.password_reset.requested',
+      target: { type: 'user', id: userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    });
   });
 }
 
 /** Sets a new password from a reset link; revokes every session and clears any lockout. */
-export async function resetPassword(db: Database, deps: AccountDeps, input: { token: string; newPassword: string }, request: RequestContext, now: Date): Promise<void> {
+export async function resetPassword(
+  db: Database,
+  deps: AccountDeps,
+  input: { token: string; newPassword: string },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   const located = await locateUserToken(db, 'password_reset', input.token);
   if (!located) throw new AuthError('token_invalid');
-  const { user, tenant } = await withTenant(db, located.tenantId, async (tx) => {
-    // Peek without consuming, so a refused new password does not burn the link.
-    const [row] = await tx.select({ userId: userTokens.userId }).from(userTokens).where(and(eq(userTokens.id, located.tokenId), isNull(userTokens.usedAt), gt(userTokens.expiresAt, now)));
-    const [u] = row ? await tx.select().from(users).where(eq(users.id, row.userId)) : [];
-    return { user: u, tenant: await tenantOf(tx) };
-  }, { readOnly: true });
+  const { user, tenant } = await withTenant(
+    db,
+    located.tenantId,
+    async (tx) => {
+      // Peek without consuming, so a refused new password does not burn the link.
+      const [row] = await tx
+        .select({ userId: userTokens.userId })
+        .from(userTokens)
+        .where(
+          and(
+            eq(userTokens.id, located.tokenId),
+            isNull(userTokens.usedAt),
+            gt(userTokens.expiresAt, now),
+          ),
+        );
+      const [u] = row ? await tx.select().from(users).where(eq(users.id, row.userId)) : [];
+      return { user: u, tenant: await tenantOf(tx) };
+    },
+    { readOnly: true },
+  );
   if (!user) throw new AuthError('token_invalid');
-  await deps.passwords.assertAcceptable(input.newPassword, { minLength: tenant.policy.passwordMinLength, email: user.email, tenantName: tenant.name, tenantSlug: tenant.slug });
+  await deps.passwords.assertAcceptable(input.newPassword, {
+    minLength: tenant.policy.passwordMinLength,
+    email: user.email,
+    tenantName: tenant.name,
+    tenantSlug: tenant.slug,
+  });
   const hash = await deps.passwords.hash(input.newPassword, located.tenantId);
   await withTenant(db, located.tenantId, async (tx) => {
     const userId = await consumeUserToken(tx, located.tokenId, 'password_reset', now);
     if (userId !== user.id) throw new AuthError('token_invalid');
-    await tx.update(users).set({ passwordHash: hash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id));
+    await tx
+      .update(users)
+      .set({ passwordHash: hash, passwordAlgorithm: 'argon2id', updatedAt: now })
+      .where(eq(users.id, user.id));
     await clearFailures(tx, user.email);
     const revoked = await revokeUserSessions(tx, user.id, 'password_reset', now);
     await revokeUserDevices(tx, { userId: user.id }, user.id, 'password_reset', request, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.password.reset', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, metadata: { sessionsRevoked: revoked }, occurredAt: now });
-    await enqueueEmail(tx, deps.keyring, { userId: user.id, address: user.email }, { name: 'password_reset_done', tenantName: tenant.name }, now);
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: user.id },
+      action: 'auth.password.reset',
+      target: { type: 'user', id: user.id },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      metadata: { sessionsRevoked: revoked },
+      occurredAt: now,
+    });
+    await enqueueEmail(
+      tx,
+      deps.keyring,
+      { userId: user.id, address: user.email },
+      { name: 'password_reset_done', tenantName: tenant.name },
+      now,
+    );
   });
 }

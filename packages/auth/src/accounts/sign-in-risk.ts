@@ -1,14 +1,23 @@
 import { eq, sql } from 'drizzle-orm';
 import { knownDevices, loginThrottles, type TenantTx } from '@tessera/db';
 import { sha256 } from '../crypto/tokens.js';
-import { isUnusualHourShare, isUnusualSignInHour, signInHourSample, signInRiskScore } from '../audit/index.js';
+import {
+  isUnusualHourShare,
+  isUnusualSignInHour,
+  signInHourSample,
+  signInRiskScore,
+} from '../audit/index.js';
 import { secondFactorExists } from '../passkeys/factors.js';
 import type { RequestContext } from './deps.js';
 
 export const userAgentHash = (userAgent: string | null): Buffer => sha256(userAgent ?? '');
 
 /** Whether this user has signed in before from this IP, and with this user agent (read before remembering). */
-export async function deviceNovelty(tx: TenantTx, userId: string | null, request: RequestContext): Promise<{ newIp: boolean; newUserAgent: boolean; anyDevice: boolean }> {
+export async function deviceNovelty(
+  tx: TenantTx,
+  userId: string | null,
+  request: RequestContext,
+): Promise<{ newIp: boolean; newUserAgent: boolean; anyDevice: boolean }> {
   if (!userId) return { newIp: true, newUserAgent: true, anyDevice: false };
   const [row] = await tx
     .select({
@@ -18,16 +27,32 @@ export async function deviceNovelty(tx: TenantTx, userId: string | null, request
     })
     .from(knownDevices)
     .where(eq(knownDevices.userId, userId));
-  return { newIp: (row?.ip ?? 0) === 0, newUserAgent: (row?.ua ?? 0) === 0, anyDevice: (row?.any ?? 0) > 0 };
+  return {
+    newIp: (row?.ip ?? 0) === 0,
+    newUserAgent: (row?.ua ?? 0) === 0,
+    anyDevice: (row?.any ?? 0) > 0,
+  };
 }
 
 /** The documented deterministic sign-in risk model (docs/audit-log.md), for success and refusal events. */
 export type DeviceNovelty = Awaited<ReturnType<typeof deviceNovelty>>;
 
 /** The caller reads `deviceNovelty` once and passes it, since a successful sign-in needs it twice. */
-export async function signInRisk(tx: TenantTx, novelty: DeviceNovelty, now: Date, failures: number, locked: boolean): Promise<number> {
+export async function signInRisk(
+  tx: TenantTx,
+  novelty: DeviceNovelty,
+  now: Date,
+  failures: number,
+  locked: boolean,
+): Promise<number> {
   const unusualHour = await isUnusualSignInHour(tx, now);
-  return signInRiskScore({ newIp: novelty.newIp, newUserAgent: novelty.newUserAgent, recentFailures: failures, locked, unusualHour });
+  return signInRiskScore({
+    newIp: novelty.newIp,
+    newUserAgent: novelty.newUserAgent,
+    recentFailures: failures,
+    locked,
+    unusualHour,
+  });
 }
 
 /** What the successful end of a sign-in needs to know, read (and the device remembered) in one statement. */
@@ -71,10 +96,19 @@ interface FactsRow extends Record<string, unknown> {
  * failures counted against the address, and the upsert of `known_devices` that remembers the
  * pair. Issued at once, so on a fresh tenant transaction it travels with BEGIN and set_config.
  */
-export async function readSignInFacts(tx: TenantTx, who: { userId: string; email: string }, request: RequestContext, now: Date, remember: RememberDevice): Promise<SignInFacts> {
+export async function readSignInFacts(
+  tx: TenantTx,
+  who: { userId: string; email: string },
+  request: RequestContext,
+  now: Date,
+  remember: RememberDevice,
+): Promise<SignInFacts> {
   const ua = userAgentHash(request.userAgent);
   const at = now.toISOString();
-  const when = remember === 'always' ? sql`true` : sql`NOT f.has_factor AND (${!remember.unlessUnknownPair}::boolean OR d.pair > 0)`;
+  const when =
+    remember === 'always'
+      ? sql`true`
+      : sql`NOT f.has_factor AND (${!remember.unlessUnknownPair}::boolean OR d.pair > 0)`;
   const result = await tx.execute<FactsRow>(sql`
     WITH d AS (
       SELECT count(*)::int AS any,
@@ -111,5 +145,11 @@ export async function readSignInFacts(tx: TenantTx, who: { userId: string; email
 
 /** The risk score of a successful sign-in, from facts already read (docs/audit-log.md). */
 export function successRiskScore(facts: SignInFacts): number {
-  return signInRiskScore({ newIp: facts.novelty.newIp, newUserAgent: facts.novelty.newUserAgent, recentFailures: facts.failures, locked: false, unusualHour: facts.unusualHour });
+  return signInRiskScore({
+    newIp: facts.novelty.newIp,
+    newUserAgent: facts.novelty.newUserAgent,
+    recentFailures: facts.failures,
+    locked: false,
+    unusualHour: facts.unusualHour,
+  });
 }

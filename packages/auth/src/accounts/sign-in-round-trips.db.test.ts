@@ -19,7 +19,12 @@ const PASSWORD = 'quiet-lantern-orbit-maple-7391';
 const request = { ip: '198.51.100.20', userAgent: 'RoundTrips/1.0' };
 
 function accountDeps(): AccountDeps {
-  return { passwords: createPasswordService({ params: TEST_PARAMS }), limiter: createRateLimiter(), keyring: parseKeyring(generateKeyringSpec()), publicUrl: 'http://localhost:3000' };
+  return {
+    passwords: createPasswordService({ params: TEST_PARAMS }),
+    limiter: createRateLimiter(),
+    keyring: parseKeyring(generateKeyringSpec()),
+    publicUrl: 'http://localhost:3000',
+  };
 }
 
 interface Traffic {
@@ -28,7 +33,13 @@ interface Traffic {
   flights: string[][];
 }
 
-type QueuedClient = { _queryQueue: { push: (...queries: { text?: unknown }[]) => number }; connection: { on(event: 'readyForQuery', listener: () => void): void; off(event: 'readyForQuery', listener: () => void): void } };
+type QueuedClient = {
+  _queryQueue: { push: (...queries: { text?: unknown }[]) => number };
+  connection: {
+    on(event: 'readyForQuery', listener: () => void): void;
+    off(event: 'readyForQuery', listener: () => void): void;
+  };
+};
 
 /**
  * Records every statement sent on the app pool's connections while `body` runs, grouped into
@@ -75,10 +86,18 @@ async function recordTraffic(body: (live: Traffic) => Promise<unknown>): Promise
   return traffic;
 }
 
-async function owner(deps: AccountDeps): Promise<{ slug: string; email: string; tenantId: string; userId: string }> {
+async function owner(
+  deps: AccountDeps,
+): Promise<{ slug: string; email: string; tenantId: string; userId: string }> {
   const slug = `rt-${randomBytes(4).toString('hex')}`;
   const email = `${slug}@example.com`;
-  const { user, tenant } = await signUp(db.app, deps, { tenantName: 'Round Trips', tenantSlug: slug, email, password: PASSWORD }, request, new Date());
+  const { user, tenant } = await signUp(
+    db.app,
+    deps,
+    { tenantName: 'Round Trips', tenantSlug: slug, email, password: PASSWORD },
+    request,
+    new Date(),
+  );
   return { slug, email, tenantId: tenant.id, userId: user.id };
 }
 
@@ -100,20 +119,38 @@ test('a successful password sign-in from a known device: at most 5 round trips a
   const hash = watchVerify(deps);
   const traffic = await recordTraffic((live) => {
     hash.live = live;
-    return signIn(db.app, deps, { tenantSlug: slug, email, password: PASSWORD }, request, new Date());
+    return signIn(
+      db.app,
+      deps,
+      { tenantSlug: slug, email, password: PASSWORD },
+      request,
+      new Date(),
+    );
   });
   // Before: 24 statements in 18 round trips (three transactions, every statement awaited).
   expect(traffic.flights.length).toBeLessThanOrEqual(5);
   expect(traffic.statements.length).toBeLessThanOrEqual(14);
   // Argon2id runs with no transaction open: the last statement before it is a COMMIT.
   expect(hash.sentBeforeHash.at(-1)).toBe('COMMIT');
-  expect(traffic.statements.filter((t) => /^BEGIN/.test(t)).length).toBe(traffic.statements.filter((t) => t === 'COMMIT').length);
+  expect(traffic.statements.filter((t) => /^BEGIN/.test(t)).length).toBe(
+    traffic.statements.filter((t) => t === 'COMMIT').length,
+  );
 });
 
 test('a failed password sign-in: at most 8 round trips and 13 statements', async () => {
   const deps = accountDeps();
   const { slug, email } = await owner(deps);
-  const traffic = await recordTraffic(() => expect(signIn(db.app, deps, { tenantSlug: slug, email, password: `${PASSWORD}x` }, request, new Date())).rejects.toThrow());
+  const traffic = await recordTraffic(() =>
+    expect(
+      signIn(
+        db.app,
+        deps,
+        { tenantSlug: slug, email, password: `${PASSWORD}x` },
+        request,
+        new Date(),
+      ),
+    ).rejects.toThrow(),
+  );
   // Before: 15 statements in 11 round trips.
   expect(traffic.statements).toContain('COMMIT'); // the recorder saw the traffic (it watches node-postgres internals)
   expect(traffic.flights.length).toBeLessThanOrEqual(8);
@@ -124,8 +161,14 @@ test('a failed password sign-in: at most 8 round trips and 13 statements', async
 // to the documented behaviour: device novelty read before the device is remembered, the new-device
 // mail only for a user seen before, the risk signals, failures cleared, nothing remembered when a
 // second factor is asked for.
-async function signInEvents(tenantId: string): Promise<{ action: string; metadata: Record<string, unknown>; risk: number }[]> {
-  const { rows } = await db.owner.pool.query<{ action: string; metadata: Record<string, unknown>; risk: number }>(
+async function signInEvents(
+  tenantId: string,
+): Promise<{ action: string; metadata: Record<string, unknown>; risk: number }[]> {
+  const { rows } = await db.owner.pool.query<{
+    action: string;
+    metadata: Record<string, unknown>;
+    risk: number;
+  }>(
     `SELECT action, metadata, risk_score AS risk FROM audit_logs WHERE tenant_id = $1 AND action LIKE 'auth.sign_in.%' ORDER BY seq`,
     [tenantId],
   );
@@ -141,46 +184,150 @@ test('new device, known device, new address: audit metadata, risk score, the new
   const deps = accountDeps();
   const o = await owner(deps);
   const at = new Date('2026-05-04T09:00:00Z');
-  const known = (ip: string) => count(`SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1 AND ip_address = $2::inet`, [o.userId, ip]);
-  const mails = () => count(`SELECT count(*)::int AS n FROM email_outbox WHERE user_id = $1 AND template = 'new_sign_in'`, [o.userId]);
-  await signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: PASSWORD }, request, at);
+  const known = (ip: string) =>
+    count(
+      `SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1 AND ip_address = $2::inet`,
+      [o.userId, ip],
+    );
+  const mails = () =>
+    count(
+      `SELECT count(*)::int AS n FROM email_outbox WHERE user_id = $1 AND template = 'new_sign_in'`,
+      [o.userId],
+    );
+  await signIn(
+    db.app,
+    deps,
+    { tenantSlug: o.slug, email: o.email, password: PASSWORD },
+    request,
+    at,
+  );
   expect(await known(request.ip)).toBe(1);
   expect(await mails()).toBe(0); // the first device of a user is no news
-  await signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: PASSWORD }, request, new Date(at.getTime() + 60_000));
+  await signIn(
+    db.app,
+    deps,
+    { tenantSlug: o.slug, email: o.email, password: PASSWORD },
+    request,
+    new Date(at.getTime() + 60_000),
+  );
   const elsewhere = { ip: '203.0.113.9', userAgent: request.userAgent };
-  await signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: PASSWORD }, elsewhere, new Date(at.getTime() + 120_000));
+  await signIn(
+    db.app,
+    deps,
+    { tenantSlug: o.slug, email: o.email, password: PASSWORD },
+    elsewhere,
+    new Date(at.getTime() + 120_000),
+  );
   expect(await known(elsewhere.ip)).toBe(1);
   expect(await mails()).toBe(1);
   expect(await signInEvents(o.tenantId)).toEqual([
-    { action: 'auth.sign_in.succeeded', metadata: { via: 'password', newDevice: true, enrollmentOnly: false }, risk: 40 }, // new IP + new user agent
-    { action: 'auth.sign_in.succeeded', metadata: { via: 'password', newDevice: false, enrollmentOnly: false }, risk: 0 },
-    { action: 'auth.sign_in.succeeded', metadata: { via: 'password', newDevice: true, enrollmentOnly: false }, risk: 25 }, // new IP only
+    {
+      action: 'auth.sign_in.succeeded',
+      metadata: { via: 'password', newDevice: true, enrollmentOnly: false },
+      risk: 40,
+    }, // new IP + new user agent
+    {
+      action: 'auth.sign_in.succeeded',
+      metadata: { via: 'password', newDevice: false, enrollmentOnly: false },
+      risk: 0,
+    },
+    {
+      action: 'auth.sign_in.succeeded',
+      metadata: { via: 'password', newDevice: true, enrollmentOnly: false },
+      risk: 25,
+    }, // new IP only
   ]);
 });
 
 test('failures before a success raise its risk score and are cleared by it, on the address and on the user', async () => {
   const deps = accountDeps();
   const o = await owner(deps);
-  await signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: PASSWORD }, request, new Date());
-  for (let i = 0; i < 2; i += 1) await expect(signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: 'not-the-password-1' }, request, new Date())).rejects.toThrow();
-  expect(await count(`SELECT failed_login_attempts AS n FROM users WHERE id = $1`, [o.userId])).toBe(2);
-  await signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: PASSWORD }, request, new Date());
-  expect((await signInEvents(o.tenantId)).at(-1)).toMatchObject({ action: 'auth.sign_in.succeeded', risk: 20 });
-  expect(await count(`SELECT failed_login_attempts AS n FROM users WHERE id = $1`, [o.userId])).toBe(0);
-  expect(await count(`SELECT failures AS n FROM login_throttles WHERE tenant_id = $1 AND email = $2`, [o.tenantId, o.email])).toBe(0);
+  await signIn(
+    db.app,
+    deps,
+    { tenantSlug: o.slug, email: o.email, password: PASSWORD },
+    request,
+    new Date(),
+  );
+  for (let i = 0; i < 2; i += 1)
+    await expect(
+      signIn(
+        db.app,
+        deps,
+        { tenantSlug: o.slug, email: o.email, password: 'not-the-password-1' },
+        request,
+        new Date(),
+      ),
+    ).rejects.toThrow();
+  expect(
+    await count(`SELECT failed_login_attempts AS n FROM users WHERE id = $1`, [o.userId]),
+  ).toBe(2);
+  await signIn(
+    db.app,
+    deps,
+    { tenantSlug: o.slug, email: o.email, password: PASSWORD },
+    request,
+    new Date(),
+  );
+  expect((await signInEvents(o.tenantId)).at(-1)).toMatchObject({
+    action: 'auth.sign_in.succeeded',
+    risk: 20,
+  });
+  expect(
+    await count(`SELECT failed_login_attempts AS n FROM users WHERE id = $1`, [o.userId]),
+  ).toBe(0);
+  expect(
+    await count(`SELECT failures AS n FROM login_throttles WHERE tenant_id = $1 AND email = $2`, [
+      o.tenantId,
+      o.email,
+    ]),
+  ).toBe(0);
 });
 
 test('a user with a second factor gets a challenge: failures cleared, no session, the device not remembered yet', async () => {
   const deps = accountDeps();
   const o = await owner(deps);
-  await db.owner.pool.query(`INSERT INTO mfa_totp (tenant_id, user_id, secret_ciphertext, enabled_at) VALUES ($1, $2, 'v1.sealed', now())`, [o.tenantId, o.userId]);
-  await expect(signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: 'not-the-password-1' }, request, new Date())).rejects.toThrow();
-  const sessionsBefore = await count(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1`, [o.userId]);
-  const result = await signIn(db.app, deps, { tenantSlug: o.slug, email: o.email, password: PASSWORD }, request, new Date());
+  await db.owner.pool.query(
+    `INSERT INTO mfa_totp (tenant_id, user_id, secret_ciphertext, enabled_at) VALUES ($1, $2, 'v1.sealed', now())`,
+    [o.tenantId, o.userId],
+  );
+  await expect(
+    signIn(
+      db.app,
+      deps,
+      { tenantSlug: o.slug, email: o.email, password: 'not-the-password-1' },
+      request,
+      new Date(),
+    ),
+  ).rejects.toThrow();
+  const sessionsBefore = await count(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1`, [
+    o.userId,
+  ]);
+  const result = await signIn(
+    db.app,
+    deps,
+    { tenantSlug: o.slug, email: o.email, password: PASSWORD },
+    request,
+    new Date(),
+  );
   expect(result).toEqual({ status: 'mfa_required', challengeToken: expect.any(String) });
-  expect(await count(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1`, [o.userId])).toBe(sessionsBefore);
-  expect(await count(`SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1`, [o.userId])).toBe(0);
-  expect(await count(`SELECT count(*)::int AS n FROM mfa_challenges WHERE user_id = $1 AND used_at IS NULL`, [o.userId])).toBe(1);
-  expect(await count(`SELECT failed_login_attempts AS n FROM users WHERE id = $1`, [o.userId])).toBe(0);
-  expect((await signInEvents(o.tenantId)).map((e) => e.action)).toEqual(['auth.sign_in.failed', 'auth.sign_in.mfa_required']);
+  expect(
+    await count(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1`, [o.userId]),
+  ).toBe(sessionsBefore);
+  expect(
+    await count(`SELECT count(*)::int AS n FROM known_devices WHERE user_id = $1`, [o.userId]),
+  ).toBe(0);
+  expect(
+    await count(
+      `SELECT count(*)::int AS n FROM mfa_challenges WHERE user_id = $1 AND used_at IS NULL`,
+      [o.userId],
+    ),
+  ).toBe(1);
+  expect(
+    await count(`SELECT failed_login_attempts AS n FROM users WHERE id = $1`, [o.userId]),
+  ).toBe(0);
+  expect((await signInEvents(o.tenantId)).map((e) => e.action)).toEqual([
+    'auth.sign_in.failed',
+    'auth.sign_in.mfa_required',
+  ]);
 });

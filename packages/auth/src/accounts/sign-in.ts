@@ -1,5 +1,14 @@
 import { and, eq } from 'drizzle-orm';
-import { loginThrottles, lookupTenantBySlug, tenants, users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
+import {
+  loginThrottles,
+  lookupTenantBySlug,
+  tenants,
+  users,
+  withTenant,
+  type Database,
+  type TenantTx,
+  type UserRow,
+} from '@tessera/db';
 import { createMfaChallenge } from '../mfa/challenge.js';
 import { emailCodesActive, mailSignInCode, type VerificationStep } from '../mfa/email-codes.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -37,14 +46,33 @@ interface Attempt {
 
 /** Tenant, user and lock in one statement: with BEGIN, set_config and COMMIT, one round trip. */
 async function loadAttempt(db: Database, tenantId: string, email: string): Promise<Attempt> {
-  return withTenant(db, tenantId, async (tx) => {
-    const [row] = await tx
-      .select({ name: tenants.name, securityPolicy: tenants.securityPolicy, user: users, lockedUntil: loginThrottles.lockedUntil })
-      .from(tenants)
-      .leftJoin(users, and(eq(users.tenantId, tenants.id), eq(users.email, email)))
-      .leftJoin(loginThrottles, and(eq(loginThrottles.tenantId, tenants.id), eq(loginThrottles.email, email)));
-    return { tenantId, tenantName: row?.name ?? '', policy: parseSecurityPolicy(row?.securityPolicy), user: row?.user ?? null, lockedUntil: row?.lockedUntil ?? null };
-  }, { readOnly: true, singleStatement: true });
+  return withTenant(
+    db,
+    tenantId,
+    async (tx) => {
+      const [row] = await tx
+        .select({
+          name: tenants.name,
+          securityPolicy: tenants.securityPolicy,
+          user: users,
+          lockedUntil: loginThrottles.lockedUntil,
+        })
+        .from(tenants)
+        .leftJoin(users, and(eq(users.tenantId, tenants.id), eq(users.email, email)))
+        .leftJoin(
+          loginThrottles,
+          and(eq(loginThrottles.tenantId, tenants.id), eq(loginThrottles.email, email)),
+        );
+      return {
+        tenantId,
+        tenantName: row?.name ?? '',
+        policy: parseSecurityPolicy(row?.securityPolicy),
+        user: row?.user ?? null,
+        lockedUntil: row?.lockedUntil ?? null,
+      };
+    },
+    { readOnly: true, singleStatement: true },
+  );
 }
 
 /**
@@ -58,10 +86,21 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
  */
 export type SignInResult = SignedIn | { status: 'mfa_required'; challengeToken: string };
 
-export async function signIn(db: Database, deps: AccountDeps, input: SignInInput, request: RequestContext, now: Date): Promise<SignInResult> {
+export async function signIn(
+  db: Database,
+  deps: AccountDeps,
+  input: SignInInput,
+  request: RequestContext,
+  now: Date,
+): Promise<SignInResult> {
   const email = normalizeEmail(input.email);
   await enforceLimit(deps.limiter, `sign_in:ip:${request.ip}`, SIGN_IN_LIMITS.perIp, now);
-  await enforceLimit(deps.limiter, signInAccountKey(input.tenantSlug, email), SIGN_IN_LIMITS.perAccount, now);
+  await enforceLimit(
+    deps.limiter,
+    signInAccountKey(input.tenantSlug, email),
+    SIGN_IN_LIMITS.perAccount,
+    now,
+  );
   const tenant = await lookupTenantBySlug(db.pool, input.tenantSlug);
   if (!tenant) {
     await deps.passwords.verify(null, input.password, NO_TENANT_QUEUE_KEY);
@@ -70,23 +109,52 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
   const attempt = await loadAttempt(db, tenant.id, email);
   if (attempt.lockedUntil && attempt.lockedUntil > now) {
     await recordRefusal(db, deps.keyring, attempt, email, request, now, 'locked');
-    throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(attempt.lockedUntil, now) });
+    throw new AuthError('account_locked', {
+      retryAfterSeconds: lockRetryAfterSeconds(attempt.lockedUntil, now),
+    });
   }
   const user = attempt.user;
-  const stored = user?.passwordHash && user.passwordAlgorithm ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm } : null;
+  const stored =
+    user?.passwordHash && user.passwordAlgorithm
+      ? { hash: user.passwordHash, algorithm: user.passwordAlgorithm }
+      : null;
   // Unknown users of a known tenant take the same queue key: equal work, equal waiting.
   const { ok, needsRehash } = await deps.passwords.verify(stored, input.password, attempt.tenantId);
   if (!ok || !user || user.disabledAt) {
-    const outcome = await recordRefusal(db, deps.keyring, attempt, email, request, now, user?.disabledAt ? 'disabled' : 'bad_credentials');
-    if (outcome?.locked) throw new AuthError('account_locked', { retryAfterSeconds: lockRetryAfterSeconds(outcome.lockedUntil ?? now, now) });
+    const outcome = await recordRefusal(
+      db,
+      deps.keyring,
+      attempt,
+      email,
+      request,
+      now,
+      user?.disabledAt ? 'disabled' : 'bad_credentials',
+    );
+    if (outcome?.locked)
+      throw new AuthError('account_locked', {
+        retryAfterSeconds: lockRetryAfterSeconds(outcome.lockedUntil ?? now, now),
+      });
     throw new AuthError('invalid_credentials');
   }
   const newHash = needsRehash ? await deps.passwords.hash(input.password, attempt.tenantId) : null;
-  const step = { tenantId: attempt.tenantId, tenantName: attempt.tenantName, policy: attempt.policy, user, email, newHash };
-  const next = await withTenant(db, attempt.tenantId, (tx) => passwordStep(tx, deps, step, request, now));
+  const step = {
+    tenantId: attempt.tenantId,
+    tenantName: attempt.tenantName,
+    policy: attempt.policy,
+    user,
+    email,
+    newHash,
+  };
+  const next = await withTenant(db, attempt.tenantId, (tx) =>
+    passwordStep(tx, deps, step, request, now),
+  );
   // No real factor, codes opted in, a new device: confirm with an e-mailed code (not MFA). The
   // per-user send limit is asked outside any transaction, so this step commits on its own.
-  if (next.status === 'email_code') return { status: 'mfa_required', challengeToken: await mailSignInCode(db, deps, step, request, now) };
+  if (next.status === 'email_code')
+    return {
+      status: 'mfa_required',
+      challengeToken: await mailSignInCode(db, deps, step, request, now),
+    };
   return next;
 }
 
@@ -96,36 +164,103 @@ export async function signIn(db: Database, deps: AccountDeps, input: SignInInput
  * statement; then either hand out an MFA challenge (password step committed), or leave the
  * e-mailed code to the caller (nothing written), or complete the sign-in.
  */
-async function passwordStep(tx: TenantTx, deps: AccountDeps, step: VerificationStep, request: RequestContext, now: Date): Promise<SignInResult | { status: 'email_code' }> {
+async function passwordStep(
+  tx: TenantTx,
+  deps: AccountDeps,
+  step: VerificationStep,
+  request: RequestContext,
+  now: Date,
+): Promise<SignInResult | { status: 'email_code' }> {
   const codes = emailCodesActive(step.policy, step.user);
-  const facts = await readSignInFacts(tx, { userId: step.user.id, email: step.email }, request, now, { unlessFactor: true, unlessUnknownPair: codes });
-  if (facts.hasFactor) return { status: 'mfa_required', challengeToken: await challenge(tx, step, request, now) }; // TOTP or a passkey
+  const facts = await readSignInFacts(
+    tx,
+    { userId: step.user.id, email: step.email },
+    request,
+    now,
+    { unlessFactor: true, unlessUnknownPair: codes },
+  );
+  if (facts.hasFactor)
+    return { status: 'mfa_required', challengeToken: await challenge(tx, step, request, now) }; // TOTP or a passkey
   if (codes && !facts.knownPair) return { status: 'email_code' };
-  return finishSignIn(tx, deps, { ...step, via: 'password', hasFactor: false }, request, now, facts);
+  return finishSignIn(
+    tx,
+    deps,
+    { ...step, via: 'password', hasFactor: false },
+    request,
+    now,
+    facts,
+  );
 }
 
 /** Password right and a factor enrolled: commit the password step (rehash, failures cleared, audit), all at once, and return a challenge. */
-async function challenge(tx: TenantTx, step: VerificationStep, request: RequestContext, now: Date): Promise<string> {
+async function challenge(
+  tx: TenantTx,
+  step: VerificationStep,
+  request: RequestContext,
+  now: Date,
+): Promise<string> {
   const { user, email, newHash } = step;
   const cleared = clearFailures(tx, email);
-  const rehashed = newHash ? tx.update(users).set({ passwordHash: newHash, passwordAlgorithm: 'argon2id', updatedAt: now }).where(eq(users.id, user.id)).execute() : null;
+  const rehashed = newHash
+    ? tx
+        .update(users)
+        .set({ passwordHash: newHash, passwordAlgorithm: 'argon2id', updatedAt: now })
+        .where(eq(users.id, user.id))
+        .execute()
+    : null;
   const created = createMfaChallenge(tx, user.id, now);
-  const audited = recordAuditEvent(tx, { actor: { type: 'user', id: user.id }, action: 'auth.sign_in.mfa_required', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+  const audited = recordAuditEvent(tx, {
+    actor: { type: 'user', id: user.id },
+    action: 'auth.sign_in.mfa_required',
+    target: { type: 'user', id: user.id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
+  });
   const [, , { token }] = await Promise.all([cleared, rehashed, created, audited]);
   return token;
 }
 
 /** Commits the failure count, the lock and their audit events, whatever the caller throws next. */
-async function recordRefusal(db: Database, keyring: Keyring, attempt: Attempt, email: string, request: RequestContext, now: Date, reason: 'locked' | 'disabled' | 'bad_credentials') {
+async function recordRefusal(
+  db: Database,
+  keyring: Keyring,
+  attempt: Attempt,
+  email: string,
+  request: RequestContext,
+  now: Date,
+  reason: 'locked' | 'disabled' | 'bad_credentials',
+) {
   return withTenant(db, attempt.tenantId, async (tx) => {
-    const outcome = reason === 'locked' ? null : await recordFailure(tx, attempt.policy, email, now);
+    const outcome =
+      reason === 'locked' ? null : await recordFailure(tx, attempt.policy, email, now);
     const userId = attempt.user?.id ?? null;
     const locked = reason === 'locked' || Boolean(outcome?.locked);
-    const riskScore = await signInRisk(tx, await deviceNovelty(tx, userId, request), now, outcome?.failures ?? attempt.policy.lockoutThreshold, locked);
-    const base = { actor: { type: 'user' as const, id: userId }, target: { type: 'user', id: userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
-    await recordAuditEvent(tx, { ...base, action: reason === 'locked' ? 'auth.sign_in.refused' : 'auth.sign_in.failed', metadata: { reason, failures: outcome?.failures ?? null }, riskScore });
+    const riskScore = await signInRisk(
+      tx,
+      await deviceNovelty(tx, userId, request),
+      now,
+      outcome?.failures ?? attempt.policy.lockoutThreshold,
+      locked,
+    );
+    const base = {
+      actor: { type: 'user' as const, id: userId },
+      target: { type: 'user', id: userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    };
+    await recordAuditEvent(tx, {
+      ...base,
+      action: reason === 'locked' ? 'auth.sign_in.refused' : 'auth.sign_in.failed',
+      metadata: { reason, failures: outcome?.failures ?? null },
+      riskScore,
+    });
     if (outcome?.locked) {
-      const notify = attempt.user && !attempt.user.disabledAt ? { userId: attempt.user.id, address: attempt.user.email, tenantName: attempt.tenantName } : null;
+      const notify =
+        attempt.user && !attempt.user.disabledAt
+          ? { userId: attempt.user.id, address: attempt.user.email, tenantName: attempt.tenantName }
+          : null;
       await recordLockout(tx, keyring, base, outcome.lockedUntil, notify, now);
     }
     return outcome;

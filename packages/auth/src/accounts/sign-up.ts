@@ -32,29 +32,94 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** Creates the tenant and its owner in one transaction, then signs the owner in. */
-export async function signUp(db: Database, deps: AccountDeps, input: SignUpInput, request: RequestContext, now: Date): Promise<SignUpResult> {
+export async function signUp(
+  db: Database,
+  deps: AccountDeps,
+  input: SignUpInput,
+  request: RequestContext,
+  now: Date,
+): Promise<SignUpResult> {
   const email = normalizeEmail(input.email);
   const policy = parseSecurityPolicy(DEFAULT_SECURITY_POLICY);
-  await deps.passwords.assertAcceptable(input.password, { minLength: policy.passwordMinLength, email, tenantName: input.tenantName, tenantSlug: input.tenantSlug });
+  await deps.passwords.assertAcceptable(input.password, {
+    minLength: policy.passwordMinLength,
+    email,
+    tenantName: input.tenantName,
+    tenantSlug: input.tenantSlug,
+  });
   const passwordHash = await deps.passwords.hash(input.password, NO_TENANT_QUEUE_KEY); // the tenant does not exist yet
   const tenantId = randomUUID();
   try {
     return await withTenant(db, tenantId, async (tx) => {
-      const [tenant] = await tx.insert(tenants).values({ id: tenantId, slug: input.tenantSlug, name: input.tenantName, securityPolicy: { ...DEFAULT_SECURITY_POLICY }, createdAt: now, updatedAt: now }).returning();
+      const [tenant] = await tx
+        .insert(tenants)
+        .values({
+          id: tenantId,
+          slug: input.tenantSlug,
+          name: input.tenantName,
+          securityPolicy: { ...DEFAULT_SECURITY_POLICY },
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
       const [user] = await tx
         .insert(users)
-        .values({ tenantId, email, displayName: input.displayName ?? null, passwordHash, passwordAlgorithm: 'argon2id', role: 'owner', lastLoginAt: now, lastLoginIp: request.ip, createdAt: now, updatedAt: now })
+        .values({
+          tenantId,
+          email,
+          displayName: input.displayName ?? null,
+          passwordHash,
+          passwordAlgorithm: 'argon2id',
+          role: 'owner',
+          lastLoginAt: now,
+          lastLoginIp: request.ip,
+          createdAt: now,
+          updatedAt: now,
+        })
         .returning();
       if (!tenant || !user) throw new Error('sign-up insert returned nothing');
-      const session = await createSession(tx, policy, { userId: user.id, aal: 1, ip: request.ip, userAgent: request.userAgent }, now);
+      const session = await createSession(
+        tx,
+        policy,
+        { userId: user.id, aal: 1, ip: request.ip, userAgent: request.userAgent },
+        now,
+      );
       const actor = { type: 'user' as const, id: user.id };
-      await recordAuditEvent(tx, { actor, action: 'tenant.created', target: { type: 'tenant', id: tenantId }, ip: request.ip, userAgent: request.userAgent, after: { slug: tenant.slug, name: tenant.name }, occurredAt: now });
-      await recordAuditEvent(tx, { actor, action: 'user.created', target: { type: 'user', id: user.id }, ip: request.ip, userAgent: request.userAgent, after: { email, role: 'owner' }, occurredAt: now });
-      await recordAuditEvent(tx, { actor, action: 'session.created', target: { type: 'session', id: session.sessionId }, ip: request.ip, userAgent: request.userAgent, metadata: { via: 'sign_up' }, occurredAt: now });
+      await recordAuditEvent(tx, {
+        actor,
+        action: 'tenant.created',
+        target: { type: 'tenant', id: tenantId },
+        ip: request.ip,
+        userAgent: request.userAgent,
+        after: { slug: tenant.slug, name: tenant.name },
+        occurredAt: now,
+      });
+      await recordAuditEvent(tx, {
+        actor,
+        action: 'user.created',
+        target: { type: 'user', id: user.id },
+        ip: request.ip,
+        userAgent: request.userAgent,
+        after: { email, role: 'owner' },
+        occurredAt: now,
+      });
+      await recordAuditEvent(tx, {
+        actor,
+        action: 'session.created',
+        target: { type: 'session', id: session.sessionId },
+        ip: request.ip,
+        userAgent: request.userAgent,
+        metadata: { via: 'sign_up' },
+        occurredAt: now,
+      });
       return { user: toUserView(user), tenant: toTenantView(tenant), session };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new AuthError('conflict', { detail: 'This tenant slug is taken.', field: 'tenantSlug' });
+    if (isUniqueViolation(error))
+      throw new AuthError('conflict', {
+        detail: 'This tenant slug is taken.',
+        field: 'tenantSlug',
+      });
     throw error;
   }
 }

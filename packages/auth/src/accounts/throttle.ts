@@ -12,7 +12,10 @@ export interface ThrottleState {
 }
 
 export async function readThrottle(tx: TenantTx, email: string): Promise<ThrottleState> {
-  const [row] = await tx.select({ lockedUntil: loginThrottles.lockedUntil }).from(loginThrottles).where(eq(loginThrottles.email, email));
+  const [row] = await tx
+    .select({ lockedUntil: loginThrottles.lockedUntil })
+    .from(loginThrottles)
+    .where(eq(loginThrottles.email, email));
   return { lockedUntil: row?.lockedUntil ?? null };
 }
 
@@ -24,18 +27,30 @@ export interface FailureOutcome {
 }
 
 /** Counts one failure atomically; at the threshold, locks with exponential backoff and resets the count. */
-export async function recordFailure(tx: TenantTx, policy: SecurityPolicy, email: string, now: Date): Promise<FailureOutcome> {
+export async function recordFailure(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  email: string,
+  now: Date,
+): Promise<FailureOutcome> {
   const [row] = await tx
     .insert(loginThrottles)
     .values({ tenantId: tx.tenantId, email, failures: 1, lastFailureAt: now })
-    .onConflictDoUpdate({ target: [loginThrottles.tenantId, loginThrottles.email], set: { failures: sql`${loginThrottles.failures} + 1`, lastFailureAt: now } })
+    .onConflictDoUpdate({
+      target: [loginThrottles.tenantId, loginThrottles.email],
+      set: { failures: sql`${loginThrottles.failures} + 1`, lastFailureAt: now },
+    })
     .returning();
   if (!row) throw new Error('throttle upsert returned nothing');
   await tx.update(users).set({ failedLoginAttempts: row.failures }).where(eq(users.email, email));
-  if (row.failures < policy.lockoutThreshold) return { failures: row.failures, lockedUntil: row.lockedUntil, locked: false };
+  if (row.failures < policy.lockoutThreshold)
+    return { failures: row.failures, lockedUntil: row.lockedUntil, locked: false };
   const lockouts = row.lockouts + 1;
   const lockedUntil = new Date(now.getTime() + lockSeconds(policy, lockouts) * 1000);
-  await tx.update(loginThrottles).set({ failures: 0, lockouts, lockedUntil }).where(eq(loginThrottles.email, email));
+  await tx
+    .update(loginThrottles)
+    .set({ failures: 0, lockouts, lockedUntil })
+    .where(eq(loginThrottles.email, email));
   await tx.update(users).set({ lockedUntil, failedLoginAttempts: 0 }).where(eq(users.email, email));
   return { failures: row.failures, lockedUntil, locked: true };
 }
@@ -47,13 +62,21 @@ export async function recordFailure(tx: TenantTx, policy: SecurityPolicy, email:
  */
 export function clearFailures(tx: TenantTx, email: string): Promise<void> {
   const throttle = clearThrottle(tx, email);
-  const user = tx.update(users).set({ failedLoginAttempts: 0, lockedUntil: null }).where(eq(users.email, email)).execute();
+  const user = tx
+    .update(users)
+    .set({ failedLoginAttempts: 0, lockedUntil: null })
+    .where(eq(users.email, email))
+    .execute();
   return Promise.all([throttle, user]).then(() => undefined);
 }
 
 /** The `login_throttles` half of `clearFailures`, issued at once, for callers that update the user row themselves. */
 export function clearThrottle(tx: TenantTx, email: string): Promise<unknown> {
-  return tx.update(loginThrottles).set({ failures: 0, lockouts: 0, lockedUntil: null }).where(eq(loginThrottles.email, email)).execute();
+  return tx
+    .update(loginThrottles)
+    .set({ failures: 0, lockouts: 0, lockedUntil: null })
+    .where(eq(loginThrottles.email, email))
+    .execute();
 }
 
 /**

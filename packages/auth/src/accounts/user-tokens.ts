@@ -1,7 +1,14 @@
 /** Single-use tokens (invite 7 days, reset 30 minutes): random, only the SHA-256 stored, used once. */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
-import { lookupUserToken, users, userTokens, type Database, type TenantTx, type UserTokenKind } from '@tessera/db';
+import {
+  lookupUserToken,
+  users,
+  userTokens,
+  type Database,
+  type TenantTx,
+  type UserTokenKind,
+} from '@tessera/db';
 
 export const TOKEN_LIFETIME_MS: Record<UserTokenKind, number> = {
   invite: 7 * 24 * 3_600_000,
@@ -10,11 +17,32 @@ export const TOKEN_LIFETIME_MS: Record<UserTokenKind, number> = {
   email_change: 24 * 3_600_000,
 };
 
-export async function issueUserToken(tx: TenantTx, kind: UserTokenKind, userId: string, createdBy: string | null, now: Date, newEmail: string | null = null): Promise<string> {
+export async function issueUserToken(
+  tx: TenantTx,
+  kind: UserTokenKind,
+  userId: string,
+  createdBy: string | null,
+  now: Date,
+  newEmail: string | null = null,
+): Promise<string> {
   // One live token per user and kind: a new one invalidates the previous link.
-  await tx.update(userTokens).set({ usedAt: now }).where(and(eq(userTokens.userId, userId), eq(userTokens.kind, kind), isNull(userTokens.usedAt)));
+  await tx
+    .update(userTokens)
+    .set({ usedAt: now })
+    .where(
+      and(eq(userTokens.userId, userId), eq(userTokens.kind, kind), isNull(userTokens.usedAt)),
+    );
   const token = randomToken();
-  await tx.insert(userTokens).values({ tenantId: tx.tenantId, kind, userId, tokenHash: sha256(token), createdBy, createdAt: now, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]), newEmail });
+  await tx.insert(userTokens).values({
+    tenantId: tx.tenantId,
+    kind,
+    userId,
+    tokenHash: sha256(token),
+    createdBy,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]),
+    newEmail,
+  });
   return token;
 }
 
@@ -24,9 +52,26 @@ export async function issueUserToken(tx: TenantTx, kind: UserTokenKind, userId: 
  * account exists does equal work. Returns the token (mail it only through
  * `enqueueEmailToActiveUser`) and the user id, null when there is no such user.
  */
-export async function issueUserTokenByEmail(tx: TenantTx, kind: UserTokenKind, email: string, now: Date): Promise<{ token: string; userId: string | null }> {
-  const activeUser = tx.select({ id: users.id }).from(users).where(and(eq(users.email, email), isNull(users.disabledAt)));
-  await tx.update(userTokens).set({ usedAt: now }).where(and(inArray(userTokens.userId, activeUser), eq(userTokens.kind, kind), isNull(userTokens.usedAt)));
+export async function issueUserTokenByEmail(
+  tx: TenantTx,
+  kind: UserTokenKind,
+  email: string,
+  now: Date,
+): Promise<{ token: string; userId: string | null }> {
+  const activeUser = tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.email, email), isNull(users.disabledAt)));
+  await tx
+    .update(userTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        inArray(userTokens.userId, activeUser),
+        eq(userTokens.kind, kind),
+        isNull(userTokens.usedAt),
+      ),
+    );
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + TOKEN_LIFETIME_MS[kind]);
   const { rows } = await tx.execute<{ user_id: string }>(sql`
@@ -38,7 +83,11 @@ export async function issueUserTokenByEmail(tx: TenantTx, kind: UserTokenKind, e
 }
 
 /** Finds the tenant of a presented token before any tenant context exists (docs/design.md rule 3). */
-export async function locateUserToken(db: Database, kind: UserTokenKind, token: string): Promise<{ tenantId: string; tokenId: string } | null> {
+export async function locateUserToken(
+  db: Database,
+  kind: UserTokenKind,
+  token: string,
+): Promise<{ tenantId: string; tokenId: string } | null> {
   if (!isWellFormedToken(token)) return null;
   return lookupUserToken(db.pool, kind, sha256(token));
 }
@@ -47,7 +96,12 @@ export async function locateUserToken(db: Database, kind: UserTokenKind, token: 
  * Marks the token used, atomically: of two racing requests only one gets the row back.
  * Returns the user id, or null when unknown, used or expired.
  */
-export async function consumeUserToken(tx: TenantTx, tokenId: string, kind: UserTokenKind, now: Date): Promise<string | null> {
+export async function consumeUserToken(
+  tx: TenantTx,
+  tokenId: string,
+  kind: UserTokenKind,
+  now: Date,
+): Promise<string | null> {
   const [row] = await tx
     .update(userTokens)
     .set({ usedAt: now })
@@ -58,6 +112,20 @@ export async function consumeUserToken(tx: TenantTx, tokenId: string, kind: User
 }
 
 /** Kills every live token of these kinds for a user (e.g. reset links mailed to a replaced address). */
-export async function invalidateUserTokens(tx: TenantTx, userId: string, kinds: readonly UserTokenKind[], now: Date): Promise<void> {
-  await tx.update(userTokens).set({ usedAt: now }).where(and(eq(userTokens.userId, userId), inArray(userTokens.kind, [...kinds]), isNull(userTokens.usedAt)));
+export async function invalidateUserTokens(
+  tx: TenantTx,
+  userId: string,
+  kinds: readonly UserTokenKind[],
+  now: Date,
+): Promise<void> {
+  await tx
+    .update(userTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(userTokens.userId, userId),
+        inArray(userTokens.kind, [...kinds]),
+        isNull(userTokens.usedAt),
+      ),
+    );
 }

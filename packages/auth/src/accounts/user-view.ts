@@ -15,7 +15,13 @@ export interface TenantView {
 }
 
 export function toUserView(user: UserRow, mfaEnabled = false): UserView {
-  return { id: user.id, email: user.email, displayName: user.displayName, role: user.role, mfaEnabled };
+  return {
+    id: user.id,
+    email: user.email,
+    displayName: user.displayName,
+    role: user.role,
+    mfaEnabled,
+  };
 }
 
 export function toTenantView(tenant: Pick<TenantRow, 'id' | 'slug' | 'name'>): TenantView {

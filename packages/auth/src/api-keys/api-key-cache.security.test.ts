@@ -46,9 +46,21 @@ afterAll(async () => {
 async function seedKey() {
   const tenant = await db.seedTenant();
   const id = randomUUID();
-  await db.withTenant(tenant.id, (tx) => tx.insert(users).values({ id, tenantId: tenant.id, email: `o-${id.slice(0, 8)}@example.com`, role: 'owner' }));
+  await db.withTenant(tenant.id, (tx) =>
+    tx
+      .insert(users)
+      .values({ id, tenantId: tenant.id, email: `o-${id.slice(0, 8)}@example.com`, role: 'owner' }),
+  );
   const owner = { type: 'user', id } as const;
-  const minted = await db.withTenant(tenant.id, (tx) => createApiKey(tx, owner, { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'] }, { peppers }, now));
+  const minted = await db.withTenant(tenant.id, (tx) =>
+    createApiKey(
+      tx,
+      owner,
+      { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'] },
+      { peppers },
+      now,
+    ),
+  );
   return { tenantId: tenant.id, owner, ...minted };
 }
 
@@ -62,10 +74,16 @@ async function within(boundMs: number, check: () => Promise<boolean>): Promise<n
   throw new Error(`not seen within ${boundMs} ms + ${MARGIN_MS} ms`);
 }
 
-async function servedFromCache(target: { pool: pg.Pool; verifier: ApiKeyVerifier }, key: string, at = now): Promise<boolean> {
+async function servedFromCache(
+  target: { pool: pg.Pool; verifier: ApiKeyVerifier },
+  key: string,
+  at = now,
+): Promise<boolean> {
   const spy = vi.spyOn(target.pool, 'query');
   try {
-    return (await target.verifier.verify(key, { ip, now: at })) !== null && spy.mock.calls.length === 0;
+    return (
+      (await target.verifier.verify(key, { ip, now: at })) !== null && spy.mock.calls.length === 0
+    );
   } finally {
     spy.mockRestore();
   }
@@ -76,7 +94,10 @@ test('a revocation committed through one instance is seen by a second instance w
   for (const target of [a, b]) await target.verifier.verify(key, { ip, now });
   expect(await servedFromCache(b, key)).toBe(true); // the second instance really answers from its cache
   await db.withTenant(tenantId, (tx) => revokeApiKey(tx, owner, apiKey.id, now));
-  const elapsed = await within(BOUND_MS, async () => (await b.verifier.verify(key, { ip, now })) === null);
+  const elapsed = await within(
+    BOUND_MS,
+    async () => (await b.verifier.verify(key, { ip, now })) === null,
+  );
   expect(elapsed).toBeLessThanOrEqual(BOUND_MS);
   expect(await a.verifier.verify(key, { ip, now })).toBeNull();
 });
@@ -85,13 +106,20 @@ test('rotation: the new key works at once everywhere, the old one until the grac
   const { key, apiKey, tenantId, owner } = await seedKey();
   expect(await servedFromCache(b, key)).toBe(false);
   expect(await servedFromCache(b, key)).toBe(true);
-  const rotated = await db.withTenant(tenantId, (tx) => rotateApiKey(tx, owner, { id: apiKey.id, graceSeconds: 300 }, { peppers }, now));
-  expect(await b.verifier.verify(rotated.key, { ip, now })).toMatchObject({ id: rotated.apiKey.id });
+  const rotated = await db.withTenant(tenantId, (tx) =>
+    rotateApiKey(tx, owner, { id: apiKey.id, graceSeconds: 300 }, { peppers }, now),
+  );
+  expect(await b.verifier.verify(rotated.key, { ip, now })).toMatchObject({
+    id: rotated.apiKey.id,
+  });
   const graceEnd = new Date(now.getTime() + 300_000);
   const justBefore = new Date(graceEnd.getTime() - 1);
   expect(await b.verifier.verify(key, { ip, now: justBefore })).toMatchObject({ id: apiKey.id });
   // The cached entry had no expiry; the rotation's notification must replace it within the bound.
-  await within(BOUND_MS, async () => (await b.verifier.verify(key, { ip, now: graceEnd })) === null);
+  await within(
+    BOUND_MS,
+    async () => (await b.verifier.verify(key, { ip, now: graceEnd })) === null,
+  );
   expect(await b.verifier.verify(key, { ip, now: justBefore })).not.toBeNull();
   expect(await b.verifier.verify(rotated.key, { ip, now: graceEnd })).not.toBeNull();
 });
@@ -101,13 +129,22 @@ test('an instance whose LISTEN connection dies stops serving from cache, reconne
   const c = await instance();
   await c.verifier.verify(key, { ip, now });
   expect(await servedFromCache(c, key)).toBe(true);
-  const listeners = async () => (await db.owner.pool.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE application_name = 'tessera-api-key-listener' AND datname = current_database()")).rows.map((r) => r.pid);
+  const listeners = async () =>
+    (
+      await db.owner.pool.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'tessera-api-key-listener' AND datname = current_database()",
+      )
+    ).rows.map((r) => r.pid);
   const before = await listeners();
-  await db.owner.pool.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before]);
+  await db.owner.pool.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [
+    before,
+  ]);
   await within(BOUND_MS, async () => !(await servedFromCache(c, key))); // cache bypassed while deaf
   await within(5_000, async () => (await listeners()).length >= before.length);
-  await within(BOUND_MS, async () => { await c.verifier.verify(key, { ip, now }); return servedFromCache(c, key); });
+  await within(BOUND_MS, async () => {
+    await c.verifier.verify(key, { ip, now });
+    return servedFromCache(c, key);
+  });
   await db.withTenant(tenantId, (tx) => revokeApiKey(tx, owner, apiKey.id, now));
   await within(BOUND_MS, async () => (await c.verifier.verify(key, { ip, now })) === null);
 });

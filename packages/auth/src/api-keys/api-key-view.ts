@@ -54,11 +54,20 @@ export function toApiKeyView(row: ApiKeyViewRow): ApiKeyView {
     prefix: row.prefix,
     scopes: row.scopes,
     allowedCidrs: row.allowedCidrs,
-    rateLimit: row.rateLimitMax !== null && row.rateLimitWindowSeconds !== null ? { max: row.rateLimitMax, windowSeconds: row.rateLimitWindowSeconds } : null,
-    quota: row.quotaRemaining === null ? null : {
-      remaining: row.quotaRemaining,
-      refill: row.quotaRefillAmount !== null && row.quotaRefillSeconds !== null ? { amount: row.quotaRefillAmount, intervalSeconds: row.quotaRefillSeconds } : null,
-    },
+    rateLimit:
+      row.rateLimitMax !== null && row.rateLimitWindowSeconds !== null
+        ? { max: row.rateLimitMax, windowSeconds: row.rateLimitWindowSeconds }
+        : null,
+    quota:
+      row.quotaRemaining === null
+        ? null
+        : {
+            remaining: row.quotaRemaining,
+            refill:
+              row.quotaRefillAmount !== null && row.quotaRefillSeconds !== null
+                ? { amount: row.quotaRefillAmount, intervalSeconds: row.quotaRefillSeconds }
+                : null,
+          },
     createdAt: row.createdAt.toISOString(),
     createdBy: row.createdBy,
     createdByKeyId: row.createdByKeyId,

@@ -23,15 +23,20 @@ function canonicalCidr(text: string): string {
   const slash = text.indexOf('/');
   const addressText = slash < 0 ? text : text.slice(0, slash);
   const isV4 = ipaddr.IPv4.isValidFourPartDecimal(addressText);
-  if (!isV4 && (!ipaddr.IPv6.isValid(addressText) || addressText.includes('%'))) throw invalid(`"${text.slice(0, 43)}" is not an IP address or range.`);
+  if (!isV4 && (!ipaddr.IPv6.isValid(addressText) || addressText.includes('%')))
+    throw invalid(`"${text.slice(0, 43)}" is not an IP address or range.`);
   const address: Address = isV4 ? ipaddr.IPv4.parse(addressText) : ipaddr.IPv6.parse(addressText);
   const max = address.kind() === 'ipv4' ? 32 : 128;
   const bitsText = slash < 0 ? String(max) : text.slice(slash + 1);
   const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : Number.NaN;
-  if (!(bits >= 0 && bits <= max)) throw invalid(`"${text.slice(0, 43)}" has an invalid prefix length.`);
+  if (!(bits >= 0 && bits <= max))
+    throw invalid(`"${text.slice(0, 43)}" has an invalid prefix length.`);
   const [network, prefix] = normalise(address, bits);
   const canonical = `${network.toString()}/${prefix}`;
-  if (!sameAddress(network, networkOf(network, prefix))) throw invalid(`"${text.slice(0, 43)}" has host bits set; did you mean ${networkOf(network, prefix).toString()}/${prefix}?`);
+  if (!sameAddress(network, networkOf(network, prefix)))
+    throw invalid(
+      `"${text.slice(0, 43)}" has host bits set; did you mean ${networkOf(network, prefix).toString()}/${prefix}?`,
+    );
   return canonical;
 }
 

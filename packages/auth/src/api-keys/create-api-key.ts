@@ -21,7 +21,9 @@ export interface CreateApiKeyParams {
   allowedCidrs?: readonly string[] | undefined;
   rateLimit?: { max: number; windowSeconds: number } | undefined;
   /** Usage quota: `remaining` uses, optionally reset to `refill.amount` every `refill.intervalSeconds`. */
-  quota?: { remaining: number; refill?: { amount: number; intervalSeconds: number } | undefined } | undefined;
+  quota?:
+    | { remaining: number; refill?: { amount: number; intervalSeconds: number } | undefined }
+    | undefined;
   expiresAt?: string | Date | undefined;
 }
 
@@ -37,16 +39,35 @@ export interface MintOptions {
 }
 
 /** Creates a key in the transaction's tenant and records `api_key.created` in the same transaction. */
-export async function createApiKey(tx: TenantTx, actor: ApiKeyActor, params: CreateApiKeyParams, deps: ApiKeyDeps, now: Date, options: MintOptions = {}): Promise<MintedApiKey> {
+export async function createApiKey(
+  tx: TenantTx,
+  actor: ApiKeyActor,
+  params: CreateApiKeyParams,
+  deps: ApiKeyDeps,
+  now: Date,
+  options: MintOptions = {},
+): Promise<MintedApiKey> {
   const spec = validateSpec(params, now);
   if (spec.type === 'secret') options.assertMayMintSecret?.();
   assertScopesWithin(actor, spec.scopes);
   const minted = await insertApiKey(tx, actor, spec, deps, now);
   await recordAuditEvent(tx, {
-    actor: auditActorOf(actor), ...auditOriginOf(actor), action: 'api_key.created', occurredAt: now,
+    actor: auditActorOf(actor),
+    ...auditOriginOf(actor),
+    action: 'api_key.created',
+    occurredAt: now,
     target: { type: 'api_key', id: minted.apiKey.id },
-    after: { keyPrefix: minted.apiKey.prefix, name: spec.name, type: spec.type, environment: spec.environment, scopes: spec.scopes,
-      allowedCidrs: spec.allowedCidrs, rateLimit: params.rateLimit ?? null, quota: params.quota ?? null, expiresAt: spec.expiresAt?.toISOString() ?? null },
+    after: {
+      keyPrefix: minted.apiKey.prefix,
+      name: spec.name,
+      type: spec.type,
+      environment: spec.environment,
+      scopes: spec.scopes,
+      allowedCidrs: spec.allowedCidrs,
+      rateLimit: params.rateLimit ?? null,
+      quota: params.quota ?? null,
+      expiresAt: spec.expiresAt?.toISOString() ?? null,
+    },
   });
   return minted;
 }
@@ -54,7 +75,8 @@ export async function createApiKey(tx: TenantTx, actor: ApiKeyActor, params: Cre
 /** A key may hand out only scopes it holds itself (docs/design.md "Secrets"); users are checked by role. */
 export function assertScopesWithin(actor: ApiKeyActor, scopes: readonly string[]): void {
   if (actor.type !== 'api_key') return;
-  if (!scopes.every((scope) => actor.scopes.includes(scope))) throw new AuthError('api_key_forbidden');
+  if (!scopes.every((scope) => actor.scopes.includes(scope)))
+    throw new AuthError('api_key_forbidden');
 }
 
 export interface KeySpec {
@@ -74,40 +96,70 @@ export interface KeySpec {
 }
 
 /** Inserts a new key row for `spec` and returns the clear key once (shared with rotation). */
-export async function insertApiKey(tx: TenantTx, actor: ApiKeyActor, spec: KeySpec, deps: ApiKeyDeps, now: Date): Promise<MintedApiKey> {
+export async function insertApiKey(
+  tx: TenantTx,
+  actor: ApiKeyActor,
+  spec: KeySpec,
+  deps: ApiKeyDeps,
+  now: Date,
+): Promise<MintedApiKey> {
   const { key, prefix } = generateApiKey(spec.type, spec.environment);
-  const [row] = await tx.insert(apiKeys).values({
-    ...spec,
-    tenantId: tx.tenantId,
-    prefix,
-    keyHash: deps.peppers.hashCurrent(key),
-    pepperVersion: deps.peppers.currentVersion,
-    createdBy: actor.type === 'user' ? actor.id : null,
-    createdByKeyId: actor.type === 'api_key' ? actor.id : null,
-    createdAt: now,
-  }).returning(viewColumns);
+  const [row] = await tx
+    .insert(apiKeys)
+    .values({
+      ...spec,
+      tenantId: tx.tenantId,
+      prefix,
+      keyHash: deps.peppers.hashCurrent(key),
+      pepperVersion: deps.peppers.currentVersion,
+      createdBy: actor.type === 'user' ? actor.id : null,
+      createdByKeyId: actor.type === 'api_key' ? actor.id : null,
+      createdAt: now,
+    })
+    .returning(viewColumns);
   if (!row) throw new Error('api key insert returned no row');
   return { key, apiKey: toApiKeyView(row) };
 }
 
 function validateSpec(params: CreateApiKeyParams, now: Date): KeySpec {
   const name = typeof params.name === 'string' ? params.name.trim() : '';
-  if (name.length < 1 || name.length > 100) throw invalid('name', 'A name of 1 to 100 characters is required.');
-  if (params.type !== 'publishable' && params.type !== 'secret') throw invalid('type', 'Type is publishable or secret.');
-  if (params.environment !== 'live' && params.environment !== 'test') throw invalid('environment', 'Environment is live or test.');
+  if (name.length < 1 || name.length > 100)
+    throw invalid('name', 'A name of 1 to 100 characters is required.');
+  if (params.type !== 'publishable' && params.type !== 'secret')
+    throw invalid('type', 'Type is publishable or secret.');
+  if (params.environment !== 'live' && params.environment !== 'test')
+    throw invalid('environment', 'Environment is live or test.');
   const scopes = [...new Set(params.scopes ?? [])];
   if (!scopes.every(isApiKeyScope)) throw invalid('scopes', 'Unknown scope.');
   // Publishable keys are public: they only identify their tenant to public procedures.
-  if (params.type === 'publishable' && scopes.length > 0) throw invalid('scopes', 'Publishable keys carry no scopes.');
+  if (params.type === 'publishable' && scopes.length > 0)
+    throw invalid('scopes', 'Publishable keys carry no scopes.');
   const expiresAt = params.expiresAt === undefined ? null : new Date(params.expiresAt);
-  if (expiresAt !== null && !(expiresAt.getTime() > now.getTime())) throw invalid('expiresAt', 'The expiry must be in the future.');
+  if (expiresAt !== null && !(expiresAt.getTime() > now.getTime()))
+    throw invalid('expiresAt', 'The expiry must be in the future.');
   const { rateLimit, quota } = params;
-  if (rateLimit && !(within(rateLimit.max, 1, 1_000_000) && within(rateLimit.windowSeconds, 1, 86_400))) throw invalid('rateLimit', 'Rate limit out of range.');
-  if (quota && !(within(quota.remaining, 0, 1_000_000_000) && (!quota.refill || (within(quota.refill.amount, 1, 1_000_000_000) && within(quota.refill.intervalSeconds, 60, 31_536_000))))) {
+  if (
+    rateLimit &&
+    !(within(rateLimit.max, 1, 1_000_000) && within(rateLimit.windowSeconds, 1, 86_400))
+  )
+    throw invalid('rateLimit', 'Rate limit out of range.');
+  if (
+    quota &&
+    !(
+      within(quota.remaining, 0, 1_000_000_000) &&
+      (!quota.refill ||
+        (within(quota.refill.amount, 1, 1_000_000_000) &&
+          within(quota.refill.intervalSeconds, 60, 31_536_000)))
+    )
+  ) {
     throw invalid('quota', 'Quota out of range.');
   }
   return {
-    name, type: params.type, environment: params.environment, scopes, expiresAt,
+    name,
+    type: params.type,
+    environment: params.environment,
+    scopes,
+    expiresAt,
     allowedCidrs: canonicalCidrs(params.allowedCidrs ?? []),
     rateLimitMax: rateLimit?.max ?? null,
     rateLimitWindowSeconds: rateLimit?.windowSeconds ?? null,

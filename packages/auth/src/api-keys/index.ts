@@ -2,8 +2,20 @@ export type { ApiKeyActor, RequestOrigin } from './actor.js';
 export type { ApiKeyView } from './api-key-view.js';
 export { canonicalCidrs, compileCidrs, ipAllowed, MAX_ALLOWED_CIDRS } from './cidr.js';
 export { assertScopesWithin, createApiKey } from './create-api-key.js';
-export type { ApiKeyDeps, CreateApiKeyParams, MintedApiKey, MintOptions } from './create-api-key.js';
-export { API_KEY_LENGTH, checksumOf, displayPrefixOf, DISPLAY_PREFIX_CHARS, generateApiKey, parseApiKey } from './key-format.js';
+export type {
+  ApiKeyDeps,
+  CreateApiKeyParams,
+  MintedApiKey,
+  MintOptions,
+} from './create-api-key.js';
+export {
+  API_KEY_LENGTH,
+  checksumOf,
+  displayPrefixOf,
+  DISPLAY_PREFIX_CHARS,
+  generateApiKey,
+  parseApiKey,
+} from './key-format.js';
 export type { ParsedApiKey } from './key-format.js';
 export { listApiKeys, MAX_LISTED_API_KEYS } from './list-api-keys.js';
 export { MAX_PEPPER_VERSIONS, parsePepperRing } from './pepper-ring.js';
@@ -15,6 +27,11 @@ export { MAX_GRACE_SECONDS, rotateApiKey } from './rotate-api-key.js';
 export { API_KEY_SCOPES, isApiKeyScope } from './scopes.js';
 export type { ApiKeyScope } from './scopes.js';
 export { createApiKeyVerifier } from './verify-api-key.js';
-export type { ApiKeyVerifier, ApiKeyVerifierOptions, VerifiedApiKey, VerifyContext } from './verify-api-key.js';
+export type {
+  ApiKeyVerifier,
+  ApiKeyVerifierOptions,
+  VerifiedApiKey,
+  VerifyContext,
+} from './verify-api-key.js';
 export type { KeyCacheOptions } from './verified-key-cache.js';
 export type { LookupThrottleRule } from './lookup-throttle.js';

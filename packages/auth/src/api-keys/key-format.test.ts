@@ -12,7 +12,10 @@ describe('key format', () => {
     expect(prefix).toBe(key.slice(0, 12));
     expect(generateApiKey('publishable', 'test').key).toMatch(/^pk_test_[A-Za-z0-9]{49}$/);
     expect(parseApiKey(key)).toEqual({ type: 'secret', environment: 'live', raw: key });
-    expect(parseApiKey(generateApiKey('publishable', 'test').key)).toMatchObject({ type: 'publishable', environment: 'test' });
+    expect(parseApiKey(generateApiKey('publishable', 'test').key)).toMatchObject({
+      type: 'publishable',
+      environment: 'test',
+    });
   });
 
   test('the checksum is CRC-32 of everything before it, in base62', () => {
@@ -21,7 +24,8 @@ describe('key format', () => {
     let n = crc32(head);
     let digits = '';
     for (let i = 0; i < 6; i += 1) {
-      digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.charAt(n % 62) + digits;
+      digits =
+        '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.charAt(n % 62) + digits;
       n = Math.floor(n / 62);
     }
     expect(checksumOf(head)).toBe(digits);
@@ -33,7 +37,17 @@ describe('key format', () => {
       const swapped = key[i] === 'a' ? 'b' : 'a';
       expect(parseApiKey(key.slice(0, i) + swapped + key.slice(i + 1)), `position ${i}`).toBeNull();
     }
-    for (const junk of ['', key.slice(0, -1), `${key}x`, key.replace('sk_live_', 'sk_prod_'), key.replace('sk_', 'rk_'), ` ${key}`, key.toUpperCase(), 42, null]) {
+    for (const junk of [
+      '',
+      key.slice(0, -1),
+      `${key}x`,
+      key.replace('sk_live_', 'sk_prod_'),
+      key.replace('sk_', 'rk_'),
+      ` ${key}`,
+      key.toUpperCase(),
+      42,
+      null,
+    ]) {
       expect(parseApiKey(junk)).toBeNull();
     }
   });
@@ -58,21 +72,40 @@ describe('pepper ring', () => {
   });
 
   test('bad specs are refused without echoing the secret', () => {
-    for (const bad of ['', 'v1:short', 'nope', `v1:${'A'.repeat(44)}`, `${generateKeyringSpec(1)},${generateKeyringSpec(1)}`]) {
+    for (const bad of [
+      '',
+      'v1:short',
+      'nope',
+      `v1:${'A'.repeat(44)}`,
+      `${generateKeyringSpec(1)},${generateKeyringSpec(1)}`,
+    ]) {
       expect(() => parsePepperRing(bad)).toThrow();
     }
     const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=';
-    expect(() => parsePepperRing(`v1:${secret}`)).toThrow(expect.not.objectContaining({ message: expect.stringContaining(secret) }) as Error);
+    expect(() => parsePepperRing(`v1:${secret}`)).toThrow(
+      expect.not.objectContaining({ message: expect.stringContaining(secret) }) as Error,
+    );
   });
 });
 
 describe('IP allowlists', () => {
   test('IPv4, IPv6 and IPv4-mapped forms are canonicalised; host bits and odd notations are refused', () => {
-    expect(canonicalCidrs(['203.0.113.0/24', '203.0.113.7', '2001:DB8::/32', '::ffff:10.0.0.0/104'])).toEqual([
-      '203.0.113.0/24', '203.0.113.7/32', '2001:db8::/32', '10.0.0.0/8',
-    ]);
-    for (const bad of ['203.0.113.7/24', '10.1/16', '0x7f.0.0.1', '1.2.3.4/33', '2001:db8::/129', 'fe80::1%eth0', 'example.com', '1.2.3.4/-1']) {
-      expect(() => canonicalCidrs([bad]), bad).toThrow(expect.objectContaining({ code: 'invalid_input' }) as Error);
+    expect(
+      canonicalCidrs(['203.0.113.0/24', '203.0.113.7', '2001:DB8::/32', '::ffff:10.0.0.0/104']),
+    ).toEqual(['203.0.113.0/24', '203.0.113.7/32', '2001:db8::/32', '10.0.0.0/8']);
+    for (const bad of [
+      '203.0.113.7/24',
+      '10.1/16',
+      '0x7f.0.0.1',
+      '1.2.3.4/33',
+      '2001:db8::/129',
+      'fe80::1%eth0',
+      'example.com',
+      '1.2.3.4/-1',
+    ]) {
+      expect(() => canonicalCidrs([bad]), bad).toThrow(
+        expect.objectContaining({ code: 'invalid_input' }) as Error,
+      );
     }
   });
 

@@ -26,7 +26,8 @@ export interface ParsedApiKey {
 
 /** Parses `sk_live_...`. Returns null for anything malformed, before any database round trip. */
 export function parseApiKey(raw: unknown): ParsedApiKey | null {
-  if (typeof raw !== 'string' || raw.length !== API_KEY_LENGTH || !KEY_PATTERN.test(raw)) return null;
+  if (typeof raw !== 'string' || raw.length !== API_KEY_LENGTH || !KEY_PATTERN.test(raw))
+    return null;
   // The checksum only filters typos and junk cheaply; authenticity comes from the hash lookup.
   if (checksumOf(raw.slice(0, -CHECKSUM_CHARS)) !== raw.slice(-CHECKSUM_CHARS)) return null;
   const type = raw.startsWith('pk_') ? 'publishable' : 'secret';
@@ -34,9 +35,14 @@ export function parseApiKey(raw: unknown): ParsedApiKey | null {
 }
 
 /** A fresh key from the CSPRNG; the caller shows it once and stores only its hash and prefix. */
-export function generateApiKey(type: ApiKeyType, environment: ApiKeyEnvironment): { key: string; prefix: string } {
-  if (type !== 'publishable' && type !== 'secret') throw new TypeError('type must be publishable or secret');
-  if (environment !== 'live' && environment !== 'test') throw new TypeError('environment must be live or test');
+export function generateApiKey(
+  type: ApiKeyType,
+  environment: ApiKeyEnvironment,
+): { key: string; prefix: string } {
+  if (type !== 'publishable' && type !== 'secret')
+    throw new TypeError('type must be publishable or secret');
+  if (environment !== 'live' && environment !== 'test')
+    throw new TypeError('environment must be live or test');
   const head = `${type === 'secret' ? 'sk' : 'pk'}_${environment}_${base62(randomBytes(RANDOM_BYTES), BODY_CHARS)}`;
   const key = head + checksumOf(head);
   return { key, prefix: displayPrefixOf(key) };

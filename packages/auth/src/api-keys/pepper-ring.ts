@@ -46,7 +46,10 @@ class HmacPepperRing implements PepperRing {
   readonly #current: KeyObject;
   readonly #entries: readonly (readonly [string, KeyObject])[];
 
-  constructor(readonly versions: readonly string[], peppers: ReadonlyMap<string, KeyObject>) {
+  constructor(
+    readonly versions: readonly string[],
+    peppers: ReadonlyMap<string, KeyObject>,
+  ) {
     this.#entries = versions.map((version) => {
       const pepper = peppers.get(version);
       if (!pepper) throw new TypeError('pepper ring is inconsistent');
@@ -62,7 +65,10 @@ class HmacPepperRing implements PepperRing {
   }
 
   hashAll(key: string): PepperedHash[] {
-    return this.#entries.map(([version, pepper]) => ({ version, hash: createHmac('sha256', pepper).update(key).digest() }));
+    return this.#entries.map(([version, pepper]) => ({
+      version,
+      hash: createHmac('sha256', pepper).update(key).digest(),
+    }));
   }
 
   toJSON(): { versions: readonly string[] } {

@@ -30,14 +30,12 @@ async function revokedKey(): Promise<{ tenantId: string; keyId: string; key: str
   const tenant = await db.seedTenant();
   const userId = randomUUID();
   await db.withTenant(tenant.id, (tx) =>
-    tx
-      .insert(users)
-      .values({
-        id: userId,
-        tenantId: tenant.id,
-        email: `o-${userId.slice(0, 8)}@example.com`,
-        role: 'owner',
-      }),
+    tx.insert(users).values({
+      id: userId,
+      tenantId: tenant.id,
+      email: `o-${userId.slice(0, 8)}@example.com`,
+      role: 'owner',
+    }),
   );
   const owner = { type: 'user', id: userId } as const;
   const { key, apiKey } = await db.withTenant(tenant.id, (tx) =>

@@ -11,11 +11,19 @@
  * for counts that no later refusal reported. Pinned by refusal-audit.db.test.ts.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { apiKeyRefusalTallies, apiKeys, listPendingRefusalTallies, withTenant, type Database, type TenantTx } from '@tessera/db';
+import {
+  apiKeyRefusalTallies,
+  apiKeys,
+  listPendingRefusalTallies,
+  withTenant,
+  type Database,
+  type TenantTx,
+} from '@tessera/db';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/index.js';
 
-export type ApiKeyRefusalReason = 'revoked' | 'expired' | 'ip_not_allowed' | 'rate_limited' | 'quota_exhausted';
+export type ApiKeyRefusalReason =
+  'revoked' | 'expired' | 'ip_not_allowed' | 'rate_limited' | 'quota_exhausted';
 
 /** A tally row that has never had an event: the first refusal is always written. */
 const NEVER = new Date(0);
@@ -27,17 +35,31 @@ export class RefusalAuditor {
     private readonly intervalMs: number,
   ) {}
 
-  async record(key: { id: string; tenantId: string; prefix: string }, reason: ApiKeyRefusalReason, ip: string | null, now: Date): Promise<void> {
+  async record(
+    key: { id: string; tenantId: string; prefix: string },
+    reason: ApiKeyRefusalReason,
+    ip: string | null,
+    now: Date,
+  ): Promise<void> {
     await withTenant({ pool: this.pool }, key.tenantId, async (tx) => {
       const tally = await lockTally(tx, key.id, reason);
       const sinceLast = now.getTime() - tally.lastEventAt.getTime();
       if (sinceLast >= 0 && sinceLast < this.intervalMs) {
-        await tx.update(apiKeyRefusalTallies).set({ suppressed: sql`${apiKeyRefusalTallies.suppressed} + 1` }).where(tallyOf(key.id, reason));
+        await tx
+          .update(apiKeyRefusalTallies)
+          .set({ suppressed: sql`${apiKeyRefusalTallies.suppressed} + 1` })
+          .where(tallyOf(key.id, reason));
         return;
       }
-      await tx.update(apiKeyRefusalTallies).set({ suppressed: 0, lastEventAt: now }).where(tallyOf(key.id, reason));
+      await tx
+        .update(apiKeyRefusalTallies)
+        .set({ suppressed: 0, lastEventAt: now })
+        .where(tallyOf(key.id, reason));
       await recordAuditEvent(tx, {
-        actor: { type: 'api_key', id: key.id }, action: 'api_key.refused', occurredAt: now, ip,
+        actor: { type: 'api_key', id: key.id },
+        action: 'api_key.refused',
+        occurredAt: now,
+        ip,
         target: { type: 'api_key', id: key.id },
         metadata: { reason, keyPrefix: key.prefix, refusalsSinceLastEvent: tally.suppressed },
       });
@@ -50,18 +72,38 @@ export class RefusalAuditor {
  * reason whose refusals no event has reported yet, in every tenant; run by the scheduled upkeep.
  * Returns the number of events written. Idempotent: a reported tally is back at zero.
  */
-export async function flushApiKeyRefusalTallies(database: Pick<Database, 'pool'>, now: Date = new Date()): Promise<number> {
+export async function flushApiKeyRefusalTallies(
+  database: Pick<Database, 'pool'>,
+  now: Date = new Date(),
+): Promise<number> {
   let written = 0;
   for (const pending of await listPendingRefusalTallies(database.pool, FLUSH_BATCH)) {
     written += await withTenant(database, pending.tenantId, async (tx) => {
-      const [tally] = await tx.select().from(apiKeyRefusalTallies).where(tallyOf(pending.apiKeyId, pending.reason)).for('update');
+      const [tally] = await tx
+        .select()
+        .from(apiKeyRefusalTallies)
+        .where(tallyOf(pending.apiKeyId, pending.reason))
+        .for('update');
       if (!tally || tally.suppressed === 0) return 0;
-      const [key] = await tx.select({ prefix: apiKeys.prefix }).from(apiKeys).where(eq(apiKeys.id, pending.apiKeyId));
-      await tx.update(apiKeyRefusalTallies).set({ suppressed: 0, lastEventAt: now }).where(tallyOf(pending.apiKeyId, pending.reason));
+      const [key] = await tx
+        .select({ prefix: apiKeys.prefix })
+        .from(apiKeys)
+        .where(eq(apiKeys.id, pending.apiKeyId));
+      await tx
+        .update(apiKeyRefusalTallies)
+        .set({ suppressed: 0, lastEventAt: now })
+        .where(tallyOf(pending.apiKeyId, pending.reason));
       await recordAuditEvent(tx, {
-        actor: { type: 'api_key', id: pending.apiKeyId }, action: 'api_key.refused', occurredAt: now,
+        actor: { type: 'api_key', id: pending.apiKeyId },
+        action: 'api_key.refused',
+        occurredAt: now,
         target: { type: 'api_key', id: pending.apiKeyId },
-        metadata: { reason: pending.reason, keyPrefix: key?.prefix ?? null, refusalsSinceLastEvent: tally.suppressed, summaryOnly: true },
+        metadata: {
+          reason: pending.reason,
+          keyPrefix: key?.prefix ?? null,
+          refusalsSinceLastEvent: tally.suppressed,
+          summaryOnly: true,
+        },
       });
       return 1;
     });
@@ -75,11 +117,26 @@ function tallyOf(apiKeyId: string, reason: string) {
 }
 
 /** Creates the row on first use and locks it (one round trip): refusals of one key queue here. */
-async function lockTally(tx: TenantTx, apiKeyId: string, reason: ApiKeyRefusalReason): Promise<{ lastEventAt: Date; suppressed: number }> {
-  const [row] = await tx.insert(apiKeyRefusalTallies)
+async function lockTally(
+  tx: TenantTx,
+  apiKeyId: string,
+  reason: ApiKeyRefusalReason,
+): Promise<{ lastEventAt: Date; suppressed: number }> {
+  const [row] = await tx
+    .insert(apiKeyRefusalTallies)
     .values({ tenantId: tx.tenantId, apiKeyId, reason, lastEventAt: NEVER, suppressed: 0 })
-    .onConflictDoUpdate({ target: [apiKeyRefusalTallies.tenantId, apiKeyRefusalTallies.apiKeyId, apiKeyRefusalTallies.reason], set: { suppressed: sql`${apiKeyRefusalTallies.suppressed}` } })
-    .returning({ lastEventAt: apiKeyRefusalTallies.lastEventAt, suppressed: apiKeyRefusalTallies.suppressed });
+    .onConflictDoUpdate({
+      target: [
+        apiKeyRefusalTallies.tenantId,
+        apiKeyRefusalTallies.apiKeyId,
+        apiKeyRefusalTallies.reason,
+      ],
+      set: { suppressed: sql`${apiKeyRefusalTallies.suppressed}` },
+    })
+    .returning({
+      lastEventAt: apiKeyRefusalTallies.lastEventAt,
+      suppressed: apiKeyRefusalTallies.suppressed,
+    });
   if (!row) throw new Error('refusal tally upsert returned nothing');
   return row;
 }

@@ -3,7 +3,13 @@ import { apiKeys, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { auditActorOf, auditOriginOf, type ApiKeyActor } from './actor.js';
-import { assertScopesWithin, insertApiKey, type ApiKeyDeps, type MintedApiKey, type MintOptions } from './create-api-key.js';
+import {
+  assertScopesWithin,
+  insertApiKey,
+  type ApiKeyDeps,
+  type MintedApiKey,
+  type MintOptions,
+} from './create-api-key.js';
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
@@ -17,27 +23,66 @@ export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
  * so old and new share one counter. A key is rotated at most once (`api_key_already_rotated`).
  * Pinned by rotate-api-key.security.test.ts.
  */
-export async function rotateApiKey(tx: TenantTx, actor: ApiKeyActor, input: { id: string; graceSeconds: number }, deps: ApiKeyDeps, now: Date, options: MintOptions = {}): Promise<MintedApiKey> {
-  if (!Number.isInteger(input.graceSeconds) || input.graceSeconds < 0 || input.graceSeconds > MAX_GRACE_SECONDS) {
-    throw new AuthError('invalid_input', { field: 'graceSeconds', detail: `The grace period is 0 to ${MAX_GRACE_SECONDS} seconds.` });
+export async function rotateApiKey(
+  tx: TenantTx,
+  actor: ApiKeyActor,
+  input: { id: string; graceSeconds: number },
+  deps: ApiKeyDeps,
+  now: Date,
+  options: MintOptions = {},
+): Promise<MintedApiKey> {
+  if (
+    !Number.isInteger(input.graceSeconds) ||
+    input.graceSeconds < 0 ||
+    input.graceSeconds > MAX_GRACE_SECONDS
+  ) {
+    throw new AuthError('invalid_input', {
+      field: 'graceSeconds',
+      detail: `The grace period is 0 to ${MAX_GRACE_SECONDS} seconds.`,
+    });
   }
-  const [old] = await tx.select(specColumns).from(apiKeys).where(and(eq(apiKeys.id, input.id), isNull(apiKeys.revokedAt))).for('update');
-  if (!old || (old.expiresAt !== null && old.expiresAt.getTime() <= now.getTime())) throw new AuthError('api_key_not_found');
+  const [old] = await tx
+    .select(specColumns)
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, input.id), isNull(apiKeys.revokedAt)))
+    .for('update');
+  if (!old || (old.expiresAt !== null && old.expiresAt.getTime() <= now.getTime()))
+    throw new AuthError('api_key_not_found');
   // One successor per key: a key in its grace period already handed its quota on, and a second
   // successor would copy it again (and the old key's short grace expiry with it).
-  const [successor] = await tx.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.rotatedFromId, old.id)).limit(1);
-  if (successor) throw new AuthError('api_key_already_rotated', { field: 'id', detail: 'This API key was already rotated. Rotate its newest successor instead.' });
+  const [successor] = await tx
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(eq(apiKeys.rotatedFromId, old.id))
+    .limit(1);
+  if (successor)
+    throw new AuthError('api_key_already_rotated', {
+      field: 'id',
+      detail: 'This API key was already rotated. Rotate its newest successor instead.',
+    });
   if (old.type === 'secret') options.assertMayMintSecret?.();
   assertScopesWithin(actor, old.scopes);
   const { id, prefix, ...spec } = old;
   const minted = await insertApiKey(tx, actor, { ...spec, rotatedFromId: id }, deps, now);
   const graceEndsAt = new Date(now.getTime() + input.graceSeconds * 1000);
-  const endsAt = old.expiresAt !== null && old.expiresAt < graceEndsAt ? old.expiresAt : graceEndsAt;
-  await tx.update(apiKeys).set(input.graceSeconds === 0 ? { revokedAt: now } : { expiresAt: endsAt }).where(eq(apiKeys.id, id));
+  const endsAt =
+    old.expiresAt !== null && old.expiresAt < graceEndsAt ? old.expiresAt : graceEndsAt;
+  await tx
+    .update(apiKeys)
+    .set(input.graceSeconds === 0 ? { revokedAt: now } : { expiresAt: endsAt })
+    .where(eq(apiKeys.id, id));
   await recordAuditEvent(tx, {
-    actor: auditActorOf(actor), ...auditOriginOf(actor), action: 'api_key.rotated', occurredAt: now,
+    actor: auditActorOf(actor),
+    ...auditOriginOf(actor),
+    action: 'api_key.rotated',
+    occurredAt: now,
     target: { type: 'api_key', id },
-    after: { keyPrefix: prefix, newKeyId: minted.apiKey.id, newKeyPrefix: minted.apiKey.prefix, graceEndsAt: endsAt.toISOString() },
+    after: {
+      keyPrefix: prefix,
+      newKeyId: minted.apiKey.id,
+      newKeyPrefix: minted.apiKey.prefix,
+      graceEndsAt: endsAt.toISOString(),
+    },
   });
   return minted;
 }

@@ -65,9 +65,11 @@ export class UsageRecorder {
     this.#uses.clear();
     this.#rehashes.clear();
     try {
-      for (let i = 0; i < uses.length; i += MAX_BATCH) await touchApiKeys(this.pool, uses.slice(i, i + MAX_BATCH));
+      for (let i = 0; i < uses.length; i += MAX_BATCH)
+        await touchApiKeys(this.pool, uses.slice(i, i + MAX_BATCH));
       // After the touch: a re-hash changes the hash the touch names.
-      for (const change of rehashes) await rehashApiKey(this.pool, change.oldHash, change.newHash, change.version);
+      for (const change of rehashes)
+        await rehashApiKey(this.pool, change.oldHash, change.newHash, change.version);
     } catch (error) {
       this.onError(error);
     }

@@ -43,7 +43,13 @@ export class VerifiedKeyCache<T> {
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#listener = new ChangeListener(
       config,
-      { channel: API_KEY_CHANGES_CHANNEL, applicationName: 'tessera-api-key-listener', listenerConfig: options.listenerConfig, heartbeatMs: options.heartbeatMs, onError: options.onError },
+      {
+        channel: API_KEY_CHANGES_CHANNEL,
+        applicationName: 'tessera-api-key-listener',
+        listenerConfig: options.listenerConfig,
+        heartbeatMs: options.heartbeatMs,
+        onError: options.onError,
+      },
       { onNotification: (id) => this.invalidate(id), onReset: () => this.#clear() },
     );
   }

@@ -39,18 +39,38 @@ async function seedKey(params: Partial<CreateApiKeyParams> = {}, ring = peppers)
   if (shared === undefined) {
     const tenant = await db.seedTenant();
     const userId = randomUUID();
-    await db.withTenant(tenant.id, (tx) => tx.insert(users).values({ id: userId, tenantId: tenant.id, email: `o-${userId.slice(0, 8)}@example.com`, role: 'owner' }));
+    await db.withTenant(tenant.id, (tx) =>
+      tx.insert(users).values({
+        id: userId,
+        tenantId: tenant.id,
+        email: `o-${userId.slice(0, 8)}@example.com`,
+        role: 'owner',
+      }),
+    );
     shared = { tenantId: tenant.id, owner: { type: 'user', id: userId } };
   }
   const { tenantId, owner } = shared;
-  const minted = await db.withTenant(tenantId, (tx) => createApiKey(tx, owner, { name: 'server', type: 'secret', environment: 'live', scopes: ['users:read'], ...params }, { peppers: ring }, now));
+  const minted = await db.withTenant(tenantId, (tx) =>
+    createApiKey(
+      tx,
+      owner,
+      { name: 'server', type: 'secret', environment: 'live', scopes: ['users:read'], ...params },
+      { peppers: ring },
+      now,
+    ),
+  );
   return { tenantId, owner, ...minted };
 }
 
 async function refusals(of: { tenantId: string; apiKey: { id: string } }) {
   // A separate connection: what is read here was committed before verify() settled.
-  return db.withTenant(of.tenantId, (tx) => tx.select({ metadata: auditLogs.metadata, ip: auditLogs.ip, actorId: auditLogs.actorId }).from(auditLogs)
-    .where(and(eq(auditLogs.action, 'api_key.refused'), eq(auditLogs.actorId, of.apiKey.id))).orderBy(auditLogs.seq));
+  return db.withTenant(of.tenantId, (tx) =>
+    tx
+      .select({ metadata: auditLogs.metadata, ip: auditLogs.ip, actorId: auditLogs.actorId })
+      .from(auditLogs)
+      .where(and(eq(auditLogs.action, 'api_key.refused'), eq(auditLogs.actorId, of.apiKey.id)))
+      .orderBy(auditLogs.seq),
+  );
 }
 
 const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
@@ -70,12 +90,21 @@ describe('unknown, malformed, revoked and expired keys', () => {
   });
 
   test('an address that keeps presenting unknown keys is braked before the database (429), others are not', async () => {
-    const braking = createApiKeyVerifier({ pool, peppers, cache: false, failedLookupLimit: { max: 2, windowSeconds: 60 } });
+    const braking = createApiKeyVerifier({
+      pool,
+      peppers,
+      cache: false,
+      failedLookupLimit: { max: 2, windowSeconds: 60 },
+    });
     const unknown = () => generateApiKey('secret', 'live').key;
-    for (let i = 0; i < 2; i += 1) expect(await braking.verify(unknown(), { ip: '192.0.2.66', now })).toBeNull();
+    for (let i = 0; i < 2; i += 1)
+      expect(await braking.verify(unknown(), { ip: '192.0.2.66', now })).toBeNull();
     const next = unknown();
     const spy = vi.spyOn(pool, 'query');
-    await expect(braking.verify(next, { ip: '192.0.2.66', now: at(15) })).rejects.toMatchObject({ code: 'api_key_rate_limited', retryAfterSeconds: 45 });
+    await expect(braking.verify(next, { ip: '192.0.2.66', now: at(15) })).rejects.toMatchObject({
+      code: 'api_key_rate_limited',
+      retryAfterSeconds: 45,
+    });
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
     expect(await braking.verify(next, { ip: '192.0.2.67', now })).toBeNull();
@@ -85,27 +114,58 @@ describe('unknown, malformed, revoked and expired keys', () => {
 
   test('a live key verifies to its tenant, type and scopes', async () => {
     const { key, apiKey, tenantId } = await seedKey();
-    expect(await verifier.verify(key, { ip: '203.0.113.7', now })).toEqual({ id: apiKey.id, tenantId, type: 'secret', environment: 'live', prefix: apiKey.prefix, scopes: ['users:read'] });
+    expect(await verifier.verify(key, { ip: '203.0.113.7', now })).toEqual({
+      id: apiKey.id,
+      tenantId,
+      type: 'secret',
+      environment: 'live',
+      prefix: apiKey.prefix,
+      scopes: ['users:read'],
+    });
   });
 
   test('revoked and expired keys answer like unknown ones, and each refusal is audited without the key', async () => {
     const revoked = await seedKey();
-    await db.withTenant(revoked.tenantId, (tx) => revokeApiKey(tx, revoked.owner, revoked.apiKey.id, now));
+    await db.withTenant(revoked.tenantId, (tx) =>
+      revokeApiKey(tx, revoked.owner, revoked.apiKey.id, now),
+    );
     expect(await verifier.verify(revoked.key, { ip: '203.0.113.7', now })).toBeNull();
     const expiring = await seedKey({ expiresAt: at(60) });
     expect(await verifier.verify(expiring.key, { ip: '203.0.113.7', now: at(59) })).not.toBeNull();
     expect(await verifier.verify(expiring.key, { ip: '2001:db8::7', now: at(60) })).toBeNull();
-    expect(await refusals(revoked)).toEqual([{ metadata: expect.objectContaining({ reason: 'revoked', keyPrefix: revoked.apiKey.prefix }), ip: '203.0.113.7', actorId: revoked.apiKey.id }]);
-    expect(await refusals(expiring)).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ reason: 'expired' }), ip: '2001:db8::7' })]);
-    const { rows } = await db.owner.pool.query<{ row: string }>('SELECT a::text AS row FROM audit_logs a');
-    for (const { row } of rows) for (const key of [revoked.key, expiring.key]) expect(row).not.toContain(key.slice(12));
+    expect(await refusals(revoked)).toEqual([
+      {
+        metadata: expect.objectContaining({ reason: 'revoked', keyPrefix: revoked.apiKey.prefix }),
+        ip: '203.0.113.7',
+        actorId: revoked.apiKey.id,
+      },
+    ]);
+    expect(await refusals(expiring)).toEqual([
+      expect.objectContaining({
+        metadata: expect.objectContaining({ reason: 'expired' }),
+        ip: '2001:db8::7',
+      }),
+    ]);
+    const { rows } = await db.owner.pool.query<{ row: string }>(
+      'SELECT a::text AS row FROM audit_logs a',
+    );
+    for (const { row } of rows)
+      for (const key of [revoked.key, expiring.key]) expect(row).not.toContain(key.slice(12));
   });
 
   test('a flood of refusals of one key writes one audit event per interval, counting the ones it summarises', async () => {
-    const throttled = createApiKeyVerifier({ pool, peppers, cache: false, refusalAuditIntervalMs: 60_000 });
+    const throttled = createApiKeyVerifier({
+      pool,
+      peppers,
+      cache: false,
+      refusalAuditIntervalMs: 60_000,
+    });
     const revoked = await seedKey();
-    await db.withTenant(revoked.tenantId, (tx) => revokeApiKey(tx, revoked.owner, revoked.apiKey.id, now));
-    for (let i = 0; i < 5; i += 1) expect(await throttled.verify(revoked.key, { ip: '203.0.113.7', now: at(i) })).toBeNull();
+    await db.withTenant(revoked.tenantId, (tx) =>
+      revokeApiKey(tx, revoked.owner, revoked.apiKey.id, now),
+    );
+    for (let i = 0; i < 5; i += 1)
+      expect(await throttled.verify(revoked.key, { ip: '203.0.113.7', now: at(i) })).toBeNull();
     expect(await throttled.verify(revoked.key, { ip: '203.0.113.7', now: at(60) })).toBeNull();
     expect((await refusals(revoked)).map((r) => r.metadata)).toEqual([
       expect.objectContaining({ reason: 'revoked', refusalsSinceLastEvent: 0 }),
@@ -122,11 +182,21 @@ describe('IP allowlists', () => {
     expect(await verifier.verify(key, { ip: '203.0.113.250', now })).not.toBeNull();
     expect(await verifier.verify(key, { ip: '198.51.100.7', now })).not.toBeNull();
     expect(await verifier.verify(key, { ip: '::ffff:203.0.113.9', now })).not.toBeNull(); // dual-stack socket
-    await expect(verifier.verify(key, { ip: '198.51.100.8', now })).rejects.toMatchObject({ code: 'api_key_forbidden' });
-    await expect(verifier.verify(key, { ip: '2001:db8::1', now })).rejects.toMatchObject({ code: 'api_key_forbidden' });
+    await expect(verifier.verify(key, { ip: '198.51.100.8', now })).rejects.toMatchObject({
+      code: 'api_key_forbidden',
+    });
+    await expect(verifier.verify(key, { ip: '2001:db8::1', now })).rejects.toMatchObject({
+      code: 'api_key_forbidden',
+    });
     expect(await refusals(seeded)).toEqual([
-      expect.objectContaining({ metadata: expect.objectContaining({ reason: 'ip_not_allowed' }), ip: '198.51.100.8' }),
-      expect.objectContaining({ metadata: expect.objectContaining({ reason: 'ip_not_allowed' }), ip: '2001:db8::1' }),
+      expect.objectContaining({
+        metadata: expect.objectContaining({ reason: 'ip_not_allowed' }),
+        ip: '198.51.100.8',
+      }),
+      expect.objectContaining({
+        metadata: expect.objectContaining({ reason: 'ip_not_allowed' }),
+        ip: '2001:db8::1',
+      }),
     ]);
   });
 
@@ -134,8 +204,12 @@ describe('IP allowlists', () => {
     const { key } = await seedKey({ allowedCidrs: ['2001:db8:abcd::/48', '::ffff:192.0.2.0/120'] });
     expect(await verifier.verify(key, { ip: '2001:db8:abcd:12::1', now })).not.toBeNull();
     expect(await verifier.verify(key, { ip: '192.0.2.44', now })).not.toBeNull(); // mapped range stored as IPv4
-    await expect(verifier.verify(key, { ip: '2001:db8:abce::1', now })).rejects.toMatchObject({ code: 'api_key_forbidden' });
-    await expect(verifier.verify(key, { ip: '203.0.113.7', now })).rejects.toMatchObject({ code: 'api_key_forbidden' });
+    await expect(verifier.verify(key, { ip: '2001:db8:abce::1', now })).rejects.toMatchObject({
+      code: 'api_key_forbidden',
+    });
+    await expect(verifier.verify(key, { ip: '203.0.113.7', now })).rejects.toMatchObject({
+      code: 'api_key_forbidden',
+    });
   });
 });
 
@@ -144,32 +218,50 @@ describe('rate limits and quotas', () => {
     const a = await seedKey({ rateLimit: { max: 3, windowSeconds: 60 } });
     const b = await seedKey({ rateLimit: { max: 3, windowSeconds: 60 } });
     expect(await verifier.verify(a.key, { ip: '203.0.113.7', now, calls: 3 })).not.toBeNull();
-    await expect(verifier.verify(a.key, { ip: '203.0.113.7', now: at(10) })).rejects.toMatchObject({ code: 'api_key_rate_limited', retryAfterSeconds: 50 });
-    for (let i = 0; i < 3; i += 1) expect(await verifier.verify(b.key, { ip: '203.0.113.7', now: at(10) })).not.toBeNull();
+    await expect(verifier.verify(a.key, { ip: '203.0.113.7', now: at(10) })).rejects.toMatchObject({
+      code: 'api_key_rate_limited',
+      retryAfterSeconds: 50,
+    });
+    for (let i = 0; i < 3; i += 1)
+      expect(await verifier.verify(b.key, { ip: '203.0.113.7', now: at(10) })).not.toBeNull();
     expect(await verifier.verify(a.key, { ip: '203.0.113.7', now: at(61) })).not.toBeNull(); // next window
-    expect(await refusals(a)).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ reason: 'rate_limited' }) })]);
+    expect(await refusals(a)).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ reason: 'rate_limited' }) }),
+    ]);
     expect(await refusals(b)).toEqual([]);
   });
 
   test('a quota is spent atomically under concurrency, refused with its own reason, and refills', async () => {
-    const { key, apiKey } = await seedKey({ quota: { remaining: 5, refill: { amount: 5, intervalSeconds: 3600 } } });
+    const { key, apiKey } = await seedKey({
+      quota: { remaining: 5, refill: { amount: 5, intervalSeconds: 3600 } },
+    });
     // Refills are due by the database clock: the quota period starts now there, and ends when
     // the owner connection moves its start an hour back.
     const periodStartsAgo = (seconds: number) =>
-      db.owner.pool.query(`UPDATE api_keys SET quota_refilled_at = now() - $2 * interval '1 second' WHERE id = $1`, [apiKey.id, seconds]);
+      db.owner.pool.query(
+        `UPDATE api_keys SET quota_refilled_at = now() - $2 * interval '1 second' WHERE id = $1`,
+        [apiKey.id, seconds],
+      );
     await periodStartsAgo(0);
-    const results = await Promise.allSettled(Array.from({ length: 12 }, () => verifier.verify(key, { ip: '203.0.113.7', now })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, () => verifier.verify(key, { ip: '203.0.113.7', now })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled' && r.value !== null)).toHaveLength(5);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected).toHaveLength(7);
     for (const r of rejected) {
       expect(r.reason).toMatchObject({ code: 'api_key_quota_exhausted' });
       expect((r.reason as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(3590);
-      expect((r.reason as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(3600);
+      expect((r.reason as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(
+        3600,
+      );
     }
     await periodStartsAgo(3600);
     expect(await verifier.verify(key, { ip: '203.0.113.7', now: at(3600) })).not.toBeNull();
-    const { rows } = await db.owner.pool.query<{ quota_remaining: number }>('SELECT quota_remaining FROM api_keys WHERE id = $1', [apiKey.id]);
+    const { rows } = await db.owner.pool.query<{ quota_remaining: number }>(
+      'SELECT quota_remaining FROM api_keys WHERE id = $1',
+      [apiKey.id],
+    );
     expect(rows[0]?.quota_remaining).toBe(4);
   });
 });
@@ -178,8 +270,13 @@ describe('bookkeeping and pepper rotation', () => {
   test('last_used_at and last_used_ip are written at most once a minute per key', async () => {
     const { key, apiKey } = await seedKey();
     // Last use is stamped with the database clock when the batch is written.
-    const lastUsed = async () => (await db.owner.pool.query<{ at: Date | null; ip: string | null; fresh: boolean }>(
-      `SELECT last_used_at AS at, last_used_ip::text AS ip, last_used_at > now() - interval '10 seconds' AS fresh FROM api_keys WHERE id = $1`, [apiKey.id])).rows[0];
+    const lastUsed = async () =>
+      (
+        await db.owner.pool.query<{ at: Date | null; ip: string | null; fresh: boolean }>(
+          `SELECT last_used_at AS at, last_used_ip::text AS ip, last_used_at > now() - interval '10 seconds' AS fresh FROM api_keys WHERE id = $1`,
+          [apiKey.id],
+        )
+      ).rows[0];
     await verifier.verify(key, { ip: '203.0.113.7', now });
     await verifier.verify(key, { ip: '198.51.100.1', now: at(30) });
     await verifier.flush();
@@ -191,7 +288,10 @@ describe('bookkeeping and pepper rotation', () => {
     await other.flush();
     expect(await lastUsed()).toEqual(first);
     // A minute later (the stored stamp moved back through the owner connection), it is.
-    await db.owner.pool.query(`UPDATE api_keys SET last_used_at = last_used_at - interval '61 seconds' WHERE id = $1`, [apiKey.id]);
+    await db.owner.pool.query(
+      `UPDATE api_keys SET last_used_at = last_used_at - interval '61 seconds' WHERE id = $1`,
+      [apiKey.id],
+    );
     await verifier.verify(key, { ip: '2001:db8::9', now: at(61) });
     await verifier.flush();
     expect(await lastUsed()).toMatchObject({ ip: '2001:db8::9/128', fresh: true });
@@ -208,7 +308,10 @@ describe('bookkeeping and pepper rotation', () => {
     expect(spy).toHaveBeenCalledTimes(1);
     spy.mockRestore();
     await next.close();
-    const { rows } = await db.owner.pool.query<{ pepper_version: string }>('SELECT pepper_version FROM api_keys WHERE id = $1', [apiKey.id]);
+    const { rows } = await db.owner.pool.query<{ pepper_version: string }>(
+      'SELECT pepper_version FROM api_keys WHERE id = $1',
+      [apiKey.id],
+    );
     expect(rows[0]?.pepper_version).toBe('v2');
     const onlyV2 = createApiKeyVerifier({ pool, peppers: parsePepperRing(v2), cache: false }); // v1 retired
     expect(await onlyV2.verify(key, { ip: '203.0.113.7', now })).toMatchObject({ id: apiKey.id });

@@ -14,10 +14,22 @@
  * Pinned by verify-api-key.security.test.ts, api-key-cache.security.test.ts and the plugin's tests.
  */
 import { hash } from 'node:crypto';
-import { consumeApiKeyQuota, directConnectionConfig, lookupApiKey, type ApiKeyEnvironment, type ApiKeyLookup, type ApiKeyType } from '@tessera/db';
+import {
+  consumeApiKeyQuota,
+  directConnectionConfig,
+  lookupApiKey,
+  type ApiKeyEnvironment,
+  type ApiKeyLookup,
+  type ApiKeyType,
+} from '@tessera/db';
 import type pg from 'pg';
 import { AuthError } from '../errors.js';
-import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from '../rate-limit/rate-limiter.js';
+import {
+  createRateLimiter,
+  MemoryRateLimitStore,
+  type RateLimiter,
+  type RateLimitStore,
+} from '../rate-limit/rate-limiter.js';
 import { compileCidrs, ipAllowed, type CidrList } from './cidr.js';
 import { parseApiKey } from './key-format.js';
 import { LookupThrottle, type LookupThrottleRule } from './lookup-throttle.js';
@@ -96,10 +108,15 @@ class Verifier implements ApiKeyVerifier {
     this.#peppers = options.peppers;
     this.#limiter = createRateLimiter(options.rateLimitStore ?? new MemoryRateLimitStore());
     this.#defaultLimit = options.defaultRateLimit ?? { max: 1_000, windowSeconds: 60 };
-    this.#cache = options.cache === false ? null : new VerifiedKeyCache(directConnectionConfig(options.pool), { onError, ...options.cache });
+    this.#cache =
+      options.cache === false
+        ? null
+        : new VerifiedKeyCache(directConnectionConfig(options.pool), { onError, ...options.cache });
     this.#refusals = new RefusalAuditor(options.pool, options.refusalAuditIntervalMs ?? 10_000);
     this.#usage = new UsageRecorder(options.pool, onError);
-    this.#throttle = new LookupThrottle(options.failedLookupLimit ?? { max: 100, windowSeconds: 60 });
+    this.#throttle = new LookupThrottle(
+      options.failedLookupLimit ?? { max: 100, windowSeconds: 60 },
+    );
   }
 
   async verify(raw: string, context: VerifyContext): Promise<VerifiedApiKey | null> {
@@ -111,7 +128,10 @@ class Verifier implements ApiKeyVerifier {
     }
     const { lookup } = key;
     const calls = Math.min(Math.max(Math.trunc(context.calls ?? 1), 1), 100);
-    if (lookup.revoked || (lookup.expiresAt !== null && lookup.expiresAt.getTime() <= context.now.getTime())) {
+    if (
+      lookup.revoked ||
+      (lookup.expiresAt !== null && lookup.expiresAt.getTime() <= context.now.getTime())
+    ) {
       await this.#refuse(lookup, lookup.revoked ? 'revoked' : 'expired', context);
       return null;
     }
@@ -147,28 +167,50 @@ class Verifier implements ApiKeyVerifier {
     if (braked > 0) throw new AuthError('api_key_rate_limited', { retryAfterSeconds: braked });
     const generation = this.#cache?.generation ?? 0;
     const hashes = this.#peppers.hashAll(raw);
-    const lookup = await lookupApiKey(this.#pool, hashes.map((h) => h.hash));
+    const lookup = await lookupApiKey(
+      this.#pool,
+      hashes.map((h) => h.hash),
+    );
     const stored = hashes.find((h) => h.version === lookup?.pepperVersion);
     if (lookup === null || stored === undefined) return null;
     const known: KnownKey = {
-      lookup, cidrs: compileCidrs(lookup.allowedCidrs), storedHash: stored.hash,
-      verified: Object.freeze({ id: lookup.id, tenantId: lookup.tenantId, type: lookup.type, environment: lookup.environment, prefix: lookup.prefix, scopes: Object.freeze([...lookup.scopes]) }),
+      lookup,
+      cidrs: compileCidrs(lookup.allowedCidrs),
+      storedHash: stored.hash,
+      verified: Object.freeze({
+        id: lookup.id,
+        tenantId: lookup.tenantId,
+        type: lookup.type,
+        environment: lookup.environment,
+        prefix: lookup.prefix,
+        scopes: Object.freeze([...lookup.scopes]),
+      }),
     };
     if (stored.version !== this.#peppers.currentVersion && !lookup.revoked) {
-      this.#usage.rehash(lookup.id, { oldHash: stored.hash, newHash: this.#peppers.hashCurrent(raw), version: this.#peppers.currentVersion });
+      this.#usage.rehash(lookup.id, {
+        oldHash: stored.hash,
+        newHash: this.#peppers.hashCurrent(raw),
+        version: this.#peppers.currentVersion,
+      });
     }
     if (!lookup.revoked) this.#cache?.set(cacheKey, lookup.id, known, generation);
     return known;
   }
 
-  async #enforceRateLimit(lookup: ApiKeyLookup, calls: number, context: VerifyContext): Promise<void> {
+  async #enforceRateLimit(
+    lookup: ApiKeyLookup,
+    calls: number,
+    context: VerifyContext,
+  ): Promise<void> {
     const limit = lookup.rateLimit ?? this.#defaultLimit;
     const rule = { max: limit.max, windowMs: limit.windowSeconds * 1000 };
     for (let i = 0; i < calls; i += 1) {
       const result = await this.#limiter.hit(`api_key:${lookup.id}`, rule, context.now.getTime());
       if (!result.allowed) {
         await this.#refuse(lookup, 'rate_limited', context);
-        throw new AuthError('api_key_rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
+        throw new AuthError('api_key_rate_limited', {
+          retryAfterSeconds: result.retryAfterSeconds,
+        });
       }
     }
   }
@@ -178,14 +220,23 @@ class Verifier implements ApiKeyVerifier {
     if (decision === null) return false; // revoked since the lookup
     if (decision.allowed) return true;
     await this.#refuse(key.lookup, 'quota_exhausted', context);
-    throw new AuthError('api_key_quota_exhausted', decision.retryAfterSeconds === null ? {} : { retryAfterSeconds: decision.retryAfterSeconds });
+    throw new AuthError(
+      'api_key_quota_exhausted',
+      decision.retryAfterSeconds === null ? {} : { retryAfterSeconds: decision.retryAfterSeconds },
+    );
   }
 
-  #refuse(lookup: ApiKeyLookup, reason: ApiKeyRefusalReason, context: VerifyContext): Promise<void> {
+  #refuse(
+    lookup: ApiKeyLookup,
+    reason: ApiKeyRefusalReason,
+    context: VerifyContext,
+  ): Promise<void> {
     return this.#refusals.record(lookup, reason, validIp(context.ip), context.now);
   }
 }
 
 function validIp(ip: string): string | null {
-  return typeof ip === 'string' && ip.length > 0 && ip.length <= 64 && /^[0-9a-fA-F:.]+$/.test(ip) ? ip : null;
+  return typeof ip === 'string' && ip.length > 0 && ip.length <= 64 && /^[0-9a-fA-F:.]+$/.test(ip)
+    ? ip
+    : null;
 }

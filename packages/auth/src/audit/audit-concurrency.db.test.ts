@@ -80,7 +80,8 @@ test("a writer holding one tenant's chain head blocks that tenant's writers only
 
 test('an event committed while the chain is being verified does not read as a cut tail', async () => {
   const tenant = await db.seedTenant();
-  for (let i = 0; i < 3; i += 1) await db.withTenant(tenant.id, (tx) => recordAuditEvent(tx, event({ i })));
+  for (let i = 0; i < 3; i += 1)
+    await db.withTenant(tenant.id, (tx) => recordAuditEvent(tx, event({ i })));
   const result = await db.withTenant(tenant.id, async (tx) => {
     const query = tx.client.query.bind(tx.client) as (...args: unknown[]) => Promise<unknown>;
     let committed = false;
@@ -102,5 +103,8 @@ test('an event committed while the chain is being verified does not read as a cu
     }
   });
   expect(result).toEqual({ valid: true, checked: 3 });
-  expect(await db.withTenant(tenant.id, (tx) => verifyAuditChain(tx))).toEqual({ valid: true, checked: 4 });
+  expect(await db.withTenant(tenant.id, (tx) => verifyAuditChain(tx))).toEqual({
+    valid: true,
+    checked: 4,
+  });
 });

@@ -11,7 +11,9 @@ const actor = { type: 'user', id: 'admin-1' } as const;
 const ago = (seconds: number): Date => new Date(Date.now() - seconds * 1000);
 
 async function record(tenantId: string, occurredAt: Date): Promise<void> {
-  await db.withTenant(tenantId, (tx) => recordAuditEvent(tx, { actor, action: 'user.role.changed', occurredAt }));
+  await db.withTenant(tenantId, (tx) =>
+    recordAuditEvent(tx, { actor, action: 'user.role.changed', occurredAt }),
+  );
 }
 
 /** The gauge, which must read `seconds` give or take the time the test itself takes. */

@@ -224,6 +224,8 @@ export async function signDueAuditCheckpoints(
  * (0 when all are anchored): the `tessera_audit_checkpoint_age_seconds` gauge (migration 0014).
  */
 export async function auditUnanchoredAgeSeconds(database: Pick<Database, 'pool'>): Promise<number> {
-  const { rows } = await database.pool.query<{ age: number }>('SELECT public.audit_unanchored_age_seconds() AS age');
+  const { rows } = await database.pool.query<{ age: number }>(
+    'SELECT public.audit_unanchored_age_seconds() AS age',
+  );
   return rows[0]?.age ?? 0;
 }

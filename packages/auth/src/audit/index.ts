@@ -1,9 +1,19 @@
 export { recordAuditEvent, lockChainHead, onAuditEvent } from './record-audit-event.js';
-export type { AuditActor, AuditEventInput, AuditEventNotice, RecordedAuditEvent } from './record-audit-event.js';
+export type {
+  AuditActor,
+  AuditEventInput,
+  AuditEventNotice,
+  RecordedAuditEvent,
+} from './record-audit-event.js';
 export { verifyAuditChain, personalDataMatches } from './verify-audit-chain.js';
 export type { AuditChainVerification, VerifyAuditChainOptions } from './verify-audit-chain.js';
 export { listAuditEvents, MAX_AUDIT_PAGE, readAuditEvents } from './list-audit-events.js';
-export type { AuditEventView, AuditPage, AuditReader, ListAuditEventsFilter } from './list-audit-events.js';
+export type {
+  AuditEventView,
+  AuditPage,
+  AuditReader,
+  ListAuditEventsFilter,
+} from './list-audit-events.js';
 export { auditExportChunks, jsonLine, AUDIT_EXPORT_CONTENT_TYPES } from './export-audit-log.js';
 export type { AuditExportFormat, AuditExportOptions } from './export-audit-log.js';
 export { readChainRows, chainFieldsOf, CHAIN_ROW_KEYS } from './audit-rows.js';

@@ -83,7 +83,11 @@ export async function recordAuditEvent(
   if (!expected.equals(row.new_hash)) {
     throw new Error('audit hash mismatch between writer and database');
   }
-  notifyListeners({ tenantId: tx.tenantId, action: prepared.fields.action, actorType: event.actor.type });
+  notifyListeners({
+    tenantId: tx.tenantId,
+    action: prepared.fields.action,
+    actorType: event.actor.type,
+  });
   return { seq, hash: expected.toString('hex') };
 }
 

@@ -12,24 +12,43 @@ const q = (text: string, values: unknown[]) => db.owner.pool.query(text, values)
 async function userIn(): Promise<{ tenantId: string; userId: string }> {
   const { id: tenantId } = await db.seedTenant();
   const userId = randomUUID();
-  await q(`INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, $3)`, [userId, tenantId, `${userId}@example.com`]);
+  await q(`INSERT INTO users (id, tenant_id, email) VALUES ($1, $2, $3)`, [
+    userId,
+    tenantId,
+    `${userId}@example.com`,
+  ]);
   return { tenantId, userId };
 }
 
-async function challenge(who: { tenantId: string; userId: string }, expiresAt: Date): Promise<string> {
+async function challenge(
+  who: { tenantId: string; userId: string },
+  expiresAt: Date,
+): Promise<string> {
   const id = randomUUID();
-  await q('INSERT INTO mfa_challenges (id, tenant_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)', [id, who.tenantId, who.userId, randomBytes(32), expiresAt]);
+  await q(
+    'INSERT INTO mfa_challenges (id, tenant_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)',
+    [id, who.tenantId, who.userId, randomBytes(32), expiresAt],
+  );
   return id;
 }
 
-async function device(who: { tenantId: string; userId: string }, expiresAt: Date, revokedAt: Date | null): Promise<string> {
+async function device(
+  who: { tenantId: string; userId: string },
+  expiresAt: Date,
+  revokedAt: Date | null,
+): Promise<string> {
   const id = randomUUID();
-  await q('INSERT INTO remembered_devices (id, tenant_id, user_id, token_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, who.tenantId, who.userId, randomBytes(32), ago(24 * 90), expiresAt, revokedAt]);
+  await q(
+    'INSERT INTO remembered_devices (id, tenant_id, user_id, token_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [id, who.tenantId, who.userId, randomBytes(32), ago(24 * 90), expiresAt, revokedAt],
+  );
   return id;
 }
 
 const left = async (table: string, ids: string[]): Promise<string[]> =>
-  (await q(`SELECT id::text FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids])).rows.map((r: { id: string }) => r.id).sort();
+  (await q(`SELECT id::text FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids])).rows
+    .map((r: { id: string }) => r.id)
+    .sort();
 
 test('spent rows go in every tenant; live, recent and still-listed rows stay', async () => {
   const a = await userIn();
@@ -46,8 +65,13 @@ test('spent rows go in every tenant; live, recent and still-listed rows stay', a
   const removed = await pruneSpentAuthArtifacts(db.app);
   expect(removed).toMatchObject({ mfa_challenges: 2, remembered_devices: 2 });
   expect(await left('mfa_challenges', [deadA, deadB, recent, live])).toEqual([recent, live].sort());
-  expect(await left('remembered_devices', [oldRevoked, recentRevoked, longExpired, active])).toEqual([recentRevoked, active].sort());
-  expect(await pruneSpentAuthArtifacts(db.app)).toMatchObject({ mfa_challenges: 0, remembered_devices: 0 }); // idempotent
+  expect(
+    await left('remembered_devices', [oldRevoked, recentRevoked, longExpired, active]),
+  ).toEqual([recentRevoked, active].sort());
+  expect(await pruneSpentAuthArtifacts(db.app)).toMatchObject({
+    mfa_challenges: 0,
+    remembered_devices: 0,
+  }); // idempotent
 });
 
 test('the runtime role cannot delete across tenants by itself; only through the function', async () => {

@@ -6,7 +6,11 @@
  */
 import type { Database } from '@tessera/db';
 
-export async function pruneSpentAuthArtifacts(database: Pick<Database, 'pool'>): Promise<Record<string, number>> {
-  const { rows } = await database.pool.query<{ kind: string; removed: string }>('SELECT kind, removed FROM public.prune_spent_auth_artifacts()');
+export async function pruneSpentAuthArtifacts(
+  database: Pick<Database, 'pool'>,
+): Promise<Record<string, number>> {
+  const { rows } = await database.pool.query<{ kind: string; removed: string }>(
+    'SELECT kind, removed FROM public.prune_spent_auth_artifacts()',
+  );
   return Object.fromEntries(rows.map((r) => [r.kind, Number(r.removed)]));
 }

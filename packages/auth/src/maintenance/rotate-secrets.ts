@@ -17,35 +17,69 @@ export interface RotationReport {
   reencrypted: number;
 }
 
-async function rotateTotp(db: Database, keyring: Keyring, tenantId: string, userId: string): Promise<number> {
+async function rotateTotp(
+  db: Database,
+  keyring: Keyring,
+  tenantId: string,
+  userId: string,
+): Promise<number> {
   return withTenant(db, tenantId, async (tx) => {
     const [row] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, userId)).for('update');
     if (!row) return 0;
     const ctx = (purpose: string) => ({ purpose, tenantId, rowId: userId });
-    const secret = row.secretCiphertext && keyring.needsRotation(row.secretCiphertext) ? keyring.reencrypt(row.secretCiphertext, ctx(TOTP_PURPOSE)) : null;
-    const pending = row.pendingCiphertext && keyring.needsRotation(row.pendingCiphertext) ? keyring.reencrypt(row.pendingCiphertext, ctx(PENDING_PURPOSE)) : null;
+    const secret =
+      row.secretCiphertext && keyring.needsRotation(row.secretCiphertext)
+        ? keyring.reencrypt(row.secretCiphertext, ctx(TOTP_PURPOSE))
+        : null;
+    const pending =
+      row.pendingCiphertext && keyring.needsRotation(row.pendingCiphertext)
+        ? keyring.reencrypt(row.pendingCiphertext, ctx(PENDING_PURPOSE))
+        : null;
     if (!secret && !pending) return 0;
-    await tx.update(mfaTotp).set({ ...(secret ? { secretCiphertext: secret } : {}), ...(pending ? { pendingCiphertext: pending } : {}) }).where(eq(mfaTotp.userId, userId));
+    await tx
+      .update(mfaTotp)
+      .set({
+        ...(secret ? { secretCiphertext: secret } : {}),
+        ...(pending ? { pendingCiphertext: pending } : {}),
+      })
+      .where(eq(mfaTotp.userId, userId));
     return 1;
   });
 }
 
-async function rotateOutbox(db: Database, keyring: Keyring, tenantId: string, id: string): Promise<number> {
+async function rotateOutbox(
+  db: Database,
+  keyring: Keyring,
+  tenantId: string,
+  id: string,
+): Promise<number> {
   return withTenant(db, tenantId, async (tx) => {
-    const [row] = await tx.select().from(emailOutbox).where(and(eq(emailOutbox.id, id), isNotNull(emailOutbox.body))).for('update');
+    const [row] = await tx
+      .select()
+      .from(emailOutbox)
+      .where(and(eq(emailOutbox.id, id), isNotNull(emailOutbox.body)))
+      .for('update');
     if (!row?.body || !keyring.needsRotation(row.body)) return 0;
-    await tx.update(emailOutbox).set({ body: keyring.reencrypt(row.body, { purpose: OUTBOX_PURPOSE, tenantId, rowId: id }) }).where(eq(emailOutbox.id, id));
+    await tx
+      .update(emailOutbox)
+      .set({ body: keyring.reencrypt(row.body, { purpose: OUTBOX_PURPOSE, tenantId, rowId: id }) })
+      .where(eq(emailOutbox.id, id));
     return 1;
   });
 }
 
 export async function reencryptAllSecrets(db: Database, keyring: Keyring): Promise<RotationReport> {
-  const { rows } = await db.pool.query<{ kind: string; tenant_id: string; id: string }>('SELECT kind, tenant_id, id FROM public.list_encrypted_rows()');
+  const { rows } = await db.pool.query<{ kind: string; tenant_id: string; id: string }>(
+    'SELECT kind, tenant_id, id FROM public.list_encrypted_rows()',
+  );
   let reencrypted = 0;
   for (const row of rows) {
-    if (row.kind === 'mfa_totp') reencrypted += await rotateTotp(db, keyring, row.tenant_id, row.id);
-    else if (row.kind === 'email_outbox') reencrypted += await rotateOutbox(db, keyring, row.tenant_id, row.id);
-    else if (row.kind === 'mfa_phone_numbers') reencrypted += await reencryptPhoneNumber(db, keyring, row.tenant_id, row.id);
+    if (row.kind === 'mfa_totp')
+      reencrypted += await rotateTotp(db, keyring, row.tenant_id, row.id);
+    else if (row.kind === 'email_outbox')
+      reencrypted += await rotateOutbox(db, keyring, row.tenant_id, row.id);
+    else if (row.kind === 'mfa_phone_numbers')
+      reencrypted += await reencryptPhoneNumber(db, keyring, row.tenant_id, row.id);
   }
   return { checked: rows.length, reencrypted };
 }

@@ -10,7 +10,12 @@ import argon2 from 'argon2';
 const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 export const BACKUP_CODE_COUNT = 10;
 const LENGTH = 12;
-export const BACKUP_CODE_HASH_PARAMS = { type: argon2.argon2id, memoryCost: 4096, timeCost: 2, parallelism: 1 } as const;
+export const BACKUP_CODE_HASH_PARAMS = {
+  type: argon2.argon2id,
+  memoryCost: 4096,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 export function newBackupCode(): string {
   let raw = '';

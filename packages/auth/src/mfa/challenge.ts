@@ -1,7 +1,15 @@
 /** Two-step sign-in: a random, hashed, single-use, 5-minute challenge bound to tenant and user. */
 import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
 import { and, eq, sql } from 'drizzle-orm';
-import { lookupMfaChallenge, mfaChallenges, tenants, users, withTenant, type Database, type TenantTx } from '@tessera/db';
+import {
+  lookupMfaChallenge,
+  mfaChallenges,
+  tenants,
+  users,
+  withTenant,
+  type Database,
+  type TenantTx,
+} from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -17,48 +25,130 @@ export const CHALLENGE_MAX_ATTEMPTS = 5;
 export const VERIFY_MFA_LIMIT = { max: 30, windowMs: 60_000 } as const;
 
 /** A challenge token for the step after the password; `sign_in_verification` is the e-mailed-code step. */
-export async function createMfaChallenge(tx: TenantTx, userId: string, now: Date, options: { purpose?: 'mfa' | 'sign_in_verification'; ttlMs?: number } = {}): Promise<{ token: string; id: string }> {
+export async function createMfaChallenge(
+  tx: TenantTx,
+  userId: string,
+  now: Date,
+  options: { purpose?: 'mfa' | 'sign_in_verification'; ttlMs?: number } = {},
+): Promise<{ token: string; id: string }> {
   const token = randomToken();
   // Issued before the first await, so a caller can pipeline it with its next statements.
-  const [row] = await tx.insert(mfaChallenges)
-    .values({ tenantId: tx.tenantId, userId, tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + (options.ttlMs ?? CHALLENGE_TTL_MS)), purpose: options.purpose ?? 'mfa' })
+  const [row] = await tx
+    .insert(mfaChallenges)
+    .values({
+      tenantId: tx.tenantId,
+      userId,
+      tokenHash: sha256(token),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + (options.ttlMs ?? CHALLENGE_TTL_MS)),
+      purpose: options.purpose ?? 'mfa',
+    })
     .returning({ id: mfaChallenges.id })
     .execute();
   if (!row) throw new Error('challenge not created');
   return { token, id: row.id };
 }
 
-type Outcome = { check: FactorCheck; userId: string; purpose: 'mfa' } | { check: EmailCodeCheck; userId: string; purpose: 'sign_in_verification' } | { expired: true };
+type Outcome =
+  | { check: FactorCheck; userId: string; purpose: 'mfa' }
+  | { check: EmailCodeCheck; userId: string; purpose: 'sign_in_verification' }
+  | { expired: true };
 
 /** The e-mailed new-device code (email-codes.ts): its own audit events, never `auth.mfa.*`. */
-async function emailAttempt(tx: TenantTx, deps: AccountDeps, challenge: { id: string; userId: string; attempts: number }, code: string, request: RequestContext, now: Date): Promise<Outcome> {
-  const check: EmailCodeCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS ? { ok: false, reason: 'exhausted' } : await checkEmailSignInCode(tx, deps, challenge, code, now);
-  const base = { actor: { type: 'user' as const, id: challenge.userId }, target: { type: 'user', id: challenge.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+async function emailAttempt(
+  tx: TenantTx,
+  deps: AccountDeps,
+  challenge: { id: string; userId: string; attempts: number },
+  code: string,
+  request: RequestContext,
+  now: Date,
+): Promise<Outcome> {
+  const check: EmailCodeCheck =
+    challenge.attempts >= CHALLENGE_MAX_ATTEMPTS
+      ? { ok: false, reason: 'exhausted' }
+      : await checkEmailSignInCode(tx, deps, challenge, code, now);
+  const base = {
+    actor: { type: 'user' as const, id: challenge.userId },
+    target: { type: 'user', id: challenge.userId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
+  };
   if (check.ok) {
     await tx.update(mfaChallenges).set({ usedAt: now }).where(eq(mfaChallenges.id, challenge.id));
-    await recordAuditEvent(tx, { ...base, action: 'auth.email_code.verified', metadata: { purpose: 'sign_in_verification' } });
+    await recordAuditEvent(tx, {
+      ...base,
+      action: 'auth.email_code.verified',
+      metadata: { purpose: 'sign_in_verification' },
+    });
   } else {
-    await recordAuditEvent(tx, { ...base, action: 'auth.email_code.refused', metadata: { purpose: 'sign_in_verification', reason: check.reason, attempt: challenge.attempts + 1 } });
+    await recordAuditEvent(tx, {
+      ...base,
+      action: 'auth.email_code.refused',
+      metadata: {
+        purpose: 'sign_in_verification',
+        reason: check.reason,
+        attempt: challenge.attempts + 1,
+      },
+    });
   }
   return { check, userId: challenge.userId, purpose: 'sign_in_verification' };
 }
 
 /** Checks the code; every attempt (and its failure count) commits before any error leaves. */
-async function attempt(db: Database, deps: AccountDeps, tenantId: string, challengeId: string, code: string, request: RequestContext, now: Date): Promise<Outcome> {
+async function attempt(
+  db: Database,
+  deps: AccountDeps,
+  tenantId: string,
+  challengeId: string,
+  code: string,
+  request: RequestContext,
+  now: Date,
+): Promise<Outcome> {
   return withTenant(db, tenantId, async (tx) => {
-    const [challenge] = await tx.select().from(mfaChallenges).where(eq(mfaChallenges.id, challengeId)).for('update');
-    if (!challenge || challenge.usedAt || challenge.expiresAt <= now) return { expired: true as const };
-    await tx.update(mfaChallenges).set({ attempts: sql`${mfaChallenges.attempts} + 1` }).where(eq(mfaChallenges.id, challengeId));
-    if (challenge.purpose === 'sign_in_verification') return emailAttempt(tx, deps, challenge, code, request, now);
+    const [challenge] = await tx
+      .select()
+      .from(mfaChallenges)
+      .where(eq(mfaChallenges.id, challengeId))
+      .for('update');
+    if (!challenge || challenge.usedAt || challenge.expiresAt <= now)
+      return { expired: true as const };
+    await tx
+      .update(mfaChallenges)
+      .set({ attempts: sql`${mfaChallenges.attempts} + 1` })
+      .where(eq(mfaChallenges.id, challengeId));
+    if (challenge.purpose === 'sign_in_verification')
+      return emailAttempt(tx, deps, challenge, code, request, now);
     // The sixth code on a challenge is refused even when right.
-    const check: FactorCheck = challenge.attempts >= CHALLENGE_MAX_ATTEMPTS ? { ok: false, reason: 'locked' } : await checkChallengeFactor(tx, deps.keyring, challenge, code, now);
-    const base = { actor: { type: 'user' as const, id: challenge.userId }, target: { type: 'user', id: challenge.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+    const check: FactorCheck =
+      challenge.attempts >= CHALLENGE_MAX_ATTEMPTS
+        ? { ok: false, reason: 'locked' }
+        : await checkChallengeFactor(tx, deps.keyring, challenge, code, now);
+    const base = {
+      actor: { type: 'user' as const, id: challenge.userId },
+      target: { type: 'user', id: challenge.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    };
     if (check.ok) {
-      await tx.update(mfaChallenges).set({ usedAt: now }).where(and(eq(mfaChallenges.id, challengeId)));
-      await recordAuditEvent(tx, { ...base, action: 'auth.mfa.verified', metadata: { method: check.method } });
+      await tx
+        .update(mfaChallenges)
+        .set({ usedAt: now })
+        .where(and(eq(mfaChallenges.id, challengeId)));
+      await recordAuditEvent(tx, {
+        ...base,
+        action: 'auth.mfa.verified',
+        metadata: { method: check.method },
+      });
     } else {
-      const userLocked = check.reason === 'invalid' ? await recordFactorFailure(tx, challenge.userId, now) : false;
-      await recordAuditEvent(tx, { ...base, action: 'auth.mfa.failed', metadata: { reason: check.reason, attempt: challenge.attempts + 1, userLocked } });
+      const userLocked =
+        check.reason === 'invalid' ? await recordFactorFailure(tx, challenge.userId, now) : false;
+      await recordAuditEvent(tx, {
+        ...base,
+        action: 'auth.mfa.failed',
+        metadata: { reason: check.reason, attempt: challenge.attempts + 1, userLocked },
+      });
     }
     return { check, userId: challenge.userId, purpose: 'mfa' as const };
   });
@@ -66,15 +156,32 @@ async function attempt(db: Database, deps: AccountDeps, tenantId: string, challe
 
 export function throwForFailedCheck(check: FactorCheck & { ok: false }): never {
   if (check.reason === 'replayed') throw new AuthError('mfa_code_replayed');
-  if (check.reason === 'locked') throw new AuthError('rate_limited', { detail: 'Too many wrong codes. Try again later.' });
+  if (check.reason === 'locked')
+    throw new AuthError('rate_limited', { detail: 'Too many wrong codes. Try again later.' });
   throw new AuthError('mfa_code_invalid');
 }
 
-export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input: { challengeToken: string; code: string; rememberDevice?: boolean | undefined }, request: RequestContext, now: Date): Promise<SignedIn> {
+export async function verifyMfaChallenge(
+  db: Database,
+  deps: AccountDeps,
+  input: { challengeToken: string; code: string; rememberDevice?: boolean | undefined },
+  request: RequestContext,
+  now: Date,
+): Promise<SignedIn> {
   await enforceLimit(deps.limiter, `verify_mfa:ip:${request.ip}`, VERIFY_MFA_LIMIT, now);
-  const located = isWellFormedToken(input.challengeToken) ? await lookupMfaChallenge(db.pool, sha256(input.challengeToken)) : null;
+  const located = isWellFormedToken(input.challengeToken)
+    ? await lookupMfaChallenge(db.pool, sha256(input.challengeToken))
+    : null;
   if (!located) throw new AuthError('token_invalid');
-  const outcome = await attempt(db, deps, located.tenantId, located.challengeId, input.code, request, now);
+  const outcome = await attempt(
+    db,
+    deps,
+    located.tenantId,
+    located.challengeId,
+    input.code,
+    request,
+    now,
+  );
   if ('expired' in outcome) throw new AuthError('token_invalid');
   if (outcome.purpose === 'sign_in_verification') {
     if (!outcome.check.ok) {
@@ -82,16 +189,55 @@ export async function verifyMfaChallenge(db: Database, deps: AccountDeps, input:
       throw new AuthError('mfa_code_invalid');
     }
   } else if (!outcome.check.ok) throwForFailedCheck(outcome.check);
-  const context = await withTenant(db, located.tenantId, async (tx) => {
-    const [tenant] = await tx.select().from(tenants);
-    const [user] = await tx.select().from(users).where(eq(users.id, outcome.userId));
-    return { tenant, user };
-  }, { readOnly: true });
-  if (!context.tenant || !context.user || context.user.disabledAt) throw new AuthError('invalid_credentials');
+  const context = await withTenant(
+    db,
+    located.tenantId,
+    async (tx) => {
+      const [tenant] = await tx.select().from(tenants);
+      const [user] = await tx.select().from(users).where(eq(users.id, outcome.userId));
+      return { tenant, user };
+    },
+    { readOnly: true },
+  );
+  if (!context.tenant || !context.user || context.user.disabledAt)
+    throw new AuthError('invalid_credentials');
   const policy = parseSecurityPolicy(context.tenant.securityPolicy);
   if (outcome.purpose === 'sign_in_verification') {
     // Not MFA: AAL1, no MFA time, no remembered-device token whatever the request asked.
-    return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'email_code', aal: 1, hasFactor: false }, request, now);
+    return completeSignIn(
+      db,
+      deps,
+      {
+        tenantId: located.tenantId,
+        tenantName: context.tenant.name,
+        policy,
+        user: context.user,
+        newHash: null,
+        email: context.user.email,
+        via: 'email_code',
+        aal: 1,
+        hasFactor: false,
+      },
+      request,
+      now,
+    );
   }
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: context.tenant.name, policy, user: context.user, newHash: null, email: context.user.email, via: 'mfa', aal: 2, rememberDevice: input.rememberDevice === true, hasFactor: true }, request, now);
+  return completeSignIn(
+    db,
+    deps,
+    {
+      tenantId: located.tenantId,
+      tenantName: context.tenant.name,
+      policy,
+      user: context.user,
+      newHash: null,
+      email: context.user.email,
+      via: 'mfa',
+      aal: 2,
+      rememberDevice: input.rememberDevice === true,
+      hasFactor: true,
+    },
+    request,
+    now,
+  );
 }

@@ -1,7 +1,17 @@
 /** Enrollment, status, backup codes, step-up, disable and admin reset of the TOTP factor. */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
-import { mfaBackupCodes, mfaTotp, sessions, tenants, users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
+import {
+  mfaBackupCodes,
+  mfaTotp,
+  sessions,
+  tenants,
+  users,
+  webauthnCredentials,
+  withTenant,
+  type Database,
+  type TenantTx,
+} from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
@@ -27,34 +37,76 @@ export interface MfaSubject {
 
 export const PENDING_PURPOSE = 'mfa_totp.pending';
 const PENDING_TTL_MS = 15 * 60_000;
-const pendingContext = (s: MfaSubject) => ({ purpose: PENDING_PURPOSE, tenantId: s.tenantId, rowId: s.userId });
+const pendingContext = (s: MfaSubject) => ({
+  purpose: PENDING_PURPOSE,
+  tenantId: s.tenantId,
+  rowId: s.userId,
+});
 
-export async function mfaStatus(tx: TenantTx, userId: string): Promise<{ enabled: boolean; enabledAt: string | null; backupCodesRemaining: number }> {
-  const [factor] = await tx.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, userId));
-  const [codes] = await tx.select({ n: sql<number>`count(*)::int` }).from(mfaBackupCodes).where(and(eq(mfaBackupCodes.userId, userId), isNull(mfaBackupCodes.usedAt)));
-  return { enabled: Boolean(factor?.enabledAt), enabledAt: factor?.enabledAt?.toISOString() ?? null, backupCodesRemaining: factor?.enabledAt ? (codes?.n ?? 0) : 0 };
+export async function mfaStatus(
+  tx: TenantTx,
+  userId: string,
+): Promise<{ enabled: boolean; enabledAt: string | null; backupCodesRemaining: number }> {
+  const [factor] = await tx
+    .select({ enabledAt: mfaTotp.enabledAt })
+    .from(mfaTotp)
+    .where(eq(mfaTotp.userId, userId));
+  const [codes] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(mfaBackupCodes)
+    .where(and(eq(mfaBackupCodes.userId, userId), isNull(mfaBackupCodes.usedAt)));
+  return {
+    enabled: Boolean(factor?.enabledAt),
+    enabledAt: factor?.enabledAt?.toISOString() ?? null,
+    backupCodesRemaining: factor?.enabledAt ? (codes?.n ?? 0) : 0,
+  };
 }
 
-export async function beginEnrollment(db: Database, deps: AccountDeps, who: MfaSubject, now: Date): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
+export async function beginEnrollment(
+  db: Database,
+  deps: AccountDeps,
+  who: MfaSubject,
+  now: Date,
+): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
   const secret = newTotpSecret();
   const { uri } = await withTenant(db, who.tenantId, async (tx) => {
     const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, who.userId));
-    if (factor?.enabledAt) throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
+    if (factor?.enabledAt)
+      throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
     const [tenant] = await tx.select().from(tenants);
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
     const pending = deps.keyring.encrypt(secret, pendingContext(who));
-    await tx.insert(mfaTotp).values({ tenantId: who.tenantId, userId: who.userId, pendingCiphertext: pending, pendingCreatedAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: [mfaTotp.tenantId, mfaTotp.userId], set: { pendingCiphertext: pending, pendingCreatedAt: now, updatedAt: now } });
+    await tx
+      .insert(mfaTotp)
+      .values({
+        tenantId: who.tenantId,
+        userId: who.userId,
+        pendingCiphertext: pending,
+        pendingCreatedAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoUpdate({
+        target: [mfaTotp.tenantId, mfaTotp.userId],
+        set: { pendingCiphertext: pending, pendingCreatedAt: now, updatedAt: now },
+      });
     return { uri: totpUri(secret, tenant?.name ?? 'Tessera', user?.email ?? '') };
   });
-  return { secret, otpauthUri: uri, qrCodeDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2 }) };
+  return {
+    secret,
+    otpauthUri: uri,
+    qrCodeDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2 }),
+  };
 }
 
 async function replaceBackupCodes(tx: TenantTx, userId: string, now: Date): Promise<string[]> {
   const codes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
   const hashes = await Promise.all(codes.map(hashBackupCode));
   await tx.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId));
-  await tx.insert(mfaBackupCodes).values(hashes.map((codeHash) => ({ tenantId: tx.tenantId, userId, codeHash, createdAt: now })));
+  await tx
+    .insert(mfaBackupCodes)
+    .values(
+      hashes.map((codeHash) => ({ tenantId: tx.tenantId, userId, codeHash, createdAt: now })),
+    );
   return codes;
 }
 
@@ -63,23 +115,67 @@ async function replaceBackupCodes(tx: TenantTx, userId: string, now: Date): Prom
  * when this is the user's first factor (see replaceSession: the session gains no MFA time). Next to
  * an existing factor (a passkey) the session stays as it is; the caller required step-up for that.
  */
-export async function confirmEnrollment(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date): Promise<{ backupCodes: string[]; session: CreatedSession | null }> {
+export async function confirmEnrollment(
+  db: Database,
+  deps: AccountDeps,
+  who: MfaSubject,
+  code: string,
+  request: RequestContext,
+  now: Date,
+): Promise<{ backupCodes: string[]; session: CreatedSession | null }> {
   return withTenant(db, who.tenantId, async (tx) => {
-    const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, who.userId)).for('update');
-    if (factor?.enabledAt) throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
-    if (!factor?.pendingCiphertext || !factor.pendingCreatedAt || now.getTime() - factor.pendingCreatedAt.getTime() > PENDING_TTL_MS) throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
+    const [factor] = await tx
+      .select()
+      .from(mfaTotp)
+      .where(eq(mfaTotp.userId, who.userId))
+      .for('update');
+    if (factor?.enabledAt)
+      throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
+    if (
+      !factor?.pendingCiphertext ||
+      !factor.pendingCreatedAt ||
+      now.getTime() - factor.pendingCreatedAt.getTime() > PENDING_TTL_MS
+    )
+      throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
     const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
     const step = matchTotpStep(secret, code, now);
     if (step === null) throw new AuthError('mfa_code_invalid', { field: 'code' });
     const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
-    await tx.update(mfaTotp).set({ secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)), pendingCiphertext: null, pendingCreatedAt: null, enabledAt: now, lastUsedStep: step, failedAttempts: 0, lockedUntil: null, updatedAt: now }).where(eq(mfaTotp.userId, who.userId));
+    await tx
+      .update(mfaTotp)
+      .set({
+        secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)),
+        pendingCiphertext: null,
+        pendingCreatedAt: null,
+        enabledAt: now,
+        lastUsedStep: step,
+        failedAttempts: 0,
+        lockedUntil: null,
+        updatedAt: now,
+      })
+      .where(eq(mfaTotp.userId, who.userId));
     const backupCodes = await replaceBackupCodes(tx, who.userId, now);
     const { tenantName, policy } = await tenantPolicyOf(tx);
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
     // A first factor is a privilege change (the session stops being enrollment-only): a new token.
     const session = hadFactor ? null : await replaceSession(tx, policy, who, request, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.enabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now, metadata: { firstFactor: !hadFactor } });
-    if (user) await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_enabled', tenantName }, now);
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: who.userId },
+      action: 'mfa.enabled',
+      target: { type: 'user', id: who.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+      metadata: { firstFactor: !hadFactor },
+    });
+    if (user)
+      await enqueueEmail(
+        tx,
+        deps.keyring,
+        { userId: who.userId, address: user.email },
+        { name: 'mfa_enabled', tenantName },
+        now,
+      );
     return { backupCodes, session };
   });
 }
@@ -88,30 +184,66 @@ export async function confirmEnrollment(db: Database, deps: AccountDeps, who: Mf
  * Verifies a code for a signed-in user and renews the session's step-up window (10 minutes).
  * A wrong code is counted and committed before the error leaves.
  */
-export async function verifyCodeForSession(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date, action: string): Promise<void> {
+export async function verifyCodeForSession(
+  db: Database,
+  deps: AccountDeps,
+  who: MfaSubject,
+  code: string,
+  request: RequestContext,
+  now: Date,
+  action: string,
+): Promise<void> {
   const check = await withTenant(db, who.tenantId, async (tx) => {
     const result = await checkSecondFactor(tx, deps.keyring, who.userId, code, now);
-    const base = { actor: { type: 'user' as const, id: who.userId }, target: { type: 'session', id: who.sessionId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+    const base = {
+      actor: { type: 'user' as const, id: who.userId },
+      target: { type: 'session', id: who.sessionId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    };
     if (result.ok) {
-      await tx.update(sessions).set({ aal: 2, mfaVerifiedAt: now }).where(eq(sessions.id, who.sessionId));
+      await tx
+        .update(sessions)
+        .set({ aal: 2, mfaVerifiedAt: now })
+        .where(eq(sessions.id, who.sessionId));
       await recordAuditEvent(tx, { ...base, action, metadata: { method: result.method } });
     } else {
       if (result.reason === 'invalid') await recordFactorFailure(tx, who.userId, now);
-      await recordAuditEvent(tx, { ...base, action: 'mfa.verification.failed', metadata: { reason: result.reason, for: action } });
+      await recordAuditEvent(tx, {
+        ...base,
+        action: 'mfa.verification.failed',
+        metadata: { reason: result.reason, for: action },
+      });
     }
     return result;
   });
   if (!check.ok) {
-    if (check.reason === 'not_enrolled') throw new AuthError('forbidden', { detail: 'Two-factor authentication is not enabled.' });
+    if (check.reason === 'not_enrolled')
+      throw new AuthError('forbidden', { detail: 'Two-factor authentication is not enabled.' });
     throwForFailedCheck(check);
   }
 }
 
-export async function regenerateBackupCodes(db: Database, deps: AccountDeps, who: MfaSubject, code: string, request: RequestContext, now: Date): Promise<string[]> {
+export async function regenerateBackupCodes(
+  db: Database,
+  deps: AccountDeps,
+  who: MfaSubject,
+  code: string,
+  request: RequestContext,
+  now: Date,
+): Promise<string[]> {
   await verifyCodeForSession(db, deps, who, code, request, now, 'mfa.step_up');
   return withTenant(db, who.tenantId, async (tx) => {
     const codes = await replaceBackupCodes(tx, who.userId, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.backup_codes.regenerated', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: who.userId },
+      action: 'mfa.backup_codes.regenerated',
+      target: { type: 'user', id: who.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    });
     return codes;
   });
 }
@@ -122,33 +254,93 @@ async function removeFactors(tx: TenantTx, userId: string): Promise<void> {
   await removeSmsFactor(tx, userId);
 }
 
-export async function disableMfa(db: Database, deps: AccountDeps, who: MfaSubject, input: { password: string; code: string }, request: RequestContext, now: Date): Promise<void> {
-  const lastRequired = await withTenant(db, who.tenantId, async (tx) => {
-    const [row] = await tx.select({ role: users.role }).from(users).where(eq(users.id, who.userId));
-    // The last factor stays while the tenant requires MFA (docs/mfa-factors.md); SMS never counts alone.
-    return Boolean(row) && mfaRequiredFor((await tenantPolicyOf(tx)).policy, row?.role ?? 'member') && !(await hasPasskey(tx, who.userId));
-  }, { readOnly: true });
-  if (lastRequired) throw new AuthError('forbidden', { detail: 'Your organisation requires two-factor authentication: add a passkey before turning the authenticator app off, or ask an admin to reset it.' });
-  const { user, tenant } = await confirmPassword(db, deps, who, { password: input.password, purpose: 'disable_mfa', field: 'password' }, request, now);
+export async function disableMfa(
+  db: Database,
+  deps: AccountDeps,
+  who: MfaSubject,
+  input: { password: string; code: string },
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
+  const lastRequired = await withTenant(
+    db,
+    who.tenantId,
+    async (tx) => {
+      const [row] = await tx
+        .select({ role: users.role })
+        .from(users)
+        .where(eq(users.id, who.userId));
+      // The last factor stays while the tenant requires MFA (docs/mfa-factors.md); SMS never counts alone.
+      return (
+        Boolean(row) &&
+        mfaRequiredFor((await tenantPolicyOf(tx)).policy, row?.role ?? 'member') &&
+        !(await hasPasskey(tx, who.userId))
+      );
+    },
+    { readOnly: true },
+  );
+  if (lastRequired)
+    throw new AuthError('forbidden', {
+      detail:
+        'Your organisation requires two-factor authentication: add a passkey before turning the authenticator app off, or ask an admin to reset it.',
+    });
+  const { user, tenant } = await confirmPassword(
+    db,
+    deps,
+    who,
+    { password: input.password, purpose: 'disable_mfa', field: 'password' },
+    request,
+    now,
+  );
   await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);
     await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'mfa_disabled', request, now);
-    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.disabled', target: { type: 'user', id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
-    await enqueueEmail(tx, deps.keyring, { userId: who.userId, address: user.email }, { name: 'mfa_disabled', tenantName: tenant.name }, now);
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: who.userId },
+      action: 'mfa.disabled',
+      target: { type: 'user', id: who.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    });
+    await enqueueEmail(
+      tx,
+      deps.keyring,
+      { userId: who.userId, address: user.email },
+      { name: 'mfa_disabled', tenantName: tenant.name },
+      now,
+    );
   });
 }
 
 /** Owners and admins clear a user's factors and sessions (only owners reset owners). */
-export async function resetUserMfa(db: Database, actor: { tenantId: string; userId: string; role: string }, targetUserId: string, request: RequestContext, now: Date): Promise<void> {
+export async function resetUserMfa(
+  db: Database,
+  actor: { tenantId: string; userId: string; role: string },
+  targetUserId: string,
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   await withTenant(db, actor.tenantId, async (tx) => {
     const [target] = await tx.select().from(users).where(eq(users.id, targetUserId));
     if (!target) throw new AuthError('not_found');
-    if (target.role === 'owner' && actor.role !== 'owner') throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
+    if (target.role === 'owner' && actor.role !== 'owner')
+      throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
     await removeFactors(tx, target.id);
     await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
     await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
-    await tx.update(sessions).set({ revokedAt: now, revokedReason: 'mfa_reset' }).where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
-    await recordAuditEvent(tx, { actor: { type: 'user', id: actor.userId }, action: 'mfa.reset', target: { type: 'user', id: target.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+    await tx
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: 'mfa_reset' })
+      .where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: actor.userId },
+      action: 'mfa.reset',
+      target: { type: 'user', id: target.id },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    });
   });
 }

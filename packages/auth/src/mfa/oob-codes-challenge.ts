@@ -19,22 +19,46 @@ import { checkSecondFactor, type FactorCheck } from './verify-second-factor.js';
 async function smsFactorUsable(tx: TenantTx, userId: string): Promise<boolean> {
   const [tenant] = await tx.select({ policy: tenants.securityPolicy }).from(tenants);
   if (!parseSecurityPolicy(tenant?.policy).smsCodesAllowed) return false;
-  const [phone] = await tx.select({ userId: mfaPhoneNumbers.userId }).from(mfaPhoneNumbers).where(and(eq(mfaPhoneNumbers.userId, userId), isNotNull(mfaPhoneNumbers.verifiedAt)));
+  const [phone] = await tx
+    .select({ userId: mfaPhoneNumbers.userId })
+    .from(mfaPhoneNumbers)
+    .where(and(eq(mfaPhoneNumbers.userId, userId), isNotNull(mfaPhoneNumbers.verifiedAt)));
   return phone !== undefined;
 }
 
 /** Checks a code given for a sign-in challenge: its SMS code when one was sent, else TOTP or a backup code. */
-export async function checkChallengeFactor(tx: TenantTx, keyring: Keyring, challenge: { id: string; userId: string }, code: string, now: Date): Promise<FactorCheck> {
-  const scope = { userId: challenge.userId, purpose: 'mfa_sign_in' as const, challengeId: challenge.id };
-  if (!normalizeOneTimeCode(code) || !(await findLiveCode(tx, scope)) || !(await smsFactorUsable(tx, challenge.userId))) {
+export async function checkChallengeFactor(
+  tx: TenantTx,
+  keyring: Keyring,
+  challenge: { id: string; userId: string },
+  code: string,
+  now: Date,
+): Promise<FactorCheck> {
+  const scope = {
+    userId: challenge.userId,
+    purpose: 'mfa_sign_in' as const,
+    challengeId: challenge.id,
+  };
+  if (
+    !normalizeOneTimeCode(code) ||
+    !(await findLiveCode(tx, scope)) ||
+    !(await smsFactorUsable(tx, challenge.userId))
+  ) {
     return checkSecondFactor(tx, keyring, challenge.userId, code, now);
   }
-  const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, challenge.userId)).for('update');
+  const [factor] = await tx
+    .select()
+    .from(mfaTotp)
+    .where(eq(mfaTotp.userId, challenge.userId))
+    .for('update');
   if (!factor?.enabledAt) return { ok: false, reason: 'not_enrolled' };
   if (factor.lockedUntil && factor.lockedUntil > now) return { ok: false, reason: 'locked' };
   const sms = await checkOneTimeCode(tx, keyring, scope, code, now);
   if (sms.ok) {
-    await tx.update(mfaTotp).set({ failedAttempts: 0, updatedAt: now }).where(eq(mfaTotp.userId, challenge.userId));
+    await tx
+      .update(mfaTotp)
+      .set({ failedAttempts: 0, updatedAt: now })
+      .where(eq(mfaTotp.userId, challenge.userId));
     return { ok: true, method: 'sms' };
   }
   return checkSecondFactor(tx, keyring, challenge.userId, code, now);

@@ -11,7 +11,13 @@
  */
 import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import { oneTimeCodes, type OneTimeCodeChannel, type OneTimeCodePurpose, type OneTimeCodeRow, type TenantTx } from '@tessera/db';
+import {
+  oneTimeCodes,
+  type OneTimeCodeChannel,
+  type OneTimeCodePurpose,
+  type OneTimeCodeRow,
+  type TenantTx,
+} from '@tessera/db';
 import type { Keyring } from '../crypto/keyring.js';
 import { hmacSha256 } from '../crypto/tokens.js';
 
@@ -27,7 +33,9 @@ export interface CodeScope {
   challengeId?: string | null;
 }
 
-export type CodeCheck = { ok: true; codeId: string } | { ok: false; reason: 'none' | 'expired' | 'exhausted' | 'invalid' };
+export type CodeCheck =
+  | { ok: true; codeId: string }
+  | { ok: false; reason: 'none' | 'expired' | 'exhausted' | 'invalid' };
 
 /** Six decimal digits from the CSPRNG (leading zeros kept). */
 function newOneTimeCode(): string {
@@ -48,16 +56,26 @@ function scopeWhere(scope: CodeScope) {
   return and(
     eq(oneTimeCodes.userId, scope.userId),
     eq(oneTimeCodes.purpose, scope.purpose),
-    scope.challengeId ? eq(oneTimeCodes.challengeId, scope.challengeId) : isNull(oneTimeCodes.challengeId),
+    scope.challengeId
+      ? eq(oneTimeCodes.challengeId, scope.challengeId)
+      : isNull(oneTimeCodes.challengeId),
   );
 }
 
 /** Issues a code for the scope; earlier live codes of the same scope stop working. */
-export async function issueOneTimeCode(tx: TenantTx, keyring: Keyring, scope: CodeScope, channel: OneTimeCodeChannel, now: Date): Promise<{ id: string; code: string; expiresAt: Date }> {
+export async function issueOneTimeCode(
+  tx: TenantTx,
+  keyring: Keyring,
+  scope: CodeScope,
+  channel: OneTimeCodeChannel,
+  now: Date,
+): Promise<{ id: string; code: string; expiresAt: Date }> {
   await tx
     .update(oneTimeCodes)
     .set({ supersededAt: now })
-    .where(and(scopeWhere(scope), isNull(oneTimeCodes.consumedAt), isNull(oneTimeCodes.supersededAt)));
+    .where(
+      and(scopeWhere(scope), isNull(oneTimeCodes.consumedAt), isNull(oneTimeCodes.supersededAt)),
+    );
   const id = randomUUID();
   const code = newOneTimeCode();
   const key = randomBytes(32);
@@ -82,7 +100,9 @@ export async function findLiveCode(tx: TenantTx, scope: CodeScope): Promise<OneT
   const [row] = await tx
     .select()
     .from(oneTimeCodes)
-    .where(and(scopeWhere(scope), isNull(oneTimeCodes.consumedAt), isNull(oneTimeCodes.supersededAt)))
+    .where(
+      and(scopeWhere(scope), isNull(oneTimeCodes.consumedAt), isNull(oneTimeCodes.supersededAt)),
+    )
     .orderBy(desc(oneTimeCodes.createdAt))
     .limit(1)
     .for('update');
@@ -94,16 +114,32 @@ export async function findLiveCode(tx: TenantTx, scope: CodeScope): Promise<OneT
  * with a conditional UPDATE, so two racing requests cannot both spend it; a consumed code never
  * matches again (replay). The caller commits before it throws.
  */
-export async function checkOneTimeCode(tx: TenantTx, keyring: Keyring, scope: CodeScope, input: string, now: Date): Promise<CodeCheck> {
+export async function checkOneTimeCode(
+  tx: TenantTx,
+  keyring: Keyring,
+  scope: CodeScope,
+  input: string,
+  now: Date,
+): Promise<CodeCheck> {
   const row = await findLiveCode(tx, scope);
   if (!row) return { ok: false, reason: 'none' };
   if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
   if (row.attempts >= ONE_TIME_CODE_MAX_ATTEMPTS) return { ok: false, reason: 'exhausted' };
-  await tx.update(oneTimeCodes).set({ attempts: sql`${oneTimeCodes.attempts} + 1` }).where(eq(oneTimeCodes.id, row.id));
+  await tx
+    .update(oneTimeCodes)
+    .set({ attempts: sql`${oneTimeCodes.attempts} + 1` })
+    .where(eq(oneTimeCodes.id, row.id));
   const code = normalizeOneTimeCode(input);
-  const key = keyring.decrypt(row.keyCiphertext, { purpose: KEY_PURPOSE, tenantId: tx.tenantId, rowId: row.id });
+  const key = keyring.decrypt(row.keyCiphertext, {
+    purpose: KEY_PURPOSE,
+    tenantId: tx.tenantId,
+    rowId: row.id,
+  });
   if (!code || !timingSafeEqual(codeMac(key, row.id, code), row.codeHash)) {
-    return { ok: false, reason: row.attempts + 1 >= ONE_TIME_CODE_MAX_ATTEMPTS ? 'exhausted' : 'invalid' };
+    return {
+      ok: false,
+      reason: row.attempts + 1 >= ONE_TIME_CODE_MAX_ATTEMPTS ? 'exhausted' : 'invalid',
+    };
   }
   const spent = await tx
     .update(oneTimeCodes)
@@ -114,6 +150,12 @@ export async function checkOneTimeCode(tx: TenantTx, keyring: Keyring, scope: Co
 }
 
 /** Removes a user's codes of one channel (factor disabled, MFA reset). */
-export async function deleteUserCodes(tx: TenantTx, userId: string, channel: OneTimeCodeChannel): Promise<void> {
-  await tx.delete(oneTimeCodes).where(and(eq(oneTimeCodes.userId, userId), eq(oneTimeCodes.channel, channel)));
+export async function deleteUserCodes(
+  tx: TenantTx,
+  userId: string,
+  channel: OneTimeCodeChannel,
+): Promise<void> {
+  await tx
+    .delete(oneTimeCodes)
+    .where(and(eq(oneTimeCodes.userId, userId), eq(oneTimeCodes.channel, channel)));
 }

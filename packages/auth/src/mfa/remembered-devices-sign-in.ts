@@ -7,19 +7,44 @@
  * (docs/mfa-factors.md): step-up still needs a fresh code.
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { lookupMfaChallenge, mfaChallenges, tenants, users, withTenant, type Database } from '@tessera/db';
+import {
+  lookupMfaChallenge,
+  mfaChallenges,
+  tenants,
+  users,
+  withTenant,
+  type Database,
+} from '@tessera/db';
 import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { trustRememberedDevice } from './remembered-devices.js';
 
-export async function signInWithRememberedDevice(db: Database, deps: AccountDeps, challengeToken: string, deviceToken: string | undefined, request: RequestContext, now: Date): Promise<SignedIn | null> {
-  if (!deviceToken || !isWellFormedToken(deviceToken) || !isWellFormedToken(challengeToken)) return null;
+export async function signInWithRememberedDevice(
+  db: Database,
+  deps: AccountDeps,
+  challengeToken: string,
+  deviceToken: string | undefined,
+  request: RequestContext,
+  now: Date,
+): Promise<SignedIn | null> {
+  if (!deviceToken || !isWellFormedToken(deviceToken) || !isWellFormedToken(challengeToken))
+    return null;
   const located = await lookupMfaChallenge(db.pool, sha256(challengeToken));
   if (!located) return null;
   const trusted = await withTenant(db, located.tenantId, async (tx) => {
-    const [challenge] = await tx.select().from(mfaChallenges).where(and(eq(mfaChallenges.id, located.challengeId), isNull(mfaChallenges.usedAt), gt(mfaChallenges.expiresAt, now))).for('update');
+    const [challenge] = await tx
+      .select()
+      .from(mfaChallenges)
+      .where(
+        and(
+          eq(mfaChallenges.id, located.challengeId),
+          isNull(mfaChallenges.usedAt),
+          gt(mfaChallenges.expiresAt, now),
+        ),
+      )
+      .for('update');
     // Only a real MFA challenge may be spent by a device token, never an e-mail verification step.
     if (!challenge || challenge.purpose !== 'mfa') return null;
     const [tenant] = await tx.select().from(tenants);
@@ -32,5 +57,20 @@ export async function signInWithRememberedDevice(db: Database, deps: AccountDeps
   });
   if (!trusted) return null;
   const { tenant, user, policy } = trusted;
-  return completeSignIn(db, deps, { tenantId: located.tenantId, tenantName: tenant.name, policy, user, newHash: null, email: user.email, via: 'remembered_device', aal: 1 }, request, now);
+  return completeSignIn(
+    db,
+    deps,
+    {
+      tenantId: located.tenantId,
+      tenantName: tenant.name,
+      policy,
+      user,
+      newHash: null,
+      email: user.email,
+      via: 'remembered_device',
+      aal: 1,
+    },
+    request,
+    now,
+  );
 }

@@ -20,7 +20,14 @@ import type { SecurityPolicy } from '../tenants/security-policy.js';
 
 const DAY_MS = 86_400_000;
 
-export type DeviceRevokeReason = 'revoked' | 'revoked_all' | 'revoked_others' | 'password_changed' | 'password_reset' | 'mfa_disabled' | 'mfa_reset';
+export type DeviceRevokeReason =
+  | 'revoked'
+  | 'revoked_all'
+  | 'revoked_others'
+  | 'password_changed'
+  | 'password_reset'
+  | 'mfa_disabled'
+  | 'mfa_reset';
 
 export interface RememberedDeviceToken {
   deviceId: string;
@@ -44,26 +51,61 @@ interface DeviceOwner {
 }
 
 /** Issues a device token after a second factor; null when the tenant has switched the feature off. */
-export async function rememberDevice(tx: TenantTx, policy: SecurityPolicy, userId: string, request: RequestContext, now: Date): Promise<RememberedDeviceToken | null> {
+export async function rememberDevice(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  userId: string,
+  request: RequestContext,
+  now: Date,
+): Promise<RememberedDeviceToken | null> {
   if (policy.rememberDeviceDays <= 0) return null;
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + policy.rememberDeviceDays * DAY_MS);
   const [row] = await tx
     .insert(rememberedDevices)
-    .values({ tenantId: tx.tenantId, userId, tokenHash: sha256(token), createdAt: now, expiresAt, ipAddress: request.ip, userAgent: request.userAgent?.slice(0, 512) ?? null })
+    .values({
+      tenantId: tx.tenantId,
+      userId,
+      tokenHash: sha256(token),
+      createdAt: now,
+      expiresAt,
+      ipAddress: request.ip,
+      userAgent: request.userAgent?.slice(0, 512) ?? null,
+    })
     .returning({ id: rememberedDevices.id });
   if (!row) throw new Error('remembered device insert returned nothing');
-  await recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action: 'mfa.device.remembered', target: { type: 'remembered_device', id: row.id }, ip: request.ip, userAgent: request.userAgent, metadata: { expiresAt: expiresAt.toISOString(), days: policy.rememberDeviceDays }, occurredAt: now });
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: userId },
+    action: 'mfa.device.remembered',
+    target: { type: 'remembered_device', id: row.id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    metadata: { expiresAt: expiresAt.toISOString(), days: policy.rememberDeviceDays },
+    occurredAt: now,
+  });
   return { deviceId: row.id, token, expiresAt };
 }
 
 /** A live device of this user for this token, or null (malformed, unknown, other user, revoked, expired). */
-async function findTrustedDevice(tx: TenantTx, policy: SecurityPolicy, userId: string, token: string, now: Date) {
+async function findTrustedDevice(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  userId: string,
+  token: string,
+  now: Date,
+) {
   if (policy.rememberDeviceDays <= 0 || !isWellFormedToken(token)) return null;
   const [row] = await tx
     .select()
     .from(rememberedDevices)
-    .where(and(eq(rememberedDevices.tokenHash, sha256(token)), eq(rememberedDevices.userId, userId), isNull(rememberedDevices.revokedAt), gt(rememberedDevices.expiresAt, now)))
+    .where(
+      and(
+        eq(rememberedDevices.tokenHash, sha256(token)),
+        eq(rememberedDevices.userId, userId),
+        isNull(rememberedDevices.revokedAt),
+        gt(rememberedDevices.expiresAt, now),
+      ),
+    )
     .for('update');
   if (!row) return null;
   // A tenant that shortens the period shortens existing tokens too.
@@ -75,34 +117,77 @@ async function findTrustedDevice(tx: TenantTx, policy: SecurityPolicy, userId: s
  * At password sign-in of a user with a second factor: true when `token` is a live device token of
  * this user, in which case its use is recorded (last use, audit) in the caller's transaction.
  */
-export async function trustRememberedDevice(tx: TenantTx, policy: SecurityPolicy, userId: string, token: string | undefined, request: RequestContext, now: Date): Promise<boolean> {
+export async function trustRememberedDevice(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  userId: string,
+  token: string | undefined,
+  request: RequestContext,
+  now: Date,
+): Promise<boolean> {
   if (!token) return false;
   const device = await findTrustedDevice(tx, policy, userId, token, now);
   if (!device) return false;
-  await tx.update(rememberedDevices).set({ lastUsedAt: now }).where(eq(rememberedDevices.id, device.id));
-  await recordAuditEvent(tx, { actor: { type: 'user', id: userId }, action: 'mfa.device.used', target: { type: 'remembered_device', id: device.id }, ip: request.ip, userAgent: request.userAgent, occurredAt: now });
+  await tx
+    .update(rememberedDevices)
+    .set({ lastUsedAt: now })
+    .where(eq(rememberedDevices.id, device.id));
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: userId },
+    action: 'mfa.device.used',
+    target: { type: 'remembered_device', id: device.id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
+  });
   return true;
 }
 
 /** Revokes every live device of the user; records one audit event when any was revoked. */
-export async function revokeUserDevices(tx: TenantTx, actor: { userId: string | null }, userId: string, reason: DeviceRevokeReason, request: RequestContext | null, now: Date): Promise<number> {
+export async function revokeUserDevices(
+  tx: TenantTx,
+  actor: { userId: string | null },
+  userId: string,
+  reason: DeviceRevokeReason,
+  request: RequestContext | null,
+  now: Date,
+): Promise<number> {
   const rows = await tx
     .update(rememberedDevices)
     .set({ revokedAt: now, revokedReason: reason })
     .where(and(eq(rememberedDevices.userId, userId), isNull(rememberedDevices.revokedAt)))
     .returning({ id: rememberedDevices.id });
   if (rows.length > 0) {
-    await recordAuditEvent(tx, { actor: { type: actor.userId ? 'user' : 'system', id: actor.userId }, action: 'mfa.device.revoked', target: { type: 'user', id: userId }, ip: request?.ip ?? null, userAgent: request?.userAgent ?? null, metadata: { reason, devices: rows.length }, occurredAt: now });
+    await recordAuditEvent(tx, {
+      actor: { type: actor.userId ? 'user' : 'system', id: actor.userId },
+      action: 'mfa.device.revoked',
+      target: { type: 'user', id: userId },
+      ip: request?.ip ?? null,
+      userAgent: request?.userAgent ?? null,
+      metadata: { reason, devices: rows.length },
+      occurredAt: now,
+    });
   }
   return rows.length;
 }
 
 /** The user's live devices, newest first; `current` marks the one whose token this browser holds. */
-export async function listRememberedDevices(tx: TenantTx, userId: string, currentToken: string | undefined, now: Date): Promise<RememberedDeviceView[]> {
+export async function listRememberedDevices(
+  tx: TenantTx,
+  userId: string,
+  currentToken: string | undefined,
+  now: Date,
+): Promise<RememberedDeviceView[]> {
   const rows = await tx
     .select()
     .from(rememberedDevices)
-    .where(and(eq(rememberedDevices.userId, userId), isNull(rememberedDevices.revokedAt), gt(rememberedDevices.expiresAt, now)))
+    .where(
+      and(
+        eq(rememberedDevices.userId, userId),
+        isNull(rememberedDevices.revokedAt),
+        gt(rememberedDevices.expiresAt, now),
+      ),
+    )
     .orderBy(desc(rememberedDevices.createdAt));
   const currentHash = currentToken && isWellFormedToken(currentToken) ? sha256(currentToken) : null;
   return rows.map((d) => ({
@@ -117,19 +202,47 @@ export async function listRememberedDevices(tx: TenantTx, userId: string, curren
 }
 
 /** Revokes one of the caller's devices; another user's (or tenant's) id is NOT_FOUND. */
-export async function revokeRememberedDevice(db: Database, who: DeviceOwner, deviceId: string, request: RequestContext, now: Date): Promise<void> {
+export async function revokeRememberedDevice(
+  db: Database,
+  who: DeviceOwner,
+  deviceId: string,
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   await withTenant(db, who.tenantId, async (tx) => {
     const rows = await tx
       .update(rememberedDevices)
       .set({ revokedAt: now, revokedReason: 'revoked' })
-      .where(and(eq(rememberedDevices.id, deviceId), eq(rememberedDevices.userId, who.userId), isNull(rememberedDevices.revokedAt)))
+      .where(
+        and(
+          eq(rememberedDevices.id, deviceId),
+          eq(rememberedDevices.userId, who.userId),
+          isNull(rememberedDevices.revokedAt),
+        ),
+      )
       .returning({ id: rememberedDevices.id });
     if (!rows.length) throw new AuthError('not_found');
-    await recordAuditEvent(tx, { actor: { type: 'user', id: who.userId }, action: 'mfa.device.revoked', target: { type: 'remembered_device', id: deviceId }, ip: request.ip, userAgent: request.userAgent, metadata: { reason: 'revoked', devices: 1 }, occurredAt: now });
+    await recordAuditEvent(tx, {
+      actor: { type: 'user', id: who.userId },
+      action: 'mfa.device.revoked',
+      target: { type: 'remembered_device', id: deviceId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      metadata: { reason: 'revoked', devices: 1 },
+      occurredAt: now,
+    });
   });
 }
 
 /** "Forget all devices": revokes every device of the caller. */
-export async function revokeAllRememberedDevices(db: Database, who: DeviceOwner, reason: DeviceRevokeReason, request: RequestContext, now: Date): Promise<number> {
-  return withTenant(db, who.tenantId, (tx) => revokeUserDevices(tx, { userId: who.userId }, who.userId, reason, request, now));
+export async function revokeAllRememberedDevices(
+  db: Database,
+  who: DeviceOwner,
+  reason: DeviceRevokeReason,
+  request: RequestContext,
+  now: Date,
+): Promise<number> {
+  return withTenant(db, who.tenantId, (tx) =>
+    revokeUserDevices(tx, { userId: who.userId }, who.userId, reason, request, now),
+  );
 }

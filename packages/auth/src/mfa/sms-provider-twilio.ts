@@ -23,9 +23,13 @@ export function twilioSmsProvider(options: TwilioSmsOptions): SmsProvider {
     timeout: options.timeoutMs ?? 10_000,
     autoRetry: true,
     maxRetries: 2,
-    ...(options.httpClient ? { httpClient: options.httpClient as NonNullable<twilio.ClientOpts['httpClient']> } : {}),
+    ...(options.httpClient
+      ? { httpClient: options.httpClient as NonNullable<twilio.ClientOpts['httpClient']> }
+      : {}),
   });
-  const sender = options.from.startsWith('MG') ? { messagingServiceSid: options.from } : { from: options.from };
+  const sender = options.from.startsWith('MG')
+    ? { messagingServiceSid: options.from }
+    : { from: options.from };
   return {
     name: 'twilio',
     async send(message) {

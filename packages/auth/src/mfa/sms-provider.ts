@@ -30,7 +30,9 @@ export interface SmsGateway {
 
 /** Derives the per-number rate-limit key from secret material the server already holds. */
 function deriveSmsNumberKey(secret: string | Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'tessera.sms.number-rate-key.v1', 32));
+  return Buffer.from(
+    hkdfSync('sha256', secret, Buffer.alloc(0), 'tessera.sms.number-rate-key.v1', 32),
+  );
 }
 
 export function createSmsGateway(provider: SmsProvider, secret: string | Buffer): SmsGateway {

@@ -15,7 +15,14 @@ export function newTotpSecret(): string {
 }
 
 export function totpUri(secretBase32: string, issuer: string, label: string): string {
-  return new TOTP({ issuer, label, algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, secret: Secret.fromBase32(secretBase32) }).toString();
+  return new TOTP({
+    issuer,
+    label,
+    algorithm: 'SHA1',
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    secret: Secret.fromBase32(secretBase32),
+  }).toString();
 }
 
 export function timeStep(at: Date, period = TOTP_PERIOD_SECONDS): number {
@@ -26,16 +33,35 @@ export function timeStep(at: Date, period = TOTP_PERIOD_SECONDS): number {
  * Returns the time step the code matches (current, or one either side: RFC 6238 §5.2), or null.
  * `otpauth` answers the delta (0 for the current step), so the step is computed from it.
  */
-export function matchTotpStep(secretBase32: string, code: string, at: Date, options: { algorithm?: TotpAlgorithm; digits?: number; period?: number } = {}): number | null {
+export function matchTotpStep(
+  secretBase32: string,
+  code: string,
+  at: Date,
+  options: { algorithm?: TotpAlgorithm; digits?: number; period?: number } = {},
+): number | null {
   const digits = options.digits ?? TOTP_DIGITS;
   const period = options.period ?? TOTP_PERIOD_SECONDS;
   const token = code.replace(/\s+/g, '');
   if (!new RegExp(`^\\d{${digits}}$`).test(token)) return null;
-  const delta = TOTP.validate({ token, secret: Secret.fromBase32(secretBase32), algorithm: options.algorithm ?? 'SHA1', digits, period, timestamp: at.getTime(), window: 1 });
+  const delta = TOTP.validate({
+    token,
+    secret: Secret.fromBase32(secretBase32),
+    algorithm: options.algorithm ?? 'SHA1',
+    digits,
+    period,
+    timestamp: at.getTime(),
+    window: 1,
+  });
   return delta === null ? null : timeStep(at, period) + delta;
 }
 
 /** Only for tests and the console's own self-check: the code for a step. */
 export function totpCodeAt(secretBase32: string, at: Date): string {
-  return TOTP.generate({ secret: Secret.fromBase32(secretBase32), algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, timestamp: at.getTime() });
+  return TOTP.generate({
+    secret: Secret.fromBase32(secretBase32),
+    algorithm: 'SHA1',
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    timestamp: at.getTime(),
+  });
 }

@@ -19,7 +19,11 @@ export async function enqueueEmail(
 ): Promise<string> {
   const { subject, body } = renderEmail(template);
   const id = randomUUID();
-  const sealed = keyring.encrypt(body, { purpose: OUTBOX_PURPOSE, tenantId: tx.tenantId, rowId: id });
+  const sealed = keyring.encrypt(body, {
+    purpose: OUTBOX_PURPOSE,
+    tenantId: tx.tenantId,
+    rowId: id,
+  });
   // Issued before the first await, so a caller can pipeline it with its next statements.
   await tx
     .insert(emailOutbox)
@@ -43,10 +47,20 @@ export async function enqueueEmail(
  * same rendering and encryption either way, so a caller that must not reveal whether the account
  * exists does equal work (see `issueUserTokenByEmail`).
  */
-export async function enqueueEmailToActiveUser(tx: TenantTx, keyring: Keyring, address: string, template: EmailTemplate, now: Date): Promise<void> {
+export async function enqueueEmailToActiveUser(
+  tx: TenantTx,
+  keyring: Keyring,
+  address: string,
+  template: EmailTemplate,
+  now: Date,
+): Promise<void> {
   const { subject, body } = renderEmail(template);
   const id = randomUUID();
-  const sealed = keyring.encrypt(body, { purpose: OUTBOX_PURPOSE, tenantId: tx.tenantId, rowId: id });
+  const sealed = keyring.encrypt(body, {
+    purpose: OUTBOX_PURPOSE,
+    tenantId: tx.tenantId,
+    rowId: id,
+  });
   await tx.execute(sql`
     INSERT INTO ${emailOutbox} (id, tenant_id, user_id, to_address, template, subject, body, created_at, send_after)
     SELECT ${id}::uuid, ${tx.tenantId}::uuid, u.id, u.email, ${template.name}::text, ${subject}::text, ${sealed}::text, ${now}::timestamptz, ${now}::timestamptz

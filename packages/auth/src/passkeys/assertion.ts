@@ -12,7 +12,13 @@
 import { and, eq } from 'drizzle-orm';
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { webauthnCredentials, type TenantTx, type WebauthnChallengePurpose, type WebauthnChallengeRow, type WebauthnCredentialRow } from '@tessera/db';
+import {
+  webauthnCredentials,
+  type TenantTx,
+  type WebauthnChallengePurpose,
+  type WebauthnChallengeRow,
+  type WebauthnCredentialRow,
+} from '@tessera/db';
 import { challengeMatches, consumeChallenge, signedChallengeOf } from './challenges.js';
 import type { RelyingParty } from './relying-party.js';
 
@@ -39,8 +45,20 @@ export interface AssertionExpectation {
 }
 
 export type AssertionCheck =
-  | { ok: true; credential: WebauthnCredentialRow; challenge: WebauthnChallengeRow; userVerified: boolean; newCounter: number; backedUp: boolean }
-  | { ok: false; reason: PasskeyRefusal; credential: WebauthnCredentialRow | null; detail?: Record<string, unknown> };
+  | {
+      ok: true;
+      credential: WebauthnCredentialRow;
+      challenge: WebauthnChallengeRow;
+      userVerified: boolean;
+      newCounter: number;
+      backedUp: boolean;
+    }
+  | {
+      ok: false;
+      reason: PasskeyRefusal;
+      credential: WebauthnCredentialRow | null;
+      detail?: Record<string, unknown>;
+    };
 
 function bindingMatches(row: WebauthnChallengeRow, expected: AssertionExpectation): boolean {
   if (expected.userId !== undefined && row.userId !== expected.userId) return false;
@@ -48,21 +66,44 @@ function bindingMatches(row: WebauthnChallengeRow, expected: AssertionExpectatio
   return expected.mfaChallengeId === undefined || row.mfaChallengeId === expected.mfaChallengeId;
 }
 
-export async function checkAssertion(tx: TenantTx, rp: RelyingParty, response: AuthenticationResponseJSON, expected: AssertionExpectation, now: Date): Promise<AssertionCheck> {
+export async function checkAssertion(
+  tx: TenantTx,
+  rp: RelyingParty,
+  response: AuthenticationResponseJSON,
+  expected: AssertionExpectation,
+  now: Date,
+): Promise<AssertionCheck> {
   const signed = signedChallengeOf(response);
   const challenge = signed ? await consumeChallenge(tx, signed, expected.purpose) : null;
-  if (!signed || !challenge || !bindingMatches(challenge, expected)) return { ok: false, reason: 'challenge_invalid', credential: null };
-  if (challenge.expiresAt <= now) return { ok: false, reason: 'challenge_expired', credential: null };
+  if (!signed || !challenge || !bindingMatches(challenge, expected))
+    return { ok: false, reason: 'challenge_invalid', credential: null };
+  if (challenge.expiresAt <= now)
+    return { ok: false, reason: 'challenge_expired', credential: null };
   const byId = eq(webauthnCredentials.credentialId, response.id);
-  const [credential] = await tx.select().from(webauthnCredentials)
-    .where(expected.userId === undefined ? byId : and(byId, eq(webauthnCredentials.userId, expected.userId))).for('update');
+  const [credential] = await tx
+    .select()
+    .from(webauthnCredentials)
+    .where(
+      expected.userId === undefined
+        ? byId
+        : and(byId, eq(webauthnCredentials.userId, expected.userId)),
+    )
+    .for('update');
   if (!credential) return { ok: false, reason: 'unknown_credential', credential: null };
   let verified;
   try {
     verified = await verifyAuthenticationResponse({
-      response, expectedChallenge: (c) => challengeMatches(challenge, c), expectedOrigin: rp.origin, expectedRPID: rp.id,
+      response,
+      expectedChallenge: (c) => challengeMatches(challenge, c),
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
       // Counter 0 here: the library would throw on a regression; we judge it below with a reason of its own.
-      credential: { id: credential.credentialId, publicKey: Uint8Array.from(credential.publicKey), counter: 0, transports: credential.transports },
+      credential: {
+        id: credential.credentialId,
+        publicKey: Uint8Array.from(credential.publicKey),
+        counter: 0,
+        transports: credential.transports,
+      },
       requireUserVerification: false,
     });
   } catch {
@@ -71,16 +112,35 @@ export async function checkAssertion(tx: TenantTx, rp: RelyingParty, response: A
   if (!verified.verified) return { ok: false, reason: 'verification_failed', credential };
   const info = verified.authenticationInfo;
   if ((info.newCounter > 0 || credential.counter > 0) && info.newCounter <= credential.counter) {
-    return { ok: false, reason: 'counter_regression', credential, detail: { storedCounter: credential.counter, reportedCounter: info.newCounter } };
+    return {
+      ok: false,
+      reason: 'counter_regression',
+      credential,
+      detail: { storedCounter: credential.counter, reportedCounter: info.newCounter },
+    };
   }
-  if (info.credentialDeviceType !== credential.deviceType) return { ok: false, reason: 'backup_eligibility_changed', credential };
-  if (expected.requireUserVerification && !info.userVerified) return { ok: false, reason: 'user_verification_missing', credential };
-  return { ok: true, credential, challenge, userVerified: info.userVerified, newCounter: info.newCounter, backedUp: info.credentialBackedUp };
+  if (info.credentialDeviceType !== credential.deviceType)
+    return { ok: false, reason: 'backup_eligibility_changed', credential };
+  if (expected.requireUserVerification && !info.userVerified)
+    return { ok: false, reason: 'user_verification_missing', credential };
+  return {
+    ok: true,
+    credential,
+    challenge,
+    userVerified: info.userVerified,
+    newCounter: info.newCounter,
+    backedUp: info.credentialBackedUp,
+  };
 }
 
 /** Stores the new counter, the backup state and the time of use after a successful assertion. */
-export async function recordPasskeyUse(tx: TenantTx, check: AssertionCheck & { ok: true }, now: Date): Promise<void> {
-  await tx.update(webauthnCredentials)
+export async function recordPasskeyUse(
+  tx: TenantTx,
+  check: AssertionCheck & { ok: true },
+  now: Date,
+): Promise<void> {
+  await tx
+    .update(webauthnCredentials)
     .set({ counter: check.newCounter, backedUp: check.backedUp, lastUsedAt: now })
     .where(eq(webauthnCredentials.id, check.credential.id));
 }

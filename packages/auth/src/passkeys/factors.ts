@@ -3,12 +3,19 @@ import { and, eq, isNotNull, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { mfaTotp, webauthnCredentials, type TenantTx } from '@tessera/db';
 
 export async function hasPasskey(tx: TenantTx, userId: string): Promise<boolean> {
-  const rows = await tx.select({ id: webauthnCredentials.id }).from(webauthnCredentials).where(eq(webauthnCredentials.userId, userId)).limit(1);
+  const rows = await tx
+    .select({ id: webauthnCredentials.id })
+    .from(webauthnCredentials)
+    .where(eq(webauthnCredentials.userId, userId))
+    .limit(1);
   return rows.length > 0;
 }
 
 export async function hasTotp(tx: TenantTx, userId: string): Promise<boolean> {
-  const rows = await tx.select({ userId: mfaTotp.userId }).from(mfaTotp).where(and(eq(mfaTotp.userId, userId), isNotNull(mfaTotp.enabledAt)));
+  const rows = await tx
+    .select({ userId: mfaTotp.userId })
+    .from(mfaTotp)
+    .where(and(eq(mfaTotp.userId, userId), isNotNull(mfaTotp.enabledAt)));
   return rows.length > 0;
 }
 

@@ -11,5 +11,12 @@ export interface PasskeyView {
 }
 
 export function toPasskeyView(row: WebauthnCredentialRow): PasskeyView {
-  return { id: row.id, name: row.name, deviceType: row.deviceType, backedUp: row.backedUp, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt?.toISOString() ?? null };
+  return {
+    id: row.id,
+    name: row.name,
+    deviceType: row.deviceType,
+    backedUp: row.backedUp,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+  };
 }

@@ -7,7 +7,11 @@
 import { eq, sql } from 'drizzle-orm';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import { toLibraryRegistration, type PasskeyCreationOptionsJSON, type RegistrationResponseInput } from './wire.js';
+import {
+  toLibraryRegistration,
+  type PasskeyCreationOptionsJSON,
+  type RegistrationResponseInput,
+} from './wire.js';
 import { users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -17,7 +21,13 @@ import type { CreatedSession } from '../sessions/create-session.js';
 import { replaceSession } from '../sessions/replace-session.js';
 import { tenantPolicyOf } from '../tenants/update-policy.js';
 import type { PasskeyRefusal } from './assertion.js';
-import { challengeMatches, consumeChallenge, PASSKEY_CHALLENGE_TTL_MS, signedChallengeOf, storeChallenge } from './challenges.js';
+import {
+  challengeMatches,
+  consumeChallenge,
+  PASSKEY_CHALLENGE_TTL_MS,
+  signedChallengeOf,
+  storeChallenge,
+} from './challenges.js';
 import { hasSecondFactor } from './factors.js';
 import { toPasskeyView, type PasskeyView } from './passkey-view.js';
 import { relyingPartyFor } from './relying-party.js';
@@ -37,79 +47,187 @@ export function userHandleOf(userId: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(Buffer.from(userId.replace(/-/g, ''), 'hex'));
 }
 
-export async function passkeyRegistrationOptions(db: Database, deps: AccountDeps, who: PasskeySubject, now: Date): Promise<PasskeyCreationOptionsJSON> {
+export async function passkeyRegistrationOptions(
+  db: Database,
+  deps: AccountDeps,
+  who: PasskeySubject,
+  now: Date,
+): Promise<PasskeyCreationOptionsJSON> {
   const rp = relyingPartyFor(deps.publicUrl);
   return withTenant(db, who.tenantId, async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
     if (!user) throw new AuthError('unauthenticated');
-    const existing = await tx.select().from(webauthnCredentials).where(eq(webauthnCredentials.userId, who.userId));
-    if (existing.length >= MAX_PASSKEYS_PER_USER) throw new AuthError('conflict', { detail: `You can register up to ${MAX_PASSKEYS_PER_USER} passkeys. Remove one first.` });
+    const existing = await tx
+      .select()
+      .from(webauthnCredentials)
+      .where(eq(webauthnCredentials.userId, who.userId));
+    if (existing.length >= MAX_PASSKEYS_PER_USER)
+      throw new AuthError('conflict', {
+        detail: `You can register up to ${MAX_PASSKEYS_PER_USER} passkeys. Remove one first.`,
+      });
     const options = await generateRegistrationOptions({
-      rpName: rp.name, rpID: rp.id, userName: user.email, userID: userHandleOf(user.id), userDisplayName: user.displayName ?? user.email,
-      timeout: PASSKEY_CHALLENGE_TTL_MS, attestationType: 'none', supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+      rpName: rp.name,
+      rpID: rp.id,
+      userName: user.email,
+      userID: userHandleOf(user.id),
+      userDisplayName: user.displayName ?? user.email,
+      timeout: PASSKEY_CHALLENGE_TTL_MS,
+      attestationType: 'none',
+      supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
       excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
       // Discoverable where possible, so the passkey can also sign in without a password.
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     });
-    await storeChallenge(tx, options.challenge, { purpose: 'registration', userId: who.userId, sessionId: who.sessionId }, now);
+    await storeChallenge(
+      tx,
+      options.challenge,
+      { purpose: 'registration', userId: who.userId, sessionId: who.sessionId },
+      now,
+    );
     return options;
   });
 }
 
-type Registered = { passkey: PasskeyView; session: CreatedSession | null } | { refused: PasskeyRefusal | 'duplicate' | 'limit_reached' };
+type Registered =
+  | { passkey: PasskeyView; session: CreatedSession | null }
+  | { refused: PasskeyRefusal | 'duplicate' | 'limit_reached' };
 
-async function verifyAttestation(tx: TenantTx, deps: AccountDeps, who: PasskeySubject, response: RegistrationResponseJSON, now: Date) {
+async function verifyAttestation(
+  tx: TenantTx,
+  deps: AccountDeps,
+  who: PasskeySubject,
+  response: RegistrationResponseJSON,
+  now: Date,
+) {
   const rp = relyingPartyFor(deps.publicUrl);
   const signed = signedChallengeOf(response);
   const challenge = signed ? await consumeChallenge(tx, signed, 'registration') : null;
-  if (!challenge || challenge.userId !== who.userId || challenge.sessionId !== who.sessionId) return { refused: 'challenge_invalid' as const };
+  if (!challenge || challenge.userId !== who.userId || challenge.sessionId !== who.sessionId)
+    return { refused: 'challenge_invalid' as const };
   if (challenge.expiresAt <= now) return { refused: 'challenge_expired' as const };
   try {
     const result = await verifyRegistrationResponse({
-      response, expectedChallenge: (c) => challengeMatches(challenge, c), expectedOrigin: rp.origin, expectedRPID: rp.id,
-      requireUserVerification: false, supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+      response,
+      expectedChallenge: (c) => challengeMatches(challenge, c),
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: false,
+      supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
     });
-    return result.verified ? { info: result.registrationInfo } : { refused: 'verification_failed' as const };
+    return result.verified
+      ? { info: result.registrationInfo }
+      : { refused: 'verification_failed' as const };
   } catch {
     return { refused: 'verification_failed' as const };
   }
 }
 
-export async function verifyPasskeyRegistration(db: Database, deps: AccountDeps, who: PasskeySubject, input: { response: RegistrationResponseInput; name: string }, request: RequestContext, now: Date): Promise<{ passkey: PasskeyView; session: CreatedSession | null }> {
+export async function verifyPasskeyRegistration(
+  db: Database,
+  deps: AccountDeps,
+  who: PasskeySubject,
+  input: { response: RegistrationResponseInput; name: string },
+  request: RequestContext,
+  now: Date,
+): Promise<{ passkey: PasskeyView; session: CreatedSession | null }> {
   const outcome = await withTenant(db, who.tenantId, async (tx): Promise<Registered> => {
-    const base = { actor: { type: 'user' as const, id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
-    const refuse = async (reason: PasskeyRefusal | 'duplicate' | 'limit_reached'): Promise<Registered> => {
-      await recordAuditEvent(tx, { ...base, action: 'passkey.refused', target: { type: 'user', id: who.userId }, metadata: { reason, ceremony: 'registration' } });
+    const base = {
+      actor: { type: 'user' as const, id: who.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    };
+    const refuse = async (
+      reason: PasskeyRefusal | 'duplicate' | 'limit_reached',
+    ): Promise<Registered> => {
+      await recordAuditEvent(tx, {
+        ...base,
+        action: 'passkey.refused',
+        target: { type: 'user', id: who.userId },
+        metadata: { reason, ceremony: 'registration' },
+      });
       return { refused: reason };
     };
-    const verified = await verifyAttestation(tx, deps, who, toLibraryRegistration(input.response), now);
+    const verified = await verifyAttestation(
+      tx,
+      deps,
+      who,
+      toLibraryRegistration(input.response),
+      now,
+    );
     if ('refused' in verified) return refuse(verified.refused);
-    const [count] = await tx.select({ n: sql<number>`count(*)::int` }).from(webauthnCredentials).where(eq(webauthnCredentials.userId, who.userId));
+    const [count] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(webauthnCredentials)
+      .where(eq(webauthnCredentials.userId, who.userId));
     if ((count?.n ?? 0) >= MAX_PASSKEYS_PER_USER) return refuse('limit_reached');
     const hadFactor = await hasSecondFactor(tx, who.userId);
     const { info } = verified;
-    const [row] = await tx.insert(webauthnCredentials).values({
-      tenantId: tx.tenantId, userId: who.userId, credentialId: info.credential.id, publicKey: Buffer.from(info.credential.publicKey),
-      counter: info.credential.counter, transports: info.credential.transports ?? [], deviceType: info.credentialDeviceType,
-      backedUp: info.credentialBackedUp, name: input.name, createdAt: now,
-    }).onConflictDoNothing().returning();
+    const [row] = await tx
+      .insert(webauthnCredentials)
+      .values({
+        tenantId: tx.tenantId,
+        userId: who.userId,
+        credentialId: info.credential.id,
+        publicKey: Buffer.from(info.credential.publicKey),
+        counter: info.credential.counter,
+        transports: info.credential.transports ?? [],
+        deviceType: info.credentialDeviceType,
+        backedUp: info.credentialBackedUp,
+        name: input.name,
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .returning();
     if (!row) return refuse('duplicate');
-    await notifyUser(tx, deps.keyring, who.userId, { name: 'passkey_added', passkeyName: row.name }, now);
-    await recordAuditEvent(tx, { ...base, action: 'passkey.registered', target: { type: 'passkey', id: row.id }, metadata: { name: row.name, deviceType: row.deviceType, backedUp: row.backedUp, userVerified: info.userVerified, firstFactor: !hadFactor } });
-    return { passkey: toPasskeyView(row), session: hadFactor ? null : await upgradeSession(tx, who, request, now) };
+    await notifyUser(
+      tx,
+      deps.keyring,
+      who.userId,
+      { name: 'passkey_added', passkeyName: row.name },
+      now,
+    );
+    await recordAuditEvent(tx, {
+      ...base,
+      action: 'passkey.registered',
+      target: { type: 'passkey', id: row.id },
+      metadata: {
+        name: row.name,
+        deviceType: row.deviceType,
+        backedUp: row.backedUp,
+        userVerified: info.userVerified,
+        firstFactor: !hadFactor,
+      },
+    });
+    return {
+      passkey: toPasskeyView(row),
+      session: hadFactor ? null : await upgradeSession(tx, who, request, now),
+    };
   });
   if ('refused' in outcome) throw refusalOf(outcome.refused);
   return outcome;
 }
 
 /** The first second factor is a privilege change (no longer enrollment-only): a new token, nothing more. */
-async function upgradeSession(tx: TenantTx, who: PasskeySubject, request: RequestContext, now: Date): Promise<CreatedSession> {
+async function upgradeSession(
+  tx: TenantTx,
+  who: PasskeySubject,
+  request: RequestContext,
+  now: Date,
+): Promise<CreatedSession> {
   return replaceSession(tx, (await tenantPolicyOf(tx)).policy, who, request, now);
 }
 
 function refusalOf(reason: PasskeyRefusal | 'duplicate' | 'limit_reached'): AuthError {
-  if (reason === 'duplicate') return new AuthError('conflict', { detail: 'This passkey is already registered.' });
-  if (reason === 'limit_reached') return new AuthError('conflict', { detail: `You can register up to ${MAX_PASSKEYS_PER_USER} passkeys. Remove one first.` });
-  if (reason === 'challenge_invalid' || reason === 'challenge_expired') return new AuthError('token_invalid', { detail: 'The passkey request expired. Try again.' });
-  return new AuthError('invalid_input', { detail: 'The passkey could not be verified. Try again.' });
+  if (reason === 'duplicate')
+    return new AuthError('conflict', { detail: 'This passkey is already registered.' });
+  if (reason === 'limit_reached')
+    return new AuthError('conflict', {
+      detail: `You can register up to ${MAX_PASSKEYS_PER_USER} passkeys. Remove one first.`,
+    });
+  if (reason === 'challenge_invalid' || reason === 'challenge_expired')
+    return new AuthError('token_invalid', { detail: 'The passkey request expired. Try again.' });
+  return new AuthError('invalid_input', {
+    detail: 'The passkey could not be verified. Try again.',
+  });
 }

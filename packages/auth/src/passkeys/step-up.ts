@@ -5,7 +5,11 @@
 import { eq } from 'drizzle-orm';
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
 
-import { toLibraryAuthentication, type AuthenticationResponseInput, type PasskeyRequestOptionsJSON } from './wire.js';
+import {
+  toLibraryAuthentication,
+  type AuthenticationResponseInput,
+  type PasskeyRequestOptionsJSON,
+} from './wire.js';
 import { sessions, webauthnCredentials, withTenant, type Database } from '@tessera/db';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -16,31 +20,88 @@ import type { PasskeySubject } from './registration.js';
 import { refusalError } from './refusals.js';
 import { relyingPartyFor } from './relying-party.js';
 
-export async function passkeyStepUpOptions(db: Database, deps: AccountDeps, who: PasskeySubject, now: Date): Promise<PasskeyRequestOptionsJSON> {
+export async function passkeyStepUpOptions(
+  db: Database,
+  deps: AccountDeps,
+  who: PasskeySubject,
+  now: Date,
+): Promise<PasskeyRequestOptionsJSON> {
   const rp = relyingPartyFor(deps.publicUrl);
   return withTenant(db, who.tenantId, async (tx) => {
-    const credentials = await tx.select().from(webauthnCredentials).where(eq(webauthnCredentials.userId, who.userId));
-    if (credentials.length === 0) throw new AuthError('forbidden', { detail: 'You have no passkey yet.' });
+    const credentials = await tx
+      .select()
+      .from(webauthnCredentials)
+      .where(eq(webauthnCredentials.userId, who.userId));
+    if (credentials.length === 0)
+      throw new AuthError('forbidden', { detail: 'You have no passkey yet.' });
     const options = await generateAuthenticationOptions({
-      rpID: rp.id, timeout: PASSKEY_CHALLENGE_TTL_MS, userVerification: 'preferred',
+      rpID: rp.id,
+      timeout: PASSKEY_CHALLENGE_TTL_MS,
+      userVerification: 'preferred',
       allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })),
     });
-    await storeChallenge(tx, options.challenge, { purpose: 'step_up', userId: who.userId, sessionId: who.sessionId }, now);
+    await storeChallenge(
+      tx,
+      options.challenge,
+      { purpose: 'step_up', userId: who.userId, sessionId: who.sessionId },
+      now,
+    );
     return options;
   });
 }
 
-export async function stepUpWithPasskey(db: Database, deps: AccountDeps, who: PasskeySubject, input: AuthenticationResponseInput, request: RequestContext, now: Date): Promise<void> {
+export async function stepUpWithPasskey(
+  db: Database,
+  deps: AccountDeps,
+  who: PasskeySubject,
+  input: AuthenticationResponseInput,
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   const rp = relyingPartyFor(deps.publicUrl);
   const check = await withTenant(db, who.tenantId, async (tx) => {
-    const result = await checkAssertion(tx, rp, toLibraryAuthentication(input), { purpose: 'step_up', userId: who.userId, sessionId: who.sessionId, requireUserVerification: false }, now);
-    const base = { actor: { type: 'user' as const, id: who.userId }, ip: request.ip, userAgent: request.userAgent, occurredAt: now };
+    const result = await checkAssertion(
+      tx,
+      rp,
+      toLibraryAuthentication(input),
+      {
+        purpose: 'step_up',
+        userId: who.userId,
+        sessionId: who.sessionId,
+        requireUserVerification: false,
+      },
+      now,
+    );
+    const base = {
+      actor: { type: 'user' as const, id: who.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+    };
     if (result.ok) {
       await recordPasskeyUse(tx, result, now);
-      await tx.update(sessions).set({ aal: 2, mfaVerifiedAt: now }).where(eq(sessions.id, who.sessionId));
-      await recordAuditEvent(tx, { ...base, action: 'mfa.step_up', target: { type: 'session', id: who.sessionId }, metadata: { method: 'passkey', ...credentialRef(result.credential) } });
+      await tx
+        .update(sessions)
+        .set({ aal: 2, mfaVerifiedAt: now })
+        .where(eq(sessions.id, who.sessionId));
+      await recordAuditEvent(tx, {
+        ...base,
+        action: 'mfa.step_up',
+        target: { type: 'session', id: who.sessionId },
+        metadata: { method: 'passkey', ...credentialRef(result.credential) },
+      });
     } else {
-      await recordAuditEvent(tx, { ...base, action: 'passkey.refused', target: { type: 'session', id: who.sessionId }, metadata: { mode: 'step_up', reason: result.reason, ...credentialRef(result.credential), ...result.detail } });
+      await recordAuditEvent(tx, {
+        ...base,
+        action: 'passkey.refused',
+        target: { type: 'session', id: who.sessionId },
+        metadata: {
+          mode: 'step_up',
+          reason: result.reason,
+          ...credentialRef(result.credential),
+          ...result.detail,
+        },
+      });
     }
     return result;
   });

@@ -27,14 +27,21 @@ export interface RegistrationResponseInput extends CredentialCommon {
 }
 
 export interface AuthenticationResponseInput extends CredentialCommon {
-  response: { clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string | undefined };
+  response: {
+    clientDataJSON: string;
+    authenticatorData: string;
+    signature: string;
+    userHandle?: string | undefined;
+  };
 }
 
 export function toLibraryRegistration(input: RegistrationResponseInput): RegistrationResponseJSON {
   return JSON.parse(JSON.stringify(input)) as RegistrationResponseJSON;
 }
 
-export function toLibraryAuthentication(input: AuthenticationResponseInput): AuthenticationResponseJSON {
+export function toLibraryAuthentication(
+  input: AuthenticationResponseInput,
+): AuthenticationResponseJSON {
   return JSON.parse(JSON.stringify(input)) as AuthenticationResponseJSON;
 }
 
@@ -55,7 +62,12 @@ export interface PasskeyCreationOptionsJSON {
   pubKeyCredParams: { alg: number; type: string }[];
   timeout?: number;
   excludeCredentials?: CredentialDescriptor[];
-  authenticatorSelection?: { authenticatorAttachment?: string; residentKey?: string; requireResidentKey?: boolean; userVerification?: string };
+  authenticatorSelection?: {
+    authenticatorAttachment?: string;
+    residentKey?: string;
+    requireResidentKey?: boolean;
+    userVerification?: string;
+  };
   hints?: string[];
   attestation?: string;
   attestationFormats?: string[];

@@ -37,7 +37,11 @@ function threads(): ThreadInfo[] {
     try {
       const stat = readFileSync(`/proc/self/task/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ tid: Number(entry), name: readFileSync(`/proc/self/task/${entry}/comm`, 'utf8').trim(), cpuTicks: Number(fields[11]) + Number(fields[12]) });
+      out.push({
+        tid: Number(entry),
+        name: readFileSync(`/proc/self/task/${entry}/comm`, 'utf8').trim(),
+        cpuTicks: Number(fields[11]) + Number(fields[12]),
+      });
     } catch {
       // The thread ended between listing and reading.
     }
@@ -56,7 +60,9 @@ export function threadNice(tid: number): number {
  * only where threads carry no name): at least as many tasks as the pool has threads, several
  * times over, so that every pool thread runs one.
  */
-export async function lowerHashingPriority(burst: () => Promise<unknown>): Promise<HashingPriorityResult> {
+export async function lowerHashingPriority(
+  burst: () => Promise<unknown>,
+): Promise<HashingPriorityResult> {
   if (process.platform !== 'linux') return { threads: [], how: 'not-linux' };
   const named = threads().filter((t) => t.name === 'libuv-worker');
   if (named.length > 0) return { threads: lower(named.map((t) => t.tid)), how: 'thread-name' };
@@ -69,7 +75,9 @@ export async function lowerHashingPriority(burst: () => Promise<unknown>): Promi
   // gained a tick or two. Keep the threads within a quarter of the busiest one.
   const most = Math.max(0, ...gains.map((g) => g.gain));
   const busy = most === 0 ? [] : gains.filter((g) => g.gain * 4 >= most).map((g) => g.tid);
-  return busy.length > 0 ? { threads: lower(busy), how: 'cpu-burst' } : { threads: [], how: 'not-found' };
+  return busy.length > 0
+    ? { threads: lower(busy), how: 'cpu-burst' }
+    : { threads: [], how: 'not-found' };
 }
 
 function lower(tids: readonly number[]): number[] {

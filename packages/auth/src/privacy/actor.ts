@@ -21,6 +21,12 @@ export function actsForOthers(actor: PrivacyActor): boolean {
   return actor.type === 'api_key' || actor.role === 'compliance';
 }
 
-export function requestMeta(actor: PrivacyActor): { ip?: string | null; userAgent?: string | null } {
-  return { ...(actor.ip !== undefined ? { ip: actor.ip } : {}), ...(actor.userAgent !== undefined ? { userAgent: actor.userAgent } : {}) };
+export function requestMeta(actor: PrivacyActor): {
+  ip?: string | null;
+  userAgent?: string | null;
+} {
+  return {
+    ...(actor.ip !== undefined ? { ip: actor.ip } : {}),
+    ...(actor.userAgent !== undefined ? { userAgent: actor.userAgent } : {}),
+  };
 }

@@ -12,7 +12,15 @@
  * acknowledgement puts it back to `pending`. `privacy.erasure.completed` is queued with the completion.
  */
 import { and, eq, isNotNull } from 'drizzle-orm';
-import { privacyErasureLedger, privacyRequests, tenants, userTokens, users, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
+import {
+  privacyErasureLedger,
+  privacyRequests,
+  tenants,
+  userTokens,
+  users,
+  type PrivacyRequestRow,
+  type TenantTx,
+} from '@tessera/db';
 import { forgetAddressLimits } from '../accounts/address-limits.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -22,8 +30,16 @@ import { hasActiveLegalHold } from './legal-holds.js';
 import { enqueuePrivacyEmail } from './notifications.js';
 import { blockPrivacyRequest, failPrivacyRequest } from './processing.js';
 import { lockSubject, tenantNameOf } from './requests.js';
-import { personalDataSources, type PersonalDataSource, type PrivacySubject } from './sources/index.js';
-import { outstandingAcknowledgements, recordErasureFollowUp, recordPrivacyWebhookEvent } from './webhook-events.js';
+import {
+  personalDataSources,
+  type PersonalDataSource,
+  type PrivacySubject,
+} from './sources/index.js';
+import {
+  outstandingAcknowledgements,
+  recordErasureFollowUp,
+  recordPrivacyWebhookEvent,
+} from './webhook-events.js';
 
 export interface ErasureDeps {
   keyring: Keyring;
@@ -42,20 +58,35 @@ export interface ErasureDeps {
 export type ErasureOutcome = 'completed' | 'blocked' | 'failed' | 'skipped' | 'awaiting_ack';
 
 /** Erases every registered source for one subject and deletes the user row; returns rows touched per source. */
-export async function eraseSubjectData(tx: TenantTx, subject: PrivacySubject, deps: ErasureDeps): Promise<Record<string, number>> {
+export async function eraseSubjectData(
+  tx: TenantTx,
+  subject: PrivacySubject,
+  deps: ErasureDeps,
+): Promise<Record<string, number>> {
   const touched: Record<string, number> = {};
   for (const source of await availableSources(tx, deps.sources ?? personalDataSources)) {
     touched[source.name] = await source.erase(tx, subject, { now: deps.now });
     await deps.afterStep?.(source.name);
   }
-  const removed = await tx.delete(users).where(eq(users.id, subject.userId)).returning({ id: users.id });
+  const removed = await tx
+    .delete(users)
+    .where(eq(users.id, subject.userId))
+    .returning({ id: users.id });
   touched['profile'] = (touched['profile'] ?? 0) + removed.length;
   return touched;
 }
 
 /** Runs a claimed deletion request to its end state. */
-export async function processDeletionRequest(tx: TenantTx, requestId: string, deps: ErasureDeps): Promise<ErasureOutcome> {
-  const [request] = await tx.select().from(privacyRequests).where(eq(privacyRequests.id, requestId)).for('update');
+export async function processDeletionRequest(
+  tx: TenantTx,
+  requestId: string,
+  deps: ErasureDeps,
+): Promise<ErasureOutcome> {
+  const [request] = await tx
+    .select()
+    .from(privacyRequests)
+    .where(eq(privacyRequests.id, requestId))
+    .for('update');
   if (!request || request.type !== 'deletion' || request.status !== 'processing') return 'skipped';
   const user = await lockSubject(tx, request.userId, 'update');
   if (await hasActiveLegalHold(tx, request.userId)) {
@@ -64,16 +95,27 @@ export async function processDeletionRequest(tx: TenantTx, requestId: string, de
     return 'blocked';
   }
   if (user?.role === 'owner' && !(await hasOtherOwner(tx, user.id))) {
-    await failPrivacyRequest(tx, request, 'last_owner: move ownership before erasing the last owner', deps.now);
+    await failPrivacyRequest(
+      tx,
+      request,
+      'last_owner: move ownership before erasing the last owner',
+      deps.now,
+    );
     return 'failed';
   }
   await recordPrivacyWebhookEvent(tx, request, 'privacy.erasure.started', deps.now);
   if ((await outstandingAcknowledgements(tx, request.id)) > 0) {
     // Waiting is not a failed attempt: give the claim's attempt back.
-    await tx.update(privacyRequests).set({ attempts: Math.max(request.attempts - 1, 0), updatedAt: deps.now }).where(eq(privacyRequests.id, request.id));
+    await tx
+      .update(privacyRequests)
+      .set({ attempts: Math.max(request.attempts - 1, 0), updatedAt: deps.now })
+      .where(eq(privacyRequests.id, request.id));
     return 'awaiting_ack';
   }
-  const subject: PrivacySubject = { userId: request.userId, email: user?.email ?? request.contactEmail };
+  const subject: PrivacySubject = {
+    userId: request.userId,
+    email: user?.email ?? request.contactEmail,
+  };
   const addresses = await addressesOf(tx, subject); // before the sources remove what names them
   const touched = await eraseSubjectData(tx, subject, deps);
   await finishErasure(tx, request, touched, deps);
@@ -86,26 +128,63 @@ export async function processDeletionRequest(tx: TenantTx, requestId: string, de
 
 /** The subject's address and any address a pending change names (login counters are keyed by both). */
 async function addressesOf(tx: TenantTx, subject: PrivacySubject): Promise<string[]> {
-  const pending = await tx.select({ email: userTokens.newEmail }).from(userTokens).where(and(eq(userTokens.userId, subject.userId), isNotNull(userTokens.newEmail)));
-  const addresses = new Set<string>(pending.flatMap((row) => (row.email === null ? [] : [row.email])));
+  const pending = await tx
+    .select({ email: userTokens.newEmail })
+    .from(userTokens)
+    .where(and(eq(userTokens.userId, subject.userId), isNotNull(userTokens.newEmail)));
+  const addresses = new Set<string>(
+    pending.flatMap((row) => (row.email === null ? [] : [row.email])),
+  );
   if (subject.email !== null) addresses.add(subject.email);
   return [...addresses];
 }
 
 async function hasOtherOwner(tx: TenantTx, userId: string): Promise<boolean> {
-  const owners = await tx.select({ id: users.id, disabledAt: users.disabledAt }).from(users).where(eq(users.role, 'owner'));
+  const owners = await tx
+    .select({ id: users.id, disabledAt: users.disabledAt })
+    .from(users)
+    .where(eq(users.role, 'owner'));
   return owners.some((owner) => owner.id !== userId && owner.disabledAt === null);
 }
 
-async function finishErasure(tx: TenantTx, request: PrivacyRequestRow, touched: Record<string, number>, deps: ErasureDeps): Promise<void> {
-  await tx.insert(privacyErasureLedger).values({ tenantId: tx.tenantId, requestId: request.id, userId: request.userId, erasedAt: deps.now }).onConflictDoNothing();
-  await tx.update(privacyRequests).set({ status: 'completed', completedAt: deps.now, contactEmail: null, updatedAt: deps.now }).where(eq(privacyRequests.id, request.id));
+async function finishErasure(
+  tx: TenantTx,
+  request: PrivacyRequestRow,
+  touched: Record<string, number>,
+  deps: ErasureDeps,
+): Promise<void> {
+  await tx
+    .insert(privacyErasureLedger)
+    .values({
+      tenantId: tx.tenantId,
+      requestId: request.id,
+      userId: request.userId,
+      erasedAt: deps.now,
+    })
+    .onConflictDoNothing();
+  await tx
+    .update(privacyRequests)
+    .set({ status: 'completed', completedAt: deps.now, contactEmail: null, updatedAt: deps.now })
+    .where(eq(privacyRequests.id, request.id));
   if (request.contactEmail) {
-    await enqueuePrivacyEmail(tx, deps.keyring, { userId: null, address: request.contactEmail }, await tenantNameOf(tx), { name: 'privacy_erasure_completed' }, deps.now);
+    await enqueuePrivacyEmail(
+      tx,
+      deps.keyring,
+      { userId: null, address: request.contactEmail },
+      await tenantNameOf(tx),
+      { name: 'privacy_erasure_completed' },
+      deps.now,
+    );
   }
   await recordAuditEvent(tx, {
-    actor: { type: 'system', id: null }, action: 'privacy.erasure.completed', target: { type: 'user', id: request.userId },
-    metadata: { requestId: request.id, erased: Object.entries(touched).map(([source, rows]) => ({ source, rows })) }, occurredAt: deps.now,
+    actor: { type: 'system', id: null },
+    action: 'privacy.erasure.completed',
+    target: { type: 'user', id: request.userId },
+    metadata: {
+      requestId: request.id,
+      erased: Object.entries(touched).map(([source, rows]) => ({ source, rows })),
+    },
+    occurredAt: deps.now,
   });
   await recordPrivacyWebhookEvent(tx, request, 'privacy.erasure.completed', deps.now);
 }

@@ -12,16 +12,29 @@ import type { Keyring } from '../crypto/keyring.js';
 export const EXPORT_CHUNK_PURPOSE = 'privacy_export.chunk';
 export const CHUNK_BYTES = 64 * 1024;
 
-const contextOf = (tenantId: string, requestId: string, chunk: number) => ({ purpose: EXPORT_CHUNK_PURPOSE, tenantId, rowId: requestId, chunk });
+const contextOf = (tenantId: string, requestId: string, chunk: number) => ({
+  purpose: EXPORT_CHUNK_PURPOSE,
+  tenantId,
+  rowId: requestId,
+  chunk,
+});
 
 /** Removes a request's chunks (an earlier, interrupted attempt's or an expired file's). */
 export async function deleteExportChunks(tx: TenantTx, requestId: string): Promise<number> {
-  const removed = await tx.delete(privacyExportChunks).where(eq(privacyExportChunks.requestId, requestId)).returning({ i: privacyExportChunks.chunkIndex });
+  const removed = await tx
+    .delete(privacyExportChunks)
+    .where(eq(privacyExportChunks.requestId, requestId))
+    .returning({ i: privacyExportChunks.chunkIndex });
   return removed.length;
 }
 
 /** Writes `data` as encrypted chunks 0..n-1; returns the plaintext size and chunk count. */
-export async function writeExportChunks(tx: TenantTx, keyring: Keyring, requestId: string, data: AsyncIterable<Uint8Array | string>): Promise<{ bytes: number; chunks: number }> {
+export async function writeExportChunks(
+  tx: TenantTx,
+  keyring: Keyring,
+  requestId: string,
+  data: AsyncIterable<Uint8Array | string>,
+): Promise<{ bytes: number; chunks: number }> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let bytes = 0;
@@ -34,13 +47,18 @@ export async function writeExportChunks(tx: TenantTx, keyring: Keyring, requestI
       pending = rest.length > 0 ? [Buffer.from(rest)] : [];
       pendingBytes = rest.length;
       const ciphertext = keyring.encrypt(piece, contextOf(tx.tenantId, requestId, chunks));
-      await tx.insert(privacyExportChunks).values({ tenantId: tx.tenantId, requestId, chunkIndex: chunks, ciphertext });
+      await tx
+        .insert(privacyExportChunks)
+        .values({ tenantId: tx.tenantId, requestId, chunkIndex: chunks, ciphertext });
       bytes += piece.length;
       chunks += 1;
     }
   };
   for await (const part of data) {
-    const buffer = typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+    const buffer =
+      typeof part === 'string'
+        ? Buffer.from(part, 'utf8')
+        : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
     if (buffer.length === 0) continue;
     pending.push(buffer);
     pendingBytes += buffer.length;
@@ -51,9 +69,23 @@ export async function writeExportChunks(tx: TenantTx, keyring: Keyring, requestI
 }
 
 /** Decrypts chunks [from, from + count) in order; throws DecryptionError on any tampering. */
-export async function readExportChunks(tx: TenantTx, keyring: Keyring, requestId: string, from: number, count: number): Promise<Buffer[]> {
-  const rows = await tx.select({ index: privacyExportChunks.chunkIndex, ciphertext: privacyExportChunks.ciphertext }).from(privacyExportChunks)
-    .where(and(eq(privacyExportChunks.requestId, requestId), gte(privacyExportChunks.chunkIndex, from), lt(privacyExportChunks.chunkIndex, from + count)))
+export async function readExportChunks(
+  tx: TenantTx,
+  keyring: Keyring,
+  requestId: string,
+  from: number,
+  count: number,
+): Promise<Buffer[]> {
+  const rows = await tx
+    .select({ index: privacyExportChunks.chunkIndex, ciphertext: privacyExportChunks.ciphertext })
+    .from(privacyExportChunks)
+    .where(
+      and(
+        eq(privacyExportChunks.requestId, requestId),
+        gte(privacyExportChunks.chunkIndex, from),
+        lt(privacyExportChunks.chunkIndex, from + count),
+      ),
+    )
     .orderBy(asc(privacyExportChunks.chunkIndex));
   return rows.map((row, offset) => {
     if (row.index !== from + offset) throw new Error('export chunk missing');

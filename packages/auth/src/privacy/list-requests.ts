@@ -4,7 +4,12 @@
  * (docs/design.md "Privacy"), in the same transaction as the read.
  */
 import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
-import { privacyRequests, type PrivacyRequestStatus, type PrivacyRequestType, type TenantTx } from '@tessera/db';
+import {
+  privacyRequests,
+  type PrivacyRequestStatus,
+  type PrivacyRequestType,
+  type TenantTx,
+} from '@tessera/db';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { AuthError } from '../errors.js';
 import { auditActorOf, requestMeta, type PrivacyActor } from './actor.js';
@@ -26,23 +31,43 @@ function parseCursor(cursor: string): { dueAt: Date; id: string } {
   return { dueAt: new Date(match[1]), id: match[2] };
 }
 
-export async function listPrivacyRequests(tx: TenantTx, actor: PrivacyActor, filter: ListPrivacyRequestsFilter, now: Date): Promise<{ items: ComplianceRequestView[]; nextCursor: string | null }> {
+export async function listPrivacyRequests(
+  tx: TenantTx,
+  actor: PrivacyActor,
+  filter: ListPrivacyRequestsFilter,
+  now: Date,
+): Promise<{ items: ComplianceRequestView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 100);
   const conditions: SQL[] = [];
   if (filter.status) conditions.push(eq(privacyRequests.status, filter.status));
   if (filter.type) conditions.push(eq(privacyRequests.type, filter.type));
   if (filter.cursor) {
     const after = parseCursor(filter.cursor);
-    const next = or(gt(privacyRequests.dueAt, after.dueAt), and(eq(privacyRequests.dueAt, after.dueAt), gt(privacyRequests.id, after.id)));
+    const next = or(
+      gt(privacyRequests.dueAt, after.dueAt),
+      and(eq(privacyRequests.dueAt, after.dueAt), gt(privacyRequests.id, after.id)),
+    );
     if (next) conditions.push(next);
   }
-  const rows = await tx.select().from(privacyRequests).where(and(...conditions))
-    .orderBy(asc(privacyRequests.dueAt), asc(privacyRequests.id)).limit(limit + 1);
+  const rows = await tx
+    .select()
+    .from(privacyRequests)
+    .where(and(...conditions))
+    .orderBy(asc(privacyRequests.dueAt), asc(privacyRequests.id))
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   await recordAuditEvent(tx, {
-    actor: auditActorOf(actor), action: 'privacy.requests.viewed', ...requestMeta(actor),
-    metadata: { status: filter.status ?? null, type: filter.type ?? null, count: page.length, subjectIds: page.map((r) => r.userId) }, occurredAt: now,
+    actor: auditActorOf(actor),
+    action: 'privacy.requests.viewed',
+    ...requestMeta(actor),
+    metadata: {
+      status: filter.status ?? null,
+      type: filter.type ?? null,
+      count: page.length,
+      subjectIds: page.map((r) => r.userId),
+    },
+    occurredAt: now,
   });
   return {
     items: page.map((row) => complianceView(row, now)),

@@ -14,22 +14,46 @@ export type PrivacyEmail =
   | { name: 'privacy_export_ready'; expiresAt: Date; consoleUrl: string }
   | { name: 'privacy_erasure_completed' }
   | { name: 'privacy_request_rejected'; type: 'export' | 'deletion'; reason: string }
-  | { name: 'privacy_request_due_soon'; requestId: string; type: 'export' | 'deletion'; dueAt: Date };
+  | {
+      name: 'privacy_request_due_soon';
+      requestId: string;
+      type: 'export' | 'deletion';
+      dueAt: Date;
+    };
 
-const what = (type: 'export' | 'deletion'): string => (type === 'export' ? 'a copy of your personal data' : 'the erasure of your personal data');
+const what = (type: 'export' | 'deletion'): string =>
+  type === 'export' ? 'a copy of your personal data' : 'the erasure of your personal data';
 
-export function renderPrivacyEmail(tenantName: string, mail: PrivacyEmail): { subject: string; body: string } {
+export function renderPrivacyEmail(
+  tenantName: string,
+  mail: PrivacyEmail,
+): { subject: string; body: string } {
   switch (mail.name) {
     case 'privacy_request_received':
-      return { subject: 'We received your data-protection request', body: `${tenantName} received your request for ${what(mail.type)}.\n\nWe will answer by ${mail.dueAt.toISOString().slice(0, 10)} at the latest.` };
+      return {
+        subject: 'We received your data-protection request',
+        body: `${tenantName} received your request for ${what(mail.type)}.\n\nWe will answer by ${mail.dueAt.toISOString().slice(0, 10)} at the latest.`,
+      };
     case 'privacy_export_ready':
-      return { subject: 'Your data export is ready', body: `The copy of your personal data held by ${tenantName} is ready.\n\nSign in at ${mail.consoleUrl} to download it before ${mail.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; after that it is deleted.` };
+      return {
+        subject: 'Your data export is ready',
+        body: `The copy of your personal data held by ${tenantName} is ready.\n\nSign in at ${mail.consoleUrl} to download it before ${mail.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; after that it is deleted.`,
+      };
     case 'privacy_erasure_completed':
-      return { subject: 'Your personal data was erased', body: `${tenantName} erased your account and the personal data linked to it, as you asked.\n\nThis is the last message we send to this address.` };
+      return {
+        subject: 'Your personal data was erased',
+        body: `${tenantName} erased your account and the personal data linked to it, as you asked.\n\nThis is the last message we send to this address.`,
+      };
     case 'privacy_request_rejected':
-      return { subject: 'Your data-protection request was declined', body: `${tenantName} declined your request for ${what(mail.type)}.\n\nReason: ${mail.reason}\n\nYou may lodge a complaint with a supervisory authority.` };
+      return {
+        subject: 'Your data-protection request was declined',
+        body: `${tenantName} declined your request for ${what(mail.type)}.\n\nReason: ${mail.reason}\n\nYou may lodge a complaint with a supervisory authority.`,
+      };
     case 'privacy_request_due_soon':
-      return { subject: 'A data-protection request is due soon', body: `The ${mail.type} request ${mail.requestId} in ${tenantName} is due by ${mail.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC and is still open.` };
+      return {
+        subject: 'A data-protection request is due soon',
+        body: `The ${mail.type} request ${mail.requestId} in ${tenantName} is due by ${mail.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC and is still open.`,
+      };
   }
 }
 
@@ -43,7 +67,21 @@ export async function enqueuePrivacyEmail(
 ): Promise<string> {
   const { subject, body } = renderPrivacyEmail(tenantName, mail);
   const id = randomUUID();
-  const sealed = keyring.encrypt(body, { purpose: OUTBOX_PURPOSE, tenantId: tx.tenantId, rowId: id });
-  await tx.insert(emailOutbox).values({ id, tenantId: tx.tenantId, userId: to.userId, toAddress: to.address, template: mail.name, subject, body: sealed, createdAt: now, sendAfter: now });
+  const sealed = keyring.encrypt(body, {
+    purpose: OUTBOX_PURPOSE,
+    tenantId: tx.tenantId,
+    rowId: id,
+  });
+  await tx.insert(emailOutbox).values({
+    id,
+    tenantId: tx.tenantId,
+    userId: to.userId,
+    toAddress: to.address,
+    template: mail.name,
+    subject,
+    body: sealed,
+    createdAt: now,
+    sendAfter: now,
+  });
   return id;
 }

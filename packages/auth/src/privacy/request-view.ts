@@ -1,4 +1,9 @@
-import type { PrivacyExportFormat, PrivacyRequestRow, PrivacyRequestStatus, PrivacyRequestType } from '@tessera/db';
+import type {
+  PrivacyExportFormat,
+  PrivacyRequestRow,
+  PrivacyRequestStatus,
+  PrivacyRequestType,
+} from '@tessera/db';
 
 /** What the subject sees (privacy.myRequests). */
 export interface PrivacyRequestView {
@@ -52,6 +57,7 @@ export function complianceView(row: PrivacyRequestRow, now: Date): ComplianceReq
     rejectionReason: row.rejectionReason,
     failureReason: row.failureReason,
     attempts: row.attempts,
-    exportAvailable: row.exportChunks !== null && row.exportExpiresAt !== null && row.exportExpiresAt > now,
+    exportAvailable:
+      row.exportChunks !== null && row.exportExpiresAt !== null && row.exportExpiresAt > now,
   };
 }

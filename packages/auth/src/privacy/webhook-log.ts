@@ -47,10 +47,24 @@ export interface WebhookDeliveryFilter {
 }
 
 interface DeliveryRow {
-  id: string; endpoint_id: string | null; request_id: string; event_id: string; event_type: PrivacyWebhookEvent; status: WebhookDeliveryStatus;
-  requires_ack: boolean; attempts: number; attempt_log: WebhookAttemptView[]; last_status_code: number | null; last_error: string | null;
-  next_attempt_at: Date | null; delivered_at: Date | null; acknowledged_at: Date | null; acknowledged_by_type: 'response' | 'user' | 'api_key' | null;
-  acknowledged_by: string | null; created_at: Date; updated_at: Date;
+  id: string;
+  endpoint_id: string | null;
+  request_id: string;
+  event_id: string;
+  event_type: PrivacyWebhookEvent;
+  status: WebhookDeliveryStatus;
+  requires_ack: boolean;
+  attempts: number;
+  attempt_log: WebhookAttemptView[];
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  delivered_at: Date | null;
+  acknowledged_at: Date | null;
+  acknowledged_by_type: 'response' | 'user' | 'api_key' | null;
+  acknowledged_by: string | null;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
@@ -58,16 +72,33 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)_([0-9a-f-]{36})$/
 
 function view(row: DeliveryRow): WebhookDeliveryView {
   return {
-    id: row.id, endpointId: row.endpoint_id, requestId: row.request_id, eventId: row.event_id, eventType: row.event_type, status: row.status,
-    requiresAck: row.requires_ack, attempts: row.attempts, attemptLog: row.attempt_log, lastStatusCode: row.last_status_code, lastError: row.last_error,
-    nextAttemptAt: iso(row.next_attempt_at), deliveredAt: iso(row.delivered_at), acknowledgedAt: iso(row.acknowledged_at),
-    acknowledgedBy: row.acknowledged_by_type ? { type: row.acknowledged_by_type, id: row.acknowledged_by } : null,
-    createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
+    id: row.id,
+    endpointId: row.endpoint_id,
+    requestId: row.request_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    status: row.status,
+    requiresAck: row.requires_ack,
+    attempts: row.attempts,
+    attemptLog: row.attempt_log,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    nextAttemptAt: iso(row.next_attempt_at),
+    deliveredAt: iso(row.delivered_at),
+    acknowledgedAt: iso(row.acknowledged_at),
+    acknowledgedBy: row.acknowledged_by_type
+      ? { type: row.acknowledged_by_type, id: row.acknowledged_by }
+      : null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
   };
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
-export async function listWebhookDeliveries(tx: TenantTx, filter: WebhookDeliveryFilter): Promise<{ items: WebhookDeliveryView[]; nextCursor: string | null }> {
+export async function listWebhookDeliveries(
+  tx: TenantTx,
+  filter: WebhookDeliveryFilter,
+): Promise<{ items: WebhookDeliveryView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 100);
   let before: { at: Date; id: string } | null = null;
   if (filter.cursor !== undefined) {
@@ -82,30 +113,56 @@ export async function listWebhookDeliveries(tx: TenantTx, filter: WebhookDeliver
      WHERE ($1::uuid IS NULL OR endpoint_id = $1) AND ($2::uuid IS NULL OR request_id = $2) AND ($3::text IS NULL OR status = $3)
        AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
      ORDER BY created_at DESC, id DESC LIMIT $6`,
-    [filter.endpointId ?? null, filter.requestId ?? null, filter.status ?? null, before?.at ?? null, before?.id ?? null, limit + 1],
+    [
+      filter.endpointId ?? null,
+      filter.requestId ?? null,
+      filter.status ?? null,
+      before?.at ?? null,
+      before?.id ?? null,
+      limit + 1,
+    ],
   );
   const page = rows.slice(0, limit).map(view);
   const last = page.at(-1);
-  return { items: page, nextCursor: rows.length > limit && last ? `${last.createdAt}_${last.id}` : null };
+  return {
+    items: page,
+    nextCursor: rows.length > limit && last ? `${last.createdAt}_${last.id}` : null,
+  };
 }
 
 /** Re-encrypts every endpoint secret under the ring's first key; idempotent (docs/design.md "Secrets"). */
-export async function reencryptWebhookSecrets(db: Database, keyring: Keyring): Promise<{ checked: number; reencrypted: number }> {
-  const { rows } = await db.pool.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM public.list_privacy_webhook_encrypted_rows()');
+export async function reencryptWebhookSecrets(
+  db: Database,
+  keyring: Keyring,
+): Promise<{ checked: number; reencrypted: number }> {
+  const { rows } = await db.pool.query<{ tenant_id: string; id: string }>(
+    'SELECT tenant_id, id FROM public.list_privacy_webhook_encrypted_rows()',
+  );
   let reencrypted = 0;
   for (const ref of rows) {
     reencrypted += await withTenant(db, ref.tenant_id, async (tx) => {
-      const { rows: found } = await tx.client.query<{ secret_ciphertext: string; previous_secret_ciphertext: string | null }>(
-        'SELECT secret_ciphertext, previous_secret_ciphertext FROM public.privacy_webhook_endpoints WHERE id = $1 FOR UPDATE', [ref.id]);
+      const { rows: found } = await tx.client.query<{
+        secret_ciphertext: string;
+        previous_secret_ciphertext: string | null;
+      }>(
+        'SELECT secret_ciphertext, previous_secret_ciphertext FROM public.privacy_webhook_endpoints WHERE id = $1 FOR UPDATE',
+        [ref.id],
+      );
       const row = found[0];
       if (!row) return 0;
       const context = webhookSecretContext(ref.tenant_id, ref.id);
-      const current = keyring.needsRotation(row.secret_ciphertext) ? keyring.reencrypt(row.secret_ciphertext, context) : null;
-      const previous = row.previous_secret_ciphertext && keyring.needsRotation(row.previous_secret_ciphertext) ? keyring.reencrypt(row.previous_secret_ciphertext, context) : null;
+      const current = keyring.needsRotation(row.secret_ciphertext)
+        ? keyring.reencrypt(row.secret_ciphertext, context)
+        : null;
+      const previous =
+        row.previous_secret_ciphertext && keyring.needsRotation(row.previous_secret_ciphertext)
+          ? keyring.reencrypt(row.previous_secret_ciphertext, context)
+          : null;
       if (!current && !previous) return 0;
       await tx.client.query(
         'UPDATE public.privacy_webhook_endpoints SET secret_ciphertext = coalesce($2, secret_ciphertext), previous_secret_ciphertext = coalesce($3, previous_secret_ciphertext) WHERE id = $1',
-        [ref.id, current, previous]);
+        [ref.id, current, previous],
+      );
       return 1;
     });
   }

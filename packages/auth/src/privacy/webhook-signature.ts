@@ -22,14 +22,23 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 function digest(secret: string, timestamp: number, body: string | Uint8Array): Buffer {
   const prefix = Buffer.from(`${timestamp}.`, 'utf8');
-  return hmacSha256(secret, Buffer.concat([prefix, typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body)]));
+  return hmacSha256(
+    secret,
+    Buffer.concat([
+      prefix,
+      typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body),
+    ]),
+  );
 }
 
 /** The header value for `body` sent at `now`, signed with every secret given (current first). */
 export function signWebhookPayload(secrets: readonly string[], body: string, now: Date): string {
   if (secrets.length === 0) throw new TypeError('at least one secret is needed to sign');
   const timestamp = Math.floor(now.getTime() / 1000);
-  return [`t=${timestamp}`, ...secrets.map((secret) => `v1=${digest(secret, timestamp, body).toString('hex')}`)].join(',');
+  return [
+    `t=${timestamp}`,
+    ...secrets.map((secret) => `v1=${digest(secret, timestamp, body).toString('hex')}`),
+  ].join(',');
 }
 
 /**
@@ -57,6 +66,7 @@ export function verifyWebhookSignature(
   if (Math.abs(now.getTime() / 1000 - timestamp) > toleranceSeconds) return false;
   const expected = digest(secret, timestamp, body);
   let match = false;
-  for (const candidate of candidates) match = timingSafeEqual(expected, Buffer.from(candidate, 'hex')) || match;
+  for (const candidate of candidates)
+    match = timingSafeEqual(expected, Buffer.from(candidate, 'hex')) || match;
   return match;
 }

@@ -13,7 +13,11 @@ export interface RateLimitResult {
 
 export interface RateLimitStore {
   /** Adds one hit to `key` in its current window and returns the count and the window's end. */
-  increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
+  increment(
+    key: string,
+    windowMs: number,
+    now: number,
+  ): Promise<{ count: number; resetAt: number }>;
   /** Drops every count held under `key` (erasure: keys that name a person). */
   forget(key: string, windowMs: number, now: number): Promise<void>;
 }
@@ -29,11 +33,16 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(private readonly maxKeys = 100_000) {}
 
-  async increment(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+  async increment(
+    key: string,
+    windowMs: number,
+    now: number,
+  ): Promise<{ count: number; resetAt: number }> {
     this.#sweep(now);
     let entry = this.#windows.get(key);
     if (!entry || entry.resetAt <= now) {
-      if (this.#windows.size >= this.maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
+      if (this.#windows.size >= this.maxKeys)
+        this.#windows.delete(this.#windows.keys().next().value as string);
       entry = { count: 0, resetAt: now + windowMs };
       this.#windows.set(key, entry);
     }
@@ -64,13 +73,23 @@ export function createRateLimiter(store: RateLimitStore = new MemoryRateLimitSto
     async hit(key, rule, now = Date.now()) {
       const { count, resetAt } = await store.increment(key, rule.windowMs, now);
       const allowed = count <= rule.max;
-      return { allowed, remaining: Math.max(0, rule.max - count), retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((resetAt - now) / 1000)) };
+      return {
+        allowed,
+        remaining: Math.max(0, rule.max - count),
+        retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((resetAt - now) / 1000)),
+      };
     },
   };
 }
 
 /** Counts one hit and refuses with `rate_limited` (and its Retry-After) when over the rule. */
-export async function enforceLimit(limiter: RateLimiter, key: string, rule: RateLimitRule, now: Date): Promise<void> {
+export async function enforceLimit(
+  limiter: RateLimiter,
+  key: string,
+  rule: RateLimitRule,
+  now: Date,
+): Promise<void> {
   const result = await limiter.hit(key, rule, now.getTime());
-  if (!result.allowed) throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
+  if (!result.allowed)
+    throw new AuthError('rate_limited', { retryAfterSeconds: result.retryAfterSeconds });
 }

@@ -31,7 +31,12 @@ export function sessionExpiry(policy: SecurityPolicy, createdAt: Date, lastActiv
  * Creates a session with a fresh token (a new token at every sign-in and privilege change) and
  * evicts the user's oldest live sessions beyond the policy's maximum.
  */
-export async function createSession(tx: TenantTx, policy: SecurityPolicy, input: NewSession, now: Date): Promise<CreatedSession> {
+export async function createSession(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  input: NewSession,
+  now: Date,
+): Promise<CreatedSession> {
   const { session, written } = issueSession(tx, policy, input, now);
   await written;
   return session;
@@ -44,7 +49,12 @@ export async function createSession(tx: TenantTx, policy: SecurityPolicy, input:
  * runs after the insert on the server and counts the new session. `written` settles when both
  * have answered; the session exists only if the transaction commits.
  */
-export function issueSession(tx: TenantTx, policy: SecurityPolicy, input: NewSession, now: Date): { session: CreatedSession; written: Promise<void> } {
+export function issueSession(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  input: NewSession,
+  now: Date,
+): { session: CreatedSession; written: Promise<void> } {
   const { token, hash } = newSessionToken();
   const id = randomUUID();
   const createdAt = input.createdAt ?? now;
@@ -66,7 +76,10 @@ export function issueSession(tx: TenantTx, policy: SecurityPolicy, input: NewSes
     .execute();
   const evicted = evictBeyond(tx, input.userId, policy.maxSessionsPerUser, now);
   const written = Promise.all([inserted, evicted]).then(() => undefined);
-  return { session: { token, sessionId: id, expiresAt: sessionExpiry(policy, createdAt, now) }, written };
+  return {
+    session: { token, sessionId: id, expiresAt: sessionExpiry(policy, createdAt, now) },
+    written,
+  };
 }
 
 function evictBeyond(tx: TenantTx, userId: string, max: number, now: Date): Promise<unknown> {

@@ -15,7 +15,13 @@ export interface SessionView {
 }
 
 /** The user's live (not revoked, not expired) sessions, newest first. */
-export async function listSessions(tx: TenantTx, policy: SecurityPolicy, userId: string, currentSessionId: string | null, now: Date): Promise<SessionView[]> {
+export async function listSessions(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  userId: string,
+  currentSessionId: string | null,
+  now: Date,
+): Promise<SessionView[]> {
   const rows = await tx
     .select()
     .from(sessions)

@@ -13,12 +13,41 @@ import { revokeSession } from './revoke-sessions.js';
  * session keeps the old one's AAL, MFA time and absolute lifetime; it never gains step-up
  * freshness or a longer life. The old token stops working at once.
  */
-export async function replaceSession(tx: TenantTx, policy: SecurityPolicy, who: { userId: string; sessionId: string }, request: RequestContext, now: Date): Promise<CreatedSession> {
+export async function replaceSession(
+  tx: TenantTx,
+  policy: SecurityPolicy,
+  who: { userId: string; sessionId: string },
+  request: RequestContext,
+  now: Date,
+): Promise<CreatedSession> {
   const [old] = await tx
-    .select({ aal: sessions.aal, mfaVerifiedAt: sessions.mfaVerifiedAt, createdAt: sessions.createdAt })
+    .select({
+      aal: sessions.aal,
+      mfaVerifiedAt: sessions.mfaVerifiedAt,
+      createdAt: sessions.createdAt,
+    })
     .from(sessions)
-    .where(and(eq(sessions.id, who.sessionId), eq(sessions.userId, who.userId), isNull(sessions.revokedAt)))
+    .where(
+      and(
+        eq(sessions.id, who.sessionId),
+        eq(sessions.userId, who.userId),
+        isNull(sessions.revokedAt),
+      ),
+    )
     .for('update');
-  if (!old || !(await revokeSession(tx, who.userId, who.sessionId, 'revoked', now))) throw new AuthError('unauthenticated');
-  return createSession(tx, policy, { userId: who.userId, aal: old.aal, mfaVerifiedAt: old.mfaVerifiedAt, createdAt: old.createdAt, ip: request.ip, userAgent: request.userAgent }, now);
+  if (!old || !(await revokeSession(tx, who.userId, who.sessionId, 'revoked', now)))
+    throw new AuthError('unauthenticated');
+  return createSession(
+    tx,
+    policy,
+    {
+      userId: who.userId,
+      aal: old.aal,
+      mfaVerifiedAt: old.mfaVerifiedAt,
+      createdAt: old.createdAt,
+      ip: request.ip,
+      userAgent: request.userAgent,
+    },
+    now,
+  );
 }

@@ -1,9 +1,23 @@
 import { and, eq, isNull, ne, type SQL } from 'drizzle-orm';
 import { sessions, type TenantTx } from '@tessera/db';
 
-export type RevokeReason = 'sign_out' | 'revoked' | 'password_changed' | 'password_reset' | 'user_disabled' | 'role_changed' | 'mfa_reset' | 'evicted' | 'revoked_others';
+export type RevokeReason =
+  | 'sign_out'
+  | 'revoked'
+  | 'password_changed'
+  | 'password_reset'
+  | 'user_disabled'
+  | 'role_changed'
+  | 'mfa_reset'
+  | 'evicted'
+  | 'revoked_others';
 
-async function revokeWhere(tx: TenantTx, where: SQL | undefined, reason: RevokeReason, now: Date): Promise<number> {
+async function revokeWhere(
+  tx: TenantTx,
+  where: SQL | undefined,
+  reason: RevokeReason,
+  now: Date,
+): Promise<number> {
   const rows = await tx
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
@@ -13,12 +27,33 @@ async function revokeWhere(tx: TenantTx, where: SQL | undefined, reason: RevokeR
 }
 
 /** Revokes one session of `userId`; returns false when it is not theirs (or already revoked). */
-export async function revokeSession(tx: TenantTx, userId: string, sessionId: string, reason: RevokeReason, now: Date): Promise<boolean> {
-  return (await revokeWhere(tx, and(eq(sessions.id, sessionId), eq(sessions.userId, userId)), reason, now)) > 0;
+export async function revokeSession(
+  tx: TenantTx,
+  userId: string,
+  sessionId: string,
+  reason: RevokeReason,
+  now: Date,
+): Promise<boolean> {
+  return (
+    (await revokeWhere(
+      tx,
+      and(eq(sessions.id, sessionId), eq(sessions.userId, userId)),
+      reason,
+      now,
+    )) > 0
+  );
 }
 
 /** Revokes every live session of the user except `keepSessionId` (when given). */
-export async function revokeUserSessions(tx: TenantTx, userId: string, reason: RevokeReason, now: Date, keepSessionId?: string): Promise<number> {
-  const where = keepSessionId ? and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)) : eq(sessions.userId, userId);
+export async function revokeUserSessions(
+  tx: TenantTx,
+  userId: string,
+  reason: RevokeReason,
+  now: Date,
+  keepSessionId?: string,
+): Promise<number> {
+  const where = keepSessionId
+    ? and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId))
+    : eq(sessions.userId, userId);
   return revokeWhere(tx, where, reason, now);
 }

@@ -22,7 +22,9 @@ const MARGIN_MS = 250;
 const opened: { pool: pg.Pool; cache: SessionCache }[] = [];
 
 /** A cache on its own pool: a second process as far as the database can tell. */
-async function process(options: SessionCacheOptions = {}): Promise<{ pool: pg.Pool; cache: SessionCache }> {
+async function process(
+  options: SessionCacheOptions = {},
+): Promise<{ pool: pg.Pool; cache: SessionCache }> {
   const pool = new pg.Pool({ connectionString: db.appUrl, max: 3 });
   const cache = new SessionCache(pool, { heartbeatMs: 500, ...options });
   await cache.start();
@@ -41,13 +43,32 @@ afterAll(async () => {
 async function seedSession(role: 'owner' | 'member' = 'member', tenantId?: string) {
   const tenant = tenantId ?? (await db.seedTenant()).id;
   const userId = randomUUID();
-  await db.withTenant(tenant, (tx) => tx.insert(users).values({ id: userId, tenantId: tenant, email: `u-${userId.slice(0, 8)}@example.com`, role }));
-  const created = await db.withTenant(tenant, (tx) => createSession(tx, DEFAULT_SECURITY_POLICY, { userId, aal: 1, ip: null, userAgent: null }, new Date()));
-  return { tenantId: tenant, userId, sessionId: created.sessionId, hash: hashSessionToken(created.token) };
+  await db.withTenant(tenant, (tx) =>
+    tx
+      .insert(users)
+      .values({ id: userId, tenantId: tenant, email: `u-${userId.slice(0, 8)}@example.com`, role }),
+  );
+  const created = await db.withTenant(tenant, (tx) =>
+    createSession(
+      tx,
+      DEFAULT_SECURITY_POLICY,
+      { userId, aal: 1, ip: null, userAgent: null },
+      new Date(),
+    ),
+  );
+  return {
+    tenantId: tenant,
+    userId,
+    sessionId: created.sessionId,
+    hash: hashSessionToken(created.token),
+  };
 }
 
 /** Resolves once and reports whether the answer came without any query on the cache's pool. */
-async function resolveCounting(target: { pool: pg.Pool; cache: SessionCache }, hash: Buffer): Promise<{ session: ResolvedSession | null; queries: number }> {
+async function resolveCounting(
+  target: { pool: pg.Pool; cache: SessionCache },
+  hash: Buffer,
+): Promise<{ session: ResolvedSession | null; queries: number }> {
   const spy = vi.spyOn(target.pool, 'query');
   try {
     const session = await target.cache.resolve(hash);
@@ -68,7 +89,10 @@ async function within(boundMs: number, check: () => Promise<boolean>): Promise<n
 }
 
 /** Caches the session in `target` and proves the next answer is a hit. */
-async function cacheIn(target: { pool: pg.Pool; cache: SessionCache }, hash: Buffer): Promise<void> {
+async function cacheIn(
+  target: { pool: pg.Pool; cache: SessionCache },
+  hash: Buffer,
+): Promise<void> {
   expect(await target.cache.resolve(hash)).not.toBeNull();
   const hit = await resolveCounting(target, hash);
   expect(hit.session).not.toBeNull();
@@ -81,15 +105,22 @@ test('a cache hit answers without a database round trip', async () => {
   const miss = await resolveCounting(b, s.hash);
   expect(miss).toMatchObject({ session: { sessionId: s.sessionId }, queries: 1 });
   const hit = await resolveCounting(b, s.hash);
-  expect(hit).toMatchObject({ session: { sessionId: s.sessionId, userId: s.userId, role: 'member' }, queries: 0 });
+  expect(hit).toMatchObject({
+    session: { sessionId: s.sessionId, userId: s.userId, role: 'member' },
+    queries: 0,
+  });
 });
 
 test('a revocation committed through another pool is refused by the cache within one second', async () => {
   const b = await process();
   const s = await seedSession();
   await cacheIn(b, s.hash);
-  await db.withTenant(s.tenantId, (tx) => revokeSession(tx, s.userId, s.sessionId, 'sign_out', new Date()));
-  expect(await within(BOUND_MS, async () => (await b.cache.resolve(s.hash)) === null)).toBeLessThanOrEqual(BOUND_MS + MARGIN_MS);
+  await db.withTenant(s.tenantId, (tx) =>
+    revokeSession(tx, s.userId, s.sessionId, 'sign_out', new Date()),
+  );
+  expect(
+    await within(BOUND_MS, async () => (await b.cache.resolve(s.hash)) === null),
+  ).toBeLessThanOrEqual(BOUND_MS + MARGIN_MS);
 });
 
 test("revoking all of a user's sessions, disabling the user or changing their role is seen within one second", async () => {
@@ -98,9 +129,15 @@ test("revoking all of a user's sessions, disabling the user or changing their ro
   const disabled = await seedSession();
   const demoted = await seedSession('owner');
   for (const s of [revoked, disabled, demoted]) await cacheIn(b, s.hash);
-  await db.withTenant(revoked.tenantId, (tx) => revokeUserSessions(tx, revoked.userId, 'password_reset', new Date()));
-  await db.withTenant(disabled.tenantId, (tx) => tx.update(users).set({ disabledAt: new Date() }).where(eq(users.id, disabled.userId)));
-  await db.withTenant(demoted.tenantId, (tx) => tx.update(users).set({ role: 'member' }).where(eq(users.id, demoted.userId)));
+  await db.withTenant(revoked.tenantId, (tx) =>
+    revokeUserSessions(tx, revoked.userId, 'password_reset', new Date()),
+  );
+  await db.withTenant(disabled.tenantId, (tx) =>
+    tx.update(users).set({ disabledAt: new Date() }).where(eq(users.id, disabled.userId)),
+  );
+  await db.withTenant(demoted.tenantId, (tx) =>
+    tx.update(users).set({ role: 'member' }).where(eq(users.id, demoted.userId)),
+  );
   await within(BOUND_MS, async () => (await b.cache.resolve(revoked.hash)) === null);
   await within(BOUND_MS, async () => (await b.cache.resolve(disabled.hash)) === null);
   await within(BOUND_MS, async () => (await b.cache.resolve(demoted.hash))?.role === 'member');
@@ -111,8 +148,11 @@ test("raising the tenant's MFA requirement restricts every cached session of the
   const first = await seedSession();
   const second = await seedSession('member', first.tenantId);
   for (const s of [first, second]) await cacheIn(b, s.hash);
-  await db.withTenant(first.tenantId, (tx) => tx.update(tenants).set({ securityPolicy: { mfaRequired: 'all' } }));
-  for (const s of [first, second]) await within(BOUND_MS, async () => (await b.cache.resolve(s.hash))?.enrollmentOnly === true);
+  await db.withTenant(first.tenantId, (tx) =>
+    tx.update(tenants).set({ securityPolicy: { mfaRequired: 'all' } }),
+  );
+  for (const s of [first, second])
+    await within(BOUND_MS, async () => (await b.cache.resolve(s.hash))?.enrollmentOnly === true);
 });
 
 test('a second factor added elsewhere is reflected within one second (mfaEnabled decides step-up)', async () => {
@@ -120,7 +160,9 @@ test('a second factor added elsewhere is reflected within one second (mfaEnabled
   const s = await seedSession();
   await cacheIn(b, s.hash);
   expect((await b.cache.resolve(s.hash))?.mfaEnabled).toBe(false);
-  await db.withTenant(s.tenantId, (tx) => tx.insert(mfaTotp).values({ tenantId: s.tenantId, userId: s.userId, enabledAt: new Date() }));
+  await db.withTenant(s.tenantId, (tx) =>
+    tx.insert(mfaTotp).values({ tenantId: s.tenantId, userId: s.userId, enabledAt: new Date() }),
+  );
   await within(BOUND_MS, async () => (await b.cache.resolve(s.hash))?.mfaEnabled === true);
 });
 
@@ -133,7 +175,9 @@ test('a lookup racing a revocation is answered but not cached', async () => {
   const racing = async (...args: unknown[]): Promise<unknown> => {
     const answer = await query(...args);
     const before = b.cache.generation;
-    await db.withTenant(s.tenantId, (tx) => revokeSession(tx, s.userId, s.sessionId, 'revoked', new Date()));
+    await db.withTenant(s.tenantId, (tx) =>
+      revokeSession(tx, s.userId, s.sessionId, 'revoked', new Date()),
+    );
     await within(BOUND_MS, async () => b.cache.generation !== before);
     return answer;
   };
@@ -155,7 +199,9 @@ test('after its LISTEN connection dies the cache serves nothing until LISTEN is 
   );
   expect(rows.length).toBeGreaterThan(0);
   // Committed while the listener is gone: its notification is lost, the flush must cover it.
-  await db.withTenant(revoked.tenantId, (tx) => revokeSession(tx, revoked.userId, revoked.sessionId, 'revoked', new Date()));
+  await db.withTenant(revoked.tenantId, (tx) =>
+    revokeSession(tx, revoked.userId, revoked.sessionId, 'revoked', new Date()),
+  );
   await within(BOUND_MS, async () => !b.cache.listening);
   const queries: number[] = [];
   while (!b.cache.listening) {
@@ -166,7 +212,10 @@ test('after its LISTEN connection dies the cache serves nothing until LISTEN is 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   expect(queries.length).toBeGreaterThan(0);
-  expect(queries.every((n) => n === 1), 'a request was answered from the cache while deaf').toBe(true);
+  expect(
+    queries.every((n) => n === 1),
+    'a request was answered from the cache while deaf',
+  ).toBe(true);
   expect(await b.cache.resolve(revoked.hash)).toBeNull();
   await cacheIn(b, live.hash); // LISTEN is back: caching again
 });
@@ -174,20 +223,32 @@ test('after its LISTEN connection dies the cache serves nothing until LISTEN is 
 test("an entry never serves past the session's idle expiry", async () => {
   const b = await process();
   const s = await seedSession();
-  await db.owner.pool.query(`UPDATE tenants SET security_policy = '{"sessionIdleMinutes": 1}' WHERE id = $1`, [s.tenantId]);
+  await db.owner.pool.query(
+    `UPDATE tenants SET security_policy = '{"sessionIdleMinutes": 1}' WHERE id = $1`,
+    [s.tenantId],
+  );
   // 58.5 s idle of 60: too recent for resolve_session to bump, 1.5 s before it expires.
-  await db.owner.pool.query("UPDATE sessions SET last_activity_at = now() - interval '58.5 seconds' WHERE id = $1", [s.sessionId]);
+  await db.owner.pool.query(
+    "UPDATE sessions SET last_activity_at = now() - interval '58.5 seconds' WHERE id = $1",
+    [s.sessionId],
+  );
   await expectServedUntilExpiry(b, s.hash);
 });
 
 test("an entry never serves past the session's absolute expiry", async () => {
   const b = await process();
   const s = await seedSession();
-  await db.owner.pool.query("UPDATE sessions SET created_at = now() - interval '8 hours' + interval '1.5 seconds' WHERE id = $1", [s.sessionId]);
+  await db.owner.pool.query(
+    "UPDATE sessions SET created_at = now() - interval '8 hours' + interval '1.5 seconds' WHERE id = $1",
+    [s.sessionId],
+  );
   await expectServedUntilExpiry(b, s.hash);
 });
 
-async function expectServedUntilExpiry(target: { pool: pg.Pool; cache: SessionCache }, hash: Buffer): Promise<void> {
+async function expectServedUntilExpiry(
+  target: { pool: pg.Pool; cache: SessionCache },
+  hash: Buffer,
+): Promise<void> {
   const first = await target.cache.resolve(hash);
   expect(first).not.toBeNull();
   const expiresAt = first?.expiresAt.getTime() ?? 0;
@@ -207,7 +268,12 @@ async function expectServedUntilExpiry(target: { pool: pg.Pool; cache: SessionCa
 
 test('the cache is bounded: the least recently used entry goes first', async () => {
   const b = await process({ maxEntries: 3 });
-  const seeded = [await seedSession(), await seedSession(), await seedSession(), await seedSession()];
+  const seeded = [
+    await seedSession(),
+    await seedSession(),
+    await seedSession(),
+    await seedSession(),
+  ];
   for (const s of seeded.slice(0, 3)) await b.cache.resolve(s.hash);
   expect((await resolveCounting(b, seeded[0]?.hash ?? Buffer.alloc(0))).queries).toBe(0); // now the most recent
   await b.cache.resolve(seeded[3]?.hash ?? Buffer.alloc(0));
@@ -219,9 +285,17 @@ test('the cache is bounded: the least recently used entry goes first', async () 
 test('a session used only through cache hits still records activity (refreshed off the response path)', async () => {
   const b = await process({ refreshAfterMs: 100 });
   const s = await seedSession();
-  await db.owner.pool.query("UPDATE sessions SET last_activity_at = now() - interval '58.8 seconds' WHERE id = $1", [s.sessionId]);
+  await db.owner.pool.query(
+    "UPDATE sessions SET last_activity_at = now() - interval '58.8 seconds' WHERE id = $1",
+    [s.sessionId],
+  );
   const activity = async (): Promise<number> =>
-    (await db.owner.pool.query<{ at: Date }>('SELECT last_activity_at AS at FROM sessions WHERE id = $1', [s.sessionId])).rows[0]?.at.getTime() ?? 0;
+    (
+      await db.owner.pool.query<{ at: Date }>(
+        'SELECT last_activity_at AS at FROM sessions WHERE id = $1',
+        [s.sessionId],
+      )
+    ).rows[0]?.at.getTime() ?? 0;
   await b.cache.resolve(s.hash);
   const backdated = await activity(); // the miss came too early to bump
   await new Promise((resolve) => setTimeout(resolve, 1_500)); // now a minute has passed

@@ -22,7 +22,13 @@
  * that may have written (it is what lets this process read its own sign-outs at once).
  * Pinned by session-cache.security.test.ts and packages/api session-cache-http.security.test.ts.
  */
-import { ChangeListener, directConnectionConfig, resolveSessionTimed, SESSION_CHANGES_CHANNEL, type ResolvedSession } from '@tessera/db';
+import {
+  ChangeListener,
+  directConnectionConfig,
+  resolveSessionTimed,
+  SESSION_CHANGES_CHANNEL,
+  type ResolvedSession,
+} from '@tessera/db';
 import type pg from 'pg';
 
 export interface SessionCacheOptions {
@@ -69,7 +75,13 @@ export class SessionCache {
     this.#onError = options.onError ?? (() => undefined);
     this.#listener = new ChangeListener(
       directConnectionConfig(pool), // LISTEN never goes through a transaction-mode pooler
-      { channel: SESSION_CHANGES_CHANNEL, applicationName: 'tessera-session-listener', listenerConfig: options.listenerConfig, heartbeatMs: options.heartbeatMs, onError: this.#onError },
+      {
+        channel: SESSION_CHANGES_CHANNEL,
+        applicationName: 'tessera-session-listener',
+        listenerConfig: options.listenerConfig,
+        heartbeatMs: options.heartbeatMs,
+        onError: this.#onError,
+      },
       { onNotification: (payload) => this.#evict(payload), onReset: () => this.#clear() },
     );
   }
@@ -127,7 +139,9 @@ export class SessionCache {
     if (!entry.refreshing && now - entry.storedAt >= this.#refreshAfterMs) {
       entry.refreshing = true;
       this.#load(key, entry.tokenHash).then(
-        () => { entry.refreshing = false; },
+        () => {
+          entry.refreshing = false;
+        },
         (error: unknown) => this.#onError(error),
       );
     }
@@ -145,7 +159,13 @@ export class SessionCache {
     // A notification (or reconnect) since `generation` was read may concern this very session.
     if (generation === this.#generation && this.#listener.listening && found.validForMs > 0) {
       const deadline = sentAt + Math.min(found.validForMs, this.#maxAgeMs);
-      this.#store(key, { session: found.session, tokenHash, storedAt: sentAt, deadline, refreshing: false });
+      this.#store(key, {
+        session: found.session,
+        tokenHash,
+        storedAt: sentAt,
+        deadline,
+        refreshing: false,
+      });
     }
     return found.session;
   }

@@ -10,7 +10,14 @@
  */
 import ipaddr from 'ipaddr.js';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { addressesAllowed, guardedLookup, hostOf, OutboundUrlError, parseOutboundUrl, type OutboundPolicy } from './outbound-url.js';
+import {
+  addressesAllowed,
+  guardedLookup,
+  hostOf,
+  OutboundUrlError,
+  parseOutboundUrl,
+  type OutboundPolicy,
+} from './outbound-url.js';
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -20,8 +27,15 @@ export interface GuardedFetchOptions {
   userAgent?: string;
 }
 
-export function createGuardedFetch(policy: OutboundPolicy, options: GuardedFetchOptions = {}): FetchLike {
-  const agent = new Agent({ connect: { lookup: guardedLookup(policy), timeout: options.timeoutMs ?? 5_000 }, headersTimeout: options.timeoutMs ?? 5_000, bodyTimeout: options.timeoutMs ?? 5_000 });
+export function createGuardedFetch(
+  policy: OutboundPolicy,
+  options: GuardedFetchOptions = {},
+): FetchLike {
+  const agent = new Agent({
+    connect: { lookup: guardedLookup(policy), timeout: options.timeoutMs ?? 5_000 },
+    headersTimeout: options.timeoutMs ?? 5_000,
+    bodyTimeout: options.timeoutMs ?? 5_000,
+  });
   return async (input, init = {}) => {
     const url = parseOutboundUrlForFetch(String(input), policy);
     const host = hostOf(url);

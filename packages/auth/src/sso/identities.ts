@@ -5,7 +5,14 @@
  * Pinned by identities.db.test.ts.
  */
 import { and, eq } from 'drizzle-orm';
-import { ssoSettings, userIdentities, users, withTenant, type Database, type SsoSettingsRow } from '@tessera/db';
+import {
+  ssoSettings,
+  userIdentities,
+  users,
+  withTenant,
+  type Database,
+  type SsoSettingsRow,
+} from '@tessera/db';
 import type { Actor } from '../accounts/actor.js';
 import type { RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
@@ -21,48 +28,95 @@ export interface IdentityView {
   lastUsedAt: string | null;
 }
 
-function providerName(provider: string, settings: SsoSettingsRow | undefined, platform: readonly PlatformProviderInfo[]): string {
+function providerName(
+  provider: string,
+  settings: SsoSettingsRow | undefined,
+  platform: readonly PlatformProviderInfo[],
+): string {
   if (provider === TENANT_PROVIDER) return settings?.displayName ?? 'Single sign-on';
   return platform.find((p) => p.id === provider)?.name ?? provider;
 }
 
 /** Can this identity still be used to sign in (the tenant offers its provider)? */
-function usable(provider: string, settings: SsoSettingsRow | undefined, platform: readonly PlatformProviderInfo[]): boolean {
+function usable(
+  provider: string,
+  settings: SsoSettingsRow | undefined,
+  platform: readonly PlatformProviderInfo[],
+): boolean {
   if (!settings) return false;
   if (provider === TENANT_PROVIDER) return settings.enabled;
   return settings.platformProviders.includes(provider) && platform.some((p) => p.id === provider);
 }
 
-export async function listIdentities(db: Database, actor: Actor, platform: readonly PlatformProviderInfo[]): Promise<IdentityView[]> {
-  return withTenant(db, actor.tenantId, async (tx) => {
-    const [settings] = await tx.select().from(ssoSettings);
-    const rows = await tx.select().from(userIdentities).where(eq(userIdentities.userId, actor.userId)).orderBy(userIdentities.createdAt);
-    return rows.map((row) => ({
-      id: row.id,
-      provider: row.provider,
-      providerName: providerName(row.provider, settings, platform),
-      createdAt: row.createdAt.toISOString(),
-      lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
-    }));
-  }, { readOnly: true });
+export async function listIdentities(
+  db: Database,
+  actor: Actor,
+  platform: readonly PlatformProviderInfo[],
+): Promise<IdentityView[]> {
+  return withTenant(
+    db,
+    actor.tenantId,
+    async (tx) => {
+      const [settings] = await tx.select().from(ssoSettings);
+      const rows = await tx
+        .select()
+        .from(userIdentities)
+        .where(eq(userIdentities.userId, actor.userId))
+        .orderBy(userIdentities.createdAt);
+      return rows.map((row) => ({
+        id: row.id,
+        provider: row.provider,
+        providerName: providerName(row.provider, settings, platform),
+        createdAt: row.createdAt.toISOString(),
+        lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+      }));
+    },
+    { readOnly: true },
+  );
 }
 
-export async function unlinkIdentity(db: Database, actor: Actor, identityId: string, platform: readonly PlatformProviderInfo[], request: RequestContext, now: Date): Promise<void> {
+export async function unlinkIdentity(
+  db: Database,
+  actor: Actor,
+  identityId: string,
+  platform: readonly PlatformProviderInfo[],
+  request: RequestContext,
+  now: Date,
+): Promise<void> {
   await withTenant(db, actor.tenantId, async (tx) => {
-    const [user] = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, actor.userId)).for('update');
+    const [user] = await tx
+      .select({ passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, actor.userId))
+      .for('update');
     if (!user) throw new AuthError('not_found');
-    const mine = await tx.select().from(userIdentities).where(eq(userIdentities.userId, actor.userId));
+    const mine = await tx
+      .select()
+      .from(userIdentities)
+      .where(eq(userIdentities.userId, actor.userId));
     const target = mine.find((row) => row.id === identityId);
     if (!target) throw new AuthError('not_found'); // another user's identity looks the same as none
     const [settings] = await tx.select().from(ssoSettings);
-    const remaining = mine.filter((row) => row.id !== identityId && usable(row.provider, settings, platform));
+    const remaining = mine.filter(
+      (row) => row.id !== identityId && usable(row.provider, settings, platform),
+    );
     if (!user.passwordHash && remaining.length === 0) {
-      throw new AuthError('conflict', { detail: 'This is your only way to sign in. Set a password or link another sign-in first.', field: 'identityId' });
+      throw new AuthError('conflict', {
+        detail: 'This is your only way to sign in. Set a password or link another sign-in first.',
+        field: 'identityId',
+      });
     }
-    await tx.delete(userIdentities).where(and(eq(userIdentities.id, identityId), eq(userIdentities.userId, actor.userId)));
+    await tx
+      .delete(userIdentities)
+      .where(and(eq(userIdentities.id, identityId), eq(userIdentities.userId, actor.userId)));
     await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId }, action: 'auth.sso.identity_unlinked', target: { type: 'user', id: actor.userId },
-      ip: request.ip, userAgent: request.userAgent, occurredAt: now, metadata: { provider: target.provider, identityId },
+      actor: { type: 'user', id: actor.userId },
+      action: 'auth.sso.identity_unlinked',
+      target: { type: 'user', id: actor.userId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      occurredAt: now,
+      metadata: { provider: target.provider, identityId },
     });
   });
 }

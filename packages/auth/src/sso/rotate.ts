@@ -15,16 +15,30 @@ export interface SsoRotationReport {
   failed: { tenantId: string; id: string }[];
 }
 
-export async function reencryptSsoSecrets(db: Database, keyring: Keyring): Promise<SsoRotationReport> {
+export async function reencryptSsoSecrets(
+  db: Database,
+  keyring: Keyring,
+): Promise<SsoRotationReport> {
   const rows = await listSsoEncryptedRows(db.pool);
   let reencrypted = 0;
   const failed: SsoRotationReport['failed'] = [];
   for (const { tenantId, id } of rows) {
     reencrypted += await withTenant(db, tenantId, async (tx) => {
-      const [row] = await tx.select({ secret: ssoSettings.clientSecretCiphertext }).from(ssoSettings).where(eq(ssoSettings.id, id)).for('update');
+      const [row] = await tx
+        .select({ secret: ssoSettings.clientSecretCiphertext })
+        .from(ssoSettings)
+        .where(eq(ssoSettings.id, id))
+        .for('update');
       if (!row?.secret || !keyring.needsRotation(row.secret)) return 0;
-      const secret = keyring.reencrypt(row.secret, { purpose: CLIENT_SECRET_PURPOSE, tenantId, rowId: id });
-      await tx.update(ssoSettings).set({ clientSecretCiphertext: secret }).where(eq(ssoSettings.id, id));
+      const secret = keyring.reencrypt(row.secret, {
+        purpose: CLIENT_SECRET_PURPOSE,
+        tenantId,
+        rowId: id,
+      });
+      await tx
+        .update(ssoSettings)
+        .set({ clientSecretCiphertext: secret })
+        .where(eq(ssoSettings.id, id));
       return 1;
     }).catch((error: unknown) => {
       if (!(error instanceof DecryptionError)) throw error;

@@ -30,11 +30,20 @@ const FLOW_INFO = 'tessera.sso.flow.v1';
 
 export function parseSessionSecretRing(spec: string): SessionSecretRing {
   const { versions } = parseKeyring(spec); // same validation and safe messages as the data keyring
-  const raw = new Map(spec.split(',').map((entry) => {
-    const at = entry.indexOf(':');
-    return [entry.slice(0, at).trim(), entry.slice(at + 1).trim()] as const;
-  }));
-  const macKeys = new Map(versions.map((v) => [v, Buffer.from(hkdfSync('sha256', Buffer.from(raw.get(v) ?? '', 'base64'), Buffer.alloc(0), FLOW_INFO, 32))]));
+  const raw = new Map(
+    spec.split(',').map((entry) => {
+      const at = entry.indexOf(':');
+      return [entry.slice(0, at).trim(), entry.slice(at + 1).trim()] as const;
+    }),
+  );
+  const macKeys = new Map(
+    versions.map((v) => [
+      v,
+      Buffer.from(
+        hkdfSync('sha256', Buffer.from(raw.get(v) ?? '', 'base64'), Buffer.alloc(0), FLOW_INFO, 32),
+      ),
+    ]),
+  );
   const current = versions[0];
   if (!current) throw new TypeError('SESSION_SECRET is empty');
   const mac = (version: string, body: string): Buffer | null => {
@@ -44,7 +53,13 @@ export function parseSessionSecretRing(spec: string): SessionSecretRing {
   return {
     authSecrets: versions.map((v) => raw.get(v) ?? ''),
     signFlow(flow) {
-      const body = Buffer.from(JSON.stringify({ t: flow.tenantId, p: flow.provider, x: Math.floor(flow.expiresAt.getTime() / 1000) })).toString('base64url');
+      const body = Buffer.from(
+        JSON.stringify({
+          t: flow.tenantId,
+          p: flow.provider,
+          x: Math.floor(flow.expiresAt.getTime() / 1000),
+        }),
+      ).toString('base64url');
       return `${current}.${body}.${(mac(current, body) as Buffer).toString('base64url')}`;
     },
     verifyFlow(token, now) {
@@ -52,10 +67,20 @@ export function parseSessionSecretRing(spec: string): SessionSecretRing {
       if (!version || !body || !tag || extra !== undefined) return null;
       const expected = mac(version, body);
       const given = Buffer.from(tag, 'base64url');
-      if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected))
+        return null;
       try {
-        const parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { t?: unknown; p?: unknown; x?: unknown };
-        if (typeof parsed.t !== 'string' || typeof parsed.p !== 'string' || typeof parsed.x !== 'number') return null;
+        const parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
+          t?: unknown;
+          p?: unknown;
+          x?: unknown;
+        };
+        if (
+          typeof parsed.t !== 'string' ||
+          typeof parsed.p !== 'string' ||
+          typeof parsed.x !== 'number'
+        )
+          return null;
         if (parsed.x * 1000 <= now.getTime()) return null;
         return { tenantId: parsed.t, provider: parsed.p, expiresAt: new Date(parsed.x * 1000) };
       } catch {

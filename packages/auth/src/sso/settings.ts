@@ -8,14 +8,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne } from 'drizzle-orm';
-import { ssoSettings, tenants, userIdentities, withTenant, type Database, type SsoSettingsRow, type TenantTx } from '@tessera/db';
+import {
+  ssoSettings,
+  tenants,
+  userIdentities,
+  withTenant,
+  type Database,
+  type SsoSettingsRow,
+  type TenantTx,
+} from '@tessera/db';
 import type { Actor } from '../accounts/actor.js';
 import type { RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
 import { checkOutboundUrl, type OutboundPolicy, type Resolver } from './outbound-url.js';
-import { TENANT_PROVIDER, type PlatformProvider, type PlatformProviderInfo } from './platform-providers.js';
+import {
+  TENANT_PROVIDER,
+  type PlatformProvider,
+  type PlatformProviderInfo,
+} from './platform-providers.js';
 
 export const CLIENT_SECRET_PURPOSE = 'sso.client_secret';
 
@@ -61,8 +73,14 @@ const OWNER_ONLY = ['enabled', 'issuer', 'clientId', 'clientSecret', 'trustProvi
 
 export const tenantProviderId = (slug: string): string => `tenant-${slug}`;
 
-export function ssoUrls(publicUrl: string, slug: string): { callbackUrl: string; startUrl: string } {
-  return { callbackUrl: `${publicUrl}/auth/callback/${tenantProviderId(slug)}`, startUrl: `${publicUrl}/auth/sso/${slug}/start` };
+export function ssoUrls(
+  publicUrl: string,
+  slug: string,
+): { callbackUrl: string; startUrl: string } {
+  return {
+    callbackUrl: `${publicUrl}/auth/callback/${tenantProviderId(slug)}`,
+    startUrl: `${publicUrl}/auth/sso/${slug}/start`,
+  };
 }
 
 function toView(row: SsoSettingsRow | undefined, deps: SsoDeps, slug: string): SsoSettingsView {
@@ -74,7 +92,9 @@ function toView(row: SsoSettingsRow | undefined, deps: SsoDeps, slug: string): S
     clientSecretSet: Boolean(row?.clientSecretCiphertext),
     jitProvisioning: row?.jitProvisioning ?? false,
     trustProviderMfa: row?.trustProviderMfa ?? false,
-    platformProviders: (row?.platformProviders ?? []).filter((id) => deps.platformProviders.some((p) => p.id === id)),
+    platformProviders: (row?.platformProviders ?? []).filter((id) =>
+      deps.platformProviders.some((p) => p.id === id),
+    ),
     availablePlatformProviders: [...deps.platformProviders],
     ...ssoUrls(deps.publicUrl, slug),
   };
@@ -86,34 +106,66 @@ async function tenantSlug(tx: TenantTx): Promise<string> {
   return tenant.slug;
 }
 
-export async function getSsoSettings(db: Database, deps: SsoDeps, tenantId: string): Promise<SsoSettingsView> {
-  return withTenant(db, tenantId, async (tx) => {
-    const [row] = await tx.select().from(ssoSettings);
-    return toView(row, deps, await tenantSlug(tx));
-  }, { readOnly: true });
+export async function getSsoSettings(
+  db: Database,
+  deps: SsoDeps,
+  tenantId: string,
+): Promise<SsoSettingsView> {
+  return withTenant(
+    db,
+    tenantId,
+    async (tx) => {
+      const [row] = await tx.select().from(ssoSettings);
+      return toView(row, deps, await tenantSlug(tx));
+    },
+    { readOnly: true },
+  );
 }
 
 async function validatePatch(deps: SsoDeps, actor: Actor, patch: SsoSettingsPatch): Promise<void> {
   if (actor.role !== 'owner' && actor.role !== 'admin') throw new AuthError('forbidden');
   const ownerOnly = OWNER_ONLY.filter((key) => patch[key] !== undefined);
   if (actor.role !== 'owner' && ownerOnly.length > 0) {
-    throw new AuthError('forbidden', { detail: 'Only owners change the identity provider connection.', field: ownerOnly[0] ?? 'enabled' });
+    throw new AuthError('forbidden', {
+      detail: 'Only owners change the identity provider connection.',
+      field: ownerOnly[0] ?? 'enabled',
+    });
   }
   for (const id of patch.platformProviders ?? []) {
-    if (!deps.platformProviders.some((p) => p.id === id)) throw new AuthError('invalid_input', { detail: `Unknown platform provider "${id}".`, field: 'platformProviders' });
+    if (!deps.platformProviders.some((p) => p.id === id))
+      throw new AuthError('invalid_input', {
+        detail: `Unknown platform provider "${id}".`,
+        field: 'platformProviders',
+      });
   }
-  if (patch.issuer !== undefined) await checkOutboundUrl(patch.issuer, deps.outbound, 'issuer', deps.resolve);
+  if (patch.issuer !== undefined)
+    await checkOutboundUrl(patch.issuer, deps.outbound, 'issuer', deps.resolve);
 }
 
-export async function updateSsoSettings(db: Database, deps: SsoDeps, actor: Actor, patch: SsoSettingsPatch, request: RequestContext, now: Date): Promise<SsoSettingsView> {
+export async function updateSsoSettings(
+  db: Database,
+  deps: SsoDeps,
+  actor: Actor,
+  patch: SsoSettingsPatch,
+  request: RequestContext,
+  now: Date,
+): Promise<SsoSettingsView> {
   await validatePatch(deps, actor, patch);
   return withTenant(db, actor.tenantId, async (tx) => {
     const [current] = await tx.select().from(ssoSettings).for('update');
     const id = current?.id ?? randomUUID();
-    const secret = patch.clientSecret === undefined ? current?.clientSecretCiphertext ?? null : deps.keyring.encrypt(patch.clientSecret, { purpose: CLIENT_SECRET_PURPOSE, tenantId: actor.tenantId, rowId: id });
+    const secret =
+      patch.clientSecret === undefined
+        ? (current?.clientSecretCiphertext ?? null)
+        : deps.keyring.encrypt(patch.clientSecret, {
+            purpose: CLIENT_SECRET_PURPOSE,
+            tenantId: actor.tenantId,
+            rowId: id,
+          });
     const next = {
       enabled: patch.enabled ?? current?.enabled ?? false,
-      displayName: patch.displayName === undefined ? current?.displayName ?? null : patch.displayName,
+      displayName:
+        patch.displayName === undefined ? (current?.displayName ?? null) : patch.displayName,
       issuer: patch.issuer ?? current?.issuer ?? null,
       clientId: patch.clientId ?? current?.clientId ?? null,
       clientSecretCiphertext: secret,
@@ -123,29 +175,81 @@ export async function updateSsoSettings(db: Database, deps: SsoDeps, actor: Acto
       updatedAt: now,
     };
     if (next.enabled && !(next.issuer && next.clientId && next.clientSecretCiphertext)) {
-      throw new AuthError('invalid_input', { detail: 'Set the issuer, client id and client secret before enabling single sign-on.', field: 'enabled' });
+      throw new AuthError('invalid_input', {
+        detail: 'Set the issuer, client id and client secret before enabling single sign-on.',
+        field: 'enabled',
+      });
     }
     if (current) await tx.update(ssoSettings).set(next).where(eq(ssoSettings.id, id));
-    else await tx.insert(ssoSettings).values({ id, tenantId: actor.tenantId, createdAt: now, ...next });
+    else
+      await tx
+        .insert(ssoSettings)
+        .values({ id, tenantId: actor.tenantId, createdAt: now, ...next });
     // OIDC Core §5.7: a subject means nothing under another issuer; links to the old one go.
-    const removed = current?.issuer && current.issuer !== next.issuer
-      ? await tx.delete(userIdentities).where(and(eq(userIdentities.provider, TENANT_PROVIDER), ne(userIdentities.issuer, next.issuer ?? ''))).returning({ id: userIdentities.id })
-      : [];
+    const removed =
+      current?.issuer && current.issuer !== next.issuer
+        ? await tx
+            .delete(userIdentities)
+            .where(
+              and(
+                eq(userIdentities.provider, TENANT_PROVIDER),
+                ne(userIdentities.issuer, next.issuer ?? ''),
+              ),
+            )
+            .returning({ id: userIdentities.id })
+        : [];
     const slug = await tenantSlug(tx);
     const before = current ? auditView(toView(current, deps, slug)) : null;
-    const after = auditView(toView({ ...(current ?? { id, tenantId: actor.tenantId, createdAt: now }), ...next }, deps, slug));
+    const after = auditView(
+      toView(
+        { ...(current ?? { id, tenantId: actor.tenantId, createdAt: now }), ...next },
+        deps,
+        slug,
+      ),
+    );
     await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId }, action: 'tenant.sso.updated', target: { type: 'tenant', id: actor.tenantId },
-      ip: request.ip, userAgent: request.userAgent, before, after, occurredAt: now,
-      metadata: { clientSecretChanged: patch.clientSecret !== undefined, identitiesRemoved: removed.length },
+      actor: { type: 'user', id: actor.userId },
+      action: 'tenant.sso.updated',
+      target: { type: 'tenant', id: actor.tenantId },
+      ip: request.ip,
+      userAgent: request.userAgent,
+      before,
+      after,
+      occurredAt: now,
+      metadata: {
+        clientSecretChanged: patch.clientSecret !== undefined,
+        identitiesRemoved: removed.length,
+      },
     });
-    return toView({ ...(current ?? { id, tenantId: actor.tenantId, createdAt: now }), ...next }, deps, slug);
+    return toView(
+      { ...(current ?? { id, tenantId: actor.tenantId, createdAt: now }), ...next },
+      deps,
+      slug,
+    );
   });
 }
 
 function auditView(view: SsoSettingsView): Record<string, unknown> {
-  const { enabled, displayName, issuer, clientId, clientSecretSet, jitProvisioning, trustProviderMfa, platformProviders } = view;
-  return { enabled, displayName, issuer, clientId, clientSecretSet, jitProvisioning, trustProviderMfa, platformProviders };
+  const {
+    enabled,
+    displayName,
+    issuer,
+    clientId,
+    clientSecretSet,
+    jitProvisioning,
+    trustProviderMfa,
+    platformProviders,
+  } = view;
+  return {
+    enabled,
+    displayName,
+    issuer,
+    clientId,
+    clientSecretSet,
+    jitProvisioning,
+    trustProviderMfa,
+    platformProviders,
+  };
 }
 
 /** What a sign-in flow needs to talk to one provider for one tenant; holds the clear secret. */
@@ -165,15 +269,45 @@ export interface SsoConnection {
  * The connection for (tenant, provider), or null when the tenant does not offer it. JIT and
  * trusting the provider's MFA apply to the tenant's own connection only (docs/sso.md).
  */
-export async function loadSsoConnection(db: Database, keyring: Keyring, platform: readonly PlatformProvider[], tenantId: string, provider: string): Promise<SsoConnection | null> {
-  const [row] = await withTenant(db, tenantId, (tx) => tx.select().from(ssoSettings), { readOnly: true });
+export async function loadSsoConnection(
+  db: Database,
+  keyring: Keyring,
+  platform: readonly PlatformProvider[],
+  tenantId: string,
+  provider: string,
+): Promise<SsoConnection | null> {
+  const [row] = await withTenant(db, tenantId, (tx) => tx.select().from(ssoSettings), {
+    readOnly: true,
+  });
   if (!row) return null;
   if (provider === TENANT_PROVIDER) {
     if (!row.enabled || !row.issuer || !row.clientId || !row.clientSecretCiphertext) return null;
-    const clientSecret = keyring.decryptString(row.clientSecretCiphertext, { purpose: CLIENT_SECRET_PURPOSE, tenantId, rowId: row.id });
-    return { tenantId, provider, name: row.displayName ?? 'Single sign-on', issuer: row.issuer, clientId: row.clientId, clientSecret, jitProvisioning: row.jitProvisioning, trustProviderMfa: row.trustProviderMfa };
+    const clientSecret = keyring.decryptString(row.clientSecretCiphertext, {
+      purpose: CLIENT_SECRET_PURPOSE,
+      tenantId,
+      rowId: row.id,
+    });
+    return {
+      tenantId,
+      provider,
+      name: row.displayName ?? 'Single sign-on',
+      issuer: row.issuer,
+      clientId: row.clientId,
+      clientSecret,
+      jitProvisioning: row.jitProvisioning,
+      trustProviderMfa: row.trustProviderMfa,
+    };
   }
   const shared = platform.find((p) => p.id === provider);
   if (!shared || !row.platformProviders.includes(provider)) return null;
-  return { tenantId, provider, name: shared.name, issuer: shared.issuer, clientId: shared.clientId, clientSecret: shared.clientSecret, jitProvisioning: false, trustProviderMfa: false };
+  return {
+    tenantId,
+    provider,
+    name: shared.name,
+    issuer: shared.issuer,
+    clientId: shared.clientId,
+    clientSecret: shared.clientSecret,
+    jitProvisioning: false,
+    trustProviderMfa: false,
+  };
 }

@@ -13,18 +13,50 @@ const v1 = generateKeyringSpec(1);
 const keyring = parseKeyring(v1);
 const now = new Date('2026-03-01T12:00:00Z');
 const request = { ip: '203.0.113.7', userAgent: 'vitest' };
-const platform = [{ id: 'google', name: 'Google', issuer: 'https://accounts.google.com', clientId: 'g', clientSecret: 'gs' }];
+const platform = [
+  {
+    id: 'google',
+    name: 'Google',
+    issuer: 'https://accounts.google.com',
+    clientId: 'g',
+    clientSecret: 'gs',
+  },
+];
 const deps: SsoDeps = {
-  keyring, outbound: { mode: 'production' }, platformProviders: [{ id: 'google', name: 'Google' }],
-  publicUrl: 'https://auth.example.com', resolve: async () => ['93.184.216.34'],
+  keyring,
+  outbound: { mode: 'production' },
+  platformProviders: [{ id: 'google', name: 'Google' }],
+  publicUrl: 'https://auth.example.com',
+  resolve: async () => ['93.184.216.34'],
 };
-const connection = { enabled: true, issuer: 'https://idp.example.com', clientId: 'tessera', clientSecret: 'client-secret-value-123' };
+const connection = {
+  enabled: true,
+  issuer: 'https://idp.example.com',
+  clientId: 'tessera',
+  clientSecret: 'client-secret-value-123',
+};
 
-async function seedUser(tenantId: string, role: Actor['role'], options: { password?: boolean } = {}): Promise<Actor> {
-  const [row] = await db.withTenant(tenantId, (tx) => tx.insert(users).values({
-    tenantId, role, email: `${role}-${randomBytes(3).toString('hex')}@example.com`,
-    ...(options.password ? { passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', passwordAlgorithm: 'argon2id' as const } : {}),
-  }).returning({ id: users.id }));
+async function seedUser(
+  tenantId: string,
+  role: Actor['role'],
+  options: { password?: boolean } = {},
+): Promise<Actor> {
+  const [row] = await db.withTenant(tenantId, (tx) =>
+    tx
+      .insert(users)
+      .values({
+        tenantId,
+        role,
+        email: `${role}-${randomBytes(3).toString('hex')}@example.com`,
+        ...(options.password
+          ? {
+              passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+              passwordAlgorithm: 'argon2id' as const,
+            }
+          : {}),
+      })
+      .returning({ id: users.id }),
+  );
   return { tenantId, userId: row?.id ?? '', role, sessionId: null };
 }
 
@@ -37,24 +69,56 @@ describe('tenant SSO settings', () => {
   test('the client secret is stored encrypted and bound to its tenant and row; reads never return it', async () => {
     const { tenant, owner } = await tenantWithOwner();
     const view = await updateSsoSettings(db.app, deps, owner, connection, request, now);
-    expect(view).toMatchObject({ enabled: true, clientSecretSet: true, callbackUrl: `https://auth.example.com/auth/callback/tenant-${tenant.slug}` });
-    expect(JSON.stringify(await getSsoSettings(db.app, deps, tenant.id))).not.toContain(connection.clientSecret);
-    const { rows } = await db.owner.pool.query<{ client_secret_ciphertext: string }>('SELECT client_secret_ciphertext FROM sso_settings WHERE tenant_id = $1', [tenant.id]);
+    expect(view).toMatchObject({
+      enabled: true,
+      clientSecretSet: true,
+      callbackUrl: `https://auth.example.com/auth/callback/tenant-${tenant.slug}`,
+    });
+    expect(JSON.stringify(await getSsoSettings(db.app, deps, tenant.id))).not.toContain(
+      connection.clientSecret,
+    );
+    const { rows } = await db.owner.pool.query<{ client_secret_ciphertext: string }>(
+      'SELECT client_secret_ciphertext FROM sso_settings WHERE tenant_id = $1',
+      [tenant.id],
+    );
     expect(rows[0]?.client_secret_ciphertext).toMatch(/^v1\./);
     expect(rows[0]?.client_secret_ciphertext).not.toContain(connection.clientSecret);
-    expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'tenant')).toMatchObject({ clientSecret: connection.clientSecret });
+    expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'tenant')).toMatchObject({
+      clientSecret: connection.clientSecret,
+    });
     // An attacker with database access copies the ciphertext into their own tenant's row.
     const other = await tenantWithOwner();
-    await updateSsoSettings(db.app, deps, other.owner, { ...connection, clientSecret: 'theirs' }, request, now);
-    await db.owner.pool.query('UPDATE sso_settings SET client_secret_ciphertext = $1 WHERE tenant_id = $2', [rows[0]?.client_secret_ciphertext, other.tenant.id]);
-    await expect(loadSsoConnection(db.app, keyring, platform, other.tenant.id, 'tenant')).rejects.toThrow('decryption failed');
+    await updateSsoSettings(
+      db.app,
+      deps,
+      other.owner,
+      { ...connection, clientSecret: 'theirs' },
+      request,
+      now,
+    );
+    await db.owner.pool.query(
+      'UPDATE sso_settings SET client_secret_ciphertext = $1 WHERE tenant_id = $2',
+      [rows[0]?.client_secret_ciphertext, other.tenant.id],
+    );
+    await expect(
+      loadSsoConnection(db.app, keyring, platform, other.tenant.id, 'tenant'),
+    ).rejects.toThrow('decryption failed');
   });
 
   test('every change is audited in the same transaction, without the secret', async () => {
     const { tenant, owner } = await tenantWithOwner();
     await updateSsoSettings(db.app, deps, owner, connection, request, now);
-    const { rows } = await db.owner.pool.query("SELECT before, after, metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'tenant.sso.updated'", [tenant.id]);
-    expect(rows).toMatchObject([{ before: null, after: { enabled: true, issuer: connection.issuer, clientSecretSet: true }, metadata: { clientSecretChanged: true } }]);
+    const { rows } = await db.owner.pool.query(
+      "SELECT before, after, metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'tenant.sso.updated'",
+      [tenant.id],
+    );
+    expect(rows).toMatchObject([
+      {
+        before: null,
+        after: { enabled: true, issuer: connection.issuer, clientSecretSet: true },
+        metadata: { clientSecretChanged: true },
+      },
+    ]);
     expect(JSON.stringify(rows)).not.toContain(connection.clientSecret);
   });
 
@@ -63,40 +127,113 @@ describe('tenant SSO settings', () => {
     const admin = await seedUser(tenant.id, 'admin');
     const member = await seedUser(tenant.id, 'member');
     await updateSsoSettings(db.app, deps, owner, connection, request, now);
-    for (const patch of [{ issuer: 'https://evil.example.com' }, { clientSecret: 'x' }, { enabled: false }, { trustProviderMfa: true }]) {
-      await expect(updateSsoSettings(db.app, deps, admin, patch, request, now), JSON.stringify(patch)).rejects.toMatchObject({ code: 'forbidden' });
+    for (const patch of [
+      { issuer: 'https://evil.example.com' },
+      { clientSecret: 'x' },
+      { enabled: false },
+      { trustProviderMfa: true },
+    ]) {
+      await expect(
+        updateSsoSettings(db.app, deps, admin, patch, request, now),
+        JSON.stringify(patch),
+      ).rejects.toMatchObject({ code: 'forbidden' });
     }
-    await expect(updateSsoSettings(db.app, deps, admin, { jitProvisioning: true, platformProviders: ['google'] }, request, now)).resolves.toMatchObject({ jitProvisioning: true, platformProviders: ['google'] });
-    await expect(updateSsoSettings(db.app, deps, member, { jitProvisioning: false }, request, now)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(
+      updateSsoSettings(
+        db.app,
+        deps,
+        admin,
+        { jitProvisioning: true, platformProviders: ['google'] },
+        request,
+        now,
+      ),
+    ).resolves.toMatchObject({ jitProvisioning: true, platformProviders: ['google'] });
+    await expect(
+      updateSsoSettings(db.app, deps, member, { jitProvisioning: false }, request, now),
+    ).rejects.toMatchObject({ code: 'forbidden' });
   });
 
   test('enabling needs a complete connection; unknown platform providers and private issuers are refused', async () => {
     const { owner } = await tenantWithOwner();
-    await expect(updateSsoSettings(db.app, deps, owner, { enabled: true, issuer: connection.issuer }, request, now)).rejects.toMatchObject({ code: 'invalid_input', field: 'enabled' });
-    await expect(updateSsoSettings(db.app, deps, owner, { platformProviders: ['github'] }, request, now)).rejects.toMatchObject({ code: 'invalid_input', field: 'platformProviders' });
+    await expect(
+      updateSsoSettings(
+        db.app,
+        deps,
+        owner,
+        { enabled: true, issuer: connection.issuer },
+        request,
+        now,
+      ),
+    ).rejects.toMatchObject({ code: 'invalid_input', field: 'enabled' });
+    await expect(
+      updateSsoSettings(db.app, deps, owner, { platformProviders: ['github'] }, request, now),
+    ).rejects.toMatchObject({ code: 'invalid_input', field: 'platformProviders' });
     const internal = { ...deps, resolve: async () => ['10.0.0.5'] };
-    await expect(updateSsoSettings(db.app, internal, owner, connection, request, now)).rejects.toMatchObject({ code: 'invalid_input', field: 'issuer' });
-    await expect(updateSsoSettings(db.app, deps, owner, { ...connection, issuer: 'http://idp.example.com' }, request, now)).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(
+      updateSsoSettings(db.app, internal, owner, connection, request, now),
+    ).rejects.toMatchObject({ code: 'invalid_input', field: 'issuer' });
+    await expect(
+      updateSsoSettings(
+        db.app,
+        deps,
+        owner,
+        { ...connection, issuer: 'http://idp.example.com' },
+        request,
+        now,
+      ),
+    ).rejects.toMatchObject({ code: 'invalid_input' });
   });
 
   test('a changed issuer drops the identities linked under the old one (OIDC subjects are per issuer)', async () => {
     const { tenant, owner } = await tenantWithOwner();
     await updateSsoSettings(db.app, deps, owner, connection, request, now);
-    await db.withTenant(tenant.id, (tx) => tx.insert(userIdentities).values([
-      { tenantId: tenant.id, userId: owner.userId, provider: 'tenant', issuer: connection.issuer, subject: 'old-sub' },
-      { tenantId: tenant.id, userId: owner.userId, provider: 'google', issuer: 'https://accounts.google.com', subject: 'g-sub' },
-    ]));
-    await updateSsoSettings(db.app, deps, owner, { issuer: 'https://new-idp.example.com' }, request, now);
+    await db.withTenant(tenant.id, (tx) =>
+      tx.insert(userIdentities).values([
+        {
+          tenantId: tenant.id,
+          userId: owner.userId,
+          provider: 'tenant',
+          issuer: connection.issuer,
+          subject: 'old-sub',
+        },
+        {
+          tenantId: tenant.id,
+          userId: owner.userId,
+          provider: 'google',
+          issuer: 'https://accounts.google.com',
+          subject: 'g-sub',
+        },
+      ]),
+    );
+    await updateSsoSettings(
+      db.app,
+      deps,
+      owner,
+      { issuer: 'https://new-idp.example.com' },
+      request,
+      now,
+    );
     const left = await db.withTenant(tenant.id, (tx) => tx.select().from(userIdentities));
     expect(left.map((row) => row.subject)).toEqual(['g-sub']);
   });
 
   test('platform providers are offered only when the tenant opted in; JIT and amr trust never apply to them', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings(db.app, deps, owner, { ...connection, jitProvisioning: true, trustProviderMfa: true }, request, now);
+    await updateSsoSettings(
+      db.app,
+      deps,
+      owner,
+      { ...connection, jitProvisioning: true, trustProviderMfa: true },
+      request,
+      now,
+    );
     expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'google')).toBeNull();
     await updateSsoSettings(db.app, deps, owner, { platformProviders: ['google'] }, request, now);
-    expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'google')).toMatchObject({ provider: 'google', jitProvisioning: false, trustProviderMfa: false });
+    expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'google')).toMatchObject({
+      provider: 'google',
+      jitProvisioning: false,
+      trustProviderMfa: false,
+    });
     expect(await loadSsoConnection(db.app, keyring, [], tenant.id, 'google')).toBeNull(); // removed from configuration
   });
 
@@ -110,50 +247,93 @@ describe('tenant SSO settings', () => {
     expect((await reencryptSsoSecrets(db.app, rotated)).reencrypted).toBe(0);
     const [row] = await db.withTenant(tenant.id, (tx) => tx.select().from(ssoSettings));
     expect(row?.clientSecretCiphertext).toMatch(/^v2\./);
-    expect(await loadSsoConnection(db.app, rotated, platform, tenant.id, 'tenant')).toMatchObject({ clientSecret: connection.clientSecret });
+    expect(await loadSsoConnection(db.app, rotated, platform, tenant.id, 'tenant')).toMatchObject({
+      clientSecret: connection.clientSecret,
+    });
   });
 });
 
 describe('linked identities', () => {
   async function linked(options: { password: boolean; providers: string[] }) {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings(db.app, deps, owner, { ...connection, platformProviders: ['google'] }, request, now);
+    await updateSsoSettings(
+      db.app,
+      deps,
+      owner,
+      { ...connection, platformProviders: ['google'] },
+      request,
+      now,
+    );
     const user = await seedUser(tenant.id, 'member', { password: options.password });
-    const rows = await db.withTenant(tenant.id, (tx) => tx.insert(userIdentities).values(options.providers.map((provider, i) => ({
-      tenantId: tenant.id, userId: user.userId, provider, issuer: provider === 'tenant' ? connection.issuer : 'https://accounts.google.com', subject: `sub-${i}`,
-    }))).returning({ id: userIdentities.id }));
+    const rows = await db.withTenant(tenant.id, (tx) =>
+      tx
+        .insert(userIdentities)
+        .values(
+          options.providers.map((provider, i) => ({
+            tenantId: tenant.id,
+            userId: user.userId,
+            provider,
+            issuer: provider === 'tenant' ? connection.issuer : 'https://accounts.google.com',
+            subject: `sub-${i}`,
+          })),
+        )
+        .returning({ id: userIdentities.id }),
+    );
     return { tenant, owner, user, ids: rows.map((r) => r.id) };
   }
 
   test('a user lists only their own identities, with the provider names the tenant shows', async () => {
     const { owner, user } = await linked({ password: false, providers: ['tenant', 'google'] });
-    expect(await listIdentities(db.app, user, deps.platformProviders)).toMatchObject([{ provider: 'tenant', providerName: 'Single sign-on' }, { provider: 'google', providerName: 'Google' }]);
+    expect(await listIdentities(db.app, user, deps.platformProviders)).toMatchObject([
+      { provider: 'tenant', providerName: 'Single sign-on' },
+      { provider: 'google', providerName: 'Google' },
+    ]);
     expect(await listIdentities(db.app, owner, deps.platformProviders)).toEqual([]);
   });
 
   test('the last way to sign in cannot be unlinked; with a password or a second identity it can, audited', async () => {
     const alone = await linked({ password: false, providers: ['tenant'] });
-    await expect(unlinkIdentity(db.app, alone.user, alone.ids[0] ?? '', deps.platformProviders, request, now)).rejects.toMatchObject({ code: 'conflict', field: 'identityId' });
+    await expect(
+      unlinkIdentity(db.app, alone.user, alone.ids[0] ?? '', deps.platformProviders, request, now),
+    ).rejects.toMatchObject({ code: 'conflict', field: 'identityId' });
     const withPassword = await linked({ password: true, providers: ['tenant'] });
-    await unlinkIdentity(db.app, withPassword.user, withPassword.ids[0] ?? '', deps.platformProviders, request, now);
+    await unlinkIdentity(
+      db.app,
+      withPassword.user,
+      withPassword.ids[0] ?? '',
+      deps.platformProviders,
+      request,
+      now,
+    );
     expect(await listIdentities(db.app, withPassword.user, deps.platformProviders)).toEqual([]);
     const two = await linked({ password: false, providers: ['tenant', 'google'] });
     await unlinkIdentity(db.app, two.user, two.ids[1] ?? '', deps.platformProviders, request, now);
-    await expect(unlinkIdentity(db.app, two.user, two.ids[0] ?? '', deps.platformProviders, request, now)).rejects.toMatchObject({ code: 'conflict' });
-    const { rows } = await db.owner.pool.query("SELECT metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'auth.sso.identity_unlinked'", [two.tenant.id]);
+    await expect(
+      unlinkIdentity(db.app, two.user, two.ids[0] ?? '', deps.platformProviders, request, now),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    const { rows } = await db.owner.pool.query(
+      "SELECT metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'auth.sso.identity_unlinked'",
+      [two.tenant.id],
+    );
     expect(rows).toMatchObject([{ metadata: { provider: 'google' } }]);
   });
 
   test('an identity whose provider the tenant no longer offers does not count as a way to sign in', async () => {
     const { owner, user, ids } = await linked({ password: false, providers: ['tenant', 'google'] });
     await updateSsoSettings(db.app, deps, owner, { platformProviders: [] }, request, now);
-    await expect(unlinkIdentity(db.app, user, ids[0] ?? '', deps.platformProviders, request, now)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(
+      unlinkIdentity(db.app, user, ids[0] ?? '', deps.platformProviders, request, now),
+    ).rejects.toMatchObject({ code: 'conflict' });
   });
 
   test("another user's identity, in the tenant or elsewhere, looks like no identity at all", async () => {
     const a = await linked({ password: true, providers: ['tenant'] });
     const b = await linked({ password: true, providers: ['tenant'] });
-    await expect(unlinkIdentity(db.app, a.owner, a.ids[0] ?? '', deps.platformProviders, request, now)).rejects.toMatchObject({ code: 'not_found' });
-    await expect(unlinkIdentity(db.app, a.user, b.ids[0] ?? '', deps.platformProviders, request, now)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      unlinkIdentity(db.app, a.owner, a.ids[0] ?? '', deps.platformProviders, request, now),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      unlinkIdentity(db.app, a.user, b.ids[0] ?? '', deps.platformProviders, request, now),
+    ).rejects.toMatchObject({ code: 'not_found' });
   });
 });

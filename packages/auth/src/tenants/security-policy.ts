@@ -49,11 +49,15 @@ export const POLICY_BOUNDS = {
 
 function bounded(value: unknown, key: keyof typeof POLICY_BOUNDS): number {
   const [min, max] = POLICY_BOUNDS[key];
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : DEFAULT_SECURITY_POLICY[key];
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+    ? value
+    : DEFAULT_SECURITY_POLICY[key];
 }
 
 /** Reads a stored policy; unknown or out-of-range values fall back to the defaults. */
-export function parseSecurityPolicy(stored: Record<string, unknown> | null | undefined): SecurityPolicy {
+export function parseSecurityPolicy(
+  stored: Record<string, unknown> | null | undefined,
+): SecurityPolicy {
   const raw = stored ?? {};
   const mfa = raw['mfaRequired'];
   const policy: SecurityPolicy = {
@@ -73,7 +77,9 @@ export function parseSecurityPolicy(stored: Record<string, unknown> | null | und
 }
 
 /** NIST SP 800-63B rev 4: 15 when the password may be the only factor; 8 only when MFA is enforced for all. */
-export function effectiveMinLength(policy: Pick<SecurityPolicy, 'mfaRequired' | 'passwordMinLength'>): number {
+export function effectiveMinLength(
+  policy: Pick<SecurityPolicy, 'mfaRequired' | 'passwordMinLength'>,
+): number {
   return minimumLengthFor(policy);
 }
 
@@ -88,7 +94,9 @@ const switchedOn = (before: boolean, next: boolean): boolean => next && !before;
  * remembered devices, more guesses before a lock, shorter locks, shorter passwords, fewer users
  * bound to MFA, password-less or SMS sign-in, and taking away e-mail sign-in checks users opted into.
  */
-const WEAKENS: { [K in keyof SecurityPolicy]: (before: SecurityPolicy[K], next: SecurityPolicy[K]) => boolean } = {
+const WEAKENS: {
+  [K in keyof SecurityPolicy]: (before: SecurityPolicy[K], next: SecurityPolicy[K]) => boolean;
+} = {
   mfaRequired: (before, next) => MFA_RANK[next] < MFA_RANK[before],
   sessionIdleMinutes: raised,
   sessionMaxHours: raised,
@@ -103,8 +111,13 @@ const WEAKENS: { [K in keyof SecurityPolicy]: (before: SecurityPolicy[K], next: 
 };
 
 /** The settings that `next` weakens compared with `before` (empty: nothing lowers protection). */
-export function weakenedSettings(before: SecurityPolicy, next: SecurityPolicy): (keyof SecurityPolicy)[] {
-  return (Object.keys(WEAKENS) as (keyof SecurityPolicy)[]).filter((key) => (WEAKENS[key] as (b: unknown, n: unknown) => boolean)(before[key], next[key]));
+export function weakenedSettings(
+  before: SecurityPolicy,
+  next: SecurityPolicy,
+): (keyof SecurityPolicy)[] {
+  return (Object.keys(WEAKENS) as (keyof SecurityPolicy)[]).filter((key) =>
+    (WEAKENS[key] as (b: unknown, n: unknown) => boolean)(before[key], next[key]),
+  );
 }
 
 /** Exponential backoff: base * 2^(lockouts-1), capped. */

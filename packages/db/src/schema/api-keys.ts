@@ -1,4 +1,18 @@
-import { foreignKey, index, inet, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import {
+  foreignKey,
+  index,
+  inet,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+} from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
@@ -18,7 +32,9 @@ export const apiKeys = pgTable(
   'api_keys',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     type: text('type').$type<ApiKeyType>().notNull(),
     environment: text('environment').$type<ApiKeyEnvironment>().notNull(),
@@ -47,11 +63,25 @@ export const apiKeys = pgTable(
     uniqueIndex('api_keys_key_hash_key').on(t.keyHash),
     index('api_keys_tenant_created_idx').on(t.tenantId, t.createdAt),
     // Quota charges walk a key's successors (migrations/0023).
-    index('api_keys_tenant_rotated_from_idx').on(t.tenantId, t.rotatedFromId).where(sql`rotated_from_id IS NOT NULL`),
+    index('api_keys_tenant_rotated_from_idx')
+      .on(t.tenantId, t.rotatedFromId)
+      .where(sql`rotated_from_id IS NOT NULL`),
     // ON DELETE SET NULL (column) in SQL: only the named column is cleared, never tenant_id.
-    foreignKey({ name: 'api_keys_created_by_fk', columns: [t.tenantId, t.createdBy], foreignColumns: [users.tenantId, users.id] }),
-    foreignKey({ name: 'api_keys_created_by_key_fk', columns: [t.tenantId, t.createdByKeyId], foreignColumns: [t.tenantId, t.id] as [AnyPgColumn, AnyPgColumn] }),
-    foreignKey({ name: 'api_keys_rotated_from_fk', columns: [t.tenantId, t.rotatedFromId], foreignColumns: [t.tenantId, t.id] as [AnyPgColumn, AnyPgColumn] }),
+    foreignKey({
+      name: 'api_keys_created_by_fk',
+      columns: [t.tenantId, t.createdBy],
+      foreignColumns: [users.tenantId, users.id],
+    }),
+    foreignKey({
+      name: 'api_keys_created_by_key_fk',
+      columns: [t.tenantId, t.createdByKeyId],
+      foreignColumns: [t.tenantId, t.id] as [AnyPgColumn, AnyPgColumn],
+    }),
+    foreignKey({
+      name: 'api_keys_rotated_from_fk',
+      columns: [t.tenantId, t.rotatedFromId],
+      foreignColumns: [t.tenantId, t.id] as [AnyPgColumn, AnyPgColumn],
+    }),
   ],
 );
 
@@ -65,7 +95,9 @@ export type NewApiKeyRow = typeof apiKeys.$inferInsert;
 export const apiKeyRefusalTallies = pgTable(
   'api_key_refusal_tallies',
   {
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     apiKeyId: uuid('api_key_id').notNull(),
     reason: text('reason').notNull(),
     lastEventAt: tz('last_event_at').notNull(),
@@ -73,7 +105,11 @@ export const apiKeyRefusalTallies = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.apiKeyId, t.reason] }),
-    foreignKey({ name: 'api_key_refusal_tallies_key_fk', columns: [t.tenantId, t.apiKeyId], foreignColumns: [apiKeys.tenantId, apiKeys.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'api_key_refusal_tallies_key_fk',
+      columns: [t.tenantId, t.apiKeyId],
+      foreignColumns: [apiKeys.tenantId, apiKeys.id],
+    }).onDelete('cascade'),
   ],
 );
 

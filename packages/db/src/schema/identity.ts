@@ -1,4 +1,17 @@
-import { boolean, foreignKey, index, inet, integer, pgTable, primaryKey, smallint, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  foreignKey,
+  index,
+  inet,
+  integer,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
@@ -10,7 +23,9 @@ export const sessions = pgTable(
   'sessions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     userId: uuid('user_id').notNull(),
     tokenHash: bytea('token_hash').notNull(),
     aal: smallint('aal').$type<1 | 2>().notNull().default(1),
@@ -25,7 +40,11 @@ export const sessions = pgTable(
   },
   (t) => [
     unique('sessions_tenant_id_id_key').on(t.tenantId, t.id),
-    foreignKey({ name: 'sessions_user_fk', columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'sessions_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
     index('sessions_tenant_user_idx').on(t.tenantId, t.userId, t.createdAt),
   ],
 );
@@ -33,7 +52,9 @@ export const sessions = pgTable(
 export const loginThrottles = pgTable(
   'login_throttles',
   {
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     email: text('email').notNull(),
     failures: integer('failures').notNull().default(0),
     lockouts: integer('lockouts').notNull().default(0),
@@ -49,7 +70,9 @@ export const userTokens = pgTable(
   'user_tokens',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     kind: text('kind').$type<UserTokenKind>().notNull(),
     userId: uuid('user_id').notNull(),
     tokenHash: bytea('token_hash').notNull(),
@@ -62,14 +85,20 @@ export const userTokens = pgTable(
   },
   (t) => [
     unique('user_tokens_tenant_id_id_key').on(t.tenantId, t.id),
-    foreignKey({ name: 'user_tokens_user_fk', columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'user_tokens_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
   ],
 );
 
 export const knownDevices = pgTable(
   'known_devices',
   {
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     userId: uuid('user_id').notNull(),
     ipAddress: inet('ip_address').notNull(),
     userAgentHash: bytea('user_agent_hash').notNull(),
@@ -83,7 +112,9 @@ export const emailOutbox = pgTable(
   'email_outbox',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     userId: uuid('user_id'),
     toAddress: text('to_address').notNull(),
     template: text('template').notNull(),

@@ -1,10 +1,23 @@
-import { bigint, foreignKey, integer, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  foreignKey,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
-const tenantId = () => uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' });
+const tenantId = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
 
 /** Mirrors migrations/0006_mfa.sql; migrate.db.test.ts compares the two. */
 export const mfaTotp = pgTable(
@@ -23,7 +36,11 @@ export const mfaTotp = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.userId] }),
-    foreignKey({ name: 'mfa_totp_user_fk', columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'mfa_totp_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
   ],
 );
 

@@ -1,11 +1,24 @@
-import { foreignKey, inet, integer, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  foreignKey,
+  inet,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { mfaChallenges } from './mfa.js';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
-const tenantId = () => uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' });
+const tenantId = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
 
 /** Mirrors migrations/0012_otp_devices.sql; migrate.db.test.ts compares the two. */
 export const mfaPhoneNumbers = pgTable(
@@ -20,11 +33,16 @@ export const mfaPhoneNumbers = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.userId] }),
-    foreignKey({ name: 'mfa_phone_numbers_user_fk', columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'mfa_phone_numbers_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
   ],
 );
 
-export type OneTimeCodePurpose = 'mfa_sign_in' | 'sms_enrollment' | 'email_verification' | 'sign_in_verification';
+export type OneTimeCodePurpose =
+  'mfa_sign_in' | 'sms_enrollment' | 'email_verification' | 'sign_in_verification';
 export type OneTimeCodeChannel = 'sms' | 'email';
 
 export const oneTimeCodes = pgTable(
@@ -46,7 +64,11 @@ export const oneTimeCodes = pgTable(
   },
   (t) => [
     unique('one_time_codes_tenant_id_id_key').on(t.tenantId, t.id),
-    foreignKey({ name: 'one_time_codes_challenge_fk', columns: [t.tenantId, t.challengeId], foreignColumns: [mfaChallenges.tenantId, mfaChallenges.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'one_time_codes_challenge_fk',
+      columns: [t.tenantId, t.challengeId],
+      foreignColumns: [mfaChallenges.tenantId, mfaChallenges.id],
+    }).onDelete('cascade'),
   ],
 );
 

@@ -1,13 +1,27 @@
-import { bigint, boolean, foreignKey, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  foreignKey,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { mfaChallenges } from './mfa.js';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
-const tenantId = () => uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' });
+const tenantId = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
 
-export type WebauthnChallengePurpose = 'registration' | 'second_factor' | 'passwordless' | 'step_up';
+export type WebauthnChallengePurpose =
+  'registration' | 'second_factor' | 'passwordless' | 'step_up';
 
 /** Mirrors migrations/0011_passkeys.sql; migrate.db.test.ts compares the two. */
 export const webauthnCredentials = pgTable(
@@ -29,7 +43,11 @@ export const webauthnCredentials = pgTable(
   (t) => [
     unique('webauthn_credentials_tenant_id_id_key').on(t.tenantId, t.id),
     unique('webauthn_credentials_credential_key').on(t.tenantId, t.credentialId),
-    foreignKey({ name: 'webauthn_credentials_user_fk', columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'webauthn_credentials_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
   ],
 );
 
@@ -48,8 +66,16 @@ export const webauthnChallenges = pgTable(
   },
   (t) => [
     unique('webauthn_challenges_tenant_id_id_key').on(t.tenantId, t.id),
-    foreignKey({ name: 'webauthn_challenges_user_fk', columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
-    foreignKey({ name: 'webauthn_challenges_mfa_fk', columns: [t.tenantId, t.mfaChallengeId], foreignColumns: [mfaChallenges.tenantId, mfaChallenges.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'webauthn_challenges_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'webauthn_challenges_mfa_fk',
+      columns: [t.tenantId, t.mfaChallengeId],
+      foreignColumns: [mfaChallenges.tenantId, mfaChallenges.id],
+    }).onDelete('cascade'),
   ],
 );
 

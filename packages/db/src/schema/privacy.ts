@@ -1,15 +1,37 @@
-import { bigint, foreignKey, index, integer, pgTable, primaryKey, smallint, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './bytea.js';
 import { tenants } from './tenants.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
-const tenantId = () => uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' });
+const tenantId = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
 
 export const privacyRequestTypes = ['export', 'deletion'] as const;
 export type PrivacyRequestType = (typeof privacyRequestTypes)[number];
 export const privacyExportFormats = ['json', 'csv', 'pdf'] as const;
 export type PrivacyExportFormat = (typeof privacyExportFormats)[number];
-export const privacyRequestStatuses = ['pending', 'processing', 'completed', 'failed', 'rejected', 'blocked'] as const;
+export const privacyRequestStatuses = [
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'rejected',
+  'blocked',
+] as const;
 export type PrivacyRequestStatus = (typeof privacyRequestStatuses)[number];
 export type PrivacyActorType = 'user' | 'api_key';
 
@@ -80,7 +102,11 @@ export const privacyExportChunks = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.requestId, t.chunkIndex] }),
-    foreignKey({ name: 'privacy_export_chunks_request_fk', columns: [t.tenantId, t.requestId], foreignColumns: [privacyRequests.tenantId, privacyRequests.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'privacy_export_chunks_request_fk',
+      columns: [t.tenantId, t.requestId],
+      foreignColumns: [privacyRequests.tenantId, privacyRequests.id],
+    }).onDelete('cascade'),
   ],
 );
 
@@ -99,7 +125,11 @@ export const privacyDownloadTokens = pgTable(
   },
   (t) => [
     unique('privacy_download_tokens_tenant_id_id_key').on(t.tenantId, t.id),
-    foreignKey({ name: 'privacy_download_tokens_request_fk', columns: [t.tenantId, t.requestId], foreignColumns: [privacyRequests.tenantId, privacyRequests.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'privacy_download_tokens_request_fk',
+      columns: [t.tenantId, t.requestId],
+      foreignColumns: [privacyRequests.tenantId, privacyRequests.id],
+    }).onDelete('cascade'),
   ],
 );
 

@@ -1,4 +1,14 @@
-import { boolean, foreignKey, index, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  foreignKey,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { tenants } from './tenants.js';
 import { users } from './users.js';
 
@@ -12,7 +22,9 @@ export const ssoSettings = pgTable(
   'sso_settings',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     enabled: boolean('enabled').notNull().default(false),
     displayName: text('display_name'),
     issuer: text('issuer'),
@@ -24,7 +36,10 @@ export const ssoSettings = pgTable(
     createdAt: tz('created_at').notNull().defaultNow(),
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
-  (t) => [unique('sso_settings_tenant_id_id_key').on(t.tenantId, t.id), unique('sso_settings_tenant_key').on(t.tenantId)],
+  (t) => [
+    unique('sso_settings_tenant_id_id_key').on(t.tenantId, t.id),
+    unique('sso_settings_tenant_key').on(t.tenantId),
+  ],
 );
 
 /** A provider account (issuer, subject) linked to a user; unique per (tenant, provider, subject). */
@@ -32,7 +47,9 @@ export const userIdentities = pgTable(
   'user_identities',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     userId: uuid('user_id').notNull(),
     provider: text('provider').notNull(),
     issuer: text('issuer').notNull(),
@@ -43,7 +60,11 @@ export const userIdentities = pgTable(
   (t) => [
     unique('user_identities_tenant_id_id_key').on(t.tenantId, t.id),
     unique('user_identities_tenant_provider_subject_key').on(t.tenantId, t.provider, t.subject),
-    foreignKey({ name: 'user_identities_user_fk', columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    foreignKey({
+      name: 'user_identities_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
     index('user_identities_tenant_user_idx').on(t.tenantId, t.userId),
   ],
 );

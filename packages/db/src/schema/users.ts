@@ -9,7 +9,9 @@ export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     email: text('email').notNull(),
     emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
     displayName: text('display_name'),
@@ -26,7 +28,10 @@ export const users = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [unique('users_tenant_id_id_key').on(t.tenantId, t.id), unique('users_tenant_email_key').on(t.tenantId, t.email)],
+  (t) => [
+    unique('users_tenant_id_id_key').on(t.tenantId, t.id),
+    unique('users_tenant_email_key').on(t.tenantId, t.email),
+  ],
 );
 
 export type UserRow = typeof users.$inferSelect;

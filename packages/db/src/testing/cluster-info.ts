@@ -14,7 +14,14 @@ declare module 'vitest' {
   }
 }
 
-export function clusterUrl(info: TestClusterInfo, database: string, as: 'owner' | 'runtime'): string {
-  const [user, password] = as === 'owner' ? [info.superuser, info.superuserPassword] : [info.runtimeUser, info.runtimePassword];
+export function clusterUrl(
+  info: TestClusterInfo,
+  database: string,
+  as: 'owner' | 'runtime',
+): string {
+  const [user, password] =
+    as === 'owner'
+      ? [info.superuser, info.superuserPassword]
+      : [info.runtimeUser, info.runtimePassword];
   return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${database}`;
 }

@@ -35,14 +35,31 @@ export interface RedisServer {
 /** Starts `redis-server` on a free loopback port, no RDB or AOF, data folder `dir`. */
 export async function startRedisServer(binary: string, dir: string): Promise<RedisServer> {
   const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    binary,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) resolve();
     });
-    child.on('exit', (code) => reject(new Error(`redis-server exited with ${String(code)}: ${output.slice(-500)}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`redis-server exited with ${String(code)}: ${output.slice(-500)}`)),
+    );
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
@@ -84,23 +101,52 @@ const quoted = (value: string): string => `"${value.replaceAll('"', '""')}"`;
  * PgBouncer refuses to run as root: as root it runs as the OS user `postgres` (the embedded
  * PostgreSQL's), and `dir` is handed to that user.
  */
-export async function startPgBouncer(binary: string, dir: string, options: PgBouncerOptions): Promise<PgBouncer> {
+export async function startPgBouncer(
+  binary: string,
+  dir: string,
+  options: PgBouncerOptions,
+): Promise<PgBouncer> {
   const port = await freePort();
   const settings: Record<string, string> = {
-    listen_addr: '127.0.0.1', listen_port: String(port), unix_socket_dir: '', auth_type: 'scram-sha-256',
-    auth_file: path.join(dir, 'userlist.txt'), admin_users: options.adminUser, pool_mode: 'transaction',
-    default_pool_size: '4', max_client_conn: '500', logfile: '', pidfile: '', ...options.settings,
+    listen_addr: '127.0.0.1',
+    listen_port: String(port),
+    unix_socket_dir: '',
+    auth_type: 'scram-sha-256',
+    auth_file: path.join(dir, 'userlist.txt'),
+    admin_users: options.adminUser,
+    pool_mode: 'transaction',
+    default_pool_size: '4',
+    max_client_conn: '500',
+    logfile: '',
+    pidfile: '',
+    ...options.settings,
   };
-  const databases = options.databases.map((name) => `${name} = host=${options.upstream.host} port=${options.upstream.port} dbname=${name}`);
-  const ini = ['[databases]', ...databases, '', '[pgbouncer]', ...Object.entries(settings).map(([k, v]) => `${k} = ${v}`), ''].join('\n');
+  const databases = options.databases.map(
+    (name) =>
+      `${name} = host=${options.upstream.host} port=${options.upstream.port} dbname=${name}`,
+  );
+  const ini = [
+    '[databases]',
+    ...databases,
+    '',
+    '[pgbouncer]',
+    ...Object.entries(settings).map(([k, v]) => `${k} = ${v}`),
+    '',
+  ].join('\n');
   const iniFile = path.join(dir, 'pgbouncer.ini');
   await writeFile(iniFile, ini, { mode: 0o600 });
-  await writeFile(settings.auth_file ?? '', options.users.map((u) => `${quoted(u.name)} ${quoted(u.password)}`).join('\n') + '\n', { mode: 0o600 });
+  await writeFile(
+    settings.auth_file ?? '',
+    options.users.map((u) => `${quoted(u.name)} ${quoted(u.password)}`).join('\n') + '\n',
+    { mode: 0o600 },
+  );
   let runAs: { uid: number; gid: number } | undefined;
   if (process.getuid?.() === 0) {
-    const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+    const id = (flag: string): number =>
+      Number(execFileSync('id', [flag, 'postgres']).toString().trim());
     runAs = { uid: id('-u'), gid: id('-g') };
-    for (const file of [dir, iniFile, settings.auth_file ?? '']) await chown(file, runAs.uid, runAs.gid);
+    for (const file of [dir, iniFile, settings.auth_file ?? ''])
+      await chown(file, runAs.uid, runAs.gid);
   }
   const child = spawn(binary, [iniFile], { stdio: ['ignore', 'pipe', 'pipe'], ...runAs });
   let output = '';
@@ -116,11 +162,14 @@ export async function startPgBouncer(binary: string, dir: string, options: PgBou
     };
     child.stderr?.on('data', onData);
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`pgbouncer exited with ${String(code)}: ${output.slice(-500)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`pgbouncer exited with ${String(code)}: ${output.slice(-500)}`)),
+    );
   });
   return {
     port,
-    url: (database, user, password) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    url: (database, user, password) =>
+      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     process: child,
     output: () => output,
     stop: async () => {

@@ -23,7 +23,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dataDir: path.join(root, 'pgdata'),
     superuserPassword,
     // Durability is irrelevant for throwaway test data; these make CREATE DATABASE and commits cheap.
-    settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400', shared_buffers: '128MB' },
+    settings: {
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: '400',
+      shared_buffers: '128MB',
+    },
   });
   const admin = new pg.Client({ connectionString: cluster.url('postgres') });
   await admin.connect();

@@ -64,13 +64,20 @@ export function useTestDatabase(options: { poolSize?: number } = {}): TestDataba
   let app: Database | undefined;
   let owner: Database | undefined;
   const must = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('useTestDatabase(): use the database inside tests or hooks');
+    if (value === undefined)
+      throw new Error('useTestDatabase(): use the database inside tests or hooks');
     return value;
   };
   beforeAll(async () => {
     await createFromTemplate(info, name);
-    app = createDatabase(clusterUrl(info, name, 'runtime'), { max: options.poolSize ?? 10, applicationName: 'tessera-test' });
-    owner = createDatabase(clusterUrl(info, name, 'owner'), { max: 3, applicationName: 'tessera-test-owner' });
+    app = createDatabase(clusterUrl(info, name, 'runtime'), {
+      max: options.poolSize ?? 10,
+      applicationName: 'tessera-test',
+    });
+    owner = createDatabase(clusterUrl(info, name, 'owner'), {
+      max: 3,
+      applicationName: 'tessera-test-owner',
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -80,8 +87,12 @@ export function useTestDatabase(options: { poolSize?: number } = {}): TestDataba
   return {
     info,
     name,
-    get app() { return must(app); },
-    get owner() { return must(owner); },
+    get app() {
+      return must(app);
+    },
+    get owner() {
+      return must(owner);
+    },
     appUrl: clusterUrl(info, name, 'runtime'),
     ownerUrl: clusterUrl(info, name, 'owner'),
     withTenant: (tenantId, fn) => withTenant(must(app), tenantId, fn),

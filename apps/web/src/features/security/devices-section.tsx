@@ -12,7 +12,8 @@ import { useAction } from '../../lib/forms';
 import { api, queryClient } from '../../lib/trpc';
 import { describeUserAgent } from '../../lib/user-agent';
 
-const browser = (userAgent: string | null): string => describeUserAgent(userAgent, 'Unknown browser');
+const browser = (userAgent: string | null): string =>
+  describeUserAgent(userAgent, 'Unknown browser');
 
 export function DevicesSection(): JSX.Element | null {
   const enrolling = useEnrollmentRequired(); // enrollment-only sessions: no devices.* (docs/design.md "MFA")

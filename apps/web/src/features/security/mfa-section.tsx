@@ -40,7 +40,10 @@ export function MfaSection(): JSX.Element {
 function Enroll({ onCodes }: { onCodes: (codes: string[]) => void }): JSX.Element {
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
   // mfa.status describes the authenticator app; passkeys are a second factor of their own.
-  const passkeys = useQuery({ queryKey: ['passkeys.list'], queryFn: () => api.passkeys.list.query() });
+  const passkeys = useQuery({
+    queryKey: ['passkeys.list'],
+    queryFn: () => api.passkeys.list.query(),
+  });
   const start = useForm([]);
   const confirm = useForm(['code']);
   const begin = async (): Promise<void> => {

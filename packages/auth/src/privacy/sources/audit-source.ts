@@ -11,11 +11,25 @@ import type { JsonValue } from '../../audit/canonical.js';
 import { isoColumn as ISO } from './identity-sources.js';
 import type { ExportRecord, PersonalDataSource } from './personal-data-source.js';
 
-const COLUMNS = ['seq', 'occurredAt', 'action', 'actorType', 'actorId', 'targetType', 'targetId', 'ip', 'userAgent', 'before', 'after', 'metadata'] as const;
+const COLUMNS = [
+  'seq',
+  'occurredAt',
+  'action',
+  'actorType',
+  'actorId',
+  'targetType',
+  'targetId',
+  'ip',
+  'userAgent',
+  'before',
+  'after',
+  'metadata',
+] as const;
 
 export const auditSource: PersonalDataSource = {
   name: 'audit_events',
-  description: 'Security events about you or done by you (sign-ins, changes), as the tamper-evident audit log records them.',
+  description:
+    'Security events about you or done by you (sign-ins, changes), as the tamper-evident audit log records them.',
   tables: ['audit_logs'],
   columns: COLUMNS,
   query: `SELECT seq::float8 AS "seq", ${ISO('occurred_at', 'occurredAt')}, action AS "action", actor_type AS "actorType",
@@ -34,7 +48,10 @@ export const auditSource: PersonalDataSource = {
     return record;
   },
   erase: async (tx, subject, { now }) => {
-    const { redacted } = await redactAuditPersonalData(tx, subject.userId, { emails: subject.email ? [subject.email] : [], now });
+    const { redacted } = await redactAuditPersonalData(tx, subject.userId, {
+      emails: subject.email ? [subject.email] : [],
+      now,
+    });
     return redacted;
   },
 };

@@ -1,6 +1,11 @@
 import { auditSource } from './audit-source.js';
 import { identitySources } from './identity-sources.js';
-import { apiKeysSource, emailOutboxSource, linkedIdentitiesSource, mfaSource } from './module-sources.js';
+import {
+  apiKeysSource,
+  emailOutboxSource,
+  linkedIdentitiesSource,
+  mfaSource,
+} from './module-sources.js';
 import { passkeysSource } from './passkeys-source.js';
 import { otpSources } from './otp-sources.js';
 import type { PersonalDataSource } from './personal-data-source.js';

@@ -4,9 +4,17 @@ import { affected, tableExists, type PersonalDataSource } from './personal-data-
 
 export const mfaSource: PersonalDataSource = {
   name: 'mfa',
-  description: 'Two-factor status: whether it is on, since when, and how many backup codes are left (never the secret or the codes).',
+  description:
+    'Two-factor status: whether it is on, since when, and how many backup codes are left (never the secret or the codes).',
   tables: ['mfa_totp', 'mfa_backup_codes', 'mfa_challenges'],
-  columns: ['enabled', 'enabledAt', 'enrollmentPending', 'backupCodesRemaining', 'backupCodesUsed', 'signInChallenges'],
+  columns: [
+    'enabled',
+    'enabledAt',
+    'enrollmentPending',
+    'backupCodesRemaining',
+    'backupCodesUsed',
+    'signInChallenges',
+  ],
   query: `SELECT (t.enabled_at IS NOT NULL) AS "enabled", ${ISO('t.enabled_at', 'enabledAt')},
             (t.pending_ciphertext IS NOT NULL) AS "enrollmentPending",
             (SELECT count(*)::int FROM public.mfa_backup_codes b WHERE b.user_id = $1::uuid AND b.used_at IS NULL) AS "backupCodesRemaining",
@@ -14,8 +22,12 @@ export const mfaSource: PersonalDataSource = {
             (SELECT count(*)::int FROM public.mfa_challenges c WHERE c.user_id = $1::uuid) AS "signInChallenges"
           FROM (SELECT 1) one LEFT JOIN public.mfa_totp t ON t.user_id = $1::uuid`,
   erase: async (tx, subject) =>
-    (await affected(tx, 'DELETE FROM public.mfa_backup_codes WHERE user_id = $1::uuid', [subject.userId])) +
-    (await affected(tx, 'DELETE FROM public.mfa_challenges WHERE user_id = $1::uuid', [subject.userId])) +
+    (await affected(tx, 'DELETE FROM public.mfa_backup_codes WHERE user_id = $1::uuid', [
+      subject.userId,
+    ])) +
+    (await affected(tx, 'DELETE FROM public.mfa_challenges WHERE user_id = $1::uuid', [
+      subject.userId,
+    ])) +
     (await affected(tx, 'DELETE FROM public.mfa_totp WHERE user_id = $1::uuid', [subject.userId])),
 };
 
@@ -26,9 +38,21 @@ export const mfaSource: PersonalDataSource = {
  */
 export const apiKeysSource: PersonalDataSource = {
   name: 'api_keys',
-  description: 'API keys you created: name, prefix, scopes and usage dates (never the key or its hash).',
+  description:
+    'API keys you created: name, prefix, scopes and usage dates (never the key or its hash).',
   tables: ['api_keys'],
-  columns: ['id', 'name', 'type', 'environment', 'prefix', 'scopes', 'createdAt', 'lastUsedAt', 'expiresAt', 'revokedAt'],
+  columns: [
+    'id',
+    'name',
+    'type',
+    'environment',
+    'prefix',
+    'scopes',
+    'createdAt',
+    'lastUsedAt',
+    'expiresAt',
+    'revokedAt',
+  ],
   query: `SELECT id::text AS "id", name AS "name", type AS "type", environment AS "environment", prefix AS "prefix", scopes AS "scopes",
             ${ISO('created_at', 'createdAt')}, ${ISO('last_used_at', 'lastUsedAt')}, ${ISO('expires_at', 'expiresAt')}, ${ISO('revoked_at', 'revokedAt')}
           FROM public.api_keys WHERE created_by = $1::uuid ORDER BY created_at, id`,
@@ -45,17 +69,23 @@ export const linkedIdentitiesSource: PersonalDataSource = {
             ${ISO('created_at', 'createdAt')}, ${ISO('last_used_at', 'lastUsedAt')}
           FROM public.user_identities WHERE user_id = $1::uuid ORDER BY created_at, id`,
   isAvailable: (tx) => tableExists(tx, 'user_identities'),
-  erase: (tx, subject) => affected(tx, 'DELETE FROM public.user_identities WHERE user_id = $1::uuid', [subject.userId]),
+  erase: (tx, subject) =>
+    affected(tx, 'DELETE FROM public.user_identities WHERE user_id = $1::uuid', [subject.userId]),
 };
 
 export const emailOutboxSource: PersonalDataSource = {
   name: 'email_outbox',
-  description: 'Messages we sent or will send you: template, subject line and dates (bodies may hold single-use links and are not exported).',
+  description:
+    'Messages we sent or will send you: template, subject line and dates (bodies may hold single-use links and are not exported).',
   tables: ['email_outbox'],
   columns: ['id', 'template', 'toAddress', 'subject', 'createdAt', 'sentAt'],
   query: `SELECT id::text AS "id", template AS "template", to_address AS "toAddress", subject AS "subject",
             ${ISO('created_at', 'createdAt')}, ${ISO('sent_at', 'sentAt')}
           FROM public.email_outbox WHERE user_id = $1::uuid OR lower(to_address) = $2::text ORDER BY created_at, id`,
   erase: (tx, subject) =>
-    affected(tx, 'DELETE FROM public.email_outbox WHERE user_id = $1::uuid OR lower(to_address) = $2::text', [subject.userId, subject.email]),
+    affected(
+      tx,
+      'DELETE FROM public.email_outbox WHERE user_id = $1::uuid OR lower(to_address) = $2::text',
+      [subject.userId, subject.email],
+    ),
 };

@@ -4,7 +4,8 @@ import { affected, tableExists, type PersonalDataSource } from './personal-data-
 
 export const passkeysSource: PersonalDataSource = {
   name: 'passkeys',
-  description: 'Passkeys you registered: name, kind (synced or single-device), backup state and dates (never the key or the credential id).',
+  description:
+    'Passkeys you registered: name, kind (synced or single-device), backup state and dates (never the key or the credential id).',
   tables: ['webauthn_credentials', 'webauthn_challenges'],
   columns: ['id', 'name', 'deviceType', 'backedUp', 'createdAt', 'lastUsedAt'],
   query: `SELECT id::text AS "id", name AS "name", device_type AS "deviceType", backed_up AS "backedUp",
@@ -12,6 +13,10 @@ export const passkeysSource: PersonalDataSource = {
           FROM public.webauthn_credentials WHERE user_id = $1::uuid ORDER BY created_at, id`,
   isAvailable: (tx) => tableExists(tx, 'webauthn_credentials'),
   erase: async (tx, subject) =>
-    (await affected(tx, 'DELETE FROM public.webauthn_challenges WHERE user_id = $1::uuid', [subject.userId])) +
-    (await affected(tx, 'DELETE FROM public.webauthn_credentials WHERE user_id = $1::uuid', [subject.userId])),
+    (await affected(tx, 'DELETE FROM public.webauthn_challenges WHERE user_id = $1::uuid', [
+      subject.userId,
+    ])) +
+    (await affected(tx, 'DELETE FROM public.webauthn_credentials WHERE user_id = $1::uuid', [
+      subject.userId,
+    ])),
 };

@@ -43,13 +43,20 @@ export interface PersonalDataSource {
 }
 
 /** Runs a constant statement with the subject's parameters and returns the affected row count. */
-export async function affected(tx: TenantTx, text: string, values: readonly unknown[]): Promise<number> {
+export async function affected(
+  tx: TenantTx,
+  text: string,
+  values: readonly unknown[],
+): Promise<number> {
   const result = await tx.client.query(text, [...values]);
   return result.rowCount ?? 0;
 }
 
 /** True when `public.<table>` exists (modules whose migration may not have shipped yet). */
 export async function tableExists(tx: TenantTx, table: string): Promise<boolean> {
-  const { rows } = await tx.client.query<{ present: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS present', [`public.${table}`]);
+  const { rows } = await tx.client.query<{ present: boolean }>(
+    'SELECT pg_catalog.to_regclass($1) IS NOT NULL AS present',
+    [`public.${table}`],
+  );
   return rows[0]?.present === true;
 }

@@ -9,7 +9,8 @@ import { affected, type PersonalDataSource } from './personal-data-source.js';
 
 export const privacyWebhooksSource: PersonalDataSource = {
   name: 'privacy_webhooks',
-  description: 'Data-protection webhook endpoints you registered for your organisation, and erasure notices you acknowledged (never the signing secrets).',
+  description:
+    'Data-protection webhook endpoints you registered for your organisation, and erasure notices you acknowledged (never the signing secrets).',
   tables: ['privacy_webhook_endpoints', 'privacy_webhook_deliveries'],
   columns: ['relation', 'id', 'url', 'description', 'eventType', 'createdAt'],
   query: `SELECT 'endpoint_registered' AS "relation", id::text AS "id", url AS "url", description AS "description", NULL::text AS "eventType",
@@ -20,6 +21,14 @@ export const privacyWebhooksSource: PersonalDataSource = {
           FROM public.privacy_webhook_deliveries WHERE acknowledged_by = $1::uuid AND acknowledged_by_type = 'user'
           ORDER BY 6, 2`,
   erase: async (tx, subject) =>
-    (await affected(tx, 'UPDATE public.privacy_webhook_endpoints SET created_by = NULL WHERE created_by = $1::uuid', [subject.userId])) +
-    (await affected(tx, `UPDATE public.privacy_webhook_deliveries SET acknowledged_by = NULL WHERE acknowledged_by = $1::uuid AND acknowledged_by_type = 'user'`, [subject.userId])),
+    (await affected(
+      tx,
+      'UPDATE public.privacy_webhook_endpoints SET created_by = NULL WHERE created_by = $1::uuid',
+      [subject.userId],
+    )) +
+    (await affected(
+      tx,
+      `UPDATE public.privacy_webhook_deliveries SET acknowledged_by = NULL WHERE acknowledged_by = $1::uuid AND acknowledged_by_type = 'user'`,
+      [subject.userId],
+    )),
 };
