@@ -15,10 +15,8 @@
  */
 import {
   getErrorShape,
-  getTRPCErrorFromUnknown,
   type AnyProcedure,
   type TRPCDefaultErrorShape,
-  type TRPCError,
   type TRPCRootConfig,
 } from '@trpc/server';
 import type { TRPCRequestInfo } from '@trpc/server/http';
@@ -39,7 +37,8 @@ import {
   type RestRoute,
 } from '../rest/rest-routes.js';
 import { trpcHandlersOf, type TrpcHandlers, type TrpcOptions } from './trpc.js';
-import { callProcedureLean } from './trpc-lean-call.js';
+import { metaHeaders } from './trpc-lean.js';
+import { disconnectSignal, runSingleCall } from './trpc-lean-call.js';
 
 export const OPENAPI_DOCUMENT_PATH = '/api/openapi.json';
 
@@ -172,36 +171,27 @@ async function answer(
   const path = prepared.route.procedure;
   const config = handlers.router._def._config as TRPCRootConfig<RootTypes>;
   const input = inputOf(request, prepared);
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableEnded) controller.abort();
-  });
+  const signal = disconnectSignal(reply);
   const info: TRPCRequestInfo = {
     accept: null,
     type,
     isBatchCall: false,
     connectionParams: null,
-    signal: controller.signal,
+    get signal() {
+      return signal();
+    },
     url: null,
     calls: [],
   };
-  let ctx: ReturnType<TrpcHandlers['createContext']> | undefined;
-  let error: TRPCError | undefined;
-  let data: unknown;
-  try {
-    ctx = handlers.createContext({ req: request, res: reply, info });
-    data = await callProcedureLean(procedure, {
-      path,
-      type,
-      ctx,
-      getRawInput: async () => input,
-      batchIndex: 0,
-      signal: () => controller.signal,
-    });
-  } catch (cause) {
-    error = getTRPCErrorFromUnknown(cause);
-    handlers.onError({ error, path, input, ctx, type, req: request });
-  }
+  const { ctx, data, error } = await runSingleCall(request, reply, handlers, {
+    path,
+    procedure,
+    type,
+    info,
+    getRawInput: async () => input,
+    inputForError: () => input,
+    signal,
+  });
   const shape =
     error === undefined ? undefined : getErrorShape({ config, ctx, error, input, path, type });
   // responseMeta counts the call for metrics and sets Retry-After, as on /trpc.
@@ -215,11 +205,7 @@ async function answer(
     eagerGeneration: false,
     type,
   });
-  if (meta.headers instanceof Headers)
-    meta.headers.forEach((value, name) => void reply.header(name, value));
-  else
-    for (const [name, value] of Object.entries(meta.headers ?? {}))
-      if (value !== undefined) void reply.header(name, value);
+  for (const [name, value] of metaHeaders(meta)) void reply.header(name, value);
   if (shape !== undefined)
     return sendProblem(reply, problemOf(shape.data.httpStatus, shape, request.id));
   return reply

@@ -14,6 +14,9 @@
  * test compares every answer with the stock adapter's.
  */
 import { getTRPCErrorFromUnknown, TRPCError, type AnyProcedure } from '@trpc/server';
+import type { TRPCRequestInfo } from '@trpc/server/http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TrpcHandlers } from './trpc.js';
 
 type ProcedureOptions = Parameters<AnyProcedure>[0];
 type Result =
@@ -116,4 +119,67 @@ export async function callProcedureLean(
   if (!result) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: FORGOT_NEXT });
   if (!result.ok) throw result.error;
   return result.data;
+}
+
+/**
+ * The abort signal of a call answered outside the adapter: aborted when the client goes away
+ * before the answer is written, as the adapter's request signal is. Built on first read (most
+ * calls never read it), and already aborted when first read after the client has gone.
+ */
+export function disconnectSignal(reply: FastifyReply): () => AbortSignal {
+  let signal: AbortSignal | undefined;
+  return () => {
+    if (signal) return signal;
+    if (reply.raw.destroyed && !reply.raw.writableEnded) return (signal = AbortSignal.abort());
+    const controller = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) controller.abort();
+    });
+    return (signal = controller.signal);
+  };
+}
+
+/** One call answered outside the adapter (the lean /trpc path and the REST face). */
+export interface SingleCall {
+  path: string;
+  procedure: AnyProcedure;
+  type: LeanCallOptions['type'];
+  info: TRPCRequestInfo;
+  getRawInput: LeanCallOptions['getRawInput'];
+  /** The input as onError reports it. */
+  inputForError: () => unknown;
+  signal: () => AbortSignal;
+}
+
+export interface SingleCallOutcome {
+  ctx: ReturnType<TrpcHandlers['createContext']> | undefined;
+  data: unknown;
+  error: TRPCError | undefined;
+}
+
+/** createContext, the procedure, and onError for a failure, as the adapter runs one call. */
+export async function runSingleCall(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handlers: TrpcHandlers,
+  call: SingleCall,
+): Promise<SingleCallOutcome> {
+  const { path, procedure, type } = call;
+  let ctx: SingleCallOutcome['ctx'];
+  try {
+    ctx = handlers.createContext({ req: request, res: reply, info: call.info });
+    const data = await callProcedureLean(procedure, {
+      path,
+      type,
+      ctx,
+      getRawInput: call.getRawInput,
+      batchIndex: 0,
+      signal: call.signal,
+    });
+    return { ctx, data, error: undefined };
+  } catch (cause) {
+    const error = getTRPCErrorFromUnknown(cause);
+    handlers.onError({ error, path, input: call.inputForError(), ctx, type, req: request });
+    return { ctx, data: undefined, error };
+  }
 }

@@ -18,7 +18,6 @@
  */
 import {
   getErrorShape,
-  getTRPCErrorFromUnknown,
   TRPCError,
   type AnyProcedure,
   type TRPCDefaultErrorShape,
@@ -27,7 +26,7 @@ import {
 import { getHTTPStatusCode, type ResponseMeta, type TRPCRequestInfo } from '@trpc/server/http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { TrpcHandlers } from './trpc.js';
-import { callProcedureLean } from './trpc-lean-call.js';
+import { disconnectSignal, runSingleCall } from './trpc-lean-call.js';
 import { trpcCallOf } from './trpc-route.js';
 
 interface RootTypes {
@@ -161,8 +160,7 @@ async function answer(
   // The router is typed AnyRouter (the bench mounts a variant); its config is the contract's shape.
   const config = handlers.router._def._config as TRPCRootConfig<RootTypes>;
   const input = rawInputOf(request, call, (value) => config.transformer.input.deserialize(value));
-  let signal: AbortSignal | undefined;
-  const signalOf = (): AbortSignal => (signal ??= abortedOnDisconnect(reply));
+  const signal = disconnectSignal(reply);
   const info: TRPCRequestInfo = {
     accept: null,
     type,
@@ -170,30 +168,24 @@ async function answer(
     connectionParams: null,
     // Built on first read: nothing on the request path reads them, and both cost.
     get signal() {
-      return signalOf();
+      return signal();
     },
     get url() {
       return call.url();
     },
     calls: [{ path, procedure, batchIndex: 0, getRawInput: input.read, result: input.result }],
   };
-  let ctx: ReturnType<TrpcHandlers['createContext']> | undefined;
-  let error: TRPCError | undefined;
-  let data: unknown;
-  try {
-    ctx = handlers.createContext({ req: request, res: reply, info });
-    data = await callProcedureLean(procedure, {
-      path,
-      getRawInput: input.read,
-      ctx,
-      type,
-      signal: signalOf,
-      batchIndex: 0,
-    });
-  } catch (cause) {
-    error = getTRPCErrorFromUnknown(cause);
-    handlers.onError({ error, path, input: input.result(), ctx, type, req: request });
-  }
+  const outcome = await runSingleCall(request, reply, handlers, {
+    path,
+    procedure,
+    type,
+    info,
+    getRawInput: input.read,
+    inputForError: input.result,
+    signal,
+  });
+  const { ctx, data } = outcome;
+  let error = outcome.error;
   // The adapter refuses a stream-like result outside a streaming request, from its outer catch
   // (no path or input in the error, as there).
   let errorPath: string | undefined = path;
@@ -275,19 +267,8 @@ function rawInputOf(
   return { read, result };
 }
 
-/** Aborts when the client goes away before the answer is written, as the adapter's request signal does. */
-function abortedOnDisconnect(reply: FastifyReply): AbortSignal {
-  // Built on first read, which may come after the client has gone.
-  if (reply.raw.destroyed && !reply.raw.writableEnded) return AbortSignal.abort();
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableEnded) controller.abort();
-  });
-  return controller.signal;
-}
-
 /** responseMeta's headers as the adapter applies them: arrays append, strings replace. */
-function metaHeaders(meta: ResponseMeta): Map<string, string> {
+export function metaHeaders(meta: ResponseMeta): Map<string, string> {
   const out = new Map<string, string>();
   const headers = meta.headers;
   if (headers === undefined) return out;
