@@ -26,6 +26,7 @@ async function process(
   options: SessionCacheOptions = {},
 ): Promise<{ pool: pg.Pool; cache: SessionCache }> {
   const pool = new pg.Pool({ connectionString: db.appUrl, max: 3 });
+  pool.on('error', () => undefined); // an idle client killed by a test's terminate: see createDatabase
   const cache = new SessionCache(pool, { heartbeatMs: 500, ...options });
   await cache.start();
   opened.push({ pool, cache });
