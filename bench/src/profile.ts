@@ -1,5 +1,5 @@
 /**
- * `node bench/dist/profile.js [a|b|c|e|me]`: where the server's CPU goes on one request
+ * `node bench/dist/profile.js [a|b|c|d|e|me]`: where the server's CPU goes on one request
  * scenario. Starts the bench's embedded PostgreSQL with a small directory, serves the API as
  * `pnpm bench` does, drives 50 connections from a worker thread and samples the main thread with
  * the V8 profiler meanwhile. Prints the functions and packages with the most self time; the raw
@@ -18,7 +18,14 @@ import { CONNECTIONS, measureOnce } from './load.js';
 import type { LoadRequest } from './load-types.js';
 import { readScenarios } from './reads.js';
 import { seedForReads } from './seed.js';
-import { benchServices, LogSink, POOL_SIZE, SESSION_COOKIE, startApi } from './servers.js';
+import {
+  benchServices,
+  LogSink,
+  POOL_SIZE,
+  SESSION_COOKIE,
+  startApi,
+  startBareFastify,
+} from './servers.js';
 
 interface ProfileNode {
   id: number;
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
     const sessions = await seedForReads(cluster.ownerUrl, 60, 50);
     const api = await startApi(app, benchRouter(owner), services, sink);
     let requests: LoadRequest[];
+    let targetUrl = api.url;
     if (scenario === 'e')
       requests = apiKeyRequests(await seedApiKeys(app, owner, services, sessions));
     else if (scenario === 'me')
@@ -101,12 +109,13 @@ async function main(): Promise<void> {
         headers: { cookie: `${SESSION_COOKIE}=${s.token}` },
       }));
     else {
-      const found = readScenarios(api.url, api.url, sessions).find((s) => s.key === scenario);
-      if (!found) throw new Error(`unknown scenario ${scenario}: a, b, c, bDrizzle, e or me`);
+      if (scenario === 'd') targetUrl = (await startBareFastify()).url;
+      const found = readScenarios(api.url, targetUrl, sessions).find((s) => s.key === scenario);
+      if (!found) throw new Error(`unknown scenario ${scenario}: a, b, c, d, bDrizzle, e or me`);
       requests = found.requests;
     }
     const target = {
-      url: api.url,
+      url: targetUrl,
       connections: CONNECTIONS,
       requests,
       rotate: scenario === 'e' ? ('global' as const) : ('per-connection' as const),
@@ -117,7 +126,12 @@ async function main(): Promise<void> {
     if (process.env.PROFILE_HEAP === '1') {
       // Where allocations come from instead of CPU: sampled allocation sites, by self size.
       await session.post('HeapProfiler.enable');
-      await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        // Count what was allocated, not only what is still alive when sampling stops.
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
       const heapRun = await measureOnce(target);
       const { profile: heap } = (await session.post('HeapProfiler.stopSampling')) as {
         profile: { head: HeapNode };

@@ -1,4 +1,5 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import * as schema from './schema/index.js';
 
@@ -73,6 +74,68 @@ class UnnamedStatementClient extends pg.Client {
   }
 }
 
+/** Distinct statements one connection prepares; beyond that, new texts are sent unnamed. */
+export const MAX_PREPARED_PER_CONNECTION = 200;
+const MAX_NAMES = 5_000;
+/** Statement name by SQL text, shared by every connection (each prepares a name on first use). */
+const namesByText = new Map<string, string>();
+
+/** `t_` and 128 bits of the text's SHA-256: one name per text, so a name never means two statements. */
+export function statementNameOf(text: string): string {
+  let name = namesByText.get(text);
+  if (name === undefined) {
+    if (namesByText.size >= MAX_NAMES) namesByText.clear();
+    name = `t_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    namesByText.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A client that prepares every statement with parameters as a named statement, once per
+ * connection: PostgreSQL then parses and plans it once and afterwards only binds and executes
+ * (postgres.js and pgx do the same by default). Drizzle's statements are parameterised, so the
+ * whole request path benefits without naming anything by hand. The name is derived from the text
+ * (`statementNameOf`); a connection prepares at most `MAX_PREPARED_PER_CONNECTION` of them, so a
+ * text that varies (an IN list of changing length) cannot fill the server's memory. Statements
+ * without parameters (BEGIN, COMMIT) go as they are, and so do cursors and streams (`submit`).
+ * Prepared statements outlive a rolled-back transaction, so a rollback loses nothing. A schema
+ * change under a running process re-plans them on the server; a statement whose result columns
+ * changed then fails once per connection ("cached plan must not change result type"), so change
+ * a statement's result only together with a restart (docs/deployment.md "Upgrades").
+ */
+class PreparingClient extends pg.Client {
+  readonly #prepared = new Set<string>();
+
+  // @ts-expect-error -- one signature forwarding all of pg.Client.query's overloads unchanged
+  override query(config: unknown, ...rest: unknown[]): unknown {
+    const send = super.query.bind(this) as (config: unknown, ...rest: unknown[]) => unknown;
+    if (typeof config === 'string') {
+      const values = rest[0];
+      if (!Array.isArray(values) || values.length === 0) return send(config, ...rest);
+      const name = this.#nameFor(config);
+      return name === null
+        ? send(config, ...rest)
+        : send({ name, text: config, values }, ...rest.slice(1));
+    }
+    if (config === null || typeof config !== 'object' || 'submit' in config || 'name' in config)
+      return send(config, ...rest);
+    const { text, values } = config as { text?: unknown; values?: unknown };
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0)
+      return send(config, ...rest);
+    const name = this.#nameFor(text);
+    return name === null ? send(config, ...rest) : send({ ...config, name }, ...rest);
+  }
+
+  #nameFor(text: string): string | null {
+    const name = statementNameOf(text);
+    if (this.#prepared.has(name)) return name;
+    if (this.#prepared.size >= MAX_PREPARED_PER_CONNECTION) return null;
+    this.#prepared.add(name);
+    return name;
+  }
+}
+
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
@@ -80,7 +143,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     application_name: options.applicationName ?? 'tessera',
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     pipeline: options.pipeline ?? true,
-    ...(options.directUrl ? { Client: UnnamedStatementClient as unknown as typeof pg.Client } : {}),
+    // Behind a transaction-mode pooler every statement goes unnamed; otherwise each is prepared.
+    Client: (options.directUrl
+      ? UnnamedStatementClient
+      : PreparingClient) as unknown as typeof pg.Client,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener

@@ -320,3 +320,23 @@ test('a single-statement callback that waits first, or fails, behaves as an ordi
     ),
   ).toEqual([{ n: 2 }]);
 });
+
+test('the tenant is set by a statement prepared once per connection, still bound to this transaction', async () => {
+  const [first, second] = [await db.seedTenant(), await db.seedTenant()];
+  const seen = await withTenant(db.app, first.id, async (tx) => {
+    await tx.client.query('SELECT 1');
+    return withTenant(
+      db.app,
+      second.id,
+      async (inner) =>
+        (
+          await inner.client.query<{ tenant: string; prepared: string[] }>(
+            `SELECT current_setting('app.tenant_id') AS tenant,
+                  array(SELECT name FROM pg_catalog.pg_prepared_statements ORDER BY name) AS prepared`,
+          )
+        ).rows[0],
+    );
+  });
+  expect(seen?.tenant).toBe(second.id); // a named statement is still bound per call, never reused with old values
+  expect(seen?.prepared).toContain('tessera_set_tenant');
+});

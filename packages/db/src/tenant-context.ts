@@ -35,8 +35,15 @@ export function canonicalUuid(value: string): string {
   return lowered;
 }
 
-/** The one place that sets the tenant (docs/design.md rule 2): transaction-local, bound as a parameter. */
-const SET_TENANT = "SELECT pg_catalog.set_config('app.tenant_id', $1, true)";
+/**
+ * The one place that sets the tenant (docs/design.md rule 2): transaction-local, bound as a
+ * parameter. A named statement, parsed once per connection instead of on every transaction (a
+ * pool behind PgBouncer sends it unnamed: client.ts).
+ */
+const SET_TENANT = {
+  name: 'tessera_set_tenant',
+  text: "SELECT pg_catalog.set_config('app.tenant_id', $1, true)",
+} as const;
 
 /** The callback returned, but a statement inside it had failed, so nothing was committed. */
 export class TenantTransactionAbortedError extends Error {
@@ -166,12 +173,14 @@ function countingQuery(state: Handle, query: pg.PoolClient['query']): pg.PoolCli
 function ownQuery(
   handle: Handle,
   client: pg.PoolClient,
-  text: string,
+  statement: string | { readonly name: string; readonly text: string },
   values?: unknown[],
 ): Promise<pg.QueryResult> {
   handle.own += 1;
   try {
-    return values === undefined ? client.query(text) : client.query(text, values);
+    if (typeof statement !== 'string')
+      return client.query({ name: statement.name, text: statement.text, values: values ?? [] });
+    return values === undefined ? client.query(statement) : client.query(statement, values);
   } finally {
     handle.own -= 1;
   }
