@@ -9,7 +9,7 @@
  * ids, tokens, query strings and attacker-chosen paths cannot reach a label. The security series
  * (sign-ins, lockouts, MFA failures, API-key refusals) count the typed outcome events the auth
  * flows publish where they decide (`@tessera/auth` outcomes.ts); no answer body is ever read.
- * Pinned by metrics.test.ts and metrics-events.db.test.ts. Wiring: docs/deployment.md "Metrics".
+ * Pinned by metrics.test.ts and metrics-feed.db.test.ts. Wiring: docs/deployment.md "Metrics".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +25,6 @@ import {
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ShedReason } from './load-shedding.js';
 
-export type { MfaFailureReason, SignInOutcome } from '@tessera/auth';
 /** A GDPR handler's own status, or `error` when it threw (the queue retries it). */
 export type JobOutcome =
   'completed' | 'failed' | 'retried' | 'blocked' | 'skipped' | 'locked' | 'error';
