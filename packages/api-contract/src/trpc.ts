@@ -2,7 +2,7 @@ import type { TenantTx, WithTenantOptions } from '@tessera/db';
 import { traceProcedure, withTenant } from '@tessera/db';
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
-import { AuthError } from '@tessera/auth';
+import { apiKeyRefused, AuthError } from '@tessera/auth';
 import { enforceLimit } from '@tessera/auth/accounts';
 import type { Context, Principal, Role } from './context.js';
 import { toWireError, type WireErrorData } from './errors.js';
@@ -81,13 +81,8 @@ function authorize(meta: Meta | undefined, principal: Principal | null): void {
     throw new AuthError('mfa_enrollment_required');
   }
   if (!allowed(meta.access, principal)) {
-    throw new AuthError(
-      principal
-        ? principal.kind === 'api_key'
-          ? 'api_key_forbidden'
-          : 'forbidden'
-        : 'unauthenticated',
-    );
+    if (principal?.kind === 'api_key') throw apiKeyRefused('api_key_forbidden');
+    throw new AuthError(principal ? 'forbidden' : 'unauthenticated');
   }
 }
 

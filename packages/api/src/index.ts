@@ -32,12 +32,7 @@ export {
   reencryptSsoSecrets,
   type PlatformProvider,
 } from '@tessera/auth/sso';
-export {
-  metricsPlugin,
-  callsFromTrpcResponse,
-  apiKeyRefusalReasonOf,
-  type TesseraMetrics,
-} from './plugins/metrics.js';
+export { metricsPlugin, type TesseraMetrics } from './plugins/metrics.js';
 export { loadSheddingPlugin } from './plugins/load-shedding.js';
 export { createRedisClient, RedisRateLimitStore } from './redis-rate-limit-store.js';
 export { withSpan, traceProcedure, traceTransaction, traceJob } from './tracing.js';

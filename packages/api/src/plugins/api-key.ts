@@ -14,7 +14,7 @@
  * two apps (the plugin starts and closes it).
  * Pinned by api-key.security.test.ts.
  */
-import { AuthError } from '@tessera/auth';
+import { AuthError, publishApiKeyRefusal } from '@tessera/auth';
 import { toWireError, type ApiKeyPrincipal } from '@tessera/api-contract';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
@@ -121,6 +121,7 @@ export const apiKeyPlugin = fp<ApiKeyPluginOptions>(
 
 /** `batchSize` > 0: a batch answer, one error per call, as the tRPC batch link expects. */
 function refusal(error: AuthError, batchSize: number): ApiKeyRefusedError {
+  publishApiKeyRefusal(error); // every key the resolver refuses passes here once
   // The one domain-to-wire mapping (api-contract errors.ts) decides code and message.
   const wire = toWireError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error }));
   const httpStatus = getHTTPStatusCodeFromError(wire);

@@ -1,7 +1,9 @@
-// The security series are fed by real events, not only by direct calls: a lockout after
-// repeated wrong passwords, a wrong second-factor code, refused API keys (refused before tRPC, and
-// refused by a procedure's scope check, each counted once) and a GDPR job run with its queue's
-// depth. Everything runs through the built server on the test database; /metrics is scraped.
+// Every series is moved by the real event, through the built server on the test database, and read
+// from /metrics: sign-in outcomes (signed in, second factor required, wrong password, locked,
+// rate-limited), a new lockout, wrong and replayed second-factor codes (sign-in challenge and
+// enrolment), refused API keys (unknown, revoked, IP allowlist, scope, a publishable key revoking
+// itself, rate limit, quota; each counted once) and a GDPR job run with its queue's depth. The
+// security series count the outcome events the auth flows publish (@tessera/auth outcomes.ts).
 import { randomUUID } from 'node:crypto';
 import {
   callerFor,
@@ -52,6 +54,32 @@ async function sample(name: string, labels: Record<string, string> = {}): Promis
     if (have === wanted) return Number(match[3]);
   }
   return 0;
+}
+
+/** A tRPC call through the server from `ip` (each test its own address: per-IP limits stay apart). */
+async function call(
+  ip: string,
+  path: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  return app.inject({
+    method: payload === undefined ? 'GET' : 'POST',
+    url: `/trpc/${path}`,
+    remoteAddress: ip,
+    headers: payload === undefined ? headers : { ...json, ...headers },
+    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+  });
+}
+
+async function samples(
+  name: string,
+  label: string,
+  values: readonly string[],
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const value of values) out[value] = await sample(name, { [label]: value });
+  return out;
 }
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -236,4 +264,121 @@ test('the audit checkpoint age is read from the database at scrape time', async 
   );
   // That event has waited an hour for a checkpoint; the gauge reports at least that.
   expect(await sample('tessera_audit_checkpoint_age_seconds')).toBeGreaterThanOrEqual(3_600);
+});
+
+test('each sign-in outcome is counted once per attempt: signed in, wrong password, locked, then rate-limited', async () => {
+  const ip = '198.51.100.11';
+  const owner = await signUpOwner(db.app, { services });
+  const outcomes = ['signed_in', 'invalid_credentials', 'account_locked', 'rate_limited', 'error'];
+  const before = await samples('tessera_sign_in_total', 'outcome', outcomes);
+  const locks = await sample('tessera_account_lockouts_total');
+  const signIn = (password: string) =>
+    call(ip, 'auth.signIn', { tenantSlug: owner.tenant.slug, email: owner.user.email, password });
+
+  expect((await signIn(STRONG_PASSWORD)).statusCode).toBe(200);
+  const reasons: unknown[] = [];
+  // 10 attempts a minute per account: after the success, 4 wrong, the 5th wrong locks, 4 meet the
+  // lock, and the 11th attempt meets the limit.
+  for (let i = 0; i < 10; i += 1)
+    reasons.push((await signIn('wrong-password-here')).json().error.data.reason);
+  expect(reasons.at(-1)).toBe('rate_limited');
+
+  expect(await samples('tessera_sign_in_total', 'outcome', outcomes)).toEqual({
+    signed_in: before.signed_in! + 1,
+    invalid_credentials: before.invalid_credentials! + 4,
+    account_locked: before.account_locked! + 5,
+    rate_limited: before.rate_limited! + 1,
+    error: before.error,
+  });
+  expect(await sample('tessera_account_lockouts_total')).toBe(locks + 1);
+});
+
+test('a replayed second-factor code counts as replayed, and a wrong code while enrolling as invalid', async () => {
+  const ip = '198.51.100.12';
+  const owner = await signUpOwner(db.app, { services });
+  const principal = await principalFromToken(db.app, owner.token);
+  const enrolling = createCaller(createTestContext(db.app, { services, principal, ip }));
+  const { secret } = await enrolling.mfa.beginEnrollment();
+  const failures = await samples('tessera_mfa_failures_total', 'reason', [
+    'mfa_code_invalid',
+    'mfa_code_replayed',
+  ]);
+  const valid = new Set(
+    [-30, 0, 30].map((s) => totpCodeAt(secret, new Date(Date.now() + s * 1000))),
+  );
+  let wrong = 234_567;
+  while (valid.has(String(wrong))) wrong += 1;
+  await expect(enrolling.mfa.confirmEnrollment({ code: String(wrong) })).rejects.toThrow();
+  // Enrolled with the previous step's code, so the current one is fresh once, then a replay.
+  await enrolling.mfa.confirmEnrollment({
+    code: totpCodeAt(secret, new Date(Date.now() - 30_000)),
+  });
+  const code = totpCodeAt(secret, new Date());
+  const verify = async () => {
+    const step = await call(ip, 'auth.signIn', {
+      tenantSlug: owner.tenant.slug,
+      email: owner.user.email,
+      password: STRONG_PASSWORD,
+    });
+    const { challengeToken } = step.json().result.data as { challengeToken: string };
+    return call(ip, 'auth.verifyMfa', { challengeToken, code });
+  };
+  expect((await verify()).statusCode).toBe(200);
+  expect((await verify()).json()).toMatchObject({
+    error: { data: { reason: 'mfa_code_replayed' } },
+  });
+
+  expect(await sample('tessera_mfa_failures_total', { reason: 'mfa_code_invalid' })).toBe(
+    failures.mfa_code_invalid! + 1,
+  );
+  expect(await sample('tessera_mfa_failures_total', { reason: 'mfa_code_replayed' })).toBe(
+    failures.mfa_code_replayed! + 1,
+  );
+});
+
+test('keys refused by the verifier and by a procedure are counted by reason, once each', async () => {
+  const ip = '198.51.100.13';
+  const owner = await signUpOwner(db.app, { services });
+  const caller = await callerFor(db.app, owner.token, { services });
+  const create = (spec: Record<string, unknown>) =>
+    caller.apiKeys.create({
+      name: 'metrics',
+      type: 'secret',
+      environment: 'test',
+      scopes: ['users:read'],
+      ...spec,
+    });
+  const reasons = ['invalid', 'forbidden', 'rate_limited', 'quota_exhausted'];
+  const before = await samples('tessera_api_key_refusals_total', 'reason', reasons);
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+  const revoked = await create({});
+  await caller.apiKeys.revoke({ id: revoked.apiKey.id });
+  expect((await call(ip, 'users.list', undefined, bearer(revoked.key))).statusCode).toBe(401);
+
+  const elsewhere = await create({ allowedCidrs: ['10.0.0.0/8'] });
+  expect((await call(ip, 'users.list', undefined, bearer(elsewhere.key))).statusCode).toBe(403);
+
+  const publishable = await create({ type: 'publishable', scopes: [] });
+  const self = await call(ip, 'apiKeys.revokeSelf', {}, bearer(publishable.key));
+  expect(self.json()).toMatchObject({ error: { data: { reason: 'api_key_forbidden' } } });
+
+  const limited = await create({ rateLimit: { max: 1, windowSeconds: 60 } });
+  expect((await call(ip, 'users.list', undefined, bearer(limited.key))).statusCode).toBe(200);
+  expect((await call(ip, 'users.list', undefined, bearer(limited.key))).json()).toMatchObject({
+    error: { data: { reason: 'api_key_rate_limited' } },
+  });
+
+  const metered = await create({ quota: { remaining: 1 } });
+  expect((await call(ip, 'users.list', undefined, bearer(metered.key))).statusCode).toBe(200);
+  expect((await call(ip, 'users.list', undefined, bearer(metered.key))).json()).toMatchObject({
+    error: { data: { reason: 'api_key_quota_exhausted' } },
+  });
+
+  expect(await samples('tessera_api_key_refusals_total', 'reason', reasons)).toEqual({
+    invalid: before.invalid! + 1,
+    forbidden: before.forbidden! + 2,
+    rate_limited: before.rate_limited! + 1,
+    quota_exhausted: before.quota_exhausted! + 1,
+  });
 });

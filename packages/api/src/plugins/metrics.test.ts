@@ -1,13 +1,13 @@
+import { readFileSync } from 'node:fs';
+import {
+  API_KEY_REFUSAL_OUTCOMES,
+  MFA_FAILURE_REASONS,
+  publishOutcome,
+  SIGN_IN_OUTCOMES,
+} from '@tessera/auth';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  apiKeyRefusalReasonOf,
-  callsFromTrpcResponse,
-  metricsPlugin,
-  procedurePathsOf,
-  type MetricsOptions,
-  type PoolStats,
-} from './metrics.js';
+import { metricsPlugin, procedurePathsOf, type MetricsOptions, type PoolStats } from './metrics.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const apps: FastifyInstance[] = [];
@@ -146,41 +146,44 @@ describe('series', () => {
     expect(procedures.has('unknown')).toBe(true);
   });
 
-  test('sign-in outcomes, MFA failures and API-key refusals are derived from tRPC results', async () => {
+  test('the security series count published outcome events, and every outcome exists at 0 before its first event', async () => {
     const app = await build();
-    const paths = [
-      'auth.signIn',
-      'auth.signIn',
-      'auth.signIn',
-      'auth.verifyMfa',
-      'users.list',
-      'auth.signIn',
-    ];
-    const data = [
-      { result: { data: { status: 'signed_in' } } },
-      { result: { data: { status: 'mfa_required', challengeToken: 'never-a-label' } } },
-      { error: { data: { reason: 'invalid_credentials' } } },
-      { error: { data: { reason: 'mfa_code_replayed' } } },
-      { error: { data: { reason: 'api_key_rate_limited' } } },
-      { error: { data: { code: 'INTERNAL_SERVER_ERROR' } } },
-    ];
-    app.tesseraMetrics.observeCalls(callsFromTrpcResponse(paths, data));
-    app.tesseraMetrics.lockout();
-    app.tesseraMetrics.apiKeyRefused('revoked');
+    let text = await scrape(app);
+    for (const outcome of SIGN_IN_OUTCOMES)
+      expect(text).toContain(`tessera_sign_in_total{outcome="${outcome}"} 0`);
+    for (const reason of MFA_FAILURE_REASONS)
+      expect(text).toContain(`tessera_mfa_failures_total{reason="${reason}"} 0`);
+    for (const reason of API_KEY_REFUSAL_OUTCOMES)
+      expect(text).toContain(`tessera_api_key_refusals_total{reason="${reason}"} 0`);
+    expect(text).toContain('tessera_account_lockouts_total 0');
+
+    publishOutcome({ kind: 'sign_in', outcome: 'signed_in' });
+    publishOutcome({ kind: 'sign_in', outcome: 'error' });
+    publishOutcome({ kind: 'mfa_failure', reason: 'mfa_code_replayed' });
+    publishOutcome({ kind: 'api_key_refused', reason: 'rate_limited' });
+    publishOutcome({ kind: 'account_locked' });
     app.tesseraMetrics.jobFinished('gdpr-export', 'completed', 2.5);
     app.tesseraMetrics.shed('database_pool');
-    const text = await scrape(app);
+    text = await scrape(app);
     expect(text).toContain('tessera_http_shed_total{reason="database_pool"} 1');
-    for (const outcome of ['signed_in', 'mfa_required', 'invalid_credentials', 'error'])
+    for (const outcome of ['signed_in', 'error'])
       expect(text).toContain(`tessera_sign_in_total{outcome="${outcome}"} 1`);
+    expect(text).toContain('tessera_sign_in_total{outcome="mfa_required"} 0');
     expect(text).toContain('tessera_mfa_failures_total{reason="mfa_code_replayed"} 1');
     expect(text).toContain('tessera_api_key_refusals_total{reason="rate_limited"} 1');
-    expect(text).toContain('tessera_api_key_refusals_total{reason="revoked"} 1');
     expect(text).toContain('tessera_account_lockouts_total 1');
     expect(text).toContain(
       'tessera_job_duration_seconds_count{queue="gdpr-export",outcome="completed"} 1',
     );
-    expect(text).not.toContain('never-a-label');
+  });
+
+  test('a closed server stops counting outcome events', async () => {
+    const app = await build();
+    await app.close();
+    publishOutcome({ kind: 'account_locked' });
+    expect(await app.tesseraMetrics.registry.metrics()).toContain(
+      'tessera_account_lockouts_total 0',
+    );
   });
 
   test('pool usage, queue depth, checkpoint age and event-loop delay are read at scrape time', async () => {
@@ -226,8 +229,18 @@ test('procedure paths come from the path only, never the query string', () => {
   ).toEqual(['unknown']);
 });
 
-test('API-key wire reasons map to refusal labels; other codes do not', () => {
-  expect(apiKeyRefusalReasonOf('api_key_quota_exhausted')).toBe('quota_exhausted');
-  expect(apiKeyRefusalReasonOf('invalid_credentials')).toBeNull();
-  expect(apiKeyRefusalReasonOf('toString')).toBeNull();
+test('the label values documented for each security series are exactly the ones the code emits', () => {
+  // docs/deployment.md "Metrics" is what dashboards and alerts are written against.
+  const doc = readFileSync(new URL('../../../../docs/deployment.md', import.meta.url), 'utf8');
+  const documented = (series: string): string[] => {
+    const row = doc.split('\n').find((line) => line.startsWith(`| \`${series}\` |`));
+    const labels = row?.split(' | ')[2] ?? '';
+    const values = labels.slice(labels.indexOf(':') + 1);
+    return [...values.matchAll(/`([a-z_]+)`/g)].map((m) => m[1] ?? '').sort();
+  };
+  expect(documented('tessera_sign_in_total')).toEqual([...SIGN_IN_OUTCOMES].sort());
+  expect(documented('tessera_mfa_failures_total')).toEqual([...MFA_FAILURE_REASONS].sort());
+  expect(documented('tessera_api_key_refusals_total')).toEqual(
+    [...API_KEY_REFUSAL_OUTCOMES].sort(),
+  );
 });

@@ -6,35 +6,25 @@
  * constant time) or only on a separate listener (METRICS_PORT); labels never carry request data.
  * HTTP series are labelled by the Fastify route pattern and the tRPC procedure path, checked
  * against the router's procedure list (or a strict name pattern and a cap on distinct values), so
- * ids, tokens, query strings and attacker-chosen paths cannot reach a label. Pinned by
- * metrics.test.ts. Wiring: docs/deployment.md "Metrics".
+ * ids, tokens, query strings and attacker-chosen paths cannot reach a label. The security series
+ * (sign-ins, lockouts, MFA failures, API-key refusals) count the typed outcome events the auth
+ * flows publish where they decide (`@tessera/auth` outcomes.ts); no answer body is ever read.
+ * Pinned by metrics.test.ts and metrics-feed.db.test.ts. Wiring: docs/deployment.md "Metrics".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { onAuditEvent } from '@tessera/auth/audit';
+import {
+  API_KEY_REFUSAL_OUTCOMES,
+  MFA_FAILURE_REASONS,
+  onOutcome,
+  SIGN_IN_OUTCOMES,
+  type OutcomeEvent,
+} from '@tessera/auth';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ShedReason } from './load-shedding.js';
 
-export type SignInOutcome =
-  | 'signed_in'
-  | 'mfa_required'
-  | 'invalid_credentials'
-  | 'account_locked'
-  | 'account_disabled'
-  | 'rate_limited'
-  | 'error';
-export type MfaFailureReason = 'mfa_code_invalid' | 'mfa_code_replayed';
-export type ApiKeyRefusalReason =
-  | 'malformed'
-  | 'invalid'
-  | 'revoked'
-  | 'expired'
-  | 'ip_not_allowed'
-  | 'forbidden'
-  | 'rate_limited'
-  | 'quota_exhausted';
 /** A GDPR handler's own status, or `error` when it threw (the queue retries it). */
 export type JobOutcome =
   'completed' | 'failed' | 'retried' | 'blocked' | 'skipped' | 'locked' | 'error';
@@ -56,29 +46,14 @@ export interface PoolStats {
   readonly waitingCount: number;
 }
 
-/** One tRPC call as the transport saw it; `reason` is the wire `error.data.reason`. */
-export interface ProcedureCall {
-  path: string;
-  ok: boolean;
-  reason?: string | undefined;
-  output?: unknown;
-}
-
 export interface TesseraMetrics {
   readonly registry: Registry;
-  signIn(outcome: SignInOutcome): void;
-  /** A new lock (not a refused attempt while locked): call where `auth.account.locked` is audited. */
-  lockout(): void;
-  mfaFailure(reason: MfaFailureReason): void;
-  apiKeyRefused(reason: ApiKeyRefusalReason): void;
   /** A request load shedding answered 503, by what was over its bound. */
   shed(reason: ShedReason): void;
   /** Unknown outcomes count as `other`; queue names must be short kebab-case constants. */
   jobFinished(queue: string, outcome: JobOutcome | (string & {}), durationSeconds: number): void;
   /** Reads `tessera_queue_depth` from `source` from now on (the workers start after the server). */
   watchQueues(source: () => Promise<Readonly<Record<string, number>>>): void;
-  /** Derives sign-in outcomes, MFA failures and API-key refusals from finished tRPC calls. */
-  observeCalls(calls: readonly ProcedureCall[]): void;
   /** The separate listener's address once listening (METRICS_PORT), else null. */
   listenerAddress(): AddressInfo | null;
 }
@@ -140,54 +115,9 @@ export function procedurePathsOf(url: string, prefix: string): string[] {
   return list.length > MAX_BATCH_LABELS ? ['unknown'] : list;
 }
 
-/** Reads the calls out of tRPC's `responseMeta({ paths, data })` without importing tRPC. */
-export function callsFromTrpcResponse(
-  paths: readonly string[] | undefined,
-  data: readonly unknown[],
-): ProcedureCall[] {
-  if (!paths) return [];
-  return paths.map((path, i) => {
-    const item = data[i] as
-      { result?: { data?: unknown }; error?: { data?: { reason?: unknown } } } | undefined;
-    if (item?.error) {
-      const reason = item.error.data?.reason;
-      return { path, ok: false, reason: typeof reason === 'string' ? reason : undefined };
-    }
-    return { path, ok: item?.result !== undefined, output: item?.result?.data };
-  });
-}
-
-const SIGN_IN_FAILURES = new Set<string>([
-  'invalid_credentials',
-  'account_locked',
-  'account_disabled',
-  'rate_limited',
-]);
-const API_KEY_REASONS: Readonly<Record<string, ApiKeyRefusalReason>> = {
-  api_key_invalid: 'invalid',
-  api_key_forbidden: 'forbidden',
-  api_key_rate_limited: 'rate_limited',
-  api_key_quota_exhausted: 'quota_exhausted',
-};
-
-/** The label for a refused key's wire reason (`api_key_*`), or null for any other code. */
-export function apiKeyRefusalReasonOf(code: string): ApiKeyRefusalReason | null {
-  return Object.hasOwn(API_KEY_REASONS, code) ? (API_KEY_REASONS[code] ?? null) : null;
-}
-
-function signInOutcomeOf(call: ProcedureCall): SignInOutcome {
-  if (call.ok)
-    return (call.output as { status?: unknown } | undefined)?.status === 'mfa_required'
-      ? 'mfa_required'
-      : 'signed_in';
-  return call.reason !== undefined && SIGN_IN_FAILURES.has(call.reason)
-    ? (call.reason as SignInOutcome)
-    : 'error';
-}
-
 function createSeries(registry: Registry) {
   const registers = [registry];
-  return {
+  const series = {
     requests: new Counter({
       name: 'tessera_http_requests_total',
       help: 'HTTP requests; a tRPC batch counts once per procedure.',
@@ -238,6 +168,11 @@ function createSeries(registry: Registry) {
       registers,
     }),
   };
+  // Every outcome's series exists from the first scrape (at 0), so rate() and absent() see it.
+  for (const outcome of SIGN_IN_OUTCOMES) series.signIns.inc({ outcome }, 0);
+  for (const reason of MFA_FAILURE_REASONS) series.mfaFailures.inc({ reason }, 0);
+  for (const reason of API_KEY_REFUSAL_OUTCOMES) series.apiKeyRefusals.inc({ reason }, 0);
+  return series;
 }
 
 function registerCallbackGauges(
@@ -301,10 +236,6 @@ function createMetrics(
   registerCallbackGauges(registry, options, () => queueDepth);
   const metrics: TesseraMetrics = {
     registry,
-    signIn: (outcome) => series.signIns.inc({ outcome }),
-    lockout: () => series.lockouts.inc(),
-    mfaFailure: (reason) => series.mfaFailures.inc({ reason }),
-    apiKeyRefused: (reason) => series.apiKeyRefusals.inc({ reason }),
     shed: (reason) => series.shed.inc({ reason }),
     jobFinished: (queue, outcome, seconds) =>
       series.jobDuration.observe(
@@ -315,18 +246,28 @@ function createMetrics(
         seconds,
       ),
     watchQueues: (source) => void (queueDepth = source),
-    observeCalls(calls) {
-      for (const call of calls) {
-        if (call.path === 'auth.signIn') metrics.signIn(signInOutcomeOf(call));
-        if (call.reason === 'mfa_code_invalid' || call.reason === 'mfa_code_replayed')
-          metrics.mfaFailure(call.reason);
-        const keyReason = call.reason === undefined ? null : apiKeyRefusalReasonOf(call.reason);
-        if (keyReason) metrics.apiKeyRefused(keyReason);
-      }
-    },
     listenerAddress: address,
   };
   return { metrics, series };
+}
+
+/**
+ * The security series, fed by the outcome events (one subscriber per server, no per-request work).
+ * The switch is exhaustive: a new kind of event does not compile until it is counted here.
+ */
+function countOutcome(series: Series, event: OutcomeEvent): void {
+  switch (event.kind) {
+    case 'sign_in':
+      return void series.signIns.inc({ outcome: event.outcome });
+    case 'account_locked':
+      return void series.lockouts.inc();
+    case 'mfa_failure':
+      return void series.mfaFailures.inc({ reason: event.reason });
+    case 'api_key_refused':
+      return void series.apiKeyRefusals.inc({ reason: event.reason });
+    default:
+      return event satisfies never;
+  }
 }
 
 /** Constant-time token check: both sides hashed first, so lengths never differ. */
@@ -367,44 +308,6 @@ function recordHttp(app: FastifyInstance, series: Series, options: MetricsOption
   });
 }
 
-/**
- * A key refused by the api-key plugin is answered from its onRequest hook, before any handler and
- * so before tRPC sees it: count it from the answer's `error.data.reason`. Answers from a handler
- * (preHandler ran) are left to `observeCalls`, so nothing counts twice. Revoked, expired and
- * unknown keys share one wire reason (`invalid`) on purpose (no oracle); the audit log keeps the
- * finer reason per key (`api_key.refused`).
- */
-function recordApiKeyRefusals(app: FastifyInstance, metrics: TesseraMetrics): void {
-  const handled = new WeakSet<FastifyRequest>();
-  app.addHook('preHandler', async (request) => void handled.add(request));
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (handled.has(request) || reply.statusCode < 400 || reply.statusCode >= 500) return payload;
-    if (
-      !/^bearer\b/i.test(request.headers.authorization ?? '') ||
-      typeof payload !== 'string' ||
-      payload.length > 16_384
-    )
-      return payload;
-    const reason = wireReasonOf(payload);
-    const label = reason === null ? null : apiKeyRefusalReasonOf(reason);
-    if (label) metrics.apiKeyRefused(label);
-    return payload;
-  });
-}
-
-/** `error.data.reason` of a tRPC-shaped error body (or the first of a batch), else null. */
-function wireReasonOf(body: string): string | null {
-  try {
-    const parsed = JSON.parse(body) as unknown;
-    const first = (Array.isArray(parsed) ? parsed[0] : parsed) as
-      { error?: { data?: { reason?: unknown } } } | undefined;
-    const reason = first?.error?.data?.reason;
-    return typeof reason === 'string' ? reason : null;
-  } catch {
-    return null;
-  }
-}
-
 async function startListener(
   app: FastifyInstance,
   registry: Registry,
@@ -441,13 +344,8 @@ export const metricsPlugin = fp<MetricsOptions>(
         metricsHandler(metrics.registry, options.token),
       );
     recordHttp(app, series, options);
-    recordApiKeyRefusals(app, metrics);
-    // Lockouts are audited where they happen (auth accounts); the audit writer's observer seam
-    // reports them without the metrics reaching into the domain code. Process-wide: two servers
-    // in one process both count an event.
-    const unsubscribe = onAuditEvent((notice) => {
-      if (notice.action === 'auth.account.locked') metrics.lockout();
-    });
+    // Process-wide, like the channel: two servers in one process both count an event.
+    const unsubscribe = onOutcome((event) => countOutcome(series, event));
     app.addHook('onClose', async () => unsubscribe());
     app.decorate('tesseraMetrics', metrics);
   },

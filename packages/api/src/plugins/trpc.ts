@@ -10,7 +10,6 @@ import type { HTTPErrorHandler, ResponseMetaFn } from '@trpc/server/http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyObject } from 'node:crypto';
-import { callsFromTrpcResponse } from './metrics.js';
 import {
   clearSessionCookie,
   deviceCookieJar,
@@ -56,9 +55,6 @@ export interface TrpcHandlers {
 export function trpcHandlersOf(app: FastifyInstance, options: TrpcOptions): TrpcHandlers {
   const now = options.now ?? ((): Date => new Date());
   const challengeCookie = mfaChallengeCookieName(options.cookieName);
-  // Sign-in outcomes, MFA failures and in-procedure key refusals come from the answers' wire
-  // reasons (the closed AuthErrorCode list), so the domain code needs no metrics calls.
-  const metrics = app.hasDecorator('tesseraMetrics') ? app.tesseraMetrics : null;
   return {
     router: options.router ?? appRouter,
     createContext: ({ req, res }) => ({
@@ -79,8 +75,7 @@ export function trpcHandlersOf(app: FastifyInstance, options: TrpcOptions): Trpc
       },
       now,
     }),
-    responseMeta({ errors, paths, data }) {
-      metrics?.observeCalls(callsFromTrpcResponse(paths, data));
+    responseMeta({ errors }) {
       const retryAfter = retryAfterOf(errors);
       return retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } };
     },

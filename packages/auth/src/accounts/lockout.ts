@@ -7,6 +7,7 @@ import type { TenantTx } from '@tessera/db';
 import { recordAuditEvent, type AuditEventInput } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
+import { publishOutcome } from '../outcomes.js';
 
 /** Seconds until a lock ends, at least 1: the Retry-After of `account_locked`. */
 export function lockRetryAfterSeconds(until: Date, now: Date): number {
@@ -27,6 +28,7 @@ export async function recordLockout(
     action: 'auth.account.locked',
     metadata: { lockedUntil: lockedUntil?.toISOString() ?? null },
   });
+  publishOutcome({ kind: 'account_locked' });
   if (notify === null) return;
   const minutes = Math.ceil(((lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 60_000);
   await enqueueEmail(

@@ -14,6 +14,7 @@ import { emailCodesActive, mailSignInCode, type VerificationStep } from '../mfa/
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
+import { publishOutcome, signInOutcomeOf } from '../outcomes.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
 import { deviceNovelty, readSignInFacts, signInRisk } from './sign-in-risk.js';
@@ -86,7 +87,25 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
  */
 export type SignInResult = SignedIn | { status: 'mfa_required'; challengeToken: string };
 
+/** Every attempt publishes its outcome once (outcomes.ts): the result's status or the refusal. */
 export async function signIn(
+  db: Database,
+  deps: AccountDeps,
+  input: SignInInput,
+  request: RequestContext,
+  now: Date,
+): Promise<SignInResult> {
+  try {
+    const result = await attemptSignIn(db, deps, input, request, now);
+    publishOutcome({ kind: 'sign_in', outcome: result.status });
+    return result;
+  } catch (error) {
+    publishOutcome({ kind: 'sign_in', outcome: signInOutcomeOf(error) });
+    throw error;
+  }
+}
+
+async function attemptSignIn(
   db: Database,
   deps: AccountDeps,
   input: SignInInput,

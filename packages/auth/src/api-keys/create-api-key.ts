@@ -1,6 +1,7 @@
 import { apiKeys, type ApiKeyEnvironment, type ApiKeyType, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { apiKeyRefused } from '../outcomes.js';
 import { auditActorOf, auditOriginOf, type ApiKeyActor } from './actor.js';
 import { toApiKeyView, viewColumns, type ApiKeyView } from './api-key-view.js';
 import { canonicalCidrs } from './cidr.js';
@@ -76,7 +77,7 @@ export async function createApiKey(
 export function assertScopesWithin(actor: ApiKeyActor, scopes: readonly string[]): void {
   if (actor.type !== 'api_key') return;
   if (!scopes.every((scope) => actor.scopes.includes(scope)))
-    throw new AuthError('api_key_forbidden');
+    throw apiKeyRefused('api_key_forbidden');
 }
 
 export interface KeySpec {

@@ -2,6 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { apiKeys, type ApiKeyType, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { apiKeyRefused } from '../outcomes.js';
 import { auditActorOf, auditOriginOf, type ApiKeyActor, type RequestOrigin } from './actor.js';
 
 /**
@@ -44,6 +45,6 @@ export async function revokeOwnApiKey(
   origin: RequestOrigin,
   now: Date,
 ): Promise<void> {
-  if (key.type !== 'secret') throw new AuthError('api_key_forbidden');
+  if (key.type !== 'secret') throw apiKeyRefused('api_key_forbidden');
   await revokeApiKey(tx, { type: 'api_key', id: key.id, scopes: [], origin }, key.id, now);
 }

@@ -1,10 +1,5 @@
-export { recordAuditEvent, lockChainHead, onAuditEvent } from './record-audit-event.js';
-export type {
-  AuditActor,
-  AuditEventInput,
-  AuditEventNotice,
-  RecordedAuditEvent,
-} from './record-audit-event.js';
+export { recordAuditEvent, lockChainHead } from './record-audit-event.js';
+export type { AuditActor, AuditEventInput, RecordedAuditEvent } from './record-audit-event.js';
 export { verifyAuditChain, personalDataMatches } from './verify-audit-chain.js';
 export type { AuditChainVerification, VerifyAuditChainOptions } from './verify-audit-chain.js';
 export { listAuditEvents, MAX_AUDIT_PAGE, readAuditEvents } from './list-audit-events.js';

@@ -83,42 +83,7 @@ export async function recordAuditEvent(
   if (!expected.equals(row.new_hash)) {
     throw new Error('audit hash mismatch between writer and database');
   }
-  notifyListeners({
-    tenantId: tx.tenantId,
-    action: prepared.fields.action,
-    actorType: event.actor.type,
-  });
   return { seq, hash: expected.toString('hex') };
-}
-
-/** What a listener learns of an event: no payload, no personal data. */
-export interface AuditEventNotice {
-  tenantId: string;
-  action: string;
-  actorType: AuditActor['type'];
-}
-
-const listeners = new Set<(notice: AuditEventNotice) => void>();
-
-/**
- * Process-wide observer seam (metrics: lockouts and other security events). Called after the row
- * is written, inside the caller's transaction, so a rolled-back change may still be seen; refusals
- * commit before they throw (docs/design.md "Failure bookkeeping"). Listeners must be cheap and never
- * throw (errors are swallowed). Returns the unsubscribe function.
- */
-export function onAuditEvent(listener: (notice: AuditEventNotice) => void): () => void {
-  listeners.add(listener);
-  return () => void listeners.delete(listener);
-}
-
-function notifyListeners(notice: AuditEventNotice): void {
-  for (const listener of listeners) {
-    try {
-      listener(notice);
-    } catch {
-      // an observer must never break the audited change
-    }
-  }
 }
 
 interface AppendedRow {

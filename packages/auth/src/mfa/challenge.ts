@@ -14,6 +14,7 @@ import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { mfaCodeRefused } from '../outcomes.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { checkEmailSignInCode, type EmailCodeCheck } from './email-codes.js';
@@ -155,10 +156,10 @@ async function attempt(
 }
 
 export function throwForFailedCheck(check: FactorCheck & { ok: false }): never {
-  if (check.reason === 'replayed') throw new AuthError('mfa_code_replayed');
+  if (check.reason === 'replayed') throw mfaCodeRefused('mfa_code_replayed');
   if (check.reason === 'locked')
     throw new AuthError('rate_limited', { detail: 'Too many wrong codes. Try again later.' });
-  throw new AuthError('mfa_code_invalid');
+  throw mfaCodeRefused('mfa_code_invalid');
 }
 
 export async function verifyMfaChallenge(
@@ -186,7 +187,7 @@ export async function verifyMfaChallenge(
   if (outcome.purpose === 'sign_in_verification') {
     if (!outcome.check.ok) {
       if (outcome.check.reason === 'not_allowed') throw new AuthError('token_invalid');
-      throw new AuthError('mfa_code_invalid');
+      throw mfaCodeRefused('mfa_code_invalid');
     }
   } else if (!outcome.check.ok) throwForFailedCheck(outcome.check);
   const context = await withTenant(

@@ -15,6 +15,7 @@ import {
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
+import { mfaCodeRefused } from '../outcomes.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import type { CreatedSession } from '../sessions/create-session.js';
 import { replaceSession } from '../sessions/replace-session.js';
@@ -139,7 +140,7 @@ export async function confirmEnrollment(
       throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
     const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
     const step = matchTotpStep(secret, code, now);
-    if (step === null) throw new AuthError('mfa_code_invalid', { field: 'code' });
+    if (step === null) throw mfaCodeRefused('mfa_code_invalid', { field: 'code' });
     const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
     await tx
       .update(mfaTotp)

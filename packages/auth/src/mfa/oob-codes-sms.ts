@@ -22,6 +22,7 @@ import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
+import { mfaCodeRefused } from '../outcomes.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { hasTotp } from '../passkeys/factors.js';
 import { tenantPolicyOf } from '../tenants/update-policy.js';
@@ -232,7 +233,7 @@ export async function beginSmsEnrollment(
 }
 
 function throwForCode(check: CodeCheck & { ok: false }): never {
-  if (check.reason === 'invalid') throw new AuthError('mfa_code_invalid', { field: 'code' });
+  if (check.reason === 'invalid') throw mfaCodeRefused('mfa_code_invalid', { field: 'code' });
   throw new AuthError('token_invalid', {
     field: 'code',
     detail: 'This code has expired or was tried too often. Request a new one.',

@@ -1,5 +1,6 @@
 /** One mapping from a passkey refusal to the error the client sees (no oracle between reasons). */
 import { AuthError } from '../errors.js';
+import { mfaCodeRefused } from '../outcomes.js';
 import type { PasskeyRefusal } from './assertion.js';
 
 export function refusalError(
@@ -22,5 +23,5 @@ export function refusalError(
   const detail = 'The passkey could not be verified.';
   return mode === 'passwordless'
     ? new AuthError('invalid_credentials', { detail })
-    : new AuthError('mfa_code_invalid', { detail });
+    : mfaCodeRefused('mfa_code_invalid', { detail });
 }
