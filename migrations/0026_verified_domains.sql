@@ -6,7 +6,7 @@
 -- and its settings are in force), suspended (suspended_at: a re-check found the record gone, the
 -- hold is released and nothing is enforced until it verifies again).
 CREATE TABLE public.tenant_domains (
-  id                 uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+  id                 uuid NOT NULL DEFAULT gen_random_uuid(),
   tenant_id          uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
   -- Lower-case ASCII (IDNA A-labels), no trailing dot; validated in packages/auth/src/domains.
   domain             text NOT NULL CHECK (char_length(domain) BETWEEN 3 AND 253
@@ -19,7 +19,8 @@ CREATE TABLE public.tenant_domains (
   verified_at        timestamptz,
   suspended_at       timestamptz,
   last_checked_at    timestamptz,
-  CONSTRAINT tenant_domains_tenant_id_id_key UNIQUE (tenant_id, id),
+  -- tenant_id leads the primary key, so the table could be distributed by tenant (docs/scaling.md).
+  CONSTRAINT tenant_domains_pkey PRIMARY KEY (tenant_id, id),
   CONSTRAINT tenant_domains_tenant_domain_key UNIQUE (tenant_id, domain),
   CONSTRAINT tenant_domains_state_check CHECK (verified_at IS NULL OR suspended_at IS NULL)
 );

@@ -14,8 +14,8 @@ export interface LocalDnsServer {
   server: string;
   /** Adds a TXT record (one string) at `name`. */
   publishTxt(name: string, value: string): void;
-  /** Removes every TXT record at `name`. */
-  withdraw(name: string): void;
+  /** Removes the TXT record `value` at `name`, or every TXT record there. */
+  withdraw(name: string, value?: string): void;
   /** Queries for `name` answer SERVFAIL until `recover(name)`. */
   fail(name: string): void;
   recover(name: string): void;
@@ -57,7 +57,11 @@ export async function startLocalDnsServer(): Promise<LocalDnsServer> {
   return {
     server: `127.0.0.1:${port}`,
     publishTxt: (name, value) => txt.set(key(name), [...(txt.get(key(name)) ?? []), value]),
-    withdraw: (name) => txt.set(key(name), []),
+    withdraw: (name, value) =>
+      txt.set(
+        key(name),
+        value === undefined ? [] : (txt.get(key(name)) ?? []).filter((v) => v !== value),
+      ),
     fail: (name) => failing.add(key(name)),
     recover: (name) => failing.delete(key(name)),
     queries,

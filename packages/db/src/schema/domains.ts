@@ -1,4 +1,13 @@
-import { boolean, index, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { tenants } from './tenants.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
@@ -12,7 +21,7 @@ const tz = (name: string) => timestamp(name, { withTimezone: true });
 export const tenantDomains = pgTable(
   'tenant_domains',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
+    id: uuid('id').notNull().defaultRandom(),
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
@@ -26,7 +35,7 @@ export const tenantDomains = pgTable(
     lastCheckedAt: tz('last_checked_at'),
   },
   (t) => [
-    unique('tenant_domains_tenant_id_id_key').on(t.tenantId, t.id),
+    primaryKey({ name: 'tenant_domains_pkey', columns: [t.tenantId, t.id] }),
     unique('tenant_domains_tenant_domain_key').on(t.tenantId, t.domain),
     index('tenant_domains_tenant_checked_idx').on(t.tenantId, t.lastCheckedAt),
   ],
