@@ -80,10 +80,7 @@ export async function applyRecordCheck(
       .set({ verifiedAt: null, suspendedAt: now, lastCheckedAt: now })
       .where(eq(tenantDomains.id, row.id));
   else if (!held && check !== 'unreachable')
-    await tx
-      .update(tenantDomains)
-      .set({ lastCheckedAt: now })
-      .where(eq(tenantDomains.id, row.id));
+    await tx.update(tenantDomains).set({ lastCheckedAt: now }).where(eq(tenantDomains.id, row.id));
   const [after] = await tx.select().from(tenantDomains).where(eq(tenantDomains.id, row.id));
   if (!after) throw new Error('domain row vanished under its lock');
   const changed =

@@ -144,7 +144,10 @@ export async function verifyDomain(
     if (!row) throw new AuthError('not_found');
     const context = { ...auditBase(actor, request, now), keyring: deps.keyring };
     const result = await applyRecordCheck(tx, row, check, context, now);
-    return { outcome: result.outcome, domain: toDomainView(result.row, await tenantSsoEnabled(tx)) };
+    return {
+      outcome: result.outcome,
+      domain: toDomainView(result.row, await tenantSsoEnabled(tx)),
+    };
   });
 }
 

@@ -113,11 +113,11 @@ function DomainItem({
 }): JSX.Element {
   const action = useAction();
   const verify = async (): Promise<void> => {
-    let outcome: Outcome | null = null;
+    const result: { outcome?: Outcome } = {};
     const ok = await action.act(`verify-${d.id}`, async () => {
-      outcome = (await api.domains.verify.mutate({ id: d.id })).outcome;
+      result.outcome = (await api.domains.verify.mutate({ id: d.id })).outcome;
     });
-    if (ok && outcome) onNotice(`${d.domain} ${OUTCOME_TEXT[outcome]}`);
+    if (ok && result.outcome) onNotice(`${d.domain} ${OUTCOME_TEXT[result.outcome]}`);
     await reload();
   };
   const set = async (patch: { requireSso?: boolean; autoJoin?: boolean }): Promise<void> => {
