@@ -28,14 +28,17 @@ export interface CheckContext {
   keyring: Keyring;
 }
 
-/** Marks the row held under a savepoint; false when another tenant holds the domain. */
-async function hold(tx: TenantTx, id: string, now: Date): Promise<boolean> {
+/**
+ * Marks the row held under a savepoint (a domain held already keeps its first verification time);
+ * false when another tenant holds the domain.
+ */
+async function hold(tx: TenantTx, row: TenantDomainRow, now: Date): Promise<boolean> {
   await tx.execute(sql`SAVEPOINT hold_domain`);
   try {
     await tx
       .update(tenantDomains)
-      .set({ verifiedAt: now, suspendedAt: null, lastCheckedAt: now })
-      .where(eq(tenantDomains.id, id));
+      .set({ verifiedAt: row.verifiedAt ?? now, suspendedAt: null, lastCheckedAt: now })
+      .where(eq(tenantDomains.id, row.id));
     await tx.execute(sql`RELEASE SAVEPOINT hold_domain`);
     return true;
   } catch (error) {
@@ -72,7 +75,7 @@ export async function applyRecordCheck(
   now: Date,
   options: { quiet?: boolean } = {},
 ): Promise<{ outcome: CheckOutcome; row: TenantDomainRow }> {
-  const held = check === 'present' && (await hold(tx, row.id, now));
+  const held = check === 'present' && (await hold(tx, row, now));
   const outcome = outcomeOf(row, check, held);
   if (outcome === 'suspended')
     await tx

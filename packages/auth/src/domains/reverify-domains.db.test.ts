@@ -70,7 +70,7 @@ test('a held domain whose record is still published stays held, quietly, and is 
   const now = new Date();
   await reverifyDueDomains(deps, now);
   const row = await rowOf(tenant.id);
-  expect(row?.verifiedAt).not.toBeNull();
+  expect(row?.verifiedAt).toEqual(new Date('2026-01-01T00:00:00Z')); // first verified, kept
   expect(row?.lastCheckedAt?.getTime()).toBe(now.getTime());
   const events = await db.withTenant(tenant.id, (tx) => tx.select().from(auditLogs));
   expect(events).toEqual([]);

@@ -8,6 +8,8 @@ import dns2 from 'dns2';
 
 const { Packet } = dns2;
 type Answer = InstanceType<typeof Packet>['answers'][number];
+/** RFC 1035 §4.1.1 response codes (dns2 3.0's typings do not declare its Packet.RCODE). */
+const RCODE = { SERVFAIL: 2, NXDOMAIN: 3 } as const;
 
 export interface LocalDnsServer {
   /** `127.0.0.1:<port>`, for `createTxtLookup({ servers })` or `dns.Resolver#setServers`. */
@@ -35,8 +37,8 @@ export async function startLocalDnsServer(): Promise<LocalDnsServer> {
       const [question] = request.questions;
       const name = (question?.name ?? '').toLowerCase().replace(/\.$/, '');
       queries.push(name);
-      if (failing.has(name)) response.header.rcode = Packet.RCODE.SERVFAIL;
-      else if (!txt.has(name)) response.header.rcode = Packet.RCODE.NXDOMAIN;
+      if (failing.has(name)) response.header.rcode = RCODE.SERVFAIL;
+      else if (!txt.has(name)) response.header.rcode = RCODE.NXDOMAIN;
       else if (question?.type === Packet.TYPE.TXT)
         for (const data of txt.get(name) ?? [])
           // dns2 encodes a record from these fields; its typings also ask for a toBuffer it adds.
