@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { buildServer, defaultApiConfig, startPrivacyWorkers } from '@tessera/api';
 import type { Services } from '@tessera/api-contract';
 import type { OutboundPolicy } from '@tessera/auth/sso';
+import { createTxtLookup, type DomainDnsOptions } from '@tessera/auth/domains';
 import { testAccountDeps, testServices } from '@tessera/api-contract/testing';
 import type { Database } from '@tessera/db';
 import { freePort } from '@tessera/db/testing';
@@ -41,6 +42,8 @@ export async function startConsoleServer(
      * Unset: production (https, public addresses only), as without `services.sso`.
      */
     outbound?: OutboundPolicy;
+    /** Resolvers for domain verification (a local DNS server); unset: the system's. */
+    domainDns?: DomainDnsOptions;
   } = {},
 ): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
@@ -53,6 +56,7 @@ export async function startConsoleServer(
   const services = testServices({
     accounts: testAccountDeps({ publicUrl: origin }),
     ...(options.outbound ? { sso: { outbound: options.outbound, platformProviders: [] } } : {}),
+    ...(options.domainDns ? { domains: { lookup: createTxtLookup(options.domainDns) } } : {}),
   });
   const app = await buildServer(
     {

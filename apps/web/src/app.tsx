@@ -9,6 +9,7 @@ import { SignInPage } from './features/auth/sign-in';
 import { SignUpPage } from './features/auth/sign-up';
 import { AuditPage } from './features/audit/audit-page';
 import { CompliancePage } from './features/compliance/compliance-page';
+import { DomainsPage } from './features/domains/domains-page';
 import { HomePage } from './features/home-page';
 import { PrivacyPage } from './features/privacy/privacy-page';
 import { SecurityPage } from './features/security/security-page';
@@ -41,6 +42,11 @@ const PAGES: Record<string, Page> = {
     title: 'Compliance',
     roles: ['owner', 'compliance'],
     render: () => <CompliancePage />,
+  },
+  '/domains': {
+    title: 'Domains',
+    roles: ['owner', 'admin'],
+    render: () => <DomainsPage />,
   },
 };
 

@@ -1,5 +1,6 @@
 import type { AccountDeps } from '@tessera/auth/accounts';
 import type { ApiKeyDeps } from '@tessera/auth/api-keys';
+import type { TxtLookup } from '@tessera/auth/domains';
 import type { SmsGateway } from '@tessera/auth/mfa';
 import type { OutboundPolicy, PlatformProviderInfo } from '@tessera/auth/sso';
 import type { KeyObject } from 'node:crypto';
@@ -60,6 +61,8 @@ export interface Services {
   sso?: { outbound: OutboundPolicy; platformProviders: readonly PlatformProviderInfo[] };
   /** SMS one-time codes; absent when no provider is configured (production without Twilio). */
   sms?: SmsGateway;
+  /** Verified domains: the DNS lookup for TXT records; absent: the system's resolvers. */
+  domains?: { lookup: TxtLookup };
   /** TENANT_SIGNUP=open */
   signupOpen: boolean;
   /** Global per-IP budget; every tRPC call counts, so batching gains nothing (docs/design.md "Requests"). */

@@ -9,6 +9,10 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 const wireByCode = {
   invalid_credentials: ['UNAUTHORIZED', 'Email or password is incorrect.'],
   account_locked: ['TOO_MANY_REQUESTS', 'Too many attempts. Try again later.'],
+  sso_required: [
+    'FORBIDDEN',
+    'Your organisation requires single sign-on for this e-mail address. Sign in with SSO instead.',
+  ],
   account_disabled: ['UNAUTHORIZED', 'Email or password is incorrect.'],
   rate_limited: ['TOO_MANY_REQUESTS', 'Too many requests. Try again later.'],
   server_busy: ['SERVICE_UNAVAILABLE', 'The server is busy. Try again shortly.'],

@@ -8,6 +8,7 @@ import {
   type TwilioSmsOptions,
 } from '@tessera/auth/mfa';
 import { parsePepperRing } from '@tessera/auth/api-keys';
+import { createTxtLookup, type DomainDnsOptions } from '@tessera/auth/domains';
 import { platformProviderInfo, type OutboundMode, type PlatformProvider } from '@tessera/auth/sso';
 import {
   createRateLimiter,
@@ -37,6 +38,8 @@ export interface ServicesConfig {
   breachCheck?: { baseUrl?: string | undefined; onError: (reason: unknown) => void } | undefined;
   /** SMS one-time codes; absent: SMS is unavailable (see selectSmsProvider). */
   sms?: SmsProvider | undefined;
+  /** Resolvers for domain verification (docs/domains.md); absent: the system's. */
+  domainDns?: DomainDnsOptions | undefined;
 }
 
 /**
@@ -83,6 +86,7 @@ export function createServices(config: ServicesConfig): Services {
         }
       : {}),
     callLimit: config.callLimit,
+    domains: { lookup: createTxtLookup(config.domainDns) },
     // The per-number rate-limit key is derived from the data keyring: no extra secret to manage.
     ...(config.sms ? { sms: createSmsGateway(config.sms, config.dataEncryptionKeys) } : {}),
   };

@@ -1,6 +1,7 @@
 /** The closed list of refusals the domain can express; api-contract maps each to the wire once. */
 export type AuthErrorCode =
   | 'invalid_credentials' // unknown user and wrong password look identical (docs/design.md rule 5)
+  | 'sso_required' // the address's domain is verified by the tenant, which requires SSO for it
   | 'account_locked'
   | 'account_disabled'
   | 'rate_limited'

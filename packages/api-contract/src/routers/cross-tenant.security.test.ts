@@ -1,6 +1,6 @@
 // Attack: staff of tenant B (owner, admin, compliance, or a secret API key with every scope) pass
 // tenant A's real ids (users, sessions, API keys, privacy requests, legal holds, webhook endpoints
-// and deliveries, passkeys, remembered devices, SSO identities...) to every procedure whose input
+// and deliveries, passkeys, remembered devices, SSO identities, domains...) to every procedure whose input
 // takes an id (IDOR). RLS must make A's rows invisible: each call answers exactly what it answers
 // for an id that exists nowhere (no oracle), never a 500, leaks none of A's ids, and no row of A
 // changes. The procedure list and the id fields are derived from the router, not hand-kept.
@@ -170,6 +170,7 @@ async function seedTenantA() {
     `INSERT INTO user_identities (tenant_id, user_id, provider, issuer, subject) VALUES ($1, $2, 'tenant', 'https://idp.example.com', 'a-subject')`,
     [tenantId, owner.user.id],
   );
+  await asOwner.domains.add({ domain: `a-${randomBytes(4).toString('hex')}.example.com` });
   return { tenantId, owner, adminId, officerId, memberId, ownerPrincipal };
 }
 

@@ -17,6 +17,7 @@
 import type { Keyring } from '@tessera/auth';
 import type { RateLimiter } from '@tessera/auth/accounts';
 import type { OutboundPolicy } from '@tessera/auth/sso';
+import { createTxtLookup, type DomainDnsOptions } from '@tessera/auth/domains';
 import {
   listDuePrivacyRequests,
   PRIVACY_REQUESTS_CHANNEL,
@@ -67,6 +68,8 @@ export interface PrivacyWorkerOptions {
   limiter?: RateLimiter;
   /** Privacy webhooks (Art. 19): the outbound URL rule for deliveries (default: production). */
   webhooks?: { outbound: OutboundPolicy; timeoutMs?: number };
+  /** DNS for the daily re-check of verified domains (docs/domains.md); absent: the system's resolvers. */
+  domainDns?: DomainDnsOptions;
   /** A processing request untouched this long is dispatched again (default 15 minutes; its advisory lock keeps a live run single). */
   staleAfterMs?: number;
   /** Each job run's queue, outcome (the handler's status, `error` when it threw) and duration, e.g. for the metrics histogram. */
@@ -123,8 +126,11 @@ export async function startPrivacyWorkers(options: PrivacyWorkerOptions): Promis
         : null,
     );
   }
+  const domainLookup = createTxtLookup(options.domainDns);
   await boss.work(GDPR_QUEUES.maintenance, work, async ([job]) =>
-    observeJob(GDPR_QUEUES.maintenance, job?.id ?? '', options, () => handleMaintenanceJob(deps)),
+    observeJob(GDPR_QUEUES.maintenance, job?.id ?? '', options, () =>
+      handleMaintenanceJob({ ...deps, domainLookup }),
+    ),
   );
   await boss.schedule(GDPR_QUEUES.maintenance, options.maintenanceCron ?? '*/5 * * * *');
 

@@ -1,7 +1,9 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import {
   loginThrottles,
   lookupTenantBySlug,
+  ssoSettings,
+  tenantDomains,
   tenants,
   users,
   withTenant,
@@ -22,6 +24,7 @@ import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-po
 import { SIGN_IN_ACCOUNT_LIMIT, signInAccountKey } from './address-limits.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
+import { emailDomainOf } from '../domains/domain-name.js';
 import { finishSignIn, type SignedIn } from './complete-sign-in.js';
 import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
 import { clearFailures, recordFailure } from './throttle.js';
@@ -43,10 +46,16 @@ interface Attempt {
   policy: SecurityPolicy;
   user: UserRow | null;
   lockedUntil: Date | null;
+  /** The address's domain is held by the tenant with require-SSO on, and its SSO is enabled. */
+  ssoRequired: boolean;
 }
 
-/** Tenant, user and lock in one statement: with BEGIN, set_config and COMMIT, one round trip. */
+/**
+ * Tenant, user, lock and SSO enforcement (docs/domains.md) in one statement: with BEGIN,
+ * set_config and COMMIT, one round trip.
+ */
 async function loadAttempt(db: Database, tenantId: string, email: string): Promise<Attempt> {
+  const domain = emailDomainOf(email) ?? '';
   return withTenant(
     db,
     tenantId,
@@ -57,19 +66,32 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
           securityPolicy: tenants.securityPolicy,
           user: users,
           lockedUntil: loginThrottles.lockedUntil,
+          enforcedDomain: tenantDomains.id,
+          ssoEnabled: ssoSettings.enabled,
         })
         .from(tenants)
         .leftJoin(users, and(eq(users.tenantId, tenants.id), eq(users.email, email)))
         .leftJoin(
           loginThrottles,
           and(eq(loginThrottles.tenantId, tenants.id), eq(loginThrottles.email, email)),
-        );
+        )
+        .leftJoin(
+          tenantDomains,
+          and(
+            eq(tenantDomains.tenantId, tenants.id),
+            eq(tenantDomains.domain, domain),
+            isNotNull(tenantDomains.verifiedAt),
+            eq(tenantDomains.requireSso, true),
+          ),
+        )
+        .leftJoin(ssoSettings, eq(ssoSettings.tenantId, tenants.id));
       return {
         tenantId,
         tenantName: row?.name ?? '',
         policy: parseSecurityPolicy(row?.securityPolicy),
         user: row?.user ?? null,
         lockedUntil: row?.lockedUntil ?? null,
+        ssoRequired: Boolean(row?.enforcedDomain && row.ssoEnabled),
       };
     },
     { readOnly: true, singleStatement: true },
@@ -126,6 +148,12 @@ async function attemptSignIn(
     throw new AuthError('invalid_credentials');
   }
   const attempt = await loadAttempt(db, tenant.id, email);
+  // A held domain with require-SSO: no password is checked for its addresses, whether or not the
+  // account exists (the answer depends on the domain only, so it says nothing about accounts).
+  if (attempt.ssoRequired) {
+    await recordRefusal(db, deps.keyring, attempt, email, request, now, 'sso_required');
+    throw new AuthError('sso_required');
+  }
   if (attempt.lockedUntil && attempt.lockedUntil > now) {
     await recordRefusal(db, deps.keyring, attempt, email, request, now, 'locked');
     throw new AuthError('account_locked', {
@@ -248,18 +276,19 @@ async function recordRefusal(
   email: string,
   request: RequestContext,
   now: Date,
-  reason: 'locked' | 'disabled' | 'bad_credentials',
+  reason: 'locked' | 'disabled' | 'bad_credentials' | 'sso_required',
 ) {
   return withTenant(db, attempt.tenantId, async (tx) => {
-    const outcome =
-      reason === 'locked' ? null : await recordFailure(tx, attempt.policy, email, now);
+    // Only a checked password counts as a failure; a lock or an SSO requirement refuses before.
+    const counted = reason === 'disabled' || reason === 'bad_credentials';
+    const outcome = counted ? await recordFailure(tx, attempt.policy, email, now) : null;
     const userId = attempt.user?.id ?? null;
     const locked = reason === 'locked' || Boolean(outcome?.locked);
     const riskScore = await signInRisk(
       tx,
       await deviceNovelty(tx, userId, request),
       now,
-      outcome?.failures ?? attempt.policy.lockoutThreshold,
+      outcome?.failures ?? (reason === 'locked' ? attempt.policy.lockoutThreshold : 0),
       locked,
     );
     const base = {
@@ -271,7 +300,7 @@ async function recordRefusal(
     };
     await recordAuditEvent(tx, {
       ...base,
-      action: reason === 'locked' ? 'auth.sign_in.refused' : 'auth.sign_in.failed',
+      action: counted ? 'auth.sign_in.failed' : 'auth.sign_in.refused',
       metadata: { reason, failures: outcome?.failures ?? null },
       riskScore,
     });

@@ -20,7 +20,8 @@ export type EmailTemplate =
   | { name: 'passkey_added'; tenantName: string; passkeyName: string }
   | { name: 'passkey_removed'; tenantName: string; passkeyName: string }
   | { name: 'sign_in_code'; tenantName: string; code: string; ip: string; userAgent: string }
-  | { name: 'email_codes_disabled'; tenantName: string };
+  | { name: 'email_codes_disabled'; tenantName: string }
+  | { name: 'domain_verification_lost'; tenantName: string; domain: string };
 
 const NOT_YOU = 'If this was not you, reset your password now and contact your administrator.';
 
@@ -105,6 +106,11 @@ export function renderEmail(t: EmailTemplate): { subject: string; body: string }
       return {
         subject: `Your ${t.tenantName} sign-in code`,
         body: `${t.code} is your code to finish signing in to ${t.tenantName} from a new device (${t.ip}, ${t.userAgent}). It expires in 10 minutes. Never share it.\n\nIf this was not you, someone knows your password: reset it now and contact your administrator.`,
+      };
+    case 'domain_verification_lost':
+      return {
+        subject: `Domain ${t.domain} is no longer verified`,
+        body: `The DNS record that proves ${t.tenantName} controls ${t.domain} was not found when it was last checked. Until it is back, single sign-on is not required for ${t.domain} addresses and they no longer join automatically.\n\nPublish the TXT record shown on the Domains page of the console again, then choose Verify. If you did not expect this, check who changed your DNS.`,
       };
     case 'email_codes_disabled':
       return {

@@ -27,6 +27,7 @@ import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
 import type { AccountDeps, RequestContext } from '../accounts/deps.js';
 import { isPlausibleEmail, normalizeEmail } from '../accounts/normalize-email.js';
 import { recordAuditEvent } from '../audit/index.js';
+import { domainAutoJoins } from '../domains/domain-rules.js';
 import { createMfaChallenge } from '../mfa/challenge.js';
 import { hasSecondFactor } from '../passkeys/factors.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
@@ -145,7 +146,11 @@ async function findOrLink(
     });
     return { user: existing };
   }
-  if (!connection.jitProvisioning)
+  // A verified address at a domain the tenant holds with auto-join on joins as a member, from
+  // any provider the tenant accepts (docs/domains.md); otherwise only the tenant's JIT setting.
+  const autoJoin =
+    !connection.jitProvisioning && assertion.emailVerified && (await domainAutoJoins(tx, email));
+  if (!connection.jitProvisioning && !autoJoin)
     return { refused: 'no_account', detail: 'not_provisioned', userId: null };
   const [created] = await tx
     .insert(users)
@@ -170,6 +175,7 @@ async function findOrLink(
       provider: connection.provider,
       role: 'member',
       emailVerified: assertion.emailVerified,
+      via: autoJoin ? 'domain_auto_join' : 'jit',
     },
   });
   return { user: created };

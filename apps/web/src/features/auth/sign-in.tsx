@@ -11,12 +11,16 @@ import { formValues, useForm } from '../../lib/forms';
 import { passkeyPasswordless, passkeySecondFactor } from '../../lib/passkeys';
 import { Link, navigate, useLocation } from '../../lib/router';
 import { isEmailVerification, MfaExtras, useChallengeOptions } from './sign-in-mfa-extras';
+import { SsoRequiredNotice } from '../domains/sso-required-notice';
+import { toApiError } from '../../lib/errors';
 import { refreshSession, safeNext } from '../../lib/session';
 import { api } from '../../lib/trpc';
 
 export function SignInPage(): JSX.Element {
   const { search } = useLocation();
   const [challenge, setChallenge] = useState<string | null>(null);
+  // The organisation whose verified domain requires SSO for the address just tried.
+  const [ssoTenant, setSsoTenant] = useState<string | null>(null);
   const password = useForm(['tenantSlug', 'email', 'password']);
   const second = useForm(['code']);
   const passkey = useForm(['tenantSlug']);
@@ -30,9 +34,14 @@ export function SignInPage(): JSX.Element {
 
   const submitPassword = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
+    setSsoTenant(null);
     const result = await password.run(
       formValues(event.currentTarget),
-      (input) => api.auth.signIn.mutate(input),
+      (input) =>
+        api.auth.signIn.mutate(input).catch((error: unknown) => {
+          if (toApiError(error).reason === 'sso_required') setSsoTenant(input.tenantSlug);
+          throw error;
+        }),
       signInInput,
     );
     if (!result) return;
@@ -147,7 +156,11 @@ export function SignInPage(): JSX.Element {
     <section className="card narrow" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">Sign in</h1>
       <form onSubmit={submitPassword} noValidate>
-        <FormAlert message={password.formError} />
+        {ssoTenant ? (
+          <SsoRequiredNotice tenantSlug={ssoTenant} />
+        ) : (
+          <FormAlert message={password.formError} />
+        )}
         <TextField
           label="Organisation"
           name="tenantSlug"
