@@ -13,3 +13,4 @@ export * from './sso-lookups.js';
 export * from './privacy-lookups.js';
 export * from './backup.js';
 export * from './change-listener.js';
+export * from './scim-lookups.js';
