@@ -11,6 +11,7 @@ import { passkeysRouter } from './routers/passkeys.js';
 import { sessionsRouter } from './routers/sessions.js';
 import { tenantRouter } from './routers/tenant.js';
 import { usersRouter } from './routers/users.js';
+import { scimRouter } from './routers/scim.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
@@ -27,6 +28,7 @@ export const appRouter = router({
   sessions: sessionsRouter,
   tenant: tenantRouter,
   users: usersRouter,
+  scim: scimRouter,
 });
 
 export type AppRouter = typeof appRouter;
