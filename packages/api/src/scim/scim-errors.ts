@@ -6,7 +6,8 @@
 import { AuthError } from '@tessera/auth';
 import type { FastifyReply } from 'fastify';
 
-export const SCIM_CONTENT_TYPE = 'application/scim+json';
+/** RFC 7644 §3.1; the charset spelled out, as Fastify would add it anyway. */
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 export type ScimType =

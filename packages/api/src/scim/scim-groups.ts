@@ -38,7 +38,8 @@ export function groupAttributesOf(body: unknown): ScimGroupAttributes {
   if (!isObject(body)) throw new ScimError(400, 'The body must be a JSON object.', 'invalidSyntax');
   assertSchema(body, GROUP_SCHEMA);
   const members = attributeOf(body, 'members') ?? [];
-  if (!Array.isArray(members)) throw new ScimError(400, '"members" must be a list.', 'invalidValue');
+  if (!Array.isArray(members))
+    throw new ScimError(400, '"members" must be a list.', 'invalidValue');
   const memberIds = members.map((member) => {
     if (!isObject(member)) throw new ScimError(400, 'A member must be an object.', 'invalidValue');
     const type = attributeOf(member, 'type');

@@ -15,7 +15,10 @@ import { isObject } from './scim-text.js';
 export const MAX_PATCH_OPERATIONS = 100;
 const OPS = new Set(['add', 'replace', 'remove']);
 
-export function applyPatch(resource: Record<string, unknown>, body: unknown): Record<string, unknown> {
+export function applyPatch(
+  resource: Record<string, unknown>,
+  body: unknown,
+): Record<string, unknown> {
   if (!isObject(body)) throw new ScimError(400, 'The body must be a JSON object.', 'invalidSyntax');
   assertSchema(body, PATCH_SCHEMA);
   const operations = body['Operations'] ?? body['operations'];
@@ -27,7 +30,8 @@ export function applyPatch(resource: Record<string, unknown>, body: unknown): Re
     if (!isObject(operation) || typeof operation['op'] !== 'string')
       throw new ScimError(400, 'Each operation needs an "op".', 'invalidSyntax');
     const op = operation['op'].toLowerCase();
-    if (!OPS.has(op)) throw new ScimError(400, `Unknown operation "${operation['op']}".`, 'invalidSyntax');
+    if (!OPS.has(op))
+      throw new ScimError(400, `Unknown operation "${operation['op']}".`, 'invalidSyntax');
     const path = operation['path'];
     if (path !== undefined && (typeof path !== 'string' || path.length > 500))
       throw new ScimError(400, '"path" must be a string.', 'invalidPath');

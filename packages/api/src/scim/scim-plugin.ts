@@ -51,7 +51,9 @@ export const scimPlugin = fp<ScimPluginOptions>(
           if (request.is404) return;
           const raw = BEARER.exec(request.headers.authorization ?? '')?.[1];
           const token =
-            raw === undefined ? null : await verifyScimToken(options.database.pool, options.peppers, raw);
+            raw === undefined
+              ? null
+              : await verifyScimToken(options.database.pool, options.peppers, raw);
           if (token === null) {
             request.log.info('scim token refused');
             return sendScimError(
@@ -85,11 +87,9 @@ function errorOf(error: FastifyError, request: FastifyRequest): ScimError {
   if (known) return known;
   const status = error.statusCode ?? 500;
   if (status === 413) return new ScimError(413, 'The request body is too large.');
-  if (status === 415)
-    return new ScimError(415, 'Send application/scim+json or application/json.');
+  if (status === 415) return new ScimError(415, 'Send application/scim+json or application/json.');
   if (status >= 400 && status < 500)
     return new ScimError(status, 'The request is not valid SCIM.', 'invalidSyntax');
   request.log.error({ err: error }, 'scim request failed');
   return new ScimError(500, 'Something went wrong. Try again later.');
 }
-

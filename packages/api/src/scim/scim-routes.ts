@@ -95,7 +95,9 @@ export function registerScimRoutes(app: FastifyInstance, options: ScimRouteOptio
     return send(reply, 200, listResponseOf(types, types.length, 1));
   });
   route('GET', '/ResourceTypes/:id', async (request, reply) => {
-    const found = resourceTypesOf(base).find((t) => t['id'] === (request.params as { id: string }).id);
+    const found = resourceTypesOf(base).find(
+      (t) => t['id'] === (request.params as { id: string }).id,
+    );
     if (!found) throw new ScimError(404, 'Resource not found.');
     return send(reply, 200, found);
   });
@@ -112,7 +114,11 @@ export function registerScimRoutes(app: FastifyInstance, options: ScimRouteOptio
   // Users
   route('GET', '/Users', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const filter = parseScimFilter(query['filter'], ['userName', 'externalId'] as const, USER_SCHEMA);
+    const filter = parseScimFilter(
+      query['filter'],
+      ['userName', 'externalId'] as const,
+      USER_SCHEMA,
+    );
     const page = pageOf(query, MAX_PAGE_SIZE);
     const { total, items } = await inTenant(request, (tx) =>
       listScimUsers(tx, { filter, ...page }),

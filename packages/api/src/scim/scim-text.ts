@@ -9,9 +9,17 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** A string attribute of at most `max` characters, or a 400 naming the attribute. */
 export function textOf(value: unknown, attribute: string, max: number): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max)
-    throw new ScimError(400, `"${attribute}" must be a string of 1 to ${max} characters.`, 'invalidValue');
+    throw new ScimError(
+      400,
+      `"${attribute}" must be a string of 1 to ${max} characters.`,
+      'invalidValue',
+    );
   if (NUL.test(value) || LONE_SURROGATE.test(value))
-    throw new ScimError(400, `"${attribute}" holds characters that cannot be stored.`, 'invalidValue');
+    throw new ScimError(
+      400,
+      `"${attribute}" holds characters that cannot be stored.`,
+      'invalidValue',
+    );
   return value;
 }
 

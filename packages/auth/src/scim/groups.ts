@@ -219,7 +219,11 @@ export async function replaceScimGroup(
     const [updated] = await uniqueOr(
       tx
         .update(scimGroups)
-        .set({ displayName: attributes.displayName, externalId: attributes.externalId, updatedAt: now })
+        .set({
+          displayName: attributes.displayName,
+          externalId: attributes.externalId,
+          updatedAt: now,
+        })
         .where(eq(scimGroups.id, groupId))
         .returning(groupColumns),
     );
