@@ -43,7 +43,11 @@ export function groupAttributesOf(body: unknown): ScimGroupAttributes {
   const memberIds = members.map((member) => {
     if (!isObject(member)) throw new ScimError(400, 'A member must be an object.', 'invalidValue');
     const type = attributeOf(member, 'type');
-    if (type !== undefined && type !== null && String(type).toLowerCase() !== 'user')
+    if (
+      type !== undefined &&
+      type !== null &&
+      (typeof type !== 'string' || type.toLowerCase() !== 'user')
+    )
       throw new ScimError(400, 'Only users can be members: groups do not nest.', 'invalidValue');
     return textOf(attributeOf(member, 'value'), 'members.value', 64);
   });

@@ -37,11 +37,17 @@ export function applyPatch(
       throw new ScimError(400, '"path" must be a string.', 'invalidPath');
     return { ...operation, op, ...(path === undefined ? {} : { path }) } as ScimPatchOperation;
   });
+  const expanded = normalised.flatMap(removalsByValue);
+  let document = structuredClone(resource) as unknown as ScimResource;
   try {
-    return scimPatch(structuredClone(resource) as unknown as ScimResource, normalised, {
-      mutateDocument: true,
-      treatMissingAsAdd: true,
-    }) as unknown as Record<string, unknown>;
+    for (const operation of expanded) {
+      if (removesNothing(document as unknown as Record<string, unknown>, operation)) continue;
+      document = scimPatch(document, [operation], {
+        mutateDocument: true,
+        treatMissingAsAdd: true,
+      });
+    }
+    return document as unknown as Record<string, unknown>;
   } catch (error) {
     if (error instanceof Error && 'scimCode' in error) {
       const code = (error as { scimCode?: unknown }).scimCode;
@@ -53,4 +59,35 @@ export function applyPatch(
     }
     throw error;
   }
+}
+
+/**
+ * Entra ID removes members as `{ op: "Remove", path: "members", value: [{ value: id }] }`. scim-patch
+ * removes a listed value only when the whole object is equal, and a stored member also carries
+ * `display`, `type` and `$ref`; RFC 7644 §3.5.2.2 identifies it by `value`. Such a removal becomes
+ * one `members[value eq "id"]` removal per listed value.
+ */
+function removalsByValue(operation: ScimPatchOperation): ScimPatchOperation[] {
+  if (operation.op !== 'remove' || typeof operation.path !== 'string') return [operation];
+  if (!/^[A-Za-z][\w.]*$/.test(operation.path) || !Array.isArray(operation.value))
+    return [operation];
+  const values: unknown[] = operation.value;
+  if (!values.every((item) => isObject(item) && typeof item['value'] === 'string'))
+    return [operation];
+  return values.map((item) => ({
+    op: 'remove',
+    path: `${operation.path}[value eq ${JSON.stringify((item as { value: string }).value)}]`,
+  }));
+}
+
+/**
+ * A filtered removal from a multi-valued attribute that holds nothing (`members[value eq "x"]` of
+ * an empty group) removes nothing: identity providers repeat removals, and the answer stays 204.
+ */
+function removesNothing(document: Record<string, unknown>, operation: ScimPatchOperation): boolean {
+  if (operation.op !== 'remove' || typeof operation.path !== 'string') return false;
+  const bracket = operation.path.indexOf('[');
+  if (bracket <= 0) return false;
+  const target = document[operation.path.slice(0, bracket)];
+  return target === undefined || (Array.isArray(target) && target.length === 0);
 }

@@ -2,7 +2,7 @@ import { ScimError } from './scim-errors.js';
 
 // PostgreSQL refuses U+0000 in text and a lone surrogate cannot be stored faithfully: both are
 // refused as a 400 before any query, never surfacing as a 500.
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point of this pattern
 const NUL = /\u0000/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -22,14 +22,9 @@ export {
   deleteScimGroup,
   findScimGroup,
   listScimGroups,
-  listScimGroupSummaries,
   MAX_GROUP_MEMBERS_PER_REQUEST,
   replaceScimGroup,
-  setScimGroupRole,
 } from './groups.js';
-export type {
-  ScimGroupAttributes,
-  ScimGroupFilter,
-  ScimGroupRecord,
-  ScimGroupSummary,
-} from './groups.js';
+export { listScimGroupSummaries, setScimGroupRole } from './group-roles.js';
+export type { ScimGroupSummary } from './group-roles.js';
+export type { ScimGroupAttributes, ScimGroupFilter, ScimGroupRecord } from './groups.js';

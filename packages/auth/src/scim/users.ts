@@ -11,13 +11,12 @@
  */
 import { asc, eq, sql } from 'drizzle-orm';
 import { scimUsers, users, type TenantTx, type UserRole } from '@tessera/db';
-import { disableUserRow } from '../accounts/manage-users.js';
 import { isPlausibleEmail, normalizeEmail } from '../accounts/normalize-email.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
-import { revokeUserDevices } from '../mfa/remembered-devices.js';
 import { scimAuditOf, type ScimActor } from './actor.js';
 import { groupsOfUser } from './roles.js';
+import { setActive } from './user-status.js';
 import { uniqueOr } from './unique.js';
 
 export interface ScimUserAttributes {
@@ -122,7 +121,7 @@ export async function listScimUsers(
           .limit(input.count)
           .offset(input.startIndex - 1);
   const items: ScimUserRecord[] = [];
-  for (const row of rows) items.push(await recordOf(tx, row as Row));
+  for (const row of rows) items.push(await recordOf(tx, row));
   return { total: counted?.n ?? 0, items };
 }
 
@@ -258,46 +257,6 @@ export async function replaceScimUser(
   const row = await findRow(tx, userId);
   if (!row) throw new Error('provisioned user vanished');
   return recordOf(tx, row);
-}
-
-/**
- * `active: false` disables the account through the console's path (sessions revoked, caches
- * invalidated on commit) and revokes remembered devices too; `active: true` enables it again.
- */
-async function setActive(
-  tx: TenantTx,
-  actor: ScimActor,
-  userId: string,
-  active: boolean,
-  now: Date,
-): Promise<void> {
-  const audit = scimAuditOf(actor);
-  if (active) {
-    await tx.update(users).set({ disabledAt: null, updatedAt: now }).where(eq(users.id, userId));
-    await recordAuditEvent(tx, {
-      ...audit,
-      action: 'user.enabled',
-      target: { type: 'user', id: userId },
-      occurredAt: now,
-    });
-    return;
-  }
-  const sessionsRevoked = await disableUserRow(tx, userId, now);
-  const devicesRevoked = await revokeUserDevices(
-    tx,
-    { userId: null },
-    userId,
-    'user_disabled',
-    actor.origin.ip === null ? null : { ip: actor.origin.ip, userAgent: actor.origin.userAgent },
-    now,
-  );
-  await recordAuditEvent(tx, {
-    ...audit,
-    action: 'user.disabled',
-    target: { type: 'user', id: userId },
-    after: { sessionsRevoked, devicesRevoked },
-    occurredAt: now,
-  });
 }
 
 /**
