@@ -170,6 +170,12 @@ async function seedTenantA() {
     `INSERT INTO user_identities (tenant_id, user_id, provider, issuer, subject) VALUES ($1, $2, 'tenant', 'https://idp.example.com', 'a-subject')`,
     [tenantId, owner.user.id],
   );
+  for (const name of ['a-scim-1', 'a-scim-2']) await asOwner.scim.createToken({ name });
+  for (const name of ['A staff', 'A admins'])
+    await db.owner.pool.query(
+      `INSERT INTO scim_groups (tenant_id, display_name, created_at, updated_at) VALUES ($1, $2, now(), now())`,
+      [tenantId, name],
+    );
   return { tenantId, owner, adminId, officerId, memberId, ownerPrincipal };
 }
 
