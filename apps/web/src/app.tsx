@@ -12,6 +12,7 @@ import { CompliancePage } from './features/compliance/compliance-page';
 import { HomePage } from './features/home-page';
 import { PrivacyPage } from './features/privacy/privacy-page';
 import { SecurityPage } from './features/security/security-page';
+import { ScimPage } from './features/scim/scim-page';
 import { useEnrollmentRequired } from './lib/enrollment';
 import { Link, navigate, Redirect, useLocation } from './lib/router';
 import { hasRole, refreshSession, useMe, type Me, type Role } from './lib/session';
@@ -41,6 +42,11 @@ const PAGES: Record<string, Page> = {
     title: 'Compliance',
     roles: ['owner', 'compliance'],
     render: () => <CompliancePage />,
+  },
+  '/provisioning': {
+    title: 'Provisioning',
+    roles: ['owner', 'admin'],
+    render: () => <ScimPage />,
   },
 };
 
