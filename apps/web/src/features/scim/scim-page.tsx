@@ -127,7 +127,7 @@ function TokensSection(): JSX.Element {
           )
         }
       </QueryView>
-      <form onSubmit={create} noValidate className="grid-form">
+      <form onSubmit={create} noValidate className="inline-form">
         <FormAlert message={form.formError} />
         <TextField
           label="Token name"
