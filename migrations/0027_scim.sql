@@ -19,7 +19,7 @@ CREATE TABLE public.scim_tokens (
   CONSTRAINT scim_tokens_created_by_fk FOREIGN KEY (tenant_id, created_by)
     REFERENCES public.users (tenant_id, id) ON DELETE SET NULL (created_by)
 );
--- Global: the hash names the token before any tenant context exists (DESIGN rule 3).
+-- Global: the hash names the token before any tenant context exists (docs/design.md rule 3).
 CREATE UNIQUE INDEX scim_tokens_token_hash_key ON public.scim_tokens (token_hash);
 CREATE INDEX scim_tokens_tenant_created_idx ON public.scim_tokens (tenant_id, created_at);
 
@@ -100,7 +100,7 @@ GRANT UPDATE (revoked_at, created_by) ON public.scim_tokens TO tessera_app;
 GRANT SELECT, INSERT, UPDATE ON public.scim_settings TO tessera_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.scim_users, public.scim_groups, public.scim_group_members TO tessera_app;
 
--- DESIGN rule 3: the live token whose stored hash is one of the presented token's hashes (one per
+-- docs/design.md rule 3: the live token whose stored hash is one of the presented token's hashes (one per
 -- pepper version, at most 4). Returns only the token and tenant ids; revoked tokens return nothing.
 -- Stamps last_used_at at most once a minute, from the database clock.
 CREATE FUNCTION public.use_scim_token(p_token_hashes bytea[])
