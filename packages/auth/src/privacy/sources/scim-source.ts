@@ -11,7 +11,15 @@ export const scimSource: PersonalDataSource = {
   description:
     "What your organisation's directory provisioned over SCIM: user name, external id, names and groups.",
   tables: ['scim_users', 'scim_group_members', 'scim_tokens'],
-  columns: ['userName', 'externalId', 'givenName', 'familyName', 'groups', 'createdAt', 'updatedAt'],
+  columns: [
+    'userName',
+    'externalId',
+    'givenName',
+    'familyName',
+    'groups',
+    'createdAt',
+    'updatedAt',
+  ],
   query: `SELECT s.user_name AS "userName", s.external_id AS "externalId", s.given_name AS "givenName",
             s.family_name AS "familyName",
             coalesce((SELECT string_agg(g.display_name, ', ' ORDER BY g.display_name)
