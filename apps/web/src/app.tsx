@@ -13,6 +13,7 @@ import { DomainsPage } from './features/domains/domains-page';
 import { HomePage } from './features/home-page';
 import { PrivacyPage } from './features/privacy/privacy-page';
 import { SecurityPage } from './features/security/security-page';
+import { ScimPage } from './features/scim/scim-page';
 import { useEnrollmentRequired } from './lib/enrollment';
 import { Link, navigate, Redirect, useLocation } from './lib/router';
 import { hasRole, refreshSession, useMe, type Me, type Role } from './lib/session';
@@ -47,6 +48,11 @@ const PAGES: Record<string, Page> = {
     title: 'Domains',
     roles: ['owner', 'admin'],
     render: () => <DomainsPage />,
+  },
+  '/provisioning': {
+    title: 'Provisioning',
+    roles: ['owner', 'admin'],
+    render: () => <ScimPage />,
   },
 };
 

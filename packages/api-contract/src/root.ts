@@ -12,6 +12,7 @@ import { sessionsRouter } from './routers/sessions.js';
 import { tenantRouter } from './routers/tenant.js';
 import { usersRouter } from './routers/users.js';
 import { domainsRouter } from './routers/domains.js';
+import { scimRouter } from './routers/scim.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
@@ -29,6 +30,7 @@ export const appRouter = router({
   tenant: tenantRouter,
   users: usersRouter,
   domains: domainsRouter,
+  scim: scimRouter,
 });
 
 export type AppRouter = typeof appRouter;

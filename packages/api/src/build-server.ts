@@ -35,6 +35,7 @@ import { trpcPlugin } from './plugins/trpc.js';
 import { restPlugin } from './plugins/rest.js';
 import { apiReferencePlugin } from './plugins/api-reference.js';
 import { isTrpcRoute } from './plugins/trpc-route.js';
+import { scimPlugin } from './scim/scim-plugin.js';
 
 export interface ServerDeps {
   database: Database;
@@ -191,6 +192,14 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
   // The REST face for API keys (/api/v1, /api/openapi.json) runs the same procedures, and its reference page.
   await app.register(restPlugin, trpcOptions);
   await app.register(apiReferencePlugin, { https });
+  // SCIM 2.0 provisioning for identity providers (/scim/v2): its own bearer tokens, nothing else.
+  await app.register(scimPlugin, {
+    database: deps.database,
+    peppers: deps.services.apiKeys.peppers,
+    keyring: deps.services.accounts.keyring,
+    publicUrl: config.publicUrl,
+    now,
+  });
 
   if (deps.sso) {
     await app.register(ssoPlugin, {

@@ -14,3 +14,4 @@ export * from './privacy-lookups.js';
 export * from './backup.js';
 export * from './change-listener.js';
 export * from './domain-lookups.js';
+export * from './scim-lookups.js';

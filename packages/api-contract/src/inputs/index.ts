@@ -9,3 +9,4 @@ export * from './audit.js';
 export * from './sso.js';
 export * from './privacy.js';
 export * from './domains.js';
+export * from './scim.js';

@@ -20,7 +20,7 @@ export const complianceRequestOutput = z.object({
   /** When the export file expires; null for erasure or before completion. */
   expiresAt: nullableInstant,
   userId: uuidString,
-  requestedBy: z.object({ type: z.enum(['user', 'api_key']), id: z.string() }),
+  requestedBy: z.object({ type: z.enum(['user', 'api_key', 'scim_token']), id: z.string() }),
   originalDueAt: isoInstant,
   extendedMonths: z.number().int(),
   extensionReason: z.string().nullable(),

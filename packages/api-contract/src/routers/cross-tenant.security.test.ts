@@ -171,6 +171,12 @@ async function seedTenantA() {
     [tenantId, owner.user.id],
   );
   await asOwner.domains.add({ domain: `a-${randomBytes(4).toString('hex')}.example.com` });
+  for (const name of ['a-scim-1', 'a-scim-2']) await asOwner.scim.createToken({ name });
+  for (const name of ['A staff', 'A admins'])
+    await db.owner.pool.query(
+      `INSERT INTO scim_groups (tenant_id, display_name, created_at, updated_at) VALUES ($1, $2, now(), now())`,
+      [tenantId, name],
+    );
   return { tenantId, owner, adminId, officerId, memberId, ownerPrincipal };
 }
 

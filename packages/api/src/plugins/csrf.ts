@@ -24,6 +24,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const csrfPlugin = fp<CsrfOptions>(
   async (app: FastifyInstance, options) => {
     app.addHook('onRequest', async (request, reply) => {
+      // A route that reads no cookie (`config: { csrf: false }`, /scim/v2) has nothing to protect.
+      if (request.routeOptions.config.csrf === false) return;
       const unsafe = !SAFE_METHODS.has(request.method);
       const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;

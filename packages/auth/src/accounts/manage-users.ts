@@ -145,12 +145,22 @@ export async function disableUser(
     const target = await targetOf(tx, actor, input.userId);
     if (target.disabledAt) return;
     if (target.role === 'owner') await assertOtherOwner(tx, target.id);
-    await tx.update(users).set({ disabledAt: now, updatedAt: now }).where(eq(users.id, target.id));
-    const revoked = await revokeUserSessions(tx, target.id, 'user_disabled', now);
+    const revoked = await disableUserRow(tx, target.id, now);
     await audit(tx, actor, request, now, 'user.disabled', target.id, undefined, {
       sessionsRevoked: revoked,
     });
   });
+}
+
+/**
+ * The one way a user is disabled (users.disable, SCIM deactivation): the row is marked and every
+ * session revoked in the caller's transaction. Both UPDATEs fire the session-change triggers
+ * (migrations/0024), so every API process drops the user's cached sessions on commit. Returns
+ * the number of sessions revoked.
+ */
+export async function disableUserRow(tx: TenantTx, userId: string, now: Date): Promise<number> {
+  await tx.update(users).set({ disabledAt: now, updatedAt: now }).where(eq(users.id, userId));
+  return revokeUserSessions(tx, userId, 'user_disabled', now);
 }
 
 export async function unlockUser(

@@ -27,7 +27,8 @@ export type DeviceRevokeReason =
   | 'password_changed'
   | 'password_reset'
   | 'mfa_disabled'
-  | 'mfa_reset';
+  | 'mfa_reset'
+  | 'user_disabled';
 
 export interface RememberedDeviceToken {
   deviceId: string;

@@ -1,10 +1,13 @@
 import type { UserRole } from '@tessera/db';
 import type { AuditActor } from '../audit/record-audit-event.js';
 
-/** Who acts on privacy requests: a signed-in user (with their role) or a secret API key. */
+/**
+ * Who acts on privacy requests: a signed-in user (with their role), a secret API key, or the
+ * tenant's directory through a SCIM token (a SCIM DELETE opens an erasure, docs/scim.md).
+ */
 export interface PrivacyActor {
-  type: 'user' | 'api_key';
-  /** User id or API key id (both uuids). */
+  type: 'user' | 'api_key' | 'scim_token';
+  /** User, API key or SCIM token id (all uuids). */
   id: string;
   /** The user's role; undefined for API keys. */
   role?: UserRole | undefined;
@@ -13,12 +16,14 @@ export interface PrivacyActor {
 }
 
 export function auditActorOf(actor: PrivacyActor): AuditActor {
+  // The audit log knows no token actors: a directory's change is the system's, naming the token.
+  if (actor.type === 'scim_token') return { type: 'system', id: `scim_token:${actor.id}` };
   return { type: actor.type, id: actor.id };
 }
 
 /** Compliance staff act for any subject of their tenant: the compliance role, or a scoped key. */
 export function actsForOthers(actor: PrivacyActor): boolean {
-  return actor.type === 'api_key' || actor.role === 'compliance';
+  return actor.type !== 'user' || actor.role === 'compliance';
 }
 
 export function requestMeta(actor: PrivacyActor): {

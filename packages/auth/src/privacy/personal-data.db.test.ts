@@ -197,6 +197,7 @@ const NOT_PERSONAL_DATA: Readonly<Record<string, string>> = {
   sso_settings: "the label of the tenant's identity provider",
   audit_checkpoints: 'signing-key ids and chain hashes',
   schema_migrations: 'migration file names',
+  scim_groups: "the names of the tenant's directory groups",
 };
 
 test('every table that references users or has a column that can hold personal data is covered by a registered source', async () => {

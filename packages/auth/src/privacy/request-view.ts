@@ -1,4 +1,5 @@
 import type {
+  PrivacyActorType,
   PrivacyExportFormat,
   PrivacyRequestRow,
   PrivacyRequestStatus,
@@ -21,7 +22,7 @@ export interface PrivacyRequestView {
 /** What compliance staff see (compliance.listRequests). No e-mail address: the user id is enough. */
 export interface ComplianceRequestView extends PrivacyRequestView {
   userId: string;
-  requestedBy: { type: 'user' | 'api_key'; id: string };
+  requestedBy: { type: PrivacyActorType; id: string };
   originalDueAt: string;
   extendedMonths: number;
   extensionReason: string | null;

@@ -9,3 +9,4 @@ export * from './sso.js';
 export * from './privacy.js';
 export * from './otp-devices.js';
 export * from './domains.js';
+export * from './scim.js';

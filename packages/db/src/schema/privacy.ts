@@ -33,7 +33,8 @@ export const privacyRequestStatuses = [
   'blocked',
 ] as const;
 export type PrivacyRequestStatus = (typeof privacyRequestStatuses)[number];
-export type PrivacyActorType = 'user' | 'api_key';
+/** Who asked: a user, an API key, or (deletions only) a SCIM token of the tenant's directory. */
+export type PrivacyActorType = 'user' | 'api_key' | 'scim_token';
 
 /**
  * Mirrors migrations/0008_privacy.sql; migrate.db.test.ts compares the two. Subjects are plain

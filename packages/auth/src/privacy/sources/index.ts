@@ -11,6 +11,7 @@ import { otpSources } from './otp-sources.js';
 import type { PersonalDataSource } from './personal-data-source.js';
 import { legalHoldsSource, privacyRequestsSource } from './privacy-sources.js';
 import { privacyWebhooksSource } from './webhook-source.js';
+import { scimSource } from './scim-source.js';
 
 export * from './personal-data-source.js';
 
@@ -30,5 +31,6 @@ export const personalDataSources: readonly PersonalDataSource[] = Object.freeze(
   privacyRequestsSource,
   legalHoldsSource,
   privacyWebhooksSource,
+  scimSource,
   auditSource,
 ]);
