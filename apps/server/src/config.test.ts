@@ -35,6 +35,16 @@ describe('loadConfig', () => {
     expect(error.message).toContain('PORT');
   });
 
+  test('DOMAIN_DNS_SERVERS is a list of resolver addresses; anything else stops start-up', () => {
+    expect(
+      loadConfig({ DOMAIN_DNS_SERVERS: '127.0.0.1:5353, [::1]:53,9.9.9.9' }).domainDnsServers,
+    ).toEqual(['127.0.0.1:5353', '[::1]:53', '9.9.9.9']);
+    expect(loadConfig({}).domainDnsServers).toEqual([]);
+    expect(refusal({ DOMAIN_DNS_SERVERS: 'dns.example.com' }).variables).toEqual([
+      'DOMAIN_DNS_SERVERS',
+    ]);
+  });
+
   test('a malformed key ring is refused without echoing the secret', () => {
     const secret = 'v1:c2hvcnQ=';
     const error = refusal({ DATA_ENCRYPTION_KEYS: secret });

@@ -82,6 +82,27 @@ const schema = z.object({
   APP_DATABASE_URL: postgresUrl.optional(),
   APP_DATABASE_DIRECT_URL: postgresUrl.optional(),
   PUBLIC_URL: origin.optional(),
+  DOMAIN_DNS_SERVERS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const item of list)
+        if (
+          !/^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|\[[0-9a-fA-F:]+\](?::\d{1,5})?|[0-9a-fA-F:]+)$/.test(
+            item,
+          )
+        )
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'must be a comma-separated list of resolver addresses (ip, ip:port or [ipv6]:port)',
+          });
+      return list;
+    }),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -166,6 +187,8 @@ export interface Config {
   database: { ownerUrl: string; appUrl: string; appDirectUrl: string } | null;
   publicUrl: string;
   corsOrigins: readonly string[];
+  /** DNS resolvers for domain verification (DOMAIN_DNS_SERVERS); empty: the system's. */
+  domainDnsServers: readonly string[];
   trustProxy: boolean | number | string;
   logLevel: string;
   rateLimit: { max: number; windowMs: number };
@@ -323,6 +346,7 @@ export function loadConfig(
         : null,
     publicUrl: new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).origin,
     corsOrigins: e.CORS_ORIGINS,
+    domainDnsServers: e.DOMAIN_DNS_SERVERS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
@@ -368,4 +392,13 @@ export function loadConfig(
 /** The outbound-URL rule's mode (SSO issuers, privacy webhooks): loopback allowed outside production only. */
 export function outboundModeOf(config: Pick<Config, 'nodeEnv'>): 'production' | 'development' {
   return config.nodeEnv === 'production' ? 'production' : 'development';
+}
+
+/** Domain verification's resolvers, when DOMAIN_DNS_SERVERS names any (services and workers). */
+export function domainDnsOf(config: Pick<Config, 'domainDnsServers'>): {
+  domainDns?: { servers: readonly string[] };
+} {
+  return config.domainDnsServers.length > 0
+    ? { domainDns: { servers: config.domainDnsServers } }
+    : {};
 }

@@ -18,7 +18,7 @@ import {
 } from '@tessera/api';
 import { assertRuntimeRoleSafe, createDatabase, migrate } from '@tessera/db';
 import type { FastifyInstance } from 'fastify';
-import { outboundModeOf, type Config } from './config.js';
+import { domainDnsOf, outboundModeOf, type Config } from './config.js';
 import { resolveDatabase, runtimeRoleFromUrl } from './database.js';
 import { loadOrCreateDevSecrets, withDevSecrets } from './dev-secrets.js';
 
@@ -119,6 +119,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
       publicUrl: config.publicUrl,
       signupOpen: config.tenantSignup === 'open',
       callLimit: config.rateLimit,
+      ...domainDnsOf(config),
       sms: selectSmsProvider({
         production: config.nodeEnv === 'production',
         twilio:
@@ -196,6 +197,7 @@ export async function start(config: Config, log: (line: string) => void): Promis
           keyring: services.accounts.keyring,
           consoleUrl: config.publicUrl,
           logger: app.log,
+          ...domainDnsOf(config),
           limiter: services.accounts.limiter,
           dispatchIntervalMs: config.workers.dispatchIntervalMs,
           staleAfterMs: config.workers.staleAfterMs,

@@ -17,7 +17,7 @@ import {
 import Fastify from 'fastify';
 import { startPrivacyWorkers } from '@tessera/api/workers';
 import { assertRuntimeRoleSafe, createDatabase, latestMigrationVersion } from '@tessera/db';
-import { ConfigError, loadConfigFromProcess, outboundModeOf } from './config.js';
+import { ConfigError, domainDnsOf, loadConfigFromProcess, outboundModeOf } from './config.js';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
 
 const write = (level: string, obj: object, msg: string): void =>
@@ -71,6 +71,7 @@ try {
     keyring: parseKeyring(keys),
     consoleUrl: config.publicUrl,
     logger,
+    ...domainDnsOf(config),
     ...(redis ? { limiter: createRateLimiter(new RedisRateLimitStore(redis)) } : {}),
     ...(metrics
       ? {
