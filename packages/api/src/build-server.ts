@@ -36,6 +36,7 @@ import { restPlugin } from './plugins/rest.js';
 import { apiReferencePlugin } from './plugins/api-reference.js';
 import { isTrpcRoute } from './plugins/trpc-route.js';
 import { scimPlugin } from './scim/scim-plugin.js';
+import { oidcProviderOptionsOf, oidcProviderPlugin } from './oidc/oidc-provider-plugin.js';
 
 export interface ServerDeps {
   database: Database;
@@ -200,6 +201,8 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     publicUrl: config.publicUrl,
     now,
   });
+  // Each tenant's OpenID Provider for its own apps (/oidc/<slug>; docs/oidc-provider.md).
+  await app.register(oidcProviderPlugin, oidcProviderOptionsOf(config, deps, now));
 
   if (deps.sso) {
     await app.register(ssoPlugin, {

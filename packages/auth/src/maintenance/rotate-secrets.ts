@@ -5,6 +5,7 @@
  * skipped, so an interrupted run can simply be started again.
  */
 import { reencryptPhoneNumber } from '../mfa/oob-codes-sms.js';
+import { reencryptSigningKey } from '../oidc/signing-keys.js';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { emailOutbox, mfaTotp, withTenant, type Database } from '@tessera/db';
 import type { Keyring } from '../crypto/keyring.js';
@@ -80,6 +81,8 @@ export async function reencryptAllSecrets(db: Database, keyring: Keyring): Promi
       reencrypted += await rotateOutbox(db, keyring, row.tenant_id, row.id);
     else if (row.kind === 'mfa_phone_numbers')
       reencrypted += await reencryptPhoneNumber(db, keyring, row.tenant_id, row.id);
+    else if (row.kind === 'oidc_signing_keys')
+      reencrypted += await reencryptSigningKey(db, keyring, row.tenant_id, row.id);
   }
   return { checked: rows.length, reencrypted };
 }
