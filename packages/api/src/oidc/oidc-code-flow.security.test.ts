@@ -40,8 +40,8 @@ async function auditActions(tenantId: string): Promise<string[]> {
 
 describe('discovery and keys', () => {
   test('each tenant has its own issuer, discovery document and JWKS, advertising code + PKCE S256 only', async () => {
-    const a = await signUpTenant(h);
-    const b = await signUpTenant(h);
+    const a = await signUpTenant(h, db);
+    const b = await signUpTenant(h, db);
     const docA = (await (
       await fetch(`${a.issuer}/.well-known/openid-configuration`)
     ).json()) as Record<string, unknown>;
@@ -73,7 +73,7 @@ describe('discovery and keys', () => {
 
 describe('authorization code with PKCE', () => {
   test('a signed-in user authorises an app: consent, code, ID token and a JWT access token with tenant, scopes and acr/amr', async () => {
-    const t = await signUpTenant(h);
+    const t = await signUpTenant(h, db);
     const { clientId, clientSecret } = await registerClient(db, t, { kind: 'web' });
     const rp = await relyingParty(t.issuer, clientId, clientSecret);
     const attempt = await authorizationUrl(rp);
@@ -111,7 +111,7 @@ describe('authorization code with PKCE', () => {
   });
 
   test('a user who is not signed in goes through the console sign-in with MFA and comes back at aal2', async () => {
-    const t = await signUpTenant(h);
+    const t = await signUpTenant(h, db);
     const secret = await enrolTotp(db, services, t);
     const { clientId } = await registerClient(db, t, { kind: 'spa' });
     const rp = await relyingParty(t.issuer, clientId, null);
@@ -130,7 +130,7 @@ describe('authorization code with PKCE', () => {
   });
 
   test('prompt=login sends a signed-in user to sign in again; max_age does when the session is older', async () => {
-    const t = await signUpTenant(h);
+    const t = await signUpTenant(h, db);
     const { clientId, clientSecret } = await registerClient(db, t, { kind: 'web' });
     const rp = await relyingParty(t.issuer, clientId, clientSecret);
     const forced = await runBrowser(
@@ -155,7 +155,7 @@ describe('authorization code with PKCE', () => {
   });
 
   test('denying consent returns access_denied to the app and is audited', async () => {
-    const t = await signUpTenant(h);
+    const t = await signUpTenant(h, db);
     const { clientId, clientSecret } = await registerClient(db, t, { kind: 'web' });
     const rp = await relyingParty(t.issuer, clientId, clientSecret);
     const attempt = await authorizationUrl(rp);
@@ -167,7 +167,7 @@ describe('authorization code with PKCE', () => {
 
 describe('refresh tokens', () => {
   test('each refresh rotates the token; presenting a used one revokes the whole grant', async () => {
-    const t = await signUpTenant(h);
+    const t = await signUpTenant(h, db);
     const { clientId, clientSecret } = await registerClient(db, t, { kind: 'web' });
     const rp = await relyingParty(t.issuer, clientId, clientSecret);
     const attempt = await authorizationUrl(rp);

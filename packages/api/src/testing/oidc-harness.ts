@@ -8,6 +8,7 @@ import { createOidcClient, type CreateOidcClientParams } from '@tessera/auth/oid
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';
 import {
   principalFromToken,
+  signUpOwner,
   STRONG_PASSWORD,
   type testServices,
 } from '@tessera/api-contract/testing';
@@ -70,23 +71,27 @@ export interface OidcTenant {
   issuer: string;
 }
 
-export async function signUpTenant(h: OidcHarness, prefix = 'rp'): Promise<OidcTenant> {
-  const slug = `${prefix}-${randomBytes(4).toString('hex')}`;
-  const email = `owner@${slug}.test`;
+/**
+ * A new tenant and its owner with a console session in `jar` (signed up in-process: sign-up over
+ * HTTP is rate limited per address, and every test here comes from 127.0.0.1).
+ */
+export async function signUpTenant(
+  h: OidcHarness,
+  db: TestDatabase,
+  prefix = 'rp',
+): Promise<OidcTenant> {
+  const owner = await signUpOwner(db.app, {
+    email: `owner-${randomBytes(4).toString('hex')}@${prefix}.test`,
+  });
   const jar = new CookieJar();
-  const result = await trpc<{ user: { id: string }; tenant: { id: string } }>(
-    h,
-    jar,
-    'auth.signUp',
-    { tenantName: `Tenant ${slug}`, tenantSlug: slug, email, password: STRONG_PASSWORD },
-  );
+  jar.set(new URL(h.origin).hostname, 'tessera_session', owner.token);
   return {
-    slug,
-    tenantId: result.tenant.id,
-    userId: result.user.id,
-    email,
+    slug: owner.tenant.slug,
+    tenantId: owner.tenant.id,
+    userId: owner.user.id,
+    email: owner.user.email,
     jar,
-    issuer: `${h.origin}/oidc/${slug}`,
+    issuer: `${h.origin}/oidc/${owner.tenant.slug}`,
   };
 }
 
