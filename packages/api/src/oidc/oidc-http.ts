@@ -18,7 +18,7 @@ declare module 'node:http' {
 }
 
 export const OIDC_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 /** The global security headers (set on the reply), without helmet's CSP, on the raw response. */
 export function copySecurityHeaders(reply: FastifyReply): void {

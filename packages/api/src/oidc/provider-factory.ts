@@ -96,6 +96,12 @@ export function createTenantProvider(options: TenantProviderOptions): Provider {
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     acrValues: ['aal1', 'aal2'],
     responseTypes: ['code'],
+    extraClientMetadata: {
+      properties: ['api_scopes'],
+      validator: (_ctx, key, value) => {
+        if (key === 'api_scopes' && !Array.isArray(value)) throw new Error('api_scopes: an array');
+      },
+    },
     pkce: { required: () => true },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     allowOmittingSingleRegisteredRedirectUri: false,
@@ -180,8 +186,9 @@ showing the code <strong>${escapeHtml(userCode)}</strong>?</p>
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resource, client) => {
           if (resource !== audience) throw new errors.InvalidTarget();
+          const api = (client as unknown as { api_scopes?: string[] }).api_scopes ?? [];
           return {
-            scope: client.scope ?? '',
+            scope: [client.scope ?? '', ...api].join(' ').trim(),
             audience,
             accessTokenFormat: 'jwt',
             accessTokenTTL: OIDC_TTL_SECONDS.accessToken,

@@ -221,10 +221,13 @@ const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 function metadataOf(row: ClientRow): Record<string, unknown> {
   const machine = row.kind === 'machine';
+  const oidcScopes = row.scopes.filter((s) => (OIDC_SCOPES as readonly string[]).includes(s));
   const common = {
     client_id: row.clientId,
     client_name: row.name,
-    scope: row.scopes.join(' '),
+    // The provider knows only OpenID scopes; API scopes are the tenant API's (provider-factory.ts).
+    ...(oidcScopes.length ? { scope: oidcScopes.join(' ') } : {}),
+    api_scopes: row.scopes.filter((s) => !(OIDC_SCOPES as readonly string[]).includes(s)),
     // The provider compares a presented secret with this through the SHA-256 the adapter
     // installs (compareClientSecret); the secret itself is never known here.
     ...(row.secretHash ? { client_secret: row.secretHash.toString('hex') } : {}),
