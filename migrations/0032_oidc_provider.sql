@@ -8,7 +8,7 @@
 -- (context: purpose 'oidc.signing_key', tenant id, row id); the public JWK is published. A key
 -- signs from activates_at until it is retired, and stays published until published_until.
 CREATE TABLE public.oidc_signing_keys (
-  id                      uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+  id                      uuid NOT NULL DEFAULT gen_random_uuid(),
   tenant_id               uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
   kid                     text NOT NULL CHECK (kid ~ '^[A-Za-z0-9_-]{16,64}$'),
   alg                     text NOT NULL CHECK (alg IN ('RS256')),
@@ -18,7 +18,7 @@ CREATE TABLE public.oidc_signing_keys (
   activates_at            timestamptz NOT NULL DEFAULT now(),
   retired_at              timestamptz,
   published_until         timestamptz,
-  CONSTRAINT oidc_signing_keys_tenant_id_id_key UNIQUE (tenant_id, id),
+  CONSTRAINT oidc_signing_keys_pkey PRIMARY KEY (tenant_id, id),
   CONSTRAINT oidc_signing_keys_tenant_kid_key UNIQUE (tenant_id, kid)
 );
 
@@ -26,7 +26,7 @@ CREATE TABLE public.oidc_signing_keys (
 -- SHA-256 only (32 random bytes: no stretching needed, as for session tokens); public clients
 -- (SPAs, mobile and CLI apps) have none and must use PKCE.
 CREATE TABLE public.oidc_clients (
-  id                         uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+  id                         uuid NOT NULL DEFAULT gen_random_uuid(),
   tenant_id                  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
   client_id                  text NOT NULL CHECK (client_id ~ '^oc_[A-Za-z0-9_-]{22}$'),
   name                       text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),
@@ -40,7 +40,7 @@ CREATE TABLE public.oidc_clients (
   created_by                 uuid,
   created_at                 timestamptz NOT NULL DEFAULT now(),
   revoked_at                 timestamptz,
-  CONSTRAINT oidc_clients_tenant_id_id_key UNIQUE (tenant_id, id),
+  CONSTRAINT oidc_clients_pkey PRIMARY KEY (tenant_id, id),
   CONSTRAINT oidc_clients_client_id_key UNIQUE (tenant_id, client_id),
   CONSTRAINT oidc_clients_secret_kind_check CHECK ((secret_hash IS NOT NULL) = (kind IN ('web', 'machine'))),
   CONSTRAINT oidc_clients_created_by_fk FOREIGN KEY (tenant_id, created_by)
@@ -90,7 +90,7 @@ $$;
 GRANT SELECT, INSERT ON public.oidc_signing_keys TO tessera_app;
 GRANT UPDATE (retired_at, published_until, private_jwk_ciphertext) ON public.oidc_signing_keys TO tessera_app;
 GRANT SELECT, INSERT ON public.oidc_clients TO tessera_app;
-GRANT UPDATE (revoked_at) ON public.oidc_clients TO tessera_app;
+GRANT UPDATE (revoked_at, created_by) ON public.oidc_clients TO tessera_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.oidc_payloads TO tessera_app;
 
 -- `rotate-keys` re-encrypts signing keys with every other secret under the newest data key.

@@ -12,7 +12,7 @@ export type OidcClientKind = (typeof oidcClientKinds)[number];
 export const oidcSigningKeys = pgTable(
   'oidc_signing_keys',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
+    id: uuid('id').notNull().defaultRandom(),
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
@@ -26,7 +26,7 @@ export const oidcSigningKeys = pgTable(
     publishedUntil: tz('published_until'),
   },
   (t) => [
-    unique('oidc_signing_keys_tenant_id_id_key').on(t.tenantId, t.id),
+    primaryKey({ name: 'oidc_signing_keys_pkey', columns: [t.tenantId, t.id] }),
     unique('oidc_signing_keys_tenant_kid_key').on(t.tenantId, t.kid),
   ],
 );
@@ -34,7 +34,7 @@ export const oidcSigningKeys = pgTable(
 export const oidcClients = pgTable(
   'oidc_clients',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
+    id: uuid('id').notNull().defaultRandom(),
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
@@ -55,7 +55,7 @@ export const oidcClients = pgTable(
     revokedAt: tz('revoked_at'),
   },
   (t) => [
-    unique('oidc_clients_tenant_id_id_key').on(t.tenantId, t.id),
+    primaryKey({ name: 'oidc_clients_pkey', columns: [t.tenantId, t.id] }),
     unique('oidc_clients_client_id_key').on(t.tenantId, t.clientId),
   ],
 );

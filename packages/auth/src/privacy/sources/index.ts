@@ -12,6 +12,7 @@ import type { PersonalDataSource } from './personal-data-source.js';
 import { legalHoldsSource, privacyRequestsSource } from './privacy-sources.js';
 import { privacyWebhooksSource } from './webhook-source.js';
 import { scimSource } from './scim-source.js';
+import { oidcSource } from './oidc-source.js';
 
 export * from './personal-data-source.js';
 
@@ -32,5 +33,6 @@ export const personalDataSources: readonly PersonalDataSource[] = Object.freeze(
   legalHoldsSource,
   privacyWebhooksSource,
   scimSource,
+  oidcSource,
   auditSource,
 ]);
