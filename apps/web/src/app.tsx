@@ -14,6 +14,7 @@ import { HomePage } from './features/home-page';
 import { PrivacyPage } from './features/privacy/privacy-page';
 import { SecurityPage } from './features/security/security-page';
 import { ScimPage } from './features/scim/scim-page';
+import { AppsPage } from './features/oidc/apps-page';
 import { useEnrollmentRequired } from './lib/enrollment';
 import { Link, navigate, Redirect, useLocation } from './lib/router';
 import { hasRole, refreshSession, useMe, type Me, type Role } from './lib/session';
@@ -54,6 +55,11 @@ const PAGES: Record<string, Page> = {
     roles: ['owner', 'admin'],
     render: () => <ScimPage />,
   },
+  '/apps': {
+    title: 'Apps',
+    roles: ['owner', 'admin'],
+    render: (me) => <AppsPage me={me} />,
+  },
 };
 
 const PUBLIC: Record<string, { title: string; render: () => ReactNode }> = {
@@ -72,7 +78,7 @@ const PUBLIC: Record<string, { title: string; render: () => ReactNode }> = {
 };
 
 export function App(): JSX.Element {
-  const { path } = useLocation();
+  const { path, search } = useLocation();
   const { me, loading, error } = useMe();
   const main = useRef<HTMLElement>(null);
   const publicPage = PUBLIC[path];
@@ -90,7 +96,7 @@ export function App(): JSX.Element {
   else if (error) content = <ErrorMessage error={error} />;
   else if (publicPage)
     content =
-      me && (path === '/sign-in' || path === '/sign-up') ? (
+      me && (path === '/sign-in' || path === '/sign-up') && !search.get('reauth') ? (
         <Redirect to="/" />
       ) : (
         publicPage.render()

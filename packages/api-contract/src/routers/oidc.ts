@@ -73,7 +73,9 @@ export const oidcRouter = router({
     .meta({ access: {} })
     .input(authorizedAppInput)
     .mutation(async ({ ctx, input }) => {
-      await ctx.withTenant((tx) => revokeAuthorizedApp(tx, actorOf(ctx), input.clientId, ctx.now()));
+      await ctx.withTenant((tx) =>
+        revokeAuthorizedApp(tx, actorOf(ctx), input.clientId, ctx.now()),
+      );
       return { ok: true as const };
     }),
 });

@@ -56,18 +56,21 @@ describe('redirects', () => {
     ['a registered URI with extra query', `${REDIRECT_URI}?next=https://evil.example`],
     ['an attacker host (open redirect)', 'https://evil.example/callback'],
     ['a prefix trick', 'http://localhost:8123/callback.evil.example'],
-  ])('an unregistered redirect_uri (%s) is refused on the page, never redirected to', async (_n, bad) => {
-    const t = await signUpTenant(h, db);
-    const { rp } = await signedInApp(t);
-    const attempt = await authorizationUrl(rp);
-    const res = await fetch(withParam(attempt.url, 'redirect_uri', bad), {
-      redirect: 'manual',
-      headers: { cookie: t.jar.header(t.issuer) },
-    });
-    expect(res.status).toBe(400);
-    expect(res.headers.get('location')).toBeNull();
-    expect(await res.text()).toContain('redirect_uri');
-  });
+  ])(
+    'an unregistered redirect_uri (%s) is refused on the page, never redirected to',
+    async (_n, bad) => {
+      const t = await signUpTenant(h, db);
+      const { rp } = await signedInApp(t);
+      const attempt = await authorizationUrl(rp);
+      const res = await fetch(withParam(attempt.url, 'redirect_uri', bad), {
+        redirect: 'manual',
+        headers: { cookie: t.jar.header(t.issuer) },
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(await res.text()).toContain('redirect_uri');
+    },
+  );
 
   test('a post_logout_redirect_uri that is not registered is not followed', async () => {
     const t = await signUpTenant(h, db);
@@ -82,7 +85,10 @@ describe('redirects', () => {
       id_token_hint: tokens.id_token ?? '',
       post_logout_redirect_uri: 'https://evil.example/out',
     });
-    const res = await fetch(url, { redirect: 'manual', headers: { cookie: t.jar.header(t.issuer) } });
+    const res = await fetch(url, {
+      redirect: 'manual',
+      headers: { cookie: t.jar.header(t.issuer) },
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
   });
@@ -165,7 +171,9 @@ describe('tenants and users', () => {
     });
     // B's own client cannot use or introspect A's tokens.
     const appB = await signedInApp(b);
-    await expect(client.refreshTokenGrant(appB.rp, tokens.refresh_token ?? '')).rejects.toMatchObject({
+    await expect(
+      client.refreshTokenGrant(appB.rp, tokens.refresh_token ?? ''),
+    ).rejects.toMatchObject({
       error: 'invalid_grant',
     });
     const introspected = await client.tokenIntrospection(appB.rp, tokens.refresh_token ?? '');

@@ -89,13 +89,19 @@ describe('client credentials', () => {
       issuer: t.issuer,
       audience: `urn:tessera:${t.slug}:api`,
     });
-    expect(payload).toMatchObject({ client_id: clientId, tenant_id: t.tenantId, scope: 'orders:read' });
+    expect(payload).toMatchObject({
+      client_id: clientId,
+      tenant_id: t.tenantId,
+      scope: 'orders:read',
+    });
     // A scope the client was not given is never in its token (RFC 6749 §3.3: narrowed).
     const narrowed = await client.clientCredentialsGrant(rp, { scope: 'orders:write orders:read' });
     const { payload: narrow } = await jwtVerify(narrowed.access_token, jwks);
     expect(narrow['scope']).toBe('orders:read');
     const wrong = await relyingParty(t.issuer, clientId, `${clientSecret ?? ''}x`);
-    await expect(client.clientCredentialsGrant(wrong, { scope: 'orders:read' })).rejects.toMatchObject({
+    await expect(
+      client.clientCredentialsGrant(wrong, { scope: 'orders:read' }),
+    ).rejects.toMatchObject({
       status: 401,
     });
     const actions = await auditActions(t.tenantId);
@@ -113,10 +119,24 @@ describe('device authorization', () => {
     expect(device.verification_uri).toBe(`${t.issuer}/device`);
     const confirmPage = await browse(device.verification_uri_complete ?? '', t.jar);
     // The provider first posts the code to itself (an auto-submitted form), then asks to confirm.
-    const posted = await submitForm(await confirmPage.response.text(), '', confirmPage.url, t.jar, {}, () => false);
+    const posted = await submitForm(
+      await confirmPage.response.text(),
+      '',
+      confirmPage.url,
+      t.jar,
+      {},
+      () => false,
+    );
     const html = await posted.response.text();
     expect(html).toContain(device.user_code);
-    const afterConfirm = await submitForm(html, 'op.deviceConfirmForm', posted.url, t.jar, {}, () => false);
+    const afterConfirm = await submitForm(
+      html,
+      'op.deviceConfirmForm',
+      posted.url,
+      t.jar,
+      {},
+      () => false,
+    );
     // Sign-in is the console session; consent is Tessera's page.
     expect(afterConfirm.url).toContain('/interaction/');
     const done = await browse(`${afterConfirm.url}/confirm`, t.jar, () => false, {
@@ -143,8 +163,13 @@ describe('logout', () => {
     });
     const confirm = await browse(url.href, t.jar);
     const html = await confirm.response.text();
-    const out = await submitForm(html, 'op.logoutForm', confirm.url, t.jar, { logout: 'yes' }, (u) =>
-      u.startsWith(POST_LOGOUT_URI),
+    const out = await submitForm(
+      html,
+      'op.logoutForm',
+      confirm.url,
+      t.jar,
+      { logout: 'yes' },
+      (u) => u.startsWith(POST_LOGOUT_URI),
     );
     expect(out.url).toBe(`${POST_LOGOUT_URI}?state=bye`);
     const silent = await authorizationUrl(rp, { prompt: 'none' });

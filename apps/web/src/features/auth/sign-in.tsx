@@ -29,7 +29,9 @@ export function SignInPage(): JSX.Element {
 
   const done = async (): Promise<void> => {
     await refreshSession();
-    navigate(next, { replace: true });
+    // An app's sign-in (/oidc/...) is served by the server, not by the console's router.
+    if (next.startsWith('/oidc/')) window.location.assign(next);
+    else navigate(next, { replace: true });
   };
 
   const submitPassword = async (event: FormEvent<HTMLFormElement>): Promise<void> => {

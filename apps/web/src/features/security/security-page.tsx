@@ -10,6 +10,7 @@ import { MfaSection } from './mfa-section';
 import { PasskeysSection } from './passkeys-section';
 import { SessionsSection } from './sessions-section';
 import { SmsSection } from './sms-section';
+import { AuthorizedAppsSection } from './authorized-apps-section';
 
 export function SecurityPage({ me }: { me: Me }): JSX.Element {
   const { search } = useLocation();
@@ -25,6 +26,7 @@ export function SecurityPage({ me }: { me: Me }): JSX.Element {
       <EmailCodesSection />
       <SessionsSection />
       <DevicesSection />
+      <AuthorizedAppsSection />
       <ChangePasswordSection email={me.user.email} />
       <ChangeEmailSection email={me.user.email} />
     </>
