@@ -28,8 +28,7 @@ export function tenantAdapter(
     if (kind === 'Client') {
       return {
         find: async (id) =>
-          ((await run((tx) => findOidcClientMetadata(tx, id))) as AdapterPayload | null) ??
-          undefined,
+          (await run<AdapterPayload | null>((tx) => findOidcClientMetadata(tx, id))) ?? undefined,
         upsert: async () => undefined, // dynamic registration is off: clients come from the console
         findByUid: async () => undefined,
         findByUserCode: async () => undefined,
@@ -41,13 +40,9 @@ export function tenantAdapter(
     return {
       upsert: (id, payload, expiresIn) =>
         run((tx) => upsertOidcPayload(tx, keyring, kind, id, payload, expiresIn)),
-      find: async (id) => (await run((tx) => findOidcPayload(tx, kind, id))) as AdapterPayload,
-      findByUid: async (uid) =>
-        (await run((tx) => findOidcPayloadBy(tx, keyring, kind, 'uid', uid))) as AdapterPayload,
-      findByUserCode: async (code) =>
-        (await run((tx) =>
-          findOidcPayloadBy(tx, keyring, kind, 'userCode', code),
-        )) as AdapterPayload,
+      find: (id) => run((tx) => findOidcPayload(tx, kind, id)),
+      findByUid: (uid) => run((tx) => findOidcPayloadBy(tx, keyring, kind, 'uid', uid)),
+      findByUserCode: (code) => run((tx) => findOidcPayloadBy(tx, keyring, kind, 'userCode', code)),
       consume: (id) => run((tx) => consumeOidcPayload(tx, kind, id)),
       destroy: (id) => run((tx) => destroyOidcPayload(tx, kind, id)),
       revokeByGrantId: (grantId) => run((tx) => revokeOidcGrant(tx, grantId)),

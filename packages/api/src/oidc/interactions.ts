@@ -65,6 +65,11 @@ async function finish(
   return reply;
 }
 
+function scopeOf(details: Details): string {
+  const scope = details.params['scope'];
+  return typeof scope === 'string' ? scope : '';
+}
+
 function sameOrigin(request: FastifyRequest, publicUrl: string): boolean {
   if (request.headers['sec-fetch-site'] === 'cross-site') return false;
   const origin = request.headers.origin;
@@ -149,9 +154,7 @@ export function registerInteractions(app: FastifyInstance, options: InteractionR
       .send(
         consentPage({
           clientName: name ?? clientId,
-          scopes: String(details.params['scope'] ?? '')
-            .split(' ')
-            .filter(Boolean),
+          scopes: scopeOf(details).split(' ').filter(Boolean),
           action: `/oidc/${slug}/interaction/${uid}`,
           userEmail: email,
         }),
@@ -183,7 +186,7 @@ export function registerInteractions(app: FastifyInstance, options: InteractionR
         target: { type: 'oidc_client', id: null },
         ip: request.ip,
         userAgent: request.headers['user-agent'] ?? null,
-        metadata: { clientId, scope: String(details.params['scope'] ?? '') },
+        metadata: { clientId, scope: scopeOf(details) },
       }),
     );
     return grantId

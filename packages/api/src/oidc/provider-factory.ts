@@ -55,7 +55,7 @@ export function createTenantProvider(options: TenantProviderOptions): Provider {
 
   const configuration: Configuration = {
     adapter: tenantAdapter(database, tenant.id, options.keyring),
-    jwks: { keys: options.keys as NonNullable<Configuration['jwks']>['keys'] },
+    jwks: { keys: options.keys },
     cookies: {
       keys: cookieKeys,
       long: cookie,

@@ -60,7 +60,7 @@ export class TenantProviders {
   }
 
   async #load(slug: string, known: Entry | undefined): Promise<Entry> {
-    const { database, keyring } = this.#options;
+    const { database } = this.#options;
     const tenant = await lookupTenantBySlug(database.pool, slug);
     if (!tenant) {
       const missing: Entry = {
