@@ -44,8 +44,9 @@ async function sessionCreatedAt(database: Database, principal: SessionPrincipal)
 
 /** OpenID Connect Core §3.1.2.1: prompt=login and max_age demand an authentication this recent. */
 function needsFreshSignIn(details: Details, createdAt: Date, now: Date): boolean {
-  if (details.prompt.reasons.includes('login_prompt') && createdAt.getTime() < details.iat * 1000)
-    return true;
+  // `iat` has whole seconds: a sign-in in the request's own second does not count as after it.
+  const signedInAfter = Math.floor(createdAt.getTime() / 1000) > details.iat;
+  if (details.prompt.reasons.includes('login_prompt') && !signedInAfter) return true;
   const maxAge = Number(details.params['max_age']);
   return Number.isFinite(maxAge) && now.getTime() - createdAt.getTime() > maxAge * 1000;
 }

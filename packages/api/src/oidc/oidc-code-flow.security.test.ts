@@ -150,7 +150,10 @@ describe('authorization code with PKCE', () => {
     expect(aged.url).toMatch(/\/sign-in\?.*reauth=1/);
     // A fresh sign-in satisfies both.
     const attempt = await authorizationUrl(rp, { prompt: 'login' });
-    const done = await runBrowser(h, attempt.url, t.jar, () => consoleSignIn(h, t, t.jar));
+    const done = await runBrowser(h, attempt.url, t.jar, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // a person takes a while
+      await consoleSignIn(h, t, t.jar);
+    });
     expect(done.url.startsWith('http://localhost:8123/callback?code=')).toBe(true);
   });
 
