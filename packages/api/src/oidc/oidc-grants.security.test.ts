@@ -3,6 +3,8 @@
 // authorization grant (RFC 8628) through the console session and consent, RP-initiated logout
 // (only to a registered URI), signing-key rotation with the old key still published, and a user
 // revoking an app they authorised (docs/design.md rules 4 and 6; RFC 9700 §4.14).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { callerFor, testServices } from '@tessera/api-contract/testing';
 import { generateSigningKey, rotateSigningKey } from '@tessera/auth/oidc';
 import { auditLogs } from '@tessera/db';
@@ -176,6 +178,68 @@ describe('logout', () => {
     const again = await browse(silent.url, t.jar, (u) => u.startsWith(REDIRECT_URI));
     expect(new URL(again.url).searchParams.get('error')).toBe('login_required');
     expect(await auditActions(t.tenantId)).toContain('oidc.logout');
+  });
+});
+
+describe('back-channel logout', () => {
+  test("logging out sends the app a signed logout token for the user's session", async () => {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        received.push(new URLSearchParams(body).get('logout_token') ?? '');
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const t = await signUpTenant(h, db);
+      const { clientId, clientSecret } = await registerClient(db, t, {
+        kind: 'web',
+        backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel`,
+      });
+      const rp = await relyingParty(t.issuer, clientId, clientSecret);
+      const tokens = await signedInTokens(t, rp);
+      const url = client.buildEndSessionUrl(rp, {
+        id_token_hint: tokens.id_token ?? '',
+        post_logout_redirect_uri: POST_LOGOUT_URI,
+      });
+      const confirm = await browse(url.href, t.jar);
+      await submitForm(
+        await confirm.response.text(),
+        'op.logoutForm',
+        confirm.url,
+        t.jar,
+        {
+          logout: 'yes',
+        },
+        (u) => u.startsWith(POST_LOGOUT_URI),
+      );
+      for (let i = 0; i < 40 && received.length === 0; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const rows = await db.withTenant(t.tenantId, (tx) =>
+        tx.select({ action: auditLogs.action, metadata: auditLogs.metadata }).from(auditLogs),
+      );
+      expect(
+        rows.filter((r) => r.action.startsWith('oidc.backchannel')),
+        JSON.stringify(rows.slice(-4)),
+      ).toEqual([expect.objectContaining({ action: 'oidc.backchannel_logout.sent' })]);
+      expect(received).toHaveLength(1);
+      const { payload } = await jwtVerify(
+        received[0] ?? '',
+        createRemoteJWKSet(new URL(`${t.issuer}/jwks`)),
+        { issuer: t.issuer, audience: clientId },
+      );
+      expect(payload['sub']).toBe(t.userId);
+      expect(payload['sid']).toBe(tokens.claims()?.['sid']);
+      expect(payload['events']).toHaveProperty([
+        'http://schemas.openid.net/event/backchannel-logout',
+      ]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

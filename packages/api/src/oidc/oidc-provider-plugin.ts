@@ -20,6 +20,11 @@ export interface OidcProviderPluginOptions {
   publicUrl: string;
   /** TRUST_PROXY is set: the provider reads the protocol and client IP the proxy forwarded. */
   proxy: boolean;
+  /**
+   * Outside production, back-channel logout may reach an app on a loopback address (development,
+   * tests); oidc-provider refuses every special-use address otherwise (SSRF protection).
+   */
+  loopbackOutbound?: boolean;
   now?: () => Date;
   /** Seconds between key-set checks (tests shorten it). */
   refreshSeconds?: number;
@@ -35,6 +40,7 @@ export async function oidcProviderPlugin(
     peppers: options.peppers,
     publicUrl: options.publicUrl,
     proxy: options.proxy,
+    loopbackOutbound: options.loopbackOutbound ?? false,
     ...(options.refreshSeconds !== undefined ? { refreshSeconds: options.refreshSeconds } : {}),
   });
   app.removeAllContentTypeParsers();
@@ -50,7 +56,7 @@ export async function oidcProviderPlugin(
 
 /** The plugin's options from the server's config and dependencies (build-server.ts). */
 export function oidcProviderOptionsOf(
-  config: Pick<ApiConfig, 'publicUrl' | 'trustProxy'>,
+  config: Pick<ApiConfig, 'publicUrl' | 'trustProxy' | 'nodeEnv'>,
   deps: Pick<ServerDeps, 'database' | 'services'>,
   now: () => Date,
 ): OidcProviderPluginOptions {
@@ -60,6 +66,7 @@ export function oidcProviderOptionsOf(
     peppers: deps.services.apiKeys.peppers,
     publicUrl: config.publicUrl,
     proxy: config.trustProxy !== false,
+    loopbackOutbound: config.nodeEnv !== 'production',
     now,
   };
 }

@@ -95,6 +95,24 @@ export function installProviderAudit(
     queue(ctx, { action: 'oidc.logout', target: userTarget(accountId), metadata: { clientId } });
   });
 
+  const backchannel =
+    (ok: boolean) =>
+    (ctx: KoaContextWithOIDC, ...rest: unknown[]): void => {
+      const [error, app, accountId] = ok ? [null, ...rest] : rest;
+      queue(ctx, {
+        action: ok ? 'oidc.backchannel_logout.sent' : 'oidc.backchannel_logout.failed',
+        target: userTarget(typeof accountId === 'string' ? accountId : null),
+        metadata: {
+          clientId: (app as { clientId?: string } | undefined)?.clientId ?? null,
+          ...(ok
+            ? {}
+            : { error: String((error as Error | undefined)?.message ?? '').slice(0, 200) }),
+        },
+      });
+    };
+  provider.on('backchannel.success', backchannel(true));
+  provider.on('backchannel.error', backchannel(false));
+
   provider.use(async (ctx, next) => {
     await next();
     const events = (ctx.state as WithQueue)[QUEUE];

@@ -29,7 +29,11 @@ export interface TenantProviderOptions {
   keys: ProviderJwk[];
   /** Trust X-Forwarded-Proto/-For as the Fastify server does (TRUST_PROXY). */
   proxy: boolean;
+  /** Let back-channel logout reach loopback addresses (never in production). */
+  loopbackOutbound: boolean;
 }
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 export function issuerOf(publicUrl: string, slug: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/oidc/${slug}`;
@@ -197,6 +201,18 @@ showing the code <strong>${escapeHtml(userCode)}</strong>?</p>
         },
       },
     },
+    // oidc-provider's own fetch refuses special-use addresses (its SSRF protection); outside
+    // production a loopback target goes without that dispatcher, as for SSO issuers (docs/sso.md).
+    ...(options.loopbackOutbound
+      ? {
+          fetch: (input: string | URL | Request, init?: RequestInit) => {
+            const url = input instanceof Request ? input.url : String(input);
+            return LOOPBACK_HOSTS.test(new URL(url).hostname)
+              ? globalThis.fetch(input, { ...init, dispatcher: undefined } as RequestInit)
+              : globalThis.fetch(input, init);
+          },
+        }
+      : {}),
     renderError: (ctx, out) => {
       ctx.type = 'html';
       ctx.body = page(

@@ -39,6 +39,7 @@ export interface TenantProvidersOptions {
   peppers: PepperRing;
   publicUrl: string;
   proxy: boolean;
+  loopbackOutbound: boolean;
   refreshSeconds?: number;
 }
 
