@@ -110,3 +110,29 @@ CREATE OR REPLACE FUNCTION public.list_encrypted_rows()
   $$;
 REVOKE EXECUTE ON FUNCTION public.list_encrypted_rows() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.list_encrypted_rows() TO tessera_app;
+
+-- The upkeep job's prune (0016, 0018) also removes provider rows a day after they expired.
+CREATE OR REPLACE FUNCTION public.prune_spent_auth_artifacts()
+  RETURNS TABLE (kind text, removed bigint)
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  t_now constant timestamptz := pg_catalog.now();
+  n bigint;
+BEGIN
+  DELETE FROM public.mfa_challenges c WHERE c.expires_at < t_now - interval '1 day';
+  GET DIAGNOSTICS n = ROW_COUNT; kind := 'mfa_challenges'; removed := n; RETURN NEXT;
+  DELETE FROM public.webauthn_challenges c WHERE c.expires_at < t_now - interval '1 day';
+  GET DIAGNOSTICS n = ROW_COUNT; kind := 'webauthn_challenges'; removed := n; RETURN NEXT;
+  DELETE FROM public.one_time_codes c WHERE c.expires_at < t_now - interval '1 day';
+  GET DIAGNOSTICS n = ROW_COUNT; kind := 'one_time_codes'; removed := n; RETURN NEXT;
+  DELETE FROM public.remembered_devices d
+    WHERE coalesce(least(d.revoked_at, d.expires_at), d.expires_at) < t_now - interval '30 days';
+  GET DIAGNOSTICS n = ROW_COUNT; kind := 'remembered_devices'; removed := n; RETURN NEXT;
+  DELETE FROM public.oidc_payloads p WHERE p.expires_at < t_now - interval '1 day';
+  GET DIAGNOSTICS n = ROW_COUNT; kind := 'oidc_payloads'; removed := n; RETURN NEXT;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION public.prune_spent_auth_artifacts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.prune_spent_auth_artifacts() TO tessera_app;

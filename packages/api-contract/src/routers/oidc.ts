@@ -54,14 +54,12 @@ export const oidcRouter = router({
     assertRecentMfa(ctx.principal, ctx.now());
     const key = await generateSigningKey(); // CPU work before the transaction opens
     return ctx.withTenant((tx) =>
-      rotateSigningKey(
-        tx,
-        actorOf(ctx),
+      rotateSigningKey(tx, actorOf(ctx), {
         key,
-        ctx.services.accounts.keyring,
-        ctx.now(),
-        KEY_ACTIVATION_SECONDS,
-      ),
+        keyring: ctx.services.accounts.keyring,
+        now: ctx.now(),
+        activateAfterSeconds: KEY_ACTIVATION_SECONDS,
+      }),
     );
   }),
   myApps: sessionProcedure

@@ -39,7 +39,9 @@ export function tenantAdapter(
     }
     return {
       upsert: (id, payload, expiresIn) =>
-        run((tx) => upsertOidcPayload(tx, keyring, kind, id, payload, expiresIn)),
+        run((tx) =>
+          upsertOidcPayload(tx, keyring, { kind, id, payload, expiresInSeconds: expiresIn }),
+        ),
       find: (id) => run((tx) => findOidcPayload(tx, kind, id)),
       findByUid: (uid) => run((tx) => findOidcPayloadBy(tx, keyring, kind, 'uid', uid)),
       findByUserCode: (code) => run((tx) => findOidcPayloadBy(tx, keyring, kind, 'userCode', code)),

@@ -253,7 +253,12 @@ describe('signing keys', () => {
     const key = await generateSigningKey();
     const actor = { userId: t.userId, origin: { ip: null, userAgent: null } };
     await db.withTenant(t.tenantId, (tx) =>
-      rotateSigningKey(tx, actor, key, services.accounts.keyring, new Date(), 0),
+      rotateSigningKey(tx, actor, {
+        key,
+        keyring: services.accounts.keyring,
+        now: new Date(),
+        activateAfterSeconds: 0,
+      }),
     );
     // Another node (a fresh server) reads the key set from the database.
     const other = await startOidcHarness(db, services);

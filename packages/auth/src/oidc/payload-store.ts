@@ -37,11 +37,9 @@ function sealContext(tx: TenantTx, kind: string, idHash: Buffer) {
 export async function upsertOidcPayload(
   tx: TenantTx,
   keyring: Keyring,
-  kind: string,
-  id: string,
-  payload: OidcPayload,
-  expiresInSeconds: number | undefined,
+  model: { kind: string; id: string; payload: OidcPayload; expiresInSeconds: number | undefined },
 ): Promise<void> {
+  const { kind, id, payload, expiresInSeconds } = model;
   const { jti: _jti, ...rest } = payload;
   const idHash = sha256(id);
   const grantId = stringOf(payload['grantId']) ?? (kind === 'Grant' ? id : null);

@@ -145,11 +145,9 @@ export async function listSigningKeys(tx: TenantTx, now: Date): Promise<SigningK
 export async function rotateSigningKey(
   tx: TenantTx,
   actor: OidcUserActor,
-  key: GeneratedSigningKey,
-  keyring: Keyring,
-  now: Date,
-  activateAfterSeconds: number,
+  rotation: { key: GeneratedSigningKey; keyring: Keyring; now: Date; activateAfterSeconds: number },
 ): Promise<{ kid: string; activatesAt: string }> {
+  const { key, keyring, now, activateAfterSeconds } = rotation;
   const activatesAt = new Date(now.getTime() + activateAfterSeconds * 1000);
   const publishedUntil = new Date(
     activatesAt.getTime() +
