@@ -10,6 +10,7 @@ import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { healthPlugin } from './plugins/health.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
+import { routeConfigPlugin } from './plugins/route-config.js';
 import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
 import { createApiKeyVerifier } from '@tessera/auth/api-keys';
 import { apiKeyPlugin } from './plugins/api-key.js';
@@ -78,9 +79,8 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 2048 }, // tRPC batch paths join procedure names with commas
   });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  // Every hook below reads the matched route's config through one per-request cache.
+  await app.register(routeConfigPlugin);
 
   // One error handler hides every 5xx message (docs/design.md rule 5); 4xx keep Fastify's safe text. Set
   // before any plugin: an encapsulated scope (the tRPC adapter's) copies the handler it is born with.

@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { problemOf, sendProblem } from '../rest/problem.js';
 import { isRestRoute, isTrpcRoute } from './trpc-route.js';
+import { routeConfigOf } from './route-config.js';
 
 export interface CsrfOptions {
   trustedOrigins: ReadonlySet<string>;
@@ -25,7 +26,7 @@ export const csrfPlugin = fp<CsrfOptions>(
   async (app: FastifyInstance, options) => {
     app.addHook('onRequest', async (request, reply) => {
       // A route that reads no cookie (`config: { csrf: false }`, /scim/v2) has nothing to protect.
-      if (request.routeOptions.config.csrf === false) return;
+      if (routeConfigOf(request).csrf === false) return;
       const unsafe = !SAFE_METHODS.has(request.method);
       const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;
