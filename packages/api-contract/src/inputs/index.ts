@@ -8,3 +8,4 @@ export * from './api-keys.js';
 export * from './audit.js';
 export * from './sso.js';
 export * from './privacy.js';
+export * from './saml.js';

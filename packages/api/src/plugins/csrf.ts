@@ -21,9 +21,20 @@ export interface CsrfOptions {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A route that receives cross-site form posts by protocol (the SAML assertion consumer
+     * service, plugins/saml.ts) and authenticates them itself; no ambient credential is used.
+     */
+    crossSiteForm?: boolean;
+  }
+}
+
 export const csrfPlugin = fp<CsrfOptions>(
   async (app: FastifyInstance, options) => {
     app.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.config.crossSiteForm === true) return;
       const unsafe = !SAFE_METHODS.has(request.method);
       const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;

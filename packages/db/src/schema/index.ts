@@ -8,3 +8,4 @@ export * from './api-keys.js';
 export * from './sso.js';
 export * from './privacy.js';
 export * from './otp-devices.js';
+export * from './saml.js';
