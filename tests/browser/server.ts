@@ -41,6 +41,8 @@ export async function startConsoleServer(
      * Unset: production (https, public addresses only), as without `services.sso`.
      */
     outbound?: OutboundPolicy;
+    /** SSO routes (OIDC and SAML) under this SESSION_SECRET ring. */
+    sessionSecret?: string;
   } = {},
 ): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
@@ -61,7 +63,15 @@ export async function startConsoleServer(
       logLevel: 'warn',
       rateLimit: { max: 10_000, windowMs: 60_000 },
     },
-    { database, services, consoleRoot: WEB_DIST, ...(options.now ? { now: options.now } : {}) },
+    {
+      database,
+      services,
+      consoleRoot: WEB_DIST,
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.sessionSecret
+        ? { sso: { sessionSecret: options.sessionSecret, platformProviders: [] } }
+        : {}),
+    },
   );
   await app.listen({ host: '127.0.0.1', port });
   // The GDPR workers as `pnpm start` runs them in-process, polling briskly for the test.

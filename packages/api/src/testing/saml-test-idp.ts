@@ -7,6 +7,7 @@
  * `respond` builds the same signed responses directly, with every field the attack tests bend.
  * Keys and certificates are made at start (RSA 2048, self-signed), never stored. No internet.
  */
+import 'reflect-metadata'; // @peculiar/x509's dependency injection needs the Reflect polyfill
 import { randomBytes, webcrypto } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { inflateRawSync } from 'node:zlib';
