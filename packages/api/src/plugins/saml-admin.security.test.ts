@@ -74,6 +74,15 @@ describe('tenant.saml', () => {
     expect(view.certificates[0]?.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(await callerAs(o.principal).tenant.saml.list()).toHaveLength(1);
     expect(await auditActions(o.tenantId)).toEqual(['tenant.saml.created']);
+    // The public sign-in options list it as a button, pointing at its start URL.
+    const [{ slug }] = (
+      await db.owner.pool.query<{ slug: string }>('SELECT slug FROM tenants WHERE id = $1', [
+        o.tenantId,
+      ])
+    ).rows as [{ slug: string }];
+    expect(await callerAs(null).tenant.sso.signInOptions({ tenantSlug: slug })).toEqual([
+      { provider: `saml-${view.id.replace(/-/g, '')}`, name: 'Okta', startUrl: view.startUrl },
+    ]);
   });
 
   test('under the production rule a loopback metadata URL is refused before any request', async () => {
@@ -132,7 +141,7 @@ describe('tenant.saml', () => {
       keyId: o.principal.kind === 'session' ? o.principal.userId : '',
       keyType: 'secret',
       scopes: ['users:write'],
-    } as Principal;
+    };
     await expect(callerAs(key).tenant.saml.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 

@@ -7,7 +7,7 @@
  * the OIDC connection (settings.ts): an admin who could point a connection at an IdP of their own
  * could assert an owner's address. Admins may rename a connection and switch just-in-time
  * provisioning. Every change is audited in its transaction; the procedures add step-up.
- * Pinned by saml-connections.db.test.ts and packages/api/src/plugins/saml*.security.test.ts.
+ * Pinned by packages/api/src/plugins/saml-admin.security.test.ts and saml.security.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';

@@ -3,7 +3,8 @@
  * single sign-on URL of the HTTP-Redirect binding (where Tessera sends its AuthnRequest) and its
  * signing certificates. Documents with a DTD are refused before parsing (no entity expansion, no
  * external entities), and so are documents over 256 KiB. A metadata URL is fetched through the
- * guarded fetch (docs/design.md "Outbound URLs"). Pinned by saml-metadata.test.ts.
+ * guarded fetch (docs/design.md "Outbound URLs"). Pinned by
+ * packages/api/src/plugins/saml-admin.security.test.ts (URL, XML, DOCTYPE) and the SAML browser test.
  */
 import { X509Certificate } from 'node:crypto';
 import { AuthError } from '../errors.js';
@@ -72,7 +73,7 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const descriptor = selectElements(
     "//*[local-name()='EntityDescriptor'][*[local-name()='IDPSSODescriptor']]",
     doc,
-  )[0] as XmlElement | undefined;
+  )[0];
   if (!descriptor) throw invalid('No identity provider (IDPSSODescriptor) in the metadata.');
   const entityId = descriptor.getAttribute('entityID')?.trim() ?? '';
   if (!entityId || entityId.length > 1024) throw invalid('The metadata has no entityID.');

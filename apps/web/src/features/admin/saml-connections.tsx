@@ -378,7 +378,11 @@ function RulesForm({
     onDone(`Sign-in rules of ${c.name} saved.`);
     await reload();
   };
-  const check = (name: keyof Connection & string, label: string, hint: string): JSX.Element => (
+  const check = (
+    name: 'jitProvisioning' | 'emailsVerified' | 'trustIdpMfa' | 'allowIdpInitiated',
+    label: string,
+    hint: string,
+  ): JSX.Element => (
     <div className="field checkbox">
       <label>
         <input type="checkbox" name={name} defaultChecked={Boolean(c[name])} /> {label}
