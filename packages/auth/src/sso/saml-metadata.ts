@@ -9,7 +9,7 @@
 import { X509Certificate } from 'node:crypto';
 import { AuthError } from '../errors.js';
 import type { FetchLike } from './guarded-fetch.js';
-import { parseXml, selectElements, type XmlElement } from './saml-xml.js';
+import { parseXml, selectElements } from './saml-xml.js';
 
 export const SAML_METADATA_MAX_BYTES = 256 * 1024;
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
