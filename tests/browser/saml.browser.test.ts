@@ -171,12 +171,14 @@ describe.skipIf(!run)('SAML sign-in in Chromium', () => {
       .fill(`${idp.key.certificatePem}\n${next.certificatePem}`);
     await form.getByRole('button', { name: 'Save certificates' }).click();
     await card.getByText('Corp IdP now trusts 2 certificates.').waitFor();
-    expect(
-      await card
-        .getByRole('list', { name: /Signing certificates/ })
-        .getByRole('listitem')
-        .count(),
-    ).toBe(2);
+    await expect
+      .poll(() =>
+        card
+          .getByRole('list', { name: /Signing certificates/ })
+          .getByRole('listitem')
+          .count(),
+      )
+      .toBe(2);
 
     idp.useKey(next);
     idp.users.set('erin', {

@@ -12,7 +12,7 @@ const samlConnectionFields = {
     .max(256 * 1024)
     .optional(),
   metadataUrl: z.string().trim().min(8).max(1024).url().optional(),
-  idpEntityId: z.string().trim().min(1).max(1024).optional(),
+  idpEntityID: z.string().trim().min(1).max(1024).optional(),
   idpSsoUrl: z.string().trim().min(8).max(1024).url().optional(),
   /** PEM or base64 DER signing certificates: one, or two while the IdP rotates. Replaces the list. */
   certificates: z.array(z.string().min(1).max(16_384)).min(1).max(2).optional(),

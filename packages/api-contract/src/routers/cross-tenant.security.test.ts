@@ -170,6 +170,10 @@ async function seedTenantA() {
     `INSERT INTO user_identities (tenant_id, user_id, provider, issuer, subject) VALUES ($1, $2, 'tenant', 'https://idp.example.com', 'a-subject')`,
     [tenantId, owner.user.id],
   );
+  await db.owner.pool.query(
+    `INSERT INTO saml_connections (tenant_id, name, idp_entity_id) VALUES ($1, 'a-saml', 'https://idp.example.com/saml')`,
+    [tenantId],
+  );
   return { tenantId, owner, adminId, officerId, memberId, ownerPrincipal };
 }
 
@@ -260,6 +264,7 @@ test(
       'webauthn_credentials',
       'remembered_devices',
       'user_identities',
+      'saml_connections',
       'audit_logs',
     ]) {
       expect(tablesWithRows, `tenant A has no ${kind} row to aim at`).toContain(kind);

@@ -58,7 +58,7 @@ describe('tenant.saml', () => {
     expect(view).toMatchObject({
       name: 'Okta',
       enabled: true,
-      idpEntityId: idp.entityId,
+      idpEntityID: idp.entityId,
       idpSsoUrl: idp.ssoUrl,
       idpMetadataUrl: idp.metadataUrl,
       allowIdpInitiated: false,
@@ -191,7 +191,7 @@ describe('tenant.saml', () => {
     expect(await count()).toBe(1);
     await callerAs(o.principal).tenant.saml.update({
       id: created.id,
-      idpEntityId: 'https://new-idp.example/entity',
+      idpEntityID: 'https://new-idp.example/entity',
     });
     expect(await count()).toBe(0);
     await link();

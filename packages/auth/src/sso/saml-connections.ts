@@ -75,7 +75,7 @@ export interface SamlConnectionView extends SamlSpUrls {
   id: string;
   name: string;
   enabled: boolean;
-  idpEntityId: string | null;
+  idpEntityID: string | null;
   idpSsoUrl: string | null;
   idpMetadataUrl: string | null;
   certificates: SamlCertificateView[];
@@ -98,7 +98,7 @@ export interface SamlConnectionPatch {
   /** IdP metadata as XML, or a URL to fetch it from (through the outbound rule). */
   metadataXml?: string | undefined;
   metadataUrl?: string | undefined;
-  idpEntityId?: string | undefined;
+  idpEntityID?: string | undefined;
   idpSsoUrl?: string | undefined;
   /** PEM or base64 DER; one, or two during a rotation. Replaces the list. */
   certificates?: readonly string[] | undefined;
@@ -144,7 +144,7 @@ function toView(row: SamlConnectionRow, publicUrl: string, slug: string): SamlCo
     id: row.id,
     name: row.name,
     enabled: row.enabled,
-    idpEntityId: row.idpEntityId,
+    idpEntityID: row.idpEntityID,
     idpSsoUrl: row.idpSsoUrl,
     idpMetadataUrl: row.idpMetadataUrl,
     certificates: certificateViews(row.idpCertificates),
@@ -220,7 +220,7 @@ async function resolveMetadata(
     };
   }
   const out: Partial<IdpMetadata> = {};
-  if (patch.idpEntityId !== undefined) out.entityId = patch.idpEntityId;
+  if (patch.idpEntityID !== undefined) out.entityId = patch.idpEntityID;
   if (patch.idpSsoUrl !== undefined) {
     await checkOutboundUrl(patch.idpSsoUrl, deps.outbound, 'idpSsoUrl', deps.resolve);
     out.ssoUrl = patch.idpSsoUrl;
@@ -258,7 +258,7 @@ function merge(
   return {
     name: patch.name ?? keep('name', 'SAML'),
     enabled: patch.enabled ?? keep('enabled', false),
-    idpEntityId: meta.entityId ?? keep('idpEntityId', null),
+    idpEntityID: meta.entityId ?? keep('idpEntityID', null),
     idpSsoUrl: meta.ssoUrl ?? keep('idpSsoUrl', null),
     idpCertificates: meta.certificates ?? keep('idpCertificates', []),
     idpMetadataUrl:
@@ -282,7 +282,7 @@ function auditView(row: Next | SamlConnectionRow): Record<string, unknown> {
   return {
     name: row.name,
     enabled: row.enabled,
-    idpEntityId: row.idpEntityId,
+    idpEntityID: row.idpEntityID,
     idpSsoUrl: row.idpSsoUrl,
     idpMetadataUrl: row.idpMetadataUrl,
     certificateFingerprints: certificateViews(row.idpCertificates).map((c) => c.fingerprint),
@@ -329,7 +329,7 @@ export async function saveSamlConnection(
         });
     }
     const next = merge(current, patch, meta, now);
-    if (next.enabled && !(next.idpEntityId && next.idpSsoUrl && next.idpCertificates.length > 0))
+    if (next.enabled && !(next.idpEntityID && next.idpSsoUrl && next.idpCertificates.length > 0))
       throw new AuthError('invalid_input', {
         detail:
           'Import the identity provider metadata (or set its entity id, URL and certificate) before enabling the connection.',
@@ -343,7 +343,7 @@ export async function saveSamlConnection(
         .values({ id: rowId, tenantId: actor.tenantId, createdAt: now, ...next });
     // A NameID means nothing under another IdP: links made through the old one go.
     const removed =
-      current?.idpEntityId && current.idpEntityId !== next.idpEntityId
+      current?.idpEntityID && current.idpEntityID !== next.idpEntityID
         ? await tx
             .delete(userIdentities)
             .where(eq(userIdentities.provider, samlProviderKey(rowId)))
@@ -420,7 +420,7 @@ export async function loadSamlConnection(
   );
   if (!row) return null;
   if (options.enabledOnly === false) return row;
-  if (!row.enabled || !row.idpEntityId || !row.idpSsoUrl) return null;
+  if (!row.enabled || !row.idpEntityID || !row.idpSsoUrl) return null;
   if (row.idpCertificates.length === 0) return null;
   return row;
 }

@@ -30,7 +30,7 @@ export async function completeSamlSignIn(
       tenantId: row.tenantId,
       connection: {
         provider: samlProviderKey(row.id),
-        issuer: row.idpEntityId ?? '',
+        issuer: row.idpEntityID ?? '',
         jitProvisioning: row.jitProvisioning,
         trustProviderMfa: row.trustIdpMfa,
       },

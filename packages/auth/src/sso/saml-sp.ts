@@ -215,7 +215,7 @@ export async function validateSamlResponse(
     throw new SamlRefusal('invalid', error instanceof Error ? error.message : 'refused');
   }
   if (!profile) throw new SamlRefusal('invalid', 'no assertion');
-  if (profile.issuer !== row.idpEntityId) throw new SamlRefusal('wrong_issuer');
+  if (profile.issuer !== row.idpEntityID) throw new SamlRefusal('wrong_issuer');
 
   const destination = rootDestination(xml);
   if (destination !== null && destination !== urls.acsUrl)

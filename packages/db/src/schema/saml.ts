@@ -29,7 +29,7 @@ export const samlConnections = pgTable(
       .references(() => tenants.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     enabled: boolean('enabled').notNull().default(false),
-    idpEntityId: text('idp_entity_id'),
+    idpEntityID: text('idp_entity_id'),
     idpSsoUrl: text('idp_sso_url'),
     /** Base64 DER signing certificates: one, or two during a rotation. */
     idpCertificates: jsonb('idp_certificates').$type<string[]>().notNull().default([]),

@@ -135,8 +135,8 @@ function ConnectionCard({ connection: c }: { connection: Connection }): JSX.Elem
   const run = async (key: string, input: Omit<UpdateInput, 'id'>, done: string): Promise<void> => {
     setNotice(null);
     if (await action.act(key, () => api.tenant.saml.update.mutate({ id: c.id, ...input }))) {
-      setNotice(done);
       await reload();
+      setNotice(done);
     }
   };
   const remove = async (): Promise<void> => {
@@ -165,7 +165,7 @@ function ConnectionCard({ connection: c }: { connection: Connection }): JSX.Elem
           <code>{c.acsUrl}</code>
         </dd>
         <dt>Identity provider</dt>
-        <dd>{c.idpEntityId ? <code>{c.idpEntityId}</code> : 'No metadata imported yet.'}</dd>
+        <dd>{c.idpEntityID ? <code>{c.idpEntityID}</code> : 'No metadata imported yet.'}</dd>
       </dl>
       <h4>Signing certificates</h4>
       <ul aria-label={`Signing certificates of ${c.name}`}>
@@ -246,10 +246,10 @@ function RotateForm({
       api.tenant.saml.update.mutate(data),
     );
     if (!saved) return;
+    await reload();
     onDone(
       `${c.name} now trusts ${saved.certificates.length} certificate${saved.certificates.length > 1 ? 's' : ''}.`,
     );
-    await reload();
   };
   return (
     <form
@@ -292,8 +292,8 @@ function MetadataForm({
       api.tenant.saml.update.mutate(data),
     );
     if (!saved) return;
-    onDone(`Metadata of ${c.name} imported.`);
     await reload();
+    onDone(`Metadata of ${c.name} imported.`);
   };
   return (
     <form
@@ -375,8 +375,8 @@ function RulesForm({
       api.tenant.saml.update.mutate(data),
     );
     if (!saved) return;
-    onDone(`Sign-in rules of ${c.name} saved.`);
     await reload();
+    onDone(`Sign-in rules of ${c.name} saved.`);
   };
   const check = (
     name: 'jitProvisioning' | 'emailsVerified' | 'trustIdpMfa' | 'allowIdpInitiated',
