@@ -387,6 +387,31 @@ describe('SP-initiated sign-in through a real SAML IdP', () => {
   });
 });
 
+test('starts and assertion posts are limited per IP (30 a minute by default)', async () => {
+  const rig = await samlTenant();
+  const limited = await buildServer(
+    { ...defaultApiConfig, publicUrl: origin, logLevel: 'silent' },
+    { database: db.app, services: testServices() }, // a limiter of its own
+  );
+  await limited.register(samlPlugin, {
+    database: db.app,
+    services: testServices(),
+    publicUrl: origin,
+    cookieName: sessionCookieName(origin),
+    sessionSecret,
+  });
+  try {
+    const path = new URL(rig.conn.startUrl).pathname;
+    const answers: string[] = [];
+    for (let i = 0; i < 31; i += 1)
+      answers.push(String((await limited.inject({ method: 'GET', url: path })).headers.location));
+    expect(answers.slice(0, 30).every((l) => l.startsWith(idp.ssoUrl))).toBe(true);
+    expect(answers[30]).toBe(`${origin}/sign-in?sso_error=rate_limited`);
+  } finally {
+    await limited.close();
+  }
+});
+
 describe('attacks that must all be refused', () => {
   let rig: Rig;
   let victim: SamlTestUser;
