@@ -28,6 +28,7 @@ import type { Redis } from 'ioredis';
 import type { RateLimitStore } from '@tessera/auth/accounts';
 import { appRouter } from '@tessera/api-contract';
 import { ssoPlugin } from './plugins/sso.js';
+import { samlPlugin } from './plugins/saml.js';
 import { auditExportPlugin } from './routes/audit-export.js';
 import { csrfPlugin } from './plugins/csrf.js';
 import { noStorePlugin } from './plugins/no-store.js';
@@ -216,6 +217,15 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
         onLoopback: (host) =>
           app.log.warn({ host }, 'sso: loopback identity provider allowed outside production'),
       },
+    });
+    // SAML connections: SP metadata, start, assertion consumer service (plugins/saml.ts).
+    await app.register(samlPlugin, {
+      database: deps.database,
+      services: deps.services,
+      publicUrl: config.publicUrl,
+      cookieName,
+      now,
+      sessionSecret: deps.sso.sessionSecret,
     });
   }
 

@@ -10,3 +10,4 @@ export * from './sso.js';
 export * from './privacy.js';
 export * from './domains.js';
 export * from './scim.js';
+export * from './saml.js';

@@ -3,9 +3,11 @@ import { updateSecurityPolicyInput } from '../inputs/users.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 import { ssoRouter } from './sso.js';
+import { samlRouter } from './saml.js';
 
 export const tenantRouter = router({
   sso: ssoRouter,
+  saml: samlRouter,
   get: sessionProcedure
     .meta({ access: {} })
     .query(({ ctx }) => getTenant(ctx.db, ctx.principal.tenantId)),

@@ -22,11 +22,23 @@ export interface CsrfOptions {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A route that receives cross-site form posts by protocol (the SAML assertion consumer
+     * service, plugins/saml.ts) and authenticates them itself; no ambient credential is used.
+     */
+    crossSiteForm?: boolean;
+  }
+}
+
 export const csrfPlugin = fp<CsrfOptions>(
   async (app: FastifyInstance, options) => {
     app.addHook('onRequest', async (request, reply) => {
-      // A route that reads no cookie (`config: { csrf: false }`, /scim/v2) has nothing to protect.
-      if (routeConfigOf(request).csrf === false) return;
+      // A route that reads no cookie (`config: { csrf: false }`, /scim/v2) has nothing to protect;
+      // a SAML assertion consumer (`crossSiteForm`) is posted cross-site by the IdP by design.
+      const config = routeConfigOf(request);
+      if (config.csrf === false || config.crossSiteForm === true) return;
       const unsafe = !SAFE_METHODS.has(request.method);
       const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;

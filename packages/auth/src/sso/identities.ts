@@ -6,18 +6,35 @@
  */
 import { and, eq } from 'drizzle-orm';
 import {
+  samlConnections,
   ssoSettings,
   userIdentities,
   users,
   withTenant,
   type Database,
   type SsoSettingsRow,
+  type TenantTx,
 } from '@tessera/db';
 import type { Actor } from '../accounts/actor.js';
 import type { RequestContext } from '../accounts/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { TENANT_PROVIDER, type PlatformProviderInfo } from './platform-providers.js';
+import { samlProviderKey } from './saml-connections.js';
+
+/** SAML connections by their identity provider key: name and whether they are enabled. */
+type SamlKeys = Map<string, { name: string; enabled: boolean }>;
+
+async function samlKeys(tx: Pick<TenantTx, 'select'>): Promise<SamlKeys> {
+  const rows = await tx
+    .select({
+      id: samlConnections.id,
+      name: samlConnections.name,
+      enabled: samlConnections.enabled,
+    })
+    .from(samlConnections);
+  return new Map(rows.map((r) => [samlProviderKey(r.id), { name: r.name, enabled: r.enabled }]));
+}
 
 export interface IdentityView {
   id: string;
@@ -32,7 +49,10 @@ function providerName(
   provider: string,
   settings: SsoSettingsRow | undefined,
   platform: readonly PlatformProviderInfo[],
+  saml: SamlKeys,
 ): string {
+  const connection = saml.get(provider);
+  if (connection) return connection.name;
   if (provider === TENANT_PROVIDER) return settings?.displayName ?? 'Single sign-on';
   return platform.find((p) => p.id === provider)?.name ?? provider;
 }
@@ -42,7 +62,10 @@ function usable(
   provider: string,
   settings: SsoSettingsRow | undefined,
   platform: readonly PlatformProviderInfo[],
+  saml: SamlKeys,
 ): boolean {
+  const connection = saml.get(provider);
+  if (connection) return connection.enabled;
   if (!settings) return false;
   if (provider === TENANT_PROVIDER) return settings.enabled;
   return settings.platformProviders.includes(provider) && platform.some((p) => p.id === provider);
@@ -58,6 +81,7 @@ export async function listIdentities(
     actor.tenantId,
     async (tx) => {
       const [settings] = await tx.select().from(ssoSettings);
+      const saml = await samlKeys(tx);
       const rows = await tx
         .select()
         .from(userIdentities)
@@ -66,7 +90,7 @@ export async function listIdentities(
       return rows.map((row) => ({
         id: row.id,
         provider: row.provider,
-        providerName: providerName(row.provider, settings, platform),
+        providerName: providerName(row.provider, settings, platform, saml),
         createdAt: row.createdAt.toISOString(),
         lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
       }));
@@ -97,8 +121,9 @@ export async function unlinkIdentity(
     const target = mine.find((row) => row.id === identityId);
     if (!target) throw new AuthError('not_found'); // another user's identity looks the same as none
     const [settings] = await tx.select().from(ssoSettings);
+    const saml = await samlKeys(tx);
     const remaining = mine.filter(
-      (row) => row.id !== identityId && usable(row.provider, settings, platform),
+      (row) => row.id !== identityId && usable(row.provider, settings, platform, saml),
     );
     if (!user.passwordHash && remaining.length === 0) {
       throw new AuthError('conflict', {

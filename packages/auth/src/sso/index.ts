@@ -9,3 +9,7 @@ export * from './secret-ring.js';
 export * from './settings.js';
 export * from './sign-in.js';
 export * from './sign-in-options.js';
+export * from './saml-connections.js';
+export * from './saml-metadata.js';
+export * from './saml-sign-in.js';
+export * from './saml-sp.js';

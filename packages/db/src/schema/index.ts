@@ -10,3 +10,4 @@ export * from './privacy.js';
 export * from './otp-devices.js';
 export * from './domains.js';
 export * from './scim.js';
+export * from './saml.js';
