@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
 import { enqueueEmail } from '@tessera/auth/accounts';
+import { recordAuditEvent } from '@tessera/auth/audit';
 import { clusterUrl, findExecutable, useTestDatabase } from '@tessera/db/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -21,6 +22,8 @@ const CLI = fileURLToPath(new URL('../../dist/cli/', import.meta.url));
 const OLD_KEYS = generateKeyringSpec(1);
 const NEW_KEYS = `${generateKeyringSpec(2)},${OLD_KEYS}`;
 const HASH = `$2b$04$${'a'.repeat(53)}`;
+/** Each child process loads the whole server stack (1-2 s of CPU); a busy CI machine needs room. */
+const SLOW = 180_000;
 let home: string;
 
 interface Run {
@@ -117,31 +120,35 @@ describe('on a pseudo terminal', () => {
     else process.stdout.write('skipped: install bsdutils\n');
     return;
   }
-  test('import-legacy draws a bar with rows done, rate and time left, then its summary', async () => {
-    const tenant = await db.seedTenant();
-    const file = await usersFile(
-      'tty.csv',
-      people(30, 'tty').map((e) => `${e},member,${HASH}`),
-    );
-    const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-    const command = [process.execPath, path.join(CLI, 'import-legacy.js'), tenant.slug, file]
-      .map(quote)
-      .join(' ');
-    const child = spawn(script, ['-qfec', command, '/dev/null'], {
-      env: envFor(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-    const code = await new Promise((resolve) => child.once('close', resolve));
-    expect(code).toBe(0);
-    const screen = output.replace(/\r/g, '\n');
-    expect(screen).toMatch(/users \[[█░]+\] 100% \| 30 of 30 \| \d+ rows\/s \| \S+ left/);
-    expect(screen).toContain('\u001b[?25l'); // the bar hides the cursor while it draws ...
-    expect(screen).toContain('\u001b[?25h'); // ... and shows it again
-    expect(screen).toMatch(/imported 30, already present 0, duplicates in the file 0, refused 0/);
-    expect(await emailsOf(tenant.id)).toEqual(people(30, 'tty'));
-  });
+  test(
+    'import-legacy draws a bar with rows done, rate and time left, then its summary',
+    async () => {
+      const tenant = await db.seedTenant();
+      const file = await usersFile(
+        'tty.csv',
+        people(30, 'tty').map((e) => `${e},member,${HASH}`),
+      );
+      const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+      const command = [process.execPath, path.join(CLI, 'import-legacy.js'), tenant.slug, file]
+        .map(quote)
+        .join(' ');
+      const child = spawn(script, ['-qfec', command, '/dev/null'], {
+        env: envFor(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+      const code = await new Promise((resolve) => child.once('close', resolve));
+      expect(code).toBe(0);
+      const screen = output.replace(/\r/g, '\n');
+      expect(screen).toMatch(/users \[[█░]+\] 100% \| 30 of 30 \| \d+ rows\/s \| \S+ left/);
+      expect(screen).toContain('\u001b[?25l'); // the bar hides the cursor while it draws ...
+      expect(screen).toContain('\u001b[?25h'); // ... and shows it again
+      expect(screen).toMatch(/imported 30, already present 0, duplicates in the file 0, refused 0/);
+      expect(await emailsOf(tenant.id)).toEqual(people(30, 'tty'));
+    },
+    SLOW,
+  );
 });
 
 describe('import-legacy', () => {
@@ -224,94 +231,102 @@ describe('import-legacy', () => {
     expect(all.filter((e) => e.type === 'summary')).toHaveLength(1);
   });
 
-  test('Ctrl-C stops after a whole batch (exit 130); the rerun imports the rest and skips what is there', async () => {
-    const tenant = await db.seedTenant();
-    const everyone = people(60, 'ctrlc');
-    const file = await usersFile(
-      'ctrlc.csv',
-      everyone.map((e) => `${e},member,${HASH}`),
-    );
-    const args = [tenant.slug, file, '--json', '--batch-size', '5'];
-    const stopped = await runCli('import-legacy.js', [...args, '--pace-ms', '200'], {
-      interruptWhen: midway,
-    });
-    expect(stopped.code).toBe(130);
-    const first = summaryOf(stopped);
-    expect(first).toMatchObject({ status: 'interrupted', exitCode: 130, rows: 60 });
-    const processed = Number(first.processed);
-    expect(processed % 5).toBe(0); // whole batches only
-    expect(processed).toBeGreaterThan(0);
-    expect(processed).toBeLessThan(60);
-    expect(await emailsOf(tenant.id)).toEqual(everyone.slice(0, processed));
+  test(
+    'Ctrl-C stops after a whole batch (exit 130); the rerun imports the rest and skips what is there',
+    async () => {
+      const tenant = await db.seedTenant();
+      const everyone = people(60, 'ctrlc');
+      const file = await usersFile(
+        'ctrlc.csv',
+        everyone.map((e) => `${e},member,${HASH}`),
+      );
+      const args = [tenant.slug, file, '--json', '--batch-size', '5'];
+      const stopped = await runCli('import-legacy.js', [...args, '--pace-ms', '200'], {
+        interruptWhen: midway,
+      });
+      expect(stopped.code).toBe(130);
+      const first = summaryOf(stopped);
+      expect(first).toMatchObject({ status: 'interrupted', exitCode: 130, rows: 60 });
+      const processed = Number(first.processed);
+      expect(processed % 5).toBe(0); // whole batches only
+      expect(processed).toBeGreaterThan(0);
+      expect(processed).toBeLessThan(60);
+      expect(await emailsOf(tenant.id)).toEqual(everyone.slice(0, processed));
 
-    const rerun = await runCli('import-legacy.js', args);
-    expect(rerun.code).toBe(0);
-    expect(summaryOf(rerun)).toMatchObject({
-      status: 'ok',
-      imported: 60 - processed,
-      alreadyPresent: processed,
-    });
-    expect(await emailsOf(tenant.id)).toEqual(everyone);
-  });
+      const rerun = await runCli('import-legacy.js', args);
+      expect(rerun.code).toBe(0);
+      expect(summaryOf(rerun)).toMatchObject({
+        status: 'ok',
+        imported: 60 - processed,
+        alreadyPresent: processed,
+      });
+      expect(await emailsOf(tenant.id)).toEqual(everyone);
+    },
+    SLOW,
+  );
 });
 
 describe('rotate-keys', () => {
-  test('Ctrl-C stops between rows; the rerun re-encrypts only the rows still under the old key', async () => {
-    const oldRing = parseKeyring(OLD_KEYS);
-    const tenant = await db.seedTenant();
-    const ids: string[] = [];
-    for (let i = 0; i < 12; i += 1)
-      ids.push(
-        await db.withTenant(tenant.id, (tx) =>
-          enqueueEmail(
-            tx,
-            oldRing,
-            { userId: null, address: `r${i}@example.com` },
-            { name: 'password_changed', tenantName: 'T' },
-            new Date(),
+  test(
+    'Ctrl-C stops between rows; the rerun re-encrypts only the rows still under the old key',
+    async () => {
+      const oldRing = parseKeyring(OLD_KEYS);
+      const tenant = await db.seedTenant();
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i += 1)
+        ids.push(
+          await db.withTenant(tenant.id, (tx) =>
+            enqueueEmail(
+              tx,
+              oldRing,
+              { userId: null, address: `r${i}@example.com` },
+              { name: 'password_changed', tenantName: 'T' },
+              new Date(),
+            ),
           ),
-        ),
+        );
+      const keyVersions = async (): Promise<string[]> =>
+        (
+          await db.owner.pool.query<{ v: string }>(
+            "SELECT split_part(body, '.', 1) AS v FROM email_outbox WHERE id = ANY($1) ORDER BY id",
+            [ids],
+          )
+        ).rows.map((r) => r.v);
+
+      const stopped = await runCli('rotate-keys.js', ['--json', '--pace-ms', '200'], {
+        env: { DATA_ENCRYPTION_KEYS: NEW_KEYS },
+        interruptWhen: midway,
+      });
+      expect(stopped.code).toBe(130);
+      const first = summaryOf(stopped);
+      expect(first).toMatchObject({ status: 'interrupted', passes: { ssoClientSecrets: null } });
+      const moved = (await keyVersions()).filter((v) => v === 'v2').length;
+      expect(moved).toBe(Number(first.reencrypted));
+      expect(moved).toBeGreaterThan(0);
+      expect(moved).toBeLessThan(12);
+
+      const rerun = await runCli('rotate-keys.js', ['--json'], {
+        env: { DATA_ENCRYPTION_KEYS: NEW_KEYS },
+      });
+      expect(rerun.code).toBe(0);
+      expect(summaryOf(rerun)).toMatchObject({ status: 'ok', reencrypted: 12 - moved, failed: [] });
+      expect(await keyVersions()).toEqual(ids.map(() => 'v2'));
+      const ring = parseKeyring(NEW_KEYS);
+      const { rows } = await db.owner.pool.query<{ id: string; body: string }>(
+        'SELECT id, body FROM email_outbox WHERE id = ANY($1)',
+        [ids],
       );
-    const keyVersions = async (): Promise<string[]> =>
-      (
-        await db.owner.pool.query<{ v: string }>(
-          "SELECT split_part(body, '.', 1) AS v FROM email_outbox WHERE id = ANY($1) ORDER BY id",
-          [ids],
-        )
-      ).rows.map((r) => r.v);
-
-    const stopped = await runCli('rotate-keys.js', ['--json', '--pace-ms', '200'], {
-      env: { DATA_ENCRYPTION_KEYS: NEW_KEYS },
-      interruptWhen: midway,
-    });
-    expect(stopped.code).toBe(130);
-    const first = summaryOf(stopped);
-    expect(first).toMatchObject({ status: 'interrupted', passes: { ssoClientSecrets: null } });
-    const moved = (await keyVersions()).filter((v) => v === 'v2').length;
-    expect(moved).toBe(Number(first.reencrypted));
-    expect(moved).toBeGreaterThan(0);
-    expect(moved).toBeLessThan(12);
-
-    const rerun = await runCli('rotate-keys.js', ['--json'], {
-      env: { DATA_ENCRYPTION_KEYS: NEW_KEYS },
-    });
-    expect(rerun.code).toBe(0);
-    expect(summaryOf(rerun)).toMatchObject({ status: 'ok', reencrypted: 12 - moved, failed: [] });
-    expect(await keyVersions()).toEqual(ids.map(() => 'v2'));
-    const ring = parseKeyring(NEW_KEYS);
-    const { rows } = await db.owner.pool.query<{ id: string; body: string }>(
-      'SELECT id, body FROM email_outbox WHERE id = ANY($1)',
-      [ids],
-    );
-    for (const row of rows)
-      expect(
-        ring.decryptString(row.body, {
-          purpose: 'email_outbox.body',
-          tenantId: tenant.id,
-          rowId: row.id,
-        }),
-      ).toContain('password');
-  });
+      for (const row of rows)
+        expect(
+          ring.decryptString(row.body, {
+            purpose: 'email_outbox.body',
+            tenantId: tenant.id,
+            rowId: row.id,
+          }),
+        ).toContain('password');
+    },
+    SLOW,
+  );
 });
 
 describe('backup, restore and audit export', () => {
@@ -328,91 +343,99 @@ describe('backup, restore and audit export', () => {
     await admin(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
   });
 
-  test('Ctrl-C leaves no backup and no temporary file; the rerun and an interrupted-then-rerun restore complete', async () => {
-    const tenant = await db.seedTenant();
-    const file = path.join(home, 'ctrlc.backup');
-    const stopped = await runCli('backup.js', ['--json', '--pace-ms', '100', file], {
-      interruptWhen: midway,
-    });
-    expect(stopped.code).toBe(130);
-    expect(summaryOf(stopped)).toMatchObject({ status: 'interrupted', command: 'backup' });
-    expect((await readdir(home)).filter((n) => n.startsWith('ctrlc.backup'))).toEqual([]);
-
-    const backup = await runCli('backup.js', ['--json', file]);
-    expect(backup.code).toBe(0);
-    expect(summaryOf(backup)).toMatchObject({ status: 'ok', file });
-    expect((await readdir(home)).filter((n) => n.startsWith('ctrlc.backup'))).toEqual([
-      'ctrlc.backup',
-    ]);
-    const progress = events(backup).filter((e) => e.type === 'progress');
-    expect(progress.at(-1)).toMatchObject({ phase: 'rows', done: summaryOf(backup).rows });
-
-    const into = {
-      DATABASE_URL: clusterUrl(db.info, target, 'owner'),
-      APP_DATABASE_URL: clusterUrl(db.info, target, 'runtime'),
-    };
-    const halfway = await runCli('restore.js', ['--json', '--pace-ms', '100', file], {
-      env: into,
-      interruptWhen: midway,
-    });
-    expect(halfway.code).toBe(130);
-    expect(summaryOf(halfway)).toMatchObject({ status: 'interrupted', command: 'restore' });
-    const restored = new pg.Client({ connectionString: into.DATABASE_URL });
-    await restored.connect();
-    try {
-      expect((await restored.query('SELECT count(*)::int AS n FROM tenants')).rows[0]).toEqual({
-        n: 0,
-      }); // rolled back
-
-      const restore = await runCli('restore.js', ['--json', file], { env: into });
-      expect(restore.code).toBe(0);
-      expect(summaryOf(restore)).toMatchObject({ status: 'ok', rows: summaryOf(backup).rows });
-      const query = 'SELECT id, slug FROM tenants ORDER BY id';
-      expect((await restored.query(query)).rows).toEqual((await db.owner.pool.query(query)).rows);
-      expect((await restored.query(query)).rows).toContainEqual({
-        id: tenant.id,
-        slug: tenant.slug,
+  test(
+    'Ctrl-C leaves no backup and no temporary file; the rerun and an interrupted-then-rerun restore complete',
+    async () => {
+      const tenant = await db.seedTenant();
+      const file = path.join(home, 'ctrlc.backup');
+      const stopped = await runCli('backup.js', ['--json', '--pace-ms', '100', file], {
+        interruptWhen: midway,
       });
-      expect(
-        (await restored.query("SELECT to_regclass('public.tessera_restore_in_progress') AS t"))
-          .rows[0],
-      ).toEqual({ t: null });
-    } finally {
-      await restored.end();
-    }
-  });
+      expect(stopped.code).toBe(130);
+      expect(summaryOf(stopped)).toMatchObject({ status: 'interrupted', command: 'backup' });
+      expect((await readdir(home)).filter((n) => n.startsWith('ctrlc.backup'))).toEqual([]);
 
-  test('audit export --out: Ctrl-C leaves no file; the rerun writes every row once', async () => {
-    const tenant = await db.seedTenant();
-    const file = await usersFile(
-      'audit.csv',
-      people(24, 'audit').map((e) => `${e},member,${HASH}`),
-    );
-    // One batch per user: 24 user.imported events in the tenant's audit log.
-    expect((await runCli('import-legacy.js', [tenant.slug, file, '--batch-size', '1'])).code).toBe(
-      0,
-    );
-    const out = path.join(home, 'audit.jsonl');
-    const args = ['export', tenant.slug, '--out', out, '--json', '--batch-size', '3'];
-    const stopped = await runCli('audit.js', [...args, '--pace-ms', '200'], {
-      interruptWhen: midway,
-    });
-    expect(stopped.code).toBe(130);
-    expect(summaryOf(stopped)).toMatchObject({ status: 'interrupted', command: 'audit export' });
-    expect((await readdir(home)).filter((n) => n.startsWith('audit.jsonl'))).toEqual([]);
+      const backup = await runCli('backup.js', ['--json', file]);
+      expect(backup.code).toBe(0);
+      expect(summaryOf(backup)).toMatchObject({ status: 'ok', file });
+      expect((await readdir(home)).filter((n) => n.startsWith('ctrlc.backup'))).toEqual([
+        'ctrlc.backup',
+      ]);
+      const progress = events(backup).filter((e) => e.type === 'progress');
+      expect(progress.at(-1)).toMatchObject({ phase: 'rows', done: summaryOf(backup).rows });
 
-    const rerun = await runCli('audit.js', args);
-    expect(rerun.code).toBe(0);
-    const rows = (await readFile(out, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { seq: number; action: string });
-    // The 24 imports, then one audit.log.exported per run (the export reads what was there before it).
-    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
-    expect(rows.filter((r) => r.action === 'user.imported')).toHaveLength(24);
-    expect(summaryOf(rerun)).toMatchObject({ status: 'ok', rows: rows.length, file: out });
-    expect((await readdir(home)).filter((n) => n.startsWith('audit.jsonl'))).toEqual([
-      'audit.jsonl',
-    ]);
-  });
+      const into = {
+        DATABASE_URL: clusterUrl(db.info, target, 'owner'),
+        APP_DATABASE_URL: clusterUrl(db.info, target, 'runtime'),
+      };
+      const halfway = await runCli('restore.js', ['--json', '--pace-ms', '100', file], {
+        env: into,
+        interruptWhen: midway,
+      });
+      expect(halfway.code).toBe(130);
+      expect(summaryOf(halfway)).toMatchObject({ status: 'interrupted', command: 'restore' });
+      const restored = new pg.Client({ connectionString: into.DATABASE_URL });
+      await restored.connect();
+      try {
+        expect((await restored.query('SELECT count(*)::int AS n FROM tenants')).rows[0]).toEqual({
+          n: 0,
+        }); // rolled back
+
+        const restore = await runCli('restore.js', ['--json', file], { env: into });
+        expect(restore.code).toBe(0);
+        expect(summaryOf(restore)).toMatchObject({ status: 'ok', rows: summaryOf(backup).rows });
+        const query = 'SELECT id, slug FROM tenants ORDER BY id';
+        expect((await restored.query(query)).rows).toEqual((await db.owner.pool.query(query)).rows);
+        expect((await restored.query(query)).rows).toContainEqual({
+          id: tenant.id,
+          slug: tenant.slug,
+        });
+        expect(
+          (await restored.query("SELECT to_regclass('public.tessera_restore_in_progress') AS t"))
+            .rows[0],
+        ).toEqual({ t: null });
+      } finally {
+        await restored.end();
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    'audit export --out: Ctrl-C leaves no file; the rerun writes every row once',
+    async () => {
+      const tenant = await db.seedTenant();
+      await db.withTenant(tenant.id, async (tx) => {
+        for (let i = 0; i < 24; i += 1)
+          await recordAuditEvent(tx, {
+            actor: { type: 'system', id: null },
+            action: 'user.imported',
+            metadata: { imported: 1, skipped: 0 },
+          });
+      });
+      const out = path.join(home, 'audit.jsonl');
+      const args = ['export', tenant.slug, '--out', out, '--json', '--batch-size', '3'];
+      const stopped = await runCli('audit.js', [...args, '--pace-ms', '200'], {
+        interruptWhen: midway,
+      });
+      expect(stopped.code).toBe(130);
+      expect(summaryOf(stopped)).toMatchObject({ status: 'interrupted', command: 'audit export' });
+      expect((await readdir(home)).filter((n) => n.startsWith('audit.jsonl'))).toEqual([]);
+
+      const rerun = await runCli('audit.js', args);
+      expect(rerun.code).toBe(0);
+      const rows = (await readFile(out, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { seq: number; action: string });
+      // The 24 events, then one audit.log.exported per run (each recorded before its export reads).
+      expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+      expect(rows.filter((r) => r.action === 'user.imported')).toHaveLength(24);
+      expect(summaryOf(rerun)).toMatchObject({ status: 'ok', rows: rows.length, file: out });
+      expect((await readdir(home)).filter((n) => n.startsWith('audit.jsonl'))).toEqual([
+        'audit.jsonl',
+      ]);
+    },
+    SLOW,
+  );
 });
