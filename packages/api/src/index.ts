@@ -11,7 +11,14 @@ export {
 } from './workers/outbox-sender.js';
 export { reencryptAllSecrets } from '@tessera/auth/mfa';
 export { parseKeyring } from '@tessera/auth';
-export { createRateLimiter, importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';
+export {
+  checkLegacyUser,
+  createRateLimiter,
+  importLegacyUsers,
+  MAX_IMPORT_ROWS,
+  normalizeEmail,
+  type LegacyUser,
+} from '@tessera/auth/accounts';
 export { consolePlugin, type ConsoleOptions } from './plugins/console.js';
 export { auditExportPlugin, type AuditExportPluginOptions } from './routes/audit-export.js';
 export {
