@@ -2,7 +2,6 @@ import { and, eq, isNotNull } from 'drizzle-orm';
 import {
   loginThrottles,
   lookupTenantBySlug,
-  ssoSettings,
   tenantDomains,
   tenants,
   users,
@@ -25,6 +24,7 @@ import { SIGN_IN_ACCOUNT_LIMIT, signInAccountKey } from './address-limits.js';
 import type { AccountDeps, RequestContext } from './deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { emailDomainOf } from '../domains/domain-name.js';
+import { ssoConnectionEnabled } from '../domains/domain-rules.js';
 import { finishSignIn, type SignedIn } from './complete-sign-in.js';
 import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
 import { clearFailures, recordFailure } from './throttle.js';
@@ -46,7 +46,10 @@ interface Attempt {
   policy: SecurityPolicy;
   user: UserRow | null;
   lockedUntil: Date | null;
-  /** The address's domain is held by the tenant with require-SSO on, and its SSO is enabled. */
+  /**
+   * The address's domain is held by the tenant with require-SSO on, and an SSO connection of the
+   * tenant (OIDC or SAML) is enabled.
+   */
   ssoRequired: boolean;
 }
 
@@ -67,7 +70,7 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
           user: users,
           lockedUntil: loginThrottles.lockedUntil,
           enforcedDomain: tenantDomains.id,
-          ssoEnabled: ssoSettings.enabled,
+          ssoEnabled: ssoConnectionEnabled(tenants.id),
         })
         .from(tenants)
         .leftJoin(users, and(eq(users.tenantId, tenants.id), eq(users.email, email)))
@@ -83,15 +86,14 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
             isNotNull(tenantDomains.verifiedAt),
             eq(tenantDomains.requireSso, true),
           ),
-        )
-        .leftJoin(ssoSettings, eq(ssoSettings.tenantId, tenants.id));
+        );
       return {
         tenantId,
         tenantName: row?.name ?? '',
         policy: parseSecurityPolicy(row?.securityPolicy),
         user: row?.user ?? null,
         lockedUntil: row?.lockedUntil ?? null,
-        ssoRequired: Boolean(row?.enforcedDomain && row.ssoEnabled),
+        ssoRequired: Boolean(row?.enforcedDomain && row.ssoEnabled === true),
       };
     },
     { readOnly: true, singleStatement: true },
