@@ -8,12 +8,13 @@ import {
   type TwilioSmsOptions,
 } from '@tessera/auth/mfa';
 import { parsePepperRing } from '@tessera/auth/api-keys';
-import { platformProviderInfo, type OutboundMode, type PlatformProvider } from '@tessera/auth/sso';
+import { platformProviderInfo, type PlatformProvider } from '@tessera/auth/sso';
+import { type OutboundMode } from '@tessera/auth/outbound';
 import {
   createRateLimiter,
   MemoryRateLimitStore,
   type RateLimitStore,
-} from '@tessera/auth/accounts';
+} from '@tessera/auth/rate-limit';
 import {
   createBreachedPasswordChecker,
   createPasswordService,

@@ -16,7 +16,7 @@ import {
 } from '../inputs/api-keys.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, tenantProcedure } from '../trpc.js';
-import { notifyApiKeyCreated } from '@tessera/auth/accounts';
+import { notifyApiKeyCreated } from '@tessera/auth/outbox';
 import type { z } from 'zod';
 import type { Same } from '../outputs/common.js';
 import {

@@ -10,10 +10,10 @@ import {
   requestPasswordReset,
   resetPassword,
   signIn,
-  signOut,
   signUp,
   verifyEmail,
 } from '@tessera/auth/accounts';
+import { signOut } from '@tessera/auth/sessions';
 import { verifyMfaInput } from '../inputs/mfa.js';
 import {
   acceptInviteInput,

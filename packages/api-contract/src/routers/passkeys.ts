@@ -1,7 +1,7 @@
 /**
  * Passkeys: register several per user, name and remove them, sign in with one as a
  * second factor or (tenant policy `passkeyPasswordless`) without a password, and step up with
- * one. Logic lives in @tessera/auth/mfa (passkeys/); docs/passkeys.md has the design.
+ * one. Logic lives in @tessera/auth/passkeys; docs/passkeys.md has the design.
  */
 import {
   listPasskeys,
@@ -13,7 +13,7 @@ import {
   signInWithPasskey,
   stepUpWithPasskey,
   verifyPasskeyRegistration,
-} from '@tessera/auth/mfa';
+} from '@tessera/auth/passkeys';
 import {
   passkeyOptionsInput,
   passkeyStepUpInput,

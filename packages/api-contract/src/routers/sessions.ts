@@ -1,9 +1,5 @@
-import {
-  listSessions,
-  tenantPolicyOf,
-  revokeOtherSessions,
-  revokeOwnSession,
-} from '@tessera/auth/accounts';
+import { listSessions, revokeOtherSessions, revokeOwnSession } from '@tessera/auth/sessions';
+import { tenantPolicyOf } from '@tessera/auth/tenants';
 import { revokeAllRememberedDevices } from '@tessera/auth/mfa';
 import { revokeSessionInput } from '../inputs/users.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';

@@ -1,4 +1,4 @@
-import { getTenant, updateSecurityPolicy } from '@tessera/auth/accounts';
+import { getTenant, updateSecurityPolicy } from '@tessera/auth/tenants';
 import { updateSecurityPolicyInput } from '../inputs/users.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';

@@ -7,7 +7,7 @@
  * through a SECURITY DEFINER function and works inside withTenant; every step is idempotent.
  */
 import { flushApiKeyRefusalTallies } from '@tessera/auth/api-keys';
-import { pruneSpentAuthArtifacts } from '@tessera/auth/mfa';
+import { pruneSpentAuthArtifacts } from '@tessera/auth/maintenance';
 import { runPrivacyMaintenance, type MaintenanceResult } from '@tessera/auth/privacy';
 import type { GdprJobDeps } from './gdpr-export.js';
 

@@ -10,12 +10,12 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { confirmPassword } from './confirm-password.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import { confirmPassword } from '../shared/confirm-password.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
 import { isUniqueViolation } from './sign-up.js';
 import { forgetAddressLimits } from './address-limits.js';
-import { forgetThrottle } from './throttle.js';
+import { forgetThrottle } from '../shared/throttle.js';
 import {
   consumeUserToken,
   invalidateUserTokens,

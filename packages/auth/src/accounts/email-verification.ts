@@ -8,7 +8,7 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens.js';
 
 export const EMAIL_VERIFICATION_LIMIT = { max: 5, windowMs: 3_600_000 } as const;

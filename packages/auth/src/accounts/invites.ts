@@ -4,11 +4,11 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
-import { completeSignIn, type SignedIn } from './complete-sign-in.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens.js';
-import type { Actor } from './actor.js';
+import type { Actor } from '../context/actor.js';
 import type { UserRole } from '@tessera/db';
 
 /** Creates a pending user (no password) and mails a 7-day single-use invite link. */

@@ -3,9 +3,9 @@ import { users, withTenant, type Database, type TenantTx, type UserRole } from '
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
-import type { Actor } from './actor.js';
-import type { RequestContext } from './deps.js';
-import { clearFailures } from './throttle.js';
+import type { Actor } from '../context/actor.js';
+import type { RequestContext } from '../context/deps.js';
+import { clearFailures } from '../shared/throttle.js';
 
 export interface UserListItem {
   id: string;

@@ -16,10 +16,10 @@ import { revokeUserDevices } from '../mfa/remembered-devices.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { RESET_ACCOUNT_LIMIT, resetAccountKey } from './address-limits.js';
-import { confirmPassword } from './confirm-password.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import { confirmPassword } from '../shared/confirm-password.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
-import { clearFailures } from './throttle.js';
+import { clearFailures } from '../shared/throttle.js';
 import { consumeUserToken, issueUserTokenByEmail, locateUserToken } from './user-tokens.js';
 
 export const RESET_LIMITS = {

@@ -16,8 +16,8 @@
  */
 import { eq } from 'drizzle-orm';
 import { users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
-import { clearFailures } from '../accounts/throttle.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
+import { clearFailures } from '../shared/throttle.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
@@ -31,7 +31,7 @@ import {
   ONE_TIME_CODE_TTL_MS,
   type CodeCheck,
 } from './oob-codes.js';
-import { createMfaChallenge } from './challenge.js';
+import { createMfaChallenge } from './challenge-token.js';
 
 export const EMAIL_CODE_LIMITS = {
   /** Sign-in mails per user, like SMS sends. */

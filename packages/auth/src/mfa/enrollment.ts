@@ -12,16 +12,16 @@ import {
   type Database,
   type TenantTx,
 } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import type { CreatedSession } from '../sessions/create-session.js';
 import { replaceSession } from '../sessions/replace-session.js';
 import { tenantPolicyOf } from '../tenants/update-policy.js';
-import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
-import { confirmPassword } from '../accounts/confirm-password.js';
-import { hasPasskey } from '../passkeys/factors.js';
+import { mfaRequiredFor } from '../shared/complete-sign-in.js';
+import { confirmPassword } from '../shared/confirm-password.js';
+import { hasPasskey } from '../shared/factors.js';
 import { BACKUP_CODE_COUNT, hashBackupCode, newBackupCode } from './backup-codes.js';
 import { removeSmsFactor } from './oob-codes-sms.js';
 import { revokeUserDevices } from './remembered-devices.js';

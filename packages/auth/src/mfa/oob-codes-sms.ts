@@ -18,14 +18,14 @@ import {
   type Database,
   type TenantTx,
 } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { hasTotp } from '../passkeys/factors.js';
+import { hasTotp } from '../shared/factors.js';
 import { tenantPolicyOf } from '../tenants/update-policy.js';
-import { CHALLENGE_MAX_ATTEMPTS } from './challenge.js';
+import { CHALLENGE_MAX_ATTEMPTS } from './challenge-token.js';
 import {
   checkOneTimeCode,
   deleteUserCodes,

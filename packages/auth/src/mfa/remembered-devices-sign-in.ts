@@ -15,8 +15,8 @@ import {
   withTenant,
   type Database,
 } from '@tessera/db';
-import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { trustRememberedDevice } from './remembered-devices.js';

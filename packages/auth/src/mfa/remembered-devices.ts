@@ -12,9 +12,9 @@
  */
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import { rememberedDevices, withTenant, type Database, type TenantTx } from '@tessera/db';
-import type { RequestContext } from '../accounts/deps.js';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
-import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
+import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
 
@@ -29,12 +29,6 @@ export type DeviceRevokeReason =
   | 'mfa_disabled'
   | 'mfa_reset';
 
-export interface RememberedDeviceToken {
-  deviceId: string;
-  token: string;
-  expiresAt: Date;
-}
-
 export interface RememberedDeviceView {
   id: string;
   current: boolean;
@@ -48,42 +42,6 @@ export interface RememberedDeviceView {
 interface DeviceOwner {
   tenantId: string;
   userId: string;
-}
-
-/** Issues a device token after a second factor; null when the tenant has switched the feature off. */
-export async function rememberDevice(
-  tx: TenantTx,
-  policy: SecurityPolicy,
-  userId: string,
-  request: RequestContext,
-  now: Date,
-): Promise<RememberedDeviceToken | null> {
-  if (policy.rememberDeviceDays <= 0) return null;
-  const token = randomToken();
-  const expiresAt = new Date(now.getTime() + policy.rememberDeviceDays * DAY_MS);
-  const [row] = await tx
-    .insert(rememberedDevices)
-    .values({
-      tenantId: tx.tenantId,
-      userId,
-      tokenHash: sha256(token),
-      createdAt: now,
-      expiresAt,
-      ipAddress: request.ip,
-      userAgent: request.userAgent?.slice(0, 512) ?? null,
-    })
-    .returning({ id: rememberedDevices.id });
-  if (!row) throw new Error('remembered device insert returned nothing');
-  await recordAuditEvent(tx, {
-    actor: { type: 'user', id: userId },
-    action: 'mfa.device.remembered',
-    target: { type: 'remembered_device', id: row.id },
-    ip: request.ip,
-    userAgent: request.userAgent,
-    metadata: { expiresAt: expiresAt.toISOString(), days: policy.rememberDeviceDays },
-    occurredAt: now,
-  });
-  return { deviceId: row.id, token, expiresAt };
 }
 
 /** A live device of this user for this token, or null (malformed, unknown, other user, revoked, expired). */

@@ -13,7 +13,7 @@ import {
   type RegistrationResponseInput,
 } from './wire.js';
 import { users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { notifyUser } from '../outbox/notify-api-key-created.js';
 import { AuthError } from '../errors.js';
@@ -28,7 +28,7 @@ import {
   signedChallengeOf,
   storeChallenge,
 } from './challenges.js';
-import { hasSecondFactor } from './factors.js';
+import { hasSecondFactor } from '../shared/factors.js';
 import { toPasskeyView, type PasskeyView } from './passkey-view.js';
 import { relyingPartyFor } from './relying-party.js';
 

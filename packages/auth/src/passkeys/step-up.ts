@@ -11,7 +11,7 @@ import {
   type PasskeyRequestOptionsJSON,
 } from './wire.js';
 import { sessions, webauthnCredentials, withTenant, type Database } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { checkAssertion, credentialRef, recordPasskeyUse } from './assertion.js';

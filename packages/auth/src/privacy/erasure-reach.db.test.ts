@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
 import { addressLimits } from '../accounts/address-limits.js';
-import type { AccountDeps } from '../accounts/deps.js';
+import type { AccountDeps } from '../context/deps.js';
 import { confirmEmailChange, requestEmailChange } from '../accounts/email-change.js';
 import { requestEmailVerification } from '../accounts/email-verification.js';
 import { requestPasswordReset } from '../accounts/passwords-flow.js';

@@ -1,5 +1,5 @@
 import { withTenant, type Database } from '@tessera/db';
-import type { RequestContext } from '../accounts/deps.js';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { revokeSession, revokeUserSessions } from './revoke-sessions.js';

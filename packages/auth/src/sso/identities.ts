@@ -13,8 +13,8 @@ import {
   type Database,
   type SsoSettingsRow,
 } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import type { Actor } from '../context/actor.js';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { TENANT_PROVIDER, type PlatformProviderInfo } from './platform-providers.js';

@@ -17,12 +17,12 @@ import {
   type SsoSettingsRow,
   type TenantTx,
 } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import type { Actor } from '../context/actor.js';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
-import { checkOutboundUrl, type OutboundPolicy, type Resolver } from './outbound-url.js';
+import { checkOutboundUrl, type OutboundPolicy, type Resolver } from '../outbound/outbound-url.js';
 import {
   TENANT_PROVIDER,
   type PlatformProvider,

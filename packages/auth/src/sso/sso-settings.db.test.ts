@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ssoSettings, userIdentities, users } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import type { Actor } from '../accounts/actor.js';
+import type { Actor } from '../context/actor.js';
 import { generateKeyringSpec, parseKeyring } from '../crypto/keyring.js';
 import { listIdentities, unlinkIdentity } from './identities.js';
 import { reencryptSsoSecrets } from './rotate.js';

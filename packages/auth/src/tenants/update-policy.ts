@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { tenants, withTenant, type Database, type TenantTx } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import type { Actor } from '../context/actor.js';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import {

@@ -15,7 +15,7 @@ import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
 import { readThrottle, recordFailure, type FailureOutcome } from './throttle.js';
 
