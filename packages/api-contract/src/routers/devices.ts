@@ -5,6 +5,7 @@ import {
 } from '@tessera/auth/mfa';
 import { deviceIdInput } from '../inputs/otp.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 // Not for enrollment-only sessions (docs/design.md "MFA" lists what they may call); they have no devices anyway.
 const own = { access: {} } as const;
@@ -24,7 +25,7 @@ export const devicesRouter = router({
     .meta(own)
     .input(deviceIdInput)
     .mutation(async ({ ctx, input }) => {
-      await revokeRememberedDevice(ctx.db, ctx.principal, input.id, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => revokeRememberedDevice(tx, actingUseCaseOf(ctx), input.id));
       return { ok: true as const };
     }),
   revokeAll: sessionProcedure.meta(own).mutation(async ({ ctx }) => {

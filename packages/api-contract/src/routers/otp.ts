@@ -17,6 +17,7 @@ import {
   sendCodeInput,
 } from '../inputs/otp.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf, useCaseOf } from '../use-case.js';
 
 const own = { access: {} } as const;
 
@@ -33,15 +34,7 @@ export const otpRouter = router({
     .use(requireRecentMfa)
     .input(beginSmsEnrollmentInput)
     .mutation(async ({ ctx, input }) => {
-      const sent = await beginSmsEnrollment(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.services.sms,
-        ctx.principal,
-        input.phone,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      const sent = await beginSmsEnrollment(actingUseCaseOf(ctx), ctx.services.sms, input.phone);
       return { phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
     }),
   confirmSmsEnrollment: sessionProcedure
@@ -49,14 +42,7 @@ export const otpRouter = router({
     .use(requireRecentMfa)
     .input(oneTimeCodeInput)
     .mutation(async ({ ctx, input }) => {
-      await confirmSmsEnrollment(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input.code,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await confirmSmsEnrollment(actingUseCaseOf(ctx), input.code);
       return { ok: true as const };
     }),
   disableSms: sessionProcedure
@@ -87,12 +73,9 @@ export const otpRouter = router({
     .input(challengeOptionsInput)
     .mutation(({ ctx, input }) =>
       challengeOptions(
-        ctx.db,
-        ctx.services.accounts,
+        useCaseOf(ctx),
         ctx.services.sms,
         input.challengeToken ?? ctx.mfaChallengeCookie ?? '',
-        requestOf(ctx),
-        ctx.now(),
       ),
     ),
   /** Texts a code for a pending sign-in challenge; e-mail codes never serve as a second factor (docs/design.md "MFA"). */
@@ -105,14 +88,7 @@ export const otpRouter = router({
           detail: 'E-mail codes cannot be used as a second factor.',
         });
       const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
-      const sent = await sendSignInCode(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.services.sms,
-        challengeToken,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      const sent = await sendSignInCode(useCaseOf(ctx), ctx.services.sms, challengeToken);
       return {
         channel: 'sms' as const,
         phoneHint: sent.phoneHint,

@@ -24,6 +24,7 @@ import {
 } from '../inputs/passkeys.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 const anyone = { access: 'public' } as const;
 /** Registering is how an enrollment-only session (MFA required, none yet) gets its factor. */
@@ -48,14 +49,7 @@ export const passkeysRouter = router({
     .use(requireRecentMfa)
     .input(verifyPasskeyRegistrationInput)
     .mutation(async ({ ctx, input }) => {
-      const { passkey, session } = await verifyPasskeyRegistration(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      const { passkey, session } = await verifyPasskeyRegistration(actingUseCaseOf(ctx), input);
       if (session) ctx.cookies.set(session.token, session.expiresAt); // first factor: a new token, nothing more
       return { passkey };
     }),
@@ -123,14 +117,7 @@ export const passkeysRouter = router({
     .meta(signedIn)
     .input(passkeyStepUpInput)
     .mutation(async ({ ctx, input }) => {
-      await stepUpWithPasskey(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input.response,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await stepUpWithPasskey(actingUseCaseOf(ctx), input.response);
       return { ok: true as const };
     }),
 });

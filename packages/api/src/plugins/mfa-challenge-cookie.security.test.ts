@@ -41,12 +41,14 @@ async function pendingChallenge(): Promise<{ challengeToken: string; secret: str
   const then = new Date(Date.now() - 60_000); // two TOTP steps back, so the current code is fresh
   const { secret } = await beginEnrollment(db.app, services.accounts, who, then);
   await confirmEnrollment(
-    db.app,
-    services.accounts,
-    who,
+    {
+      db: db.app,
+      deps: services.accounts,
+      actor: who,
+      request: { ip: '203.0.113.9', userAgent: 'vitest' },
+      now: then,
+    },
     totpCodeAt(secret, then),
-    { ip: '203.0.113.9', userAgent: 'vitest' },
-    then,
   );
   const res = await app.inject({
     method: 'POST',

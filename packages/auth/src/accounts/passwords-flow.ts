@@ -21,6 +21,7 @@ import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { clearFailures } from '../shared/throttle.js';
 import { consumeUserToken, issueUserTokenByEmail, locateUserToken } from './user-tokens.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export const RESET_LIMITS = {
   perIp: { max: 10, windowMs: 3_600_000 },
@@ -41,21 +42,15 @@ async function tenantOf(
 
 /** Changes the password after confirming the current one; revokes the user's other sessions. */
 export async function changePassword(
-  db: Database,
-  deps: AccountDeps,
-  who: { tenantId: string; userId: string; sessionId: string },
+  uc: ActorUseCase<{ tenantId: string; userId: string; sessionId: string }>,
   input: { currentPassword: string; newPassword: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  const { user, tenant } = await confirmPassword(
-    db,
-    deps,
-    who,
-    { password: input.currentPassword, purpose: 'change_password', field: 'currentPassword' },
-    request,
-    now,
-  );
+  const { db, deps, actor: who, request, now } = uc;
+  const { user, tenant } = await confirmPassword(uc, {
+    password: input.currentPassword,
+    purpose: 'change_password',
+    field: 'currentPassword',
+  });
   await deps.passwords.assertAcceptable(input.newPassword, {
     minLength: tenant.policy.passwordMinLength,
     email: user.email,

@@ -28,6 +28,7 @@ import { revokeUserDevices } from './remembered-devices.js';
 import { throwForFailedCheck } from './challenge.js';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp.js';
 import { checkSecondFactor, recordFactorFailure, totpContext } from './verify-second-factor.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export interface MfaSubject {
   tenantId: string;
@@ -116,13 +117,10 @@ async function replaceBackupCodes(tx: TenantTx, userId: string, now: Date): Prom
  * an existing factor (a passkey) the session stays as it is; the caller required step-up for that.
  */
 export async function confirmEnrollment(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  uc: ActorUseCase<MfaSubject>,
   code: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<{ backupCodes: string[]; session: CreatedSession | null }> {
+  const { db, deps, actor: who, request, now } = uc;
   return withTenant(db, who.tenantId, async (tx) => {
     const [factor] = await tx
       .select()
@@ -185,14 +183,11 @@ export async function confirmEnrollment(
  * A wrong code is counted and committed before the error leaves.
  */
 export async function verifyCodeForSession(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  uc: ActorUseCase<MfaSubject>,
   code: string,
-  request: RequestContext,
-  now: Date,
   action: string,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const check = await withTenant(db, who.tenantId, async (tx) => {
     const result = await checkSecondFactor(tx, deps.keyring, who.userId, code, now);
     const base = {
@@ -226,14 +221,11 @@ export async function verifyCodeForSession(
 }
 
 export async function regenerateBackupCodes(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  uc: ActorUseCase<MfaSubject>,
   code: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<string[]> {
-  await verifyCodeForSession(db, deps, who, code, request, now, 'mfa.step_up');
+  const { db, actor: who, request, now } = uc;
+  await verifyCodeForSession(uc, code, 'mfa.step_up');
   return withTenant(db, who.tenantId, async (tx) => {
     const codes = await replaceBackupCodes(tx, who.userId, now);
     await recordAuditEvent(tx, {
@@ -255,13 +247,10 @@ async function removeFactors(tx: TenantTx, userId: string): Promise<void> {
 }
 
 export async function disableMfa(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  uc: ActorUseCase<MfaSubject>,
   input: { password: string; code: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const lastRequired = await withTenant(
     db,
     who.tenantId,
@@ -284,15 +273,12 @@ export async function disableMfa(
       detail:
         'Your organisation requires two-factor authentication: add a passkey before turning the authenticator app off, or ask an admin to reset it.',
     });
-  const { user, tenant } = await confirmPassword(
-    db,
-    deps,
-    who,
-    { password: input.password, purpose: 'disable_mfa', field: 'password' },
-    request,
-    now,
-  );
-  await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
+  const { user, tenant } = await confirmPassword(uc, {
+    password: input.password,
+    purpose: 'disable_mfa',
+    field: 'password',
+  });
+  await verifyCodeForSession(uc, input.code, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);
     await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'mfa_disabled', request, now);

@@ -33,6 +33,7 @@ import {
   type CodeCheck,
 } from './oob-codes.js';
 import { normalizePhoneNumber, phoneHint, phoneRateKey, type SmsGateway } from './sms-provider.js';
+import type { ActorUseCase, UseCase } from '../context/use-case.js';
 
 export const SMS_LIMITS = {
   perUser: { max: 5, windowMs: 15 * 60_000 },
@@ -153,14 +154,11 @@ function auditRefusal(
 
 /** Stores the number (unverified) and texts it a code; `otp.confirmSmsEnrollment` activates it. */
 export async function beginSmsEnrollment(
-  db: Database,
-  deps: AccountDeps,
+  uc: ActorUseCase<SmsSubject>,
   sms: SmsGateway | undefined,
-  who: SmsSubject,
   phone: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<{ phoneHint: string; expiresAt: Date }> {
+  const { db, deps, actor: who, request, now } = uc;
   const e164 = normalizePhoneNumber(phone);
   if (!e164)
     throw new AuthError('invalid_input', {
@@ -241,13 +239,10 @@ function throwForCode(check: CodeCheck & { ok: false }): never {
 
 /** Activates the pending number with the code texted to it (3 attempts, 10 minutes). */
 export async function confirmSmsEnrollment(
-  db: Database,
-  deps: AccountDeps,
-  who: SmsSubject,
+  uc: ActorUseCase<SmsSubject>,
   code: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const check = await withTenant(db, who.tenantId, async (tx) => {
     const [phone] = await tx
       .select()
@@ -369,13 +364,11 @@ async function signInTarget(
 
 /** Texts a code for a sign-in challenge (`otp.sendCode`); a new text replaces the previous code. */
 export async function sendSignInCode(
-  db: Database,
-  deps: AccountDeps,
+  uc: UseCase,
   sms: SmsGateway | undefined,
   challengeToken: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<{ phoneHint: string; expiresAt: Date }> {
+  const { db, deps, request, now } = uc;
   await enforceLimit(deps.limiter, `sms_send:ip:${request.ip}`, SMS_LIMITS.perIp, now);
   const located = isWellFormedToken(challengeToken)
     ? await lookupMfaChallenge(db.pool, sha256(challengeToken))
@@ -440,13 +433,11 @@ export interface ChallengeOptions {
 
 /** What the second step of this sign-in may offer; the caller holds a live challenge (password verified). */
 export async function challengeOptions(
-  db: Database,
-  deps: AccountDeps,
+  uc: UseCase,
   sms: SmsGateway | undefined,
   challengeToken: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<ChallengeOptions> {
+  const { db, deps, request, now } = uc;
   await enforceLimit(
     deps.limiter,
     `challenge_options:ip:${request.ip}`,

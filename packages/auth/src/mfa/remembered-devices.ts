@@ -17,6 +17,7 @@ import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
+import type { TenantUseCase } from '../context/use-case.js';
 
 const DAY_MS = 86_400_000;
 
@@ -161,34 +162,31 @@ export async function listRememberedDevices(
 
 /** Revokes one of the caller's devices; another user's (or tenant's) id is NOT_FOUND. */
 export async function revokeRememberedDevice(
-  db: Database,
-  who: DeviceOwner,
+  tx: TenantTx,
+  uc: TenantUseCase<DeviceOwner>,
   deviceId: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  await withTenant(db, who.tenantId, async (tx) => {
-    const rows = await tx
-      .update(rememberedDevices)
-      .set({ revokedAt: now, revokedReason: 'revoked' })
-      .where(
-        and(
-          eq(rememberedDevices.id, deviceId),
-          eq(rememberedDevices.userId, who.userId),
-          isNull(rememberedDevices.revokedAt),
-        ),
-      )
-      .returning({ id: rememberedDevices.id });
-    if (!rows.length) throw new AuthError('not_found');
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: who.userId },
-      action: 'mfa.device.revoked',
-      target: { type: 'remembered_device', id: deviceId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      metadata: { reason: 'revoked', devices: 1 },
-      occurredAt: now,
-    });
+  const { actor: who, request, now } = uc;
+  const rows = await tx
+    .update(rememberedDevices)
+    .set({ revokedAt: now, revokedReason: 'revoked' })
+    .where(
+      and(
+        eq(rememberedDevices.id, deviceId),
+        eq(rememberedDevices.userId, who.userId),
+        isNull(rememberedDevices.revokedAt),
+      ),
+    )
+    .returning({ id: rememberedDevices.id });
+  if (!rows.length) throw new AuthError('not_found');
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: who.userId },
+    action: 'mfa.device.revoked',
+    target: { type: 'remembered_device', id: deviceId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    metadata: { reason: 'revoked', devices: 1 },
+    occurredAt: now,
   });
 }
 

@@ -31,6 +31,7 @@ import {
 import { hasSecondFactor } from '../shared/factors.js';
 import { toPasskeyView, type PasskeyView } from './passkey-view.js';
 import { relyingPartyFor } from './relying-party.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export const MAX_PASSKEYS_PER_USER = 20;
 /** ES256, EdDSA, RS256 (COSE): what platform authenticators and security keys use. */
@@ -123,13 +124,10 @@ async function verifyAttestation(
 }
 
 export async function verifyPasskeyRegistration(
-  db: Database,
-  deps: AccountDeps,
-  who: PasskeySubject,
+  uc: ActorUseCase<PasskeySubject>,
   input: { response: RegistrationResponseInput; name: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<{ passkey: PasskeyView; session: CreatedSession | null }> {
+  const { db, deps, actor: who, request, now } = uc;
   const outcome = await withTenant(db, who.tenantId, async (tx): Promise<Registered> => {
     const base = {
       actor: { type: 'user' as const, id: who.userId },

@@ -11,7 +11,7 @@ import {
   type PasskeyRequestOptionsJSON,
 } from './wire.js';
 import { sessions, webauthnCredentials, withTenant, type Database } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../context/deps.js';
+import type { AccountDeps } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { checkAssertion, credentialRef, recordPasskeyUse } from './assertion.js';
@@ -19,6 +19,7 @@ import { PASSKEY_CHALLENGE_TTL_MS, storeChallenge } from './challenges.js';
 import type { PasskeySubject } from './registration.js';
 import { refusalError } from './refusals.js';
 import { relyingPartyFor } from './relying-party.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export async function passkeyStepUpOptions(
   db: Database,
@@ -51,13 +52,10 @@ export async function passkeyStepUpOptions(
 }
 
 export async function stepUpWithPasskey(
-  db: Database,
-  deps: AccountDeps,
-  who: PasskeySubject,
+  uc: ActorUseCase<PasskeySubject>,
   input: AuthenticationResponseInput,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const rp = relyingPartyFor(deps.publicUrl);
   const check = await withTenant(db, who.tenantId, async (tx) => {
     const result = await checkAssertion(

@@ -129,12 +129,8 @@ test('after erasure no table holds the address, a former address, or a digest of
   );
   clock = new Date(clock.getTime() + 3_600_000); // the lockout is over
   await requestEmailChange(
-    db.app,
-    deps,
-    { tenantId: tenant.id, userId: subjectId },
+    { db: db.app, deps, actor: { tenantId: tenant.id, userId: subjectId }, request, now: tick() },
     { newEmail: second, password: PASSWORD },
-    request,
-    tick(),
   );
   await confirmEmailChange(
     db.app,
@@ -146,12 +142,8 @@ test('after erasure no table holds the address, a former address, or a digest of
   // A change asked for and never confirmed: the third address is linked to the subject only by it.
   const third = `${tag}.pending@example.net`;
   await requestEmailChange(
-    db.app,
-    deps,
-    { tenantId: tenant.id, userId: subjectId },
+    { db: db.app, deps, actor: { tenantId: tenant.id, userId: subjectId }, request, now: tick() },
     { newEmail: third, password: PASSWORD },
-    request,
-    tick(),
   );
   for (const address of [second, third])
     await signIn(

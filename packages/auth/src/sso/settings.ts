@@ -18,7 +18,6 @@ import {
   type TenantTx,
 } from '@tessera/db';
 import type { Actor } from '../context/actor.js';
-import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
@@ -28,6 +27,7 @@ import {
   type PlatformProvider,
   type PlatformProviderInfo,
 } from './platform-providers.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export const CLIENT_SECRET_PURPOSE = 'sso.client_secret';
 
@@ -143,13 +143,10 @@ async function validatePatch(deps: SsoDeps, actor: Actor, patch: SsoSettingsPatc
 }
 
 export async function updateSsoSettings(
-  db: Database,
-  deps: SsoDeps,
-  actor: Actor,
+  uc: ActorUseCase<Actor, SsoDeps>,
   patch: SsoSettingsPatch,
-  request: RequestContext,
-  now: Date,
 ): Promise<SsoSettingsView> {
+  const { db, deps, actor, request, now } = uc;
   await validatePatch(deps, actor, patch);
   return withTenant(db, actor.tenantId, async (tx) => {
     const [current] = await tx.select().from(ssoSettings).for('update');
