@@ -36,7 +36,7 @@ const OPENS_A_TENANT = {
   'packages/auth/src/mfa/challenge.ts': 2,
   'packages/auth/src/mfa/email-codes.ts': 4, // mailSignInCode; enable and disable not yet moved
   'packages/auth/src/mfa/remembered-devices-sign-in.ts': 1,
-  'packages/auth/src/mfa/oob-codes-sms.ts': 9, // sign-in codes, send limits; enrollment commit-then-refuse; rotation job
+  'packages/auth/src/mfa/oob-codes-sms.ts': 9, // sign-in codes, send limits; enrollment commit-then-refuse; rotation job; disableSms not yet moved
   'packages/auth/src/passkeys/sign-in-with-passkey.ts': 5,
   'packages/auth/src/sso/sign-in.ts': 1,
   'packages/auth/src/sso/sign-in-options.ts': 1,
@@ -58,23 +58,18 @@ const OPENS_A_TENANT = {
   'packages/auth/src/sso/rotate.ts': 1,
   // not yet moved: in-tenant use cases called by procedures
   'packages/auth/src/accounts/me.ts': 1,
-  'packages/auth/src/mfa/remembered-devices.ts': 1,
-  'packages/auth/src/sso/identities.ts': 1,
-  'packages/auth/src/sso/settings.ts': 3, // loadSsoConnection is pre-tenant
-  'packages/auth/src/tenants/update-policy.ts': 1,
+  // updateSsoSettings resolves the issuer's DNS before its transaction; loadSsoConnection is pre-tenant
+  'packages/auth/src/sso/settings.ts': 2,
 };
 
 /** Router files that still hand `ctx.db` to a domain function, and how often. */
 const ROUTERS_PASSING_DB = {
   'packages/api-contract/src/routers/auth.ts': 10,
-  'packages/api-contract/src/routers/devices.ts': 1,
   'packages/api-contract/src/routers/health.ts': 1,
   'packages/api-contract/src/routers/mfa.ts': 1,
   'packages/api-contract/src/routers/otp.ts': 3,
   'packages/api-contract/src/routers/passkeys.ts': 4,
-  'packages/api-contract/src/routers/sessions.ts': 1,
-  'packages/api-contract/src/routers/sso.ts': 3,
-  'packages/api-contract/src/routers/tenant.ts': 1,
+  'packages/api-contract/src/routers/sso.ts': 1,
   'packages/api-contract/src/routers/users.ts': 2,
 };
 

@@ -2,7 +2,7 @@ import { listSessions, revokeOtherSessions, revokeOwnSession } from '@tessera/au
 import { tenantPolicyOf } from '@tessera/auth/tenants';
 import { revokeAllRememberedDevices } from '@tessera/auth/mfa';
 import { revokeSessionInput } from '../inputs/users.js';
-import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { router, sessionProcedure } from '../trpc.js';
 import { actingUseCaseOf } from '../use-case.js';
 
 const own = { access: {}, allowEnrollmentOnly: true } as const;
@@ -32,12 +32,8 @@ export const sessionsRouter = router({
   // "Sign out everywhere" also forgets every remembered device (docs/mfa-factors.md).
   revokeOthers: sessionProcedure.meta({ access: {} }).mutation(async ({ ctx }) => {
     const revoked = await ctx.withTenant((tx) => revokeOtherSessions(tx, actingUseCaseOf(ctx)));
-    await revokeAllRememberedDevices(
-      ctx.db,
-      ctx.principal,
-      'revoked_others',
-      requestOf(ctx),
-      ctx.now(),
+    await ctx.withTenant((tx) =>
+      revokeAllRememberedDevices(tx, actingUseCaseOf(ctx), 'revoked_others'),
     );
     return { revoked };
   }),

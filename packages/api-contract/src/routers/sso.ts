@@ -46,7 +46,10 @@ export const identitiesRouter = router({
   list: sessionProcedure
     .meta(own)
     .query(({ ctx }) =>
-      listIdentities(ctx.db, actorOf(ctx.principal), ssoServicesOf(ctx).platformProviders),
+      ctx.withTenant(
+        (tx) => listIdentities(tx, actorOf(ctx.principal), ssoServicesOf(ctx).platformProviders),
+        { readOnly: true },
+      ),
     ),
   unlink: sessionProcedure
     .meta(own)
@@ -67,7 +70,9 @@ export const identitiesRouter = router({
 export const ssoRouter = router({
   get: sessionProcedure
     .meta(manage)
-    .query(({ ctx }) => getSsoSettings(ctx.db, depsOf(ctx), ctx.principal.tenantId)),
+    .query(({ ctx }) =>
+      ctx.withTenant((tx) => getSsoSettings(tx, depsOf(ctx)), { readOnly: true }),
+    ),
   // Another issuer, trusting its MFA, JIT accounts: each hands out sign-ins, so every change needs step-up.
   update: sessionProcedure
     .meta(manage)

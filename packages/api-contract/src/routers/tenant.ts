@@ -9,7 +9,7 @@ export const tenantRouter = router({
   sso: ssoRouter,
   get: sessionProcedure
     .meta({ access: {} })
-    .query(({ ctx }) => getTenant(ctx.db, ctx.principal.tenantId)),
+    .query(({ ctx }) => ctx.withTenant((tx) => getTenant(tx), { readOnly: true })),
   updateSecurityPolicy: sessionProcedure
     .meta({ access: { roles: ['owner', 'admin'] } })
     .input(updateSecurityPolicyInput)

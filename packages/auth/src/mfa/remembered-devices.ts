@@ -11,7 +11,7 @@
  * revoke them. Pinned by remembered-devices.security.test.ts.
  */
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
-import { rememberedDevices, withTenant, type Database, type TenantTx } from '@tessera/db';
+import { rememberedDevices, type TenantTx } from '@tessera/db';
 import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
@@ -192,13 +192,10 @@ export async function revokeRememberedDevice(
 
 /** "Forget all devices": revokes every device of the caller. */
 export async function revokeAllRememberedDevices(
-  db: Database,
-  who: DeviceOwner,
+  tx: TenantTx,
+  uc: TenantUseCase<DeviceOwner>,
   reason: DeviceRevokeReason,
-  request: RequestContext,
-  now: Date,
 ): Promise<number> {
-  return withTenant(db, who.tenantId, (tx) =>
-    revokeUserDevices(tx, { userId: who.userId }, who.userId, reason, request, now),
-  );
+  const { actor: who, request, now } = uc;
+  return revokeUserDevices(tx, { userId: who.userId }, who.userId, reason, request, now);
 }

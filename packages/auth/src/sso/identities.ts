@@ -5,14 +5,7 @@
  * Pinned by identities.db.test.ts.
  */
 import { and, eq } from 'drizzle-orm';
-import {
-  ssoSettings,
-  userIdentities,
-  users,
-  withTenant,
-  type Database,
-  type SsoSettingsRow,
-} from '@tessera/db';
+import { ssoSettings, userIdentities, users, type SsoSettingsRow } from '@tessera/db';
 import type { Actor } from '../context/actor.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
@@ -50,30 +43,23 @@ function usable(
 }
 
 export async function listIdentities(
-  db: Database,
+  tx: TenantTx,
   actor: Actor,
   platform: readonly PlatformProviderInfo[],
 ): Promise<IdentityView[]> {
-  return withTenant(
-    db,
-    actor.tenantId,
-    async (tx) => {
-      const [settings] = await tx.select().from(ssoSettings);
-      const rows = await tx
-        .select()
-        .from(userIdentities)
-        .where(eq(userIdentities.userId, actor.userId))
-        .orderBy(userIdentities.createdAt);
-      return rows.map((row) => ({
-        id: row.id,
-        provider: row.provider,
-        providerName: providerName(row.provider, settings, platform),
-        createdAt: row.createdAt.toISOString(),
-        lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
-      }));
-    },
-    { readOnly: true },
-  );
+  const [settings] = await tx.select().from(ssoSettings);
+  const rows = await tx
+    .select()
+    .from(userIdentities)
+    .where(eq(userIdentities.userId, actor.userId))
+    .orderBy(userIdentities.createdAt);
+  return rows.map((row) => ({
+    id: row.id,
+    provider: row.provider,
+    providerName: providerName(row.provider, settings, platform),
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+  }));
 }
 
 export async function unlinkIdentity(

@@ -106,20 +106,9 @@ async function tenantSlug(tx: TenantTx): Promise<string> {
   return tenant.slug;
 }
 
-export async function getSsoSettings(
-  db: Database,
-  deps: SsoDeps,
-  tenantId: string,
-): Promise<SsoSettingsView> {
-  return withTenant(
-    db,
-    tenantId,
-    async (tx) => {
-      const [row] = await tx.select().from(ssoSettings);
-      return toView(row, deps, await tenantSlug(tx));
-    },
-    { readOnly: true },
-  );
+export async function getSsoSettings(tx: TenantTx, deps: SsoDeps): Promise<SsoSettingsView> {
+  const [row] = await tx.select().from(ssoSettings);
+  return toView(row, deps, await tenantSlug(tx));
 }
 
 async function validatePatch(deps: SsoDeps, actor: Actor, patch: SsoSettingsPatch): Promise<void> {

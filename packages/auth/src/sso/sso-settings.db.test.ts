@@ -84,9 +84,9 @@ describe('tenant SSO settings', () => {
       clientSecretSet: true,
       callbackUrl: `https://auth.example.com/auth/callback/tenant-${tenant.slug}`,
     });
-    expect(JSON.stringify(await getSsoSettings(db.app, deps, tenant.id))).not.toContain(
-      connection.clientSecret,
-    );
+    expect(
+      JSON.stringify(await withTenant(db.app, tenant.id, (tx) => getSsoSettings(tx, deps))),
+    ).not.toContain(connection.clientSecret);
     const { rows } = await db.owner.pool.query<{ client_secret_ciphertext: string }>(
       'SELECT client_secret_ciphertext FROM sso_settings WHERE tenant_id = $1',
       [tenant.id],
@@ -275,11 +275,19 @@ describe('linked identities', () => {
 
   test('a user lists only their own identities, with the provider names the tenant shows', async () => {
     const { owner, user } = await linked({ password: false, providers: ['tenant', 'google'] });
-    expect(await listIdentities(db.app, user, deps.platformProviders)).toMatchObject([
+    expect(
+      await withTenant(db.app, user.tenantId, (tx) =>
+        listIdentities(tx, user, deps.platformProviders),
+      ),
+    ).toMatchObject([
       { provider: 'tenant', providerName: 'Single sign-on' },
       { provider: 'google', providerName: 'Google' },
     ]);
-    expect(await listIdentities(db.app, owner, deps.platformProviders)).toEqual([]);
+    expect(
+      await withTenant(db.app, owner.tenantId, (tx) =>
+        listIdentities(tx, owner, deps.platformProviders),
+      ),
+    ).toEqual([]);
   });
 
   test('the last way to sign in cannot be unlinked; with a password or a second identity it can, audited', async () => {
@@ -290,7 +298,11 @@ describe('linked identities', () => {
     });
     const withPassword = await linked({ password: true, providers: ['tenant'] });
     await unlink(withPassword.user, withPassword.ids[0] ?? '');
-    expect(await listIdentities(db.app, withPassword.user, deps.platformProviders)).toEqual([]);
+    expect(
+      await withTenant(db.app, withPassword.user.tenantId, (tx) =>
+        listIdentities(tx, withPassword.user, deps.platformProviders),
+      ),
+    ).toEqual([]);
     const two = await linked({ password: false, providers: ['tenant', 'google'] });
     await unlink(two.user, two.ids[1] ?? '');
     await expect(unlink(two.user, two.ids[0] ?? '')).rejects.toMatchObject({ code: 'conflict' });

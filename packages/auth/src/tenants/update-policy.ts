@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { tenants, withTenant, type Database, type TenantTx } from '@tessera/db';
+import { tenants, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import {
@@ -46,24 +46,16 @@ export async function tenantPolicyOf(
 }
 
 export async function getTenant(
-  db: Database,
-  tenantId: string,
+  tx: TenantTx,
 ): Promise<{ id: string; slug: string; name: string; securityPolicy: SecurityPolicy }> {
-  return withTenant(
-    db,
-    tenantId,
-    async (tx) => {
-      const [tenant] = await tx.select().from(tenants);
-      if (!tenant) throw new AuthError('not_found');
-      return {
-        id: tenant.id,
-        slug: tenant.slug,
-        name: tenant.name,
-        securityPolicy: parseSecurityPolicy(tenant.securityPolicy),
-      };
-    },
-    { readOnly: true },
-  );
+  const [tenant] = await tx.select().from(tenants);
+  if (!tenant) throw new AuthError('not_found');
+  return {
+    id: tenant.id,
+    slug: tenant.slug,
+    name: tenant.name,
+    securityPolicy: parseSecurityPolicy(tenant.securityPolicy),
+  };
 }
 
 export interface UpdatePolicyOptions {
