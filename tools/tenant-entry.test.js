@@ -29,14 +29,14 @@ const OPENS_A_TENANT = {
   'packages/auth/src/accounts/sign-in.ts': 3,
   'packages/auth/src/accounts/sign-up.ts': 1,
   'packages/auth/src/accounts/invites.ts': 2, // acceptInvite
-  'packages/auth/src/accounts/email-verification.ts': 2, // verifyEmail; requestEmailVerification not yet moved
+  'packages/auth/src/accounts/email-verification.ts': 1, // verifyEmail
   'packages/auth/src/accounts/email-change.ts': 2, // confirmEmailChange; requestEmailChange commit-then-refuse
   'packages/auth/src/accounts/passwords-flow.ts': 4, // reset request and reset; changePassword commit-then-refuse
   'packages/auth/src/shared/complete-sign-in.ts': 1,
   'packages/auth/src/mfa/challenge.ts': 2,
-  'packages/auth/src/mfa/email-codes.ts': 4, // mailSignInCode; enable and disable not yet moved
+  'packages/auth/src/mfa/email-codes.ts': 2, // mailSignInCode
   'packages/auth/src/mfa/remembered-devices-sign-in.ts': 1,
-  'packages/auth/src/mfa/oob-codes-sms.ts': 9, // sign-in codes, send limits; enrollment commit-then-refuse; rotation job; disableSms not yet moved
+  'packages/auth/src/mfa/oob-codes-sms.ts': 8, // sign-in codes, send limits; enrollment commit-then-refuse; rotation job
   'packages/auth/src/passkeys/sign-in-with-passkey.ts': 5,
   'packages/auth/src/sso/sign-in.ts': 1,
   'packages/auth/src/sso/sign-in-options.ts': 1,
@@ -44,9 +44,9 @@ const OPENS_A_TENANT = {
   'packages/auth/src/api-keys/refusal-audit.ts': 2,
   // commit-then-refuse: a wrong password or code is committed before the refusal leaves
   'packages/auth/src/shared/confirm-password.ts': 2,
-  'packages/auth/src/mfa/enrollment.ts': 7, // beginEnrollment and resetUserMfa not yet moved
-  'packages/auth/src/passkeys/registration.ts': 2, // options not yet moved
-  'packages/auth/src/passkeys/step-up.ts': 2, // options not yet moved
+  'packages/auth/src/mfa/enrollment.ts': 6, // beginEnrollment and confirmEnrollment not yet moved
+  'packages/auth/src/passkeys/registration.ts': 1,
+  'packages/auth/src/passkeys/step-up.ts': 1,
   // jobs and command-line tools: every tenant in turn
   'packages/auth/src/accounts/import-legacy.ts': 1,
   'packages/auth/src/audit/checkpoints.ts': 1,
@@ -64,13 +64,12 @@ const OPENS_A_TENANT = {
 
 /** Router files that still hand `ctx.db` to a domain function, and how often. */
 const ROUTERS_PASSING_DB = {
-  'packages/api-contract/src/routers/auth.ts': 10,
+  'packages/api-contract/src/routers/auth.ts': 9,
   'packages/api-contract/src/routers/health.ts': 1,
   'packages/api-contract/src/routers/mfa.ts': 1,
-  'packages/api-contract/src/routers/otp.ts': 3,
-  'packages/api-contract/src/routers/passkeys.ts': 4,
+  'packages/api-contract/src/routers/passkeys.ts': 2,
   'packages/api-contract/src/routers/sso.ts': 1,
-  'packages/api-contract/src/routers/users.ts': 2,
+  'packages/api-contract/src/routers/users.ts': 1,
 };
 
 /** Exported functions of packages/auth/src with six or more positional parameters. */

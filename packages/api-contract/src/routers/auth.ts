@@ -146,13 +146,7 @@ export const authRouter = router({
   requestEmailVerification: sessionProcedure
     .meta(signedIn)
     .mutation(({ ctx }) =>
-      requestEmailVerification(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        requestOf(ctx),
-        ctx.now(),
-      ),
+      ctx.withTenant((tx) => requestEmailVerification(tx, actingUseCaseOf(ctx))),
     ),
   verifyEmail: publicProcedure
     .meta(anyone)

@@ -16,7 +16,7 @@ import {
   oneTimeCodeInput,
   sendCodeInput,
 } from '../inputs/otp.js';
-import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+import { publicProcedure, router, sessionProcedure } from '../trpc.js';
 import { actingUseCaseOf, useCaseOf } from '../use-case.js';
 
 const own = { access: {} } as const;
@@ -49,22 +49,16 @@ export const otpRouter = router({
     .meta(own)
     .use(requireRecentMfa)
     .mutation(async ({ ctx }) => {
-      await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => disableSms(tx, actingUseCaseOf(ctx)));
       return { ok: true as const };
     }),
   /** E-mailed codes when signing in from a new device: opt-in, only where the tenant allows them; never MFA. */
   enableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    await enableEmailCodes(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    await ctx.withTenant((tx) => enableEmailCodes(tx, actingUseCaseOf(ctx)));
     return { ok: true as const };
   }),
   disableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    await disableEmailCodes(
-      ctx.db,
-      ctx.services.accounts,
-      ctx.principal,
-      requestOf(ctx),
-      ctx.now(),
-    );
+    await ctx.withTenant((tx) => disableEmailCodes(tx, actingUseCaseOf(ctx)));
     return { ok: true as const };
   }),
   /** What the second sign-in step may offer (a mutation: its input is a secret token). */

@@ -42,7 +42,7 @@ export const passkeysRouter = router({
     .meta(enrolling)
     .use(requireRecentMfa)
     .mutation(({ ctx }) =>
-      passkeyRegistrationOptions(ctx.db, ctx.services.accounts, ctx.principal, ctx.now()),
+      ctx.withTenant((tx) => passkeyRegistrationOptions(tx, actingUseCaseOf(ctx))),
     ),
   verifyRegistration: sessionProcedure
     .meta(enrolling)
@@ -110,9 +110,7 @@ export const passkeysRouter = router({
     }),
   stepUpOptions: sessionProcedure
     .meta(signedIn)
-    .mutation(({ ctx }) =>
-      passkeyStepUpOptions(ctx.db, ctx.services.accounts, ctx.principal, ctx.now()),
-    ),
+    .mutation(({ ctx }) => ctx.withTenant((tx) => passkeyStepUpOptions(tx, actingUseCaseOf(ctx)))),
   stepUp: sessionProcedure
     .meta(signedIn)
     .input(passkeyStepUpInput)

@@ -13,7 +13,7 @@ import {
   setRoleInput,
   userIdInput,
 } from '../inputs/users.js';
-import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
+import { router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { resetUserMfa } from '@tessera/auth/mfa';
 import { assertRecentMfa, requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import type { z } from 'zod';
@@ -80,7 +80,7 @@ export const usersRouter = router({
     .use(requireRecentMfa)
     .input(userIdInput)
     .mutation(async ({ ctx, input }) => {
-      await resetUserMfa(ctx.db, ctx.principal, input.userId, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => resetUserMfa(tx, actingUseCaseOf(ctx), input.userId));
       return { ok: true as const };
     }),
   unlock: sessionProcedure

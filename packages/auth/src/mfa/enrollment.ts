@@ -12,7 +12,7 @@ import {
   type Database,
   type TenantTx,
 } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../context/deps.js';
+import type { AccountDeps } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
@@ -28,7 +28,7 @@ import { revokeUserDevices } from './remembered-devices.js';
 import { throwForFailedCheck } from './challenge.js';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp.js';
 import { checkSecondFactor, recordFactorFailure, totpContext } from './verify-second-factor.js';
-import type { ActorUseCase } from '../context/use-case.js';
+import type { ActorUseCase, TenantUseCase } from '../context/use-case.js';
 
 export interface MfaSubject {
   tenantId: string;
@@ -302,31 +302,28 @@ export async function disableMfa(
 
 /** Owners and admins clear a user's factors and sessions (only owners reset owners). */
 export async function resetUserMfa(
-  db: Database,
-  actor: { tenantId: string; userId: string; role: string },
+  tx: TenantTx,
+  uc: TenantUseCase<{ tenantId: string; userId: string; role: string }>,
   targetUserId: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  await withTenant(db, actor.tenantId, async (tx) => {
-    const [target] = await tx.select().from(users).where(eq(users.id, targetUserId));
-    if (!target) throw new AuthError('not_found');
-    if (target.role === 'owner' && actor.role !== 'owner')
-      throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
-    await removeFactors(tx, target.id);
-    await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
-    await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
-    await tx
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: 'mfa_reset' })
-      .where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: 'mfa.reset',
-      target: { type: 'user', id: target.id },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      occurredAt: now,
-    });
+  const { actor, request, now } = uc;
+  const [target] = await tx.select().from(users).where(eq(users.id, targetUserId));
+  if (!target) throw new AuthError('not_found');
+  if (target.role === 'owner' && actor.role !== 'owner')
+    throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
+  await removeFactors(tx, target.id);
+  await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
+  await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
+  await tx
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: 'mfa_reset' })
+    .where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: 'mfa.reset',
+    target: { type: 'user', id: target.id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
   });
 }

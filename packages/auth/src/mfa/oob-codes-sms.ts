@@ -33,7 +33,7 @@ import {
   type CodeCheck,
 } from './oob-codes.js';
 import { normalizePhoneNumber, phoneHint, phoneRateKey, type SmsGateway } from './sms-provider.js';
-import type { ActorUseCase, UseCase } from '../context/use-case.js';
+import type { ActorUseCase, TenantUseCase, UseCase } from '../context/use-case.js';
 
 export const SMS_LIMITS = {
   perUser: { max: 5, windowMs: 15 * 60_000 },
@@ -287,28 +287,22 @@ export async function confirmSmsEnrollment(
 }
 
 /** Removes the number and its codes. The authenticator app and backup codes stay. */
-export async function disableSms(
-  db: Database,
-  who: SmsSubject,
-  request: RequestContext,
-  now: Date,
-): Promise<void> {
-  await withTenant(db, who.tenantId, async (tx) => {
-    const removed = await tx
-      .delete(mfaPhoneNumbers)
-      .where(eq(mfaPhoneNumbers.userId, who.userId))
-      .returning({ hint: mfaPhoneNumbers.phoneHint });
-    if (!removed.length) throw new AuthError('not_found');
-    await deleteUserCodes(tx, who.userId, 'sms');
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: who.userId },
-      action: 'mfa.sms.disabled',
-      target: { type: 'user', id: who.userId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      metadata: { phoneHint: removed[0]?.hint ?? null },
-      occurredAt: now,
-    });
+export async function disableSms(tx: TenantTx, uc: TenantUseCase<SmsSubject>): Promise<void> {
+  const { actor: who, request, now } = uc;
+  const removed = await tx
+    .delete(mfaPhoneNumbers)
+    .where(eq(mfaPhoneNumbers.userId, who.userId))
+    .returning({ hint: mfaPhoneNumbers.phoneHint });
+  if (!removed.length) throw new AuthError('not_found');
+  await deleteUserCodes(tx, who.userId, 'sms');
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: who.userId },
+    action: 'mfa.sms.disabled',
+    target: { type: 'user', id: who.userId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    metadata: { phoneHint: removed[0]?.hint ?? null },
+    occurredAt: now,
   });
 }
 

@@ -4,6 +4,7 @@
 // address change), is erased, and then every column of every table is scanned for the address in
 // any form the code stores it: as typed, normalised, former addresses, and their SHA-256 digests.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { withTenant } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
 import { addressLimits } from '../accounts/address-limits.js';
@@ -120,12 +121,13 @@ test('after erasure no table holds the address, a former address, or a digest of
     request,
     tick(),
   );
-  await requestEmailVerification(
-    db.app,
-    deps,
-    { tenantId: tenant.id, userId: subjectId },
-    request,
-    tick(),
+  await withTenant(db.app, tenant.id, (tx) =>
+    requestEmailVerification(tx, {
+      deps,
+      actor: { tenantId: tenant.id, userId: subjectId },
+      request,
+      now: tick(),
+    }),
   );
   clock = new Date(clock.getTime() + 3_600_000); // the lockout is over
   await requestEmailChange(
