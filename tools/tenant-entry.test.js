@@ -44,7 +44,7 @@ const OPENS_A_TENANT = {
   'packages/auth/src/api-keys/refusal-audit.ts': 2,
   // commit-then-refuse: a wrong password or code is committed before the refusal leaves
   'packages/auth/src/shared/confirm-password.ts': 2,
-  'packages/auth/src/mfa/enrollment.ts': 6, // beginEnrollment and confirmEnrollment not yet moved
+  'packages/auth/src/mfa/enrollment.ts': 5, // beginEnrollment not yet moved
   'packages/auth/src/passkeys/registration.ts': 1,
   'packages/auth/src/passkeys/step-up.ts': 1,
   // jobs and command-line tools: every tenant in turn
@@ -79,7 +79,6 @@ const LONG_PARAMETER_ROWS = [
   'packages/auth/src/api-keys/rotate-api-key.ts#rotateApiKey',
   'packages/auth/src/mfa/remembered-devices.ts#revokeUserDevices',
   'packages/auth/src/mfa/remembered-devices.ts#trustRememberedDevice',
-  'packages/auth/src/passkeys/manage-passkeys.ts#removePasskey',
   'packages/auth/src/privacy/notifications.ts#enqueuePrivacyEmail',
   'packages/auth/src/shared/complete-sign-in.ts#finishSignIn',
   'packages/auth/src/shared/lockout.ts#recordLockout',

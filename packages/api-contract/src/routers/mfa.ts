@@ -32,7 +32,9 @@ export const mfaRouter = router({
     .use(requireRecentMfa)
     .input(mfaCodeInput)
     .mutation(async ({ ctx, input }) => {
-      const { backupCodes, session } = await confirmEnrollment(actingUseCaseOf(ctx), input.code);
+      const { backupCodes, session } = await ctx.withTenant((tx) =>
+        confirmEnrollment(tx, actingUseCaseOf(ctx), input.code),
+      );
       if (session) ctx.cookies.set(session.token, session.expiresAt); // first factor: a new token, nothing more
       return { backupCodes };
     }),

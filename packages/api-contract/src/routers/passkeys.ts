@@ -64,16 +64,7 @@ export const passkeysRouter = router({
     .use(requireRecentMfa)
     .input(removePasskeyInput)
     .mutation(async ({ ctx, input }) => {
-      await ctx.withTenant((tx) =>
-        removePasskey(
-          tx,
-          ctx.services.accounts.keyring,
-          ctx.principal,
-          input.id,
-          requestOf(ctx),
-          ctx.now(),
-        ),
-      );
+      await ctx.withTenant((tx) => removePasskey(tx, actingUseCaseOf(ctx), input.id));
       return { ok: true as const };
     }),
   authenticationOptions: publicProcedure

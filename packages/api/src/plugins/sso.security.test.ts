@@ -8,7 +8,7 @@ import { generateKeyringSpec } from '@tessera/auth';
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';
 import { updateSsoSettings, type SsoDeps, type SsoSettingsPatch } from '@tessera/auth/sso';
 import { principalFromToken, testServices } from '@tessera/api-contract/testing';
-import { tenants, userIdentities, users } from '@tessera/db';
+import { tenants, userIdentities, users, withTenant } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../build-server.js';
@@ -201,9 +201,12 @@ describe('MFA after SSO', () => {
     };
     const now = new Date(Date.now() - 30_000); // one TOTP step back, so a current code is fresh
     const { secret } = await beginEnrollment(db.app, services.accounts, who, now);
-    await confirmEnrollment(
-      { db: db.app, deps: services.accounts, actor: who, request, now },
-      totpCodeAt(secret, now),
+    await withTenant(db.app, tenant.id, (tx) =>
+      confirmEnrollment(
+        tx,
+        { deps: services.accounts, actor: who, request, now },
+        totpCodeAt(secret, now),
+      ),
     );
     return { tenantId: tenant.id, userId, secret, login };
   }

@@ -24,9 +24,11 @@ export interface ActorUseCase<
 
 /**
  * A use case that runs inside the caller's tenant transaction (`ctx.withTenant` in a procedure):
- * it takes the `TenantTx` first and this, without `db`, since it opens no transaction itself.
+ * it takes the `TenantTx` first and this, without `db`, since it opens no transaction itself. The
+ * transaction names the tenant, so `actor` need not.
  */
-export type TenantUseCase<Who extends { tenantId: string } = Actor> = Pick<
-  ActorUseCase<Who>,
-  'actor' | 'request' | 'now'
->;
+export interface TenantUseCase<Who = Actor> {
+  actor: Who;
+  request: RequestContext;
+  now: Date;
+}

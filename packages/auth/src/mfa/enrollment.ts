@@ -117,65 +117,64 @@ async function replaceBackupCodes(tx: TenantTx, userId: string, now: Date): Prom
  * an existing factor (a passkey) the session stays as it is; the caller required step-up for that.
  */
 export async function confirmEnrollment(
-  uc: ActorUseCase<MfaSubject>,
+  tx: TenantTx,
+  uc: TenantUseCase<MfaSubject> & Pick<ActorUseCase, 'deps'>,
   code: string,
 ): Promise<{ backupCodes: string[]; session: CreatedSession | null }> {
-  const { db, deps, actor: who, request, now } = uc;
-  return withTenant(db, who.tenantId, async (tx) => {
-    const [factor] = await tx
-      .select()
-      .from(mfaTotp)
-      .where(eq(mfaTotp.userId, who.userId))
-      .for('update');
-    if (factor?.enabledAt)
-      throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
-    if (
-      !factor?.pendingCiphertext ||
-      !factor.pendingCreatedAt ||
-      now.getTime() - factor.pendingCreatedAt.getTime() > PENDING_TTL_MS
-    )
-      throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
-    const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
-    const step = matchTotpStep(secret, code, now);
-    if (step === null) throw new AuthError('mfa_code_invalid', { field: 'code' });
-    const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
-    await tx
-      .update(mfaTotp)
-      .set({
-        secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)),
-        pendingCiphertext: null,
-        pendingCreatedAt: null,
-        enabledAt: now,
-        lastUsedStep: step,
-        failedAttempts: 0,
-        lockedUntil: null,
-        updatedAt: now,
-      })
-      .where(eq(mfaTotp.userId, who.userId));
-    const backupCodes = await replaceBackupCodes(tx, who.userId, now);
-    const { tenantName, policy } = await tenantPolicyOf(tx);
-    const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
-    // A first factor is a privilege change (the session stops being enrollment-only): a new token.
-    const session = hadFactor ? null : await replaceSession(tx, policy, who, request, now);
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: who.userId },
-      action: 'mfa.enabled',
-      target: { type: 'user', id: who.userId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      occurredAt: now,
-      metadata: { firstFactor: !hadFactor },
-    });
-    if (user)
-      await enqueueEmail(
-        tx,
-        deps.keyring,
-        { userId: who.userId, address: user.email },
-        { name: 'mfa_enabled', tenantName },
-        now,
-      );
-    return { backupCodes, session };
+  const { deps, actor: who, request, now } = uc;
+  const [factor] = await tx
+    .select()
+    .from(mfaTotp)
+    .where(eq(mfaTotp.userId, who.userId))
+    .for('update');
+  if (factor?.enabledAt)
+    throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
+  if (
+    !factor?.pendingCiphertext ||
+    !factor.pendingCreatedAt ||
+    now.getTime() - factor.pendingCreatedAt.getTime() > PENDING_TTL_MS
+  )
+    throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
+  const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
+  const step = matchTotpStep(secret, code, now);
+  if (step === null) throw new AuthError('mfa_code_invalid', { field: 'code' });
+  const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
+  await tx
+    .update(mfaTotp)
+    .set({
+      secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)),
+      pendingCiphertext: null,
+      pendingCreatedAt: null,
+      enabledAt: now,
+      lastUsedStep: step,
+      failedAttempts: 0,
+      lockedUntil: null,
+      updatedAt: now,
+    })
+    .where(eq(mfaTotp.userId, who.userId));
+  const backupCodes = await replaceBackupCodes(tx, who.userId, now);
+  const { tenantName, policy } = await tenantPolicyOf(tx);
+  const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
+  // A first factor is a privilege change (the session stops being enrollment-only): a new token.
+  const session = hadFactor ? null : await replaceSession(tx, policy, who, request, now);
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: who.userId },
+    action: 'mfa.enabled',
+    target: { type: 'user', id: who.userId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
+    metadata: { firstFactor: !hadFactor },
   });
+  if (user)
+    await enqueueEmail(
+      tx,
+      deps.keyring,
+      { userId: who.userId, address: user.email },
+      { name: 'mfa_enabled', tenantName },
+      now,
+    );
+  return { backupCodes, session };
 }
 
 /**
