@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { buildServer, defaultApiConfig, startPrivacyWorkers } from '@tessera/api';
 import type { Services } from '@tessera/api-contract';
-import type { OutboundPolicy } from '@tessera/auth/sso';
+import type { OutboundPolicy } from '@tessera/auth/outbound';
 import { createTxtLookup, type DomainDnsOptions } from '@tessera/auth/domains';
 import { testAccountDeps, testServices } from '@tessera/api-contract/testing';
 import type { Database } from '@tessera/db';

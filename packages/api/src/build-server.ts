@@ -25,7 +25,7 @@ import {
 import { metricsPlugin } from './plugins/metrics.js';
 import { auditUnanchoredAgeSeconds } from '@tessera/auth/audit';
 import type { Redis } from 'ioredis';
-import type { RateLimitStore } from '@tessera/auth/accounts';
+import type { RateLimitStore } from '@tessera/auth/rate-limit';
 import { appRouter } from '@tessera/api-contract';
 import { ssoPlugin } from './plugins/sso.js';
 import { samlPlugin } from './plugins/saml.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
-import { enqueueEmail } from '@tessera/auth/accounts';
+import { enqueueEmail } from '@tessera/auth/outbox';
 import { recordAuditEvent } from '@tessera/auth/audit';
 import { clusterUrl, findExecutable, useTestDatabase } from '@tessera/db/testing';
 import pg from 'pg';

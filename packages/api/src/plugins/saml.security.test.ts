@@ -15,7 +15,7 @@ import {
   type SamlConnectionView,
 } from '@tessera/auth/sso';
 import { principalFromToken, testServices } from '@tessera/api-contract/testing';
-import { userIdentities, users } from '@tessera/db';
+import { userIdentities, users, withTenant } from '@tessera/db';
 import { freePort, useTestDatabase } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -302,13 +302,12 @@ describe('SP-initiated sign-in through a real SAML IdP', () => {
     };
     const past = new Date(Date.now() - 30_000);
     const { secret } = await beginEnrollment(db.app, services.accounts, who, past);
-    await confirmEnrollment(
-      db.app,
-      services.accounts,
-      who,
-      totpCodeAt(secret, past),
-      request,
-      past,
+    await withTenant(db.app, who.tenantId, (tx) =>
+      confirmEnrollment(
+        tx,
+        { deps: services.accounts, actor: who, request, now: past },
+        totpCodeAt(secret, past),
+      ),
     );
     const challenged = await signIn(rig, login, { context: MFA_CONTEXT });
     expect(challenged.location).toBe(`${origin}/sign-in?sso=mfa_required`);

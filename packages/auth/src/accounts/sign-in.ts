@@ -10,7 +10,7 @@ import {
   type TenantTx,
   type UserRow,
 } from '@tessera/db';
-import { createMfaChallenge } from '../mfa/challenge.js';
+import { createMfaChallenge } from '../mfa/challenge-token.js';
 import { emailCodesActive, mailSignInCode, type VerificationStep } from '../mfa/email-codes.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -18,16 +18,16 @@ import { AuthError } from '../errors.js';
 import { publishOutcome, signInOutcomeOf } from '../outcomes.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
-import { deviceNovelty, readSignInFacts, signInRisk } from './sign-in-risk.js';
+import { deviceNovelty, readSignInFacts, signInRisk } from '../shared/sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import { SIGN_IN_ACCOUNT_LIMIT, signInAccountKey } from './address-limits.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
-import { emailDomainOf } from '../domains/domain-name.js';
-import { ssoConnectionEnabled } from '../domains/domain-rules.js';
-import { finishSignIn, type SignedIn } from './complete-sign-in.js';
-import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
-import { clearFailures, recordFailure } from './throttle.js';
+import { emailDomainOf } from '../shared/domain-name.js';
+import { ssoConnectionEnabled } from '../shared/domain-rules.js';
+import { finishSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import { lockRetryAfterSeconds, recordLockout } from '../shared/lockout.js';
+import { clearFailures, recordFailure } from '../shared/throttle.js';
 
 export interface SignInInput {
   tenantSlug: string;

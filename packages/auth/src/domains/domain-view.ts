@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { TenantDomainRow, TenantTx } from '@tessera/db';
-import { verificationRecord } from './domain-name.js';
-import { ssoConnectionEnabled } from './domain-rules.js';
+import { verificationRecord } from '../shared/domain-name.js';
+import { ssoConnectionEnabled } from '../shared/domain-rules.js';
 
 export type DomainStatus = 'pending' | 'verified' | 'suspended';
 

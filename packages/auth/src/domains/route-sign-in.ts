@@ -10,7 +10,7 @@
 import { routeEmailDomain, type Database } from '@tessera/db';
 import { samlUrls } from '../sso/saml-connections.js';
 import { ssoUrls } from '../sso/settings.js';
-import { emailDomainOf } from './domain-name.js';
+import { emailDomainOf } from '../shared/domain-name.js';
 
 export interface SignInRoute {
   tenantSlug: string;

@@ -1,6 +1,6 @@
 /**
  * One object bundling hashing, verification, the dummy verify and the policy with the
- * deployment's settings, for the account flows (`accounts/deps.ts` PasswordService). All
+ * deployment's settings, for the account flows (`context/deps.ts` PasswordService). All
  * Argon2id and bcrypt work passes through one fair, bounded queue keyed by tenant (hash-queue.ts):
  * a sign-in flood in one tenant waits for that tenant's share of the slots, and work that would
  * wait longer than the bound is refused with `server_busy` instead of exhausting memory.

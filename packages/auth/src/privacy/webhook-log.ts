@@ -6,7 +6,8 @@ import { withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { Keyring } from '../crypto/keyring.js';
 import type { RotationOptions } from '../maintenance/rotate-secrets.js';
 import { AuthError } from '../errors.js';
-import { webhookSecretContext, type PrivacyWebhookEvent } from './webhook-endpoints.js';
+import { webhookSecretContext } from './webhook-endpoints.js';
+import type { PrivacyWebhookEvent } from './webhook-event-types.js';
 import type { WebhookDeliveryStatus } from './webhook-events.js';
 
 export interface WebhookAttemptView {

@@ -21,12 +21,12 @@ import {
   type SamlGroupRole,
   type TenantTx,
 } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import type { Actor } from '../context/actor.js';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
-import { createGuardedFetch, type FetchLike } from './guarded-fetch.js';
-import { checkOutboundUrl, type OutboundPolicy, type Resolver } from './outbound-url.js';
+import { createGuardedFetch, type FetchLike } from '../outbound/guarded-fetch.js';
+import { checkOutboundUrl, type OutboundPolicy, type Resolver } from '../outbound/outbound-url.js';
 import {
   describeCertificate,
   fetchIdpMetadata,

@@ -8,7 +8,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { AuthError } from '../errors.js';
-import type { FetchLike } from './guarded-fetch.js';
+import type { FetchLike } from '../outbound/guarded-fetch.js';
 import { parseXml, selectElements } from './saml-xml.js';
 
 export const SAML_METADATA_MAX_BYTES = 256 * 1024;

@@ -7,7 +7,7 @@
  * unless the tenant trusts the IdP's AuthnContextClassRef. Refused responses are audited.
  */
 import type { Database, SamlConnectionRow } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { withTenant } from '@tessera/db';
 import { samlProviderKey } from './saml-connections.js';

@@ -23,13 +23,13 @@ import {
   type TenantTx,
   type UserRow,
 } from '@tessera/db';
-import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { isPlausibleEmail, normalizeEmail } from '../accounts/normalize-email.js';
 import { recordAuditEvent } from '../audit/index.js';
-import { domainAutoJoins } from '../domains/domain-rules.js';
-import { createMfaChallenge } from '../mfa/challenge.js';
-import { hasSecondFactor } from '../passkeys/factors.js';
+import { domainAutoJoins } from '../shared/domain-rules.js';
+import { createMfaChallenge } from '../mfa/challenge-token.js';
+import { hasSecondFactor } from '../shared/factors.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import type { SsoConnection } from './settings.js';
 
