@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { DEFAULT_SECURITY_POLICY } from '@tessera/auth/accounts';
+import { DEFAULT_SECURITY_POLICY } from '@tessera/auth/tenants';
 import { QUICK } from './load.js';
 
 export const TENANTS = 1_000;

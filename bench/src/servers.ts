@@ -9,7 +9,7 @@ import type { AnyRouter } from '@trpc/server';
 import { buildServer, createServices, defaultApiConfig, type ApiConfig } from '@tessera/api';
 import type { Services } from '@tessera/api-contract';
 import { generateKeyringSpec } from '@tessera/auth';
-import type { RateLimiter } from '@tessera/auth/accounts';
+import type { RateLimiter } from '@tessera/auth/rate-limit';
 import type { Database } from '@tessera/db';
 
 /** Replaces every limit (global per-IP, per-call, sign-in per IP and per account). */

@@ -2,7 +2,7 @@
  * The sign-in bench: sign-in throughput over HTTP against the raw Argon2id verify throughput of
  * this machine, and the server's event-loop p99 while 50 sign-ins run at once.
  */
-import { verifyPassword } from '@tessera/auth/passwords';
+import { defaultHashConcurrency, verifyPassword } from '@tessera/auth/passwords';
 import { cpuShare, cpuSnapshot, type CpuShare } from './cpu.js';
 import {
   CONNECTIONS,
@@ -14,8 +14,8 @@ import {
 import type { LoadRequest } from './load-types.js';
 import { BENCH_PASSWORD, type SignInAccount } from './seed.js';
 
-/** libuv's default threadpool size, and the password service's queue concurrency. */
-export const VERIFY_CONCURRENCY = 4;
+/** The password service's queue concurrency (one hash per core, at most 4), for the raw figure too. */
+export const VERIFY_CONCURRENCY = defaultHashConcurrency();
 const VERIFY_SECONDS = 8;
 const WARMUP_SIGN_INS = 24;
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { buildServer, defaultApiConfig, startPrivacyWorkers } from '@tessera/api';
 import type { Services } from '@tessera/api-contract';
-import type { OutboundPolicy } from '@tessera/auth/sso';
+import type { OutboundPolicy } from '@tessera/auth/outbound';
 import { createTxtLookup, type DomainDnsOptions } from '@tessera/auth/domains';
 import { testAccountDeps, testServices } from '@tessera/api-contract/testing';
 import type { Database } from '@tessera/db';
@@ -44,6 +44,8 @@ export async function startConsoleServer(
     outbound?: OutboundPolicy;
     /** Resolvers for domain verification (a local DNS server); unset: the system's. */
     domainDns?: DomainDnsOptions;
+    /** SSO routes (OIDC and SAML) under this SESSION_SECRET ring. */
+    sessionSecret?: string;
   } = {},
 ): Promise<ConsoleServer> {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
@@ -65,7 +67,15 @@ export async function startConsoleServer(
       logLevel: 'warn',
       rateLimit: { max: 10_000, windowMs: 60_000 },
     },
-    { database, services, consoleRoot: WEB_DIST, ...(options.now ? { now: options.now } : {}) },
+    {
+      database,
+      services,
+      consoleRoot: WEB_DIST,
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.sessionSecret
+        ? { sso: { sessionSecret: options.sessionSecret, platformProviders: [] } }
+        : {}),
+    },
   );
   await app.listen({ host: '127.0.0.1', port });
   // The GDPR workers as `pnpm start` runs them in-process, polling briskly for the test.

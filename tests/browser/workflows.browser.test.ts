@@ -141,10 +141,12 @@ describe.skipIf(!run)('console workflows in Chromium', () => {
   test('create an API key on the Admin page and call the API with it', async () => {
     const page = pageOf('owner');
     await page.goto(`${server.origin}/admin`);
-    await page.getByText('Create an API key').click();
-    await page.getByLabel('Name', { exact: true }).fill('billing-service');
-    await page.getByLabel('users:read').check();
-    await page.getByRole('button', { name: 'Create key' }).click();
+    // The Admin page has several forms with a "Name" field (API keys, SAML connections).
+    const keys = page.getByRole('region', { name: 'API keys' });
+    await keys.getByText('Create an API key').click();
+    await keys.getByLabel('Name', { exact: true }).fill('billing-service');
+    await keys.getByLabel('users:read').check();
+    await keys.getByRole('button', { name: 'Create key' }).click();
     const shown = page.getByLabel('New API key');
     await shown.waitFor();
     apiKey = (await shown.innerText()).trim();

@@ -1,8 +1,9 @@
-import type { AccountDeps } from '@tessera/auth/accounts';
+import type { AccountDeps } from '@tessera/auth/context';
 import type { ApiKeyDeps } from '@tessera/auth/api-keys';
 import type { TxtLookup } from '@tessera/auth/domains';
 import type { SmsGateway } from '@tessera/auth/mfa';
-import type { OutboundPolicy, PlatformProviderInfo } from '@tessera/auth/sso';
+import type { OutboundPolicy } from '@tessera/auth/outbound';
+import type { PlatformProviderInfo } from '@tessera/auth/sso';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '@tessera/db';
 

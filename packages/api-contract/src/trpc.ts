@@ -3,7 +3,7 @@ import { traceProcedure, withTenant } from '@tessera/db';
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { apiKeyRefused, AuthError } from '@tessera/auth';
-import { enforceLimit } from '@tessera/auth/accounts';
+import { enforceLimit } from '@tessera/auth/rate-limit';
 import type { Context, Principal, Role } from './context.js';
 import { toWireError, type WireErrorData } from './errors.js';
 import { rejectUnsafeText } from './middleware/reject-unsafe-text.js';

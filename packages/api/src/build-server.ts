@@ -10,6 +10,7 @@ import type { ApiConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { healthPlugin } from './plugins/health.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
+import { routeConfigPlugin } from './plugins/route-config.js';
 import { principalPlugin, type PrincipalResolver } from './plugins/principal.js';
 import { createApiKeyVerifier } from '@tessera/auth/api-keys';
 import { apiKeyPlugin } from './plugins/api-key.js';
@@ -24,9 +25,10 @@ import {
 import { metricsPlugin } from './plugins/metrics.js';
 import { auditUnanchoredAgeSeconds } from '@tessera/auth/audit';
 import type { Redis } from 'ioredis';
-import type { RateLimitStore } from '@tessera/auth/accounts';
+import type { RateLimitStore } from '@tessera/auth/rate-limit';
 import { appRouter } from '@tessera/api-contract';
 import { ssoPlugin } from './plugins/sso.js';
+import { samlPlugin } from './plugins/saml.js';
 import { auditExportPlugin } from './routes/audit-export.js';
 import { csrfPlugin } from './plugins/csrf.js';
 import { noStorePlugin } from './plugins/no-store.js';
@@ -79,9 +81,8 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 2048 }, // tRPC batch paths join procedure names with commas
   });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  // Every hook below reads the matched route's config through one per-request cache.
+  await app.register(routeConfigPlugin);
 
   // One error handler hides every 5xx message (docs/design.md rule 5); 4xx keep Fastify's safe text. Set
   // before any plugin: an encapsulated scope (the tRPC adapter's) copies the handler it is born with.
@@ -219,6 +220,15 @@ export async function buildServer(config: ApiConfig, deps: ServerDeps): Promise<
         onLoopback: (host) =>
           app.log.warn({ host }, 'sso: loopback identity provider allowed outside production'),
       },
+    });
+    // SAML connections: SP metadata, start, assertion consumer service (plugins/saml.ts).
+    await app.register(samlPlugin, {
+      database: deps.database,
+      services: deps.services,
+      publicUrl: config.publicUrl,
+      cookieName,
+      now,
+      sessionSecret: deps.sso.sessionSecret,
     });
   }
 

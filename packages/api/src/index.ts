@@ -9,9 +9,16 @@ export {
   smtpTransport,
   type MailTransport,
 } from './workers/outbox-sender.js';
-export { reencryptAllSecrets } from '@tessera/auth/mfa';
+export { reencryptAllSecrets } from '@tessera/auth/maintenance';
 export { parseKeyring } from '@tessera/auth';
-export { createRateLimiter, importLegacyUsers, type LegacyUser } from '@tessera/auth/accounts';
+export {
+  checkLegacyUser,
+  importLegacyUsers,
+  MAX_IMPORT_ROWS,
+  normalizeEmail,
+  type LegacyUser,
+} from '@tessera/auth/accounts';
+export { createRateLimiter } from '@tessera/auth/rate-limit';
 export { consolePlugin, type ConsoleOptions } from './plugins/console.js';
 export { auditExportPlugin, type AuditExportPluginOptions } from './routes/audit-export.js';
 export {

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
-import { createRateLimiter } from '@tessera/auth/accounts';
+import { createRateLimiter } from '@tessera/auth/rate-limit';
 import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
 import { findExecutable, freePort, startRedisServer, type RedisServer } from '@tessera/db/testing';

@@ -12,7 +12,7 @@
  * the API down. Pinned by redis-rate-limit-store.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/accounts';
+import { MemoryRateLimitStore, type RateLimitStore } from '@tessera/auth/rate-limit';
 import { Redis, type RedisOptions } from 'ioredis';
 
 const INCREMENT_SCRIPT = `

@@ -9,12 +9,13 @@ import {
 } from '@tessera/auth/mfa';
 import { parsePepperRing } from '@tessera/auth/api-keys';
 import { createTxtLookup, type DomainDnsOptions } from '@tessera/auth/domains';
-import { platformProviderInfo, type OutboundMode, type PlatformProvider } from '@tessera/auth/sso';
+import { platformProviderInfo, type PlatformProvider } from '@tessera/auth/sso';
+import { type OutboundMode } from '@tessera/auth/outbound';
 import {
   createRateLimiter,
   MemoryRateLimitStore,
   type RateLimitStore,
-} from '@tessera/auth/accounts';
+} from '@tessera/auth/rate-limit';
 import {
   createBreachedPasswordChecker,
   createPasswordService,

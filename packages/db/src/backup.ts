@@ -8,6 +8,12 @@
  * migrate to latest, hand the erasure ledger to a hook. SQL names come from the server's own
  * catalog (`format('%I')`); names in a dump are only looked up. Format and reasons:
  * docs/runbooks/backup-restore.md. Pinned by backup.db.test.ts and apps/server/src/cli/backup.db.test.ts.
+ *
+ * Both take an AbortSignal (checked between COPY chunks) and report progress. A stopped backup
+ * leaves its output to the caller (the CLI deletes its temporary file). A restore stopped before
+ * its COMMIT rolls the data back and leaves the database migrated and marked with
+ * RESTORE_MARKER_TABLE, which a later restore accepts in place of an empty database; once the data
+ * is committed the restore finishes (migrations, erasure ledger) whatever the signal says.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
@@ -49,7 +55,31 @@ export interface RestoreSummary extends BackupSummary {
   erasureLedger: 'absent' | 'not_replayed' | { replayed: number };
 }
 
+export interface BackupProgress {
+  /** Rows written so far, of about `estimatedRows` (planner statistics; exact for unanalysed tables). */
+  rows: number;
+  estimatedRows: number;
+  bytes: number;
+  table: string;
+}
+
+export interface BackupOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: BackupProgress) => void;
+  /** Awaited after each table (the CLI's pacing for tests and demos). */
+  afterTable?: () => Promise<void>;
+}
+
+/** Created before a restore migrates an empty database, dropped in the transaction that commits its data. */
+export const RESTORE_MARKER_TABLE = 'tessera_restore_in_progress';
+
 export interface RestoreOptions {
+  /** Checked between COPY chunks until the data commits; a stop before then rolls back. */
+  signal?: AbortSignal;
+  /** Bytes of the backup consumed so far. */
+  onProgress?: (bytes: number) => void;
+  /** Awaited after each table is loaded (the CLI's pacing for tests and demos). */
+  afterTable?: () => Promise<void>;
   runtimeRole?: RuntimeRole;
   migrationsDir?: string;
   /** Apply migrations newer than the dump after loading it (default true). */
@@ -173,10 +203,16 @@ class HashingWriter {
   }
 }
 
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new BackupError('stopped before the end (interrupted)');
+}
+
 async function copyTableOut(
   client: pg.ClientBase,
   table: CatalogTable,
   writer: HashingWriter,
+  onChunk: (rows: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   const columns = table.columns.map((c) => table.quotedColumns.get(c)).join(', ');
   await writer.write(`TABLE ${JSON.stringify(table.key)}\n`);
@@ -186,6 +222,8 @@ async function copyTableOut(
   ) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows += 1; // one row per line in text format
     await writer.write(chunk);
+    onChunk(rows);
+    throwIfAborted(signal);
   }
   await writer.write('\\.\n');
   return rows;
@@ -195,6 +233,7 @@ async function copyTableOut(
 export async function backupDatabase(
   ownerUrl: string,
   output: NodeJS.WritableStream,
+  options: BackupOptions = {},
 ): Promise<BackupSummary> {
   const client = new pg.Client({ connectionString: ownerUrl, application_name: 'tessera-backup' });
   await client.connect();
@@ -223,8 +262,24 @@ export async function backupDatabase(
     const writer = new HashingWriter(output);
     await writer.write(`${BACKUP_MAGIC}\n${JSON.stringify(header)}\n`);
     const counts: { name: string; rows: number }[] = [];
-    for (const table of tables)
-      counts.push({ name: table.key, rows: await copyTableOut(client, table, writer) });
+    const estimatedRows = options.onProgress ? await estimateRows(client, tables) : 0;
+    let before = 0;
+    for (const table of tables) {
+      throwIfAborted(options.signal);
+      const report = (rows: number): void =>
+        options.onProgress?.({
+          rows: before + rows,
+          estimatedRows,
+          bytes: writer.bytes,
+          table: table.key,
+        });
+      const rows = await copyTableOut(client, table, writer, report, options.signal);
+      counts.push({ name: table.key, rows });
+      before += rows;
+      report(0);
+      await options.afterTable?.();
+    }
+    throwIfAborted(options.signal);
     // Sequences are not transactional: read last, so no restored id can be handed out again.
     const sequences = (
       await client.query<BackupSequence>(
@@ -239,6 +294,21 @@ export async function backupDatabase(
   } finally {
     await client.end();
   }
+}
+
+/** Planner statistics per table; tables never analysed (reltuples -1, usually new and small) are counted. */
+async function estimateRows(client: pg.ClientBase, tables: CatalogTable[]): Promise<number> {
+  const { rows } = await client.query<{ total: number | null }>(
+    `SELECT sum(CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
+                ELSE (pg_catalog.xpath('/row/n/text()', pg_catalog.query_to_xml(
+                        format('SELECT count(*) AS n FROM %I.%I', t.s, t.n), false, true, '')))[1]::text::bigint
+                END)::float8 AS total
+     FROM unnest($1::text[], $2::text[]) AS t(s, n)
+     JOIN pg_catalog.pg_namespace ns ON ns.nspname = t.s
+     JOIN pg_catalog.pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return rows[0]?.total ?? 0;
 }
 
 const MARKER = Buffer.from('\n\\.\n');
@@ -334,13 +404,33 @@ function parseHeader(magic: string, json: string, migrationsDir: string): Backup
   return header;
 }
 
-async function assertEmpty(client: pg.ClientBase): Promise<void> {
-  const { rows } = await client.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'",
+/**
+ * 'empty', or 'interrupted' when the only thing here is an earlier restore stopped before its
+ * COMMIT (the marker table, migrations and their seed rows, which the load truncates).
+ */
+async function assertEmpty(client: pg.ClientBase): Promise<'empty' | 'interrupted'> {
+  const { rows } = await client.query<{ n: number; marker: boolean }>(
+    `SELECT count(*)::int AS n, bool_or(n.nspname = 'public' AND c.relname = $1) AS marker
+     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`,
+    [RESTORE_MARKER_TABLE],
   );
+  if (rows[0]?.marker) return 'interrupted';
   if ((rows[0]?.n ?? 0) > 0)
     throw new BackupError(
       'the target database is not empty; restore only into a new, empty database',
+    );
+  return 'empty';
+}
+
+/** An interrupted restore may have migrated up to its own backup's version; this one must not be older. */
+async function assertMigratedAtMost(client: pg.ClientBase, version: number): Promise<void> {
+  const { rows } = await client.query<{ v: number | null }>(
+    "SELECT CASE WHEN pg_catalog.to_regclass('public.schema_migrations') IS NULL THEN NULL ELSE (SELECT max(version) FROM public.schema_migrations) END AS v",
+  );
+  if ((rows[0]?.v ?? 0) > version)
+    throw new BackupError(
+      `an interrupted restore already migrated this database to version ${rows[0]?.v}, newer than this backup (${version}); restore into a new, empty database`,
     );
 }
 
@@ -387,6 +477,7 @@ async function copyTableIn(
   reader: BackupReader,
   table: CatalogTable,
   columns: string,
+  options: RestoreOptions,
 ): Promise<number> {
   const { text } = await reader.line();
   if (text !== `TABLE ${JSON.stringify(table.key)}`)
@@ -397,8 +488,11 @@ async function copyTableIn(
   const done = finished(stream);
   done.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   try {
-    for await (const chunk of reader.rows())
+    for await (const chunk of reader.rows()) {
       if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+      options.onProgress?.(reader.bytes);
+      throwIfAborted(options.signal);
+    }
     stream.end();
   } catch (error) {
     stream.destroy(error instanceof Error ? error : new Error(String(error))); // sends CopyFail, frees the connection
@@ -413,6 +507,7 @@ async function loadData(
   client: pg.ClientBase,
   reader: BackupReader,
   header: BackupHeader,
+  options: RestoreOptions,
 ): Promise<{ name: string; rows: number }[]> {
   const plan = planTables(header, await readCatalog(client));
   await client.query('BEGIN');
@@ -429,8 +524,14 @@ async function loadData(
       'truncate',
     );
     const counts: { name: string; rows: number }[] = [];
-    for (const { table, columns } of plan)
-      counts.push({ name: table.key, rows: await copyTableIn(client, reader, table, columns) });
+    for (const { table, columns } of plan) {
+      counts.push({
+        name: table.key,
+        rows: await copyTableIn(client, reader, table, columns, options),
+      });
+      await options.afterTable?.();
+      throwIfAborted(options.signal);
+    }
     const sequences = await reader.line();
     if (!sequences.text.startsWith('SEQUENCES '))
       throw new BackupError('the backup has no sequence section');
@@ -456,6 +557,8 @@ async function loadData(
       plan.map((p) => p.table),
       'enableTriggers',
     );
+    throwIfAborted(options.signal); // the last moment a stop can still roll everything back
+    await client.query('DROP TABLE IF EXISTS public.tessera_restore_in_progress'); // RESTORE_MARKER_TABLE
     await client.query('COMMIT');
     return counts;
   } catch (error) {
@@ -475,15 +578,24 @@ export async function restoreDatabase(
   await client.connect();
   try {
     await assertBypassesRls(client);
-    await assertEmpty(client);
+    const state = await assertEmpty(client);
     const reader = new BackupReader(input);
     const header = parseHeader(
       (await reader.line()).text,
       (await reader.line()).text,
       migrationsDir,
     );
+    if (state === 'interrupted') {
+      await assertMigratedAtMost(client, header.schemaVersion);
+      options.log?.('continuing into a database left by an interrupted restore');
+    } else
+      await client.query(
+        'CREATE TABLE public.tessera_restore_in_progress (started_at timestamptz NOT NULL DEFAULT now())', // RESTORE_MARKER_TABLE
+      );
+    throwIfAborted(options.signal);
     await migrateTo({ ...options, ownerUrl, migrationsDir }, header.schemaVersion);
-    const tables = await loadData(client, reader, header);
+    throwIfAborted(options.signal);
+    const tables = await loadData(client, reader, header, options);
     options.log?.(
       `restored ${tables.reduce((n, t) => n + t.rows, 0)} rows in ${tables.length} tables at schema version ${header.schemaVersion}`,
     );

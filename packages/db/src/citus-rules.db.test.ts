@@ -41,11 +41,14 @@ const PRIMARY_KEY_ON_ID: readonly string[] = [
 // tenant is known (SECURITY DEFINER lookups of a session cookie, an API key, an MFA challenge,
 // a remembered device, an e-mailed token, a download link). On Citus these lookups move to a
 // reference table (hash -> tenant_id) or the secret carries its tenant.
+// A new kind of bearer secret looked up before its tenant is known is the one addition this list
+// may take (a SCIM token, like an API key).
 const GLOBAL_SECRET_LOOKUPS: readonly string[] = [
   'api_keys_key_hash_key',
   'mfa_challenges_token_hash_key',
   'privacy_download_tokens_token_hash_key',
   'remembered_devices_token_hash_key',
+  'scim_tokens_token_hash_key',
   'sessions_token_hash_key',
   'user_tokens_token_hash_key',
 ];

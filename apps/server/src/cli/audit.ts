@@ -6,8 +6,11 @@
  *
  *   verify <tenant> [--public-key B64]...  chain, checkpoints and (with AUDIT_SIGNING_KEY's public key
  *                                          and any extra keys) their signatures; exit 1 when invalid
- *   export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE]
- *                                          streams the log; audited as audit.log.exported
+ *   export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE] [--json] [--batch-size N]
+ *                                          streams the log; audited as audit.log.exported. Progress
+ *                                          on stderr (JSON lines with --json); --out is written
+ *                                          under a temporary name and renamed when complete, so
+ *                                          Ctrl-C (exit 130) leaves no file: run it again
  *   checkpoint <tenant> | --all            signs the chain head(s) now with AUDIT_SIGNING_KEY
  *   set-retention <tenant> <days|none>     retention in days (365..36500; none keeps everything),
  *                                          as the owner; audited as audit.retention.updated
@@ -15,7 +18,8 @@
  *                                          its retention
  */
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { access, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -38,11 +42,13 @@ import {
   type TenantTx,
 } from '@tessera/db';
 import { ConfigError, loadConfigFromProcess, type Config } from '../config.js';
+import { ProgressReporter, progressModeOf } from './progress/progress-reporter.js';
+import { commonFlags, listenForStop, pacer } from './progress/stop-request.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USAGE =
-  'usage: audit verify <tenant> [--public-key B64] | export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE] | checkpoint <tenant>|--all | set-retention <tenant> <days|none> | retention --archive-dir DIR';
+  'usage: audit verify <tenant> [--public-key B64] | export <tenant> [--format jsonl|csv] [--after-seq N] [--out FILE] [--json] [--batch-size N] [--pace-ms N] | checkpoint <tenant>|--all | set-retention <tenant> <days|none> | retention --archive-dir DIR';
 
 type Options = ReturnType<typeof parseCommandLine>['values'];
 
@@ -57,6 +63,7 @@ function parseCommandLine(argv: string[]) {
       'public-key': { type: 'string', multiple: true },
       all: { type: 'boolean', default: false },
       'archive-dir': { type: 'string' },
+      'batch-size': { type: 'string' },
     },
   });
 }
@@ -120,9 +127,23 @@ async function exportLog(
   database: Database,
   tenantRef: string | undefined,
   options: Options,
-): Promise<void> {
+  flags: { json: boolean; paceMs: number },
+): Promise<boolean> {
   const tenantId = await resolveTenant(database, tenantRef);
   const query = exportQueryOf(options);
+  const batchSize = options['batch-size'] === undefined ? 1000 : Number(options['batch-size']);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new Error('--batch-size must be between 1 and 10000');
+  const file = options.out ? path.resolve(options.out) : null;
+  if (
+    file &&
+    (await access(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new Error(`${file} exists; choose a new file name`);
+  const progress = new ProgressReporter('audit export', progressModeOf(flags.json));
   // Reading the log reads personal data: the export is itself an audit event (docs/design.md "Privacy").
   await withTenant(database, tenantId, (tx) =>
     recordAuditEvent(tx, {
@@ -131,18 +152,60 @@ async function exportLog(
       metadata: { ...query, via: 'cli' },
     }),
   );
-  const out: Writable = options.out
-    ? createWriteStream(options.out, { flags: 'wx', mode: 0o600 })
+  const partial = file ? `${file}.partial-${process.pid}` : null;
+  const out: Writable = partial
+    ? createWriteStream(partial, { flags: 'wx', mode: 0o600 })
     : process.stdout;
+  const stop = listenForStop(() =>
+    progress.log(
+      `stopping${partial ? ': the partial file is deleted' : ''} (Ctrl-C again to stop at once)`,
+    ),
+  );
+  if (partial) stop.cleanup(() => rmSync(partial, { force: true }));
+  const pace = pacer(flags.paceMs, stop.signal);
+  let written = 0;
   const stream = async (tx: TenantTx): Promise<void> => {
-    for await (const chunk of auditExportChunks(tx, query)) await writeChunk(out, chunk);
+    const { rows } = await tx.client.query<{ n: number }>(
+      'SELECT count(*)::float8 AS n FROM public.audit_logs WHERE seq > $1',
+      [query.afterSeq],
+    );
+    progress.start('rows', rows[0]?.n ?? null);
+    const onRows = (n: number): void => {
+      written = n;
+      progress.update(n);
+    };
+    for await (const chunk of auditExportChunks(tx, { ...query, batchSize, onRows })) {
+      await writeChunk(out, chunk);
+      if (stop.signal.aborted) return;
+      await pace();
+    }
   };
-  await withTenant(database, tenantId, stream, { readOnly: true });
-  if (out !== process.stdout) {
-    out.end();
-    await once(out, 'finish');
-    log(`wrote ${options.out}`);
+  try {
+    await withTenant(database, tenantId, stream, { readOnly: true });
+    if (partial && file) {
+      out.end();
+      await once(out, 'finish');
+      if (!stop.signal.aborted) await rename(partial, file);
+    }
+  } catch (error) {
+    if (partial) out.destroy();
+    throw error;
+  } finally {
+    stop.dispose();
+    if (partial) await rm(partial, { force: true }); // gone already once renamed
   }
+  const status = stop.signal.aborted ? 'interrupted' : 'ok';
+  const code = progress.summary(
+    status,
+    [
+      status === 'interrupted'
+        ? `audit export stopped after ${written} rows${file ? `; nothing was written to ${file}` : '; the output is incomplete'}: run it again`
+        : `audit export: ${written} rows${file ? ` -> ${file}` : ''}`,
+    ],
+    { rows: written, file, format: query.format, afterSeq: query.afterSeq },
+  );
+  if (code !== 0) process.exitCode = code;
+  return code === 0;
 }
 
 async function checkpoint(
@@ -238,7 +301,8 @@ async function retention(
 }
 
 async function run(argv: string[]): Promise<boolean> {
-  const { positionals, values } = parseCommandLine(argv);
+  const flags = commonFlags(argv);
+  const { positionals, values } = parseCommandLine(flags.rest);
   const [command, tenantRef, value] = positionals;
   const config = loadConfigFromProcess();
   if (!config.database)
@@ -255,8 +319,7 @@ async function run(argv: string[]): Promise<boolean> {
       case 'verify':
         return await verify(database, config, tenantRef, values);
       case 'export':
-        await exportLog(database, tenantRef, values);
-        return true;
+        return await exportLog(database, tenantRef, values, flags);
       case 'checkpoint':
         await checkpoint(database, config, tenantRef, values);
         return true;
@@ -274,8 +337,13 @@ async function run(argv: string[]): Promise<boolean> {
 }
 
 try {
-  if (!(await run(process.argv.slice(2)))) process.exitCode = 1;
+  if (!(await run(process.argv.slice(2)))) process.exitCode ??= 1;
 } catch (error) {
-  log(error instanceof Error ? error.message : String(error));
+  const message = error instanceof Error ? error.message : String(error);
+  if (process.argv.includes('--json'))
+    process.stderr.write(
+      `${JSON.stringify({ type: 'summary', command: 'audit', status: 'failed', exitCode: 1, error: message })}\n`,
+    );
+  else log(message);
   process.exitCode = 1;
 }

@@ -8,17 +8,31 @@
  *
  * `pnpm backup --erasure-ledger <file.json>` saves only the erasure ledger (ids only) of the live
  * database, to replay after restoring an older backup (`pnpm restore … --erasure-ledger`).
+ *
+ * Progress (rows of an estimated total) and the summary go to stderr; `--json` makes them JSON
+ * lines (docs/deployment.md "Operator CLIs"). Ctrl-C stops between COPY chunks, deletes the
+ * temporary file and exits 130; a backup has no partial state, so run it again to start over.
+ * Temporary files left by a killed backup (its process gone) are removed by the next backup to
+ * the same name.
  */
 import { createWriteStream } from 'node:fs';
-import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { access, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import * as api from '@tessera/api';
-import { backupDatabase, createDatabase, type BackupSummary } from '@tessera/db';
+import {
+  backupDatabase,
+  createDatabase,
+  type BackupOptions,
+  type BackupSummary,
+} from '@tessera/db';
 import { ConfigError, loadConfigFromProcess, type Config } from '../config.js';
 import { resolveDatabase } from '../database.js';
 import type { DevSecrets } from '../dev-secrets.js';
+import { ProgressReporter, progressModeOf } from './progress/progress-reporter.js';
+import { commonFlags, listenForStop, pacer, type StopRequest } from './progress/stop-request.js';
 
 export interface OwnerConnection {
   ownerUrl: string;
@@ -98,8 +112,38 @@ export async function connectAsOwner(
   };
 }
 
-/** Writes a whole backup to `file` (mode 0600) or nothing: temporary name, then rename. */
-export async function backupToFile(ownerUrl: string, file: string): Promise<BackupSummary> {
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `<file>.partial-<pid>` files whose process is gone (a backup killed with SIGKILL). */
+async function removeStalePartials(file: string): Promise<string[]> {
+  const prefix = `${path.basename(file)}.partial-`;
+  const removed: string[] = [];
+  for (const name of await readdir(path.dirname(file)).catch(() => [])) {
+    const pid = Number(name.slice(prefix.length));
+    if (!name.startsWith(prefix) || !Number.isSafeInteger(pid) || pid <= 0 || processAlive(pid))
+      continue;
+    await rm(path.join(path.dirname(file), name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * Writes a whole backup to `file` (mode 0600) or nothing: temporary name, then rename. With
+ * `stop`, a forced stop (second Ctrl-C) also removes the temporary file.
+ */
+export async function backupToFile(
+  ownerUrl: string,
+  file: string,
+  options: BackupOptions & { stop?: StopRequest } = {},
+): Promise<BackupSummary> {
   if (
     await access(file).then(
       () => true,
@@ -107,10 +151,12 @@ export async function backupToFile(ownerUrl: string, file: string): Promise<Back
     )
   )
     throw new Error(`${file} exists; choose a new file name`);
+  await removeStalePartials(file);
   const partial = `${file}.partial-${process.pid}`;
   const output = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+  options.stop?.cleanup(() => rmSync(partial, { force: true }));
   try {
-    const summary = await backupDatabase(ownerUrl, output);
+    const summary = await backupDatabase(ownerUrl, output, options);
     output.end();
     await finished(output);
     await rename(partial, file);
@@ -134,36 +180,80 @@ export async function exportErasureLedger(appUrl: string, file: string): Promise
   }
 }
 
-async function main(args: readonly string[], log: (line: string) => void): Promise<void> {
-  const ledgerOnly = args[0] === '--erasure-ledger';
-  const file = ledgerOnly ? args[1] : args[0];
-  if (!file || args.length !== (ledgerOnly ? 2 : 1))
-    throw new Error('usage: pnpm backup <file|-> | pnpm backup --erasure-ledger <file.json>');
+async function main(args: readonly string[], progress: ProgressReporter): Promise<number> {
+  const log = (line: string): void => progress.log(line);
+  const { paceMs, rest } = commonFlags(args);
+  const ledgerOnly = rest[0] === '--erasure-ledger';
+  const file = ledgerOnly ? rest[1] : rest[0];
+  if (!file || rest.length !== (ledgerOnly ? 2 : 1))
+    throw new Error(
+      'usage: pnpm backup [--json] <file|-> | pnpm backup --erasure-ledger <file.json>',
+    );
   const connection = await connectAsOwner(loadConfigFromProcess(), log);
+  const stop = listenForStop(() =>
+    progress.log('stopping: the partial backup is deleted (Ctrl-C again to stop at once)'),
+  );
   try {
     if (ledgerOnly) {
-      log(
-        `saved ${await exportErasureLedger(connection.appUrl, path.resolve(file))} erasure ledger entries -> ${path.resolve(file)}`,
+      const entries = await exportErasureLedger(connection.appUrl, path.resolve(file));
+      return progress.summary(
+        'ok',
+        [`saved ${entries} erasure ledger entries -> ${path.resolve(file)}`],
+        { entries, file: path.resolve(file) },
       );
-      return;
     }
-    const summary =
-      file === '-'
-        ? await backupDatabase(connection.ownerUrl, process.stdout)
-        : await backupToFile(connection.ownerUrl, path.resolve(file));
+    const options: BackupOptions & { stop: StopRequest } = {
+      stop,
+      signal: stop.signal,
+      afterTable: pacer(paceMs, stop.signal),
+      onProgress: (p) => progress.update(p.rows, Math.max(p.estimatedRows, p.rows)),
+    };
+    progress.start('rows', null);
+    let summary: BackupSummary;
+    try {
+      summary =
+        file === '-'
+          ? await backupDatabase(connection.ownerUrl, process.stdout, options)
+          : await backupToFile(connection.ownerUrl, path.resolve(file), options);
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+      return progress.summary(
+        'interrupted',
+        [
+          file === '-'
+            ? 'backup stopped; what went to stdout is incomplete: discard it and run the backup again'
+            : `backup stopped; nothing was written to ${path.resolve(file)} (the partial file is deleted): run the backup again`,
+        ],
+        { file: file === '-' ? null : path.resolve(file) },
+      );
+    }
     const rows = summary.tables.reduce((n, t) => n + t.rows, 0);
-    log(
-      `backup complete: schema version ${summary.schemaVersion}, ${summary.tables.length} tables, ${rows} rows, ${summary.bytes} bytes${file === '-' ? '' : ` -> ${path.resolve(file)}`}`,
+    return progress.summary(
+      'ok',
+      [
+        `backup complete: schema version ${summary.schemaVersion}, ${summary.tables.length} tables, ${rows} rows, ${summary.bytes} bytes${file === '-' ? '' : ` -> ${path.resolve(file)}`}`,
+      ],
+      {
+        schemaVersion: summary.schemaVersion,
+        tables: summary.tables.length,
+        rows,
+        bytes: summary.bytes,
+        file: file === '-' ? null : path.resolve(file),
+      },
     );
   } finally {
+    stop.dispose();
     await connection.stop();
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  await main(process.argv.slice(2), log).catch((error: unknown) => {
-    log(error instanceof Error ? error.message : String(error));
-    process.exitCode = 1;
-  });
+  const progress = new ProgressReporter('backup', progressModeOf(process.argv.includes('--json')));
+  await main(process.argv.slice(2), progress).then(
+    (code) => void (process.exitCode = code),
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      process.exitCode = progress.summary('failed', [message], { error: message });
+    },
+  );
 }

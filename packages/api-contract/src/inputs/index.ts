@@ -10,4 +10,5 @@ export * from './sso.js';
 export * from './privacy.js';
 export * from './domains.js';
 export * from './scim.js';
+export * from './saml.js';
 export * from './oidc.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * WebAuthn responses as @simplewebauthn/browser returns them (JSON, base64url). Bounded and
- * shaped here; the cryptographic checks happen in @tessera/auth/mfa (passkeys/). Unknown keys a
+ * shaped here; the cryptographic checks happen in @tessera/auth/passkeys. Unknown keys a
  * newer browser may add are dropped, not refused.
  */
 const base64url = (max: number) =>

@@ -5,9 +5,7 @@ import {
   revokeOwnApiKey,
   rotateApiKey,
   type API_KEY_SCOPES,
-  type ApiKeyActor,
 } from '@tessera/auth/api-keys';
-import type { Context, Principal } from '../context.js';
 import {
   apiKeyIdInput,
   createApiKeyInput,
@@ -16,7 +14,7 @@ import {
 } from '../inputs/api-keys.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, tenantProcedure } from '../trpc.js';
-import { notifyApiKeyCreated } from '@tessera/auth/accounts';
+import { notifyApiKeyCreated } from '@tessera/auth/outbox';
 import type { z } from 'zod';
 import type { Same } from '../outputs/common.js';
 import {
@@ -25,6 +23,7 @@ import {
   okOutput,
   revokedSelfOutput,
 } from '../outputs/api-keys.js';
+import { apiKeyActorOf } from '../use-case.js';
 
 const manageKeys = { roles: ['owner', 'admin'], scope: 'api_keys:write' } as const;
 const readKeys = { roles: ['owner', 'admin'], scope: 'api_keys:read' } as const;
@@ -48,14 +47,6 @@ const listAgrees: Same<
 > = true;
 void [mintedAgrees, rotatedAgrees, listAgrees];
 
-function actorOf(ctx: Pick<Context, 'meta'> & { principal: Principal }): ApiKeyActor {
-  const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
-  const p = ctx.principal;
-  return p.kind === 'session'
-    ? { type: 'user', id: p.userId, origin }
-    : { type: 'api_key', id: p.keyId, scopes: p.scopes, origin };
-}
-
 export const apiKeysRouter = router({
   // Minting a secret key is step-up territory for users who have MFA (no-op for keys and for users without MFA).
   create: tenantProcedure
@@ -66,7 +57,7 @@ export const apiKeysRouter = router({
       ctx.withTenant(async (tx) => {
         const minted = await createApiKey(
           tx,
-          actorOf(ctx),
+          apiKeyActorOf(ctx),
           input,
           ctx.services.apiKeys,
           ctx.now(),
@@ -92,7 +83,7 @@ export const apiKeysRouter = router({
     .input(apiKeyIdInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
-      await ctx.withTenant((tx) => revokeApiKey(tx, actorOf(ctx), input.id, ctx.now()));
+      await ctx.withTenant((tx) => revokeApiKey(tx, apiKeyActorOf(ctx), input.id, ctx.now()));
       return { ok: true as const };
     }),
   rotate: tenantProcedure
@@ -101,7 +92,7 @@ export const apiKeysRouter = router({
     .output(mintedApiKeyOutput)
     .mutation(({ ctx, input }) =>
       ctx.withTenant((tx) =>
-        rotateApiKey(tx, actorOf(ctx), input, ctx.services.apiKeys, ctx.now(), {
+        rotateApiKey(tx, apiKeyActorOf(ctx), input, ctx.services.apiKeys, ctx.now(), {
           assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
         }),
       ),

@@ -6,12 +6,12 @@
  * (packages/api/src/routes/audit-export.ts), since a tRPC response cannot stream a whole log.
  */
 import { readAuditEvents, verifyAuditChain, type JsonValue } from '@tessera/auth/audit';
-import type { Principal } from '../context.js';
 import { listAuditEventsInput } from '../inputs/audit.js';
 import { router, tenantProcedure } from '../trpc.js';
 import type { z } from 'zod';
 import type { Same } from '../outputs/common.js';
 import { listAuditEventsOutput, verifyAuditChainOutput } from '../outputs/audit.js';
+import { auditActorOf } from '../use-case.js';
 
 // Output schemas describe exactly what the services return (REST face, OpenAPI document).
 type Page = Awaited<ReturnType<typeof readAuditEvents>>;
@@ -35,11 +35,6 @@ const verifyAgrees: Same<
 > = true;
 void verifyAgrees;
 
-const actorOf = (principal: Principal) =>
-  principal.kind === 'session'
-    ? ({ type: 'user', id: principal.userId } as const)
-    : ({ type: 'api_key', id: principal.keyId } as const);
-
 const readAudit = { roles: ['owner', 'admin', 'compliance'], scope: 'audit:read' } as const;
 
 export const auditRouter = router({
@@ -49,7 +44,7 @@ export const auditRouter = router({
     .output(listAuditEventsOutput)
     .query(({ ctx, input = {} }) => {
       const reader = {
-        actor: actorOf(ctx.principal),
+        actor: auditActorOf(ctx.principal),
         ip: ctx.meta.ip,
         userAgent: ctx.meta.userAgent,
         now: ctx.now(),

@@ -10,10 +10,10 @@ import {
   requestPasswordReset,
   resetPassword,
   signIn,
-  signOut,
   signUp,
   verifyEmail,
 } from '@tessera/auth/accounts';
+import { signOut } from '@tessera/auth/sessions';
 import { verifyMfaInput } from '../inputs/mfa.js';
 import {
   acceptInviteInput,
@@ -32,6 +32,7 @@ import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from
 const anyone = { access: 'public' } as const;
 import type { SessionPrincipal } from '../context.js';
 import { keptWithSession } from '../principal.js';
+import { actingUseCaseOf, useCaseOf } from '../use-case.js';
 
 const signedIn = { access: {}, allowEnrollmentOnly: true } as const;
 
@@ -71,12 +72,9 @@ export const authRouter = router({
       const signedIn =
         result.status === 'mfa_required'
           ? await signInWithRememberedDevice(
-              ctx.db,
-              ctx.services.accounts,
+              useCaseOf(ctx),
               result.challengeToken,
               ctx.cookies.device?.token,
-              requestOf(ctx),
-              ctx.now(),
             )
           : result;
       if (!signedIn) return result; // no cookie until the second step
@@ -100,7 +98,7 @@ export const authRouter = router({
       return { status: result.status, user: result.user };
     }),
   signOut: sessionProcedure.meta(signedIn).mutation(async ({ ctx }) => {
-    await signOut(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    await ctx.withTenant((tx) => signOut(tx, actingUseCaseOf(ctx)));
     ctx.cookies.clear();
     return { ok: true as const };
   }),
@@ -115,14 +113,7 @@ export const authRouter = router({
     .meta({ access: {} })
     .input(changePasswordInput)
     .mutation(async ({ ctx, input }) => {
-      await changePassword(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await changePassword(actingUseCaseOf(ctx), input);
       return { ok: true as const };
     }),
   requestPasswordReset: publicProcedure
@@ -155,13 +146,7 @@ export const authRouter = router({
   requestEmailVerification: sessionProcedure
     .meta(signedIn)
     .mutation(({ ctx }) =>
-      requestEmailVerification(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        requestOf(ctx),
-        ctx.now(),
-      ),
+      ctx.withTenant((tx) => requestEmailVerification(tx, actingUseCaseOf(ctx))),
     ),
   verifyEmail: publicProcedure
     .meta(anyone)
@@ -175,14 +160,7 @@ export const authRouter = router({
     .meta({ access: {} })
     .input(requestEmailChangeInput)
     .mutation(async ({ ctx, input }) => {
-      await requestEmailChange(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await requestEmailChange(actingUseCaseOf(ctx), input);
       return { ok: true as const };
     }),
   confirmEmailChange: publicProcedure

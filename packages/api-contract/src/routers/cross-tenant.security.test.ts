@@ -177,6 +177,10 @@ async function seedTenantA() {
       `INSERT INTO scim_groups (tenant_id, display_name, created_at, updated_at) VALUES ($1, $2, now(), now())`,
       [tenantId, name],
     );
+  await db.owner.pool.query(
+    `INSERT INTO saml_connections (tenant_id, name, idp_entity_id) VALUES ($1, 'a-saml', 'https://idp.example.com/saml')`,
+    [tenantId],
+  );
   return { tenantId, owner, adminId, officerId, memberId, ownerPrincipal };
 }
 
@@ -267,6 +271,7 @@ test(
       'webauthn_credentials',
       'remembered_devices',
       'user_identities',
+      'saml_connections',
       'audit_logs',
     ]) {
       expect(tablesWithRows, `tenant A has no ${kind} row to aim at`).toContain(kind);

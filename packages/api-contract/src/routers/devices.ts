@@ -4,7 +4,8 @@ import {
   revokeRememberedDevice,
 } from '@tessera/auth/mfa';
 import { deviceIdInput } from '../inputs/otp.js';
-import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 // Not for enrollment-only sessions (docs/design.md "MFA" lists what they may call); they have no devices anyway.
 const own = { access: {} } as const;
@@ -24,16 +25,12 @@ export const devicesRouter = router({
     .meta(own)
     .input(deviceIdInput)
     .mutation(async ({ ctx, input }) => {
-      await revokeRememberedDevice(ctx.db, ctx.principal, input.id, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => revokeRememberedDevice(tx, actingUseCaseOf(ctx), input.id));
       return { ok: true as const };
     }),
   revokeAll: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    const revoked = await revokeAllRememberedDevices(
-      ctx.db,
-      ctx.principal,
-      'revoked_all',
-      requestOf(ctx),
-      ctx.now(),
+    const revoked = await ctx.withTenant((tx) =>
+      revokeAllRememberedDevices(tx, actingUseCaseOf(ctx), 'revoked_all'),
     );
     ctx.cookies.device?.clear();
     return { revoked };

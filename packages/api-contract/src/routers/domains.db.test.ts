@@ -267,6 +267,7 @@ describe('domains.route', () => {
     expect(await route(`Someone@${held.domain.toUpperCase()}`)).toEqual({
       sso: {
         tenantSlug: o.tenant.slug,
+        protocol: 'oidc',
         startUrl: `http://localhost:3000/auth/sso/${o.tenant.slug}/start`,
       },
     });

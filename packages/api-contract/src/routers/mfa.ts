@@ -8,7 +8,8 @@ import {
 } from '@tessera/auth/mfa';
 import { disableMfaInput, mfaCodeInput } from '../inputs/mfa.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
-import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 /** Enrolling is how an enrollment-only session (MFA required, none yet) gets its factor. */
 const enrolling = { access: {}, allowEnrollmentOnly: true } as const;
@@ -31,13 +32,8 @@ export const mfaRouter = router({
     .use(requireRecentMfa)
     .input(mfaCodeInput)
     .mutation(async ({ ctx, input }) => {
-      const { backupCodes, session } = await confirmEnrollment(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input.code,
-        requestOf(ctx),
-        ctx.now(),
+      const { backupCodes, session } = await ctx.withTenant((tx) =>
+        confirmEnrollment(tx, actingUseCaseOf(ctx), input.code),
       );
       if (session) ctx.cookies.set(session.token, session.expiresAt); // first factor: a new token, nothing more
       return { backupCodes };
@@ -46,42 +42,20 @@ export const mfaRouter = router({
     .meta({ access: {} })
     .input(mfaCodeInput)
     .mutation(async ({ ctx, input }) => ({
-      backupCodes: await regenerateBackupCodes(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input.code,
-        requestOf(ctx),
-        ctx.now(),
-      ),
+      backupCodes: await regenerateBackupCodes(actingUseCaseOf(ctx), input.code),
     })),
   disable: sessionProcedure
     .meta({ access: {} })
     .input(disableMfaInput)
     .mutation(async ({ ctx, input }) => {
-      await disableMfa(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await disableMfa(actingUseCaseOf(ctx), input);
       return { ok: true as const };
     }),
   stepUp: sessionProcedure
     .meta({ access: {} })
     .input(mfaCodeInput)
     .mutation(async ({ ctx, input }) => {
-      await verifyCodeForSession(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input.code,
-        requestOf(ctx),
-        ctx.now(),
-        'mfa.step_up',
-      );
+      await verifyCodeForSession(actingUseCaseOf(ctx), input.code, 'mfa.step_up');
       return { ok: true as const };
     }),
 });

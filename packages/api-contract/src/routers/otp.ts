@@ -16,7 +16,8 @@ import {
   oneTimeCodeInput,
   sendCodeInput,
 } from '../inputs/otp.js';
-import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+import { publicProcedure, router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf, useCaseOf } from '../use-case.js';
 
 const own = { access: {} } as const;
 
@@ -33,15 +34,7 @@ export const otpRouter = router({
     .use(requireRecentMfa)
     .input(beginSmsEnrollmentInput)
     .mutation(async ({ ctx, input }) => {
-      const sent = await beginSmsEnrollment(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.services.sms,
-        ctx.principal,
-        input.phone,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      const sent = await beginSmsEnrollment(actingUseCaseOf(ctx), ctx.services.sms, input.phone);
       return { phoneHint: sent.phoneHint, expiresAt: sent.expiresAt.toISOString() };
     }),
   confirmSmsEnrollment: sessionProcedure
@@ -49,36 +42,23 @@ export const otpRouter = router({
     .use(requireRecentMfa)
     .input(oneTimeCodeInput)
     .mutation(async ({ ctx, input }) => {
-      await confirmSmsEnrollment(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input.code,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await confirmSmsEnrollment(actingUseCaseOf(ctx), input.code);
       return { ok: true as const };
     }),
   disableSms: sessionProcedure
     .meta(own)
     .use(requireRecentMfa)
     .mutation(async ({ ctx }) => {
-      await disableSms(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => disableSms(tx, actingUseCaseOf(ctx)));
       return { ok: true as const };
     }),
   /** E-mailed codes when signing in from a new device: opt-in, only where the tenant allows them; never MFA. */
   enableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    await enableEmailCodes(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
+    await ctx.withTenant((tx) => enableEmailCodes(tx, actingUseCaseOf(ctx)));
     return { ok: true as const };
   }),
   disableEmail: sessionProcedure.meta(own).mutation(async ({ ctx }) => {
-    await disableEmailCodes(
-      ctx.db,
-      ctx.services.accounts,
-      ctx.principal,
-      requestOf(ctx),
-      ctx.now(),
-    );
+    await ctx.withTenant((tx) => disableEmailCodes(tx, actingUseCaseOf(ctx)));
     return { ok: true as const };
   }),
   /** What the second sign-in step may offer (a mutation: its input is a secret token). */
@@ -87,12 +67,9 @@ export const otpRouter = router({
     .input(challengeOptionsInput)
     .mutation(({ ctx, input }) =>
       challengeOptions(
-        ctx.db,
-        ctx.services.accounts,
+        useCaseOf(ctx),
         ctx.services.sms,
         input.challengeToken ?? ctx.mfaChallengeCookie ?? '',
-        requestOf(ctx),
-        ctx.now(),
       ),
     ),
   /** Texts a code for a pending sign-in challenge; e-mail codes never serve as a second factor (docs/design.md "MFA"). */
@@ -105,14 +82,7 @@ export const otpRouter = router({
           detail: 'E-mail codes cannot be used as a second factor.',
         });
       const challengeToken = input.challengeToken ?? ctx.mfaChallengeCookie ?? '';
-      const sent = await sendSignInCode(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.services.sms,
-        challengeToken,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      const sent = await sendSignInCode(useCaseOf(ctx), ctx.services.sms, challengeToken);
       return {
         channel: 'sms' as const,
         phoneHint: sent.phoneHint,

@@ -1,7 +1,7 @@
 /**
  * Passkeys: register several per user, name and remove them, sign in with one as a
  * second factor or (tenant policy `passkeyPasswordless`) without a password, and step up with
- * one. Logic lives in @tessera/auth/mfa (passkeys/); docs/passkeys.md has the design.
+ * one. Logic lives in @tessera/auth/passkeys; docs/passkeys.md has the design.
  */
 import {
   listPasskeys,
@@ -13,7 +13,7 @@ import {
   signInWithPasskey,
   stepUpWithPasskey,
   verifyPasskeyRegistration,
-} from '@tessera/auth/mfa';
+} from '@tessera/auth/passkeys';
 import {
   passkeyOptionsInput,
   passkeyStepUpInput,
@@ -24,6 +24,7 @@ import {
 } from '../inputs/passkeys.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 const anyone = { access: 'public' } as const;
 /** Registering is how an enrollment-only session (MFA required, none yet) gets its factor. */
@@ -41,21 +42,14 @@ export const passkeysRouter = router({
     .meta(enrolling)
     .use(requireRecentMfa)
     .mutation(({ ctx }) =>
-      passkeyRegistrationOptions(ctx.db, ctx.services.accounts, ctx.principal, ctx.now()),
+      ctx.withTenant((tx) => passkeyRegistrationOptions(tx, actingUseCaseOf(ctx))),
     ),
   verifyRegistration: sessionProcedure
     .meta(enrolling)
     .use(requireRecentMfa)
     .input(verifyPasskeyRegistrationInput)
     .mutation(async ({ ctx, input }) => {
-      const { passkey, session } = await verifyPasskeyRegistration(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      const { passkey, session } = await verifyPasskeyRegistration(actingUseCaseOf(ctx), input);
       if (session) ctx.cookies.set(session.token, session.expiresAt); // first factor: a new token, nothing more
       return { passkey };
     }),
@@ -70,16 +64,7 @@ export const passkeysRouter = router({
     .use(requireRecentMfa)
     .input(removePasskeyInput)
     .mutation(async ({ ctx, input }) => {
-      await ctx.withTenant((tx) =>
-        removePasskey(
-          tx,
-          ctx.services.accounts.keyring,
-          ctx.principal,
-          input.id,
-          requestOf(ctx),
-          ctx.now(),
-        ),
-      );
+      await ctx.withTenant((tx) => removePasskey(tx, actingUseCaseOf(ctx), input.id));
       return { ok: true as const };
     }),
   authenticationOptions: publicProcedure
@@ -116,21 +101,12 @@ export const passkeysRouter = router({
     }),
   stepUpOptions: sessionProcedure
     .meta(signedIn)
-    .mutation(({ ctx }) =>
-      passkeyStepUpOptions(ctx.db, ctx.services.accounts, ctx.principal, ctx.now()),
-    ),
+    .mutation(({ ctx }) => ctx.withTenant((tx) => passkeyStepUpOptions(tx, actingUseCaseOf(ctx)))),
   stepUp: sessionProcedure
     .meta(signedIn)
     .input(passkeyStepUpInput)
     .mutation(async ({ ctx, input }) => {
-      await stepUpWithPasskey(
-        ctx.db,
-        ctx.services.accounts,
-        ctx.principal,
-        input.response,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await stepUpWithPasskey(actingUseCaseOf(ctx), input.response);
       return { ok: true as const };
     }),
 });

@@ -1,4 +1,4 @@
-import { hashSessionToken } from '@tessera/auth/accounts';
+import { hashSessionToken } from '@tessera/auth/sessions';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
 import {

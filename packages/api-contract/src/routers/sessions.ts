@@ -1,12 +1,9 @@
-import {
-  listSessions,
-  tenantPolicyOf,
-  revokeOtherSessions,
-  revokeOwnSession,
-} from '@tessera/auth/accounts';
+import { listSessions, revokeOtherSessions, revokeOwnSession } from '@tessera/auth/sessions';
+import { tenantPolicyOf } from '@tessera/auth/tenants';
 import { revokeAllRememberedDevices } from '@tessera/auth/mfa';
 import { revokeSessionInput } from '../inputs/users.js';
-import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 const own = { access: {}, allowEnrollmentOnly: true } as const;
 
@@ -28,19 +25,15 @@ export const sessionsRouter = router({
     .meta(own)
     .input(revokeSessionInput)
     .mutation(async ({ ctx, input }) => {
-      await revokeOwnSession(ctx.db, ctx.principal, input.sessionId, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => revokeOwnSession(tx, actingUseCaseOf(ctx), input.sessionId));
       if (input.sessionId === ctx.principal.sessionId) ctx.cookies.clear();
       return { ok: true as const };
     }),
   // "Sign out everywhere" also forgets every remembered device (docs/mfa-factors.md).
   revokeOthers: sessionProcedure.meta({ access: {} }).mutation(async ({ ctx }) => {
-    const revoked = await revokeOtherSessions(ctx.db, ctx.principal, requestOf(ctx), ctx.now());
-    await revokeAllRememberedDevices(
-      ctx.db,
-      ctx.principal,
-      'revoked_others',
-      requestOf(ctx),
-      ctx.now(),
+    const revoked = await ctx.withTenant((tx) => revokeOtherSessions(tx, actingUseCaseOf(ctx)));
+    await ctx.withTenant((tx) =>
+      revokeAllRememberedDevices(tx, actingUseCaseOf(ctx), 'revoked_others'),
     );
     return { revoked };
   }),

@@ -12,14 +12,15 @@ import {
   updateSsoSettings,
   type SsoDeps,
 } from '@tessera/auth/sso';
-import type { Context, Services, SessionPrincipal } from '../context.js';
+import type { Context, Services } from '../context.js';
 import {
   ssoSignInOptionsInput,
   unlinkIdentityInput,
   updateSsoSettingsInput,
 } from '../inputs/sso.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
-import { publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+import { publicProcedure, router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf, actorOf } from '../use-case.js';
 
 export type SsoServices = NonNullable<Services['sso']>;
 
@@ -38,12 +39,6 @@ function depsOf(ctx: Context): SsoDeps {
   };
 }
 
-const actorOf = (p: SessionPrincipal) => ({
-  tenantId: p.tenantId,
-  userId: p.userId,
-  role: p.role,
-  sessionId: p.sessionId,
-});
 const manage = { access: { roles: ['owner', 'admin'] } } as const;
 const own = { access: {} } as const;
 
@@ -51,19 +46,22 @@ export const identitiesRouter = router({
   list: sessionProcedure
     .meta(own)
     .query(({ ctx }) =>
-      listIdentities(ctx.db, actorOf(ctx.principal), ssoServicesOf(ctx).platformProviders),
+      ctx.withTenant(
+        (tx) => listIdentities(tx, actorOf(ctx.principal), ssoServicesOf(ctx).platformProviders),
+        { readOnly: true },
+      ),
     ),
   unlink: sessionProcedure
     .meta(own)
     .input(unlinkIdentityInput)
     .mutation(async ({ ctx, input }) => {
-      await unlinkIdentity(
-        ctx.db,
-        actorOf(ctx.principal),
-        input.identityId,
-        ssoServicesOf(ctx).platformProviders,
-        requestOf(ctx),
-        ctx.now(),
+      await ctx.withTenant((tx) =>
+        unlinkIdentity(
+          tx,
+          actingUseCaseOf(ctx),
+          input.identityId,
+          ssoServicesOf(ctx).platformProviders,
+        ),
       );
       return { ok: true as const };
     }),
@@ -72,21 +70,16 @@ export const identitiesRouter = router({
 export const ssoRouter = router({
   get: sessionProcedure
     .meta(manage)
-    .query(({ ctx }) => getSsoSettings(ctx.db, depsOf(ctx), ctx.principal.tenantId)),
+    .query(({ ctx }) =>
+      ctx.withTenant((tx) => getSsoSettings(tx, depsOf(ctx)), { readOnly: true }),
+    ),
   // Another issuer, trusting its MFA, JIT accounts: each hands out sign-ins, so every change needs step-up.
   update: sessionProcedure
     .meta(manage)
     .use(requireRecentMfa)
     .input(updateSsoSettingsInput)
     .mutation(({ ctx, input }) =>
-      updateSsoSettings(
-        ctx.db,
-        depsOf(ctx),
-        actorOf(ctx.principal),
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      ),
+      updateSsoSettings({ ...actingUseCaseOf(ctx), deps: depsOf(ctx) }, input),
     ),
   signInOptions: publicProcedure
     .meta({ access: 'public' })

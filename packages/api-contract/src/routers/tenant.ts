@@ -1,34 +1,28 @@
-import { getTenant, updateSecurityPolicy } from '@tessera/auth/accounts';
+import { getTenant, updateSecurityPolicy } from '@tessera/auth/tenants';
 import { updateSecurityPolicyInput } from '../inputs/users.js';
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
-import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { router, sessionProcedure } from '../trpc.js';
 import { ssoRouter } from './sso.js';
+import { samlRouter } from './saml.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 export const tenantRouter = router({
   sso: ssoRouter,
+  saml: samlRouter,
   get: sessionProcedure
     .meta({ access: {} })
-    .query(({ ctx }) => getTenant(ctx.db, ctx.principal.tenantId)),
+    .query(({ ctx }) => ctx.withTenant((tx) => getTenant(tx), { readOnly: true })),
   updateSecurityPolicy: sessionProcedure
     .meta({ access: { roles: ['owner', 'admin'] } })
     .input(updateSecurityPolicyInput)
     .mutation(async ({ ctx, input }) => {
       const { principal: p } = ctx;
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-      const actor = {
-        tenantId: p.tenantId,
-        userId: p.userId,
-        role: p.role,
-        sessionId: p.sessionId,
-      };
       // Judged against the stored policy inside the transaction: only a change that lowers protection needs step-up.
-      const securityPolicy = await updateSecurityPolicy(
-        ctx.db,
-        actor,
-        patch,
-        requestOf(ctx),
-        ctx.now(),
-        { assertMayWeaken: () => assertRecentMfa(p, ctx.now()) },
+      const securityPolicy = await ctx.withTenant((tx) =>
+        updateSecurityPolicy(tx, actingUseCaseOf(ctx), patch, {
+          assertMayWeaken: () => assertRecentMfa(p, ctx.now()),
+        }),
       );
       return { securityPolicy };
     }),

@@ -13,13 +13,13 @@ import {
   setRoleInput,
   userIdInput,
 } from '../inputs/users.js';
-import type { SessionPrincipal } from '../context.js';
-import { requestOf, router, sessionProcedure, tenantProcedure } from '../trpc.js';
+import { router, sessionProcedure, tenantProcedure } from '../trpc.js';
 import { resetUserMfa } from '@tessera/auth/mfa';
 import { assertRecentMfa, requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import type { z } from 'zod';
 import type { Same } from '../outputs/common.js';
 import { listUsersOutput } from '../outputs/users.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 // The output schema describes exactly what the service returns (REST face, OpenAPI document).
 const listAgrees: Same<
@@ -29,12 +29,6 @@ const listAgrees: Same<
 void listAgrees;
 
 const admins = { roles: ['owner', 'admin'] } as const;
-const actorOf = (p: SessionPrincipal) => ({
-  tenantId: p.tenantId,
-  userId: p.userId,
-  role: p.role,
-  sessionId: p.sessionId,
-});
 
 export const usersRouter = router({
   list: tenantProcedure
@@ -50,28 +44,21 @@ export const usersRouter = router({
     .mutation(({ ctx, input }) => {
       // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
       if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
-      return inviteUser(
-        ctx.db,
-        ctx.services.accounts,
-        actorOf(ctx.principal),
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      return ctx.withTenant((tx) => inviteUser(tx, actingUseCaseOf(ctx), input));
     }),
   setRole: sessionProcedure
     .meta({ access: admins })
     .use(requireRecentMfa)
     .input(setRoleInput)
     .mutation(async ({ ctx, input }) => {
-      await setUserRole(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => setUserRole(tx, actingUseCaseOf(ctx), input));
       return { ok: true as const };
     }),
   disable: sessionProcedure
     .meta({ access: admins })
     .input(userIdInput)
     .mutation(async ({ ctx, input }) => {
-      await disableUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => disableUser(tx, actingUseCaseOf(ctx), input));
       return { ok: true as const };
     }),
   // Creates accounts that sign in with passwords the caller supplied (no mail round trip), owners included.
@@ -93,14 +80,14 @@ export const usersRouter = router({
     .use(requireRecentMfa)
     .input(userIdInput)
     .mutation(async ({ ctx, input }) => {
-      await resetUserMfa(ctx.db, ctx.principal, input.userId, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => resetUserMfa(tx, actingUseCaseOf(ctx), input.userId));
       return { ok: true as const };
     }),
   unlock: sessionProcedure
     .meta({ access: admins })
     .input(userIdInput)
     .mutation(async ({ ctx, input }) => {
-      await unlockUser(ctx.db, actorOf(ctx.principal), input, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => unlockUser(tx, actingUseCaseOf(ctx), input));
       return { ok: true as const };
     }),
 });

@@ -2,8 +2,9 @@
  * In-process callers for procedure tests (docs/contributing.md convention 13): real database, real services,
  * cheap Argon2id parameters, a cookie jar that records what the transport would send.
  */
-import { hashSessionToken } from '@tessera/auth/accounts';
-import { createRateLimiter, type AccountDeps } from '@tessera/auth/accounts';
+import { hashSessionToken } from '@tessera/auth/sessions';
+import { createRateLimiter } from '@tessera/auth/rate-limit';
+import { type AccountDeps } from '@tessera/auth/context';
 import { parseKeyring, generateKeyringSpec } from '@tessera/auth';
 import { createPasswordService, TEST_PARAMS } from '@tessera/auth/passwords';
 import { parsePepperRing } from '@tessera/auth/api-keys';

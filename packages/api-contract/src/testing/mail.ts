@@ -1,6 +1,6 @@
 /** Test helpers that read the e-mail outbox as the outbox sender would (bodies are sealed with the keyring). */
 import type { Keyring } from '@tessera/auth/crypto';
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
+import { OUTBOX_PURPOSE } from '@tessera/auth/outbox';
 import type { Database } from '@tessera/db';
 
 export interface OutboxMail {

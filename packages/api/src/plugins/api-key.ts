@@ -24,6 +24,7 @@ import fp from 'fastify-plugin';
 import type { ApiKeyVerifier } from '@tessera/auth/api-keys';
 import { problemOf, sendProblem, type WireError } from '../rest/problem.js';
 import { isRestRoute, trpcCallOf } from './trpc-route.js';
+import { routeConfigOf } from './route-config.js';
 
 export interface ApiKeyPluginOptions {
   verifier: ApiKeyVerifier;
@@ -93,10 +94,7 @@ export const apiKeyPlugin = fp<ApiKeyPluginOptions>(
     const resolve = apiKeyResolver(options);
     app.addHook('onRequest', async (request, reply) => {
       // A route may carry its own bearer scheme (GET /metrics and METRICS_TOKEN): `config: { apiKey: false }`.
-      if (
-        request.headers.authorization === undefined ||
-        request.routeOptions.config.apiKey === false
-      )
+      if (request.headers.authorization === undefined || routeConfigOf(request).apiKey === false)
         return;
       try {
         const principal = await resolve(request);

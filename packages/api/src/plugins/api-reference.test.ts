@@ -43,10 +43,14 @@ test('the reference page allows only its own fresh nonce and loads scripts and t
   expect(script.headers['content-type']).toContain('javascript');
 });
 
-test('other routes keep the strict server-wide policy', async () => {
+test('other routes keep their strict policy: data answers allow nothing, documents only themselves', async () => {
   for (const url of ['/api/openapi.json', '/api/v1/users', '/trpc/health.check']) {
     const policy = String((await app.inject({ url })).headers['content-security-policy']);
-    expect(policy, url).toContain("script-src 'self';");
-    expect(policy, url).not.toContain('nonce-');
+    expect(policy, url).toBe("default-src 'none'; frame-ancestors 'none'");
   }
+  const document = String(
+    (await app.inject({ url: '/no-such-page' })).headers['content-security-policy'],
+  );
+  expect(document).toContain("script-src 'self';");
+  expect(document).not.toContain('nonce-');
 });

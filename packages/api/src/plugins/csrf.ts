@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { problemOf, sendProblem } from '../rest/problem.js';
 import { isRestRoute, isTrpcRoute } from './trpc-route.js';
+import { routeConfigOf } from './route-config.js';
 
 export interface CsrfOptions {
   trustedOrigins: ReadonlySet<string>;
@@ -21,11 +22,23 @@ export interface CsrfOptions {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A route that receives cross-site form posts by protocol (the SAML assertion consumer
+     * service, plugins/saml.ts) and authenticates them itself; no ambient credential is used.
+     */
+    crossSiteForm?: boolean;
+  }
+}
+
 export const csrfPlugin = fp<CsrfOptions>(
   async (app: FastifyInstance, options) => {
     app.addHook('onRequest', async (request, reply) => {
-      // A route that reads no cookie (`config: { csrf: false }`, /scim/v2) has nothing to protect.
-      if (request.routeOptions.config.csrf === false) return;
+      // A route that reads no cookie (`config: { csrf: false }`, /scim/v2) has nothing to protect;
+      // a SAML assertion consumer (`crossSiteForm`) is posted cross-site by the IdP by design.
+      const config = routeConfigOf(request);
+      if (config.csrf === false || config.crossSiteForm === true) return;
       const unsafe = !SAFE_METHODS.has(request.method);
       const trpc = isTrpcRoute(request);
       if (!unsafe && !trpc) return;

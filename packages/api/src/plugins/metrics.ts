@@ -340,7 +340,7 @@ export const metricsPlugin = fp<MetricsOptions>(
     else
       app.get(
         '/metrics',
-        { logLevel: 'warn', config: { apiKey: false } },
+        { logLevel: 'warn', config: { apiKey: false, answers: 'data' } },
         metricsHandler(metrics.registry, options.token),
       );
     recordHttp(app, series, options);

@@ -10,6 +10,7 @@ import {
   STRONG_PASSWORD,
   testServices,
 } from '@tessera/api-contract/testing';
+import { withTenant } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -40,13 +41,17 @@ async function pendingChallenge(): Promise<{ challengeToken: string; secret: str
   };
   const then = new Date(Date.now() - 60_000); // two TOTP steps back, so the current code is fresh
   const { secret } = await beginEnrollment(db.app, services.accounts, who, then);
-  await confirmEnrollment(
-    db.app,
-    services.accounts,
-    who,
-    totpCodeAt(secret, then),
-    { ip: '203.0.113.9', userAgent: 'vitest' },
-    then,
+  await withTenant(db.app, who.tenantId, (tx) =>
+    confirmEnrollment(
+      tx,
+      {
+        deps: services.accounts,
+        actor: who,
+        request: { ip: '203.0.113.9', userAgent: 'vitest' },
+        now: then,
+      },
+      totpCodeAt(secret, then),
+    ),
   );
   const res = await app.inject({
     method: 'POST',

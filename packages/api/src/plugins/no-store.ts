@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { routeConfigOf } from './route-config.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,14 +19,16 @@ declare module 'fastify' {
 
 export const noStorePlugin = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (request.routeOptions.config?.sharedCache === true) return payload;
-      const credentialed =
-        request.principal !== null ||
-        request.headers.authorization !== undefined ||
-        request.headers.cookie !== undefined;
-      if (credentialed || reply.hasHeader('set-cookie')) reply.header('cache-control', 'no-store');
-      return payload;
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (routeConfigOf(request).sharedCache !== true) {
+        const credentialed =
+          request.principal !== null ||
+          request.headers.authorization !== undefined ||
+          request.headers.cookie !== undefined;
+        if (credentialed || reply.hasHeader('set-cookie'))
+          reply.header('cache-control', 'no-store');
+      }
+      done(null, payload);
     });
   },
   {

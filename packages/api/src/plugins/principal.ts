@@ -14,6 +14,7 @@
 import type { Principal } from '@tessera/api-contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { routeConfigOf } from './route-config.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,7 +45,7 @@ export const principalPlugin = fp<PrincipalOptions>(
   async (app: FastifyInstance, options) => {
     app.decorateRequest('principal', null);
     app.addHook('onRequest', async (request) => {
-      if (request.routeOptions.config.principal === false || request.is404) return;
+      if (routeConfigOf(request).principal === false || request.is404) return;
       for (const resolve of options.resolvers) {
         const principal = await resolve(request);
         if (principal) {
@@ -55,9 +56,13 @@ export const principalPlugin = fp<PrincipalOptions>(
     });
     const caches = options.caches ?? [];
     if (caches.length === 0) return;
-    app.addHook('onSend', async (request, _reply, payload) => {
-      if (request.method === 'POST') await Promise.all(caches.map((cache) => cache.sync()));
-      return payload;
+    // Callback style: a GET (most requests) passes straight through, with no promise to settle.
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      if (request.method !== 'POST') return done(null, payload);
+      Promise.all(caches.map((cache) => cache.sync())).then(
+        () => done(null, payload),
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+      );
     });
     app.addHook('onReady', async () => {
       await Promise.all(caches.map((cache) => cache.start()));

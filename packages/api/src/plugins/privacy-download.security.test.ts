@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import cookie from '@fastify/cookie';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
-import { createSession, parseSecurityPolicy } from '@tessera/auth/accounts';
+import { createSession } from '@tessera/auth/sessions';
+import { parseSecurityPolicy } from '@tessera/auth/tenants';
 import {
   completeExport,
   createExportDownloadLink,

@@ -68,45 +68,49 @@ async function* decryptedChunks(
 export const privacyDownloadPlugin = fp<PrivacyDownloadOptions>(
   async (app: FastifyInstance, options) => {
     const now = options.now ?? ((): Date => new Date());
-    app.get(`${DOWNLOAD_PATH}*`, { logSerializers }, async (request, reply) => {
-      reply
-        .header('cache-control', 'no-store')
-        .header('referrer-policy', 'no-referrer')
-        .header('x-content-type-options', 'nosniff');
-      const token = (request.params as { '*': string })['*'];
-      const redeemed = await redeemExportDownload(options.database, token, {
-        now: now(),
-        presenter: presenterOf(request.principal),
-        ip: request.ip,
-        userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-      });
-      if (redeemed.status === 'refused' && redeemed.reason === 'no_session') {
-        return reply.code(401).send({
-          error: 'unauthorized',
-          message:
-            'Sign in as the person this export belongs to, then ask for a new download link.',
+    app.get(
+      `${DOWNLOAD_PATH}*`,
+      { logSerializers, config: { answers: 'data' } },
+      async (request, reply) => {
+        reply
+          .header('cache-control', 'no-store')
+          .header('referrer-policy', 'no-referrer')
+          .header('x-content-type-options', 'nosniff');
+        const token = (request.params as { '*': string })['*'];
+        const redeemed = await redeemExportDownload(options.database, token, {
+          now: now(),
+          presenter: presenterOf(request.principal),
+          ip: request.ip,
+          userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
         });
-      }
-      // Another user's or tenant's session learns no more than from a dead link.
-      if (redeemed.status === 'invalid' || redeemed.status === 'refused')
-        return reply.code(404).send({
-          error: 'not_found',
-          message: 'This download link is invalid, already used or expired. Ask for a new one.',
-        });
-      if (redeemed.status === 'expired')
-        return reply.code(410).send({
-          error: 'export_expired',
-          message: 'This export has expired and was deleted. Request a new one.',
-        });
-      const fileName = redeemed.fileName.replace(/[^A-Za-z0-9._-]/g, '_');
-      reply
-        .header('content-type', redeemed.contentType)
-        .header('content-length', String(redeemed.bytes))
-        .header('content-disposition', `attachment; filename="${fileName}"`);
-      return reply.send(
-        Readable.from(decryptedChunks(options.database, options.keyring, redeemed)),
-      );
-    });
+        if (redeemed.status === 'refused' && redeemed.reason === 'no_session') {
+          return reply.code(401).send({
+            error: 'unauthorized',
+            message:
+              'Sign in as the person this export belongs to, then ask for a new download link.',
+          });
+        }
+        // Another user's or tenant's session learns no more than from a dead link.
+        if (redeemed.status === 'invalid' || redeemed.status === 'refused')
+          return reply.code(404).send({
+            error: 'not_found',
+            message: 'This download link is invalid, already used or expired. Ask for a new one.',
+          });
+        if (redeemed.status === 'expired')
+          return reply.code(410).send({
+            error: 'export_expired',
+            message: 'This export has expired and was deleted. Request a new one.',
+          });
+        const fileName = redeemed.fileName.replace(/[^A-Za-z0-9._-]/g, '_');
+        reply
+          .header('content-type', redeemed.contentType)
+          .header('content-length', String(redeemed.bytes))
+          .header('content-disposition', `attachment; filename="${fileName}"`);
+        return reply.send(
+          Readable.from(decryptedChunks(options.database, options.keyring, redeemed)),
+        );
+      },
+    );
   },
   { name: 'tessera-privacy-download', fastify: '5.x', dependencies: ['tessera-principal'] },
 );

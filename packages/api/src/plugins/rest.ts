@@ -68,7 +68,7 @@ export const restPlugin = fp<TrpcOptions>(
     const document = JSON.stringify(openApiDocumentOf(handlers.router, routes));
     app.get(
       OPENAPI_DOCUMENT_PATH,
-      { config: { principal: false, apiKey: false } },
+      { config: { principal: false, apiKey: false, answers: 'data' } },
       async (_request, reply) =>
         reply.header('content-type', 'application/json; charset=utf-8').send(document),
     );

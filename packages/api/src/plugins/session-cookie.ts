@@ -3,7 +3,7 @@
  * `__Host-tessera_session` elsewhere; httpOnly, Secure, SameSite=Lax, Path=/. The session is
  * accepted from that cookie only, and its lookup goes through the SECURITY DEFINER resolver.
  */
-import { hashSessionToken, isWellFormedSessionToken, SessionCache } from '@tessera/auth/accounts';
+import { hashSessionToken, isWellFormedSessionToken, SessionCache } from '@tessera/auth/sessions';
 import { sessionPrincipal, type DeviceCookieJar, type Principal } from '@tessera/api-contract';
 import { resolveSession, type Database } from '@tessera/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';

@@ -70,9 +70,13 @@ async function ssoTenant(
     publicUrl: h.origin,
   };
   await updateSsoSettings(
-    db.app,
-    deps,
-    { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
+    {
+      db: db.app,
+      deps,
+      actor: { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
+      request,
+      now: new Date(),
+    },
     {
       enabled: true,
       issuer: h.idp.issuer,
@@ -80,8 +84,6 @@ async function ssoTenant(
       clientSecret: h.secrets[clientId] ?? '',
       ...patch,
     },
-    request,
-    new Date(),
   );
   return tenant;
 }

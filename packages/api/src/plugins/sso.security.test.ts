@@ -8,7 +8,7 @@ import { generateKeyringSpec } from '@tessera/auth';
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';
 import { updateSsoSettings, type SsoDeps, type SsoSettingsPatch } from '@tessera/auth/sso';
 import { principalFromToken, testServices } from '@tessera/api-contract/testing';
-import { tenants, userIdentities, users } from '@tessera/db';
+import { tenants, userIdentities, users, withTenant } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../build-server.js';
@@ -54,9 +54,13 @@ async function ssoTenant(slug: string, patch: SsoSettingsPatch = {}): Promise<{ 
   const tenant = await db.seedTenant({ slug });
   const ownerId = await tesseraUser(tenant.id, `owner@${slug}.test`, { role: 'owner' });
   await updateSsoSettings(
-    db.app,
-    ssoDeps(),
-    { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
+    {
+      db: db.app,
+      deps: ssoDeps(),
+      actor: { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
+      request,
+      now: new Date(),
+    },
     {
       enabled: true,
       issuer: h.idp.issuer,
@@ -64,8 +68,6 @@ async function ssoTenant(slug: string, patch: SsoSettingsPatch = {}): Promise<{ 
       clientSecret: h.secrets['tessera-a'] ?? '',
       ...patch,
     },
-    request,
-    new Date(),
   );
   return tenant;
 }
@@ -199,7 +201,13 @@ describe('MFA after SSO', () => {
     };
     const now = new Date(Date.now() - 30_000); // one TOTP step back, so a current code is fresh
     const { secret } = await beginEnrollment(db.app, services.accounts, who, now);
-    await confirmEnrollment(db.app, services.accounts, who, totpCodeAt(secret, now), request, now);
+    await withTenant(db.app, tenant.id, (tx) =>
+      confirmEnrollment(
+        tx,
+        { deps: services.accounts, actor: who, request, now },
+        totpCodeAt(secret, now),
+      ),
+    );
     return { tenantId: tenant.id, userId, secret, login };
   }
 
@@ -247,12 +255,14 @@ describe('MFA after SSO', () => {
       (row) => row.role === 'owner',
     );
     await updateSsoSettings(
-      db.app,
-      ssoDeps(),
-      { tenantId, userId: owner?.id ?? '', role: 'owner', sessionId: null },
+      {
+        db: db.app,
+        deps: ssoDeps(),
+        actor: { tenantId, userId: owner?.id ?? '', role: 'owner', sessionId: null },
+        request,
+        now: new Date(),
+      },
       { trustProviderMfa: true },
-      request,
-      new Date(),
     );
     const pwdOnly = await ssoSignIn(h, 'sso-amr', login, { amr: 'pwd' });
     expect(pwdOnly.url).toBe(`${h.origin}/sign-in?sso=mfa_required`);

@@ -21,20 +21,18 @@ import type { Account, Profile } from '@auth/core/types';
 import type { Services } from '@tessera/api-contract';
 import {
   completeSsoSignIn,
-  createGuardedFetch,
   loadSsoConnection,
   parseSessionSecretRing,
   PROVIDER_ID,
   TENANT_PROVIDER,
   tenantProviderId,
-  type FetchLike,
-  type OutboundPolicy,
   type PlatformProvider,
   type SessionSecretRing,
   type SsoAssertion,
   type SsoConnection,
   type SsoSignInResult,
 } from '@tessera/auth/sso';
+import { createGuardedFetch, type FetchLike, type OutboundPolicy } from '@tessera/auth/outbound';
 import { lookupTenantBySlug, type Database } from '@tessera/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';

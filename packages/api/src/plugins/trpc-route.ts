@@ -17,6 +17,7 @@
  * Pinned by trpc-route.security.test.ts and rest.security.test.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { routeConfigOf } from './route-config.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -43,12 +44,12 @@ export function markTrpcRoutes(scope: FastifyInstance, pathParam = 'path'): void
 
 /** Is the matched route a tRPC route? (CSRF and the rate-limit allow list need no more.) */
 export function isTrpcRoute(request: FastifyRequest): boolean {
-  return request.routeOptions.config?.trpc !== undefined;
+  return routeConfigOf(request).trpc !== undefined;
 }
 
 /** Is the matched route a REST route (one fixed procedure, answers in JSON and RFC 9457 problems)? */
 export function isRestRoute(request: FastifyRequest): boolean {
-  const marker = request.routeOptions.config?.trpc;
+  const marker = routeConfigOf(request).trpc;
   return marker !== undefined && 'procedure' in marker;
 }
 
@@ -66,7 +67,7 @@ export function trpcCallOf(request: FastifyRequest): TrpcCall | null {
 }
 
 function parseTrpcCall(request: FastifyRequest): TrpcCall | null {
-  const marker = request.routeOptions.config?.trpc;
+  const marker = routeConfigOf(request).trpc;
   if (marker === undefined) return null;
   if ('procedure' in marker) return { procedures: [marker.procedure], batch: false };
   const path = decodedAsTrpcDoes(

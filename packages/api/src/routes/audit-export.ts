@@ -66,7 +66,7 @@ export const auditExportPlugin = fp<AuditExportPluginOptions>(
     const now = options.now ?? ((): Date => new Date());
     app.get<{ Querystring: ExportQuery }>(
       '/audit/export',
-      { schema: { querystring: QUERYSTRING } },
+      { schema: { querystring: QUERYSTRING }, config: { answers: 'data' } },
       async (request, reply) => {
         const principal = request.principal;
         if (!principal) return reply.code(401).send(UNAUTHORIZED);

@@ -4,7 +4,8 @@
 // find, rename and membership PATCHes, group delete, then user delete. Every answer is checked
 // against the RFC 7643/7644 shapes (testing/scim-client.ts). Deactivation must end the user's
 // sessions on another API process within a second (docs/design.md "Tests and CI").
-import { createSession, DEFAULT_SECURITY_POLICY } from '@tessera/auth/accounts';
+import { createSession } from '@tessera/auth/sessions';
+import { DEFAULT_SECURITY_POLICY } from '@tessera/auth/tenants';
 import { rememberDevice } from '@tessera/auth/mfa';
 import { testServices } from '@tessera/api-contract/testing';
 import { createDatabase, type Database } from '@tessera/db';

@@ -82,7 +82,7 @@ export function registerScimRoutes(app: FastifyInstance, options: ScimRouteOptio
       method,
       url,
       bodyLimit: SCIM_BODY_LIMIT_BYTES,
-      config: { principal: false, apiKey: false, csrf: false },
+      config: { principal: false, apiKey: false, csrf: false, answers: 'data' },
       handler,
     });
   };

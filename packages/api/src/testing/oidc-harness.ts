@@ -111,7 +111,13 @@ export async function enrolTotp(
   const now = new Date(Date.now() - 30_000);
   const request = { ip: '203.0.113.9', userAgent: 'vitest' };
   const { secret } = await beginEnrollment(db.app, services.accounts, who, now);
-  await confirmEnrollment(db.app, services.accounts, who, totpCodeAt(secret, now), request, now);
+  await db.withTenant(t.tenantId, (tx) =>
+    confirmEnrollment(
+      tx,
+      { deps: services.accounts, actor: who, request, now },
+      totpCodeAt(secret, now),
+    ),
+  );
   return secret;
 }
 

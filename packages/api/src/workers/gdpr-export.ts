@@ -23,7 +23,7 @@ import {
   writeExportChunks,
 } from '@tessera/auth/privacy';
 import type { Keyring } from '@tessera/auth';
-import type { RateLimiter } from '@tessera/auth/accounts';
+import type { RateLimiter } from '@tessera/auth/rate-limit';
 import { withTenant, type Database, type PrivacyRequestRow, type TenantTx } from '@tessera/db';
 import { renderExport } from './gdpr-export-formats.js';
 import {

@@ -9,7 +9,7 @@
  */
 import { flushApiKeyRefusalTallies } from '@tessera/auth/api-keys';
 import { createTxtLookup, reverifyDueDomains, type TxtLookup } from '@tessera/auth/domains';
-import { pruneSpentAuthArtifacts } from '@tessera/auth/mfa';
+import { pruneSpentAuthArtifacts } from '@tessera/auth/maintenance';
 import { runPrivacyMaintenance, type MaintenanceResult } from '@tessera/auth/privacy';
 import type { GdprJobDeps } from './gdpr-export.js';
 

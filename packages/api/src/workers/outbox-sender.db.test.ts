@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyringSpec, parseKeyring } from '@tessera/auth';
-import { enqueueEmail } from '@tessera/auth/accounts';
+import { enqueueEmail } from '@tessera/auth/outbox';
 import { emailOutbox } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

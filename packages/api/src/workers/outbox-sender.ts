@@ -21,7 +21,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import type { Keyring } from '@tessera/auth';
-import { OUTBOX_PURPOSE } from '@tessera/auth/accounts';
+import { OUTBOX_PURPOSE } from '@tessera/auth/outbox';
 import { listDueOutbox, withTenant, type Database, type TenantTx } from '@tessera/db';
 
 export interface MailMessage {

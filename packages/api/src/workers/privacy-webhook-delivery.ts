@@ -17,7 +17,7 @@ import {
   sendWebhook,
   WEBHOOK_TIMEOUT_MS,
 } from '@tessera/auth/privacy';
-import { createGuardedFetch, type FetchLike, type OutboundPolicy } from '@tessera/auth/sso';
+import { createGuardedFetch, type FetchLike, type OutboundPolicy } from '@tessera/auth/outbound';
 import { withTenant, type Database } from '@tessera/db';
 import type { GdprJob, GdprLogger } from './gdpr-job-data.js';
 import { withGdprJobLock } from './gdpr-job-lock.js';

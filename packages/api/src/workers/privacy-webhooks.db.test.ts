@@ -19,7 +19,7 @@ import {
   verifyWebhookSignature,
   type PrivacyActor,
 } from '@tessera/auth/privacy';
-import type { OutboundPolicy } from '@tessera/auth/sso';
+import type { OutboundPolicy } from '@tessera/auth/outbound';
 import { listDuePrivacyRequests } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -15,8 +15,8 @@
  * pg-boss starts with `migrate: false` and refuses a schema version it does not know.
  */
 import type { Keyring } from '@tessera/auth';
-import type { RateLimiter } from '@tessera/auth/accounts';
-import type { OutboundPolicy } from '@tessera/auth/sso';
+import type { RateLimiter } from '@tessera/auth/rate-limit';
+import type { OutboundPolicy } from '@tessera/auth/outbound';
 import { createTxtLookup, type DomainDnsOptions } from '@tessera/auth/domains';
 import {
   listDuePrivacyRequests,

@@ -10,18 +10,19 @@ import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { confirmPassword } from './confirm-password.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import { confirmPassword } from '../shared/confirm-password.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
 import { isUniqueViolation } from './sign-up.js';
 import { forgetAddressLimits } from './address-limits.js';
-import { forgetThrottle } from './throttle.js';
+import { forgetThrottle } from '../shared/throttle.js';
 import {
   consumeUserToken,
   invalidateUserTokens,
   issueUserToken,
   locateUserToken,
 } from './user-tokens.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export const EMAIL_CHANGE_LIMIT = { max: 5, windowMs: 3_600_000 } as const;
 
@@ -32,13 +33,10 @@ export function maskEmail(email: string): string {
 }
 
 export async function requestEmailChange(
-  db: Database,
-  deps: AccountDeps,
-  who: { tenantId: string; userId: string },
+  uc: ActorUseCase<{ tenantId: string; userId: string }>,
   input: { newEmail: string; password: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   await enforceLimit(deps.limiter, `email_change:user:${who.userId}`, EMAIL_CHANGE_LIMIT, now);
   const newEmail = normalizeEmail(input.newEmail);
   if (!isPlausibleEmail(newEmail))
@@ -47,14 +45,11 @@ export async function requestEmailChange(
       field: 'newEmail',
     });
   // SSO-only users have no password to confirm with: they change the address at their IdP.
-  const { user } = await confirmPassword(
-    db,
-    deps,
-    who,
-    { password: input.password, purpose: 'change_email', field: 'password' },
-    request,
-    now,
-  );
+  const { user } = await confirmPassword(uc, {
+    password: input.password,
+    purpose: 'change_email',
+    field: 'password',
+  });
   if (newEmail === user.email)
     throw new AuthError('invalid_input', {
       detail: 'That is already your address.',

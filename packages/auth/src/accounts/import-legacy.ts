@@ -24,6 +24,35 @@ export interface ImportResult {
 
 export const MAX_IMPORT_ROWS = 1000;
 
+export interface LegacyUserProblem {
+  code: 'invalid_input' | 'forbidden';
+  field?: 'email' | 'passwordHash';
+  /** A sentence for the operator or admin, without the row's position. */
+  reason: string;
+}
+
+/** Why one row cannot be imported, or null when it can. */
+export function checkLegacyUser(row: LegacyUser, actorIsOwner: boolean): LegacyUserProblem | null {
+  if (!isPlausibleEmail(normalizeEmail(row.email)))
+    return { code: 'invalid_input', field: 'email', reason: 'the e-mail address is not valid.' };
+  const cost = bcryptCostOf(row.passwordHash);
+  if (cost === null)
+    return {
+      code: 'invalid_input',
+      field: 'passwordHash',
+      reason: 'the password hash is not a bcrypt hash ($2a$, $2b$ or $2y$).',
+    };
+  if (cost > BCRYPT_MAX_COST)
+    return {
+      code: 'invalid_input',
+      field: 'passwordHash',
+      reason: `bcrypt cost ${cost} is above the limit of ${BCRYPT_MAX_COST}; leave this user out and invite them instead.`,
+    };
+  if (row.role === 'owner' && !actorIsOwner)
+    return { code: 'forbidden', reason: 'only owners can import owners.' };
+  return null;
+}
+
 /** Validates every row first: a bad row refuses the whole import and nothing is written. */
 function validate(rows: readonly LegacyUser[], actorIsOwner: boolean): void {
   if (rows.length > MAX_IMPORT_ROWS)
@@ -31,25 +60,12 @@ function validate(rows: readonly LegacyUser[], actorIsOwner: boolean): void {
       detail: `At most ${MAX_IMPORT_ROWS} users per import.`,
     });
   rows.forEach((row, index) => {
-    const where = `row ${index + 1}`;
-    if (!isPlausibleEmail(normalizeEmail(row.email)))
-      throw new AuthError('invalid_input', {
-        detail: `${where}: the e-mail address is not valid.`,
-        field: `users.${index}.email`,
+    const problem = checkLegacyUser(row, actorIsOwner);
+    if (problem)
+      throw new AuthError(problem.code, {
+        detail: `row ${index + 1}: ${problem.reason}`,
+        ...(problem.field ? { field: `users.${index}.${problem.field}` } : {}),
       });
-    const cost = bcryptCostOf(row.passwordHash);
-    if (cost === null)
-      throw new AuthError('invalid_input', {
-        detail: `${where}: the password hash is not a bcrypt hash ($2a$, $2b$ or $2y$).`,
-        field: `users.${index}.passwordHash`,
-      });
-    if (cost > BCRYPT_MAX_COST)
-      throw new AuthError('invalid_input', {
-        detail: `${where}: bcrypt cost ${cost} is above the limit of ${BCRYPT_MAX_COST}; leave this user out and invite them instead.`,
-        field: `users.${index}.passwordHash`,
-      });
-    if (row.role === 'owner' && !actorIsOwner)
-      throw new AuthError('forbidden', { detail: `${where}: only owners can import owners.` });
   });
 }
 

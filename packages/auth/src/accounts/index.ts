@@ -1,7 +1,4 @@
-export * from './actor.js';
-export * from './complete-sign-in.js';
-export * from './confirm-password.js';
-export * from './deps.js';
+// Account flows (docs/identity.md): sign-up, sign-in, invites, users, passwords, e-mail.
 export * from './invites.js';
 export * from './manage-users.js';
 export * from './me.js';
@@ -9,22 +6,11 @@ export * from './normalize-email.js';
 export * from './passwords-flow.js';
 export * from './sign-in.js';
 export * from './sign-up.js';
-export * from './throttle.js';
 export * from './user-tokens.js';
-export * from './user-view.js';
-export * from '../sessions/create-session.js';
-export * from '../sessions/list-sessions.js';
-export * from '../sessions/revoke-sessions.js';
-export * from '../sessions/session-token.js';
-export * from '../sessions/session-cache.js';
-export * from '../tenants/security-policy.js';
-export * from '../tenants/update-policy.js';
-export * from '../rate-limit/rate-limiter.js';
-export * from '../outbox/enqueue-email.js';
-export * from '../outbox/templates.js';
-export * from '../sessions/manage-own-sessions.js';
 export * from './import-legacy.js';
 export * from './address-limits.js';
 export * from './email-verification.js';
 export * from './email-change.js';
-export * from '../outbox/notify-api-key-created.js';
+// The shapes the flows above return, which live with what the flows share.
+export type { SignedIn } from '../shared/complete-sign-in.js';
+export type { TenantView, UserView } from '../shared/user-view.js';

@@ -1,61 +1,57 @@
 import { eq } from 'drizzle-orm';
-import { tenants, userTokens, users, withTenant, type Database } from '@tessera/db';
+import { tenants, userTokens, users, withTenant, type Database, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
-import { completeSignIn, type SignedIn } from './complete-sign-in.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
 import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens.js';
-import type { Actor } from './actor.js';
 import type { UserRole } from '@tessera/db';
+import type { ActorUseCase, TenantUseCase } from '../context/use-case.js';
 
 /** Creates a pending user (no password) and mails a 7-day single-use invite link. */
 export async function inviteUser(
-  db: Database,
-  deps: AccountDeps,
-  actor: Actor,
+  tx: TenantTx,
+  uc: TenantUseCase & Pick<ActorUseCase, 'deps'>,
   input: { email: string; role: UserRole },
-  request: RequestContext,
-  now: Date,
 ): Promise<{ userId: string }> {
+  const { deps, actor, request, now } = uc;
   if (input.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can invite owners.' });
   const email = normalizeEmail(input.email);
-  return withTenant(db, actor.tenantId, async (tx) => {
-    const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
-    if (existing)
-      throw new AuthError('conflict', {
-        detail: 'A user with this e-mail already exists.',
-        field: 'email',
-      });
-    const [user] = await tx
-      .insert(users)
-      .values({ tenantId: actor.tenantId, email, role: input.role, createdAt: now, updatedAt: now })
-      .returning({ id: users.id });
-    if (!user) throw new Error('invite insert returned nothing');
-    const [tenant] = await tx.select().from(tenants);
-    const token = await issueUserToken(tx, 'invite', user.id, actor.userId, now);
-    const link = `${deps.publicUrl}/accept-invite#token=${token}`;
-    await enqueueEmail(
-      tx,
-      deps.keyring,
-      { userId: user.id, address: email },
-      { name: 'invite', tenantName: tenant?.name ?? '', link, role: input.role },
-      now,
-    );
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: 'user.invited',
-      target: { type: 'user', id: user.id },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      after: { email, role: input.role },
-      occurredAt: now,
+  const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
+  if (existing)
+    throw new AuthError('conflict', {
+      detail: 'A user with this e-mail already exists.',
+      field: 'email',
     });
-    return { userId: user.id };
+  const [user] = await tx
+    .insert(users)
+    .values({ tenantId: actor.tenantId, email, role: input.role, createdAt: now, updatedAt: now })
+    .returning({ id: users.id });
+  if (!user) throw new Error('invite insert returned nothing');
+  const [tenant] = await tx.select().from(tenants);
+  const token = await issueUserToken(tx, 'invite', user.id, actor.userId, now);
+  const link = `${deps.publicUrl}/accept-invite#token=${token}`;
+  await enqueueEmail(
+    tx,
+    deps.keyring,
+    { userId: user.id, address: email },
+    { name: 'invite', tenantName: tenant?.name ?? '', link, role: input.role },
+    now,
+  );
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: 'user.invited',
+    target: { type: 'user', id: user.id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    after: { email, role: input.role },
+    occurredAt: now,
   });
+  return { userId: user.id };
 }
 
 /** Sets the invited user's password, consumes the invite and signs them in. */

@@ -1,11 +1,12 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
-import { users, withTenant, type Database, type TenantTx, type UserRole } from '@tessera/db';
+import { users, type TenantTx, type UserRole } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
-import type { Actor } from './actor.js';
-import type { RequestContext } from './deps.js';
-import { clearFailures } from './throttle.js';
+import type { Actor } from '../context/actor.js';
+import type { RequestContext } from '../context/deps.js';
+import { clearFailures } from '../shared/throttle.js';
+import type { TenantUseCase } from '../context/use-case.js';
 
 export interface UserListItem {
   id: string;
@@ -104,51 +105,45 @@ function audit(
 }
 
 export async function setUserRole(
-  db: Database,
-  actor: Actor,
+  tx: TenantTx,
+  uc: TenantUseCase,
   input: { userId: string; role: UserRole },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { actor, request, now } = uc;
   if (input.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can make owners.' });
-  await withTenant(db, actor.tenantId, async (tx) => {
-    const target = await targetOf(tx, actor, input.userId);
-    if (target.role === input.role) return;
-    if (target.role === 'owner') await assertOtherOwner(tx, target.id);
-    await tx.update(users).set({ role: input.role, updatedAt: now }).where(eq(users.id, target.id));
-    // A privilege change gets new sessions: the user signs in again under the new role.
-    await revokeUserSessions(tx, target.id, 'role_changed', now);
-    await audit(
-      tx,
-      actor,
-      request,
-      now,
-      'user.role.changed',
-      target.id,
-      { role: target.role },
-      { role: input.role },
-    );
-  });
+  const target = await targetOf(tx, actor, input.userId);
+  if (target.role === input.role) return;
+  if (target.role === 'owner') await assertOtherOwner(tx, target.id);
+  await tx.update(users).set({ role: input.role, updatedAt: now }).where(eq(users.id, target.id));
+  // A privilege change gets new sessions: the user signs in again under the new role.
+  await revokeUserSessions(tx, target.id, 'role_changed', now);
+  await audit(
+    tx,
+    actor,
+    request,
+    now,
+    'user.role.changed',
+    target.id,
+    { role: target.role },
+    { role: input.role },
+  );
 }
 
 export async function disableUser(
-  db: Database,
-  actor: Actor,
+  tx: TenantTx,
+  uc: TenantUseCase,
   input: { userId: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { actor, request, now } = uc;
   if (input.userId === actor.userId)
     throw new AuthError('forbidden', { detail: 'You cannot disable yourself.' });
-  await withTenant(db, actor.tenantId, async (tx) => {
-    const target = await targetOf(tx, actor, input.userId);
-    if (target.disabledAt) return;
-    if (target.role === 'owner') await assertOtherOwner(tx, target.id);
-    const revoked = await disableUserRow(tx, target.id, now);
-    await audit(tx, actor, request, now, 'user.disabled', target.id, undefined, {
-      sessionsRevoked: revoked,
-    });
+  const target = await targetOf(tx, actor, input.userId);
+  if (target.disabledAt) return;
+  if (target.role === 'owner') await assertOtherOwner(tx, target.id);
+  const revoked = await disableUserRow(tx, target.id, now);
+  await audit(tx, actor, request, now, 'user.disabled', target.id, undefined, {
+    sessionsRevoked: revoked,
   });
 }
 
@@ -164,17 +159,14 @@ export async function disableUserRow(tx: TenantTx, userId: string, now: Date): P
 }
 
 export async function unlockUser(
-  db: Database,
-  actor: Actor,
+  tx: TenantTx,
+  uc: TenantUseCase,
   input: { userId: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  await withTenant(db, actor.tenantId, async (tx) => {
-    const target = await targetOf(tx, actor, input.userId);
-    await clearFailures(tx, target.email);
-    await audit(tx, actor, request, now, 'user.unlocked', target.id);
-  });
+  const { actor, request, now } = uc;
+  const target = await targetOf(tx, actor, input.userId);
+  await clearFailures(tx, target.email);
+  await audit(tx, actor, request, now, 'user.unlocked', target.id);
 }
 
 export async function countUsers(tx: TenantTx): Promise<number> {

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { tenants, users, withTenant, type Database } from '@tessera/db';
 import { AuthError } from '../errors.js';
-import { secondFactorExists } from '../passkeys/factors.js';
-import { toTenantView, toUserView, type TenantView, type UserView } from './user-view.js';
+import { secondFactorExists } from '../shared/factors.js';
+import { toTenantView, toUserView, type TenantView, type UserView } from '../shared/user-view.js';
 
 /** The signed-in user and their tenant: one statement, so one tenant transaction of two round trips. */
 export async function loadMe(

@@ -16,11 +16,12 @@ import { revokeUserDevices } from '../mfa/remembered-devices.js';
 import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { RESET_ACCOUNT_LIMIT, resetAccountKey } from './address-limits.js';
-import { confirmPassword } from './confirm-password.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import { confirmPassword } from '../shared/confirm-password.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
-import { clearFailures } from './throttle.js';
+import { clearFailures } from '../shared/throttle.js';
 import { consumeUserToken, issueUserTokenByEmail, locateUserToken } from './user-tokens.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export const RESET_LIMITS = {
   perIp: { max: 10, windowMs: 3_600_000 },
@@ -41,21 +42,15 @@ async function tenantOf(
 
 /** Changes the password after confirming the current one; revokes the user's other sessions. */
 export async function changePassword(
-  db: Database,
-  deps: AccountDeps,
-  who: { tenantId: string; userId: string; sessionId: string },
+  uc: ActorUseCase<{ tenantId: string; userId: string; sessionId: string }>,
   input: { currentPassword: string; newPassword: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  const { user, tenant } = await confirmPassword(
-    db,
-    deps,
-    who,
-    { password: input.currentPassword, purpose: 'change_password', field: 'currentPassword' },
-    request,
-    now,
-  );
+  const { db, deps, actor: who, request, now } = uc;
+  const { user, tenant } = await confirmPassword(uc, {
+    password: input.currentPassword,
+    purpose: 'change_password',
+    field: 'currentPassword',
+  });
   await deps.passwords.assertAcceptable(input.newPassword, {
     minLength: tenant.policy.passwordMinLength,
     email: user.email,

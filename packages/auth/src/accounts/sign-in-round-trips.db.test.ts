@@ -10,7 +10,7 @@ import { generateKeyringSpec, parseKeyring } from '../crypto/keyring.js';
 import { TEST_PARAMS } from '../passwords/hashing-params.js';
 import { createPasswordService } from '../passwords/password-service.js';
 import { createRateLimiter } from '../rate-limit/rate-limiter.js';
-import type { AccountDeps } from './deps.js';
+import type { AccountDeps } from '../context/deps.js';
 import { signIn } from './sign-in.js';
 import { signUp } from './sign-up.js';
 

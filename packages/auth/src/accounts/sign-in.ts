@@ -2,7 +2,6 @@ import { and, eq, isNotNull } from 'drizzle-orm';
 import {
   loginThrottles,
   lookupTenantBySlug,
-  ssoSettings,
   tenantDomains,
   tenants,
   users,
@@ -11,7 +10,7 @@ import {
   type TenantTx,
   type UserRow,
 } from '@tessera/db';
-import { createMfaChallenge } from '../mfa/challenge.js';
+import { createMfaChallenge } from '../mfa/challenge-token.js';
 import { emailCodesActive, mailSignInCode, type VerificationStep } from '../mfa/email-codes.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -19,15 +18,16 @@ import { AuthError } from '../errors.js';
 import { publishOutcome, signInOutcomeOf } from '../outcomes.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
-import { deviceNovelty, readSignInFacts, signInRisk } from './sign-in-risk.js';
+import { deviceNovelty, readSignInFacts, signInRisk } from '../shared/sign-in-risk.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import { SIGN_IN_ACCOUNT_LIMIT, signInAccountKey } from './address-limits.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
-import { emailDomainOf } from '../domains/domain-name.js';
-import { finishSignIn, type SignedIn } from './complete-sign-in.js';
-import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
-import { clearFailures, recordFailure } from './throttle.js';
+import { emailDomainOf } from '../shared/domain-name.js';
+import { ssoConnectionEnabled } from '../shared/domain-rules.js';
+import { finishSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import { lockRetryAfterSeconds, recordLockout } from '../shared/lockout.js';
+import { clearFailures, recordFailure } from '../shared/throttle.js';
 
 export interface SignInInput {
   tenantSlug: string;
@@ -46,7 +46,10 @@ interface Attempt {
   policy: SecurityPolicy;
   user: UserRow | null;
   lockedUntil: Date | null;
-  /** The address's domain is held by the tenant with require-SSO on, and its SSO is enabled. */
+  /**
+   * The address's domain is held by the tenant with require-SSO on, and an SSO connection of the
+   * tenant (OIDC or SAML) is enabled.
+   */
   ssoRequired: boolean;
 }
 
@@ -67,7 +70,7 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
           user: users,
           lockedUntil: loginThrottles.lockedUntil,
           enforcedDomain: tenantDomains.id,
-          ssoEnabled: ssoSettings.enabled,
+          ssoEnabled: ssoConnectionEnabled(tenants.id),
         })
         .from(tenants)
         .leftJoin(users, and(eq(users.tenantId, tenants.id), eq(users.email, email)))
@@ -83,15 +86,14 @@ async function loadAttempt(db: Database, tenantId: string, email: string): Promi
             isNotNull(tenantDomains.verifiedAt),
             eq(tenantDomains.requireSso, true),
           ),
-        )
-        .leftJoin(ssoSettings, eq(ssoSettings.tenantId, tenants.id));
+        );
       return {
         tenantId,
         tenantName: row?.name ?? '',
         policy: parseSecurityPolicy(row?.securityPolicy),
         user: row?.user ?? null,
         lockedUntil: row?.lockedUntil ?? null,
-        ssoRequired: Boolean(row?.enforcedDomain && row.ssoEnabled),
+        ssoRequired: Boolean(row?.enforcedDomain && row.ssoEnabled === true),
       };
     },
     { readOnly: true, singleStatement: true },

@@ -5,9 +5,9 @@ import { AuthError } from '../errors.js';
 import { NO_TENANT_QUEUE_KEY } from '../passwords/password-service.js';
 import { createSession, type CreatedSession } from '../sessions/create-session.js';
 import { DEFAULT_SECURITY_POLICY, parseSecurityPolicy } from '../tenants/security-policy.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { normalizeEmail } from './normalize-email.js';
-import { toTenantView, toUserView, type TenantView, type UserView } from './user-view.js';
+import { toTenantView, toUserView, type TenantView, type UserView } from '../shared/user-view.js';
 
 export interface SignUpInput {
   tenantName: string;

@@ -11,6 +11,8 @@ export type AuditExportFormat = 'jsonl' | 'csv';
 
 export interface AuditExportOptions extends ChainRange {
   format: AuditExportFormat;
+  /** Rows in the chunks yielded so far, called just before each chunk is yielded. */
+  onRows?: (rows: number) => void;
 }
 
 export const AUDIT_EXPORT_CONTENT_TYPES: Readonly<Record<AuditExportFormat, string>> = {
@@ -27,16 +29,22 @@ export async function* auditExportChunks(
   if (options.format === 'csv') yield `${CHAIN_ROW_KEYS.join(',')}\r\n`;
   let chunk = '';
   let inChunk = 0;
+  let rows = 0;
   for await (const row of readChainRows(tx, { ...options, batchSize })) {
     chunk += line(row);
     inChunk += 1;
     if (inChunk === batchSize) {
+      rows += inChunk;
+      options.onRows?.(rows);
       yield chunk;
       chunk = '';
       inChunk = 0;
     }
   }
-  if (chunk !== '') yield chunk;
+  if (chunk !== '') {
+    options.onRows?.(rows + inChunk);
+    yield chunk;
+  }
 }
 
 /** One export line: the row's fields in CHAIN_ROW_KEYS order. */

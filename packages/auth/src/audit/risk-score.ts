@@ -108,7 +108,7 @@ const HOUR_RARE_SHARE = 0.02;
 /**
  * The sample `isUnusualSignInHour` judges, as a sub-query returning `at_hour` and `total`: of the
  * tenant's last 500 successful sign-ins, how many fell in the UTC hour of `at`. For callers that
- * read it together with other facts in one statement (accounts/sign-in-risk.ts).
+ * read it together with other facts in one statement (shared/sign-in-risk.ts).
  */
 export function signInHourSample(at: Date): SQL {
   return sql`SELECT count(*) FILTER (WHERE extract(hour FROM s.occurred_at AT TIME ZONE 'UTC') = ${at.getUTCHours()})::int AS at_hour,

@@ -5,7 +5,7 @@
  * `unreachable` and decides nothing, so a DNS outage neither verifies nor suspends a domain.
  */
 import { promises as dns } from 'node:dns';
-import { verificationRecord } from './domain-name.js';
+import { verificationRecord } from '../shared/domain-name.js';
 
 export interface DomainDnsOptions {
   /** Resolver addresses (`ip` or `ip:port`, `[ipv6]:port`); absent: the system's resolvers. */

@@ -1,5 +1,7 @@
-import { ssoSettings, type TenantDomainRow, type TenantTx } from '@tessera/db';
-import { verificationRecord } from './domain-name.js';
+import { sql } from 'drizzle-orm';
+import type { TenantDomainRow, TenantTx } from '@tessera/db';
+import { verificationRecord } from '../shared/domain-name.js';
+import { ssoConnectionEnabled } from '../shared/domain-rules.js';
 
 export type DomainStatus = 'pending' | 'verified' | 'suspended';
 
@@ -12,7 +14,7 @@ export interface DomainView {
   requireSso: boolean;
   /** SSO sign-ins with a verified address at the domain join the tenant as members. */
   autoJoin: boolean;
-  /** requireSso is in force now: verified, and the tenant's own SSO connection is enabled. */
+  /** requireSso is in force now: verified, and an SSO connection (OIDC or SAML) is enabled. */
   ssoEnforced: boolean;
   /** The TXT record to publish. */
   record: { type: 'TXT'; name: string; value: string };
@@ -44,10 +46,15 @@ export function toDomainView(row: TenantDomainRow, ssoEnabled: boolean): DomainV
   };
 }
 
-/** Whether the tenant's own SSO connection is on (the connection enforcement sends users to). */
+/**
+ * Whether the tenant has an SSO connection enforcement can send users to: its own OIDC connection
+ * or an enabled SAML connection (domain-rules.ts).
+ */
 export async function tenantSsoEnabled(tx: TenantTx): Promise<boolean> {
-  const [row] = await tx.select({ enabled: ssoSettings.enabled }).from(ssoSettings);
-  return row?.enabled ?? false;
+  const [row] = await tx
+    .select({ enabled: ssoConnectionEnabled(tx.tenantId) })
+    .from(sql`(SELECT 1) AS one`);
+  return row?.enabled === true;
 }
 
 /** The audit form of a domain: no token (it is public anyway, but says nothing useful). */

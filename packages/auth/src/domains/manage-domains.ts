@@ -9,15 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import { tenantDomains, withTenant, type Database } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import type { Actor } from '../context/actor.js';
+import type { RequestContext } from '../context/deps.js';
 import { isUniqueViolation } from '../accounts/sign-up.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { applyRecordCheck, type CheckOutcome } from './apply-check.js';
 import { checkVerificationRecord, type TxtLookup } from './dns-check.js';
-import { normalizeDomain } from './domain-name.js';
+import { normalizeDomain } from '../shared/domain-name.js';
 import { auditDomain, tenantSsoEnabled, toDomainView, type DomainView } from './domain-view.js';
 
 /** Bounds the DNS work a tenant can cause (daily re-checks) and the console's list. */

@@ -7,7 +7,7 @@ import { generateKeyringSpec, parseKeyring } from '../crypto/keyring.js';
 import { OUTBOX_PURPOSE } from '../outbox/enqueue-email.js';
 import { startLocalDnsServer, type LocalDnsServer } from '../testing/local-dns-server.js';
 import { createTxtLookup } from './dns-check.js';
-import { verificationRecord } from './domain-name.js';
+import { verificationRecord } from '../shared/domain-name.js';
 import { reverifyDueDomains } from './reverify-domains.js';
 
 const db = useTestDatabase();

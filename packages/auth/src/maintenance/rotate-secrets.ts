@@ -2,7 +2,8 @@
  * Re-encrypts every stored secret under the first (newest) key of the ring. Rows are listed
  * through a SECURITY DEFINER function that returns only (kind, tenant, id); each row is
  * re-encrypted inside its tenant's transaction. Idempotent: rows already under the newest key are
- * skipped, so an interrupted run can simply be started again.
+ * skipped, so an interrupted run can simply be started again. `options.signal` stops between rows
+ * (each row is its own transaction, so no row is ever half rotated); `onProgress` sees each row.
  */
 import { reencryptPhoneNumber } from '../mfa/oob-codes-sms.js';
 import { reencryptSigningKey } from '../oidc/signing-keys.js';
@@ -16,6 +17,14 @@ import { OUTBOX_PURPOSE } from '../outbox/enqueue-email.js';
 export interface RotationReport {
   checked: number;
   reencrypted: number;
+}
+
+/** Shared by every re-encryption pass (this file, SSO and privacy-webhook secrets). */
+export interface RotationOptions {
+  /** Aborted: stop before the next row; `checked` then counts the rows seen. */
+  signal?: AbortSignal;
+  /** After each row (`done` of `total`); awaited. */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 async function rotateTotp(
@@ -69,12 +78,18 @@ async function rotateOutbox(
   });
 }
 
-export async function reencryptAllSecrets(db: Database, keyring: Keyring): Promise<RotationReport> {
+export async function reencryptAllSecrets(
+  db: Database,
+  keyring: Keyring,
+  options: RotationOptions = {},
+): Promise<RotationReport> {
   const { rows } = await db.pool.query<{ kind: string; tenant_id: string; id: string }>(
     'SELECT kind, tenant_id, id FROM public.list_encrypted_rows()',
   );
   let reencrypted = 0;
+  let checked = 0;
   for (const row of rows) {
+    if (options.signal?.aborted) break;
     if (row.kind === 'mfa_totp')
       reencrypted += await rotateTotp(db, keyring, row.tenant_id, row.id);
     else if (row.kind === 'email_outbox')
@@ -83,6 +98,8 @@ export async function reencryptAllSecrets(db: Database, keyring: Keyring): Promi
       reencrypted += await reencryptPhoneNumber(db, keyring, row.tenant_id, row.id);
     else if (row.kind === 'oidc_signing_keys')
       reencrypted += await reencryptSigningKey(db, keyring, row.tenant_id, row.id);
+    checked += 1;
+    await options.onProgress?.(checked, rows.length);
   }
-  return { checked: rows.length, reencrypted };
+  return { checked, reencrypted };
 }

@@ -1,5 +1,5 @@
-/** Two-step sign-in: a random, hashed, single-use, 5-minute challenge bound to tenant and user. */
-import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
+/** Two-step sign-in: verifying the answer to a challenge (challenge-token.ts issues it). */
+import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { and, eq, sql } from 'drizzle-orm';
 import {
   lookupMfaChallenge,
@@ -10,45 +10,17 @@ import {
   type Database,
   type TenantTx,
 } from '@tessera/db';
-import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { mfaCodeRefused } from '../outcomes.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
+import { CHALLENGE_MAX_ATTEMPTS, VERIFY_MFA_LIMIT } from './challenge-token.js';
 import { checkEmailSignInCode, type EmailCodeCheck } from './email-codes.js';
 import { checkChallengeFactor } from './oob-codes-challenge.js';
 import { recordFactorFailure, type FactorCheck } from './verify-second-factor.js';
-
-export const CHALLENGE_TTL_MS = 5 * 60_000;
-export const CHALLENGE_MAX_ATTEMPTS = 5;
-export const VERIFY_MFA_LIMIT = { max: 30, windowMs: 60_000 } as const;
-
-/** A challenge token for the step after the password; `sign_in_verification` is the e-mailed-code step. */
-export async function createMfaChallenge(
-  tx: TenantTx,
-  userId: string,
-  now: Date,
-  options: { purpose?: 'mfa' | 'sign_in_verification'; ttlMs?: number } = {},
-): Promise<{ token: string; id: string }> {
-  const token = randomToken();
-  // Issued before the first await, so a caller can pipeline it with its next statements.
-  const [row] = await tx
-    .insert(mfaChallenges)
-    .values({
-      tenantId: tx.tenantId,
-      userId,
-      tokenHash: sha256(token),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + (options.ttlMs ?? CHALLENGE_TTL_MS)),
-      purpose: options.purpose ?? 'mfa',
-    })
-    .returning({ id: mfaChallenges.id })
-    .execute();
-  if (!row) throw new Error('challenge not created');
-  return { token, id: row.id };
-}
 
 type Outcome =
   | { check: FactorCheck; userId: string; purpose: 'mfa' }

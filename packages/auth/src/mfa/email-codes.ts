@@ -14,10 +14,11 @@
  * purpose is `sign_in_verification` (migration 0015); the table CHECK that forbids an e-mail code
  * for an MFA challenge stays. Refusals are audited and committed before the error leaves.
  */
+import type { ActorUseCase, TenantUseCase } from '../context/use-case.js';
 import { eq } from 'drizzle-orm';
 import { users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
-import { clearFailures } from '../accounts/throttle.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
+import { clearFailures } from '../shared/throttle.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
@@ -31,7 +32,7 @@ import {
   ONE_TIME_CODE_TTL_MS,
   type CodeCheck,
 } from './oob-codes.js';
-import { createMfaChallenge } from './challenge.js';
+import { createMfaChallenge } from './challenge-token.js';
 
 export const EMAIL_CODE_LIMITS = {
   /** Sign-in mails per user, like SMS sends. */
@@ -61,62 +62,55 @@ function audit(
 
 /** `otp.enableEmail`: only where the tenant allows e-mail codes. */
 export async function enableEmailCodes(
-  db: Database,
-  who: { tenantId: string; userId: string },
-  request: RequestContext,
-  now: Date,
+  tx: TenantTx,
+  uc: TenantUseCase<{ tenantId: string; userId: string }>,
 ): Promise<void> {
-  await withTenant(db, who.tenantId, async (tx) => {
-    const { policy } = await tenantPolicyOf(tx);
-    if (!policy.emailCodesAllowed)
-      throw new AuthError('forbidden', {
-        detail: 'Your organisation does not allow sign-in codes by e-mail.',
-      });
-    const [user] = await tx
-      .select({ enabledAt: users.emailCodesEnabledAt, verifiedAt: users.emailVerifiedAt })
-      .from(users)
-      .where(eq(users.id, who.userId))
-      .for('update');
-    if (user?.enabledAt) return;
-    // A mistyped, never-confirmed address would lock the user out of every new device.
-    if (!user?.verifiedAt)
-      throw new AuthError('forbidden', {
-        detail: 'Confirm your e-mail address first: the codes are sent there.',
-      });
-    await tx
-      .update(users)
-      .set({ emailCodesEnabledAt: now, updatedAt: now })
-      .where(eq(users.id, who.userId));
-    await audit(tx, who.userId, 'auth.email_codes.enabled', request, now, {});
-  });
+  const { actor: who, request, now } = uc;
+  const { policy } = await tenantPolicyOf(tx);
+  if (!policy.emailCodesAllowed)
+    throw new AuthError('forbidden', {
+      detail: 'Your organisation does not allow sign-in codes by e-mail.',
+    });
+  const [user] = await tx
+    .select({ enabledAt: users.emailCodesEnabledAt, verifiedAt: users.emailVerifiedAt })
+    .from(users)
+    .where(eq(users.id, who.userId))
+    .for('update');
+  if (user?.enabledAt) return;
+  // A mistyped, never-confirmed address would lock the user out of every new device.
+  if (!user?.verifiedAt)
+    throw new AuthError('forbidden', {
+      detail: 'Confirm your e-mail address first: the codes are sent there.',
+    });
+  await tx
+    .update(users)
+    .set({ emailCodesEnabledAt: now, updatedAt: now })
+    .where(eq(users.id, who.userId));
+  await audit(tx, who.userId, 'auth.email_codes.enabled', request, now, {});
 }
 
 /** `otp.disableEmail`: always possible; the user is told by mail, since it lowers protection. */
 export async function disableEmailCodes(
-  db: Database,
-  deps: AccountDeps,
-  who: { tenantId: string; userId: string },
-  request: RequestContext,
-  now: Date,
+  tx: TenantTx,
+  uc: TenantUseCase<{ tenantId: string; userId: string }> & Pick<ActorUseCase, 'deps'>,
 ): Promise<void> {
-  await withTenant(db, who.tenantId, async (tx) => {
-    const [user] = await tx.select().from(users).where(eq(users.id, who.userId)).for('update');
-    if (!user?.emailCodesEnabledAt) return;
-    await tx
-      .update(users)
-      .set({ emailCodesEnabledAt: null, updatedAt: now })
-      .where(eq(users.id, who.userId));
-    await deleteUserCodes(tx, who.userId, 'email');
-    await audit(tx, who.userId, 'auth.email_codes.disabled', request, now, {});
-    const { tenantName } = await tenantPolicyOf(tx);
-    await enqueueEmail(
-      tx,
-      deps.keyring,
-      { userId: user.id, address: user.email },
-      { name: 'email_codes_disabled', tenantName },
-      now,
-    );
-  });
+  const { actor: who, deps, request, now } = uc;
+  const [user] = await tx.select().from(users).where(eq(users.id, who.userId)).for('update');
+  if (!user?.emailCodesEnabledAt) return;
+  await tx
+    .update(users)
+    .set({ emailCodesEnabledAt: null, updatedAt: now })
+    .where(eq(users.id, who.userId));
+  await deleteUserCodes(tx, who.userId, 'email');
+  await audit(tx, who.userId, 'auth.email_codes.disabled', request, now, {});
+  const { tenantName } = await tenantPolicyOf(tx);
+  await enqueueEmail(
+    tx,
+    deps.keyring,
+    { userId: user.id, address: user.email },
+    { name: 'email_codes_disabled', tenantName },
+    now,
+  );
 }
 
 /** Whether e-mailed sign-in codes are in force for this user right now (tenant allows, user opted in). */

@@ -12,7 +12,7 @@ import {
   type Database,
   type TenantTx,
 } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import type { AccountDeps } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { mfaCodeRefused } from '../outcomes.js';
@@ -20,15 +20,16 @@ import { enqueueEmail } from '../outbox/enqueue-email.js';
 import type { CreatedSession } from '../sessions/create-session.js';
 import { replaceSession } from '../sessions/replace-session.js';
 import { tenantPolicyOf } from '../tenants/update-policy.js';
-import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
-import { confirmPassword } from '../accounts/confirm-password.js';
-import { hasPasskey } from '../passkeys/factors.js';
+import { mfaRequiredFor } from '../shared/complete-sign-in.js';
+import { confirmPassword } from '../shared/confirm-password.js';
+import { hasPasskey } from '../shared/factors.js';
 import { BACKUP_CODE_COUNT, hashBackupCode, newBackupCode } from './backup-codes.js';
 import { removeSmsFactor } from './oob-codes-sms.js';
 import { revokeUserDevices } from './remembered-devices.js';
 import { throwForFailedCheck } from './challenge.js';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp.js';
 import { checkSecondFactor, recordFactorFailure, totpContext } from './verify-second-factor.js';
+import type { ActorUseCase, TenantUseCase } from '../context/use-case.js';
 
 export interface MfaSubject {
   tenantId: string;
@@ -117,68 +118,64 @@ async function replaceBackupCodes(tx: TenantTx, userId: string, now: Date): Prom
  * an existing factor (a passkey) the session stays as it is; the caller required step-up for that.
  */
 export async function confirmEnrollment(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  tx: TenantTx,
+  uc: TenantUseCase<MfaSubject> & Pick<ActorUseCase, 'deps'>,
   code: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<{ backupCodes: string[]; session: CreatedSession | null }> {
-  return withTenant(db, who.tenantId, async (tx) => {
-    const [factor] = await tx
-      .select()
-      .from(mfaTotp)
-      .where(eq(mfaTotp.userId, who.userId))
-      .for('update');
-    if (factor?.enabledAt)
-      throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
-    if (
-      !factor?.pendingCiphertext ||
-      !factor.pendingCreatedAt ||
-      now.getTime() - factor.pendingCreatedAt.getTime() > PENDING_TTL_MS
-    )
-      throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
-    const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
-    const step = matchTotpStep(secret, code, now);
-    if (step === null) throw mfaCodeRefused('mfa_code_invalid', { field: 'code' });
-    const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
-    await tx
-      .update(mfaTotp)
-      .set({
-        secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)),
-        pendingCiphertext: null,
-        pendingCreatedAt: null,
-        enabledAt: now,
-        lastUsedStep: step,
-        failedAttempts: 0,
-        lockedUntil: null,
-        updatedAt: now,
-      })
-      .where(eq(mfaTotp.userId, who.userId));
-    const backupCodes = await replaceBackupCodes(tx, who.userId, now);
-    const { tenantName, policy } = await tenantPolicyOf(tx);
-    const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
-    // A first factor is a privilege change (the session stops being enrollment-only): a new token.
-    const session = hadFactor ? null : await replaceSession(tx, policy, who, request, now);
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: who.userId },
-      action: 'mfa.enabled',
-      target: { type: 'user', id: who.userId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      occurredAt: now,
-      metadata: { firstFactor: !hadFactor },
-    });
-    if (user)
-      await enqueueEmail(
-        tx,
-        deps.keyring,
-        { userId: who.userId, address: user.email },
-        { name: 'mfa_enabled', tenantName },
-        now,
-      );
-    return { backupCodes, session };
+  const { deps, actor: who, request, now } = uc;
+  const [factor] = await tx
+    .select()
+    .from(mfaTotp)
+    .where(eq(mfaTotp.userId, who.userId))
+    .for('update');
+  if (factor?.enabledAt)
+    throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
+  if (
+    !factor?.pendingCiphertext ||
+    !factor.pendingCreatedAt ||
+    now.getTime() - factor.pendingCreatedAt.getTime() > PENDING_TTL_MS
+  )
+    throw new AuthError('token_invalid', { detail: 'Start the setup again.' });
+  const secret = deps.keyring.decryptString(factor.pendingCiphertext, pendingContext(who));
+  const step = matchTotpStep(secret, code, now);
+  if (step === null) throw mfaCodeRefused('mfa_code_invalid', { field: 'code' });
+  const hadFactor = await hasPasskey(tx, who.userId); // an enabled app was refused above
+  await tx
+    .update(mfaTotp)
+    .set({
+      secretCiphertext: deps.keyring.encrypt(secret, totpContext(who.tenantId, who.userId)),
+      pendingCiphertext: null,
+      pendingCreatedAt: null,
+      enabledAt: now,
+      lastUsedStep: step,
+      failedAttempts: 0,
+      lockedUntil: null,
+      updatedAt: now,
+    })
+    .where(eq(mfaTotp.userId, who.userId));
+  const backupCodes = await replaceBackupCodes(tx, who.userId, now);
+  const { tenantName, policy } = await tenantPolicyOf(tx);
+  const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
+  // A first factor is a privilege change (the session stops being enrollment-only): a new token.
+  const session = hadFactor ? null : await replaceSession(tx, policy, who, request, now);
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: who.userId },
+    action: 'mfa.enabled',
+    target: { type: 'user', id: who.userId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
+    metadata: { firstFactor: !hadFactor },
   });
+  if (user)
+    await enqueueEmail(
+      tx,
+      deps.keyring,
+      { userId: who.userId, address: user.email },
+      { name: 'mfa_enabled', tenantName },
+      now,
+    );
+  return { backupCodes, session };
 }
 
 /**
@@ -186,14 +183,11 @@ export async function confirmEnrollment(
  * A wrong code is counted and committed before the error leaves.
  */
 export async function verifyCodeForSession(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  uc: ActorUseCase<MfaSubject>,
   code: string,
-  request: RequestContext,
-  now: Date,
   action: string,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const check = await withTenant(db, who.tenantId, async (tx) => {
     const result = await checkSecondFactor(tx, deps.keyring, who.userId, code, now);
     const base = {
@@ -227,14 +221,11 @@ export async function verifyCodeForSession(
 }
 
 export async function regenerateBackupCodes(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  uc: ActorUseCase<MfaSubject>,
   code: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<string[]> {
-  await verifyCodeForSession(db, deps, who, code, request, now, 'mfa.step_up');
+  const { db, actor: who, request, now } = uc;
+  await verifyCodeForSession(uc, code, 'mfa.step_up');
   return withTenant(db, who.tenantId, async (tx) => {
     const codes = await replaceBackupCodes(tx, who.userId, now);
     await recordAuditEvent(tx, {
@@ -256,13 +247,10 @@ async function removeFactors(tx: TenantTx, userId: string): Promise<void> {
 }
 
 export async function disableMfa(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
+  uc: ActorUseCase<MfaSubject>,
   input: { password: string; code: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const lastRequired = await withTenant(
     db,
     who.tenantId,
@@ -285,15 +273,12 @@ export async function disableMfa(
       detail:
         'Your organisation requires two-factor authentication: add a passkey before turning the authenticator app off, or ask an admin to reset it.',
     });
-  const { user, tenant } = await confirmPassword(
-    db,
-    deps,
-    who,
-    { password: input.password, purpose: 'disable_mfa', field: 'password' },
-    request,
-    now,
-  );
-  await verifyCodeForSession(db, deps, who, input.code, request, now, 'mfa.step_up');
+  const { user, tenant } = await confirmPassword(uc, {
+    password: input.password,
+    purpose: 'disable_mfa',
+    field: 'password',
+  });
+  await verifyCodeForSession(uc, input.code, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);
     await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'mfa_disabled', request, now);
@@ -317,31 +302,28 @@ export async function disableMfa(
 
 /** Owners and admins clear a user's factors and sessions (only owners reset owners). */
 export async function resetUserMfa(
-  db: Database,
-  actor: { tenantId: string; userId: string; role: string },
+  tx: TenantTx,
+  uc: TenantUseCase<{ tenantId: string; userId: string; role: string }>,
   targetUserId: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  await withTenant(db, actor.tenantId, async (tx) => {
-    const [target] = await tx.select().from(users).where(eq(users.id, targetUserId));
-    if (!target) throw new AuthError('not_found');
-    if (target.role === 'owner' && actor.role !== 'owner')
-      throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
-    await removeFactors(tx, target.id);
-    await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
-    await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
-    await tx
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: 'mfa_reset' })
-      .where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: 'mfa.reset',
-      target: { type: 'user', id: target.id },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      occurredAt: now,
-    });
+  const { actor, request, now } = uc;
+  const [target] = await tx.select().from(users).where(eq(users.id, targetUserId));
+  if (!target) throw new AuthError('not_found');
+  if (target.role === 'owner' && actor.role !== 'owner')
+    throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
+  await removeFactors(tx, target.id);
+  await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
+  await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
+  await tx
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: 'mfa_reset' })
+    .where(and(eq(sessions.userId, target.id), isNull(sessions.revokedAt)));
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: 'mfa.reset',
+    target: { type: 'user', id: target.id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
   });
 }

@@ -18,15 +18,15 @@ import {
   type Database,
   type TenantTx,
 } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import { mfaCodeRefused } from '../outcomes.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
-import { hasTotp } from '../passkeys/factors.js';
+import { hasTotp } from '../shared/factors.js';
 import { tenantPolicyOf } from '../tenants/update-policy.js';
-import { CHALLENGE_MAX_ATTEMPTS } from './challenge.js';
+import { CHALLENGE_MAX_ATTEMPTS } from './challenge-token.js';
 import {
   checkOneTimeCode,
   deleteUserCodes,
@@ -34,6 +34,7 @@ import {
   type CodeCheck,
 } from './oob-codes.js';
 import { normalizePhoneNumber, phoneHint, phoneRateKey, type SmsGateway } from './sms-provider.js';
+import type { ActorUseCase, TenantUseCase, UseCase } from '../context/use-case.js';
 
 export const SMS_LIMITS = {
   perUser: { max: 5, windowMs: 15 * 60_000 },
@@ -154,14 +155,11 @@ function auditRefusal(
 
 /** Stores the number (unverified) and texts it a code; `otp.confirmSmsEnrollment` activates it. */
 export async function beginSmsEnrollment(
-  db: Database,
-  deps: AccountDeps,
+  uc: ActorUseCase<SmsSubject>,
   sms: SmsGateway | undefined,
-  who: SmsSubject,
   phone: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<{ phoneHint: string; expiresAt: Date }> {
+  const { db, deps, actor: who, request, now } = uc;
   const e164 = normalizePhoneNumber(phone);
   if (!e164)
     throw new AuthError('invalid_input', {
@@ -242,13 +240,10 @@ function throwForCode(check: CodeCheck & { ok: false }): never {
 
 /** Activates the pending number with the code texted to it (3 attempts, 10 minutes). */
 export async function confirmSmsEnrollment(
-  db: Database,
-  deps: AccountDeps,
-  who: SmsSubject,
+  uc: ActorUseCase<SmsSubject>,
   code: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const check = await withTenant(db, who.tenantId, async (tx) => {
     const [phone] = await tx
       .select()
@@ -293,28 +288,22 @@ export async function confirmSmsEnrollment(
 }
 
 /** Removes the number and its codes. The authenticator app and backup codes stay. */
-export async function disableSms(
-  db: Database,
-  who: SmsSubject,
-  request: RequestContext,
-  now: Date,
-): Promise<void> {
-  await withTenant(db, who.tenantId, async (tx) => {
-    const removed = await tx
-      .delete(mfaPhoneNumbers)
-      .where(eq(mfaPhoneNumbers.userId, who.userId))
-      .returning({ hint: mfaPhoneNumbers.phoneHint });
-    if (!removed.length) throw new AuthError('not_found');
-    await deleteUserCodes(tx, who.userId, 'sms');
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: who.userId },
-      action: 'mfa.sms.disabled',
-      target: { type: 'user', id: who.userId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      metadata: { phoneHint: removed[0]?.hint ?? null },
-      occurredAt: now,
-    });
+export async function disableSms(tx: TenantTx, uc: TenantUseCase<SmsSubject>): Promise<void> {
+  const { actor: who, request, now } = uc;
+  const removed = await tx
+    .delete(mfaPhoneNumbers)
+    .where(eq(mfaPhoneNumbers.userId, who.userId))
+    .returning({ hint: mfaPhoneNumbers.phoneHint });
+  if (!removed.length) throw new AuthError('not_found');
+  await deleteUserCodes(tx, who.userId, 'sms');
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: who.userId },
+    action: 'mfa.sms.disabled',
+    target: { type: 'user', id: who.userId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    metadata: { phoneHint: removed[0]?.hint ?? null },
+    occurredAt: now,
   });
 }
 
@@ -370,13 +359,11 @@ async function signInTarget(
 
 /** Texts a code for a sign-in challenge (`otp.sendCode`); a new text replaces the previous code. */
 export async function sendSignInCode(
-  db: Database,
-  deps: AccountDeps,
+  uc: UseCase,
   sms: SmsGateway | undefined,
   challengeToken: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<{ phoneHint: string; expiresAt: Date }> {
+  const { db, deps, request, now } = uc;
   await enforceLimit(deps.limiter, `sms_send:ip:${request.ip}`, SMS_LIMITS.perIp, now);
   const located = isWellFormedToken(challengeToken)
     ? await lookupMfaChallenge(db.pool, sha256(challengeToken))
@@ -441,13 +428,11 @@ export interface ChallengeOptions {
 
 /** What the second step of this sign-in may offer; the caller holds a live challenge (password verified). */
 export async function challengeOptions(
-  db: Database,
-  deps: AccountDeps,
+  uc: UseCase,
   sms: SmsGateway | undefined,
   challengeToken: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<ChallengeOptions> {
+  const { db, deps, request, now } = uc;
   await enforceLimit(
     deps.limiter,
     `challenge_options:ip:${request.ip}`,

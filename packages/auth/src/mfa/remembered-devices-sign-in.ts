@@ -7,28 +7,19 @@
  * (docs/mfa-factors.md): step-up still needs a fresh code.
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import {
-  lookupMfaChallenge,
-  mfaChallenges,
-  tenants,
-  users,
-  withTenant,
-  type Database,
-} from '@tessera/db';
-import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { lookupMfaChallenge, mfaChallenges, tenants, users, withTenant } from '@tessera/db';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import { trustRememberedDevice } from './remembered-devices.js';
+import type { UseCase } from '../context/use-case.js';
 
 export async function signInWithRememberedDevice(
-  db: Database,
-  deps: AccountDeps,
+  uc: UseCase,
   challengeToken: string,
   deviceToken: string | undefined,
-  request: RequestContext,
-  now: Date,
 ): Promise<SignedIn | null> {
+  const { db, deps, request, now } = uc;
   if (!deviceToken || !isWellFormedToken(deviceToken) || !isWellFormedToken(challengeToken))
     return null;
   const located = await lookupMfaChallenge(db.pool, sha256(challengeToken));

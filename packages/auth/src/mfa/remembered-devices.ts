@@ -11,12 +11,13 @@
  * revoke them. Pinned by remembered-devices.security.test.ts.
  */
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
-import { rememberedDevices, withTenant, type Database, type TenantTx } from '@tessera/db';
-import type { RequestContext } from '../accounts/deps.js';
+import { rememberedDevices, type TenantTx } from '@tessera/db';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
-import { isWellFormedToken, randomToken, sha256 } from '../crypto/tokens.js';
+import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
+import type { TenantUseCase } from '../context/use-case.js';
 
 const DAY_MS = 86_400_000;
 
@@ -29,12 +30,6 @@ export type DeviceRevokeReason =
   | 'mfa_disabled'
   | 'mfa_reset'
   | 'user_disabled';
-
-export interface RememberedDeviceToken {
-  deviceId: string;
-  token: string;
-  expiresAt: Date;
-}
 
 export interface RememberedDeviceView {
   id: string;
@@ -49,42 +44,6 @@ export interface RememberedDeviceView {
 interface DeviceOwner {
   tenantId: string;
   userId: string;
-}
-
-/** Issues a device token after a second factor; null when the tenant has switched the feature off. */
-export async function rememberDevice(
-  tx: TenantTx,
-  policy: SecurityPolicy,
-  userId: string,
-  request: RequestContext,
-  now: Date,
-): Promise<RememberedDeviceToken | null> {
-  if (policy.rememberDeviceDays <= 0) return null;
-  const token = randomToken();
-  const expiresAt = new Date(now.getTime() + policy.rememberDeviceDays * DAY_MS);
-  const [row] = await tx
-    .insert(rememberedDevices)
-    .values({
-      tenantId: tx.tenantId,
-      userId,
-      tokenHash: sha256(token),
-      createdAt: now,
-      expiresAt,
-      ipAddress: request.ip,
-      userAgent: request.userAgent?.slice(0, 512) ?? null,
-    })
-    .returning({ id: rememberedDevices.id });
-  if (!row) throw new Error('remembered device insert returned nothing');
-  await recordAuditEvent(tx, {
-    actor: { type: 'user', id: userId },
-    action: 'mfa.device.remembered',
-    target: { type: 'remembered_device', id: row.id },
-    ip: request.ip,
-    userAgent: request.userAgent,
-    metadata: { expiresAt: expiresAt.toISOString(), days: policy.rememberDeviceDays },
-    occurredAt: now,
-  });
-  return { deviceId: row.id, token, expiresAt };
 }
 
 /** A live device of this user for this token, or null (malformed, unknown, other user, revoked, expired). */
@@ -204,46 +163,40 @@ export async function listRememberedDevices(
 
 /** Revokes one of the caller's devices; another user's (or tenant's) id is NOT_FOUND. */
 export async function revokeRememberedDevice(
-  db: Database,
-  who: DeviceOwner,
+  tx: TenantTx,
+  uc: TenantUseCase<DeviceOwner>,
   deviceId: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  await withTenant(db, who.tenantId, async (tx) => {
-    const rows = await tx
-      .update(rememberedDevices)
-      .set({ revokedAt: now, revokedReason: 'revoked' })
-      .where(
-        and(
-          eq(rememberedDevices.id, deviceId),
-          eq(rememberedDevices.userId, who.userId),
-          isNull(rememberedDevices.revokedAt),
-        ),
-      )
-      .returning({ id: rememberedDevices.id });
-    if (!rows.length) throw new AuthError('not_found');
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: who.userId },
-      action: 'mfa.device.revoked',
-      target: { type: 'remembered_device', id: deviceId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      metadata: { reason: 'revoked', devices: 1 },
-      occurredAt: now,
-    });
+  const { actor: who, request, now } = uc;
+  const rows = await tx
+    .update(rememberedDevices)
+    .set({ revokedAt: now, revokedReason: 'revoked' })
+    .where(
+      and(
+        eq(rememberedDevices.id, deviceId),
+        eq(rememberedDevices.userId, who.userId),
+        isNull(rememberedDevices.revokedAt),
+      ),
+    )
+    .returning({ id: rememberedDevices.id });
+  if (!rows.length) throw new AuthError('not_found');
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: who.userId },
+    action: 'mfa.device.revoked',
+    target: { type: 'remembered_device', id: deviceId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    metadata: { reason: 'revoked', devices: 1 },
+    occurredAt: now,
   });
 }
 
 /** "Forget all devices": revokes every device of the caller. */
 export async function revokeAllRememberedDevices(
-  db: Database,
-  who: DeviceOwner,
+  tx: TenantTx,
+  uc: TenantUseCase<DeviceOwner>,
   reason: DeviceRevokeReason,
-  request: RequestContext,
-  now: Date,
 ): Promise<number> {
-  return withTenant(db, who.tenantId, (tx) =>
-    revokeUserDevices(tx, { userId: who.userId }, who.userId, reason, request, now),
-  );
+  const { actor: who, request, now } = uc;
+  return revokeUserDevices(tx, { userId: who.userId }, who.userId, reason, request, now);
 }

@@ -1,14 +1,15 @@
 /** List, rename and remove a user's own passkeys; removal keeps a way in when MFA is required. */
+import type { AccountDeps } from '../context/deps.js';
+import type { TenantUseCase } from '../context/use-case.js';
 import { and, asc, eq } from 'drizzle-orm';
 import { tenants, webauthnCredentials, type TenantTx } from '@tessera/db';
-import { mfaRequiredFor } from '../accounts/complete-sign-in.js';
-import type { RequestContext } from '../accounts/deps.js';
+import { mfaRequiredFor } from '../shared/complete-sign-in.js';
+import type { RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
-import type { Keyring } from '../crypto/keyring.js';
 import { notifyUser } from '../outbox/notify-api-key-created.js';
 import { AuthError } from '../errors.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
-import { hasTotp } from './factors.js';
+import { hasTotp } from '../shared/factors.js';
 import { toPasskeyView, type PasskeyView } from './passkey-view.js';
 
 export interface PasskeyOwner {
@@ -60,12 +61,11 @@ export async function renamePasskey(
 /** The caller enforces step-up first. The last factor stays while the tenant requires MFA. */
 export async function removePasskey(
   tx: TenantTx,
-  keyring: Keyring,
-  owner: PasskeyOwner,
+  uc: TenantUseCase<PasskeyOwner> & { deps: Pick<AccountDeps, 'keyring'> },
   id: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { deps, actor: owner, request, now } = uc;
+  const { keyring } = deps;
   const mine = await tx
     .select()
     .from(webauthnCredentials)

@@ -12,8 +12,8 @@ import {
   type PasskeyCreationOptionsJSON,
   type RegistrationResponseInput,
 } from './wire.js';
-import { users, webauthnCredentials, withTenant, type Database, type TenantTx } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { users, webauthnCredentials, withTenant, type TenantTx } from '@tessera/db';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { notifyUser } from '../outbox/notify-api-key-created.js';
 import { AuthError } from '../errors.js';
@@ -28,9 +28,10 @@ import {
   signedChallengeOf,
   storeChallenge,
 } from './challenges.js';
-import { hasSecondFactor } from './factors.js';
+import { hasSecondFactor } from '../shared/factors.js';
 import { toPasskeyView, type PasskeyView } from './passkey-view.js';
 import { relyingPartyFor } from './relying-party.js';
+import type { ActorUseCase, TenantUseCase } from '../context/use-case.js';
 
 export const MAX_PASSKEYS_PER_USER = 20;
 /** ES256, EdDSA, RS256 (COSE): what platform authenticators and security keys use. */
@@ -48,44 +49,41 @@ export function userHandleOf(userId: string): Uint8Array<ArrayBuffer> {
 }
 
 export async function passkeyRegistrationOptions(
-  db: Database,
-  deps: AccountDeps,
-  who: PasskeySubject,
-  now: Date,
+  tx: TenantTx,
+  uc: TenantUseCase<PasskeySubject> & Pick<ActorUseCase, 'deps'>,
 ): Promise<PasskeyCreationOptionsJSON> {
+  const { actor: who, deps, now } = uc;
   const rp = relyingPartyFor(deps.publicUrl);
-  return withTenant(db, who.tenantId, async (tx) => {
-    const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
-    if (!user) throw new AuthError('unauthenticated');
-    const existing = await tx
-      .select()
-      .from(webauthnCredentials)
-      .where(eq(webauthnCredentials.userId, who.userId));
-    if (existing.length >= MAX_PASSKEYS_PER_USER)
-      throw new AuthError('conflict', {
-        detail: `You can register up to ${MAX_PASSKEYS_PER_USER} passkeys. Remove one first.`,
-      });
-    const options = await generateRegistrationOptions({
-      rpName: rp.name,
-      rpID: rp.id,
-      userName: user.email,
-      userID: userHandleOf(user.id),
-      userDisplayName: user.displayName ?? user.email,
-      timeout: PASSKEY_CHALLENGE_TTL_MS,
-      attestationType: 'none',
-      supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
-      excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
-      // Discoverable where possible, so the passkey can also sign in without a password.
-      authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+  const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
+  if (!user) throw new AuthError('unauthenticated');
+  const existing = await tx
+    .select()
+    .from(webauthnCredentials)
+    .where(eq(webauthnCredentials.userId, who.userId));
+  if (existing.length >= MAX_PASSKEYS_PER_USER)
+    throw new AuthError('conflict', {
+      detail: `You can register up to ${MAX_PASSKEYS_PER_USER} passkeys. Remove one first.`,
     });
-    await storeChallenge(
-      tx,
-      options.challenge,
-      { purpose: 'registration', userId: who.userId, sessionId: who.sessionId },
-      now,
-    );
-    return options;
+  const options = await generateRegistrationOptions({
+    rpName: rp.name,
+    rpID: rp.id,
+    userName: user.email,
+    userID: userHandleOf(user.id),
+    userDisplayName: user.displayName ?? user.email,
+    timeout: PASSKEY_CHALLENGE_TTL_MS,
+    attestationType: 'none',
+    supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+    excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
+    // Discoverable where possible, so the passkey can also sign in without a password.
+    authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
   });
+  await storeChallenge(
+    tx,
+    options.challenge,
+    { purpose: 'registration', userId: who.userId, sessionId: who.sessionId },
+    now,
+  );
+  return options;
 }
 
 type Registered =
@@ -123,13 +121,10 @@ async function verifyAttestation(
 }
 
 export async function verifyPasskeyRegistration(
-  db: Database,
-  deps: AccountDeps,
-  who: PasskeySubject,
+  uc: ActorUseCase<PasskeySubject>,
   input: { response: RegistrationResponseInput; name: string },
-  request: RequestContext,
-  now: Date,
 ): Promise<{ passkey: PasskeyView; session: CreatedSession | null }> {
+  const { db, deps, actor: who, request, now } = uc;
   const outcome = await withTenant(db, who.tenantId, async (tx): Promise<Registered> => {
     const base = {
       actor: { type: 'user' as const, id: who.userId },

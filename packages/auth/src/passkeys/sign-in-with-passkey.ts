@@ -22,12 +22,12 @@ import {
   type TenantTx,
   type UserRow,
 } from '@tessera/db';
-import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { isWellFormedToken, sha256 } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
-import { CHALLENGE_MAX_ATTEMPTS, VERIFY_MFA_LIMIT } from '../mfa/challenge.js';
+import { CHALLENGE_MAX_ATTEMPTS, VERIFY_MFA_LIMIT } from '../mfa/challenge-token.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy } from '../tenants/security-policy.js';
 import {

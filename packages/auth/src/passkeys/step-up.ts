@@ -2,6 +2,7 @@
  * Step-up with a passkey (docs/design.md "MFA"): a fresh assertion from one of the user's passkeys, bound
  * to the asking session, renews the session's step-up window like `mfa.stepUp` with a code.
  */
+import type { TenantTx } from '@tessera/db';
 import { eq } from 'drizzle-orm';
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
 
@@ -10,8 +11,7 @@ import {
   type AuthenticationResponseInput,
   type PasskeyRequestOptionsJSON,
 } from './wire.js';
-import { sessions, webauthnCredentials, withTenant, type Database } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { sessions, webauthnCredentials, withTenant } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { checkAssertion, credentialRef, recordPasskeyUse } from './assertion.js';
@@ -19,45 +19,40 @@ import { PASSKEY_CHALLENGE_TTL_MS, storeChallenge } from './challenges.js';
 import type { PasskeySubject } from './registration.js';
 import { refusalError } from './refusals.js';
 import { relyingPartyFor } from './relying-party.js';
+import type { ActorUseCase, TenantUseCase } from '../context/use-case.js';
 
 export async function passkeyStepUpOptions(
-  db: Database,
-  deps: AccountDeps,
-  who: PasskeySubject,
-  now: Date,
+  tx: TenantTx,
+  uc: TenantUseCase<PasskeySubject> & Pick<ActorUseCase, 'deps'>,
 ): Promise<PasskeyRequestOptionsJSON> {
+  const { actor: who, deps, now } = uc;
   const rp = relyingPartyFor(deps.publicUrl);
-  return withTenant(db, who.tenantId, async (tx) => {
-    const credentials = await tx
-      .select()
-      .from(webauthnCredentials)
-      .where(eq(webauthnCredentials.userId, who.userId));
-    if (credentials.length === 0)
-      throw new AuthError('forbidden', { detail: 'You have no passkey yet.' });
-    const options = await generateAuthenticationOptions({
-      rpID: rp.id,
-      timeout: PASSKEY_CHALLENGE_TTL_MS,
-      userVerification: 'preferred',
-      allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })),
-    });
-    await storeChallenge(
-      tx,
-      options.challenge,
-      { purpose: 'step_up', userId: who.userId, sessionId: who.sessionId },
-      now,
-    );
-    return options;
+  const credentials = await tx
+    .select()
+    .from(webauthnCredentials)
+    .where(eq(webauthnCredentials.userId, who.userId));
+  if (credentials.length === 0)
+    throw new AuthError('forbidden', { detail: 'You have no passkey yet.' });
+  const options = await generateAuthenticationOptions({
+    rpID: rp.id,
+    timeout: PASSKEY_CHALLENGE_TTL_MS,
+    userVerification: 'preferred',
+    allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })),
   });
+  await storeChallenge(
+    tx,
+    options.challenge,
+    { purpose: 'step_up', userId: who.userId, sessionId: who.sessionId },
+    now,
+  );
+  return options;
 }
 
 export async function stepUpWithPasskey(
-  db: Database,
-  deps: AccountDeps,
-  who: PasskeySubject,
+  uc: ActorUseCase<PasskeySubject>,
   input: AuthenticationResponseInput,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { db, deps, actor: who, request, now } = uc;
   const rp = relyingPartyFor(deps.publicUrl);
   const check = await withTenant(db, who.tenantId, async (tx) => {
     const result = await checkAssertion(

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { argon2id, hash, verify } from 'argon2';
 import { assertHashingParams, OWASP_PARAMS } from './hashing-params.js';
 import type { PasswordHashingParams } from './hashing-params.js';
-import type { PasswordVerification } from './verify-password.js';
 
 const dummyHashes = new Map<string, Promise<string>>();
 
@@ -37,7 +36,7 @@ export async function warmUpDummyHash(params: PasswordHashingParams = OWASP_PARA
 /** Does the work of one Argon2id verify and always answers `{ ok: false }`. */
 export async function dummyVerify(
   params: PasswordHashingParams = OWASP_PARAMS,
-): Promise<PasswordVerification> {
+): Promise<{ ok: false; needsRehash: false }> {
   const dummyHash = await dummyHashFor(params);
   await verify(dummyHash, 'not the password');
   return { ok: false, needsRehash: false };

@@ -56,6 +56,7 @@ export type {
 } from './breached-password.js';
 export {
   createPasswordService,
+  defaultHashConcurrency,
   defaultHashQueue,
   NO_TENANT_QUEUE_KEY,
 } from './password-service.js';

@@ -43,3 +43,10 @@ describe('the password service used by account flows', () => {
     await expect(service.assertAcceptable(`${STRONG} again`, context)).resolves.toBeUndefined();
   });
 });
+
+test('the default queue hashes one password per core, never more than the 4 threadpool threads', async () => {
+  const { availableParallelism } = await import('node:os');
+  const { defaultHashConcurrency } = await import('./password-service.js');
+  expect(defaultHashConcurrency()).toBe(Math.min(4, Math.max(1, availableParallelism())));
+  expect(defaultHashConcurrency()).toBeGreaterThanOrEqual(1);
+});

@@ -1,10 +1,11 @@
 /**
  * One object bundling hashing, verification, the dummy verify and the policy with the
- * deployment's settings, for the account flows (`accounts/deps.ts` PasswordService). All
+ * deployment's settings, for the account flows (`context/deps.ts` PasswordService). All
  * Argon2id and bcrypt work passes through one fair, bounded queue keyed by tenant (hash-queue.ts):
  * a sign-in flood in one tenant waits for that tenant's share of the slots, and work that would
  * wait longer than the bound is refused with `server_busy` instead of exhausting memory.
  */
+import { availableParallelism } from 'node:os';
 import { dummyVerify } from './dummy-verify.js';
 import type { BreachCheck } from './breached-password.js';
 import { hashPassword } from './hash-password.js';
@@ -34,12 +35,22 @@ export const NO_TENANT_QUEUE_KEY = 'no-tenant';
 export type PasswordPolicyInput = Omit<PasswordCheckOptions, 'breachCheck' | 'estimator'>;
 
 /**
- * 4 at once (libuv's default threadpool size), at most 2 for one tenant, and no waiting longer
+ * Hashes at once: one per core, at most libuv's default threadpool size (4). Argon2id is CPU- and
+ * memory-bound, so more hashes than cores add no throughput, only 19 MiB and a thread each that
+ * compete with the event loop, PostgreSQL and each other's caches; and threadpool threads left
+ * free keep serving file reads and DNS lookups while sign-ins queue.
+ */
+export function defaultHashConcurrency(): number {
+  return Math.min(4, Math.max(1, availableParallelism()));
+}
+
+/**
+ * `defaultHashConcurrency()` at once, at most half of them for one tenant, and no waiting longer
  * than 5 s: at OWASP parameters (25-50 ms a verify, longer while the threads yield to the event
  * loop) 50 concurrent sign-ins wait about a second, so only a flood is refused.
  */
 export function defaultHashQueue(): HashQueue {
-  return createHashQueue({ concurrency: 4, maxWaitMs: 5_000 });
+  return createHashQueue({ concurrency: defaultHashConcurrency(), maxWaitMs: 5_000 });
 }
 
 /**

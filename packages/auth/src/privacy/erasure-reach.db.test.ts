@@ -4,10 +4,11 @@
 // address change), is erased, and then every column of every table is scanned for the address in
 // any form the code stores it: as typed, normalised, former addresses, and their SHA-256 digests.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { withTenant } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { expect, test } from 'vitest';
 import { addressLimits } from '../accounts/address-limits.js';
-import type { AccountDeps } from '../accounts/deps.js';
+import type { AccountDeps } from '../context/deps.js';
 import { confirmEmailChange, requestEmailChange } from '../accounts/email-change.js';
 import { requestEmailVerification } from '../accounts/email-verification.js';
 import { requestPasswordReset } from '../accounts/passwords-flow.js';
@@ -120,21 +121,18 @@ test('after erasure no table holds the address, a former address, or a digest of
     request,
     tick(),
   );
-  await requestEmailVerification(
-    db.app,
-    deps,
-    { tenantId: tenant.id, userId: subjectId },
-    request,
-    tick(),
+  await withTenant(db.app, tenant.id, (tx) =>
+    requestEmailVerification(tx, {
+      deps,
+      actor: { tenantId: tenant.id, userId: subjectId },
+      request,
+      now: tick(),
+    }),
   );
   clock = new Date(clock.getTime() + 3_600_000); // the lockout is over
   await requestEmailChange(
-    db.app,
-    deps,
-    { tenantId: tenant.id, userId: subjectId },
+    { db: db.app, deps, actor: { tenantId: tenant.id, userId: subjectId }, request, now: tick() },
     { newEmail: second, password: PASSWORD },
-    request,
-    tick(),
   );
   await confirmEmailChange(
     db.app,
@@ -146,12 +144,8 @@ test('after erasure no table holds the address, a former address, or a digest of
   // A change asked for and never confirmed: the third address is linked to the subject only by it.
   const third = `${tag}.pending@example.net`;
   await requestEmailChange(
-    db.app,
-    deps,
-    { tenantId: tenant.id, userId: subjectId },
+    { db: db.app, deps, actor: { tenantId: tenant.id, userId: subjectId }, request, now: tick() },
     { newEmail: third, password: PASSWORD },
-    request,
-    tick(),
   );
   for (const address of [second, third])
     await signIn(

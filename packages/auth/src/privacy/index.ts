@@ -16,6 +16,7 @@ export * from './requests.js';
 export * from './sources/index.js';
 export * from './webhook-delivery.js';
 export * from './webhook-endpoints.js';
+export * from './webhook-event-types.js';
 export * from './webhook-events.js';
 export * from './webhook-log.js';
 export * from './webhook-signature.js';

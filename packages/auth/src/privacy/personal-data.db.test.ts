@@ -195,6 +195,7 @@ async function dump(tenantId: string): Promise<string> {
 const NOT_PERSONAL_DATA: Readonly<Record<string, string>> = {
   tenants: "the organisation's name",
   sso_settings: "the label of the tenant's identity provider",
+  saml_connections: "the label of the tenant's identity provider and the names of its attributes",
   audit_checkpoints: 'signing-key ids and chain hashes',
   schema_migrations: 'migration file names',
   scim_groups: "the names of the tenant's directory groups",

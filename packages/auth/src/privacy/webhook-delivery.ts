@@ -15,8 +15,9 @@
 import type { Database, TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { FetchLike } from '../sso/guarded-fetch.js';
-import { webhookSecretContext, type PrivacyWebhookEventType } from './webhook-endpoints.js';
+import type { FetchLike } from '../outbound/guarded-fetch.js';
+import { webhookSecretContext } from './webhook-endpoints.js';
+import type { PrivacyWebhookEventType } from './webhook-event-types.js';
 import {
   releaseEndpointDeliveries,
   resumeAcknowledgedErasures,

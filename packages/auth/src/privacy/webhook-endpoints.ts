@@ -1,7 +1,7 @@
 /**
  * A tenant's privacy webhook endpoints (Art. 19; docs/privacy.md "Webhooks").
  *
- * Guarantees: every URL passes the outbound rule (sso/outbound-url.ts: https and public addresses
+ * Guarantees: every URL passes the outbound rule (outbound/outbound-url.ts: https and public addresses
  * in production) before it is stored; the signing secret is shown once (create, rotate) and
  * stored only as keyring ciphertext bound to (purpose, tenant, endpoint id); every change is
  * audited in its transaction; RLS keeps tenants apart (another tenant's id is "not found").
@@ -13,26 +13,11 @@ import { recordAuditEvent } from '../audit/record-audit-event.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { randomToken } from '../crypto/tokens.js';
 import { AuthError } from '../errors.js';
-import { checkOutboundUrl, type OutboundPolicy, type Resolver } from '../sso/outbound-url.js';
+import { checkOutboundUrl, type OutboundPolicy, type Resolver } from '../outbound/outbound-url.js';
 import { auditActorOf, requestMeta, type PrivacyActor } from './actor.js';
 import { releaseEndpointDeliveries } from './webhook-events.js';
+import { PRIVACY_WEBHOOK_EVENTS, type PrivacyWebhookEvent } from './webhook-event-types.js';
 
-export const PRIVACY_WEBHOOK_EVENTS = [
-  'privacy.export.started',
-  'privacy.export.completed',
-  'privacy.erasure.started',
-  'privacy.erasure.completed',
-] as const;
-/** What an endpoint subscribes to. */
-export type PrivacyWebhookEvent = (typeof PRIVACY_WEBHOOK_EVENTS)[number];
-/** Sent to the endpoints that got `privacy.erasure.started`, when a legal hold stops or frees it. */
-export const ERASURE_FOLLOW_UP_EVENTS = [
-  'privacy.erasure.held',
-  'privacy.erasure.resumed',
-] as const;
-export type ErasureFollowUpEvent = (typeof ERASURE_FOLLOW_UP_EVENTS)[number];
-/** Every event a delivery may carry. */
-export type PrivacyWebhookEventType = PrivacyWebhookEvent | ErasureFollowUpEvent;
 export const WEBHOOK_SECRET_PURPOSE = 'privacy.webhook_secret';
 export const MAX_WEBHOOK_ENDPOINTS = 20;
 

@@ -20,7 +20,7 @@ import type {
   ErasureFollowUpEvent,
   PrivacyWebhookEvent,
   PrivacyWebhookEventType,
-} from './webhook-endpoints.js';
+} from './webhook-event-types.js';
 
 export type WebhookDeliveryStatus =
   'pending' | 'delivered' | 'acknowledged' | 'failed' | 'cancelled';

@@ -4,8 +4,10 @@
  */
 import { withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { Keyring } from '../crypto/keyring.js';
+import type { RotationOptions } from '../maintenance/rotate-secrets.js';
 import { AuthError } from '../errors.js';
-import { webhookSecretContext, type PrivacyWebhookEvent } from './webhook-endpoints.js';
+import { webhookSecretContext } from './webhook-endpoints.js';
+import type { PrivacyWebhookEvent } from './webhook-event-types.js';
 import type { WebhookDeliveryStatus } from './webhook-events.js';
 
 export interface WebhookAttemptView {
@@ -134,12 +136,15 @@ export async function listWebhookDeliveries(
 export async function reencryptWebhookSecrets(
   db: Database,
   keyring: Keyring,
+  options: RotationOptions = {},
 ): Promise<{ checked: number; reencrypted: number }> {
   const { rows } = await db.pool.query<{ tenant_id: string; id: string }>(
     'SELECT tenant_id, id FROM public.list_privacy_webhook_encrypted_rows()',
   );
   let reencrypted = 0;
+  let checked = 0;
   for (const ref of rows) {
+    if (options.signal?.aborted) break;
     reencrypted += await withTenant(db, ref.tenant_id, async (tx) => {
       const { rows: found } = await tx.client.query<{
         secret_ciphertext: string;
@@ -165,6 +170,8 @@ export async function reencryptWebhookSecrets(
       );
       return 1;
     });
+    checked += 1;
+    await options.onProgress?.(checked, rows.length);
   }
-  return { checked: rows.length, reencrypted };
+  return { checked, reencrypted };
 }

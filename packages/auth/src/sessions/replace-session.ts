@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { sessions, type TenantTx } from '@tessera/db';
-import type { RequestContext } from '../accounts/deps.js';
+import type { RequestContext } from '../context/deps.js';
 import { AuthError } from '../errors.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
 import { createSession, type CreatedSession } from './create-session.js';

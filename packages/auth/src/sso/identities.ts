@@ -6,18 +6,33 @@
  */
 import { and, eq } from 'drizzle-orm';
 import {
+  samlConnections,
   ssoSettings,
   userIdentities,
   users,
-  withTenant,
-  type Database,
   type SsoSettingsRow,
+  type TenantTx,
 } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import type { Actor } from '../context/actor.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { TENANT_PROVIDER, type PlatformProviderInfo } from './platform-providers.js';
+import { samlProviderKey } from './saml-connections.js';
+import type { TenantUseCase } from '../context/use-case.js';
+
+/** SAML connections by their identity provider key: name and whether they are enabled. */
+type SamlKeys = Map<string, { name: string; enabled: boolean }>;
+
+async function samlKeys(tx: Pick<TenantTx, 'select'>): Promise<SamlKeys> {
+  const rows = await tx
+    .select({
+      id: samlConnections.id,
+      name: samlConnections.name,
+      enabled: samlConnections.enabled,
+    })
+    .from(samlConnections);
+  return new Map(rows.map((r) => [samlProviderKey(r.id), { name: r.name, enabled: r.enabled }]));
+}
 
 export interface IdentityView {
   id: string;
@@ -32,7 +47,10 @@ function providerName(
   provider: string,
   settings: SsoSettingsRow | undefined,
   platform: readonly PlatformProviderInfo[],
+  saml: SamlKeys,
 ): string {
+  const connection = saml.get(provider);
+  if (connection) return connection.name;
   if (provider === TENANT_PROVIDER) return settings?.displayName ?? 'Single sign-on';
   return platform.find((p) => p.id === provider)?.name ?? provider;
 }
@@ -42,81 +60,76 @@ function usable(
   provider: string,
   settings: SsoSettingsRow | undefined,
   platform: readonly PlatformProviderInfo[],
+  saml: SamlKeys,
 ): boolean {
+  const connection = saml.get(provider);
+  if (connection) return connection.enabled;
   if (!settings) return false;
   if (provider === TENANT_PROVIDER) return settings.enabled;
   return settings.platformProviders.includes(provider) && platform.some((p) => p.id === provider);
 }
 
 export async function listIdentities(
-  db: Database,
+  tx: TenantTx,
   actor: Actor,
   platform: readonly PlatformProviderInfo[],
 ): Promise<IdentityView[]> {
-  return withTenant(
-    db,
-    actor.tenantId,
-    async (tx) => {
-      const [settings] = await tx.select().from(ssoSettings);
-      const rows = await tx
-        .select()
-        .from(userIdentities)
-        .where(eq(userIdentities.userId, actor.userId))
-        .orderBy(userIdentities.createdAt);
-      return rows.map((row) => ({
-        id: row.id,
-        provider: row.provider,
-        providerName: providerName(row.provider, settings, platform),
-        createdAt: row.createdAt.toISOString(),
-        lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
-      }));
-    },
-    { readOnly: true },
-  );
+  const [settings] = await tx.select().from(ssoSettings);
+  const saml = await samlKeys(tx);
+  const rows = await tx
+    .select()
+    .from(userIdentities)
+    .where(eq(userIdentities.userId, actor.userId))
+    .orderBy(userIdentities.createdAt);
+  return rows.map((row) => ({
+    id: row.id,
+    provider: row.provider,
+    providerName: providerName(row.provider, settings, platform, saml),
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+  }));
 }
 
 export async function unlinkIdentity(
-  db: Database,
-  actor: Actor,
+  tx: TenantTx,
+  uc: TenantUseCase,
   identityId: string,
   platform: readonly PlatformProviderInfo[],
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
-  await withTenant(db, actor.tenantId, async (tx) => {
-    const [user] = await tx
-      .select({ passwordHash: users.passwordHash })
-      .from(users)
-      .where(eq(users.id, actor.userId))
-      .for('update');
-    if (!user) throw new AuthError('not_found');
-    const mine = await tx
-      .select()
-      .from(userIdentities)
-      .where(eq(userIdentities.userId, actor.userId));
-    const target = mine.find((row) => row.id === identityId);
-    if (!target) throw new AuthError('not_found'); // another user's identity looks the same as none
-    const [settings] = await tx.select().from(ssoSettings);
-    const remaining = mine.filter(
-      (row) => row.id !== identityId && usable(row.provider, settings, platform),
-    );
-    if (!user.passwordHash && remaining.length === 0) {
-      throw new AuthError('conflict', {
-        detail: 'This is your only way to sign in. Set a password or link another sign-in first.',
-        field: 'identityId',
-      });
-    }
-    await tx
-      .delete(userIdentities)
-      .where(and(eq(userIdentities.id, identityId), eq(userIdentities.userId, actor.userId)));
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: 'auth.sso.identity_unlinked',
-      target: { type: 'user', id: actor.userId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      occurredAt: now,
-      metadata: { provider: target.provider, identityId },
+  const { actor, request, now } = uc;
+  const [user] = await tx
+    .select({ passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.id, actor.userId))
+    .for('update');
+  if (!user) throw new AuthError('not_found');
+  const mine = await tx
+    .select()
+    .from(userIdentities)
+    .where(eq(userIdentities.userId, actor.userId));
+  const target = mine.find((row) => row.id === identityId);
+  if (!target) throw new AuthError('not_found'); // another user's identity looks the same as none
+  const [settings] = await tx.select().from(ssoSettings);
+  const saml = await samlKeys(tx);
+  const remaining = mine.filter(
+    (row) => row.id !== identityId && usable(row.provider, settings, platform, saml),
+  );
+  if (!user.passwordHash && remaining.length === 0) {
+    throw new AuthError('conflict', {
+      detail: 'This is your only way to sign in. Set a password or link another sign-in first.',
+      field: 'identityId',
     });
+  }
+  await tx
+    .delete(userIdentities)
+    .where(and(eq(userIdentities.id, identityId), eq(userIdentities.userId, actor.userId)));
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: 'auth.sso.identity_unlinked',
+    target: { type: 'user', id: actor.userId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    occurredAt: now,
+    metadata: { provider: target.provider, identityId },
   });
 }

@@ -9,7 +9,7 @@
  *   SSO_GOOGLE_CLIENT_SECRET=...        (or SSO_GOOGLE_CLIENT_SECRET_FILE=/run/secrets/google)
  *   SSO_GOOGLE_NAME=Google              (button label; default: the id)
  */
-import { parseOutboundUrl, type OutboundMode } from './outbound-url.js';
+import { parseOutboundUrl, type OutboundMode } from '../outbound/outbound-url.js';
 
 export interface PlatformProvider {
   /** `^[a-z][a-z0-9-]{1,39}$`; also the callback path segment: /auth/callback/<id>. */

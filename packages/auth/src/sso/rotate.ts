@@ -6,6 +6,7 @@
 import { eq } from 'drizzle-orm';
 import { listSsoEncryptedRows, ssoSettings, withTenant, type Database } from '@tessera/db';
 import { DecryptionError, type Keyring } from '../crypto/keyring.js';
+import type { RotationOptions } from '../maintenance/rotate-secrets.js';
 import { CLIENT_SECRET_PURPOSE } from './settings.js';
 
 export interface SsoRotationReport {
@@ -18,11 +19,14 @@ export interface SsoRotationReport {
 export async function reencryptSsoSecrets(
   db: Database,
   keyring: Keyring,
+  options: RotationOptions = {},
 ): Promise<SsoRotationReport> {
   const rows = await listSsoEncryptedRows(db.pool);
   let reencrypted = 0;
+  let checked = 0;
   const failed: SsoRotationReport['failed'] = [];
   for (const { tenantId, id } of rows) {
+    if (options.signal?.aborted) break;
     reencrypted += await withTenant(db, tenantId, async (tx) => {
       const [row] = await tx
         .select({ secret: ssoSettings.clientSecretCiphertext })
@@ -45,6 +49,8 @@ export async function reencryptSsoSecrets(
       failed.push({ tenantId, id }); // one bad row must not stop the rotation of all the others
       return 0;
     });
+    checked += 1;
+    await options.onProgress?.(checked, rows.length);
   }
-  return { checked: rows.length, reencrypted, failed };
+  return { checked, reencrypted, failed };
 }

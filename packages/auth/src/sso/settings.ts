@@ -17,17 +17,17 @@ import {
   type SsoSettingsRow,
   type TenantTx,
 } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import type { Actor } from '../context/actor.js';
 import { recordAuditEvent } from '../audit/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { AuthError } from '../errors.js';
-import { checkOutboundUrl, type OutboundPolicy, type Resolver } from './outbound-url.js';
+import { checkOutboundUrl, type OutboundPolicy, type Resolver } from '../outbound/outbound-url.js';
 import {
   TENANT_PROVIDER,
   type PlatformProvider,
   type PlatformProviderInfo,
 } from './platform-providers.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export const CLIENT_SECRET_PURPOSE = 'sso.client_secret';
 
@@ -106,20 +106,9 @@ async function tenantSlug(tx: TenantTx): Promise<string> {
   return tenant.slug;
 }
 
-export async function getSsoSettings(
-  db: Database,
-  deps: SsoDeps,
-  tenantId: string,
-): Promise<SsoSettingsView> {
-  return withTenant(
-    db,
-    tenantId,
-    async (tx) => {
-      const [row] = await tx.select().from(ssoSettings);
-      return toView(row, deps, await tenantSlug(tx));
-    },
-    { readOnly: true },
-  );
+export async function getSsoSettings(tx: TenantTx, deps: SsoDeps): Promise<SsoSettingsView> {
+  const [row] = await tx.select().from(ssoSettings);
+  return toView(row, deps, await tenantSlug(tx));
 }
 
 async function validatePatch(deps: SsoDeps, actor: Actor, patch: SsoSettingsPatch): Promise<void> {
@@ -143,13 +132,10 @@ async function validatePatch(deps: SsoDeps, actor: Actor, patch: SsoSettingsPatc
 }
 
 export async function updateSsoSettings(
-  db: Database,
-  deps: SsoDeps,
-  actor: Actor,
+  uc: ActorUseCase<Actor, SsoDeps>,
   patch: SsoSettingsPatch,
-  request: RequestContext,
-  now: Date,
 ): Promise<SsoSettingsView> {
+  const { db, deps, actor, request, now } = uc;
   await validatePatch(deps, actor, patch);
   return withTenant(db, actor.tenantId, async (tx) => {
     const [current] = await tx.select().from(ssoSettings).for('update');

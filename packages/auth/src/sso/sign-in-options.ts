@@ -1,8 +1,17 @@
 /**
  * The SSO buttons a sign-in page shows for a tenant slug. Public, like the start route itself:
- * an unknown slug and a tenant without SSO both answer an empty list.
+ * an unknown slug and a tenant without SSO both answer an empty list. SAML connections follow
+ * the OIDC ones, each under its own provider key.
  */
-import { lookupTenantBySlug, ssoSettings, withTenant, type Database } from '@tessera/db';
+import { and, eq } from 'drizzle-orm';
+import {
+  lookupTenantBySlug,
+  samlConnections,
+  ssoSettings,
+  withTenant,
+  type Database,
+} from '@tessera/db';
+import { samlProviderKey, samlUrls } from './saml-connections.js';
 import { TENANT_PROVIDER, type PlatformProviderInfo } from './platform-providers.js';
 import { ssoUrls } from './settings.js';
 
@@ -20,10 +29,25 @@ export async function listSignInOptions(
 ): Promise<SignInOption[]> {
   const tenant = await lookupTenantBySlug(db.pool, tenantSlug);
   if (!tenant) return [];
-  const [row] = await withTenant(db, tenant.id, (tx) => tx.select().from(ssoSettings), {
-    readOnly: true,
-  });
-  if (!row) return [];
+  const [[row], saml] = await withTenant(
+    db,
+    tenant.id,
+    async (tx) => [
+      await tx.select().from(ssoSettings),
+      await tx
+        .select({ id: samlConnections.id, name: samlConnections.name })
+        .from(samlConnections)
+        .where(and(eq(samlConnections.enabled, true)))
+        .orderBy(samlConnections.createdAt),
+    ],
+    { readOnly: true },
+  );
+  const samlOptions = saml.map((c) => ({
+    provider: samlProviderKey(c.id),
+    name: c.name,
+    startUrl: samlUrls(publicUrl, tenant.slug, c.id).startUrl,
+  }));
+  if (!row) return samlOptions;
   const { startUrl } = ssoUrls(publicUrl, tenant.slug);
   const own = row.enabled
     ? [{ provider: TENANT_PROVIDER, name: row.displayName ?? 'Single sign-on', startUrl }]
@@ -35,5 +59,5 @@ export async function listSignInOptions(
       name: p.name,
       startUrl: `${startUrl}?provider=${encodeURIComponent(p.id)}`,
     }));
-  return [...own, ...shared];
+  return [...own, ...shared, ...samlOptions];
 }

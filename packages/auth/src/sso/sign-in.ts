@@ -23,13 +23,13 @@ import {
   type TenantTx,
   type UserRow,
 } from '@tessera/db';
-import { completeSignIn, type SignedIn } from '../accounts/complete-sign-in.js';
-import type { AccountDeps, RequestContext } from '../accounts/deps.js';
+import { completeSignIn, type SignedIn } from '../shared/complete-sign-in.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
 import { isPlausibleEmail, normalizeEmail } from '../accounts/normalize-email.js';
 import { recordAuditEvent } from '../audit/index.js';
-import { domainAutoJoins } from '../domains/domain-rules.js';
-import { createMfaChallenge } from '../mfa/challenge.js';
-import { hasSecondFactor } from '../passkeys/factors.js';
+import { domainAutoJoins } from '../shared/domain-rules.js';
+import { createMfaChallenge } from '../mfa/challenge-token.js';
+import { hasSecondFactor } from '../shared/factors.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
 import type { SsoConnection } from './settings.js';
 
@@ -81,6 +81,8 @@ interface Input {
   tenantId: string;
   connection: Pick<SsoConnection, 'provider' | 'issuer' | 'jitProvisioning' | 'trustProviderMfa'>;
   assertion: SsoAssertion;
+  /** The role of a just-in-time user (a SAML group-to-role rule); `member` when absent. */
+  jitRole?: 'admin' | 'compliance' | 'member';
 }
 
 async function findOrLink(
@@ -157,7 +159,7 @@ async function findOrLink(
     .values({
       tenantId: tx.tenantId,
       email,
-      role: 'member',
+      role: input.jitRole ?? 'member',
       displayName: assertion.name?.trim().slice(0, 100) || null,
       emailVerifiedAt: assertion.emailVerified ? now : null,
       createdAt: now,
@@ -173,7 +175,7 @@ async function findOrLink(
     target: { type: 'user', id: created.id },
     metadata: {
       provider: connection.provider,
-      role: 'member',
+      role: input.jitRole ?? 'member',
       emailVerified: assertion.emailVerified,
       via: autoJoin ? 'domain_auto_join' : 'jit',
     },

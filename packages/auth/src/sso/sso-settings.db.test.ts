@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ssoSettings, userIdentities, users } from '@tessera/db';
+import { ssoSettings, userIdentities, users, withTenant } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { describe, expect, test } from 'vitest';
-import type { Actor } from '../accounts/actor.js';
+import type { Actor } from '../context/actor.js';
 import { generateKeyringSpec, parseKeyring } from '../crypto/keyring.js';
 import { listIdentities, unlinkIdentity } from './identities.js';
 import { reencryptSsoSecrets } from './rotate.js';
@@ -65,18 +65,28 @@ async function tenantWithOwner(): Promise<{ tenant: { id: string; slug: string }
   return { tenant, owner: await seedUser(tenant.id, 'owner') };
 }
 
+/** Unlinks inside the user's tenant transaction, as the procedure does through ctx.withTenant. */
+function unlink(actor: Actor, identityId: string): Promise<void> {
+  return withTenant(db.app, actor.tenantId, (tx) =>
+    unlinkIdentity(tx, { actor, request, now }, identityId, deps.platformProviders),
+  );
+}
+
 describe('tenant SSO settings', () => {
   test('the client secret is stored encrypted and bound to its tenant and row; reads never return it', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    const view = await updateSsoSettings(db.app, deps, owner, connection, request, now);
+    const view = await updateSsoSettings(
+      { db: db.app, deps, actor: owner, request, now },
+      connection,
+    );
     expect(view).toMatchObject({
       enabled: true,
       clientSecretSet: true,
       callbackUrl: `https://auth.example.com/auth/callback/tenant-${tenant.slug}`,
     });
-    expect(JSON.stringify(await getSsoSettings(db.app, deps, tenant.id))).not.toContain(
-      connection.clientSecret,
-    );
+    expect(
+      JSON.stringify(await withTenant(db.app, tenant.id, (tx) => getSsoSettings(tx, deps))),
+    ).not.toContain(connection.clientSecret);
     const { rows } = await db.owner.pool.query<{ client_secret_ciphertext: string }>(
       'SELECT client_secret_ciphertext FROM sso_settings WHERE tenant_id = $1',
       [tenant.id],
@@ -89,12 +99,8 @@ describe('tenant SSO settings', () => {
     // An attacker with database access copies the ciphertext into their own tenant's row.
     const other = await tenantWithOwner();
     await updateSsoSettings(
-      db.app,
-      deps,
-      other.owner,
+      { db: db.app, deps, actor: other.owner, request, now },
       { ...connection, clientSecret: 'theirs' },
-      request,
-      now,
     );
     await db.owner.pool.query(
       'UPDATE sso_settings SET client_secret_ciphertext = $1 WHERE tenant_id = $2',
@@ -107,7 +113,7 @@ describe('tenant SSO settings', () => {
 
   test('every change is audited in the same transaction, without the secret', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings(db.app, deps, owner, connection, request, now);
+    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     const { rows } = await db.owner.pool.query(
       "SELECT before, after, metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'tenant.sso.updated'",
       [tenant.id],
@@ -126,7 +132,7 @@ describe('tenant SSO settings', () => {
     const { tenant, owner } = await tenantWithOwner();
     const admin = await seedUser(tenant.id, 'admin');
     const member = await seedUser(tenant.id, 'member');
-    await updateSsoSettings(db.app, deps, owner, connection, request, now);
+    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     for (const patch of [
       { issuer: 'https://evil.example.com' },
       { clientSecret: 'x' },
@@ -134,22 +140,21 @@ describe('tenant SSO settings', () => {
       { trustProviderMfa: true },
     ]) {
       await expect(
-        updateSsoSettings(db.app, deps, admin, patch, request, now),
+        updateSsoSettings({ db: db.app, deps, actor: admin, request, now }, patch),
         JSON.stringify(patch),
       ).rejects.toMatchObject({ code: 'forbidden' });
     }
     await expect(
       updateSsoSettings(
-        db.app,
-        deps,
-        admin,
+        { db: db.app, deps, actor: admin, request, now },
         { jitProvisioning: true, platformProviders: ['google'] },
-        request,
-        now,
       ),
     ).resolves.toMatchObject({ jitProvisioning: true, platformProviders: ['google'] });
     await expect(
-      updateSsoSettings(db.app, deps, member, { jitProvisioning: false }, request, now),
+      updateSsoSettings(
+        { db: db.app, deps, actor: member, request, now },
+        { jitProvisioning: false },
+      ),
     ).rejects.toMatchObject({ code: 'forbidden' });
   });
 
@@ -157,36 +162,31 @@ describe('tenant SSO settings', () => {
     const { owner } = await tenantWithOwner();
     await expect(
       updateSsoSettings(
-        db.app,
-        deps,
-        owner,
+        { db: db.app, deps, actor: owner, request, now },
         { enabled: true, issuer: connection.issuer },
-        request,
-        now,
       ),
     ).rejects.toMatchObject({ code: 'invalid_input', field: 'enabled' });
     await expect(
-      updateSsoSettings(db.app, deps, owner, { platformProviders: ['github'] }, request, now),
+      updateSsoSettings(
+        { db: db.app, deps, actor: owner, request, now },
+        { platformProviders: ['github'] },
+      ),
     ).rejects.toMatchObject({ code: 'invalid_input', field: 'platformProviders' });
     const internal = { ...deps, resolve: async () => ['10.0.0.5'] };
     await expect(
-      updateSsoSettings(db.app, internal, owner, connection, request, now),
+      updateSsoSettings({ db: db.app, deps: internal, actor: owner, request, now }, connection),
     ).rejects.toMatchObject({ code: 'invalid_input', field: 'issuer' });
     await expect(
       updateSsoSettings(
-        db.app,
-        deps,
-        owner,
+        { db: db.app, deps, actor: owner, request, now },
         { ...connection, issuer: 'http://idp.example.com' },
-        request,
-        now,
       ),
     ).rejects.toMatchObject({ code: 'invalid_input' });
   });
 
   test('a changed issuer drops the identities linked under the old one (OIDC subjects are per issuer)', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings(db.app, deps, owner, connection, request, now);
+    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     await db.withTenant(tenant.id, (tx) =>
       tx.insert(userIdentities).values([
         {
@@ -206,12 +206,8 @@ describe('tenant SSO settings', () => {
       ]),
     );
     await updateSsoSettings(
-      db.app,
-      deps,
-      owner,
+      { db: db.app, deps, actor: owner, request, now },
       { issuer: 'https://new-idp.example.com' },
-      request,
-      now,
     );
     const left = await db.withTenant(tenant.id, (tx) => tx.select().from(userIdentities));
     expect(left.map((row) => row.subject)).toEqual(['g-sub']);
@@ -220,15 +216,14 @@ describe('tenant SSO settings', () => {
   test('platform providers are offered only when the tenant opted in; JIT and amr trust never apply to them', async () => {
     const { tenant, owner } = await tenantWithOwner();
     await updateSsoSettings(
-      db.app,
-      deps,
-      owner,
+      { db: db.app, deps, actor: owner, request, now },
       { ...connection, jitProvisioning: true, trustProviderMfa: true },
-      request,
-      now,
     );
     expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'google')).toBeNull();
-    await updateSsoSettings(db.app, deps, owner, { platformProviders: ['google'] }, request, now);
+    await updateSsoSettings(
+      { db: db.app, deps, actor: owner, request, now },
+      { platformProviders: ['google'] },
+    );
     expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'google')).toMatchObject({
       provider: 'google',
       jitProvisioning: false,
@@ -239,7 +234,7 @@ describe('tenant SSO settings', () => {
 
   test('key rotation re-encrypts client secrets under the newest key and is idempotent', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings(db.app, deps, owner, connection, request, now);
+    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     const rotated = parseKeyring(`${generateKeyringSpec(2)},${v1}`);
     const first = await reencryptSsoSecrets(db.app, rotated);
     expect(first.reencrypted).toBeGreaterThanOrEqual(1);
@@ -257,12 +252,8 @@ describe('linked identities', () => {
   async function linked(options: { password: boolean; providers: string[] }) {
     const { tenant, owner } = await tenantWithOwner();
     await updateSsoSettings(
-      db.app,
-      deps,
-      owner,
+      { db: db.app, deps, actor: owner, request, now },
       { ...connection, platformProviders: ['google'] },
-      request,
-      now,
     );
     const user = await seedUser(tenant.id, 'member', { password: options.password });
     const rows = await db.withTenant(tenant.id, (tx) =>
@@ -284,33 +275,37 @@ describe('linked identities', () => {
 
   test('a user lists only their own identities, with the provider names the tenant shows', async () => {
     const { owner, user } = await linked({ password: false, providers: ['tenant', 'google'] });
-    expect(await listIdentities(db.app, user, deps.platformProviders)).toMatchObject([
+    expect(
+      await withTenant(db.app, user.tenantId, (tx) =>
+        listIdentities(tx, user, deps.platformProviders),
+      ),
+    ).toMatchObject([
       { provider: 'tenant', providerName: 'Single sign-on' },
       { provider: 'google', providerName: 'Google' },
     ]);
-    expect(await listIdentities(db.app, owner, deps.platformProviders)).toEqual([]);
+    expect(
+      await withTenant(db.app, owner.tenantId, (tx) =>
+        listIdentities(tx, owner, deps.platformProviders),
+      ),
+    ).toEqual([]);
   });
 
   test('the last way to sign in cannot be unlinked; with a password or a second identity it can, audited', async () => {
     const alone = await linked({ password: false, providers: ['tenant'] });
-    await expect(
-      unlinkIdentity(db.app, alone.user, alone.ids[0] ?? '', deps.platformProviders, request, now),
-    ).rejects.toMatchObject({ code: 'conflict', field: 'identityId' });
+    await expect(unlink(alone.user, alone.ids[0] ?? '')).rejects.toMatchObject({
+      code: 'conflict',
+      field: 'identityId',
+    });
     const withPassword = await linked({ password: true, providers: ['tenant'] });
-    await unlinkIdentity(
-      db.app,
-      withPassword.user,
-      withPassword.ids[0] ?? '',
-      deps.platformProviders,
-      request,
-      now,
-    );
-    expect(await listIdentities(db.app, withPassword.user, deps.platformProviders)).toEqual([]);
+    await unlink(withPassword.user, withPassword.ids[0] ?? '');
+    expect(
+      await withTenant(db.app, withPassword.user.tenantId, (tx) =>
+        listIdentities(tx, withPassword.user, deps.platformProviders),
+      ),
+    ).toEqual([]);
     const two = await linked({ password: false, providers: ['tenant', 'google'] });
-    await unlinkIdentity(db.app, two.user, two.ids[1] ?? '', deps.platformProviders, request, now);
-    await expect(
-      unlinkIdentity(db.app, two.user, two.ids[0] ?? '', deps.platformProviders, request, now),
-    ).rejects.toMatchObject({ code: 'conflict' });
+    await unlink(two.user, two.ids[1] ?? '');
+    await expect(unlink(two.user, two.ids[0] ?? '')).rejects.toMatchObject({ code: 'conflict' });
     const { rows } = await db.owner.pool.query(
       "SELECT metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'auth.sso.identity_unlinked'",
       [two.tenant.id],
@@ -320,20 +315,17 @@ describe('linked identities', () => {
 
   test('an identity whose provider the tenant no longer offers does not count as a way to sign in', async () => {
     const { owner, user, ids } = await linked({ password: false, providers: ['tenant', 'google'] });
-    await updateSsoSettings(db.app, deps, owner, { platformProviders: [] }, request, now);
-    await expect(
-      unlinkIdentity(db.app, user, ids[0] ?? '', deps.platformProviders, request, now),
-    ).rejects.toMatchObject({ code: 'conflict' });
+    await updateSsoSettings(
+      { db: db.app, deps, actor: owner, request, now },
+      { platformProviders: [] },
+    );
+    await expect(unlink(user, ids[0] ?? '')).rejects.toMatchObject({ code: 'conflict' });
   });
 
   test("another user's identity, in the tenant or elsewhere, looks like no identity at all", async () => {
     const a = await linked({ password: true, providers: ['tenant'] });
     const b = await linked({ password: true, providers: ['tenant'] });
-    await expect(
-      unlinkIdentity(db.app, a.owner, a.ids[0] ?? '', deps.platformProviders, request, now),
-    ).rejects.toMatchObject({ code: 'not_found' });
-    await expect(
-      unlinkIdentity(db.app, a.user, b.ids[0] ?? '', deps.platformProviders, request, now),
-    ).rejects.toMatchObject({ code: 'not_found' });
+    await expect(unlink(a.owner, a.ids[0] ?? '')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(unlink(a.user, b.ids[0] ?? '')).rejects.toMatchObject({ code: 'not_found' });
   });
 });

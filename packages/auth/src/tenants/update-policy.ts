@@ -1,7 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { tenants, withTenant, type Database, type TenantTx } from '@tessera/db';
-import type { Actor } from '../accounts/actor.js';
-import type { RequestContext } from '../accounts/deps.js';
+import { tenants, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import {
@@ -10,6 +8,7 @@ import {
   weakenedSettings,
   type SecurityPolicy,
 } from './security-policy.js';
+import type { TenantUseCase } from '../context/use-case.js';
 
 export type SecurityPolicyPatch = Partial<Omit<SecurityPolicy, 'lockoutBaseSeconds'>> & {
   lockoutBaseSeconds?: number;
@@ -47,24 +46,16 @@ export async function tenantPolicyOf(
 }
 
 export async function getTenant(
-  db: Database,
-  tenantId: string,
+  tx: TenantTx,
 ): Promise<{ id: string; slug: string; name: string; securityPolicy: SecurityPolicy }> {
-  return withTenant(
-    db,
-    tenantId,
-    async (tx) => {
-      const [tenant] = await tx.select().from(tenants);
-      if (!tenant) throw new AuthError('not_found');
-      return {
-        id: tenant.id,
-        slug: tenant.slug,
-        name: tenant.name,
-        securityPolicy: parseSecurityPolicy(tenant.securityPolicy),
-      };
-    },
-    { readOnly: true },
-  );
+  const [tenant] = await tx.select().from(tenants);
+  if (!tenant) throw new AuthError('not_found');
+  return {
+    id: tenant.id,
+    slug: tenant.slug,
+    name: tenant.name,
+    securityPolicy: parseSecurityPolicy(tenant.securityPolicy),
+  };
 }
 
 export interface UpdatePolicyOptions {
@@ -73,37 +64,34 @@ export interface UpdatePolicyOptions {
 }
 
 export async function updateSecurityPolicy(
-  db: Database,
-  actor: Actor,
+  tx: TenantTx,
+  uc: TenantUseCase,
   patch: SecurityPolicyPatch,
-  request: RequestContext,
-  now: Date,
   options: UpdatePolicyOptions,
 ): Promise<SecurityPolicy> {
-  return withTenant(db, actor.tenantId, async (tx) => {
-    const [tenant] = await tx.select().from(tenants).for('update');
-    if (!tenant) throw new AuthError('not_found');
-    const before = parseSecurityPolicy(tenant.securityPolicy);
-    const next: SecurityPolicy = {
-      ...before,
-      ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
-    };
-    validate(next);
-    if (weakenedSettings(before, next).length > 0) options.assertMayWeaken();
-    await tx
-      .update(tenants)
-      .set({ securityPolicy: { ...next }, updatedAt: now })
-      .where(eq(tenants.id, tenant.id));
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: 'tenant.security_policy.updated',
-      target: { type: 'tenant', id: tenant.id },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      before: { ...before },
-      after: { ...next },
-      occurredAt: now,
-    });
-    return next;
+  const { actor, request, now } = uc;
+  const [tenant] = await tx.select().from(tenants).for('update');
+  if (!tenant) throw new AuthError('not_found');
+  const before = parseSecurityPolicy(tenant.securityPolicy);
+  const next: SecurityPolicy = {
+    ...before,
+    ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+  };
+  validate(next);
+  if (weakenedSettings(before, next).length > 0) options.assertMayWeaken();
+  await tx
+    .update(tenants)
+    .set({ securityPolicy: { ...next }, updatedAt: now })
+    .where(eq(tenants.id, tenant.id));
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: 'tenant.security_policy.updated',
+    target: { type: 'tenant', id: tenant.id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    before: { ...before },
+    after: { ...next },
+    occurredAt: now,
   });
+  return next;
 }

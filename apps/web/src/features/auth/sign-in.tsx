@@ -2,7 +2,9 @@
  * Sign-in in two steps: password (auth.signIn), then, when the answer is `mfa_required`, a TOTP
  * or backup code (auth.verifyMfa with the challenge token, held in memory only). When
  * `otp.challengeOptions` lists only `email`, the second step is the code e-mailed for a new
- * device instead (not two-factor authentication; docs/mfa-factors.md).
+ * device instead (not two-factor authentication; docs/mfa-factors.md). Below the password form,
+ * sign-in by work e-mail sends the browser to the SSO of the organisation holding the address's
+ * verified domain (docs/domains.md).
  */
 import { signInInput, verifyMfaInput } from '@tessera/api-contract/inputs';
 import { useState, type FormEvent, type JSX } from 'react';
@@ -12,15 +14,26 @@ import { passkeyPasswordless, passkeySecondFactor } from '../../lib/passkeys';
 import { Link, navigate, useLocation } from '../../lib/router';
 import { isEmailVerification, MfaExtras, useChallengeOptions } from './sign-in-mfa-extras';
 import { SsoRequiredNotice } from '../domains/sso-required-notice';
+import { ssoStartHref, WorkEmailSignIn } from '../domains/work-email-sign-in';
 import { toApiError } from '../../lib/errors';
 import { refreshSession, safeNext } from '../../lib/session';
 import { api } from '../../lib/trpc';
 
+/** The SSO start URL routed for an address (a SAML or OIDC connection), or null. */
+async function routedStart(email: string): Promise<string | null> {
+  const answer = await api.domains.route.mutate({ email }).catch(() => null);
+  return answer?.sso ? ssoStartHref(answer.sso.startUrl) : null;
+}
+
 export function SignInPage(): JSX.Element {
   const { search } = useLocation();
   const [challenge, setChallenge] = useState<string | null>(null);
-  // The organisation whose verified domain requires SSO for the address just tried.
-  const [ssoTenant, setSsoTenant] = useState<string | null>(null);
+  // The organisation whose verified domain requires SSO for the address just tried, and the
+  // start URL of its connection (domains.route; null: the OIDC start route).
+  const [ssoTenant, setSsoTenant] = useState<{
+    slug: string;
+    startUrl: string | null;
+  } | null>(null);
   const password = useForm(['tenantSlug', 'email', 'password']);
   const second = useForm(['code']);
   const passkey = useForm(['tenantSlug']);
@@ -40,8 +53,9 @@ export function SignInPage(): JSX.Element {
     const result = await password.run(
       formValues(event.currentTarget),
       (input) =>
-        api.auth.signIn.mutate(input).catch((error: unknown) => {
-          if (toApiError(error).reason === 'sso_required') setSsoTenant(input.tenantSlug);
+        api.auth.signIn.mutate(input).catch(async (error: unknown) => {
+          if (toApiError(error).reason === 'sso_required')
+            setSsoTenant({ slug: input.tenantSlug, startUrl: await routedStart(input.email) });
           throw error;
         }),
       signInInput,
@@ -159,7 +173,7 @@ export function SignInPage(): JSX.Element {
       <h1 id="sign-in-title">Sign in</h1>
       <form onSubmit={submitPassword} noValidate>
         {ssoTenant ? (
-          <SsoRequiredNotice tenantSlug={ssoTenant} />
+          <SsoRequiredNotice tenantSlug={ssoTenant.slug} startUrl={ssoTenant.startUrl} />
         ) : (
           <FormAlert message={password.formError} />
         )}
@@ -203,6 +217,7 @@ export function SignInPage(): JSX.Element {
         </div>
         <FormAlert message={passkey.formError} />
       </form>
+      <WorkEmailSignIn />
       <p className="links">
         <Link to="/reset-password">Forgot your password?</Link> ·{' '}
         <Link to="/sign-up">Create an organisation</Link>

@@ -7,7 +7,7 @@ import {
   parseOutboundUrl,
   type OutboundPolicy,
 } from './outbound-url.js';
-import { parsePlatformProviders } from './platform-providers.js';
+import { parsePlatformProviders } from '../sso/platform-providers.js';
 
 const production: OutboundPolicy = { mode: 'production' };
 const development: OutboundPolicy = { mode: 'development' };

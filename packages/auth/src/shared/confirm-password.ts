@@ -15,9 +15,10 @@ import { AuthError } from '../errors.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { enforceLimit } from '../rate-limit/rate-limiter.js';
 import { parseSecurityPolicy, type SecurityPolicy } from '../tenants/security-policy.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import type { RequestContext } from '../context/deps.js';
 import { lockRetryAfterSeconds, recordLockout } from './lockout.js';
 import { readThrottle, recordFailure, type FailureOutcome } from './throttle.js';
+import type { ActorUseCase } from '../context/use-case.js';
 
 export type PasswordConfirmationPurpose = 'change_password' | 'change_email' | 'disable_mfa';
 
@@ -50,13 +51,10 @@ export interface PasswordConfirmation {
  * (with `field`) for a wrong password, `rate_limited` past the per-account limit.
  */
 export async function confirmPassword(
-  db: Database,
-  deps: AccountDeps,
-  who: { tenantId: string; userId: string },
+  uc: ActorUseCase<{ tenantId: string; userId: string }>,
   entry: PasswordConfirmation,
-  request: RequestContext,
-  now: Date,
 ): Promise<ConfirmedAccount> {
+  const { db, deps, actor: who, request, now } = uc;
   await enforceLimit(
     deps.limiter,
     `password_confirmation:user:${who.tenantId}:${who.userId}`,

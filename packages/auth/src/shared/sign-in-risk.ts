@@ -7,8 +7,8 @@ import {
   signInHourSample,
   signInRiskScore,
 } from '../audit/index.js';
-import { secondFactorExists } from '../passkeys/factors.js';
-import type { RequestContext } from './deps.js';
+import { secondFactorExists } from './factors.js';
+import type { RequestContext } from '../context/deps.js';
 
 export const userAgentHash = (userAgent: string | null): Buffer => sha256(userAgent ?? '');
 
@@ -63,7 +63,7 @@ export interface SignInFacts {
   /** Failed attempts counted against the address (`login_throttles`), before they are cleared. */
   failures: number;
   unusualHour: boolean;
-  /** An enabled TOTP app or a passkey (passkeys/factors.ts). */
+  /** An enabled TOTP app or a passkey (factors.ts). */
   hasFactor: boolean;
   /** Whether the device was new to this user; null when the statement did not remember it. */
   newDevice: boolean | null;

@@ -1,14 +1,14 @@
 import { eq } from 'drizzle-orm';
 import { users, withTenant, type Database, type TenantTx, type UserRow } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
-import {
-  rememberDevice as issueDeviceToken,
-  type RememberedDeviceToken,
-} from '../mfa/remembered-devices.js';
 import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { issueSession, type CreatedSession } from '../sessions/create-session.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
-import type { AccountDeps, RequestContext } from './deps.js';
+import type { AccountDeps, RequestContext } from '../context/deps.js';
+import {
+  rememberDevice as issueDeviceToken,
+  type RememberedDeviceToken,
+} from './remember-device.js';
 import { readSignInFacts, successRiskScore, type SignInFacts } from './sign-in-risk.js';
 import { clearThrottle } from './throttle.js';
 import { toUserView, type UserView } from './user-view.js';
