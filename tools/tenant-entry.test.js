@@ -52,6 +52,7 @@ const OPENS_A_TENANT = {
   'packages/auth/src/audit/checkpoints.ts': 1,
   'packages/auth/src/audit/retention.ts': 2,
   'packages/auth/src/maintenance/rotate-secrets.ts': 2,
+  'packages/auth/src/oidc/signing-keys.ts': 1, // rotate-keys: each signing key in its tenant
   'packages/auth/src/privacy/erasure-ledger.ts': 2,
   'packages/auth/src/privacy/maintenance.ts': 4,
   'packages/auth/src/privacy/webhook-log.ts': 1,
