@@ -75,7 +75,7 @@ describe.skipIf(!run)(
       await page.getByText('No apps registered yet.').waitFor();
       await page.getByLabel('Name', { exact: true }).fill('Shop');
       await page.getByLabel('Kind').selectOption('web');
-      await page.getByLabel('Redirect URIs').fill(REDIRECT);
+      await page.getByLabel('Redirect URIs', { exact: true }).fill(REDIRECT);
       await page.getByRole('button', { name: 'Register app' }).click();
       const secretField = page.getByLabel('Client secret', { exact: true });
       await secretField.waitFor();
@@ -131,7 +131,7 @@ describe.skipIf(!run)(
 
       await page.goto(`${server.origin}/security`);
       const apps = page.getByRole('region', { name: 'Apps you allowed' });
-      await apps.getByText('Shop').waitFor();
+      await apps.getByRole('button', { name: 'Remove Shop' }).waitFor();
       await apps.getByRole('button', { name: 'Remove Shop' }).click();
       await apps.getByText('No app signs you in through this account.').waitFor();
       expect(problems).toEqual([]);

@@ -20,8 +20,17 @@ declare module 'node:http' {
 export const OIDC_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
-/** The global security headers (set on the reply), without helmet's CSP, on the raw response. */
+/**
+ * The global security headers with the provider's own CSP and referrer policy instead of helmet's, whose
+ * `form-action 'self'` would stop the browser from following a consent or logout form's
+ * redirect back to the app. Set on the reply (pages Fastify sends) and on the raw response
+ * (responses the provider writes after `reply.hijack()`).
+ */
 export function copySecurityHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', OIDC_CSP);
+  // With `no-referrer` a browser sends `Origin: null` on the page's own form posts, and the
+  // consent check (same origin only) could not tell them from a cross-site post.
+  reply.header('referrer-policy', 'same-origin');
   for (const [name, value] of Object.entries(reply.getHeaders())) {
     if (value === undefined || name === 'content-security-policy') continue;
     reply.raw.setHeader(name, value);

@@ -16,7 +16,7 @@ export function escapeHtml(value: unknown): string {
 export function page(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Tessera</title><meta name="referrer" content="no-referrer"></head>
+<title>${escapeHtml(title)} · Tessera</title></head>
 <body><main><h1>${escapeHtml(title)}</h1>
 ${body}
 </main></body></html>`;
