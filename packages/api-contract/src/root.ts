@@ -13,6 +13,7 @@ import { tenantRouter } from './routers/tenant.js';
 import { usersRouter } from './routers/users.js';
 import { domainsRouter } from './routers/domains.js';
 import { scimRouter } from './routers/scim.js';
+import { overviewRouter } from './routers/overview.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
@@ -31,6 +32,7 @@ export const appRouter = router({
   users: usersRouter,
   domains: domainsRouter,
   scim: scimRouter,
+  overview: overviewRouter,
 });
 
 export type AppRouter = typeof appRouter;
