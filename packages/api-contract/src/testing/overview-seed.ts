@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { recordAuditEvent, signAuditCheckpoint, type AuditActor } from '@tessera/auth/audit';
-import type { Database, TenantTx } from '@tessera/db';
+import type { TenantTx } from '@tessera/db';
 
 const DAY = 86_400_000;
 
@@ -102,9 +102,7 @@ async function events(tx: TenantTx, at: Date, counts: Record<string, number>): P
  * figures it produces, with `now` as the procedures' clock, are listed in overview.db.test.ts.
  */
 export async function seedOverviewTenant(
-  db: Pick<Database, 'pool'> & {
-    withTenant: <T>(id: string, fn: (tx: TenantTx) => Promise<T>) => Promise<T>;
-  },
+  db: { withTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> },
   tenantId: string,
   now: Date,
   signingKey: KeyObject,
