@@ -1,5 +1,5 @@
 /** Shell: header, navigation by role, routes, focus and title on navigation. */
-import { useEffect, useRef, type JSX, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, type JSX, type ReactNode } from 'react';
 import { Loading, ErrorMessage } from './components/states';
 import { AdminPage } from './features/admin/admin-page';
 import { AcceptInvitePage } from './features/auth/accept-invite';
@@ -18,6 +18,11 @@ import { useEnrollmentRequired } from './lib/enrollment';
 import { Link, navigate, Redirect, useLocation } from './lib/router';
 import { hasRole, refreshSession, useMe, type Me, type Role } from './lib/session';
 import { api } from './lib/trpc';
+
+// The charts library stays out of the main bundle: loaded with the overview page only.
+const SecurityOverviewPage = lazy(() =>
+  import('./features/overview/overview-page').then((m) => ({ default: m.SecurityOverviewPage })),
+);
 
 interface Page {
   title: string;
@@ -53,6 +58,15 @@ const PAGES: Record<string, Page> = {
     title: 'Provisioning',
     roles: ['owner', 'admin'],
     render: () => <ScimPage />,
+  },
+  '/security-overview': {
+    title: 'Security overview',
+    roles: ['owner', 'admin', 'compliance'],
+    render: () => (
+      <Suspense fallback={<Loading label="Loading the overview…" />}>
+        <SecurityOverviewPage />
+      </Suspense>
+    ),
   },
 };
 
