@@ -81,6 +81,23 @@ describe('the overview of a seeded tenant', () => {
     });
   });
 
+  test('the daily rollup the sign-in figures read holds exactly the counts of the log', async () => {
+    const count = (sql: string) =>
+      db.owner.pool.query<{ action: string; day: string; n: number }>(sql, [tenantId]);
+    const fromLog = await count(
+      `SELECT action, to_char((occurred_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*)::int AS n
+       FROM audit_logs WHERE tenant_id = $1 AND action IN ('auth.sign_in.succeeded', 'auth.sign_in.failed',
+         'auth.sign_in.refused', 'auth.account.locked', 'auth.mfa.failed', 'mfa.verification.failed')
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    const rollup = await count(
+      `SELECT action, to_char(day, 'YYYY-MM-DD') AS day, events AS n FROM audit_daily_counts
+       WHERE tenant_id = $1 ORDER BY 1, 2`,
+    );
+    expect(rollup.rows).toEqual(fromLog.rows);
+    expect(rollup.rows.length).toBeGreaterThan(5);
+  });
+
   test('API keys: audited calls and every refusal (events, their summaries, the open tally)', async () => {
     const usage = await as(session(tenantId, 'compliance')).apiKeys();
     expect(usage.since).toBe(at(-30 * DAY));

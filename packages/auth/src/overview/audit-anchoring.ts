@@ -43,8 +43,10 @@ const SQL = `
   FROM (SELECT 1) AS one
   LEFT JOIN public.audit_chain_heads h ON true
   LEFT JOIN LATERAL (SELECT * FROM public.audit_checkpoints ORDER BY seq DESC, id DESC LIMIT 1) c ON true
-  LEFT JOIN public.audit_logs at_cp ON at_cp.seq = c.seq
-  LEFT JOIN public.audit_logs first_open ON first_open.seq = coalesce(c.seq + 1, 0) + 1`;
+  LEFT JOIN LATERAL (SELECT l.hash FROM public.audit_logs l WHERE l.seq = c.seq) at_cp ON true
+  -- LATERAL, so the computed seq is a primary-key lookup rather than a join filter.
+  LEFT JOIN LATERAL (SELECT l.occurred_at FROM public.audit_logs l
+                     WHERE l.seq = coalesce(c.seq + 1, 0) + 1) first_open ON true`;
 
 interface Row {
   headSeq: number;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  date,
   index,
   integer,
   jsonb,
@@ -103,3 +104,15 @@ export const auditSettings = pgTable('audit_settings', {
 
 export type AuditLogRow = typeof auditLogs.$inferSelect;
 export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
+
+/** Mirrors migrations/0031_security_overview.sql: sign-in outcomes per tenant, action and UTC day. */
+export const auditDailyCounts = pgTable(
+  'audit_daily_counts',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    action: text('action').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.action, t.day] })],
+);
