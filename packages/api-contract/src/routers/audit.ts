@@ -6,10 +6,11 @@
  * return none and run read-only. The streamed export is an HTTP route
  * (packages/api/src/routes/audit-export.ts), since a tRPC response cannot stream a whole log.
  */
+import type {
+  readAuditEvents} from '@tessera/auth/audit';
 import {
   auditActionsInUse,
   explainRiskScore,
-  readAuditEvents,
   verifyAuditChain,
   type JsonValue,
 } from '@tessera/auth/audit';

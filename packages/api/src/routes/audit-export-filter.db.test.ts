@@ -36,7 +36,7 @@ const owner = (tenantId: string): Principal =>
     mfaEnabled: false,
     enrollmentOnly: false,
     expiresAt: new Date(),
-  }) as Principal;
+  });
 
 async function exportAs(principal: Principal, query: string) {
   const res = await app.inject({

@@ -38,7 +38,7 @@ const SQL = `
   SELECT coalesce(h.seq, 0)::float8 AS "headSeq", c.seq::float8 AS "cpSeq", c.kind, c.key_id AS "keyId",
          pg_catalog.encode(c.hash, 'hex') AS "cpHash", pg_catalog.encode(c.signature, 'base64') AS signature,
          pg_catalog.to_char(c.signed_at AT TIME ZONE 'UTC', ${ISO}) AS "signedAt",
-         pg_catalog.encode(at_cp.hash, 'hex') AS "chainHash",
+         at_cp.hash IS NOT NULL AS "rowKept", at_cp.hash = c.hash AS "hashMatches",
          pg_catalog.to_char(first_open.occurred_at AT TIME ZONE 'UTC', ${ISO}) AS "oldestUnanchoredAt"
   FROM (SELECT 1) AS one
   LEFT JOIN public.audit_chain_heads h ON true
@@ -56,7 +56,9 @@ interface Row {
   cpHash: string | null;
   signature: string | null;
   signedAt: string | null;
-  chainHash: string | null;
+  /** The chain still holds the row at the checkpoint's seq (a prune removes it). */
+  rowKept: boolean;
+  hashMatches: boolean | null;
   oldestUnanchoredAt: string | null;
 }
 
@@ -110,8 +112,7 @@ function checkpointOf(
     signedAt: cp.signedAt,
     ageSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(cp.signedAt)) / 1000)),
     // Genesis (seq 0) and pruned rows have no row to compare with.
-    matchesChain:
-      row.chainHash === null ? cp.seq === 0 || cp.kind === 'prune' : row.chainHash === cp.hash,
+    matchesChain: row.rowKept ? row.hashMatches === true : cp.seq === 0 || cp.kind === 'prune',
     signatureValid: byId.size === 0 ? null : checkpointSignatureValid(cp, byId),
   };
 }
