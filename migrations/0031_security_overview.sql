@@ -50,10 +50,6 @@ INSERT INTO public.audit_daily_counts (tenant_id, action, day, events)
                    'auth.account.locked', 'auth.mfa.failed', 'mfa.verification.failed')
   GROUP BY 1, 2, 3;
 
--- Refusals per API key over 30 days (one range on action = 'api_key.refused').
-CREATE INDEX audit_logs_tenant_action_occurred_idx
-  ON public.audit_logs (tenant_id, action, occurred_at);
-
 -- Audited calls of each API key over 30 days: one range per key. Partial, so the other actors'
 -- events (most of the log) pay nothing for it on insert; refusals are counted apart.
 CREATE INDEX audit_logs_tenant_key_actor_idx

@@ -31,7 +31,8 @@ const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const at = (column: string): string => `pg_catalog.to_char(${column} AT TIME ZONE 'UTC', ${ISO})`;
 
 // Calls: one range per key on the partial index audit_logs_tenant_key_actor_idx (whose predicate
-// this WHERE repeats, so the planner may use it). Refusals: one range on the action index.
+// this WHERE repeats, so the planner may use it). Refusals: the action index (tenant_id, action,
+// seq); refusal events are few (at most one per key and reason per interval).
 const SQL = `
   SELECT k.id::text AS id, k.name, k.prefix, k.type, k.environment, ${at('k.created_at')} AS "createdAt",
          ${at('k.last_used_at')} AS "lastUsedAt", ${at('k.revoked_at')} AS "revokedAt",

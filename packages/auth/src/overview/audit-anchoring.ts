@@ -43,10 +43,10 @@ const SQL = `
   FROM (SELECT 1) AS one
   LEFT JOIN public.audit_chain_heads h ON true
   LEFT JOIN LATERAL (SELECT * FROM public.audit_checkpoints ORDER BY seq DESC, id DESC LIMIT 1) c ON true
-  LEFT JOIN LATERAL (SELECT l.hash FROM public.audit_logs l WHERE l.seq = c.seq) at_cp ON true
-  -- LATERAL, so the computed seq is a primary-key lookup rather than a join filter.
+  -- LATERAL with LIMIT (never flattened into a join), so each is one primary-key lookup.
+  LEFT JOIN LATERAL (SELECT l.hash FROM public.audit_logs l WHERE l.seq = c.seq LIMIT 1) at_cp ON true
   LEFT JOIN LATERAL (SELECT l.occurred_at FROM public.audit_logs l
-                     WHERE l.seq = coalesce(c.seq + 1, 0) + 1) first_open ON true`;
+                     WHERE l.seq = coalesce(c.seq + 1, 0) + 1 LIMIT 1) first_open ON true`;
 
 interface Row {
   headSeq: number;

@@ -55,7 +55,6 @@ export const auditLogs = pgTable(
     index('audit_logs_tenant_actor_idx').on(t.tenantId, t.actorId, t.seq),
     index('audit_logs_tenant_action_idx').on(t.tenantId, t.action, t.seq),
     index('audit_logs_tenant_occurred_idx').on(t.tenantId, t.occurredAt),
-    index('audit_logs_tenant_action_occurred_idx').on(t.tenantId, t.action, t.occurredAt),
     index('audit_logs_tenant_key_actor_idx')
       .on(t.tenantId, t.actorId, t.occurredAt)
       .where(sql`actor_type = 'api_key' AND action <> 'api_key.refused'`),
