@@ -39,14 +39,18 @@ const SQL = `
          pg_catalog.encode(c.hash, 'hex') AS "cpHash", pg_catalog.encode(c.signature, 'base64') AS signature,
          pg_catalog.to_char(c.signed_at AT TIME ZONE 'UTC', ${ISO}) AS "signedAt",
          at_cp.hash IS NOT NULL AS "rowKept", at_cp.hash = c.hash AS "hashMatches",
-         pg_catalog.to_char(first_open.occurred_at AT TIME ZONE 'UTC', ${ISO}) AS "oldestUnanchoredAt"
+         pg_catalog.to_char(coalesce(first_open.occurred_at, first_ever.occurred_at) AT TIME ZONE 'UTC', ${ISO})
+           AS "oldestUnanchoredAt"
   FROM (SELECT 1) AS one
   LEFT JOIN public.audit_chain_heads h ON true
-  LEFT JOIN LATERAL (SELECT * FROM public.audit_checkpoints ORDER BY seq DESC, id DESC LIMIT 1) c ON true
-  -- LATERAL with LIMIT (never flattened into a join), so each is one primary-key lookup.
+  -- open_seq: the first event after the checkpoint and its own audit.checkpoint.signed event.
+  LEFT JOIN LATERAL (SELECT *, seq + 2 AS open_seq FROM public.audit_checkpoints
+                     ORDER BY seq DESC, id DESC LIMIT 1) c ON true
+  -- Plain column equalities only: under RLS an index condition must be leakproof, and int8
+  -- arithmetic is not, so the seqs are computed above and each lookup is one primary-key probe.
   LEFT JOIN LATERAL (SELECT l.hash FROM public.audit_logs l WHERE l.seq = c.seq LIMIT 1) at_cp ON true
-  LEFT JOIN LATERAL (SELECT l.occurred_at FROM public.audit_logs l
-                     WHERE l.seq = coalesce(c.seq + 1, 0) + 1 LIMIT 1) first_open ON true`;
+  LEFT JOIN LATERAL (SELECT l.occurred_at FROM public.audit_logs l WHERE l.seq = c.open_seq LIMIT 1) first_open ON true
+  LEFT JOIN LATERAL (SELECT l.occurred_at FROM public.audit_logs l WHERE l.seq = 1 AND c.seq IS NULL) first_ever ON true`;
 
 interface Row {
   headSeq: number;
