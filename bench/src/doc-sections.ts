@@ -21,6 +21,11 @@ export const MANY_CLIENTS = {
   end: '<!-- many-clients:end -->',
 } as const;
 
+export const OVERVIEW = {
+  begin: '<!-- overview:begin -->',
+  end: '<!-- overview:end -->',
+} as const;
+
 type Markers = { readonly begin: string; readonly end: string };
 
 export async function readDoc(): Promise<string> {

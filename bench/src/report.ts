@@ -1,7 +1,7 @@
 /** Renders docs/benchmarks.md and the console summary from one run's figures. */
 import { VERIFY_CONCURRENCY, type RawVerify } from './sign-in.js';
 import { cpuMsPer, type CpuShare } from './cpu.js';
-import { LOGGING, MANY_CLIENTS, ROUND_TRIPS, SIGN_IN_PRIORITY } from './doc-sections.js';
+import { LOGGING, MANY_CLIENTS, OVERVIEW, ROUND_TRIPS, SIGN_IN_PRIORITY } from './doc-sections.js';
 import { DURATION_SECONDS, QUICK, SLICE_SECONDS, type Measurement } from './load.js';
 import { PEER_USERS } from './peer-better-auth.js';
 import { TENANTS, USERS_PER_TENANT } from './seed.js';
@@ -36,6 +36,8 @@ export interface Results {
   /** The studies' sections as round-trips.ts and sign-in-priority.ts last wrote them (kept across runs). */
   roundTrips: string | null;
   signInPriority: string | null;
+  /** The security overview's aggregates (overview.js), kept as that script wrote them. */
+  overview: string | null;
   logging: string | null;
   manyClients: string | null;
   /** The request scenarios again on Node 24 (a child process of the same run), or why not. */
@@ -408,6 +410,14 @@ function plansAndStudies(r: Results): string[] {
       MANY_CLIENTS,
       r.manyClients ??
         'Not measured yet: run `node bench/dist/many-clients.js` after `pnpm bench` (about 30 seconds).',
+    ),
+    '',
+    '## Security overview aggregates',
+    '',
+    ...kept(
+      OVERVIEW,
+      r.overview ??
+        'Not measured yet: run `node bench/dist/overview.js` after `pnpm bench` (about 4 minutes).',
     ),
   ];
 }

@@ -30,6 +30,7 @@ import {
   MANY_CLIENTS,
   ROUND_TRIPS,
   SIGN_IN_PRIORITY,
+  OVERVIEW,
   readDoc,
   sectionOf,
 } from './doc-sections.js';
@@ -233,6 +234,7 @@ async function measure(
     | 'signInPriority'
     | 'logging'
     | 'manyClients'
+    | 'overview'
     | 'node24'
   >
 > {
@@ -399,6 +401,7 @@ async function main(): Promise<void> {
       signInPriority: sectionOf(doc, SIGN_IN_PRIORITY),
       logging: sectionOf(doc, LOGGING),
       manyClients: sectionOf(doc, MANY_CLIENTS),
+      overview: sectionOf(doc, OVERVIEW),
     };
     results = { ...measured, ...studies, node24: '', seedSeconds: seeded.seconds, runSeconds: 0 };
   } finally {

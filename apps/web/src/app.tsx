@@ -1,5 +1,5 @@
 /** Shell: header, navigation by role, routes, focus and title on navigation. */
-import { useEffect, useRef, type JSX, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, type JSX, type ReactNode } from 'react';
 import { Loading, ErrorMessage } from './components/states';
 import { AdminPage } from './features/admin/admin-page';
 import { AcceptInvitePage } from './features/auth/accept-invite';
@@ -19,6 +19,11 @@ import { useEnrollmentRequired } from './lib/enrollment';
 import { Link, navigate, Redirect, useLocation } from './lib/router';
 import { hasRole, refreshSession, useMe, type Me, type Role } from './lib/session';
 import { api } from './lib/trpc';
+
+// The charts library stays out of the main bundle: loaded with the overview page only.
+const SecurityOverviewPage = lazy(() =>
+  import('./features/overview/overview-page').then((m) => ({ default: m.SecurityOverviewPage })),
+);
 
 interface Page {
   title: string;
@@ -59,6 +64,15 @@ const PAGES: Record<string, Page> = {
     title: 'Apps',
     roles: ['owner', 'admin'],
     render: (me) => <AppsPage me={me} />,
+  },
+  '/security-overview': {
+    title: 'Security overview',
+    roles: ['owner', 'admin', 'compliance'],
+    render: () => (
+      <Suspense fallback={<Loading label="Loading the overview…" />}>
+        <SecurityOverviewPage />
+      </Suspense>
+    ),
   },
 };
 

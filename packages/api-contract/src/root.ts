@@ -14,6 +14,7 @@ import { usersRouter } from './routers/users.js';
 import { domainsRouter } from './routers/domains.js';
 import { scimRouter } from './routers/scim.js';
 import { oidcRouter } from './routers/oidc.js';
+import { overviewRouter } from './routers/overview.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
@@ -33,6 +34,7 @@ export const appRouter = router({
   domains: domainsRouter,
   scim: scimRouter,
   oidc: oidcRouter,
+  overview: overviewRouter,
 });
 
 export type AppRouter = typeof appRouter;

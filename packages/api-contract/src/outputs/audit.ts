@@ -17,8 +17,20 @@ export const auditEventOutput = z.object({
   redactedAt: nullableInstant,
 });
 
+/** A user (by e-mail and display name) or API key (by name and prefix) named in the events. */
+export const auditPartyNameOutput = z.object({
+  kind: z.enum(['user', 'api_key']),
+  label: z.string(),
+  detail: z.string().nullable(),
+});
+
 export const listAuditEventsOutput = z.object({
   items: z.array(auditEventOutput),
+  /**
+   * Names of the actor and target ids on the page, by id, where the caller may see them (users
+   * with `users:read`, keys with `api_keys:read` for API keys). An erased subject's id has none.
+   */
+  names: z.record(z.string(), auditPartyNameOutput),
   /** Pass as `cursor` for the next (older) page; null on the last page. */
   nextCursor: z.number().int().nullable(),
 });

@@ -133,3 +133,4 @@ export async function callerFor(
 export { createCaller };
 export * from './seed.js';
 export * from './mail.js';
+export * from './overview-seed.js';

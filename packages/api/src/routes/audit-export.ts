@@ -1,6 +1,8 @@
 /**
  * GET /audit/export?format=jsonl|csv&afterSeq=N: streams the caller's tenant audit log, e.g. into a
  * SIEM. JSON lines are the form docs/audit-verify-example.mjs verifies; CSV is for spreadsheets.
+ * The audit page's filter (action, actorId, since, until, target) narrows it to the rows on
+ * screen; such an export is a selection, not a chain a verifier can walk.
  *
  * Who: owner, admin and compliance sessions (not enrollment-only ones) and secret API keys with
  * `audit:read`, the same rule as audit.list. The export reads personal data, so it is audited
@@ -13,10 +15,13 @@ import {
   AUDIT_EXPORT_CONTENT_TYPES,
   auditExportChunks,
   recordAuditEvent,
+  targetIdsMatching,
   type AuditActor,
   type AuditExportFormat,
+  type ChainFilter,
+  type NameVisibility,
 } from '@tessera/auth/audit';
-import { withTenant, type Database } from '@tessera/db';
+import { withTenant, type Database, type TenantTx } from '@tessera/db';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -28,6 +33,11 @@ export interface AuditExportPluginOptions {
 interface ExportQuery {
   format?: AuditExportFormat;
   afterSeq?: number;
+  action?: string;
+  actorId?: string;
+  since?: string;
+  until?: string;
+  target?: string;
 }
 
 const READ_ROLES: ReadonlySet<string> = new Set(['owner', 'admin', 'compliance']);
@@ -51,6 +61,16 @@ const QUERYSTRING = {
   properties: {
     format: { type: 'string', enum: ['jsonl', 'csv'] },
     afterSeq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    // The audit page's current filter, as audit.list takes it (exportAuditLogInput).
+    action: {
+      type: 'string',
+      maxLength: 100,
+      pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$',
+    },
+    actorId: { type: 'string', minLength: 1, maxLength: 200 },
+    since: { type: 'string', format: 'date-time' },
+    until: { type: 'string', format: 'date-time' },
+    target: { type: 'string', minLength: 1, maxLength: 200 },
   },
 } as const;
 
@@ -72,6 +92,7 @@ export const auditExportPlugin = fp<AuditExportPluginOptions>(
         if (!principal) return reply.code(401).send(UNAUTHORIZED);
         if (!mayReadAuditLog(principal)) return reply.code(403).send(FORBIDDEN);
         const query = {
+          ...request.query,
           format: request.query.format ?? 'jsonl',
           afterSeq: request.query.afterSeq ?? 0,
         };
@@ -84,7 +105,7 @@ export const auditExportPlugin = fp<AuditExportPluginOptions>(
             `attachment; filename="audit-${at.toISOString().slice(0, 10)}.${query.format}"`,
           )
           .header('cache-control', 'no-store')
-          .send(streamExport(options.database, principal.tenantId, query, request.log));
+          .send(streamExport(options.database, principal, query, request.log));
       },
     );
   },
@@ -95,7 +116,7 @@ export const auditExportPlugin = fp<AuditExportPluginOptions>(
 async function recordExport(
   database: Database,
   principal: Principal,
-  query: Required<ExportQuery>,
+  query: FullQuery,
   request: FastifyRequest,
   at: Date,
 ): Promise<void> {
@@ -111,18 +132,21 @@ async function recordExport(
   );
 }
 
+type FullQuery = ExportQuery & Required<Pick<ExportQuery, 'format' | 'afterSeq'>>;
+
 function streamExport(
   database: Database,
-  tenantId: string,
-  query: Required<ExportQuery>,
+  principal: Principal,
+  query: FullQuery,
   log: FastifyBaseLogger,
 ): Readable {
   const out = new PassThrough();
   const work = withTenant(
     database,
-    tenantId,
+    principal.tenantId,
     async (tx) => {
-      for await (const chunk of auditExportChunks(tx, query)) {
+      const filter = await chainFilterOf(tx, principal, query);
+      for await (const chunk of auditExportChunks(tx, { ...query, filter })) {
         if (!out.write(chunk)) await drained(out);
       }
     },
@@ -137,6 +161,36 @@ function streamExport(
     },
   );
   return out;
+}
+
+/** The page's filter for the chain reader; undefined (the whole chain) when none is given. */
+async function chainFilterOf(
+  tx: TenantTx,
+  principal: Principal,
+  query: FullQuery,
+): Promise<ChainFilter | undefined> {
+  const { action, actorId, since, until, target } = query;
+  if ([action, actorId, since, until, target].every((value) => value === undefined))
+    return undefined;
+  return {
+    action,
+    actorId,
+    since: since === undefined ? undefined : new Date(since),
+    until: until === undefined ? undefined : new Date(until),
+    targetIds:
+      target === undefined
+        ? undefined
+        : await targetIdsMatching(tx, target, exportNameVisibility(principal)),
+  };
+}
+
+/** The names a search may match: as audit.list's (users with users:read, keys with api_keys:read). */
+function exportNameVisibility(principal: Principal): NameVisibility {
+  if (principal.kind === 'session') return { users: true, apiKeys: true };
+  return {
+    users: principal.scopes.includes('users:read'),
+    apiKeys: principal.scopes.includes('api_keys:read'),
+  };
 }
 
 /** Waits for the consumer; rejects when the response is torn down, which ends the transaction. */

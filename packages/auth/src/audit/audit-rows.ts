@@ -70,12 +70,34 @@ const SELECT_ROWS = `
   ORDER BY l.seq
   LIMIT $3`;
 
+/** Narrows the rows read (the audit page's filter, for a filtered export). */
+export interface ChainFilter {
+  action?: string | undefined;
+  actorId?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  /** Only rows whose target id is one of these. */
+  targetIds?: readonly string[] | undefined;
+}
+
+// A filtered read keeps the keyset order on (tenant_id, seq); each condition is skipped when its
+// parameter is null, so one prepared statement serves every combination.
+const SELECT_FILTERED_ROWS = SELECT_ROWS.replace(
+  'WHERE l.seq > $1 AND l.seq <= $2',
+  `WHERE l.seq > $1 AND l.seq <= $2
+    AND ($4::text IS NULL OR l.action = $4) AND ($5::text IS NULL OR l.actor_id = $5)
+    AND ($6::timestamptz IS NULL OR l.occurred_at >= $6) AND ($7::timestamptz IS NULL OR l.occurred_at < $7)
+    AND ($8::text[] IS NULL OR l.target_id = ANY ($8::text[]))`,
+);
+
 export interface ChainRange {
   /** Rows with seq greater than this (default 0). */
   afterSeq?: number;
   /** Rows with seq up to and including this (default: all). */
   throughSeq?: number;
   batchSize?: number;
+  /** Only matching rows (an export of the audit page's view; such a subset is not a chain). */
+  filter?: ChainFilter | undefined;
 }
 
 /**
@@ -90,11 +112,21 @@ export async function* readChainRows(
   const through = range.throughSeq ?? Number.MAX_SAFE_INTEGER;
   const fetch = async (after: number): Promise<ChainRow[]> => {
     // seq comes as float8 (exact below 2^53) so rows need no per-row rewriting.
-    const { rows } = await tx.client.query<ChainRow>({
-      name: 'tessera_audit_read_chain',
-      text: SELECT_ROWS,
-      values: [after, through, batchSize],
-    });
+    const f = range.filter;
+    const { rows } = await tx.client.query<ChainRow>(
+      f === undefined
+        ? {
+            name: 'tessera_audit_read_chain',
+            text: SELECT_ROWS,
+            values: [after, through, batchSize],
+          }
+        : {
+            name: 'tessera_audit_read_filtered',
+            text: SELECT_FILTERED_ROWS,
+            // prettier-ignore
+            values: [after, through, batchSize, f.action ?? null, f.actorId ?? null, f.since ?? null, f.until ?? null, f.targetIds === undefined ? null : [...f.targetIds]],
+          },
+    );
     return rows;
   };
   let pending: Promise<ChainRow[]> | null = fetch(range.afterSeq ?? 0);

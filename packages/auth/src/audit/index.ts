@@ -6,13 +6,14 @@ export { listAuditEvents, MAX_AUDIT_PAGE, readAuditEvents } from './list-audit-e
 export type {
   AuditEventView,
   AuditPage,
+  NamedAuditPage,
   AuditReader,
   ListAuditEventsFilter,
 } from './list-audit-events.js';
 export { auditExportChunks, jsonLine, AUDIT_EXPORT_CONTENT_TYPES } from './export-audit-log.js';
 export type { AuditExportFormat, AuditExportOptions } from './export-audit-log.js';
 export { readChainRows, chainFieldsOf, CHAIN_ROW_KEYS } from './audit-rows.js';
-export type { ChainRange, ChainRow } from './audit-rows.js';
+export type { ChainFilter, ChainRange, ChainRow } from './audit-rows.js';
 export {
   auditKeyId,
   auditPublicKeyOf,
@@ -61,3 +62,8 @@ export {
   piiToken,
 } from './canonical.js';
 export type { ChainFields, JsonValue } from './canonical.js';
+export { auditPartyNames, targetIdsMatching } from './audit-names.js';
+export type { AuditPartyKind, AuditPartyName, NameVisibility } from './audit-names.js';
+export { auditActionsInUse, MAX_AUDIT_ACTIONS } from './audit-actions.js';
+export { explainRiskScore } from './risk-explanation.js';
+export type { RiskExplanation, RiskSignal } from './risk-explanation.js';

@@ -8,8 +8,9 @@
  * whose data it held), in the same transaction, never one per row; a page without personal data
  * records nothing (docs/audit-log.md "Reading the log"). Pinned by routers/audit.db.test.ts.
  */
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { auditLogs, type AuditActorType, type TenantTx } from '@tessera/db';
+import { auditPartyNames, type AuditPartyName, type NameVisibility } from './audit-names.js';
 import type { JsonValue } from './canonical.js';
 import { recordAuditEvent, type AuditActor } from './record-audit-event.js';
 
@@ -26,6 +27,10 @@ export interface ListAuditEventsFilter {
   since?: Date | undefined;
   /** occurredAt < until */
   until?: Date | undefined;
+  /** Only events whose target id is one of these (targetIdsMatching resolves a search). */
+  targetIds?: readonly string[] | undefined;
+  /** The search text that produced targetIds, recorded in `audit.log.listed`. */
+  targetQuery?: string | undefined;
 }
 
 export interface AuditEventView {
@@ -65,14 +70,33 @@ export interface AuditReader {
   now: Date;
 }
 
-/** listAuditEvents for a reader: the page, and one audit event when it returned personal data. */
+/** A page as a reader sees it: with the names of its actors and targets that the reader may see. */
+export interface NamedAuditPage extends AuditPage {
+  names: Record<string, AuditPartyName>;
+}
+
+const NO_NAMES: NameVisibility = { users: false, apiKeys: false };
+
+/**
+ * listAuditEvents for a reader: the page, the names `visible` allows, and one audit event when it
+ * returned personal data (clear values in the rows, or a user's e-mail shown by name).
+ */
 export async function readAuditEvents(
   tx: TenantTx,
   reader: AuditReader,
   filter: ListAuditEventsFilter = {},
-): Promise<AuditPage> {
+  visible: NameVisibility = NO_NAMES,
+): Promise<NamedAuditPage> {
   const { page, nextCursor } = await selectPage(tx, filter);
-  const personal = page.filter(holdsPersonalData);
+  const names = await auditPartyNames(
+    tx,
+    page.flatMap((row) => [row.actorId, row.targetId]),
+    visible,
+  );
+  const named = (id: string | null): boolean => id !== null && names[id]?.kind === 'user';
+  const personal = page.filter(
+    (row) => holdsPersonalData(row) || named(row.actorId) || named(row.targetId),
+  );
   if (personal.length > 0) {
     const subjects = new Set<string>();
     for (const row of personal) {
@@ -93,7 +117,7 @@ export async function readAuditEvents(
       },
     });
   }
-  return { items: page.map(toView), nextCursor };
+  return { items: page.map(toView), nextCursor, names };
 }
 
 /** Clear IP, user agent or e-mail/name values still in the row (erased rows hold none). */
@@ -109,6 +133,7 @@ function describeFilter(filter: ListAuditEventsFilter): Record<string, string | 
   if (filter.actorId !== undefined) described['actorId'] = filter.actorId;
   if (filter.since !== undefined) described['since'] = filter.since.toISOString();
   if (filter.until !== undefined) described['until'] = filter.until.toISOString();
+  if (filter.targetQuery !== undefined) described['target'] = filter.targetQuery;
   return described;
 }
 
@@ -123,6 +148,12 @@ async function selectPage(
   if (filter.actorId !== undefined) conditions.push(eq(auditLogs.actorId, filter.actorId));
   if (filter.since !== undefined) conditions.push(gte(auditLogs.occurredAt, filter.since));
   if (filter.until !== undefined) conditions.push(lt(auditLogs.occurredAt, filter.until));
+  if (filter.targetIds !== undefined)
+    conditions.push(
+      filter.targetIds.length === 0
+        ? sql`false`
+        : inArray(auditLogs.targetId, [...filter.targetIds]),
+    );
   // No tenant_id filter: RLS scopes the query to tx's tenant (docs/design.md rule 1).
   const rows = await tx
     .select()

@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
+  date,
   index,
   integer,
   jsonb,
@@ -53,6 +55,12 @@ export const auditLogs = pgTable(
     index('audit_logs_tenant_actor_idx').on(t.tenantId, t.actorId, t.seq),
     index('audit_logs_tenant_action_idx').on(t.tenantId, t.action, t.seq),
     index('audit_logs_tenant_occurred_idx').on(t.tenantId, t.occurredAt),
+    index('audit_logs_tenant_key_actor_idx')
+      .on(t.tenantId, t.actorId, t.occurredAt)
+      .where(sql`actor_type = 'api_key' AND action <> 'api_key.refused'`),
+    index('audit_logs_tenant_target_idx')
+      .on(t.tenantId, t.targetId, t.seq)
+      .where(sql`target_id IS NOT NULL`),
   ],
 );
 
@@ -95,3 +103,15 @@ export const auditSettings = pgTable('audit_settings', {
 
 export type AuditLogRow = typeof auditLogs.$inferSelect;
 export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
+
+/** Mirrors migrations/0031_security_overview.sql: sign-in outcomes per tenant, action and UTC day. */
+export const auditDailyCounts = pgTable(
+  'audit_daily_counts',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    action: text('action').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.action, t.day] })],
+);

@@ -1,6 +1,8 @@
 /**
- * Audit log (audit.list, audit.verify): filters, newest first, cursor pagination (a stack of
- * cursors for "newer"), and the hash chain's verification status.
+ * Audit log (audit.list, audit.verify, audit.actions, audit.get): filters (an action picked from
+ * the actions that occur, a free-text target search, actor and time), newest first, actors and
+ * targets by name, cursor pagination (a stack of cursors for "newer"), an export of the current
+ * filter, a detail dialog per event, and the hash chain's verification status.
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
@@ -16,14 +18,24 @@ import {
 import { fieldErrorsFrom, isMissingProcedure } from '../../lib/errors';
 import { formValues } from '../../lib/forms';
 import { api, type Inputs } from '../../lib/trpc';
+import { AuditDrawer } from './audit-drawer';
+import { ExportLinks } from './audit-export-links';
+import { Party } from './audit-party';
 
-type Filters = { action?: string; actorId?: string; since?: string; until?: string };
+type Filters = {
+  action?: string;
+  actorId?: string;
+  since?: string;
+  until?: string;
+  target?: string;
+};
 const PAGE = 25;
 
 function toFilters(raw: Record<string, string>): Filters {
   const out: Filters = {};
   if (raw['action']?.trim()) out.action = raw['action'].trim();
   if (raw['actorId']?.trim()) out.actorId = raw['actorId'].trim();
+  if (raw['target']?.trim()) out.target = raw['target'].trim();
   // datetime-local is the viewer's local time; the contract wants ISO-8601 with an offset.
   if (raw['since']) out.since = new Date(raw['since']).toISOString();
   if (raw['until']) out.until = new Date(raw['until']).toISOString();
@@ -33,6 +45,12 @@ function toFilters(raw: Record<string, string>): Filters {
 export function AuditPage(): JSX.Element {
   const [filters, setFilters] = useState<Filters>({});
   const [cursors, setCursors] = useState<number[]>([]);
+  const [open, setOpen] = useState<number | null>(null);
+  const actions = useQuery({
+    queryKey: ['audit.actions'],
+    queryFn: () => api.audit.actions.query(),
+    staleTime: 60_000,
+  });
   const cursor = cursors.at(-1);
   const input = {
     limit: PAGE,
@@ -51,7 +69,7 @@ export function AuditPage(): JSX.Element {
   });
   const filterErrors =
     page.isError && !isMissingProcedure(page.error)
-      ? fieldErrorsFrom(page.error, ['action', 'actorId', 'since', 'until'])
+      ? fieldErrorsFrom(page.error, ['action', 'actorId', 'since', 'until', 'target'])
       : null;
 
   const apply = (event: FormEvent<HTMLFormElement>): void => {
@@ -105,9 +123,24 @@ export function AuditPage(): JSX.Element {
           <TextField
             label="Action"
             name="action"
-            placeholder="auth.sign_in.failed"
-            hint="Exact action name: lowercase words joined by dots."
+            list="audit-actions"
+            autoComplete="off"
+            placeholder="Type to search the actions"
+            hint={`${actions.data?.actions.length ?? 0} actions occur in this log.`}
             error={filterErrors?.fields['action']}
+          >
+            <datalist id="audit-actions">
+              {actions.data?.actions.map((action) => (
+                <option key={action} value={action} />
+              ))}
+            </datalist>
+          </TextField>
+          <TextField
+            label="Target"
+            name="target"
+            placeholder="e-mail, name or key name"
+            hint="Events about users or API keys whose name contains this."
+            error={filterErrors?.fields['target']}
           />
           <TextField label="Actor id" name="actorId" error={filterErrors?.fields['actorId']} />
           <TextField
@@ -125,6 +158,7 @@ export function AuditPage(): JSX.Element {
           <SubmitButton pending={page.isFetching}>Apply filters</SubmitButton>
         </form>
         {filterErrors ? <FormAlert message={filterErrors.form} /> : null}
+        <ExportLinks filter={filters} />
         {page.isPending ? <Loading label="Loading events…" /> : null}
         {page.isError && !filterErrors ? <ErrorMessage error={page.error} /> : null}
         {page.data && page.data.items.length === 0 ? <Empty>No events match.</Empty> : null}
@@ -139,6 +173,10 @@ export function AuditPage(): JSX.Element {
                 <th scope="col">Actor</th>
                 <th scope="col">Target</th>
                 <th scope="col">IP</th>
+                <th scope="col">Risk</th>
+                <th scope="col">
+                  <span className="visually-hidden">Details</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -152,11 +190,27 @@ export function AuditPage(): JSX.Element {
                     <code>{e.action}</code>
                   </td>
                   <td>
-                    {e.actor.type}
-                    {e.actor.id ? <span className="hint"> {e.actor.id}</span> : null}
+                    <Party type={e.actor.type} id={e.actor.id} names={page.data.names} />
                   </td>
-                  <td>{e.target ? `${e.target.type ?? ''} ${e.target.id ?? ''}` : '—'}</td>
+                  <td>
+                    {e.target ? (
+                      <Party type={e.target.type} id={e.target.id} names={page.data.names} />
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                   <td>{e.ip ?? '—'}</td>
+                  <td>{e.riskScore}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="secondary small"
+                      aria-label={`Details of event ${e.seq}`}
+                      onClick={() => setOpen(e.seq)}
+                    >
+                      Details
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -184,6 +238,7 @@ export function AuditPage(): JSX.Element {
           </button>
         </nav>
       </section>
+      {open === null ? null : <AuditDrawer seq={open} onClose={() => setOpen(null)} />}
     </>
   );
 }
