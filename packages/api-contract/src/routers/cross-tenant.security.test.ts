@@ -181,6 +181,11 @@ async function seedTenantA() {
     `INSERT INTO saml_connections (tenant_id, name, idp_entity_id) VALUES ($1, 'a-saml', 'https://idp.example.com/saml')`,
     [tenantId],
   );
+  // An app registered with A's OpenID provider: its public client_id is what oidc.* procedures take.
+  await db.owner.pool.query(
+    `INSERT INTO oidc_clients (tenant_id, client_id, name, kind, redirect_uris) VALUES ($1, $2, 'a-app', 'spa', '["https://app.example.com/callback"]')`,
+    [tenantId, `oc_${randomBytes(16).toString('base64url').slice(0, 22)}`],
+  );
   return { tenantId, owner, adminId, officerId, memberId, ownerPrincipal };
 }
 
@@ -210,7 +215,20 @@ async function snapshot(tenantId: string): Promise<Map<string, string[]>> {
   return out;
 }
 
-/** A's ids: the primary key of up to two rows of every table, and passkey credential ids. */
+/**
+ * An id that exists nowhere, shaped like `id` (same prefix up to its last "_", same length), so
+ * it passes the same input format: `oc_…` for an OpenID client id.
+ */
+function unknownLike(id: string | undefined): string {
+  if (id === undefined) return `unknown${randomUUID().slice(0, 8)}`;
+  const cut = id.lastIndexOf('_') + 1;
+  const tail = randomBytes(id.length)
+    .toString('hex')
+    .slice(0, id.length - cut);
+  return id.slice(0, cut) + tail;
+}
+
+/** A's ids: the primary key of up to two rows of every table, passkey credential ids and OpenID client ids. */
 function idsOf(rows: Map<string, string[]>): { table: string; id: string }[] {
   const ids: { table: string; id: string }[] = [];
   for (const [table, json] of rows) {
@@ -219,7 +237,7 @@ function idsOf(rows: Map<string, string[]>): { table: string; id: string }[] {
     for (const row of json
       .slice(0, table === 'users' ? json.length : 2)
       .map((j) => JSON.parse(j) as Record<string, unknown>)) {
-      for (const column of ['id', 'credential_id'])
+      for (const column of ['id', 'credential_id', 'client_id'])
         if (typeof row[column] === 'string') ids.push({ table, id: row[column] });
     }
   }
@@ -286,8 +304,7 @@ test(
       if (!schema.safeParse(withValueAt(schema, base, leaf.path, fitting[0]?.id)).success)
         problems.push(`${name} ${field}: the sample input does not parse`);
       for (const [who, caller] of Object.entries(bCallers)) {
-        const unknownId =
-          leaf.format === 'uuid' ? randomUUID() : `unknown${randomUUID().slice(0, 8)}`;
+        const unknownId = leaf.format === 'uuid' ? randomUUID() : unknownLike(fitting[0]?.id);
         const unknown = await outcome(
           caller,
           name,
