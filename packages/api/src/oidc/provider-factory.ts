@@ -15,7 +15,9 @@ import type { Keyring } from '@tessera/auth/crypto';
 import { sha256 } from '@tessera/auth/crypto';
 import { findOidcAccount, OIDC_TTL_SECONDS, type ProviderJwk } from '@tessera/auth/oidc';
 import { withTenant, type Database, type TenantRef } from '@tessera/db';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type * as OidcLibrary from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { tenantAdapter } from './adapter.js';
 import { escapeHtml, page } from './pages.js';
 import { installProviderAudit } from './provider-audit.js';
@@ -46,7 +48,19 @@ export function apiAudienceOf(slug: string): string {
 
 type TokenSource = { acr?: string; amr?: string[] } | undefined;
 
-export function createTenantProvider(options: TenantProviderOptions): Provider {
+let library: Promise<typeof OidcLibrary> | undefined;
+
+/**
+ * oidc-provider, loaded when the first tenant issuer is built rather than when this module is
+ * imported: loading it on Node 20 prints a runtime warning to stderr, which would otherwise land
+ * in the output of every process that imports @tessera/api (the CLIs' `--json` lines included).
+ */
+function oidcLibrary(): Promise<typeof OidcLibrary> {
+  return (library ??= import('oidc-provider'));
+}
+
+export async function createTenantProvider(options: TenantProviderOptions): Promise<Provider> {
+  const { default: Provider, errors } = await oidcLibrary();
   const { tenant, database } = options;
   const issuer = issuerOf(options.publicUrl, tenant.slug);
   const mountPath = new URL(issuer).pathname;

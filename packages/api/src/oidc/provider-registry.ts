@@ -78,7 +78,7 @@ export class TenantProviders {
       known.checkedAt = Date.now();
       return known;
     }
-    const provider = createTenantProvider({ ...this.#options, tenant, keys });
+    const provider = await createTenantProvider({ ...this.#options, tenant, keys });
     const entry: Entry = {
       built: Promise.resolve({ tenant, provider, callback: provider.callback() }),
       fingerprint,
