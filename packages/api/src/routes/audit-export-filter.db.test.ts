@@ -24,19 +24,18 @@ beforeAll(async () => {
 });
 afterAll(async () => app.close());
 
-const owner = (tenantId: string): Principal =>
-  ({
-    kind: 'session',
-    tenantId,
-    role: 'owner',
-    userId: randomUUID(),
-    sessionId: 's',
-    aal: 1,
-    mfaVerifiedAt: null,
-    mfaEnabled: false,
-    enrollmentOnly: false,
-    expiresAt: new Date(),
-  });
+const owner = (tenantId: string): Principal => ({
+  kind: 'session',
+  tenantId,
+  role: 'owner',
+  userId: randomUUID(),
+  sessionId: 's',
+  aal: 1,
+  mfaVerifiedAt: null,
+  mfaEnabled: false,
+  enrollmentOnly: false,
+  expiresAt: new Date(),
+});
 
 async function exportAs(principal: Principal, query: string) {
   const res = await app.inject({
