@@ -31,6 +31,7 @@ import {
 import { lookupTenantBySlug, type Database, type SamlConnectionRow } from '@tessera/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mfaChallengeCookieName, setSessionCookie } from './session-cookie.js';
+import { ipLimited, refuseFlow, toConsole } from './sso-redirects.js';
 
 export interface SamlPluginOptions {
   database: Database;
@@ -62,22 +63,13 @@ interface Rig {
 
 const FLOW_COOKIE_OPTIONS = { path: '/', httpOnly: true, secure: true, sameSite: 'none' } as const;
 
-function toConsole(rig: Rig, reply: FastifyReply, path: string): FastifyReply {
-  return reply.header('cache-control', 'no-store').redirect(`${rig.origin}${path}`, 302);
-}
-
 function refuse(rig: Rig, reply: FastifyReply, code: ErrorCode): FastifyReply {
-  reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
-  return toConsole(rig, reply, `/sign-in?sso_error=${code}`);
+  return refuseFlow(rig, reply, FLOW_COOKIE_OPTIONS, code);
 }
 
-async function limited(rig: Rig, request: FastifyRequest, bucket: string): Promise<boolean> {
-  const result = await rig.options.services.accounts.limiter.hit(
-    `${bucket}:ip:${request.ip}`,
-    rig.options.limit ?? SAML_LIMIT,
-    rig.now().getTime(),
-  );
-  return !result.allowed;
+function limited(rig: Rig, request: FastifyRequest, bucket: string): Promise<boolean> {
+  const limit = rig.options.limit ?? SAML_LIMIT;
+  return ipLimited(rig, rig.options.services.accounts.limiter, request, bucket, limit);
 }
 
 async function connectionOf(
