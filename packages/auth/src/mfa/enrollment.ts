@@ -9,7 +9,6 @@ import {
   users,
   webauthnCredentials,
   withTenant,
-  type Database,
   type TenantTx,
 } from '@tessera/db';
 import type { AccountDeps } from '../context/deps.js';
@@ -297,7 +296,7 @@ export async function disableMfa(
   await verifyCodeForSession(uc, input.code, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);
-    await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'mfa_disabled', request, now);
+    await revokeUserDevices(tx, uc, who.userId, 'mfa_disabled');
     await recordAuditEvent(tx, {
       actor: { type: 'user', id: who.userId },
       action: 'mfa.disabled',
@@ -328,7 +327,7 @@ export async function resetUserMfa(
   if (target.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
   await removeFactors(tx, target.id);
-  await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
+  await revokeUserDevices(tx, uc, target.id, 'mfa_reset');
   await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
   await tx
     .update(sessions)
