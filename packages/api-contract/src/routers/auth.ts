@@ -104,7 +104,7 @@ export const authRouter = router({
   }),
   me: sessionProcedure.meta(signedIn).query(async ({ ctx }) => {
     const { user, tenant } = await keptWithSession(meViews, ctx.principal, () =>
-      loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId),
+      ctx.withTenant((tx) => loadMe(tx, ctx.principal.userId), { readOnly: true }),
     );
     const { sessionId, aal, expiresAt } = ctx.principal;
     return { user, tenant, session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() } };
