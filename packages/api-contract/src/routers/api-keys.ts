@@ -5,6 +5,7 @@ import {
   revokeOwnApiKey,
   rotateApiKey,
   type API_KEY_SCOPES,
+  type MintUseCase,
 } from '@tessera/auth/api-keys';
 import {
   apiKeyIdInput,
@@ -24,6 +25,19 @@ import {
   revokedSelfOutput,
 } from '../outputs/api-keys.js';
 import { apiKeyActorOf } from '../use-case.js';
+import type { Context } from '../context.js';
+
+/** Who mints a key, with what, and the step-up a secret key needs when a session mints it. */
+function mintUseCaseOf(
+  ctx: Parameters<typeof apiKeyActorOf>[0] & Pick<Context, 'services' | 'now'>,
+): MintUseCase {
+  return {
+    actor: apiKeyActorOf(ctx),
+    deps: ctx.services.apiKeys,
+    now: ctx.now(),
+    assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
+  };
+}
 
 const manageKeys = { roles: ['owner', 'admin'], scope: 'api_keys:write' } as const;
 const readKeys = { roles: ['owner', 'admin'], scope: 'api_keys:read' } as const;
@@ -55,16 +69,7 @@ export const apiKeysRouter = router({
     .output(mintedApiKeyOutput)
     .mutation(({ ctx, input }) =>
       ctx.withTenant(async (tx) => {
-        const minted = await createApiKey(
-          tx,
-          {
-            actor: apiKeyActorOf(ctx),
-            deps: ctx.services.apiKeys,
-            now: ctx.now(),
-            assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
-          },
-          input,
-        );
+        const minted = await createApiKey(tx, mintUseCaseOf(ctx), input);
         if (ctx.principal.kind === 'session')
           await notifyApiKeyCreated(
             tx,
@@ -93,18 +98,7 @@ export const apiKeysRouter = router({
     .input(rotateApiKeyInput)
     .output(mintedApiKeyOutput)
     .mutation(({ ctx, input }) =>
-      ctx.withTenant((tx) =>
-        rotateApiKey(
-          tx,
-          {
-            actor: apiKeyActorOf(ctx),
-            deps: ctx.services.apiKeys,
-            now: ctx.now(),
-            assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
-          },
-          input,
-        ),
-      ),
+      ctx.withTenant((tx) => rotateApiKey(tx, mintUseCaseOf(ctx), input)),
     ),
   // Any presented secret key may revoke itself, so a holder or a scanner can kill a leaked key.
   revokeSelf: tenantProcedure
