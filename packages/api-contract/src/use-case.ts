@@ -8,6 +8,7 @@ export interface SessionActor {
   userId: string;
   role: Role;
   sessionId: string;
+  customPermissions?: readonly string[];
 }
 
 /** The one way a router names the signed-in user to the domain. */
@@ -17,6 +18,7 @@ export function actorOf(principal: SessionPrincipal): SessionActor {
     userId: principal.userId,
     role: principal.role,
     sessionId: principal.sessionId,
+    ...(principal.customRole ? { customPermissions: principal.customRole.permissions } : {}),
   };
 }
 

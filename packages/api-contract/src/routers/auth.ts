@@ -34,7 +34,7 @@ import type { SessionPrincipal } from '../context.js';
 import { keptWithSession } from '../principal.js';
 import { actingUseCaseOf, useCaseOf } from '../use-case.js';
 
-const signedIn = { access: {}, allowEnrollmentOnly: true } as const;
+const signedIn = { access: { permission: 'self' }, allowEnrollmentOnly: true } as const;
 
 type MeView = Awaited<ReturnType<typeof loadMe>>;
 /**
@@ -110,7 +110,7 @@ export const authRouter = router({
     return { user, tenant, session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() } };
   }),
   changePassword: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .input(changePasswordInput)
     .mutation(async ({ ctx, input }) => {
       await changePassword(actingUseCaseOf(ctx), input);
@@ -157,7 +157,7 @@ export const authRouter = router({
       return { ok: true as const };
     }),
   requestEmailChange: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .input(requestEmailChangeInput)
     .mutation(async ({ ctx, input }) => {
       await requestEmailChange(actingUseCaseOf(ctx), input);

@@ -22,7 +22,8 @@ import {
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
 
-const manage = { access: { roles: ['owner', 'admin'] } } as const;
+const read = { access: { permission: 'domains:read' } } as const;
+const manage = { access: { permission: 'domains:write' } } as const;
 /** Home-realm lookups per IP: enough for people, too few to sweep a list of domains. */
 export const ROUTE_LIMIT = { max: 30, windowMs: 60_000 } as const;
 
@@ -30,6 +31,7 @@ const actorOf = (p: SessionPrincipal) => ({
   tenantId: p.tenantId,
   userId: p.userId,
   role: p.role,
+  customPermissions: p.customRole?.permissions,
   sessionId: p.sessionId,
 });
 
@@ -37,9 +39,7 @@ const actorOf = (p: SessionPrincipal) => ({
 const lookupOf = (ctx: Context) => ctx.services.domains?.lookup ?? createTxtLookup();
 
 export const domainsRouter = router({
-  list: sessionProcedure
-    .meta(manage)
-    .query(({ ctx }) => listDomains(ctx.db, ctx.principal.tenantId)),
+  list: sessionProcedure.meta(read).query(({ ctx }) => listDomains(ctx.db, ctx.principal.tenantId)),
   add: sessionProcedure
     .meta(manage)
     .use(requireRecentMfa)

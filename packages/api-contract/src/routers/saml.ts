@@ -31,14 +31,16 @@ const actorOf = (p: SessionPrincipal) => ({
   tenantId: p.tenantId,
   userId: p.userId,
   role: p.role,
+  customPermissions: p.customRole?.permissions,
   sessionId: p.sessionId,
 });
-const manage = { access: { roles: ['owner', 'admin'] } } as const;
-const owner = { access: { roles: ['owner'] } } as const;
+const read = { access: { permission: 'saml:read' } } as const;
+const manage = { access: { permission: 'saml:write' } } as const;
+const owner = { access: { permission: 'saml:manage' } } as const;
 
 export const samlRouter = router({
   list: sessionProcedure
-    .meta(manage)
+    .meta(read)
     .query(({ ctx }) => listSamlConnections(ctx.db, depsOf(ctx), actorOf(ctx.principal))),
   // A new IdP, new certificates, trusting its addresses or MFA: each hands out sign-ins.
   create: sessionProcedure

@@ -25,7 +25,8 @@ import {
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 
-const admins = { roles: ['owner', 'admin'] } as const;
+const read = { permission: 'scim:read' } as const;
+const admins = { permission: 'scim:write' } as const;
 
 function adminOf(ctx: Context & { principal: { userId: string } }): ScimAdmin {
   return { userId: ctx.principal.userId, origin: requestOf(ctx) };
@@ -42,7 +43,7 @@ export const scimRouter = router({
       );
     }),
   listTokens: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => listScimTokens(tx), { readOnly: true })),
   revokeToken: sessionProcedure
     .meta({ access: admins })
@@ -52,7 +53,7 @@ export const scimRouter = router({
       return { ok: true as const };
     }),
   settings: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => getScimSettings(tx), { readOnly: true })),
   updateSettings: sessionProcedure
     .meta({ access: admins })
@@ -62,7 +63,7 @@ export const scimRouter = router({
       return ctx.withTenant((tx) => updateScimSettings(tx, adminOf(ctx), input, ctx.now()));
     }),
   listGroups: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => listScimGroupSummaries(tx), { readOnly: true })),
   setGroupRole: sessionProcedure
     .meta({ access: admins })

@@ -28,11 +28,11 @@ const listAgrees: Same<
 > = true;
 void listAgrees;
 
-const admins = { roles: ['owner', 'admin'] } as const;
+const admins = { permission: 'users:write' } as const;
 
 export const usersRouter = router({
   list: tenantProcedure
-    .meta({ access: { ...admins, scope: 'users:read' } })
+    .meta({ access: { permission: 'users:read', scope: 'users:read' } })
     .input(listUsersInput)
     .output(listUsersOutput)
     .query(({ ctx, input }) =>
@@ -63,7 +63,7 @@ export const usersRouter = router({
     }),
   // Creates accounts that sign in with passwords the caller supplied (no mail round trip), owners included.
   importLegacy: sessionProcedure
-    .meta({ access: { roles: ['owner'] } })
+    .meta({ access: { permission: 'users:import' } })
     .use(requireRecentMfa)
     .input(importLegacyInput)
     .mutation(({ ctx, input }) =>

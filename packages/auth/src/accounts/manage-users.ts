@@ -6,6 +6,9 @@ import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import type { Actor } from '../context/actor.js';
 import type { RequestContext } from '../context/deps.js';
 import { clearFailures } from '../shared/throttle.js';
+import { assertMayAssign, assertMayManage } from '../roles/grant-rule.js';
+import { customRolePermissions, memberPermissions } from '../roles/manage-roles.js';
+import { BUILT_IN_ROLE_PERMISSIONS } from '../roles/permissions.js';
 import type { TenantUseCase } from '../context/use-case.js';
 
 export interface UserListItem {
@@ -66,9 +69,9 @@ export async function listUsers(
 async function targetOf(tx: TenantTx, actor: Actor, userId: string) {
   const [target] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
   if (!target) throw new AuthError('not_found');
-  // Only owners change, disable or reset owners (docs/design.md "Identity").
-  if (target.role === 'owner' && actor.role !== 'owner')
-    throw new AuthError('forbidden', { detail: 'Only owners can change owners.' });
+  // Only owners change, disable or reset owners (docs/design.md "Identity"); a custom role only
+  // members whose permissions it holds (docs/roles.md).
+  assertMayManage(actor, target.role, await memberPermissions(tx, target));
   return target;
 }
 
@@ -107,15 +110,24 @@ function audit(
 export async function setUserRole(
   tx: TenantTx,
   uc: TenantUseCase,
-  input: { userId: string; role: UserRole },
+  input: { userId: string; role: UserRole; customRoleId?: string | null | undefined },
 ): Promise<void> {
   const { actor, request, now } = uc;
+  const customRoleId = input.customRoleId ?? null;
   if (input.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can make owners.' });
+  assertCustomOnMember(input.role, customRoleId);
   const target = await targetOf(tx, actor, input.userId);
-  if (target.role === input.role) return;
+  const granted = customRoleId
+    ? await customRolePermissions(tx, customRoleId)
+    : BUILT_IN_ROLE_PERMISSIONS[input.role];
+  assertMayAssign(actor, { role: input.role, custom: customRoleId !== null }, granted);
+  if (target.role === input.role && target.customRoleId === customRoleId) return;
   if (target.role === 'owner') await assertOtherOwner(tx, target.id);
-  await tx.update(users).set({ role: input.role, updatedAt: now }).where(eq(users.id, target.id));
+  await tx
+    .update(users)
+    .set({ role: input.role, customRoleId, updatedAt: now })
+    .where(eq(users.id, target.id));
   // A privilege change gets new sessions: the user signs in again under the new role.
   await revokeUserSessions(tx, target.id, 'role_changed', now);
   await audit(
@@ -125,9 +137,32 @@ export async function setUserRole(
     now,
     'user.role.changed',
     target.id,
-    { role: target.role },
-    { role: input.role },
+    ...roleChange(target, { role: input.role, customRoleId }),
   );
+}
+
+/** A custom role sits on a plain member (docs/roles.md): deleting it leaves a member. */
+export function assertCustomOnMember(role: UserRole, customRoleId: string | null): void {
+  if (customRoleId !== null && role !== 'member')
+    throw new AuthError('invalid_input', {
+      detail: 'A custom role is given to a member.',
+      field: 'customRoleId',
+    });
+}
+
+type RoleState = { role: UserRole; customRoleId: string | null };
+
+/** Audit before/after of a role change; the custom role appears only where one is involved. */
+function roleChange(
+  before: RoleState,
+  after: RoleState,
+): [Record<string, unknown>, Record<string, unknown>] {
+  if (before.customRoleId === null && after.customRoleId === null)
+    return [{ role: before.role }, { role: after.role }];
+  return [
+    { role: before.role, customRoleId: before.customRoleId },
+    { role: after.role, customRoleId: after.customRoleId },
+  ];
 }
 
 export async function disableUser(

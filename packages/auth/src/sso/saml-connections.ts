@@ -9,6 +9,7 @@
  * provisioning. Every change is audited in its transaction; the procedures add step-up.
  * Pinned by packages/api/src/plugins/saml-admin.security.test.ts and saml.security.test.ts.
  */
+import { holdsPermission } from '../roles/permissions.js';
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import {
@@ -169,13 +170,16 @@ async function tenantSlug(tx: TenantTx): Promise<string> {
   return tenant.slug;
 }
 
-function requireManager(actor: Actor): void {
-  if (actor.role !== 'owner' && actor.role !== 'admin') throw new AuthError('forbidden');
+/** Defence in depth behind the procedures' access (docs/roles.md). */
+function requireManager(actor: Actor, permission: 'saml:read' | 'saml:write' = 'saml:write'): void {
+  if (!holdsPermission(actor.role, actor.customPermissions, permission))
+    throw new AuthError('forbidden');
 }
 
+/** Creating, deleting and changing how a connection signs people in: saml:manage (the owner's). */
 function requireOwner(actor: Actor, field: string): void {
   requireManager(actor);
-  if (actor.role !== 'owner')
+  if (!holdsPermission(actor.role, actor.customPermissions, 'saml:manage'))
     throw new AuthError('forbidden', {
       detail: 'Only owners change how a SAML connection signs people in.',
       field,
@@ -187,7 +191,7 @@ export async function listSamlConnections(
   deps: Pick<SamlDeps, 'publicUrl'>,
   actor: Actor,
 ): Promise<SamlConnectionView[]> {
-  requireManager(actor);
+  requireManager(actor, 'saml:read');
   return withTenant(
     db,
     actor.tenantId,
