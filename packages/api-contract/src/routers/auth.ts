@@ -1,3 +1,4 @@
+import { permissionsOf } from '@tessera/auth/roles';
 import { AuthError } from '@tessera/auth';
 import { signInWithRememberedDevice, verifyMfaChallenge } from '@tessera/auth/mfa';
 import {
@@ -106,8 +107,15 @@ export const authRouter = router({
     const { user, tenant } = await keptWithSession(meViews, ctx.principal, () =>
       loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId),
     );
-    const { sessionId, aal, expiresAt } = ctx.principal;
-    return { user, tenant, session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() } };
+    const { sessionId, aal, expiresAt, role, customRole } = ctx.principal;
+    return {
+      user,
+      tenant,
+      session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() },
+      // What the console may offer (docs/roles.md); from the session, no extra statement.
+      permissions: permissionsOf(role, customRole?.permissions),
+      customRoleId: customRole?.id ?? null,
+    };
   }),
   changePassword: sessionProcedure
     .meta({ access: { permission: 'self' } })

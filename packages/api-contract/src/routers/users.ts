@@ -42,8 +42,9 @@ export const usersRouter = router({
     .meta({ access: admins })
     .input(inviteUserInput)
     .mutation(({ ctx, input }) => {
-      // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
-      if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
+      // Any role above member grants privilege (compliance reads everyone's personal data and the
+      // audit log), and so does a custom role (docs/roles.md).
+      if (input.role !== 'member' || input.customRoleId) assertRecentMfa(ctx.principal, ctx.now());
       return ctx.withTenant((tx) => inviteUser(tx, actingUseCaseOf(ctx), input));
     }),
   setRole: sessionProcedure

@@ -25,10 +25,10 @@ export async function inviteUser(
   const customRoleId = input.customRoleId ?? null;
   if (input.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can invite owners.' });
-  assertCustomOnMember(input.role, customRoleId);
   const granted = customRoleId
     ? await customRolePermissions(tx, customRoleId)
     : BUILT_IN_ROLE_PERMISSIONS[input.role];
+  assertCustomOnMember(input.role, customRoleId);
   assertMayAssign(actor, { role: input.role, custom: customRoleId !== null }, granted);
   const email = normalizeEmail(input.email);
   const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));

@@ -116,11 +116,11 @@ export async function setUserRole(
   const customRoleId = input.customRoleId ?? null;
   if (input.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can make owners.' });
-  assertCustomOnMember(input.role, customRoleId);
-  const target = await targetOf(tx, actor, input.userId);
   const granted = customRoleId
     ? await customRolePermissions(tx, customRoleId)
     : BUILT_IN_ROLE_PERMISSIONS[input.role];
+  assertCustomOnMember(input.role, customRoleId);
+  const target = await targetOf(tx, actor, input.userId);
   assertMayAssign(actor, { role: input.role, custom: customRoleId !== null }, granted);
   if (target.role === input.role && target.customRoleId === customRoleId) return;
   if (target.role === 'owner') await assertOtherOwner(tx, target.id);

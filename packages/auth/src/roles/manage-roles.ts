@@ -123,7 +123,12 @@ export async function createRole(
 export async function updateRole(
   tx: TenantTx,
   uc: TenantUseCase,
-  input: { id: string } & Partial<RoleSpec>,
+  input: {
+    id: string;
+    name?: string | undefined;
+    description?: string | null | undefined;
+    permissions?: readonly string[] | undefined;
+  },
 ): Promise<void> {
   const { actor, now } = uc;
   const before = await lockRole(tx, input.id);
