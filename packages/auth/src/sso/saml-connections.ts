@@ -178,7 +178,6 @@ function requireManager(actor: Actor, permission: 'saml:read' | 'saml:write' = '
 
 /** Creating, deleting and changing how a connection signs people in: saml:manage (the owner's). */
 function requireOwner(actor: Actor, field: string): void {
-  requireManager(actor);
   if (!holdsPermission(actor.role, actor.customPermissions, 'saml:manage'))
     throw new AuthError('forbidden', {
       detail: 'Only owners change how a SAML connection signs people in.',
@@ -241,6 +240,8 @@ async function resolveMetadata(
 }
 
 function checkRoles(actor: Actor, patch: SamlConnectionPatch): void {
+  // saml:manage covers every field; saml:write only the admin fields.
+  if (holdsPermission(actor.role, actor.customPermissions, 'saml:manage')) return;
   requireManager(actor);
   for (const key of Object.keys(patch) as (keyof SamlConnectionPatch)[]) {
     if (patch[key] !== undefined && !ADMIN_FIELDS.has(key)) requireOwner(actor, key);
