@@ -5,6 +5,8 @@
  * directory groups to roles. Minting a token, choosing erasure and mapping a group to a role are
  * step-up territory for users who have MFA. Every change is audited by the service.
  */
+import { assertMayAssign, BUILT_IN_ROLE_PERMISSIONS } from '@tessera/auth/roles';
+import { actorOf } from '../use-case.js';
 import {
   createScimToken,
   getScimSettings,
@@ -70,7 +72,15 @@ export const scimRouter = router({
     .input(setScimGroupRoleInput)
     .mutation(async ({ ctx, input }) => {
       // Mapping a group to a role hands that role to its members: like users.setRole.
-      if (input.role !== null) assertRecentMfa(ctx.principal, ctx.now());
+      if (input.role !== null) {
+        assertRecentMfa(ctx.principal, ctx.now());
+        // Nobody hands out, through the directory, a role wider than their own (docs/roles.md).
+        assertMayAssign(
+          actorOf(ctx.principal),
+          { role: input.role, custom: false },
+          BUILT_IN_ROLE_PERMISSIONS[input.role],
+        );
+      }
       await ctx.withTenant((tx) => setScimGroupRole(tx, adminOf(ctx), input, ctx.now()));
       return { ok: true as const };
     }),

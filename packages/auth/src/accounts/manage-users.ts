@@ -16,6 +16,8 @@ export interface UserListItem {
   email: string;
   displayName: string | null;
   role: UserRole;
+  /** A custom role on top of `member` (docs/roles.md), or null. */
+  customRoleId: string | null;
   mfaEnabled: boolean;
   disabled: boolean;
   lastLoginAt: string | null;
@@ -27,7 +29,7 @@ export interface UserListItem {
  * API-key callers' busiest read, and building it with the query builder cost a fifth of the call.
  * RLS still scopes it to the transaction's tenant.
  */
-const LIST_COLUMNS = `u.id, u.email, u.display_name, u.role, u.disabled_at IS NOT NULL AS disabled, u.last_login_at,
+const LIST_COLUMNS = `u.id, u.email, u.display_name, u.role, u.custom_role_id, u.disabled_at IS NOT NULL AS disabled, u.last_login_at,
   (t.enabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM public.webauthn_credentials w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id)) AS mfa_enabled
   FROM public.users u LEFT JOIN public.mfa_totp t ON t.tenant_id = u.tenant_id AND t.user_id = u.id`;
 const LIST_FIRST_PAGE = `SELECT ${LIST_COLUMNS} ORDER BY u.id LIMIT $1`;
@@ -38,6 +40,7 @@ interface ListRow {
   email: string;
   display_name: string | null;
   role: UserRole;
+  custom_role_id: string | null;
   disabled: boolean;
   last_login_at: Date | null;
   mfa_enabled: boolean;
@@ -58,6 +61,7 @@ export async function listUsers(
       email: row.email,
       displayName: row.display_name,
       role: row.role,
+      customRoleId: row.custom_role_id,
       mfaEnabled: row.mfa_enabled,
       disabled: row.disabled,
       lastLoginAt: row.last_login_at?.toISOString() ?? null,

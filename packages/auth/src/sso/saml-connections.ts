@@ -9,7 +9,8 @@
  * provisioning. Every change is audited in its transaction; the procedures add step-up.
  * Pinned by packages/api/src/plugins/saml-admin.security.test.ts and saml.security.test.ts.
  */
-import { holdsPermission } from '../roles/permissions.js';
+import { assertMayAssign } from '../roles/grant-rule.js';
+import { BUILT_IN_ROLE_PERMISSIONS, holdsPermission } from '../roles/permissions.js';
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import {
@@ -240,6 +241,9 @@ async function resolveMetadata(
 }
 
 function checkRoles(actor: Actor, patch: SamlConnectionPatch): void {
+  // Mapping IdP groups to roles hands those roles out: the escalation rule (docs/roles.md).
+  for (const { role } of patch.groupRoles ?? [])
+    assertMayAssign(actor, { role, custom: false }, BUILT_IN_ROLE_PERMISSIONS[role]);
   // saml:manage covers every field; saml:write only the admin fields.
   if (holdsPermission(actor.role, actor.customPermissions, 'saml:manage')) return;
   requireManager(actor);
