@@ -9,7 +9,7 @@ import {
   PERMISSIONS,
   updateRole,
 } from '@tessera/auth/roles';
-import { createRoleInput, permission, roleIdInput, updateRoleInput } from '../inputs/roles.js';
+import { createRoleInput, roleIdInput, updateRoleInput, type permission } from '../inputs/roles.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import type { Same } from '../outputs/common.js';
 import { router, sessionProcedure } from '../trpc.js';
