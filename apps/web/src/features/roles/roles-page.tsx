@@ -79,13 +79,7 @@ function RolesTable(props: { listing: Listing; me: Me; canWrite: boolean }): JSX
                 {role.description ? <div className="muted">{role.description}</div> : null}
               </td>
               <td>
-                {role.permissions.length === 0
-                  ? 'Own account only'
-                  : role.permissions.map((p) => (
-                      <code key={p} className="block">
-                        {p}
-                      </code>
-                    ))}
+                {role.permissions.length === 0 ? 'Own account only' : role.permissions.join(', ')}
               </td>
               <td>{role.members}</td>
               <td>
