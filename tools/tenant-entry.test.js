@@ -20,9 +20,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  *   (design.md rule 3) before any transaction can be bound to it;
  * commit-then-refuse: a refusal is counted and audited in its own transaction that commits before
  *   the error leaves, so the flow needs two transactions;
- * jobs: cross-tenant work that lists (tenant_id, id) and enters each tenant in turn;
- * not yet moved: an in-tenant use case still to take a TenantTx from `ctx.withTenant`
- *   (docs/roadmap.md "One way into a tenant").
+ * jobs: cross-tenant work that lists (tenant_id, id) and enters each tenant in turn.
+ * An in-tenant use case called by a procedure is none of these: it takes the TenantTx of
+ * `ctx.withTenant`, and does what must not hold a connection (DNS, fetching an IdP's metadata,
+ * drawing a QR code) before or after that transaction, as a step of its own.
  */
 const OPENS_A_TENANT = {
   // pre-tenant: sign-up, sign-in and its second step, tokens mailed or remembered
@@ -44,11 +45,10 @@ const OPENS_A_TENANT = {
   'packages/auth/src/api-keys/refusal-audit.ts': 2,
   // commit-then-refuse: a wrong password or code is committed before the refusal leaves
   'packages/auth/src/shared/confirm-password.ts': 2,
-  'packages/auth/src/mfa/enrollment.ts': 5, // beginEnrollment not yet moved
+  'packages/auth/src/mfa/enrollment.ts': 4, // verifyCodeForSession; regenerateBackupCodes and disableMfa write after it
   'packages/auth/src/passkeys/registration.ts': 1,
   'packages/auth/src/passkeys/step-up.ts': 1,
-  // jobs and command-line tools: every tenant in turn
-  'packages/auth/src/accounts/import-legacy.ts': 1,
+  // jobs: every tenant in turn
   'packages/auth/src/audit/checkpoints.ts': 1,
   'packages/auth/src/audit/retention.ts': 2,
   'packages/auth/src/maintenance/rotate-secrets.ts': 2,
@@ -62,42 +62,33 @@ const OPENS_A_TENANT = {
   // assertion id is committed to the replay cache on its own, before the sign-in goes on
   'packages/auth/src/sso/saml-sign-in.ts': 1,
   'packages/auth/src/sso/saml-sp.ts': 1,
-  // not yet moved: in-tenant use cases called by procedures
-  'packages/auth/src/accounts/me.ts': 1,
-  'packages/auth/src/domains/manage-domains.ts': 6, // domains.add/verify/update/remove/list
-  'packages/auth/src/sso/saml-connections.ts': 4, // tenant.saml.list/create/update/delete
-  // updateSsoSettings resolves the issuer's DNS before its transaction; loadSsoConnection is pre-tenant
-  'packages/auth/src/sso/settings.ts': 2,
+  'packages/auth/src/sso/saml-connections.ts': 1, // loadSamlConnection: the connection in the URL
+  // pre-tenant: the OIDC sign-in loads the connection of the tenant its flow names
+  'packages/auth/src/sso/settings.ts': 1, // loadSsoConnection
 };
 
-/** Router files that still hand `ctx.db` to a domain function, and how often. */
+/**
+ * Router files that hand `ctx.db` to a domain function, and how often: public procedures called
+ * before anyone is signed in, which have no `ctx.withTenant` (the tenant comes from a slug, a token
+ * or a challenge), and the health probe, which reads no tenant.
+ */
 const ROUTERS_PASSING_DB = {
-  'packages/api-contract/src/routers/auth.ts': 9,
-  'packages/api-contract/src/routers/domains.ts': 6, // not yet moved (manage-domains.ts)
-  'packages/api-contract/src/routers/health.ts': 1,
-  'packages/api-contract/src/routers/mfa.ts': 1,
-  'packages/api-contract/src/routers/passkeys.ts': 2,
-  'packages/api-contract/src/routers/saml.ts': 4, // not yet moved (saml-connections.ts)
-  'packages/api-contract/src/routers/sso.ts': 1,
-  'packages/api-contract/src/routers/users.ts': 1,
+  // signUp, signIn, verifyMfa, requestPasswordReset, resetPassword, verifyEmail,
+  // confirmEmailChange, acceptInvite
+  'packages/api-contract/src/routers/auth.ts': 8,
+  'packages/api-contract/src/routers/domains.ts': 1, // route: the SSO start for an e-mail address
+  'packages/api-contract/src/routers/health.ts': 1, // SELECT 1, no tenant
+  'packages/api-contract/src/routers/passkeys.ts': 2, // authenticationOptions, verifyAuthentication
+  'packages/api-contract/src/routers/sso.ts': 1, // signInOptions: a tenant's sign-in page buttons
 };
 
-/** Exported functions of packages/auth/src with six or more positional parameters. */
+/**
+ * Exported functions of packages/auth/src with six or more positional parameters: two steps of
+ * the password sign-in path, still to take a use case (docs/roadmap.md "One way into a tenant").
+ */
 const LONG_PARAMETER_ROWS = [
-  'packages/auth/src/accounts/user-tokens.ts#issueUserToken',
-  'packages/auth/src/api-keys/create-api-key.ts#createApiKey',
-  'packages/auth/src/api-keys/rotate-api-key.ts#rotateApiKey',
-  'packages/auth/src/domains/apply-check.ts#applyRecordCheck',
-  'packages/auth/src/domains/manage-domains.ts#updateDomainSettings',
-  'packages/auth/src/domains/manage-domains.ts#verifyDomain',
-  'packages/auth/src/mfa/remembered-devices.ts#revokeUserDevices',
-  'packages/auth/src/mfa/remembered-devices.ts#trustRememberedDevice',
-  'packages/auth/src/privacy/notifications.ts#enqueuePrivacyEmail',
   'packages/auth/src/shared/complete-sign-in.ts#finishSignIn',
   'packages/auth/src/shared/lockout.ts#recordLockout',
-  'packages/auth/src/sso/saml-connections.ts#saveSamlConnection',
-  'packages/auth/src/sso/saml-sign-in.ts#completeSamlSignIn',
-  'packages/auth/src/sso/saml-sp.ts#validateSamlResponse',
 ];
 
 function sources(dir) {

@@ -39,7 +39,7 @@ export async function seedApiKeys(
     const minted = await withTenant(app, tenantId, (tx) =>
       createApiKey(
         tx,
-        { type: 'user', id: userId },
+        { actor: { type: 'user', id: userId }, deps: services.apiKeys, now: new Date() },
         {
           name: 'bench',
           type: 'secret',
@@ -47,8 +47,6 @@ export async function seedApiKeys(
           scopes: ['users:read'],
           rateLimit: KEY_RATE_LIMIT,
         },
-        services.apiKeys,
-        new Date(),
       ),
     );
     keys.push(minted.key);

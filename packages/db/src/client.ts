@@ -2,6 +2,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import * as schema from './schema/index.js';
+import { FusedTenantQuery, type TenantStatement } from './fused-tenant-query.js';
 
 export type Schema = typeof schema;
 export type Drizzle = NodePgDatabase<Schema>;
@@ -127,6 +128,68 @@ class PreparingClient extends pg.Client {
     return name === null ? send(config, ...rest) : send({ ...config, name }, ...rest);
   }
 
+  /**
+   * Sends the statement `args` describe (as `query` takes them, promise form only) with the tenant
+   * set by `tenant` (bound to `tenantId`) in front of it and one Sync behind it: one implicit transaction, one write, one answer
+   * (fused-tenant-query.ts). Null when the call cannot go that way (a callback, a cursor or other
+   * submittable, the `rows` option); the caller then opens an ordinary transaction.
+   */
+  tenantQuery(
+    tenant: TenantStatement,
+    tenantId: string,
+    args: readonly unknown[],
+  ): Promise<pg.QueryResult> | null {
+    const [first, second] = args;
+    if (args.length > 2 || (second !== undefined && !Array.isArray(second))) return null;
+    let config: pg.QueryConfig & { rows?: unknown; callback?: unknown };
+    if (typeof first === 'string') config = { text: first };
+    else if (first !== null && typeof first === 'object' && !('submit' in first))
+      config = { ...(first as pg.QueryConfig) };
+    else return null;
+    if (
+      typeof config.text !== 'string' ||
+      config.rows !== undefined ||
+      config.callback !== undefined
+    )
+      return null;
+    const values = (Array.isArray(second) ? second : config.values) ?? [];
+    const named = config.name ?? (values.length > 0 ? this.#nameFor(config.text) : null);
+    const send = super.query.bind(this) as (config: unknown) => unknown;
+    if (!this.#knows(tenant.name)) {
+      // Prepared by running it once on its own: its setting ends with its own implicit
+      // transaction, before the statement below starts another.
+      (send({ ...tenant, values: [tenantId] }) as Promise<unknown>).catch(() => undefined);
+    }
+    return new Promise((resolve, reject) => {
+      const { name: _given, ...rest } = config;
+      const query = new FusedTenantQuery(
+        { ...rest, values, ...(named === null ? {} : { name: named }), queryMode: 'extended' },
+        tenant.name,
+        tenantId,
+      );
+      (
+        query as unknown as { callback: (error: Error | null, result: pg.QueryResult) => void }
+      ).callback = (error, result) => (error ? reject(error) : resolve(result));
+      send(query);
+    });
+  }
+
+  /** This connection has prepared (or is preparing) the named statement. */
+  #knows(name: string): boolean {
+    const connection = (
+      this as unknown as {
+        connection: {
+          parsedStatements: Record<string, string>;
+          submittedNamedStatements: Record<string, string>;
+        };
+      }
+    ).connection;
+    return (
+      connection.parsedStatements[name] !== undefined ||
+      connection.submittedNamedStatements[name] !== undefined
+    );
+  }
+
   #nameFor(text: string): string | null {
     const name = statementNameOf(text);
     if (this.#prepared.has(name)) return name;
@@ -136,6 +199,24 @@ class PreparingClient extends pg.Client {
   }
 }
 
+/** The pool connection can send a statement and the tenant setting as one implicit transaction. */
+export function tenantQueryOf(client: pg.PoolClient): PreparingClient['tenantQuery'] | null {
+  return client instanceof PreparingClient ? client.tenantQuery.bind(client) : null;
+}
+
+/**
+ * Prepared statements use one generic plan per connection. PostgreSQL's default (`auto`) plans a
+ * prepared statement afresh on every execution whenever the generic plan's estimate looks worse
+ * than the custom plans', which is the case for every `LIMIT $1` read: users.list spent 0.25 ms
+ * planning against 0.085 ms executing on each call, and a password sign-in about 1 ms of its
+ * statements' time (pg_stat_statements with track_planning, docs/benchmarks.md). Tessera's
+ * statements are keyed reads and writes whose tenant comes from RLS, not from a parameter, so
+ * the generic plan is the custom one (docs/decisions/0009-prepared-statements.md). Sent as a
+ * startup option, so it holds for the whole connection; a pooler in front (`directUrl`) gets
+ * none, as PgBouncer refuses unknown startup options and its statements are unnamed anyway.
+ */
+export const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
+
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
@@ -143,10 +224,12 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     application_name: options.applicationName ?? 'tessera',
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     pipeline: options.pipeline ?? true,
-    // Behind a transaction-mode pooler every statement goes unnamed; otherwise each is prepared.
+    // Behind a transaction-mode pooler every statement goes unnamed; otherwise each is prepared,
+    // and planned once: see GENERIC_PLANS.
     Client: (options.directUrl
       ? UnnamedStatementClient
       : PreparingClient) as unknown as typeof pg.Client,
+    ...(options.directUrl ? {} : { options: GENERIC_PLANS }),
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener

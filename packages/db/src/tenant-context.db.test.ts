@@ -2,7 +2,7 @@
 // through the tenant id (docs/design.md rule 2: transaction-scoped and parameterised).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { users } from './schema/index.js';
 import {
   TenantTransactionAbortedError,
@@ -272,7 +272,7 @@ test('a single-statement callback that issues a second statement is refused befo
   ).toEqual({ tenant: tenant.id });
 });
 
-test("a callback that throws before its first statement rolls back: withTenant's own ROLLBACK never counts as that statement", async () => {
+test('a single-statement callback that throws before its first statement sends nothing at all', async () => {
   const tenant = await db.seedTenant();
   const sent = await recordStatements(async () => {
     await expect(
@@ -286,11 +286,164 @@ test("a callback that throws before its first statement rolls back: withTenant's
       ),
     ).rejects.toThrow('synchronous');
   });
-  expect(sent.map((statement) => statement.text.split(' ')[0])).toEqual([
-    'BEGIN',
-    'SELECT',
-    'ROLLBACK',
-  ]); // no COMMIT behind the ROLLBACK
+  expect(sent).toEqual([]); // no BEGIN to roll back: the first statement would have opened it
+  expect(
+    await withTenant(
+      db.app,
+      tenant.id,
+      async (tx) => (await tx.client.query('SELECT 3 AS n')).rows,
+      { readOnly: true, singleStatement: true },
+    ),
+  ).toEqual([{ n: 3 }]);
+});
+
+/**
+ * Records the SQL text of every Parse and simple-protocol Query message written on the pool's
+ * connections while `body` runs (BEGIN and COMMIT go as simple queries).
+ */
+async function recordMessages(
+  body: () => Promise<unknown>,
+): Promise<{ parsed: string[]; simple: string[] }> {
+  const recorded = { parsed: [] as string[], simple: [] as string[] };
+  type Connection = { parse: (q: { text: string }) => void; query: (text: string) => void };
+  const patched: {
+    connection: Connection;
+    parse: Connection['parse'];
+    query: Connection['query'];
+  }[] = [];
+  const onAcquire = (client: object): void => {
+    const connection = (client as { connection: Connection }).connection;
+    if (patched.some((p) => p.connection === connection)) return;
+    const { parse, query } = connection;
+    patched.push({ connection, parse, query });
+    connection.parse = function (this: unknown, message: { text: string }) {
+      recorded.parsed.push(message.text);
+      parse.call(this, message);
+    };
+    connection.query = function (this: unknown, text: string) {
+      recorded.simple.push(text);
+      query.call(this, text);
+    };
+  };
+  db.app.pool.on('acquire', onAcquire);
+  try {
+    await body();
+  } finally {
+    db.app.pool.off('acquire', onAcquire);
+    for (const p of patched) Object.assign(p.connection, { parse: p.parse, query: p.query });
+  }
+  return recorded;
+}
+
+describe('a single statement with the tenant set in one implicit transaction (no BEGIN, no COMMIT)', () => {
+  test('RLS applies, the tenant id is only ever a bind parameter, and nothing of the setting stays on the connection', async () => {
+    const [mine, other] = [await db.seedTenant(), await db.seedTenant()];
+    for (const [tenant, email] of [
+      [mine, 'mine@example.com'],
+      [other, 'other@example.com'],
+    ] as const)
+      await db.owner.pool.query('INSERT INTO users (tenant_id, email) VALUES ($1, $2)', [
+        tenant.id,
+        email,
+      ]);
+    let seen: unknown[] = [];
+    const { parsed, simple } = await recordMessages(async () => {
+      const runs = await Promise.all(
+        Array.from({ length: 12 }, (_, n) =>
+          withTenant(
+            db.app,
+            (n % 2 === 0 ? mine : other).id.toUpperCase(),
+            async (tx) => (await tx.client.query('SELECT email FROM public.users')).rows,
+            { readOnly: true, singleStatement: true },
+          ),
+        ),
+      );
+      seen = runs;
+    });
+    expect(seen).toEqual(
+      Array.from({ length: 12 }, (_, n) => [
+        { email: n % 2 === 0 ? 'mine@example.com' : 'other@example.com' },
+      ]),
+    );
+    expect(simple).toEqual([]); // no BEGIN, no COMMIT
+    for (const text of parsed) {
+      expect(text.toLowerCase()).not.toContain(mine.id);
+      expect(text.toLowerCase()).not.toContain(other.id);
+    }
+    const clients = await Promise.all(Array.from({ length: 5 }, () => db.app.pool.connect()));
+    try {
+      for (const client of clients) {
+        const { rows } = await client.query<{ tenant: string | null; readOnly: string }>(
+          `SELECT current_setting('app.tenant_id', true) AS tenant,
+                  current_setting('transaction_read_only') AS "readOnly"`,
+        );
+        expect(rows[0]).toEqual({ tenant: '', readOnly: 'off' });
+      }
+    } finally {
+      for (const client of clients) client.release();
+    }
+  });
+
+  test('read-only refuses a write; read-write commits one and RLS checks the row it writes', async () => {
+    const [tenant, other] = [await db.seedTenant(), await db.seedTenant()];
+    const insert = (tenantId: string, email: string, readOnly: boolean) =>
+      withTenant(
+        db.app,
+        tenant.id,
+        (tx) =>
+          tx.client.query('INSERT INTO users (tenant_id, email) VALUES ($1, $2)', [
+            tenantId,
+            email,
+          ]),
+        { readOnly, singleStatement: true },
+      );
+    expect(await sqlStateOf(insert(tenant.id, 'ro@example.com', true))).toBe(
+      SQLSTATE.readOnlyTransaction,
+    );
+    await insert(tenant.id, 'rw@example.com', false);
+    await expect(insert(other.id, 'smuggled@example.com', false)).rejects.toMatchObject({
+      code: '42501', // new row violates row-level security policy
+    });
+    const { rows } = await db.owner.pool.query<{ email: string }>(
+      'SELECT email FROM users WHERE tenant_id = ANY($1::uuid[]) ORDER BY email',
+      [[tenant.id, other.id]],
+    );
+    expect(rows).toEqual([{ email: 'rw@example.com' }]);
+  });
+
+  test('a failure the callback caught still makes withTenant throw; a second statement at once is refused unsent', async () => {
+    const tenant = await db.seedTenant();
+    await expect(
+      withTenant(
+        db.app,
+        tenant.id,
+        (tx) => tx.client.query('SELECT 1/0').catch(() => 'swallowed'),
+        { readOnly: true, singleStatement: true },
+      ),
+    ).rejects.toBeInstanceOf(TenantTransactionAbortedError);
+    const lockKey = Math.floor(Math.random() * 1_000_000_000);
+    const refused: string[] = [];
+    await expect(
+      withTenant(
+        db.app,
+        tenant.id,
+        async (tx) => {
+          const first = tx.client.query('SELECT 1');
+          await tx.client
+            .query('SELECT pg_advisory_lock($1)', [lockKey])
+            .catch((error: unknown) => refused.push((error as Error).name));
+          return first;
+        },
+        { readOnly: true, singleStatement: true },
+      ),
+    ).rejects.toBeInstanceOf(TenantTransactionMisuseError);
+    expect(refused).toEqual(['TenantTransactionMisuseError']);
+    const { rows } = await db.owner.pool.query(
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1",
+      [lockKey],
+    );
+    expect(rows[0]).toEqual({ n: 0 });
+  });
 });
 
 test('a single-statement callback that waits first, or fails, behaves as an ordinary transaction', async () => {
@@ -339,4 +492,29 @@ test('the tenant is set by a statement prepared once per connection, still bound
   });
   expect(seen?.tenant).toBe(second.id); // a named statement is still bound per call, never reused with old values
   expect(seen?.prepared).toContain('tessera_set_tenant');
+});
+
+test('a prepared LIMIT $1 read is planned once per connection, not again on every call', async () => {
+  const tenant = await db.seedTenant();
+  const text = 'SELECT id, email FROM public.users ORDER BY id LIMIT $1';
+  const client = await db.app.pool.connect();
+  try {
+    for (let n = 0; n < 12; n += 1) {
+      await client.query('BEGIN');
+      // eslint-disable-next-line tessera/no-set-app-setting -- a raw connection of the test's own, to read pg_prepared_statements on it afterwards
+      await client.query("SELECT pg_catalog.set_config('app.tenant_id', $1, true)", [tenant.id]);
+      await client.query(text, [20]);
+      await client.query('COMMIT');
+    }
+    const { rows } = await client.query<{ generic: number; custom: number }>(
+      `SELECT generic_plans::int AS generic, custom_plans::int AS custom
+         FROM pg_catalog.pg_prepared_statements WHERE statement = $1`,
+      [text],
+    );
+    // PostgreSQL's default plans the first five afresh here, and every one afresh on a table
+    // where the generic estimate of the LIMIT looks worse (the bench's 1,000-user tenants).
+    expect(rows).toEqual([{ generic: 12, custom: 0 }]);
+  } finally {
+    client.release();
+  }
 });

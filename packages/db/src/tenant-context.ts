@@ -16,7 +16,7 @@
  */
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import type { Database, Drizzle } from './client.js';
+import { tenantQueryOf, type Database, type Drizzle } from './client.js';
 import * as schema from './schema/index.js';
 import { traceTransaction } from './tracing.js';
 
@@ -45,6 +45,15 @@ const SET_TENANT = {
   text: "SELECT pg_catalog.set_config('app.tenant_id', $1, true)",
 } as const;
 
+/**
+ * The same, and the transaction read-only (what `BEGIN READ ONLY` does), for a read that runs as
+ * one implicit transaction without BEGIN (`singleStatement`, fused-tenant-query.ts).
+ */
+const SET_TENANT_READ_ONLY = {
+  name: 'tessera_set_tenant_read_only',
+  text: "SELECT pg_catalog.set_config('app.tenant_id', $1, true), pg_catalog.set_config('transaction_read_only', 'on', true)",
+} as const;
+
 /** The callback returned, but a statement inside it had failed, so nothing was committed. */
 export class TenantTransactionAbortedError extends Error {
   override readonly name = 'TenantTransactionAbortedError';
@@ -58,11 +67,14 @@ export interface WithTenantOptions {
   readOnly?: boolean;
   /**
    * The callback issues exactly one statement, at once (without waiting for other I/O first).
-   * COMMIT is then written in the same flight as BEGIN, set_config and that statement: one round
-   * trip for the whole transaction. A statement the callback issues after that is refused
-   * without being sent (its promise rejects with `TenantTransactionMisuseError`) and withTenant
-   * throws the same error; a callback that issues none at once, or several, simply commits
-   * afterwards as without the option.
+   * On a connection of `createDatabase` that statement then travels with the tenant setting and
+   * a single Sync, as one implicit transaction without BEGIN or COMMIT: one write, one answer,
+   * two statements for PostgreSQL instead of four (fused-tenant-query.ts). Elsewhere (behind
+   * PgBouncer, a callback-style call) COMMIT is written in the same flight as BEGIN, set_config
+   * and the statement instead. Either way a statement the callback issues after its first is
+   * refused without being sent (its promise rejects with `TenantTransactionMisuseError`) and
+   * withTenant throws the same error; a callback that issues none at once opens and commits an
+   * ordinary transaction around whatever it issues later.
    */
   singleStatement?: boolean;
 }
@@ -111,6 +123,17 @@ interface Handle {
   refused: boolean;
   /** A counting wrapper is running (see countingQuery). */
   inside: boolean;
+  /**
+   * A single-statement transaction that has sent nothing yet: its first statement goes out with
+   * the tenant setting as one implicit transaction (`fuse`), or, when it cannot, after `open`
+   * has sent BEGIN and set_config.
+   */
+  pending: {
+    fuse(args: readonly unknown[]): Promise<pg.QueryResult> | null;
+    open(): void;
+  } | null;
+  /** That first statement, sent as one implicit transaction. */
+  fused: Promise<pg.QueryResult> | null;
 }
 const handles = new WeakMap<pg.PoolClient, Handle>();
 
@@ -131,6 +154,8 @@ function handleOf(client: pg.PoolClient): Handle {
       sealed: false,
       refused: false,
       inside: false,
+      pending: null,
+      fused: null,
     };
     handles.set(client, handle);
   }
@@ -157,6 +182,17 @@ function countingQuery(state: Handle, query: pg.PoolClient['query']): pg.PoolCli
         return Promise.reject(new TenantTransactionMisuseError());
       }
       state.statements.issued += 1;
+      const pending = state.pending;
+      if (pending) {
+        state.pending = null;
+        const fused = pending.fuse(args);
+        if (fused) {
+          state.fused = fused;
+          state.sealed = true; // nothing may follow: the statement's Sync ends its transaction
+          return fused;
+        }
+        pending.open(); // BEGIN and set_config, written ahead of this statement
+      }
     }
     state.inside = true;
     try {
@@ -226,12 +262,21 @@ async function runTenantTransaction<T>(
   const { drizzle: base, statements } = handle;
   let released = false;
   let early: Promise<pg.QueryResult> | null = null;
+  let opened: Promise<unknown> | null = null; // BEGIN and set_config, once sent
   let settled = false; // the callback's outcome is known: no early COMMIT any more
+  const begin = options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+  // Not awaited: on a pipelining connection they travel with the callback's first statement.
+  // Should either fail, that statement runs in an aborted transaction or with no tenant set
+  // (RLS then shows and accepts nothing), and the await below rolls back.
+  const open = (): void => {
+    const pair = Promise.all([
+      ownQuery(handle, client, begin),
+      ownQuery(handle, client, SET_TENANT, [tenantId]),
+    ]);
+    pair.catch(() => undefined); // observed below, after the callback's own outcome
+    opened = pair;
+  };
   try {
-    // Not awaited: on a pipelining connection they travel with the callback's first statement.
-    // Should either fail, that statement runs in an aborted transaction or with no tenant set
-    // (RLS then shows and accepts nothing), and the await below rolls back.
-    const begin = options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
     let result: Promise<T>;
     if (client.pipeline) {
       // Held back while the callback issues its first statement, then written in one system
@@ -239,19 +284,24 @@ async function runTenantTransaction<T>(
       // (and COMMIT with them for a single-statement callback).
       const hold = holdWrites(client);
       const before = statements.issued;
+      const tenantQuery = options.singleStatement ? tenantQueryOf(client) : null;
+      if (tenantQuery) {
+        // Nothing is sent yet: the first statement decides (countingQuery).
+        const statement = options.readOnly ? SET_TENANT_READ_ONLY : SET_TENANT;
+        handle.pending = { fuse: (args) => tenantQuery(statement, tenantId, args), open };
+      } else open();
       try {
-        const opened = Promise.all([
-          ownQuery(handle, client, begin),
-          ownQuery(handle, client, SET_TENANT, [tenantId]),
-        ]);
-        opened.catch(() => undefined); // observed below, after the callback's own outcome
-        result = fn(tenantTxOn(base, client, tenantId)).then(async (value) => {
-          await opened;
-          return value;
-        });
+        result = fn(tenantTxOn(base, client, tenantId));
       } finally {
         hold.releaseSoon(() => {
-          if (!options.singleStatement || settled || statements.issued !== before + 1) return;
+          if (settled) return;
+          if (handle.pending) {
+            // Nothing issued at once: an ordinary transaction around what comes later.
+            handle.pending = null;
+            open();
+            return;
+          }
+          if (!options.singleStatement || handle.fused || statements.issued !== before + 1) return;
           early = ownQuery(handle, client, 'COMMIT');
           early.catch(() => undefined); // observed below
           handle.sealed = true; // from here on the callback's statements are refused, not run
@@ -260,11 +310,26 @@ async function runTenantTransaction<T>(
     } else {
       await ownQuery(handle, client, begin); // node-postgres queues statements only on pipelining clients
       await ownQuery(handle, client, SET_TENANT, [tenantId]);
+      opened = Promise.resolve();
       result = fn(tenantTxOn(base, client, tenantId));
     }
     const value = await result;
     settled = true;
+    if (opened) await opened;
     if (handle.refused) throw new TenantTransactionMisuseError();
+    const fused = handle.fused;
+    if (fused) {
+      // Its Sync committed it; a failure rolled it back, even one the callback caught.
+      if (
+        !(await fused.then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw new TenantTransactionAbortedError();
+      return value;
+    }
+    if (!opened) return value; // a single-statement callback that sent nothing: nothing to commit
     // A statement that failed inside the callback (even one it caught) aborted the transaction:
     // COMMIT then answers ROLLBACK, and nothing was written. Never report that as success.
     const commit = await ((early as Promise<pg.QueryResult> | null) ??
@@ -273,11 +338,14 @@ async function runTenantTransaction<T>(
     return value;
   } catch (error) {
     settled = true;
+    handle.pending = null;
     const committing = early as Promise<pg.QueryResult> | null;
     try {
-      // After an early COMMIT there is no transaction left to roll back: let the COMMIT land.
-      if (committing) await committing.catch(() => undefined);
-      else await ownQuery(handle, client, 'ROLLBACK');
+      // A fused statement was its own transaction, and after an early COMMIT there is none left:
+      // let either land. Otherwise roll back whatever was opened.
+      if (handle.fused) await handle.fused.catch(() => undefined);
+      else if (committing) await committing.catch(() => undefined);
+      else if (opened) await ownQuery(handle, client, 'ROLLBACK');
     } catch (rollbackError) {
       released = true;
       client.release(rollbackError instanceof Error ? rollbackError : true);
@@ -286,6 +354,8 @@ async function runTenantTransaction<T>(
   } finally {
     handle.sealed = false;
     handle.refused = false;
+    handle.pending = null;
+    handle.fused = null;
     if (!released) client.release();
   }
 }

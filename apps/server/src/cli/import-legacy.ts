@@ -18,7 +18,7 @@ import {
   normalizeEmail,
   type LegacyUser,
 } from '@tessera/api';
-import { createDatabase, lookupTenantBySlug } from '@tessera/db';
+import { createDatabase, lookupTenantBySlug, withTenant } from '@tessera/db';
 import { parse } from 'csv-parse/sync';
 import { ConfigError, loadConfigFromProcess } from '../config.js';
 import { ProgressReporter, progressModeOf } from './progress/progress-reporter.js';
@@ -143,12 +143,13 @@ async function run(argv: string[], progress: ProgressReporter): Promise<number> 
     progress.update(done);
     for (let at = 0; at < valid.length && !stop.signal.aborted; at += batchSize) {
       const batch = valid.slice(at, at + batchSize);
-      const result = await importLegacyUsers(
-        database,
-        tenant.id,
-        { type: 'system', id: null, isOwner: true },
-        batch.map((r) => r.user),
-        new Date(),
+      const result = await withTenant(database, tenant.id, (tx) =>
+        importLegacyUsers(
+          tx,
+          { type: 'system', id: null, isOwner: true },
+          batch.map((r) => r.user),
+          new Date(),
+        ),
       );
       imported += result.imported;
       const where = new Map(batch.map((r) => [normalizeEmail(r.user.email), r.where]));

@@ -57,11 +57,13 @@ export const apiKeysRouter = router({
       ctx.withTenant(async (tx) => {
         const minted = await createApiKey(
           tx,
-          apiKeyActorOf(ctx),
+          {
+            actor: apiKeyActorOf(ctx),
+            deps: ctx.services.apiKeys,
+            now: ctx.now(),
+            assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
+          },
           input,
-          ctx.services.apiKeys,
-          ctx.now(),
-          { assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()) },
         );
         if (ctx.principal.kind === 'session')
           await notifyApiKeyCreated(
@@ -92,9 +94,16 @@ export const apiKeysRouter = router({
     .output(mintedApiKeyOutput)
     .mutation(({ ctx, input }) =>
       ctx.withTenant((tx) =>
-        rotateApiKey(tx, apiKeyActorOf(ctx), input, ctx.services.apiKeys, ctx.now(), {
-          assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
-        }),
+        rotateApiKey(
+          tx,
+          {
+            actor: apiKeyActorOf(ctx),
+            deps: ctx.services.apiKeys,
+            now: ctx.now(),
+            assertMayMintSecret: () => assertRecentMfa(ctx.principal, ctx.now()),
+          },
+          input,
+        ),
       ),
     ),
   // Any presented secret key may revoke itself, so a holder or a scanner can kill a leaked key.

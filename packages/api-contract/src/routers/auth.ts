@@ -105,7 +105,7 @@ export const authRouter = router({
   }),
   me: sessionProcedure.meta(signedIn).query(async ({ ctx }) => {
     const { user, tenant } = await keptWithSession(meViews, ctx.principal, () =>
-      loadMe(ctx.db, ctx.principal.tenantId, ctx.principal.userId),
+      ctx.withTenant((tx) => loadMe(tx, ctx.principal.userId), { readOnly: true }),
     );
     const { sessionId, aal, expiresAt, role, customRole } = ctx.principal;
     return {

@@ -256,10 +256,8 @@ test(
     const bKey = await db.withTenant(b.tenant.id, (tx) =>
       createApiKey(
         tx,
-        { type: 'user', id: b.user.id },
+        { actor: { type: 'user', id: b.user.id }, deps: services.apiKeys, now: new Date() },
         { name: 'b-all', type: 'secret', environment: 'live', scopes: ALL_SCOPES },
-        services.apiKeys,
-        new Date(),
       ),
     );
     const bCallers: Record<string, () => Caller> = {

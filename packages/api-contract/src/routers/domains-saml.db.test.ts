@@ -203,12 +203,9 @@ describe('auto-join through a SAML connection', () => {
     const { tenant, domain } = await tenantWithAutoJoin();
     const conn = await samlConnection(tenant.id, { enabled: true, emailsVerified: true });
     const result = await completeSamlSignIn(
-      db.app,
-      testAccountDeps(),
+      { db: db.app, deps: testAccountDeps(), request, now: new Date() },
       conn,
       assertion(`Ann@${domain}`),
-      request,
-      new Date(),
     );
     expect(result.status).toBe('signed_in');
     const members = await db.withTenant(tenant.id, (tx) => tx.select().from(users));
@@ -229,22 +226,16 @@ describe('auto-join through a SAML connection', () => {
     const deps = testAccountDeps();
     expect(
       await completeSamlSignIn(
-        db.app,
-        deps,
+        { db: db.app, deps, request, now: new Date() },
         unvouched,
         assertion(`ann@${domain}`),
-        request,
-        new Date(),
       ),
     ).toEqual(no);
     expect(
       await completeSamlSignIn(
-        db.app,
-        deps,
+        { db: db.app, deps, request, now: new Date() },
         vouched,
         assertion(`ann@sub.${domain}`),
-        request,
-        new Date(),
       ),
     ).toEqual(no);
     expect(await db.withTenant(tenant.id, (tx) => tx.select().from(users))).toEqual([]);

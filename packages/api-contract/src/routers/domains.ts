@@ -6,13 +6,15 @@
 import {
   addDomain,
   createTxtLookup,
+  domainToVerify,
   listDomains,
+  lookUpDomainRecord,
   removeDomain,
   routeSignIn,
   updateDomainSettings,
   verifyDomain,
 } from '@tessera/auth/domains';
-import type { Context, SessionPrincipal } from '../context.js';
+import type { Context } from '../context.js';
 import {
   addDomainInput,
   domainIdInput,
@@ -20,59 +22,50 @@ import {
   updateDomainInput,
 } from '../inputs/domains.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
-import { limitPerIp, publicProcedure, requestOf, router, sessionProcedure } from '../trpc.js';
+import { limitPerIp, publicProcedure, router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 
 const read = { access: { permission: 'domains:read' } } as const;
 const manage = { access: { permission: 'domains:write' } } as const;
 /** Home-realm lookups per IP: enough for people, too few to sweep a list of domains. */
 export const ROUTE_LIMIT = { max: 30, windowMs: 60_000 } as const;
 
-const actorOf = (p: SessionPrincipal) => ({
-  tenantId: p.tenantId,
-  userId: p.userId,
-  role: p.role,
-  customPermissions: p.customRole?.permissions,
-  sessionId: p.sessionId,
-});
-
 /** The DNS lookup of services.domains; without it, the system's resolvers. */
 const lookupOf = (ctx: Context) => ctx.services.domains?.lookup ?? createTxtLookup();
 
 export const domainsRouter = router({
-  list: sessionProcedure.meta(read).query(({ ctx }) => listDomains(ctx.db, ctx.principal.tenantId)),
+  list: sessionProcedure
+    .meta(read)
+    .query(({ ctx }) => ctx.withTenant((tx) => listDomains(tx), { readOnly: true })),
   add: sessionProcedure
     .meta(manage)
     .use(requireRecentMfa)
     .input(addDomainInput)
     .mutation(({ ctx, input }) =>
-      addDomain(ctx.db, actorOf(ctx.principal), input.domain, requestOf(ctx), ctx.now()),
+      ctx.withTenant((tx) => addDomain(tx, actingUseCaseOf(ctx), input.domain)),
     ),
   verify: sessionProcedure
     .meta(manage)
     .use(requireRecentMfa)
     .input(domainIdInput)
-    .mutation(({ ctx, input }) =>
-      verifyDomain(
-        ctx.db,
-        { lookup: lookupOf(ctx), keyring: ctx.services.accounts.keyring },
-        actorOf(ctx.principal),
-        input.id,
-        requestOf(ctx),
-        ctx.now(),
-      ),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const uc = { ...actingUseCaseOf(ctx), deps: { keyring: ctx.services.accounts.keyring } };
+      const found = await ctx.withTenant((tx) => domainToVerify(tx, uc, input.id), {
+        readOnly: true,
+      });
+      const looked = await lookUpDomainRecord({ lookup: lookupOf(ctx) }, found); // DNS between the two
+      return ctx.withTenant((tx) => verifyDomain(tx, uc, looked));
+    }),
   update: sessionProcedure
     .meta(manage)
     .use(requireRecentMfa)
     .input(updateDomainInput)
     .mutation(({ ctx, input }) =>
-      updateDomainSettings(
-        ctx.db,
-        actorOf(ctx.principal),
-        input.id,
-        { requireSso: input.requireSso, autoJoin: input.autoJoin },
-        requestOf(ctx),
-        ctx.now(),
+      ctx.withTenant((tx) =>
+        updateDomainSettings(tx, actingUseCaseOf(ctx), input.id, {
+          requireSso: input.requireSso,
+          autoJoin: input.autoJoin,
+        }),
       ),
     ),
   remove: sessionProcedure
@@ -80,7 +73,7 @@ export const domainsRouter = router({
     .use(requireRecentMfa)
     .input(domainIdInput)
     .mutation(async ({ ctx, input }) => {
-      await removeDomain(ctx.db, actorOf(ctx.principal), input.id, requestOf(ctx), ctx.now());
+      await ctx.withTenant((tx) => removeDomain(tx, actingUseCaseOf(ctx), input.id));
       return { ok: true as const };
     }),
   // A mutation so the address travels in the body, never in a URL or an access log.

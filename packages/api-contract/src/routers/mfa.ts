@@ -5,6 +5,7 @@ import {
   mfaStatus,
   regenerateBackupCodes,
   verifyCodeForSession,
+  withQrCode,
 } from '@tessera/auth/mfa';
 import { disableMfaInput, mfaCodeInput } from '../inputs/mfa.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
@@ -24,8 +25,8 @@ export const mfaRouter = router({
   beginEnrollment: sessionProcedure
     .meta(enrolling)
     .use(requireRecentMfa)
-    .mutation(({ ctx }) =>
-      beginEnrollment(ctx.db, ctx.services.accounts, ctx.principal, ctx.now()),
+    .mutation(async ({ ctx }) =>
+      withQrCode(await ctx.withTenant((tx) => beginEnrollment(tx, actingUseCaseOf(ctx)))),
     ),
   confirmEnrollment: sessionProcedure
     .meta(enrolling)

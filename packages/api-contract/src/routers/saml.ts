@@ -7,17 +7,19 @@
 import {
   deleteSamlConnection,
   listSamlConnections,
+  prepareSamlConnection,
   saveSamlConnection,
   type SamlDeps,
 } from '@tessera/auth/sso';
-import type { Context, SessionPrincipal } from '../context.js';
+import type { Context } from '../context.js';
 import {
   createSamlConnectionInput,
   samlConnectionIdInput,
   updateSamlConnectionInput,
 } from '../inputs/saml.js';
 import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
-import { requestOf, router, sessionProcedure } from '../trpc.js';
+import { router, sessionProcedure } from '../trpc.js';
+import { actingUseCaseOf } from '../use-case.js';
 import { ssoServicesOf } from './sso.js';
 
 function depsOf(ctx: Context): SamlDeps {
@@ -27,13 +29,6 @@ function depsOf(ctx: Context): SamlDeps {
   };
 }
 
-const actorOf = (p: SessionPrincipal) => ({
-  tenantId: p.tenantId,
-  userId: p.userId,
-  role: p.role,
-  customPermissions: p.customRole?.permissions,
-  sessionId: p.sessionId,
-});
 const read = { access: { permission: 'saml:read' } } as const;
 const manage = { access: { permission: 'saml:write' } } as const;
 const owner = { access: { permission: 'saml:manage' } } as const;
@@ -41,50 +36,37 @@ const owner = { access: { permission: 'saml:manage' } } as const;
 export const samlRouter = router({
   list: sessionProcedure
     .meta(read)
-    .query(({ ctx }) => listSamlConnections(ctx.db, depsOf(ctx), actorOf(ctx.principal))),
+    .query(({ ctx }) =>
+      ctx.withTenant(
+        (tx) => listSamlConnections(tx, { ...actingUseCaseOf(ctx), deps: depsOf(ctx) }),
+        { readOnly: true },
+      ),
+    ),
   // A new IdP, new certificates, trusting its addresses or MFA: each hands out sign-ins.
   create: sessionProcedure
     .meta(owner)
     .use(requireRecentMfa)
     .input(createSamlConnectionInput)
-    .mutation(({ ctx, input }) =>
-      saveSamlConnection(
-        ctx.db,
-        depsOf(ctx),
-        actorOf(ctx.principal),
-        null,
-        input,
-        requestOf(ctx),
-        ctx.now(),
-      ),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const uc = { ...actingUseCaseOf(ctx), deps: depsOf(ctx) };
+      const change = await prepareSamlConnection(uc, null, input); // metadata fetched first
+      return ctx.withTenant((tx) => saveSamlConnection(tx, uc, change));
+    }),
   update: sessionProcedure
     .meta(manage)
     .use(requireRecentMfa)
     .input(updateSamlConnectionInput)
-    .mutation(({ ctx, input: { id, ...patch } }) =>
-      saveSamlConnection(
-        ctx.db,
-        depsOf(ctx),
-        actorOf(ctx.principal),
-        id,
-        patch,
-        requestOf(ctx),
-        ctx.now(),
-      ),
-    ),
+    .mutation(async ({ ctx, input: { id, ...patch } }) => {
+      const uc = { ...actingUseCaseOf(ctx), deps: depsOf(ctx) };
+      const change = await prepareSamlConnection(uc, id, patch); // metadata fetched first
+      return ctx.withTenant((tx) => saveSamlConnection(tx, uc, change));
+    }),
   delete: sessionProcedure
     .meta(owner)
     .use(requireRecentMfa)
     .input(samlConnectionIdInput)
     .mutation(async ({ ctx, input }) => {
-      await deleteSamlConnection(
-        ctx.db,
-        actorOf(ctx.principal),
-        input.id,
-        requestOf(ctx),
-        ctx.now(),
-      );
+      await ctx.withTenant((tx) => deleteSamlConnection(tx, actingUseCaseOf(ctx), input.id));
       return { ok: true as const };
     }),
 });

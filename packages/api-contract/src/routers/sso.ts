@@ -5,6 +5,7 @@
  * `tenant.sso.identities.list` / `.unlink` for the signed-in user (also exported on its own).
  */
 import {
+  checkSsoSettingsPatch,
   getSsoSettings,
   listIdentities,
   listSignInOptions,
@@ -79,9 +80,11 @@ export const ssoRouter = router({
     .meta(manage)
     .use(requireRecentMfa)
     .input(updateSsoSettingsInput)
-    .mutation(({ ctx, input }) =>
-      updateSsoSettings({ ...actingUseCaseOf(ctx), deps: depsOf(ctx) }, input),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const uc = { ...actingUseCaseOf(ctx), deps: depsOf(ctx) };
+      const patch = await checkSsoSettingsPatch(uc, input); // the issuer's DNS, before the transaction
+      return ctx.withTenant((tx) => updateSsoSettings(tx, uc, patch));
+    }),
   signInOptions: publicProcedure
     .meta({ access: 'public' })
     .input(ssoSignInOptionsInput)

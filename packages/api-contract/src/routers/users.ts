@@ -68,12 +68,13 @@ export const usersRouter = router({
     .use(requireRecentMfa)
     .input(importLegacyInput)
     .mutation(({ ctx, input }) =>
-      importLegacyUsers(
-        ctx.db,
-        ctx.principal.tenantId,
-        { type: 'user', id: ctx.principal.userId, isOwner: true },
-        input.users,
-        ctx.now(),
+      ctx.withTenant((tx) =>
+        importLegacyUsers(
+          tx,
+          { type: 'user', id: ctx.principal.userId, isOwner: true },
+          input.users,
+          ctx.now(),
+        ),
       ),
     ),
   resetMfa: sessionProcedure

@@ -100,10 +100,8 @@ async function seedKey(params: Partial<CreateApiKeyParams> = {}, ownTenant = fal
   const minted = await db.withTenant(tenant.tenantId, (tx) =>
     createApiKey(
       tx,
-      tenant.owner,
+      { actor: tenant.owner, deps: { peppers }, now: clock },
       { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'], ...params },
-      { peppers },
-      clock,
     ),
   );
   return { ...tenant, ...minted };

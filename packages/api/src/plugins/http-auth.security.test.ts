@@ -182,15 +182,13 @@ describe('caching of private answers', () => {
     const { key } = await db.withTenant(owner.tenant.id, (tx) =>
       createApiKey(
         tx,
-        actor,
+        { actor, deps: { peppers: services.apiKeys.peppers }, now: new Date() },
         {
           name: 'srv',
           type: 'secret',
           environment: 'live',
           scopes: ['users:read', 'api_keys:read'],
         },
-        { peppers: services.apiKeys.peppers },
-        new Date(),
       ),
     );
     const exportDownload = `/trpc/privacy.exportDownload?input=${encodeURIComponent(JSON.stringify({ requestId: randomUUID() }))}`;

@@ -40,7 +40,9 @@ async function pendingChallenge(): Promise<{ challengeToken: string; secret: str
     sessionId: principal?.kind === 'session' ? principal.sessionId : '',
   };
   const then = new Date(Date.now() - 60_000); // two TOTP steps back, so the current code is fresh
-  const { secret } = await beginEnrollment(db.app, services.accounts, who, then);
+  const { secret } = await withTenant(db.app, who.tenantId, (tx) =>
+    beginEnrollment(tx, { actor: who, deps: services.accounts, now: then }),
+  );
   await withTenant(db.app, who.tenantId, (tx) =>
     confirmEnrollment(
       tx,

@@ -61,10 +61,8 @@ async function mint(tenantId: string, userId: string): Promise<{ key: string; id
   const minted = await db.withTenant(tenantId, (tx) =>
     createApiKey(
       tx,
-      { type: 'user', id: userId },
+      { actor: { type: 'user', id: userId }, deps: services.apiKeys, now: new Date() },
       { name: 'srv', type: 'secret', environment: 'live', scopes: ALL_SCOPES },
-      services.apiKeys,
-      new Date(),
     ),
   );
   return { key: minted.key, id: minted.apiKey.id };

@@ -51,10 +51,8 @@ async function keyOf(
   const minted = await db.withTenant(owner.tenant.id, (tx) =>
     createApiKey(
       tx,
-      { type: 'user', id: owner.user.id },
+      { actor: { type: 'user', id: owner.user.id }, deps: services.apiKeys, now: new Date() },
       { name: 'srv', type: 'secret', environment: 'live', scopes: ALL_SCOPES, ...params },
-      services.apiKeys,
-      new Date(),
     ),
   );
   return { key: minted.key, id: minted.apiKey.id };

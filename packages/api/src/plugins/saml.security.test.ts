@@ -9,7 +9,6 @@ import { inflateRawSync } from 'node:zlib';
 import { generateKeyringSpec } from '@tessera/auth';
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';
 import {
-  saveSamlConnection,
   samlProviderKey,
   type SamlConnectionPatch,
   type SamlConnectionView,
@@ -21,6 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../build-server.js';
 import { defaultApiConfig } from '../config.js';
+import { saveSaml } from '../testing/sso-setup.js';
 import { browse, CookieJar } from '../testing/sso-test-idp.js';
 import {
   makeSigningKey,
@@ -81,10 +81,14 @@ interface Rig {
 async function samlTenant(patch: SamlConnectionPatch = {}): Promise<Rig> {
   const tenant = await db.seedTenant();
   const ownerId = await tesseraUser(tenant.id, `owner@${tenant.slug}.test`, 'owner');
-  const conn = await saveSamlConnection(
-    db.app,
-    { publicUrl: origin, outbound: { mode: 'development' } },
-    { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
+  const conn = await saveSaml(
+    {
+      db: db.app,
+      deps: { publicUrl: origin, outbound: { mode: 'development' } },
+      actor: { tenantId: tenant.id, userId: ownerId, role: 'owner', sessionId: null },
+      request,
+      now: new Date(),
+    },
     null,
     {
       name: 'Test IdP',
@@ -94,8 +98,6 @@ async function samlTenant(patch: SamlConnectionPatch = {}): Promise<Rig> {
       emailsVerified: true,
       ...patch,
     },
-    request,
-    new Date(),
   );
   idp.sps.set(conn.spEntityId, { acsUrl: conn.acsUrl });
   return { tenantId: tenant.id, ownerId, conn };
@@ -301,7 +303,9 @@ describe('SP-initiated sign-in through a real SAML IdP', () => {
       sessionId: principal?.kind === 'session' ? principal.sessionId : '',
     };
     const past = new Date(Date.now() - 30_000);
-    const { secret } = await beginEnrollment(db.app, services.accounts, who, past);
+    const { secret } = await withTenant(db.app, who.tenantId, (tx) =>
+      beginEnrollment(tx, { actor: who, deps: services.accounts, now: past }),
+    );
     await withTenant(db.app, who.tenantId, (tx) =>
       confirmEnrollment(
         tx,
@@ -316,14 +320,16 @@ describe('SP-initiated sign-in through a real SAML IdP', () => {
       challenged.jar.get('127.0.0.1', mfaChallengeCookieName(sessionCookieName(origin))),
     ).toBeTruthy();
 
-    await saveSamlConnection(
-      db.app,
-      { publicUrl: origin, outbound: { mode: 'development' } },
-      { tenantId: rig.tenantId, userId: rig.ownerId, role: 'owner', sessionId: null },
+    await saveSaml(
+      {
+        db: db.app,
+        deps: { publicUrl: origin, outbound: { mode: 'development' } },
+        actor: { tenantId: rig.tenantId, userId: rig.ownerId, role: 'owner', sessionId: null },
+        request,
+        now: new Date(),
+      },
       rig.conn.id,
       { trustIdpMfa: true },
-      request,
-      new Date(),
     );
     const passwordOnly = await signIn(rig, login);
     expect(passwordOnly.location).toBe(`${origin}/sign-in?sso=mfa_required`);
@@ -355,14 +361,16 @@ describe('SP-initiated sign-in through a real SAML IdP', () => {
     const rig = await samlTenant();
     const next = await idp.addNextKey();
     try {
-      await saveSamlConnection(
-        db.app,
-        { publicUrl: origin, outbound: { mode: 'development' } },
-        { tenantId: rig.tenantId, userId: rig.ownerId, role: 'owner', sessionId: null },
+      await saveSaml(
+        {
+          db: db.app,
+          deps: { publicUrl: origin, outbound: { mode: 'development' } },
+          actor: { tenantId: rig.tenantId, userId: rig.ownerId, role: 'owner', sessionId: null },
+          request,
+          now: new Date(),
+        },
         rig.conn.id,
         { metadataXml: idp.metadataXml() },
-        request,
-        new Date(),
       );
       const { user } = idpUser();
       for (const key of [idp.key, next]) {

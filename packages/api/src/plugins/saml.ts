@@ -147,20 +147,14 @@ async function acs(
   try {
     const assertion = await validateSamlResponse(
       rig.options.database,
-      rig.options.publicUrl,
-      slug,
-      row,
-      samlResponse,
-      flowRequestId(rig, request, row),
+      { publicUrl: rig.options.publicUrl, slug, row },
+      { samlResponse, expectedRequestId: flowRequestId(rig, request, row) },
       now,
     );
     outcome = await completeSamlSignIn(
-      rig.options.database,
-      rig.options.services.accounts,
+      { db: rig.options.database, deps: rig.options.services.accounts, request: context, now },
       row,
       assertion,
-      context,
-      now,
     );
   } catch (error) {
     const reason = error instanceof SamlRefusal ? error.reason : 'error';

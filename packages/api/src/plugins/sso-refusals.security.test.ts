@@ -6,13 +6,14 @@
 // Provider (oidc-provider) runs on 127.0.0.1; the flow goes over HTTP. ASVS V3.x.
 import { randomBytes } from 'node:crypto';
 import { generateKeyringSpec } from '@tessera/auth';
-import { updateSsoSettings, type SsoSettingsPatch } from '@tessera/auth/sso';
+import { type SsoSettingsPatch } from '@tessera/auth/sso';
 import { principalFromToken, testServices } from '@tessera/api-contract/testing';
 import { users } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../build-server.js';
 import { defaultApiConfig } from '../config.js';
+import { saveSsoSettings } from '../testing/sso-setup.js';
 import { sessionCookieName } from './session-cookie.js';
 import { ssoPlugin } from './sso.js';
 import {
@@ -69,7 +70,7 @@ async function ssoTenant(
     platformProviders: [],
     publicUrl: h.origin,
   };
-  await updateSsoSettings(
+  await saveSsoSettings(
     {
       db: db.app,
       deps,

@@ -6,13 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { generateKeyringSpec } from '@tessera/auth';
 import { beginEnrollment, confirmEnrollment, totpCodeAt } from '@tessera/auth/mfa';
-import { updateSsoSettings, type SsoDeps, type SsoSettingsPatch } from '@tessera/auth/sso';
+import { type SsoDeps, type SsoSettingsPatch } from '@tessera/auth/sso';
 import { principalFromToken, testServices } from '@tessera/api-contract/testing';
 import { tenants, userIdentities, users, withTenant } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../build-server.js';
 import { defaultApiConfig } from '../config.js';
+import { saveSsoSettings } from '../testing/sso-setup.js';
 import { mfaChallengeCookieName, sessionCookieName } from './session-cookie.js';
 import { ssoPlugin } from './sso.js';
 import { ssoSignIn, startSsoHarness, type SsoHarness } from '../testing/sso-test-idp.js';
@@ -53,7 +54,7 @@ const ssoDeps = (): SsoDeps => ({
 async function ssoTenant(slug: string, patch: SsoSettingsPatch = {}): Promise<{ id: string }> {
   const tenant = await db.seedTenant({ slug });
   const ownerId = await tesseraUser(tenant.id, `owner@${slug}.test`, { role: 'owner' });
-  await updateSsoSettings(
+  await saveSsoSettings(
     {
       db: db.app,
       deps: ssoDeps(),
@@ -200,7 +201,9 @@ describe('MFA after SSO', () => {
       sessionId: principal?.kind === 'session' ? principal.sessionId : '',
     };
     const now = new Date(Date.now() - 30_000); // one TOTP step back, so a current code is fresh
-    const { secret } = await beginEnrollment(db.app, services.accounts, who, now);
+    const { secret } = await withTenant(db.app, tenant.id, (tx) =>
+      beginEnrollment(tx, { actor: who, deps: services.accounts, now }),
+    );
     await withTenant(db.app, tenant.id, (tx) =>
       confirmEnrollment(
         tx,
@@ -254,7 +257,7 @@ describe('MFA after SSO', () => {
     const owner = (await db.withTenant(tenantId, (tx) => tx.select().from(users))).find(
       (row) => row.role === 'owner',
     );
-    await updateSsoSettings(
+    await saveSsoSettings(
       {
         db: db.app,
         deps: ssoDeps(),

@@ -55,10 +55,8 @@ async function seededKey(params: Partial<CreateApiKeyParams>) {
   const minted = await db.withTenant(owner.tenant.id, (tx) =>
     createApiKey(
       tx,
-      actor,
+      { actor, deps: { peppers: services.apiKeys.peppers }, now: new Date() },
       { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'], ...params },
-      { peppers: services.apiKeys.peppers },
-      new Date(),
     ),
   );
   return { owner, key: minted.key };

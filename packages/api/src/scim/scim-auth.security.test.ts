@@ -156,15 +156,13 @@ describe('token scope', () => {
     const { key } = await db.withTenant(a.tenantId, (tx) =>
       createApiKey(
         tx,
-        { type: 'user', id: a.ownerId },
+        { actor: { type: 'user', id: a.ownerId }, deps: services.apiKeys, now: new Date() },
         {
           name: 'all',
           type: 'secret',
           environment: 'live',
           scopes: ['users:read', 'users:write', 'api_keys:read', 'api_keys:write'],
         },
-        services.apiKeys,
-        new Date(),
       ),
     );
     const withKey = await scimRequest(server.origin, key, 'GET', '/Users');

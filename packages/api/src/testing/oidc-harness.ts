@@ -110,7 +110,9 @@ export async function enrolTotp(
   };
   const now = new Date(Date.now() - 30_000);
   const request = { ip: '203.0.113.9', userAgent: 'vitest' };
-  const { secret } = await beginEnrollment(db.app, services.accounts, who, now);
+  const { secret } = await db.withTenant(t.tenantId, (tx) =>
+    beginEnrollment(tx, { actor: who, deps: services.accounts, now }),
+  );
   await db.withTenant(t.tenantId, (tx) =>
     confirmEnrollment(
       tx,

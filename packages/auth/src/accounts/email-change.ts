@@ -64,7 +64,13 @@ export async function requestEmailChange(
       .from(users)
       .where(and(eq(users.email, newEmail), ne(users.id, user.id)));
     if (!taken) {
-      const token = await issueUserToken(tx, 'email_change', user.id, user.id, now, newEmail);
+      const token = await issueUserToken(tx, {
+        kind: 'email_change',
+        userId: user.id,
+        createdBy: user.id,
+        now,
+        newEmail,
+      });
       const link = `${deps.publicUrl}/confirm-email-change#token=${token}`;
       await enqueueEmail(
         tx,

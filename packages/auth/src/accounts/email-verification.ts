@@ -30,7 +30,12 @@ export async function requestEmailVerification(
   if (!user) throw new AuthError('unauthenticated');
   if (user.emailVerifiedAt) return { alreadyVerified: true };
   const [tenant] = await tx.select().from(tenants);
-  const token = await issueUserToken(tx, 'email_verification', user.id, user.id, now);
+  const token = await issueUserToken(tx, {
+    kind: 'email_verification',
+    userId: user.id,
+    createdBy: user.id,
+    now,
+  });
   const link = `${deps.publicUrl}/verify-email#token=${token}`;
   await enqueueEmail(
     tx,

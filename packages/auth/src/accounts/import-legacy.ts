@@ -4,7 +4,7 @@
  * BCRYPT_MAX_COST are refused: one such compare would hold a hashing slot for minutes or more,
  * and a tenant could use them to stall every tenant's sign-ins.
  */
-import { users, withTenant, type Database, type UserRole } from '@tessera/db';
+import { users, type TenantTx, type UserRole } from '@tessera/db';
 import { recordAuditEvent, type AuditActor } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { BCRYPT_MAX_COST, bcryptCostOf } from '../passwords/bcrypt-legacy.js';
@@ -69,49 +69,50 @@ function validate(rows: readonly LegacyUser[], actorIsOwner: boolean): void {
   });
 }
 
+/**
+ * Imports the rows into the caller's tenant transaction (the procedure's `ctx.withTenant`, or the
+ * command-line tool's own, one per batch); every row is checked before anything is written.
+ */
 export async function importLegacyUsers(
-  db: Database,
-  tenantId: string,
+  tx: TenantTx,
   actor: AuditActor & { isOwner: boolean },
   rows: readonly LegacyUser[],
   now: Date,
 ): Promise<ImportResult> {
   validate(rows, actor.isOwner);
-  return withTenant(db, tenantId, async (tx) => {
-    const seen = new Set<string>();
-    const skipped: ImportResult['skipped'] = [];
-    let imported = 0;
-    for (const row of rows) {
-      const email = normalizeEmail(row.email);
-      if (seen.has(email)) {
-        skipped.push({ email, reason: 'duplicate_in_file' });
-        continue;
-      }
-      seen.add(email);
-      const inserted = await tx
-        .insert(users)
-        .values({
-          tenantId,
-          email,
-          role: row.role,
-          displayName: row.displayName ?? null,
-          passwordHash: row.passwordHash,
-          passwordAlgorithm: 'bcrypt',
-          createdAt: now,
-          updatedAt: now,
-        })
-        .onConflictDoNothing()
-        .returning({ id: users.id });
-      if (inserted.length === 0) skipped.push({ email, reason: 'exists' });
-      else imported += 1;
+  const seen = new Set<string>();
+  const skipped: ImportResult['skipped'] = [];
+  let imported = 0;
+  for (const row of rows) {
+    const email = normalizeEmail(row.email);
+    if (seen.has(email)) {
+      skipped.push({ email, reason: 'duplicate_in_file' });
+      continue;
     }
-    await recordAuditEvent(tx, {
-      actor: { type: actor.type, id: actor.id },
-      action: 'user.imported',
-      target: { type: 'tenant', id: tenantId },
-      metadata: { imported, skipped: skipped.length },
-      occurredAt: now,
-    });
-    return { imported, skipped };
+    seen.add(email);
+    const inserted = await tx
+      .insert(users)
+      .values({
+        tenantId: tx.tenantId,
+        email,
+        role: row.role,
+        displayName: row.displayName ?? null,
+        passwordHash: row.passwordHash,
+        passwordAlgorithm: 'bcrypt',
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning({ id: users.id });
+    if (inserted.length === 0) skipped.push({ email, reason: 'exists' });
+    else imported += 1;
+  }
+  await recordAuditEvent(tx, {
+    actor: { type: actor.type, id: actor.id },
+    action: 'user.imported',
+    target: { type: 'tenant', id: tx.tenantId },
+    metadata: { imported, skipped: skipped.length },
+    occurredAt: now,
   });
+  return { imported, skipped };
 }

@@ -50,7 +50,12 @@ export async function inviteUser(
     .returning({ id: users.id });
   if (!user) throw new Error('invite insert returned nothing');
   const [tenant] = await tx.select().from(tenants);
-  const token = await issueUserToken(tx, 'invite', user.id, actor.userId, now);
+  const token = await issueUserToken(tx, {
+    kind: 'invite',
+    userId: user.id,
+    createdBy: actor.userId,
+    now,
+  });
   const link = `${deps.publicUrl}/accept-invite#token=${token}`;
   await enqueueEmail(
     tx,

@@ -70,14 +70,7 @@ export async function changePassword(
       now,
       who.sessionId,
     );
-    await revokeUserDevices(
-      tx,
-      { userId: who.userId },
-      who.userId,
-      'password_changed',
-      request,
-      now,
-    );
+    await revokeUserDevices(tx, uc, who.userId, 'password_changed');
     await recordAuditEvent(tx, {
       actor: { type: 'user', id: who.userId },
       action: 'auth.password.changed',
@@ -189,7 +182,12 @@ export async function resetPassword(
       .where(eq(users.id, user.id));
     await clearFailures(tx, user.email);
     const revoked = await revokeUserSessions(tx, user.id, 'password_reset', now);
-    await revokeUserDevices(tx, { userId: user.id }, user.id, 'password_reset', request, now);
+    await revokeUserDevices(
+      tx,
+      { actor: { userId: user.id }, request, now },
+      user.id,
+      'password_reset',
+    );
     await recordAuditEvent(tx, {
       actor: { type: 'user', id: user.id },
       action: 'auth.password.reset',

@@ -17,14 +17,18 @@ export const TOKEN_LIFETIME_MS: Record<UserTokenKind, number> = {
   email_change: 24 * 3_600_000,
 };
 
-export async function issueUserToken(
-  tx: TenantTx,
-  kind: UserTokenKind,
-  userId: string,
-  createdBy: string | null,
-  now: Date,
-  newEmail: string | null = null,
-): Promise<string> {
+/** What `issueUserToken` issues: the kind, for whom, by whom, when, and for an e-mail change the new address. */
+export interface UserTokenSpec {
+  kind: UserTokenKind;
+  userId: string;
+  createdBy: string | null;
+  now: Date;
+  newEmail?: string | null;
+}
+
+/** A fresh token for the user (the previous live one of its kind is spent); returns the token. */
+export async function issueUserToken(tx: TenantTx, spec: UserTokenSpec): Promise<string> {
+  const { kind, userId, createdBy, now, newEmail = null } = spec;
   // One live token per user and kind: a new one invalidates the previous link.
   await tx
     .update(userTokens)

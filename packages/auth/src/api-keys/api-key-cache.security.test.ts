@@ -58,10 +58,8 @@ async function seedKey() {
   const minted = await db.withTenant(tenant.id, (tx) =>
     createApiKey(
       tx,
-      owner,
+      { actor: owner, deps: { peppers }, now },
       { name: 'srv', type: 'secret', environment: 'live', scopes: ['users:read'] },
-      { peppers },
-      now,
     ),
   );
   return { tenantId: tenant.id, owner, ...minted };
@@ -110,7 +108,11 @@ test('rotation: the new key works at once everywhere, the old one until the grac
   expect(await servedFromCache(b, key)).toBe(false);
   expect(await servedFromCache(b, key)).toBe(true);
   const rotated = await db.withTenant(tenantId, (tx) =>
-    rotateApiKey(tx, owner, { id: apiKey.id, graceSeconds: 300 }, { peppers }, now),
+    rotateApiKey(
+      tx,
+      { actor: owner, deps: { peppers }, now },
+      { id: apiKey.id, graceSeconds: 300 },
+    ),
   );
   expect(await b.verifier.verify(rotated.key, { ip, now })).toMatchObject({
     id: rotated.apiKey.id,

@@ -54,7 +54,11 @@ describe('create and list', () => {
   test('a created key is shown once; the row holds its prefix and an HMAC, and the event is audited', async () => {
     const { tenantId, owner } = await tenantWithOwner();
     const { key, apiKey } = await db.withTenant(tenantId, (tx) =>
-      createApiKey(tx, owner, aSecretKey({ allowedCidrs: ['2001:DB8::/32'] }), deps, now),
+      createApiKey(
+        tx,
+        { actor: owner, deps, now },
+        aSecretKey({ allowedCidrs: ['2001:DB8::/32'] }),
+      ),
     );
     expect(apiKey).toMatchObject({
       name: 'CI deploy',
@@ -88,7 +92,7 @@ describe('create and list', () => {
   test('publishable keys carry no scopes; unknown scopes, past expiry and bad ranges are refused', async () => {
     const { tenantId, owner } = await tenantWithOwner();
     const create = (p: Partial<CreateApiKeyParams>) =>
-      db.withTenant(tenantId, (tx) => createApiKey(tx, owner, aSecretKey(p), deps, now));
+      db.withTenant(tenantId, (tx) => createApiKey(tx, { actor: owner, deps, now }, aSecretKey(p)));
     await expect(create({ type: 'publishable' })).rejects.toMatchObject({
       code: 'invalid_input',
       field: 'scopes',
@@ -111,7 +115,11 @@ describe('create and list', () => {
   test('a key creating keys may hand out only scopes it holds, and is the audited actor', async () => {
     const { tenantId, owner } = await tenantWithOwner();
     const parent = await db.withTenant(tenantId, (tx) =>
-      createApiKey(tx, owner, aSecretKey({ scopes: ['api_keys:write', 'users:read'] }), deps, now),
+      createApiKey(
+        tx,
+        { actor: owner, deps, now },
+        aSecretKey({ scopes: ['api_keys:write', 'users:read'] }),
+      ),
     );
     const asKey: ApiKeyActor = {
       type: 'api_key',
@@ -120,11 +128,11 @@ describe('create and list', () => {
     };
     await expect(
       db.withTenant(tenantId, (tx) =>
-        createApiKey(tx, asKey, aSecretKey({ scopes: ['users:write'] }), deps, now),
+        createApiKey(tx, { actor: asKey, deps, now }, aSecretKey({ scopes: ['users:write'] })),
       ),
     ).rejects.toMatchObject({ code: 'api_key_forbidden' });
     const child = await db.withTenant(tenantId, (tx) =>
-      createApiKey(tx, asKey, aSecretKey({ scopes: ['users:read'] }), deps, now),
+      createApiKey(tx, { actor: asKey, deps, now }, aSecretKey({ scopes: ['users:read'] })),
     );
     expect(child.apiKey).toMatchObject({ createdBy: null, createdByKeyId: parent.apiKey.id });
     expect((await auditActions(tenantId)).at(-1)).toMatchObject({
@@ -141,13 +149,15 @@ describe('create and list', () => {
     };
     await expect(
       db.withTenant(tenantId, (tx) =>
-        createApiKey(tx, owner, aSecretKey(), deps, now, { assertMayMintSecret: stepUp }),
+        createApiKey(tx, { actor: owner, deps, now, assertMayMintSecret: stepUp }, aSecretKey()),
       ),
     ).rejects.toThrow('step up first');
     await db.withTenant(tenantId, (tx) =>
-      createApiKey(tx, owner, aSecretKey({ type: 'publishable', scopes: [] }), deps, now, {
-        assertMayMintSecret: stepUp,
-      }),
+      createApiKey(
+        tx,
+        { actor: owner, deps, now, assertMayMintSecret: stepUp },
+        aSecretKey({ type: 'publishable', scopes: [] }),
+      ),
     );
     expect(await db.withTenant(tenantId, (tx) => listApiKeys(tx))).toHaveLength(1);
   });
@@ -158,14 +168,14 @@ describe('revoke and rotate', () => {
     const a = await tenantWithOwner();
     const b = await tenantWithOwner();
     const { apiKey } = await db.withTenant(a.tenantId, (tx) =>
-      createApiKey(tx, a.owner, aSecretKey(), deps, now),
+      createApiKey(tx, { actor: a.owner, deps, now }, aSecretKey()),
     );
     await expect(
       db.withTenant(b.tenantId, (tx) => revokeApiKey(tx, b.owner, apiKey.id, now)),
     ).rejects.toMatchObject({ code: 'api_key_not_found' });
     await expect(
       db.withTenant(b.tenantId, (tx) =>
-        rotateApiKey(tx, b.owner, { id: apiKey.id, graceSeconds: 60 }, deps, now),
+        rotateApiKey(tx, { actor: b.owner, deps, now }, { id: apiKey.id, graceSeconds: 60 }),
       ),
     ).rejects.toMatchObject({ code: 'api_key_not_found' });
     expect(await db.withTenant(b.tenantId, (tx) => listApiKeys(tx))).toEqual([]);
@@ -175,14 +185,18 @@ describe('revoke and rotate', () => {
   test('revocation is audited once; a second revoke is not found; self-revocation is for secret keys', async () => {
     const { tenantId, owner } = await tenantWithOwner();
     const { apiKey } = await db.withTenant(tenantId, (tx) =>
-      createApiKey(tx, owner, aSecretKey(), deps, now),
+      createApiKey(tx, { actor: owner, deps, now }, aSecretKey()),
     );
     await db.withTenant(tenantId, (tx) => revokeApiKey(tx, owner, apiKey.id, now));
     await expect(
       db.withTenant(tenantId, (tx) => revokeApiKey(tx, owner, apiKey.id, now)),
     ).rejects.toMatchObject({ code: 'api_key_not_found' });
     const pk = await db.withTenant(tenantId, (tx) =>
-      createApiKey(tx, owner, aSecretKey({ type: 'publishable', scopes: [] }), deps, now),
+      createApiKey(
+        tx,
+        { actor: owner, deps, now },
+        aSecretKey({ type: 'publishable', scopes: [] }),
+      ),
     );
     await expect(
       db.withTenant(tenantId, (tx) =>
@@ -195,7 +209,7 @@ describe('revoke and rotate', () => {
       ),
     ).rejects.toMatchObject({ code: 'api_key_forbidden' });
     const sk = await db.withTenant(tenantId, (tx) =>
-      createApiKey(tx, owner, aSecretKey(), deps, now),
+      createApiKey(tx, { actor: owner, deps, now }, aSecretKey()),
     );
     await db.withTenant(tenantId, (tx) =>
       revokeOwnApiKey(
@@ -221,14 +235,12 @@ describe('revoke and rotate', () => {
     const old = await db.withTenant(tenantId, (tx) =>
       createApiKey(
         tx,
-        owner,
+        { actor: owner, deps, now },
         aSecretKey({ rateLimit: { max: 5, windowSeconds: 60 }, quota: { remaining: 10 } }),
-        deps,
-        now,
       ),
     );
     const fresh = await db.withTenant(tenantId, (tx) =>
-      rotateApiKey(tx, owner, { id: old.apiKey.id, graceSeconds: 300 }, deps, now),
+      rotateApiKey(tx, { actor: owner, deps, now }, { id: old.apiKey.id, graceSeconds: 300 }),
     );
     expect(fresh.key).not.toBe(old.key);
     expect(fresh.apiKey).toMatchObject({
@@ -245,7 +257,7 @@ describe('revoke and rotate', () => {
       after: { newKeyId: fresh.apiKey.id, graceEndsAt: '2026-03-01T12:05:00.000Z' },
     });
     const instant = await db.withTenant(tenantId, (tx) =>
-      rotateApiKey(tx, owner, { id: fresh.apiKey.id, graceSeconds: 0 }, deps, now),
+      rotateApiKey(tx, { actor: owner, deps, now }, { id: fresh.apiKey.id, graceSeconds: 0 }),
     );
     expect(
       (await db.withTenant(tenantId, (tx) => listApiKeys(tx))).find((k) => k.id === fresh.apiKey.id)
@@ -263,17 +275,19 @@ describe('storage', () => {
       const minted = await db.withTenant(tenantId, (tx) =>
         createApiKey(
           tx,
-          owner,
+          { actor: owner, deps, now },
           aSecretKey({ type, scopes: type === 'secret' ? ['users:read'] : [] }),
-          deps,
-          now,
         ),
       );
       keys.push(
         minted.key,
         (
           await db.withTenant(tenantId, (tx) =>
-            rotateApiKey(tx, owner, { id: minted.apiKey.id, graceSeconds: 60 }, deps, now),
+            rotateApiKey(
+              tx,
+              { actor: owner, deps, now },
+              { id: minted.apiKey.id, graceSeconds: 60 },
+            ),
           )
         ).key,
       );
@@ -312,7 +326,9 @@ describe('storage', () => {
 
   test('the runtime role cannot read key hashes back, nor delete keys', async () => {
     const { tenantId, owner } = await tenantWithOwner();
-    await db.withTenant(tenantId, (tx) => createApiKey(tx, owner, aSecretKey(), deps, now));
+    await db.withTenant(tenantId, (tx) =>
+      createApiKey(tx, { actor: owner, deps, now }, aSecretKey()),
+    );
     expect(
       await sqlStateOf(
         db.withTenant(tenantId, (tx) => tx.client.query('SELECT key_hash FROM api_keys')),

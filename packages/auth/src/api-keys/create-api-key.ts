@@ -6,6 +6,7 @@ import { auditActorOf, auditOriginOf, type ApiKeyActor } from './actor.js';
 import { toApiKeyView, viewColumns, type ApiKeyView } from './api-key-view.js';
 import { canonicalCidrs } from './cidr.js';
 import { generateApiKey } from './key-format.js';
+import type { TenantUseCase } from '../context/use-case.js';
 import type { PepperRing } from './pepper-ring.js';
 import { isApiKeyScope } from './scopes.js';
 
@@ -39,17 +40,23 @@ export interface MintOptions {
   assertMayMintSecret?: () => void;
 }
 
+/**
+ * One call that mints a key (create or rotate), inside the caller's tenant transaction: who asks (a
+ * user or a key; the actor carries the request's origin), the peppers and the time.
+ */
+export interface MintUseCase extends Omit<TenantUseCase<ApiKeyActor>, 'request'>, MintOptions {
+  deps: ApiKeyDeps;
+}
+
 /** Creates a key in the transaction's tenant and records `api_key.created` in the same transaction. */
 export async function createApiKey(
   tx: TenantTx,
-  actor: ApiKeyActor,
+  uc: MintUseCase,
   params: CreateApiKeyParams,
-  deps: ApiKeyDeps,
-  now: Date,
-  options: MintOptions = {},
 ): Promise<MintedApiKey> {
+  const { actor, deps, now } = uc;
   const spec = validateSpec(params, now);
-  if (spec.type === 'secret') options.assertMayMintSecret?.();
+  if (spec.type === 'secret') uc.assertMayMintSecret?.();
   assertScopesWithin(actor, spec.scopes);
   const minted = await insertApiKey(tx, actor, spec, deps, now);
   await recordAuditEvent(tx, {

@@ -7,6 +7,7 @@ export type {
   CreateApiKeyParams,
   MintedApiKey,
   MintOptions,
+  MintUseCase,
 } from './create-api-key.js';
 export {
   API_KEY_LENGTH,

@@ -41,10 +41,8 @@ async function revokedKey(): Promise<{ tenantId: string; keyId: string; key: str
   const { key, apiKey } = await db.withTenant(tenant.id, (tx) =>
     createApiKey(
       tx,
-      owner,
+      { actor: owner, deps: { peppers }, now },
       { name: 'server', type: 'secret', environment: 'live', scopes: [] },
-      { peppers },
-      now,
     ),
   );
   await db.withTenant(tenant.id, (tx) => revokeApiKey(tx, owner, apiKey.id, now));

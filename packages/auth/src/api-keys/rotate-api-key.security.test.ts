@@ -54,15 +54,13 @@ async function seedKey(params: Partial<CreateApiKeyParams>) {
   const minted = await db.withTenant(tenant.id, (tx) =>
     createApiKey(
       tx,
-      owner,
+      { actor: owner, deps, now },
       { name: 'server', type: 'secret', environment: 'live', scopes: ['users:read'], ...params },
-      deps,
-      now,
     ),
   );
   const rotate = (keyId: string, graceSeconds: number, when = now) =>
     db.withTenant(tenant.id, (tx) =>
-      rotateApiKey(tx, owner, { id: keyId, graceSeconds }, deps, when),
+      rotateApiKey(tx, { actor: owner, deps, now: when }, { id: keyId, graceSeconds }),
     );
   return { tenantId: tenant.id, owner, ...minted, rotate };
 }

@@ -2,13 +2,12 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { apiKeys, type TenantTx } from '@tessera/db';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
-import { auditActorOf, auditOriginOf, type ApiKeyActor } from './actor.js';
+import { auditActorOf, auditOriginOf } from './actor.js';
 import {
   assertScopesWithin,
   insertApiKey,
-  type ApiKeyDeps,
   type MintedApiKey,
-  type MintOptions,
+  type MintUseCase,
 } from './create-api-key.js';
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
@@ -25,12 +24,10 @@ export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
  */
 export async function rotateApiKey(
   tx: TenantTx,
-  actor: ApiKeyActor,
+  uc: MintUseCase,
   input: { id: string; graceSeconds: number },
-  deps: ApiKeyDeps,
-  now: Date,
-  options: MintOptions = {},
 ): Promise<MintedApiKey> {
+  const { actor, deps, now } = uc;
   if (
     !Number.isInteger(input.graceSeconds) ||
     input.graceSeconds < 0 ||
@@ -60,7 +57,7 @@ export async function rotateApiKey(
       field: 'id',
       detail: 'This API key was already rotated. Rotate its newest successor instead.',
     });
-  if (old.type === 'secret') options.assertMayMintSecret?.();
+  if (old.type === 'secret') uc.assertMayMintSecret?.();
   assertScopesWithin(actor, old.scopes);
   const { id, prefix, ...spec } = old;
   const minted = await insertApiKey(tx, actor, { ...spec, rotatedFromId: id }, deps, now);

@@ -53,10 +53,8 @@ async function seedKey(params: Partial<CreateApiKeyParams> = {}, ring = peppers)
   const minted = await db.withTenant(tenantId, (tx) =>
     createApiKey(
       tx,
-      owner,
+      { actor: owner, deps: { peppers: ring }, now },
       { name: 'server', type: 'secret', environment: 'live', scopes: ['users:read'], ...params },
-      { peppers: ring },
-      now,
     ),
   );
   return { tenantId, owner, ...minted };

@@ -26,6 +26,8 @@ export interface CheckContext {
   ip: string | null;
   userAgent: string | null;
   keyring: Keyring;
+  /** When the check is applied: the time written on the row and its audit event. */
+  now: Date;
 }
 
 /**
@@ -72,9 +74,9 @@ export async function applyRecordCheck(
   row: TenantDomainRow,
   check: RecordCheck,
   context: CheckContext,
-  now: Date,
   options: { quiet?: boolean } = {},
 ): Promise<{ outcome: CheckOutcome; row: TenantDomainRow }> {
+  const { now } = context;
   const held = check === 'present' && (await hold(tx, row, now));
   const outcome = outcomeOf(row, check, held);
   if (outcome === 'suspended')

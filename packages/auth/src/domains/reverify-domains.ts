@@ -72,8 +72,9 @@ async function reverifyOne(
       ip: null,
       userAgent: null,
       keyring: deps.keyring,
+      now,
     };
-    const { outcome } = await applyRecordCheck(tx, row, check, context, now, { quiet: true });
+    const { outcome } = await applyRecordCheck(tx, row, check, context, { quiet: true });
     if (outcome === 'dns_unavailable')
       // Due again in about an hour: last_checked_at a day minus an hour ago.
       await tx

@@ -11,7 +11,6 @@ import {
   users,
   webauthnCredentials,
   withTenant,
-  type Database,
   type TenantTx,
 } from '@tessera/db';
 import type { AccountDeps } from '../context/deps.js';
@@ -66,39 +65,55 @@ export async function mfaStatus(
   };
 }
 
+/** A pending TOTP secret, as `beginEnrollment` stored it: shown once, confirmed by a code. */
+export interface PendingEnrollment {
+  secret: string;
+  otpauthUri: string;
+}
+
+/**
+ * Stores a fresh pending secret for the caller (replacing any earlier one) in the caller's tenant
+ * transaction; refuses a user whose TOTP factor is already on. The QR code is drawn from the
+ * result after the commit (`withQrCode`), so no transaction waits on it.
+ */
 export async function beginEnrollment(
-  db: Database,
-  deps: AccountDeps,
-  who: MfaSubject,
-  now: Date,
-): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
+  tx: TenantTx,
+  uc: Pick<TenantUseCase<MfaSubject>, 'actor' | 'now'> & { deps: Pick<AccountDeps, 'keyring'> },
+): Promise<PendingEnrollment> {
+  const { actor: who, deps, now } = uc;
   const secret = newTotpSecret();
-  const { uri } = await withTenant(db, who.tenantId, async (tx) => {
-    const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, who.userId));
-    if (factor?.enabledAt)
-      throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
-    const [tenant] = await tx.select().from(tenants);
-    const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
-    const pending = deps.keyring.encrypt(secret, pendingContext(who));
-    await tx
-      .insert(mfaTotp)
-      .values({
-        tenantId: who.tenantId,
-        userId: who.userId,
-        pendingCiphertext: pending,
-        pendingCreatedAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoUpdate({
-        target: [mfaTotp.tenantId, mfaTotp.userId],
-        set: { pendingCiphertext: pending, pendingCreatedAt: now, updatedAt: now },
-      });
-    return { uri: totpUri(secret, tenant?.name ?? 'Tessera', user?.email ?? '') };
-  });
+  const [factor] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, who.userId));
+  if (factor?.enabledAt)
+    throw new AuthError('conflict', { detail: 'Two-factor authentication is already enabled.' });
+  const [tenant] = await tx.select().from(tenants);
+  const [user] = await tx.select().from(users).where(eq(users.id, who.userId));
+  const pending = deps.keyring.encrypt(secret, pendingContext(who));
+  await tx
+    .insert(mfaTotp)
+    .values({
+      tenantId: who.tenantId,
+      userId: who.userId,
+      pendingCiphertext: pending,
+      pendingCreatedAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [mfaTotp.tenantId, mfaTotp.userId],
+      set: { pendingCiphertext: pending, pendingCreatedAt: now, updatedAt: now },
+    });
+  return { secret, otpauthUri: totpUri(secret, tenant?.name ?? 'Tessera', user?.email ?? '') };
+}
+
+/** The pending enrollment with its `otpauth:` URI drawn as a QR code (a PNG data URL). */
+export async function withQrCode(
+  pending: PendingEnrollment,
+): Promise<PendingEnrollment & { qrCodeDataUrl: string }> {
   return {
-    secret,
-    otpauthUri: uri,
-    qrCodeDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2 }),
+    ...pending,
+    qrCodeDataUrl: await QRCode.toDataURL(pending.otpauthUri, {
+      errorCorrectionLevel: 'M',
+      margin: 2,
+    }),
   };
 }
 
@@ -283,7 +298,7 @@ export async function disableMfa(
   await verifyCodeForSession(uc, input.code, 'mfa.step_up');
   await withTenant(db, who.tenantId, async (tx) => {
     await removeFactors(tx, who.userId);
-    await revokeUserDevices(tx, { userId: who.userId }, who.userId, 'mfa_disabled', request, now);
+    await revokeUserDevices(tx, uc, who.userId, 'mfa_disabled');
     await recordAuditEvent(tx, {
       actor: { type: 'user', id: who.userId },
       action: 'mfa.disabled',
@@ -316,7 +331,7 @@ export async function resetUserMfa(
   // A custom role resets only members whose permissions it holds (docs/roles.md).
   assertMayManage(actor, target.role, await memberPermissions(tx, target));
   await removeFactors(tx, target.id);
-  await revokeUserDevices(tx, { userId: actor.userId }, target.id, 'mfa_reset', request, now);
+  await revokeUserDevices(tx, uc, target.id, 'mfa_reset');
   await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too
   await tx
     .update(sessions)

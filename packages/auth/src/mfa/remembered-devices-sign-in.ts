@@ -42,7 +42,8 @@ export async function signInWithRememberedDevice(
     const [user] = await tx.select().from(users).where(eq(users.id, challenge.userId));
     if (!tenant || !user || user.disabledAt) return null;
     const policy = parseSecurityPolicy(tenant.securityPolicy);
-    if (!(await trustRememberedDevice(tx, policy, user.id, deviceToken, request, now))) return null;
+    const uc = { actor: { userId: user.id }, request, now };
+    if (!(await trustRememberedDevice(tx, uc, policy, deviceToken))) return null;
     await tx.update(mfaChallenges).set({ usedAt: now }).where(eq(mfaChallenges.id, challenge.id));
     return { tenant, user, policy };
   });

@@ -79,12 +79,15 @@ async function findTrustedDevice(
  */
 export async function trustRememberedDevice(
   tx: TenantTx,
+  uc: TenantUseCase<{ userId: string }>,
   policy: SecurityPolicy,
-  userId: string,
   token: string | undefined,
-  request: RequestContext,
-  now: Date,
 ): Promise<boolean> {
+  const {
+    actor: { userId },
+    request,
+    now,
+  } = uc;
   if (!token) return false;
   const device = await findTrustedDevice(tx, policy, userId, token, now);
   if (!device) return false;
@@ -103,15 +106,22 @@ export async function trustRememberedDevice(
   return true;
 }
 
+/**
+ * Who revokes a user's devices, from where and when: a user (`actor.userId`), or the system
+ * (`actor.userId` null, `request` null when no request caused it).
+ */
+export type DeviceRevocation = Omit<TenantUseCase<{ userId: string | null }>, 'request'> & {
+  request: RequestContext | null;
+};
+
 /** Revokes every live device of the user; records one audit event when any was revoked. */
 export async function revokeUserDevices(
   tx: TenantTx,
-  actor: { userId: string | null },
+  uc: DeviceRevocation,
   userId: string,
   reason: DeviceRevokeReason,
-  request: RequestContext | null,
-  now: Date,
 ): Promise<number> {
+  const { actor, request, now } = uc;
   const rows = await tx
     .update(rememberedDevices)
     .set({ revokedAt: now, revokedReason: reason })
@@ -197,6 +207,5 @@ export async function revokeAllRememberedDevices(
   uc: TenantUseCase<DeviceOwner>,
   reason: DeviceRevokeReason,
 ): Promise<number> {
-  const { actor: who, request, now } = uc;
-  return revokeUserDevices(tx, { userId: who.userId }, who.userId, reason, request, now);
+  return revokeUserDevices(tx, uc, uc.actor.userId, reason);
 }

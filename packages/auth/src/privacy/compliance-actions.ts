@@ -37,14 +37,11 @@ export async function rejectPrivacyRequest(
     .where(eq(users.id, request.userId));
   const address = subject?.email ?? request.contactEmail;
   if (address) {
-    await enqueuePrivacyEmail(
-      tx,
-      deps.keyring,
-      { userId: request.userId, address },
-      await tenantNameOf(tx),
-      { name: 'privacy_request_rejected', type: request.type, reason: input.reason },
-      deps.now,
-    );
+    await enqueuePrivacyEmail(tx, deps, {
+      to: { userId: request.userId, address },
+      tenantName: await tenantNameOf(tx),
+      mail: { name: 'privacy_request_rejected', type: request.type, reason: input.reason },
+    });
   }
   await recordAuditEvent(tx, {
     actor: auditActorOf(actor),

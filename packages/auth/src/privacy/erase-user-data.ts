@@ -167,14 +167,11 @@ async function finishErasure(
     .set({ status: 'completed', completedAt: deps.now, contactEmail: null, updatedAt: deps.now })
     .where(eq(privacyRequests.id, request.id));
   if (request.contactEmail) {
-    await enqueuePrivacyEmail(
-      tx,
-      deps.keyring,
-      { userId: null, address: request.contactEmail },
-      await tenantNameOf(tx),
-      { name: 'privacy_erasure_completed' },
-      deps.now,
-    );
+    await enqueuePrivacyEmail(tx, deps, {
+      to: { userId: null, address: request.contactEmail },
+      tenantName: await tenantNameOf(tx),
+      mail: { name: 'privacy_erasure_completed' },
+    });
   }
   await recordAuditEvent(tx, {
     actor: { type: 'system', id: null },

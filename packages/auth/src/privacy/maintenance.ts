@@ -151,16 +151,17 @@ export async function sendDueSoonReminders({
       for (const person of staff) {
         await enqueuePrivacyEmail(
           tx,
-          keyring,
-          { userId: person.id, address: person.email },
-          tenantName,
+          { keyring, now },
           {
-            name: 'privacy_request_due_soon',
-            requestId: request.id,
-            type: request.type,
-            dueAt: request.dueAt,
+            to: { userId: person.id, address: person.email },
+            tenantName,
+            mail: {
+              name: 'privacy_request_due_soon',
+              requestId: request.id,
+              type: request.type,
+              dueAt: request.dueAt,
+            },
           },
-          now,
         );
       }
       return 1;

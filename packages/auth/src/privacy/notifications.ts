@@ -57,14 +57,21 @@ export function renderPrivacyEmail(
   }
 }
 
+/** One privacy mail: to whom, in the name of which tenant, which message. */
+export interface PrivacyMessage {
+  to: { userId: string | null; address: string };
+  tenantName: string;
+  mail: PrivacyEmail;
+}
+
+/** Seals the message into the outbox in the caller's tenant transaction; returns its outbox id. */
 export async function enqueuePrivacyEmail(
   tx: TenantTx,
-  keyring: Keyring,
-  to: { userId: string | null; address: string },
-  tenantName: string,
-  mail: PrivacyEmail,
-  now: Date,
+  deps: { keyring: Keyring; now: Date },
+  message: PrivacyMessage,
 ): Promise<string> {
+  const { keyring, now } = deps;
+  const { to, tenantName, mail } = message;
   const { subject, body } = renderPrivacyEmail(tenantName, mail);
   const id = randomUUID();
   const sealed = keyring.encrypt(body, {

@@ -158,14 +158,11 @@ export async function completeExport(
     .from(users)
     .where(eq(users.id, request.userId));
   if (subject) {
-    await enqueuePrivacyEmail(
-      tx,
-      deps.keyring,
-      { userId: request.userId, address: subject.email },
-      await tenantNameOf(tx),
-      { name: 'privacy_export_ready', expiresAt, consoleUrl: deps.consoleUrl },
-      deps.now,
-    );
+    await enqueuePrivacyEmail(tx, deps, {
+      to: { userId: request.userId, address: subject.email },
+      tenantName: await tenantNameOf(tx),
+      mail: { name: 'privacy_export_ready', expiresAt, consoleUrl: deps.consoleUrl },
+    });
   }
   await recordAuditEvent(tx, {
     actor: { type: 'system', id: null },

@@ -121,14 +121,11 @@ export async function createPrivacyRequest(
     })
     .returning();
   if (!request) throw new Error('privacy request insert returned nothing');
-  await enqueuePrivacyEmail(
-    tx,
-    deps.keyring,
-    { userId: subject.id, address: subject.email },
-    await tenantNameOf(tx),
-    { name: 'privacy_request_received', type: input.type, dueAt: due },
-    deps.now,
-  );
+  await enqueuePrivacyEmail(tx, deps, {
+    to: { userId: subject.id, address: subject.email },
+    tenantName: await tenantNameOf(tx),
+    mail: { name: 'privacy_request_received', type: input.type, dueAt: due },
+  });
   await recordAuditEvent(tx, {
     actor: auditActorOf(actor),
     action: 'privacy.request.created',

@@ -28,13 +28,13 @@ export async function setActive(
     return;
   }
   const sessionsRevoked = await disableUserRow(tx, userId, now);
+  const request =
+    actor.origin.ip === null ? null : { ip: actor.origin.ip, userAgent: actor.origin.userAgent };
   const devicesRevoked = await revokeUserDevices(
     tx,
-    { userId: null },
+    { actor: { userId: null }, request, now },
     userId,
     'user_disabled',
-    actor.origin.ip === null ? null : { ip: actor.origin.ip, userAgent: actor.origin.userAgent },
-    now,
   );
   await recordAuditEvent(tx, {
     ...audit,

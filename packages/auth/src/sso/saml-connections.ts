@@ -6,7 +6,9 @@
  * the attributes read, group-to-role rules, IdP-initiated sign-in, enabling) is owner-only, as for
  * the OIDC connection (settings.ts): an admin who could point a connection at an IdP of their own
  * could assert an owner's address. Admins may rename a connection and switch just-in-time
- * provisioning. Every change is audited in its transaction; the procedures add step-up.
+ * provisioning. Every change is audited in the caller's tenant transaction (`ctx.withTenant`); a
+ * create or update resolves the IdP's metadata first, outside it (`prepareSamlConnection`); the
+ * procedures add step-up.
  * Pinned by packages/api/src/plugins/saml-admin.security.test.ts and saml.security.test.ts.
  */
 import { assertMayAssign } from '../roles/grant-rule.js';
@@ -24,7 +26,7 @@ import {
   type TenantTx,
 } from '@tessera/db';
 import type { Actor } from '../context/actor.js';
-import type { RequestContext } from '../context/deps.js';
+import type { TenantUseCase } from '../context/use-case.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { AuthError } from '../errors.js';
 import { createGuardedFetch, type FetchLike } from '../outbound/guarded-fetch.js';
@@ -186,22 +188,15 @@ function requireOwner(actor: Actor, field: string): void {
     });
 }
 
+/** The tenant's connections, in the caller's (read-only) tenant transaction. */
 export async function listSamlConnections(
-  db: Database,
-  deps: Pick<SamlDeps, 'publicUrl'>,
-  actor: Actor,
+  tx: TenantTx,
+  uc: Pick<TenantUseCase, 'actor'> & { deps: Pick<SamlDeps, 'publicUrl'> },
 ): Promise<SamlConnectionView[]> {
-  requireManager(actor, 'saml:read');
-  return withTenant(
-    db,
-    actor.tenantId,
-    async (tx) => {
-      const slug = await tenantSlug(tx);
-      const rows = await tx.select().from(samlConnections).orderBy(samlConnections.createdAt);
-      return rows.map((row) => toView(row, deps.publicUrl, slug));
-    },
-    { readOnly: true },
-  );
+  requireManager(uc.actor, 'saml:read');
+  const slug = await tenantSlug(tx);
+  const rows = await tx.select().from(samlConnections).orderBy(samlConnections.createdAt);
+  return rows.map((row) => toView(row, uc.deps.publicUrl, slug));
 }
 
 /** Metadata fields of a patch, resolved (URL fetched, XML parsed) before any transaction. */
@@ -307,107 +302,126 @@ function auditView(row: Next | SamlConnectionRow): Record<string, unknown> {
   };
 }
 
-/** Creates (id omitted) or updates a connection; returns the view as committed. */
-export async function saveSamlConnection(
-  db: Database,
-  deps: SamlDeps,
-  actor: Actor,
+/**
+ * A change `prepareSamlConnection` accepted: the caller's roles checked and the IdP metadata
+ * resolved (its URL fetched, its XML parsed). Only that function makes one, so no save skips it.
+ */
+export interface PreparedSamlConnection {
+  /** The connection to update, or null to create one. */
+  readonly id: string | null;
+  readonly patch: SamlConnectionPatch;
+  readonly metadata: Partial<IdpMetadata> & { metadataUrl?: string };
+  readonly [prepared]: true;
+}
+declare const prepared: unique symbol;
+
+/**
+ * First step of a create (id null) or an update, before any transaction opens: owner-only fields
+ * refused to admins, and the metadata fetched through the outbound rule, so no pooled connection
+ * waits on the identity provider or on DNS.
+ */
+export async function prepareSamlConnection(
+  uc: { actor: Actor; deps: SamlDeps },
   id: string | null,
   patch: SamlConnectionPatch,
-  request: RequestContext,
-  now: Date,
+): Promise<PreparedSamlConnection> {
+  if (id === null) requireOwner(uc.actor, 'id');
+  checkRoles(uc.actor, patch);
+  const metadata = await resolveMetadata(uc.deps, patch);
+  return { id, patch, metadata } as PreparedSamlConnection;
+}
+
+/**
+ * Second step, in the caller's tenant transaction: creates or updates the connection and audits
+ * it; returns the view as it will commit.
+ */
+export async function saveSamlConnection(
+  tx: TenantTx,
+  uc: TenantUseCase & { deps: Pick<SamlDeps, 'publicUrl'> },
+  change: PreparedSamlConnection,
 ): Promise<SamlConnectionView> {
-  if (id === null) requireOwner(actor, 'id');
-  checkRoles(actor, patch);
-  const meta = await resolveMetadata(deps, patch);
-  return withTenant(db, actor.tenantId, async (tx) => {
-    let current: SamlConnectionRow | undefined;
-    if (id !== null) {
-      [current] = await tx
-        .select()
-        .from(samlConnections)
-        .where(eq(samlConnections.id, id))
-        .for('update');
-      if (!current) throw new AuthError('not_found');
-    } else {
-      const existing = await tx.select({ id: samlConnections.id }).from(samlConnections);
-      if (existing.length >= MAX_SAML_CONNECTIONS)
-        throw new AuthError('conflict', {
-          detail: `A tenant has at most ${MAX_SAML_CONNECTIONS} SAML connections.`,
-          field: 'name',
-        });
-    }
-    const next = merge(current, patch, meta, now);
-    if (next.enabled && !(next.idpEntityID && next.idpSsoUrl && next.idpCertificates.length > 0))
-      throw new AuthError('invalid_input', {
-        detail:
-          'Import the identity provider metadata (or set its entity id, URL and certificate) before enabling the connection.',
-        field: 'enabled',
+  const { actor, deps, request, now } = uc;
+  const { id, patch, metadata: meta } = change;
+  let current: SamlConnectionRow | undefined;
+  if (id !== null) {
+    [current] = await tx
+      .select()
+      .from(samlConnections)
+      .where(eq(samlConnections.id, id))
+      .for('update');
+    if (!current) throw new AuthError('not_found');
+  } else {
+    const existing = await tx.select({ id: samlConnections.id }).from(samlConnections);
+    if (existing.length >= MAX_SAML_CONNECTIONS)
+      throw new AuthError('conflict', {
+        detail: `A tenant has at most ${MAX_SAML_CONNECTIONS} SAML connections.`,
+        field: 'name',
       });
-    const rowId = current?.id ?? randomUUID();
-    if (current) await tx.update(samlConnections).set(next).where(eq(samlConnections.id, rowId));
-    else
-      await tx
-        .insert(samlConnections)
-        .values({ id: rowId, tenantId: actor.tenantId, createdAt: now, ...next });
-    // A NameID means nothing under another IdP: links made through the old one go.
-    const removed =
-      current?.idpEntityID && current.idpEntityID !== next.idpEntityID
-        ? await tx
-            .delete(userIdentities)
-            .where(eq(userIdentities.provider, samlProviderKey(rowId)))
-            .returning({ id: userIdentities.id })
-        : [];
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: current ? 'tenant.saml.updated' : 'tenant.saml.created',
-      target: { type: 'saml_connection', id: rowId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      before: current ? auditView(current) : null,
-      after: auditView(next),
-      occurredAt: now,
-      metadata: { identitiesRemoved: removed.length },
+  }
+  const next = merge(current, patch, meta, now);
+  if (next.enabled && !(next.idpEntityID && next.idpSsoUrl && next.idpCertificates.length > 0))
+    throw new AuthError('invalid_input', {
+      detail:
+        'Import the identity provider metadata (or set its entity id, URL and certificate) before enabling the connection.',
+      field: 'enabled',
     });
-    const slug = await tenantSlug(tx);
-    return toView(
-      { id: rowId, tenantId: actor.tenantId, createdAt: current?.createdAt ?? now, ...next },
-      deps.publicUrl,
-      slug,
-    );
+  const rowId = current?.id ?? randomUUID();
+  if (current) await tx.update(samlConnections).set(next).where(eq(samlConnections.id, rowId));
+  else
+    await tx
+      .insert(samlConnections)
+      .values({ id: rowId, tenantId: tx.tenantId, createdAt: now, ...next });
+  // A NameID means nothing under another IdP: links made through the old one go.
+  const removed =
+    current?.idpEntityID && current.idpEntityID !== next.idpEntityID
+      ? await tx
+          .delete(userIdentities)
+          .where(eq(userIdentities.provider, samlProviderKey(rowId)))
+          .returning({ id: userIdentities.id })
+      : [];
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: current ? 'tenant.saml.updated' : 'tenant.saml.created',
+    target: { type: 'saml_connection', id: rowId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    before: current ? auditView(current) : null,
+    after: auditView(next),
+    occurredAt: now,
+    metadata: { identitiesRemoved: removed.length },
   });
+  const slug = await tenantSlug(tx);
+  return toView(
+    { id: rowId, tenantId: tx.tenantId, createdAt: current?.createdAt ?? now, ...next },
+    deps.publicUrl,
+    slug,
+  );
 }
 
 /** Deletes a connection and the identities linked through it (owner-only). */
 export async function deleteSamlConnection(
-  db: Database,
-  actor: Actor,
+  tx: TenantTx,
+  uc: TenantUseCase,
   id: string,
-  request: RequestContext,
-  now: Date,
 ): Promise<void> {
+  const { actor, request, now } = uc;
   requireOwner(actor, 'id');
-  await withTenant(db, actor.tenantId, async (tx) => {
-    const [current] = await tx
-      .delete(samlConnections)
-      .where(eq(samlConnections.id, id))
-      .returning();
-    if (!current) throw new AuthError('not_found');
-    const removed = await tx
-      .delete(userIdentities)
-      .where(and(eq(userIdentities.provider, samlProviderKey(id))))
-      .returning({ id: userIdentities.id });
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: 'tenant.saml.deleted',
-      target: { type: 'saml_connection', id },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      before: auditView(current),
-      after: null,
-      occurredAt: now,
-      metadata: { identitiesRemoved: removed.length },
-    });
+  const [current] = await tx.delete(samlConnections).where(eq(samlConnections.id, id)).returning();
+  if (!current) throw new AuthError('not_found');
+  const removed = await tx
+    .delete(userIdentities)
+    .where(and(eq(userIdentities.provider, samlProviderKey(id))))
+    .returning({ id: userIdentities.id });
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: 'tenant.saml.deleted',
+    target: { type: 'saml_connection', id },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    before: auditView(current),
+    after: null,
+    occurredAt: now,
+    metadata: { identitiesRemoved: removed.length },
   });
 }
 

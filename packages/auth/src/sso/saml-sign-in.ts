@@ -7,7 +7,8 @@
  * unless the tenant trusts the IdP's AuthnContextClassRef. Refused responses are audited.
  */
 import type { Database, SamlConnectionRow } from '@tessera/db';
-import type { AccountDeps, RequestContext } from '../context/deps.js';
+import type { RequestContext } from '../context/deps.js';
+import type { UseCase } from '../context/use-case.js';
 import { recordAuditEvent } from '../audit/index.js';
 import { withTenant } from '@tessera/db';
 import { samlProviderKey } from './saml-connections.js';
@@ -15,13 +16,11 @@ import { samlJitRole, samlMfaSatisfied, type SamlAssertion } from './saml-sp.js'
 import { completeSsoSignIn, type SsoSignInResult } from './sign-in.js';
 
 export async function completeSamlSignIn(
-  db: Database,
-  deps: AccountDeps,
+  uc: UseCase,
   row: SamlConnectionRow,
   assertion: SamlAssertion,
-  request: RequestContext,
-  now: Date,
 ): Promise<SsoSignInResult> {
+  const { db, deps, request, now } = uc;
   const mfa = samlMfaSatisfied(row, assertion);
   return completeSsoSignIn(
     db,

@@ -183,16 +183,28 @@ function rootDestination(xml: string): string | null {
   return root?.hasAttribute('Destination') ? root.getAttribute('Destination') : null;
 }
 
+/** Where a response arrived: the connection, and what its SP URLs derive from (console origin, tenant slug). */
+export interface SamlAcs {
+  publicUrl: string;
+  slug: string;
+  row: SamlConnectionRow;
+}
+
+/** What arrived: the base64 `SAMLResponse`, and the AuthnRequest id this browser's flow expects (null: none). */
+export interface SamlPost {
+  samlResponse: string;
+  expectedRequestId: string | null;
+}
+
 /** Validates an HTTP-POST `SAMLResponse` for one connection; throws SamlRefusal. */
 export async function validateSamlResponse(
   db: Database,
-  publicUrl: string,
-  slug: string,
-  row: SamlConnectionRow,
-  samlResponse: string,
-  expectedRequestId: string | null,
+  acs: SamlAcs,
+  post: SamlPost,
   now: Date,
 ): Promise<SamlAssertion> {
+  const { publicUrl, slug, row } = acs;
+  const { samlResponse, expectedRequestId } = post;
   const urls = samlUrls(publicUrl, slug, row.id);
   if (samlResponse.length > (MAX_RESPONSE_BYTES * 4) / 3 + 4)
     throw new SamlRefusal('malformed', 'too large');

@@ -28,7 +28,7 @@ import {
   type PlatformProvider,
   type PlatformProviderInfo,
 } from './platform-providers.js';
-import type { ActorUseCase } from '../context/use-case.js';
+import type { TenantUseCase } from '../context/use-case.js';
 
 export const CLIENT_SECRET_PURPOSE = 'sso.client_secret';
 
@@ -133,88 +133,101 @@ async function validatePatch(deps: SsoDeps, actor: Actor, patch: SsoSettingsPatc
     await checkOutboundUrl(patch.issuer, deps.outbound, 'issuer', deps.resolve);
 }
 
-export async function updateSsoSettings(
-  uc: ActorUseCase<Actor, SsoDeps>,
+/** A patch `checkSsoSettingsPatch` accepted: only it makes one, so no update skips the check. */
+export interface CheckedSsoSettingsPatch {
+  readonly patch: SsoSettingsPatch;
+  readonly [checked]: true;
+}
+declare const checked: unique symbol;
+
+/**
+ * Checks a patch before any transaction opens: the caller's role, owner-only fields, known
+ * platform providers, and the issuer against the outbound rule, whose DNS lookup must not hold a
+ * pooled connection. `updateSsoSettings` takes only what this returns.
+ */
+export async function checkSsoSettingsPatch(
+  uc: { actor: Actor; deps: SsoDeps },
   patch: SsoSettingsPatch,
+): Promise<CheckedSsoSettingsPatch> {
+  await validatePatch(uc.deps, uc.actor, patch);
+  return { patch } as CheckedSsoSettingsPatch;
+}
+
+/** Applies a checked patch in the caller's tenant transaction and audits it there. */
+export async function updateSsoSettings(
+  tx: TenantTx,
+  uc: TenantUseCase & { deps: SsoDeps },
+  checkedPatch: CheckedSsoSettingsPatch,
 ): Promise<SsoSettingsView> {
-  const { db, deps, actor, request, now } = uc;
-  await validatePatch(deps, actor, patch);
-  return withTenant(db, actor.tenantId, async (tx) => {
-    const [current] = await tx.select().from(ssoSettings).for('update');
-    const id = current?.id ?? randomUUID();
-    const secret =
-      patch.clientSecret === undefined
-        ? (current?.clientSecretCiphertext ?? null)
-        : deps.keyring.encrypt(patch.clientSecret, {
-            purpose: CLIENT_SECRET_PURPOSE,
-            tenantId: actor.tenantId,
-            rowId: id,
-          });
-    const next = {
-      enabled: patch.enabled ?? current?.enabled ?? false,
-      displayName:
-        patch.displayName === undefined ? (current?.displayName ?? null) : patch.displayName,
-      issuer: patch.issuer ?? current?.issuer ?? null,
-      clientId: patch.clientId ?? current?.clientId ?? null,
-      clientSecretCiphertext: secret,
-      jitProvisioning: patch.jitProvisioning ?? current?.jitProvisioning ?? false,
-      trustProviderMfa: patch.trustProviderMfa ?? current?.trustProviderMfa ?? false,
-      platformProviders: [...new Set(patch.platformProviders ?? current?.platformProviders ?? [])],
-      updatedAt: now,
-    };
-    if (next.enabled && !(next.issuer && next.clientId && next.clientSecretCiphertext)) {
-      throw new AuthError('invalid_input', {
-        detail: 'Set the issuer, client id and client secret before enabling single sign-on.',
-        field: 'enabled',
-      });
-    }
-    if (current) await tx.update(ssoSettings).set(next).where(eq(ssoSettings.id, id));
-    else
-      await tx
-        .insert(ssoSettings)
-        .values({ id, tenantId: actor.tenantId, createdAt: now, ...next });
-    // OIDC Core §5.7: a subject means nothing under another issuer; links to the old one go.
-    const removed =
-      current?.issuer && current.issuer !== next.issuer
-        ? await tx
-            .delete(userIdentities)
-            .where(
-              and(
-                eq(userIdentities.provider, TENANT_PROVIDER),
-                ne(userIdentities.issuer, next.issuer ?? ''),
-              ),
-            )
-            .returning({ id: userIdentities.id })
-        : [];
-    const slug = await tenantSlug(tx);
-    const before = current ? auditView(toView(current, deps, slug)) : null;
-    const after = auditView(
-      toView(
-        { ...(current ?? { id, tenantId: actor.tenantId, createdAt: now }), ...next },
-        deps,
-        slug,
-      ),
-    );
-    await recordAuditEvent(tx, {
-      actor: { type: 'user', id: actor.userId },
-      action: 'tenant.sso.updated',
-      target: { type: 'tenant', id: actor.tenantId },
-      ip: request.ip,
-      userAgent: request.userAgent,
-      before,
-      after,
-      occurredAt: now,
-      metadata: {
-        clientSecretChanged: patch.clientSecret !== undefined,
-        identitiesRemoved: removed.length,
-      },
+  const { deps, actor, request, now } = uc;
+  const { patch } = checkedPatch;
+  const [current] = await tx.select().from(ssoSettings).for('update');
+  const id = current?.id ?? randomUUID();
+  const secret =
+    patch.clientSecret === undefined
+      ? (current?.clientSecretCiphertext ?? null)
+      : deps.keyring.encrypt(patch.clientSecret, {
+          purpose: CLIENT_SECRET_PURPOSE,
+          tenantId: tx.tenantId,
+          rowId: id,
+        });
+  const next = {
+    enabled: patch.enabled ?? current?.enabled ?? false,
+    displayName:
+      patch.displayName === undefined ? (current?.displayName ?? null) : patch.displayName,
+    issuer: patch.issuer ?? current?.issuer ?? null,
+    clientId: patch.clientId ?? current?.clientId ?? null,
+    clientSecretCiphertext: secret,
+    jitProvisioning: patch.jitProvisioning ?? current?.jitProvisioning ?? false,
+    trustProviderMfa: patch.trustProviderMfa ?? current?.trustProviderMfa ?? false,
+    platformProviders: [...new Set(patch.platformProviders ?? current?.platformProviders ?? [])],
+    updatedAt: now,
+  };
+  if (next.enabled && !(next.issuer && next.clientId && next.clientSecretCiphertext)) {
+    throw new AuthError('invalid_input', {
+      detail: 'Set the issuer, client id and client secret before enabling single sign-on.',
+      field: 'enabled',
     });
-    return toView(
-      { ...(current ?? { id, tenantId: actor.tenantId, createdAt: now }), ...next },
-      deps,
-      slug,
-    );
+  }
+  if (current) await tx.update(ssoSettings).set(next).where(eq(ssoSettings.id, id));
+  else await tx.insert(ssoSettings).values({ id, tenantId: tx.tenantId, createdAt: now, ...next });
+  // OIDC Core §5.7: a subject means nothing under another issuer; links to the old one go.
+  const removed =
+    current?.issuer && current.issuer !== next.issuer
+      ? await tx
+          .delete(userIdentities)
+          .where(
+            and(
+              eq(userIdentities.provider, TENANT_PROVIDER),
+              ne(userIdentities.issuer, next.issuer ?? ''),
+            ),
+          )
+          .returning({ id: userIdentities.id })
+      : [];
+  const slug = await tenantSlug(tx);
+  const before = current ? auditView(toView(current, deps, slug)) : null;
+  const after = auditView(
+    toView({ ...(current ?? { id, tenantId: tx.tenantId, createdAt: now }), ...next }, deps, slug),
+  );
+  await recordAuditEvent(tx, {
+    actor: { type: 'user', id: actor.userId },
+    action: 'tenant.sso.updated',
+    target: { type: 'tenant', id: tx.tenantId },
+    ip: request.ip,
+    userAgent: request.userAgent,
+    before,
+    after,
+    occurredAt: now,
+    metadata: {
+      clientSecretChanged: patch.clientSecret !== undefined,
+      identitiesRemoved: removed.length,
+    },
   });
+  return toView(
+    { ...(current ?? { id, tenantId: tx.tenantId, createdAt: now }), ...next },
+    deps,
+    slug,
+  );
 }
 
 function auditView(view: SsoSettingsView): Record<string, unknown> {

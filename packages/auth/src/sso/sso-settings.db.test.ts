@@ -6,7 +6,15 @@ import type { Actor } from '../context/actor.js';
 import { generateKeyringSpec, parseKeyring } from '../crypto/keyring.js';
 import { listIdentities, unlinkIdentity } from './identities.js';
 import { reencryptSsoSecrets } from './rotate.js';
-import { getSsoSettings, loadSsoConnection, updateSsoSettings, type SsoDeps } from './settings.js';
+import type { ActorUseCase } from '../context/use-case.js';
+import {
+  checkSsoSettingsPatch,
+  getSsoSettings,
+  loadSsoConnection,
+  updateSsoSettings,
+  type SsoDeps,
+  type SsoSettingsPatch,
+} from './settings.js';
 
 const db = useTestDatabase();
 const v1 = generateKeyringSpec(1);
@@ -65,6 +73,12 @@ async function tenantWithOwner(): Promise<{ tenant: { id: string; slug: string }
   return { tenant, owner: await seedUser(tenant.id, 'owner') };
 }
 
+/** As tenant.sso.update does it: the patch checked first, then applied in the tenant transaction. */
+async function saveSsoSettings(uc: ActorUseCase<Actor, SsoDeps>, patch: SsoSettingsPatch) {
+  const checked = await checkSsoSettingsPatch(uc, patch);
+  return withTenant(uc.db, uc.actor.tenantId, (tx) => updateSsoSettings(tx, uc, checked));
+}
+
 /** Unlinks inside the user's tenant transaction, as the procedure does through ctx.withTenant. */
 function unlink(actor: Actor, identityId: string): Promise<void> {
   return withTenant(db.app, actor.tenantId, (tx) =>
@@ -75,7 +89,7 @@ function unlink(actor: Actor, identityId: string): Promise<void> {
 describe('tenant SSO settings', () => {
   test('the client secret is stored encrypted and bound to its tenant and row; reads never return it', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    const view = await updateSsoSettings(
+    const view = await saveSsoSettings(
       { db: db.app, deps, actor: owner, request, now },
       connection,
     );
@@ -98,7 +112,7 @@ describe('tenant SSO settings', () => {
     });
     // An attacker with database access copies the ciphertext into their own tenant's row.
     const other = await tenantWithOwner();
-    await updateSsoSettings(
+    await saveSsoSettings(
       { db: db.app, deps, actor: other.owner, request, now },
       { ...connection, clientSecret: 'theirs' },
     );
@@ -113,7 +127,7 @@ describe('tenant SSO settings', () => {
 
   test('every change is audited in the same transaction, without the secret', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
+    await saveSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     const { rows } = await db.owner.pool.query(
       "SELECT before, after, metadata FROM audit_logs WHERE tenant_id = $1 AND action = 'tenant.sso.updated'",
       [tenant.id],
@@ -132,7 +146,7 @@ describe('tenant SSO settings', () => {
     const { tenant, owner } = await tenantWithOwner();
     const admin = await seedUser(tenant.id, 'admin');
     const member = await seedUser(tenant.id, 'member');
-    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
+    await saveSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     for (const patch of [
       { issuer: 'https://evil.example.com' },
       { clientSecret: 'x' },
@@ -140,18 +154,18 @@ describe('tenant SSO settings', () => {
       { trustProviderMfa: true },
     ]) {
       await expect(
-        updateSsoSettings({ db: db.app, deps, actor: admin, request, now }, patch),
+        saveSsoSettings({ db: db.app, deps, actor: admin, request, now }, patch),
         JSON.stringify(patch),
       ).rejects.toMatchObject({ code: 'forbidden' });
     }
     await expect(
-      updateSsoSettings(
+      saveSsoSettings(
         { db: db.app, deps, actor: admin, request, now },
         { jitProvisioning: true, platformProviders: ['google'] },
       ),
     ).resolves.toMatchObject({ jitProvisioning: true, platformProviders: ['google'] });
     await expect(
-      updateSsoSettings(
+      saveSsoSettings(
         { db: db.app, deps, actor: member, request, now },
         { jitProvisioning: false },
       ),
@@ -161,23 +175,23 @@ describe('tenant SSO settings', () => {
   test('enabling needs a complete connection; unknown platform providers and private issuers are refused', async () => {
     const { owner } = await tenantWithOwner();
     await expect(
-      updateSsoSettings(
+      saveSsoSettings(
         { db: db.app, deps, actor: owner, request, now },
         { enabled: true, issuer: connection.issuer },
       ),
     ).rejects.toMatchObject({ code: 'invalid_input', field: 'enabled' });
     await expect(
-      updateSsoSettings(
+      saveSsoSettings(
         { db: db.app, deps, actor: owner, request, now },
         { platformProviders: ['github'] },
       ),
     ).rejects.toMatchObject({ code: 'invalid_input', field: 'platformProviders' });
     const internal = { ...deps, resolve: async () => ['10.0.0.5'] };
     await expect(
-      updateSsoSettings({ db: db.app, deps: internal, actor: owner, request, now }, connection),
+      saveSsoSettings({ db: db.app, deps: internal, actor: owner, request, now }, connection),
     ).rejects.toMatchObject({ code: 'invalid_input', field: 'issuer' });
     await expect(
-      updateSsoSettings(
+      saveSsoSettings(
         { db: db.app, deps, actor: owner, request, now },
         { ...connection, issuer: 'http://idp.example.com' },
       ),
@@ -186,7 +200,7 @@ describe('tenant SSO settings', () => {
 
   test('a changed issuer drops the identities linked under the old one (OIDC subjects are per issuer)', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
+    await saveSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     await db.withTenant(tenant.id, (tx) =>
       tx.insert(userIdentities).values([
         {
@@ -205,7 +219,7 @@ describe('tenant SSO settings', () => {
         },
       ]),
     );
-    await updateSsoSettings(
+    await saveSsoSettings(
       { db: db.app, deps, actor: owner, request, now },
       { issuer: 'https://new-idp.example.com' },
     );
@@ -215,12 +229,12 @@ describe('tenant SSO settings', () => {
 
   test('platform providers are offered only when the tenant opted in; JIT and amr trust never apply to them', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings(
+    await saveSsoSettings(
       { db: db.app, deps, actor: owner, request, now },
       { ...connection, jitProvisioning: true, trustProviderMfa: true },
     );
     expect(await loadSsoConnection(db.app, keyring, platform, tenant.id, 'google')).toBeNull();
-    await updateSsoSettings(
+    await saveSsoSettings(
       { db: db.app, deps, actor: owner, request, now },
       { platformProviders: ['google'] },
     );
@@ -234,7 +248,7 @@ describe('tenant SSO settings', () => {
 
   test('key rotation re-encrypts client secrets under the newest key and is idempotent', async () => {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
+    await saveSsoSettings({ db: db.app, deps, actor: owner, request, now }, connection);
     const rotated = parseKeyring(`${generateKeyringSpec(2)},${v1}`);
     const first = await reencryptSsoSecrets(db.app, rotated);
     expect(first.reencrypted).toBeGreaterThanOrEqual(1);
@@ -251,7 +265,7 @@ describe('tenant SSO settings', () => {
 describe('linked identities', () => {
   async function linked(options: { password: boolean; providers: string[] }) {
     const { tenant, owner } = await tenantWithOwner();
-    await updateSsoSettings(
+    await saveSsoSettings(
       { db: db.app, deps, actor: owner, request, now },
       { ...connection, platformProviders: ['google'] },
     );
@@ -315,7 +329,7 @@ describe('linked identities', () => {
 
   test('an identity whose provider the tenant no longer offers does not count as a way to sign in', async () => {
     const { owner, user, ids } = await linked({ password: false, providers: ['tenant', 'google'] });
-    await updateSsoSettings(
+    await saveSsoSettings(
       { db: db.app, deps, actor: owner, request, now },
       { platformProviders: [] },
     );
