@@ -119,11 +119,19 @@ class PreparingClient extends pg.Client {
         ? send(config, ...rest)
         : send({ name, text: config, values }, ...rest.slice(1));
     }
-    if (config === null || typeof config !== 'object' || 'submit' in config || 'name' in config)
+    if (config === null || typeof config !== 'object' || 'submit' in config)
       return send(config, ...rest);
-    const { text, values } = config as { text?: unknown; values?: unknown };
-    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0)
+    // Drizzle passes `{ name: undefined, text, types }` and the values as the second argument.
+    const given = config as { name?: unknown; text?: unknown; values?: unknown };
+    const values = Array.isArray(rest[0]) ? rest[0] : given.values;
+    if (
+      given.name !== undefined ||
+      typeof given.text !== 'string' ||
+      !Array.isArray(values) ||
+      values.length === 0
+    )
       return send(config, ...rest);
+    const text = given.text;
     const name = this.#nameFor(text);
     return name === null ? send(config, ...rest) : send({ ...config, name }, ...rest);
   }

@@ -1,7 +1,7 @@
 // Attack: a tenant id that leaks from one pooled connection to the next request, or SQL smuggled
 // through the tenant id (docs/design.md rule 2: transaction-scoped and parameterised).
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, test } from 'vitest';
 import { users } from './schema/index.js';
 import {
@@ -517,4 +517,22 @@ test('a prepared LIMIT $1 read is planned once per connection, not again on ever
   } finally {
     client.release();
   }
+});
+
+test("drizzle's parameterised statements are prepared on the connection too", async () => {
+  const tenant = await db.seedTenant();
+  const prepared = await withTenant(db.app, tenant.id, async (tx) => {
+    await tx.select({ id: users.id }).from(users).where(eq(users.email, 'nobody@example.com'));
+    await tx.execute(sql`SELECT ${'a value'}::text AS v`);
+    const { rows } = await tx.client.query<{ statement: string }>(
+      'SELECT statement FROM pg_catalog.pg_prepared_statements',
+    );
+    return rows.map((row) => row.statement);
+  });
+  expect(prepared).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^select "id" from "users" where "users"\."email" = \$1/),
+      'SELECT $1::text AS v',
+    ]),
+  );
 });
