@@ -254,6 +254,40 @@ describe('escalation', () => {
     ).resolves.toHaveProperty('key');
   });
 
+  test('a custom role cannot hand out wider built-in roles through directory or SAML group mappings', async () => {
+    const { caller, tenantId } = await memberWithRole([
+      'scim:read',
+      'scim:write',
+      'saml:read',
+      'saml:write',
+      'saml:manage',
+    ]);
+    const { rows: groups } = await db.owner.pool.query<{ id: string }>(
+      `INSERT INTO scim_groups (tenant_id, display_name, created_at, updated_at) VALUES ($1, 'Staff', now(), now()) RETURNING id`,
+      [tenantId],
+    );
+    const groupId = groups[0]?.id ?? '';
+    await expect(caller.scim.setGroupRole({ groupId, role: 'admin' })).rejects.toMatchObject(
+      forbidden,
+    );
+    const { rows: connections } = await db.owner.pool.query<{ id: string }>(
+      `INSERT INTO saml_connections (tenant_id, name, idp_entity_id) VALUES ($1, 'idp', 'https://idp.example.com/saml') RETURNING id`,
+      [tenantId],
+    );
+    const id = connections[0]?.id ?? '';
+    await expect(
+      caller.tenant.saml.update({ id, groupRoles: [{ group: 'Staff', role: 'compliance' }] }),
+    ).rejects.toMatchObject(forbidden);
+    const { rows: after } = await db.owner.pool.query<{ role: string | null; rules: unknown }>(
+      `SELECT (SELECT role FROM scim_groups WHERE id = $1) AS role, (SELECT group_roles FROM saml_connections WHERE id = $2) AS rules`,
+      [groupId, id],
+    );
+    expect(after[0]).toEqual({ role: null, rules: [] });
+    await expect(caller.scim.setGroupRole({ groupId, role: 'member' })).resolves.toEqual({
+      ok: true,
+    });
+  });
+
   test('a role of another tenant cannot be assigned, edited or deleted: it is not found', async () => {
     const a = await memberWithRole(['users:read']);
     const b = await tenantWithOwner();
