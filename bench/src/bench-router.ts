@@ -29,7 +29,7 @@ export interface PageRow {
   created_at: Date;
 }
 
-const signedIn = { access: {} } as const;
+const signedIn = { access: { permission: 'self' } } as const;
 
 export function benchRouter(owner: Pick<Database, 'pool'>): AnyRouter {
   return router({

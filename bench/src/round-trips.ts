@@ -84,7 +84,7 @@ async function dbStudy(
 }
 
 function studyRouter(owner: Database, piped: pg.Pool): ReturnType<typeof router> {
-  const signedIn = { access: {} } as const;
+  const signedIn = { access: { permission: 'self' } } as const;
   return router({
     main: benchRouter(owner),
     scratch: router({

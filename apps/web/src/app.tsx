@@ -15,9 +15,10 @@ import { PrivacyPage } from './features/privacy/privacy-page';
 import { SecurityPage } from './features/security/security-page';
 import { ScimPage } from './features/scim/scim-page';
 import { AppsPage } from './features/oidc/apps-page';
+import { RolesPage } from './features/roles/roles-page';
 import { useEnrollmentRequired } from './lib/enrollment';
 import { Link, navigate, Redirect, useLocation } from './lib/router';
-import { hasRole, refreshSession, useMe, type Me, type Role } from './lib/session';
+import { hasRole, refreshSession, useMe, type Me, type Permission, type Role } from './lib/session';
 import { api } from './lib/trpc';
 
 // The charts library stays out of the main bundle: loaded with the overview page only.
@@ -28,8 +29,15 @@ const SecurityOverviewPage = lazy(() =>
 interface Page {
   title: string;
   roles?: readonly Role[];
+  /** Also shown to anyone holding this permission (a custom role, docs/roles.md). */
+  permission?: Permission;
   render: (me: Me) => ReactNode;
 }
+
+const mayOpen = (me: Me | null, page: Page): boolean =>
+  (!page.roles && !page.permission) ||
+  (page.roles !== undefined && hasRole(me, page.roles)) ||
+  (page.permission !== undefined && me !== null && me.permissions.includes(page.permission));
 
 const PAGES: Record<string, Page> = {
   '/': { title: 'Overview', render: (me) => <HomePage me={me} /> },
@@ -38,41 +46,53 @@ const PAGES: Record<string, Page> = {
   '/admin': {
     title: 'Administration',
     roles: ['owner', 'admin'],
+    permission: 'users:read',
     render: (me) => <AdminPage me={me} />,
   },
   '/audit': {
     title: 'Audit log',
     roles: ['owner', 'admin', 'compliance'],
+    permission: 'audit:read',
     render: () => <AuditPage />,
   },
   '/compliance': {
     title: 'Compliance',
     roles: ['owner', 'compliance'],
+    permission: 'compliance:read',
     render: () => <CompliancePage />,
   },
   '/domains': {
     title: 'Domains',
     roles: ['owner', 'admin'],
+    permission: 'domains:read',
     render: () => <DomainsPage />,
   },
   '/provisioning': {
     title: 'Provisioning',
     roles: ['owner', 'admin'],
+    permission: 'scim:read',
     render: () => <ScimPage />,
   },
   '/apps': {
     title: 'Apps',
     roles: ['owner', 'admin'],
+    permission: 'oidc:read',
     render: (me) => <AppsPage me={me} />,
   },
   '/security-overview': {
     title: 'Security overview',
     roles: ['owner', 'admin', 'compliance'],
+    permission: 'overview:read',
     render: () => (
       <Suspense fallback={<Loading label="Loading the overview…" />}>
         <SecurityOverviewPage />
       </Suspense>
     ),
+  },
+  '/roles': {
+    title: 'Roles',
+    permission: 'roles:read',
+    render: (me) => <RolesPage me={me} />,
   },
 };
 
@@ -120,7 +140,7 @@ export function App(): JSX.Element {
       <Redirect to={`/sign-in${path === '/' ? '' : `?next=${encodeURIComponent(path)}`}`} />
     );
   else if (!page) content = <NotFound />;
-  else if (page.roles && !hasRole(me, page.roles)) content = <Forbidden />;
+  else if (!mayOpen(me, page)) content = <Forbidden />;
   else content = page.render(me);
 
   return (
@@ -146,7 +166,7 @@ function Header({ me, path }: { me: Me | null; path: string }): JSX.Element {
       navigate('/sign-in', { replace: true });
     }
   };
-  const links = Object.entries(PAGES).filter(([, p]) => !p.roles || hasRole(me, p.roles));
+  const links = Object.entries(PAGES).filter(([, p]) => mayOpen(me, p));
   return (
     <header className="topbar">
       <div className="brand">

@@ -28,6 +28,11 @@ export interface SessionPrincipal {
   mfaEnabled: boolean;
   enrollmentOnly: boolean;
   expiresAt: Date;
+  /**
+   * The user's custom role (docs/roles.md): its permissions add to the built-in role's (always
+   * 'member' then). Read with the session (resolve_session), so it is as fresh as the session.
+   */
+  customRole?: { id: string; permissions: readonly string[] };
 }
 
 export interface ApiKeyPrincipal {

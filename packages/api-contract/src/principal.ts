@@ -26,6 +26,7 @@ export function sessionPrincipal(session: ResolvedSession, fromCache = false): S
     mfaEnabled: session.mfaEnabled,
     enrollmentOnly: session.enrollmentOnly,
     expiresAt: session.expiresAt,
+    ...(session.customRole ? { customRole: session.customRole } : {}),
   });
   if (fromCache) {
     principals.set(session, principal);

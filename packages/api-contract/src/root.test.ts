@@ -2,7 +2,9 @@
 // procedure that takes a secret is a query, whose input would travel in the URL (docs/design.md rule 4).
 import { expect, test } from 'vitest';
 import { z } from 'zod';
+import { PERMISSIONS } from '@tessera/auth/roles';
 import { appRouter } from './root.js';
+import type { Access } from './trpc.js';
 
 interface ProcedureDef {
   type: 'query' | 'mutation' | 'subscription';
@@ -89,6 +91,19 @@ test('the router has the contract procedures', () => {
 test('every procedure declares who may call it', () => {
   for (const [name, procedure] of procedures)
     expect(procedure._def.meta?.access, name).toBeDefined();
+});
+
+test('every non-public procedure names the permission it needs, or is explicitly self-service', () => {
+  const vocabulary = new Set<string>([...PERMISSIONS, 'self']);
+  const missing = procedures.flatMap(([name, procedure]) => {
+    const access = procedure._def.meta?.access as Access | undefined;
+    if (access === 'public') return [];
+    const permission = (access as { permission?: unknown } | undefined)?.permission;
+    return typeof permission === 'string' && vocabulary.has(permission)
+      ? []
+      : [`${name}: ${JSON.stringify(access)}`];
+  });
+  expect(missing).toEqual([]);
 });
 
 test('every procedure whose input holds a secret is a mutation', () => {

@@ -15,6 +15,7 @@ import { domainsRouter } from './routers/domains.js';
 import { scimRouter } from './routers/scim.js';
 import { oidcRouter } from './routers/oidc.js';
 import { overviewRouter } from './routers/overview.js';
+import { rolesRouter } from './routers/roles.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
@@ -35,6 +36,7 @@ export const appRouter = router({
   scim: scimRouter,
   oidc: oidcRouter,
   overview: overviewRouter,
+  roles: rolesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,18 +4,24 @@ import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { apiKeyRefused, AuthError } from '@tessera/auth';
 import { enforceLimit } from '@tessera/auth/rate-limit';
-import type { Context, Principal, Role } from './context.js';
+import type { ApiKeyScope } from '@tessera/auth/api-keys';
+import { holdsPermission, type Permission } from '@tessera/auth/roles';
+import type { Context, Principal, SessionPrincipal } from './context.js';
 import { toWireError, type WireErrorData } from './errors.js';
 import { rejectUnsafeText } from './middleware/reject-unsafe-text.js';
 
-/** Who may call a procedure, declared as data (docs/contributing.md convention 7); `authorize` enforces it. */
+/**
+ * Who may call a procedure, declared as data (docs/contributing.md convention 7); `authorize`
+ * enforces it. Every non-public procedure names the permission a session needs (docs/roles.md):
+ * one of the vocabulary, held through the caller's built-in or custom role, or `'self'` for a call
+ * any signed-in user of the tenant may make on their own account (own sessions, factors, data).
+ */
 export type Access =
   | 'public'
   | {
-      /** Session roles allowed; omitted = any signed-in user of the tenant. */
-      roles?: readonly Role[];
+      permission: Permission | 'self';
       /** API-key scope that grants access; omitted = API keys are refused. */
-      scope?: string;
+      scope?: ApiKeyScope;
       /** Refuse sessions (e.g. apiKeys.revokeSelf is for the key itself). */
       apiKeyOnly?: boolean;
     };
@@ -65,13 +71,20 @@ function allowed(access: Access, principal: Principal | null): boolean {
   if (access === 'public') return true;
   if (!principal) return false;
   if (principal.kind === 'session')
-    return !access.apiKeyOnly && (!access.roles || access.roles.includes(principal.role));
+    return (
+      !access.apiKeyOnly && (access.permission === 'self' || holds(principal, access.permission))
+    );
   if (access.apiKeyOnly) return true;
   return (
     access.scope !== undefined &&
     principal.keyType === 'secret' &&
     principal.scopes.includes(access.scope)
   );
+}
+
+/** Does the session's built-in role or custom role grant `permission` (docs/roles.md)? */
+export function holds(principal: SessionPrincipal, permission: Permission): boolean {
+  return holdsPermission(principal.role, principal.customRole?.permissions, permission);
 }
 
 /** Who may call: the procedure's declared access (docs/contributing.md convention 7) and the enrollment-only rule. */

@@ -1,4 +1,5 @@
-import type { ApiKeyActor } from '@tessera/auth/api-keys';
+import { API_KEY_SCOPES, type ApiKeyActor } from '@tessera/auth/api-keys';
+import { holdsPermission } from '@tessera/auth/roles';
 import type { ActorUseCase, UseCase } from '@tessera/auth/context';
 import type { Context, Principal, Role, SessionPrincipal } from './context.js';
 
@@ -8,6 +9,7 @@ export interface SessionActor {
   userId: string;
   role: Role;
   sessionId: string;
+  customPermissions?: readonly string[];
 }
 
 /** The one way a router names the signed-in user to the domain. */
@@ -17,6 +19,7 @@ export function actorOf(principal: SessionPrincipal): SessionActor {
     userId: principal.userId,
     role: principal.role,
     sessionId: principal.sessionId,
+    ...(principal.customRole ? { customPermissions: principal.customRole.permissions } : {}),
   };
 }
 
@@ -50,7 +53,12 @@ export function auditActorOf(
 export function apiKeyActorOf(ctx: Pick<Context, 'meta'> & { principal: Principal }): ApiKeyActor {
   const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
   const p = ctx.principal;
-  return p.kind === 'session'
+  if (p.kind === 'api_key') return { type: 'api_key', id: p.keyId, scopes: p.scopes, origin };
+  // A user hands out only the key scopes among their permissions (docs/roles.md).
+  const grantable = API_KEY_SCOPES.filter((scope) =>
+    holdsPermission(p.role, p.customRole?.permissions, scope),
+  );
+  return p.role === 'owner'
     ? { type: 'user', id: p.userId, origin }
-    : { type: 'api_key', id: p.keyId, scopes: p.scopes, origin };
+    : { type: 'user', id: p.userId, origin, grantable };
 }

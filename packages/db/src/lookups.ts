@@ -29,6 +29,8 @@ export interface ResolvedSession {
   mfaEnabled: boolean;
   enrollmentOnly: boolean;
   expiresAt: Date;
+  /** The user's custom role and its permissions (migration 0034), read in the same statement. */
+  customRole?: { id: string; permissions: readonly string[] };
 }
 
 /** Postgres NOTIFY channel of migrations/0024: changes that can alter or end a resolved session. */
@@ -64,6 +66,8 @@ export async function resolveSessionTimed(
     mfa_enabled?: boolean;
     enrollment_only: boolean;
     expires_at: Date;
+    custom_role_id?: string | null;
+    permissions?: string[] | null;
     valid_for_ms: number;
   }>(
     // now() is the statement's transaction time: the same instant resolve_session decided with.
@@ -83,6 +87,11 @@ export async function resolveSessionTimed(
     enrollmentOnly: row.enrollment_only,
     expiresAt: row.expires_at,
   };
+  if (row.custom_role_id)
+    session.customRole = Object.freeze({
+      id: row.custom_role_id,
+      permissions: Object.freeze(row.permissions ?? []),
+    });
   return { session, validForMs: Number(row.valid_for_ms) };
 }
 

@@ -64,5 +64,7 @@ function udtOf(sqlType: string): string {
     boolean: 'bool',
     smallint: 'int2',
   };
+  // Arrays: information_schema names `text[]` by its element type's array, `_text`.
+  if (sqlType.endsWith('[]')) return `_${udtOf(sqlType.slice(0, -2))}`;
   return map[sqlType] ?? sqlType;
 }

@@ -5,6 +5,8 @@ import { api, queryClient, type Outputs } from './trpc';
 
 export type Me = Outputs['auth']['me'];
 export type Role = Me['user']['role'];
+/** A permission of the vocabulary (docs/roles.md). */
+export type Permission = Me['permissions'][number];
 
 export const ME_KEY = ['auth.me'] as const;
 

@@ -12,3 +12,4 @@ export * from './domains.js';
 export * from './scim.js';
 export * from './saml.js';
 export * from './oidc.js';
+export * from './roles.js';

@@ -7,11 +7,14 @@ export const listUsersInput = z
     limit: z.number().int().min(1).max(100).optional(),
   })
   .optional();
+/** A custom role (docs/roles.md), given with role 'member'; null or omitted: none. */
+const customRoleId = z.string().uuid().nullable().optional();
 export const inviteUserInput = z.strictObject({
   email: z.string().trim().min(3).max(254).email(),
   role,
+  customRoleId,
 });
-export const setRoleInput = z.strictObject({ userId: z.string().uuid(), role });
+export const setRoleInput = z.strictObject({ userId: z.string().uuid(), role, customRoleId });
 export const userIdInput = z.strictObject({ userId: z.string().uuid() });
 export const revokeSessionInput = z.strictObject({ sessionId: z.string().uuid() });
 export const updateSecurityPolicyInput = z.strictObject({

@@ -7,6 +7,8 @@ export const userListItemOutput = z.object({
   email: z.string(),
   displayName: z.string().nullable(),
   role,
+  /** A custom role on top of `member` (docs/roles.md), or null. */
+  customRoleId: uuidString.nullable(),
   mfaEnabled: z.boolean(),
   disabled: z.boolean(),
   lastLoginAt: nullableInstant,

@@ -39,8 +39,8 @@ function mintUseCaseOf(
   };
 }
 
-const manageKeys = { roles: ['owner', 'admin'], scope: 'api_keys:write' } as const;
-const readKeys = { roles: ['owner', 'admin'], scope: 'api_keys:read' } as const;
+const manageKeys = { permission: 'api_keys:write', scope: 'api_keys:write' } as const;
+const readKeys = { permission: 'api_keys:read', scope: 'api_keys:read' } as const;
 
 // The wire enum and the domain list must not drift: each fails to compile without the other.
 const scopesAgree: Same<(typeof apiKeyScope.options)[number], (typeof API_KEY_SCOPES)[number]> =
@@ -102,7 +102,7 @@ export const apiKeysRouter = router({
     ),
   // Any presented secret key may revoke itself, so a holder or a scanner can kill a leaked key.
   revokeSelf: tenantProcedure
-    .meta({ access: { apiKeyOnly: true } })
+    .meta({ access: { permission: 'self', apiKeyOnly: true } })
     .output(revokedSelfOutput)
     .mutation(async ({ ctx }) => {
       const p = ctx.principal;

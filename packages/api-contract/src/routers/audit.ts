@@ -47,9 +47,9 @@ const verifyAgrees: Same<
 > = true;
 void verifyAgrees;
 
-const readAudit = { roles: ['owner', 'admin', 'compliance'], scope: 'audit:read' } as const;
+const readAudit = { permission: 'audit:read', scope: 'audit:read' } as const;
 /** The console's own reads: sessions only (API keys read the log through audit.list). */
-const consoleAudit = { roles: ['owner', 'admin', 'compliance'] } as const;
+const consoleAudit = { permission: 'audit:read' } as const;
 
 const readerOf = (ctx: {
   principal: Principal;

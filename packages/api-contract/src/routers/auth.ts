@@ -1,3 +1,4 @@
+import { permissionsOf } from '@tessera/auth/roles';
 import { AuthError } from '@tessera/auth';
 import { signInWithRememberedDevice, verifyMfaChallenge } from '@tessera/auth/mfa';
 import {
@@ -34,7 +35,7 @@ import type { SessionPrincipal } from '../context.js';
 import { keptWithSession } from '../principal.js';
 import { actingUseCaseOf, useCaseOf } from '../use-case.js';
 
-const signedIn = { access: {}, allowEnrollmentOnly: true } as const;
+const signedIn = { access: { permission: 'self' }, allowEnrollmentOnly: true } as const;
 
 type MeView = Awaited<ReturnType<typeof loadMe>>;
 /**
@@ -106,11 +107,18 @@ export const authRouter = router({
     const { user, tenant } = await keptWithSession(meViews, ctx.principal, () =>
       ctx.withTenant((tx) => loadMe(tx, ctx.principal.userId), { readOnly: true }),
     );
-    const { sessionId, aal, expiresAt } = ctx.principal;
-    return { user, tenant, session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() } };
+    const { sessionId, aal, expiresAt, role, customRole } = ctx.principal;
+    return {
+      user,
+      tenant,
+      session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() },
+      // What the console may offer (docs/roles.md); from the session, no extra statement.
+      permissions: permissionsOf(role, customRole?.permissions),
+      customRoleId: customRole?.id ?? null,
+    };
   }),
   changePassword: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .input(changePasswordInput)
     .mutation(async ({ ctx, input }) => {
       await changePassword(actingUseCaseOf(ctx), input);
@@ -157,7 +165,7 @@ export const authRouter = router({
       return { ok: true as const };
     }),
   requestEmailChange: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .input(requestEmailChangeInput)
     .mutation(async ({ ctx, input }) => {
       await requestEmailChange(actingUseCaseOf(ctx), input);

@@ -38,9 +38,9 @@ const createAgrees: Same<
 > = true;
 void [listAgrees, createAgrees];
 
-const readQueue = { roles: ['compliance', 'owner'], scope: 'privacy:read' } as const;
-const writeQueue = { roles: ['compliance'], scope: 'privacy:write' } as const;
-const officer = { roles: ['compliance'] } as const;
+const readQueue = { permission: 'compliance:read', scope: 'privacy:read' } as const;
+const writeQueue = { permission: 'compliance:write', scope: 'privacy:write' } as const;
+const officer = { permission: 'compliance:write' } as const;
 
 export const complianceRouter = router({
   listRequests: tenantProcedure

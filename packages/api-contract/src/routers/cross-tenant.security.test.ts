@@ -1,6 +1,6 @@
 // Attack: staff of tenant B (owner, admin, compliance, or a secret API key with every scope) pass
 // tenant A's real ids (users, sessions, API keys, privacy requests, legal holds, webhook endpoints
-// and deliveries, passkeys, remembered devices, SSO identities, domains...) to every procedure whose input
+// and deliveries, passkeys, remembered devices, SSO identities, domains, custom roles...) to every procedure whose input
 // takes an id (IDOR). RLS must make A's rows invisible: each call answers exactly what it answers
 // for an id that exists nowhere (no oracle), never a 500, leaks none of A's ids, and no row of A
 // changes. The procedure list and the id fields are derived from the router, not hand-kept.
@@ -181,6 +181,9 @@ async function seedTenantA() {
     `INSERT INTO saml_connections (tenant_id, name, idp_entity_id) VALUES ($1, 'a-saml', 'https://idp.example.com/saml')`,
     [tenantId],
   );
+  // Two custom roles (a positive control may delete one before another field tries it).
+  for (const name of ['a-role-1', 'a-role-2'])
+    await asOwner.roles.create({ name, permissions: ['users:read'] });
   // An app registered with A's OpenID provider: its public client_id is what oidc.* procedures take.
   await db.owner.pool.query(
     `INSERT INTO oidc_clients (tenant_id, client_id, name, kind, redirect_uris) VALUES ($1, $2, 'a-app', 'spa', '["https://app.example.com/callback"]')`,
@@ -288,6 +291,7 @@ test(
       'remembered_devices',
       'user_identities',
       'saml_connections',
+      'tenant_roles',
       'audit_logs',
     ]) {
       expect(tablesWithRows, `tenant A has no ${kind} row to aim at`).toContain(kind);

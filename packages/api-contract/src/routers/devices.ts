@@ -8,7 +8,7 @@ import { router, sessionProcedure } from '../trpc.js';
 import { actingUseCaseOf } from '../use-case.js';
 
 // Not for enrollment-only sessions (docs/design.md "MFA" lists what they may call); they have no devices anyway.
-const own = { access: {} } as const;
+const own = { access: { permission: 'self' } } as const;
 
 /** Remembered devices (docs/mfa-factors.md), listed next to sessions; own devices only. */
 export const devicesRouter = router({

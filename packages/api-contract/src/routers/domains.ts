@@ -25,7 +25,8 @@ import { requireRecentMfa } from '../middleware/require-recent-mfa.js';
 import { limitPerIp, publicProcedure, router, sessionProcedure } from '../trpc.js';
 import { actingUseCaseOf } from '../use-case.js';
 
-const manage = { access: { roles: ['owner', 'admin'] } } as const;
+const read = { access: { permission: 'domains:read' } } as const;
+const manage = { access: { permission: 'domains:write' } } as const;
 /** Home-realm lookups per IP: enough for people, too few to sweep a list of domains. */
 export const ROUTE_LIMIT = { max: 30, windowMs: 60_000 } as const;
 
@@ -34,7 +35,7 @@ const lookupOf = (ctx: Context) => ctx.services.domains?.lookup ?? createTxtLook
 
 export const domainsRouter = router({
   list: sessionProcedure
-    .meta(manage)
+    .meta(read)
     .query(({ ctx }) => ctx.withTenant((tx) => listDomains(tx), { readOnly: true })),
   add: sessionProcedure
     .meta(manage)

@@ -13,7 +13,7 @@ import { router, sessionProcedure } from '../trpc.js';
 import { actingUseCaseOf } from '../use-case.js';
 
 /** Enrolling is how an enrollment-only session (MFA required, none yet) gets its factor. */
-const enrolling = { access: {}, allowEnrollmentOnly: true } as const;
+const enrolling = { access: { permission: 'self' }, allowEnrollmentOnly: true } as const;
 
 export const mfaRouter = router({
   status: sessionProcedure
@@ -40,20 +40,20 @@ export const mfaRouter = router({
       return { backupCodes };
     }),
   regenerateBackupCodes: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .input(mfaCodeInput)
     .mutation(async ({ ctx, input }) => ({
       backupCodes: await regenerateBackupCodes(actingUseCaseOf(ctx), input.code),
     })),
   disable: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .input(disableMfaInput)
     .mutation(async ({ ctx, input }) => {
       await disableMfa(actingUseCaseOf(ctx), input);
       return { ok: true as const };
     }),
   stepUp: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .input(mfaCodeInput)
     .mutation(async ({ ctx, input }) => {
       await verifyCodeForSession(actingUseCaseOf(ctx), input.code, 'mfa.step_up');

@@ -21,7 +21,9 @@ import { authorizedAppInput, createOidcClientInput, oidcClientIdInput } from '..
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 
-const admins = { roles: ['owner', 'admin'] } as const;
+const read = { permission: 'oidc:read' } as const;
+const admins = { permission: 'oidc:write' } as const;
+const own = { permission: 'self' } as const;
 /** A new key signs after every API node's provider has published it (their 30-second refresh, twice). */
 const KEY_ACTIVATION_SECONDS = 60;
 
@@ -31,7 +33,7 @@ function actorOf(ctx: Context & { principal: { userId: string } }): OidcUserActo
 
 export const oidcRouter = router({
   listClients: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => listOidcClients(tx), { readOnly: true })),
   createClient: sessionProcedure
     .meta({ access: admins })
@@ -48,7 +50,7 @@ export const oidcRouter = router({
       return { ok: true as const };
     }),
   listSigningKeys: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => listSigningKeys(tx, ctx.now()), { readOnly: true })),
   rotateSigningKey: sessionProcedure.meta({ access: admins }).mutation(async ({ ctx }) => {
     assertRecentMfa(ctx.principal, ctx.now());
@@ -63,12 +65,12 @@ export const oidcRouter = router({
     );
   }),
   myApps: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: own })
     .query(({ ctx }) =>
       ctx.withTenant((tx) => listAuthorizedApps(tx, ctx.principal.userId), { readOnly: true }),
     ),
   revokeMyApp: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: own })
     .input(authorizedAppInput)
     .mutation(async ({ ctx, input }) => {
       await ctx.withTenant((tx) =>

@@ -19,7 +19,7 @@ import {
 import { publicProcedure, router, sessionProcedure } from '../trpc.js';
 import { actingUseCaseOf, useCaseOf } from '../use-case.js';
 
-const own = { access: {} } as const;
+const own = { access: { permission: 'self' } } as const;
 
 /** Out-of-band one-time codes (docs/mfa-factors.md): SMS as a restricted second factor; e-mail codes as new-device sign-in verification (not MFA). */
 export const otpRouter = router({

@@ -13,7 +13,7 @@ import {
 } from '@tessera/auth/overview';
 import { router, tenantProcedure } from '../trpc.js';
 
-const staff = { roles: ['owner', 'admin', 'compliance'] } as const;
+const staff = { permission: 'overview:read' } as const;
 const readOnly = { readOnly: true } as const;
 
 export const overviewRouter = router({

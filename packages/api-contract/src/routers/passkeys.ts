@@ -28,8 +28,8 @@ import { actingUseCaseOf } from '../use-case.js';
 
 const anyone = { access: 'public' } as const;
 /** Registering is how an enrollment-only session (MFA required, none yet) gets its factor. */
-const enrolling = { access: {}, allowEnrollmentOnly: true } as const;
-const signedIn = { access: {} } as const;
+const enrolling = { access: { permission: 'self' }, allowEnrollmentOnly: true } as const;
+const signedIn = { access: { permission: 'self' } } as const;
 
 export const passkeysRouter = router({
   list: sessionProcedure

@@ -6,7 +6,13 @@ import type { Context, Principal } from '../context.js';
 export function privacyActorOf(principal: Principal, ctx: Pick<Context, 'meta'>): PrivacyActor {
   const origin = { ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
   return principal.kind === 'session'
-    ? { type: 'user', id: principal.userId, role: principal.role, ...origin }
+    ? {
+        type: 'user',
+        id: principal.userId,
+        role: principal.role,
+        customPermissions: principal.customRole?.permissions,
+        ...origin,
+      }
     : { type: 'api_key', id: principal.keyId, ...origin };
 }
 

@@ -52,9 +52,9 @@ const acknowledgeAgrees: Same<
 > = true;
 void [listAgrees, deliveriesAgree, acknowledgeAgrees];
 
-const manage = { roles: ['owner', 'admin'] } as const;
-const read = { roles: ['owner', 'admin', 'compliance'], scope: 'privacy:read' } as const;
-const acknowledge = { roles: ['owner', 'admin', 'compliance'], scope: 'privacy:write' } as const;
+const manage = { permission: 'privacy_webhooks:write' } as const;
+const read = { permission: 'privacy:read', scope: 'privacy:read' } as const;
+const acknowledge = { permission: 'privacy:write', scope: 'privacy:write' } as const;
 
 function depsOf(ctx: Pick<Context, 'services' | 'now'>): WebhookDeps {
   return {

@@ -30,7 +30,7 @@ void downloadAgrees;
 // webhook router here makes no import cycle.
 export { privacyActorOf, privacyDepsOf } from './privacy-actor.js';
 
-const signedIn = {} as const;
+const signedIn = { permission: 'self' } as const;
 
 export const privacyRouter = router({
   requestExport: sessionProcedure
@@ -70,7 +70,7 @@ export const privacyRouter = router({
   // Any session reaches the service, which answers "not found" unless the caller is the subject
   // or compliance staff; keys need privacy:read. Creating a link is audited.
   exportDownload: tenantProcedure
-    .meta({ access: { scope: 'privacy:read' } })
+    .meta({ access: { permission: 'self', scope: 'privacy:read' } })
     .input(exportDownloadInput)
     .output(exportDownloadOutput)
     .query(({ ctx, input }) =>

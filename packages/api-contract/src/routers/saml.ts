@@ -29,12 +29,13 @@ function depsOf(ctx: Context): SamlDeps {
   };
 }
 
-const manage = { access: { roles: ['owner', 'admin'] } } as const;
-const owner = { access: { roles: ['owner'] } } as const;
+const read = { access: { permission: 'saml:read' } } as const;
+const manage = { access: { permission: 'saml:write' } } as const;
+const owner = { access: { permission: 'saml:manage' } } as const;
 
 export const samlRouter = router({
   list: sessionProcedure
-    .meta(manage)
+    .meta(read)
     .query(({ ctx }) =>
       ctx.withTenant(
         (tx) => listSamlConnections(tx, { ...actingUseCaseOf(ctx), deps: depsOf(ctx) }),

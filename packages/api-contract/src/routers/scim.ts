@@ -5,6 +5,8 @@
  * directory groups to roles. Minting a token, choosing erasure and mapping a group to a role are
  * step-up territory for users who have MFA. Every change is audited by the service.
  */
+import { assertMayAssign, BUILT_IN_ROLE_PERMISSIONS } from '@tessera/auth/roles';
+import { actorOf } from '../use-case.js';
 import {
   createScimToken,
   getScimSettings,
@@ -25,7 +27,8 @@ import {
 import { assertRecentMfa } from '../middleware/require-recent-mfa.js';
 import { requestOf, router, sessionProcedure } from '../trpc.js';
 
-const admins = { roles: ['owner', 'admin'] } as const;
+const read = { permission: 'scim:read' } as const;
+const admins = { permission: 'scim:write' } as const;
 
 function adminOf(ctx: Context & { principal: { userId: string } }): ScimAdmin {
   return { userId: ctx.principal.userId, origin: requestOf(ctx) };
@@ -42,7 +45,7 @@ export const scimRouter = router({
       );
     }),
   listTokens: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => listScimTokens(tx), { readOnly: true })),
   revokeToken: sessionProcedure
     .meta({ access: admins })
@@ -52,7 +55,7 @@ export const scimRouter = router({
       return { ok: true as const };
     }),
   settings: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => getScimSettings(tx), { readOnly: true })),
   updateSettings: sessionProcedure
     .meta({ access: admins })
@@ -62,14 +65,22 @@ export const scimRouter = router({
       return ctx.withTenant((tx) => updateScimSettings(tx, adminOf(ctx), input, ctx.now()));
     }),
   listGroups: sessionProcedure
-    .meta({ access: admins })
+    .meta({ access: read })
     .query(({ ctx }) => ctx.withTenant((tx) => listScimGroupSummaries(tx), { readOnly: true })),
   setGroupRole: sessionProcedure
     .meta({ access: admins })
     .input(setScimGroupRoleInput)
     .mutation(async ({ ctx, input }) => {
       // Mapping a group to a role hands that role to its members: like users.setRole.
-      if (input.role !== null) assertRecentMfa(ctx.principal, ctx.now());
+      if (input.role !== null) {
+        assertRecentMfa(ctx.principal, ctx.now());
+        // Nobody hands out, through the directory, a role wider than their own (docs/roles.md).
+        assertMayAssign(
+          actorOf(ctx.principal),
+          { role: input.role, custom: false },
+          BUILT_IN_ROLE_PERMISSIONS[input.role],
+        );
+      }
       await ctx.withTenant((tx) => setScimGroupRole(tx, adminOf(ctx), input, ctx.now()));
       return { ok: true as const };
     }),

@@ -5,7 +5,7 @@ import { revokeSessionInput } from '../inputs/users.js';
 import { router, sessionProcedure } from '../trpc.js';
 import { actingUseCaseOf } from '../use-case.js';
 
-const own = { access: {}, allowEnrollmentOnly: true } as const;
+const own = { access: { permission: 'self' }, allowEnrollmentOnly: true } as const;
 
 export const sessionsRouter = router({
   list: sessionProcedure.meta(own).query(async ({ ctx }) => {
@@ -30,11 +30,13 @@ export const sessionsRouter = router({
       return { ok: true as const };
     }),
   // "Sign out everywhere" also forgets every remembered device (docs/mfa-factors.md).
-  revokeOthers: sessionProcedure.meta({ access: {} }).mutation(async ({ ctx }) => {
-    const revoked = await ctx.withTenant((tx) => revokeOtherSessions(tx, actingUseCaseOf(ctx)));
-    await ctx.withTenant((tx) =>
-      revokeAllRememberedDevices(tx, actingUseCaseOf(ctx), 'revoked_others'),
-    );
-    return { revoked };
-  }),
+  revokeOthers: sessionProcedure
+    .meta({ access: { permission: 'self' } })
+    .mutation(async ({ ctx }) => {
+      const revoked = await ctx.withTenant((tx) => revokeOtherSessions(tx, actingUseCaseOf(ctx)));
+      await ctx.withTenant((tx) =>
+        revokeAllRememberedDevices(tx, actingUseCaseOf(ctx), 'revoked_others'),
+      );
+      return { revoked };
+    }),
 });

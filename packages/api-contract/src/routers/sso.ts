@@ -40,8 +40,9 @@ function depsOf(ctx: Context): SsoDeps {
   };
 }
 
-const manage = { access: { roles: ['owner', 'admin'] } } as const;
-const own = { access: {} } as const;
+const read = { access: { permission: 'sso:read' } } as const;
+const manage = { access: { permission: 'sso:write' } } as const;
+const own = { access: { permission: 'self' } } as const;
 
 export const identitiesRouter = router({
   list: sessionProcedure
@@ -70,7 +71,7 @@ export const identitiesRouter = router({
 
 export const ssoRouter = router({
   get: sessionProcedure
-    .meta(manage)
+    .meta(read)
     .query(({ ctx }) =>
       ctx.withTenant((tx) => getSsoSettings(tx, depsOf(ctx)), { readOnly: true }),
     ),

@@ -10,10 +10,10 @@ export const tenantRouter = router({
   sso: ssoRouter,
   saml: samlRouter,
   get: sessionProcedure
-    .meta({ access: {} })
+    .meta({ access: { permission: 'self' } })
     .query(({ ctx }) => ctx.withTenant((tx) => getTenant(tx), { readOnly: true })),
   updateSecurityPolicy: sessionProcedure
-    .meta({ access: { roles: ['owner', 'admin'] } })
+    .meta({ access: { permission: 'security_policy:write' } })
     .input(updateSecurityPolicyInput)
     .mutation(async ({ ctx, input }) => {
       const { principal: p } = ctx;

@@ -28,11 +28,11 @@ const listAgrees: Same<
 > = true;
 void listAgrees;
 
-const admins = { roles: ['owner', 'admin'] } as const;
+const admins = { permission: 'users:write' } as const;
 
 export const usersRouter = router({
   list: tenantProcedure
-    .meta({ access: { ...admins, scope: 'users:read' } })
+    .meta({ access: { permission: 'users:read', scope: 'users:read' } })
     .input(listUsersInput)
     .output(listUsersOutput)
     .query(({ ctx, input }) =>
@@ -42,8 +42,9 @@ export const usersRouter = router({
     .meta({ access: admins })
     .input(inviteUserInput)
     .mutation(({ ctx, input }) => {
-      // Any role above member grants privilege (compliance reads everyone's personal data and the audit log).
-      if (input.role !== 'member') assertRecentMfa(ctx.principal, ctx.now());
+      // Any role above member grants privilege (compliance reads everyone's personal data and the
+      // audit log), and so does a custom role (docs/roles.md).
+      if (input.role !== 'member' || input.customRoleId) assertRecentMfa(ctx.principal, ctx.now());
       return ctx.withTenant((tx) => inviteUser(tx, actingUseCaseOf(ctx), input));
     }),
   setRole: sessionProcedure
@@ -63,7 +64,7 @@ export const usersRouter = router({
     }),
   // Creates accounts that sign in with passwords the caller supplied (no mail round trip), owners included.
   importLegacy: sessionProcedure
-    .meta({ access: { roles: ['owner'] } })
+    .meta({ access: { permission: 'users:import' } })
     .use(requireRecentMfa)
     .input(importLegacyInput)
     .mutation(({ ctx, input }) =>

@@ -134,3 +134,4 @@ export { createCaller };
 export * from './seed.js';
 export * from './mail.js';
 export * from './overview-seed.js';
+export * from './roles-seed.js';

@@ -10,16 +10,26 @@ import { normalizeEmail } from './normalize-email.js';
 import { consumeUserToken, issueUserToken, locateUserToken } from './user-tokens.js';
 import type { UserRole } from '@tessera/db';
 import type { ActorUseCase, TenantUseCase } from '../context/use-case.js';
+import { assertMayAssign } from '../roles/grant-rule.js';
+import { customRolePermissions } from '../roles/manage-roles.js';
+import { BUILT_IN_ROLE_PERMISSIONS } from '../roles/permissions.js';
+import { assertCustomOnMember } from './manage-users.js';
 
 /** Creates a pending user (no password) and mails a 7-day single-use invite link. */
 export async function inviteUser(
   tx: TenantTx,
   uc: TenantUseCase & Pick<ActorUseCase, 'deps'>,
-  input: { email: string; role: UserRole },
+  input: { email: string; role: UserRole; customRoleId?: string | null | undefined },
 ): Promise<{ userId: string }> {
   const { deps, actor, request, now } = uc;
+  const customRoleId = input.customRoleId ?? null;
   if (input.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can invite owners.' });
+  const granted = customRoleId
+    ? await customRolePermissions(tx, customRoleId)
+    : BUILT_IN_ROLE_PERMISSIONS[input.role];
+  assertCustomOnMember(input.role, customRoleId);
+  assertMayAssign(actor, { role: input.role, custom: customRoleId !== null }, granted);
   const email = normalizeEmail(input.email);
   const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
   if (existing)
@@ -29,7 +39,14 @@ export async function inviteUser(
     });
   const [user] = await tx
     .insert(users)
-    .values({ tenantId: actor.tenantId, email, role: input.role, createdAt: now, updatedAt: now })
+    .values({
+      tenantId: actor.tenantId,
+      email,
+      role: input.role,
+      customRoleId,
+      createdAt: now,
+      updatedAt: now,
+    })
     .returning({ id: users.id });
   if (!user) throw new Error('invite insert returned nothing');
   const [tenant] = await tx.select().from(tenants);
@@ -53,7 +70,7 @@ export async function inviteUser(
     target: { type: 'user', id: user.id },
     ip: request.ip,
     userAgent: request.userAgent,
-    after: { email, role: input.role },
+    after: customRoleId ? { email, role: input.role, customRoleId } : { email, role: input.role },
     occurredAt: now,
   });
   return { userId: user.id };

@@ -6,6 +6,9 @@ import { revokeUserSessions } from '../sessions/revoke-sessions.js';
 import type { Actor } from '../context/actor.js';
 import type { RequestContext } from '../context/deps.js';
 import { clearFailures } from '../shared/throttle.js';
+import { assertMayAssign, assertMayManage } from '../roles/grant-rule.js';
+import { customRolePermissions, memberPermissions } from '../roles/manage-roles.js';
+import { BUILT_IN_ROLE_PERMISSIONS } from '../roles/permissions.js';
 import type { TenantUseCase } from '../context/use-case.js';
 
 export interface UserListItem {
@@ -13,6 +16,8 @@ export interface UserListItem {
   email: string;
   displayName: string | null;
   role: UserRole;
+  /** A custom role on top of `member` (docs/roles.md), or null. */
+  customRoleId: string | null;
   mfaEnabled: boolean;
   disabled: boolean;
   lastLoginAt: string | null;
@@ -24,7 +29,7 @@ export interface UserListItem {
  * API-key callers' busiest read, and building it with the query builder cost a fifth of the call.
  * RLS still scopes it to the transaction's tenant.
  */
-const LIST_COLUMNS = `u.id, u.email, u.display_name, u.role, u.disabled_at IS NOT NULL AS disabled, u.last_login_at,
+const LIST_COLUMNS = `u.id, u.email, u.display_name, u.role, u.custom_role_id, u.disabled_at IS NOT NULL AS disabled, u.last_login_at,
   (t.enabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM public.webauthn_credentials w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id)) AS mfa_enabled
   FROM public.users u LEFT JOIN public.mfa_totp t ON t.tenant_id = u.tenant_id AND t.user_id = u.id`;
 const LIST_FIRST_PAGE = `SELECT ${LIST_COLUMNS} ORDER BY u.id LIMIT $1`;
@@ -35,6 +40,7 @@ interface ListRow {
   email: string;
   display_name: string | null;
   role: UserRole;
+  custom_role_id: string | null;
   disabled: boolean;
   last_login_at: Date | null;
   mfa_enabled: boolean;
@@ -55,6 +61,7 @@ export async function listUsers(
       email: row.email,
       displayName: row.display_name,
       role: row.role,
+      customRoleId: row.custom_role_id,
       mfaEnabled: row.mfa_enabled,
       disabled: row.disabled,
       lastLoginAt: row.last_login_at?.toISOString() ?? null,
@@ -66,9 +73,9 @@ export async function listUsers(
 async function targetOf(tx: TenantTx, actor: Actor, userId: string) {
   const [target] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
   if (!target) throw new AuthError('not_found');
-  // Only owners change, disable or reset owners (docs/design.md "Identity").
-  if (target.role === 'owner' && actor.role !== 'owner')
-    throw new AuthError('forbidden', { detail: 'Only owners can change owners.' });
+  // Only owners change, disable or reset owners (docs/design.md "Identity"); a custom role only
+  // members whose permissions it holds (docs/roles.md).
+  assertMayManage(actor, target.role, await memberPermissions(tx, target));
   return target;
 }
 
@@ -107,15 +114,24 @@ function audit(
 export async function setUserRole(
   tx: TenantTx,
   uc: TenantUseCase,
-  input: { userId: string; role: UserRole },
+  input: { userId: string; role: UserRole; customRoleId?: string | null | undefined },
 ): Promise<void> {
   const { actor, request, now } = uc;
+  const customRoleId = input.customRoleId ?? null;
   if (input.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can make owners.' });
+  const granted = customRoleId
+    ? await customRolePermissions(tx, customRoleId)
+    : BUILT_IN_ROLE_PERMISSIONS[input.role];
+  assertCustomOnMember(input.role, customRoleId);
   const target = await targetOf(tx, actor, input.userId);
-  if (target.role === input.role) return;
+  assertMayAssign(actor, { role: input.role, custom: customRoleId !== null }, granted);
+  if (target.role === input.role && target.customRoleId === customRoleId) return;
   if (target.role === 'owner') await assertOtherOwner(tx, target.id);
-  await tx.update(users).set({ role: input.role, updatedAt: now }).where(eq(users.id, target.id));
+  await tx
+    .update(users)
+    .set({ role: input.role, customRoleId, updatedAt: now })
+    .where(eq(users.id, target.id));
   // A privilege change gets new sessions: the user signs in again under the new role.
   await revokeUserSessions(tx, target.id, 'role_changed', now);
   await audit(
@@ -125,9 +141,32 @@ export async function setUserRole(
     now,
     'user.role.changed',
     target.id,
-    { role: target.role },
-    { role: input.role },
+    ...roleChange(target, { role: input.role, customRoleId }),
   );
+}
+
+/** A custom role sits on a plain member (docs/roles.md): deleting it leaves a member. */
+export function assertCustomOnMember(role: UserRole, customRoleId: string | null): void {
+  if (customRoleId !== null && role !== 'member')
+    throw new AuthError('invalid_input', {
+      detail: 'A custom role is given to a member.',
+      field: 'customRoleId',
+    });
+}
+
+type RoleState = { role: UserRole; customRoleId: string | null };
+
+/** Audit before/after of a role change; the custom role appears only where one is involved. */
+function roleChange(
+  before: RoleState,
+  after: RoleState,
+): [Record<string, unknown>, Record<string, unknown>] {
+  if (before.customRoleId === null && after.customRoleId === null)
+    return [{ role: before.role }, { role: after.role }];
+  return [
+    { role: before.role, customRoleId: before.customRoleId },
+    { role: after.role, customRoleId: after.customRoleId },
+  ];
 }
 
 export async function disableUser(

@@ -11,7 +11,16 @@ export interface RequestOrigin {
  * rotate keys only with a subset of its own scopes (docs/design.md "Secrets").
  */
 export type ApiKeyActor =
-  | { type: 'user'; id: string; origin?: RequestOrigin }
+  | {
+      type: 'user';
+      id: string;
+      origin?: RequestOrigin;
+      /**
+       * The scopes this user may hand out: the key scopes among their permissions (docs/roles.md).
+       * Omitted: not limited (the owner).
+       */
+      grantable?: readonly string[];
+    }
   | { type: 'api_key'; id: string; scopes: readonly string[]; origin?: RequestOrigin };
 
 export function auditActorOf(actor: ApiKeyActor): AuditActor {

@@ -80,9 +80,19 @@ export async function createApiKey(
   return minted;
 }
 
-/** A key may hand out only scopes it holds itself (docs/design.md "Secrets"); users are checked by role. */
+/**
+ * A key may hand out only scopes it holds itself (docs/design.md "Secrets"); a user only scopes
+ * among their permissions (docs/roles.md: nobody grants what they do not hold).
+ */
 export function assertScopesWithin(actor: ApiKeyActor, scopes: readonly string[]): void {
-  if (actor.type !== 'api_key') return;
+  if (actor.type !== 'api_key') {
+    if (actor.grantable && !scopes.every((scope) => actor.grantable?.includes(scope)))
+      throw new AuthError('forbidden', {
+        detail: 'You cannot give a key scopes you do not hold.',
+        field: 'scopes',
+      });
+    return;
+  }
   if (!scopes.every((scope) => actor.scopes.includes(scope)))
     throw apiKeyRefused('api_key_forbidden');
 }

@@ -6,4 +6,6 @@ export interface Actor {
   userId: string;
   role: UserRole;
   sessionId: string | null;
+  /** The permissions of the user's custom role, if any (docs/roles.md). */
+  customPermissions?: readonly string[] | undefined;
 }

@@ -7,6 +7,7 @@
  * (migrations/0026) refuses a second holder, and that refusal is an outcome (`held_elsewhere`),
  * not an error, so its audit event commits.
  */
+import { holdsPermission } from '../roles/permissions.js';
 import { randomBytes } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import { tenantDomains, type TenantDomainRow, type TenantTx } from '@tessera/db';
@@ -30,8 +31,10 @@ export interface DomainSettingsPatch {
   autoJoin?: boolean | undefined;
 }
 
+/** Defence in depth behind the procedures' access (docs/roles.md): the caller holds domains:write. */
 function assertManager(actor: Actor): void {
-  if (actor.role !== 'owner' && actor.role !== 'admin') throw new AuthError('forbidden');
+  if (!holdsPermission(actor.role, actor.customPermissions, 'domains:write'))
+    throw new AuthError('forbidden');
 }
 
 const auditBase = (actor: Actor, request: RequestContext, now: Date) => ({

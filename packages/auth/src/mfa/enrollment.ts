@@ -1,4 +1,6 @@
 /** Enrollment, status, backup codes, step-up, disable and admin reset of the TOTP factor. */
+import { assertMayManage } from '../roles/grant-rule.js';
+import { memberPermissions } from '../roles/manage-roles.js';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import {
@@ -318,7 +320,7 @@ export async function disableMfa(
 /** Owners and admins clear a user's factors and sessions (only owners reset owners). */
 export async function resetUserMfa(
   tx: TenantTx,
-  uc: TenantUseCase<{ tenantId: string; userId: string; role: string }>,
+  uc: TenantUseCase,
   targetUserId: string,
 ): Promise<void> {
   const { actor, request, now } = uc;
@@ -326,6 +328,8 @@ export async function resetUserMfa(
   if (!target) throw new AuthError('not_found');
   if (target.role === 'owner' && actor.role !== 'owner')
     throw new AuthError('forbidden', { detail: 'Only owners can reset owners.' });
+  // A custom role resets only members whose permissions it holds (docs/roles.md).
+  assertMayManage(actor, target.role, await memberPermissions(tx, target));
   await removeFactors(tx, target.id);
   await revokeUserDevices(tx, uc, target.id, 'mfa_reset');
   await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.id)); // passkeys are factors too

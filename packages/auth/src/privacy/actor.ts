@@ -1,4 +1,5 @@
 import type { UserRole } from '@tessera/db';
+import { holdsPermission } from '../roles/permissions.js';
 import type { AuditActor } from '../audit/record-audit-event.js';
 
 /**
@@ -11,6 +12,8 @@ export interface PrivacyActor {
   id: string;
   /** The user's role; undefined for API keys. */
   role?: UserRole | undefined;
+  /** The permissions of the user's custom role, if any (docs/roles.md). */
+  customPermissions?: readonly string[] | undefined;
   ip?: string | null | undefined;
   userAgent?: string | null | undefined;
 }
@@ -21,9 +24,16 @@ export function auditActorOf(actor: PrivacyActor): AuditActor {
   return { type: actor.type, id: actor.id };
 }
 
-/** Compliance staff act for any subject of their tenant: the compliance role, or a scoped key. */
+/**
+ * Compliance staff act for any subject of their tenant: a user holding compliance:write (the
+ * compliance role, or a custom role given it), or a scoped key.
+ */
 export function actsForOthers(actor: PrivacyActor): boolean {
-  return actor.type !== 'user' || actor.role === 'compliance';
+  return (
+    actor.type !== 'user' ||
+    (actor.role !== undefined &&
+      holdsPermission(actor.role, actor.customPermissions, 'compliance:write'))
+  );
 }
 
 export function requestMeta(actor: PrivacyActor): {

@@ -61,7 +61,11 @@ export async function recomputeUserRoles(
     const held = new Set(roles.map((r) => r.role));
     const role = PRECEDENCE.find((r) => held.has(r as never)) ?? 'member';
     if (role === target.role) continue;
-    await tx.update(users).set({ role, updatedAt: now }).where(eq(users.id, target.id));
+    // A directory role replaces a custom role (docs/roles.md: a custom role sits on a member).
+    await tx
+      .update(users)
+      .set({ role, customRoleId: null, updatedAt: now })
+      .where(eq(users.id, target.id));
     // A privilege change gets new sessions, as with users.setRole.
     await revokeUserSessions(tx, target.id, 'role_changed', now);
     await recordAuditEvent(tx, {

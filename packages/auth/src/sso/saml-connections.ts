@@ -11,6 +11,8 @@
  * procedures add step-up.
  * Pinned by packages/api/src/plugins/saml-admin.security.test.ts and saml.security.test.ts.
  */
+import { assertMayAssign } from '../roles/grant-rule.js';
+import { BUILT_IN_ROLE_PERMISSIONS, holdsPermission } from '../roles/permissions.js';
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import {
@@ -171,13 +173,15 @@ async function tenantSlug(tx: TenantTx): Promise<string> {
   return tenant.slug;
 }
 
-function requireManager(actor: Actor): void {
-  if (actor.role !== 'owner' && actor.role !== 'admin') throw new AuthError('forbidden');
+/** Defence in depth behind the procedures' access (docs/roles.md). */
+function requireManager(actor: Actor, permission: 'saml:read' | 'saml:write' = 'saml:write'): void {
+  if (!holdsPermission(actor.role, actor.customPermissions, permission))
+    throw new AuthError('forbidden');
 }
 
+/** Creating, deleting and changing how a connection signs people in: saml:manage (the owner's). */
 function requireOwner(actor: Actor, field: string): void {
-  requireManager(actor);
-  if (actor.role !== 'owner')
+  if (!holdsPermission(actor.role, actor.customPermissions, 'saml:manage'))
     throw new AuthError('forbidden', {
       detail: 'Only owners change how a SAML connection signs people in.',
       field,
@@ -189,7 +193,7 @@ export async function listSamlConnections(
   tx: TenantTx,
   uc: Pick<TenantUseCase, 'actor'> & { deps: Pick<SamlDeps, 'publicUrl'> },
 ): Promise<SamlConnectionView[]> {
-  requireManager(uc.actor);
+  requireManager(uc.actor, 'saml:read');
   const slug = await tenantSlug(tx);
   const rows = await tx.select().from(samlConnections).orderBy(samlConnections.createdAt);
   return rows.map((row) => toView(row, uc.deps.publicUrl, slug));
@@ -232,6 +236,11 @@ async function resolveMetadata(
 }
 
 function checkRoles(actor: Actor, patch: SamlConnectionPatch): void {
+  // Mapping IdP groups to roles hands those roles out: the escalation rule (docs/roles.md).
+  for (const { role } of patch.groupRoles ?? [])
+    assertMayAssign(actor, { role, custom: false }, BUILT_IN_ROLE_PERMISSIONS[role]);
+  // saml:manage covers every field; saml:write only the admin fields.
+  if (holdsPermission(actor.role, actor.customPermissions, 'saml:manage')) return;
   requireManager(actor);
   for (const key of Object.keys(patch) as (keyof SamlConnectionPatch)[]) {
     if (patch[key] !== undefined && !ADMIN_FIELDS.has(key)) requireOwner(actor, key);

@@ -6,6 +6,7 @@
  * the connection at an IdP of their own could assert an owner's verified e-mail and take the
  * owner's account, and only owners act on owners (docs/design.md "Identity"). docs/sso.md.
  */
+import { holdsPermission } from '../roles/permissions.js';
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne } from 'drizzle-orm';
 import {
@@ -112,7 +113,8 @@ export async function getSsoSettings(tx: TenantTx, deps: SsoDeps): Promise<SsoSe
 }
 
 async function validatePatch(deps: SsoDeps, actor: Actor, patch: SsoSettingsPatch): Promise<void> {
-  if (actor.role !== 'owner' && actor.role !== 'admin') throw new AuthError('forbidden');
+  if (!holdsPermission(actor.role, actor.customPermissions, 'sso:write'))
+    throw new AuthError('forbidden');
   const ownerOnly = OWNER_ONLY.filter((key) => patch[key] !== undefined);
   if (actor.role !== 'owner' && ownerOnly.length > 0) {
     throw new AuthError('forbidden', {

@@ -25,6 +25,8 @@ export const users = pgTable(
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
     /** E-mailed sign-in codes on new devices (migration 0015); not a second factor. */
     emailCodesEnabledAt: timestamp('email_codes_enabled_at', { withTimezone: true }),
+    /** A custom role (migration 0034, docs/roles.md); only with role 'member'. */
+    customRoleId: uuid('custom_role_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,6 +1,6 @@
 /** Members: list (paged), invite, change role, disable, unlock, reset MFA. */
 import { inviteUserInput, setRoleInput } from '@tessera/api-contract/inputs';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
 import { FormAlert, Notice, SelectField, SubmitButton, TextField } from '../../components/fields';
 import { Empty, ErrorMessage, Loading, Time } from '../../components/states';
@@ -11,6 +11,27 @@ import { api, queryClient, type Outputs } from '../../lib/trpc';
 type Member = Outputs['users']['list']['items'][number];
 
 const ROLES = ['member', 'admin', 'compliance', 'owner'] as const;
+const CUSTOM = 'custom:';
+
+/** Built-in roles, then the organisation's own (docs/roles.md) as `custom:<id>`. */
+function useRoleOptions(me: Me): { value: string; label: string }[] {
+  const custom = useQuery({
+    queryKey: ['roles.list'],
+    queryFn: () => api.roles.list.query(),
+    enabled: me.permissions.includes('roles:read'),
+  });
+  const own = (custom.data?.roles ?? []).flatMap((r) =>
+    r.id ? [{ value: `${CUSTOM}${r.id}`, label: `${r.name} (custom)` }] : [],
+  );
+  return [...ROLES.map((r) => ({ value: r, label: r })), ...own];
+}
+
+/** A choice of the role select as the contract takes it: a custom role sits on a member. */
+function roleChoice(value: string): { role: string; customRoleId: string | null } {
+  return value.startsWith(CUSTOM)
+    ? { role: 'member', customRoleId: value.slice(CUSTOM.length) }
+    : { role: value, customRoleId: null };
+}
 
 export function MembersSection({ me }: { me: Me }): JSX.Element {
   const members = useInfiniteQuery({
@@ -31,10 +52,11 @@ export function MembersSection({ me }: { me: Me }): JSX.Element {
     }
   };
   const items = members.data?.pages.flatMap((page) => page.items) ?? [];
+  const roleOptions = useRoleOptions(me);
   return (
     <section className="card" aria-labelledby="members-heading">
       <h2 id="members-heading">Members</h2>
-      <InviteForm me={me} onInvited={reload} />
+      <InviteForm me={me} onInvited={reload} roleOptions={roleOptions} />
       {notice ? <Notice>{notice}</Notice> : null}
       <FormAlert message={action.error} />
       {members.isPending ? <Loading label="Loading members…" /> : null}
@@ -54,7 +76,14 @@ export function MembersSection({ me }: { me: Me }): JSX.Element {
           </thead>
           <tbody>
             {items.map((m) => (
-              <MemberRow key={m.id} member={m} me={me} pending={action.pending} run={run} />
+              <MemberRow
+                key={m.id}
+                member={m}
+                me={me}
+                pending={action.pending}
+                run={run}
+                roleOptions={roleOptions}
+              />
             ))}
           </tbody>
         </table>
@@ -78,20 +107,23 @@ function MemberRow(props: {
   me: Me;
   pending: string | null;
   run: (key: string, fn: () => Promise<unknown>, done: string) => Promise<void>;
+  roleOptions: { value: string; label: string }[];
 }): JSX.Element {
-  const { member: m, me, pending, run } = props;
-  const [role, setRole] = useState<string>(m.role);
+  const { member: m, me, pending, run, roleOptions } = props;
+  const current = m.customRoleId ? `${CUSTOM}${m.customRoleId}` : m.role;
+  const [role, setRole] = useState<string>(current);
   const [roleError, setRoleError] = useState<string | undefined>(undefined);
   const who = m.displayName ? `${m.displayName} (${m.email})` : m.email;
   const self = m.id === me.user.id;
   const saveRole = (): void => {
-    const parsed = setRoleInput.safeParse({ userId: m.id, role });
+    const parsed = setRoleInput.safeParse({ userId: m.id, ...roleChoice(role) });
     if (!parsed.success) return setRoleError('Choose a role.');
     setRoleError(undefined);
+    const label = roleOptions.find((o) => o.value === role)?.label ?? role;
     void run(
       `role:${m.id}`,
       () => api.users.setRole.mutate(parsed.data),
-      `${m.email} is now ${role}.`,
+      `${m.email} is now ${label}.`,
     );
   };
   const confirmThen = (
@@ -113,7 +145,7 @@ function MemberRow(props: {
           <SelectField
             label={`Role of ${m.email}`}
             name="role"
-            options={ROLES}
+            options={roleOptions}
             value={role}
             onChange={(e) => setRole(e.target.value)}
             error={roleError}
@@ -122,7 +154,7 @@ function MemberRow(props: {
           <button
             type="button"
             className="small"
-            disabled={role === m.role || pending === `role:${m.id}`}
+            disabled={role === current || pending === `role:${m.id}`}
             onClick={saveRole}
           >
             Save<span className="visually-hidden"> role of {m.email}</span>
@@ -190,16 +222,22 @@ function MemberRow(props: {
   );
 }
 
-function InviteForm({ me, onInvited }: { me: Me; onInvited: () => Promise<void> }): JSX.Element {
-  const form = useForm(['email', 'role']);
+function InviteForm(props: {
+  me: Me;
+  onInvited: () => Promise<void>;
+  roleOptions: { value: string; label: string }[];
+}): JSX.Element {
+  const { me, onInvited, roleOptions } = props;
+  const form = useForm(['email', 'role', 'customRoleId']);
   const [sent, setSent] = useState<string | null>(null);
-  const roles = me.user.role === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner');
+  const roles =
+    me.user.role === 'owner' ? roleOptions : roleOptions.filter((r) => r.value !== 'owner');
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const target = event.currentTarget;
     const values = formValues(target);
     const result = await form.run(
-      values,
+      { email: values['email'], ...roleChoice(values['role'] ?? 'member') },
       (input) => api.users.invite.mutate(input),
       inviteUserInput,
     );
