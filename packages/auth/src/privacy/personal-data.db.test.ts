@@ -199,6 +199,7 @@ const NOT_PERSONAL_DATA: Readonly<Record<string, string>> = {
   audit_checkpoints: 'signing-key ids and chain hashes',
   schema_migrations: 'migration file names',
   scim_groups: "the names of the tenant's directory groups",
+  tenant_roles: "the names and descriptions of the tenant's own roles",
 };
 
 test('every table that references users or has a column that can hold personal data is covered by a registered source', async () => {
