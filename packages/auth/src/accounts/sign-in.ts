@@ -233,10 +233,8 @@ async function passwordStep(
   if (codes && !facts.knownPair) return { status: 'email_code' };
   return finishSignIn(
     tx,
-    deps,
+    { deps, request, now },
     { ...step, via: 'password', hasFactor: false },
-    request,
-    now,
     facts,
   );
 }
@@ -311,7 +309,7 @@ async function recordRefusal(
         attempt.user && !attempt.user.disabledAt
           ? { userId: attempt.user.id, address: attempt.user.email, tenantName: attempt.tenantName }
           : null;
-      await recordLockout(tx, keyring, base, outcome.lockedUntil, notify, now);
+      await recordLockout(tx, { keyring, now }, { base, lockedUntil: outcome.lockedUntil, notify });
     }
     return outcome;
   });

@@ -5,6 +5,7 @@ import { enqueueEmail } from '../outbox/enqueue-email.js';
 import { issueSession, type CreatedSession } from '../sessions/create-session.js';
 import type { SecurityPolicy } from '../tenants/security-policy.js';
 import type { AccountDeps, RequestContext } from '../context/deps.js';
+import type { UseCase } from '../context/use-case.js';
 import {
   rememberDevice as issueDeviceToken,
   type RememberedDeviceToken,
@@ -78,7 +79,7 @@ export async function completeSignIn(
       now,
       'always',
     );
-    return finishSignIn(tx, deps, input, request, now, facts);
+    return finishSignIn(tx, { deps, request, now }, input, facts);
   });
 }
 
@@ -90,10 +91,8 @@ export async function completeSignIn(
  */
 export async function finishSignIn(
   tx: TenantTx,
-  deps: AccountDeps,
+  { deps, request, now }: Omit<UseCase, 'db'>,
   input: CompleteSignIn,
-  request: RequestContext,
-  now: Date,
   facts: SignInFacts,
 ): Promise<SignedIn> {
   if (facts.newDevice === null)

@@ -156,11 +156,8 @@ async function recordRefusal(
     if (outcome?.locked) {
       await recordLockout(
         tx,
-        keyring,
-        base,
-        outcome.lockedUntil,
-        { ...to, tenantName: tenant.name },
-        now,
+        { keyring, now },
+        { base, lockedUntil: outcome.lockedUntil, notify: { ...to, tenantName: tenant.name } },
       );
     } else if (outcome && outcome.failures % CONFIRMATION_NOTICE_EVERY === 0) {
       await enqueueEmail(

@@ -14,14 +14,17 @@ export function lockRetryAfterSeconds(until: Date, now: Date): number {
   return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
 }
 
-/** `base` is the failure's own audit event (actor, target, request); `notify` null mails nobody (unknown or disabled user). */
+/** What a lock records: `base` is the failure's own audit event (actor, target, request); `notify` null mails nobody (unknown or disabled user). */
+export interface Lockout {
+  base: Omit<AuditEventInput, 'action' | 'metadata'>;
+  lockedUntil: Date | null;
+  notify: { userId: string; address: string; tenantName: string } | null;
+}
+
 export async function recordLockout(
   tx: TenantTx,
-  keyring: Keyring,
-  base: Omit<AuditEventInput, 'action' | 'metadata'>,
-  lockedUntil: Date | null,
-  notify: { userId: string; address: string; tenantName: string } | null,
-  now: Date,
+  { keyring, now }: { keyring: Keyring; now: Date },
+  { base, lockedUntil, notify }: Lockout,
 ): Promise<void> {
   await recordAuditEvent(tx, {
     ...base,
