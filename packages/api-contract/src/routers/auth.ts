@@ -1,4 +1,4 @@
-import { permissionsOf } from '@tessera/auth/roles';
+import { permissionsOf, type Permission } from '@tessera/auth/roles';
 import { AuthError } from '@tessera/auth';
 import { signInWithRememberedDevice, verifyMfaChallenge } from '@tessera/auth/mfa';
 import {
@@ -45,6 +45,17 @@ type MeView = Awaited<ReturnType<typeof loadMe>>;
  * 0025), in every process within its one-second bound.
  */
 const meViews = new WeakMap<SessionPrincipal, Promise<MeView>>();
+
+/** The permission list of a cached session, built once (the cache evicts it on a role change). */
+const permissionLists = new WeakMap<SessionPrincipal, Permission[]>();
+function permissionListOf(principal: SessionPrincipal): Permission[] {
+  let list = permissionLists.get(principal);
+  if (!list) {
+    list = permissionsOf(principal.role, principal.customRole?.permissions);
+    permissionLists.set(principal, list);
+  }
+  return list;
+}
 
 export const authRouter = router({
   signUp: publicProcedure
@@ -107,13 +118,13 @@ export const authRouter = router({
     const { user, tenant } = await keptWithSession(meViews, ctx.principal, () =>
       ctx.withTenant((tx) => loadMe(tx, ctx.principal.userId), { readOnly: true }),
     );
-    const { sessionId, aal, expiresAt, role, customRole } = ctx.principal;
+    const { sessionId, aal, expiresAt, customRole } = ctx.principal;
     return {
       user,
       tenant,
       session: { id: sessionId, aal, expiresAt: expiresAt.toISOString() },
       // What the console may offer (docs/roles.md); from the session, no extra statement.
-      permissions: permissionsOf(role, customRole?.permissions),
+      permissions: permissionListOf(ctx.principal),
       customRoleId: customRole?.id ?? null,
     };
   }),
