@@ -29,7 +29,11 @@ export type SpanAttributes = Readonly<Record<string, string | number | boolean |
 
 function clean(attributes: SpanAttributes): Attributes {
   const out: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) out[key] = value;
+  // for-in rather than Object.entries: no array per attribute on every procedure and transaction.
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined) out[key] = value;
+  }
   return out;
 }
 
