@@ -2,7 +2,14 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import * as schema from './schema/index.js';
-import { FusedTenantQuery, type TenantStatement } from './fused-tenant-query.js';
+import {
+  FusedTenantQuery,
+  type ExtendedQueryConfig,
+  type TenantStatement,
+} from './fused-tenant-query.js';
+
+/** The query-config keys `tenantQuery` carries over; a config with any other goes the ordinary way. */
+const FUSABLE_OPTIONS = new Set(['name', 'text', 'values', 'rowMode', 'types']);
 
 export type Schema = typeof schema;
 export type Drizzle = NodePgDatabase<Schema>;
@@ -145,10 +152,11 @@ class PreparingClient extends pg.Client {
   }
 
   /**
-   * Sends the statement `args` describe (as `query` takes them, promise form only) with the tenant
-   * set by `tenant` (bound to `tenantId`) in front of it and one Sync behind it: one implicit transaction, one write, one answer
-   * (fused-tenant-query.ts). Null when the call cannot go that way (a callback, a cursor or other
-   * submittable, the `rows` option); the caller then opens an ordinary transaction.
+   * Sends the statement `args` describe (as `query` takes them, promise form only) with the
+   * tenant set by `tenant` (bound to `tenantId`) in front of it and one Sync behind it: one
+   * implicit transaction, one write, one answer (fused-tenant-query.ts). Null when the call
+   * cannot go that way (a callback, a cursor or other submittable, any option beyond name, text,
+   * values, rowMode and types); the caller then opens an ordinary transaction.
    */
   tenantQuery(
     tenant: TenantStatement,
@@ -157,19 +165,25 @@ class PreparingClient extends pg.Client {
   ): Promise<pg.QueryResult> | null {
     const [first, second] = args;
     if (args.length > 2 || (second !== undefined && !Array.isArray(second))) return null;
-    let config: pg.QueryConfig & { rows?: unknown; callback?: unknown };
-    if (typeof first === 'string') config = { text: first };
-    else if (first !== null && typeof first === 'object' && !('submit' in first))
-      config = { ...(first as pg.QueryConfig) };
-    else return null;
-    if (
-      typeof config.text !== 'string' ||
-      config.rows !== undefined ||
-      config.callback !== undefined
-    )
-      return null;
-    const values = (Array.isArray(second) ? second : config.values) ?? [];
-    const named = config.name ?? (values.length > 0 ? this.#nameFor(config.text) : null);
+    const query: ExtendedQueryConfig = { text: '', queryMode: 'extended' };
+    let given: unknown[] | undefined;
+    if (typeof first === 'string') query.text = first;
+    else if (first !== null && typeof first === 'object') {
+      for (const key in first) if (!FUSABLE_OPTIONS.has(key)) return null;
+      const config = first as pg.QueryConfig & { rowMode?: 'array' };
+      if (typeof config.text !== 'string') return null;
+      query.text = config.text;
+      given = config.values;
+      if (config.name !== undefined) query.name = config.name;
+      if (config.rowMode !== undefined) query.rowMode = config.rowMode;
+      if (config.types !== undefined) query.types = config.types;
+    } else return null;
+    const values = (Array.isArray(second) ? second : given) ?? [];
+    query.values = values;
+    if (query.name === undefined && values.length > 0) {
+      const name = this.#nameFor(query.text);
+      if (name !== null) query.name = name;
+    }
     if (!this.#knows(tenant.name)) {
       // Prepared by running it once on its own: its setting ends with its own implicit
       // transaction, before the statement below starts another.
@@ -178,16 +192,11 @@ class PreparingClient extends pg.Client {
       );
     }
     return new Promise((resolve, reject) => {
-      const { name: _given, ...rest } = config;
-      const query = new FusedTenantQuery(
-        { ...rest, values, ...(named === null ? {} : { name: named }), queryMode: 'extended' },
-        tenant.name,
-        tenantId,
-      );
+      const fused = new FusedTenantQuery(query, tenant.name, tenantId);
       (
-        query as unknown as { callback: (error: Error | null, result: pg.QueryResult) => void }
+        fused as unknown as { callback: (error: Error | null, result: pg.QueryResult) => void }
       ).callback = (error, result) => (error ? reject(error) : resolve(result));
-      pgQuery.call(this, query);
+      pgQuery.call(this, fused);
     });
   }
 

@@ -37,7 +37,7 @@ interface QueryInternals {
 }
 
 /** A query config that always takes the extended protocol (Parse/Bind/Execute), even unnamed and without values. */
-export type ExtendedQueryConfig = pg.QueryConfig & { queryMode: 'extended' };
+export type ExtendedQueryConfig = pg.QueryConfig & { queryMode: 'extended'; rowMode?: 'array' };
 
 const Base = pg.Query as unknown as new (config: ExtendedQueryConfig) => pg.Query & QueryInternals;
 

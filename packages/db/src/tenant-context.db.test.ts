@@ -536,3 +536,35 @@ test("drizzle's parameterised statements are prepared on the connection too", as
     ]),
   );
 });
+
+test('a single statement that is itself BEGIN is refused and its connection destroyed, never handed to the next caller inside a transaction', async () => {
+  const tenant = await db.seedTenant();
+  await db.owner.pool.query(
+    "INSERT INTO users (tenant_id, email) VALUES ($1, 'held@example.com')",
+    [tenant.id],
+  );
+  for (const [statement, readOnly] of [
+    ['BEGIN', true],
+    ['START TRANSACTION', false],
+  ] as const) {
+    await expect(
+      withTenant(db.app, tenant.id, (tx) => tx.client.query(statement), {
+        readOnly,
+        singleStatement: true,
+      }),
+    ).rejects.toBeInstanceOf(TenantTransactionMisuseError);
+  }
+  const clients = await Promise.all(Array.from({ length: 5 }, () => db.app.pool.connect()));
+  try {
+    for (const client of clients) {
+      expect(client.getTransactionStatus()).toBe('I');
+      const { rows } = await client.query<{ tenant: string; emails: number }>(
+        `SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant,
+                (SELECT count(*)::int FROM public.users) AS emails`,
+      );
+      expect(rows[0]).toEqual({ tenant: '', emails: 0 }); // no tenant, so RLS shows nothing
+    }
+  } finally {
+    for (const client of clients) client.release();
+  }
+});

@@ -319,14 +319,15 @@ async function runTenantTransaction<T>(
     if (handle.refused) throw new TenantTransactionMisuseError();
     const fused = handle.fused;
     if (fused) {
-      // Its Sync committed it; a failure rolled it back, even one the callback caught.
-      if (
-        !(await fused.then(
-          () => true,
-          () => false,
-        ))
-      )
-        throw new TenantTransactionAbortedError();
+      // Its Sync committed it; a failure rolled it back, even one the callback caught. A
+      // statement that was itself BEGIN turned the implicit transaction into an open one, which
+      // must never go back to the pool (the catch below destroys the connection).
+      const committed = await fused.then(
+        () => true,
+        () => false,
+      );
+      if (client.getTransactionStatus() !== 'I') throw new TenantTransactionMisuseError();
+      if (!committed) throw new TenantTransactionAbortedError();
       return value;
     }
     if (!opened) return value; // a single-statement callback that sent nothing: nothing to commit
@@ -343,8 +344,13 @@ async function runTenantTransaction<T>(
     try {
       // A fused statement was its own transaction, and after an early COMMIT there is none left:
       // let either land. Otherwise roll back whatever was opened.
-      if (handle.fused) await handle.fused.catch(() => undefined);
-      else if (committing) await committing.catch(() => undefined);
+      if (handle.fused) {
+        await handle.fused.catch(() => undefined);
+        if (client.getTransactionStatus() !== 'I') {
+          released = true; // left inside a transaction it opened: destroyed, never reused
+          client.release(new TenantTransactionMisuseError());
+        }
+      } else if (committing) await committing.catch(() => undefined);
       else if (opened) await ownQuery(handle, client, 'ROLLBACK');
     } catch (rollbackError) {
       released = true;
