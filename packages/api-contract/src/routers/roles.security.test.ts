@@ -254,17 +254,37 @@ describe('escalation', () => {
     ).resolves.toHaveProperty('key');
   });
 
-  test('a custom role cannot hand out wider built-in roles through directory or SAML group mappings', async () => {
-    const { caller, tenantId } = await memberWithRole([
-      'scim:read',
+  test('identity control stays with owner and admin: no custom role carries SSO, SAML, domain or SCIM write, and a row that does is not honoured', async () => {
+    const t = await tenantWithOwner();
+    for (const permission of [
       'scim:write',
-      'saml:read',
       'saml:write',
       'saml:manage',
-    ]);
+      'sso:write',
+      'domains:write',
+    ] as const)
+      await expect(
+        t.owner.roles.create({ name: `idp-${permission}`, permissions: ['scim:read', permission] }),
+      ).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        cause: { code: 'invalid_input', field: 'permissions' },
+      });
+    // A role row written before the rule (or by hand) that carries them anyway.
+    const { rows: roles } = await db.owner.pool.query<{ id: string }>(
+      `INSERT INTO tenant_roles (tenant_id, name, permissions)
+       VALUES ($1, 'directory operator', ARRAY['scim:read', 'scim:write', 'saml:read', 'saml:write', 'saml:manage', 'sso:write', 'domains:write'])
+       RETURNING id`,
+      [t.tenantId],
+    );
+    const roleId = roles[0]?.id ?? '';
+    const caller = as(
+      await principalOf(db.app, await seedMember(db.app, t.tenantId, 'member', roleId)),
+    );
+    // With scim:write a token could adopt any non-owner account and map a group to admin.
+    await expect(caller.scim.createToken({ name: 'mine' })).rejects.toMatchObject(forbidden);
     const { rows: groups } = await db.owner.pool.query<{ id: string }>(
       `INSERT INTO scim_groups (tenant_id, display_name, created_at, updated_at) VALUES ($1, 'Staff', now(), now()) RETURNING id`,
-      [tenantId],
+      [t.tenantId],
     );
     const groupId = groups[0]?.id ?? '';
     await expect(caller.scim.setGroupRole({ groupId, role: 'admin' })).rejects.toMatchObject(
@@ -272,20 +292,25 @@ describe('escalation', () => {
     );
     const { rows: connections } = await db.owner.pool.query<{ id: string }>(
       `INSERT INTO saml_connections (tenant_id, name, idp_entity_id) VALUES ($1, 'idp', 'https://idp.example.com/saml') RETURNING id`,
-      [tenantId],
+      [t.tenantId],
     );
     const id = connections[0]?.id ?? '';
     await expect(
       caller.tenant.saml.update({ id, groupRoles: [{ group: 'Staff', role: 'compliance' }] }),
     ).rejects.toMatchObject(forbidden);
-    const { rows: after } = await db.owner.pool.query<{ role: string | null; rules: unknown }>(
-      `SELECT (SELECT role FROM scim_groups WHERE id = $1) AS role, (SELECT group_roles FROM saml_connections WHERE id = $2) AS rules`,
-      [groupId, id],
+    const { rows: after } = await db.owner.pool.query<{
+      role: string | null;
+      rules: unknown;
+      tokens: number;
+    }>(
+      `SELECT (SELECT role FROM scim_groups WHERE id = $1) AS role,
+              (SELECT group_roles FROM saml_connections WHERE id = $2) AS rules,
+              (SELECT count(*)::int FROM scim_tokens WHERE tenant_id = $3) AS tokens`,
+      [groupId, id, t.tenantId],
     );
-    expect(after[0]).toEqual({ role: null, rules: [] });
-    await expect(caller.scim.setGroupRole({ groupId, role: 'member' })).resolves.toEqual({
-      ok: true,
-    });
+    expect(after[0]).toEqual({ role: null, rules: [], tokens: 0 });
+    // What the role may hold still works.
+    await expect(caller.scim.listTokens()).resolves.toBeDefined();
   });
 
   test('a role of another tenant cannot be assigned, edited or deleted: it is not found', async () => {

@@ -1,12 +1,13 @@
 // Tenant-defined roles (docs/roles.md): tenant admins list, create, edit and delete them. Every
 // change needs step-up, follows the escalation rule (nobody grants what they do not hold), is
 // audited with before/after, and reaches the members' sessions at their next request.
+import type { PERMISSIONS } from '@tessera/auth/roles';
 import {
   createRole,
+  CUSTOM_ROLE_PERMISSIONS,
   deleteRole,
   listRoles,
   PERMISSION_DESCRIPTIONS,
-  PERMISSIONS,
   updateRole,
 } from '@tessera/auth/roles';
 import { createRoleInput, roleIdInput, updateRoleInput, type permission } from '../inputs/roles.js';
@@ -26,7 +27,11 @@ const write = { access: { permission: 'roles:write' } } as const;
 export const rolesRouter = router({
   list: sessionProcedure.meta(read).query(async ({ ctx }) => ({
     roles: await ctx.withTenant((tx) => listRoles(tx), { readOnly: true }),
-    permissions: PERMISSIONS.map((name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] })),
+    // What a custom role may carry: the identity-control permissions stay with owner and admin.
+    permissions: CUSTOM_ROLE_PERMISSIONS.map((name) => ({
+      name,
+      description: PERMISSION_DESCRIPTIONS[name],
+    })),
   })),
   create: sessionProcedure
     .meta(write)

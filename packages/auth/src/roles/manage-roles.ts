@@ -5,7 +5,9 @@ import type { TenantUseCase } from '../context/use-case.js';
 import { AuthError } from '../errors.js';
 import { assertMayGrant } from './grant-rule.js';
 import {
+  BUILT_IN_ONLY,
   BUILT_IN_ROLE_PERMISSIONS,
+  holdsPermission,
   isPermission,
   PERMISSIONS,
   type Permission,
@@ -71,9 +73,7 @@ export async function memberPermissions(
   member: { role: UserRole; customRoleId: string | null },
 ): Promise<Permission[]> {
   const custom = member.customRoleId ? await customRolePermissions(tx, member.customRoleId) : [];
-  return PERMISSIONS.filter(
-    (p) => BUILT_IN_ROLE_PERMISSIONS[member.role].includes(p) || custom.includes(p),
-  );
+  return PERMISSIONS.filter((p) => holdsPermission(member.role, custom, p));
 }
 
 /** The custom role's permissions, or not_found (RLS: another tenant's role is not found either). */
@@ -197,6 +197,12 @@ function validPermissions(requested: readonly string[]): Permission[] {
   if (unknown.length > 0)
     throw new AuthError('invalid_input', {
       detail: `Unknown permission: ${unknown.join(', ')}.`,
+      field: 'permissions',
+    });
+  const reserved = requested.filter((p) => BUILT_IN_ONLY.has(p as Permission));
+  if (reserved.length > 0)
+    throw new AuthError('invalid_input', {
+      detail: `Only the built-in owner and admin roles hold: ${reserved.join(', ')}.`,
       field: 'permissions',
     });
   return normalised(requested);

@@ -68,6 +68,27 @@ export const PERMISSION_DESCRIPTIONS: Readonly<Record<Permission, string>> = {
 
 const KNOWN: ReadonlySet<string> = new Set(PERMISSIONS);
 
+/**
+ * Permissions that decide who signs in as whom or which role a directory hands out: whoever holds
+ * one can take over any non-owner account (point single sign-on at an identity provider of their
+ * own, claim a domain's users, or issue a SCIM token that adopts accounts and maps groups to
+ * admin). A custom role with one would be an admin under another name, so they stay with the
+ * built-in owner and admin roles: a custom role cannot carry them, and one that somehow does
+ * (a row written before this rule) is not honoured for them (docs/roles.md).
+ */
+export const BUILT_IN_ONLY: ReadonlySet<Permission> = new Set<Permission>([
+  'sso:write',
+  'saml:write',
+  'saml:manage',
+  'domains:write',
+  'scim:write',
+]);
+
+/** The permissions a custom role may carry, in vocabulary order. */
+export const CUSTOM_ROLE_PERMISSIONS: readonly Permission[] = PERMISSIONS.filter(
+  (p) => !BUILT_IN_ONLY.has(p),
+);
+
 export function isPermission(value: string): value is Permission {
   return KNOWN.has(value);
 }
@@ -113,7 +134,8 @@ export function holdsPermission(
 ): boolean {
   return (
     builtInSets.get(role)?.has(permission) === true ||
-    (customPermissions?.includes(permission) ?? false)
+    ((customPermissions?.includes(permission) ?? false) &&
+      !BUILT_IN_ONLY.has(permission as Permission))
   );
 }
 
