@@ -106,6 +106,32 @@ export function statementNameOf(text: string): string {
   return name;
 }
 
+const { prepareValue } = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } })
+  .utils;
+
+/**
+ * The values as node-postgres binds them (`prepareValue`: dates, arrays, JSON, `toPostgres`), or
+ * the error doing so threw. Done before a named statement is sent: when node-postgres itself
+ * fails to serialise a value, it closes the statement on the server but keeps it booked as
+ * prepared, and every later use of that text on the connection fails ("prepared statement ...
+ * does not exist"). Already-serialised values pass through it unchanged.
+ */
+function boundValues(values: readonly unknown[]): unknown[] | Error {
+  try {
+    return values.map((value) => prepareValue(value));
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** A call refused before anything was sent, answered the way the caller asked (callback or promise). */
+function refused(error: Error, rest: readonly unknown[]): unknown {
+  const callback = rest.at(-1);
+  if (typeof callback !== 'function') return Promise.reject(error);
+  process.nextTick(() => (callback as (error: Error) => void)(error));
+  return undefined;
+}
+
 /**
  * A client that prepares every statement with parameters as a named statement, once per
  * connection: PostgreSQL then parses and plans it once and afterwards only binds and executes
@@ -128,9 +154,10 @@ class PreparingClient extends pg.Client {
       const values = rest[0];
       if (!Array.isArray(values) || values.length === 0) return pgQuery.call(this, config, ...rest);
       const name = this.#nameFor(config);
-      return name === null
-        ? pgQuery.call(this, config, ...rest)
-        : pgQuery.call(this, { name, text: config, values }, ...rest.slice(1));
+      if (name === null) return pgQuery.call(this, config, ...rest);
+      const bound = boundValues(values);
+      if (bound instanceof Error) return refused(bound, rest);
+      return pgQuery.call(this, { name, text: config, values: bound }, ...rest.slice(1));
     }
     if (config === null || typeof config !== 'object' || 'submit' in config)
       return pgQuery.call(this, config, ...rest);
@@ -146,9 +173,12 @@ class PreparingClient extends pg.Client {
       return pgQuery.call(this, config, ...rest);
     const text = given.text;
     const name = this.#nameFor(text);
-    return name === null
-      ? pgQuery.call(this, config, ...rest)
-      : pgQuery.call(this, { ...config, name }, ...rest);
+    if (name === null) return pgQuery.call(this, config, ...rest);
+    const bound = boundValues(values);
+    if (bound instanceof Error) return refused(bound, rest);
+    return Array.isArray(rest[0])
+      ? pgQuery.call(this, { ...config, name }, bound, ...rest.slice(1))
+      : pgQuery.call(this, { ...config, name, values: bound }, ...rest);
   }
 
   /**
@@ -178,7 +208,8 @@ class PreparingClient extends pg.Client {
       if (config.rowMode !== undefined) query.rowMode = config.rowMode;
       if (config.types !== undefined) query.types = config.types;
     } else return null;
-    const values = (Array.isArray(second) ? second : given) ?? [];
+    const values = boundValues((Array.isArray(second) ? second : given) ?? []);
+    if (values instanceof Error) return Promise.reject(values);
     query.values = values;
     if (query.name === undefined && values.length > 0) {
       const name = this.#nameFor(query.text);

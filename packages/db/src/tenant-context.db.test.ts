@@ -568,3 +568,25 @@ test('a single statement that is itself BEGIN is refused and its connection dest
     for (const client of clients) client.release();
   }
 });
+
+test('a value that cannot be serialised is refused before sending, and the named statement keeps working on that connection', async () => {
+  const tenant = await db.seedTenant();
+  const text = 'SELECT $1::jsonb AS j';
+  const client = await db.app.pool.connect();
+  try {
+    expect((await client.query(text, [{ a: 1 }])).rows).toEqual([{ j: { a: 1 } }]);
+    await expect(client.query(text, [{ big: 1n }])).rejects.toThrow(TypeError); // JSON has no BigInt
+    expect((await client.query(text, [{ a: 2 }])).rows).toEqual([{ j: { a: 2 } }]);
+  } finally {
+    client.release();
+  }
+  const read = (value: unknown) =>
+    withTenant(db.app, tenant.id, async (tx) => (await tx.client.query(text, [value])).rows, {
+      readOnly: true,
+      singleStatement: true,
+    });
+  for (let n = 0; n < 6; n += 1) {
+    await expect(read({ big: 1n })).rejects.toThrow(TypeError);
+    expect(await read({ n })).toEqual([{ j: { n } }]);
+  }
+});
