@@ -3,7 +3,7 @@
  * the browser tests locally with an install hint, and fails them under CI=true (docs/design.md "Tests and CI").
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -31,4 +31,22 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * A page on a fresh 1280x900 context that the console tests share: a generous default timeout (CI
+ * runs these beside the database tests on 2 cores), confirm() dialogs accepted, and every page
+ * error or Content-Security-Policy refusal pushed to `problems`, which each test expects empty.
+ */
+export async function watchedPage(browser: Browser, problems: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('dialog', (dialog) => void dialog.accept());
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+      problems.push(message.text());
+  });
+  return page;
 }

@@ -13,7 +13,7 @@ import { ssoSettings } from '@tessera/db';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { chromiumAvailable, launchChromium } from './chromium.js';
+import { chromiumAvailable, launchChromium, watchedPage } from './chromium.js';
 import { startConsoleServer, type ConsoleServer } from './server.js';
 
 const OUTPUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'output');
@@ -41,15 +41,7 @@ describe.skipIf(!run)('verified domains in Chromium', () => {
       domainDns: { servers: [dns.server], timeoutMs: 1000 },
     });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('dialog', (dialog) => void dialog.accept());
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
-        problems.push(message.text());
-    });
+    page = await watchedPage(browser, problems);
   }, 60_000);
 
   afterEach(async (ctx) => {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chromiumAvailable, launchChromium } from './chromium.js';
+import { chromiumAvailable, launchChromium, watchedPage } from './chromium.js';
 import { startConsoleServer, type ConsoleServer } from './server.js';
 
 const OUTPUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'output');
@@ -35,22 +35,13 @@ describe.skipIf(!run)(
       mkdirSync(OUTPUT, { recursive: true });
       server = await startConsoleServer(db.app);
       browser = await launchChromium();
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      page.on('dialog', (dialog) => void dialog.accept());
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (
-          message.type() === 'error' &&
-          /Content Security Policy|Refused to/i.test(message.text())
-        )
-          problems.push(message.text());
-      });
+      page = await watchedPage(browser, problems);
       // The app itself is not running: its callback page is answered here.
-      await context.route(`${APP}/**`, (route) =>
-        route.fulfill({ status: 200, contentType: 'text/html', body: '<p>app</p>' }),
-      );
+      await page
+        .context()
+        .route(`${APP}/**`, (route) =>
+          route.fulfill({ status: 200, contentType: 'text/html', body: '<p>app</p>' }),
+        );
     }, 60_000);
 
     afterAll(async () => {

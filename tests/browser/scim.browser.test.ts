@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@tessera/db/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chromiumAvailable, launchChromium } from './chromium.js';
+import { chromiumAvailable, launchChromium, watchedPage } from './chromium.js';
 import { startConsoleServer, type ConsoleServer } from './server.js';
 
 const OUTPUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'output');
@@ -39,15 +39,7 @@ describe.skipIf(!run)('provisioning (SCIM) in Chromium', () => {
     mkdirSync(OUTPUT, { recursive: true });
     server = await startConsoleServer(db.app);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('dialog', (dialog) => void dialog.accept()); // confirm() before revoking
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
-        problems.push(message.text());
-    });
+    page = await watchedPage(browser, problems);
   }, 60_000);
 
   afterAll(async () => {
