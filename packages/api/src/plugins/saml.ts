@@ -30,8 +30,7 @@ import {
 } from '@tessera/auth/sso';
 import { lookupTenantBySlug, type Database, type SamlConnectionRow } from '@tessera/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { mfaChallengeCookieName, setSessionCookie } from './session-cookie.js';
-import { ipLimited, refuseFlow, toConsole } from './sso-redirects.js';
+import { finishFlow, ipLimited, refuseFlow } from './sso-redirects.js';
 
 export interface SamlPluginOptions {
   database: Database;
@@ -171,21 +170,7 @@ async function acs(
 }
 
 function finish(rig: Rig, reply: FastifyReply, outcome: SsoSignInResult): FastifyReply {
-  if (outcome.status === 'refused')
-    return refuse(rig, reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
-  reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
-  if (outcome.status === 'mfa_required') {
-    reply.setCookie(mfaChallengeCookieName(rig.options.cookieName), outcome.challengeToken, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'strict',
-      path: '/',
-      maxAge: 5 * 60,
-    });
-    return toConsole(rig, reply, '/sign-in?sso=mfa_required');
-  }
-  setSessionCookie(reply, rig.options.cookieName, outcome.session.token, outcome.session.expiresAt);
-  return toConsole(rig, reply, '/');
+  return finishFlow(rig, reply, FLOW_COOKIE_OPTIONS, rig.options.cookieName, outcome);
 }
 
 /** Encapsulated (no fastify-plugin): the form-body parser stays inside these routes. */

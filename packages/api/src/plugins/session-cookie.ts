@@ -53,6 +53,21 @@ export function mfaChallengeCookieName(sessionCookie: string): string {
   return sessionCookie.replace(/session$/, 'mfa_challenge');
 }
 
+/** Five minutes, httpOnly, SameSite=Strict, Path=/ (the __Host- prefix off localhost requires it). */
+export function setMfaChallengeCookie(
+  reply: FastifyReply,
+  sessionCookie: string,
+  challengeToken: string,
+): void {
+  reply.setCookie(mfaChallengeCookieName(sessionCookie), challengeToken, {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'strict',
+    path: '/',
+    maxAge: 5 * 60,
+  });
+}
+
 export function deviceCookieJar(
   request: FastifyRequest,
   reply: FastifyReply,

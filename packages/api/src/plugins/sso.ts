@@ -36,8 +36,7 @@ import { createGuardedFetch, type FetchLike, type OutboundPolicy } from '@tesser
 import { lookupTenantBySlug, type Database } from '@tessera/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { mfaChallengeCookieName, setSessionCookie } from './session-cookie.js';
-import { ipLimited, refuseFlow, toConsole } from './sso-redirects.js';
+import { finishFlow, ipLimited, refuseFlow } from './sso-redirects.js';
 
 export interface SsoPluginOptions {
   database: Database;
@@ -311,24 +310,7 @@ async function callback(
 }
 
 function finish(rig: Rig, reply: FastifyReply, outcome: SsoSignInResult | null): FastifyReply {
-  if (!outcome) return refuse(rig, reply, 'sso_failed');
-  if (outcome.status === 'refused')
-    return refuse(rig, reply, outcome.reason === 'no_account' ? 'sso_no_account' : 'sso_failed');
-  reply.clearCookie(rig.flowCookie, FLOW_COOKIE_OPTIONS);
-  if (outcome.status === 'mfa_required') {
-    // docs/design.md "MFA": the challenge travels in a short-lived httpOnly cookie that auth.verifyMfa reads.
-    // Path=/: the __Host- prefix off localhost requires it (session-cookie.ts mfaChallengeCookieName).
-    reply.setCookie(mfaChallengeCookieName(rig.options.cookieName), outcome.challengeToken, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'strict',
-      path: '/',
-      maxAge: 5 * 60,
-    });
-    return toConsole(rig, reply, '/sign-in?sso=mfa_required');
-  }
-  setSessionCookie(reply, rig.options.cookieName, outcome.session.token, outcome.session.expiresAt);
-  return toConsole(rig, reply, '/');
+  return finishFlow(rig, reply, FLOW_COOKIE_OPTIONS, rig.options.cookieName, outcome);
 }
 
 export const ssoPlugin = fp<SsoPluginOptions>(
