@@ -218,3 +218,26 @@ export function SubmitButton({
     </button>
   );
 }
+
+/**
+ * A small action button in a table row. Its visible label is the action ("Revoke"); a screen
+ * reader also hears what it acts on ("Revoke deploy key"), so a list of rows stays tellable apart.
+ */
+export function RowButton({
+  label,
+  subject,
+  disabled = false,
+  onClick,
+}: {
+  label: string;
+  subject: ReactNode;
+  disabled?: boolean;
+  onClick: () => void;
+}): JSX.Element {
+  return (
+    <button type="button" className="secondary small" disabled={disabled} onClick={onClick}>
+      {label}
+      <span className="visually-hidden"> {subject}</span>
+    </button>
+  );
+}

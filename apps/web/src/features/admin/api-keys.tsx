@@ -5,7 +5,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { useState, type JSX } from 'react';
-import { FormAlert } from '../../components/fields';
+import { FormAlert, RowButton } from '../../components/fields';
 import { ShownOnceSecret } from '../../components/shown-once';
 import { Empty, QueryView, Time } from '../../components/states';
 import { useAction } from '../../lib/forms';
@@ -130,22 +130,18 @@ function KeyTable({
                 <div className="row-actions">
                   {k.revokedAt ? null : (
                     <>
-                      <button
-                        type="button"
-                        className="secondary small"
+                      <RowButton
+                        label="Rotate"
+                        subject={k.name}
                         disabled={action.pending === `rotate:${k.id}`}
                         onClick={() => rotate(k)}
-                      >
-                        Rotate<span className="visually-hidden"> {k.name}</span>
-                      </button>
-                      <button
-                        type="button"
-                        className="secondary small"
+                      />
+                      <RowButton
+                        label="Revoke"
+                        subject={k.name}
                         disabled={action.pending === `revoke:${k.id}`}
                         onClick={() => revoke(k)}
-                      >
-                        Revoke<span className="visually-hidden"> {k.name}</span>
-                      </button>
+                      />
                     </>
                   )}
                 </div>

@@ -4,7 +4,7 @@
  */
 import { rotatePrivacyWebhookSecretInput } from '@tessera/api-contract/inputs';
 import { Fragment, useId, useState, type JSX } from 'react';
-import { FormAlert, Notice } from '../../components/fields';
+import { FormAlert, Notice, RowButton } from '../../components/fields';
 import { Empty, Time } from '../../components/states';
 import { useAction } from '../../lib/forms';
 import { api, type Outputs } from '../../lib/trpc';
@@ -195,14 +195,12 @@ export function EndpointTable({
                       >
                         Rotate secret<span className="visually-hidden"> of {e.url}</span>
                       </button>
-                      <button
-                        type="button"
-                        className="secondary small"
+                      <RowButton
+                        label="Delete"
+                        subject={e.url}
                         disabled={action.pending === `delete:${e.id}`}
                         onClick={() => remove(e)}
-                      >
-                        Delete<span className="visually-hidden"> {e.url}</span>
-                      </button>
+                      />
                     </div>
                   </td>
                 </tr>

@@ -6,7 +6,7 @@
 import { addDomainInput } from '@tessera/api-contract/inputs';
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
-import { FormAlert, Notice, SubmitButton, TextField } from '../../components/fields';
+import { FormAlert, Notice, RowButton, SubmitButton, TextField } from '../../components/fields';
 import { Empty, QueryView, Time } from '../../components/states';
 import { formValues, useAction, useForm } from '../../lib/forms';
 import { api, queryClient, type Outputs } from '../../lib/trpc';
@@ -198,9 +198,7 @@ function DomainItem({
           {action.pending === `verify-${d.id}` ? 'Checking…' : 'Verify'}
           <span className="visually-hidden"> {d.domain}</span>
         </button>
-        <button type="button" className="secondary small" disabled={busy} onClick={remove}>
-          Remove<span className="visually-hidden"> {d.domain}</span>
-        </button>
+        <RowButton label="Remove" subject={d.domain} disabled={busy} onClick={remove} />
       </div>
     </li>
   );

@@ -8,6 +8,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
 import {
   FormAlert,
+  RowButton,
   SelectField,
   SubmitButton,
   TextAreaField,
@@ -154,14 +155,12 @@ function ClientsSection(): JSX.Element {
                     </td>
                     <td>
                       {c.revokedAt ? null : (
-                        <button
-                          type="button"
-                          className="secondary small"
+                        <RowButton
+                          label="Revoke"
+                          subject={c.name}
                           disabled={action.pending === `revoke:${c.id}`}
                           onClick={() => revoke(c)}
-                        >
-                          Revoke<span className="visually-hidden"> {c.name}</span>
-                        </button>
+                        />
                       )}
                     </td>
                   </tr>

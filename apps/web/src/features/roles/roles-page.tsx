@@ -7,7 +7,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
 import { createRoleInput, updateRoleInput } from '@tessera/api-contract/inputs';
-import { ChoiceGroup, FormAlert, Notice, SubmitButton, TextField } from '../../components/fields';
+import {
+  ChoiceGroup,
+  FormAlert,
+  Notice,
+  RowButton,
+  SubmitButton,
+  TextField,
+} from '../../components/fields';
 import { QueryView } from '../../components/states';
 import { formValues, useAction, useForm } from '../../lib/forms';
 import type { Me } from '../../lib/session';
@@ -85,21 +92,17 @@ function RolesTable(props: { listing: Listing; me: Me; canWrite: boolean }): JSX
               <td>
                 {role.id && canWrite ? (
                   <div className="row-actions">
-                    <button
-                      type="button"
-                      className="secondary small"
+                    <RowButton
+                      label="Edit"
+                      subject={role.name}
                       onClick={() => setEditing(editing === role.id ? null : role.id)}
-                    >
-                      Edit<span className="visually-hidden"> {role.name}</span>
-                    </button>
-                    <button
-                      type="button"
-                      className="secondary small"
+                    />
+                    <RowButton
+                      label="Delete"
+                      subject={role.name}
                       disabled={action.pending === `delete:${role.id}`}
                       onClick={() => void remove(role)}
-                    >
-                      Delete<span className="visually-hidden"> {role.name}</span>
-                    </button>
+                    />
                   </div>
                 ) : null}
               </td>

@@ -6,7 +6,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type JSX } from 'react';
-import { FormAlert, SubmitButton, TextField } from '../../components/fields';
+import { FormAlert, RowButton, SubmitButton, TextField } from '../../components/fields';
 import { ShownOnceSecret } from '../../components/shown-once';
 import { Empty, QueryView, Time } from '../../components/states';
 import { formValues, useAction, useForm } from '../../lib/forms';
@@ -110,14 +110,12 @@ function TokensSection(): JSX.Element {
                     </td>
                     <td>
                       {t.revokedAt ? null : (
-                        <button
-                          type="button"
-                          className="secondary small"
+                        <RowButton
+                          label="Revoke"
+                          subject={t.name}
                           disabled={action.pending === `revoke:${t.id}`}
                           onClick={() => revoke(t)}
-                        >
-                          Revoke<span className="visually-hidden"> {t.name}</span>
-                        </button>
+                        />
                       )}
                     </td>
                   </tr>

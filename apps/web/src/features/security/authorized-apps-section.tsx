@@ -1,7 +1,7 @@
 /** The apps the user let sign them in through Tessera (oidc.myApps), each revocable. */
 import { useQuery } from '@tanstack/react-query';
 import type { JSX } from 'react';
-import { FormAlert } from '../../components/fields';
+import { FormAlert, RowButton } from '../../components/fields';
 import { Empty, QueryView, Time } from '../../components/states';
 import { useAction } from '../../lib/forms';
 import { api, queryClient, type Outputs } from '../../lib/trpc';
@@ -35,14 +35,12 @@ export function AuthorizedAppsSection(): JSX.Element {
                 <li key={app.clientId}>
                   <strong>{app.name}</strong> — {app.scopes.join(', ')} (since{' '}
                   <Time value={app.authorizedAt} />){' '}
-                  <button
-                    type="button"
-                    className="secondary small"
+                  <RowButton
+                    label="Remove"
+                    subject={app.name}
                     disabled={action.pending === `revoke:${app.clientId}`}
                     onClick={() => revoke(app)}
-                  >
-                    Remove<span className="visually-hidden"> {app.name}</span>
-                  </button>
+                  />
                 </li>
               ))}
             </ul>

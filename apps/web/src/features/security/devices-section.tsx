@@ -5,7 +5,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import type { JSX } from 'react';
-import { FormAlert } from '../../components/fields';
+import { FormAlert, RowButton } from '../../components/fields';
 import { Empty, QueryView, Time } from '../../components/states';
 import { useEnrollmentRequired } from '../../lib/enrollment';
 import { useAction } from '../../lib/forms';
@@ -76,14 +76,12 @@ export function DevicesSection(): JSX.Element | null {
                         <Time value={d.expiresAt} />
                       </td>
                       <td>
-                        <button
-                          type="button"
-                          className="secondary small"
+                        <RowButton
+                          label="Forget"
+                          subject={browser(d.userAgent)}
                           disabled={action.pending === d.id}
                           onClick={() => revoke(d.id)}
-                        >
-                          Forget<span className="visually-hidden"> {browser(d.userAgent)}</span>
-                        </button>
+                        />
                       </td>
                     </tr>
                   ))}
